@@ -1,0 +1,178 @@
+# whorl - top-level build.
+#   make            build everything into $(BUILD)/ (lib/, bin/)
+#   make demo       install missing packages, build, run the demo end to end
+#   make check      install missing packages, build, run every test
+#   make san        unit tests under ASan+UBSan (build-san/)
+#   make fuzz       each libFuzzer target for FUZZ_SECONDS (build-fuzz/)
+#   make bench      build the benchmark programs
+#   make install PREFIX=/usr/local DESTDIR=
+# Sources are picked up by wildcard: adding a file to a folder is enough.
+# WERROR=1 turns warnings into errors (CI sets it).
+
+BUILD ?= build
+PREFIX ?= /usr/local
+DESTDIR ?=
+CC ?= cc
+FUZZ_CC ?= clang
+FUZZ_SECONDS ?= 60
+VERSION := 0.1.0
+
+PKGS := libsodium libcurl libpcre2-8 zlib libpng
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+CHECK_CFLAGS := $(shell pkg-config --cflags check 2>/dev/null)
+CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null)
+
+WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wno-unused-parameter
+ifeq ($(WERROR),1)
+WARN += -Werror
+endif
+OPT ?= -O2 -g
+SANFLAGS ?=
+CFLAGS_ALL := -std=c11 -D_GNU_SOURCE -DWHORL_VERSION='"$(VERSION)"' $(OPT) $(WARN) -fPIC \
+	-fvisibility=hidden -pthread -I. -Iabi -Ihost $(PKG_CFLAGS) $(SANFLAGS) $(CFLAGS)
+LIBS := $(PKG_LIBS) -lgif -ljpeg -lpthread -lm -ldl
+LDFLAGS_ALL := -pthread $(SANFLAGS) $(LDFLAGS)
+
+CART_SRC := $(wildcard cartridge/*.c cartridge/*/*.c)
+HOST_SRC := $(wildcard host/libwhorl/*.c)
+PUBLIB_SRC := $(wildcard publisher/lib/*.c)
+CART_OBJ := $(CART_SRC:%.c=$(BUILD)/obj/%.o)
+HOST_OBJ := $(HOST_SRC:%.c=$(BUILD)/obj/%.o)
+PUBLIB_OBJ := $(PUBLIB_SRC:%.c=$(BUILD)/obj/%.o)
+
+# Programs: one folder each under host/ and publisher/ with a main.
+HOST_PROGS := $(notdir $(filter-out host/libwhorl,$(patsubst %/,%,$(wildcard host/*/))))
+PUB_PROGS := $(notdir $(filter-out publisher/lib,$(patsubst %/,%,$(wildcard publisher/*/))))
+PROGS := $(HOST_PROGS:%=$(BUILD)/bin/%) $(PUB_PROGS:%=$(BUILD)/bin/%)
+
+UNIT_SRC := $(wildcard tests/unit/test_*.c)
+UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
+TEST_CART_SRC := $(wildcard tests/cartridges/*.c)
+TEST_CARTS := $(TEST_CART_SRC:tests/cartridges/%.c=$(BUILD)/tests/cartridges/%.so)
+BENCH_SRC := $(wildcard tests/bench/*.c)
+BENCH_BIN := $(BENCH_SRC:tests/bench/%.c=$(BUILD)/bench/%)
+FUZZ_SRC := $(wildcard tests/fuzz/fuzz_*.c)
+
+CARTRIDGE := $(BUILD)/lib/cartridge.so
+CART_A := $(BUILD)/lib/libcartridge_internal.a
+LIBWHORL_SO := $(BUILD)/lib/libwhorl.so
+LIBWHORL_A := $(BUILD)/lib/libwhorl.a
+PUBLIB_A := $(BUILD)/lib/libwhorl_publish.a
+
+.PHONY: all deps demo check unit integration san fuzz bench install clean
+all: $(CARTRIDGE) $(CART_A) $(LIBWHORL_SO) $(LIBWHORL_A) $(PROGS) $(BUILD)/whorl.pc
+
+deps:
+	@sh scripts/deps.sh
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
+
+-include $(CART_OBJ:.o=.d) $(HOST_OBJ:.o=.d) $(PUBLIB_OBJ:.o=.d)
+
+$(CARTRIDGE): $(CART_OBJ) cartridge/cartridge.map
+	@mkdir -p $(@D)
+	$(CC) -shared -o $@ $(CART_OBJ) -Wl,--version-script=cartridge/cartridge.map \
+		-Wl,-z,defs -Wl,-z,now $(LDFLAGS_ALL) $(LIBS)
+
+$(CART_A): $(CART_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIBWHORL_SO): $(HOST_OBJ) host/libwhorl.map
+	@mkdir -p $(@D)
+	$(CC) -shared -o $@ $(HOST_OBJ) -Wl,--version-script=host/libwhorl.map \
+		-Wl,-soname,libwhorl.so.1 $(LDFLAGS_ALL) $(LIBS)
+
+$(LIBWHORL_A): $(HOST_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+$(PUBLIB_A): $(PUBLIB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
+# A program is every .c in its folder, linked with libwhorl (and the
+# publisher library for publisher programs). Programs get an rpath-free
+# static libwhorl; cartridge.so is found relative to the binary.
+define host_prog
+$(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard host/$(1)/*.c)) $(LIBWHORL_A)
+	@mkdir -p $$(@D)
+	$$(CC) -o $$@ $$^ $$(LDFLAGS_ALL) $$(LIBS)
+-include $(patsubst %.c,$(BUILD)/obj/%.d,$(wildcard host/$(1)/*.c))
+endef
+define pub_prog
+$(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard publisher/$(1)/*.c)) $(PUBLIB_A) $(LIBWHORL_A) $(CART_A)
+	@mkdir -p $$(@D)
+	$$(CC) -o $$@ $$^ $$(LDFLAGS_ALL) $$(LIBS)
+-include $(patsubst %.c,$(BUILD)/obj/%.d,$(wildcard publisher/$(1)/*.c))
+endef
+$(foreach p,$(HOST_PROGS),$(eval $(call host_prog,$(p))))
+$(foreach p,$(PUB_PROGS),$(eval $(call pub_prog,$(p))))
+
+$(BUILD)/whorl.pc: whorl.pc.in
+	@mkdir -p $(@D)
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
+
+# Tests: every tests/unit/test_*.c is its own Check program linked with the
+# engine's internal archive, libwhorl and the publisher library.
+$(BUILD)/tests/unit/%: tests/unit/%.c $(CART_A) $(LIBWHORL_A) $(PUBLIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) $(CHECK_CFLAGS) -o $@ $< $(PUBLIB_A) $(LIBWHORL_A) $(CART_A) \
+		$(LDFLAGS_ALL) $(CHECK_LIBS) $(LIBS)
+
+# Deliberately odd cartridges the loader tests use (each one .c file).
+$(BUILD)/tests/cartridges/%.so: tests/cartridges/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -shared -o $@ $< $(LDFLAGS_ALL)
+
+$(BUILD)/bench/%: tests/bench/%.c $(CART_A) $(LIBWHORL_A) $(PUBLIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS_ALL) -o $@ $< $(PUBLIB_A) $(LIBWHORL_A) $(CART_A) $(LDFLAGS_ALL) $(LIBS)
+
+bench: all $(BENCH_BIN)
+
+unit: all $(UNIT_BIN) $(TEST_CARTS)
+	@sh tests/run_unit.sh $(BUILD)
+
+integration: all $(TEST_CARTS)
+	@sh tests/run_integration.sh $(BUILD)
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory unit
+	@$(MAKE) --no-print-directory integration
+
+san:
+	@$(MAKE) --no-print-directory BUILD=build-san OPT="-O1 -g -fno-omit-frame-pointer" \
+		SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined" unit
+
+# libFuzzer: the engine is rebuilt with clang and coverage instrumentation.
+FUZZ_BUILD := build-fuzz
+fuzz:
+	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) OPT="-O1 -g" \
+		SANFLAGS="-fsanitize=fuzzer-no-link,address,undefined" $(FUZZ_BUILD)/lib/libcartridge_internal.a \
+		$(FUZZ_BUILD)/lib/libwhorl.a $(FUZZ_BUILD)/lib/libwhorl_publish.a
+	@sh tests/run_fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh scripts/demo.sh $(BUILD)
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/lib/whorl \
+		$(DESTDIR)$(PREFIX)/include/whorl $(DESTDIR)$(PREFIX)/lib/pkgconfig \
+		$(DESTDIR)$(PREFIX)/etc/whorl
+	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(CARTRIDGE) $(DESTDIR)$(PREFIX)/lib/whorl/cartridge.so
+	install -m 0755 $(LIBWHORL_SO) $(DESTDIR)$(PREFIX)/lib/libwhorl.so.1
+	ln -sf libwhorl.so.1 $(DESTDIR)$(PREFIX)/lib/libwhorl.so
+	install -m 0644 $(LIBWHORL_A) $(DESTDIR)$(PREFIX)/lib/
+	install -m 0644 abi/whorl_cartridge.h host/whorl.h $(DESTDIR)$(PREFIX)/include/whorl/
+	install -m 0644 $(BUILD)/whorl.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	install -m 0644 etc/cartridge.cfg.sample etc/categories $(DESTDIR)$(PREFIX)/etc/whorl/
+
+clean:
+	rm -rf build build-san build-fuzz build-*

@@ -1,0 +1,103 @@
+/*
+ * fp.h - what every fingerprint engine sees, and what it produces.
+ *
+ * The scan parses a message once (mime/), renders its visible text once
+ * (text/), then hands the same struct fp_input to each engine in turn. An
+ * engine appends exact keys (struct whorl_fp, looked up in the snapshot's
+ * hash table) and/or similarity sketches (matched through anchors, then
+ * verified with fp_sketch_similarity()). Everything lives in the scan's arena.
+ *
+ * Algorithms are versioned: bump an engine's FP_*_VERSION whenever its output
+ * changes, and update its golden vectors in tests/unit/.
+ *
+ * Not for: looking fingerprints up (sigdb/) or scoring (engine scan code).
+ */
+#ifndef WHORL_FP_H
+#define WHORL_FP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../abi/whorl_cartridge.h"
+#include "../cfg/cfg.h"
+#include "../mime/mime.h"
+#include "../text/text.h"
+#include "../util/arena.h"
+
+#define FP_MAX_FPS 1024          /* exact keys per message; more are dropped (rescan) */
+#define FP_MAX_SKETCHES 64       /* sketches per message */
+#define FP_MAX_QUERY_ANCHORS 64  /* anchors one sketch is looked up by */
+#define FP_MAX_STORED_ANCHORS 16 /* anchors one stored sketch is indexed by */
+#define FP_MAX_SKETCH_BYTES 240  /* stored sketch size bound */
+
+struct fp_input {
+	const struct mime_msg *mime;
+	const char *visible;          /* visible text of all text parts, UTF-8, joined by "\n" */
+	size_t visible_len;
+	const char *norm;             /* text_normalise(visible) */
+	size_t norm_len;
+	const struct text_link *links;/* links from HTML and from plain text */
+	size_t n_links;
+	const char *skeleton;         /* HTML tag skeleton of the first HTML part, "" if none */
+	size_t skeleton_len;
+	unsigned text_flags;          /* TEXT_F_* gathered while rendering */
+	const struct whorl_envelope *env;  /* may be NULL */
+	const struct cfg *cfg;
+	struct arena *arena;
+};
+
+/* A sketch as produced by an engine for one message. */
+struct fp_sketch {
+	uint8_t engine;               /* WHORL_FP_* */
+	uint8_t algo_version;
+	uint16_t len;
+	const uint8_t *bytes;         /* stored form, what publishers store */
+	const uint32_t *query_anchors;/* anchors to look up at scan time */
+	size_t n_query_anchors;
+};
+
+struct fp_list {
+	struct whorl_fp fps[FP_MAX_FPS];
+	size_t n_fps;
+	struct fp_sketch sketches[FP_MAX_SKETCHES];
+	size_t n_sketches;
+	int overflow;                 /* a limit above was reached */
+};
+
+/* Appends an exact key: raw is engine-local, the stored key is
+ * whorl_fp_key(engine, raw). Duplicates within a message are dropped. */
+void fp_list_add(struct fp_list *out, uint8_t engine, uint8_t algo_version, uint64_t raw,
+                 uint16_t flags);
+/* Appends a sketch; bytes and anchors must live in the scan's arena. */
+void fp_list_add_sketch(struct fp_list *out, const struct fp_sketch *sk);
+
+/* The engines, in the order the scan runs them (cheapest and most decisive
+ * first, so that "favor analysis over speed = no" can stop early). */
+void fp_body_compute(const struct fp_input *in, struct fp_list *out);
+void fp_url_compute(const struct fp_input *in, struct fp_list *out);
+void fp_ip_compute(const struct fp_input *in, struct fp_list *out);
+void fp_attach_compute(const struct fp_input *in, struct fp_list *out);
+void fp_image_compute(const struct fp_input *in, struct fp_list *out);
+void fp_struct_compute(const struct fp_input *in, struct fp_list *out);
+void fp_fuzzy_compute(const struct fp_input *in, struct fp_list *out);
+
+/* Sketch operations, dispatched on engine and algo_version. */
+/* Anchors a stored sketch is indexed by; returns how many (<= cap). */
+size_t fp_sketch_stored_anchors(uint8_t engine, uint8_t algo, const uint8_t *bytes, size_t len,
+                                uint32_t *anchors, size_t cap);
+/* Similarity of a query sketch and a stored one, 0.0 (unrelated) to 1.0
+ * (same); negative when they cannot be compared (other engine or version,
+ * malformed stored bytes). */
+double fp_sketch_similarity(uint8_t engine, uint8_t algo, const uint8_t *query, size_t qlen,
+                            const uint8_t *stored, size_t slen);
+/* Smallest similarity that counts as a match for this engine. */
+double fp_sketch_threshold(uint8_t engine);
+
+/* Engine names for analysis strings: "body", "fuzzy", ... */
+const char *fp_engine_name(unsigned engine);
+
+/* ip engine helpers, also used by the whitelist: the sending IP of a
+ * message per the guide's rules, into buf (capacity len); 0 when found. */
+int fp_ip_sender(const struct fp_input *in, char *buf, size_t len);
+
+#endif

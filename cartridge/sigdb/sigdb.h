@@ -1,0 +1,104 @@
+/*
+ * sigdb.h - immutable snapshots of known fingerprints.
+ *
+ * A snapshot holds exact fingerprints (64-bit keys, already tagged with their
+ * engine by whorl_fp_key) in an open-addressing table with no per-entry
+ * malloc, and similarity sketches in one contiguous store indexed by 32-bit
+ * anchors. Lookups are lock-free: a snapshot never changes after
+ * sigdb_builder_finish(). Updates build a new snapshot beside the old one
+ * and publish it with one atomic pointer swap (sigdb_live_*); readers hold a
+ * reference while they use one, and the last reader frees it.
+ *
+ * Not for: reading update files (update/) or computing fingerprints (fp/).
+ */
+#ifndef WHORL_SIGDB_H
+#define WHORL_SIGDB_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define SIGDB_MAX_ENTRIES (64u << 20)   /* exact fingerprints per snapshot */
+#define SIGDB_MAX_SKETCHES (16u << 20)  /* sketches per snapshot */
+#define SIGDB_MAX_ANCHOR_FANOUT 64      /* sketches sharing one anchor; more are not indexed */
+#define SIGDB_N_SOURCES 8               /* serial slots: see enum sigdb_source */
+
+#define SIGDB_F_LEGIT (1u << 0)         /* marks legitimate mail, not abuse */
+
+struct sigdb_meta {
+	uint8_t category;
+	uint8_t subcategory;
+	uint8_t confidence;                 /* 0-100 */
+	uint8_t flags;                      /* SIGDB_F_* */
+	uint16_t first_seen;                /* days since 1970-01-01 */
+	uint16_t last_seen;
+};
+
+enum sigdb_source { SIGDB_SRC_SIGS = 0, SIGDB_SRC_AWL, SIGDB_SRC_CATS, SIGDB_SRC_ACF };
+
+struct sigdb;          /* immutable snapshot */
+struct sigdb_builder;  /* mutable, single-threaded */
+
+/* A builder, empty or holding a copy of everything in `base` (may be NULL). */
+struct sigdb_builder *sigdb_builder_new(const struct sigdb *base);
+void sigdb_builder_free(struct sigdb_builder *b);
+/* Adds or replaces an exact fingerprint. 0, or WHORL_ENOMEM / WHORL_ELIMIT. */
+int sigdb_builder_put(struct sigdb_builder *b, uint64_t key, const struct sigdb_meta *m);
+/* Removes one; 0 when it was there, WHORL_ENODATA when not. */
+int sigdb_builder_del(struct sigdb_builder *b, uint64_t key);
+/* Adds or replaces a sketch, identified by (engine, id). It is indexed by
+ * anchors[0..n_anchors). */
+int sigdb_builder_put_sketch(struct sigdb_builder *b, uint8_t engine, uint8_t algo, uint64_t id,
+                             const uint8_t *bytes, size_t len, const uint32_t *anchors,
+                             size_t n_anchors, const struct sigdb_meta *m);
+int sigdb_builder_del_sketch(struct sigdb_builder *b, uint8_t engine, uint64_t id);
+/* Records the serial of a source (complete.incremental) in the snapshot. */
+void sigdb_builder_set_serial(struct sigdb_builder *b, enum sigdb_source src, uint64_t complete,
+                              uint64_t incremental);
+/* Freezes the builder into a snapshot with one reference; frees the builder
+ * either way. NULL on allocation failure. */
+struct sigdb *sigdb_builder_finish(struct sigdb_builder *b);
+
+/* An empty snapshot (serials 0). */
+struct sigdb *sigdb_empty(void);
+
+void sigdb_ref(struct sigdb *db);
+void sigdb_unref(struct sigdb *db);
+
+/* Exact lookup; 1 and *m filled when found, else 0. Lock-free. */
+int sigdb_lookup(const struct sigdb *db, uint64_t key, struct sigdb_meta *m);
+
+/* Sketch candidates sharing `anchor` for `engine`: writes up to cap sketch
+ * indices into idx and returns how many. */
+size_t sigdb_sketch_candidates(const struct sigdb *db, uint8_t engine, uint32_t anchor,
+                               uint32_t *idx, size_t cap);
+/* The sketch at index i: its bytes (length in *len), algo and metadata. */
+const uint8_t *sigdb_sketch_get(const struct sigdb *db, uint32_t i, size_t *len, uint8_t *algo,
+                                struct sigdb_meta *m);
+
+size_t sigdb_count(const struct sigdb *db);            /* exact fingerprints */
+size_t sigdb_sketch_count(const struct sigdb *db);
+size_t sigdb_memory_bytes(const struct sigdb *db);     /* heap held by the snapshot */
+void sigdb_serial(const struct sigdb *db, enum sigdb_source src, uint64_t *complete,
+                  uint64_t *incremental);
+/* Calls fn for every exact fingerprint and every sketch (for deltas, tests). */
+void sigdb_foreach(const struct sigdb *db,
+                   void (*fp_fn)(void *ctx, uint64_t key, const struct sigdb_meta *m),
+                   void (*sk_fn)(void *ctx, uint8_t engine, uint8_t algo, uint64_t id,
+                                 const uint8_t *bytes, size_t len, const struct sigdb_meta *m),
+                   void *ctx);
+
+/* The live snapshot of an engine: one atomic pointer, swapped by updates. */
+struct sigdb_live {
+	_Atomic(struct sigdb *) current;
+	_Atomic unsigned long readers[2];   /* see sigdb_live.c: a two-phase reader count */
+	_Atomic unsigned phase;
+};
+void sigdb_live_init(struct sigdb_live *live, struct sigdb *initial);
+/* Takes a reference to the current snapshot (release with sigdb_unref). */
+struct sigdb *sigdb_live_acquire(struct sigdb_live *live);
+/* Publishes db (taking over its reference); the old one is released. */
+void sigdb_live_publish(struct sigdb_live *live, struct sigdb *db);
+void sigdb_live_destroy(struct sigdb_live *live);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * arena.h - bump allocator for everything one scan allocates.
+ *
+ * A scan takes a scratch arena, allocates freely from it, and resets it at
+ * the end: no per-message malloc storms, no frees to forget. Chunks are kept
+ * across resets, so a warmed-up arena does no malloc at all. An arena is used
+ * by one thread at a time.
+ *
+ * Not for: data that outlives a scan (snapshots, configuration).
+ */
+#ifndef WHORL_ARENA_H
+#define WHORL_ARENA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Largest single arena; an allocation past it fails (returns NULL), which the
+ * callers treat as a hard limit reached (rescan), never as a crash. */
+#define ARENA_MAX_BYTES ((size_t)256 << 20)
+
+struct arena_chunk;
+
+struct arena {
+	struct arena_chunk *head;   /* chunk being filled */
+	struct arena_chunk *spare;  /* chunks kept from earlier scans */
+	size_t total;               /* bytes held in all chunks */
+	size_t limit;               /* ARENA_MAX_BYTES unless set lower */
+};
+
+void arena_init(struct arena *a);
+/* Frees every chunk. */
+void arena_destroy(struct arena *a);
+/* Forgets every allocation but keeps the chunks for reuse. */
+void arena_reset(struct arena *a);
+/* n bytes aligned to 16; NULL when the limit would be passed or malloc fails. */
+void *arena_alloc(struct arena *a, size_t n);
+/* Like arena_alloc, zero filled. */
+void *arena_zalloc(struct arena *a, size_t n);
+/* Copy of s[0..n) with a NUL after it. */
+char *arena_strndup(struct arena *a, const char *s, size_t n);
+/* Grows the block at p (of old_n bytes, the arena's latest when possible)
+ * to new_n bytes, preserving contents. */
+void *arena_realloc(struct arena *a, void *p, size_t old_n, size_t new_n);
+
+#endif

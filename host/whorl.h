@@ -1,0 +1,95 @@
+/*
+ * whorl.h - libwhorl, the host adapter: load a cartridge.so and use it.
+ *
+ * libwhorl opens a cartridge by path (dlopen RTLD_NOW|RTLD_LOCAL, dlsym of
+ * the one entry symbol), refuses one that is not binary compatible with a
+ * message naming the reason, opens an engine on a configuration directory
+ * and forwards scans to it. Programs (whorl-scan, whorl-publish, ...) are
+ * thin mains on this library.
+ *
+ * Thread safety: whorl_host_score() and whorl_host_fingerprint() may be
+ * called from any number of threads at once. whorl_host_open() and
+ * whorl_host_close() must not race with anything else on the same host.
+ *
+ * Not for: the cartridge's own internals (see abi/whorl_cartridge.h for the
+ * contract between the two).
+ */
+#ifndef WHORL_HOST_H
+#define WHORL_HOST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "whorl_cartridge.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct whorl_host whorl_host;
+
+/* Log callback: level is WHORL_LOG_*, module a short tag. */
+typedef void (*whorl_log_fn)(void *ctx, int level, const char *module, const char *message);
+
+struct whorl_host_options {
+	size_t size;                 /* sizeof(struct whorl_host_options) */
+	const char *cartridge_path;  /* NULL: whorl_default_cartridge_path() */
+	const char *config_dir;      /* NULL: whorl_default_config_dir() */
+	whorl_log_fn log;            /* NULL: log lines are dropped */
+	void *log_ctx;
+	int log_min_level;           /* lines below it are not passed to log */
+	const char *app_name;        /* for statistics; may be NULL */
+	const char *state_dir;       /* reserved for rollback state; may be NULL */
+};
+
+/* Opens the cartridge and an engine on the configuration directory.
+ * On failure returns a negative WHORL_E* and writes the reason (naming the
+ * file and e.g. "ABI major 2, host speaks 1") into errbuf. */
+int whorl_host_open(const struct whorl_host_options *opts, whorl_host **out, char *errbuf,
+                    size_t errlen);
+
+/* Quiesces and closes the engine, then unloads the cartridge. NULL is fine. */
+void whorl_host_close(whorl_host *h);
+
+/* The loaded cartridge's function table (for members this header does not
+ * wrap). Valid until whorl_host_close(). */
+const struct whorl_cartridge_api *whorl_host_api(const whorl_host *h);
+whorl_engine *whorl_host_engine(const whorl_host *h);
+/* The cartridge's version string, copied at open (safe after unload). */
+const char *whorl_host_cartridge_version(const whorl_host *h);
+
+/* Scores a message; the verdict is released with whorl_host_verdict_free(). */
+int whorl_host_score(whorl_host *h, const struct whorl_envelope *env, const char *msg,
+                     size_t len, struct whorl_verdict **out);
+void whorl_host_verdict_free(whorl_host *h, struct whorl_verdict *v);
+
+/* Fingerprints a message; released with whorl_host_fpset_free(). */
+int whorl_host_fingerprint(whorl_host *h, const char *msg, size_t len, struct whorl_fpset **out);
+void whorl_host_fpset_free(whorl_host *h, struct whorl_fpset *fps);
+
+int whorl_host_describe_category(whorl_host *h, unsigned category, unsigned subcategory,
+                                 char *cat_out, size_t cat_len, char *sub_out, size_t sub_len);
+int whorl_host_reload(whorl_host *h, unsigned what);
+
+/* Text for a WHORL_E* code (host side; works without a cartridge). */
+const char *whorl_strerror(int code);
+
+/* Defaults: the environment variables WHORL_CARTRIDGE and WHORL_CONFIG_DIR
+ * when set, else <dir of the running program>/../lib/cartridge.so (then
+ * ../lib/whorl/cartridge.so) and <dir>/../etc (then ../etc/whorl). */
+const char *whorl_default_cartridge_path(void);
+const char *whorl_default_config_dir(void);
+
+/*
+ * The loader on its own, for tests and tools: dlopen + ABI checks, no engine.
+ */
+struct whorl_cartridge;
+int whorl_cartridge_load(const char *path, struct whorl_cartridge **out, char *errbuf,
+                         size_t errlen);
+const struct whorl_cartridge_api *whorl_cartridge_table(const struct whorl_cartridge *c);
+void whorl_cartridge_unload(struct whorl_cartridge *c);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WHORL_HOST_H */
