@@ -42,5 +42,5 @@ uint64_t whorl_hash64(const void *data, size_t n, uint64_t seed)
 		memcpy(tail, p + i, n - i);
 		h = fold_mul(load64_le(tail) ^ HASH_P2, h ^ HASH_P1);
 	}
-	return fold_mul(h ^ HASH_P0, HASH_P1 ^ (uint64_t)n);
+	return fold_mul(h ^ HASH_P1, HASH_P2 ^ (uint64_t)n);
 }

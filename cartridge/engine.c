@@ -1,0 +1,199 @@
+/*
+ * engine.c - opening, reloading and closing an engine (the ABI's lifecycle).
+ *
+ * open() reads the configuration, the categories and the local update set,
+ * then starts serving; nothing it reads is trusted before it is checked.
+ * close() frees everything the engine holds. Not for: scanning (scan.c) or
+ * reading update sets (update/).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+
+#include "engine.h"
+
+#define ENGINE_CATS_FILE "categories"
+#define ENGINE_CATS_MAX_BYTES ((size_t)256 << 10)
+
+uint64_t engine_now_ms(const struct whorl_engine *e)
+{
+	if (e->clock_ms != NULL)
+		return e->clock_ms(e->clock_ctx);
+	struct timespec ts;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+void engine_set_categories(struct whorl_engine *e, struct categories *cats)
+{
+	struct categories *old = atomic_exchange_explicit(&e->cats, cats, memory_order_acq_rel);
+	/* Readers may still hold the old table: keep it until close. */
+	if (old != NULL && e->n_retired_cats < ENGINE_MAX_RETIRED_CATS)
+		e->retired_cats[e->n_retired_cats++] = old;
+}
+
+/* Reads <config_dir>/categories when present, else the built-in table. */
+static struct categories *categories_read(const struct whorl_engine *e)
+{
+	struct categories *cats = malloc(sizeof(*cats));
+	if (cats == NULL)
+		return NULL;
+	categories_defaults(cats);
+	char path[CFG_MAX_STR + 32];
+	snprintf(path, sizeof(path), "%s/%s", e->cfg.config_dir, ENGINE_CATS_FILE);
+	FILE *f = fopen(path, "rb");
+	if (f == NULL)
+		return cats;
+	char *buf = malloc(ENGINE_CATS_MAX_BYTES);
+	size_t n = buf != NULL ? fread(buf, 1, ENGINE_CATS_MAX_BYTES, f) : 0;
+	fclose(f);
+	if (buf != NULL && categories_parse(cats, buf, n) != 0)
+		log_warn(&e->log, "CONFIG", "Malformed categories file %s, using built-in categories", path);
+	free(buf);
+	return cats;
+}
+
+int engine_open(const struct whorl_host_services *host, const char *config_dir,
+                whorl_engine **out, char *errbuf, size_t errlen)
+{
+	*out = NULL;
+	struct stat st;
+	if (config_dir == NULL || stat(config_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		snprintf(errbuf, errlen, "Invalid configuration directory %s", config_dir ? config_dir : "(null)");
+		return WHORL_ECONFIG;
+	}
+	struct whorl_engine *e = calloc(1, sizeof(*e));
+	if (e == NULL) {
+		snprintf(errbuf, errlen, "out of memory");
+		return WHORL_ENOMEM;
+	}
+	log_init(&e->log, host);
+	if (host != NULL && WHORL_HAS_MEMBER(host, clock_ms)) {
+		e->clock_ms = host->clock_ms;
+		e->clock_ctx = host->ctx;
+	}
+	cfg_load(&e->cfg, config_dir, &e->log);
+	struct categories *cats = categories_read(e);
+	struct sigdb *empty = sigdb_empty();
+	if (cats == NULL || empty == NULL || engine_scratch_init(e) != 0) {
+		free(cats);
+		if (empty != NULL)
+			sigdb_unref(empty);
+		engine_scratch_destroy(e);
+		free(e);
+		snprintf(errbuf, errlen, "out of memory");
+		return WHORL_ENOMEM;
+	}
+	atomic_init(&e->cats, cats);
+	sigdb_live_init(&e->live, empty);
+	if (engine_update_data(e) != 0)
+		log_warn(&e->log, "MICROUPDATE",
+		         "Have not updated signatures yet--accuracy will be affected until content is "
+		         "successfully downloaded from the network.");
+	*out = e;
+	return 0;
+}
+
+int engine_quiesce(whorl_engine *e)
+{
+	/* No background threads yet: the network updater joins here when it lands. */
+	e->quiesced = 1;
+	return 0;
+}
+
+void engine_close(whorl_engine *e)
+{
+	if (e == NULL)
+		return;
+	if (!e->quiesced)
+		engine_quiesce(e);
+	sigdb_live_destroy(&e->live);
+	engine_scratch_destroy(e);
+	free(atomic_load(&e->cats));
+	for (size_t i = 0; i < e->n_retired_cats; i++)
+		free(e->retired_cats[i]);
+	free(e);
+}
+
+int engine_reload(whorl_engine *e, unsigned what)
+{
+	int rc = 0;
+	if (what & WHORL_RELOAD_CONFIG) {
+		struct categories *cats = categories_read(e);
+		if (cats == NULL)
+			return WHORL_ENOMEM;
+		engine_set_categories(e, cats);
+	}
+	if (what & WHORL_RELOAD_DATA)
+		rc = engine_update_data(e);
+	return rc;
+}
+
+int engine_update_now(whorl_engine *e)
+{
+	return engine_update_data(e);
+}
+
+int engine_describe_category(whorl_engine *e, unsigned category, unsigned subcategory,
+                             char *cat_out, size_t cat_len, char *sub_out, size_t sub_len)
+{
+	struct categories *cats = atomic_load_explicit(&e->cats, memory_order_acquire);
+	const char *sub = NULL;
+	const char *name = categories_name(cats, category, subcategory, &sub);
+	if (cat_out != NULL && cat_len > 0)
+		snprintf(cat_out, cat_len, "%s", name);
+	if (sub_out != NULL && sub_len > 0)
+		snprintf(sub_out, sub_len, "%s", sub != NULL ? sub : "unknown");
+	return strcmp(name, "unknown") == 0 ? WHORL_EINVAL : 0;
+}
+
+int engine_stats_snapshot(whorl_engine *e, char **text_out)
+{
+	struct sigdb *db = sigdb_live_acquire(&e->live);
+	uint64_t c = 0, i = 0;
+	sigdb_serial(db, SIGDB_SRC_SIGS, &c, &i);
+	char *t = NULL;
+	int n = asprintf(&t,
+	                 "spamdna version = whorl-cartridge %s\n"
+	                 "mu sigs serial = %llu.%llu\n"
+	                 "known fingerprints = %zu\n"
+	                 "known sketches = %zu\n"
+	                 "snapshot bytes = %zu\n",
+	                 WHORL_VERSION, (unsigned long long)c, (unsigned long long)i, sigdb_count(db),
+	                 sigdb_sketch_count(db), sigdb_memory_bytes(db));
+	sigdb_unref(db);
+	if (n < 0)
+		return WHORL_ENOMEM;
+	*text_out = t;
+	return 0;
+}
+
+void engine_text_free(whorl_engine *e, char *text)
+{
+	free(text);
+}
+
+const char *engine_strerror(int code)
+{
+	switch (code) {
+	case WHORL_OK: return "success";
+	case WHORL_EINVAL: return "invalid argument";
+	case WHORL_ENOMEM: return "out of memory";
+	case WHORL_EIO: return "input/output error";
+	case WHORL_ECONFIG: return "configuration unusable";
+	case WHORL_EABI: return "ABI version or table size not supported";
+	case WHORL_EBUILD: return "build signature differs";
+	case WHORL_EFORMAT: return "data file malformed";
+	case WHORL_ESIGNATURE: return "signature or hash verification failed";
+	case WHORL_ESTALE: return "data older than the data in use, or expired";
+	case WHORL_ENODATA: return "nothing to load";
+	case WHORL_EBUSY: return "busy";
+	case WHORL_ESELFTEST: return "self test failed";
+	case WHORL_ENOTSUP: return "not supported by this cartridge";
+	case WHORL_ELIMIT: return "hard limit exceeded";
+	case WHORL_ENETWORK: return "network transfer failed";
+	default: return "unknown error";
+	}
+}

@@ -1,0 +1,88 @@
+/*
+ * engine.h - the engine object behind the ABI's opaque whorl_engine.
+ *
+ * All state of one opened cartridge lives here (no globals), so two
+ * cartridge versions can run side by side during a swap. Scans read the
+ * live snapshot and the current categories through atomic pointers and use
+ * a scratch slot from a lock-free pool; updates replace those pointers.
+ *
+ * Not for: the scan pipeline itself (scan.c) or scoring rules (score.c).
+ */
+#ifndef WHORL_ENGINE_H
+#define WHORL_ENGINE_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../abi/whorl_cartridge.h"
+#include "cfg/cfg.h"
+#include "fp/fp.h"
+#include "log/log.h"
+#include "mime/mime.h"
+#include "sigdb/sigdb.h"
+#include "util/arena.h"
+
+#define ENGINE_SCRATCH_SLOTS 64          /* concurrent scans without a malloc */
+#define ENGINE_MAX_RETIRED_CATS 1024     /* category tables kept until close */
+#define ENGINE_SCAN_ARENA_LIMIT ((size_t)128 << 20) /* one scan's working memory */
+
+/* Per-scan working memory, reused across scans by one thread at a time. */
+struct scan_scratch {
+	atomic_int busy;
+	struct arena arena;
+	struct charset_cache *charsets;
+	struct fp_list fps;
+};
+
+struct whorl_engine {
+	struct logger log;
+	struct cfg cfg;
+	uint64_t (*clock_ms)(void *ctx);
+	void *clock_ctx;
+	struct sigdb_live live;
+	_Atomic(struct categories *) cats;
+	struct categories *retired_cats[ENGINE_MAX_RETIRED_CATS];
+	size_t n_retired_cats;
+	struct scan_scratch *scratch;        /* ENGINE_SCRATCH_SLOTS slots */
+	atomic_uint scratch_hint;
+	_Atomic uint64_t data_loaded_ms;     /* when the live data was loaded; 0 = never */
+	int quiesced;
+};
+
+/* Scratch slots: acquire never blocks (a fresh slot is malloc'd when all
+ * are busy), release returns it. */
+int engine_scratch_init(struct whorl_engine *e);
+void engine_scratch_destroy(struct whorl_engine *e);
+struct scan_scratch *engine_scratch_acquire(struct whorl_engine *e);
+void engine_scratch_release(struct whorl_engine *e, struct scan_scratch *s);
+
+/* Loads the update set named by the configuration and publishes it; keeps
+ * the live data on any failure. */
+int engine_update_data(struct whorl_engine *e);
+/* Replaces the categories table (takes ownership of cats). */
+void engine_set_categories(struct whorl_engine *e, struct categories *cats);
+
+uint64_t engine_now_ms(const struct whorl_engine *e);
+
+/* ABI functions (entry.c puts them in the table). */
+int engine_open(const struct whorl_host_services *host, const char *config_dir,
+                whorl_engine **out, char *errbuf, size_t errlen);
+int engine_quiesce(whorl_engine *e);
+void engine_close(whorl_engine *e);
+int engine_reload(whorl_engine *e, unsigned what);
+int engine_update_now(whorl_engine *e);
+int engine_describe_category(whorl_engine *e, unsigned category, unsigned subcategory,
+                             char *cat_out, size_t cat_len, char *sub_out, size_t sub_len);
+int engine_stats_snapshot(whorl_engine *e, char **text_out);
+void engine_text_free(whorl_engine *e, char *text);
+int engine_self_test(whorl_engine *e, char *errbuf, size_t errlen);
+const char *engine_strerror(int code);
+
+int scan_score(whorl_engine *e, const struct whorl_envelope *env, const char *msg, size_t len,
+               struct whorl_verdict **out);
+void scan_verdict_free(whorl_engine *e, struct whorl_verdict *v);
+int scan_fingerprint(whorl_engine *e, const char *msg, size_t len, struct whorl_fpset **out);
+void scan_fpset_free(whorl_engine *e, struct whorl_fpset *fps);
+
+#endif

@@ -1,0 +1,45 @@
+/*
+ * fp_list.c - the per-message list of fingerprints engines append to.
+ *
+ * Bounded (FP_MAX_FPS exact keys, FP_MAX_SKETCHES sketches): past a bound
+ * the list sets `overflow` and the scan reports rescan. Exact keys are
+ * deduplicated so that a link repeated fifty times counts once.
+ */
+#include "fp.h"
+
+#include "../util/hash.h"
+
+void fp_list_add(struct fp_list *out, uint8_t engine, uint8_t algo_version, uint64_t raw,
+                 uint16_t flags)
+{
+	uint64_t key = whorl_fp_key(engine, raw);
+	for (size_t i = 0; i < out->n_fps; i++)
+		if (out->fps[i].key == key)
+			return;
+	if (out->n_fps >= FP_MAX_FPS) {
+		out->overflow = 1;
+		return;
+	}
+	struct whorl_fp *fp = &out->fps[out->n_fps++];
+	fp->key = key;
+	fp->engine = engine;
+	fp->algo_version = algo_version;
+	fp->flags = flags;
+}
+
+void fp_list_add_sketch(struct fp_list *out, const struct fp_sketch *sk)
+{
+	if (out->n_sketches >= FP_MAX_SKETCHES) {
+		out->overflow = 1;
+		return;
+	}
+	out->sketches[out->n_sketches++] = *sk;
+}
+
+const char *fp_engine_name(unsigned engine)
+{
+	static const char *const names[WHORL_FP_ENGINE_MAX + 1] = {
+		"none", "body", "fuzzy", "url", "ip", "attach", "image", "struct",
+	};
+	return engine <= WHORL_FP_ENGINE_MAX ? names[engine] : "unknown";
+}

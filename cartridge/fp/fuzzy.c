@@ -1,0 +1,329 @@
+/*
+ * fuzzy.c - the "fuzzy" engine: a similarity sketch of the visible text.
+ *
+ * Catches the next variant of a campaign: hash-buster words, personalisation,
+ * swapped synonyms, reordered sentences, split or spaced-out words, added
+ * invisible text (already dropped by the renderer). Misses a campaign that
+ * rewrites most of its text, and very short texts (fewer than
+ * FUZZY_MIN_WORDS content words and FUZZY_MIN_GRAMS letter grams make no
+ * sketch: too little to tell a campaign from a coincidence).
+ *
+ * Two views of the text, each a set:
+ *   W  content words: letters only, 3 to FUZZY_MAX_WORD bytes, stopwords
+ *      dropped. Insensitive to order; a swapped word changes one element.
+ *   C  5-byte grams of the letter stream (all words without digits joined):
+ *      insensitive to how words are split, spaced or joined.
+ * Each set gets a one-permutation MinHash (FUZZY_K bins, 8 bits kept per
+ * bin) and a distinct-count estimate (linear counting). Similarity per view
+ * is the larger of the Jaccard estimate and the overlap coefficient (what
+ * share of the smaller set is in the larger one; it shrugs off added
+ * hash-busters), the latter only while the sizes are within FUZZY_MAX_RATIO.
+ *
+ * Lookup: a stored sketch is indexed by the FUZZY_STORED_ANCHORS smallest
+ * feature hashes of each view; a query looks up its FUZZY_QUERY_ANCHORS
+ * smallest. A stored text whose features survive in the variant keeps its
+ * smallest ones among the variant's smallest, so it is found, then verified
+ * against the whole stored sketch.
+ *
+ * Stored form (little endian), FUZZY_SKETCH_BYTES bytes:
+ *   0 u8 format (1)   1 u8 flags   2 u16 words   4 u16 grams
+ *   6 u8 W[FUZZY_K]   6+K u8 C[FUZZY_K]
+ *   6+2K u32 W anchors[FUZZY_STORED_ANCHORS], then C anchors (0 = none)
+ */
+#include "fp.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/hash.h"
+#include "sketch.h"
+
+#define FP_FUZZY_VERSION 1
+#define FUZZY_K 32                       /* bins per view; the top 5 hash bits pick one */
+#define FUZZY_STORED_ANCHORS 5           /* per view */
+#define FUZZY_QUERY_ANCHORS 24           /* per view */
+#define FUZZY_MIN_WORDS 8                /* fewer distinct content words: W unusable */
+#define FUZZY_MIN_GRAMS 40               /* fewer distinct grams: C unusable */
+#define FUZZY_MAX_WORD 40                /* longer "words" are base64 debris */
+#define FUZZY_GRAM 5
+#define FUZZY_MAX_WORDS 20000            /* words looked at per message */
+#define FUZZY_MAX_STREAM ((size_t)128 << 10) /* letter bytes looked at per message */
+#define FUZZY_LC_BITS 4096               /* linear-counting bitmap per view */
+#define FUZZY_MAX_RATIO 3.0              /* overlap coefficient trusted up to this size ratio */
+#define FUZZY_SEED_W 0x66757a7a7957ull   /* "fuzzyW" */
+#define FUZZY_SEED_C 0x66757a7a7943ull   /* "fuzzyC" */
+#define FUZZY_SKETCH_BYTES (6 + 2 * FUZZY_K + 2 * 4 * FUZZY_STORED_ANCHORS)
+#define FUZZY_THRESHOLD 0.45             /* similarity that counts as a match */
+
+struct fuzzy_view {
+	uint32_t minv[FUZZY_K];
+	uint32_t bottom[FUZZY_QUERY_ANCHORS];   /* ascending, distinct */
+	size_t n_bottom;
+	uint64_t bits[FUZZY_LC_BITS / 64];
+	size_t n_added;
+};
+
+static void view_init(struct fuzzy_view *v)
+{
+	memset(v, 0, sizeof(*v));
+	memset(v->minv, 0xff, sizeof(v->minv));
+}
+
+static void bottom_insert(struct fuzzy_view *v, uint32_t a)
+{
+	size_t n = v->n_bottom;
+	if (n == FUZZY_QUERY_ANCHORS && a >= v->bottom[n - 1])
+		return;
+	size_t i = n;
+	while (i > 0 && v->bottom[i - 1] > a)
+		i--;
+	if (i > 0 && v->bottom[i - 1] == a)
+		return;
+	if (n == FUZZY_QUERY_ANCHORS)
+		n--;
+	memmove(&v->bottom[i + 1], &v->bottom[i], (n - i) * sizeof(uint32_t));
+	v->bottom[i] = a;
+	v->n_bottom = n + 1;
+}
+
+static inline void view_add(struct fuzzy_view *v, uint64_t h)
+{
+	unsigned bin = (unsigned)(h >> 59);
+	uint32_t val = (uint32_t)h;
+	if (val < v->minv[bin])
+		v->minv[bin] = val;
+	unsigned bit = (unsigned)(h >> 32) & (FUZZY_LC_BITS - 1);
+	v->bits[bit >> 6] |= 1ull << (bit & 63);
+	uint32_t anchor = (uint32_t)(h >> 27) | 1u;
+	if (v->n_bottom < FUZZY_QUERY_ANCHORS || anchor < v->bottom[FUZZY_QUERY_ANCHORS - 1])
+		bottom_insert(v, anchor);
+	v->n_added++;
+}
+
+/* Distinct elements: linear counting, or the bottom-k estimate once the
+ * bitmap is full. */
+static unsigned view_count(const struct fuzzy_view *v)
+{
+	size_t zeros = 0;
+	for (size_t i = 0; i < FUZZY_LC_BITS / 64; i++)
+		zeros += 64 - (size_t)__builtin_popcountll(v->bits[i]);
+	double n;
+	if (zeros > 0)
+		n = -(double)FUZZY_LC_BITS * log((double)zeros / FUZZY_LC_BITS);
+	else
+		n = (FUZZY_QUERY_ANCHORS - 1) * 4294967296.0 / ((double)v->bottom[FUZZY_QUERY_ANCHORS - 1] + 1);
+	if (n > 65535)
+		n = 65535;
+	return (unsigned)(n + 0.5);
+}
+
+/* The 8 bits kept per bin; an empty bin borrows from the next filled one
+ * (rotation densification) so that sparse texts still compare bin by bin. */
+static void view_bins(const struct fuzzy_view *v, uint8_t *out)
+{
+	for (unsigned i = 0; i < FUZZY_K; i++) {
+		unsigned j = i, step = 0;
+		while (v->minv[j] == UINT32_MAX && step < FUZZY_K) {
+			j = (j + 1) % FUZZY_K;
+			step++;
+		}
+		uint32_t m = v->minv[j];
+		out[i] = step == 0 ? (uint8_t)m : (uint8_t)whorl_mix64((uint64_t)m + step * 0x9e3779b9u);
+	}
+}
+
+/* Stopwords carry no campaign identity; sorted for bsearch. */
+static const char *const fuzzy_stopwords[] = {
+	"about", "after", "all", "also", "and", "any", "are", "because", "been", "but", "can",
+	"could", "did", "does", "for", "from", "had", "has", "have", "her", "here", "him", "his",
+	"how", "its", "just", "may", "more", "most", "not", "now", "off", "one", "only", "other",
+	"our", "out", "over", "she", "should", "some", "such", "than", "that", "the", "their",
+	"them", "then", "there", "these", "they", "this", "those", "too", "very", "was", "way",
+	"were", "what", "when", "where", "which", "who", "why", "will", "with", "would", "you",
+	"your",
+};
+
+struct word_ref {
+	const char *s;
+	size_t n;
+};
+
+static int stopword_cmp(const void *key, const void *elem)
+{
+	const struct word_ref *w = key;
+	const char *s = *(const char *const *)elem;
+	size_t sn = strlen(s);
+	int c = memcmp(w->s, s, w->n < sn ? w->n : sn);
+	if (c != 0)
+		return c;
+	return (w->n > sn) - (w->n < sn);
+}
+
+static int is_stopword(const char *w, size_t n)
+{
+	if (n > 7)
+		return 0;
+	struct word_ref key = {w, n};
+	return bsearch(&key, fuzzy_stopwords, sizeof(fuzzy_stopwords) / sizeof(fuzzy_stopwords[0]),
+	               sizeof(fuzzy_stopwords[0]), stopword_cmp) != NULL;
+}
+
+static int has_digit(const char *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (w[i] >= '0' && w[i] <= '9')
+			return 1;
+	return 0;
+}
+
+/* Feeds the 5-byte grams of a word continuing the letter stream. */
+static inline void stream_add(struct fuzzy_view *c, uint64_t *reg, size_t *stream, const char *w,
+                              size_t n)
+{
+	for (size_t i = 0; i < n && *stream < FUZZY_MAX_STREAM; i++) {
+		*reg = ((*reg << 8) | (unsigned char)w[i]) & 0xffffffffffull;
+		if (++*stream >= FUZZY_GRAM)
+			view_add(c, whorl_mix64(*reg ^ FUZZY_SEED_C));
+	}
+}
+
+static void views_build(const struct fp_input *in, struct fuzzy_view *w, struct fuzzy_view *c)
+{
+	char join[256];
+	size_t pos = 0, wlen, n_words = 0, stream = 0;
+	uint64_t reg = 0;
+	const char *word;
+	view_init(w);
+	view_init(c);
+	while ((word = text_next_word(in->norm, in->norm_len, &pos, &wlen, join, sizeof(join))) != NULL &&
+	       n_words++ < FUZZY_MAX_WORDS) {
+		if (wlen > FUZZY_MAX_WORD || has_digit(word, wlen))
+			continue;
+		stream_add(c, &reg, &stream, word, wlen);
+		if (wlen >= 3 && !is_stopword(word, wlen))
+			view_add(w, whorl_hash64(word, wlen, FUZZY_SEED_W));
+	}
+}
+
+static void put_u16(uint8_t *p, unsigned v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+}
+
+static void put_u32(uint8_t *p, uint32_t v)
+{
+	for (int i = 0; i < 4; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static unsigned get_u16(const uint8_t *p)
+{
+	return (unsigned)p[0] | (unsigned)p[1] << 8;
+}
+
+static uint32_t get_u32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24;
+}
+
+static void sketch_write(uint8_t *b, const struct fuzzy_view *w, const struct fuzzy_view *c,
+                         unsigned nw, unsigned nc)
+{
+	memset(b, 0, FUZZY_SKETCH_BYTES);
+	b[0] = 1;
+	put_u16(b + 2, nw);
+	put_u16(b + 4, nc);
+	view_bins(w, b + 6);
+	view_bins(c, b + 6 + FUZZY_K);
+	uint8_t *a = b + 6 + 2 * FUZZY_K;
+	for (size_t i = 0; i < FUZZY_STORED_ANCHORS; i++) {
+		if (nw >= FUZZY_MIN_WORDS && i < w->n_bottom)
+			put_u32(a + 4 * i, w->bottom[i]);
+		if (nc >= FUZZY_MIN_GRAMS && i < c->n_bottom)
+			put_u32(a + 4 * (FUZZY_STORED_ANCHORS + i), c->bottom[i]);
+	}
+}
+
+void fp_fuzzy_compute(const struct fp_input *in, struct fp_list *out)
+{
+	struct fuzzy_view w, c;
+	views_build(in, &w, &c);
+	unsigned nw = view_count(&w), nc = view_count(&c);
+	if (nw < FUZZY_MIN_WORDS && nc < FUZZY_MIN_GRAMS)
+		return;
+	uint8_t *bytes = arena_alloc(in->arena, FUZZY_SKETCH_BYTES);
+	uint32_t *anchors = arena_alloc(in->arena, 2 * FUZZY_QUERY_ANCHORS * sizeof(uint32_t));
+	if (bytes == NULL || anchors == NULL) {
+		out->overflow = 1;
+		return;
+	}
+	sketch_write(bytes, &w, &c, nw, nc);
+	size_t na = 0;
+	if (nw >= FUZZY_MIN_WORDS)
+		for (size_t i = 0; i < w.n_bottom; i++)
+			anchors[na++] = w.bottom[i];
+	if (nc >= FUZZY_MIN_GRAMS)
+		for (size_t i = 0; i < c.n_bottom; i++)
+			anchors[na++] = c.bottom[i];
+	struct fp_sketch sk = {
+		.engine = WHORL_FP_FUZZY, .algo_version = FP_FUZZY_VERSION,
+		.len = FUZZY_SKETCH_BYTES, .bytes = bytes,
+		.query_anchors = anchors, .n_query_anchors = na,
+	};
+	fp_list_add_sketch(out, &sk);
+}
+
+size_t fp_fuzzy_stored_anchors(const uint8_t *b, size_t len, uint32_t *anchors, size_t cap)
+{
+	if (len != FUZZY_SKETCH_BYTES || b[0] != 1)
+		return 0;
+	size_t n = 0;
+	for (size_t i = 0; i < 2 * FUZZY_STORED_ANCHORS && n < cap; i++) {
+		uint32_t a = get_u32(b + 6 + 2 * FUZZY_K + 4 * i);
+		if (a != 0)
+			anchors[n++] = a;
+	}
+	return n;
+}
+
+/* Similarity of one view: Jaccard from matching bins (corrected for the
+ * 1/256 chance that 8-bit values agree by accident), raised to the overlap
+ * coefficient when the sizes are comparable. */
+static double view_similarity(const uint8_t *q, const uint8_t *s, unsigned nq, unsigned ns)
+{
+	unsigned same = 0;
+	for (unsigned i = 0; i < FUZZY_K; i++)
+		same += q[i] == s[i];
+	double p = (double)same / FUZZY_K;
+	double j = (p - 1.0 / 256) / (1.0 - 1.0 / 256);
+	if (j <= 0)
+		return 0;
+	double lo = nq < ns ? nq : ns, hi = nq < ns ? ns : nq;
+	if (lo <= 0 || hi / lo > FUZZY_MAX_RATIO)
+		return j;
+	double overlap = j * (lo + hi) / ((1 + j) * lo);
+	if (overlap > 1)
+		overlap = 1;
+	return overlap > j ? overlap : j;
+}
+
+double fp_fuzzy_similarity(const uint8_t *q, size_t qlen, const uint8_t *s, size_t slen)
+{
+	if (qlen != FUZZY_SKETCH_BYTES || slen != FUZZY_SKETCH_BYTES || q[0] != 1 || s[0] != 1)
+		return -1;
+	unsigned qw = get_u16(q + 2), qc = get_u16(q + 4), sw = get_u16(s + 2), sc = get_u16(s + 4);
+	int use_w = qw >= FUZZY_MIN_WORDS && sw >= FUZZY_MIN_WORDS;
+	int use_c = qc >= FUZZY_MIN_GRAMS && sc >= FUZZY_MIN_GRAMS;
+	double simw = use_w ? view_similarity(q + 6, s + 6, qw, sw) : 0;
+	double simc = use_c ? view_similarity(q + 6 + FUZZY_K, s + 6 + FUZZY_K, qc, sc) : 0;
+	if (use_w && use_c)
+		return (simw > simc ? simw : simc) * 0.75 + (simw + simc) / 2 * 0.25;
+	return use_w ? simw : simc;
+}
+
+double fp_fuzzy_threshold(void)
+{
+	return FUZZY_THRESHOLD;
+}

@@ -1,0 +1,259 @@
+/*
+ * scan.c - the scan path: parse, render, fingerprint, look up, score.
+ *
+ * One scan takes a scratch slot (arena, charset cache, fingerprint list),
+ * holds a reference to the live snapshot for its whole duration, and
+ * allocates only the verdict it returns. No locks, no syscalls.
+ *
+ * With "favor analysis over speed = no" the engines stop at the first known
+ * fingerprint that decides the verdict on its own (its weight reaches the
+ * minimum score); with "yes" every engine runs, so the analysis is complete.
+ *
+ * Not for: scoring rules (score.c) or text rendering (scan_text.c).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine.h"
+#include "scan_text.h"
+#include "score.h"
+
+#define SCAN_MAX_CANDIDATES 64          /* sketches verified per anchor */
+#define SCAN_MAX_VERIFIED 256           /* distinct sketches verified per query */
+#define SCAN_ANALYSIS_LEN 256
+
+typedef void (*fp_engine_fn)(const struct fp_input *, struct fp_list *);
+
+/* Cheapest and most decisive first. */
+static const fp_engine_fn scan_engines[] = {
+	fp_body_compute, fp_attach_compute, fp_url_compute, fp_fuzzy_compute,
+	fp_image_compute, fp_ip_compute, fp_struct_compute,
+};
+#define SCAN_N_ENGINES (sizeof(scan_engines) / sizeof(scan_engines[0]))
+
+struct scan_job {
+	struct whorl_engine *e;
+	struct scan_scratch *s;
+	struct mime_msg mime;
+	struct fp_input in;
+	int rescan;
+};
+
+static int scan_prepare(struct scan_job *j, const struct whorl_envelope *env, const char *msg,
+                        size_t len)
+{
+	struct whorl_engine *e = j->e;
+	struct mime_limits lim = {.max_decoded = 0, .max_body_length = e->cfg.max_body_length};
+	memset(&j->mime, 0, sizeof(j->mime));
+	if (mime_parse(&j->s->arena, j->s->charsets, msg, len, &lim, &j->mime) != 0)
+		return WHORL_ENOMEM;
+	j->rescan = (j->mime.flags & MIME_F_RESCAN_MASK) != 0;
+	memset(&j->in, 0, sizeof(j->in));
+	j->in.mime = &j->mime;
+	j->in.env = env;
+	j->in.cfg = &e->cfg;
+	j->in.arena = &j->s->arena;
+	j->in.text_flags = scan_text_gather(&j->in);
+	if (j->in.text_flags & (TEXT_F_LIMIT | TEXT_F_NOMEM))
+		j->rescan = 1;
+	return 0;
+}
+
+/* Looks up the exact keys list[from..) in db and records the hits. */
+static void lookup_exact(const struct sigdb *db, const struct fp_list *l, size_t from,
+                         struct score_state *st)
+{
+	for (size_t i = from; i < l->n_fps; i++) {
+		struct sigdb_meta m;
+		if (!sigdb_lookup(db, l->fps[i].key, &m))
+			continue;
+		unsigned engine = l->fps[i].engine;
+		score_add(st, engine, score_engine_weight(engine, l->fps[i].flags, 1.0, 1.0), 1.0, &m);
+	}
+}
+
+static int seen_before(uint32_t *seen, size_t *n_seen, uint32_t idx)
+{
+	for (size_t i = 0; i < *n_seen; i++)
+		if (seen[i] == idx)
+			return 1;
+	if (*n_seen < SCAN_MAX_VERIFIED)
+		seen[(*n_seen)++] = idx;
+	return 0;
+}
+
+/* Finds stored sketches sharing an anchor with sk, verifies each once. */
+static void lookup_sketch(const struct sigdb *db, const struct fp_sketch *sk, struct score_state *st)
+{
+	uint32_t seen[SCAN_MAX_VERIFIED], cand[SCAN_MAX_CANDIDATES];
+	size_t n_seen = 0;
+	double threshold = fp_sketch_threshold(sk->engine);
+	for (size_t a = 0; a < sk->n_query_anchors; a++) {
+		size_t n = sigdb_sketch_candidates(db, sk->engine, sk->query_anchors[a], cand,
+		                                   SCAN_MAX_CANDIDATES);
+		for (size_t c = 0; c < n; c++) {
+			if (seen_before(seen, &n_seen, cand[c]))
+				continue;
+			size_t slen;
+			uint8_t algo;
+			struct sigdb_meta m;
+			const uint8_t *stored = sigdb_sketch_get(db, cand[c], &slen, &algo, &m);
+			if (stored == NULL || algo != sk->algo_version)
+				continue;
+			double sim = fp_sketch_similarity(sk->engine, algo, sk->bytes, sk->len, stored, slen);
+			if (sim < threshold)
+				continue;
+			score_add(st, sk->engine, score_engine_weight(sk->engine, 0, sim, threshold), sim, &m);
+		}
+	}
+}
+
+static void lookup_sketches(const struct sigdb *db, const struct fp_list *l, size_t from,
+                            struct score_state *st)
+{
+	for (size_t i = from; i < l->n_sketches; i++)
+		lookup_sketch(db, &l->sketches[i], st);
+}
+
+/* Runs the engines, looking up after each; stops early when allowed. */
+static void scan_engines_run(struct scan_job *j, const struct sigdb *db, struct score_state *st)
+{
+	struct fp_list *l = &j->s->fps;
+	double decisive = j->e->cfg.minimum_score;
+	for (size_t k = 0; k < SCAN_N_ENGINES; k++) {
+		size_t fps_from = l->n_fps, sk_from = l->n_sketches;
+		scan_engines[k](&j->in, l);
+		lookup_exact(db, l, fps_from, st);
+		lookup_sketches(db, l, sk_from, st);
+		if (!j->e->cfg.favor_analysis && score_best(st) >= decisive)
+			break;
+	}
+	if (l->overflow)
+		j->rescan = 1;
+}
+
+static struct whorl_verdict *verdict_new(struct whorl_engine *e, const struct score_result *r,
+                                         const char *analysis, int rescan)
+{
+	const char *cat_name, *sub_name;
+	struct categories *cats = atomic_load_explicit(&e->cats, memory_order_acquire);
+	cat_name = categories_name(cats, r->category, r->subcategory, &sub_name);
+	size_t la = strlen(analysis) + 1, lc = strlen(cat_name) + 1, ls = strlen(sub_name) + 1;
+	struct whorl_verdict *v = malloc(sizeof(*v) + la + lc + ls);
+	if (v == NULL)
+		return NULL;
+	char *p = (char *)(v + 1);
+	memset(v, 0, sizeof(*v));
+	v->size = sizeof(*v);
+	v->score = r->score;
+	v->is_spam = r->score >= (unsigned)e->cfg.minimum_score;
+	v->category = r->category;
+	v->subcategory = r->subcategory;
+	v->rescan = rescan;
+	v->analysis = memcpy(p, analysis, la);
+	v->category_desc = memcpy(p + la, cat_name, lc);
+	v->subcategory_desc = memcpy(p + la + lc, sub_name, ls);
+	return v;
+}
+
+/* The verdict for an empty message when "consider empty messages spam". */
+static void score_empty(struct whorl_engine *e, struct score_result *r)
+{
+	struct categories *cats = atomic_load_explicit(&e->cats, memory_order_acquire);
+	int spam = categories_lookup(cats, "spam");
+	r->score = SCORE_EMPTY_SPAM;
+	r->category = spam >= 0 ? (unsigned)spam : 0;
+	r->subcategory = 0;
+}
+
+int scan_score(whorl_engine *e, const struct whorl_envelope *env, const char *msg, size_t len,
+               struct whorl_verdict **out)
+{
+	*out = NULL;
+	if (msg == NULL && len > 0)
+		return WHORL_EINVAL;
+	struct scan_job j = {.e = e, .s = engine_scratch_acquire(e)};
+	if (j.s == NULL)
+		return WHORL_ENOMEM;
+	struct sigdb *db = sigdb_live_acquire(&e->live);
+	struct score_state st;
+	struct score_result r = {0};
+	char analysis[SCAN_ANALYSIS_LEN];
+	int rc = scan_prepare(&j, env, msg != NULL ? msg : "", len);
+	memset(&st, 0, sizeof(st));
+	if (rc == 0) {
+		scan_engines_run(&j, db, &st);
+		score_finish(&st, &r);
+		if (r.score == 0 && e->cfg.consider_empty_spam && scan_text_is_empty(&j.in))
+			score_empty(e, &r);
+		if (e->data_loaded_ms == 0)
+			j.rescan = 1;       /* no known fingerprints at all: nothing was really checked */
+		score_analysis(&st, &r, db, j.rescan, analysis, sizeof(analysis));
+		*out = verdict_new(e, &r, analysis, j.rescan);
+		if (*out == NULL)
+			rc = WHORL_ENOMEM;
+	}
+	sigdb_unref(db);
+	engine_scratch_release(e, j.s);
+	return rc;
+}
+
+void scan_verdict_free(whorl_engine *e, struct whorl_verdict *v)
+{
+	free(v);
+}
+
+/* Copies the fingerprint list into one malloc'd block the host frees. */
+static struct whorl_fpset *fpset_new(const struct fp_list *l, int rescan)
+{
+	size_t bytes = 0;
+	for (size_t i = 0; i < l->n_sketches; i++)
+		bytes += l->sketches[i].len;
+	size_t size = sizeof(struct whorl_fpset) + l->n_fps * sizeof(struct whorl_fp) +
+	              l->n_sketches * sizeof(struct whorl_sketch) + bytes;
+	struct whorl_fpset *set = calloc(1, size);
+	if (set == NULL)
+		return NULL;
+	struct whorl_fp *fps = (struct whorl_fp *)(set + 1);
+	struct whorl_sketch *sks = (struct whorl_sketch *)(fps + l->n_fps);
+	uint8_t *data = (uint8_t *)(sks + l->n_sketches);
+	set->size = sizeof(*set);
+	set->n_fps = l->n_fps;
+	set->fps = fps;
+	set->n_sketches = l->n_sketches;
+	set->sketches = sks;
+	set->rescan = rescan;
+	memcpy(fps, l->fps, l->n_fps * sizeof(*fps));
+	for (size_t i = 0; i < l->n_sketches; i++) {
+		const struct fp_sketch *s = &l->sketches[i];
+		sks[i] = (struct whorl_sketch){s->engine, s->algo_version, s->len, data};
+		memcpy(data, s->bytes, s->len);
+		data += s->len;
+	}
+	return set;
+}
+
+int scan_fingerprint(whorl_engine *e, const char *msg, size_t len, struct whorl_fpset **out)
+{
+	*out = NULL;
+	if (msg == NULL && len > 0)
+		return WHORL_EINVAL;
+	struct scan_job j = {.e = e, .s = engine_scratch_acquire(e)};
+	if (j.s == NULL)
+		return WHORL_ENOMEM;
+	int rc = scan_prepare(&j, NULL, msg != NULL ? msg : "", len);
+	if (rc == 0) {
+		for (size_t k = 0; k < SCAN_N_ENGINES; k++)
+			scan_engines[k](&j.in, &j.s->fps);
+		*out = fpset_new(&j.s->fps, j.rescan || j.s->fps.overflow);
+		if (*out == NULL)
+			rc = WHORL_ENOMEM;
+	}
+	engine_scratch_release(e, j.s);
+	return rc;
+}
+
+void scan_fpset_free(whorl_engine *e, struct whorl_fpset *fps)
+{
+	free(fps);
+}

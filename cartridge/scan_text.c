@@ -1,0 +1,161 @@
+/*
+ * scan_text.c - joins the visible text of every inline text part, collects
+ * links, and produces the normalised text the engines hash.
+ *
+ * Links and e-mail addresses are blanked out of the text before it is
+ * normalised: they rotate with every message of a campaign (that is what
+ * the url engine is for) and would only add noise to the text engines.
+ */
+#include "scan_text.h"
+
+#include <ctype.h>
+#include <string.h>
+#include <strings.h>
+
+struct text_buf {
+	char *p;
+	size_t len, cap;
+	int full;
+};
+
+static void buf_append(struct arena *a, struct text_buf *b, const char *s, size_t n)
+{
+	if (b->full)
+		return;
+	if (b->len + n + 2 > SCAN_MAX_VISIBLE) {
+		n = SCAN_MAX_VISIBLE > b->len + 2 ? SCAN_MAX_VISIBLE - b->len - 2 : 0;
+		b->full = 1;
+	}
+	if (b->len + n + 2 > b->cap) {
+		size_t cap = b->cap ? b->cap : 4096;
+		while (cap < b->len + n + 2)
+			cap *= 2;
+		char *q = arena_realloc(a, b->p, b->cap, cap);
+		if (q == NULL) {
+			b->full = 1;
+			return;
+		}
+		b->p = q;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	b->p[b->len++] = '\n';
+	b->p[b->len] = '\0';
+}
+
+static int part_is_inline_text(const struct mime_part *p)
+{
+	return !p->is_multipart && !p->is_attachment && strcmp(p->type, "text") == 0 &&
+	       p->data != NULL;
+}
+
+/* Length of a link or address starting at s[i], 0 when none starts there. */
+static size_t link_span(const char *s, size_t len, size_t i)
+{
+	size_t start = i;
+	if (len - i >= 7 && (strncasecmp(s + i, "http://", 7) == 0 || strncasecmp(s + i, "https:/", 7) == 0))
+		i += 7;
+	else if (len - i >= 4 && strncasecmp(s + i, "www.", 4) == 0 && (i == 0 || !isalnum((unsigned char)s[i - 1])))
+		i += 4;
+	else
+		return 0;
+	while (i < len && !isspace((unsigned char)s[i]) && s[i] != '"' && s[i] != '<' && s[i] != '>')
+		i++;
+	return i - start;
+}
+
+/* Blanks links and e-mail addresses in place. */
+static void blank_links(char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		size_t n = link_span(s, len, i);
+		if (n > 0) {
+			memset(s + i, ' ', n);
+			i += n - 1;
+			continue;
+		}
+		if (s[i] == '@') {
+			size_t a = i, b = i + 1;
+			while (a > 0 && !isspace((unsigned char)s[a - 1]) && s[a - 1] != '<')
+				a--;
+			while (b < len && !isspace((unsigned char)s[b]) && s[b] != '>')
+				b++;
+			memset(s + a, ' ', b - a);
+			i = b;
+		}
+	}
+}
+
+static void gather_part(struct fp_input *in, const struct mime_part *p, struct text_buf *vis,
+                        struct text_link *links, size_t *n_links, unsigned *flags)
+{
+	struct arena *a = in->arena;
+	if (strcmp(p->subtype, "html") == 0) {
+		struct html_out h;
+		if (html_render(a, (const char *)p->data, p->data_len, &h) != 0) {
+			*flags |= TEXT_F_NOMEM;
+			return;
+		}
+		*flags |= h.flags;
+		buf_append(a, vis, h.text, h.text_len);
+		for (size_t i = 0; i < h.n_links && *n_links < TEXT_MAX_URLS; i++)
+			links[(*n_links)++] = h.links[i];
+		if (in->skeleton_len == 0) {
+			in->skeleton = h.skeleton;
+			in->skeleton_len = h.skeleton_len;
+		}
+		return;
+	}
+	buf_append(a, vis, (const char *)p->data, p->data_len);
+	text_find_urls((const char *)p->data, p->data_len, links, n_links, TEXT_MAX_URLS, a);
+}
+
+unsigned scan_text_gather(struct fp_input *in)
+{
+	struct arena *a = in->arena;
+	struct text_buf vis = {0};
+	unsigned flags = 0;
+	size_t n_links = 0;
+	struct text_link *links = arena_alloc(a, TEXT_MAX_URLS * sizeof(*links));
+	in->skeleton = "";
+	in->skeleton_len = 0;
+	if (links == NULL)
+		return TEXT_F_NOMEM;
+	for (size_t i = 0; i < in->mime->n_parts; i++)
+		if (part_is_inline_text(&in->mime->parts[i]))
+			gather_part(in, &in->mime->parts[i], &vis, links, &n_links, &flags);
+	if (vis.full)
+		flags |= TEXT_F_LIMIT;
+	in->links = links;
+	in->n_links = n_links;
+	in->visible = vis.p != NULL ? vis.p : "";
+	in->visible_len = vis.len;
+	char *clean = arena_alloc(a, vis.len + 1);
+	char *norm = arena_alloc(a, vis.len + 1);
+	if (clean == NULL || norm == NULL) {
+		in->norm = "";
+		in->norm_len = 0;
+		return flags | TEXT_F_NOMEM;
+	}
+	memcpy(clean, in->visible, vis.len);
+	clean[vis.len] = '\0';
+	blank_links(clean, vis.len);
+	in->norm_len = text_normalise(clean, vis.len, norm, vis.len + 1, &flags);
+	in->norm = norm;
+	return flags;
+}
+
+int scan_text_is_empty(const struct fp_input *in)
+{
+	for (const char *s = in->mime->subject; *s; s++)
+		if (!isspace((unsigned char)*s))
+			return 0;
+	for (size_t i = 0; i < in->visible_len; i++)
+		if (!isspace((unsigned char)in->visible[i]))
+			return 0;
+	for (size_t i = 0; i < in->mime->n_parts; i++)
+		if (!in->mime->parts[i].is_multipart && in->mime->parts[i].is_attachment)
+			return 0;
+	return 1;
+}

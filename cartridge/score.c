@@ -1,0 +1,132 @@
+/*
+ * score.c - the scoring rules (see score.h).
+ *
+ * Engine weights express how much one hit of that engine alone proves:
+ * an exact body or attachment digest is the message itself (99); a link's
+ * host and path is the campaign's payload (85); a fuzzy or image match
+ * counts from 50 at its threshold to 99 at identity; a registered domain
+ * (45), a sender address (45) and a template skeleton (30) only support
+ * other evidence, staying below the default "minimum score" of 50 alone.
+ */
+#include "score.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "fp/fp.h"
+
+#define W_EXACT 99.0
+#define W_URL_HOSTPATH 85.0
+#define W_URL_DOMAIN 45.0
+#define W_IP 45.0
+#define W_STRUCT 30.0
+#define W_SKETCH_MIN 50.0
+#define W_SKETCH_MAX 99.0
+#define URL_F_DOMAIN 2                 /* url.c's flag for registered-domain keys */
+
+double score_engine_weight(unsigned engine, uint16_t fp_flags, double strength, double threshold)
+{
+	switch (engine) {
+	case WHORL_FP_BODY:
+	case WHORL_FP_ATTACH:
+		return W_EXACT;
+	case WHORL_FP_URL:
+		return (fp_flags & URL_F_DOMAIN) ? W_URL_DOMAIN : W_URL_HOSTPATH;
+	case WHORL_FP_IP:
+		return W_IP;
+	case WHORL_FP_STRUCT:
+		return W_STRUCT;
+	case WHORL_FP_FUZZY:
+	case WHORL_FP_IMAGE:
+		if (strength < threshold)
+			return 0;
+		if (threshold >= 1.0)
+			return W_SKETCH_MAX;
+		return W_SKETCH_MIN + (strength - threshold) / (1.0 - threshold) * (W_SKETCH_MAX - W_SKETCH_MIN);
+	default:
+		return 0;
+	}
+}
+
+void score_add(struct score_state *st, unsigned engine, double weight, double strength,
+               const struct sigdb_meta *m)
+{
+	if (engine > WHORL_FP_ENGINE_MAX)
+		return;
+	int legit = (m->flags & SIGDB_F_LEGIT) != 0;
+	weight = weight * (m->confidence ? m->confidence : 100) / 100.0;
+	struct score_hit *h = legit ? &st->legit[engine] : &st->abuse[engine];
+	if (h->present && h->weight >= weight)
+		return;
+	h->present = 1;
+	h->weight = weight;
+	h->strength = strength;
+	h->meta = *m;
+}
+
+double score_best(const struct score_state *st)
+{
+	double best = 0;
+	for (unsigned e = 1; e <= WHORL_FP_ENGINE_MAX; e++)
+		if (st->abuse[e].present && st->abuse[e].weight > best)
+			best = st->abuse[e].weight;
+	return best;
+}
+
+void score_finish(const struct score_state *st, struct score_result *r)
+{
+	const struct score_hit *top = NULL, *top_legit = NULL;
+	int agreeing = 0;
+	for (unsigned e = 1; e <= WHORL_FP_ENGINE_MAX; e++) {
+		if (st->abuse[e].present && (top == NULL || st->abuse[e].weight > top->weight))
+			top = &st->abuse[e];
+		if (st->legit[e].present && (top_legit == NULL || st->legit[e].weight > top_legit->weight))
+			top_legit = &st->legit[e];
+	}
+	memset(r, 0, sizeof(*r));
+	if (top == NULL)
+		return;
+	for (unsigned e = 1; e <= WHORL_FP_ENGINE_MAX; e++)
+		if (st->abuse[e].present && &st->abuse[e] != top && st->abuse[e].weight >= W_STRUCT)
+			agreeing++;
+	double s = top->weight + agreeing * SCORE_AGREE_BONUS;
+	if (s > W_EXACT)
+		s = W_EXACT;
+	if (top_legit != NULL)
+		s -= top_legit->weight;
+	if (s < 0)
+		s = 0;
+	r->score = (unsigned)(s + 0.5);
+	r->category = top->meta.category;
+	r->subcategory = top->meta.subcategory;
+}
+
+void score_analysis(const struct score_state *st, const struct score_result *r,
+                    const struct sigdb *db, int rescan, char *buf, size_t len)
+{
+	size_t n = 0;
+	int first = 1;
+	uint64_t complete = 0, incremental = 0;
+	if (db != NULL)
+		sigdb_serial(db, SIGDB_SRC_SIGS, &complete, &incremental);
+	n += (size_t)snprintf(buf + n, len - n, "whorl/%s; s=%u; e=", WHORL_VERSION, r->score);
+	for (int kind = 0; kind < 2; kind++)
+		for (unsigned e = 1; e <= WHORL_FP_ENGINE_MAX && n < len; e++) {
+			const struct score_hit *h = kind == 0 ? &st->abuse[e] : &st->legit[e];
+			if (!h->present)
+				continue;
+			const char *sep = first ? "" : ",";
+			const char *neg = kind ? "-" : "";
+			if (e == WHORL_FP_FUZZY || e == WHORL_FP_IMAGE)
+				n += (size_t)snprintf(buf + n, len - n, "%s%s%s:%.2f", sep, neg,
+				                      fp_engine_name(e), h->strength);
+			else
+				n += (size_t)snprintf(buf + n, len - n, "%s%s%s", sep, neg, fp_engine_name(e));
+			first = 0;
+		}
+	if (n < len && first)
+		n += (size_t)snprintf(buf + n, len - n, "none");
+	if (n < len)
+		snprintf(buf + n, len - n, "; d=sigs:%llu.%llu; r=%d", (unsigned long long)complete,
+		         (unsigned long long)incremental, rescan);
+}

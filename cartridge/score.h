@@ -1,0 +1,54 @@
+/*
+ * score.h - turns looked-up fingerprints into a score, category and analysis.
+ *
+ * Evidence is kept per engine (the strongest abuse hit and the strongest
+ * legitimate hit). The score comes from the strongest abuse evidence,
+ * weighted by engine and match strength and by the fingerprint's
+ * confidence, raised a little when independent engines agree, and lowered
+ * by strong legitimate matches. Not for: looking things up (scan.c).
+ */
+#ifndef WHORL_SCORE_H
+#define WHORL_SCORE_H
+
+#include <stddef.h>
+
+#include "../abi/whorl_cartridge.h"
+#include "sigdb/sigdb.h"
+
+#define SCORE_EMPTY_SPAM 99            /* "consider empty messages spam = yes" */
+#define SCORE_AGREE_BONUS 8            /* per extra engine agreeing */
+
+struct score_hit {
+	int present;
+	double weight;                     /* 0-100 after strength and confidence */
+	double strength;                   /* 0-1: similarity, 1 for exact keys */
+	struct sigdb_meta meta;
+};
+
+struct score_state {
+	struct score_hit abuse[WHORL_FP_ENGINE_MAX + 1];
+	struct score_hit legit[WHORL_FP_ENGINE_MAX + 1];
+};
+
+/* The weight (0-100) a hit of this engine contributes before confidence. */
+double score_engine_weight(unsigned engine, uint16_t fp_flags, double strength, double threshold);
+
+/* Records a hit; keeps the strongest per engine and kind. */
+void score_add(struct score_state *st, unsigned engine, double weight, double strength,
+               const struct sigdb_meta *m);
+
+/* The strongest abuse weight recorded so far (for early stopping). */
+double score_best(const struct score_state *st);
+
+struct score_result {
+	unsigned score;
+	unsigned category, subcategory;
+};
+void score_finish(const struct score_state *st, struct score_result *r);
+
+/* Writes the analysis header value into buf: engines hit (with strength for
+ * sketches, "-" before legitimate ones), the data serial and the score. */
+void score_analysis(const struct score_state *st, const struct score_result *r,
+                    const struct sigdb *db, int rescan, char *buf, size_t len);
+
+#endif

@@ -1,0 +1,89 @@
+/*
+ * scratch.c - a lock-free pool of per-scan working memory.
+ *
+ * Each slot holds an arena, iconv descriptors and a fingerprint list that
+ * survive across scans, so a warmed-up scan allocates nothing. A scan claims
+ * a slot with one compare-and-swap, starting from a rotating hint so threads
+ * spread over the slots; when every slot is busy it gets a private one from
+ * malloc instead of waiting.
+ */
+#include <stdlib.h>
+
+#include "engine.h"
+
+#define SCRATCH_KEEP_BYTES ((size_t)8 << 20) /* arena kept in a slot after a scan */
+
+static void scratch_setup(struct scan_scratch *s)
+{
+	atomic_init(&s->busy, 0);
+	arena_init(&s->arena);
+	s->arena.limit = ENGINE_SCAN_ARENA_LIMIT;
+	s->charsets = charset_cache_new();
+	s->fps.n_fps = s->fps.n_sketches = 0;
+	s->fps.overflow = 0;
+}
+
+static void scratch_teardown(struct scan_scratch *s)
+{
+	arena_destroy(&s->arena);
+	charset_cache_free(s->charsets);
+}
+
+int engine_scratch_init(struct whorl_engine *e)
+{
+	e->scratch = calloc(ENGINE_SCRATCH_SLOTS, sizeof(*e->scratch));
+	if (e->scratch == NULL)
+		return WHORL_ENOMEM;
+	for (size_t i = 0; i < ENGINE_SCRATCH_SLOTS; i++)
+		scratch_setup(&e->scratch[i]);
+	atomic_init(&e->scratch_hint, 0);
+	return 0;
+}
+
+void engine_scratch_destroy(struct whorl_engine *e)
+{
+	if (e->scratch == NULL)
+		return;
+	for (size_t i = 0; i < ENGINE_SCRATCH_SLOTS; i++)
+		scratch_teardown(&e->scratch[i]);
+	free(e->scratch);
+	e->scratch = NULL;
+}
+
+struct scan_scratch *engine_scratch_acquire(struct whorl_engine *e)
+{
+	unsigned start = atomic_fetch_add_explicit(&e->scratch_hint, 1, memory_order_relaxed);
+	for (unsigned k = 0; k < ENGINE_SCRATCH_SLOTS; k++) {
+		struct scan_scratch *s = &e->scratch[(start + k) % ENGINE_SCRATCH_SLOTS];
+		int expected = 0;
+		if (atomic_load_explicit(&s->busy, memory_order_relaxed) == 0 &&
+		    atomic_compare_exchange_strong_explicit(&s->busy, &expected, 1,
+		                                            memory_order_acquire, memory_order_relaxed))
+			return s;
+	}
+	struct scan_scratch *s = malloc(sizeof(*s));
+	if (s == NULL)
+		return NULL;
+	scratch_setup(s);
+	atomic_store(&s->busy, 2);          /* 2: private, freed on release */
+	return s;
+}
+
+void engine_scratch_release(struct whorl_engine *e, struct scan_scratch *s)
+{
+	/* One huge message must not pin its memory in the slot for good. */
+	if (s->arena.total > SCRATCH_KEEP_BYTES) {
+		arena_destroy(&s->arena);
+		arena_init(&s->arena);
+		s->arena.limit = ENGINE_SCAN_ARENA_LIMIT;
+	}
+	arena_reset(&s->arena);
+	s->fps.n_fps = s->fps.n_sketches = 0;
+	s->fps.overflow = 0;
+	if (atomic_load_explicit(&s->busy, memory_order_relaxed) == 2) {
+		scratch_teardown(s);
+		free(s);
+		return;
+	}
+	atomic_store_explicit(&s->busy, 0, memory_order_release);
+}
