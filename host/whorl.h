@@ -26,6 +26,9 @@
 extern "C" {
 #endif
 
+/* libwhorl is built with -fvisibility=hidden; its public API is exported. */
+#pragma GCC visibility push(default)
+
 typedef struct whorl_host whorl_host;
 
 /* Log callback: level is WHORL_LOG_*, module a short tag. */
@@ -88,6 +91,12 @@ int whorl_cartridge_load(const char *path, struct whorl_cartridge **out, char *e
                          size_t errlen);
 const struct whorl_cartridge_api *whorl_cartridge_table(const struct whorl_cartridge *c);
 void whorl_cartridge_unload(struct whorl_cartridge *c);
+/* The loaded image's version string, copied at load (safe after unload). */
+const char *whorl_cartridge_version(const struct whorl_cartridge *c);
+/* The path it was loaded from (a copy). */
+const char *whorl_cartridge_path(const struct whorl_cartridge *c);
+
+#pragma GCC visibility pop
 
 #ifdef __cplusplus
 }

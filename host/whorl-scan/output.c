@@ -1,0 +1,218 @@
+/*
+ * output.c - print verdicts and fingerprints, as text or JSON lines.
+ *
+ * Text:  PATH<TAB>score<TAB>category/subcategory<TAB>rescan<TAB>analysis
+ *        (--fingerprints: PATH<TAB>engine<TAB>v<algo><TAB><16 hex digits>,
+ *        and PATH<TAB>engine<TAB>v<algo><TAB>sketch:<hex bytes> per sketch).
+ *        Control characters and backslashes in PATH and analysis are
+ *        written as \t, \n, \\ or \xHH so every message stays on one line.
+ * JSON:  one object per message and line; strings are escaped per RFC 8259
+ *        and bytes that are not valid UTF-8 become U+FFFD.
+ * Runs on the printing thread only (describe_category is not thread safe).
+ * Not for: deciding exit statuses (main.c).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "scan.h"
+
+/* Longest category or subcategory name printed. */
+#define OUTPUT_NAME_MAX 128
+
+static const char *const output_engine_names[WHORL_FP_ENGINE_MAX + 1] = {
+	"unknown", "body", "fuzzy", "url", "ip", "attach", "image", "struct",
+};
+
+static const char *output_engine_name(unsigned engine)
+{
+	return engine <= WHORL_FP_ENGINE_MAX ? output_engine_names[engine] : "unknown";
+}
+
+const char *output_job_name(const struct scan_job *j, const char *path, char *buf, size_t len)
+{
+	if (j->index == 0)
+		return path;
+	snprintf(buf, len, "%s:%zu", path, j->index);
+	return buf;
+}
+
+static void output_text_string(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s != NULL ? s : "");
+
+	for (; *p != '\0'; p++) {
+		if (*p == '\t')
+			fputs("\\t", f);
+		else if (*p == '\n')
+			fputs("\\n", f);
+		else if (*p == '\\')
+			fputs("\\\\", f);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\x%02x", *p);
+		else
+			putc(*p, f);
+	}
+}
+
+/* Length of the valid UTF-8 sequence at p (1-4), or 0 if it is not one. */
+static size_t output_utf8_len(const unsigned char *p)
+{
+	size_t n, i;
+	unsigned cp;
+
+	if (p[0] < 0x80)
+		return 1;
+	if (p[0] >= 0xc2 && p[0] <= 0xdf)
+		n = 2, cp = p[0] & 0x1fu;
+	else if (p[0] >= 0xe0 && p[0] <= 0xef)
+		n = 3, cp = p[0] & 0x0fu;
+	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
+		n = 4, cp = p[0] & 0x07u;
+	else
+		return 0;
+	for (i = 1; i < n; i++) {
+		if ((p[i] & 0xc0u) != 0x80u) /* also stops at the NUL */
+			return 0;
+		cp = (cp << 6) | (p[i] & 0x3fu);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+static void output_json_string(FILE *f, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)(s != NULL ? s : "");
+	size_t n;
+
+	putc('"', f);
+	while (*p != '\0') {
+		n = output_utf8_len(p);
+		if (n == 0) {
+			fputs("\\ufffd", f);
+			p++;
+			continue;
+		}
+		if (*p == '"' || *p == '\\')
+			fprintf(f, "\\%c", *p);
+		else if (*p == '\n')
+			fputs("\\n", f);
+		else if (*p == '\t')
+			fputs("\\t", f);
+		else if (*p < 0x20 || *p == 0x7f)
+			fprintf(f, "\\u%04x", *p);
+		else
+			fwrite(p, 1, n, f);
+		p += n;
+	}
+	putc('"', f);
+}
+
+static void output_json_key(FILE *f, const char *key, int first)
+{
+	fputs(first ? "{" : ",", f);
+	output_json_string(f, key);
+	putc(':', f);
+}
+
+void output_verdict(const struct output *o, const struct scan_job *j, const char *path,
+                    const struct whorl_verdict *v)
+{
+	char cat[OUTPUT_NAME_MAX], sub[OUTPUT_NAME_MAX], name[4096];
+	const char *shown = output_job_name(j, path, name, sizeof(name));
+	int is_spam = o->minimum_score >= 0 ? v->score >= (unsigned)o->minimum_score : v->is_spam;
+
+	whorl_host_describe_category(o->h, v->category, v->subcategory, cat, sizeof(cat), sub,
+	                             sizeof(sub));
+	if (!o->json) {
+		output_text_string(o->f, shown);
+		fprintf(o->f, "\t%u\t", v->score);
+		output_text_string(o->f, cat);
+		putc('/', o->f);
+		output_text_string(o->f, sub);
+		fprintf(o->f, "\t%d\t", v->rescan ? 1 : 0);
+		output_text_string(o->f, v->analysis);
+		putc('\n', o->f);
+		return;
+	}
+	output_json_key(o->f, "path", 1);
+	output_json_string(o->f, shown);
+	fprintf(o->f, ",\"score\":%u,\"is_spam\":%s,\"category\":%u,\"subcategory\":%u", v->score,
+	        is_spam ? "true" : "false", v->category, v->subcategory);
+	output_json_key(o->f, "category_desc", 0);
+	output_json_string(o->f, cat);
+	output_json_key(o->f, "subcategory_desc", 0);
+	output_json_string(o->f, sub);
+	fprintf(o->f, ",\"rescan\":%s", v->rescan ? "true" : "false");
+	output_json_key(o->f, "analysis", 0);
+	output_json_string(o->f, v->analysis);
+	fputs("}\n", o->f);
+}
+
+static void output_hex(FILE *f, const uint8_t *p, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		fprintf(f, "%02x", p[i]);
+}
+
+static void output_fpset_text(const struct output *o, const char *shown,
+                              const struct whorl_fpset *fps)
+{
+	const struct whorl_sketch *sk;
+	size_t i;
+
+	for (i = 0; i < fps->n_fps; i++) {
+		output_text_string(o->f, shown);
+		fprintf(o->f, "\t%s\tv%u\t%016llx\n", output_engine_name(fps->fps[i].engine),
+		        (unsigned)fps->fps[i].algo_version, (unsigned long long)fps->fps[i].key);
+	}
+	for (i = 0; i < fps->n_sketches; i++) {
+		sk = &fps->sketches[i];
+		output_text_string(o->f, shown);
+		fprintf(o->f, "\t%s\tv%u\tsketch:", output_engine_name(sk->engine),
+		        (unsigned)sk->algo_version);
+		output_hex(o->f, sk->bytes, sk->len);
+		putc('\n', o->f);
+	}
+}
+
+/* {"path":..,"rescan":..,"fingerprints":[{"engine":..,"version":..,"key":".."}],
+ *  "sketches":[{"engine":..,"version":..,"bytes":".."}]} */
+static void output_fpset_json(const struct output *o, const char *shown,
+                              const struct whorl_fpset *fps)
+{
+	const struct whorl_sketch *sk;
+	size_t i;
+
+	output_json_key(o->f, "path", 1);
+	output_json_string(o->f, shown);
+	fprintf(o->f, ",\"rescan\":%s,\"fingerprints\":[", fps->rescan ? "true" : "false");
+	for (i = 0; i < fps->n_fps; i++)
+		fprintf(o->f, "%s{\"engine\":\"%s\",\"version\":%u,\"key\":\"%016llx\"}",
+		        i ? "," : "", output_engine_name(fps->fps[i].engine),
+		        (unsigned)fps->fps[i].algo_version, (unsigned long long)fps->fps[i].key);
+	fputs("],\"sketches\":[", o->f);
+	for (i = 0; i < fps->n_sketches; i++) {
+		sk = &fps->sketches[i];
+		fprintf(o->f, "%s{\"engine\":\"%s\",\"version\":%u,\"bytes\":\"", i ? "," : "",
+		        output_engine_name(sk->engine), (unsigned)sk->algo_version);
+		output_hex(o->f, sk->bytes, sk->len);
+		fputs("\"}", o->f);
+	}
+	fputs("]}\n", o->f);
+}
+
+void output_fpset(const struct output *o, const struct scan_job *j, const char *path,
+                  const struct whorl_fpset *fps)
+{
+	char name[4096];
+	const char *shown = output_job_name(j, path, name, sizeof(name));
+
+	if (o->json)
+		output_fpset_json(o, shown, fps);
+	else
+		output_fpset_text(o, shown, fps);
+}
