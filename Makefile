@@ -126,7 +126,8 @@ $(BUILD)/tests/unit/%: tests/unit/%.c $(CART_A) $(LIBWHORL_A) $(PUBLIB_A)
 # Deliberately odd cartridges the loader tests use (each one .c file).
 $(BUILD)/tests/cartridges/%.so: tests/cartridges/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS_ALL) -shared -o $@ $< $(LDFLAGS_ALL)
+	$(CC) $(CFLAGS_ALL) -MMD -MP -shared -o $@ $< $(LDFLAGS_ALL)
+-include $(TEST_CARTS:.so=.d)
 
 $(BUILD)/bench/%: tests/bench/%.c $(CART_A) $(LIBWHORL_A) $(PUBLIB_A)
 	@mkdir -p $(@D)
