@@ -43,8 +43,8 @@ const char *cfg_value_credentials(const char *v, int n_parts);
  * the log. */
 void cfg_value_redact(const char *v, int n_parts, char *out, size_t out_size);
 
-/* Absolute path for v: v itself when it starts with '/', else
- * <config_dir>/<v>. Returns 0, or -1 when it does not fit in out. */
+/* Path for v: config_dir for "." (the guide's default), v itself when it
+ * starts with '/', else <config_dir>/<v>. Returns 0, or -1 when it does not fit in out. */
 int cfg_path_resolve(const char *config_dir, const char *v, char *out, size_t out_size);
 
 /* Applies one normalised key (lower case, single spaces) and its value

@@ -164,6 +164,7 @@ static void cfg_key_gateway(struct cfg *c, const struct cfg_key *k, const char *
 		return;
 	log_error(lg, CFG_MODULE, "Invalid gateway received hosts %s (%s), using heuristics instead.",
 	          v, acc.why);
+	memset(c->gateway_hosts, 0, sizeof(c->gateway_hosts));
 	c->n_gateway_hosts = 0;
 }
 

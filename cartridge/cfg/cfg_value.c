@@ -106,6 +106,9 @@ const char *cfg_value_proxy(const char *v, char *out, size_t out_size)
 	unsigned long long port = CFG_DEFAULT_PROXY_PORT;
 	int n;
 
+	/* "http://host:port" is a URL, not the host:port the guide asks for. */
+	if (strstr(v, "://") != NULL)
+		return "must be of the form host:port";
 	why = cfg_proxy_split(v, host, sizeof(host), &port_text);
 	if (why != NULL)
 		return why;
@@ -167,7 +170,9 @@ int cfg_path_resolve(const char *config_dir, const char *v, char *out, size_t ou
 {
 	int n;
 
-	if (v[0] == '/')
+	if (strcmp(v, ".") == 0 || strcmp(v, "./") == 0)
+		n = snprintf(out, out_size, "%s", config_dir);
+	else if (v[0] == '/')
 		n = snprintf(out, out_size, "%s", v);
 	else
 		n = snprintf(out, out_size, "%s/%s", config_dir, v);
