@@ -5,7 +5,7 @@
  * "7/0 virus undefined"; '#' comments and blank lines are skipped. Lines
  * are at most CATS_MAX_LINE bytes, numbers at most CATS_MAX_NUMBER, names
  * 1..47 printable non-blank bytes, at most CATS_MAX entries, no duplicate
- * pair: anything else makes the whole file malformed and the list in use
+ * pair, one name per category number and one number per name (any case): anything else makes the whole file malformed and the list in use
  * is kept. categories_defaults() holds the same table as etc/categories
  * (tests/unit/test_cfg_categories.c compares them).
  *
@@ -120,10 +120,15 @@ static int cats_entry_add(struct categories *cats, const char *s, size_t n)
 		p++;
 	if (p != end || cats->n >= CATS_MAX || cats_find(cats, e.category, e.subcategory) >= 0)
 		return WHORL_EFORMAT;
-	/* One category number, one name: "3/0 phishing" and "3/1 spam" conflict. */
-	for (int i = 0; i < cats->n; i++)
-		if (cats->names[i].category == e.category && strcmp(cats->names[i].name, e.name) != 0)
+	/* One number, one name and back: "3/0 phishing" conflicts with
+	 * "3/1 spam" and with "4/0 Phishing" (names compare in any case). */
+	for (int i = 0; i < cats->n; i++) {
+		const struct category_name *o = &cats->names[i];
+		if (o->category == e.category && strcmp(o->name, e.name) != 0)
 			return WHORL_EFORMAT;
+		if (o->category != e.category && strcasecmp(o->name, e.name) == 0)
+			return WHORL_EFORMAT;
+	}
 	cats->names[cats->n++] = e;
 	return 0;
 }

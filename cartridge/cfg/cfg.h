@@ -119,7 +119,7 @@ struct categories {
 void categories_defaults(struct categories *cats);
 /* Parses a categories file (lines of at most 256 bytes, numbers 0-9999,
  * names 1-47 printable non-blank bytes, no duplicate pair, one name per
- * category number, at least one entry); returns 0 or WHORL_EFORMAT (then
+ * category number and one number per name in any case, at least one entry); returns 0 or WHORL_EFORMAT (then
  * *cats is unchanged). */
 int categories_parse(struct categories *cats, const char *buf, size_t len);
 /* Name of category/subcategory; "unknown" when absent (a known category
