@@ -64,11 +64,18 @@ struct cfg {
 void cfg_defaults(struct cfg *c, const char *config_dir);
 
 /* Reads <config_dir>/cartridge.cfg into *c (defaults first). Problems are
- * logged through lg and never fatal; returns 0, or WHORL_EIO when the file
- * exists but cannot be read (defaults are then in *c). */
+ * logged through lg (module "CONFIG") and never fatal; *c is always usable.
+ * Returns 0 (also when the file is missing: all defaults), WHORL_EIO when the
+ * file exists but cannot be read, WHORL_ELIMIT when it is larger than
+ * CFG_MAX_FILE_BYTES, WHORL_ECONFIG when config_dir is NULL or too long;
+ * in each of these cases *c holds the defaults. Also logs the load-time
+ * lines ("Will (not) consider empty messages as spam", the customer id
+ * warning). Reentrant; no global state. */
 int cfg_load(struct cfg *c, const char *config_dir, const struct logger *lg);
 
-/* Parses cartridge.cfg text buf[0..len) into *c (which must hold defaults). */
+/* Parses cartridge.cfg text buf[0..len) into *c (which must hold defaults),
+ * logging like cfg_load(); a buf longer than CFG_MAX_FILE_BYTES is refused
+ * (logged, *c unchanged). buf need not be NUL-terminated. */
 void cfg_parse(struct cfg *c, const char *buf, size_t len, const struct logger *lg);
 
 /* license.cfg: line 1 numeric license id, line 2 password. */
@@ -78,9 +85,20 @@ struct license {
 	int present;                           /* the file exists */
 	int valid;                             /* id numeric and password present */
 };
-/* Reads <config_dir>/license.cfg; a malformed id logs the guide's ERROR line.
- * Returns 0 when valid, WHORL_ENODATA when missing, WHORL_ECONFIG when malformed. */
+/* Reads <config_dir>/license.cfg (at most 4096 bytes; trailing blanks and
+ * CRLF tolerated). Returns 0 when valid, WHORL_ENODATA when missing,
+ * WHORL_ECONFIG when malformed (id not 1-19 digits, no password line,
+ * password of 256 bytes or more), WHORL_EIO when unreadable (logged), and
+ * WHORL_EINVAL for a bad config_dir. Missing and malformed files are not
+ * logged here: the update module logs license_error_text(rc) when it
+ * needs the license. Wipe *l with license_clear() when done. */
 int license_load(struct license *l, const char *config_dir, const struct logger *lg);
+/* Wipes *l, password included (sodium_memzero). */
+void license_clear(struct license *l);
+/* The guide's Appendix A ERROR text for a license_load() result, e.g.
+ * "Could not update signatures from network (missing license file
+ * [etc/license.cfg])."; NULL for 0. Static storage. */
+const char *license_error_text(int rc);
 
 /* The categories list (the guide's .cats). One entry a line:
  *   <category>/<subcategory> <category name> <subcategory name>
@@ -95,15 +113,21 @@ struct categories {
 	struct category_name names[CATS_MAX];
 	int n;
 };
-/* Built-in defaults: spam, bulk, phishing, virus (7/0 virus/undefined),
- * malware, fraud, legit; see etc/categories. */
+/* Built-in defaults, the same table as etc/categories: 0 legit, 1 spam,
+ * 2 bulk, 3 phishing, 4 fraud, 5 malware, 7 virus (7/0 virus/undefined),
+ * each with subcategory 0 "undefined" and a few named ones. */
 void categories_defaults(struct categories *cats);
-/* Parses a categories file; returns 0 or WHORL_EFORMAT (then *cats is unchanged). */
+/* Parses a categories file (lines of at most 256 bytes, numbers 0-9999,
+ * names 1-47 printable non-blank bytes, no duplicate pair, one name per
+ * category number and one number per name in any case, at least one entry); returns 0 or WHORL_EFORMAT (then
+ * *cats is unchanged). */
 int categories_parse(struct categories *cats, const char *buf, size_t len);
-/* Name of category/subcategory; "unknown" when absent. sub may be NULL. */
+/* Name of category/subcategory; "unknown" when absent (a known category
+ * with an unknown subcategory still gives the category's name). sub_name
+ * may be NULL. The strings live in *cats. */
 const char *categories_name(const struct categories *cats, unsigned category,
                             unsigned subcategory, const char **sub_name);
-/* Number of a category name ("virus" -> 7); -1 when unknown. */
+/* Number of a category name ("virus" -> 7, any case); -1 when unknown. */
 int categories_lookup(const struct categories *cats, const char *name);
 
 #endif
