@@ -1,0 +1,239 @@
+/*
+ * test_fp.c - golden vectors and behaviour of the body, url, ip, attach and
+ * struct engines, on hand-built inputs (no MIME parser involved).
+ * A failing golden vector means an algorithm changed: bump that engine's
+ * version and re-publish, do not just update the number.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cartridge/fp/fp.h"
+#include "cartridge/util/hash.h"
+
+/* Pinned outputs; see the header comment before changing any. */
+#define BODY_GOLDEN 14998983918159609781ull
+#define URL_GOLDEN_HOSTPATH 15135920246847932074ull
+#define URL_GOLDEN_DOMAIN 7798040871972660108ull
+#define IP_GOLDEN 1098907487065175081ull
+#define ATTACH_GOLDEN 7180711907310599610ull
+#define STRUCT_GOLDEN 10569799939066666078ull
+
+static struct cfg test_cfg;
+static struct mime_part test_parts[4];
+static struct mime_header test_headers[8];
+static struct mime_msg test_msg;
+static struct fp_input test_in;
+static struct fp_list test_out;
+
+static void setup(void)
+{
+	cfg_defaults(&test_cfg, "/nonexistent");
+	memset(test_parts, 0, sizeof(test_parts));
+	memset(&test_msg, 0, sizeof(test_msg));
+	memset(&test_in, 0, sizeof(test_in));
+	memset(&test_out, 0, sizeof(test_out));
+	test_parts[0] = (struct mime_part){.parent = -1, .type = "text", .subtype = "plain",
+	                                   .charset = "", .filename = "", .content_id = ""};
+	test_msg.parts = test_parts;
+	test_msg.n_parts = 1;
+	test_msg.headers = test_headers;
+	test_msg.subject = "";
+	test_in.mime = &test_msg;
+	test_in.cfg = &test_cfg;
+	test_in.skeleton = "";
+	test_in.norm = "";
+}
+
+static uint64_t only_key(unsigned engine)
+{
+	ck_assert_uint_eq(test_out.n_fps, 1);
+	ck_assert_uint_eq(test_out.fps[0].engine, engine);
+	return test_out.fps[0].key;
+}
+
+START_TEST(test_body_golden)
+{
+	test_in.norm = "buy cheap watches today and save more than ever before";
+	test_in.norm_len = strlen(test_in.norm);
+	fp_body_compute(&test_in, &test_out);
+	ck_assert_uint_eq(only_key(WHORL_FP_BODY), BODY_GOLDEN);
+}
+END_TEST
+
+START_TEST(test_body_short_text_makes_no_key)
+{
+	test_in.norm = "hi there";
+	test_in.norm_len = strlen(test_in.norm);
+	fp_body_compute(&test_in, &test_out);
+	ck_assert_uint_eq(test_out.n_fps, 0);
+}
+END_TEST
+
+static void url_keys(const char *url, uint64_t keys[2])
+{
+	struct text_link l = {.url = url, .len = strlen(url), .kind = TEXT_LINK_HREF};
+	memset(&test_out, 0, sizeof(test_out));
+	test_in.links = &l;
+	test_in.n_links = 1;
+	fp_url_compute(&test_in, &test_out);
+	ck_assert_uint_eq(test_out.n_fps, 2);
+	keys[0] = test_out.fps[0].key;
+	keys[1] = test_out.fps[1].key;
+}
+
+START_TEST(test_url_golden_and_normalisation)
+{
+	uint64_t a[2], b[2];
+	url_keys("http://shop.example.com/pills/buy", a);
+	ck_assert_uint_eq(a[0], URL_GOLDEN_HOSTPATH);
+	ck_assert_uint_eq(a[1], URL_GOLDEN_DOMAIN);
+	const char *same[] = {
+		"HTTPS://www.Shop.Example.COM:8080/pills/buy/?id=12345#top",
+		"http://victim@shop.example.com./pills/buy",
+		"http://shop.example.com/pills%2Fbuy",   /* %2F is reserved: stays encoded */
+	};
+	url_keys(same[0], b);
+	ck_assert_uint_eq(a[0], b[0]);
+	url_keys(same[1], b);
+	ck_assert_uint_eq(a[0], b[0]);
+	url_keys(same[2], b);
+	ck_assert_uint_ne(a[0], b[0]);
+	ck_assert_uint_eq(a[1], b[1]);
+	/* Another subdomain and path: same registered domain, new host+path. */
+	url_keys("http://x7.example.com/other", b);
+	ck_assert_uint_ne(a[0], b[0]);
+	ck_assert_uint_eq(a[1], b[1]);
+	/* Second-level registries keep three labels. */
+	uint64_t c[2], d[2];
+	url_keys("http://a.shop.example.co.uk/", c);
+	url_keys("http://b.other.co.uk/", d);
+	ck_assert_uint_ne(c[1], d[1]);
+}
+END_TEST
+
+START_TEST(test_url_skips_non_web_links)
+{
+	struct text_link l[3] = {
+		{.url = "mailto:someone@example.com", .len = 26, .kind = TEXT_LINK_HREF},
+		{.url = "cid:part1.abc", .len = 13, .kind = TEXT_LINK_HREF},
+		{.url = "http://img.example.com/a.gif", .len = 28, .kind = TEXT_LINK_IMG},
+	};
+	test_in.links = l;
+	test_in.n_links = 3;
+	fp_url_compute(&test_in, &test_out);
+	ck_assert_uint_eq(test_out.n_fps, 0);
+}
+END_TEST
+
+static void add_received(size_t i, const char *value)
+{
+	test_headers[i] = (struct mime_header){.name = "Received", .raw = value, .raw_len = strlen(value)};
+	test_msg.n_headers = i + 1;
+}
+
+START_TEST(test_ip_first_public_hop)
+{
+	char ip[64];
+	add_received(0, "from mail.internal (mail.internal [10.0.0.5]) by mx.example.org with ESMTP");
+	add_received(1, "from sender.example.net (sender.example.net [198.51.100.7]) by mail.internal");
+	ck_assert_int_eq(fp_ip_sender(&test_in, ip, sizeof(ip)), 0);
+	ck_assert_str_eq(ip, "198.51.100.7");
+	fp_ip_compute(&test_in, &test_out);
+	ck_assert_uint_eq(only_key(WHORL_FP_IP), IP_GOLDEN);
+}
+END_TEST
+
+START_TEST(test_ip_gateway_hosts)
+{
+	char ip[64];
+	add_received(0, "from relay.example.org ([203.0.113.9]) by inner.example.org");
+	add_received(1, "from bot.example.net ([192.0.2.44]) by gw.example.org (Postfix)");
+	add_received(2, "from forged ([198.51.100.1]) by somewhere.example");
+	snprintf(test_cfg.gateway_hosts[0], sizeof(test_cfg.gateway_hosts[0]), "gw.example.org");
+	test_cfg.n_gateway_hosts = 1;
+	ck_assert_int_eq(fp_ip_sender(&test_in, ip, sizeof(ip)), 0);
+	ck_assert_str_eq(ip, "192.0.2.44");
+}
+END_TEST
+
+START_TEST(test_ip_envelope_and_off)
+{
+	char ip[64];
+	struct whorl_envelope env = {.size = sizeof(env), .client_ip = "2001:DB8::0:1"};
+	add_received(0, "from x ([198.51.100.7]) by y");
+	test_in.env = &env;
+	test_cfg.use_envelope_ip = 1;
+	ck_assert_int_eq(fp_ip_sender(&test_in, ip, sizeof(ip)), 0);
+	ck_assert_str_eq(ip, "2001:db8::1");
+	test_cfg.use_ip_information = 0;
+	ck_assert_int_ne(fp_ip_sender(&test_in, ip, sizeof(ip)), 0);
+}
+END_TEST
+
+START_TEST(test_attach_golden)
+{
+	static unsigned char payload[64];
+	for (size_t i = 0; i < sizeof(payload); i++)
+		payload[i] = (unsigned char)(i * 7);
+	test_parts[1] = (struct mime_part){.parent = 0, .depth = 1, .type = "application",
+	                                   .subtype = "zip", .charset = "", .filename = "a.zip",
+	                                   .content_id = "", .is_attachment = 1,
+	                                   .data = payload, .data_len = sizeof(payload)};
+	test_parts[2] = test_parts[1];
+	test_parts[2].type = "image";
+	test_msg.n_parts = 3;
+	fp_attach_compute(&test_in, &test_out);
+	ck_assert_uint_eq(only_key(WHORL_FP_ATTACH), ATTACH_GOLDEN);
+}
+END_TEST
+
+START_TEST(test_struct_needs_a_template)
+{
+	test_in.skeleton = "html body p";
+	test_in.skeleton_len = strlen(test_in.skeleton);
+	fp_struct_compute(&test_in, &test_out);
+	ck_assert_uint_eq(test_out.n_fps, 0);
+	test_in.skeleton = "html body table tr td img tr td a font b tr td p a";
+	test_in.skeleton_len = strlen(test_in.skeleton);
+	fp_struct_compute(&test_in, &test_out);
+	ck_assert_uint_eq(only_key(WHORL_FP_STRUCT), STRUCT_GOLDEN);
+}
+END_TEST
+
+START_TEST(test_list_dedupes_and_bounds)
+{
+	for (int i = 0; i < 3; i++)
+		fp_list_add(&test_out, WHORL_FP_URL, 1, 42, 0);
+	ck_assert_uint_eq(test_out.n_fps, 1);
+	for (uint64_t i = 0; i < FP_MAX_FPS + 5; i++)
+		fp_list_add(&test_out, WHORL_FP_BODY, 1, i, 0);
+	ck_assert_uint_eq(test_out.n_fps, FP_MAX_FPS);
+	ck_assert_int_eq(test_out.overflow, 1);
+	ck_assert_str_eq(fp_engine_name(WHORL_FP_FUZZY), "fuzzy");
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("fp");
+	TCase *tc = tcase_create("engines");
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_test(tc, test_body_golden);
+	tcase_add_test(tc, test_body_short_text_makes_no_key);
+	tcase_add_test(tc, test_url_golden_and_normalisation);
+	tcase_add_test(tc, test_url_skips_non_web_links);
+	tcase_add_test(tc, test_ip_first_public_hop);
+	tcase_add_test(tc, test_ip_gateway_hosts);
+	tcase_add_test(tc, test_ip_envelope_and_off);
+	tcase_add_test(tc, test_attach_golden);
+	tcase_add_test(tc, test_struct_needs_a_template);
+	tcase_add_test(tc, test_list_dedupes_and_bounds);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
