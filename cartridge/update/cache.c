@@ -66,7 +66,8 @@ static int cache_write(const struct update_run *run, const char *dir, const char
 	char path[PATH_MAX], part[PATH_MAX + 8];
 	int fd, rc = -1;
 
-	snprintf(path, sizeof path, "%s/%s", dir, name);
+	if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
+		return -1;
 	snprintf(part, sizeof part, "%s.part", path);
 	if ((fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
 		log_warn(run->lg, UPDATE_MOD, "Can not create partial micro-update file %s (%s)",
@@ -152,10 +153,11 @@ static void cache_prune(const struct update_run *run, const char *dir, int sourc
 	for (size_t i = UPDATE_CACHE_KEEP; i < n; i++) {
 		char path[PATH_MAX], name[UPDATE_MAX_NAME + 32];
 		snprintf(name, sizeof name, "%s.%" PRIu64 ".z.enc", src, serials[i]);
-		snprintf(path, sizeof path, "%s/%s%s", dir, name, UPDATE_CKSUM_SUFFIX);
-		unlink(path);
-		snprintf(path, sizeof path, "%s/%s", dir, name);
-		if (unlink(path) == 0)
+		if (snprintf(path, sizeof path, "%s/%s%s", dir, name, UPDATE_CKSUM_SUFFIX) <
+		    (int)sizeof path)
+			unlink(path);
+		if (snprintf(path, sizeof path, "%s/%s", dir, name) < (int)sizeof path &&
+		    unlink(path) == 0)
 			log_info(run->lg, UPDATE_MOD, "Removed old %s file %s.", src, name);
 		else
 			log_warn(run->lg, UPDATE_MOD, "Can not remove old %s files (%s).", src,
@@ -167,7 +169,8 @@ static int cache_has(const char *dir, const char *name)
 {
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof path, "%s/%s", dir, name);
+	if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
+		return 0;
 	return access(path, R_OK) == 0;
 }
 

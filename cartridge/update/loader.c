@@ -350,7 +350,8 @@ static int cache_has_manifest(const char *cache)
 {
 	char path[PATH_MAX];
 
-	snprintf(path, sizeof path, "%s/%s", cache, UPDATE_MANIFEST_NAME);
+	if (snprintf(path, sizeof path, "%s/%s", cache, UPDATE_MANIFEST_NAME) >= (int)sizeof path)
+		return 0;
 	return access(path, R_OK) == 0;
 }
 
