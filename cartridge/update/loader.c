@@ -1,0 +1,387 @@
+/*
+ * loader.c - update_load_url(): read a manifest, decide which files bring
+ * each source from the serial in use to the latest one, verify and apply
+ * them into a new snapshot, hand text sources to the engine's hooks.
+ *
+ * All or nothing: the new snapshot and the hooks only see a set whose every
+ * file verified. A file:// mirror that cannot be read, or is refused, falls
+ * back to the local cache (complete files only).
+ *
+ * Not for: the bytes of the format (manifest.c, cksum.c, datafile.c,
+ * payload.c), the cache's files (cache.c), network transfers.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "../../abi/whorl_cartridge.h"
+#include "update_internal.h"
+#include "update_lines.h"
+
+#define FILE_URL_PREFIX "file://"
+
+struct load_state {
+	struct update_run *run;
+	const struct sigdb *current;
+	uint64_t complete[UPDATE_N_SOURCES];   /* serials in use, advanced as files load */
+	uint64_t state[UPDATE_N_SOURCES];
+	int changed[UPDATE_N_SOURCES];
+	uint8_t *text[UPDATE_N_SOURCES];
+	size_t text_len[UPDATE_N_SOURCES];
+	struct sigdb_builder *b;
+	size_t n_missing;                     /* removals of absent entries */
+};
+
+static int64_t load_now(const struct update_hooks *h)
+{
+	return h->now ? h->now(h->ctx) : (int64_t)time(NULL);
+}
+
+static int apply_record(void *ctx, const struct update_record *r)
+{
+	struct load_state *ls = ctx;
+	uint32_t anchors[16];
+	size_t n = 0;
+	int rc = 0;
+
+	switch (r->tag) {
+	case UPDATE_REC_FP_PUT:
+		return sigdb_builder_put(ls->b, r->key, &r->meta);
+	case UPDATE_REC_SK_PUT:
+		if (ls->run->hooks->anchors)
+			n = ls->run->hooks->anchors(r->engine, r->algo, r->bytes, r->len, anchors,
+			                            sizeof anchors / sizeof anchors[0]);
+		return sigdb_builder_put_sketch(ls->b, r->engine, r->algo, r->key, r->bytes, r->len,
+		                                anchors, n, &r->meta);
+	case UPDATE_REC_FP_DEL:
+		rc = sigdb_builder_del(ls->b, r->key);
+		break;
+	case UPDATE_REC_SK_DEL:
+		rc = sigdb_builder_del_sketch(ls->b, r->engine, r->key);
+		break;
+	}
+	if (rc == WHORL_ENODATA) {   /* already gone: harmless, counted and logged once */
+		ls->n_missing++;
+		rc = 0;
+	}
+	return rc;
+}
+
+static int load_sigs_file(struct load_state *ls, const struct update_file_ref *ref, int kind)
+{
+	struct update_run *run = ls->run;
+	struct update_blob *keep = kind == UPDATE_KIND_COMPLETE ? &run->keep[UPDATE_SRC_SIGS] : NULL;
+	uint8_t *payload;
+	size_t len;
+	int rc;
+
+	if (kind == UPDATE_KIND_DELTA && ref->base != ls->state[UPDATE_SRC_SIGS]) {
+		log_error(run->lg, UPDATE_MOD,
+		          "Could not update sigs from disk (delta %s on the wrong base %" PRIu64
+		          ", serial in use %" PRIu64 ").", ref->name, ref->base,
+		          ls->state[UPDATE_SRC_SIGS]);
+		return WHORL_EFORMAT;
+	}
+	if ((rc = update_file_fetch(run, UPDATE_SRC_SIGS, ref, &payload, &len, keep)) != 0)
+		return rc;
+	rc = update_payload_parse(payload, len, kind, apply_record, ls);
+	free(payload);
+	if (rc != 0) {
+		log_error(run->lg, UPDATE_MOD, "Could not update sigs from disk (%s: %s).", ref->name,
+		          rc == WHORL_EFORMAT ? "malformed records" : "snapshot limit reached");
+		return rc;
+	}
+	ls->state[UPDATE_SRC_SIGS] = ref->serial;
+	if (kind == UPDATE_KIND_COMPLETE)
+		ls->complete[UPDATE_SRC_SIGS] = ref->serial;
+	return 0;
+}
+
+/* Index of the delta whose base is `from`, or n_deltas when none. */
+static size_t chain_start(const struct update_manifest_source *s, uint64_t from)
+{
+	for (size_t k = 0; k < s->n_deltas; k++)
+		if (s->deltas[k].base == from)
+			return k;
+	return s->n_deltas;
+}
+
+static int apply_deltas(struct load_state *ls, const struct update_manifest_source *s, size_t k)
+{
+	for (; k < s->n_deltas; k++) {
+		int rc = load_sigs_file(ls, &s->deltas[k], UPDATE_KIND_DELTA);
+		if (rc != 0)
+			return rc;
+	}
+	return 0;
+}
+
+static int stale(const struct load_state *ls, int src, uint64_t latest)
+{
+	log_error(ls->run->lg, UPDATE_MOD,
+	          "Could not update %s from disk (serial %" PRIu64 " is older than the serial in "
+	          "use %" PRIu64 ").", update_source_name(src), latest, ls->state[src]);
+	return WHORL_ESTALE;
+}
+
+static int load_sigs(struct load_state *ls)
+{
+	const struct update_manifest_source *s = &ls->run->man.src[UPDATE_SRC_SIGS];
+	uint64_t cur = ls->state[UPDATE_SRC_SIGS];
+	size_t k;
+	int rc;
+
+	if (!s->present || cur == s->incremental)
+		return 0;
+	if (cur > s->incremental)
+		return stale(ls, UPDATE_SRC_SIGS, s->incremental);
+	k = chain_start(s, cur);
+	if (!ls->run->from_cache && cur != 0 && k < s->n_deltas) {
+		if (!(ls->b = sigdb_builder_new(ls->current)))
+			return WHORL_ENOMEM;
+		ls->changed[UPDATE_SRC_SIGS] = 1;
+		return apply_deltas(ls, s, k);
+	}
+	if (ls->run->from_cache && s->complete <= cur)
+		return 0;              /* the cache holds nothing newer */
+	if (!(ls->b = sigdb_builder_new(NULL)))
+		return WHORL_ENOMEM;
+	ls->changed[UPDATE_SRC_SIGS] = 1;
+	if ((rc = load_sigs_file(ls, &s->full, UPDATE_KIND_COMPLETE)) != 0)
+		return rc;
+	return ls->run->from_cache ? 0 : apply_deltas(ls, s, 0);
+}
+
+static int load_text(struct load_state *ls, int src)
+{
+	const struct update_manifest_source *s = &ls->run->man.src[src];
+	int rc;
+
+	if (!s->present || ls->state[src] == s->complete)
+		return 0;
+	if (ls->state[src] > s->complete)
+		return stale(ls, src, s->complete);
+	rc = update_file_fetch(ls->run, src, &s->full, &ls->text[src], &ls->text_len[src],
+	                       &ls->run->keep[src]);
+	if (rc != 0)
+		return rc;
+	ls->complete[src] = ls->state[src] = s->complete;
+	ls->changed[src] = 1;
+	return 0;
+}
+
+/* Reads and verifies run->dir/manifest into run->man. */
+static int manifest_load(struct update_run *run, const struct update_status *st, int64_t now)
+{
+	long body;
+	int rc = update_read_bounded(run->dir, UPDATE_MANIFEST_NAME, UPDATE_MAX_MANIFEST_BYTES,
+	                             &run->man_bytes, &run->man_len);
+
+	if (rc != 0) {
+		log_error(run->lg, UPDATE_MOD, "Could not update signatures from disk (%s/%s: %s).",
+		          run->dir, UPDATE_MANIFEST_NAME,
+		          rc == WHORL_EIO ? strerror(errno) : "larger than the limit");
+		return rc;
+	}
+	body = update_signed_open(run->man_bytes, run->man_len, run->pk);
+	if (body < 0 || update_manifest_parse((char *)run->man_bytes, (size_t)body, &run->man)) {
+		log_error(run->lg, UPDATE_MOD, "Could not update signatures from disk (microupdate "
+		          "file %s failed the integrity check).", UPDATE_MANIFEST_NAME);
+		return body < 0 ? (int)body : WHORL_EFORMAT;
+	}
+	if (memcmp(run->man.key_id, run->key_id, sizeof run->key_id) != 0) {
+		log_error(run->lg, UPDATE_MOD, "Could not update signatures from disk (manifest "
+		          "names an unknown publisher key).");
+		return WHORL_ESIGNATURE;
+	}
+	if (now >= run->man.expires) {
+		log_error(run->lg, UPDATE_MOD, "Could not update signatures from disk (manifest "
+		          "serial %" PRIu64 " expired at %" PRId64 ", now %" PRId64 ").",
+		          run->man.serial, run->man.expires, now);
+		return WHORL_ESTALE;
+	}
+	if (st && run->man.serial < st->manifest_serial) {
+		log_error(run->lg, UPDATE_MOD, "Could not update signatures from disk (manifest "
+		          "serial %" PRIu64 " is older than serial %" PRIu64 " already seen).",
+		          run->man.serial, st->manifest_serial);
+		return WHORL_ESTALE;
+	}
+	return 0;
+}
+
+static void load_state_init(struct load_state *ls, struct update_run *run,
+                            const struct sigdb *current)
+{
+	memset(ls, 0, sizeof *ls);
+	ls->run = run;
+	ls->current = current;
+	for (int i = 0; current && i < UPDATE_N_SOURCES; i++)
+		sigdb_serial(current, (enum sigdb_source)i, &ls->complete[i], &ls->state[i]);
+}
+
+static void load_state_free(struct load_state *ls)
+{
+	sigdb_builder_free(ls->b);
+	for (int i = 0; i < UPDATE_N_SOURCES; i++)
+		free(ls->text[i]);
+}
+
+static void deliver_text(const struct load_state *ls)
+{
+	const struct update_hooks *h = ls->run->hooks;
+	void (*fn[UPDATE_N_SOURCES])(void *, const char *, size_t) = {
+		[UPDATE_SRC_AWL] = h->on_awl, [UPDATE_SRC_CATS] = h->on_cats,
+		[UPDATE_SRC_ACF] = h->on_acf
+	};
+
+	for (int i = 0; i < UPDATE_N_SOURCES; i++)
+		if (ls->changed[i] && ls->text[i] && fn[i])
+			fn[i](h->ctx, (const char *)ls->text[i], ls->text_len[i]);
+}
+
+static void report(const struct load_state *ls, struct update_status *st)
+{
+	const struct update_run *run = ls->run;
+
+	for (int i = 0; i < UPDATE_N_SOURCES; i++)
+		if (ls->changed[i])
+			log_info(run->lg, UPDATE_MOD, "Successfully updated %s from disk (new serial "
+			         "%" PRIu64 ".%" PRIu64 ").", update_source_name(i), ls->complete[i],
+			         ls->state[i]);
+	if (ls->n_missing)
+		log_warn(run->lg, UPDATE_MOD, "Could not remove %zu signatures from local set "
+		         "(not present).", ls->n_missing);
+	if (!st)
+		return;
+	st->manifest_serial = run->man.serial;
+	st->issued = run->man.issued;
+	st->expires = run->man.expires;
+	st->check_interval = run->man.check_interval;
+	st->full_interval = run->man.full_interval;
+	st->from_cache = run->from_cache;
+	memcpy(st->complete, ls->complete, sizeof st->complete);
+	memcpy(st->incremental, ls->state, sizeof st->incremental);
+}
+
+/* Loads every source of the manifest in run->dir; *out_new as update_load_url. */
+static int load_dir(struct update_run *run, const struct sigdb *current,
+                    struct update_status *st, struct sigdb **out_new)
+{
+	struct load_state ls;
+	int rc, any = 0;
+
+	load_state_init(&ls, run, current);
+	if ((rc = manifest_load(run, st, load_now(run->hooks))) != 0 || (rc = load_sigs(&ls)) != 0)
+		goto out;
+	for (int i = 0; i < UPDATE_N_SOURCES; i++)
+		if (i != UPDATE_SRC_SIGS && (rc = load_text(&ls, i)) != 0)
+			goto out;
+	for (int i = 0; i < UPDATE_N_SOURCES; i++)
+		any |= ls.changed[i];
+	if (any) {
+		rc = WHORL_ENOMEM;
+		if (!ls.b && !(ls.b = sigdb_builder_new(current)))
+			goto out;
+		for (int i = 0; i < UPDATE_N_SOURCES; i++)
+			sigdb_builder_set_serial(ls.b, (enum sigdb_source)i, ls.complete[i], ls.state[i]);
+		*out_new = sigdb_builder_finish(ls.b);
+		ls.b = NULL;
+		if (!*out_new)
+			goto out;
+		deliver_text(&ls);
+		if (!run->from_cache)
+			update_cache_store(run);
+	}
+	report(&ls, st);
+	rc = 0;
+out:
+	load_state_free(&ls);
+	return rc;
+}
+
+static void run_reset(struct update_run *run, const char *dir, int from_cache)
+{
+	free(run->man_bytes);
+	run->man_bytes = NULL;
+	run->man_len = 0;
+	for (int i = 0; i < UPDATE_N_SOURCES; i++)
+		update_blob_free(&run->keep[i]);
+	memset(&run->man, 0, sizeof run->man);
+	snprintf(run->dir, sizeof run->dir, "%s", dir);
+	run->from_cache = from_cache;
+}
+
+/* The directory of a file:// URL ("file:///d" or "file://localhost/d"). */
+static const char *file_url_dir(const char *url)
+{
+	if (strncmp(url, FILE_URL_PREFIX, strlen(FILE_URL_PREFIX)) != 0)
+		return NULL;
+	url += strlen(FILE_URL_PREFIX);
+	if (strncmp(url, "localhost/", 10) == 0)
+		url += 9;
+	return url[0] == '/' ? url : NULL;
+}
+
+static int run_open(struct update_run *run, const struct cfg *cfg, const struct logger *lg,
+                    const struct update_hooks *hooks)
+{
+	static const struct update_hooks no_hooks;
+	int rc;
+
+	memset(run, 0, sizeof *run);
+	run->cfg = cfg;
+	run->lg = lg;
+	run->hooks = hooks ? hooks : &no_hooks;
+	if ((rc = update_pubkey_load(cfg->publisher_key, run->pk)) != 0) {
+		log_error(lg, UPDATE_MOD, "Could not load publisher key %s (%s), micro-updates "
+		          "cannot be verified.", cfg->publisher_key,
+		          rc == WHORL_EIO ? strerror(errno) : "not 64 hex digits or 32 bytes");
+		return WHORL_ECONFIG;
+	}
+	update_key_id(run->pk, run->key_id);
+	return 0;
+}
+
+static int cache_has_manifest(const char *cache)
+{
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof path, "%s/%s", cache, UPDATE_MANIFEST_NAME) >= (int)sizeof path)
+		return 0;
+	return access(path, R_OK) == 0;
+}
+
+int update_load_url(const struct cfg *cfg, const struct logger *lg,
+                    const struct update_hooks *hooks, const struct sigdb *current,
+                    struct update_status *status, struct sigdb **out_new)
+{
+	struct update_run run;
+	char cache[PATH_MAX];
+	const char *dir = file_url_dir(cfg->mu_url);
+	int rc;
+
+	*out_new = NULL;
+	if (!dir) {
+		log_warn(lg, UPDATE_MOD, "Micro-update url '%s' is not supported by this cartridge "
+		         "(only file:// for now).", cfg->mu_url);
+		return WHORL_ENOTSUP;
+	}
+	if ((rc = run_open(&run, cfg, lg, hooks)) != 0)
+		return rc;
+	run_reset(&run, dir, 0);
+	rc = load_dir(&run, current, status, out_new);
+	if (rc != 0 && update_cache_dir(cfg, cache, sizeof cache) == 0 &&
+	    strcmp(cache, dir) != 0 && cache_has_manifest(cache)) {
+		int rc_cache;
+		run_reset(&run, cache, 1);
+		rc_cache = load_dir(&run, current, status, out_new);
+		if (rc_cache == 0 && *out_new)
+			rc = 0;
+	}
+	run_reset(&run, "", 0);
+	return rc;
+}

@@ -1,0 +1,88 @@
+/*
+ * update.h - micro-update client: read, verify and load an update set.
+ *
+ * An update set (docs/FORMATS.md §2) is a directory: a signed `manifest`,
+ * encrypted data files and their signed checksum files. update_load_url()
+ * reads one from the configured `micro-update url` (file:// for now; http
+ * and https come with the network task), verifies everything against the
+ * pinned publisher key, and builds a new sigdb snapshot beside the current
+ * one. Verified complete files are cached under <cache path>/micro_updates/
+ * and loaded from there when the mirror cannot be read.
+ *
+ * Every rejection leaves the caller's data as it was and logs one line with
+ * the module tag "MICROUPDATE" naming why.
+ *
+ * Not for: scheduling (the engine's update thread), state files, network.
+ */
+#ifndef WHORL_UPDATE_H
+#define WHORL_UPDATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../cfg/cfg.h"
+#include "../log/log.h"
+#include "../sigdb/sigdb.h"
+
+/* Sources, numbered as enum sigdb_source. */
+enum update_source {
+	UPDATE_SRC_SIGS = SIGDB_SRC_SIGS,
+	UPDATE_SRC_AWL = SIGDB_SRC_AWL,
+	UPDATE_SRC_CATS = SIGDB_SRC_CATS,
+	UPDATE_SRC_ACF = SIGDB_SRC_ACF
+};
+#define UPDATE_N_SOURCES 4
+
+#define UPDATE_CACHE_SUBDIR "micro_updates"
+#define UPDATE_CACHE_KEEP 2            /* complete files kept per source */
+#define UPDATE_DEFAULT_CHECK_INTERVAL 60u
+#define UPDATE_DEFAULT_FULL_INTERVAL 10800u
+#define UPDATE_DEFAULT_EXPIRY (7 * 86400)
+
+/* Anchors a stored sketch is indexed by (fp_sketch_stored_anchors). */
+typedef size_t (*update_anchors_fn)(uint8_t engine, uint8_t algo, const uint8_t *bytes,
+                                    size_t len, uint32_t *out, size_t cap);
+
+/* What the engine gives the loader. Any member may be NULL. Text hooks get
+ * the whole new text of a source (cats: categories file, acf: "key = value"
+ * schedule, awl: whitelist text); they are called only after every file of
+ * the set verified, and the text is valid only during the call. */
+struct update_hooks {
+	update_anchors_fn anchors;     /* NULL: sketches are stored unindexed */
+	void (*on_cats)(void *ctx, const char *text, size_t len);
+	void (*on_acf)(void *ctx, const char *text, size_t len);
+	void (*on_awl)(void *ctx, const char *text, size_t len);
+	int64_t (*now)(void *ctx);     /* unix seconds; NULL: time() */
+	void *ctx;
+};
+
+/* What the caller remembers between cycles (a later task persists it).
+ * In: manifest_serial is the last accepted manifest serial; a manifest with
+ * a lower one is a rollback and refused. Out: filled from the accepted
+ * manifest and the serials now loaded. */
+struct update_status {
+	uint64_t manifest_serial;
+	int64_t issued, expires;
+	uint32_t check_interval, full_interval;  /* seconds, from the manifest */
+	uint64_t complete[UPDATE_N_SOURCES];
+	uint64_t incremental[UPDATE_N_SOURCES];
+	int from_cache;                /* the set came from the local cache */
+};
+
+/* Loads whatever is newer than `current` (may be NULL: nothing loaded yet)
+ * from cfg->mu_url, verified with the key in cfg->publisher_key (64 hex
+ * digits, or 32 raw bytes). On success returns 0 and sets *out_new to a new
+ * snapshot with one reference (the caller publishes it), or to NULL when
+ * nothing is newer. On failure returns a negative WHORL_E* with *out_new
+ * NULL: ENOTSUP (http/https), EIO, ESIGNATURE, ESTALE (expired or
+ * rollback), EFORMAT, ELIMIT, ENOMEM. `status` may be NULL.
+ * Thread safety: may run beside scans; not twice at once for one cache. */
+int update_load_url(const struct cfg *cfg, const struct logger *lg,
+                    const struct update_hooks *hooks, const struct sigdb *current,
+                    struct update_status *status, struct sigdb **out_new);
+
+/* Reads a publisher public key file (64 hex digits and optional white
+ * space, or exactly 32 raw bytes). 0, WHORL_EIO or WHORL_EFORMAT. */
+int update_pubkey_load(const char *path, uint8_t pk[32]);
+
+#endif

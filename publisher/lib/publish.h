@@ -1,0 +1,87 @@
+/*
+ * publish.h - write signed update sets (docs/FORMATS.md §2) from records in
+ * memory: the library behind whorl-publish and whorl-keygen, also used by
+ * benchmarks to publish synthetic fingerprints without mail.
+ *
+ * A set is the complete truth of what should be published. publish_write()
+ * compares it with the set already in the output directory (verified with
+ * the same key) and writes a delta on the last serial, or a complete file
+ * on the first run, every full_every deltas, or when asked. Output is atomic:
+ * files are written under temporary names and renamed, the manifest last.
+ *
+ * Not thread safe per object; different objects may be used from different
+ * threads. Not for: computing fingerprints (libwhorl does, via cartridge.so).
+ */
+#ifndef WHORL_PUBLISH_H
+#define WHORL_PUBLISH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../../cartridge/sigdb/sigdb.h"
+
+#define PUBLISH_SECRET_KEY_FILE "publisher.key"   /* 128 hex digits, mode 0600 */
+#define PUBLISH_PUBLIC_KEY_FILE "publisher.pub"   /* 64 hex digits */
+#define PUBLISH_DEFAULT_FULL_EVERY 10
+#define PUBLISH_DEFAULT_EXPIRY_DAYS 7
+#define PUBLISH_MAX_EXPIRY_DAYS 365
+
+struct publish_key;
+struct publish_set;
+
+/* Creates dir/publisher.key (0600) and dir/publisher.pub; refuses to
+ * overwrite an existing key. 0 or WHORL_EIO / WHORL_EINVAL with err set. */
+int publish_keygen(const char *dir, char *err, size_t errlen);
+/* Reads a secret key file into sodium_malloc'd memory. NULL with err set. */
+struct publish_key *publish_key_load(const char *path, char *err, size_t errlen);
+void publish_key_free(struct publish_key *k);
+const uint8_t *publish_key_public(const struct publish_key *k);   /* 32 bytes */
+
+struct publish_set *publish_set_new(void);
+void publish_set_free(struct publish_set *s);
+/* Adds or replaces (same engine and key: the later one wins) an exact
+ * fingerprint; key is already whorl_fp_key()-tagged. 0, WHORL_EINVAL,
+ * WHORL_ENOMEM or WHORL_ELIMIT. */
+int publish_set_add_fp(struct publish_set *s, uint64_t key, uint8_t engine, uint8_t algo,
+                       const struct sigdb_meta *m);
+/* Adds or replaces a sketch (its id is update_sketch_id(bytes)); bytes are
+ * copied. len 1..240. */
+int publish_set_add_sketch(struct publish_set *s, uint8_t engine, uint8_t algo,
+                           const uint8_t *bytes, size_t len, const struct sigdb_meta *m);
+/* Removes one; 1 when it was there. */
+int publish_set_remove_fp(struct publish_set *s, uint8_t engine, uint64_t key);
+int publish_set_remove_sketch(struct publish_set *s, uint8_t engine, uint64_t id);
+/* Whether the set holds it (and its metadata). */
+int publish_set_get_fp(const struct publish_set *s, uint8_t engine, uint64_t key,
+                       struct sigdb_meta *m);
+size_t publish_set_count(const struct publish_set *s);      /* live records */
+
+struct publish_options {
+	const char *out_dir;           /* the mirror directory; created if missing */
+	int64_t now;                   /* unix seconds; 0: time() */
+	unsigned expiry_days;          /* 0: PUBLISH_DEFAULT_EXPIRY_DAYS */
+	unsigned check_interval;       /* seconds; 0: 60 */
+	unsigned full_interval;        /* seconds; 0: 10800 */
+	unsigned full_every;           /* 0: PUBLISH_DEFAULT_FULL_EVERY */
+	int force_full;                /* write a complete sigs file now */
+	const char *cats;              /* categories text; NULL: no cats source */
+	size_t cats_len;
+	const char *awl;               /* backend whitelist text; NULL: empty */
+	size_t awl_len;
+};
+
+/* What publish_write() did, for the program's report. */
+struct publish_result {
+	uint64_t manifest_serial;
+	uint64_t sigs_complete, sigs_incremental;
+	int wrote_complete;            /* a complete sigs file was written */
+	size_t n_put, n_del;           /* records in the file written */
+};
+
+/* Writes the set to o->out_dir. 0, or a negative WHORL_E* with err set
+ * (the directory is then unchanged as far as clients can see). */
+int publish_write(const struct publish_key *k, const struct publish_set *s,
+                  const struct publish_options *o, struct publish_result *res, char *err,
+                  size_t errlen);
+
+#endif

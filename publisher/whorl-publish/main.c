@@ -1,0 +1,290 @@
+/*
+ * whorl-publish - fingerprint labelled mail with the same cartridge.so the
+ * gateways run (through libwhorl) and publish the result as a signed update
+ * set in a mirror directory.
+ *
+ *   whorl-publish --key KEY --out MIRROR [--category NAME=DIR]... [--legit DIR]...
+ *                 [--cartridge PATH] [--config-dir DIR] [--confidence N]
+ *                 [--expiry-days N] [--full-every N] [--full]
+ *
+ * Each file under a DIR (recursively) is one RFC 822 message, or an mbox
+ * when it starts with "From ". Legitimate mail wins: an exact fingerprint
+ * or sketch seen in --legit mail is published as legitimate, never as abuse.
+ *
+ * Not for: the set format (publisher/lib, cartridge/update).
+ */
+#include <errno.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../../cartridge/cfg/cfg.h"
+#include "../../cartridge/update/update_internal.h"
+#include "../lib/publish.h"
+#include "whorl.h"
+
+#define MAX_DIRS 64                    /* --category and --legit options */
+#define MAX_MAIL_BYTES ((size_t)64 << 20)   /* larger files are skipped */
+#define MAX_FD_OPEN 32                 /* nftw descriptors */
+
+struct label {
+	const char *dir;
+	struct sigdb_meta meta;
+};
+
+struct args {
+	const char *key, *out, *cartridge, *config_dir;
+	struct label labels[MAX_DIRS];     /* abuse first, then legit */
+	int n_labels;
+	unsigned confidence, expiry_days, full_every;
+	int force_full;
+};
+
+/* nftw has no context pointer: the walk's state, for this program only. */
+static struct {
+	whorl_host *host;
+	struct publish_set *set;
+	const struct sigdb_meta *meta;
+	size_t n_msgs, n_failed;
+} walk;
+
+static void add_message(const char *msg, size_t len)
+{
+	struct whorl_fpset *fps = NULL;
+
+	if (whorl_host_fingerprint(walk.host, msg, len, &fps) != 0 || !fps) {
+		walk.n_failed++;
+		return;
+	}
+	for (size_t i = 0; i < fps->n_fps; i++)
+		publish_set_add_fp(walk.set, fps->fps[i].key, fps->fps[i].engine,
+		                   fps->fps[i].algo_version, walk.meta);
+	for (size_t i = 0; i < fps->n_sketches; i++)
+		publish_set_add_sketch(walk.set, fps->sketches[i].engine,
+		                       fps->sketches[i].algo_version, fps->sketches[i].bytes,
+		                       fps->sketches[i].len, walk.meta);
+	whorl_host_fpset_free(walk.host, fps);
+	walk.n_msgs++;
+}
+
+/* An mbox: messages start at lines beginning "From " (the line itself is
+ * the envelope, not part of the message). */
+static void add_mbox(const char *p, size_t len)
+{
+	size_t start = 0;
+
+	while (start < len) {
+		const char *body = memchr(p + start, '\n', len - start);
+		size_t from = body ? (size_t)(body - p) + 1 : len, end = from;
+		while (end < len) {
+			const char *nl = memchr(p + end, '\n', len - end);
+			if (!nl)
+				end = len;
+			else if (len - (size_t)(nl - p) > 5 && memcmp(nl + 1, "From ", 5) == 0) {
+				end = (size_t)(nl - p) + 1;
+				break;
+			} else
+				end = (size_t)(nl - p) + 1;
+		}
+		if (end > from)
+			add_message(p + from, end - from);
+		start = end;
+	}
+}
+
+static int visit(const char *path, const struct stat *st, int type, struct FTW *ftw)
+{
+	uint8_t *buf;
+	size_t len;
+
+	if (type != FTW_F)
+		return 0;
+	if (update_read_bounded("", path, MAX_MAIL_BYTES, &buf, &len) != 0) {
+		fprintf(stderr, "whorl-publish: skipping %s (unreadable or larger than %zu bytes)\n",
+		        path, MAX_MAIL_BYTES);
+		return 0;
+	}
+	if (len > 5 && memcmp(buf, "From ", 5) == 0)
+		add_mbox((const char *)buf, len);
+	else
+		add_message((const char *)buf, len);
+	free(buf);
+	return 0;
+}
+
+static int usage(void)
+{
+	fprintf(stderr, "usage: whorl-publish --key KEY --out MIRROR [--category NAME=DIR]... "
+	        "[--legit DIR]...\n       [--cartridge PATH] [--config-dir DIR] [--confidence N] "
+	        "[--expiry-days N] [--full-every N] [--full]\n");
+	return 2;
+}
+
+static int parse_uint(const char *s, unsigned max, unsigned *out)
+{
+	char *end;
+	unsigned long v;
+
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno || *s < '0' || *s > '9' || *end || v > max)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+static int load_categories(const char *config_dir, struct categories *cats, uint8_t **text,
+                           size_t *len)
+{
+	char path[4096];
+
+	categories_defaults(cats);
+	snprintf(path, sizeof path, "%s/categories", config_dir);
+	if (update_read_bounded("", path, UPDATE_MAX_TEXT_BYTES, text, len) != 0) {
+		*text = NULL;
+		return 0;              /* built-in defaults, no cats source */
+	}
+	if (categories_parse(cats, (const char *)*text, *len) != 0) {
+		fprintf(stderr, "whorl-publish: %s is malformed\n", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* Resolves "--category NAME=DIR" and "--legit DIR" into labels. */
+static int add_label(struct args *a, const struct categories *cats, const char *spec, int legit)
+{
+	struct label *l = &a->labels[a->n_labels];
+	uint16_t today = (uint16_t)(time(NULL) / 86400);
+	const char *eq = legit ? NULL : strchr(spec, '=');
+	char name[64];
+	int cat;
+
+	if (a->n_labels == MAX_DIRS || (!legit && (!eq || (size_t)(eq - spec) >= sizeof name)))
+		return -1;
+	if (legit) {
+		cat = categories_lookup(cats, "legit");
+		l->dir = spec;
+	} else {
+		snprintf(name, sizeof name, "%.*s", (int)(eq - spec), spec);
+		if ((cat = categories_lookup(cats, name)) < 0) {
+			fprintf(stderr, "whorl-publish: unknown category '%s'\n", name);
+			return -1;
+		}
+		l->dir = eq + 1;
+	}
+	l->meta = (struct sigdb_meta){ .category = (uint8_t)(cat < 0 ? 0 : cat),
+	                               .confidence = (uint8_t)a->confidence,
+	                               .flags = legit ? SIGDB_F_LEGIT : 0,
+	                               .first_seen = today, .last_seen = today };
+	a->n_labels++;
+	return 0;
+}
+
+static int parse_args(int argc, char **argv, struct args *a, const char **specs, int *legit,
+                      int *n_specs)
+{
+	*a = (struct args){ .confidence = 90 };
+	for (int i = 1; i < argc; i++) {
+		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(o, "--full") == 0) {
+			a->force_full = 1;
+			continue;
+		}
+		if (!v || *n_specs == MAX_DIRS)
+			return -1;
+		i++;
+		if (strcmp(o, "--key") == 0) a->key = v;
+		else if (strcmp(o, "--out") == 0) a->out = v;
+		else if (strcmp(o, "--cartridge") == 0) a->cartridge = v;
+		else if (strcmp(o, "--config-dir") == 0) a->config_dir = v;
+		else if (strcmp(o, "--confidence") == 0) { if (parse_uint(v, 100, &a->confidence)) return -1; }
+		else if (strcmp(o, "--expiry-days") == 0) { if (parse_uint(v, PUBLISH_MAX_EXPIRY_DAYS, &a->expiry_days) || !a->expiry_days) return -1; }
+		else if (strcmp(o, "--full-every") == 0) { if (parse_uint(v, UPDATE_MAX_DELTAS, &a->full_every) || !a->full_every) return -1; }
+		else if (strcmp(o, "--category") == 0 || strcmp(o, "--legit") == 0) {
+			legit[*n_specs] = o[2] == 'l';
+			specs[(*n_specs)++] = v;
+		} else
+			return -1;
+	}
+	return a->key && a->out ? 0 : -1;
+}
+
+static int publish_all(const struct args *a, whorl_host *host, const uint8_t *cats_text,
+                       size_t cats_len)
+{
+	char err[512];
+	struct publish_key *k = publish_key_load(a->key, err, sizeof err);
+	struct publish_options o = { .out_dir = a->out, .expiry_days = a->expiry_days,
+	                             .full_every = a->full_every, .force_full = a->force_full,
+	                             .cats = (const char *)cats_text, .cats_len = cats_len };
+	struct publish_result res;
+	int rc = 1;
+
+	walk.host = host;
+	walk.set = publish_set_new();
+	if (!k || !walk.set) {
+		fprintf(stderr, "whorl-publish: %s\n", k ? "out of memory" : err);
+		goto out;
+	}
+	/* Abuse labels first, legit last: a legit record replaces an abuse one. */
+	for (int i = 0; i < a->n_labels; i++) {
+		walk.meta = &a->labels[i].meta;
+		if (nftw(a->labels[i].dir, visit, MAX_FD_OPEN, FTW_PHYS) != 0) {
+			fprintf(stderr, "whorl-publish: %s: %s\n", a->labels[i].dir, strerror(errno));
+			goto out;
+		}
+	}
+	if (publish_write(k, walk.set, &o, &res, err, sizeof err) != 0) {
+		fprintf(stderr, "whorl-publish: %s\n", err);
+		goto out;
+	}
+	printf("%zu messages (%zu not fingerprinted), %zu records; manifest %llu, sigs %llu.%llu "
+	       "(%s: %zu added, %zu removed)\n", walk.n_msgs, walk.n_failed,
+	       publish_set_count(walk.set), (unsigned long long)res.manifest_serial,
+	       (unsigned long long)res.sigs_complete, (unsigned long long)res.sigs_incremental,
+	       res.wrote_complete ? "complete" : "delta", res.n_put, res.n_del);
+	rc = 0;
+out:
+	publish_set_free(walk.set);
+	publish_key_free(k);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	static struct args a;
+	static struct categories cats;
+	const char *specs[MAX_DIRS];
+	int legit[MAX_DIRS], n_specs = 0, rc = 1;
+	uint8_t *cats_text = NULL;
+	size_t cats_len = 0;
+	whorl_host *host = NULL;
+	char err[512];
+
+	if (parse_args(argc, argv, &a, specs, legit, &n_specs) != 0)
+		return usage();
+	if (!a.config_dir)
+		a.config_dir = whorl_default_config_dir();
+	if (load_categories(a.config_dir, &cats, &cats_text, &cats_len) != 0)
+		goto out;
+	for (int pass = 0; pass < 2; pass++)          /* abuse labels, then legit */
+		for (int i = 0; i < n_specs; i++)
+			if (legit[i] == pass && add_label(&a, &cats, specs[i], legit[i]) != 0) {
+				fprintf(stderr, "whorl-publish: bad label '%s'\n", specs[i]);
+				goto out;
+			}
+	struct whorl_host_options ho = { .size = sizeof ho, .cartridge_path = a.cartridge,
+	                                 .config_dir = a.config_dir, .app_name = "whorl-publish" };
+	if (whorl_host_open(&ho, &host, err, sizeof err) != 0) {
+		fprintf(stderr, "whorl-publish: %s\n", err);
+		goto out;
+	}
+	rc = publish_all(&a, host, cats_text, cats_len);
+out:
+	whorl_host_close(host);
+	free(cats_text);
+	return rc;
+}
