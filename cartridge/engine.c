@@ -88,6 +88,7 @@ int engine_open(const struct whorl_host_services *host, const char *config_dir,
 	}
 	atomic_init(&e->cats, cats);
 	sigdb_live_init(&e->live, empty);
+	pthread_mutex_init(&e->update_lock, NULL);
 	if (engine_update_data(e) != 0)
 		log_warn(&e->log, "MICROUPDATE",
 		         "Have not updated signatures yet--accuracy will be affected until content is "
@@ -114,6 +115,7 @@ void engine_close(whorl_engine *e)
 	free(atomic_load(&e->cats));
 	for (size_t i = 0; i < e->n_retired_cats; i++)
 		free(e->retired_cats[i]);
+	pthread_mutex_destroy(&e->update_lock);
 	free(e);
 }
 

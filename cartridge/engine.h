@@ -11,6 +11,7 @@
 #ifndef WHORL_ENGINE_H
 #define WHORL_ENGINE_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,6 +22,7 @@
 #include "log/log.h"
 #include "mime/mime.h"
 #include "sigdb/sigdb.h"
+#include "update/update.h"
 #include "util/arena.h"
 
 #define ENGINE_SCRATCH_SLOTS 64          /* concurrent scans without a malloc */
@@ -47,6 +49,8 @@ struct whorl_engine {
 	struct scan_scratch *scratch;        /* ENGINE_SCRATCH_SLOTS slots */
 	atomic_uint scratch_hint;
 	_Atomic uint64_t data_loaded_ms;     /* when the live data was loaded; 0 = never */
+	pthread_mutex_t update_lock;         /* one update cycle at a time; never taken by scans */
+	struct update_status update_status;  /* what the last accepted set said */
 	int quiesced;
 };
 
