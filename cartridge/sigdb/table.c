@@ -38,10 +38,18 @@ static uint32_t table_cap_for(size_t n)
 	return (uint32_t)(n * 100 / SIGDB_TABLE_LOAD_PCT + 1);
 }
 
-static int slot_cmp(const void *a, const void *b)
+/* Groups sharing a home are tiny (Poisson, mean 0.8): insertion sort. */
+static void slots_sort(struct sigdb_slot *v, size_t n)
 {
-	uint64_t x = ((const struct sigdb_slot *)a)->key, y = ((const struct sigdb_slot *)b)->key;
-	return (x > y) - (x < y);
+	for (size_t i = 1; i < n; i++) {
+		struct sigdb_slot x = v[i];
+		size_t j = i;
+		while (j > 0 && v[j - 1].key > x.key) {
+			v[j] = v[j - 1];
+			j--;
+		}
+		v[j] = x;
+	}
 }
 
 /* Counting sort of items by home slot into out; start[h] = first of home h.
@@ -61,7 +69,7 @@ static void table_sort_by_home(const struct sigdb_slot *items, size_t n, uint32_
 	start[0] = 0;
 	for (uint32_t h = 0; h < cap; h++)
 		if (start[h + 1] - start[h] > 1)
-			qsort(out + start[h], start[h + 1] - start[h], sizeof(*out), slot_cmp);
+			slots_sort(out + start[h], start[h + 1] - start[h]);
 }
 
 /* Slots needed to place sorted items from their homes on: the position
