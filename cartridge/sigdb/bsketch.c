@@ -203,6 +203,7 @@ struct bsk_gather {
 static void bsk_count_anchor(void *ctx, uint32_t idx, uint32_t anchor)
 {
 	struct bsk_gather *g = ctx;
+	(void)anchor;
 	g->s->v[idx].n_anchors++;
 }
 
