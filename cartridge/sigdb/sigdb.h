@@ -22,6 +22,8 @@
 #define SIGDB_MAX_SKETCHES (16u << 20)  /* sketches per snapshot */
 #define SIGDB_MAX_ANCHOR_FANOUT 64      /* sketches sharing one anchor; more are not indexed */
 #define SIGDB_N_SOURCES 8               /* serial slots: see enum sigdb_source */
+#define SIGDB_MAX_SKETCH_BYTES 240      /* one stored sketch (= FP_MAX_SKETCH_BYTES) */
+#define SIGDB_MAX_SKETCH_ANCHORS 16     /* anchors one stored sketch is indexed by */
 
 #define SIGDB_F_LEGIT (1u << 0)         /* marks legitimate mail, not abuse */
 
@@ -62,8 +64,13 @@ struct sigdb *sigdb_builder_finish(struct sigdb_builder *b);
 /* An empty snapshot (serials 0). */
 struct sigdb *sigdb_empty(void);
 
+/* Reference counting, atomic and safe from any thread; NULL is ignored.
+ * The last unref frees the snapshot. */
 void sigdb_ref(struct sigdb *db);
 void sigdb_unref(struct sigdb *db);
+
+/* The query functions below take a snapshot the caller holds a reference to
+ * (NULL acts as empty); they never lock or allocate. */
 
 /* Exact lookup; 1 and *m filled when found, else 0. Lock-free. */
 int sigdb_lookup(const struct sigdb *db, uint64_t key, struct sigdb_meta *m);
@@ -88,17 +95,29 @@ void sigdb_foreach(const struct sigdb *db,
                                  const uint8_t *bytes, size_t len, const struct sigdb_meta *m),
                    void *ctx);
 
-/* The live snapshot of an engine: one atomic pointer, swapped by updates. */
+/* The live snapshot of an engine: one atomic pointer, swapped by updates.
+ * Readers call sigdb_live_acquire() from any number of threads without ever
+ * waiting on a lock; publishers are serialised among themselves and may spin
+ * briefly until readers that raced with the swap have taken their reference
+ * (the reasoning is in live.c). */
 struct sigdb_live {
 	_Atomic(struct sigdb *) current;
-	_Atomic unsigned long readers[2];   /* see sigdb_live.c: a two-phase reader count */
-	_Atomic unsigned phase;
+	_Atomic unsigned long readers[2];   /* a two-phase count of acquirers in flight */
+	_Atomic unsigned phase;             /* readers[phase & 1] is the current phase */
+	_Atomic int publishing;             /* 1 while a publisher is in publish() */
 };
+/* Starts with `initial` (taking over its reference; NULL acts as an empty
+ * snapshot: lookups on a NULL snapshot find nothing). */
 void sigdb_live_init(struct sigdb_live *live, struct sigdb *initial);
-/* Takes a reference to the current snapshot (release with sigdb_unref). */
+/* Takes a reference to the current snapshot (release with sigdb_unref).
+ * Lock-free; safe concurrently with publish(). May return NULL only when the
+ * live snapshot is NULL. */
 struct sigdb *sigdb_live_acquire(struct sigdb_live *live);
-/* Publishes db (taking over its reference); the old one is released. */
+/* Publishes db (taking over its reference); the old one is released. Safe
+ * from several threads, concurrently with acquire(). */
 void sigdb_live_publish(struct sigdb_live *live, struct sigdb *db);
+/* Drops the live reference. No acquire() or publish() may run concurrently;
+ * references already acquired stay valid until unref'd. */
 void sigdb_live_destroy(struct sigdb_live *live);
 
 #endif

@@ -1,0 +1,97 @@
+/*
+ * snapshot.c - life and plain accessors of an immutable snapshot: reference
+ * counting, counts, memory, serials and iteration.
+ *
+ * Not for: lookups (table.c, sketches.c), building (builder.c), swapping
+ * (live.c).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "sigdb_int.h"
+
+struct sigdb *sigdb_alloc(void)
+{
+	struct sigdb *db = calloc(1, sizeof(*db));
+	if (db != NULL)
+		atomic_init(&db->refs, 1);
+	return db;
+}
+
+struct sigdb *sigdb_empty(void)
+{
+	return sigdb_alloc();
+}
+
+void sigdb_ref(struct sigdb *db)
+{
+	if (db != NULL)
+		atomic_fetch_add_explicit(&db->refs, 1, memory_order_relaxed);
+}
+
+void sigdb_unref(struct sigdb *db)
+{
+	if (db == NULL)
+		return;
+	/* acq_rel: every use by other holders happens before the free. */
+	if (atomic_fetch_sub_explicit(&db->refs, 1, memory_order_acq_rel) != 1)
+		return;
+	sigdb_table_release(&db->table);
+	sigdb_sketches_release(&db->sk);
+	free(db);
+}
+
+size_t sigdb_count(const struct sigdb *db)
+{
+	return db == NULL ? 0 : (size_t)db->table.count + (db->table.has_zero ? 1 : 0);
+}
+
+size_t sigdb_sketch_count(const struct sigdb *db)
+{
+	return db == NULL ? 0 : db->sk.count;
+}
+
+size_t sigdb_memory_bytes(const struct sigdb *db)
+{
+	if (db == NULL)
+		return 0;
+	return sizeof(*db) + sigdb_table_bytes(&db->table) + sigdb_sketches_bytes(&db->sk);
+}
+
+void sigdb_serial(const struct sigdb *db, enum sigdb_source src, uint64_t *complete,
+                  uint64_t *incremental)
+{
+	int ok = db != NULL && (unsigned)src < SIGDB_N_SOURCES;
+	if (complete != NULL)
+		*complete = ok ? db->serial[src][0] : 0;
+	if (incremental != NULL)
+		*incremental = ok ? db->serial[src][1] : 0;
+}
+
+static void foreach_exact(const struct sigdb *db,
+                          void (*fp_fn)(void *ctx, uint64_t key, const struct sigdb_meta *m),
+                          void *ctx)
+{
+	const struct sigdb_table *t = &db->table;
+	if (t->has_zero)
+		fp_fn(ctx, 0, &t->zero_meta);
+	for (uint32_t i = 0; i < t->n_slots; i++)
+		if (t->slots[i].key != 0)
+			fp_fn(ctx, t->slots[i].key, &t->slots[i].meta);
+}
+
+void sigdb_foreach(const struct sigdb *db,
+                   void (*fp_fn)(void *ctx, uint64_t key, const struct sigdb_meta *m),
+                   void (*sk_fn)(void *ctx, uint8_t engine, uint8_t algo, uint64_t id,
+                                 const uint8_t *bytes, size_t len, const struct sigdb_meta *m),
+                   void *ctx)
+{
+	if (db == NULL)
+		return;
+	if (fp_fn != NULL)
+		foreach_exact(db, fp_fn, ctx);
+	for (uint32_t i = 0; sk_fn != NULL && i < db->sk.count; i++) {
+		const struct sigdb_sketch_rec *r = &db->sk.recs[i];
+		sk_fn(ctx, r->engine, r->algo, r->id, db->sk.store + r->offset, r->len, &r->meta);
+	}
+}
