@@ -157,10 +157,28 @@ static size_t utf8_seq(const unsigned char *p, size_t n)
 	return need;
 }
 
+/* Length of the leading ASCII run of p[0..n), eight bytes at a time. */
+static size_t ascii_prefix(const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		if (w & 0x8080808080808080ull)
+			break;
+	}
+	while (i < n && p[i] < 0x80)
+		i++;
+	return i;
+}
+
 static int utf8_valid(const unsigned char *p, size_t n)
 {
 	size_t i = 0;
 	while (i < n) {
+		i += ascii_prefix(p + i, n - i);
+		if (i == n)
+			break;
 		if (p[i] < 0x80) {
 			i++;
 			continue;

@@ -63,10 +63,16 @@ static int field_store(struct arena *a, const char *p, size_t fs, size_t fe, siz
 	memcpy(buf, p + fs, name_len);
 	buf[name_len] = '\0';
 	char *val = buf + name_len + 1;
-	size_t n = 0;
-	for (size_t i = vs; i < fe; i++)
-		if (p[i] != '\r' && p[i] != '\n')
-			val[n++] = p[i];
+	size_t n = 0, i = vs;
+	while (i < fe) {   /* copy line by line, leaving out the line ends */
+		const char *nl = memchr(p + i, '\n', fe - i);
+		size_t e = nl != NULL ? (size_t)(nl - p) : fe, ce = e;
+		if (ce > i && p[ce - 1] == '\r')
+			ce--;
+		memcpy(val + n, p + i, ce - i);
+		n += ce - i;
+		i = e + 1;
+	}
 	while (n > 0 && mime_is_wsp(val[n - 1]))
 		n--;
 	val[n] = '\0';

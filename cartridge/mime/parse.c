@@ -49,9 +49,31 @@ int mime_part_new(struct mime_ctx *ctx, int parent, int depth)
 	return (int)ctx->n_parts++;
 }
 
-static const struct mime_header *part_header(const struct mime_part *p, const char *name)
+/* The Content-* fields of one entity (the first of each), found in one pass. */
+struct content_fields {
+	const struct mime_header *type, *encoding, *disposition, *id;
+};
+
+static void content_fields_find(const struct mime_part *p, struct content_fields *cf)
 {
-	return mime_header_find(p->headers, p->n_headers, name);
+	memset(cf, 0, sizeof(*cf));
+	for (size_t i = 0; i < p->n_headers; i++) {
+		const struct mime_header *h = &p->headers[i];
+		const char *n = h->name;
+		size_t len = strlen(n);
+		if (len < 10 || !mime_ieq(n, 8, "content-"))
+			continue;
+		n += 8;
+		len -= 8;
+		if (cf->type == NULL && mime_ieq(n, len, "type"))
+			cf->type = h;
+		else if (cf->encoding == NULL && mime_ieq(n, len, "transfer-encoding"))
+			cf->encoding = h;
+		else if (cf->disposition == NULL && mime_ieq(n, len, "disposition"))
+			cf->disposition = h;
+		else if (cf->id == NULL && mime_ieq(n, len, "id"))
+			cf->id = h;
+	}
 }
 
 /* Keeps a lower-case token in the arena (literal "" when empty). */
@@ -63,9 +85,9 @@ static const char *token_keep(struct arena *a, const char *s, size_t n)
 	return t != NULL ? t : "";
 }
 
-static void part_set_type(struct mime_ctx *ctx, struct mime_part *p, int in_digest)
+static void part_set_type(struct mime_ctx *ctx, struct mime_part *p,
+                          const struct mime_header *h, int in_digest)
 {
-	const struct mime_header *h = part_header(p, "content-type");
 	char tok[2 * MIME_MAX_TOKEN + 2];
 	size_t n = h != NULL ? mime_value_token(h->raw, h->raw_len, tok, sizeof(tok)) : 0;
 	const char *slash = n > 0 ? memchr(tok, '/', n) : NULL;
@@ -110,10 +132,10 @@ static enum mime_encoding encoding_parse(const struct mime_header *h)
 	return MIME_ENC_OTHER;
 }
 
-static void part_set_disposition(struct mime_ctx *ctx, struct mime_part *p)
+static void part_set_disposition(struct mime_ctx *ctx, struct mime_part *p,
+                                 const struct content_fields *cf)
 {
-	const struct mime_header *cd = part_header(p, "content-disposition");
-	const struct mime_header *ct = part_header(p, "content-type");
+	const struct mime_header *cd = cf->disposition, *ct = cf->type;
 	char *name = NULL;
 	char tok[16];
 
@@ -132,9 +154,9 @@ static void part_set_disposition(struct mime_ctx *ctx, struct mime_part *p)
 	}
 }
 
-static void part_set_content_id(struct mime_ctx *ctx, struct mime_part *p)
+static void part_set_content_id(struct mime_ctx *ctx, struct mime_part *p,
+                                const struct mime_header *h)
 {
-	const struct mime_header *h = part_header(p, "content-id");
 	if (h == NULL)
 		return;
 	const char *s = h->raw;
@@ -219,10 +241,9 @@ static size_t multipart_walk(struct mime_ctx *ctx, int idx, const char *boundary
 }
 
 /* Reads a multipart container; falls back to a text leaf without boundary. */
-static void multipart_parse(struct mime_ctx *ctx, int idx)
+static void multipart_parse(struct mime_ctx *ctx, int idx, const struct mime_header *ct)
 {
 	struct mime_part *p = &ctx->parts[idx];
-	const struct mime_header *ct = part_header(p, "content-type");
 	size_t blen = 0;
 	char *b = ct != NULL ? mime_param_get(ctx->a, ctx->cs, ct->raw, ct->raw_len, "boundary",
 	                                      MIME_PARAM_RAW, &blen) : NULL;
@@ -285,12 +306,14 @@ static void entity_parse(struct mime_ctx *ctx, const char *p, size_t len, int pa
 	part->flags |= hb.flags;
 	part->raw = (const unsigned char *)p + hb.body_off;
 	part->raw_len = len - hb.body_off;
-	part_set_type(ctx, part, in_digest);
-	part->encoding = encoding_parse(part_header(part, "content-transfer-encoding"));
-	part_set_disposition(ctx, part);
-	part_set_content_id(ctx, part);
+	struct content_fields cf;
+	content_fields_find(part, &cf);
+	part_set_type(ctx, part, cf.type, in_digest);
+	part->encoding = encoding_parse(cf.encoding);
+	part_set_disposition(ctx, part, &cf);
+	part_set_content_id(ctx, part, cf.id);
 	if (strcmp(part->type, "multipart") == 0)
-		multipart_parse(ctx, idx);
+		multipart_parse(ctx, idx, cf.type);
 	else if (is_message_type(part))
 		message_parse(ctx, idx);
 	else

@@ -28,25 +28,32 @@ static size_t wire_terminator(const char *p, size_t len)
 	return 0;
 }
 
+/* Start of the next line at or after `from` that begins with '.', or len. */
+static size_t next_dot_line(const char *p, size_t len, size_t from)
+{
+	if (from >= len)
+		return len;
+	const char *hit = memmem(p + from, len - from, "\n.", 2);
+	return hit != NULL ? (size_t)(hit - p) + 1 : len;
+}
+
 int mime_wire_detect(const char *p, size_t len, size_t *stuffed_lines)
 {
 	size_t dotdot = 0, dots = 0, single = 0, i = 0;
 	size_t term = wire_terminator(p, len), body = len - term;
 
+	/* Only lines starting with '.' matter: jump from one to the next. */
+	if (body == 0 || p[0] != '.')
+		i = next_dot_line(p, body, 0);
 	while (i < body) {
-		if (p[i] == '.') {
-			char next = i + 1 < body ? p[i + 1] : '\n';
-			char third = i + 2 < body ? p[i + 2] : '\n';
-			dots += next == '.';
-			if (next == '.' && third != '.')
-				dotdot++;
-			else if (next != '.' && next != '\r' && next != '\n')
-				single++;
-		}
-		const char *nl = memchr(p + i, '\n', body - i);
-		if (nl == NULL)
-			break;
-		i = (size_t)(nl - p) + 1;
+		char next = i + 1 < body ? p[i + 1] : '\n';
+		char third = i + 2 < body ? p[i + 2] : '\n';
+		dots += next == '.';
+		if (next == '.' && third != '.')
+			dotdot++;
+		else if (next != '.' && next != '\r' && next != '\n')
+			single++;
+		i = next_dot_line(p, body, i + 1);
 	}
 	*stuffed_lines = dots;
 	return term != 0 || (dotdot > 0 && single == 0);
