@@ -149,7 +149,7 @@ void mime_part_decode(struct mime_ctx *ctx, int idx)
 		ctx->parts[idx].data_len = n;
 		return;
 	}
-	if (n > 6 && memmem(bytes, n, "begin ", 6) != NULL)
+	if (n > 6 && mime_line_find((const char *)bytes, n, 0, "begin ", 6) < n)
 		text_extract_uu(ctx, idx, &bytes, &n);
 	part = &ctx->parts[idx];   /* the array may have moved */
 	int bad = 0;

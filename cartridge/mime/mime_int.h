@@ -26,6 +26,10 @@ static inline int mime_lower(int c)
 /* Case-insensitive equality of s[0..n) and the NUL terminated lower-case lit. */
 int mime_ieq(const char *s, size_t n, const char *lit);
 
+/* Offset of the first line starting at or after `from` (a line start, or
+ * the next one) that begins with prefix[0..plen), or len (lines.c). */
+size_t mime_line_find(const char *p, size_t len, size_t from, const char *prefix, size_t plen);
+
 /* A parsed header block (headers.c). */
 struct mime_hblock {
 	struct mime_header *headers;

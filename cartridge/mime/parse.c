@@ -2,8 +2,8 @@
  * parse.c - mime_parse(): the walk over a message's entities. Each entity's
  * header block is parsed, its Content-* fields read, and it is either a
  * container (any multipart, message/rfc822: children follow in pre-order) or
- * a leaf decoded by body.c. Boundary search is one memmem pass per nesting
- * level, so the walk is linear in the input times the depth.
+ * a leaf decoded by body.c. Boundary search is one pass over the lines per
+ * nesting level, so the walk is linear in the input times the depth.
  *
  * Not for: header value decoding (rfc2047.c, params.c), decoders.
  */
@@ -177,14 +177,11 @@ static void entity_parse(struct mime_ctx *ctx, const char *p, size_t len, int pa
 static size_t delim_find(const char *p, size_t len, size_t from, const char *needle,
                          size_t nlen, size_t *next, int *close)
 {
-	while (from < len) {
-		const char *hit = memmem(p + from, len - from, needle, nlen);
-		if (hit == NULL)
+	for (;;) {
+		size_t at = mime_line_find(p, len, from, needle, nlen), i = at + nlen;
+		if (at == len)
 			break;
-		size_t at = (size_t)(hit - p), i = at + nlen;
 		from = at + 1;
-		if (at > 0 && p[at - 1] != '\n')
-			continue;
 		*close = i + 1 < len && p[i] == '-' && p[i + 1] == '-';
 		if (*close)
 			i += 2;

@@ -123,14 +123,11 @@ static size_t uu_block_end(const char *p, size_t pos, size_t len)
 int mime_uu_find(const char *p, size_t len, struct mime_uu_block *out)
 {
 	size_t pos = 0;
-	while (pos + 6 < len) {
-		const char *hit = memmem(p + pos, len - pos, "begin ", 6);
-		if (hit == NULL)
+	while (pos < len) {
+		size_t at = mime_line_find(p, len, pos, "begin ", 6), next, dn;
+		if (at == len)
 			return 0;
-		size_t at = (size_t)(hit - p), next, dn;
 		pos = at + 6;
-		if (at > 0 && p[at - 1] != '\n')
-			continue;
 		size_t n = uu_line(p + at, len - at, &next);
 		if (!uu_begin_line(p + at, n, out))
 			continue;

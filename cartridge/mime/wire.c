@@ -31,10 +31,7 @@ static size_t wire_terminator(const char *p, size_t len)
 /* Start of the next line at or after `from` that begins with '.', or len. */
 static size_t next_dot_line(const char *p, size_t len, size_t from)
 {
-	if (from >= len)
-		return len;
-	const char *hit = memmem(p + from, len - from, "\n.", 2);
-	return hit != NULL ? (size_t)(hit - p) + 1 : len;
+	return mime_line_find(p, len, from, ".", 1);
 }
 
 int mime_wire_detect(const char *p, size_t len, size_t *stuffed_lines)
@@ -43,8 +40,7 @@ int mime_wire_detect(const char *p, size_t len, size_t *stuffed_lines)
 	size_t term = wire_terminator(p, len), body = len - term;
 
 	/* Only lines starting with '.' matter: jump from one to the next. */
-	if (body == 0 || p[0] != '.')
-		i = next_dot_line(p, body, 0);
+	i = next_dot_line(p, body, 0);
 	while (i < body) {
 		char next = i + 1 < body ? p[i + 1] : '\n';
 		char third = i + 2 < body ? p[i + 2] : '\n';
