@@ -426,11 +426,13 @@ START_TEST(corpus)
 	if (glob(pattern, 0, NULL, &g) != 0)
 		return;   /* no corpus here: nothing to check */
 	struct arena a;
+	size_t parsed = 0;
 	arena_init(&a);
 	for (size_t i = 0; i < g.gl_pathc; i++) {
 		FILE *f = fopen(g.gl_pathv[i], "rb");
 		if (f == NULL)
 			continue;
+		parsed++;
 		static char buf[8 << 20];
 		size_t n = fread(buf, 1, sizeof(buf), f);
 		fclose(f);
@@ -439,6 +441,7 @@ START_TEST(corpus)
 		ck_assert_int_eq(mime_parse(&a, cache, buf, n, NULL, &m), 0);
 		msg_check_sane(&m, g.gl_pathv[i]);
 	}
+	ck_assert_uint_eq(parsed, g.gl_pathc);
 	arena_destroy(&a);
 	globfree(&g);
 }
