@@ -45,7 +45,7 @@ int mime_part_new(struct mime_ctx *ctx, int parent, int depth)
 	part->charset = "";
 	part->filename = "";
 	part->content_id = "";
-	part->data = (unsigned char *)"" + 0;
+	part->data = (unsigned char *)"";   /* read only; containers keep it */
 	return (int)ctx->n_parts++;
 }
 
@@ -347,8 +347,10 @@ int mime_parse(struct arena *a, struct charset_cache *cs, const char *msg, size_
 	memset(out, 0, sizeof(*out));
 	memset(&ctx, 0, sizeof(ctx));
 	out->subject = "";
-	if (msg == NULL)
-		msg = "", len = 0;
+	if (msg == NULL) {
+		msg = "";
+		len = 0;
+	}
 	ctx.a = a;
 	ctx.cs = cs;
 	ctx.max_decoded = lim != NULL && lim->max_decoded != 0 ? lim->max_decoded : MIME_MAX_DECODED;
