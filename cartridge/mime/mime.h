@@ -41,6 +41,9 @@
 #define MIME_F_WIRE        (1u << 8)   /* input was dot-stuffed wire form */
 #define MIME_F_NOMEM       (1u << 9)   /* arena exhausted */
 #define MIME_F_EMPTY       (1u << 10)  /* no header/body separation found at all */
+/* The input was cut at mime_limits.max_body_length. Not in the rescan mask:
+ * the postmaster chose the limit, and a rescan would not see more. */
+#define MIME_F_TRUNCATED   (1u << 11)
 /* Flags that mean "the engine could not see everything": set rescan. */
 #define MIME_F_RESCAN_MASK (MIME_F_DEPTH | MIME_F_PARTS | MIME_F_HEADERS | MIME_F_LINE | \
                             MIME_F_DECODED | MIME_F_BROKEN | MIME_F_NOMEM)
@@ -68,7 +71,7 @@ struct mime_part {
 	const char *subtype;       /* lower case, e.g. "plain" */
 	const char *charset;       /* lower case as declared; "" when none */
 	const char *filename;      /* UTF-8 (RFC 2231/2047 decoded); "" when none */
-	const char *content_id;    /* "" when none */
+	const char *content_id;    /* without the surrounding <>; "" when none */
 	int is_attachment;         /* Content-Disposition: attachment, or a filename */
 	int is_multipart;          /* container: data is empty, children follow */
 	enum mime_encoding encoding;
@@ -76,7 +79,8 @@ struct mime_part {
 	size_t n_headers;
 	const unsigned char *raw;  /* the body as it stands in the message */
 	size_t raw_len;
-	unsigned char *data;       /* decoded body; for text/ parts UTF-8, NUL terminated */
+	unsigned char *data;       /* decoded body; for text/ parts UTF-8; always NUL
+	                            * terminated, never NULL (read only "" for containers) */
 	size_t data_len;
 	unsigned flags;            /* MIME_F_* seen in this part */
 };
@@ -97,6 +101,8 @@ struct charset_cache;
 
 /* Parses msg[0..len). `cs` caches iconv descriptors across scans (one per
  * scanning thread; may be NULL: then only the built-in charsets convert).
+ * msg must stay valid as long as *out is used (parts may point into it).
+ * Thread safety: one arena and one cache per thread; no global state.
  * Always fills *out with what could be parsed; returns 0, or WHORL_ENOMEM
  * when even the root could not be allocated. */
 int mime_parse(struct arena *a, struct charset_cache *cs, const char *msg, size_t len,
@@ -107,8 +113,10 @@ const struct mime_header *mime_header_find(const struct mime_header *h, size_t n
                                            const char *name);
 
 /* Decodes RFC 2047 encoded words in a header value to UTF-8 into the arena.
- * Returns the NUL terminated result (its length in *out_len), never NULL
- * unless the arena is exhausted. */
+ * Returns the NUL terminated result (its length in *out_len, which may be
+ * NULL), never NULL unless the arena is exhausted. Without a charset cache
+ * only the built-in charsets convert; others read as windows-1252 (the
+ * parser itself decodes Subject and file names with the scan's cache). */
 char *mime_header_decode(struct arena *a, const char *value, size_t len, size_t *out_len);
 
 /* Transfer decoders; each writes at most cap bytes to out and returns the
@@ -120,7 +128,10 @@ size_t mime_qp_decode(const char *in, size_t len, unsigned char *out, size_t cap
 size_t mime_uu_decode(const char *in, size_t len, unsigned char *out, size_t cap,
                       unsigned *errors);
 
-/* Converts in[0..len) from `charset` to UTF-8 into the arena. Unknown
+/* Converts in[0..len) from `charset` to UTF-8 into the arena (NUL
+ * terminated; NULL only when the arena is exhausted). "" (no charset) and
+ * us-ascii read valid UTF-8 as UTF-8, anything else as windows-1252 with
+ * *bad set. Unknown
  * charsets and invalid sequences become U+FFFD and set *bad (may be NULL).
  * Common charsets (us-ascii, utf-8, iso-8859-1, windows-1252) are converted
  * without iconv; others use iconv descriptors cached in `cache`. */

@@ -1,0 +1,296 @@
+/*
+ * test_mime_decode.c - golden vectors and broken inputs for the MIME
+ * decoders: base64, quoted-printable, uuencode, charsets, RFC 2047 words.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cartridge/mime/mime.h"
+
+static struct arena arena;
+
+static void setup(void)
+{
+	arena_init(&arena);
+}
+
+static void teardown(void)
+{
+	arena_destroy(&arena);
+}
+
+static size_t b64(const char *in, unsigned char *out, size_t cap, unsigned *errs)
+{
+	*errs = 0;
+	return mime_base64_decode(in, strlen(in), out, cap, errs);
+}
+
+START_TEST(base64_golden)
+{
+	static const struct { const char *in, *out; } v[] = {
+		{ "", "" }, { "Zg==", "f" }, { "Zm8=", "fo" }, { "Zm9v", "foo" },
+		{ "Zm9vYg==", "foob" }, { "Zm9vYmE=", "fooba" }, { "Zm9vYmFy", "foobar" },
+		{ "Zm9v\r\nYmFy\r\n", "foobar" }, { "  Zm9v YmFy\t", "foobar" },
+	};
+	unsigned char out[64];
+	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
+		unsigned errs;
+		size_t n = b64(v[i].in, out, sizeof(out), &errs);
+		ck_assert_uint_eq(n, strlen(v[i].out));
+		ck_assert(memcmp(out, v[i].out, n) == 0);
+		ck_assert_uint_eq(errs, 0);
+	}
+}
+END_TEST
+
+START_TEST(base64_broken)
+{
+	unsigned char out[64];
+	unsigned errs;
+	size_t n = b64("Zm9vYg", out, sizeof(out), &errs);   /* missing padding */
+	ck_assert_uint_eq(n, 4);
+	ck_assert(memcmp(out, "foob", 4) == 0);
+	ck_assert_uint_eq(errs, 1);
+	n = b64("Zm9v*YmFy!", out, sizeof(out), &errs);       /* junk characters */
+	ck_assert_uint_eq(n, 6);
+	ck_assert(memcmp(out, "foobar", 6) == 0);
+	ck_assert_uint_eq(errs, 2);
+	n = b64("Zg==Zm8=", out, sizeof(out), &errs);         /* concatenated chunks */
+	ck_assert_uint_eq(n, 3);
+	ck_assert(memcmp(out, "ffo", 3) == 0);
+	n = b64("Zm9vYmFy", out, 4, &errs);                  /* bounded by cap */
+	ck_assert_uint_eq(n, 4);
+	ck_assert(memcmp(out, "foob", 4) == 0);
+	n = b64("Z", out, sizeof(out), &errs);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_uint_eq(errs, 1);
+}
+END_TEST
+
+static size_t qp(const char *in, unsigned char *out, size_t cap, int hdr, unsigned *errs)
+{
+	*errs = 0;
+	size_t n = mime_qp_decode(in, strlen(in), out, cap, hdr, errs);
+	out[n < cap ? n : cap - 1] = '\0';
+	return n;
+}
+
+START_TEST(qp_golden)
+{
+	unsigned char out[128];
+	unsigned errs;
+	qp("caf=C3=A9 ok", out, sizeof(out), 0, &errs);
+	ck_assert_str_eq((char *)out, "caf\xc3\xa9 ok");
+	ck_assert_uint_eq(errs, 0);
+	qp("soft=\r\nbreak", out, sizeof(out), 0, &errs);
+	ck_assert_str_eq((char *)out, "softbreak");
+	qp("soft=  \nbreak=\t \r\nend", out, sizeof(out), 0, &errs);
+	ck_assert_str_eq((char *)out, "softbreakend");
+	ck_assert_uint_eq(errs, 0);
+	qp("trailing   \r\nspace\t\nkept in  middle", out, sizeof(out), 0, &errs);
+	ck_assert_str_eq((char *)out, "trailing\r\nspace\nkept in  middle");
+	qp("lower=e9case", out, sizeof(out), 0, &errs);
+	ck_assert_str_eq((char *)out, "lower\xe9" "case");
+	qp("a_b=5F", out, sizeof(out), 1, &errs);
+	ck_assert_str_eq((char *)out, "a b_");
+}
+END_TEST
+
+START_TEST(qp_broken)
+{
+	unsigned char out[128];
+	unsigned errs;
+	qp("bad =ZZ escape and =4", out, sizeof(out), 0, &errs);
+	ck_assert_str_eq((char *)out, "bad =ZZ escape and =4");
+	ck_assert_uint_eq(errs, 2);
+	qp("ends with =", out, sizeof(out), 0, &errs);
+	ck_assert_str_eq((char *)out, "ends with ");
+	size_t n = qp("=41=42=43=44", out, 3, 0, &errs);
+	ck_assert_uint_eq(n, 3);
+}
+END_TEST
+
+START_TEST(uu_golden)
+{
+	/* "Cat" and a second line, as produced by uuencode(1). */
+	const char *in = "begin 644 cat.txt\n#0V%T\n`\nend\n";
+	unsigned char out[64];
+	unsigned errs = 0;
+	size_t n = mime_uu_decode(in, strlen(in), out, sizeof(out), &errs);
+	ck_assert_uint_eq(n, 3);
+	ck_assert(memcmp(out, "Cat", 3) == 0);
+	ck_assert_uint_eq(errs, 0);
+	const char *two = "M5&AE('%U:6-K(&)R;W=N(&9O>\"!J=6UP<R!O=F5R('1H92!L87IY(&1O9RX*\n`\nend\n";
+	n = mime_uu_decode(two, strlen(two), out, sizeof(out), &errs);
+	ck_assert_uint_eq(n, 45);
+	ck_assert(memcmp(out, "The quick brown fox jumps over the lazy dog.\n", 45) == 0);
+}
+END_TEST
+
+START_TEST(uu_broken)
+{
+	unsigned char out[64];
+	unsigned errs = 0;
+	/* Line claims 3 bytes but is cut short: padded, counted. */
+	size_t n = mime_uu_decode("#0V\nend\n", 8, out, sizeof(out), &errs);
+	ck_assert_uint_eq(n, 3);
+	ck_assert_uint_ge(errs, 1);
+	n = mime_uu_decode("M", 1, out, 2, &errs);
+	ck_assert_uint_le(n, 2);
+}
+END_TEST
+
+static const char *conv(const char *cs, struct charset_cache *cache, const char *in, int *bad)
+{
+	*bad = 0;
+	return charset_to_utf8(&arena, cache, cs, (const unsigned char *)in, strlen(in), NULL, bad);
+}
+
+START_TEST(charset_builtin)
+{
+	int bad;
+	ck_assert_str_eq(conv("us-ascii", NULL, "plain", &bad), "plain");
+	ck_assert_int_eq(bad, 0);
+	ck_assert_str_eq(conv("ISO-8859-1", NULL, "caf\xe9", &bad), "caf\xc3\xa9");
+	ck_assert_str_eq(conv("latin-1", NULL, "\xe9", &bad), "\xc3\xa9");
+	ck_assert_str_eq(conv("cp1252", NULL, "\x80\x93", &bad), "\xe2\x82\xac\xe2\x80\x9c");
+	ck_assert_str_eq(conv("Windows-1252", NULL, "\x9f", &bad), "\xc5\xb8");
+	ck_assert_str_eq(conv("utf8", NULL, "\xc3\xa9", &bad), "\xc3\xa9");
+	ck_assert_int_eq(bad, 0);
+	/* Invalid UTF-8: each bad byte becomes U+FFFD. */
+	ck_assert_str_eq(conv("UTF-8", NULL, "a\xff" "b\xc0\xaf", &bad),
+	                 "a\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd");
+	ck_assert_int_eq(bad, 1);
+	ck_assert_str_eq(conv("utf-8", NULL, "\xed\xa0\x80", &bad), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	/* No charset / us-ascii: valid UTF-8 stays UTF-8, else windows-1252. */
+	ck_assert_str_eq(conv("", NULL, "\xc3\xa9", &bad), "\xc3\xa9");
+	ck_assert_int_eq(bad, 0);
+	ck_assert_str_eq(conv("us-ascii", NULL, "\xe9t\xe9", &bad), "\xc3\xa9t\xc3\xa9");
+	ck_assert_int_eq(bad, 1);
+	/* Unknown charset: windows-1252 and bad. */
+	ck_assert_str_eq(conv("x-no-such-charset", NULL, "\xe9", &bad), "\xc3\xa9");
+	ck_assert_int_eq(bad, 1);
+	ck_assert_str_eq(conv("evil/../name", NULL, "a", &bad), "a");
+	ck_assert_int_eq(bad, 1);
+}
+END_TEST
+
+START_TEST(charset_iconv)
+{
+	struct charset_cache *cache = charset_cache_new();
+	int bad;
+	ck_assert_ptr_nonnull(cache);
+	/* koi8-r "Привет" */
+	ck_assert_str_eq(conv("koi8-r", cache, "\xf0\xd2\xc9\xd7\xc5\xd4", &bad),
+	                 "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82");
+	ck_assert_int_eq(bad, 0);
+	/* iso-8859-2 "Łódź" */
+	ck_assert_str_eq(conv("ISO-8859-2", cache, "\xa3\xf3\x64\xbc", &bad),
+	                 "\xc5\x81\xc3\xb3\x64\xc5\xba");
+	/* Cached descriptor reused after an invalid sequence left state behind. */
+	ck_assert_str_eq(conv("shift_jis", cache, "\x82\xa0\x82", &bad), "\xe3\x81\x82\xef\xbf\xbd");
+	ck_assert_int_eq(bad, 1);
+	ck_assert_str_eq(conv("shift_jis", cache, "\x82\xa0", &bad), "\xe3\x81\x82");
+	ck_assert_int_eq(bad, 0);
+	/* Many charsets: the fixed table evicts and still converts. */
+	static const char *names[] = { "iso-8859-2", "iso-8859-3", "iso-8859-4", "iso-8859-5",
+		"iso-8859-6", "iso-8859-7", "iso-8859-9", "iso-8859-10", "iso-8859-13",
+		"iso-8859-14", "iso-8859-15", "koi8-u", "cp1250", "cp1251", "cp1253", "cp1254",
+		"cp1255", "cp1256", "cp1257", "koi8-r" };
+	for (int round = 0; round < 2; round++)
+		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+			ck_assert_str_eq(conv(names[i], cache, "abc", &bad), "abc");
+			ck_assert_int_eq(bad, 0);
+		}
+	ck_assert_str_eq(conv("x-bogus-cs", cache, "\xe9", &bad), "\xc3\xa9");
+	ck_assert_int_eq(bad, 1);
+	charset_cache_free(cache);
+}
+END_TEST
+
+static const char *hdr(const char *in)
+{
+	size_t n;
+	char *s = mime_header_decode(&arena, in, strlen(in), &n);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_uint_eq(n, strlen(s));
+	return s;
+}
+
+START_TEST(rfc2047_golden)
+{
+	ck_assert_str_eq(hdr("plain text"), "plain text");
+	ck_assert_str_eq(hdr("=?ISO-8859-1?Q?a?="), "a");
+	ck_assert_str_eq(hdr("=?ISO-8859-1?Q?a?= b"), "a b");
+	ck_assert_str_eq(hdr("=?ISO-8859-1?Q?a?= =?ISO-8859-1?Q?b?="), "ab");
+	ck_assert_str_eq(hdr("=?ISO-8859-1?Q?a?=  \t =?ISO-8859-1?Q?b?="), "ab");
+	ck_assert_str_eq(hdr("=?ISO-8859-1?Q?a_b?="), "a b");
+	ck_assert_str_eq(hdr("=?utf-8?B?w6k=?= caf=?UTF-8?q?=C3=A9?="), "\xc3\xa9 caf\xc3\xa9");
+	ck_assert_str_eq(hdr("Re: =?windows-1252?Q?=93hi=94?="), "Re: \xe2\x80\x9chi\xe2\x80\x9d");
+	/* A UTF-8 character split across two words is joined first. */
+	ck_assert_str_eq(hdr("=?UTF-8?B?ww==?= =?UTF-8?B?qQ==?="), "\xc3\xa9");
+	ck_assert_str_eq(hdr("=?utf-8?Q?=C3?= =?utf-8?Q?=A9?="), "\xc3\xa9");
+	/* RFC 2231 language suffix. */
+	ck_assert_str_eq(hdr("=?US-ASCII*EN?Q?Keith_Moore?="), "Keith Moore");
+	/* Raw 8-bit: kept when valid UTF-8, else windows-1252. */
+	ck_assert_str_eq(hdr("na\xc3\xafve"), "na\xc3\xafve");
+	ck_assert_str_eq(hdr("na\xefve"), "na\xc3\xafve");
+}
+END_TEST
+
+START_TEST(rfc2047_malformed)
+{
+	ck_assert_str_eq(hdr("=?utf-8?X?abc?="), "=?utf-8?X?abc?=");
+	ck_assert_str_eq(hdr("=?utf-8?Q?abc"), "=?utf-8?Q?abc");
+	ck_assert_str_eq(hdr("=??Q?abc?="), "=??Q?abc?=");
+	ck_assert_str_eq(hdr("=?utf-8?Q?a b?="), "=?utf-8?Q?a b?=");
+	ck_assert_str_eq(hdr("x =?utf-8?Q?ok?= y =? z"), "x ok y =? z");
+	ck_assert_str_eq(hdr("=?"), "=?");
+	ck_assert_str_eq(hdr(""), "");
+	/* Unknown charset: bytes read as windows-1252. */
+	ck_assert_str_eq(hdr("=?x-unknown-cs?Q?=E9?="), "\xc3\xa9");
+}
+END_TEST
+
+/* Many unterminated words must not take quadratic time. */
+START_TEST(rfc2047_linear)
+{
+	size_t n = 1 << 20;
+	char *s = malloc(n + 1);
+	for (size_t i = 0; i < n; i++)
+		s[i] = "=?a?Q?x"[i % 7];
+	s[n] = '\0';
+	size_t out_len;
+	char *r = mime_header_decode(&arena, s, n, &out_len);
+	ck_assert_ptr_nonnull(r);
+	ck_assert_uint_eq(out_len, n);
+	free(s);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("mime_decode");
+	TCase *tc = tcase_create("decoders");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_set_timeout(tc, 20);
+	tcase_add_test(tc, base64_golden);
+	tcase_add_test(tc, base64_broken);
+	tcase_add_test(tc, qp_golden);
+	tcase_add_test(tc, qp_broken);
+	tcase_add_test(tc, uu_golden);
+	tcase_add_test(tc, uu_broken);
+	tcase_add_test(tc, charset_builtin);
+	tcase_add_test(tc, charset_iconv);
+	tcase_add_test(tc, rfc2047_golden);
+	tcase_add_test(tc, rfc2047_malformed);
+	tcase_add_test(tc, rfc2047_linear);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_FORK);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
