@@ -56,6 +56,13 @@
 #define IMG_STORED_ANCHORS IMG_ANCHOR_CHUNKS                          /* 3 */
 #define IMG_QUERY_ANCHORS (IMG_ANCHOR_CHUNKS * (1 + IMG_ANCHOR_BITS)) /* 63 */
 
+/* The image engine's (cartridge/fp/image.c) versions and key flags; here
+ * because fp.h is shared by every engine. Bump FP_IMAGE_VERSION whenever a
+ * key or the hash changes (golden vectors in tests/unit/test_image.c). */
+#define FP_IMAGE_VERSION 1
+#define FP_IMAGE_F_BYTES (1u << 0)     /* key: digest of the decoded bytes (depth low) */
+#define FP_IMAGE_F_GEOMETRY (1u << 1)  /* key: format, size, 4x4 luminance (depth medium) */
+
 enum img_format {
 	IMG_FORMAT_NONE = 0,
 	IMG_FORMAT_GIF = 1,
