@@ -23,7 +23,7 @@
 #include "../../abi/whorl_cartridge.h"
 #include "img_acc.h"
 
-#define JPEG_MIN_SCALED 64u   /* smallest side a scaled decode may leave */
+#define JPEG_MIN_SCALED 128u   /* smallest side a scaled decode may leave */
 
 struct jpeg_job {
 	struct jpeg_error_mgr err;    /* first: libjpeg sees a jpeg_error_mgr */

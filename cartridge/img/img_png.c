@@ -72,17 +72,26 @@ static int png_precheck(const uint8_t *data, size_t len, struct img_info *info)
 	return img_dims_ok(w, h) ? 0 : WHORL_ELIMIT;
 }
 
-/* Luma of n pixels of `channels` 8-bit samples, in place (dst <= src). */
+/* Luma of n pixels of `channels` 8-bit samples, in place (dst <= src);
+ * one loop per layout keeps the per-pixel work branch free. */
 static void png_to_luma(uint8_t *row, uint32_t n, unsigned channels)
 {
 	const uint8_t *p = row;
-	for (uint32_t i = 0; i < n; i++, p += channels) {
-		switch (channels) {
-		case 1: row[i] = p[0]; break;
-		case 2: row[i] = img_on_white(p[0], p[1]); break;
-		case 3: row[i] = img_luma(p[0], p[1], p[2]); break;
-		default: row[i] = img_on_white(img_luma(p[0], p[1], p[2]), p[3]); break;
-		}
+	switch (channels) {
+	case 1:
+		break;
+	case 2:
+		for (uint32_t i = 0; i < n; i++, p += 2)
+			row[i] = img_on_white(p[0], p[1]);
+		break;
+	case 3:
+		for (uint32_t i = 0; i < n; i++, p += 3)
+			row[i] = img_luma(p[0], p[1], p[2]);
+		break;
+	default:
+		for (uint32_t i = 0; i < n; i++, p += 4)
+			row[i] = img_on_white(img_luma(p[0], p[1], p[2]), p[3]);
+		break;
 	}
 }
 
@@ -145,6 +154,11 @@ static int png_run(png_structp png, png_infop pinfo, struct png_job *job,
 	png_set_chunk_malloc_max(png, IMG_PNG_MAX_CHUNK);
 	png_set_chunk_cache_max(png, PNG_CHUNK_CACHE_MAX);
 	png_set_read_fn(png, job, png_read_mem);
+#ifdef PNG_IGNORE_ADLER32
+	/* CRCs still guard the chunks; adler32 costs 10% and guards nothing
+	 * a hash of the pixels needs. */
+	png_set_option(png, PNG_IGNORE_ADLER32, PNG_OPTION_ON);
+#endif
 	png_read_info(png, pinfo);
 	info->format = IMG_FORMAT_PNG;
 	info->width = png_get_image_width(png, pinfo);
