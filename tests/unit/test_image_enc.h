@@ -5,7 +5,7 @@
  * Pictures are RGB, 3 bytes a pixel, made from a seed: a gradient, random
  * rectangles and discs, and a panel of "text" blocks. Encoders return a
  * malloc'd buffer (free() it) or NULL. Test code only: it aborts on malloc
- * failure and uses static helpers so each test program gets its own copy.
+ * failure and uses static inline helpers so each program gets its own copy.
  */
 #ifndef WHORL_TEST_IMAGE_ENC_H
 #define WHORL_TEST_IMAGE_ENC_H
@@ -29,7 +29,7 @@ struct membuf {
 	size_t len, cap;
 };
 
-static uint64_t pic_rng_next(uint64_t *s)
+static inline uint64_t pic_rng_next(uint64_t *s)
 {
 	*s ^= *s << 13;
 	*s ^= *s >> 7;
@@ -37,12 +37,12 @@ static uint64_t pic_rng_next(uint64_t *s)
 	return *s;
 }
 
-static unsigned pic_rand(uint64_t *s, unsigned n)
+static inline unsigned pic_rand(uint64_t *s, unsigned n)
 {
 	return (unsigned)(pic_rng_next(s) % n);
 }
 
-static void *pic_xmalloc(size_t n)
+static inline void *pic_xmalloc(size_t n)
 {
 	void *p = malloc(n);
 	if (p == NULL)
@@ -50,14 +50,14 @@ static void *pic_xmalloc(size_t n)
 	return p;
 }
 
-static void pic_fill_rect(struct pic *p, int x0, int y0, int x1, int y1, const uint8_t c[3])
+static inline void pic_fill_rect(struct pic *p, int x0, int y0, int x1, int y1, const uint8_t c[3])
 {
 	for (int y = y0 < 0 ? 0 : y0; y < y1 && y < (int)p->h; y++)
 		for (int x = x0 < 0 ? 0 : x0; x < x1 && x < (int)p->w; x++)
 			memcpy(p->rgb + 3 * ((size_t)y * p->w + x), c, 3);
 }
 
-static void pic_fill_disc(struct pic *p, int cx, int cy, int r, const uint8_t c[3])
+static inline void pic_fill_disc(struct pic *p, int cx, int cy, int r, const uint8_t c[3])
 {
 	for (int y = cy - r; y <= cy + r; y++)
 		for (int x = cx - r; x <= cx + r; x++)
@@ -65,7 +65,7 @@ static void pic_fill_disc(struct pic *p, int cx, int cy, int r, const uint8_t c[
 				pic_fill_rect(p, x, y, x + 1, y + 1, c);
 }
 
-static void pic_color(uint64_t *s, uint8_t c[3])
+static inline void pic_color(uint64_t *s, uint8_t c[3])
 {
 	for (int i = 0; i < 3; i++)
 		c[i] = (uint8_t)pic_rand(s, 256);
@@ -73,7 +73,7 @@ static void pic_color(uint64_t *s, uint8_t c[3])
 
 /* Shapes are placed in a 1000x1000 design space scaled to w x h, so the same
  * seed at another size is the same picture resized. */
-static struct pic pic_make(uint64_t seed, uint32_t w, uint32_t h)
+static inline struct pic pic_make(uint64_t seed, uint32_t w, uint32_t h)
 {
 	struct pic p = { w, h, pic_xmalloc((size_t)w * h * 3) };
 	uint64_t s = seed * 0x9e3779b97f4a7c15ull + 1;
@@ -119,14 +119,14 @@ static struct pic pic_make(uint64_t seed, uint32_t w, uint32_t h)
 	return p;
 }
 
-static void pic_free(struct pic *p)
+static inline void pic_free(struct pic *p)
 {
 	free(p->rgb);
 	p->rgb = NULL;
 }
 
 /* Copy with every sample moved by a random amount in [-amp, amp]. */
-static struct pic pic_jitter(const struct pic *src, uint64_t seed, int amp)
+static inline struct pic pic_jitter(const struct pic *src, uint64_t seed, int amp)
 {
 	struct pic p = { src->w, src->h, pic_xmalloc((size_t)src->w * src->h * 3) };
 	uint64_t s = seed | 1;
@@ -138,7 +138,7 @@ static struct pic pic_jitter(const struct pic *src, uint64_t seed, int amp)
 }
 
 /* Box-filtered / nearest resize (as a mail client or a spammer's tool would). */
-static struct pic pic_resize(const struct pic *src, uint32_t w, uint32_t h)
+static inline struct pic pic_resize(const struct pic *src, uint32_t w, uint32_t h)
 {
 	struct pic p = { w, h, pic_xmalloc((size_t)w * h * 3) };
 	for (uint32_t y = 0; y < h; y++) {
@@ -159,7 +159,7 @@ static struct pic pic_resize(const struct pic *src, uint32_t w, uint32_t h)
 	return p;
 }
 
-static void membuf_put(struct membuf *m, const void *p, size_t n)
+static inline void membuf_put(struct membuf *m, const void *p, size_t n)
 {
 	if (m->len + n > m->cap) {
 		m->cap = (m->len + n) * 2 + 256;
@@ -171,18 +171,18 @@ static void membuf_put(struct membuf *m, const void *p, size_t n)
 	m->len += n;
 }
 
-static void png_enc_write(png_structp png, png_bytep p, size_t n)
+static inline void png_enc_write(png_structp png, png_bytep p, size_t n)
 {
 	membuf_put(png_get_io_ptr(png), p, n);
 }
 
-static void png_enc_flush(png_structp png)
+static inline void png_enc_flush(png_structp png)
 {
 	(void)png;
 }
 
 /* PNG RGB 8-bit; interlaced with Adam7 when asked. */
-static uint8_t *pic_png(const struct pic *p, int interlace, size_t *len)
+static inline uint8_t *pic_png(const struct pic *p, int interlace, size_t *len)
 {
 	struct membuf m = { 0 };
 	png_structp png = png_create_write_struct(PNG_LIBPNG_VER_STRING, NULL, NULL, NULL);
@@ -205,7 +205,7 @@ static uint8_t *pic_png(const struct pic *p, int interlace, size_t *len)
 	return m.data;
 }
 
-static uint8_t *pic_jpeg(const struct pic *p, int quality, size_t *len)
+static inline uint8_t *pic_jpeg(const struct pic *p, int quality, size_t *len)
 {
 	struct jpeg_compress_struct c;
 	struct jpeg_error_mgr err;
@@ -231,7 +231,7 @@ static uint8_t *pic_jpeg(const struct pic *p, int quality, size_t *len)
 	return out;
 }
 
-static int gif_enc_write(GifFileType *gif, const GifByteType *p, int n)
+static inline int gif_enc_write(GifFileType *gif, const GifByteType *p, int n)
 {
 	membuf_put(gif->UserData, p, (size_t)n);
 	return n;
@@ -239,7 +239,7 @@ static int gif_enc_write(GifFileType *gif, const GifByteType *p, int n)
 
 /* GIF89a, one frame, the 3-3-2 bit "web" palette (nearest colour, no
  * dithering: a harsher change than a real converter's adaptive palette). */
-static uint8_t *pic_gif(const struct pic *p, size_t *len)
+static inline uint8_t *pic_gif(const struct pic *p, size_t *len)
 {
 	struct membuf m = { 0 };
 	int err = 0;
