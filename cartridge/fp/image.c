@@ -31,7 +31,8 @@
 #include "fp.h"
 
 #define FP_IMAGE_MAX_DECODES 16            /* images decoded per message */
-#define FP_IMAGE_MAX_PIXELS (48u << 20)    /* declared pixels decoded per message */
+#define FP_IMAGE_MAX_PIXELS (16u << 20)    /* declared pixels decoded per message: one
+                                            * 16M-pixel PNG takes ~140 ms */
 #define FP_IMAGE_SEED_BYTES 0x696d672d62797465ull     /* "img-byte" */
 #define FP_IMAGE_SEED_GEOMETRY 0x696d672d67656f6dull  /* "img-geom" */
 
