@@ -29,11 +29,14 @@ void fp_list_add(struct fp_list *out, uint8_t engine, uint8_t algo_version, uint
 
 void fp_list_add_sketch(struct fp_list *out, const struct fp_sketch *sk)
 {
-	if (out->n_sketches >= FP_MAX_SKETCHES) {
+	if (out->n_sketches >= FP_MAX_SKETCHES || sk->len > FP_MAX_SKETCH_BYTES) {
 		out->overflow = 1;
 		return;
 	}
-	out->sketches[out->n_sketches++] = *sk;
+	struct fp_sketch *dst = &out->sketches[out->n_sketches++];
+	*dst = *sk;
+	if (dst->n_query_anchors > FP_MAX_QUERY_ANCHORS)
+		dst->n_query_anchors = FP_MAX_QUERY_ANCHORS;
 }
 
 const char *fp_engine_name(unsigned engine)

@@ -7,6 +7,8 @@
 #include "fp.h"
 #include "sketch.h"
 
+#include "../img/img.h"
+
 #define FP_FUZZY_ALGO 1
 
 size_t fp_sketch_stored_anchors(uint8_t engine, uint8_t algo, const uint8_t *bytes, size_t len,
@@ -14,6 +16,8 @@ size_t fp_sketch_stored_anchors(uint8_t engine, uint8_t algo, const uint8_t *byt
 {
 	if (engine == WHORL_FP_FUZZY && algo == FP_FUZZY_ALGO)
 		return fp_fuzzy_stored_anchors(bytes, len, anchors, cap);
+	if (engine == WHORL_FP_IMAGE && algo == FP_IMAGE_VERSION)
+		return img_sketch_anchors(bytes, len, anchors, cap);
 	return 0;
 }
 
@@ -22,6 +26,8 @@ double fp_sketch_similarity(uint8_t engine, uint8_t algo, const uint8_t *query, 
 {
 	if (engine == WHORL_FP_FUZZY && algo == FP_FUZZY_ALGO)
 		return fp_fuzzy_similarity(query, qlen, stored, slen);
+	if (engine == WHORL_FP_IMAGE && algo == FP_IMAGE_VERSION)
+		return img_sketch_similarity(query, qlen, stored, slen);
 	return -1;
 }
 
@@ -29,5 +35,7 @@ double fp_sketch_threshold(uint8_t engine)
 {
 	if (engine == WHORL_FP_FUZZY)
 		return fp_fuzzy_threshold();
+	if (engine == WHORL_FP_IMAGE)
+		return IMG_SKETCH_THRESHOLD;
 	return 1.0;
 }

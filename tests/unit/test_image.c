@@ -1,0 +1,376 @@
+/*
+ * test_image.c - the image decoders and the perceptual hash (cartridge/img/).
+ *
+ * Pictures are generated in the test (test_image_enc.h) and encoded as PNG,
+ * JPEG and GIF in memory. Checks robustness (formats, qualities, noise,
+ * resizing stay within IMG_SKETCH_MAX_HAMMING), distinctiveness (unrelated
+ * pictures stay apart), golden hashes, bounds and broken input.
+ */
+#include <check.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "test_image_enc.h"
+
+#include "../../abi/whorl_cartridge.h"
+#include "../../cartridge/img/img.h"
+
+static uint64_t hash_of(const uint8_t *data, size_t len)
+{
+	struct img_info info;
+	uint64_t h = 0;
+	int rc = img_phash(data, len, &info, &h);
+	ck_assert_int_eq(rc, 0);
+	return h;
+}
+
+enum enc { ENC_PNG, ENC_PNG_ADAM7, ENC_JPEG90, ENC_JPEG40, ENC_GIF, N_ENC };
+
+static uint64_t hash_enc(const struct pic *p, enum enc e)
+{
+	size_t len = 0;
+	uint8_t *b = NULL;
+	switch (e) {
+	case ENC_PNG: b = pic_png(p, 0, &len); break;
+	case ENC_PNG_ADAM7: b = pic_png(p, 1, &len); break;
+	case ENC_JPEG90: b = pic_jpeg(p, 90, &len); break;
+	case ENC_JPEG40: b = pic_jpeg(p, 40, &len); break;
+	default: b = pic_gif(p, &len); break;
+	}
+	ck_assert_ptr_nonnull(b);
+	uint64_t h = hash_of(b, len);
+	free(b);
+	return h;
+}
+
+START_TEST(formats_and_qualities_match)
+{
+	for (uint64_t seed = 1; seed <= 20; seed++) {
+		struct pic p = pic_make(seed, 300, 200);
+		uint64_t ref = hash_enc(&p, ENC_PNG);
+		for (int e = 1; e < N_ENC; e++) {
+			int d = img_hamming(ref, hash_enc(&p, (enum enc)e));
+			ck_assert_msg(d <= IMG_SKETCH_MAX_HAMMING, "seed %d enc %d distance %d",
+			              (int)seed, e, d);
+		}
+		pic_free(&p);
+	}
+}
+END_TEST
+
+START_TEST(adam7_is_the_same_picture)
+{
+	for (uint64_t seed = 1; seed <= 5; seed++) {
+		/* odd sizes exercise empty and partial Adam7 passes */
+		struct pic p = pic_make(seed, 37 + (uint32_t)seed, 19 + 3 * (uint32_t)seed);
+		ck_assert_uint_eq(hash_enc(&p, ENC_PNG), hash_enc(&p, ENC_PNG_ADAM7));
+		pic_free(&p);
+	}
+}
+END_TEST
+
+START_TEST(noise_matches)
+{
+	for (uint64_t seed = 1; seed <= 20; seed++) {
+		struct pic p = pic_make(seed, 300, 200);
+		struct pic j = pic_jitter(&p, seed * 7919, 8);
+		uint64_t ref = hash_enc(&p, ENC_JPEG90);
+		int d1 = img_hamming(ref, hash_enc(&j, ENC_PNG));
+		int d2 = img_hamming(ref, hash_enc(&j, ENC_JPEG40));
+		ck_assert_msg(d1 <= IMG_SKETCH_MAX_HAMMING && d2 <= IMG_SKETCH_MAX_HAMMING,
+		              "seed %d distances %d %d", (int)seed, d1, d2);
+		pic_free(&j);
+		pic_free(&p);
+	}
+}
+END_TEST
+
+START_TEST(resizing_matches)
+{
+	for (uint64_t seed = 1; seed <= 20; seed++) {
+		struct pic p = pic_make(seed, 300, 200);
+		struct pic small = pic_resize(&p, 150, 100);
+		struct pic big = pic_make(seed, 600, 400);
+		uint64_t ref = hash_enc(&p, ENC_PNG);
+		int d1 = img_hamming(ref, hash_enc(&small, ENC_JPEG90));
+		int d2 = img_hamming(ref, hash_enc(&big, ENC_JPEG90));
+		int d3 = img_hamming(ref, hash_enc(&big, ENC_GIF));
+		ck_assert_msg(d1 <= IMG_SKETCH_MAX_HAMMING && d2 <= IMG_SKETCH_MAX_HAMMING &&
+		              d3 <= IMG_SKETCH_MAX_HAMMING, "seed %d distances %d %d %d",
+		              (int)seed, d1, d2, d3);
+		pic_free(&small);
+		pic_free(&big);
+		pic_free(&p);
+	}
+}
+END_TEST
+
+START_TEST(different_pictures_differ)
+{
+	enum { N = 20 };
+	uint64_t h[N];
+	for (int i = 0; i < N; i++) {
+		struct pic p = pic_make(100 + (uint64_t)i, 300, 200);
+		h[i] = hash_enc(&p, i % 2 ? ENC_JPEG90 : ENC_PNG);
+		pic_free(&p);
+	}
+	for (int i = 0; i < N; i++)
+		for (int j = i + 1; j < N; j++)
+			ck_assert_msg(img_hamming(h[i], h[j]) > IMG_SKETCH_MAX_HAMMING,
+			              "pictures %d and %d at %d", i, j, img_hamming(h[i], h[j]));
+}
+END_TEST
+
+/* Lossless PNG input, integer-only hashing: these values must never change
+ * unless FP_IMAGE_VERSION is bumped. */
+START_TEST(golden_hashes)
+{
+	static const struct { uint64_t seed; uint32_t w, h; uint64_t hash; uint32_t grid4; } golden[] = {
+		{ 1, 300, 200, 0x213fe52a96c6e4a3ull, 0x19a6aa69u },
+		{ 2, 64, 48, 0xaa3d6f8b5250bb88ull, 0xa9a9a9a9u },
+		{ 3, 500, 333, 0x1d5dab79a9c38a09ull, 0xffaa6a55u },
+	};
+	for (size_t i = 0; i < sizeof(golden) / sizeof(golden[0]); i++) {
+		struct pic p = pic_make(golden[i].seed, golden[i].w, golden[i].h);
+		size_t len;
+		uint8_t *b = pic_png(&p, 0, &len);
+		struct img_info info;
+		struct img_thumb thumb;
+		ck_assert_int_eq(img_decode_thumb(b, len, &info, &thumb), 0);
+		ck_assert_int_eq(info.format, IMG_FORMAT_PNG);
+		ck_assert_uint_eq(info.width, golden[i].w);
+		ck_assert_uint_eq(info.height, golden[i].h);
+		uint64_t h = img_thumb_phash(&thumb);
+		uint32_t g = img_thumb_grid4(&thumb);
+		if (getenv("WHORL_PRINT_GOLDEN") != NULL)
+			printf("{ %d, %u, %u, 0x%016llxull, 0x%08xu },\n", (int)golden[i].seed,
+			       golden[i].w, golden[i].h, (unsigned long long)h, g), fflush(stdout);
+		ck_assert_msg(h == golden[i].hash && g == golden[i].grid4,
+		              "golden %zu: hash 0x%016llxull grid4 0x%08xu", i,
+		              (unsigned long long)h, g);
+		free(b);
+		pic_free(&p);
+	}
+}
+END_TEST
+
+START_TEST(info_and_sniff)
+{
+	struct pic p = pic_make(9, 123, 45);
+	size_t len;
+	uint8_t *b[3] = { pic_gif(&p, &len), NULL, NULL };
+	size_t lens[3] = { len, 0, 0 };
+	b[1] = pic_png(&p, 0, &lens[1]);
+	b[2] = pic_jpeg(&p, 80, &lens[2]);
+	const enum img_format fmt[3] = { IMG_FORMAT_GIF, IMG_FORMAT_PNG, IMG_FORMAT_JPEG };
+	for (int i = 0; i < 3; i++) {
+		struct img_info info;
+		ck_assert_int_eq(img_sniff(b[i], lens[i]), fmt[i]);
+		ck_assert_int_eq(img_probe(b[i], lens[i], &info), 0);
+		ck_assert_int_eq(info.format, fmt[i]);
+		ck_assert_uint_eq(info.width, 123);
+		ck_assert_uint_eq(info.height, 45);
+		free(b[i]);
+	}
+	ck_assert_int_eq(img_sniff((const uint8_t *)"hello", 5), IMG_FORMAT_NONE);
+	struct img_info info;
+	uint64_t h;
+	ck_assert_int_eq(img_phash((const uint8_t *)"hello", 5, &info, &h), WHORL_ENOTSUP);
+	pic_free(&p);
+}
+END_TEST
+
+/* Many prefixes and a sample of corruptions: an error or a hash, never a
+ * crash (run under ASan by `make san`). Every prefix that cuts into the pixel
+ * data is an error; the trailer (PNG's IEND, GIF's ';', JPEG's EOI, all
+ * within the last 12 bytes) is not needed to see the picture. */
+static void check_broken(const uint8_t *b, size_t len)
+{
+	struct img_info info;
+	uint64_t h;
+	uint8_t *copy = malloc(len);
+	for (size_t cut = 0; cut + 12 < len; cut += 1 + cut / 64) {
+		memcpy(copy, b, cut);
+		ck_assert_msg(img_phash(copy, cut, &info, &h) < 0, "prefix %zu of %zu decoded", cut, len);
+	}
+	uint64_t s = 12345;
+	for (int i = 0; i < 300; i++) {
+		memcpy(copy, b, len);
+		for (int k = 0; k < 1 + i % 4; k++)
+			copy[pic_rand(&s, (unsigned)len)] = (uint8_t)pic_rand(&s, 256);
+		(void)img_phash(copy, len, &info, &h);
+	}
+	free(copy);
+}
+
+START_TEST(broken_input_is_an_error)
+{
+	struct pic p = pic_make(4, 120, 80);
+	size_t len;
+	uint8_t *b = pic_png(&p, 0, &len);
+	check_broken(b, len);
+	free(b);
+	b = pic_png(&p, 1, &len);
+	check_broken(b, len);
+	free(b);
+	b = pic_jpeg(&p, 75, &len);
+	check_broken(b, len);
+	free(b);
+	b = pic_gif(&p, &len);
+	check_broken(b, len);
+	free(b);
+	pic_free(&p);
+}
+END_TEST
+
+static void check_refused(const uint8_t *b, size_t len, uint32_t w, uint32_t h)
+{
+	struct img_info info;
+	uint64_t hash;
+	ck_assert_int_eq(img_phash(b, len, &info, &hash), WHORL_ELIMIT);
+	ck_assert_int_eq(img_probe(b, len, &info), WHORL_ELIMIT);
+	ck_assert_uint_eq(info.width, w);
+	ck_assert_uint_eq(info.height, h);
+}
+
+START_TEST(oversize_is_refused)
+{
+	struct pic wide = pic_make(1, IMG_MAX_WIDTH + 1, 16);
+	size_t len;
+	uint8_t *b = pic_png(&wide, 0, &len);
+	check_refused(b, len, IMG_MAX_WIDTH + 1, 16);
+	free(b);
+	b = pic_jpeg(&wide, 50, &len);
+	check_refused(b, len, IMG_MAX_WIDTH + 1, 16);
+	free(b);
+	b = pic_gif(&wide, &len);
+	check_refused(b, len, IMG_MAX_WIDTH + 1, 16);
+	free(b);
+	pic_free(&wide);
+	/* 5000 x 5000 passes each side but not IMG_MAX_PIXELS: patch the
+	 * header of a small PNG (the bound is checked before any CRC). */
+	struct pic small = pic_make(2, 32, 32);
+	b = pic_png(&small, 0, &len);
+	const uint8_t side[4] = { 0, 0, 0x13, 0x88 };
+	memcpy(b + 16, side, 4);
+	memcpy(b + 20, side, 4);
+	check_refused(b, len, 5000, 5000);
+	free(b);
+	pic_free(&small);
+	uint8_t big[16] = { 0xff, 0xd8, 0xff };
+	struct img_info info;
+	uint64_t hash;
+	ck_assert_int_eq(img_phash(big, IMG_MAX_INPUT_BYTES + 1, &info, &hash), WHORL_ELIMIT);
+}
+END_TEST
+
+START_TEST(flat_image_has_no_hash)
+{
+	struct pic p = pic_make(1, 100, 100);
+	memset(p.rgb, 200, (size_t)100 * 100 * 3);
+	size_t len;
+	uint8_t *b = pic_png(&p, 0, &len);
+	struct img_info info;
+	uint64_t h;
+	ck_assert_int_eq(img_phash(b, len, &info, &h), WHORL_ENODATA);
+	ck_assert_uint_eq(info.width, 100);
+	free(b);
+	pic_free(&p);
+}
+END_TEST
+
+static int anchors_meet(uint64_t query, uint64_t stored)
+{
+	uint32_t qa[IMG_QUERY_ANCHORS], sa[IMG_STORED_ANCHORS];
+	uint8_t bytes[IMG_SKETCH_BYTES];
+	img_sketch_encode(stored, bytes);
+	size_t nq = img_sketch_query_anchors(query, qa, IMG_QUERY_ANCHORS);
+	size_t ns = img_sketch_anchors(bytes, sizeof(bytes), sa, IMG_STORED_ANCHORS);
+	ck_assert_uint_eq(nq, IMG_QUERY_ANCHORS);
+	ck_assert_uint_eq(ns, IMG_STORED_ANCHORS);
+	for (size_t i = 0; i < nq; i++)
+		for (size_t j = 0; j < ns; j++)
+			if (qa[i] == sa[j])
+				return 1;
+	return 0;
+}
+
+START_TEST(sketch_api)
+{
+	uint8_t a[IMG_SKETCH_BYTES], b[IMG_SKETCH_BYTES];
+	img_sketch_encode(0x0123456789abcdefull, a);
+	ck_assert_uint_eq(a[0], 0xef);
+	ck_assert_uint_eq(a[7], 0x01);
+	img_sketch_encode(0x0123456789abcdefull ^ 0x8000000000000003ull, b);
+	ck_assert(img_sketch_similarity(a, 8, a, 8) == 1.0);
+	ck_assert(img_sketch_similarity(a, 8, b, 8) == 1.0 - 3.0 / 64);
+	ck_assert(img_sketch_similarity(a, 7, b, 8) < 0);
+	ck_assert(img_sketch_similarity(a, 8, b, 9) < 0);
+	ck_assert(IMG_SKETCH_THRESHOLD > 0.8 && IMG_SKETCH_THRESHOLD < 0.9);
+	uint32_t anchors[8];
+	ck_assert_uint_eq(img_sketch_anchors(a, 7, anchors, 8), 0);
+	ck_assert_uint_eq(img_sketch_anchors(a, 8, anchors, 2), 2);
+	ck_assert_uint_eq(anchors[0], 0x0123456789abcdefull & 0x7fff);
+	ck_assert_uint_eq(anchors[1], (1u << 15) | ((0x0123456789abcdefull >> 15) & 0x7fff));
+	/* pigeonhole: any hash within distance 7 is a candidate */
+	uint64_t s = 99;
+	for (int t = 0; t < 2000; t++) {
+		uint64_t h = pic_rng_next(&s), g = h;
+		int flips = 1 + t % 7;
+		for (int k = 0; k < flips; k++)
+			g ^= 1ull << pic_rand(&s, 64);
+		ck_assert(anchors_meet(g, h));
+	}
+}
+END_TEST
+
+static double time_us(const uint8_t *b, size_t len, int n)
+{
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (int i = 0; i < n; i++)
+		(void)hash_of(b, len);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	return ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / n / 1e3;
+}
+
+/* Informational: decode + hash time of a typical 300x200 image. */
+START_TEST(timing)
+{
+	struct pic p = pic_make(5, 300, 200);
+	size_t lj, lp, lg;
+	uint8_t *j = pic_jpeg(&p, 85, &lj), *png = pic_png(&p, 0, &lp), *g = pic_gif(&p, &lg);
+	printf("image decode+hash 300x200: jpeg %.0f us (%zu B), png %.0f us (%zu B), gif %.0f us (%zu B)\n",
+	       time_us(j, lj, 300), lj, time_us(png, lp, 300), lp, time_us(g, lg, 300), lg);
+	free(j);
+	free(png);
+	free(g);
+	pic_free(&p);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("image");
+	TCase *tc = tcase_create("img");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, formats_and_qualities_match);
+	tcase_add_test(tc, adam7_is_the_same_picture);
+	tcase_add_test(tc, noise_matches);
+	tcase_add_test(tc, resizing_matches);
+	tcase_add_test(tc, different_pictures_differ);
+	tcase_add_test(tc, golden_hashes);
+	tcase_add_test(tc, info_and_sniff);
+	tcase_add_test(tc, broken_input_is_an_error);
+	tcase_add_test(tc, oversize_is_refused);
+	tcase_add_test(tc, flat_image_has_no_hash);
+	tcase_add_test(tc, sketch_api);
+	tcase_add_test(tc, timing);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_FORK);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}

@@ -1,0 +1,289 @@
+/*
+ * test_image_fp.c - the image engine (cartridge/fp/image.c) at each
+ * "image processing depth", on a message built by hand (no MIME parser).
+ */
+#include <check.h>
+#include <stdlib.h>
+
+#include "test_image_enc.h"
+
+#include "../../abi/whorl_cartridge.h"
+#include "../../cartridge/fp/fp.h"
+#include "../../cartridge/img/img.h"
+#include "../../cartridge/util/hash.h"
+
+enum { P_ROOT, P_TEXT, P_PNG, P_JPEG_OCTET, P_PIXEL, P_BROKEN, P_PNG_AGAIN, N_PARTS };
+
+struct fixture {
+	struct mime_part parts[N_PARTS];
+	struct mime_msg msg;
+	struct cfg cfg;
+	struct arena arena;
+	struct fp_input in;
+	uint8_t *bufs[N_PARTS];
+};
+
+static void set_part(struct fixture *f, int i, const char *type, const char *sub, uint8_t *data,
+                     size_t len)
+{
+	struct mime_part *p = &f->parts[i];
+	p->parent = i == 0 ? -1 : 0;
+	p->depth = i == 0 ? 0 : 1;
+	p->type = type;
+	p->subtype = sub;
+	p->charset = "";
+	p->filename = "";
+	p->content_id = "";
+	p->data = data;
+	p->data_len = len;
+	f->bufs[i] = data;
+}
+
+/* multipart/mixed with: text, image/png, a JPEG sent as octet-stream, a
+ * 1x1 tracking GIF, a truncated JPEG, and the same PNG once more. */
+static void fixture_init(struct fixture *f, enum cfg_image_depth depth)
+{
+	memset(f, 0, sizeof(*f));
+	struct pic p = pic_make(7, 300, 200), q = pic_make(8, 200, 200), dot = pic_make(1, 1, 1);
+	size_t len;
+	uint8_t *b;
+	set_part(f, P_ROOT, "multipart", "mixed", NULL, 0);
+	f->parts[P_ROOT].is_multipart = 1;
+	b = (uint8_t *)strdup("GIF89a is how this text starts? no: it starts here.");
+	set_part(f, P_TEXT, "text", "plain", b, strlen((char *)b));
+	b = pic_png(&p, 0, &len);
+	set_part(f, P_PNG, "image", "png", b, len);
+	b = pic_jpeg(&q, 80, &len);
+	set_part(f, P_JPEG_OCTET, "application", "octet-stream", b, len);
+	f->parts[P_JPEG_OCTET].is_attachment = 1;
+	b = pic_gif(&dot, &len);
+	set_part(f, P_PIXEL, "image", "gif", b, len);
+	b = pic_jpeg(&p, 80, &len);
+	set_part(f, P_BROKEN, "image", "jpeg", b, len / 2);
+	b = malloc(f->parts[P_PNG].data_len);
+	memcpy(b, f->parts[P_PNG].data, f->parts[P_PNG].data_len);
+	set_part(f, P_PNG_AGAIN, "image", "png", b, f->parts[P_PNG].data_len);
+	pic_free(&p);
+	pic_free(&q);
+	pic_free(&dot);
+	f->msg.parts = f->parts;
+	f->msg.n_parts = N_PARTS;
+	f->msg.subject = "";
+	f->cfg.image_depth = depth;
+	arena_init(&f->arena);
+	f->in.mime = &f->msg;
+	f->in.cfg = &f->cfg;
+	f->in.arena = &f->arena;
+	f->in.visible = f->in.norm = f->in.skeleton = "";
+}
+
+static void fixture_free(struct fixture *f)
+{
+	for (int i = 0; i < N_PARTS; i++)
+		free(f->bufs[i]);
+	arena_destroy(&f->arena);
+}
+
+static struct fp_list *compute(struct fixture *f, enum cfg_image_depth depth)
+{
+	fixture_init(f, depth);
+	struct fp_list *out = calloc(1, sizeof(*out));
+	fp_image_compute(&f->in, out);
+	return out;
+}
+
+static int has_key(const struct fp_list *out, uint64_t raw, uint16_t flags)
+{
+	uint64_t key = whorl_fp_key(WHORL_FP_IMAGE, raw);
+	for (size_t i = 0; i < out->n_fps; i++)
+		if (out->fps[i].key == key && out->fps[i].flags == flags &&
+		    out->fps[i].engine == WHORL_FP_IMAGE && out->fps[i].algo_version == FP_IMAGE_VERSION)
+			return 1;
+	return 0;
+}
+
+static size_t count_flags(const struct fp_list *out, uint16_t flags)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < out->n_fps; i++)
+		n += out->fps[i].flags == flags;
+	return n;
+}
+
+START_TEST(depth_none)
+{
+	struct fixture f;
+	struct fp_list *out = compute(&f, CFG_IMAGE_NONE);
+	ck_assert_uint_eq(out->n_fps, 0);
+	ck_assert_uint_eq(out->n_sketches, 0);
+	ck_assert_int_eq(out->overflow, 0);
+	free(out);
+	fixture_free(&f);
+}
+END_TEST
+
+START_TEST(depth_low)
+{
+	struct fixture f;
+	struct fp_list *out = compute(&f, CFG_IMAGE_LOW);
+	/* the PNG (twice: one key), the sniffed JPEG, and the truncated JPEG,
+	 * whose header is fine; not the tracking pixel, not the text */
+	ck_assert_uint_eq(out->n_fps, 3);
+	ck_assert_uint_eq(count_flags(out, FP_IMAGE_F_BYTES), 3);
+	ck_assert_uint_eq(out->n_sketches, 0);
+	const int parts[3] = { P_PNG, P_JPEG_OCTET, P_BROKEN };
+	for (int i = 0; i < 3; i++) {
+		const struct mime_part *p = &f.parts[parts[i]];
+		ck_assert(has_key(out, whorl_hash64(p->data, p->data_len, 0x696d672d62797465ull),
+		                  FP_IMAGE_F_BYTES));
+	}
+	free(out);
+	fixture_free(&f);
+}
+END_TEST
+
+START_TEST(depth_medium)
+{
+	struct fixture f;
+	struct fp_list *out = compute(&f, CFG_IMAGE_MEDIUM);
+	/* + geometry of the two decodable images (the broken one gives none) */
+	ck_assert_uint_eq(out->n_fps, 5);
+	ck_assert_uint_eq(count_flags(out, FP_IMAGE_F_BYTES), 3);
+	ck_assert_uint_eq(count_flags(out, FP_IMAGE_F_GEOMETRY), 2);
+	ck_assert_uint_eq(out->n_sketches, 0);
+	free(out);
+	fixture_free(&f);
+}
+END_TEST
+
+static void check_sketch(const struct fp_sketch *sk, const struct mime_part *p)
+{
+	struct img_info info;
+	uint64_t h;
+	uint8_t want[IMG_SKETCH_BYTES];
+	ck_assert_int_eq(img_phash(p->data, p->data_len, &info, &h), 0);
+	img_sketch_encode(h, want);
+	ck_assert_uint_eq(sk->engine, WHORL_FP_IMAGE);
+	ck_assert_uint_eq(sk->algo_version, FP_IMAGE_VERSION);
+	ck_assert_uint_eq(sk->len, IMG_SKETCH_BYTES);
+	ck_assert_mem_eq(sk->bytes, want, IMG_SKETCH_BYTES);
+	ck_assert_uint_eq(sk->n_query_anchors, IMG_QUERY_ANCHORS);
+	ck_assert(sk->n_query_anchors <= FP_MAX_QUERY_ANCHORS);
+	uint32_t stored[IMG_STORED_ANCHORS];
+	size_t n = img_sketch_anchors(sk->bytes, sk->len, stored, IMG_STORED_ANCHORS);
+	ck_assert_uint_eq(n, IMG_STORED_ANCHORS);
+	ck_assert(n <= FP_MAX_STORED_ANCHORS);
+	for (size_t i = 0; i < n; i++) {
+		int found = 0;
+		for (size_t j = 0; j < sk->n_query_anchors; j++)
+			found |= sk->query_anchors[j] == stored[i];
+		ck_assert(found);
+	}
+	ck_assert(img_sketch_similarity(sk->bytes, sk->len, want, sizeof(want)) == 1.0);
+}
+
+START_TEST(depth_high)
+{
+	struct fixture f;
+	struct fp_list *out = compute(&f, CFG_IMAGE_HIGH);
+	ck_assert_uint_eq(out->n_fps, 5);
+	/* the PNG twice (sketches are not deduplicated) and the JPEG */
+	ck_assert_uint_eq(out->n_sketches, 3);
+	check_sketch(&out->sketches[0], &f.parts[P_PNG]);
+	check_sketch(&out->sketches[1], &f.parts[P_JPEG_OCTET]);
+	check_sketch(&out->sketches[2], &f.parts[P_PNG_AGAIN]);
+	ck_assert_int_eq(out->overflow, 0);
+	free(out);
+	fixture_free(&f);
+}
+END_TEST
+
+START_TEST(null_cfg_means_high)
+{
+	struct fixture f;
+	fixture_init(&f, CFG_IMAGE_LOW);
+	f.in.cfg = NULL;
+	struct fp_list *out = calloc(1, sizeof(*out));
+	fp_image_compute(&f.in, out);
+	ck_assert_uint_eq(out->n_sketches, 3);
+	free(out);
+	fixture_free(&f);
+}
+END_TEST
+
+/* More images than the per-message budget: the rest is not decoded and the
+ * list says the engine did not see everything. */
+START_TEST(decode_budget_sets_overflow)
+{
+	enum { N = 40 };
+	struct mime_part parts[N];
+	uint8_t *bufs[N];
+	memset(parts, 0, sizeof(parts));
+	for (int i = 0; i < N; i++) {
+		struct pic p = pic_make(200 + (uint64_t)i, 64, 64);
+		size_t len;
+		bufs[i] = pic_png(&p, 0, &len);
+		parts[i].type = "image";
+		parts[i].subtype = "png";
+		parts[i].data = bufs[i];
+		parts[i].data_len = len;
+		pic_free(&p);
+	}
+	struct mime_msg msg = { .parts = parts, .n_parts = N };
+	struct cfg cfg;
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.image_depth = CFG_IMAGE_HIGH;
+	struct arena a;
+	arena_init(&a);
+	struct fp_input in = { .mime = &msg, .cfg = &cfg, .arena = &a };
+	struct fp_list *out = calloc(1, sizeof(*out));
+	fp_image_compute(&in, out);
+	ck_assert_uint_eq(count_flags(out, FP_IMAGE_F_BYTES), N);
+	ck_assert_uint_lt(count_flags(out, FP_IMAGE_F_GEOMETRY), N);
+	ck_assert_uint_gt(count_flags(out, FP_IMAGE_F_GEOMETRY), 0);
+	ck_assert_int_eq(out->overflow, 1);
+	free(out);
+	arena_destroy(&a);
+	for (int i = 0; i < N; i++)
+		free(bufs[i]);
+}
+END_TEST
+
+START_TEST(fp_list_bounds)
+{
+	struct fp_list *out = calloc(1, sizeof(*out));
+	for (uint64_t i = 0; i < FP_MAX_FPS + 10; i++) {
+		fp_list_add(out, WHORL_FP_IMAGE, 1, i, 0);
+		fp_list_add(out, WHORL_FP_IMAGE, 1, i, 0);
+	}
+	ck_assert_uint_eq(out->n_fps, FP_MAX_FPS);
+	ck_assert_int_eq(out->overflow, 1);
+	ck_assert_uint_eq(out->fps[5].key, whorl_fp_key(WHORL_FP_IMAGE, 5));
+	struct fp_sketch sk = { .engine = WHORL_FP_IMAGE, .len = 8 };
+	for (int i = 0; i < FP_MAX_SKETCHES + 3; i++)
+		fp_list_add_sketch(out, &sk);
+	ck_assert_uint_eq(out->n_sketches, FP_MAX_SKETCHES);
+	free(out);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("image_fp");
+	TCase *tc = tcase_create("fp_image");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, depth_none);
+	tcase_add_test(tc, depth_low);
+	tcase_add_test(tc, depth_medium);
+	tcase_add_test(tc, depth_high);
+	tcase_add_test(tc, null_cfg_means_high);
+	tcase_add_test(tc, decode_budget_sets_overflow);
+	tcase_add_test(tc, fp_list_bounds);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_set_fork_status(sr, CK_FORK);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
