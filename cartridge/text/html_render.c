@@ -590,8 +590,10 @@ int html_render(struct arena *a, const char *html, size_t len, struct html_out *
 {
 	memset(out, 0, sizeof(*out));
 	struct render *r = arena_alloc(a, sizeof(*r));
-	if (r == NULL)
+	if (r == NULL) {
+		out->flags = TEXT_F_NOMEM;
 		return WHORL_ENOMEM;
+	}
 	memset(r, 0, offsetof(struct render, stack));
 	r->a = a;
 	r->src = html;
