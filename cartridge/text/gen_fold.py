@@ -93,6 +93,28 @@ def fits(s, ch):
 
 
 def action(cp):
+    """The folding of cp, applied until it no longer changes (idempotent)."""
+    kind, s = action_once(cp)
+    for _ in range(4):
+        if kind != STR:
+            break
+        again = ''
+        for c in s:
+            if ord(c) < 0x80:
+                again += c
+                continue
+            k2, s2 = action_once(ord(c))
+            if k2 != STR:
+                again = None
+                break
+            again += s2
+        if again is None or again == s or not fits(again, chr(cp)):
+            break
+        s = again
+    return kind, s
+
+
+def action_once(cp):
     if cp in INVISIBLE_EXTRA or any(lo <= cp <= hi for lo, hi in INVISIBLE_RANGES):
         return (INVIS, '')
     if 0xD800 <= cp <= 0xDFFF:
@@ -125,7 +147,18 @@ def c_str(s):
     return '"' + ''.join('\\x%02x' % b for b in s.encode('utf-8')) + '"'
 
 
+def check_idempotent():
+    for cp in range(0x80, 0x110000):
+        kind, s = action(cp)
+        if kind == STR:
+            for c in s:
+                if ord(c) >= 0x80:
+                    k2, s2 = action(ord(c))
+                    assert k2 == STR and s2 == c, (hex(cp), s, k2, s2)
+
+
 def main():
+    check_idempotent()
     runs = []  # [lo, hi, kind, delta, str]
     for cp in range(0x80, 0x110000):
         kind, s = action(cp)

@@ -508,7 +508,13 @@ static size_t start_tag(struct render *r, size_t i)
 	char name[HTML_TAG_MAX_NAME + 1];
 	size_t nlen;
 	struct attrs at;
-	memset(&at, 0, sizeof(at));
+	/* Field by field: a memset of the struct (rep stos) cost more than
+	 * the rest of a small tag. */
+	at.style = at.color = at.bgcolor = at.size = NULL;
+	at.href = at.src = at.background = at.action = NULL;
+	at.style_n = at.color_n = at.bgcolor_n = at.size_n = 0;
+	at.href_n = at.src_n = at.background_n = at.action_n = 0;
+	at.hidden = 0;
 	i = read_name(r, i + 1, name, &nlen);
 	i = read_attrs(r, i, &at);
 	const struct tag_info *t = html_tag_lookup(name, nlen);

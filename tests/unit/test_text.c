@@ -327,7 +327,8 @@ END_TEST
 START_TEST(style_and_colors)
 {
 	struct html_style st = { 0, HTML_COLOR_NONE, HTML_COLOR_NONE };
-	html_style_parse("color:#FFF; background-color : rgb(255, 255, 255)", 51, &st);
+	const char *css = "color:#FFF; background-color : rgb(255, 255, 255)";
+	html_style_parse(css, strlen(css), &st);
 	ck_assert_int_eq(st.color, 0xFFFFFF);
 	ck_assert_int_eq(st.background, 0xFFFFFF);
 	ck_assert_int_eq(st.hidden, 0);
