@@ -57,7 +57,9 @@ struct html_out {
 int html_render(struct arena *a, const char *html, size_t len, struct html_out *out);
 
 /* Appends the bare URLs found in plain text t[0..len) (http://, https://,
- * www.) to links[*n] (capacity cap). */
+ * then www. at a word boundary) to links[*n] (capacity cap), copied into
+ * the arena with kind TEXT_LINK_TEXT. A URL ends at whitespace, a quote,
+ * '<', '>' or '`'; trailing punctuation (.,;:!?)]}*) is not part of it. */
 void text_find_urls(const char *t, size_t len, struct text_link *links, size_t *n, size_t cap,
                     struct arena *a);
 
