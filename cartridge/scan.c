@@ -186,6 +186,9 @@ int scan_score(whorl_engine *e, const struct whorl_envelope *env, const char *ms
 		score_finish(&st, &r);
 		if (r.score == 0 && e->cfg.consider_empty_spam && scan_text_is_empty(&j.in))
 			score_empty(e, &r);
+		/* Below the threshold the message is not called abuse of any kind. */
+		if (r.score < (unsigned)e->cfg.minimum_score)
+			r.category = r.subcategory = 0;
 		if (e->data_loaded_ms == 0)
 			j.rescan = 1;       /* no known fingerprints at all: nothing was really checked */
 		score_analysis(&st, &r, db, j.rescan, analysis, sizeof(analysis));

@@ -73,6 +73,17 @@ double score_best(const struct score_state *st)
 	return best;
 }
 
+/* Legitimate evidence as strong as the abuse evidence cancels it; weaker
+ * legitimate evidence (a shared relay's address against a near-identical
+ * text) barely counts: the penalty falls with the fourth power of the ratio. */
+static double legit_penalty(double legit, double abuse)
+{
+	if (legit >= abuse)
+		return legit;
+	double r = legit / abuse;
+	return legit * r * r * r * r;
+}
+
 void score_finish(const struct score_state *st, struct score_result *r)
 {
 	const struct score_hit *top = NULL, *top_legit = NULL;
@@ -93,7 +104,7 @@ void score_finish(const struct score_state *st, struct score_result *r)
 	if (s > W_EXACT)
 		s = W_EXACT;
 	if (top_legit != NULL)
-		s -= top_legit->weight;
+		s -= legit_penalty(top_legit->weight, top->weight);
 	if (s < 0)
 		s = 0;
 	r->score = (unsigned)(s + 0.5);
