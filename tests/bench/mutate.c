@@ -1148,14 +1148,13 @@ static void html_escape(const char *s, size_t n, struct buf *out)
 /* Length of a URL at s[i] ("http://", "https://", "www."), 0 if none. */
 static size_t url_len_at(const char *s, size_t n, size_t i)
 {
-	if (i > 0 && (isalnum((unsigned char)s[i - 1]) || strchr("./-_@", s[i - 1])))
-		return 0;
 	size_t j;
-	if (ci_prefix(s + i, n - i, "http://"))
+	if (ci_prefix(s + i, n - i, "http://"))          /* glued to text is still a link */
 		j = i + 7;
 	else if (ci_prefix(s + i, n - i, "https://"))
 		j = i + 8;
-	else if (ci_prefix(s + i, n - i, "www."))
+	else if (ci_prefix(s + i, n - i, "www.") &&
+	         !(i > 0 && (isalnum((unsigned char)s[i - 1]) || strchr("./-_@", s[i - 1]))))
 		j = i + 4;
 	else
 		return 0;
@@ -1642,7 +1641,19 @@ static void rotate_path(struct mut *mt, const char *s, size_t n, struct buf *out
 	}
 }
 
-static void rotate_url(struct mut *mt, const char *s, size_t n, struct buf *out)
+#define URL_MAX_NESTING 4   /* redirector URLs inside URLs followed */
+
+/* Offset of a URL embedded in s (a redirector's target), or SIZE_MAX. */
+static size_t url_inner_at(const char *s, size_t n)
+{
+	size_t a = ci_find(s, n, 0, "http://"), b = ci_find(s, n, 0, "https://");
+	size_t c = ci_find(s, n, 0, "=www.");
+	c = c == SIZE_MAX ? c : c + 1;
+	a = a < b ? a : b;
+	return a < c ? a : c;
+}
+
+static void rotate_url(struct mut *mt, const char *s, size_t n, struct buf *out, int depth)
 {
 	static const char *const keys[] = {"id", "ref", "u", "r", "cid", "track", "src", "m"};
 	size_t h = ci_prefix(s, n, "https://") ? 8 : ci_prefix(s, n, "http://") ? 7 : 0;
@@ -1654,6 +1665,13 @@ static void rotate_url(struct mut *mt, const char *s, size_t n, struct buf *out)
 	int www = ci_prefix(host, strlen(host), "www.");
 	buf_put(out, s, h);
 	buf_puts(out, host_map_get(mt, host, www));
+	mt->added++;
+	size_t inner = depth < URL_MAX_NESTING ? url_inner_at(s + he, n - he) : SIZE_MAX;
+	if (inner != SIZE_MAX) {
+		rotate_path(mt, s + he, inner, out);
+		rotate_url(mt, s + he + inner, n - he - inner, out, depth + 1);
+		return;
+	}
 	rotate_path(mt, s + he, n - he, out);
 	if (rng_chance(&mt->rng, 0.5)) {
 		buf_putc(out, memchr(s + he, '?', n - he) ? '&' : (he == n ? '/' : '?'));
@@ -1662,7 +1680,6 @@ static void rotate_url(struct mut *mt, const char *s, size_t n, struct buf *out)
 		buf_printf(out, "%s=", RNG_PICK(&mt->rng, keys));
 		rng_token(&mt->rng, out, rng_range(&mt->rng, 5, 12));
 	}
-	mt->added++;
 }
 
 /* Address domain at s[i] == '@': returns the domain length, 0 if none. */
@@ -1688,7 +1705,7 @@ static void urlrotate_text(struct mut *mt, struct part *p, int emails)
 		size_t ul = emails ? 0 : url_len_at(s, n, i);
 		size_t dl = emails && s[i] == '@' ? email_domain_at(s, n, i) : 0;
 		if (ul) {
-			rotate_url(mt, s + i, ul, &out);
+			rotate_url(mt, s + i, ul, &out, 0);
 			i += ul;
 		} else if (dl) {
 			char host[128];
