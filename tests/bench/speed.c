@@ -1,0 +1,292 @@
+/*
+ * speed.c - the speed benchmark: scores in-memory messages through libwhorl
+ * and prints figures, one per line, "name = value unit".
+ *
+ *   speed --config-dir DIR [--cartridge PATH] [--fingerprints N]
+ *         [--seconds S] PATH...
+ *
+ * PATHs are message files or folders of them (read once, into memory).
+ * Figures: snapshot_load_time (whorl_host_open on DIR, i.e. cartridge load,
+ * engine open and the update set read from disk), single-thread msgs/s and
+ * MB/s, the same with 2 threads and the scaling factor, peak RSS, and, with
+ * --fingerprints N (how many the update set in DIR holds), resident bytes
+ * per fingerprint (RSS growth over whorl_host_open divided by N; an upper
+ * bound: it includes the cartridge image and its fixed tables).
+ * DIR is expected to say "favor analysis over speed = yes" (speed.sh
+ * writes it).  Prints numbers; never passes or fails.
+ *
+ * Not for: accuracy (accuracy.sh); per-structure sizes (bench_sigdb).
+ */
+#include <dirent.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "whorl.h"
+
+#define SPEED_MAX_MESSAGES 100000          /* messages held in memory */
+#define SPEED_MAX_MESSAGE (8u << 20)       /* larger files are skipped */
+#define SPEED_THREADS 2
+
+struct message {
+	char *bytes;
+	size_t len;
+};
+
+struct corpus {
+	struct message *v;
+	size_t n, cap, total_bytes;
+};
+
+struct worker {
+	whorl_host *host;
+	const struct corpus *c;
+	size_t first, step;       /* messages first, first+step, ... */
+	double seconds;           /* run at least this long */
+	size_t scored, errors, spam;
+	double bytes;
+	pthread_t thread;
+};
+
+static double now_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static long rss_now_kib(void)
+{
+	FILE *f = fopen("/proc/self/statm", "r");
+	long pages = 0, resident = 0;
+	if (!f)
+		return 0;
+	if (fscanf(f, "%ld %ld", &pages, &resident) != 2)
+		resident = 0;
+	fclose(f);
+	return resident * (sysconf(_SC_PAGESIZE) / 1024);
+}
+
+static int corpus_add_file(struct corpus *c, const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	struct stat st;
+	int rc = -1;
+	if (!f)
+		return -1;
+	if (fstat(fileno(f), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    (size_t)st.st_size > SPEED_MAX_MESSAGE || c->n >= SPEED_MAX_MESSAGES)
+		goto done;
+	if (c->n == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 1024;
+		struct message *v = realloc(c->v, cap * sizeof(*v));
+		if (!v)
+			goto done;
+		c->v = v;
+		c->cap = cap;
+	}
+	struct message *m = &c->v[c->n];
+	m->len = (size_t)st.st_size;
+	m->bytes = malloc(m->len);
+	if (!m->bytes || fread(m->bytes, 1, m->len, f) != m->len) {
+		free(m->bytes);
+		goto done;
+	}
+	c->n++;
+	c->total_bytes += m->len;
+	rc = 0;
+done:
+	fclose(f);
+	return rc;
+}
+
+/* Adds a file, or every file below a folder (hidden names skipped). */
+static void corpus_add(struct corpus *c, const char *path, int depth)
+{
+	struct stat st;
+	if (stat(path, &st) != 0)
+		return;
+	if (!S_ISDIR(st.st_mode)) {
+		corpus_add_file(c, path);
+		return;
+	}
+	struct dirent **names = NULL;
+	int n = depth < 8 ? scandir(path, &names, NULL, alphasort) : 0;
+	for (int i = 0; i < n; i++) {
+		if (names[i]->d_name[0] != '.') {
+			char child[4096];
+			snprintf(child, sizeof(child), "%s/%s", path, names[i]->d_name);
+			corpus_add(c, child, depth + 1);
+		}
+		free(names[i]);
+	}
+	free(names);
+}
+
+/* Scores the worker's share of messages in rounds until w->seconds passed. */
+static void *worker_run(void *arg)
+{
+	struct worker *w = arg;
+	struct whorl_envelope env = {sizeof(env), "192.0.2.25", NULL, "bench.example",
+	                             "bench@example.org", NULL, 0};
+	double start = now_seconds();
+	do {
+		for (size_t i = w->first; i < w->c->n; i += w->step) {
+			struct whorl_verdict *v = NULL;
+			const struct message *m = &w->c->v[i];
+			if (whorl_host_score(w->host, &env, m->bytes, m->len, &v) != 0) {
+				w->errors++;
+			} else {
+				w->spam += v->is_spam != 0;
+				whorl_host_verdict_free(w->host, v);
+			}
+			w->scored++;
+			w->bytes += (double)m->len;
+		}
+	} while (now_seconds() - start < w->seconds);
+	return NULL;
+}
+
+/* Runs n_threads workers at once; returns the wall time. */
+static double run_workers(struct worker *w, size_t n_threads)
+{
+	double start = now_seconds();
+	for (size_t t = 0; t < n_threads; t++)
+		if (pthread_create(&w[t].thread, NULL, worker_run, &w[t]) != 0)
+			return -1;
+	for (size_t t = 0; t < n_threads; t++)
+		pthread_join(w[t].thread, NULL);
+	return now_seconds() - start;
+}
+
+static void workers_init(struct worker *w, size_t n, whorl_host *h, const struct corpus *c,
+                         double seconds)
+{
+	for (size_t t = 0; t < n; t++) {
+		memset(&w[t], 0, sizeof(w[t]));
+		w[t].host = h;
+		w[t].c = c;
+		w[t].first = t;
+		w[t].step = n;
+		w[t].seconds = seconds;
+	}
+}
+
+/* Prints msgs/s and MB/s of one run; returns msgs/s. */
+static double report_run(const char *prefix, struct worker *w, size_t n, double wall)
+{
+	size_t scored = 0, errors = 0;
+	double bytes = 0;
+	for (size_t t = 0; t < n; t++) {
+		scored += w[t].scored;
+		errors += w[t].errors;
+		bytes += w[t].bytes;
+	}
+	double mps = wall > 0 ? (double)scored / wall : 0;
+	printf("%s_msgs_per_s = %.0f msgs/s\n", prefix, mps);
+	printf("%s_mb_per_s = %.1f MB/s\n", prefix, wall > 0 ? bytes / wall / 1e6 : 0);
+	printf("%s_messages_scored = %zu msgs\n", prefix, scored);
+	printf("%s_score_errors = %zu msgs\n", prefix, errors);
+	return mps;
+}
+
+struct options {
+	const char *config_dir, *cartridge;
+	double fingerprints, seconds;
+	char **paths;
+	int n_paths;
+};
+
+static int options_parse(int argc, char **argv, struct options *o)
+{
+	int i = 1;
+	memset(o, 0, sizeof(*o));
+	o->seconds = 3;
+	for (; i + 1 < argc && !strncmp(argv[i], "--", 2); i += 2) {
+		if (!strcmp(argv[i], "--config-dir"))
+			o->config_dir = argv[i + 1];
+		else if (!strcmp(argv[i], "--cartridge"))
+			o->cartridge = argv[i + 1];
+		else if (!strcmp(argv[i], "--fingerprints"))
+			o->fingerprints = strtod(argv[i + 1], NULL);
+		else if (!strcmp(argv[i], "--seconds"))
+			o->seconds = strtod(argv[i + 1], NULL);
+		else
+			return -1;
+	}
+	o->paths = argv + i;
+	o->n_paths = argc - i;
+	return o->config_dir && o->n_paths > 0 ? 0 : -1;
+}
+
+static void log_to_stderr(void *ctx, int level, const char *module, const char *message)
+{
+	(void)ctx;
+	fprintf(stderr, "speed: [%d] %s: %s\n", level, module, message);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o;
+	struct corpus c = {0};
+	struct worker w[SPEED_THREADS];
+	whorl_host *h = NULL;
+	char err[512] = "";
+	int rc = 1;
+	if (options_parse(argc, argv, &o) != 0) {
+		fprintf(stderr, "usage: speed --config-dir DIR [--cartridge PATH] [--fingerprints N] "
+		                "[--seconds S] PATH...\n");
+		return 2;
+	}
+	for (int i = 0; i < o.n_paths; i++)
+		corpus_add(&c, o.paths[i], 0);
+	if (!c.n) {
+		fprintf(stderr, "speed: no messages read\n");
+		return 1;
+	}
+	printf("messages = %zu msgs\n", c.n);
+	printf("corpus_bytes = %.1f MB\n", (double)c.total_bytes / 1e6);
+
+	struct whorl_host_options ho = {sizeof(ho), o.cartridge, o.config_dir, log_to_stderr, NULL,
+	                                WHORL_LOG_ERROR, "whorl-bench-speed", NULL};
+	long rss_before = rss_now_kib();
+	double t0 = now_seconds();
+	int orc = whorl_host_open(&ho, &h, err, sizeof(err));
+	double load = now_seconds() - t0;
+	if (orc != 0) {
+		fprintf(stderr, "speed: whorl_host_open: %s (%s)\n", err, whorl_strerror(orc));
+		goto done;
+	}
+	long rss_after = rss_now_kib();
+	printf("snapshot_load_time = %.3f s\n", load);
+	printf("rss_after_open = %.1f MiB\n", (double)rss_after / 1024.0);
+	if (o.fingerprints > 0)
+		printf("resident_bytes_per_fingerprint = %.1f B\n",
+		       (double)(rss_after - rss_before) * 1024.0 / o.fingerprints);
+
+	workers_init(w, 1, h, &c, 0);               /* warm-up: one pass */
+	run_workers(w, 1);
+	printf("spam_verdicts_per_pass = %zu msgs\n", w[0].spam);
+
+	workers_init(w, 1, h, &c, o.seconds);
+	double one = report_run("threads1", w, 1, run_workers(w, 1));
+	workers_init(w, SPEED_THREADS, h, &c, o.seconds);
+	double two = report_run("threads2", w, SPEED_THREADS, run_workers(w, SPEED_THREADS));
+	printf("scaling_2_threads = %.2f x\n", one > 0 ? two / one : 0);
+
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	printf("peak_rss = %.1f MiB\n", (double)ru.ru_maxrss / 1024.0);
+	rc = 0;
+done:
+	whorl_host_close(h);
+	for (size_t i = 0; i < c.n; i++)
+		free(c.v[i].bytes);
+	free(c.v);
+	return rc;
+}
