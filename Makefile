@@ -61,7 +61,14 @@ LIBWHORL_A := $(BUILD)/lib/libwhorl.a
 PUBLIB_A := $(BUILD)/lib/libwhorl_publish.a
 
 .PHONY: all deps demo check unit integration san fuzz bench install clean
-all: $(CARTRIDGE) $(CART_A) $(LIBWHORL_SO) $(LIBWHORL_A) $(PROGS) $(BUILD)/whorl.pc
+all: $(CARTRIDGE) $(CART_A) $(LIBWHORL_SO) $(LIBWHORL_A) $(PROGS) $(BUILD)/whorl.pc \
+	$(BUILD)/etc/categories $(BUILD)/etc/cartridge.cfg.sample
+
+# The build tree is laid out like an installation (bin/, lib/, etc/), so the
+# programs find their cartridge and configuration the same way in both.
+$(BUILD)/etc/%: etc/%
+	@mkdir -p $(@D)
+	cp $< $@
 
 deps:
 	@sh scripts/deps.sh

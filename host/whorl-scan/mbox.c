@@ -46,6 +46,10 @@ int mbox_split(struct scan_list *l, size_t s)
 		if (walk_job_add(l, &j) != 0)
 			return WHORL_ENOMEM;
 	}
+	/* A file holding one message behind a "From " line (as archives and
+	 * corpora store mail) is named by its path alone. */
+	if (j.index == 1)
+		l->jobs[l->n_jobs - 1].index = 0;
 	return 0;
 }
 
