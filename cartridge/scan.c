@@ -68,7 +68,7 @@ static void lookup_exact(const struct sigdb *db, const struct fp_list *l, size_t
 		if (!sigdb_lookup(db, l->fps[i].key, &m))
 			continue;
 		unsigned engine = l->fps[i].engine;
-		score_add(st, engine, score_engine_weight(engine, l->fps[i].flags, 1.0, 1.0), 1.0, &m);
+		score_add(st, engine, score_engine_weight(engine, l->fps[i].flags, 1.0, 1.0, 1.0), 1.0, &m);
 	}
 }
 
@@ -88,6 +88,7 @@ static void lookup_sketch(const struct sigdb *db, const struct fp_sketch *sk, st
 	uint32_t seen[SCAN_MAX_VERIFIED], cand[SCAN_MAX_CANDIDATES];
 	size_t n_seen = 0;
 	double threshold = fp_sketch_threshold(sk->engine);
+	double weak = fp_sketch_weak_threshold(sk->engine);
 	for (size_t a = 0; a < sk->n_query_anchors; a++) {
 		size_t n = sigdb_sketch_candidates(db, sk->engine, sk->query_anchors[a], cand,
 		                                   SCAN_MAX_CANDIDATES);
@@ -101,9 +102,10 @@ static void lookup_sketch(const struct sigdb *db, const struct fp_sketch *sk, st
 			if (stored == NULL || algo != sk->algo_version)
 				continue;
 			double sim = fp_sketch_similarity(sk->engine, algo, sk->bytes, sk->len, stored, slen);
-			if (sim < threshold)
+			if (sim < weak)
 				continue;
-			score_add(st, sk->engine, score_engine_weight(sk->engine, 0, sim, threshold), sim, &m);
+			score_add(st, sk->engine, score_engine_weight(sk->engine, 0, sim, threshold, weak),
+			          sim, &m);
 		}
 	}
 }

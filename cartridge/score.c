@@ -2,11 +2,17 @@
  * score.c - the scoring rules (see score.h).
  *
  * Engine weights express how much one hit of that engine alone proves:
- * an exact body or attachment digest is the message itself (99); a link's
- * host and path is the campaign's payload (85); a fuzzy or image match
- * counts from 50 at its threshold to 99 at identity; a registered domain
- * (45), a sender address (45) and a template skeleton (30) only support
- * other evidence, staying below the default "minimum score" of 50 alone.
+ * an exact body or attachment digest is the message itself (99); a fuzzy
+ * or image match counts from 50 at its threshold to 99 at identity. Links
+ * (45 for host and path, 35 for the registered domain), the sender address
+ * (45) and a template skeleton (30) only support other evidence and stay
+ * below the default "minimum score" of 50 alone: the publisher learns them
+ * from labelled messages, not labelled links, and spam links to big sites
+ * (web portals, browser downloads, affiliate networks) as much as ham does.
+ *
+ * For the same reason legitimate evidence counts in proportion to how well
+ * it identifies a message (LEGIT_FACTOR): a ham text or attachment cancels
+ * abuse evidence, a link or relay shared with ham hardly does.
  */
 #include "score.h"
 
@@ -16,15 +22,16 @@
 #include "fp/fp.h"
 
 #define W_EXACT 99.0
-#define W_URL_HOSTPATH 85.0
-#define W_URL_DOMAIN 45.0
+#define W_URL_HOSTPATH 45.0
+#define W_URL_DOMAIN 35.0
 #define W_IP 45.0
 #define W_STRUCT 30.0
-#define W_SKETCH_MIN 50.0
+#define W_SKETCH_MIN SCORE_SKETCH_MIN
 #define W_SKETCH_MAX 99.0
 #define URL_F_DOMAIN 2                 /* url.c's flag for registered-domain keys */
 
-double score_engine_weight(unsigned engine, uint16_t fp_flags, double strength, double threshold)
+double score_engine_weight(unsigned engine, uint16_t fp_flags, double strength, double threshold,
+                           double weak)
 {
 	switch (engine) {
 	case WHORL_FP_BODY:
@@ -38,8 +45,11 @@ double score_engine_weight(unsigned engine, uint16_t fp_flags, double strength, 
 		return W_STRUCT;
 	case WHORL_FP_FUZZY:
 	case WHORL_FP_IMAGE:
-		if (strength < threshold)
+		if (strength < weak)
 			return 0;
+		if (strength < threshold)
+			return SCORE_SKETCH_WEAK_MIN + (strength - weak) / (threshold - weak) *
+			       (SCORE_SKETCH_WEAK_MAX - SCORE_SKETCH_WEAK_MIN);
 		if (threshold >= 1.0)
 			return W_SKETCH_MAX;
 		return W_SKETCH_MIN + (strength - threshold) / (1.0 - threshold) * (W_SKETCH_MAX - W_SKETCH_MIN);
@@ -48,6 +58,13 @@ double score_engine_weight(unsigned engine, uint16_t fp_flags, double strength, 
 	}
 }
 
+/* How much a legitimate hit of each engine counts, relative to its weight. */
+static const double legit_factor[WHORL_FP_ENGINE_MAX + 1] = {
+	[WHORL_FP_BODY] = 1.0, [WHORL_FP_FUZZY] = 1.0, [WHORL_FP_ATTACH] = 1.0,
+	[WHORL_FP_IMAGE] = 1.0, [WHORL_FP_URL] = 0.4, [WHORL_FP_IP] = 0.4,
+	[WHORL_FP_STRUCT] = 0.4,
+};
+
 void score_add(struct score_state *st, unsigned engine, double weight, double strength,
                const struct sigdb_meta *m)
 {
@@ -55,6 +72,8 @@ void score_add(struct score_state *st, unsigned engine, double weight, double st
 		return;
 	int legit = (m->flags & SIGDB_F_LEGIT) != 0;
 	weight = weight * (m->confidence ? m->confidence : 100) / 100.0;
+	if (legit)
+		weight *= legit_factor[engine];
 	struct score_hit *h = legit ? &st->legit[engine] : &st->abuse[engine];
 	if (h->present && h->weight >= weight)
 		return;

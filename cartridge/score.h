@@ -30,8 +30,15 @@ struct score_state {
 	struct score_hit legit[WHORL_FP_ENGINE_MAX + 1];
 };
 
-/* The weight (0-100) a hit of this engine contributes before confidence. */
-double score_engine_weight(unsigned engine, uint16_t fp_flags, double strength, double threshold);
+/* The weight (0-100) a hit of this engine contributes before confidence.
+ * Sketch similarities from `threshold` up weigh SCORE_SKETCH_MIN-99; from
+ * `weak` up to `threshold` they weigh SCORE_SKETCH_WEAK_MIN-SCORE_SKETCH_WEAK_MAX
+ * (supporting evidence, below the default minimum score). */
+#define SCORE_SKETCH_MIN 50.0
+#define SCORE_SKETCH_WEAK_MIN 25.0
+#define SCORE_SKETCH_WEAK_MAX 45.0
+double score_engine_weight(unsigned engine, uint16_t fp_flags, double strength, double threshold,
+                           double weak);
 
 /* Records a hit; keeps the strongest per engine and kind. */
 void score_add(struct score_state *st, unsigned engine, double weight, double strength,

@@ -90,8 +90,10 @@ size_t fp_sketch_stored_anchors(uint8_t engine, uint8_t algo, const uint8_t *byt
  * malformed stored bytes). */
 double fp_sketch_similarity(uint8_t engine, uint8_t algo, const uint8_t *query, size_t qlen,
                             const uint8_t *stored, size_t slen);
-/* Smallest similarity that counts as a match for this engine. */
+/* Smallest similarity that counts as a match for this engine on its own. */
 double fp_sketch_threshold(uint8_t engine);
+/* Smallest similarity that still supports other evidence (<= the above). */
+double fp_sketch_weak_threshold(uint8_t engine);
 
 /* Engine names for analysis strings: "body", "fuzzy", ... */
 const char *fp_engine_name(unsigned engine);

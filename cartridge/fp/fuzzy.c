@@ -54,7 +54,8 @@
 #define FUZZY_SEED_W 0x66757a7a7957ull   /* "fuzzyW" */
 #define FUZZY_SEED_C 0x66757a7a7943ull   /* "fuzzyC" */
 #define FUZZY_SKETCH_BYTES (6 + 2 * FUZZY_K + 2 * 4 * FUZZY_STORED_ANCHORS)
-#define FUZZY_THRESHOLD 0.45             /* similarity that counts as a match */
+#define FUZZY_THRESHOLD 0.70             /* similarity that counts as a match alone */
+#define FUZZY_WEAK_THRESHOLD 0.50        /* similarity that supports other evidence */
 
 struct fuzzy_view {
 	uint32_t minv[FUZZY_K];
@@ -326,4 +327,9 @@ double fp_fuzzy_similarity(const uint8_t *q, size_t qlen, const uint8_t *s, size
 double fp_fuzzy_threshold(void)
 {
 	return FUZZY_THRESHOLD;
+}
+
+double fp_fuzzy_weak_threshold(void)
+{
+	return FUZZY_WEAK_THRESHOLD;
 }

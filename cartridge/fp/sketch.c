@@ -39,3 +39,10 @@ double fp_sketch_threshold(uint8_t engine)
 		return IMG_SKETCH_THRESHOLD;
 	return 1.0;
 }
+
+double fp_sketch_weak_threshold(uint8_t engine)
+{
+	if (engine == WHORL_FP_FUZZY)
+		return fp_fuzzy_weak_threshold();
+	return fp_sketch_threshold(engine);
+}

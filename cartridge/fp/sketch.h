@@ -11,5 +11,6 @@
 size_t fp_fuzzy_stored_anchors(const uint8_t *b, size_t len, uint32_t *anchors, size_t cap);
 double fp_fuzzy_similarity(const uint8_t *q, size_t qlen, const uint8_t *s, size_t slen);
 double fp_fuzzy_threshold(void);
+double fp_fuzzy_weak_threshold(void);
 
 #endif
