@@ -17,9 +17,11 @@
 #include "engine.h"
 #include "scan_text.h"
 #include "score.h"
+#include "util/hash.h"
 
-#define SCAN_MAX_CANDIDATES 64          /* sketches verified per anchor */
-#define SCAN_MAX_VERIFIED 256           /* distinct sketches verified per query */
+#define SCAN_MAX_CANDIDATES 64          /* candidates taken per anchor */
+#define SCAN_CAND_SLOTS 1024            /* distinct candidates counted per query (power of 2) */
+#define SCAN_MAX_VERIFIED 64            /* candidates verified per query, most-shared first */
 #define SCAN_ANALYSIS_LEN 256
 
 typedef void (*fp_engine_fn)(const struct fp_input *, struct fp_list *);
@@ -72,42 +74,83 @@ static void lookup_exact(const struct sigdb *db, const struct fp_list *l, size_t
 	}
 }
 
-static int seen_before(uint32_t *seen, size_t *n_seen, uint32_t idx)
+/* Candidates of one query sketch, counted by how many anchors they share:
+ * a small open-addressing set on the stack. */
+struct cand_set {
+	uint32_t idx[SCAN_CAND_SLOTS];
+	uint16_t hits[SCAN_CAND_SLOTS];
+	size_t n;
+};
+
+static void cand_add(struct cand_set *cs, uint32_t idx)
 {
-	for (size_t i = 0; i < *n_seen; i++)
-		if (seen[i] == idx)
-			return 1;
-	if (*n_seen < SCAN_MAX_VERIFIED)
-		seen[(*n_seen)++] = idx;
-	return 0;
+	size_t h = (size_t)(whorl_mix64(idx) & (SCAN_CAND_SLOTS - 1));
+	while (cs->hits[h] != 0) {
+		if (cs->idx[h] == idx) {
+			cs->hits[h]++;
+			return;
+		}
+		h = (h + 1) & (SCAN_CAND_SLOTS - 1);
+	}
+	if (cs->n >= SCAN_CAND_SLOTS / 2)
+		return;          /* full enough: later single-anchor candidates are dropped */
+	cs->idx[h] = idx;
+	cs->hits[h] = 1;
+	cs->n++;
 }
 
-/* Finds stored sketches sharing an anchor with sk, verifies each once. */
+static void verify_one(const struct sigdb *db, const struct fp_sketch *sk, uint32_t idx,
+                       double threshold, double weak, struct score_state *st)
+{
+	size_t slen;
+	uint8_t algo;
+	struct sigdb_meta m;
+	const uint8_t *stored = sigdb_sketch_get(db, idx, &slen, &algo, &m);
+	if (stored == NULL || algo != sk->algo_version)
+		return;
+	double sim = fp_sketch_similarity(sk->engine, algo, sk->bytes, sk->len, stored, slen);
+	if (sim < weak)
+		return;
+	score_add(st, sk->engine, score_engine_weight(sk->engine, 0, sim, threshold, weak), sim, &m);
+}
+
+/* Finds stored sketches sharing anchors with sk and verifies them, those
+ * sharing the most anchors first, at most SCAN_MAX_VERIFIED of them. */
 static void lookup_sketch(const struct sigdb *db, const struct fp_sketch *sk, struct score_state *st)
 {
-	uint32_t seen[SCAN_MAX_VERIFIED], cand[SCAN_MAX_CANDIDATES];
-	size_t n_seen = 0;
-	double threshold = fp_sketch_threshold(sk->engine);
-	double weak = fp_sketch_weak_threshold(sk->engine);
+	struct cand_set cs;
+	uint32_t cand[SCAN_MAX_CANDIDATES];
+	memset(cs.hits, 0, sizeof(cs.hits));
+	cs.n = 0;
 	for (size_t a = 0; a < sk->n_query_anchors; a++) {
 		size_t n = sigdb_sketch_candidates(db, sk->engine, sk->query_anchors[a], cand,
 		                                   SCAN_MAX_CANDIDATES);
-		for (size_t c = 0; c < n; c++) {
-			if (seen_before(seen, &n_seen, cand[c]))
-				continue;
-			size_t slen;
-			uint8_t algo;
-			struct sigdb_meta m;
-			const uint8_t *stored = sigdb_sketch_get(db, cand[c], &slen, &algo, &m);
-			if (stored == NULL || algo != sk->algo_version)
-				continue;
-			double sim = fp_sketch_similarity(sk->engine, algo, sk->bytes, sk->len, stored, slen);
-			if (sim < weak)
-				continue;
-			score_add(st, sk->engine, score_engine_weight(sk->engine, 0, sim, threshold, weak),
-			          sim, &m);
-		}
+		for (size_t c = 0; c < n; c++)
+			cand_add(&cs, cand[c]);
 	}
+	if (cs.n == 0)
+		return;
+	double threshold = fp_sketch_threshold(sk->engine);
+	double weak = fp_sketch_weak_threshold(sk->engine);
+	/* The share count from which SCAN_MAX_VERIFIED candidates are taken:
+	 * a histogram instead of a sort, as counts are small. */
+	size_t hist[FP_MAX_QUERY_ANCHORS + 1] = {0};
+	for (size_t h = 0; h < SCAN_CAND_SLOTS; h++)
+		if (cs.hits[h] != 0)
+			hist[cs.hits[h] > FP_MAX_QUERY_ANCHORS ? FP_MAX_QUERY_ANCHORS : cs.hits[h]]++;
+	unsigned cutoff = FP_MAX_QUERY_ANCHORS;
+	size_t taken = hist[cutoff];
+	while (cutoff > 1 && taken < SCAN_MAX_VERIFIED)
+		taken += hist[--cutoff];
+	size_t verified = 0;
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t h = 0; h < SCAN_CAND_SLOTS && verified < SCAN_MAX_VERIFIED; h++) {
+			unsigned hits = cs.hits[h];
+			if (pass == 0 ? hits > cutoff : hits == cutoff) {
+				verify_one(db, sk, cs.idx[h], threshold, weak, st);
+				verified++;
+			}
+		}
 }
 
 static void lookup_sketches(const struct sigdb *db, const struct fp_list *l, size_t from,

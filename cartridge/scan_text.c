@@ -56,9 +56,16 @@ static void buf_append(struct arena *a, struct text_buf *b, const char *s, size_
 #define SCAN_FOOTER_MIN_RULE 10
 #define SCAN_FOOTER_MAX_CUTS 4
 
-static const char *const footer_markers[] = {
-	"mailing list", "listinfo", "unsubscribe", "sponsored by", "mailman", "-request@",
-	"yahoo! groups", "leave this list", "list archive",
+struct footer_marker {
+	const char *text;
+	size_t len;
+};
+#define FOOTER_MARKER(s) {s, sizeof(s) - 1}
+static const struct footer_marker footer_markers[] = {
+	FOOTER_MARKER("mailing list"), FOOTER_MARKER("listinfo"), FOOTER_MARKER("unsubscribe"),
+	FOOTER_MARKER("sponsored by"), FOOTER_MARKER("mailman"), FOOTER_MARKER("-request@"),
+	FOOTER_MARKER("yahoo! groups"), FOOTER_MARKER("leave this list"),
+	FOOTER_MARKER("list archive"),
 };
 
 static int line_is_rule(const char *s, size_t n)
@@ -75,11 +82,13 @@ static int line_is_rule(const char *s, size_t n)
 
 static int names_a_list(const char *s, size_t n)
 {
-	for (size_t k = 0; k < sizeof(footer_markers) / sizeof(footer_markers[0]); k++) {
-		size_t m = strlen(footer_markers[k]);
-		for (size_t i = 0; i + m <= n; i++)
-			if (strncasecmp(s + i, footer_markers[k], m) == 0)
+	for (size_t i = 0; i < n; i++) {
+		int c = (unsigned char)s[i] | 0x20;
+		for (size_t k = 0; k < sizeof(footer_markers) / sizeof(footer_markers[0]); k++) {
+			const struct footer_marker *m = &footer_markers[k];
+			if (c == m->text[0] && i + m->len <= n && strncasecmp(s + i, m->text, m->len) == 0)
 				return 1;
+		}
 	}
 	return 0;
 }
@@ -127,6 +136,9 @@ static int part_is_inline_text(const struct mime_part *p)
 static size_t link_span(const char *s, size_t len, size_t i)
 {
 	size_t start = i;
+	int c = s[i] | 0x20;
+	if (c != 'h' && c != 'w')
+		return 0;
 	if (len - i >= 7 && (strncasecmp(s + i, "http://", 7) == 0 || strncasecmp(s + i, "https:/", 7) == 0))
 		i += 7;
 	else if (len - i >= 4 && strncasecmp(s + i, "www.", 4) == 0 && (i == 0 || !isalnum((unsigned char)s[i - 1])))
