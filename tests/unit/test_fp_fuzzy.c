@@ -1,0 +1,156 @@
+/*
+ * test_fp_fuzzy.c - the fuzzy engine: golden sketches, and the behaviour
+ * the campaign-variant benchmark relies on (order-insensitive, tolerant of
+ * hash-busters and of words split or spaced out, distinct for unrelated
+ * texts, no sketch for tiny texts).
+ * A failing golden vector means the algorithm changed: bump
+ * FP_FUZZY_VERSION and re-publish, do not just update the bytes.
+ */
+#include <check.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cartridge/fp/fp.h"
+#include "cartridge/util/hash.h"
+
+#define FUZZY_GOLDEN 10238312291673424113ull     /* whorl_hash64 of the golden sketch bytes */
+
+static const char text_a[] =
+	"dear friend we are pleased to announce our exclusive offer on genuine swiss "
+	"watches rolex omega breitling and cartier at prices you will not believe "
+	"every watch ships within two days with a certificate of authenticity and "
+	"full warranty visit our online store today and save up to eighty percent "
+	"this offer is valid only while supplies last so order now";
+
+static struct arena test_arena;
+static struct cfg test_cfg;
+static struct mime_msg test_msg;
+
+static void setup(void)
+{
+	arena_init(&test_arena);
+	cfg_defaults(&test_cfg, "/nonexistent");
+	memset(&test_msg, 0, sizeof(test_msg));
+}
+
+static void teardown(void)
+{
+	arena_destroy(&test_arena);
+}
+
+/* The fuzzy sketch of already normalised text; NULL when none is made. */
+static const struct fp_sketch *sketch_of(const char *norm, struct fp_list *out)
+{
+	struct fp_input in = {.mime = &test_msg, .norm = norm, .norm_len = strlen(norm),
+	                      .cfg = &test_cfg, .arena = &test_arena, .skeleton = ""};
+	memset(out, 0, sizeof(*out));
+	fp_fuzzy_compute(&in, out);
+	return out->n_sketches == 1 ? &out->sketches[0] : NULL;
+}
+
+static double sim(const char *a, const char *b)
+{
+	static struct fp_list la, lb;
+	const struct fp_sketch *sa = sketch_of(a, &la), *sb = sketch_of(b, &lb);
+	ck_assert_ptr_nonnull(sa);
+	ck_assert_ptr_nonnull(sb);
+	return fp_sketch_similarity(WHORL_FP_FUZZY, sa->algo_version, sa->bytes, sa->len, sb->bytes,
+	                            sb->len);
+}
+
+START_TEST(test_fuzzy_golden)
+{
+	struct fp_list out;
+	const struct fp_sketch *s = sketch_of(text_a, &out);
+	ck_assert_ptr_nonnull(s);
+	ck_assert_uint_eq(s->engine, WHORL_FP_FUZZY);
+	ck_assert_uint_eq(s->algo_version, 1);
+	ck_assert_uint_eq(s->len, 110);
+	ck_assert_uint_eq(whorl_hash64(s->bytes, s->len, 0), FUZZY_GOLDEN);
+	uint32_t anchors[16];
+	ck_assert_uint_eq(fp_sketch_stored_anchors(WHORL_FP_FUZZY, 1, s->bytes, s->len, anchors, 16), 10);
+	ck_assert_uint_ge(s->n_query_anchors, 40);
+}
+END_TEST
+
+START_TEST(test_fuzzy_identity_and_order)
+{
+	ck_assert_double_ge(sim(text_a, text_a), 0.999);
+	/* Sentences in another order: the word set is the same. */
+	const char *reordered =
+		"this offer is valid only while supplies last so order now every watch ships "
+		"within two days with a certificate of authenticity and full warranty dear "
+		"friend we are pleased to announce our exclusive offer on genuine swiss watches "
+		"rolex omega breitling and cartier at prices you will not believe visit our "
+		"online store today and save up to eighty percent";
+	ck_assert_double_ge(sim(text_a, reordered), 0.85);
+}
+END_TEST
+
+START_TEST(test_fuzzy_hashbusters_and_spacing)
+{
+	char busted[2048];
+	snprintf(busted, sizeof(busted), "%s %s", text_a,
+	         "quartz meadow lantern pebble orchard velvet harbor tundra sparrow mosaic");
+	ck_assert_double_ge(sim(text_a, busted), 0.75);
+	const char *spaced =
+		"dear friend we are pleased to announce our exclusive offer on genuine s w i s s "
+		"w a t c h e s rolex omega breitling and cartier at prices you will not believe "
+		"every watch ships within two days with a certificate of authenticity and "
+		"full warranty visit our online store today and save up to eighty percent "
+		"this offer is valid only while supplies last so order now";
+	ck_assert_double_ge(sim(text_a, spaced), 0.85);
+}
+END_TEST
+
+START_TEST(test_fuzzy_unrelated_texts_differ)
+{
+	const char *other =
+		"the meeting about the quarterly budget review has moved to thursday afternoon "
+		"please bring the spreadsheets for the regional offices and the draft of the "
+		"hiring plan we will also discuss the new expense policy and the schedule for "
+		"the office move next spring lunch will be provided for everyone attending";
+	ck_assert_double_lt(sim(text_a, other), 0.3);
+}
+END_TEST
+
+START_TEST(test_fuzzy_tiny_text_no_sketch)
+{
+	struct fp_list out;
+	ck_assert_ptr_null(sketch_of("click here now", &out));
+	ck_assert_ptr_null(sketch_of("", &out));
+}
+END_TEST
+
+START_TEST(test_fuzzy_rejects_foreign_bytes)
+{
+	uint8_t junk[110] = {0};
+	struct fp_list out;
+	const struct fp_sketch *s = sketch_of(text_a, &out);
+	ck_assert_double_lt(fp_sketch_similarity(WHORL_FP_FUZZY, 1, s->bytes, s->len, junk, 50), 0);
+	ck_assert_double_lt(fp_sketch_similarity(WHORL_FP_FUZZY, 1, s->bytes, s->len, junk, 110), 0);
+	ck_assert_double_lt(fp_sketch_similarity(WHORL_FP_FUZZY, 9, s->bytes, s->len, s->bytes, s->len), 0);
+	uint32_t anchors[16];
+	ck_assert_uint_eq(fp_sketch_stored_anchors(WHORL_FP_FUZZY, 1, junk, 110, anchors, 16), 0);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("fp_fuzzy");
+	TCase *tc = tcase_create("fuzzy");
+	tcase_add_checked_fixture(tc, setup, teardown);
+	tcase_add_test(tc, test_fuzzy_golden);
+	tcase_add_test(tc, test_fuzzy_identity_and_order);
+	tcase_add_test(tc, test_fuzzy_hashbusters_and_spacing);
+	tcase_add_test(tc, test_fuzzy_unrelated_texts_differ);
+	tcase_add_test(tc, test_fuzzy_tiny_text_no_sketch);
+	tcase_add_test(tc, test_fuzzy_rejects_foreign_bytes);
+	suite_add_tcase(s, tc);
+	SRunner *sr = srunner_create(s);
+	srunner_run_all(sr, CK_NORMAL);
+	int failed = srunner_ntests_failed(sr);
+	srunner_free(sr);
+	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+}
