@@ -5,7 +5,7 @@
  * an exact body or attachment digest is the message itself (99); a fuzzy
  * or image match counts from 50 at its threshold to 99 at identity. Links
  * (45 for host and path, 35 for the registered domain), the sender address
- * (45) and a template skeleton (30) only support other evidence and stay
+ * (40) and a template skeleton (30) only support other evidence and stay
  * below the default "minimum score" of 50 alone: the publisher learns them
  * from labelled messages, not labelled links, and spam links to big sites
  * (web portals, browser downloads, affiliate networks) as much as ham does.
@@ -24,7 +24,7 @@
 #define W_EXACT 99.0
 #define W_URL_HOSTPATH 45.0
 #define W_URL_DOMAIN 35.0
-#define W_IP 45.0
+#define W_IP 40.0
 #define W_STRUCT 30.0
 #define W_SKETCH_MIN SCORE_SKETCH_MIN
 #define W_SKETCH_MAX 99.0
@@ -103,27 +103,31 @@ static double legit_penalty(double legit, double abuse)
 	return legit * r * r * r * r;
 }
 
+/* Independent abuse evidence compounds like independent probabilities
+ * (noisy-OR): a campaign's link (40) and its sending address (40) together
+ * make 64, three supporting hits make a verdict. Legitimate evidence then
+ * takes its share off (legit_penalty). */
 void score_finish(const struct score_state *st, struct score_result *r)
 {
 	const struct score_hit *top = NULL, *top_legit = NULL;
-	int agreeing = 0;
+	double miss = 1.0;
 	for (unsigned e = 1; e <= WHORL_FP_ENGINE_MAX; e++) {
-		if (st->abuse[e].present && (top == NULL || st->abuse[e].weight > top->weight))
-			top = &st->abuse[e];
+		if (st->abuse[e].present) {
+			miss *= 1.0 - st->abuse[e].weight / 100.0;
+			if (top == NULL || st->abuse[e].weight > top->weight)
+				top = &st->abuse[e];
+		}
 		if (st->legit[e].present && (top_legit == NULL || st->legit[e].weight > top_legit->weight))
 			top_legit = &st->legit[e];
 	}
 	memset(r, 0, sizeof(*r));
 	if (top == NULL)
 		return;
-	for (unsigned e = 1; e <= WHORL_FP_ENGINE_MAX; e++)
-		if (st->abuse[e].present && &st->abuse[e] != top && st->abuse[e].weight >= W_STRUCT)
-			agreeing++;
-	double s = top->weight + agreeing * SCORE_AGREE_BONUS;
+	double s = 100.0 * (1.0 - miss);
 	if (s > W_EXACT)
 		s = W_EXACT;
 	if (top_legit != NULL)
-		s -= legit_penalty(top_legit->weight, top->weight);
+		s -= legit_penalty(top_legit->weight, s);
 	if (s < 0)
 		s = 0;
 	r->score = (unsigned)(s + 0.5);

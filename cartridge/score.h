@@ -4,8 +4,8 @@
  * Evidence is kept per engine (the strongest abuse hit and the strongest
  * legitimate hit). The score comes from the strongest abuse evidence,
  * weighted by engine and match strength and by the fingerprint's
- * confidence, raised a little when independent engines agree, and lowered
- * by strong legitimate matches. Not for: looking things up (scan.c).
+ * confidence, compounded when independent engines agree (noisy-OR), and
+ * lowered by strong legitimate matches. Not for: looking things up (scan.c).
  */
 #ifndef WHORL_SCORE_H
 #define WHORL_SCORE_H
@@ -16,7 +16,6 @@
 #include "sigdb/sigdb.h"
 
 #define SCORE_EMPTY_SPAM 99            /* "consider empty messages spam = yes" */
-#define SCORE_AGREE_BONUS 8            /* per extra engine agreeing */
 
 struct score_hit {
 	int present;
@@ -35,7 +34,7 @@ struct score_state {
  * `weak` up to `threshold` they weigh SCORE_SKETCH_WEAK_MIN-SCORE_SKETCH_WEAK_MAX
  * (supporting evidence, below the default minimum score). */
 #define SCORE_SKETCH_MIN 50.0
-#define SCORE_SKETCH_WEAK_MIN 25.0
+#define SCORE_SKETCH_WEAK_MIN 10.0
 #define SCORE_SKETCH_WEAK_MAX 45.0
 double score_engine_weight(unsigned engine, uint16_t fp_flags, double strength, double threshold,
                            double weak);
