@@ -11,7 +11,8 @@
  * Two views of the text, each a set:
  *   W  content words: letters only, 3 to FUZZY_MAX_WORD bytes, stopwords
  *      dropped. Insensitive to order; a swapped word changes one element.
- *   C  5-byte grams of the letter stream (all words without digits joined):
+ *   C  5-byte grams of the letter stream (all words without digits joined,
+ *      including the long runs of scripts written without spaces):
  *      insensitive to how words are split, spaced or joined.
  * Each set gets a one-permutation MinHash (FUZZY_K bins, 8 bits kept per
  * bin) and a distinct-count estimate (linear counting). Similarity per view
@@ -26,7 +27,7 @@
  * against the whole stored sketch.
  *
  * Stored form (little endian), FUZZY_SKETCH_BYTES bytes:
- *   0 u8 format (1)   1 u8 flags   2 u16 words   4 u16 grams
+ *   0 u8 format (FUZZY_FORMAT)   1 u8 flags   2 u16 words   4 u16 grams
  *   6 u8 W[FUZZY_K]   6+K u8 C[FUZZY_K]
  *   6+2K u32 W anchors[FUZZY_STORED_ANCHORS], then C anchors (0 = none)
  */
@@ -39,13 +40,15 @@
 #include "../util/hash.h"
 #include "sketch.h"
 
-#define FP_FUZZY_VERSION 1
-#define FUZZY_K 32                       /* bins per view; the top 5 hash bits pick one */
-#define FUZZY_STORED_ANCHORS 5           /* per view */
+#define FP_FUZZY_VERSION 2
+#define FUZZY_K 64                       /* bins per view; the top 6 hash bits pick one */
+#define FUZZY_BIN_SHIFT 58
+#define FUZZY_STORED_ANCHORS 4           /* per view */
 #define FUZZY_QUERY_ANCHORS 24           /* per view */
 #define FUZZY_MIN_WORDS 8                /* fewer distinct content words: W unusable */
 #define FUZZY_MIN_GRAMS 40               /* fewer distinct grams: C unusable */
-#define FUZZY_MAX_WORD 40                /* longer "words" are base64 debris */
+#define FUZZY_MAX_WORD 40                /* longer ASCII "words" are base64 debris */
+#define FUZZY_FORMAT 2                   /* byte 0 of the stored form */
 #define FUZZY_GRAM 5
 #define FUZZY_MAX_WORDS 20000            /* words looked at per message */
 #define FUZZY_MAX_STREAM ((size_t)128 << 10) /* letter bytes looked at per message */
@@ -90,7 +93,7 @@ static void bottom_insert(struct fuzzy_view *v, uint32_t a)
 
 static inline void view_add(struct fuzzy_view *v, uint64_t h)
 {
-	unsigned bin = (unsigned)(h >> 59);
+	unsigned bin = (unsigned)(h >> FUZZY_BIN_SHIFT);
 	uint32_t val = (uint32_t)h;
 	if (val < v->minv[bin])
 		v->minv[bin] = val;
@@ -178,6 +181,16 @@ static int has_digit(const char *w, size_t n)
 	return 0;
 }
 
+/* Scripts written without spaces (CJK) make long "words" of multibyte
+ * letters: those are text, unlike long ASCII runs (base64 debris). */
+static int is_ascii(const char *w, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned char)w[i] >= 0x80)
+			return 0;
+	return 1;
+}
+
 /* Feeds the 5-byte grams of a word continuing the letter stream. */
 static inline void stream_add(struct fuzzy_view *c, uint64_t *reg, size_t *stream, const char *w,
                               size_t n)
@@ -199,10 +212,10 @@ static void views_build(const struct fp_input *in, struct fuzzy_view *w, struct 
 	view_init(c);
 	while ((word = text_next_word(in->norm, in->norm_len, &pos, &wlen, join, sizeof(join))) != NULL &&
 	       n_words++ < FUZZY_MAX_WORDS) {
-		if (wlen > FUZZY_MAX_WORD || has_digit(word, wlen))
+		if (has_digit(word, wlen) || (wlen > FUZZY_MAX_WORD && is_ascii(word, wlen)))
 			continue;
 		stream_add(c, &reg, &stream, word, wlen);
-		if (wlen >= 3 && !is_stopword(word, wlen))
+		if (wlen >= 3 && wlen <= FUZZY_MAX_WORD && !is_stopword(word, wlen))
 			view_add(w, whorl_hash64(word, wlen, FUZZY_SEED_W));
 	}
 }
@@ -233,7 +246,7 @@ static void sketch_write(uint8_t *b, const struct fuzzy_view *w, const struct fu
                          unsigned nw, unsigned nc)
 {
 	memset(b, 0, FUZZY_SKETCH_BYTES);
-	b[0] = 1;
+	b[0] = FUZZY_FORMAT;
 	put_u16(b + 2, nw);
 	put_u16(b + 4, nc);
 	view_bins(w, b + 6);
@@ -278,7 +291,7 @@ void fp_fuzzy_compute(const struct fp_input *in, struct fp_list *out)
 
 size_t fp_fuzzy_stored_anchors(const uint8_t *b, size_t len, uint32_t *anchors, size_t cap)
 {
-	if (len != FUZZY_SKETCH_BYTES || b[0] != 1)
+	if (len != FUZZY_SKETCH_BYTES || b[0] != FUZZY_FORMAT)
 		return 0;
 	size_t n = 0;
 	for (size_t i = 0; i < 2 * FUZZY_STORED_ANCHORS && n < cap; i++) {
@@ -312,7 +325,8 @@ static double view_similarity(const uint8_t *q, const uint8_t *s, unsigned nq, u
 
 double fp_fuzzy_similarity(const uint8_t *q, size_t qlen, const uint8_t *s, size_t slen)
 {
-	if (qlen != FUZZY_SKETCH_BYTES || slen != FUZZY_SKETCH_BYTES || q[0] != 1 || s[0] != 1)
+	if (qlen != FUZZY_SKETCH_BYTES || slen != FUZZY_SKETCH_BYTES || q[0] != FUZZY_FORMAT ||
+	    s[0] != FUZZY_FORMAT)
 		return -1;
 	unsigned qw = get_u16(q + 2), qc = get_u16(q + 4), sw = get_u16(s + 2), sc = get_u16(s + 4);
 	int use_w = qw >= FUZZY_MIN_WORDS && sw >= FUZZY_MIN_WORDS;

@@ -9,7 +9,7 @@
 
 #include "../img/img.h"
 
-#define FP_FUZZY_ALGO 1
+#define FP_FUZZY_ALGO 2
 
 size_t fp_sketch_stored_anchors(uint8_t engine, uint8_t algo, const uint8_t *bytes, size_t len,
                                 uint32_t *anchors, size_t cap)
