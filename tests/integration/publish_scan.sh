@@ -1,0 +1,138 @@
+#!/bin/sh
+# publish_scan.sh - the main job with the real programs and the real
+# cartridge.so: whorl-keygen, whorl-publish from etc/demo/publish/ into a
+# file:// mirror, whorl-scan --json over etc/demo/scan/ (every spam-*,
+# phish-*, virus-* at or above 50 with the right category, every legit-*
+# below), a second publish that writes a delta the next scan loads (serial
+# 1.2), a tampered delta that is refused in favour of the cached good set,
+# and --fingerprints output per engine.
+# Prints PASS/FAIL per check; exits non-zero when any check failed.
+# Not for: whorl-scan's input handling (scan_cli.sh) or the format (unit tests).
+set -u
+build=${WHORL_TEST_BUILD:-build}
+top=$(pwd)
+bin="$top/$build/bin"
+cart="$top/$build/lib/cartridge.so"
+fails=0
+
+pass() { echo "PASS: $1"; }
+fail() { echo "FAIL: $1"; fails=$((fails + 1)); }
+check() { # check NAME COMMAND...: PASS when the command succeeds
+	name=$1; shift
+	if "$@"; then pass "$name"; else fail "$name"; fi
+}
+
+for f in "$bin/whorl-keygen" "$bin/whorl-publish" "$bin/whorl-scan" "$cart"; do
+	[ -e "$f" ] || { echo "FAIL: $f missing (make all)"; exit 1; }
+done
+
+tmp=$(mktemp -d /tmp/whorl_publish_scan.XXXXXX) || exit 1
+trap 'rm -rf "$tmp"' EXIT INT TERM
+mkdir -p "$tmp/etc" "$tmp/more"
+demo="$top/etc/demo"
+cp "$top/tests/data/engine/spam-watch.eml" "$tmp/more/"
+
+publish() { # publish [EXTRA OPTIONS...]: the demo labels into $tmp/mirror
+	"$bin/whorl-publish" --key "$tmp/keys/publisher.key" --out "$tmp/mirror" \
+		--config-dir "$top/etc" --cartridge "$cart" \
+		--category spam="$demo/publish/spam" --category phishing="$demo/publish/phishing" \
+		--category virus="$demo/publish/virus" --legit "$demo/publish/legit" "$@"
+}
+scan() { # scan [OPTIONS...] PATH...: whorl-scan on the gateway configuration
+	"$bin/whorl-scan" --config-dir "$tmp/etc" --cartridge "$cart" "$@"
+}
+
+# 1. a key and a first, complete set
+"$bin/whorl-keygen" "$tmp/keys" >/dev/null; rc=$?
+check "keygen: exit 0" [ "$rc" -eq 0 ]
+check "keygen: secret key is 0600" [ "$(stat -c %a "$tmp/keys/publisher.key")" = 600 ]
+out=$(publish); rc=$?
+check "publish: exit 0" [ "$rc" -eq 0 ]
+check "publish: a complete set, serial 1.1" sh -c "printf '%s' '$out' | grep -q 'sigs 1.1 (complete'"
+check "publish: manifest and sigs.1 in the mirror" \
+	test -s "$tmp/mirror/manifest" -a -s "$tmp/mirror/sigs.1.z.enc"
+
+# 2. a gateway on the mirror scores the next wave
+cp "$top/etc/categories" "$tmp/etc/categories"
+cat > "$tmp/etc/cartridge.cfg" <<CFG
+micro-update url = file://$tmp/mirror
+publisher key = $tmp/keys/publisher.pub
+favor analysis over speed = yes
+minimum score = 50
+CFG
+scan --json "$demo/scan" > "$tmp/wave.json" 2>"$tmp/wave.log"; rc=$?
+check "scan --json: exit 0" [ "$rc" -eq 0 ]
+check "scan --json: every message right (abuse >= 50 with its category, legit < 50)" \
+	python3 - "$tmp/wave.json" <<'PY'
+import json, os, sys
+want = {"spam": "spam", "phish": "phishing", "virus": "virus"}
+rows = [json.loads(l) for l in open(sys.argv[1])]
+bad = []
+for r in rows:
+    kind = os.path.basename(r["path"]).split("-")[0]
+    if kind == "legit":
+        ok = r["score"] < 50 and not r["is_spam"] and r["category"] == 0
+    else:
+        ok = r["score"] >= 50 and r["is_spam"] and r["category_desc"] == want[kind]
+    ok = ok and "d=sigs:1.1;" in r["analysis"] and not r["rescan"]
+    if not ok:
+        bad.append(r)
+for r in bad:
+    print("  wrong:", r["path"], r["score"], r["category_desc"], r["analysis"])
+sys.exit(1 if bad or len(rows) != 13 else 0)
+PY
+scan "$demo/scan" "$tmp/more/spam-watch.eml" > "$tmp/before.txt" 2>/dev/null
+check "spam-watch not yet known" \
+	sh -c "awk -F'\t' '/spam-watch/ && \$2 < 50' '$tmp/before.txt' | grep -q ."
+
+# 3. one more message: a delta, which the next run of the gateway loads
+out=$(publish --category spam="$tmp/more"); rc=$?
+check "publish again: exit 0" [ "$rc" -eq 0 ]
+check "publish again: a delta to serial 1.2" sh -c "printf '%s' '$out' | grep -q 'sigs 1.2 (delta'"
+check "publish again: sigs.1-2.z.enc in the mirror" test -s "$tmp/mirror/sigs.1-2.z.enc"
+line=$(scan "$tmp/more/spam-watch.eml" 2>/dev/null)
+check "reload: the new message is spam" \
+	sh -c "printf '%s\n' '$line' | awk -F'\t' '\$2 >= 50 && \$3 == \"spam/undefined\"' | grep -q ."
+check "reload: analysis shows serial 1.2" sh -c "printf '%s' '$line' | grep -q 'd=sigs:1.2;'"
+
+# 4. a flipped byte in the newest data file: refused, the cached good set serves
+python3 -c '
+import sys
+p = sys.argv[1]
+d = bytearray(open(p, "rb").read())
+d[len(d) // 2] ^= 1
+open(p, "wb").write(d)' "$tmp/mirror/sigs.1-2.z.enc"
+scan -v "$demo/scan" "$tmp/more/spam-watch.eml" > "$tmp/after.txt" 2> "$tmp/after.log"; rc=$?
+check "tampered: exit 0 (scanning still works)" [ "$rc" -eq 0 ]
+check "tampered: refusal logged" \
+	grep -q '^ERROR:MICROUPDATE: .*sigs.1-2.z.enc failed the integrity check' "$tmp/after.log"
+check "tampered: verdicts are those of the cached set 1.1" cmp -s "$tmp/before.txt" "$tmp/after.txt"
+[ "$fails" -eq 0 ] || sed 's/^/  log: /' "$tmp/after.log"
+
+# 5. --fingerprints: one line per fingerprint, named by engine
+scan --fingerprints "$demo/scan" > "$tmp/fps.txt" 2>/dev/null; rc=$?
+check "fingerprints: exit 0" [ "$rc" -eq 0 ]
+check "fingerprints: every message has body, fuzzy and ip lines" python3 - "$tmp/fps.txt" <<'PY'
+import re, sys
+engines = {}
+for line in open(sys.argv[1]):
+    path, engine, version, key = line.rstrip("\n").split("\t")
+    assert re.fullmatch(r"v\d+", version), line
+    assert re.fullmatch(r"[0-9a-f]{16}|sketch:[0-9a-f]+", key), line
+    engines.setdefault(path, set()).add(engine)
+assert len(engines) == 13, len(engines)
+for path, seen in engines.items():
+    assert {"body", "fuzzy", "ip"} <= seen, (path, seen)
+    if "virus-" in path:
+        assert "attach" in seen, (path, seen)
+PY
+a=$(scan --fingerprints "$demo/publish/virus/virus-invoice.eml" 2>/dev/null | awk -F'\t' '$2 == "attach" {print $4}')
+b=$(awk -F'\t' '/virus-invoice-v1/ && $2 == "attach" {print $4}' "$tmp/fps.txt")
+check "fingerprints: the same zip gives the same attach key in both invoices" \
+	sh -c "[ -n '$a' ] && [ '$a' = '$b' ]"
+
+if [ "$fails" -ne 0 ]; then
+	echo "publish_scan: $fails check(s) failed"
+	exit 1
+fi
+echo "publish_scan: all checks passed"
