@@ -61,7 +61,7 @@ LIBWHORL_A := $(BUILD)/lib/libwhorl.a
 PUBLIB_A := $(BUILD)/lib/libwhorl_publish.a
 
 .PHONY: all deps demo check unit integration san fuzz bench install clean
-all: $(CARTRIDGE) $(CART_A) $(LIBWHORL_SO) $(LIBWHORL_A) $(PROGS) $(BUILD)/whorl.pc \
+all: $(CARTRIDGE) $(CART_A) $(LIBWHORL_SO) $(LIBWHORL_A) $(PROGS) \
 	$(BUILD)/etc/categories $(BUILD)/etc/cartridge.cfg.sample
 
 # The build tree is laid out like an installation (bin/, lib/, etc/), so the
@@ -119,10 +119,6 @@ endef
 $(foreach p,$(HOST_PROGS),$(eval $(call host_prog,$(p))))
 $(foreach p,$(PUB_PROGS),$(eval $(call pub_prog,$(p))))
 
-$(BUILD)/whorl.pc: whorl.pc.in
-	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' $< > $@
-
 # Tests: every tests/unit/test_*.c is its own Check program linked with the
 # engine's internal archive, libwhorl and the publisher library.
 $(BUILD)/tests/unit/%: tests/unit/%.c $(CART_A) $(LIBWHORL_A) $(PUBLIB_A)
@@ -169,6 +165,7 @@ demo: deps
 	@$(MAKE) --no-print-directory all
 	@sh scripts/demo.sh $(BUILD)
 
+# whorl.pc is written here, so it always names the PREFIX of this install.
 install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/lib/whorl \
 		$(DESTDIR)$(PREFIX)/include/whorl $(DESTDIR)$(PREFIX)/lib/pkgconfig \
@@ -179,7 +176,8 @@ install: all
 	ln -sf libwhorl.so.1 $(DESTDIR)$(PREFIX)/lib/libwhorl.so
 	install -m 0644 $(LIBWHORL_A) $(DESTDIR)$(PREFIX)/lib/
 	install -m 0644 abi/whorl_cartridge.h host/whorl.h $(DESTDIR)$(PREFIX)/include/whorl/
-	install -m 0644 $(BUILD)/whorl.pc $(DESTDIR)$(PREFIX)/lib/pkgconfig/
+	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' whorl.pc.in \
+		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/whorl.pc
 	install -m 0644 etc/cartridge.cfg.sample etc/categories $(DESTDIR)$(PREFIX)/etc/whorl/
 
 clean:
