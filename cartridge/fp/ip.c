@@ -11,7 +11,11 @@
  * "use envelope for ip information = yes" the envelope's client address;
  * else from the Received chain: the "from" address of the first hop whose
  * "by" host is one of "gateway received hosts", or, with none configured,
- * the first public address met walking down from the top.
+ * the first public address met walking down from the top that is not one
+ * of our own relays. A hop is one of ours when the hop below it was
+ * received *by* it: its reverse name or address (written by our MTA, not by
+ * the sender) is the next hop's "by" host. Mail taken from a mail store has
+ * such internal hops on top ("from mx1 [192.0.2.25] by store").
  */
 #include "fp.h"
 
@@ -23,9 +27,10 @@
 
 #include "../util/hash.h"
 
-#define FP_IP_VERSION 1
+#define FP_IP_VERSION 2
 #define FP_IP_SEED 0x69707631ull        /* "ipv1" */
 #define FP_IP_MAX_HOPS 32               /* Received headers looked at */
+#define FP_IP_MAX_NAME 256              /* host names kept per hop */
 
 /* 1 when the address is routable on the public Internet. */
 static int ip_is_public(const char *text)
@@ -114,14 +119,49 @@ static int by_is_gateway(const struct cfg *c, const char *by, size_t len)
 	return 0;
 }
 
-int fp_ip_sender(const struct fp_input *in, char *buf, size_t len)
+/* What one Received header says about its hop. */
+struct ip_hop {
+	char ip[INET6_ADDRSTRLEN];   /* "" when none */
+	char rdns[FP_IP_MAX_NAME];   /* reverse name in the comment, "" when none */
+	char by[FP_IP_MAX_NAME];     /* the receiving host, "" when none */
+};
+
+/* Copies the host name token at s (letters, digits, "-", ".") into out. */
+static void name_copy(const char *s, const char *end, char *out)
 {
-	const struct cfg *c = in->cfg;
-	if (!c->use_ip_information)
-		return -1;
-	if (c->use_envelope_ip && in->env != NULL && WHORL_HAS_MEMBER(in->env, client_ip) &&
-	    in->env->client_ip != NULL)
-		return ip_canonical(in->env->client_ip, strlen(in->env->client_ip), buf, len);
+	size_t n = 0;
+	while (s < end && n + 1 < FP_IP_MAX_NAME &&
+	       (isalnum((unsigned char)*s) || *s == '-' || *s == '.'))
+		out[n++] = (char)tolower((unsigned char)*s++);
+	while (n > 0 && out[n - 1] == '.')
+		n--;
+	out[n] = '\0';
+}
+
+static void hop_parse(const char *v, size_t len, struct ip_hop *h)
+{
+	memset(h, 0, sizeof(*h));
+	size_t by = find_by(v, len);
+	if (first_bracketed_ip(v, by, h->ip, sizeof(h->ip)) != 0)
+		h->ip[0] = '\0';
+	const char *paren = memchr(v, '(', by);
+	if (paren != NULL && paren + 1 < v + by && paren[1] != '[')
+		name_copy(paren + 1, v + by, h->rdns);
+	if (by + 3 < len)
+		name_copy(v + by + 3, v + len, h->by);
+}
+
+/* 1 when `below` was received by the sender of `h`: h is an internal hop. */
+static int hop_is_relay(const struct ip_hop *h, const struct ip_hop *below)
+{
+	if (below->by[0] == '\0')
+		return 0;
+	return (h->rdns[0] != '\0' && strcmp(h->rdns, below->by) == 0) ||
+	       (h->ip[0] != '\0' && strcmp(h->ip, below->by) == 0);
+}
+
+static int sender_from_gateways(const struct fp_input *in, char *buf, size_t len)
+{
 	const struct mime_msg *m = in->mime;
 	int hops = 0;
 	for (size_t i = 0; i < m->n_headers && hops < FP_IP_MAX_HOPS; i++) {
@@ -131,20 +171,45 @@ int fp_ip_sender(const struct fp_input *in, char *buf, size_t len)
 		hops++;
 		size_t by = find_by(h->raw, h->raw_len);
 		char ip[INET6_ADDRSTRLEN];
-		if (c->n_gateway_hosts > 0) {
-			if (by_is_gateway(c, h->raw + by, h->raw_len - by) &&
-			    first_bracketed_ip(h->raw, by, ip, sizeof(ip)) == 0) {
-				snprintf(buf, len, "%s", ip);
-				return 0;
-			}
-			continue;
-		}
-		if (first_bracketed_ip(h->raw, by, ip, sizeof(ip)) == 0 && ip_is_public(ip)) {
+		if (by_is_gateway(in->cfg, h->raw + by, h->raw_len - by) &&
+		    first_bracketed_ip(h->raw, by, ip, sizeof(ip)) == 0) {
 			snprintf(buf, len, "%s", ip);
 			return 0;
 		}
 	}
 	return -1;
+}
+
+static int sender_by_heuristics(const struct fp_input *in, char *buf, size_t len)
+{
+	const struct mime_msg *m = in->mime;
+	struct ip_hop hops[FP_IP_MAX_HOPS];
+	size_t n = 0;
+	for (size_t i = 0; i < m->n_headers && n < FP_IP_MAX_HOPS; i++)
+		if (strcasecmp(m->headers[i].name, "Received") == 0)
+			hop_parse(m->headers[i].raw, m->headers[i].raw_len, &hops[n++]);
+	for (size_t i = 0; i < n; i++) {
+		if (hops[i].ip[0] == '\0' || !ip_is_public(hops[i].ip))
+			continue;
+		if (i + 1 < n && hop_is_relay(&hops[i], &hops[i + 1]))
+			continue;
+		snprintf(buf, len, "%s", hops[i].ip);
+		return 0;
+	}
+	return -1;
+}
+
+int fp_ip_sender(const struct fp_input *in, char *buf, size_t len)
+{
+	const struct cfg *c = in->cfg;
+	if (!c->use_ip_information)
+		return -1;
+	if (c->use_envelope_ip && in->env != NULL && WHORL_HAS_MEMBER(in->env, client_ip) &&
+	    in->env->client_ip != NULL)
+		return ip_canonical(in->env->client_ip, strlen(in->env->client_ip), buf, len);
+	if (c->n_gateway_hosts > 0)
+		return sender_from_gateways(in, buf, len);
+	return sender_by_heuristics(in, buf, len);
 }
 
 void fp_ip_compute(const struct fp_input *in, struct fp_list *out)

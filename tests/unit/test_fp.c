@@ -145,6 +145,23 @@ START_TEST(test_ip_first_public_hop)
 }
 END_TEST
 
+START_TEST(test_ip_skips_our_own_relays)
+{
+	char ip[64];
+	/* A mail store's view: our MX handed the message to the store. */
+	add_received(0, "from mx1.example.com (mx1.example.com [192.0.2.25]) by store.example.com");
+	add_received(1, "from bot.example.net (bot.example.net [198.51.100.77]) by mx1.example.com");
+	ck_assert_int_eq(fp_ip_sender(&test_in, ip, sizeof(ip)), 0);
+	ck_assert_str_eq(ip, "198.51.100.77");
+	/* The sender's own HELO is not trusted to chain: forged lower hops
+	 * naming it do not move the sender down. */
+	add_received(0, "from liar.example (bot.example.net [198.51.100.77]) by mx1.example.com");
+	add_received(1, "from innocent.example ([203.0.113.5]) by liar.example");
+	ck_assert_int_eq(fp_ip_sender(&test_in, ip, sizeof(ip)), 0);
+	ck_assert_str_eq(ip, "198.51.100.77");
+}
+END_TEST
+
 START_TEST(test_ip_gateway_hosts)
 {
 	char ip[64];
@@ -225,6 +242,7 @@ int main(void)
 	tcase_add_test(tc, test_url_golden_and_normalisation);
 	tcase_add_test(tc, test_url_skips_non_web_links);
 	tcase_add_test(tc, test_ip_first_public_hop);
+	tcase_add_test(tc, test_ip_skips_our_own_relays);
 	tcase_add_test(tc, test_ip_gateway_hosts);
 	tcase_add_test(tc, test_ip_envelope_and_off);
 	tcase_add_test(tc, test_attach_golden);
