@@ -28,10 +28,16 @@ uint64_t engine_now_ms(const struct whorl_engine *e)
 
 void engine_set_categories(struct whorl_engine *e, struct categories *cats)
 {
-	struct categories *old = atomic_exchange_explicit(&e->cats, cats, memory_order_acq_rel);
-	/* Readers may still hold the old table: keep it until close. */
-	if (old != NULL && e->n_retired_cats < ENGINE_MAX_RETIRED_CATS)
-		e->retired_cats[e->n_retired_cats++] = old;
+	struct categories *old = atomic_exchange(&e->cats, cats);
+	engine_grace_period(e);
+	free(old);
+}
+
+void engine_set_cfg(struct whorl_engine *e, struct cfg *cfg)
+{
+	struct cfg *old = atomic_exchange(&e->cfg, cfg);
+	engine_grace_period(e);
+	free(old);
 }
 
 /* Reads <config_dir>/categories when present, else the built-in table. */
@@ -42,7 +48,7 @@ static struct categories *categories_read(const struct whorl_engine *e)
 		return NULL;
 	categories_defaults(cats);
 	char path[CFG_MAX_STR + 32];
-	snprintf(path, sizeof(path), "%s/%s", e->cfg.config_dir, ENGINE_CATS_FILE);
+	snprintf(path, sizeof(path), "%s/%s", e->config_dir, ENGINE_CATS_FILE);
 	FILE *f = fopen(path, "rb");
 	if (f == NULL)
 		return cats;
@@ -74,10 +80,14 @@ int engine_open(const struct whorl_host_services *host, const char *config_dir,
 		e->clock_ms = host->clock_ms;
 		e->clock_ctx = host->ctx;
 	}
-	cfg_load(&e->cfg, config_dir, &e->log);
+	snprintf(e->config_dir, sizeof(e->config_dir), "%s", config_dir);
+	struct cfg *cfg = malloc(sizeof(*cfg));
+	if (cfg != NULL)
+		cfg_load(cfg, config_dir, &e->log);
 	struct categories *cats = categories_read(e);
 	struct sigdb *empty = sigdb_empty();
-	if (cats == NULL || empty == NULL || engine_scratch_init(e) != 0) {
+	if (cfg == NULL || cats == NULL || empty == NULL || engine_scratch_init(e) != 0) {
+		free(cfg);
 		free(cats);
 		if (empty != NULL)
 			sigdb_unref(empty);
@@ -86,7 +96,9 @@ int engine_open(const struct whorl_host_services *host, const char *config_dir,
 		snprintf(errbuf, errlen, "out of memory");
 		return WHORL_ENOMEM;
 	}
+	atomic_init(&e->cfg, cfg);
 	atomic_init(&e->cats, cats);
+	atomic_init(&e->private_scans, 0);
 	sigdb_live_init(&e->live, empty);
 	pthread_mutex_init(&e->update_lock, NULL);
 	if (engine_update_data(e) != 0)
@@ -113,22 +125,43 @@ void engine_close(whorl_engine *e)
 	sigdb_live_destroy(&e->live);
 	engine_scratch_destroy(e);
 	free(atomic_load(&e->cats));
-	for (size_t i = 0; i < e->n_retired_cats; i++)
-		free(e->retired_cats[i]);
+	free(atomic_load(&e->cfg));
 	pthread_mutex_destroy(&e->update_lock);
 	free(e);
+}
+
+/* Re-reads cartridge.cfg and the categories file; scans in flight finish
+ * with the old ones. */
+static int engine_reload_config(struct whorl_engine *e)
+{
+	struct cfg *cfg = malloc(sizeof(*cfg));
+	if (cfg == NULL)
+		return WHORL_ENOMEM;
+	int rc = cfg_load(cfg, e->config_dir, &e->log);
+	if (rc == WHORL_EIO || rc == WHORL_ELIMIT) {
+		/* Unreadable now: keep the configuration in use rather than
+		 * falling back to defaults behind the administrator's back. */
+		free(cfg);
+		return rc;
+	}
+	struct categories *cats = categories_read(e);
+	if (cats == NULL) {
+		free(cfg);
+		return WHORL_ENOMEM;
+	}
+	pthread_mutex_lock(&e->update_lock);
+	engine_set_cfg(e, cfg);
+	engine_set_categories(e, cats);
+	pthread_mutex_unlock(&e->update_lock);
+	return 0;
 }
 
 int engine_reload(whorl_engine *e, unsigned what)
 {
 	int rc = 0;
-	if (what & WHORL_RELOAD_CONFIG) {
-		struct categories *cats = categories_read(e);
-		if (cats == NULL)
-			return WHORL_ENOMEM;
-		engine_set_categories(e, cats);
-	}
-	if (what & WHORL_RELOAD_DATA)
+	if (what & WHORL_RELOAD_CONFIG)
+		rc = engine_reload_config(e);
+	if (rc == 0 && (what & WHORL_RELOAD_DATA))
 		rc = engine_update_data(e);
 	return rc;
 }
@@ -141,14 +174,20 @@ int engine_update_now(whorl_engine *e)
 int engine_describe_category(whorl_engine *e, unsigned category, unsigned subcategory,
                              char *cat_out, size_t cat_len, char *sub_out, size_t sub_len)
 {
-	struct categories *cats = atomic_load_explicit(&e->cats, memory_order_acquire);
+	/* Holding a scratch slot keeps the table alive (grace periods). */
+	struct scan_scratch *slot = engine_scratch_acquire(e);
+	if (slot == NULL)
+		return WHORL_ENOMEM;
+	struct categories *cats = atomic_load(&e->cats);
 	const char *sub = NULL;
 	const char *name = categories_name(cats, category, subcategory, &sub);
 	if (cat_out != NULL && cat_len > 0)
 		snprintf(cat_out, cat_len, "%s", name);
 	if (sub_out != NULL && sub_len > 0)
 		snprintf(sub_out, sub_len, "%s", sub != NULL ? sub : "unknown");
-	return strcmp(name, "unknown") == 0 ? WHORL_EINVAL : 0;
+	int rc = strcmp(name, "unknown") == 0 ? WHORL_EINVAL : 0;
+	engine_scratch_release(e, slot);
+	return rc;
 }
 
 int engine_stats_snapshot(whorl_engine *e, char **text_out)

@@ -26,12 +26,14 @@
 #include "util/arena.h"
 
 #define ENGINE_SCRATCH_SLOTS 64          /* concurrent scans without a malloc */
-#define ENGINE_MAX_RETIRED_CATS 1024     /* category tables kept until close */
 #define ENGINE_SCAN_ARENA_LIMIT ((size_t)128 << 20) /* one scan's working memory */
 
-/* Per-scan working memory, reused across scans by one thread at a time. */
+/* Per-scan working memory, reused across scans by one thread at a time.
+ * A scan holds its slot from start to end; that is also what grace periods
+ * (engine_grace_period) wait on before freeing a replaced table. */
 struct scan_scratch {
 	atomic_int busy;
+	atomic_uint seq;                     /* bumped at every release */
 	struct arena arena;
 	struct charset_cache *charsets;
 	struct fp_list fps;
@@ -39,17 +41,17 @@ struct scan_scratch {
 
 struct whorl_engine {
 	struct logger log;
-	struct cfg cfg;
+	char config_dir[CFG_MAX_STR];
+	_Atomic(struct cfg *) cfg;            /* replaced whole by reload(CONFIG) */
 	uint64_t (*clock_ms)(void *ctx);
 	void *clock_ctx;
 	struct sigdb_live live;
-	_Atomic(struct categories *) cats;
-	struct categories *retired_cats[ENGINE_MAX_RETIRED_CATS];
-	size_t n_retired_cats;
+	_Atomic(struct categories *) cats;   /* replaced whole by cats updates */
 	struct scan_scratch *scratch;        /* ENGINE_SCRATCH_SLOTS slots */
 	atomic_uint scratch_hint;
+	atomic_long private_scans;           /* scans on malloc'd slots, in flight */
 	_Atomic uint64_t data_loaded_ms;     /* when the live data was loaded; 0 = never */
-	pthread_mutex_t update_lock;         /* one update cycle at a time; never taken by scans */
+	pthread_mutex_t update_lock;         /* one writer (update, reload) at a time; never taken by scans */
 	struct update_status update_status;  /* what the last accepted set said */
 	int quiesced;
 };
@@ -61,11 +63,18 @@ void engine_scratch_destroy(struct whorl_engine *e);
 struct scan_scratch *engine_scratch_acquire(struct whorl_engine *e);
 void engine_scratch_release(struct whorl_engine *e, struct scan_scratch *s);
 
+/* Returns once every scan that was in flight when it was called has ended:
+ * after swapping a table pointer, the old table may then be freed. Must not
+ * be called from inside a scan. */
+void engine_grace_period(struct whorl_engine *e);
+
 /* Loads the update set named by the configuration and publishes it; keeps
  * the live data on any failure. */
 int engine_update_data(struct whorl_engine *e);
-/* Replaces the categories table (takes ownership of cats). */
+/* Replace the categories table / configuration (taking ownership), wait a
+ * grace period and free the old one. Caller holds update_lock. */
 void engine_set_categories(struct whorl_engine *e, struct categories *cats);
+void engine_set_cfg(struct whorl_engine *e, struct cfg *cfg);
 
 uint64_t engine_now_ms(const struct whorl_engine *e);
 

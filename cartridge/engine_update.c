@@ -10,6 +10,7 @@
 
 #include "engine.h"
 
+/* Called by the loader inside engine_update_data, update_lock held. */
 static void on_cats(void *ctx, const char *text, size_t len)
 {
 	struct whorl_engine *e = ctx;
@@ -32,20 +33,25 @@ static int64_t hook_now(void *ctx)
 
 int engine_update_data(struct whorl_engine *e)
 {
-	if (e->cfg.mu_url[0] == '\0' && e->cfg.cache_path[0] == '\0')
+	/* Writers hold update_lock, so the configuration cannot be freed
+	 * under this cycle. */
+	pthread_mutex_lock(&e->update_lock);
+	const struct cfg *cfg = atomic_load(&e->cfg);
+	if (cfg->mu_url[0] == '\0' && cfg->cache_path[0] == '\0') {
+		pthread_mutex_unlock(&e->update_lock);
 		return WHORL_ENODATA;
+	}
 	struct update_hooks hooks = {
 		.anchors = fp_sketch_stored_anchors,
 		.on_cats = on_cats,
 		.now = hook_now,
 		.ctx = e,
 	};
-	pthread_mutex_lock(&e->update_lock);
 	struct sigdb *current = sigdb_live_acquire(&e->live);
 	struct sigdb *fresh = NULL;
 	struct update_status status = e->update_status;
 	int loaded_before = atomic_load(&e->data_loaded_ms) != 0;
-	int rc = update_load_url(&e->cfg, &e->log, &hooks, loaded_before ? current : NULL, &status,
+	int rc = update_load_url(cfg, &e->log, &hooks, loaded_before ? current : NULL, &status,
 	                         &fresh);
 	sigdb_unref(current);
 	if (rc == 0) {

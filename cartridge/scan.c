@@ -36,6 +36,7 @@ static const fp_engine_fn scan_engines[] = {
 struct scan_job {
 	struct whorl_engine *e;
 	struct scan_scratch *s;
+	const struct cfg *cfg;          /* loaded once the slot is held */
 	struct mime_msg mime;
 	struct fp_input in;
 	int rescan;
@@ -45,7 +46,8 @@ static int scan_prepare(struct scan_job *j, const struct whorl_envelope *env, co
                         size_t len)
 {
 	struct whorl_engine *e = j->e;
-	struct mime_limits lim = {.max_decoded = 0, .max_body_length = e->cfg.max_body_length};
+	j->cfg = atomic_load(&e->cfg);
+	struct mime_limits lim = {.max_decoded = 0, .max_body_length = j->cfg->max_body_length};
 	memset(&j->mime, 0, sizeof(j->mime));
 	if (mime_parse(&j->s->arena, j->s->charsets, msg, len, &lim, &j->mime) != 0)
 		return WHORL_ENOMEM;
@@ -53,7 +55,7 @@ static int scan_prepare(struct scan_job *j, const struct whorl_envelope *env, co
 	memset(&j->in, 0, sizeof(j->in));
 	j->in.mime = &j->mime;
 	j->in.env = env;
-	j->in.cfg = &e->cfg;
+	j->in.cfg = j->cfg;
 	j->in.arena = &j->s->arena;
 	j->in.text_flags = scan_text_gather(&j->in);
 	if (j->in.text_flags & (TEXT_F_LIMIT | TEXT_F_NOMEM))
@@ -164,24 +166,25 @@ static void lookup_sketches(const struct sigdb *db, const struct fp_list *l, siz
 static void scan_engines_run(struct scan_job *j, const struct sigdb *db, struct score_state *st)
 {
 	struct fp_list *l = &j->s->fps;
-	double decisive = j->e->cfg.minimum_score;
+	double decisive = j->cfg->minimum_score;
 	for (size_t k = 0; k < SCAN_N_ENGINES; k++) {
 		size_t fps_from = l->n_fps, sk_from = l->n_sketches;
 		scan_engines[k](&j->in, l);
 		lookup_exact(db, l, fps_from, st);
 		lookup_sketches(db, l, sk_from, st);
-		if (!j->e->cfg.favor_analysis && score_best(st) >= decisive)
+		if (!j->cfg->favor_analysis && score_best(st) >= decisive)
 			break;
 	}
 	if (l->overflow)
 		j->rescan = 1;
 }
 
-static struct whorl_verdict *verdict_new(struct whorl_engine *e, const struct score_result *r,
-                                         const char *analysis, int rescan)
+static struct whorl_verdict *verdict_new(struct whorl_engine *e, const struct cfg *cfg,
+                                         const struct score_result *r, const char *analysis,
+                                         int rescan)
 {
 	const char *cat_name, *sub_name;
-	struct categories *cats = atomic_load_explicit(&e->cats, memory_order_acquire);
+	struct categories *cats = atomic_load(&e->cats);
 	cat_name = categories_name(cats, r->category, r->subcategory, &sub_name);
 	size_t la = strlen(analysis) + 1, lc = strlen(cat_name) + 1, ls = strlen(sub_name) + 1;
 	struct whorl_verdict *v = malloc(sizeof(*v) + la + lc + ls);
@@ -191,7 +194,7 @@ static struct whorl_verdict *verdict_new(struct whorl_engine *e, const struct sc
 	memset(v, 0, sizeof(*v));
 	v->size = sizeof(*v);
 	v->score = r->score;
-	v->is_spam = r->score >= (unsigned)e->cfg.minimum_score;
+	v->is_spam = r->score >= (unsigned)cfg->minimum_score;
 	v->category = r->category;
 	v->subcategory = r->subcategory;
 	v->rescan = rescan;
@@ -204,7 +207,7 @@ static struct whorl_verdict *verdict_new(struct whorl_engine *e, const struct sc
 /* The verdict for an empty message when "consider empty messages spam". */
 static void score_empty(struct whorl_engine *e, struct score_result *r)
 {
-	struct categories *cats = atomic_load_explicit(&e->cats, memory_order_acquire);
+	struct categories *cats = atomic_load(&e->cats);
 	int spam = categories_lookup(cats, "spam");
 	r->score = SCORE_EMPTY_SPAM;
 	r->category = spam >= 0 ? (unsigned)spam : 0;
@@ -229,15 +232,15 @@ int scan_score(whorl_engine *e, const struct whorl_envelope *env, const char *ms
 	if (rc == 0) {
 		scan_engines_run(&j, db, &st);
 		score_finish(&st, &r);
-		if (r.score == 0 && e->cfg.consider_empty_spam && scan_text_is_empty(&j.in))
+		if (r.score == 0 && j.cfg->consider_empty_spam && scan_text_is_empty(&j.in))
 			score_empty(e, &r);
 		/* Below the threshold the message is not called abuse of any kind. */
-		if (r.score < (unsigned)e->cfg.minimum_score)
+		if (r.score < (unsigned)j.cfg->minimum_score)
 			r.category = r.subcategory = 0;
 		if (e->data_loaded_ms == 0)
 			j.rescan = 1;       /* no known fingerprints at all: nothing was really checked */
 		score_analysis(&st, &r, db, j.rescan, analysis, sizeof(analysis));
-		*out = verdict_new(e, &r, analysis, j.rescan);
+		*out = verdict_new(e, j.cfg, &r, analysis, j.rescan);
 		if (*out == NULL)
 			rc = WHORL_ENOMEM;
 	}

@@ -6,7 +6,13 @@
  * a slot with one compare-and-swap, starting from a rotating hint so threads
  * spread over the slots; when every slot is busy it gets a private one from
  * malloc instead of waiting.
+ *
+ * Grace periods: a writer that swapped a table pointer waits until every
+ * slot busy at the swap has been released (its seq moved on) and no private
+ * slot is in flight; a scan claims its slot (seq_cst) before it loads any
+ * table pointer, so no scan can still hold the old table afterwards.
  */
+#include <sched.h>
 #include <stdlib.h>
 
 #include "engine.h"
@@ -16,6 +22,7 @@
 static void scratch_setup(struct scan_scratch *s)
 {
 	atomic_init(&s->busy, 0);
+	atomic_init(&s->seq, 0);
 	arena_init(&s->arena);
 	s->arena.limit = ENGINE_SCAN_ARENA_LIMIT;
 	s->charsets = charset_cache_new();
@@ -56,14 +63,19 @@ struct scan_scratch *engine_scratch_acquire(struct whorl_engine *e)
 	for (unsigned k = 0; k < ENGINE_SCRATCH_SLOTS; k++) {
 		struct scan_scratch *s = &e->scratch[(start + k) % ENGINE_SCRATCH_SLOTS];
 		int expected = 0;
+		/* seq_cst: the claim must be visible before this scan reads any
+		 * table pointer, or a grace period could miss it. */
 		if (atomic_load_explicit(&s->busy, memory_order_relaxed) == 0 &&
 		    atomic_compare_exchange_strong_explicit(&s->busy, &expected, 1,
-		                                            memory_order_acquire, memory_order_relaxed))
+		                                            memory_order_seq_cst, memory_order_relaxed))
 			return s;
 	}
+	atomic_fetch_add(&e->private_scans, 1);
 	struct scan_scratch *s = malloc(sizeof(*s));
-	if (s == NULL)
+	if (s == NULL) {
+		atomic_fetch_sub(&e->private_scans, 1);
 		return NULL;
+	}
 	scratch_setup(s);
 	atomic_store(&s->busy, 2);          /* 2: private, freed on release */
 	return s;
@@ -83,7 +95,27 @@ void engine_scratch_release(struct whorl_engine *e, struct scan_scratch *s)
 	if (atomic_load_explicit(&s->busy, memory_order_relaxed) == 2) {
 		scratch_teardown(s);
 		free(s);
+		atomic_fetch_sub_explicit(&e->private_scans, 1, memory_order_release);
 		return;
 	}
+	atomic_fetch_add_explicit(&s->seq, 1, memory_order_release);
 	atomic_store_explicit(&s->busy, 0, memory_order_release);
+}
+
+void engine_grace_period(struct whorl_engine *e)
+{
+	unsigned seen[ENGINE_SCRATCH_SLOTS];
+	int busy[ENGINE_SCRATCH_SLOTS];
+	atomic_thread_fence(memory_order_seq_cst);
+	for (size_t i = 0; i < ENGINE_SCRATCH_SLOTS; i++) {
+		seen[i] = atomic_load(&e->scratch[i].seq);
+		busy[i] = atomic_load(&e->scratch[i].busy) != 0;
+	}
+	for (size_t i = 0; i < ENGINE_SCRATCH_SLOTS; i++)
+		while (busy[i] && atomic_load(&e->scratch[i].busy) != 0 &&
+		       atomic_load(&e->scratch[i].seq) == seen[i])
+			sched_yield();
+	/* Scans on private slots are only counted: wait for all of them. */
+	while (atomic_load(&e->private_scans) != 0)
+		sched_yield();
 }

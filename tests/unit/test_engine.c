@@ -213,6 +213,34 @@ START_TEST(test_minimum_score)
 }
 END_TEST
 
+/* reload(WHORL_RELOAD_CONFIG) applies an edited cartridge.cfg without a
+ * restart: the same message stops being spam once the threshold rises. */
+START_TEST(test_reload_config)
+{
+	publish_base(NULL);
+	whorl_host *h = gateway("rc", "favor analysis over speed = yes\nminimum score = 50");
+	struct whorl_verdict *before = score_file(h, "spam-loan-reworded.eml");
+	ck_assert_int_eq(before->is_spam, 1);
+	ck_assert_uint_lt(before->score, 80);
+	char path[EENV_PATH + 64];
+	size_t len;
+	snprintf(path, sizeof(path), "%s/rc/cartridge.cfg", E.root);
+	char *cfg = eenv_read_file(path, &len);
+	const char *more = "minimum score = 80\n";       /* the last occurrence wins */
+	memcpy(cfg + len, more, strlen(more));           /* room: EENV_MAX_MSG + 1 */
+	eenv_write_file(path, cfg, len + strlen(more));
+	free(cfg);
+	ck_assert_int_eq(whorl_host_reload(h, WHORL_RELOAD_CONFIG), 0);
+	struct whorl_verdict *after = score_file(h, "spam-loan-reworded.eml");
+	ck_assert_uint_eq(after->score, before->score);
+	ck_assert_int_eq(after->is_spam, 0);
+	ck_assert_uint_eq(after->category, 0);
+	whorl_host_verdict_free(h, before);
+	whorl_host_verdict_free(h, after);
+	whorl_host_close(h);
+}
+END_TEST
+
 /* A multipart/mixed nested `depth` times around a short text part. */
 static char *deep_message(int depth, size_t *len)
 {
@@ -366,6 +394,7 @@ int main(void)
 	tcase_add_test(tc, test_favor_analysis);
 	tcase_add_test(tc, test_empty_messages);
 	tcase_add_test(tc, test_minimum_score);
+	tcase_add_test(tc, test_reload_config);
 	tcase_add_test(tc, test_rescan);
 	tcase_add_test(tc, test_rescan_without_data);
 	tcase_add_test(tc, test_self_test_and_stats);
