@@ -82,6 +82,32 @@ enum whorl_error {
 	WHORL_ENETWORK = -15    /* network transfer failed */
 };
 
+/* Text for a code, as this header's version knows them. Both sides compile
+ * their own copy: a cartridge's strerror member knows the codes of the
+ * header it was built with, which may be newer than the host's. */
+static inline const char *whorl_error_text(int code)
+{
+	switch (code) {
+	case WHORL_OK: return "success";
+	case WHORL_EINVAL: return "invalid argument";
+	case WHORL_ENOMEM: return "out of memory";
+	case WHORL_EIO: return "file or directory could not be read or written";
+	case WHORL_ECONFIG: return "configuration unusable";
+	case WHORL_EABI: return "ABI version or table size not supported";
+	case WHORL_EBUILD: return "build signature differs";
+	case WHORL_EFORMAT: return "data file malformed";
+	case WHORL_ESIGNATURE: return "signature or hash verification failed";
+	case WHORL_ESTALE: return "data older than the data in use, or expired";
+	case WHORL_ENODATA: return "nothing to load";
+	case WHORL_EBUSY: return "refused while work is in flight";
+	case WHORL_ESELFTEST: return "self test failed";
+	case WHORL_ENOTSUP: return "not supported by this cartridge";
+	case WHORL_ELIMIT: return "a hard limit was exceeded";
+	case WHORL_ENETWORK: return "network transfer failed";
+	}
+	return "unknown error";
+}
+
 /* Log levels, as in the Cartridge guide's Appendix A. */
 enum whorl_log_level {
 	WHORL_LOG_DEBUG = 0,

@@ -218,23 +218,5 @@ void engine_text_free(whorl_engine *e, char *text)
 
 const char *engine_strerror(int code)
 {
-	switch (code) {
-	case WHORL_OK: return "success";
-	case WHORL_EINVAL: return "invalid argument";
-	case WHORL_ENOMEM: return "out of memory";
-	case WHORL_EIO: return "input/output error";
-	case WHORL_ECONFIG: return "configuration unusable";
-	case WHORL_EABI: return "ABI version or table size not supported";
-	case WHORL_EBUILD: return "build signature differs";
-	case WHORL_EFORMAT: return "data file malformed";
-	case WHORL_ESIGNATURE: return "signature or hash verification failed";
-	case WHORL_ESTALE: return "data older than the data in use, or expired";
-	case WHORL_ENODATA: return "nothing to load";
-	case WHORL_EBUSY: return "busy";
-	case WHORL_ESELFTEST: return "self test failed";
-	case WHORL_ENOTSUP: return "not supported by this cartridge";
-	case WHORL_ELIMIT: return "hard limit exceeded";
-	case WHORL_ENETWORK: return "network transfer failed";
-	default: return "unknown error";
-	}
+	return whorl_error_text(code);
 }

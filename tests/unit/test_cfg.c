@@ -4,6 +4,8 @@
  * CRLF, quotes) and bounds. Files on disk are in test_cfg_files.c.
  */
 #include <check.h>
+
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -480,8 +482,6 @@ int main(void)
 {
 	Suite *s = suite_create("cfg");
 	TCase *tc = tcase_create("cfg");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_cfg_defaults);
 	tcase_add_test(tc, test_cfg_every_key);
@@ -500,10 +500,5 @@ int main(void)
 	tcase_add_test(tc, test_cfg_control_characters_and_nul);
 	tcase_add_test(tc, test_cfg_secret_not_logged);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }

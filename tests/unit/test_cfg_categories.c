@@ -3,6 +3,8 @@
  * built-in table, parsing, bounds, names and lookups (7/0 = virus/undefined).
  */
 #include <check.h>
+
+#include "check_main.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -148,8 +150,6 @@ int main(void)
 {
 	Suite *s = suite_create("categories");
 	TCase *tc = tcase_create("categories");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_cats_file_matches_defaults);
 	tcase_add_test(tc, test_cats_defaults_names);
@@ -158,10 +158,5 @@ int main(void)
 	                    (int)(sizeof(bad_files) / sizeof(bad_files[0])));
 	tcase_add_test(tc, test_cats_bounds);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }

@@ -3,6 +3,8 @@
  * sample config, tests/data/cfg/, missing, unreadable and oversized files.
  */
 #include <check.h>
+
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -289,8 +291,6 @@ int main(void)
 {
 	Suite *s = suite_create("cfg_files");
 	TCase *tc = tcase_create("files");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_cfg_load_good_file);
 	tcase_add_test(tc, test_cfg_sample_is_defaults);
@@ -302,10 +302,5 @@ int main(void)
 	tcase_add_loop_test(tc, test_license_malformed, 0, 5);
 	tcase_add_test(tc, test_license_oversized_and_nul);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }

@@ -10,6 +10,8 @@
  * Not for: the parts on their own (test_mime, test_sigdb, test_update, ...).
  */
 #include <check.h>
+
+#include "check_main.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -401,10 +403,5 @@ int main(void)
 	tcase_add_test(tc, test_reload_delta);
 	tcase_add_test(tc, test_reload_tampered);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }

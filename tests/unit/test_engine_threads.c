@@ -12,6 +12,8 @@
  * Not for: single-threaded behaviour (test_engine.c).
  */
 #include <check.h>
+
+#include "check_main.h"
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -216,10 +218,5 @@ int main(void)
 	tcase_set_timeout(tc, 300);      /* slow under sanitizers */
 	tcase_add_test(tc, test_scans_race_reloads);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }

@@ -5,6 +5,8 @@
  * version and re-publish, do not just update the number.
  */
 #include <check.h>
+
+#include "check_main.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -249,9 +251,5 @@ int main(void)
 	tcase_add_test(tc, test_struct_needs_a_template);
 	tcase_add_test(tc, test_list_dedupes_and_bounds);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }

@@ -7,6 +7,8 @@
  * FP_FUZZY_VERSION and re-publish, do not just update the bytes.
  */
 #include <check.h>
+
+#include "check_main.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -165,9 +167,5 @@ int main(void)
 	tcase_add_test(tc, test_fuzzy_cjk_text);
 	tcase_add_test(tc, test_fuzzy_rejects_foreign_bytes);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }

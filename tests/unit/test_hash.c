@@ -5,6 +5,8 @@
  * with a new algorithm version of every engine.
  */
 #include <check.h>
+
+#include "check_main.h"
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -49,9 +51,5 @@ int main(void)
 	tcase_add_test(tc, test_hash_seed_and_length_matter);
 	tcase_add_test(tc, test_hash_all_lengths_distinct);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }

@@ -7,6 +7,8 @@
  * pictures stay apart), golden hashes, bounds and broken input.
  */
 #include <check.h>
+
+#include "check_main.h"
 #include <stdlib.h>
 #include <time.h>
 
@@ -367,10 +369,5 @@ int main(void)
 	tcase_add_test(tc, sketch_api);
 	tcase_add_test(tc, timing);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }

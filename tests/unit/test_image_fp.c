@@ -3,6 +3,8 @@
  * "image processing depth", on a message built by hand (no MIME parser).
  */
 #include <check.h>
+
+#include "check_main.h"
 #include <stdlib.h>
 
 #include "test_image_enc.h"
@@ -280,10 +282,5 @@ int main(void)
 	tcase_add_test(tc, decode_budget_sets_overflow);
 	tcase_add_test(tc, fp_list_bounds);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }

@@ -8,6 +8,8 @@
  * at or above the minimum level, and really unload. Not for: the real engine.
  */
 #include <check.h>
+
+#include "check_main.h"
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -435,14 +437,6 @@ static Suite *loader_suite(void)
 
 int main(void)
 {
-	SRunner *sr;
-	int failed;
-
 	setup_paths();
-	sr = srunner_create(loader_suite());
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(loader_suite());
 }

@@ -2,6 +2,8 @@
  * test_log.c - the logger: level filter, formatting, cutting, sanitising.
  */
 #include <check.h>
+
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -134,8 +136,6 @@ int main(void)
 {
 	Suite *s = suite_create("log");
 	TCase *tc = tcase_create("log");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, test_log_formats_and_passes_module);
 	tcase_add_test(tc, test_log_drops_below_min_level);
@@ -144,10 +144,5 @@ int main(void)
 	tcase_add_test(tc, test_log_cuts_long_lines);
 	tcase_add_test(tc, test_log_sanitises_control_characters);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }

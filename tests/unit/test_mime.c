@@ -5,6 +5,8 @@
  * $HOME/.cache/whorl-corpus/ parsed without crash and with sane output.
  */
 #include <check.h>
+
+#include "check_main.h"
 #include <glob.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -467,10 +469,5 @@ int main(void)
 	tcase_add_test(tc, limit_decoded_and_body_length);
 	tcase_add_test(tc, corpus);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }

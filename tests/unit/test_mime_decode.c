@@ -3,6 +3,8 @@
  * decoders: base64, quoted-printable, uuencode, charsets, RFC 2047 words.
  */
 #include <check.h>
+
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -287,10 +289,5 @@ int main(void)
 	tcase_add_test(tc, rfc2047_malformed);
 	tcase_add_test(tc, rfc2047_linear);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }

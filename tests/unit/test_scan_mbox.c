@@ -6,6 +6,8 @@
  * tests/integration/scan_cli.sh).
  */
 #include <check.h>
+
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -83,17 +85,10 @@ int main(void)
 {
 	Suite *s = suite_create("scan_mbox");
 	TCase *tc = tcase_create("mbox");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_test(tc, unescape_rules);
 	tcase_add_test(tc, split_messages);
 	tcase_add_test(tc, not_an_mbox_is_one_message);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }

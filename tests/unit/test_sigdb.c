@@ -4,6 +4,8 @@
  * Concurrency of sigdb_live_* is in test_sigdb_live.c.
  */
 #include <check.h>
+
+#include "check_main.h"
 #include <stdlib.h>
 #include <string.h>
 
@@ -470,10 +472,5 @@ int main(void)
 	tcase_add_test(tc, test_foreach);
 	tcase_add_test(tc, test_refcount);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }

@@ -5,6 +5,8 @@
  * Meant to run under ASan (use after free) and TSan (data races) as well.
  */
 #include <check.h>
+
+#include "check_main.h"
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -205,10 +207,5 @@ int main(void)
 	tcase_add_test(tc, test_two_writers);
 	tcase_add_test(tc, test_null_and_destroy);
 	suite_add_tcase(s, tc);
-	SRunner *sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+	return check_run(s);
 }

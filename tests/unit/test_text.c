@@ -16,6 +16,8 @@
  * Not for: speed (tests/bench) or crash hunting (tests/fuzz).
  */
 #include <check.h>
+
+#include "check_main.h"
 #include <dirent.h>
 #include <glob.h>
 #include <stdio.h>
@@ -465,10 +467,5 @@ static Suite *text_suite(void)
 
 int main(void)
 {
-	SRunner *sr = srunner_create(text_suite());
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	int failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed == 0 ? 0 : 1;
+	return check_run(text_suite());
 }

@@ -5,6 +5,8 @@
  * base, expiry, missing checksum file, oversized length, compression bomb).
  */
 #include <check.h>
+
+#include "check_main.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -535,8 +537,6 @@ int main(void)
 {
 	Suite *s = suite_create("update");
 	TCase *tc = tcase_create("update");
-	SRunner *sr;
-	int failed;
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
@@ -560,10 +560,5 @@ int main(void)
 	tcase_add_test(tc, test_http_not_supported);
 	tcase_add_test(tc, test_pubkey_raw);
 	suite_add_tcase(s, tc);
-	sr = srunner_create(s);
-	srunner_set_fork_status(sr, CK_FORK);
-	srunner_run_all(sr, CK_NORMAL);
-	failed = srunner_ntests_failed(sr);
-	srunner_free(sr);
-	return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+	return check_run(s);
 }
