@@ -2,20 +2,21 @@
  * speed.c - the speed benchmark: scores in-memory messages through libwhorl
  * and prints figures, one per line, "name = value unit".
  *
- *   speed --config-dir DIR [--cartridge PATH] [--fingerprints N]
- *         [--seconds S] PATH...
+ *   speed --config-dir DIR [--cartridge PATH] [--seconds S] PATH...
+ *   speed --config-dir DIR [--cartridge PATH] --stats-only
  *
  * PATHs are message files or folders of them (read once, into memory).
  * Figures: snapshot_load_time (whorl_host_open on DIR, i.e. cartridge load,
- * engine open and the update set read from disk), single-thread msgs/s and
- * MB/s, the same with 2 threads and the scaling factor, peak RSS, and, with
- * --fingerprints N (how many the update set in DIR holds), resident bytes
- * per fingerprint (RSS growth over whorl_host_open divided by N; an upper
- * bound: it includes the cartridge image and its fixed tables).
- * DIR is expected to say "favor analysis over speed = yes" (speed.sh
- * writes it).  Prints numbers; never passes or fails.
+ * engine open and the update set read from the mirror), the cartridge's
+ * stats_snapshot counts (known fingerprints and sketches, snapshot bytes),
+ * RSS growth over the open, single-thread msgs/s, MB/s and per-message
+ * latency percentiles, the same rate with 2 threads and the scaling factor,
+ * and peak RSS. --stats-only opens, prints the stats lines and stops
+ * (speed.sh uses it to split snapshot bytes between exact fingerprints and
+ * sketches). DIR is expected to say "favor analysis over speed = yes"
+ * (speed.sh writes it).  Prints numbers; never passes or fails.
  *
- * Not for: accuracy (accuracy.sh); per-structure sizes (bench_sigdb).
+ * Not for: accuracy (accuracy.sh).
  */
 #include <dirent.h>
 #include <pthread.h>
@@ -32,6 +33,7 @@
 #define SPEED_MAX_MESSAGES 100000          /* messages held in memory */
 #define SPEED_MAX_MESSAGE (8u << 20)       /* larger files are skipped */
 #define SPEED_THREADS 2
+#define SPEED_MAX_LATENCIES 2000000        /* per-message timings kept (one thread) */
 
 struct message {
 	char *bytes;
@@ -50,6 +52,8 @@ struct worker {
 	double seconds;           /* run at least this long */
 	size_t scored, errors, spam;
 	double bytes;
+	double *lat;              /* when set: seconds per message, up to lat_cap */
+	size_t lat_n, lat_cap;
 	pthread_t thread;
 };
 
@@ -139,7 +143,11 @@ static void *worker_run(void *arg)
 		for (size_t i = w->first; i < w->c->n; i += w->step) {
 			struct whorl_verdict *v = NULL;
 			const struct message *m = &w->c->v[i];
-			if (whorl_host_score(w->host, &env, m->bytes, m->len, &v) != 0) {
+			double t0 = w->lat != NULL ? now_seconds() : 0;
+			int rc = whorl_host_score(w->host, &env, m->bytes, m->len, &v);
+			if (w->lat != NULL && w->lat_n < w->lat_cap)
+				w->lat[w->lat_n++] = now_seconds() - t0;
+			if (rc != 0) {
 				w->errors++;
 			} else {
 				w->spam += v->is_spam != 0;
@@ -195,9 +203,61 @@ static double report_run(const char *prefix, struct worker *w, size_t n, double 
 	return mps;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Latency percentiles of the one-thread run, in microseconds. */
+static void report_latency(double *lat, size_t n)
+{
+	if (n == 0)
+		return;
+	qsort(lat, n, sizeof(*lat), cmp_double);
+	static const struct {
+		const char *name;
+		double q;
+	} pct[] = {{"p50", 0.50}, {"p90", 0.90}, {"p99", 0.99}, {"p999", 0.999}};
+	for (size_t i = 0; i < sizeof(pct) / sizeof(pct[0]); i++)
+		printf("threads1_latency_%s = %.1f us\n", pct[i].name,
+		       lat[(size_t)(pct[i].q * (double)(n - 1))] * 1e6);
+	printf("threads1_latency_max = %.1f us\n", lat[n - 1] * 1e6);
+}
+
+/* The cartridge's stats_snapshot lines this benchmark reports, renamed. */
+static void report_stats(whorl_host *h)
+{
+	static const struct {
+		const char *key, *name, *unit;
+	} wanted[] = {
+		{"known fingerprints", "known_fingerprints", "fps"},
+		{"known sketches", "known_sketches", "sketches"},
+		{"snapshot bytes", "snapshot_bytes", "B"},
+	};
+	const struct whorl_cartridge_api *api = whorl_host_api(h);
+	char *text = NULL;
+	if (api->stats_snapshot(whorl_host_engine(h), &text) != 0 || text == NULL)
+		return;
+	for (const char *line = text; *line; ) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) {
+			size_t kl = strlen(wanted[i].key);
+			if (len > kl + 3 && !strncmp(line, wanted[i].key, kl) &&
+			    !strncmp(line + kl, " = ", 3))
+				printf("%s = %.*s %s\n", wanted[i].name, (int)(len - kl - 3), line + kl + 3,
+				       wanted[i].unit);
+		}
+		line += nl ? len + 1 : len;
+	}
+	api->text_free(whorl_host_engine(h), text);
+}
+
 struct options {
 	const char *config_dir, *cartridge;
-	double fingerprints, seconds;
+	double seconds;
+	int stats_only;
 	char **paths;
 	int n_paths;
 };
@@ -207,21 +267,25 @@ static int options_parse(int argc, char **argv, struct options *o)
 	int i = 1;
 	memset(o, 0, sizeof(*o));
 	o->seconds = 3;
-	for (; i + 1 < argc && !strncmp(argv[i], "--", 2); i += 2) {
+	for (; i < argc && !strncmp(argv[i], "--", 2); i++) {
+		if (!strcmp(argv[i], "--stats-only")) {
+			o->stats_only = 1;
+			continue;
+		}
+		if (i + 1 >= argc)
+			return -1;
 		if (!strcmp(argv[i], "--config-dir"))
-			o->config_dir = argv[i + 1];
+			o->config_dir = argv[++i];
 		else if (!strcmp(argv[i], "--cartridge"))
-			o->cartridge = argv[i + 1];
-		else if (!strcmp(argv[i], "--fingerprints"))
-			o->fingerprints = strtod(argv[i + 1], NULL);
+			o->cartridge = argv[++i];
 		else if (!strcmp(argv[i], "--seconds"))
-			o->seconds = strtod(argv[i + 1], NULL);
+			o->seconds = strtod(argv[++i], NULL);
 		else
 			return -1;
 	}
 	o->paths = argv + i;
 	o->n_paths = argc - i;
-	return o->config_dir && o->n_paths > 0 ? 0 : -1;
+	return o->config_dir && (o->n_paths > 0 || o->stats_only) ? 0 : -1;
 }
 
 static void log_to_stderr(void *ctx, int level, const char *module, const char *message)
@@ -230,55 +294,83 @@ static void log_to_stderr(void *ctx, int level, const char *module, const char *
 	fprintf(stderr, "speed: [%d] %s: %s\n", level, module, message);
 }
 
+/* Opens the host and prints how long it took; 0 or the WHORL_E* code. */
+static int host_open_timed(const struct options *o, const char *figure, whorl_host **h)
+{
+	struct whorl_host_options ho = {sizeof(ho), o->cartridge, o->config_dir, log_to_stderr, NULL,
+	                                WHORL_LOG_ERROR, "whorl-bench-speed", NULL};
+	char err[512] = "";
+	double t0 = now_seconds();
+	int rc = whorl_host_open(&ho, h, err, sizeof(err));
+	double t = now_seconds() - t0;
+	if (rc != 0)
+		fprintf(stderr, "speed: whorl_host_open: %s (%s)\n", err, whorl_strerror(rc));
+	else
+		printf("%s = %.3f s\n", figure, t);
+	return rc;
+}
+
+/* The timed runs: warm-up pass, one thread (with latencies), two threads. */
+static void run_all(whorl_host *h, const struct corpus *c, double seconds)
+{
+	struct worker w[SPEED_THREADS];
+	workers_init(w, 1, h, c, 0);               /* warm-up: one pass */
+	run_workers(w, 1);
+	printf("spam_verdicts_per_pass = %zu msgs\n", w[0].spam);
+
+	workers_init(w, 1, h, c, seconds);
+	w[0].lat_cap = SPEED_MAX_LATENCIES;
+	w[0].lat = malloc(w[0].lat_cap * sizeof(double));
+	if (w[0].lat == NULL)
+		w[0].lat_cap = 0;
+	double one = report_run("threads1", w, 1, run_workers(w, 1));
+	report_latency(w[0].lat, w[0].lat_n);
+	free(w[0].lat);
+
+	workers_init(w, SPEED_THREADS, h, c, seconds);
+	double two = report_run("threads2", w, SPEED_THREADS, run_workers(w, SPEED_THREADS));
+	printf("scaling_2_threads = %.2f x\n", one > 0 ? two / one : 0);
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
 	struct corpus c = {0};
-	struct worker w[SPEED_THREADS];
 	whorl_host *h = NULL;
-	char err[512] = "";
 	int rc = 1;
 	if (options_parse(argc, argv, &o) != 0) {
-		fprintf(stderr, "usage: speed --config-dir DIR [--cartridge PATH] [--fingerprints N] "
-		                "[--seconds S] PATH...\n");
+		fprintf(stderr, "usage: speed --config-dir DIR [--cartridge PATH] [--seconds S] PATH...\n"
+		                "       speed --config-dir DIR [--cartridge PATH] --stats-only\n");
 		return 2;
 	}
 	for (int i = 0; i < o.n_paths; i++)
 		corpus_add(&c, o.paths[i], 0);
-	if (!c.n) {
+	if (!c.n && !o.stats_only) {
 		fprintf(stderr, "speed: no messages read\n");
 		return 1;
 	}
-	printf("messages = %zu msgs\n", c.n);
-	printf("corpus_bytes = %.1f MB\n", (double)c.total_bytes / 1e6);
-
-	struct whorl_host_options ho = {sizeof(ho), o.cartridge, o.config_dir, log_to_stderr, NULL,
-	                                WHORL_LOG_ERROR, "whorl-bench-speed", NULL};
+	if (!o.stats_only) {
+		printf("messages = %zu msgs\n", c.n);
+		printf("corpus_bytes = %.1f MB\n", (double)c.total_bytes / 1e6);
+	}
+	/* First open: fetches the set from the mirror into the cache and loads
+	 * it. Second open: the same with the cache already current. */
 	long rss_before = rss_now_kib();
-	double t0 = now_seconds();
-	int orc = whorl_host_open(&ho, &h, err, sizeof(err));
-	double load = now_seconds() - t0;
-	if (orc != 0) {
-		fprintf(stderr, "speed: whorl_host_open: %s (%s)\n", err, whorl_strerror(orc));
+	if (host_open_timed(&o, "snapshot_load_time", &h) != 0)
+		goto done;
+	long rss_after = rss_now_kib();
+	report_stats(h);
+	printf("rss_growth_over_open = %.1f MiB\n", (double)(rss_after - rss_before) / 1024.0);
+	if (o.stats_only) {
+		rc = 0;
 		goto done;
 	}
-	long rss_after = rss_now_kib();
-	printf("snapshot_load_time = %.3f s\n", load);
-	printf("rss_after_open = %.1f MiB\n", (double)rss_after / 1024.0);
-	if (o.fingerprints > 0)
-		printf("resident_bytes_per_fingerprint = %.1f B\n",
-		       (double)(rss_after - rss_before) * 1024.0 / o.fingerprints);
+	whorl_host_close(h);
+	h = NULL;
+	if (host_open_timed(&o, "snapshot_reload_time", &h) != 0)
+		goto done;
 
-	workers_init(w, 1, h, &c, 0);               /* warm-up: one pass */
-	run_workers(w, 1);
-	printf("spam_verdicts_per_pass = %zu msgs\n", w[0].spam);
-
-	workers_init(w, 1, h, &c, o.seconds);
-	double one = report_run("threads1", w, 1, run_workers(w, 1));
-	workers_init(w, SPEED_THREADS, h, &c, o.seconds);
-	double two = report_run("threads2", w, SPEED_THREADS, run_workers(w, SPEED_THREADS));
-	printf("scaling_2_threads = %.2f x\n", one > 0 ? two / one : 0);
-
+	run_all(h, &c, o.seconds);
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
 	printf("peak_rss = %.1f MiB\n", (double)ru.ru_maxrss / 1024.0);
