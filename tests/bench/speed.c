@@ -20,6 +20,7 @@
  */
 #include <dirent.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -52,6 +53,7 @@ struct worker {
 	double seconds;           /* run at least this long */
 	size_t scored, errors, spam;
 	double bytes;
+	double cpu;               /* the thread's CPU seconds over the run */
 	double *lat;              /* when set: seconds per message, up to lat_cap */
 	size_t lat_n, lat_cap;
 	pthread_t thread;
@@ -61,6 +63,13 @@ static double now_seconds(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double thread_cpu_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -138,7 +147,7 @@ static void *worker_run(void *arg)
 	struct worker *w = arg;
 	struct whorl_envelope env = {sizeof(env), "192.0.2.25", NULL, "bench.example",
 	                             "bench@example.org", NULL, 0};
-	double start = now_seconds();
+	double start = now_seconds(), cpu0 = thread_cpu_seconds();
 	do {
 		for (size_t i = w->first; i < w->c->n; i += w->step) {
 			struct whorl_verdict *v = NULL;
@@ -157,6 +166,7 @@ static void *worker_run(void *arg)
 			w->bytes += (double)m->len;
 		}
 	} while (now_seconds() - start < w->seconds);
+	w->cpu = thread_cpu_seconds() - cpu0;
 	return NULL;
 }
 
@@ -185,16 +195,21 @@ static void workers_init(struct worker *w, size_t n, whorl_host *h, const struct
 	}
 }
 
-/* Prints msgs/s and MB/s of one run; returns msgs/s. */
-static double report_run(const char *prefix, struct worker *w, size_t n, double wall)
+/* Prints msgs/s and MB/s of one run; returns msgs/s; *per_cpu: messages
+ * per CPU second of the scanning threads. */
+static double report_run(const char *prefix, struct worker *w, size_t n, double wall,
+                         double *per_cpu)
 {
 	size_t scored = 0, errors = 0;
-	double bytes = 0;
+	double bytes = 0, cpu = 0;
 	for (size_t t = 0; t < n; t++) {
 		scored += w[t].scored;
 		errors += w[t].errors;
 		bytes += w[t].bytes;
+		cpu += w[t].cpu;
 	}
+	*per_cpu = cpu > 0 ? (double)scored / cpu : 0;
+	printf("%s_cpu_per_wall = %.2f\n", prefix, wall > 0 ? cpu / wall : 0);
 	double mps = wall > 0 ? (double)scored / wall : 0;
 	printf("%s_msgs_per_s = %.0f msgs/s\n", prefix, mps);
 	printf("%s_mb_per_s = %.1f MB/s\n", prefix, wall > 0 ? bytes / wall / 1e6 : 0);
@@ -310,6 +325,41 @@ static int host_open_timed(const struct options *o, const char *figure, whorl_ho
 	return rc;
 }
 
+/* The machine's own 2-thread ceiling: a fixed amount of private integer
+ * work (no memory traffic, no sharing) on 1 thread, then on each of 2
+ * threads at once. On two idle physical cores the factor is 2.0; on
+ * hyperthreads, shared or over-committed virtual CPUs it is lower, and
+ * scaling_2_threads cannot exceed it. */
+#define SPEED_SPIN_ROUNDS 200000000ull
+
+static void *spin_run(void *arg)
+{
+	uint64_t x = (uint64_t)(uintptr_t)arg;
+	for (uint64_t i = 0; i < SPEED_SPIN_ROUNDS; i++)
+		x = (x ^ (x >> 29)) * 0xbf58476d1ce4e5b9ull + i;
+	*(volatile uint64_t *)&x = x;
+	return (void *)(uintptr_t)x;
+}
+
+static double spin_time(size_t n_threads)
+{
+	pthread_t t[SPEED_THREADS];
+	double start = now_seconds();
+	for (size_t i = 0; i < n_threads; i++)
+		if (pthread_create(&t[i], NULL, spin_run, (void *)(uintptr_t)(i + 1)) != 0)
+			return -1;
+	for (size_t i = 0; i < n_threads; i++)
+		pthread_join(t[i], NULL);
+	return now_seconds() - start;
+}
+
+static void report_ceiling(void)
+{
+	double one = spin_time(1), two = spin_time(SPEED_THREADS);
+	if (one > 0 && two > 0)
+		printf("scaling_ceiling_2_threads = %.2f x\n", SPEED_THREADS * one / two);
+}
+
 /* The timed runs: warm-up pass, one thread (with latencies), two threads. */
 static void run_all(whorl_host *h, const struct corpus *c, double seconds)
 {
@@ -323,13 +373,19 @@ static void run_all(whorl_host *h, const struct corpus *c, double seconds)
 	w[0].lat = malloc(w[0].lat_cap * sizeof(double));
 	if (w[0].lat == NULL)
 		w[0].lat_cap = 0;
-	double one = report_run("threads1", w, 1, run_workers(w, 1));
+	double one_cpu, two_cpu;
+	double one = report_run("threads1", w, 1, run_workers(w, 1), &one_cpu);
 	report_latency(w[0].lat, w[0].lat_n);
 	free(w[0].lat);
 
 	workers_init(w, SPEED_THREADS, h, c, seconds);
-	double two = report_run("threads2", w, SPEED_THREADS, run_workers(w, SPEED_THREADS));
+	double two = report_run("threads2", w, SPEED_THREADS, run_workers(w, SPEED_THREADS), &two_cpu);
 	printf("scaling_2_threads = %.2f x\n", one > 0 ? two / one : 0);
+	/* What the rate would be if each thread had had a CPU to itself for the
+	 * whole run: removes time lost to other processes, not to contention. */
+	printf("scaling_2_threads_cpu_time = %.2f x\n",
+	       one_cpu > 0 ? SPEED_THREADS * two_cpu / one_cpu : 0);
+	report_ceiling();
 }
 
 int main(int argc, char **argv)
