@@ -210,6 +210,7 @@ static double report_run(const char *prefix, struct worker *w, size_t n, double 
 	}
 	*per_cpu = cpu > 0 ? (double)scored / cpu : 0;
 	printf("%s_cpu_per_wall = %.2f\n", prefix, wall > 0 ? cpu / wall : 0);
+	printf("%s_msgs_per_cpu_s = %.0f msgs/s\n", prefix, *per_cpu);
 	double mps = wall > 0 ? (double)scored / wall : 0;
 	printf("%s_msgs_per_s = %.0f msgs/s\n", prefix, mps);
 	printf("%s_mb_per_s = %.1f MB/s\n", prefix, wall > 0 ? bytes / wall / 1e6 : 0);
