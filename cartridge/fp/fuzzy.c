@@ -61,14 +61,16 @@ struct fuzzy_view {
 	uint32_t minv[FUZZY_K];
 	uint32_t bottom[FUZZY_QUERY_ANCHORS];   /* ascending, distinct */
 	size_t n_bottom;
+	uint64_t admit;               /* anchors below this may enter bottom[]: 2^32
+	                               * until it is full, then its largest */
 	uint64_t bits[FUZZY_LC_BITS / 64];
-	size_t n_added;
 };
 
 static void view_init(struct fuzzy_view *v)
 {
 	memset(v, 0, sizeof(*v));
 	memset(v->minv, 0xff, sizeof(v->minv));
+	v->admit = (uint64_t)1 << 32;
 }
 
 static void bottom_insert(struct fuzzy_view *v, uint32_t a)
@@ -86,20 +88,20 @@ static void bottom_insert(struct fuzzy_view *v, uint32_t a)
 	memmove(&v->bottom[i + 1], &v->bottom[i], (n - i) * sizeof(uint32_t));
 	v->bottom[i] = a;
 	v->n_bottom = n + 1;
+	if (v->n_bottom == FUZZY_QUERY_ANCHORS)
+		v->admit = v->bottom[FUZZY_QUERY_ANCHORS - 1];
 }
 
 static inline void view_add(struct fuzzy_view *v, uint64_t h)
 {
 	unsigned bin = (unsigned)(h >> 59);
-	uint32_t val = (uint32_t)h;
-	if (val < v->minv[bin])
-		v->minv[bin] = val;
+	uint32_t val = (uint32_t)h, old = v->minv[bin];
+	v->minv[bin] = val < old ? val : old;      /* branch-free: the outcome is random */
 	unsigned bit = (unsigned)(h >> 32) & (FUZZY_LC_BITS - 1);
 	v->bits[bit >> 6] |= 1ull << (bit & 63);
 	uint32_t anchor = (uint32_t)(h >> 27) | 1u;
-	if (v->n_bottom < FUZZY_QUERY_ANCHORS || anchor < v->bottom[FUZZY_QUERY_ANCHORS - 1])
+	if (anchor < v->admit)
 		bottom_insert(v, anchor);
-	v->n_added++;
 }
 
 /* Distinct elements: linear counting, or the bottom-k estimate once the
