@@ -33,7 +33,6 @@
 #include "fp.h"
 
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "../util/hash.h"
