@@ -9,9 +9,11 @@
  * Figures: snapshot_load_time (whorl_host_open on DIR, i.e. cartridge load,
  * engine open and the update set read from the mirror), the cartridge's
  * stats_snapshot counts (known fingerprints and sketches, snapshot bytes),
- * RSS growth over the open, single-thread msgs/s, MB/s and per-message
- * latency percentiles, the same rate with 2 threads and the scaling factor,
- * and peak RSS. --stats-only opens, prints the stats lines and stops
+ * RSS growth over the open, snapshot_reload_time (a second open, the cache
+ * now current), single-thread msgs/s, MB/s and per-message latency
+ * percentiles, the same rate with 2 threads and the scaling factor (also in
+ * CPU time, and beside the machine's own 2-thread ceiling for private
+ * integer work: the host may be shared), and peak RSS. --stats-only opens, prints the stats lines and stops
  * (speed.sh uses it to split snapshot bytes between exact fingerprints and
  * sketches). DIR is expected to say "favor analysis over speed = yes"
  * (speed.sh writes it).  Prints numbers; never passes or fails.
