@@ -77,12 +77,30 @@ static void lookup_exact(const struct sigdb *db, const struct fp_list *l, size_t
 }
 
 /* Candidates of one query sketch, counted by how many anchors they share:
- * a small open-addressing set on the stack. */
+ * a small open-addressing set on the stack. `used` marks the occupied
+ * slots, so that walking them in slot order costs per candidate, not per
+ * slot. */
 struct cand_set {
 	uint32_t idx[SCAN_CAND_SLOTS];
 	uint16_t hits[SCAN_CAND_SLOTS];
+	uint64_t used[SCAN_CAND_SLOTS / 64];
 	size_t n;
 };
+
+/* The first occupied slot at or after h, or SCAN_CAND_SLOTS. */
+static inline size_t cand_next(const struct cand_set *cs, size_t h)
+{
+	size_t w = h / 64;
+	if (w >= SCAN_CAND_SLOTS / 64)
+		return SCAN_CAND_SLOTS;
+	uint64_t bits = cs->used[w] & (~0ull << (h % 64));
+	while (bits == 0) {
+		if (++w == SCAN_CAND_SLOTS / 64)
+			return SCAN_CAND_SLOTS;
+		bits = cs->used[w];
+	}
+	return w * 64 + (size_t)__builtin_ctzll(bits);
+}
 
 static void cand_add(struct cand_set *cs, uint32_t idx)
 {
@@ -98,6 +116,7 @@ static void cand_add(struct cand_set *cs, uint32_t idx)
 		return;          /* full enough: later single-anchor candidates are dropped */
 	cs->idx[h] = idx;
 	cs->hits[h] = 1;
+	cs->used[h / 64] |= 1ull << (h % 64);
 	cs->n++;
 }
 
@@ -123,6 +142,7 @@ static void lookup_sketch(const struct sigdb *db, const struct fp_sketch *sk, st
 	struct cand_set cs;
 	uint32_t cand[SCAN_MAX_CANDIDATES];
 	memset(cs.hits, 0, sizeof(cs.hits));
+	memset(cs.used, 0, sizeof(cs.used));
 	cs.n = 0;
 	for (size_t a = 0; a < sk->n_query_anchors; a++) {
 		size_t n = sigdb_sketch_candidates(db, sk->engine, sk->query_anchors[a], cand,
@@ -137,16 +157,16 @@ static void lookup_sketch(const struct sigdb *db, const struct fp_sketch *sk, st
 	/* The share count from which SCAN_MAX_VERIFIED candidates are taken:
 	 * a histogram instead of a sort, as counts are small. */
 	size_t hist[FP_MAX_QUERY_ANCHORS + 1] = {0};
-	for (size_t h = 0; h < SCAN_CAND_SLOTS; h++)
-		if (cs.hits[h] != 0)
-			hist[cs.hits[h] > FP_MAX_QUERY_ANCHORS ? FP_MAX_QUERY_ANCHORS : cs.hits[h]]++;
+	for (size_t h = cand_next(&cs, 0); h < SCAN_CAND_SLOTS; h = cand_next(&cs, h + 1))
+		hist[cs.hits[h] > FP_MAX_QUERY_ANCHORS ? FP_MAX_QUERY_ANCHORS : cs.hits[h]]++;
 	unsigned cutoff = FP_MAX_QUERY_ANCHORS;
 	size_t taken = hist[cutoff];
 	while (cutoff > 1 && taken < SCAN_MAX_VERIFIED)
 		taken += hist[--cutoff];
 	size_t verified = 0;
 	for (int pass = 0; pass < 2; pass++)
-		for (size_t h = 0; h < SCAN_CAND_SLOTS && verified < SCAN_MAX_VERIFIED; h++) {
+		for (size_t h = cand_next(&cs, 0); h < SCAN_CAND_SLOTS && verified < SCAN_MAX_VERIFIED;
+		     h = cand_next(&cs, h + 1)) {
 			unsigned hits = cs.hits[h];
 			if (pass == 0 ? hits > cutoff : hits == cutoff) {
 				verify_one(db, sk, cs.idx[h], threshold, weak, st);

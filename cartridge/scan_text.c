@@ -132,6 +132,21 @@ static int part_is_inline_text(const struct mime_part *p)
 	       p->data != NULL;
 }
 
+/* ASCII-only lower case (strncasecmp's folding in the C locale). */
+static inline int lower_ascii(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c;
+}
+
+/* Whether s[0..n) equals the lower-case literal lit ignoring ASCII case. */
+static inline int prefix_ci(const char *s, const char *lit, size_t n)
+{
+	for (size_t k = 0; k < n; k++)
+		if (lower_ascii((unsigned char)s[k]) != (unsigned char)lit[k])
+			return 0;
+	return 1;
+}
+
 /* Length of a link or address starting at s[i], 0 when none starts there. */
 static size_t link_span(const char *s, size_t len, size_t i)
 {
@@ -139,9 +154,9 @@ static size_t link_span(const char *s, size_t len, size_t i)
 	int c = s[i] | 0x20;
 	if (c != 'h' && c != 'w')
 		return 0;
-	if (len - i >= 7 && (strncasecmp(s + i, "http://", 7) == 0 || strncasecmp(s + i, "https:/", 7) == 0))
+	if (len - i >= 7 && (prefix_ci(s + i, "http://", 7) || prefix_ci(s + i, "https:/", 7)))
 		i += 7;
-	else if (len - i >= 4 && strncasecmp(s + i, "www.", 4) == 0 && (i == 0 || !isalnum((unsigned char)s[i - 1])))
+	else if (len - i >= 4 && prefix_ci(s + i, "www.", 4) && (i == 0 || !isalnum((unsigned char)s[i - 1])))
 		i += 4;
 	else
 		return 0;

@@ -34,7 +34,6 @@
 #include "fp.h"
 
 #include <math.h>
-#include <stdlib.h>
 #include <string.h>
 
 #include "../util/hash.h"
@@ -64,14 +63,16 @@ struct fuzzy_view {
 	uint32_t minv[FUZZY_K];
 	uint32_t bottom[FUZZY_QUERY_ANCHORS];   /* ascending, distinct */
 	size_t n_bottom;
+	uint64_t admit;               /* anchors below this may enter bottom[]: 2^32
+	                               * until it is full, then its largest */
 	uint64_t bits[FUZZY_LC_BITS / 64];
-	size_t n_added;
 };
 
 static void view_init(struct fuzzy_view *v)
 {
 	memset(v, 0, sizeof(*v));
 	memset(v->minv, 0xff, sizeof(v->minv));
+	v->admit = (uint64_t)1 << 32;
 }
 
 static void bottom_insert(struct fuzzy_view *v, uint32_t a)
@@ -89,20 +90,20 @@ static void bottom_insert(struct fuzzy_view *v, uint32_t a)
 	memmove(&v->bottom[i + 1], &v->bottom[i], (n - i) * sizeof(uint32_t));
 	v->bottom[i] = a;
 	v->n_bottom = n + 1;
+	if (v->n_bottom == FUZZY_QUERY_ANCHORS)
+		v->admit = v->bottom[FUZZY_QUERY_ANCHORS - 1];
 }
 
 static inline void view_add(struct fuzzy_view *v, uint64_t h)
 {
 	unsigned bin = (unsigned)(h >> FUZZY_BIN_SHIFT);
-	uint32_t val = (uint32_t)h;
-	if (val < v->minv[bin])
-		v->minv[bin] = val;
+	uint32_t val = (uint32_t)h, old = v->minv[bin];
+	v->minv[bin] = val < old ? val : old;      /* branch-free: the outcome is random */
 	unsigned bit = (unsigned)(h >> 32) & (FUZZY_LC_BITS - 1);
 	v->bits[bit >> 6] |= 1ull << (bit & 63);
 	uint32_t anchor = (uint32_t)(h >> 27) | 1u;
-	if (v->n_bottom < FUZZY_QUERY_ANCHORS || anchor < v->bottom[FUZZY_QUERY_ANCHORS - 1])
+	if (anchor < v->admit)
 		bottom_insert(v, anchor);
-	v->n_added++;
 }
 
 /* Distinct elements: linear counting, or the bottom-k estimate once the
@@ -137,40 +138,111 @@ static void view_bins(const struct fuzzy_view *v, uint8_t *out)
 	}
 }
 
-/* Stopwords carry no campaign identity; sorted for bsearch. */
-static const char *const fuzzy_stopwords[] = {
-	"about", "after", "all", "also", "and", "any", "are", "because", "been", "but", "can",
-	"could", "did", "does", "for", "from", "had", "has", "have", "her", "here", "him", "his",
-	"how", "its", "just", "may", "more", "most", "not", "now", "off", "one", "only", "other",
-	"our", "out", "over", "she", "should", "some", "such", "than", "that", "the", "their",
-	"them", "then", "there", "these", "they", "this", "those", "too", "very", "was", "way",
-	"were", "what", "when", "where", "which", "who", "why", "will", "with", "would", "you",
-	"your",
+/* Stopwords carry no campaign identity: about after all also and any are
+ * because been but can could did does for from had has have her here him
+ * his how its just may more most not now off one only other our out over
+ * she should some such than that the their them then there these they this
+ * those too very was way were what when where which who why will with
+ * would you your.
+ *
+ * Each is kept as a packed key (word_key: the bytes big-endian in the top
+ * 56 bits, the length in the low 8; unique for words of up to 7 bytes) in
+ * the slot picked by the top 8 bits of key * FUZZY_STOP_MUL, a multiplier
+ * found by trying random odd ones until the 69 keys fell into 69 distinct
+ * slots; every other slot holds 0, which no key equals. A lookup is one
+ * multiply, one load and one compare. To change the list, redo that search
+ * (a few lines of Python: pack, multiply mod 2^64, shift right 56, check
+ * the slots are distinct) and regenerate the table - and know that any
+ * change alters published fuzzy sketches. */
+#define FUZZY_MAX_STOPWORD 7
+#define FUZZY_STOP_MUL 0x97038126c0984f2bull
+static const uint64_t fuzzy_stop_slots[256] = {
+	[0x00] = 0x7375636800000004ull, /* such */
+	[0x03] = 0x6861766500000004ull, /* have */
+	[0x07] = 0x796f750000000003ull, /* you */
+	[0x09] = 0x6a75737400000004ull, /* just */
+	[0x0a] = 0x6166746572000005ull, /* after */
+	[0x0d] = 0x666f720000000003ull, /* for */
+	[0x10] = 0x6d61790000000003ull, /* may */
+	[0x11] = 0x616e790000000003ull, /* any */
+	[0x13] = 0x7769746800000004ull, /* with */
+	[0x17] = 0x646f657300000004ull, /* does */
+	[0x19] = 0x7468656d00000004ull, /* them */
+	[0x20] = 0x7468657900000004ull, /* they */
+	[0x21] = 0x6869730000000003ull, /* his */
+	[0x2b] = 0x61626f7574000005ull, /* about */
+	[0x2c] = 0x7761730000000003ull, /* was */
+	[0x3e] = 0x7768657265000005ull, /* where */
+	[0x43] = 0x776f756c64000005ull, /* would */
+	[0x45] = 0x7665727900000004ull, /* very */
+	[0x4c] = 0x6865720000000003ull, /* her */
+	[0x4e] = 0x6f6e6c7900000004ull, /* only */
+	[0x53] = 0x77696c6c00000004ull, /* will */
+	[0x56] = 0x7368650000000003ull, /* she */
+	[0x59] = 0x6f76657200000004ull, /* over */
+	[0x5b] = 0x7768656e00000004ull, /* when */
+	[0x5d] = 0x686f770000000003ull, /* how */
+	[0x5f] = 0x6e6f770000000003ull, /* now */
+	[0x62] = 0x796f757200000004ull, /* your */
+	[0x64] = 0x7765726500000004ull, /* were */
+	[0x68] = 0x6172650000000003ull, /* are */
+	[0x6b] = 0x6f75720000000003ull, /* our */
+	[0x6d] = 0x6275740000000003ull, /* but */
+	[0x71] = 0x74686f7365000005ull, /* those */
+	[0x78] = 0x7468616e00000004ull, /* than */
+	[0x7d] = 0x7768617400000004ull, /* what */
+	[0x7e] = 0x7468657365000005ull, /* these */
+	[0x81] = 0x7468650000000003ull, /* the */
+	[0x85] = 0x6f6e650000000003ull, /* one */
+	[0x88] = 0x6469640000000003ull, /* did */
+	[0x8f] = 0x68696d0000000003ull, /* him */
+	[0x93] = 0x616e640000000003ull, /* and */
+	[0x95] = 0x6f74686572000005ull, /* other */
+	[0x96] = 0x6e6f740000000003ull, /* not */
+	[0x9c] = 0x6f75740000000003ull, /* out */
+	[0x9f] = 0x746f6f0000000003ull, /* too */
+	[0xa4] = 0x6f66660000000003ull, /* off */
+	[0xa7] = 0x6861730000000003ull, /* has */
+	[0xaf] = 0x6d6f737400000004ull, /* most */
+	[0xb3] = 0x6974730000000003ull, /* its */
+	[0xb7] = 0x616c6c0000000003ull, /* all */
+	[0xbb] = 0x6861640000000003ull, /* had */
+	[0xbd] = 0x7468657265000005ull, /* there */
+	[0xbe] = 0x7761790000000003ull, /* way */
+	[0xca] = 0x66726f6d00000004ull, /* from */
+	[0xcb] = 0x7768696368000005ull, /* which */
+	[0xce] = 0x6d6f726500000004ull, /* more */
+	[0xcf] = 0x6265636175736507ull, /* because */
+	[0xd6] = 0x736f6d6500000004ull, /* some */
+	[0xd7] = 0x63616e0000000003ull, /* can */
+	[0xda] = 0x7468656e00000004ull, /* then */
+	[0xdf] = 0x6865726500000004ull, /* here */
+	[0xe0] = 0x73686f756c640006ull, /* should */
+	[0xe6] = 0x6265656e00000004ull, /* been */
+	[0xe7] = 0x636f756c64000005ull, /* could */
+	[0xe8] = 0x7768790000000003ull, /* why */
+	[0xf0] = 0x7468656972000005ull, /* their */
+	[0xf5] = 0x77686f0000000003ull, /* who */
+	[0xfa] = 0x616c736f00000004ull, /* also */
+	[0xfc] = 0x7468617400000004ull, /* that */
+	[0xfe] = 0x7468697300000004ull, /* this */
 };
 
-struct word_ref {
-	const char *s;
-	size_t n;
-};
-
-static int stopword_cmp(const void *key, const void *elem)
+/* w[0..n) packed as described above; n <= FUZZY_MAX_STOPWORD. */
+static inline uint64_t word_key(const char *w, size_t n)
 {
-	const struct word_ref *w = key;
-	const char *s = *(const char *const *)elem;
-	size_t sn = strlen(s);
-	int c = memcmp(w->s, s, w->n < sn ? w->n : sn);
-	if (c != 0)
-		return c;
-	return (w->n > sn) - (w->n < sn);
+	uint64_t k = 0;
+	for (size_t i = 0; i < n; i++)
+		k = k << 8 | (unsigned char)w[i];
+	return (k << (8 * (FUZZY_MAX_STOPWORD - n)) << 8) | n;
 }
 
-static int is_stopword(const char *w, size_t n)
+static inline int is_stopword(const char *w, size_t n)
 {
-	if (n > 7)
+	if (n > FUZZY_MAX_STOPWORD)
 		return 0;
-	struct word_ref key = {w, n};
-	return bsearch(&key, fuzzy_stopwords, sizeof(fuzzy_stopwords) / sizeof(fuzzy_stopwords[0]),
-	               sizeof(fuzzy_stopwords[0]), stopword_cmp) != NULL;
+	uint64_t k = word_key(w, n);
+	return fuzzy_stop_slots[(k * FUZZY_STOP_MUL) >> 56] == k;
 }
 
 static int has_digit(const char *w, size_t n)

@@ -173,9 +173,15 @@ size_t text_normalise(const char *in, size_t len, char *out, size_t cap, unsigne
 	while (i < len && !o.full) {
 		uint8_t m = norm_ascii[s[i]];
 		if (m != NC_SEP && m != NC_MULTI) {
-			/* Fast path: a run of ASCII letters and digits. */
+			/* Fast path: a run of ASCII letters and digits, after the
+			 * pending space when there is room for it and a letter. */
+			if (o.sep_pending && o.len + 2 <= o.room) {
+				o.buf[o.len++] = ' ';
+				o.sep_pending = 0;
+			}
 			if (o.sep_pending || o.len >= o.room) {
-				norm_put(&o, (const char *)&m, 1);
+				char c = (char)m;     /* no room: norm_put marks it full */
+				norm_put(&o, &c, 1);
 				i++;
 				continue;
 			}
@@ -188,8 +194,11 @@ size_t text_normalise(const char *in, size_t len, char *out, size_t cap, unsigne
 			o.after_sep = 0;
 			i = j;
 		} else if (m == NC_SEP) {
+			/* A run of ASCII separators is one separator. */
+			do
+				i++;
+			while (i < len && norm_ascii[s[i]] == NC_SEP);
 			norm_sep(&o);
-			i++;
 		} else {
 			uint32_t cp;
 			size_t n = utf8_decode(s + i, len - i, &cp);

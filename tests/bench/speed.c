@@ -2,23 +2,27 @@
  * speed.c - the speed benchmark: scores in-memory messages through libwhorl
  * and prints figures, one per line, "name = value unit".
  *
- *   speed --config-dir DIR [--cartridge PATH] [--fingerprints N]
- *         [--seconds S] PATH...
+ *   speed --config-dir DIR [--cartridge PATH] [--seconds S] PATH...
+ *   speed --config-dir DIR [--cartridge PATH] --stats-only
  *
  * PATHs are message files or folders of them (read once, into memory).
  * Figures: snapshot_load_time (whorl_host_open on DIR, i.e. cartridge load,
- * engine open and the update set read from disk), single-thread msgs/s and
- * MB/s, the same with 2 threads and the scaling factor, peak RSS, and, with
- * --fingerprints N (how many the update set in DIR holds), resident bytes
- * per fingerprint (RSS growth over whorl_host_open divided by N; an upper
- * bound: it includes the cartridge image and its fixed tables).
- * DIR is expected to say "favor analysis over speed = yes" (speed.sh
- * writes it).  Prints numbers; never passes or fails.
+ * engine open and the update set read from the mirror), the cartridge's
+ * stats_snapshot counts (known fingerprints and sketches, snapshot bytes),
+ * RSS growth over the open, snapshot_reload_time (a second open, the cache
+ * now current), single-thread msgs/s, MB/s and per-message latency
+ * percentiles, the same rate with 2 threads and the scaling factor (also in
+ * CPU time, and beside the machine's own 2-thread ceiling for private
+ * integer work: the host may be shared), and peak RSS. --stats-only opens, prints the stats lines and stops
+ * (speed.sh uses it to split snapshot bytes between exact fingerprints and
+ * sketches). DIR is expected to say "favor analysis over speed = yes"
+ * (speed.sh writes it).  Prints numbers; never passes or fails.
  *
- * Not for: accuracy (accuracy.sh); per-structure sizes (bench_sigdb).
+ * Not for: accuracy (accuracy.sh).
  */
 #include <dirent.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -32,6 +36,7 @@
 #define SPEED_MAX_MESSAGES 100000          /* messages held in memory */
 #define SPEED_MAX_MESSAGE (8u << 20)       /* larger files are skipped */
 #define SPEED_THREADS 2
+#define SPEED_MAX_LATENCIES 2000000        /* per-message timings kept (one thread) */
 
 struct message {
 	char *bytes;
@@ -50,6 +55,9 @@ struct worker {
 	double seconds;           /* run at least this long */
 	size_t scored, errors, spam;
 	double bytes;
+	double cpu;               /* the thread's CPU seconds over the run */
+	double *lat;              /* when set: seconds per message, up to lat_cap */
+	size_t lat_n, lat_cap;
 	pthread_t thread;
 };
 
@@ -57,6 +65,13 @@ static double now_seconds(void)
 {
 	struct timespec ts;
 	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static double thread_cpu_seconds(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
@@ -134,12 +149,16 @@ static void *worker_run(void *arg)
 	struct worker *w = arg;
 	struct whorl_envelope env = {sizeof(env), "192.0.2.25", NULL, "bench.example",
 	                             "bench@example.org", NULL, 0};
-	double start = now_seconds();
+	double start = now_seconds(), cpu0 = thread_cpu_seconds();
 	do {
 		for (size_t i = w->first; i < w->c->n; i += w->step) {
 			struct whorl_verdict *v = NULL;
 			const struct message *m = &w->c->v[i];
-			if (whorl_host_score(w->host, &env, m->bytes, m->len, &v) != 0) {
+			double t0 = w->lat != NULL ? now_seconds() : 0;
+			int rc = whorl_host_score(w->host, &env, m->bytes, m->len, &v);
+			if (w->lat != NULL && w->lat_n < w->lat_cap)
+				w->lat[w->lat_n++] = now_seconds() - t0;
+			if (rc != 0) {
 				w->errors++;
 			} else {
 				w->spam += v->is_spam != 0;
@@ -149,6 +168,7 @@ static void *worker_run(void *arg)
 			w->bytes += (double)m->len;
 		}
 	} while (now_seconds() - start < w->seconds);
+	w->cpu = thread_cpu_seconds() - cpu0;
 	return NULL;
 }
 
@@ -177,16 +197,22 @@ static void workers_init(struct worker *w, size_t n, whorl_host *h, const struct
 	}
 }
 
-/* Prints msgs/s and MB/s of one run; returns msgs/s. */
-static double report_run(const char *prefix, struct worker *w, size_t n, double wall)
+/* Prints msgs/s and MB/s of one run; returns msgs/s; *per_cpu: messages
+ * per CPU second of the scanning threads. */
+static double report_run(const char *prefix, struct worker *w, size_t n, double wall,
+                         double *per_cpu)
 {
 	size_t scored = 0, errors = 0;
-	double bytes = 0;
+	double bytes = 0, cpu = 0;
 	for (size_t t = 0; t < n; t++) {
 		scored += w[t].scored;
 		errors += w[t].errors;
 		bytes += w[t].bytes;
+		cpu += w[t].cpu;
 	}
+	*per_cpu = cpu > 0 ? (double)scored / cpu : 0;
+	printf("%s_cpu_per_wall = %.2f\n", prefix, wall > 0 ? cpu / wall : 0);
+	printf("%s_msgs_per_cpu_s = %.0f msgs/s\n", prefix, *per_cpu);
 	double mps = wall > 0 ? (double)scored / wall : 0;
 	printf("%s_msgs_per_s = %.0f msgs/s\n", prefix, mps);
 	printf("%s_mb_per_s = %.1f MB/s\n", prefix, wall > 0 ? bytes / wall / 1e6 : 0);
@@ -195,9 +221,61 @@ static double report_run(const char *prefix, struct worker *w, size_t n, double 
 	return mps;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+/* Latency percentiles of the one-thread run, in microseconds. */
+static void report_latency(double *lat, size_t n)
+{
+	if (n == 0)
+		return;
+	qsort(lat, n, sizeof(*lat), cmp_double);
+	static const struct {
+		const char *name;
+		double q;
+	} pct[] = {{"p50", 0.50}, {"p90", 0.90}, {"p99", 0.99}, {"p999", 0.999}};
+	for (size_t i = 0; i < sizeof(pct) / sizeof(pct[0]); i++)
+		printf("threads1_latency_%s = %.1f us\n", pct[i].name,
+		       lat[(size_t)(pct[i].q * (double)(n - 1))] * 1e6);
+	printf("threads1_latency_max = %.1f us\n", lat[n - 1] * 1e6);
+}
+
+/* The cartridge's stats_snapshot lines this benchmark reports, renamed. */
+static void report_stats(whorl_host *h)
+{
+	static const struct {
+		const char *key, *name, *unit;
+	} wanted[] = {
+		{"known fingerprints", "known_fingerprints", "fps"},
+		{"known sketches", "known_sketches", "sketches"},
+		{"snapshot bytes", "snapshot_bytes", "B"},
+	};
+	const struct whorl_cartridge_api *api = whorl_host_api(h);
+	char *text = NULL;
+	if (api->stats_snapshot(whorl_host_engine(h), &text) != 0 || text == NULL)
+		return;
+	for (const char *line = text; *line; ) {
+		const char *nl = strchr(line, '\n');
+		size_t len = nl ? (size_t)(nl - line) : strlen(line);
+		for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) {
+			size_t kl = strlen(wanted[i].key);
+			if (len > kl + 3 && !strncmp(line, wanted[i].key, kl) &&
+			    !strncmp(line + kl, " = ", 3))
+				printf("%s = %.*s %s\n", wanted[i].name, (int)(len - kl - 3), line + kl + 3,
+				       wanted[i].unit);
+		}
+		line += nl ? len + 1 : len;
+	}
+	api->text_free(whorl_host_engine(h), text);
+}
+
 struct options {
 	const char *config_dir, *cartridge;
-	double fingerprints, seconds;
+	double seconds;
+	int stats_only;
 	char **paths;
 	int n_paths;
 };
@@ -207,21 +285,25 @@ static int options_parse(int argc, char **argv, struct options *o)
 	int i = 1;
 	memset(o, 0, sizeof(*o));
 	o->seconds = 3;
-	for (; i + 1 < argc && !strncmp(argv[i], "--", 2); i += 2) {
+	for (; i < argc && !strncmp(argv[i], "--", 2); i++) {
+		if (!strcmp(argv[i], "--stats-only")) {
+			o->stats_only = 1;
+			continue;
+		}
+		if (i + 1 >= argc)
+			return -1;
 		if (!strcmp(argv[i], "--config-dir"))
-			o->config_dir = argv[i + 1];
+			o->config_dir = argv[++i];
 		else if (!strcmp(argv[i], "--cartridge"))
-			o->cartridge = argv[i + 1];
-		else if (!strcmp(argv[i], "--fingerprints"))
-			o->fingerprints = strtod(argv[i + 1], NULL);
+			o->cartridge = argv[++i];
 		else if (!strcmp(argv[i], "--seconds"))
-			o->seconds = strtod(argv[i + 1], NULL);
+			o->seconds = strtod(argv[++i], NULL);
 		else
 			return -1;
 	}
 	o->paths = argv + i;
 	o->n_paths = argc - i;
-	return o->config_dir && o->n_paths > 0 ? 0 : -1;
+	return o->config_dir && (o->n_paths > 0 || o->stats_only) ? 0 : -1;
 }
 
 static void log_to_stderr(void *ctx, int level, const char *module, const char *message)
@@ -230,55 +312,124 @@ static void log_to_stderr(void *ctx, int level, const char *module, const char *
 	fprintf(stderr, "speed: [%d] %s: %s\n", level, module, message);
 }
 
+/* Opens the host and prints how long it took; 0 or the WHORL_E* code. */
+static int host_open_timed(const struct options *o, const char *figure, whorl_host **h)
+{
+	struct whorl_host_options ho = {sizeof(ho), o->cartridge, o->config_dir, log_to_stderr, NULL,
+	                                WHORL_LOG_ERROR, "whorl-bench-speed", NULL};
+	char err[512] = "";
+	double t0 = now_seconds();
+	int rc = whorl_host_open(&ho, h, err, sizeof(err));
+	double t = now_seconds() - t0;
+	if (rc != 0)
+		fprintf(stderr, "speed: whorl_host_open: %s (%s)\n", err, whorl_strerror(rc));
+	else
+		printf("%s = %.3f s\n", figure, t);
+	return rc;
+}
+
+/* The machine's own 2-thread ceiling: a fixed amount of private integer
+ * work (no memory traffic, no sharing) on 1 thread, then on each of 2
+ * threads at once. On two idle physical cores the factor is 2.0; on
+ * hyperthreads, shared or over-committed virtual CPUs it is lower, and
+ * scaling_2_threads cannot exceed it. */
+#define SPEED_SPIN_ROUNDS 200000000ull
+
+static void *spin_run(void *arg)
+{
+	uint64_t x = (uint64_t)(uintptr_t)arg;
+	for (uint64_t i = 0; i < SPEED_SPIN_ROUNDS; i++)
+		x = (x ^ (x >> 29)) * 0xbf58476d1ce4e5b9ull + i;
+	*(volatile uint64_t *)&x = x;
+	return (void *)(uintptr_t)x;
+}
+
+static double spin_time(size_t n_threads)
+{
+	pthread_t t[SPEED_THREADS];
+	double start = now_seconds();
+	for (size_t i = 0; i < n_threads; i++)
+		if (pthread_create(&t[i], NULL, spin_run, (void *)(uintptr_t)(i + 1)) != 0)
+			return -1;
+	for (size_t i = 0; i < n_threads; i++)
+		pthread_join(t[i], NULL);
+	return now_seconds() - start;
+}
+
+static void report_ceiling(void)
+{
+	double one = spin_time(1), two = spin_time(SPEED_THREADS);
+	if (one > 0 && two > 0)
+		printf("scaling_ceiling_2_threads = %.2f x\n", SPEED_THREADS * one / two);
+}
+
+/* The timed runs: warm-up pass, one thread (with latencies), two threads. */
+static void run_all(whorl_host *h, const struct corpus *c, double seconds)
+{
+	struct worker w[SPEED_THREADS];
+	workers_init(w, 1, h, c, 0);               /* warm-up: one pass */
+	run_workers(w, 1);
+	printf("spam_verdicts_per_pass = %zu msgs\n", w[0].spam);
+
+	workers_init(w, 1, h, c, seconds);
+	w[0].lat_cap = SPEED_MAX_LATENCIES;
+	w[0].lat = malloc(w[0].lat_cap * sizeof(double));
+	if (w[0].lat == NULL)
+		w[0].lat_cap = 0;
+	double one_cpu, two_cpu;
+	double one = report_run("threads1", w, 1, run_workers(w, 1), &one_cpu);
+	report_latency(w[0].lat, w[0].lat_n);
+	free(w[0].lat);
+
+	workers_init(w, SPEED_THREADS, h, c, seconds);
+	double two = report_run("threads2", w, SPEED_THREADS, run_workers(w, SPEED_THREADS), &two_cpu);
+	printf("scaling_2_threads = %.2f x\n", one > 0 ? two / one : 0);
+	/* What the rate would be if each thread had had a CPU to itself for the
+	 * whole run: removes time lost to other processes, not to contention. */
+	printf("scaling_2_threads_cpu_time = %.2f x\n",
+	       one_cpu > 0 ? SPEED_THREADS * two_cpu / one_cpu : 0);
+	report_ceiling();
+}
+
 int main(int argc, char **argv)
 {
 	struct options o;
 	struct corpus c = {0};
-	struct worker w[SPEED_THREADS];
 	whorl_host *h = NULL;
-	char err[512] = "";
 	int rc = 1;
 	if (options_parse(argc, argv, &o) != 0) {
-		fprintf(stderr, "usage: speed --config-dir DIR [--cartridge PATH] [--fingerprints N] "
-		                "[--seconds S] PATH...\n");
+		fprintf(stderr, "usage: speed --config-dir DIR [--cartridge PATH] [--seconds S] PATH...\n"
+		                "       speed --config-dir DIR [--cartridge PATH] --stats-only\n");
 		return 2;
 	}
 	for (int i = 0; i < o.n_paths; i++)
 		corpus_add(&c, o.paths[i], 0);
-	if (!c.n) {
+	if (!c.n && !o.stats_only) {
 		fprintf(stderr, "speed: no messages read\n");
 		return 1;
 	}
-	printf("messages = %zu msgs\n", c.n);
-	printf("corpus_bytes = %.1f MB\n", (double)c.total_bytes / 1e6);
-
-	struct whorl_host_options ho = {sizeof(ho), o.cartridge, o.config_dir, log_to_stderr, NULL,
-	                                WHORL_LOG_ERROR, "whorl-bench-speed", NULL};
+	if (!o.stats_only) {
+		printf("messages = %zu msgs\n", c.n);
+		printf("corpus_bytes = %.1f MB\n", (double)c.total_bytes / 1e6);
+	}
+	/* First open: fetches the set from the mirror into the cache and loads
+	 * it. Second open: the same with the cache already current. */
 	long rss_before = rss_now_kib();
-	double t0 = now_seconds();
-	int orc = whorl_host_open(&ho, &h, err, sizeof(err));
-	double load = now_seconds() - t0;
-	if (orc != 0) {
-		fprintf(stderr, "speed: whorl_host_open: %s (%s)\n", err, whorl_strerror(orc));
+	if (host_open_timed(&o, "snapshot_load_time", &h) != 0)
+		goto done;
+	long rss_after = rss_now_kib();
+	report_stats(h);
+	printf("rss_growth_over_open = %.1f MiB\n", (double)(rss_after - rss_before) / 1024.0);
+	if (o.stats_only) {
+		rc = 0;
 		goto done;
 	}
-	long rss_after = rss_now_kib();
-	printf("snapshot_load_time = %.3f s\n", load);
-	printf("rss_after_open = %.1f MiB\n", (double)rss_after / 1024.0);
-	if (o.fingerprints > 0)
-		printf("resident_bytes_per_fingerprint = %.1f B\n",
-		       (double)(rss_after - rss_before) * 1024.0 / o.fingerprints);
+	whorl_host_close(h);
+	h = NULL;
+	if (host_open_timed(&o, "snapshot_reload_time", &h) != 0)
+		goto done;
 
-	workers_init(w, 1, h, &c, 0);               /* warm-up: one pass */
-	run_workers(w, 1);
-	printf("spam_verdicts_per_pass = %zu msgs\n", w[0].spam);
-
-	workers_init(w, 1, h, &c, o.seconds);
-	double one = report_run("threads1", w, 1, run_workers(w, 1));
-	workers_init(w, SPEED_THREADS, h, &c, o.seconds);
-	double two = report_run("threads2", w, SPEED_THREADS, run_workers(w, SPEED_THREADS));
-	printf("scaling_2_threads = %.2f x\n", one > 0 ? two / one : 0);
-
+	run_all(h, &c, o.seconds);
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
 	printf("peak_rss = %.1f MiB\n", (double)ru.ru_maxrss / 1024.0);

@@ -6,12 +6,11 @@
 #
 #   tests/bench/speed.sh            (from the repository root)
 #
-# The update set: build/bench/gen_sigs (from tests/bench/gen_sigs.c, which
-# needs the publisher library's API and is not written yet - see
-# docs/BENCHMARKS.md) writes N_EXACT exact fingerprints and N_SKETCH fuzzy
-# sketches (defaults 1000000 and 100000).  Without gen_sigs the set is only
-# the corpus (spam-1 + spam-2 published with whorl-publish), and the output
-# says so: load time and bytes per fingerprint are then not the 1M figures.
+# The update set: whorl-publish publishes the corpus (spam-1 + spam-2 as
+# spam, easy-ham-2 as legit), then build/bench/gen_sigs adds N_EXACT random
+# exact fingerprints and N_SKETCH random fuzzy sketches (defaults 1000000
+# and 100000) to that set and rewrites it as one complete file.  With
+# N_EXACT=0 N_SKETCH=0 the set is only the corpus, and the output says so.
 #
 # Environment: WHORL_CORPUS, BUILD (default build), N_EXACT, N_SKETCH,
 # SECONDS_PER_RUN (default 3), KEEP=1 keeps the work folder.
@@ -48,41 +47,93 @@ else
 fi
 
 "$build/bin/whorl-keygen" "$work/keys" >/dev/null
-fp_args=()
-if [[ -x $build/bench/gen_sigs ]]; then
-	t0=$(date +%s.%N)
-	"$build/bench/gen_sigs" --key "$work/keys/publisher.key" --out "$work/mirror" \
-		--exact "$n_exact" --sketches "$n_sketch" --seed 1 >"$work/gen.log" 2>&1 \
-		|| { cat "$work/gen.log" >&2; die "gen_sigs failed"; }
-	t1=$(date +%s.%N)
-	echo "update_set = synthetic"
-	echo "known_exact_fingerprints = $n_exact fps"
-	echo "known_fuzzy_sketches = $n_sketch sketches"
-	echo "update_set_generation_time = $(python3 -c "print(round($t1 - $t0, 2))") s"
-	fp_args=(--fingerprints "$((n_exact + n_sketch))")
-else
-	"$build/bin/whorl-publish" --key "$work/keys/publisher.key" --out "$work/mirror" \
-		--category "spam=$corpus/spam-1" --category "spam=$corpus/spam-2" \
-		--legit "$corpus/easy-ham-2" >"$work/publish.log" 2>&1 \
-		|| { cat "$work/publish.log" >&2; die "whorl-publish failed"; }
-	echo "update_set = corpus only (build/bench/gen_sigs missing: not the 1M-fingerprint figures)"
-fi
-echo "update_set_disk_bytes = $(du -sb "$work/mirror" | cut -f1) B"
+key=$work/keys/publisher.key
 
-mkdir -p "$work/etc" "$work/cache"
-{
-	echo "micro-update url = file://$work/mirror"
-	echo "publisher key = $work/keys/publisher.pub"
-	echo "enable micro-updates = yes"
-	echo "download micro-updates before init = yes"
-	echo "micro-update cache path = $work/cache"
-	echo "favor analysis over speed = yes"
-} >"$work/etc/cartridge.cfg"
-[[ -f $root/etc/categories ]] && cp "$root/etc/categories" "$work/etc/"
+# A gateway configuration reading mirror $1, written to folder $2.
+write_config() {
+	mkdir -p "$2/cache"
+	{
+		echo "micro-update url = file://$1"
+		echo "publisher key = $work/keys/publisher.pub"
+		echo "enable micro-updates = yes"
+		echo "download micro-updates before init = yes"
+		echo "micro-update cache path = $2/cache"
+		echo "favor analysis over speed = yes"
+	} >"$2/cartridge.cfg"
+	[[ -f $root/etc/categories ]] && cp "$root/etc/categories" "$2/"
+	return 0
+}
+
+# The value of figure $1 in speed output file $2.
+figure() { sed -n "s/^$1 = \([0-9.]*\).*/\1/p" "$2"; }
 
 cart=()
 [[ -f $build/lib/cartridge.so ]] && cart=(--cartridge "$build/lib/cartridge.so")
-"$build/bench/speed" --config-dir "$work/etc" "${cart[@]}" "${fp_args[@]}" \
+
+# 1. The corpus: spam-1 + spam-2 as spam, easy-ham-2 as legit (so that real
+#    matches happen).  2. gen_sigs reads that set back from the mirror, adds
+#    the synthetic records and writes one complete sigs file: a single set,
+#    no delta, as a gateway would load it after a full download.
+"$build/bin/whorl-publish" --key "$key" --out "$work/mirror" \
+	--category "spam=$corpus/spam-1" --category "spam=$corpus/spam-2" \
+	--legit "$corpus/easy-ham-2" >"$work/publish.log" 2>&1 \
+	|| { cat "$work/publish.log" >&2; die "whorl-publish failed"; }
+echo "corpus_publish = $(head -n 1 "$work/publish.log")"
+synthetic=0
+if [[ -x $build/bench/gen_sigs && $n_exact$n_sketch != 00 ]]; then
+	synthetic=1
+	# Two smaller sets for the per-record sizes: the corpus alone, and the
+	# corpus plus the sketches only.
+	cp -r "$work/mirror" "$work/mirror-corpus"
+	cp -r "$work/mirror" "$work/mirror-sketches"
+	"$build/bench/gen_sigs" --key "$key" --out "$work/mirror-sketches" \
+		--exact 0 --sketches "$n_sketch" --seed 2 >"$work/gen2.log" 2>&1 \
+		|| { cat "$work/gen2.log" >&2; die "gen_sigs failed"; }
+	t0=$(date +%s.%N)
+	"$build/bench/gen_sigs" --key "$key" --out "$work/mirror" \
+		--exact "$n_exact" --sketches "$n_sketch" --seed 1 >"$work/gen.log" 2>&1 \
+		|| { cat "$work/gen.log" >&2; die "gen_sigs failed"; }
+	t1=$(date +%s.%N)
+	echo "update_set = corpus + synthetic ($n_exact exact, $n_sketch sketches)"
+	echo "gen_sigs = $(head -n 1 "$work/gen.log")"
+	echo "update_set_generation_time = $(python3 -c "print(round($t1 - $t0, 2))") s"
+else
+	echo "update_set = corpus only (no gen_sigs run: not the 1M-fingerprint figures)"
+fi
+echo "update_set_disk_bytes = $(du -sb "$work/mirror" | cut -f1) B"
+
+write_config "$work/mirror" "$work/etc"
+"$build/bench/speed" --config-dir "$work/etc" "${cart[@]}" \
 	--seconds "${SECONDS_PER_RUN:-3}" \
 	"$corpus/easy-ham-1" "$corpus/easy-ham-2" "$corpus/hard-ham-1" \
-	"$corpus/spam-1" "$corpus/spam-2"
+	"$corpus/spam-1" "$corpus/spam-2" | tee "$work/speed.out"
+
+# Snapshot bytes per exact fingerprint and per sketch, from the cartridge's
+# stats: (full - corpus+sketches) / exact fingerprints added, and
+# (corpus+sketches - corpus) / sketches added.
+if [[ $synthetic == 1 ]]; then
+	write_config "$work/mirror-corpus" "$work/etc-corpus"
+	write_config "$work/mirror-sketches" "$work/etc-sketches"
+	"$build/bench/speed" --config-dir "$work/etc-corpus" "${cart[@]}" --stats-only \
+		>"$work/corpus.out" || die "speed --stats-only failed"
+	"$build/bench/speed" --config-dir "$work/etc-sketches" "${cart[@]}" --stats-only \
+		>"$work/sketches.out" || die "speed --stats-only failed"
+	python3 - "$work/speed.out" "$work/sketches.out" "$work/corpus.out" <<'PY'
+import re, sys
+def stats(path):
+    d = {}
+    for line in open(path):
+        m = re.match(r"(\w+) = ([0-9.]+)", line)
+        if m:
+            d[m.group(1)] = float(m.group(2))
+    return d
+full, sk, co = (stats(p) for p in sys.argv[1:4])
+dfp = full["known_fingerprints"] - sk["known_fingerprints"]
+dsk = sk["known_sketches"] - co["known_sketches"]
+if dfp > 0:
+    print("snapshot_bytes_per_exact_fp = %.1f B" % ((full["snapshot_bytes"] - sk["snapshot_bytes"]) / dfp))
+if dsk > 0:
+    print("snapshot_bytes_per_sketch = %.1f B" % ((sk["snapshot_bytes"] - co["snapshot_bytes"]) / dsk))
+print("snapshot_bytes_corpus_only = %d B" % co["snapshot_bytes"])
+PY
+fi
