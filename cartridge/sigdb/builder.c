@@ -159,6 +159,18 @@ void sigdb_builder_free(struct sigdb_builder *b)
 	free(b);
 }
 
+int sigdb_builder_reserve(struct sigdb_builder *b, size_t n)
+{
+	if (b == NULL)
+		return WHORL_EINVAL;
+	if (n > SIGDB_MAX_ENTRIES)
+		n = SIGDB_MAX_ENTRIES;
+	unsigned bits = bmap_bits_for(b->exact.count + n);
+	if (b->exact.slots != NULL && bits <= b->exact.bits)
+		return 0;
+	return bmap_resize(&b->exact, bits);
+}
+
 int sigdb_builder_put(struct sigdb_builder *b, uint64_t key, const struct sigdb_meta *m)
 {
 	if (b == NULL || m == NULL)

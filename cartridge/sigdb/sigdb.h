@@ -44,6 +44,10 @@ struct sigdb_builder;  /* mutable, single-threaded */
 /* A builder, empty or holding a copy of everything in `base` (may be NULL). */
 struct sigdb_builder *sigdb_builder_new(const struct sigdb *base);
 void sigdb_builder_free(struct sigdb_builder *b);
+/* Makes room for n more exact fingerprints at once, so that loading a
+ * complete file does not grow the builder step by step. A hint only:
+ * 0, or WHORL_ENOMEM (the builder is unchanged). */
+int sigdb_builder_reserve(struct sigdb_builder *b, size_t n);
 /* Adds or replaces an exact fingerprint. 0, or WHORL_ENOMEM / WHORL_ELIMIT. */
 int sigdb_builder_put(struct sigdb_builder *b, uint64_t key, const struct sigdb_meta *m);
 /* Removes one; 0 when it was there, WHORL_ENODATA when not. */

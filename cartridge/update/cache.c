@@ -174,6 +174,19 @@ static int cache_has(const char *dir, const char *name)
 	return access(path, R_OK) == 0;
 }
 
+/* 1 when dir/name exists with exactly len bytes. Names carry the serial,
+ * and cached files are verified again whenever they are read, so such a
+ * file need not be written again. */
+static int cache_has_same(const char *dir, const char *name, size_t len)
+{
+	char path[PATH_MAX];
+	struct stat st;
+
+	if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
+		return 0;
+	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == len;
+}
+
 void update_cache_store(struct update_run *run)
 {
 	char dir[PATH_MAX], ckname[UPDATE_MAX_NAME + sizeof UPDATE_CKSUM_SUFFIX];
@@ -185,6 +198,9 @@ void update_cache_store(struct update_run *run)
 		const struct update_blob *b = &run->keep[i];
 		if (b->data) {
 			snprintf(ckname, sizeof ckname, "%s%s", b->name, UPDATE_CKSUM_SUFFIX);
+			if (cache_has_same(dir, b->name, b->len) &&
+			    cache_has_same(dir, ckname, b->cksum_len))
+				continue;
 			if (cache_write(run, dir, ckname, b->cksum, b->cksum_len) == 0 &&
 			    cache_write(run, dir, b->name, b->data, b->len) == 0)
 				cache_prune(run, dir, i);

@@ -88,6 +88,13 @@ static int load_sigs_file(struct load_state *ls, const struct update_file_ref *r
 	}
 	if ((rc = update_file_fetch(run, UPDATE_SRC_SIGS, ref, &payload, &len, keep)) != 0)
 		return rc;
+	/* A complete file says how many records follow: size the builder once
+	 * (capped, as the count is not verified until parsed). */
+	if (kind == UPDATE_KIND_COMPLETE) {
+		uint32_t n = update_payload_count(payload, len);
+		if (n <= UPDATE_MAX_RECORDS && (size_t)n <= len / UPDATE_MIN_RECORD_BYTES)
+			sigdb_builder_reserve(ls->b, n);
+	}
 	rc = update_payload_parse(payload, len, kind, apply_record, ls);
 	free(payload);
 	if (rc != 0) {

@@ -111,6 +111,13 @@ static size_t record_decode(const uint8_t *p, size_t n, struct update_record *r)
 	}
 }
 
+uint32_t update_payload_count(const uint8_t *p, size_t len)
+{
+	if (len < UPDATE_PAYLOAD_HEADER_BYTES)
+		return 0;
+	return (uint32_t)(p[8] | p[9] << 8 | p[10] << 16 | (uint32_t)p[11] << 24);
+}
+
 int update_payload_parse(const uint8_t *p, size_t len, int expect_kind,
                          int (*fn)(void *ctx, const struct update_record *r), void *ctx)
 {

@@ -144,6 +144,10 @@ struct update_record {
 
 /* Calls fn for each record; stops at the first nonzero return and returns
  * it. A complete payload may hold only puts. 0, WHORL_EFORMAT or fn's code. */
+#define UPDATE_MIN_RECORD_BYTES 10     /* the smallest record (a delete) */
+/* The record count a payload's header declares (0 when the header is
+ * short); a sizing hint only, update_payload_parse() checks everything. */
+uint32_t update_payload_count(const uint8_t *p, size_t len);
 int update_payload_parse(const uint8_t *p, size_t len, int expect_kind,
                          int (*fn)(void *ctx, const struct update_record *r), void *ctx);
 /* Id of a sketch: whorl_hash64 of its bytes (checked on every put). */
