@@ -61,6 +61,19 @@ static struct categories *categories_read(const struct whorl_engine *e)
 	return cats;
 }
 
+/* Checks license.cfg at open so that an administrator sees a bad one at
+ * once: a malformed id always, a missing file only when updates come over
+ * the network (a file:// mirror needs no licence). The password is wiped. */
+static void engine_check_license(struct whorl_engine *e, const struct cfg *cfg)
+{
+	struct license lic;
+	int rc = license_load(&lic, e->config_dir, &e->log);
+	int network = strncmp(cfg->mu_url, "file://", 7) != 0 && cfg->enable_micro_updates;
+	if (rc == WHORL_ECONFIG || (rc != 0 && network))
+		log_error(&e->log, "MICROUPDATE", "%s", license_error_text(rc));
+	license_clear(&lic);
+}
+
 int engine_open(const struct whorl_host_services *host, const char *config_dir,
                 whorl_engine **out, char *errbuf, size_t errlen)
 {
@@ -96,6 +109,7 @@ int engine_open(const struct whorl_host_services *host, const char *config_dir,
 		snprintf(errbuf, errlen, "out of memory");
 		return WHORL_ENOMEM;
 	}
+	engine_check_license(e, cfg);
 	atomic_init(&e->cfg, cfg);
 	atomic_init(&e->cats, cats);
 	atomic_init(&e->private_scans, 0);

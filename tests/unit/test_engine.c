@@ -243,6 +243,28 @@ START_TEST(test_reload_config)
 }
 END_TEST
 
+/* license.cfg is checked at open: a malformed id logs the guide's line. */
+START_TEST(test_license_checked_at_open)
+{
+	publish_base(NULL);
+	char path[EENV_PATH + 64];
+	eenv_log_clear(&E);
+	whorl_host *h = gateway("lic", "");     /* file:// mirror, no license.cfg: fine */
+	whorl_host_close(h);
+	ck_assert_msg(strstr(E.log, "license") == NULL, "log:\n%s", E.log);
+	snprintf(path, sizeof(path), "%s/lic/license.cfg", E.root);
+	eenv_write_file(path, "12ab34\nsecret\n", 14);
+	eenv_log_clear(&E);
+	char dir[EENV_PATH + 64];
+	snprintf(dir, sizeof(dir), "%s/lic", E.root);
+	eenv_open(&E, dir, &h);
+	ck_assert_msg(strstr(E.log, "Could not update signatures from network (malformed license id "
+	                            "in etc/license.cfg).") != NULL, "log:\n%s", E.log);
+	ck_assert_ptr_null(strstr(E.log, "secret"));
+	whorl_host_close(h);
+}
+END_TEST
+
 /* A multipart/mixed nested `depth` times around a short text part. */
 static char *deep_message(int depth, size_t *len)
 {
@@ -397,6 +419,7 @@ int main(void)
 	tcase_add_test(tc, test_empty_messages);
 	tcase_add_test(tc, test_minimum_score);
 	tcase_add_test(tc, test_reload_config);
+	tcase_add_test(tc, test_license_checked_at_open);
 	tcase_add_test(tc, test_rescan);
 	tcase_add_test(tc, test_rescan_without_data);
 	tcase_add_test(tc, test_self_test_and_stats);
