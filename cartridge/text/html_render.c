@@ -19,7 +19,7 @@
  * closes everything opened after its match and is ignored without one;
  * p, li, dd/dt, td/th, tr and table sections close implicitly.
  * Inline elements add no whitespace, block elements a newline, table
- * cells a space. Links (a/area href, img src, background=, form action)
+ * cells a space. Links (a/area href, iframe/frame src, img src, background=, form action)
  * are kept unless inside hidden content; bare URLs come from the visible
  * text. The skeleton lists known start tags only, so random made-up tags
  * cannot bust it; reaching HTML_MAX_SKELETON just stops it (no flag).
@@ -362,6 +362,10 @@ static void links_record(struct render *r, const struct tag_info *t, const struc
 		link_add(r, at->href, at->href_n, TEXT_LINK_HREF);
 	if (t != NULL && t->id == TAG_IMG)
 		link_add(r, at->src, at->src_n, TEXT_LINK_IMG);
+	/* A frame shows a whole page inside the message: its address is
+	 * as much the payload as a link's. */
+	if (t != NULL && (t->id == TAG_IFRAME || t->id == TAG_FRAME))
+		link_add(r, at->src, at->src_n, TEXT_LINK_HREF);
 	if (t != NULL && t->id == TAG_FORM)
 		link_add(r, at->action, at->action_n, TEXT_LINK_FORM);
 	link_add(r, at->background, at->background_n, TEXT_LINK_IMG);
