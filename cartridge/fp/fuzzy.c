@@ -10,7 +10,8 @@
  *
  * Two views of the text, each a set:
  *   W  content words: letters only, 3 to FUZZY_MAX_WORD bytes, stopwords
- *      dropped. Insensitive to order; a swapped word changes one element.
+ *      dropped; look-alike digits inside words read as letters ("v1agra"),
+ *      numbers dropped. Insensitive to order; a swapped word changes one element.
  *   C  5-byte grams of the letter stream (all words without digits joined,
  *      including the long runs of scripts written without spaces):
  *      insensitive to how words are split, spaced or joined.
@@ -274,9 +275,43 @@ static inline void stream_add(struct fuzzy_view *c, uint64_t *reg, size_t *strea
 	}
 }
 
+/* Digits that stand for letters in "v1agra", "fr33", "m0ney". */
+static char leet_letter(char d)
+{
+	switch (d) {
+	case '0': return 'o';
+	case '1': return 'i';
+	case '3': return 'e';
+	case '4': return 'a';
+	case '5': return 's';
+	case '7': return 't';
+	default: return 0;
+	}
+}
+
+/* A word mixing letters with look-alike digits, spelled with the letters
+ * into buf; NULL for a word that is a number, holds other digits, or is too
+ * long (those identify nothing: prices, dates, order numbers, busters). */
+static const char *leet_unspell(const char *w, size_t n, char *buf)
+{
+	int letters = 0;
+	if (n > FUZZY_MAX_WORD)
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		if (w[i] >= '0' && w[i] <= '9') {
+			if ((buf[i] = leet_letter(w[i])) == 0)
+				return NULL;
+		} else {
+			buf[i] = w[i];
+			letters++;
+		}
+	}
+	return letters > 0 ? buf : NULL;
+}
+
 static void views_build(const struct fp_input *in, struct fuzzy_view *w, struct fuzzy_view *c)
 {
-	char join[256];
+	char join[256], unleet[FUZZY_MAX_WORD];
 	size_t pos = 0, wlen, n_words = 0, stream = 0;
 	uint64_t reg = 0;
 	const char *word;
@@ -284,7 +319,9 @@ static void views_build(const struct fp_input *in, struct fuzzy_view *w, struct 
 	view_init(c);
 	while ((word = text_next_word(in->norm, in->norm_len, &pos, &wlen, join, sizeof(join))) != NULL &&
 	       n_words++ < FUZZY_MAX_WORDS) {
-		if (has_digit(word, wlen) || (wlen > FUZZY_MAX_WORD && is_ascii(word, wlen)))
+		if (has_digit(word, wlen) && (word = leet_unspell(word, wlen, unleet)) == NULL)
+			continue;
+		if (wlen > FUZZY_MAX_WORD && is_ascii(word, wlen))
 			continue;
 		stream_add(c, &reg, &stream, word, wlen);
 		if (wlen >= 3 && wlen <= FUZZY_MAX_WORD && !is_stopword(word, wlen))

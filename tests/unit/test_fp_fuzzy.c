@@ -125,6 +125,20 @@ START_TEST(test_fuzzy_tiny_text_no_sketch)
 }
 END_TEST
 
+/* Look-alike digits inside words read as letters; a real number is not a
+ * word at all. */
+START_TEST(test_fuzzy_leetspeak)
+{
+	const char *leet =
+		"d3ar fr1end we are pl3ased to announce our exclus1ve 0ffer on genu1ne sw1ss "
+		"watch3s r0lex 0mega bre1tl1ng and cart1er at pr1ces you w1ll not bel1eve "
+		"every watch sh1ps w1th1n two days w1th a cert1f1cate of authent1c1ty and "
+		"full warranty v1s1t our onl1ne st0re today and save up to e1ghty percent "
+		"th1s 0ffer 1s val1d only wh1le suppl1es last so 0rder n0w 2002 100";
+	ck_assert_double_ge(sim(text_a, leet), 0.9);
+}
+END_TEST
+
 /* Scripts without spaces make one long "word": the letter-gram view must
  * still see it (the word view cannot). */
 START_TEST(test_fuzzy_cjk_text)
@@ -165,6 +179,7 @@ int main(void)
 	tcase_add_test(tc, test_fuzzy_unrelated_texts_differ);
 	tcase_add_test(tc, test_fuzzy_tiny_text_no_sketch);
 	tcase_add_test(tc, test_fuzzy_cjk_text);
+	tcase_add_test(tc, test_fuzzy_leetspeak);
 	tcase_add_test(tc, test_fuzzy_rejects_foreign_bytes);
 	suite_add_tcase(s, tc);
 	return check_run(s);
