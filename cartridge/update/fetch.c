@@ -179,10 +179,8 @@ out:
  * complete files read from disk. */
 static void count_file(const struct update_run *run, const struct update_file_ref *ref, int ok)
 {
-	const struct update_counters *c = run->hooks->counters;
-
-	if (!c)
-		return;
+	if (!run->hooks || !run->hooks->counters)
+		return;   /* the publisher re-reads its own mirror without hooks */
 	if (!run->net)
 		update_count(run, ok ? UPDATE_COUNTER(run, disk_ok) : UPDATE_COUNTER(run, disk_fail));
 	else if (ref->base == 0)

@@ -41,7 +41,7 @@ static int net_read(struct update_run *run, const char *name, size_t max, uint8_
 	struct update_net *net = run->net;
 	int is_manifest = strcmp(name, UPDATE_MANIFEST_NAME) == 0;
 	char url[sizeof net->base + UPDATE_MAX_NAME + 16];
-	struct net_request req = { .url = url, .max = max, .cancel = run->hooks->cancel };
+	struct net_request req = { .url = url, .max = max, .cancel = run->hooks ? run->hooks->cancel : NULL };
 	struct net_reply reply;
 	int rc;
 

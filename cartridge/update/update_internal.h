@@ -91,7 +91,7 @@ const char *update_run_where(const struct update_run *run);
 /* Bumps one of the engine's counters, if it keeps them. */
 void update_count(const struct update_run *run, atomic_ullong *which);
 #define UPDATE_COUNTER(run, member) \
-	((run)->hooks->counters ? &(run)->hooks->counters->member : NULL)
+	((run)->hooks && (run)->hooks->counters ? &(run)->hooks->counters->member : NULL)
 
 void update_blob_free(struct update_blob *b);
 
