@@ -94,7 +94,7 @@ int update_net_open(const struct cfg *cfg, const struct logger *lg,
 		license_clear(&lic);
 		return WHORL_ECONFIG;
 	}
-	if (!(net = sodium_malloc(sizeof *net))) {
+	if (sodium_init() < 0 || !(net = sodium_malloc(sizeof *net))) {
 		license_clear(&lic);
 		return WHORL_ENOMEM;
 	}
