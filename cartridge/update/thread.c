@@ -13,7 +13,7 @@
 
 uint32_t update_jitter(uint32_t delay)
 {
-	uint32_t span = delay / 100u * UPDATE_JITTER_PERCENT * 2u + 1u;
+	uint32_t span = (uint32_t)((uint64_t)delay * UPDATE_JITTER_PERCENT * 2u / 100u) + 1u;
 	int64_t d = (int64_t)delay - (int64_t)(span / 2u) + (int64_t)randombytes_uniform(span);
 
 	return d < 1 ? 1u : (uint32_t)d;
