@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "engine.h"
+#include "update/net.h"
 
 #define ENGINE_CATS_FILE "categories"
 #define ENGINE_CATS_MAX_BYTES ((size_t)256 << 10)
@@ -115,7 +116,18 @@ int engine_open(const struct whorl_host_services *host, const char *config_dir,
 	atomic_init(&e->private_scans, 0);
 	sigdb_live_init(&e->live, empty);
 	pthread_mutex_init(&e->update_lock, NULL);
-	if (engine_update_data(e) != 0)
+	net_global_init();
+	/* Network micro-updates: the cache now, the mirror from the update
+	 * thread, unless "download micro-updates before init" asks for one
+	 * network cycle before open returns. */
+	int network = cfg->enable_micro_updates && update_mirror_is_network(cfg);
+	if (network && cfg->download_before_init)
+		log_info(&e->log, "MICROUPDATE", "Micro-updates enabled, updating all micro-update "
+		         "files from network and/or disk before continuing...");
+	int rc_load = network && !cfg->download_before_init ? engine_update_data_disk(e)
+	                                                    : engine_update_data(e);
+	engine_updater_start(e, !network || cfg->download_before_init);
+	if (rc_load != 0)
 		log_warn(&e->log, "MICROUPDATE",
 		         "Have not updated signatures yet--accuracy will be affected until content is "
 		         "successfully downloaded from the network.");
@@ -125,7 +137,10 @@ int engine_open(const struct whorl_host_services *host, const char *config_dir,
 
 int engine_quiesce(whorl_engine *e)
 {
-	/* No background threads yet: the network updater joins here when it lands. */
+	if (e->updater.running) {
+		log_info(&e->log, "MICROUPDATE", "Shutting down, stopping micro-update downloads.");
+		update_thread_stop(&e->updater);   /* wakes it at once, aborts a transfer */
+	}
 	e->quiesced = 1;
 	return 0;
 }
@@ -141,6 +156,7 @@ void engine_close(whorl_engine *e)
 	free(atomic_load(&e->cats));
 	free(atomic_load(&e->cfg));
 	pthread_mutex_destroy(&e->update_lock);
+	net_global_cleanup();
 	free(e);
 }
 
@@ -210,13 +226,16 @@ int engine_stats_snapshot(whorl_engine *e, char **text_out)
 	uint64_t c = 0, i = 0;
 	sigdb_serial(db, SIGDB_SRC_SIGS, &c, &i);
 	char *t = NULL;
+	char updates[1024];
+	engine_update_stats(e, updates, sizeof(updates));
 	int n = asprintf(&t,
 	                 "spamdna version = whorl-cartridge %s\n"
+	                 "%s"
 	                 "mu sigs serial = %llu.%llu\n"
 	                 "known fingerprints = %zu\n"
 	                 "known sketches = %zu\n"
 	                 "snapshot bytes = %zu\n",
-	                 WHORL_VERSION, (unsigned long long)c, (unsigned long long)i, sigdb_count(db),
+	                 WHORL_VERSION, updates, (unsigned long long)c, (unsigned long long)i, sigdb_count(db),
 	                 sigdb_sketch_count(db), sigdb_memory_bytes(db));
 	sigdb_unref(db);
 	if (n < 0)

@@ -22,6 +22,7 @@
 #include "log/log.h"
 #include "mime/mime.h"
 #include "sigdb/sigdb.h"
+#include "update/thread.h"
 #include "update/update.h"
 #include "util/arena.h"
 
@@ -53,6 +54,9 @@ struct whorl_engine {
 	_Atomic uint64_t data_loaded_ms;     /* when the live data was loaded; 0 = never */
 	pthread_mutex_t update_lock;         /* one writer (update, reload) at a time; never taken by scans */
 	struct update_status update_status;  /* what the last accepted set said */
+	struct update_counters counters;     /* Table 3 download counters */
+	struct update_thread updater;        /* network micro-updates (update/thread.c) */
+	atomic_int update_cancel;            /* set at quiesce: stops a transfer in flight */
 	int quiesced;
 };
 
@@ -71,6 +75,14 @@ void engine_grace_period(struct whorl_engine *e);
 /* Loads the update set named by the configuration and publishes it; keeps
  * the live data on any failure. */
 int engine_update_data(struct whorl_engine *e);
+/* The same with an http(s) mirror left alone: only the cache is read (the
+ * first load at open, before the update thread has fetched anything). */
+int engine_update_data_disk(struct whorl_engine *e);
+/* Starts the update thread when micro-updates come from an http(s) mirror
+ * and are enabled; the first cycle runs at once unless one already ran. */
+void engine_updater_start(struct whorl_engine *e, int cycle_ran);
+/* Table 3 download counters and staleness as stats_snapshot lines. */
+int engine_update_stats(struct whorl_engine *e, char *buf, size_t len);
 /* Replace the categories table / configuration (taking ownership), wait a
  * grace period and free the old one. Caller holds update_lock. */
 void engine_set_categories(struct whorl_engine *e, struct categories *cats);

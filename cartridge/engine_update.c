@@ -6,7 +6,9 @@
  * sources (categories) replace theirs. A failed or refused load keeps what
  * was live. Scans never wait: only concurrent update cycles serialise.
  */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "engine.h"
 
@@ -31,21 +33,16 @@ static int64_t hook_now(void *ctx)
 	return (int64_t)(engine_now_ms(ctx) / 1000);
 }
 
-int engine_update_data(struct whorl_engine *e)
+/* One cycle with configuration cfg; update_lock held. */
+static int update_cycle_locked(struct whorl_engine *e, const struct cfg *cfg)
 {
-	/* Writers hold update_lock, so the configuration cannot be freed
-	 * under this cycle. */
-	pthread_mutex_lock(&e->update_lock);
-	const struct cfg *cfg = atomic_load(&e->cfg);
-	if (cfg->mu_url[0] == '\0' && cfg->cache_path[0] == '\0') {
-		pthread_mutex_unlock(&e->update_lock);
-		return WHORL_ENODATA;
-	}
 	struct update_hooks hooks = {
 		.anchors = fp_sketch_stored_anchors,
 		.on_cats = on_cats,
 		.now = hook_now,
 		.ctx = e,
+		.counters = &e->counters,
+		.cancel = &e->update_cancel,
 	};
 	struct sigdb *current = sigdb_live_acquire(&e->live);
 	struct sigdb *fresh = NULL;
@@ -61,8 +58,102 @@ int engine_update_data(struct whorl_engine *e)
 			atomic_store(&e->data_loaded_ms, engine_now_ms(e));
 		}
 	}
-	pthread_mutex_unlock(&e->update_lock);
 	if (rc == 0 && !loaded_before && fresh == NULL)
 		return WHORL_ENODATA;
 	return rc;
+}
+
+static int engine_update(struct whorl_engine *e, int disk_only)
+{
+	/* Writers hold update_lock, so the configuration cannot be freed
+	 * under this cycle. */
+	pthread_mutex_lock(&e->update_lock);
+	const struct cfg *cfg = atomic_load(&e->cfg);
+	struct cfg *copy = NULL;
+	int rc = WHORL_ENODATA;
+	if (cfg->mu_url[0] == '\0' && cfg->cache_path[0] == '\0')
+		goto out;
+	if (disk_only && update_mirror_is_network(cfg)) {
+		rc = WHORL_ENOMEM;
+		if ((copy = malloc(sizeof(*copy))) == NULL)
+			goto out;
+		memcpy(copy, cfg, sizeof(*copy));
+		copy->enable_micro_updates = 0;   /* the loader reads the cache only */
+		cfg = copy;
+	}
+	rc = update_cycle_locked(e, cfg);
+out:
+	pthread_mutex_unlock(&e->update_lock);
+	free(copy);
+	return rc;
+}
+
+int engine_update_data(struct whorl_engine *e)
+{
+	return engine_update(e, 0);
+}
+
+int engine_update_data_disk(struct whorl_engine *e)
+{
+	return engine_update(e, 1);
+}
+
+/* Seconds to the next cycle: the manifest's schedule under "auto" (every
+ * minute by default), else the configured hours. */
+static uint32_t next_delay(struct whorl_engine *e)
+{
+	const struct cfg *cfg = atomic_load(&e->cfg);
+	uint32_t check;
+
+	if (!cfg->mu_interval_auto)
+		return (uint32_t)cfg->mu_interval_hours * 3600u;
+	pthread_mutex_lock(&e->update_lock);
+	check = e->update_status.check_interval;
+	pthread_mutex_unlock(&e->update_lock);
+	return check ? check : UPDATE_DEFAULT_CHECK_INTERVAL;
+}
+
+static uint32_t updater_cycle(void *ctx)
+{
+	struct whorl_engine *e = ctx;
+
+	engine_update_data(e);
+	return next_delay(e);
+}
+
+void engine_updater_start(struct whorl_engine *e, int cycle_ran)
+{
+	const struct cfg *cfg = atomic_load(&e->cfg);
+
+	if (!cfg->enable_micro_updates || !update_mirror_is_network(cfg))
+		return;
+	if (update_thread_start(&e->updater, updater_cycle, e,
+	                        cycle_ran ? update_jitter(next_delay(e)) : 0,
+	                        &e->update_cancel) != 0)
+		log_error(&e->log, "MICROUPDATE", "Can not start thread for background loader. Will "
+		          "only use local micro-update files.");
+}
+
+int engine_update_stats(struct whorl_engine *e, char *buf, size_t len)
+{
+	const struct update_counters *c = &e->counters;
+	int64_t now = (int64_t)(engine_now_ms(e) / 1000);
+	pthread_mutex_lock(&e->update_lock);
+	int64_t expires = e->update_status.expires;
+	pthread_mutex_unlock(&e->update_lock);
+	int stale = expires != 0 && now >= expires;
+
+	return snprintf(buf, len,
+	                "successful complete micro-update downloads = %llu\n"
+	                "successful incremental micro-update downloads = %llu\n"
+	                "failed complete micro-update downloads = %llu\n"
+	                "failed incremental micro-update downloads = %llu\n"
+	                "successful complete micro-update downloads from disk = %llu\n"
+	                "failed complete micro-update downloads from disk = %llu\n"
+	                "failed micro-update serial number downloads from network = %llu\n"
+	                "mu set stale = %s\n",
+	                atomic_load(&c->complete_ok), atomic_load(&c->incremental_ok),
+	                atomic_load(&c->complete_fail), atomic_load(&c->incremental_fail),
+	                atomic_load(&c->disk_ok), atomic_load(&c->disk_fail),
+	                atomic_load(&c->serial_fail), stale ? "yes" : "no");
 }

@@ -74,6 +74,11 @@ int whorl_host_describe_category(whorl_host *h, unsigned category, unsigned subc
                                  char *cat_out, size_t cat_len, char *sub_out, size_t sub_len);
 int whorl_host_reload(whorl_host *h, unsigned what);
 
+/* Runs one micro-update cycle now (the table's update_now): fetches and
+ * verifies what changed on the mirror and publishes it; scans continue.
+ * 0, or a negative WHORL_E* (the live data is kept). */
+int whorl_host_update_now(whorl_host *h);
+
 /* Text for a WHORL_E* code (host side; works without a cartridge). */
 const char *whorl_strerror(int code);
 

@@ -3,8 +3,10 @@
  * for it: checksum file signature, what it names, size, hash, then decrypt
  * and inflate (datafile.c). Each refusal logs one line naming the file.
  *
- * Not for: choosing files (loader.c) or the network (a later fetcher reads
- * into the same checks).
+ * The bytes come from update_run_read(): a directory or a network mirror
+ * (net_read.c); the checks are the same for both.
+ *
+ * Not for: choosing files (loader.c) or the transport (net.c).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -74,8 +76,8 @@ void update_blob_free(struct update_blob *b)
 static void fetch_fail(const struct update_run *run, int source, const char *file,
                        const char *why)
 {
-	log_error(run->lg, UPDATE_MOD, "Could not update %s from disk (microupdate file %s %s).",
-	          update_source_name(source), file, why);
+	log_error(run->lg, UPDATE_MOD, "Could not update %s from %s (microupdate file %s %s).",
+	          update_source_name(source), update_run_where(run), file, why);
 }
 
 /* The checksum file names exactly this file, and the manifest agrees. */
@@ -96,7 +98,9 @@ static int fetch_cksum(struct update_run *run, int source, const struct update_f
 	int rc;
 
 	snprintf(name, sizeof name, "%s%s", ref->name, UPDATE_CKSUM_SUFFIX);
-	rc = update_read_bounded(run->dir, name, UPDATE_MAX_CKSUM_BYTES, raw, raw_len);
+	rc = update_run_read(run, name, UPDATE_MAX_CKSUM_BYTES, raw, raw_len);
+	if (rc != 0 && run->net)           /* logged by the transport */
+		return rc == WHORL_ELIMIT ? WHORL_ESIGNATURE : rc;
 	if (rc != 0) {
 		log_error(run->lg, UPDATE_MOD, "Failed to load checksum file from cache (%s): %s",
 		          name, rc == WHORL_EIO ? strerror(errno) : "too large");
@@ -116,7 +120,7 @@ static uint64_t source_max_raw(int source)
 	return source == UPDATE_SRC_SIGS ? UPDATE_MAX_INFLATED_BYTES : UPDATE_MAX_TEXT_BYTES;
 }
 
-int update_file_fetch(struct update_run *run, int source, const struct update_file_ref *ref,
+static int file_fetch(struct update_run *run, int source, const struct update_file_ref *ref,
                       uint8_t **payload, size_t *raw_len, struct update_blob *keep)
 {
 	struct update_cksum c;
@@ -132,7 +136,11 @@ int update_file_fetch(struct update_run *run, int source, const struct update_fi
 		fetch_fail(run, source, ref->name, "declares a size past the limit");
 		goto out;
 	}
-	rc = update_read_bounded(run->dir, ref->name, (size_t)ref->size, &data, &data_len);
+	rc = update_run_read(run, ref->name, (size_t)ref->size, &data, &data_len);
+	if (rc != 0 && run->net) {         /* logged by the transport */
+		rc = rc == WHORL_ELIMIT ? WHORL_ESIGNATURE : rc;
+		goto out;
+	}
 	if (rc == WHORL_EIO) {
 		log_error(run->lg, UPDATE_MOD, "Could not update %s from disk (%s: %s).",
 		          update_source_name(source), ref->name, strerror(errno));
@@ -164,5 +172,30 @@ int update_file_fetch(struct update_run *run, int source, const struct update_fi
 out:
 	free(ck);
 	free(data);
+	return rc;
+}
+
+/* Counts each file as the guide's Table 3 does: network downloads by kind,
+ * complete files read from disk. */
+static void count_file(const struct update_run *run, const struct update_file_ref *ref, int ok)
+{
+	if (!run->hooks || !run->hooks->counters)
+		return;   /* the publisher re-reads its own mirror without hooks */
+	if (!run->net)
+		update_count(run, ok ? UPDATE_COUNTER(run, disk_ok) : UPDATE_COUNTER(run, disk_fail));
+	else if (ref->base == 0)
+		update_count(run, ok ? UPDATE_COUNTER(run, complete_ok)
+		                     : UPDATE_COUNTER(run, complete_fail));
+	else
+		update_count(run, ok ? UPDATE_COUNTER(run, incremental_ok)
+		                     : UPDATE_COUNTER(run, incremental_fail));
+}
+
+int update_file_fetch(struct update_run *run, int source, const struct update_file_ref *ref,
+                      uint8_t **payload, size_t *raw_len, struct update_blob *keep)
+{
+	int rc = file_fetch(run, source, ref, payload, raw_len, keep);
+
+	count_file(run, ref, rc == 0);
 	return rc;
 }

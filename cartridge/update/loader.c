@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +30,7 @@ struct load_state {
 	const struct sigdb *current;
 	uint64_t complete[UPDATE_N_SOURCES];   /* serials in use, advanced as files load */
 	uint64_t state[UPDATE_N_SOURCES];
+	uint64_t current_complete[UPDATE_N_SOURCES];  /* complete serials before this run */
 	int changed[UPDATE_N_SOURCES];
 	uint8_t *text[UPDATE_N_SOURCES];
 	size_t text_len[UPDATE_N_SOURCES];
@@ -185,9 +187,11 @@ static int load_text(struct load_state *ls, int src)
 static int manifest_load(struct update_run *run, const struct update_status *st, int64_t now)
 {
 	long body;
-	int rc = update_read_bounded(run->dir, UPDATE_MANIFEST_NAME, UPDATE_MAX_MANIFEST_BYTES,
-	                             &run->man_bytes, &run->man_len);
+	int rc = update_run_read(run, UPDATE_MANIFEST_NAME, UPDATE_MAX_MANIFEST_BYTES,
+	                         &run->man_bytes, &run->man_len);
 
+	if (rc != 0 && run->net)           /* 304, or logged by the transport */
+		return rc;
 	if (rc != 0) {
 		log_error(run->lg, UPDATE_MOD, "Could not update signatures from disk (%s/%s: %s).",
 		          run->dir, UPDATE_MANIFEST_NAME,
@@ -228,6 +232,7 @@ static void load_state_init(struct load_state *ls, struct update_run *run,
 	ls->current = current;
 	for (int i = 0; current && i < UPDATE_N_SOURCES; i++)
 		sigdb_serial(current, (enum sigdb_source)i, &ls->complete[i], &ls->state[i]);
+	memcpy(ls->current_complete, ls->complete, sizeof ls->complete);
 }
 
 static void load_state_free(struct load_state *ls)
@@ -250,12 +255,26 @@ static void deliver_text(const struct load_state *ls)
 			fn[i](h->ctx, (const char *)ls->text[i], ls->text_len[i]);
 }
 
+/* The guide's lines: a complete file is a "download", deltas alone an
+ * "incremental download". */
+static void update_log_network_success(const struct load_state *ls, int src)
+{
+	const struct update_run *run = ls->run;
+	const char *how = ls->current_complete[src] != ls->complete[src] ? "" : " incremental";
+
+	log_info(run->lg, UPDATE_MOD, "Successful %s%s download from network (new serial "
+	         "%" PRIu64 ".%" PRIu64 ").", update_source_name(src), how, ls->complete[src],
+	         ls->state[src]);
+}
+
 static void report(const struct load_state *ls, struct update_status *st)
 {
 	const struct update_run *run = ls->run;
 
 	for (int i = 0; i < UPDATE_N_SOURCES; i++)
-		if (ls->changed[i])
+		if (ls->changed[i] && run->net)
+			update_log_network_success(ls, i);
+		else if (ls->changed[i])
 			log_info(run->lg, UPDATE_MOD, "Successfully updated %s from disk (new serial "
 			         "%" PRIu64 ".%" PRIu64 ").", update_source_name(i), ls->complete[i],
 			         ls->state[i]);
@@ -362,33 +381,67 @@ static int cache_has_manifest(const char *cache)
 	return access(path, R_OK) == 0;
 }
 
+void update_mirror_url(const struct cfg *cfg, char *buf, size_t len)
+{
+	if (cfg->mu_url[0])
+		snprintf(buf, len, "%s", cfg->mu_url);
+	else
+		snprintf(buf, len, "http://%s:%d/", cfg->mu_hostname, cfg->mu_port);
+}
+
+int update_mirror_is_network(const struct cfg *cfg)
+{
+	return cfg->mu_url[0] == '\0' || strncasecmp(cfg->mu_url, "http://", 7) == 0 ||
+	       strncasecmp(cfg->mu_url, "https://", 8) == 0;
+}
+
+/* Falls back to the cache after a failed load from the mirror. */
+static int load_cache(struct update_run *run, const char *mirror_dir, const struct sigdb *current,
+                      struct update_status *status, struct sigdb **out_new, int rc)
+{
+	char cache[PATH_MAX];
+
+	if (update_cache_dir(run->cfg, cache, sizeof cache) == 0 &&
+	    (!mirror_dir || strcmp(cache, mirror_dir) != 0) && cache_has_manifest(cache)) {
+		int rc_cache;
+		run->net = NULL;
+		run_reset(run, cache, 1);
+		rc_cache = load_dir(run, current, status, out_new);
+		if (rc_cache == 0 && *out_new)
+			rc = 0;
+	}
+	return rc;
+}
+
 int update_load_url(const struct cfg *cfg, const struct logger *lg,
                     const struct update_hooks *hooks, const struct sigdb *current,
                     struct update_status *status, struct sigdb **out_new)
 {
 	struct update_run run;
-	char cache[PATH_MAX];
 	const char *dir = file_url_dir(cfg->mu_url);
+	struct update_net *net = NULL;
 	int rc;
 
 	*out_new = NULL;
-	if (!dir) {
+	if (!dir && !update_mirror_is_network(cfg)) {
 		log_warn(lg, UPDATE_MOD, "Micro-update url '%s' is not supported by this cartridge "
-		         "(only file:// for now).", cfg->mu_url);
+		         "(http://, https:// or file:///).", cfg->mu_url);
 		return WHORL_ENOTSUP;
 	}
 	if ((rc = run_open(&run, cfg, lg, hooks)) != 0)
 		return rc;
-	run_reset(&run, dir, 0);
+	if (!dir && (rc = update_net_open(cfg, lg, status, &net)) != 0)
+		return load_cache(&run, NULL, current, status, out_new, rc);
+	run_reset(&run, dir ? dir : "", 0);
+	run.net = net;
 	rc = load_dir(&run, current, status, out_new);
-	if (rc != 0 && update_cache_dir(cfg, cache, sizeof cache) == 0 &&
-	    strcmp(cache, dir) != 0 && cache_has_manifest(cache)) {
-		int rc_cache;
-		run_reset(&run, cache, 1);
-		rc_cache = load_dir(&run, current, status, out_new);
-		if (rc_cache == 0 && *out_new)
-			rc = 0;
-	}
+	if (net && rc == 0)
+		update_net_save(net, status);
+	if (rc == WHORL_ENODATA && net)
+		rc = 0;                          /* 304: the mirror has nothing new */
+	else if (rc != 0)
+		rc = load_cache(&run, dir, current, status, out_new, rc);
+	update_net_close(net);
 	run_reset(&run, "", 0);
 	return rc;
 }

@@ -3,8 +3,8 @@
  *
  * An update set (docs/FORMATS.md §2) is a directory: a signed `manifest`,
  * encrypted data files and their signed checksum files. update_load_url()
- * reads one from the configured `micro-update url` (file:// for now; http
- * and https come with the network task), verifies everything against the
+ * reads one from the configured mirror (file://, http:// or https://, see
+ * net.c for the transport), verifies everything against the
  * pinned publisher key, and builds a new sigdb snapshot beside the current
  * one. Verified complete files are cached under <cache path>/micro_updates/
  * and loaded from there when the mirror cannot be read.
@@ -12,11 +12,12 @@
  * Every rejection leaves the caller's data as it was and logs one line with
  * the module tag "MICROUPDATE" naming why.
  *
- * Not for: scheduling (the engine's update thread), state files, network.
+ * Not for: scheduling (thread.c and the engine), state files, transport (net.c).
  */
 #ifndef WHORL_UPDATE_H
 #define WHORL_UPDATE_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -39,6 +40,18 @@ enum update_source {
 #define UPDATE_DEFAULT_FULL_INTERVAL 10800u
 #define UPDATE_DEFAULT_EXPIRY (7 * 86400)
 
+#define UPDATE_MAX_ETAG 128            /* longer ETags are not remembered */
+
+/* Download counters (the guide's Table 3), kept by the engine across
+ * cycles and bumped by the loader as each file verifies or fails.
+ * "complete"/"incremental" count network downloads; "disk" counts complete
+ * files read from the cache or a file:// mirror; serial_fail counts
+ * manifests that could not be fetched from the network. */
+struct update_counters {
+	atomic_ullong complete_ok, incremental_ok, complete_fail, incremental_fail;
+	atomic_ullong disk_ok, disk_fail, serial_fail;
+};
+
 /* Anchors a stored sketch is indexed by (fp_sketch_stored_anchors). */
 typedef size_t (*update_anchors_fn)(uint8_t engine, uint8_t algo, const uint8_t *bytes,
                                     size_t len, uint32_t *out, size_t cap);
@@ -54,6 +67,8 @@ struct update_hooks {
 	void (*on_awl)(void *ctx, const char *text, size_t len);
 	int64_t (*now)(void *ctx);     /* unix seconds; NULL: time() */
 	void *ctx;
+	struct update_counters *counters;  /* NULL: not counted */
+	const atomic_int *cancel;      /* non-zero stops a network transfer at once */
 };
 
 /* What the caller remembers between cycles (a later task persists it).
@@ -67,19 +82,32 @@ struct update_status {
 	uint64_t complete[UPDATE_N_SOURCES];
 	uint64_t incremental[UPDATE_N_SOURCES];
 	int from_cache;                /* the set came from the local cache */
+	/* Conditional requests: what the mirror said about the last manifest
+	 * accepted from the network ("" / -1: ask unconditionally). */
+	char etag[UPDATE_MAX_ETAG];
+	int64_t last_modified;
 };
 
 /* Loads whatever is newer than `current` (may be NULL: nothing loaded yet)
- * from cfg->mu_url, verified with the key in cfg->publisher_key (64 hex
+ * from the mirror update_mirror_url() names (http, https or file; with
+ * `enable micro-updates = no` an http(s) mirror is not contacted and only
+ * the cache is read). A 304 on the manifest means nothing new: 0 with
+ * *out_new NULL. Everything is verified with the key in cfg->publisher_key (64 hex
  * digits, or 32 raw bytes). On success returns 0 and sets *out_new to a new
  * snapshot with one reference (the caller publishes it), or to NULL when
  * nothing is newer. On failure returns a negative WHORL_E* with *out_new
- * NULL: ENOTSUP (http/https), EIO, ESIGNATURE, ESTALE (expired or
+ * NULL: EIO, ENETWORK, ESIGNATURE, ESTALE (expired or
  * rollback), EFORMAT, ELIMIT, ENOMEM. `status` may be NULL.
  * Thread safety: may run beside scans; not twice at once for one cache. */
 int update_load_url(const struct cfg *cfg, const struct logger *lg,
                     const struct update_hooks *hooks, const struct sigdb *current,
                     struct update_status *status, struct sigdb **out_new);
+
+/* The mirror's URL: `micro-update url` when set, else
+ * http://<micro-update hostname>:<micro-update port>/. */
+void update_mirror_url(const struct cfg *cfg, char *buf, size_t len);
+/* 1 when the mirror is reached over the network (http or https). */
+int update_mirror_is_network(const struct cfg *cfg);
 
 /* Reads a publisher public key file (64 hex digits and optional white
  * space, or exactly 32 raw bytes). 0, WHORL_EIO or WHORL_EFORMAT. */

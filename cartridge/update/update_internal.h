@@ -25,6 +25,17 @@ struct update_blob {
 	size_t cksum_len;
 };
 
+/* A network mirror for one run: base URL, licence, conditional tags. */
+struct update_net {
+	char base[CFG_MAX_STR + 64];   /* ends with '/' */
+	char user[24];                 /* licence id */
+	char password[256];            /* licence password (wiped at the end) */
+	char etag_in[UPDATE_MAX_ETAG];
+	int64_t modified_in;
+	char etag_out[UPDATE_MAX_ETAG];
+	int64_t modified_out;
+};
+
 struct update_run {
 	const struct cfg *cfg;
 	const struct logger *lg;
@@ -33,6 +44,7 @@ struct update_run {
 	uint8_t key_id[UPDATE_KEY_ID_BYTES];
 	char dir[PATH_MAX];
 	int from_cache;                /* dir is the cache: only complete files */
+	struct update_net *net;        /* not NULL: read from this mirror, not dir */
 	struct update_manifest man;
 	uint8_t *man_bytes;
 	size_t man_len;
@@ -57,6 +69,29 @@ int update_file_fetch(struct update_run *run, int source, const struct update_fi
 void update_cache_store(struct update_run *run);
 /* <cache path>/micro_updates into buf; 0, or -1 when no cache is set. */
 int update_cache_dir(const struct cfg *cfg, char *buf, size_t len);
+
+/* Reads one file of the set: from run->net's mirror when set (checksum
+ * files with the licence as HTTP basic auth; the manifest conditionally),
+ * else update_read_bounded(run->dir, ...). Network failures are logged
+ * here and return WHORL_ENETWORK or WHORL_ELIMIT; WHORL_ENODATA means the
+ * manifest is unchanged (304). Disk failures are left to the caller. */
+int update_run_read(struct update_run *run, const char *name, size_t max, uint8_t **buf,
+                    size_t *len);
+/* Opens a network run on update_mirror_url(): 0 and *out (free with
+ * update_net_close), WHORL_ENODATA when `enable micro-updates = no`
+ * (disk only), WHORL_ECONFIG when license.cfg is missing or malformed
+ * (logged with the guide's line), WHORL_ENOMEM. */
+int update_net_open(const struct cfg *cfg, const struct logger *lg,
+                    const struct update_status *status, struct update_net **out);
+/* Remembers the accepted manifest's ETag / Last-Modified in *status. */
+void update_net_save(const struct update_net *net, struct update_status *status);
+void update_net_close(struct update_net *net);
+/* "network" or "disk", for log lines. */
+const char *update_run_where(const struct update_run *run);
+/* Bumps one of the engine's counters, if it keeps them. */
+void update_count(const struct update_run *run, atomic_ullong *which);
+#define UPDATE_COUNTER(run, member) \
+	((run)->hooks && (run)->hooks->counters ? &(run)->hooks->counters->member : NULL)
 
 void update_blob_free(struct update_blob *b);
 

@@ -201,6 +201,13 @@ int whorl_host_describe_category(whorl_host *h, unsigned category, unsigned subc
 	                                 sub_out, sub_len);
 }
 
+int whorl_host_update_now(whorl_host *h)
+{
+	if (h == NULL)
+		return WHORL_EINVAL;
+	return h->api->update_now(h->engine);
+}
+
 int whorl_host_reload(whorl_host *h, unsigned what)
 {
 	if (h == NULL)

@@ -511,7 +511,7 @@ END_TEST
 START_TEST(test_http_not_supported)
 {
 	struct sigdb *db = (struct sigdb *)1;
-	snprintf(E.cfg.mu_url, sizeof E.cfg.mu_url, "http://example.org/");
+	snprintf(E.cfg.mu_url, sizeof E.cfg.mu_url, "ftp://example.org/");
 	ck_assert_int_eq(load(NULL, &db, NULL), WHORL_ENOTSUP);
 	ck_assert_ptr_null(db);
 }

@@ -1,0 +1,66 @@
+/*
+ * net.h - one bounded HTTP(S) GET with libcurl, configured from Table 1
+ * (timeout, http proxy and its basic/NTLM auth, local address for m-u cons),
+ * with licence basic auth, conditional requests and the guide's log lines
+ * for network failures.
+ *
+ * Not for: deciding what to fetch (loader.c, fetch.c) or verifying it.
+ */
+#ifndef WHORL_UPDATE_NET_H
+#define WHORL_UPDATE_NET_H
+
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../cfg/cfg.h"
+#include "../log/log.h"
+
+#define NET_MAX_URL 2048
+#define NET_MAX_ETAG 128              /* longer ETags are not remembered */
+#define NET_LOW_SPEED_BYTES 256L      /* below this many bytes/s for `timeout` s: a drip */
+
+/* What one response said, filled by net_get(). */
+struct net_reply {
+	long http_code;
+	int curl_rc;                      /* CURLcode */
+	int64_t content_length;           /* -1: none declared */
+	char etag[NET_MAX_ETAG];          /* "" when none (or too long) */
+	int64_t last_modified;            /* unix seconds; -1 unknown */
+	char addr[64];                    /* peer address, when connected */
+};
+
+/* One GET. */
+struct net_request {
+	const char *url;
+	const char *user, *password;      /* HTTP basic auth; NULL: none */
+	size_t max;                       /* bodies longer than this are cut off: WHORL_ELIMIT */
+	const char *if_none_match;        /* NULL or "": unconditional */
+	int64_t if_modified_since;        /* <= 0: none */
+	const atomic_int *cancel;         /* non-zero aborts the transfer; may be NULL */
+};
+
+/* Fetches req->url into *body (malloc'd, NUL terminated, not counted).
+ * 0 on a 200 with a body of at most req->max bytes; WHORL_ENODATA on 304;
+ * WHORL_ELIMIT when the body is (or is declared) longer than req->max;
+ * WHORL_ENETWORK for every other failure (connection, timeout, drip, HTTP
+ * status); WHORL_ENOMEM. Logs nothing: see net_log_failure(). Thread-safe
+ * (one easy handle per call, CURLOPT_NOSIGNAL). */
+int net_get(const struct cfg *cfg, const struct net_request *req, uint8_t **body, size_t *len,
+            struct net_reply *reply);
+
+/* Logs the guide's ERROR line for a failed net_get() of `file` (rc and
+ * reply as it returned them). */
+void net_log_failure(const struct cfg *cfg, const struct logger *lg, const char *url,
+                     const char *file, int rc, const struct net_reply *reply);
+
+/* One response header line (without CRLF) into *reply: Content-Length,
+ * ETag. Other headers are ignored. Bounded by len; never reads past it. */
+void net_header_parse(const char *line, size_t len, struct net_reply *reply);
+
+/* libcurl's process-wide set-up, reference counted by libcurl itself;
+ * call once per engine open and net_global_cleanup() once per close. */
+int net_global_init(void);
+void net_global_cleanup(void);
+
+#endif

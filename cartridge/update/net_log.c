@@ -1,0 +1,92 @@
+/*
+ * net_log.c - the guide's Appendix A lines for a failed download: "Could
+ * not connect to host <host>:<port> (addr <addr>)--<net_error>.", the
+ * licence and HTTP status ERROR lines, and what we add for a drip, a body
+ * past its declared size and a cancelled transfer.
+ *
+ * Not for: doing the transfer (net.c).
+ */
+#include <curl/curl.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../../abi/whorl_cartridge.h"
+#include "net.h"
+
+#define NET_MOD "MICROUPDATE"
+
+/* Host and port the connection went to: the proxy when one is set. */
+static void target_host(const struct cfg *cfg, const char *url, char *host, size_t hcap,
+                        char *port, size_t pcap)
+{
+	CURLU *u = curl_url();
+	char *h = NULL, *p = NULL;
+	int proxied = cfg->http_proxy[0] != '\0';
+	char with_scheme[CFG_MAX_STR + 16];
+
+	snprintf(host, hcap, "?");
+	snprintf(port, pcap, "?");
+	if (!u)
+		return;
+	snprintf(with_scheme, sizeof with_scheme, "%s%s", proxied && !strstr(cfg->http_proxy, "://")
+	         ? "http://" : "", proxied ? cfg->http_proxy : url);
+	if (curl_url_set(u, CURLUPART_URL, with_scheme, 0) == CURLUE_OK) {
+		if (curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK)
+			snprintf(host, hcap, "%s", h);
+		if (curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) == CURLUE_OK)
+			snprintf(port, pcap, "%s", p);
+	}
+	curl_free(h);
+	curl_free(p);
+	curl_url_cleanup(u);
+}
+
+static int is_connect_error(int crc)
+{
+	return crc == CURLE_COULDNT_CONNECT || crc == CURLE_COULDNT_RESOLVE_HOST ||
+	       crc == CURLE_COULDNT_RESOLVE_PROXY ||
+	       (crc == CURLE_OPERATION_TIMEDOUT);
+}
+
+static void log_http(const struct logger *lg, const char *file, long code)
+{
+	if (code == 401)
+		log_error(lg, NET_MOD, "Could not update signatures from network (invalid license "
+		          "[HTTP error: 401]).");
+	else if (code == 407)
+		log_error(lg, NET_MOD, "Could not update signatures from network (http proxy "
+		          "authentication failed [HTTP error: 407]).");
+	else if (code == 403)
+		log_error(lg, NET_MOD, "Could not update signatures from network (authorization "
+		          "denied).");
+	else
+		log_error(lg, NET_MOD, "Could not update signatures from network (unexpected "
+		          "download failure - http_code:%ld).", code);
+	(void)file;
+}
+
+void net_log_failure(const struct cfg *cfg, const struct logger *lg, const char *url,
+                     const char *file, int rc, const struct net_reply *r)
+{
+	char host[256], port[16];
+
+	if (rc == WHORL_ELIMIT) {
+		log_error(lg, NET_MOD, "Could not update signatures from network (microupdate file "
+		          "%s is larger than declared).", file);
+	} else if (r->curl_rc == CURLE_ABORTED_BY_CALLBACK) {
+		log_info(lg, NET_MOD, "Download of %s stopped (shutting down).", file);
+	} else if (r->curl_rc == CURLE_OPERATION_TIMEDOUT && r->http_code != 0) {
+		log_error(lg, NET_MOD, "Could not update signatures from network (microupdate file "
+		          "%s: transfer slower than %ld bytes/s for %d s).", file, NET_LOW_SPEED_BYTES,
+		          cfg->mu_timeout);
+	} else if (is_connect_error(r->curl_rc)) {
+		target_host(cfg, url, host, sizeof host, port, sizeof port);
+		log_error(lg, NET_MOD, "Could not connect to host %s:%s (addr %s)--%s.", host, port,
+		          r->addr[0] ? r->addr : host, curl_easy_strerror((CURLcode)r->curl_rc));
+	} else if (r->curl_rc != CURLE_OK) {
+		log_error(lg, NET_MOD, "Could not update signatures from network (%s: %s).", file,
+		          curl_easy_strerror((CURLcode)r->curl_rc));
+	} else {
+		log_http(lg, file, r->http_code);
+	}
+}

@@ -1,0 +1,129 @@
+/*
+ * net_read.c - update_run_read(): where the loader's bytes come from. A
+ * network run fetches <mirror>/<name> with net_get(), capped at the size
+ * the caller allows (the manifest's declared size for data files), with
+ * the licence as basic auth on checksum files only (data files may sit on
+ * a public mirror: they are useless without their checksum file's key),
+ * and the manifest asked for conditionally (If-None-Match and
+ * If-Modified-Since from the last manifest accepted).
+ *
+ * Not for: verification (fetch.c, loader.c) or the transfer (net.c).
+ */
+#include <sodium.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "../../abi/whorl_cartridge.h"
+#include "net.h"
+#include "update_internal.h"
+
+const char *update_run_where(const struct update_run *run)
+{
+	return run->net ? "network" : "disk";
+}
+
+void update_count(const struct update_run *run, atomic_ullong *which)
+{
+	if (which)
+		atomic_fetch_add(which, 1);
+}
+
+static int name_is_cksum(const char *name)
+{
+	size_t n = strlen(name), k = strlen(UPDATE_CKSUM_SUFFIX);
+
+	return n > k && strcmp(name + n - k, UPDATE_CKSUM_SUFFIX) == 0;
+}
+
+static int net_read(struct update_run *run, const char *name, size_t max, uint8_t **buf,
+                    size_t *len)
+{
+	struct update_net *net = run->net;
+	int is_manifest = strcmp(name, UPDATE_MANIFEST_NAME) == 0;
+	char url[sizeof net->base + UPDATE_MAX_NAME + 16];
+	struct net_request req = { .url = url, .max = max, .cancel = run->hooks ? run->hooks->cancel : NULL };
+	struct net_reply reply;
+	int rc;
+
+	snprintf(url, sizeof url, "%s%s", net->base, name);
+	if (name_is_cksum(name)) {
+		req.user = net->user;
+		req.password = net->password;
+	}
+	if (is_manifest) {
+		req.if_none_match = net->etag_in;
+		req.if_modified_since = net->modified_in;
+	}
+	rc = net_get(run->cfg, &req, buf, len, &reply);
+	if (rc == 0 && is_manifest) {
+		snprintf(net->etag_out, sizeof net->etag_out, "%s", reply.etag);
+		net->modified_out = reply.last_modified;
+	}
+	if (rc == WHORL_ENODATA && !is_manifest)
+		rc = WHORL_ENETWORK;           /* 304 without asking: a broken mirror */
+	if (rc != 0 && rc != WHORL_ENODATA && rc != WHORL_ENOMEM)
+		net_log_failure(run->cfg, run->lg, url, name, rc, &reply);
+	if (rc != 0 && is_manifest && rc != WHORL_ENODATA)
+		update_count(run, UPDATE_COUNTER(run, serial_fail));
+	return rc;
+}
+
+int update_run_read(struct update_run *run, const char *name, size_t max, uint8_t **buf,
+                    size_t *len)
+{
+	if (run->net)
+		return net_read(run, name, max, buf, len);
+	return update_read_bounded(run->dir, name, max, buf, len);
+}
+
+int update_net_open(const struct cfg *cfg, const struct logger *lg,
+                    const struct update_status *status, struct update_net **out)
+{
+	struct update_net *net;
+	struct license lic;
+	size_t n;
+	int rc;
+
+	*out = NULL;
+	if (!cfg->enable_micro_updates)
+		return WHORL_ENODATA;
+	rc = license_load(&lic, cfg->config_dir, lg);
+	if (rc != 0) {
+		if (rc != WHORL_EIO)           /* EIO was logged by license_load */
+			log_error(lg, UPDATE_MOD, "%s", license_error_text(rc));
+		license_clear(&lic);
+		return WHORL_ECONFIG;
+	}
+	if (sodium_init() < 0 || !(net = sodium_malloc(sizeof *net))) {
+		license_clear(&lic);
+		return WHORL_ENOMEM;
+	}
+	memset(net, 0, sizeof *net);
+	update_mirror_url(cfg, net->base, sizeof net->base - 1);
+	n = strlen(net->base);
+	if (n && net->base[n - 1] != '/')
+		net->base[n] = '/';
+	snprintf(net->user, sizeof net->user, "%lu", lic.id);
+	snprintf(net->password, sizeof net->password, "%s", lic.password);
+	license_clear(&lic);
+	net->modified_in = -1;
+	if (status) {
+		snprintf(net->etag_in, sizeof net->etag_in, "%s", status->etag);
+		net->modified_in = status->last_modified;
+	}
+	*out = net;
+	return 0;
+}
+
+void update_net_save(const struct update_net *net, struct update_status *status)
+{
+	if (!status || (!net->etag_out[0] && net->modified_out <= 0))
+		return;                        /* a 304 keeps what was saved */
+	snprintf(status->etag, sizeof status->etag, "%s", net->etag_out);
+	status->last_modified = net->modified_out;
+}
+
+void update_net_close(struct update_net *net)
+{
+	sodium_free(net);                  /* wipes the licence password */
+}

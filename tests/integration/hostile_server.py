@@ -1,0 +1,83 @@
+#!/usr/bin/env python3
+"""hostile_server.py - a deliberately misbehaving micro-update mirror (stdlib only).
+
+Serves MIRROR_DIR on 127.0.0.1:PORT, except that the mode file (MODE_FILE,
+re-read on every request) names a misbehaviour applied to paths containing
+its target:  "<mode> <substring>"  with mode one of
+  drip      send the body one byte every 0.5 s
+  endless   declare no length and send bytes forever
+  liar      send the file with 1 MiB more (declared honestly by HTTP, but
+            more than the manifest declares)
+  status:N  answer with HTTP status N (401, 429, 500, ...)
+  wrong     answer 200 with other content of the same length
+  ok        behave
+Usage: hostile_server.py PORT MIRROR_DIR MODE_FILE
+Not for: anything but tests.
+"""
+import http.server
+import os
+import sys
+import time
+
+PORT, ROOT, MODE_FILE = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+
+
+def mode_for(path):
+    try:
+        mode, target = open(MODE_FILE).read().split()
+    except (OSError, ValueError):
+        return "ok"
+    return mode if target in path else "ok"
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, *args):
+        pass
+
+    def body(self):
+        name = os.path.basename(self.path.split("?")[0])
+        try:
+            return open(os.path.join(ROOT, name), "rb").read()
+        except OSError:
+            return None
+
+    def head(self, code, length):
+        self.send_response(code)
+        if length is not None:
+            self.send_header("Content-Length", str(length))
+        self.send_header("Connection", "close")
+        self.end_headers()
+
+    def do_GET(self):
+        mode, data = mode_for(self.path), self.body()
+        try:
+            if mode.startswith("status:"):
+                self.head(int(mode[7:]), 0)
+            elif data is None:
+                self.head(404, 0)
+            elif mode == "drip":
+                self.head(200, len(data))
+                for b in data:
+                    self.wfile.write(bytes([b]))
+                    self.wfile.flush()
+                    time.sleep(0.5)
+            elif mode == "endless":
+                self.head(200, None)
+                while True:
+                    self.wfile.write(b"\0" * 65536)
+            elif mode == "liar":
+                self.head(200, len(data) + (1 << 20))
+                self.wfile.write(data + b"x" * (1 << 20))
+            elif mode == "wrong":
+                self.head(200, len(data))
+                self.wfile.write(bytes((b ^ 0x5A) for b in data))
+            else:
+                self.head(200, len(data))
+                self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+
+http.server.ThreadingHTTPServer(("127.0.0.1", PORT), Handler).serve_forever()

@@ -1,0 +1,183 @@
+#!/bin/sh
+# net_nginx.sh - micro-updates over real HTTP: Debian's nginx on 127.0.0.1
+# serves a mirror written by whorl-publish, with auth_basic (the licence)
+# on the *.cksum files only; whorl-update --once loads it directly and
+# through tinyproxy with BasicAuth; a second publish arrives as an
+# incremental download; an unchanged manifest is a 304; a wrong licence
+# gives the guide's 401 line and keeps the cached set; a closed port gives
+# "Could not connect to host".
+# Skips (exit 0) only when nginx or tinyproxy is not installed.
+set -u
+build=${WHORL_TEST_BUILD:-build}
+top=$(pwd)
+bin="$top/$build/bin"
+cart="$top/$build/lib/cartridge.so"
+fails=0
+pass() { echo "PASS: $1"; }
+fail() { echo "FAIL: $1"; fails=$((fails + 1)); }
+check() { name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
+
+NGINX=$(command -v nginx || ls /usr/sbin/nginx 2>/dev/null)
+TINYPROXY=$(command -v tinyproxy || ls /usr/bin/tinyproxy /usr/sbin/tinyproxy 2>/dev/null | head -1)
+if [ -z "$NGINX" ] || [ -z "$TINYPROXY" ]; then
+	echo "SKIP: nginx or tinyproxy not installed (scripts/deps.sh installs them)"
+	exit 0
+fi
+for f in "$bin/whorl-keygen" "$bin/whorl-publish" "$bin/whorl-update" "$cart"; do
+	[ -e "$f" ] || { echo "FAIL: $f missing (make all)"; exit 1; }
+done
+
+tmp=$(mktemp -d /tmp/whorl_net_nginx.XXXXXX) || exit 1
+chmod 755 "$tmp"
+pids=""
+cleanup() {
+	for p in $pids; do kill "$p" 2>/dev/null; done
+	wait 2>/dev/null
+	rm -rf "$tmp"
+}
+trap cleanup EXIT INT TERM
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+wait_port() { # wait_port PORT: until something listens (5 s)
+	python3 - "$1" <<'PY'
+import socket, sys, time
+for _ in range(100):
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close(); sys.exit(0)
+    except OSError:
+        time.sleep(0.05)
+sys.exit(1)
+PY
+}
+
+demo="$top/etc/demo"
+publish() {
+	"$bin/whorl-publish" --key "$tmp/keys/publisher.key" --out "$tmp/mirror" \
+		--config-dir "$top/etc" --cartridge "$cart" \
+		--category spam="$demo/publish/spam" --category phishing="$demo/publish/phishing" \
+		--category virus="$demo/publish/virus" --legit "$demo/publish/legit" "$@" >/dev/null
+}
+"$bin/whorl-keygen" "$tmp/keys" >/dev/null
+publish
+chmod -R a+rX "$tmp/mirror"
+
+# nginx: licence 4242 / s3cret on the checksum files
+port=$(free_port)
+printf '4242:%s\n' "$(openssl passwd -apr1 s3cret)" > "$tmp/htpasswd"
+mkdir -p "$tmp/nginx/logs"
+cat > "$tmp/nginx/nginx.conf" <<CONF
+daemon off;
+worker_processes 1;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/logs/error.log;
+events { worker_connections 64; }
+http {
+	access_log $tmp/nginx/logs/access.log;
+	client_body_temp_path $tmp/nginx/body;
+	proxy_temp_path $tmp/nginx/proxy;
+	fastcgi_temp_path $tmp/nginx/fastcgi;
+	uwsgi_temp_path $tmp/nginx/uwsgi;
+	scgi_temp_path $tmp/nginx/scgi;
+	server {
+		listen 127.0.0.1:$port;
+		root $tmp/mirror;
+		location ~ \.cksum\$ {
+			auth_basic "whorl licence";
+			auth_basic_user_file $tmp/htpasswd;
+		}
+	}
+}
+CONF
+"$NGINX" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/logs/error.log" &
+pids="$pids $!"
+wait_port "$port" || { echo "FAIL: nginx did not start"; cat "$tmp/nginx/logs/error.log"; exit 1; }
+
+mkdir -p "$tmp/etc"
+printf '4242\ns3cret\n' > "$tmp/etc/license.cfg"
+cp "$top/etc/categories" "$tmp/etc/categories"
+write_cfg() { # write_cfg URL [EXTRA LINES]
+	{
+		echo "micro-update url = $1"
+		echo "publisher key = $tmp/keys/publisher.pub"
+		echo "micro-update timeout = 5"
+		shift
+		for l in "$@"; do echo "$l"; done
+	} > "$tmp/etc/cartridge.cfg"
+}
+update() { "$bin/whorl-update" --config-dir "$tmp/etc" --cartridge "$cart" --once -v; }
+
+# 1. a complete download over HTTP
+write_cfg "http://127.0.0.1:$port/"
+out=$(update 2>&1); rc=$?; [ -n "${NET_DEBUG:-}" ] && printf "%s\n" "$out"
+check "http: whorl-update exits 0" [ "$rc" -eq 0 ]
+check "http: complete download logged" sh -c "printf '%s' \"\$1\" | grep -q 'Successful sigs download from network (new serial 1.1)'" _ "$out"
+check "http: serial 1.1 in use" sh -c "printf '%s' \"\$1\" | grep -q 'mu sigs serial = 1.1'" _ "$out"
+check "http: checksum files fetched with the licence" grep -q '4242 .*GET /sigs.1.z.enc.cksum HTTP/1.1" 200' "$tmp/nginx/logs/access.log"
+check "http: the set is cached on disk" test -s "$tmp/etc/micro_updates/manifest"
+
+# 2. a second publish: a delta, fetched incrementally
+cp "$top/tests/data/engine/spam-watch.eml" "$demo/publish/spam/zz-net-test.eml" 2>/dev/null || true
+mkdir -p "$tmp/more"; cp "$top/tests/data/engine/spam-watch.eml" "$tmp/more/"
+rm -f "$demo/publish/spam/zz-net-test.eml"
+"$bin/whorl-publish" --key "$tmp/keys/publisher.key" --out "$tmp/mirror" \
+	--config-dir "$top/etc" --cartridge "$cart" \
+	--category spam="$demo/publish/spam" --category spam="$tmp/more" \
+	--category phishing="$demo/publish/phishing" --category virus="$demo/publish/virus" \
+	--legit "$demo/publish/legit" >/dev/null
+chmod -R a+rX "$tmp/mirror"
+out=$(update 2>&1); rc=$?; [ -n "${NET_DEBUG:-}" ] && printf "%s\n" "$out"
+check "delta: exit 0" [ "$rc" -eq 0 ]
+check "delta: incremental download logged (1.2)" sh -c "printf '%s' \"\$1\" | grep -q 'Successful sigs incremental download from network (new serial 1.2)'" _ "$out"
+
+# 3. a wrong licence: the guide's 401 line, the cached set stays usable
+printf '4242\nwrong\n' > "$tmp/etc/license.cfg"
+rm -rf "$tmp/etc/micro_updates/states"
+out=$(update 2>&1); rc=$?; [ -n "${NET_DEBUG:-}" ] && printf "%s\n" "$out"
+check "401: guide's line" sh -c "printf '%s' \"\$1\" | grep -q 'invalid license \[HTTP error: 401\]'" _ "$out"
+check "401: cached set still loaded, exit 0" [ "$rc" -eq 0 ]
+printf '4242\ns3cret\n' > "$tmp/etc/license.cfg"
+
+# 4. through tinyproxy with BasicAuth
+pport=$(free_port)
+cat > "$tmp/tinyproxy.conf" <<CONF
+Port $pport
+Listen 127.0.0.1
+Timeout 30
+MaxClients 8
+LogLevel Info
+LogFile "$tmp/tinyproxy.log"
+BasicAuth proxyuser proxypass
+Allow 127.0.0.1
+CONF
+"$TINYPROXY" -d -c "$tmp/tinyproxy.conf" &
+pids="$pids $!"
+wait_port "$pport" || { echo "FAIL: tinyproxy did not start"; exit 1; }
+rm -rf "$tmp/etc/micro_updates"
+write_cfg "http://127.0.0.1:$port/" "http proxy = 127.0.0.1:$pport" "http proxy basic auth = proxyuser:proxypass"
+out=$(update 2>&1); rc=$?; [ -n "${NET_DEBUG:-}" ] && printf "%s\n" "$out"
+check "proxy: exit 0 through tinyproxy" [ "$rc" -eq 0 ]
+check "proxy: downloaded (serial 1.2)" sh -c "printf '%s' \"\$1\" | grep -q 'mu sigs serial = 1.2'" _ "$out"
+check "proxy: requests went through the proxy" grep -q "manifest" "$tmp/tinyproxy.log"
+rm -rf "$tmp/etc/micro_updates"
+write_cfg "http://127.0.0.1:$port/" "http proxy = 127.0.0.1:$pport" "http proxy basic auth = proxyuser:nope"
+out=$(update 2>&1); rc=$?; [ -n "${NET_DEBUG:-}" ] && printf "%s\n" "$out"
+check "proxy: wrong proxy password refused, nothing loaded, exit 2" [ "$rc" -eq 2 ]
+check "proxy: refusal logged (tinyproxy answers 401)" sh -c "printf '%s' \"\$1\" | grep -q 'HTTP error: 40[17]'" _ "$out"
+
+# 5. nothing listening: "Could not connect to host"
+dead=$(free_port)
+write_cfg "http://127.0.0.1:$dead/"
+rm -rf "$tmp/etc/micro_updates"
+out=$(update 2>&1); rc=$?; [ -n "${NET_DEBUG:-}" ] && printf "%s\n" "$out"
+check "closed port: guide's connect line" sh -c "printf '%s' \"\$1\" | grep -q 'Could not connect to host 127.0.0.1:$dead (addr 127.0.0.1)--'" _ "$out"
+check "closed port: nothing usable, exit 2" [ "$rc" -eq 2 ]
+
+# 6. enable micro-updates = no: the mirror is not contacted
+write_cfg "http://127.0.0.1:$port/" "enable micro-updates = no"
+n_before=$(wc -l < "$tmp/nginx/logs/access.log")
+out=$(update 2>&1); rc=$?; [ -n "${NET_DEBUG:-}" ] && printf "%s\n" "$out"
+n_after=$(wc -l < "$tmp/nginx/logs/access.log")
+check "disabled: no request reached the mirror" [ "$n_before" -eq "$n_after" ]
+
+echo "net_nginx: $fails failed"
+[ "$fails" -eq 0 ]
