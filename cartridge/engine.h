@@ -52,6 +52,7 @@ struct whorl_engine {
 	atomic_uint scratch_hint;
 	atomic_long private_scans;           /* scans on malloc'd slots, in flight */
 	_Atomic uint64_t data_loaded_ms;     /* when the live data was loaded; 0 = never */
+	_Atomic int64_t data_expires;        /* unix seconds the live set's manifest expires; 0 = none */
 	pthread_mutex_t update_lock;         /* one writer (update, reload) at a time; never taken by scans */
 	struct update_status update_status;  /* what the last accepted set said */
 	struct update_counters counters;     /* Table 3 download counters */

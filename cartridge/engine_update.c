@@ -53,6 +53,7 @@ static int update_cycle_locked(struct whorl_engine *e, const struct cfg *cfg)
 	sigdb_unref(current);
 	if (rc == 0) {
 		e->update_status = status;
+		atomic_store(&e->data_expires, status.expires);
 		if (fresh != NULL) {
 			sigdb_live_publish(&e->live, fresh);
 			atomic_store(&e->data_loaded_ms, engine_now_ms(e));

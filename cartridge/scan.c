@@ -234,6 +234,14 @@ static void score_empty(struct whorl_engine *e, struct score_result *r)
 	r->subcategory = 0;
 }
 
+/* The live set's manifest has expired (the mirror froze, or updates stopped):
+ * scanning goes on with it, and verdicts say they deserve a rescan. */
+static int data_is_stale(struct whorl_engine *e)
+{
+	int64_t expires = atomic_load_explicit(&e->data_expires, memory_order_relaxed);
+	return expires != 0 && (int64_t)(engine_now_ms(e) / 1000) >= expires;
+}
+
 int scan_score(whorl_engine *e, const struct whorl_envelope *env, const char *msg, size_t len,
                struct whorl_verdict **out)
 {
@@ -257,8 +265,10 @@ int scan_score(whorl_engine *e, const struct whorl_envelope *env, const char *ms
 		/* Below the threshold the message is not called abuse of any kind. */
 		if (r.score < (unsigned)j.cfg->minimum_score)
 			r.category = r.subcategory = 0;
-		if (e->data_loaded_ms == 0)
+		if (atomic_load_explicit(&e->data_loaded_ms, memory_order_relaxed) == 0)
 			j.rescan = 1;       /* no known fingerprints at all: nothing was really checked */
+		if (data_is_stale(e))
+			j.rescan = 1;       /* an expired set: the next one may know this message */
 		score_analysis(&st, &r, db, j.rescan, analysis, sizeof(analysis));
 		*out = verdict_new(e, j.cfg, &r, analysis, j.rescan);
 		if (*out == NULL)
