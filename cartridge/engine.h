@@ -24,6 +24,7 @@
 #include "sigdb/sigdb.h"
 #include "update/update.h"
 #include "util/arena.h"
+#include "wl/wl.h"
 
 #define ENGINE_SCRATCH_SLOTS 64          /* concurrent scans without a malloc */
 #define ENGINE_SCAN_ARENA_LIMIT ((size_t)128 << 20) /* one scan's working memory */
@@ -53,6 +54,10 @@ struct whorl_engine {
 	_Atomic uint64_t data_loaded_ms;     /* when the live data was loaded; 0 = never */
 	pthread_mutex_t update_lock;         /* one writer (update, reload) at a time; never taken by scans */
 	struct update_status update_status;  /* what the last accepted set said */
+	/* Whitelists (wl/): [WL_LOCAL] from whitelist.cfg, [WL_AWL] from the awl
+	 * source; replaced whole under update_lock, freed after a grace period. */
+	_Atomic(struct wl *) wl[WL_N_KINDS];
+	struct wl_stats wl_stats;
 	int quiesced;
 };
 
@@ -75,6 +80,8 @@ int engine_update_data(struct whorl_engine *e);
  * grace period and free the old one. Caller holds update_lock. */
 void engine_set_categories(struct whorl_engine *e, struct categories *cats);
 void engine_set_cfg(struct whorl_engine *e, struct cfg *cfg);
+/* Same for one whitelist (w may be NULL: none). Caller holds update_lock. */
+void engine_set_whitelist(struct whorl_engine *e, enum wl_kind kind, struct wl *w);
 
 uint64_t engine_now_ms(const struct whorl_engine *e);
 

@@ -26,6 +26,15 @@ static void on_cats(void *ctx, const char *text, size_t len)
 	engine_set_categories(e, cats);
 }
 
+/* The awl source: the backend whitelist, same grammar as whitelist.cfg. */
+static void on_awl(void *ctx, const char *text, size_t len)
+{
+	struct whorl_engine *e = ctx;
+	struct wl *w = wl_compile(text, len, WL_AWL, &e->log);
+	if (w != NULL)
+		engine_set_whitelist(e, WL_AWL, w);
+}
+
 static int64_t hook_now(void *ctx)
 {
 	return (int64_t)(engine_now_ms(ctx) / 1000);
@@ -44,6 +53,7 @@ int engine_update_data(struct whorl_engine *e)
 	struct update_hooks hooks = {
 		.anchors = fp_sketch_stored_anchors,
 		.on_cats = on_cats,
+		.on_awl = on_awl,
 		.now = hook_now,
 		.ctx = e,
 	};
