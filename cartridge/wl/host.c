@@ -134,6 +134,11 @@ static int name_parse(const char *s, struct wl_entry *e)
 	e->name[n] = '\0';
 	if (n == 0 || strstr(e->name, "..") != NULL)
 		return -1;
+	/* A top-level label is never all digits: "300.1.2" is a bad address. */
+	const char *last = strrchr(e->name, '.');
+	if (strspn(last != NULL ? last + 1 : e->name, "0123456789") ==
+	    strlen(last != NULL ? last + 1 : e->name))
+		return -1;
 	e->family = 0;
 	return 0;
 }
