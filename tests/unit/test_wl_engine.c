@@ -4,8 +4,11 @@
  * "favor analysis over speed" no and yes; reload(WHITELIST) takes a new
  * file and keeps the old list when the file cannot be read; the backend
  * list arrives as the awl source of a published set; and reloads race
- * four scanning threads (also run by hand under ThreadSanitizer: build
- * with CFLAGS=-fsanitize=thread as test_engine_threads.c's report says).
+ * four scanning threads. ThreadSanitizer, by hand (clean on the wl branch):
+ *   make BUILD=build-tsan OPT="-O1 -g" SANFLAGS=-fsanitize=thread \
+ *        build-tsan/lib/cartridge.so build-tsan/tests/unit/test_wl_engine
+ *   WHORL_TEST_BUILD=build-tsan CK_FORK=no setarch $(uname -m) -R \
+ *        build-tsan/tests/unit/test_wl_engine
  *
  * Not for: the grammar and matcher (test_wl.c).
  */
