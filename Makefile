@@ -62,7 +62,7 @@ PUBLIB_A := $(BUILD)/lib/libwhorl_publish.a
 
 .PHONY: all deps demo check unit integration san fuzz bench install clean
 all: $(CARTRIDGE) $(CART_A) $(LIBWHORL_SO) $(LIBWHORL_A) $(PROGS) \
-	$(BUILD)/etc/categories $(BUILD)/etc/cartridge.cfg.sample
+	$(BUILD)/etc/categories $(BUILD)/etc/cartridge.cfg.sample $(BUILD)/etc/whitelist.cfg.sample
 
 # The build tree is laid out like an installation (bin/, lib/, etc/), so the
 # programs find their cartridge and configuration the same way in both.
@@ -178,7 +178,8 @@ install: all
 	install -m 0644 abi/whorl_cartridge.h host/whorl.h $(DESTDIR)$(PREFIX)/include/whorl/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' whorl.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/whorl.pc
-	install -m 0644 etc/cartridge.cfg.sample etc/categories $(DESTDIR)$(PREFIX)/etc/whorl/
+	install -m 0644 etc/cartridge.cfg.sample etc/whitelist.cfg.sample etc/categories \
+		$(DESTDIR)$(PREFIX)/etc/whorl/
 
 clean:
 	rm -rf build build-san build-fuzz build-*

@@ -41,6 +41,26 @@ void engine_set_cfg(struct whorl_engine *e, struct cfg *cfg)
 	free(old);
 }
 
+void engine_set_whitelist(struct whorl_engine *e, enum wl_kind kind, struct wl *w)
+{
+	struct wl *old = atomic_exchange(&e->wl[kind], w);
+	engine_grace_period(e);
+	wl_free(old);
+}
+
+/* Re-reads whitelist.cfg; an unreadable file keeps the list in use. */
+static int engine_reload_whitelist(struct whorl_engine *e)
+{
+	struct wl *w = NULL;
+	int rc = wl_load_file(e->config_dir, &e->log, &w);
+	if (w == NULL)
+		return rc;
+	pthread_mutex_lock(&e->update_lock);
+	engine_set_whitelist(e, WL_LOCAL, w);
+	pthread_mutex_unlock(&e->update_lock);
+	return 0;
+}
+
 /* Reads <config_dir>/categories when present, else the built-in table. */
 static struct categories *categories_read(const struct whorl_engine *e)
 {
@@ -117,6 +137,10 @@ int engine_open(const struct whorl_host_services *host, const char *config_dir,
 	atomic_init(&e->data_expires, 0);
 	sigdb_live_init(&e->live, empty);
 	pthread_mutex_init(&e->update_lock, NULL);
+	struct wl *local = NULL;
+	wl_load_file(e->config_dir, &e->log, &local);   /* NULL: no local list */
+	atomic_init(&e->wl[WL_LOCAL], local);
+	atomic_init(&e->wl[WL_AWL], NULL);
 	net_global_init();
 	/* Network micro-updates: the cache now, the mirror from the update
 	 * thread, unless "download micro-updates before init" asks for one
@@ -156,6 +180,8 @@ void engine_close(whorl_engine *e)
 	engine_scratch_destroy(e);
 	free(atomic_load(&e->cats));
 	free(atomic_load(&e->cfg));
+	for (int k = 0; k < WL_N_KINDS; k++)
+		wl_free(atomic_load(&e->wl[k]));
 	pthread_mutex_destroy(&e->update_lock);
 	net_global_cleanup();
 	free(e);
@@ -192,6 +218,8 @@ int engine_reload(whorl_engine *e, unsigned what)
 	int rc = 0;
 	if (what & WHORL_RELOAD_CONFIG)
 		rc = engine_reload_config(e);
+	if (rc == 0 && (what & (WHORL_RELOAD_WHITELIST | WHORL_RELOAD_CONFIG)))
+		rc = engine_reload_whitelist(e);
 	if (rc == 0 && (what & WHORL_RELOAD_DATA))
 		rc = engine_update_data(e);
 	return rc;
@@ -221,6 +249,28 @@ int engine_describe_category(whorl_engine *e, unsigned category, unsigned subcat
 	return rc;
 }
 
+/* Appends the whitelist counters to *text (of len bytes, malloc'd). */
+static int engine_stats_whitelist(struct whorl_engine *e, char **text, size_t len)
+{
+	/* Holding a scratch slot keeps the lists alive (grace periods). */
+	struct scan_scratch *slot = engine_scratch_acquire(e);
+	if (slot == NULL)
+		return WHORL_ENOMEM;
+	const struct wl *lists[WL_N_KINDS];
+	size_t cap = len + 1024;
+	for (int k = 0; k < WL_N_KINDS; k++) {
+		lists[k] = atomic_load(&e->wl[k]);
+		cap += lists[k] != NULL ? lists[k]->n * 64 : 0;   /* one line per entry at most */
+	}
+	char *t = realloc(*text, cap);
+	if (t != NULL) {
+		wl_stats_format(&e->wl_stats, lists, t, cap, &len);
+		*text = t;
+	}
+	engine_scratch_release(e, slot);
+	return t != NULL ? 0 : WHORL_ENOMEM;
+}
+
 int engine_stats_snapshot(whorl_engine *e, char **text_out)
 {
 	struct sigdb *db = sigdb_live_acquire(&e->live);
@@ -241,6 +291,11 @@ int engine_stats_snapshot(whorl_engine *e, char **text_out)
 	sigdb_unref(db);
 	if (n < 0)
 		return WHORL_ENOMEM;
+	int rc = engine_stats_whitelist(e, &t, (size_t)n);
+	if (rc != 0) {
+		free(t);
+		return rc;
+	}
 	*text_out = t;
 	return 0;
 }

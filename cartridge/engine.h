@@ -25,6 +25,7 @@
 #include "update/thread.h"
 #include "update/update.h"
 #include "util/arena.h"
+#include "wl/wl.h"
 
 #define ENGINE_SCRATCH_SLOTS 64          /* concurrent scans without a malloc */
 #define ENGINE_SCAN_ARENA_LIMIT ((size_t)128 << 20) /* one scan's working memory */
@@ -58,6 +59,10 @@ struct whorl_engine {
 	struct update_counters counters;     /* Table 3 download counters */
 	struct update_thread updater;        /* network micro-updates (update/thread.c) */
 	atomic_int update_cancel;            /* set at quiesce: stops a transfer in flight */
+	/* Whitelists (wl/): [WL_LOCAL] from whitelist.cfg, [WL_AWL] from the awl
+	 * source; replaced whole under update_lock, freed after a grace period. */
+	_Atomic(struct wl *) wl[WL_N_KINDS];
+	struct wl_stats wl_stats;
 	int quiesced;
 };
 
@@ -88,6 +93,8 @@ int engine_update_stats(struct whorl_engine *e, char *buf, size_t len);
  * grace period and free the old one. Caller holds update_lock. */
 void engine_set_categories(struct whorl_engine *e, struct categories *cats);
 void engine_set_cfg(struct whorl_engine *e, struct cfg *cfg);
+/* Same for one whitelist (w may be NULL: none). Caller holds update_lock. */
+void engine_set_whitelist(struct whorl_engine *e, enum wl_kind kind, struct wl *w);
 
 uint64_t engine_now_ms(const struct whorl_engine *e);
 

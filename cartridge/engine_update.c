@@ -28,6 +28,15 @@ static void on_cats(void *ctx, const char *text, size_t len)
 	engine_set_categories(e, cats);
 }
 
+/* The awl source: the backend whitelist, same grammar as whitelist.cfg. */
+static void on_awl(void *ctx, const char *text, size_t len)
+{
+	struct whorl_engine *e = ctx;
+	struct wl *w = wl_compile(text, len, WL_AWL, &e->log);
+	if (w != NULL)
+		engine_set_whitelist(e, WL_AWL, w);
+}
+
 static int64_t hook_now(void *ctx)
 {
 	return (int64_t)(engine_now_ms(ctx) / 1000);
@@ -39,6 +48,7 @@ static int update_cycle_locked(struct whorl_engine *e, const struct cfg *cfg)
 	struct update_hooks hooks = {
 		.anchors = fp_sketch_stored_anchors,
 		.on_cats = on_cats,
+		.on_awl = on_awl,
 		.now = hook_now,
 		.ctx = e,
 		.counters = &e->counters,

@@ -11,6 +11,7 @@
  *
  * Not for: scoring rules (score.c) or text rendering (scan_text.c).
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +24,7 @@
 #define SCAN_CAND_SLOTS 1024            /* distinct candidates counted per query (power of 2) */
 #define SCAN_MAX_VERIFIED 64            /* candidates verified per query, most-shared first */
 #define SCAN_ANALYSIS_LEN 256
+#define SCAN_WL_ANALYSIS_LEN 40         /* "; wl=local:envelope:<line>" kept free */
 
 typedef void (*fp_engine_fn)(const struct fp_input *, struct fp_list *);
 
@@ -199,6 +201,40 @@ static void scan_engines_run(struct scan_job *j, const struct sigdb *db, struct 
 		j->rescan = 1;
 }
 
+/* The whitelists, local first: the entry that whitelists the message (its
+ * list in *kind), or NULL. Counts the hit per list and type. */
+static const struct wl_entry *scan_whitelist(struct scan_job *j, enum wl_kind *kind)
+{
+	struct whorl_engine *e = j->e;
+	const struct wl *lists[WL_N_KINDS] = {atomic_load(&e->wl[WL_LOCAL]),
+	                                      atomic_load(&e->wl[WL_AWL])};
+	if ((lists[0] == NULL || lists[0]->n == 0) && (lists[1] == NULL || lists[1]->n == 0))
+		return NULL;
+	const struct whorl_envelope *env = j->in.env;
+	char ip[64] = "", host[WL_MAX_NAME] = "";
+	struct wl_subject sub = {.mime = &j->mime, .body = j->in.visible,
+	                         .body_len = j->in.visible_len, .env = env, .arena = &j->s->arena};
+	if (env != NULL && WHORL_HAS_MEMBER(env, client_hostname) && env->client_ip != NULL) {
+		sub.client_ip = env->client_ip;
+		sub.client_host = env->client_hostname;
+	} else if (((lists[0] != NULL && lists[0]->per_type[WL_HOST] > 0) ||
+	            (lists[1] != NULL && lists[1]->per_type[WL_HOST] > 0)) &&
+	           fp_ip_sender_hop(&j->in, ip, sizeof(ip), host, sizeof(host)) == 0) {
+		sub.client_ip = ip;
+		sub.client_host = host[0] != '\0' ? host : NULL;
+	}
+	for (int k = 0; k < WL_N_KINDS; k++) {
+		const struct wl_entry *hit = wl_match(lists[k], &sub, &e->log);
+		if (hit != NULL) {
+			*kind = (enum wl_kind)k;
+			atomic_fetch_add_explicit(&e->wl_stats.by_type[k][hit->type], 1,
+			                          memory_order_relaxed);
+			return hit;
+		}
+	}
+	return NULL;
+}
+
 static struct whorl_verdict *verdict_new(struct whorl_engine *e, const struct cfg *cfg,
                                          const struct score_result *r, const char *analysis,
                                          int rescan)
@@ -258,18 +294,32 @@ int scan_score(whorl_engine *e, const struct whorl_envelope *env, const char *ms
 	int rc = scan_prepare(&j, env, msg != NULL ? msg : "", len);
 	memset(&st, 0, sizeof(st));
 	if (rc == 0) {
-		scan_engines_run(&j, db, &st);
+		enum wl_kind wl_kind = WL_LOCAL;
+		const struct wl_entry *wl_hit = scan_whitelist(&j, &wl_kind);
+		/* A whitelist hit decides; with "favor analysis" the engines
+		 * still run so that the analysis shows what they saw. */
+		if (wl_hit == NULL || j.cfg->favor_analysis)
+			scan_engines_run(&j, db, &st);
 		score_finish(&st, &r);
-		if (r.score == 0 && j.cfg->consider_empty_spam && scan_text_is_empty(&j.in))
+		if (wl_hit != NULL) {
+			r.score = 0;
+			j.rescan = 0;       /* final whatever data arrives later */
+		} else if (r.score == 0 && j.cfg->consider_empty_spam && scan_text_is_empty(&j.in))
 			score_empty(e, &r);
 		/* Below the threshold the message is not called abuse of any kind. */
 		if (r.score < (unsigned)j.cfg->minimum_score)
 			r.category = r.subcategory = 0;
-		if (atomic_load_explicit(&e->data_loaded_ms, memory_order_relaxed) == 0)
+		if (atomic_load_explicit(&e->data_loaded_ms, memory_order_relaxed) == 0 &&
+		    wl_hit == NULL)
 			j.rescan = 1;       /* no known fingerprints at all: nothing was really checked */
-		if (data_is_stale(e))
+		if (data_is_stale(e) && wl_hit == NULL)
 			j.rescan = 1;       /* an expired set: the next one may know this message */
-		score_analysis(&st, &r, db, j.rescan, analysis, sizeof(analysis));
+		score_analysis(&st, &r, db, j.rescan, analysis, sizeof(analysis) - SCAN_WL_ANALYSIS_LEN);
+		if (wl_hit != NULL) {
+			size_t at = strlen(analysis);
+			snprintf(analysis + at, sizeof(analysis) - at, "; wl=%s:%s:%u",
+			         wl_kind_name(wl_kind), wl_type_name(wl_hit->type), wl_hit->line);
+		}
 		*out = verdict_new(e, j.cfg, &r, analysis, j.rescan);
 		if (*out == NULL)
 			rc = WHORL_ENOMEM;

@@ -101,5 +101,10 @@ const char *fp_engine_name(unsigned engine);
 /* ip engine helpers, also used by the whitelist: the sending IP of a
  * message per the guide's rules, into buf (capacity len); 0 when found. */
 int fp_ip_sender(const struct fp_input *in, char *buf, size_t len);
+/* The Received hop the same rules pick (ignoring the envelope and "use ip
+ * information"): its address into ip and its reverse name ("" when none)
+ * into name; 0 when found. */
+int fp_ip_sender_hop(const struct fp_input *in, char *ip, size_t iplen, char *name,
+                     size_t namelen);
 
 #endif

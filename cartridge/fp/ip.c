@@ -199,6 +199,32 @@ static int sender_by_heuristics(const struct fp_input *in, char *buf, size_t len
 	return -1;
 }
 
+/* The sending hop per the rules above (gateways, else heuristics), with
+ * its reverse name: for the whitelist, which needs both. */
+int fp_ip_sender_hop(const struct fp_input *in, char *ip, size_t iplen, char *name,
+                     size_t namelen)
+{
+	const struct mime_msg *m = in->mime;
+	int gateways = in->cfg->n_gateway_hosts > 0;
+	if (gateways ? sender_from_gateways(in, ip, iplen) != 0
+	             : sender_by_heuristics(in, ip, iplen) != 0)
+		return -1;
+	name[0] = '\0';
+	size_t hops = 0;
+	for (size_t i = 0; i < m->n_headers && hops < FP_IP_MAX_HOPS; i++) {
+		if (strcasecmp(m->headers[i].name, "Received") != 0)
+			continue;
+		hops++;
+		struct ip_hop h;
+		hop_parse(m->headers[i].raw, m->headers[i].raw_len, &h);
+		if (strcmp(h.ip, ip) == 0) {
+			snprintf(name, namelen, "%s", h.rdns);
+			break;
+		}
+	}
+	return 0;
+}
+
 int fp_ip_sender(const struct fp_input *in, char *buf, size_t len)
 {
 	const struct cfg *c = in->cfg;

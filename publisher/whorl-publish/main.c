@@ -5,11 +5,14 @@
  *
  *   whorl-publish --key KEY --out MIRROR [--category NAME=DIR]... [--legit DIR]...
  *                 [--cartridge PATH] [--config-dir DIR] [--confidence N]
- *                 [--expiry-days N] [--full-every N] [--full]
+ *                 [--expiry-days N] [--full-every N] [--full] [--awl FILE]
  *
  * Each file under a DIR (recursively) is one RFC 822 message, or an mbox
  * when it starts with "From ". Legitimate mail wins: an exact fingerprint
  * or sketch seen in --legit mail is published as legitimate, never as abuse.
+ * --awl FILE publishes FILE (whitelist.cfg grammar) as the backend whitelist
+ * (the awl source); without it the set carries an empty one, so give it on
+ * every run that should keep it.
  *
  * Not for: the set format (publisher/lib, cartridge/update).
  */
@@ -35,7 +38,7 @@ struct label {
 };
 
 struct args {
-	const char *key, *out, *cartridge, *config_dir;
+	const char *key, *out, *cartridge, *config_dir, *awl;
 	struct label labels[MAX_DIRS];     /* abuse first, then legit */
 	int n_labels;
 	unsigned confidence, expiry_days, full_every;
@@ -118,7 +121,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: whorl-publish --key KEY --out MIRROR [--category NAME=DIR]... "
 	        "[--legit DIR]...\n       [--cartridge PATH] [--config-dir DIR] [--confidence N] "
-	        "[--expiry-days N] [--full-every N] [--full]\n");
+	        "[--expiry-days N] [--full-every N] [--full] [--awl FILE]\n");
 	return 2;
 }
 
@@ -200,6 +203,7 @@ static int parse_args(int argc, char **argv, struct args *a, const char **specs,
 		else if (strcmp(o, "--out") == 0) a->out = v;
 		else if (strcmp(o, "--cartridge") == 0) a->cartridge = v;
 		else if (strcmp(o, "--config-dir") == 0) a->config_dir = v;
+		else if (strcmp(o, "--awl") == 0) a->awl = v;
 		else if (strcmp(o, "--confidence") == 0) { if (parse_uint(v, 100, &a->confidence)) return -1; }
 		else if (strcmp(o, "--expiry-days") == 0) { if (parse_uint(v, PUBLISH_MAX_EXPIRY_DAYS, &a->expiry_days) || !a->expiry_days) return -1; }
 		else if (strcmp(o, "--full-every") == 0) { if (parse_uint(v, UPDATE_MAX_DELTAS, &a->full_every) || !a->full_every) return -1; }
@@ -213,13 +217,14 @@ static int parse_args(int argc, char **argv, struct args *a, const char **specs,
 }
 
 static int publish_all(const struct args *a, whorl_host *host, const uint8_t *cats_text,
-                       size_t cats_len)
+                       size_t cats_len, const uint8_t *awl_text, size_t awl_len)
 {
 	char err[512];
 	struct publish_key *k = publish_key_load(a->key, err, sizeof err);
 	struct publish_options o = { .out_dir = a->out, .expiry_days = a->expiry_days,
 	                             .full_every = a->full_every, .force_full = a->force_full,
-	                             .cats = (const char *)cats_text, .cats_len = cats_len };
+	                             .cats = (const char *)cats_text, .cats_len = cats_len,
+	                             .awl = (const char *)awl_text, .awl_len = awl_len };
 	struct publish_result res;
 	int rc = 1;
 
@@ -259,8 +264,8 @@ int main(int argc, char **argv)
 	static struct categories cats;
 	const char *specs[MAX_DIRS];
 	int legit[MAX_DIRS], n_specs = 0, rc = 1;
-	uint8_t *cats_text = NULL;
-	size_t cats_len = 0;
+	uint8_t *cats_text = NULL, *awl_text = NULL;
+	size_t cats_len = 0, awl_len = 0;
 	whorl_host *host = NULL;
 	char err[512];
 
@@ -270,6 +275,11 @@ int main(int argc, char **argv)
 		a.config_dir = whorl_default_config_dir();
 	if (load_categories(a.config_dir, &cats, &cats_text, &cats_len) != 0)
 		goto out;
+	if (a.awl && update_read_bounded("", a.awl, UPDATE_MAX_TEXT_BYTES, &awl_text, &awl_len) != 0) {
+		fprintf(stderr, "whorl-publish: cannot read %s (unreadable or larger than %llu bytes)\n",
+		        a.awl, (unsigned long long)UPDATE_MAX_TEXT_BYTES);
+		goto out;
+	}
 	for (int pass = 0; pass < 2; pass++)          /* abuse labels, then legit */
 		for (int i = 0; i < n_specs; i++)
 			if (legit[i] == pass && add_label(&a, &cats, specs[i], legit[i]) != 0) {
@@ -282,9 +292,10 @@ int main(int argc, char **argv)
 		fprintf(stderr, "whorl-publish: %s\n", err);
 		goto out;
 	}
-	rc = publish_all(&a, host, cats_text, cats_len);
+	rc = publish_all(&a, host, cats_text, cats_len, awl_text, awl_len);
 out:
 	whorl_host_close(host);
 	free(cats_text);
+	free(awl_text);
 	return rc;
 }
