@@ -29,6 +29,7 @@ ls -l "$demo/mirror"
 echo
 echo "== 3. a gateway configuration that loads it from file://"
 cp "$top/etc/categories" "$demo/etc/categories"
+cp "$top/etc/whitelist.cfg.sample" "$demo/etc/whitelist.cfg"
 cat > "$demo/etc/cartridge.cfg" <<CFG
 # demo gateway: updates from a local mirror, full analysis
 micro-update url = file://$demo/mirror
