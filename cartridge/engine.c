@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "engine.h"
+#include "update/state.h"
 
 #define ENGINE_CATS_FILE "categories"
 #define ENGINE_CATS_MAX_BYTES ((size_t)256 << 10)
@@ -115,6 +116,8 @@ int engine_open(const struct whorl_host_services *host, const char *config_dir,
 	atomic_init(&e->private_scans, 0);
 	sigdb_live_init(&e->live, empty);
 	pthread_mutex_init(&e->update_lock, NULL);
+	/* State files: leftover .part files, run marker, package -> safe. */
+	e->update_status.unclean_starts = update_state_start(cfg, &e->log);
 	if (engine_update_data(e) != 0)
 		log_warn(&e->log, "MICROUPDATE",
 		         "Have not updated signatures yet--accuracy will be affected until content is "
@@ -136,6 +139,7 @@ void engine_close(whorl_engine *e)
 		return;
 	if (!e->quiesced)
 		engine_quiesce(e);
+	update_state_stop(atomic_load(&e->cfg), &e->log);   /* clean shutdown */
 	sigdb_live_destroy(&e->live);
 	engine_scratch_destroy(e);
 	free(atomic_load(&e->cats));

@@ -67,6 +67,8 @@ struct update_status {
 	uint64_t complete[UPDATE_N_SOURCES];
 	uint64_t incremental[UPDATE_N_SOURCES];
 	int from_cache;                /* the set came from the local cache */
+	int unclean_starts;            /* in: set by the engine at open (update_state_start);
+	                                  with nothing loaded yet, picks the start-up set */
 };
 
 /* Loads whatever is newer than `current` (may be NULL: nothing loaded yet)
