@@ -14,6 +14,7 @@
 
 #include "engine.h"
 #include "update/net.h"
+#include "update/state.h"
 
 #define ENGINE_CATS_FILE "categories"
 #define ENGINE_CATS_MAX_BYTES ((size_t)256 << 10)
@@ -142,6 +143,8 @@ int engine_open(const struct whorl_host_services *host, const char *config_dir,
 	atomic_init(&e->wl[WL_LOCAL], local);
 	atomic_init(&e->wl[WL_AWL], NULL);
 	net_global_init();
+	/* State files: leftover .part files, run marker, package -> safe. */
+	e->update_status.unclean_starts = update_state_start(cfg, &e->log);
 	/* Network micro-updates: the cache now, the mirror from the update
 	 * thread, unless "download micro-updates before init" asks for one
 	 * network cycle before open returns. */
@@ -176,6 +179,7 @@ void engine_close(whorl_engine *e)
 		return;
 	if (!e->quiesced)
 		engine_quiesce(e);
+	update_state_stop(atomic_load(&e->cfg), &e->log);   /* clean shutdown */
 	sigdb_live_destroy(&e->live);
 	engine_scratch_destroy(e);
 	free(atomic_load(&e->cats));

@@ -11,6 +11,17 @@
 #include <string.h>
 
 #include "engine.h"
+#include "update/state.h"
+
+/* Seconds a new set runs before it becomes the safe set: env
+ * WHORL_MU_TRIAL_SECONDS (tests use a short one), else the default. */
+static unsigned trial_seconds(void)
+{
+	const char *v = getenv("WHORL_MU_TRIAL_SECONDS");
+	char *end;
+	unsigned long n = v ? strtoul(v, &end, 10) : 0;
+	return v && *v && !*end && n <= 30u * 86400u ? (unsigned)n : UPDATE_TRIAL_DEFAULT;
+}
 
 /* Called by the loader inside engine_update_data, update_lock held. */
 static void on_cats(void *ctx, const char *text, size_t len)
@@ -61,6 +72,7 @@ static int update_cycle_locked(struct whorl_engine *e, const struct cfg *cfg)
 	int rc = update_load_url(cfg, &e->log, &hooks, loaded_before ? current : NULL, &status,
 	                         &fresh);
 	sigdb_unref(current);
+	update_state_tick(cfg, &e->log, hook_now(e), trial_seconds());
 	if (rc == 0) {
 		e->update_status = status;
 		atomic_store(&e->data_expires, status.expires);

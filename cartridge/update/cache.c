@@ -7,9 +7,16 @@
  * fsync'd, so a crash leaves either the old or the new file. The manifest is
  * written last and only when every complete file it names is present, so
  * the cache always reads as a consistent set. At most UPDATE_CACHE_KEEP
- * complete files per source are kept.
+ * complete files per source are kept (pruned once the state files name
+ * the new set, update_cache_prune).
  *
- * Not for: state files and rollback (a later task), reading (loader.c).
+ * Names on disk are made here from source and serial, never taken from a
+ * mirror. The directory is 0700; .part files are created O_EXCL|O_NOFOLLOW
+ * so a link planted in the cache is never followed. Files named by the safe
+ * and current state sets are kept in preference to newer ones.
+ *
+ * Not for: state files (state.c, state_run.c), reading (loader.c,
+ * state_load.c).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -22,6 +29,7 @@
 #include <unistd.h>
 
 #include "../../abi/whorl_cartridge.h"
+#include "state.h"
 #include "update_internal.h"
 
 int update_cache_dir(const struct cfg *cfg, char *buf, size_t len)
@@ -69,7 +77,8 @@ static int cache_write(const struct update_run *run, const char *dir, const char
 	if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
 		return -1;
 	snprintf(part, sizeof part, "%s.part", path);
-	if ((fd = open(part, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644)) < 0) {
+	(void)unlink(part);              /* a crash's leftover, or a planted link */
+	if ((fd = open(part, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
 		log_warn(run->lg, UPDATE_MOD, "Can not create partial micro-update file %s (%s)",
 		         name, strerror(errno));
 		return -1;
@@ -93,21 +102,50 @@ out:
 	return rc;
 }
 
-static int cache_mkdir(const struct update_run *run, const char *dir)
+void update_cache_name(int source, uint64_t serial, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s.%" PRIu64 ".z.enc", update_source_name(source), serial);
+}
+
+/* dir exists as a real directory (not a link), mode 0700; made if missing. */
+static int cache_mkdir_one(const struct logger *lg, const char *dir, int announce)
 {
 	struct stat st;
 
-	if (stat(dir, &st) == 0)
-		return S_ISDIR(st.st_mode) ? 0 : -1;
-	if (mkdir(run->cfg->cache_path, 0755) != 0 && errno != EEXIST)
-		goto fail;
-	log_info(run->lg, UPDATE_MOD, "Attempting to create micro-update directory %s.", dir);
-	if (mkdir(dir, 0755) == 0 || errno == EEXIST)
+	if (lstat(dir, &st) == 0) {
+		if (!S_ISDIR(st.st_mode)) {
+			log_warn(lg, UPDATE_MOD, "Can not create directory %s (%s). Expect errors "
+			         "saving micro-update files.", dir, "not a directory");
+			return -1;
+		}
+		if ((st.st_mode & 077) != 0 && st.st_uid == geteuid())
+			(void)chmod(dir, 0700);
 		return 0;
-fail:
-	log_warn(run->lg, UPDATE_MOD, "Can not create directory %s (%s). Expect errors saving "
+	}
+	if (announce)
+		log_info(lg, UPDATE_MOD, "Attempting to create micro-update directory %s.", dir);
+	if (mkdir(dir, 0700) == 0 || errno == EEXIST)
+		return 0;
+	log_warn(lg, UPDATE_MOD, "Can not create directory %s (%s). Expect errors saving "
 	         "micro-update files.", dir, strerror(errno));
 	return -1;
+}
+
+int update_cache_prepare(const struct cfg *cfg, const struct logger *lg, char *dir, size_t len)
+{
+	char states[PATH_MAX + 16];
+	struct stat st;
+
+	if (update_cache_dir(cfg, dir, len) != 0)
+		return -1;
+	if (stat(cfg->cache_path, &st) != 0 && mkdir(cfg->cache_path, 0755) != 0 &&
+	    errno != EEXIST) {
+		log_warn(lg, UPDATE_MOD, "Can not create directory %s (%s). Expect errors saving "
+		         "micro-update files.", cfg->cache_path, strerror(errno));
+		return -1;
+	}
+	snprintf(states, sizeof states, "%s/%s", dir, UPDATE_STATE_SUBDIR);
+	return cache_mkdir_one(lg, dir, 1) == 0 && cache_mkdir_one(lg, states, 0) == 0 ? 0 : -1;
 }
 
 /* Serial of a complete file name "<source>.<serial>.z.enc", or 0. */
@@ -132,8 +170,25 @@ static int serial_desc(const void *a, const void *b)
 
 #define CACHE_MAX_SCAN 256             /* complete files of one source looked at */
 
-/* Removes all but the newest UPDATE_CACHE_KEEP complete files of source. */
-static void cache_prune(const struct update_run *run, const char *dir, int source)
+/* Orders serials (newest first) so the ones kept come first: the current
+ * set's, the safe set's, then the rest newest first. */
+static void keep_first(uint64_t *serials, size_t n, const uint64_t want[2])
+{
+	size_t front = 0;
+
+	for (int w = 0; w < 2; w++)
+		for (size_t i = front; want[w] && i < n; i++)
+			if (serials[i] == want[w]) {
+				memmove(serials + front + 1, serials + front,
+				        (i - front) * sizeof serials[0]);
+				serials[front++] = want[w];
+				break;
+			}
+}
+
+/* Removes all but UPDATE_CACHE_KEEP complete files of source. */
+static void cache_prune_source(const struct logger *lg, const char *dir, int source,
+                               const uint64_t want[2])
 {
 	const char *src = update_source_name(source);
 	uint64_t serials[CACHE_MAX_SCAN];
@@ -150,33 +205,39 @@ static void cache_prune(const struct update_run *run, const char *dir, int sourc
 	}
 	closedir(d);
 	qsort(serials, n, sizeof serials[0], serial_desc);
+	keep_first(serials, n, want);
 	for (size_t i = UPDATE_CACHE_KEEP; i < n; i++) {
 		char path[PATH_MAX], name[UPDATE_MAX_NAME + 32];
-		snprintf(name, sizeof name, "%s.%" PRIu64 ".z.enc", src, serials[i]);
+		update_cache_name(source, serials[i], name, sizeof name);
 		if (snprintf(path, sizeof path, "%s/%s%s", dir, name, UPDATE_CKSUM_SUFFIX) <
 		    (int)sizeof path)
 			unlink(path);
 		if (snprintf(path, sizeof path, "%s/%s", dir, name) < (int)sizeof path &&
 		    unlink(path) == 0)
-			log_info(run->lg, UPDATE_MOD, "Removed old %s file %s.", src, name);
+			log_info(lg, UPDATE_MOD, "Removed old %s file %s.", src, name);
 		else
-			log_warn(run->lg, UPDATE_MOD, "Can not remove old %s files (%s).", src,
+			log_warn(lg, UPDATE_MOD, "Can not remove old %s files (%s).", src,
 			         strerror(errno));
 	}
 }
 
-static int cache_has(const char *dir, const char *name)
+void update_cache_prune(const struct cfg *cfg, const struct logger *lg)
 {
-	char path[PATH_MAX];
+	char dir[PATH_MAX];
+	struct update_set cur, safe;
 
-	if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
-		return 0;
-	return access(path, R_OK) == 0;
+	if (update_cache_dir(cfg, dir, sizeof dir) != 0)
+		return;
+	if (update_state_read(dir, UPDATE_SET_CURRENT, &cur, lg) != 0)
+		memset(&cur, 0, sizeof cur);
+	if (update_state_read(dir, UPDATE_SET_SAFE, &safe, lg) != 0)
+		memset(&safe, 0, sizeof safe);
+	for (int i = 0; i < UPDATE_N_SOURCES; i++) {
+		uint64_t want[2] = { cur.complete[i], safe.complete[i] };
+		cache_prune_source(lg, dir, i, want);
+	}
 }
 
-/* 1 when dir/name exists with exactly len bytes. Names carry the serial,
- * and cached files are verified again whenever they are read, so such a
- * file need not be written again. */
 static int cache_has_same(const char *dir, const char *name, size_t len)
 {
 	char path[PATH_MAX];
@@ -184,30 +245,26 @@ static int cache_has_same(const char *dir, const char *name, size_t len)
 
 	if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
 		return 0;
-	return stat(path, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == len;
+	return lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == len;
 }
 
 void update_cache_store(struct update_run *run)
 {
-	char dir[PATH_MAX], ckname[UPDATE_MAX_NAME + sizeof UPDATE_CKSUM_SUFFIX];
-	int complete_set = 1;
+	char dir[PATH_MAX], name[UPDATE_MAX_NAME + 1];
+	char ckname[UPDATE_MAX_NAME + sizeof UPDATE_CKSUM_SUFFIX];
 
-	if (update_cache_dir(run->cfg, dir, sizeof dir) != 0 || cache_mkdir(run, dir) != 0)
+	if (update_cache_prepare(run->cfg, run->lg, dir, sizeof dir) != 0)
 		return;
 	for (int i = 0; i < UPDATE_N_SOURCES; i++) {
 		const struct update_blob *b = &run->keep[i];
-		if (b->data) {
-			snprintf(ckname, sizeof ckname, "%s%s", b->name, UPDATE_CKSUM_SUFFIX);
-			if (cache_has_same(dir, b->name, b->len) &&
-			    cache_has_same(dir, ckname, b->cksum_len))
-				continue;
-			if (cache_write(run, dir, ckname, b->cksum, b->cksum_len) == 0 &&
-			    cache_write(run, dir, b->name, b->data, b->len) == 0)
-				cache_prune(run, dir, i);
-		}
-		if (run->man.src[i].present && !cache_has(dir, run->man.src[i].full.name))
-			complete_set = 0;
+		if (!b->data || !run->man.src[i].present)
+			continue;
+		update_cache_name(i, run->man.src[i].complete, name, sizeof name);
+		snprintf(ckname, sizeof ckname, "%s%s", name, UPDATE_CKSUM_SUFFIX);
+		if (cache_has_same(dir, name, b->len) && cache_has_same(dir, ckname, b->cksum_len))
+			continue;
+		/* Checksum file first: a data file on disk always has its own. */
+		if (cache_write(run, dir, ckname, b->cksum, b->cksum_len) == 0)
+			(void)cache_write(run, dir, name, b->data, b->len);
 	}
-	if (complete_set)
-		cache_write(run, dir, UPDATE_MANIFEST_NAME, run->man_bytes, run->man_len);
 }

@@ -4,8 +4,10 @@
  * them into a new snapshot, hand text sources to the engine's hooks.
  *
  * All or nothing: the new snapshot and the hooks only see a set whose every
- * file verified. A file:// mirror that cannot be read, or is refused, falls
- * back to the local cache (complete files only).
+ * file verified. With nothing loaded yet, the set the state files choose is
+ * loaded from the local cache first (state_load.c, re-verified), and the
+ * mirror only brings what is newer; a mirror that cannot be read, or is
+ * refused, leaves that set. Each new set is recorded in the state files.
  *
  * Not for: the bytes of the format (manifest.c, cksum.c, datafile.c,
  * payload.c), the cache's files (cache.c), network transfers.
@@ -20,6 +22,7 @@
 #include <unistd.h>
 
 #include "../../abi/whorl_cartridge.h"
+#include "state.h"
 #include "update_internal.h"
 #include "update_lines.h"
 
@@ -372,15 +375,6 @@ static int run_open(struct update_run *run, const struct cfg *cfg, const struct 
 	return 0;
 }
 
-static int cache_has_manifest(const char *cache)
-{
-	char path[PATH_MAX];
-
-	if (snprintf(path, sizeof path, "%s/%s", cache, UPDATE_MANIFEST_NAME) >= (int)sizeof path)
-		return 0;
-	return access(path, R_OK) == 0;
-}
-
 void update_mirror_url(const struct cfg *cfg, char *buf, size_t len)
 {
 	if (cfg->mu_url[0])
@@ -395,34 +389,18 @@ int update_mirror_is_network(const struct cfg *cfg)
 	       strncasecmp(cfg->mu_url, "https://", 8) == 0;
 }
 
-/* Falls back to the cache after a failed load from the mirror. */
-static int load_cache(struct update_run *run, const char *mirror_dir, const struct sigdb *current,
-                      struct update_status *status, struct sigdb **out_new, int rc)
-{
-	char cache[PATH_MAX];
-
-	if (update_cache_dir(run->cfg, cache, sizeof cache) == 0 &&
-	    (!mirror_dir || strcmp(cache, mirror_dir) != 0) && cache_has_manifest(cache)) {
-		int rc_cache;
-		run->net = NULL;
-		run_reset(run, cache, 1);
-		rc_cache = load_dir(run, current, status, out_new);
-		if (rc_cache == 0 && *out_new)
-			rc = 0;
-	}
-	return rc;
-}
-
-int update_load_url(const struct cfg *cfg, const struct logger *lg,
-                    const struct update_hooks *hooks, const struct sigdb *current,
-                    struct update_status *status, struct sigdb **out_new)
+/* The mirror (file:// directory, or http(s) through net.c): whatever is
+ * newer than current. A mirror that fails leaves the caller with what it
+ * has; at start-up that is the set the state files chose (update_load_url). */
+static int load_mirror(const struct cfg *cfg, const struct logger *lg,
+                       const struct update_hooks *hooks, const struct sigdb *current,
+                       struct update_status *status, struct sigdb **out_new)
 {
 	struct update_run run;
 	const char *dir = file_url_dir(cfg->mu_url);
 	struct update_net *net = NULL;
 	int rc;
 
-	*out_new = NULL;
 	if (!dir && !update_mirror_is_network(cfg)) {
 		log_warn(lg, UPDATE_MOD, "Micro-update url '%s' is not supported by this cartridge "
 		         "(http://, https:// or file:///).", cfg->mu_url);
@@ -431,7 +409,7 @@ int update_load_url(const struct cfg *cfg, const struct logger *lg,
 	if ((rc = run_open(&run, cfg, lg, hooks)) != 0)
 		return rc;
 	if (!dir && (rc = update_net_open(cfg, lg, status, &net)) != 0)
-		return load_cache(&run, NULL, current, status, out_new, rc);
+		return rc;
 	run_reset(&run, dir ? dir : "", 0);
 	run.net = net;
 	rc = load_dir(&run, current, status, out_new);
@@ -439,9 +417,59 @@ int update_load_url(const struct cfg *cfg, const struct logger *lg,
 		update_net_save(net, status);
 	if (rc == WHORL_ENODATA && net)
 		rc = 0;                          /* 304: the mirror has nothing new */
-	else if (rc != 0)
-		rc = load_cache(&run, dir, current, status, out_new, rc);
 	update_net_close(net);
 	run_reset(&run, "", 0);
+	return rc;
+}
+
+/* Start-up: the set the state files choose, re-verified (state_load.c).
+ * *fell_back is set when an unclean shutdown made it fall back: the mirror
+ * then waits for the next cycle. */
+static struct sigdb *load_start_set(const struct cfg *cfg, const struct logger *lg,
+                                    const struct update_hooks *hooks,
+                                    struct update_status *status, int *fell_back)
+{
+	struct sigdb *disk = NULL;
+	int unclean = status ? status->unclean_starts : 0, kind;
+
+	*fell_back = 0;
+	if (update_state_load(cfg, lg, hooks, unclean, status, &disk, &kind) != 0)
+		return NULL;
+	*fell_back = unclean > 0 && kind != UPDATE_SET_CURRENT;
+	return disk;
+}
+
+static int64_t now_of(const struct update_hooks *hooks)
+{
+	return hooks ? load_now(hooks) : (int64_t)time(NULL);
+}
+
+int update_load_url(const struct cfg *cfg, const struct logger *lg,
+                    const struct update_hooks *hooks, const struct sigdb *current,
+                    struct update_status *status, struct sigdb **out_new)
+{
+	struct update_status local = { 0 };
+	struct update_status *st = status ? status : &local;
+	struct sigdb *disk = NULL;
+	int rc, fell_back = 0;
+
+	*out_new = NULL;
+	if (!current) {
+		disk = load_start_set(cfg, lg, hooks, st, &fell_back);
+		if (fell_back) {
+			*out_new = disk;
+			return 0;
+		}
+	}
+	rc = load_mirror(cfg, lg, hooks, current ? current : disk, st, out_new);
+	if (rc == 0 && *out_new) {
+		if (disk)
+			sigdb_unref(disk);
+		update_state_commit(cfg, lg, st, now_of(hooks));
+		update_cache_prune(cfg, lg);
+	} else if (disk) {
+		*out_new = disk;     /* nothing newer, or the mirror refused: the disk set */
+		rc = 0;
+	}
 	return rc;
 }

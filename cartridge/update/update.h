@@ -86,6 +86,8 @@ struct update_status {
 	 * accepted from the network ("" / -1: ask unconditionally). */
 	char etag[UPDATE_MAX_ETAG];
 	int64_t last_modified;
+	int unclean_starts;            /* in: set by the engine at open (update_state_start);
+	                                  with nothing loaded yet, picks the start-up set */
 };
 
 /* Loads whatever is newer than `current` (may be NULL: nothing loaded yet)

@@ -113,7 +113,8 @@ check "http: whorl-update exits 0" [ "$rc" -eq 0 ]
 check "http: complete download logged" sh -c "printf '%s' \"\$1\" | grep -q 'Successful sigs download from network (new serial 1.1)'" _ "$out"
 check "http: serial 1.1 in use" sh -c "printf '%s' \"\$1\" | grep -q 'mu sigs serial = 1.1'" _ "$out"
 check "http: checksum files fetched with the licence" grep -q '4242 .*GET /sigs.1.z.enc.cksum HTTP/1.1" 200' "$tmp/nginx/logs/access.log"
-check "http: the set is cached on disk" test -s "$tmp/etc/micro_updates/manifest"
+check "http: the set is cached on disk" test -s "$tmp/etc/micro_updates/sigs.1.z.enc"
+check "http: the state files name it" grep -q sigs "$tmp/etc/micro_updates/states/srl_set.current"
 
 # 2. a second publish: a delta, fetched incrementally
 cp "$top/tests/data/engine/spam-watch.eml" "$demo/publish/spam/zz-net-test.eml" 2>/dev/null || true
@@ -131,7 +132,6 @@ check "delta: incremental download logged (1.2)" sh -c "printf '%s' \"\$1\" | gr
 
 # 3. a wrong licence: the guide's 401 line, the cached set stays usable
 printf '4242\nwrong\n' > "$tmp/etc/license.cfg"
-rm -rf "$tmp/etc/micro_updates/states"
 out=$(update 2>&1); rc=$?; [ -n "${NET_DEBUG:-}" ] && printf "%s\n" "$out"
 check "401: guide's line" sh -c "printf '%s' \"\$1\" | grep -q 'invalid license \[HTTP error: 401\]'" _ "$out"
 check "401: cached set still loaded, exit 0" [ "$rc" -eq 0 ]

@@ -22,7 +22,7 @@
 #include "test_engine_env.h"
 
 #define N_THREADS 4
-#define N_PUBLISHES 50
+#define N_PUBLISHES 200
 #define MIN_SCANS_PER_THREAD 50   /* each thread must really have raced the reloads */
 
 static const char *const mix_names[] = {"spam-loan.eml", "virus-invoice.eml",
