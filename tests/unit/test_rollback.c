@@ -98,6 +98,9 @@ static struct start_result start(const char *state, const char *name, uint32_t t
 	ck_assert_int_ge(pid, 0);
 	if (pid == 0) {
 		close(p[0]);
+		/* A sanitizer's report of the deliberate crash is noise here. */
+		if (freopen("/dev/null", "w", stderr) == NULL)
+			_exit(6);
 		child_run(p[1], state, path, trial_ms, msg, wait_us);
 	}
 	close(p[1]);
@@ -109,10 +112,9 @@ static struct start_result start(const char *state, const char *name, uint32_t t
 	buf[strcspn(buf, "\n")] = '\0';
 	ck_assert_int_eq(sscanf(buf, "%u", &r.flags), 1);
 	snprintf(r.version, sizeof(r.version), "%s", strchr(buf, ' ') + 1);
-	r.crashed = WIFSIGNALED(status);
-	if (!r.crashed)
-		ck_assert_msg(WIFEXITED(status) && WEXITSTATUS(status) == 0, "child status %d",
-		              status);
+	/* A sanitizer turns the SIGSEGV into its report and exit(1): both are a
+	 * process that never reached whorl_host_close(). */
+	r.crashed = !(WIFEXITED(status) && WEXITSTATUS(status) == 0);
 	return r;
 }
 
