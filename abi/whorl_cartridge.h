@@ -135,7 +135,13 @@ struct whorl_host_services {
 	/* Application name and version, for statistics reports; may be NULL. */
 	const char *app_name;
 	const char *app_version;
+	/* WHORL_START_* flags (appended in ABI 1.0; read with WHORL_HAS_MEMBER). */
+	uint32_t start_flags;
 };
+
+/* The host rolled back to its last viable cartridge after unclean starts:
+ * the cartridge should load its safe (last known good) data set. */
+#define WHORL_START_SAFE_DATA (1u << 0)
 
 /* The SMTP envelope of a message. Any member may be NULL when unknown.
  * Addresses keep their angle brackets, e.g. "<a@example.org>". */

@@ -7,8 +7,9 @@
  * and forwards scans to it. Programs (whorl-scan, whorl-publish, ...) are
  * thin mains on this library.
  *
- * Thread safety: whorl_host_score() and whorl_host_fingerprint() may be
- * called from any number of threads at once. whorl_host_open() and
+ * Thread safety: whorl_host_score(), whorl_host_fingerprint(),
+ * whorl_host_describe_category(), whorl_host_reload() and whorl_host_swap()
+ * may be called from any number of threads at once. whorl_host_open() and
  * whorl_host_close() must not race with anything else on the same host.
  *
  * Not for: the cartridge's own internals (see abi/whorl_cartridge.h for the
@@ -42,7 +43,12 @@ struct whorl_host_options {
 	void *log_ctx;
 	int log_min_level;           /* lines below it are not passed to log */
 	const char *app_name;        /* for statistics; may be NULL */
-	const char *state_dir;       /* reserved for rollback state; may be NULL */
+	const char *state_dir;       /* rollback state (docs/HOSTING.md); NULL: none */
+	/* Appended members: 0 means the default. */
+	uint32_t open_timeout_ms;    /* deadline for a cartridge's open + self_test (30 s) */
+	uint32_t drain_ms;           /* deadline for scans on a swapped-out cartridge (5 s) */
+	uint32_t trial_ms;           /* clean run before a trial becomes last viable (env
+	                              * WHORL_TRIAL_MS, else 10 min) */
 };
 
 /* Opens the cartridge and an engine on the configuration directory.
@@ -54,19 +60,22 @@ int whorl_host_open(const struct whorl_host_options *opts, whorl_host **out, cha
 /* Quiesces and closes the engine, then unloads the cartridge. NULL is fine. */
 void whorl_host_close(whorl_host *h);
 
-/* The loaded cartridge's function table (for members this header does not
- * wrap). Valid until whorl_host_close(). */
+/* The running cartridge's function table and engine (for members this
+ * header does not wrap). Valid until the next swap or whorl_host_close(). */
 const struct whorl_cartridge_api *whorl_host_api(const whorl_host *h);
 whorl_engine *whorl_host_engine(const whorl_host *h);
-/* The cartridge's version string, copied at open (safe after unload). */
+/* The running cartridge's version string, copied at open. Valid until the
+ * next swap or whorl_host_close(). */
 const char *whorl_host_cartridge_version(const whorl_host *h);
 
-/* Scores a message; the verdict is released with whorl_host_verdict_free(). */
+/* Scores a message; the verdict is released with whorl_host_verdict_free().
+ * The verdict is a host-owned copy: it stays valid across swaps. */
 int whorl_host_score(whorl_host *h, const struct whorl_envelope *env, const char *msg,
                      size_t len, struct whorl_verdict **out);
 void whorl_host_verdict_free(whorl_host *h, struct whorl_verdict *v);
 
-/* Fingerprints a message; released with whorl_host_fpset_free(). */
+/* Fingerprints a message; released with whorl_host_fpset_free() (a
+ * host-owned copy, valid across swaps). */
 int whorl_host_fingerprint(whorl_host *h, const char *msg, size_t len, struct whorl_fpset **out);
 void whorl_host_fpset_free(whorl_host *h, struct whorl_fpset *fps);
 
@@ -87,6 +96,27 @@ const char *whorl_strerror(int code);
  * ../lib/whorl/cartridge.so) and <dir>/../etc (then ../etc/whorl). */
 const char *whorl_default_cartridge_path(void);
 const char *whorl_default_config_dir(void);
+
+/*
+ * Hot swap (docs/HOSTING.md). Installs a copy of the cartridge at `path`
+ * under a content-addressed name, opens an engine on it and runs its
+ * self_test; then switches scans to it in one atomic step, waits up to
+ * drain_ms for scans still on the old one, quiesces, closes and unloads it.
+ * A cartridge that cannot be loaded, is not binary compatible, fails to open
+ * within open_timeout_ms or fails its self test is refused: the running one
+ * stays, the reason is logged and written to errbuf, a negative WHORL_E* is
+ * returned. Swapping to the cartridge already running returns 0 and does
+ * nothing. Safe while other threads score; not with whorl_host_close().
+ * With a state directory the new cartridge is recorded as on trial first.
+ */
+int whorl_host_swap(whorl_host *h, const char *path, char *errbuf, size_t errlen);
+
+/* WHORL_START_* flags this host passed to the running cartridge's open(). */
+uint32_t whorl_host_start_flags(const whorl_host *h);
+/* BLAKE2b-256 (hex) of the running cartridge file. Valid until the next swap. */
+const char *whorl_host_cartridge_hash(const whorl_host *h);
+/* Path of the installed, content-addressed copy in use. Valid until the next swap. */
+const char *whorl_host_cartridge_path(const whorl_host *h);
 
 /*
  * The loader on its own, for tests and tools: dlopen + ABI checks, no engine.

@@ -1,110 +1,160 @@
 /*
- * host.c - a loaded cartridge plus one engine: the whorl_host_* API.
+ * host.c - the whorl_host_* API: open, close, and calls forwarded to the
+ * running slot (host_internal.h).
  *
- * whorl_host_open() loads the cartridge (loader.c), hands it the host
- * services (log forwarding filtered by the caller's minimum level, a wall
- * clock) and opens an engine on the configuration directory. The other
- * functions forward to the cartridge's table.
- *
- * Not for: swapping cartridges at run time or rollback state (later).
+ * whorl_host_open() installs the cartridge at a content-addressed path,
+ * consults the rollback record when there is a state directory (which may
+ * choose the last viable cartridge instead), and opens a slot. Scans pin
+ * the current slot for the length of one call and return host-owned copies
+ * of verdicts and fingerprint sets, so nothing a caller holds points into a
+ * cartridge that a swap may unload.
+ * Not for: the swap itself (swap.c), slots (slot.c), rollback (rollback.c).
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "whorl.h"
+#include "host_internal.h"
 
-struct whorl_host {
-	struct whorl_cartridge *cart;
-	const struct whorl_cartridge_api *api;
-	whorl_engine *engine;
-	whorl_log_fn log;
-	void *log_ctx;
-	int log_min_level;
-};
-
-/* The services' log: called from any thread; only reads immutable fields. */
-static void host_log_forward(void *ctx, int level, const char *module, const char *message)
+void host_logf(struct whorl_host *h, int level, const char *fmt, ...)
 {
-	const struct whorl_host *h = ctx;
+	char line[1024];
+	va_list ap;
 
 	if (h->log == NULL || level < h->log_min_level)
 		return;
-	h->log(h->log_ctx, level, module != NULL ? module : "ENGINE",
-	       message != NULL ? message : "");
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	h->log(h->log_ctx, level, "HOST", line);
 }
 
-static uint64_t host_clock_ms(void *ctx)
+/*
+ * Pins the current slot. The count is raised first and `cur` read again: a
+ * swap publishes the new slot before it reads the old count, so either the
+ * swap sees this call's increment and waits for it, or this call sees the
+ * new `cur` and retries without touching the old engine. Records are never
+ * freed while the host lives, so the stray increment is always to memory.
+ */
+struct host_slot *host_slot_acquire(struct whorl_host *h)
 {
-	struct timespec ts;
+	struct host_slot *s;
 
-	(void)ctx;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+	for (;;) {
+		s = atomic_load(&h->cur);
+		atomic_fetch_add(&s->refs, 1);
+		if (atomic_load(&h->cur) == s)
+			return s;
+		atomic_fetch_sub(&s->refs, 1);
+	}
+}
+
+void host_slot_release(struct host_slot *s)
+{
+	atomic_fetch_sub_explicit(&s->refs, 1, memory_order_release);
+}
+
+static void host_err(char *errbuf, size_t errlen, const char *fmt, const char *arg)
+{
+	if (errbuf != NULL && errlen > 0)
+		snprintf(errbuf, errlen, fmt, arg);
+}
+
+static char *host_strdup_or_null(const char *s)
+{
+	return s != NULL ? strdup(s) : NULL;
 }
 
 /* Reads the options the caller's struct size covers. */
 static int host_options_read(const struct whorl_host_options *opts, struct whorl_host *h,
-                             const char **cart_path, const char **config_dir,
-                             const char **app_name)
+                             const char **cart_path, const char **state_dir)
 {
+	const char *config_dir = NULL, *app_name = NULL;
+
 	*cart_path = NULL;
-	*config_dir = NULL;
-	*app_name = NULL;
+	*state_dir = NULL;
 	h->log_min_level = WHORL_LOG_INFO;
-	if (opts == NULL)
-		goto defaults;
-	if (opts->size < offsetof(struct whorl_host_options, log_min_level) + sizeof(int))
-		return WHORL_EINVAL;
-	*cart_path = opts->cartridge_path;
-	*config_dir = opts->config_dir;
-	h->log = opts->log;
-	h->log_ctx = opts->log_ctx;
-	h->log_min_level = opts->log_min_level;
-	if (WHORL_HAS_MEMBER(opts, app_name))
-		*app_name = opts->app_name;
-defaults:
+	h->open_timeout_ms = HOST_OPEN_TIMEOUT_MS;
+	h->drain_ms = HOST_DRAIN_MS;
+	h->trial_ms = HOST_TRIAL_MS;
+	if (opts != NULL) {
+		if (opts->size < offsetof(struct whorl_host_options, log_min_level) + sizeof(int))
+			return WHORL_EINVAL;
+		*cart_path = opts->cartridge_path;
+		config_dir = opts->config_dir;
+		h->log = opts->log;
+		h->log_ctx = opts->log_ctx;
+		h->log_min_level = opts->log_min_level;
+		if (WHORL_HAS_MEMBER(opts, app_name))
+			app_name = opts->app_name;
+		if (WHORL_HAS_MEMBER(opts, state_dir))
+			*state_dir = opts->state_dir;
+		if (WHORL_HAS_MEMBER(opts, open_timeout_ms) && opts->open_timeout_ms > 0)
+			h->open_timeout_ms = opts->open_timeout_ms;
+		if (WHORL_HAS_MEMBER(opts, drain_ms) && opts->drain_ms > 0)
+			h->drain_ms = opts->drain_ms;
+		if (WHORL_HAS_MEMBER(opts, trial_ms) && opts->trial_ms > 0)
+			h->trial_ms = opts->trial_ms;
+	}
+	if (h->trial_ms == HOST_TRIAL_MS && getenv("WHORL_TRIAL_MS") != NULL &&
+	    strtoul(getenv("WHORL_TRIAL_MS"), NULL, 10) > 0)
+		h->trial_ms = (uint32_t)strtoul(getenv("WHORL_TRIAL_MS"), NULL, 10);
 	if (*cart_path == NULL)
 		*cart_path = whorl_default_cartridge_path();
-	if (*config_dir == NULL)
-		*config_dir = whorl_default_config_dir();
+	if (config_dir == NULL)
+		config_dir = whorl_default_config_dir();
+	h->config_dir = strdup(config_dir);
+	h->app_name = host_strdup_or_null(app_name);
+	if (h->config_dir == NULL || (app_name != NULL && h->app_name == NULL))
+		return WHORL_ENOMEM;
 	return 0;
 }
 
-static int host_engine_open(struct whorl_host *h, const char *config_dir, const char *app_name,
-                            char *errbuf, size_t errlen)
+/* Installs and opens the first slot, consulting the rollback record. */
+static int host_first_slot(struct whorl_host *h, const char *cart_path, const char *state_dir,
+                           char *errbuf, size_t errlen)
 {
-	struct whorl_host_services services;
-	char why[512] = "";
+	char path[PATH_MAX], hash[HOST_HASH_HEX + 1];
+	struct host_slot *s = NULL;
 	int rc;
 
-	memset(&services, 0, sizeof(services));
-	services.size = sizeof(services);
-	services.abi_major = WHORL_ABI_MAJOR;
-	services.abi_minor = WHORL_ABI_MINOR;
-	services.ctx = h;
-	services.log = host_log_forward;
-	services.clock_ms = host_clock_ms;
-	services.app_name = app_name;
-	services.app_version = WHORL_VERSION;
-	rc = h->api->open(&services, config_dir, &h->engine, why, sizeof(why));
-	if (rc == 0 && h->engine == NULL)
-		rc = WHORL_EINVAL;
-	if (rc != 0) {
-		h->engine = NULL;
-		if (errbuf != NULL && errlen > 0)
-			snprintf(errbuf, errlen, "%s: cannot open an engine on %s: %s",
-			         whorl_cartridge_path(h->cart), config_dir,
-			         why[0] != '\0' ? why : whorl_strerror(rc));
+	rc = install_dir_prepare(h, state_dir, errbuf, errlen);
+	if (rc == 0)
+		rc = install_cartridge(h, cart_path, path, sizeof(path), hash, errbuf, errlen);
+	if (rc == 0 && state_dir != NULL)
+		rc = rollback_start(h, state_dir, path, sizeof(path), hash, errbuf, errlen);
+	if (rc != 0)
+		return rc;
+	rc = slot_open(h, cart_path, path, hash, &s, errbuf, errlen);
+	if (rc != 0 && h->rb != NULL && rollback_fallback(h, path, sizeof(path), hash) == 0)
+		rc = slot_open(h, "the last viable cartridge", path, hash, &s, errbuf, errlen);
+	if (rc != 0)
+		return rc;
+	atomic_store(&h->cur, s);
+	return 0;
+}
+
+static void host_free(struct whorl_host *h)
+{
+	struct host_slot *s;
+
+	while ((s = h->free_slots) != NULL) {
+		h->free_slots = s->next;
+		pthread_mutex_destroy(&s->log_mu);
+		free(s);
 	}
-	return rc;
+	install_dir_cleanup(h);
+	pthread_mutex_destroy(&h->swap_mu);
+	free(h->config_dir);
+	free(h->app_name);
+	free(h);
 }
 
 int whorl_host_open(const struct whorl_host_options *opts, whorl_host **out, char *errbuf,
                     size_t errlen)
 {
-	const char *cart_path, *config_dir, *app_name;
+	const char *cart_path, *state_dir;
 	struct whorl_host *h;
 	int rc;
 
@@ -114,91 +164,138 @@ int whorl_host_open(const struct whorl_host_options *opts, whorl_host **out, cha
 	h = calloc(1, sizeof(*h));
 	if (h == NULL)
 		return WHORL_ENOMEM;
-	rc = host_options_read(opts, h, &cart_path, &config_dir, &app_name);
+	pthread_mutex_init(&h->swap_mu, NULL);
+	rc = host_options_read(opts, h, &cart_path, &state_dir);
 	if (rc != 0) {
-		if (errbuf != NULL && errlen > 0)
-			snprintf(errbuf, errlen, "whorl_host_options.size too small");
+		host_err(errbuf, errlen, "%s", rc == WHORL_ENOMEM ? "out of memory"
+		                                 : "whorl_host_options.size too small");
 		goto fail;
 	}
-	rc = whorl_cartridge_load(cart_path, &h->cart, errbuf, errlen);
-	if (rc != 0)
-		goto fail;
-	h->api = whorl_cartridge_table(h->cart);
-	rc = host_engine_open(h, config_dir, app_name, errbuf, errlen);
+	rc = host_first_slot(h, cart_path, state_dir, errbuf, errlen);
 	if (rc != 0)
 		goto fail;
 	*out = h;
 	return 0;
 fail:
-	whorl_cartridge_unload(h->cart);
-	free(h);
+	rollback_abort(h);
+	host_free(h);
 	return rc;
 }
 
+/* Retires the running slot and every parked one (no call may be in flight). */
 void whorl_host_close(whorl_host *h)
 {
+	struct host_slot *s;
+
 	if (h == NULL)
 		return;
-	if (h->engine != NULL) {
-		/* quiesce() joins the engine's threads so no callback outlives us. */
-		h->api->quiesce(h->engine);
-		h->api->close(h->engine);
+	pthread_mutex_lock(&h->swap_mu);
+	while ((s = h->parked) != NULL) {
+		h->parked = s->next;
+		slot_retire(h, s);
 	}
-	whorl_cartridge_unload(h->cart);
-	free(h);
+	s = atomic_exchange(&h->cur, NULL);
+	if (s != NULL)
+		slot_retire(h, s);
+	pthread_mutex_unlock(&h->swap_mu);
+	rollback_close(h);
+	host_free(h);
 }
 
 const struct whorl_cartridge_api *whorl_host_api(const whorl_host *h)
 {
-	return h != NULL ? h->api : NULL;
+	return h != NULL ? atomic_load(&((whorl_host *)h)->cur)->api : NULL;
 }
 
 whorl_engine *whorl_host_engine(const whorl_host *h)
 {
-	return h != NULL ? h->engine : NULL;
+	return h != NULL ? atomic_load(&((whorl_host *)h)->cur)->engine : NULL;
 }
 
 const char *whorl_host_cartridge_version(const whorl_host *h)
 {
-	return h != NULL ? whorl_cartridge_version(h->cart) : NULL;
+	return h != NULL ? atomic_load(&((whorl_host *)h)->cur)->version : NULL;
+}
+
+const char *whorl_host_cartridge_hash(const whorl_host *h)
+{
+	return h != NULL ? atomic_load(&((whorl_host *)h)->cur)->hash : NULL;
+}
+
+const char *whorl_host_cartridge_path(const whorl_host *h)
+{
+	return h != NULL ? atomic_load(&((whorl_host *)h)->cur)->path : NULL;
+}
+
+uint32_t whorl_host_start_flags(const whorl_host *h)
+{
+	return h != NULL ? h->start_flags : 0;
 }
 
 int whorl_host_score(whorl_host *h, const struct whorl_envelope *env, const char *msg,
                      size_t len, struct whorl_verdict **out)
 {
+	struct whorl_verdict *v = NULL;
+	struct host_slot *s;
+	int rc;
+
 	if (h == NULL || out == NULL || (msg == NULL && len > 0))
 		return WHORL_EINVAL;
 	*out = NULL;
-	return h->api->score(h->engine, env, msg != NULL ? msg : "", len, out);
+	s = host_slot_acquire(h);
+	rc = s->api->score(s->engine, env, msg != NULL ? msg : "", len, &v);
+	if (rc == 0 && v != NULL)
+		rc = copy_verdict(v, out);
+	if (v != NULL)
+		s->api->verdict_free(s->engine, v);
+	host_slot_release(s);
+	return rc;
 }
 
 void whorl_host_verdict_free(whorl_host *h, struct whorl_verdict *v)
 {
-	if (h != NULL && v != NULL)
-		h->api->verdict_free(h->engine, v);
+	(void)h;
+	free(v); /* one block made by copy_verdict */
 }
 
 int whorl_host_fingerprint(whorl_host *h, const char *msg, size_t len, struct whorl_fpset **out)
 {
+	struct whorl_fpset *f = NULL;
+	struct host_slot *s;
+	int rc;
+
 	if (h == NULL || out == NULL || (msg == NULL && len > 0))
 		return WHORL_EINVAL;
 	*out = NULL;
-	return h->api->fingerprint(h->engine, msg != NULL ? msg : "", len, out);
+	s = host_slot_acquire(h);
+	rc = s->api->fingerprint(s->engine, msg != NULL ? msg : "", len, &f);
+	if (rc == 0 && f != NULL)
+		rc = copy_fpset(f, out);
+	if (f != NULL)
+		s->api->fpset_free(s->engine, f);
+	host_slot_release(s);
+	return rc;
 }
 
 void whorl_host_fpset_free(whorl_host *h, struct whorl_fpset *fps)
 {
-	if (h != NULL && fps != NULL)
-		h->api->fpset_free(h->engine, fps);
+	(void)h;
+	free(fps); /* one block made by copy_fpset */
 }
 
 int whorl_host_describe_category(whorl_host *h, unsigned category, unsigned subcategory,
                                  char *cat_out, size_t cat_len, char *sub_out, size_t sub_len)
 {
+	struct host_slot *s;
+	int rc;
+
 	if (h == NULL || cat_out == NULL || sub_out == NULL || cat_len == 0 || sub_len == 0)
 		return WHORL_EINVAL;
-	return h->api->describe_category(h->engine, category, subcategory, cat_out, cat_len,
-	                                 sub_out, sub_len);
+	s = host_slot_acquire(h);
+	rc = s->api->describe_category(s->engine, category, subcategory, cat_out, cat_len,
+	                               sub_out, sub_len);
+	host_slot_release(s);
+	return rc;
 }
 
 int whorl_host_update_now(whorl_host *h)
@@ -210,7 +307,13 @@ int whorl_host_update_now(whorl_host *h)
 
 int whorl_host_reload(whorl_host *h, unsigned what)
 {
+	struct host_slot *s;
+	int rc;
+
 	if (h == NULL)
 		return WHORL_EINVAL;
-	return h->api->reload(h->engine, what);
+	s = host_slot_acquire(h);
+	rc = s->api->reload(s->engine, what);
+	host_slot_release(s);
+	return rc;
 }

@@ -19,7 +19,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "whorl.h"
+#include "host_internal.h"
 
 /* Longest version string kept; a longer one is cut. */
 #define LOADER_VERSION_MAX 128
@@ -68,7 +68,7 @@ static int loader_fail(char *errbuf, size_t errlen, int rc, const char *fmt, ...
 }
 
 /* Refuses a file or directory that anyone could have written. */
-static int loader_check_perms(const char *path, char *errbuf, size_t errlen)
+int loader_check_perms(const char *path, char *errbuf, size_t errlen)
 {
 	struct stat st;
 	char *copy;

@@ -12,12 +12,13 @@
 
 #include "scan.h"
 
-enum { OPT_CONFIG_DIR = 256, OPT_CARTRIDGE, OPT_JSON, OPT_FINGERPRINTS, OPT_MIN_SCORE,
+enum { OPT_CONFIG_DIR = 256, OPT_CARTRIDGE, OPT_STATE_DIR, OPT_JSON, OPT_FINGERPRINTS, OPT_MIN_SCORE,
        OPT_VERSION };
 
 static const struct option args_long[] = {
 	{ "config-dir", required_argument, NULL, OPT_CONFIG_DIR },
 	{ "cartridge", required_argument, NULL, OPT_CARTRIDGE },
+	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -31,13 +32,15 @@ static const struct option args_long[] = {
 static void args_usage(FILE *f)
 {
 	fprintf(f,
-	        "usage: whorl-scan [--config-dir DIR] [--cartridge PATH] [--json] [-j N] [-v]\n"
+	        "usage: whorl-scan [--config-dir DIR] [--cartridge PATH] [--state-dir DIR]\n"
+	        "                  [--json] [-j N] [-v]\n"
 	        "                  [--fingerprints] [--minimum-score N] PATH...\n"
 	        "Scores each message in PATH (files, mbox files, directories, maildirs; - is\n"
 	        "standard input) and prints one line per message:\n"
 	        "  PATH<TAB>score<TAB>category/subcategory<TAB>rescan<TAB>analysis\n"
 	        "  --config-dir DIR     configuration directory (default: %s)\n"
 	        "  --cartridge PATH     cartridge to load (default: %s)\n"
+	        "  --state-dir DIR      keep crash-rollback state in DIR (docs/HOSTING.md)\n"
 	        "  --json               one JSON object per line\n"
 	        "  -j, --jobs N         scan on N threads (1-%d; default: CPUs online)\n"
 	        "  -v, --verbose        log INFO lines to stderr (-vv: DEBUG)\n"
@@ -88,6 +91,7 @@ int args_parse(int argc, char **argv, struct scan_options *o)
 		switch (c) {
 		case OPT_CONFIG_DIR: o->config_dir = optarg; break;
 		case OPT_CARTRIDGE: o->cartridge = optarg; break;
+		case OPT_STATE_DIR: o->state_dir = optarg; break;
 		case OPT_JSON: o->json = 1; break;
 		case OPT_FINGERPRINTS: o->fingerprints = 1; break;
 		case 'v': o->verbose++; break;

@@ -80,6 +80,7 @@ static int scan_open(const struct scan_options *o, struct scan_run *run, whorl_h
 	ho.size = sizeof(ho);
 	ho.cartridge_path = o->cartridge;
 	ho.config_dir = o->config_dir;
+	ho.state_dir = o->state_dir;
 	ho.log = scan_log;
 	ho.log_ctx = run;
 	ho.log_min_level = o->verbose >= 2 ? WHORL_LOG_DEBUG

@@ -29,6 +29,7 @@
 struct scan_options {
 	const char *config_dir;     /* NULL: libwhorl's default */
 	const char *cartridge;      /* NULL: libwhorl's default */
+	const char *state_dir;      /* NULL: no rollback state */
 	int json;
 	int jobs;
 	int verbose;                /* count of -v */

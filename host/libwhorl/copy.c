@@ -1,0 +1,100 @@
+/*
+ * copy.c - host-owned copies of what a cartridge returns from a scan.
+ *
+ * A verdict or fingerprint set is copied into one malloc'd block (struct,
+ * arrays and strings together) and the cartridge's original is freed at
+ * once, so a caller may keep the result across a swap that unloads the
+ * cartridge that made it. One allocation per call. Not for: anything else.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "host_internal.h"
+
+/* Bytes to hold s with its NUL (1 for NULL: stored as ""). */
+static size_t copy_strlen(const char *s)
+{
+	return s != NULL ? strlen(s) + 1 : 1;
+}
+
+static const char *copy_str(char **at, const char *s)
+{
+	char *dst = *at;
+	size_t n = copy_strlen(s);
+
+	if (s != NULL)
+		memcpy(dst, s, n);
+	else
+		dst[0] = '\0';
+	*at += n;
+	return dst;
+}
+
+int copy_verdict(const struct whorl_verdict *v, struct whorl_verdict **out)
+{
+	size_t na, nc, ns;
+	struct whorl_verdict *c;
+	char *at;
+
+	if (!WHORL_HAS_MEMBER(v, subcategory_desc))
+		return WHORL_EABI;
+	na = copy_strlen(v->analysis);
+	nc = copy_strlen(v->category_desc);
+	ns = copy_strlen(v->subcategory_desc);
+	c = malloc(sizeof(*c) + na + nc + ns);
+	if (c == NULL)
+		return WHORL_ENOMEM;
+	*c = *v;
+	c->size = sizeof(*c);
+	at = (char *)(c + 1);
+	c->analysis = copy_str(&at, v->analysis);
+	c->category_desc = copy_str(&at, v->category_desc);
+	c->subcategory_desc = copy_str(&at, v->subcategory_desc);
+	*out = c;
+	return 0;
+}
+
+/* Bytes of the sketch payloads. */
+static size_t copy_sketch_bytes(const struct whorl_fpset *f)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < f->n_sketches; i++)
+		n += f->sketches[i].len;
+	return n;
+}
+
+int copy_fpset(const struct whorl_fpset *f, struct whorl_fpset **out)
+{
+	size_t fps_bytes, sk_bytes, i;
+	struct whorl_sketch *sk;
+	struct whorl_fpset *c;
+	struct whorl_fp *fp;
+	uint8_t *bytes;
+
+	if (!WHORL_HAS_MEMBER(f, rescan))
+		return WHORL_EABI;
+	fps_bytes = f->n_fps * sizeof(*fp);
+	sk_bytes = f->n_sketches * sizeof(*sk);
+	c = malloc(sizeof(*c) + fps_bytes + sk_bytes + copy_sketch_bytes(f));
+	if (c == NULL)
+		return WHORL_ENOMEM;
+	*c = *f;
+	c->size = sizeof(*c);
+	fp = (struct whorl_fp *)(c + 1);
+	sk = (struct whorl_sketch *)((char *)fp + fps_bytes);
+	bytes = (uint8_t *)sk + sk_bytes;
+	if (fps_bytes > 0)
+		memcpy(fp, f->fps, fps_bytes);
+	for (i = 0; i < f->n_sketches; i++) {
+		sk[i] = f->sketches[i];
+		if (sk[i].len > 0)
+			memcpy(bytes, f->sketches[i].bytes, sk[i].len);
+		sk[i].bytes = bytes;
+		bytes += sk[i].len;
+	}
+	c->fps = fp;
+	c->sketches = sk;
+	*out = c;
+	return 0;
+}
