@@ -175,7 +175,7 @@ install: all
 	install -m 0755 $(LIBWHORL_SO) $(DESTDIR)$(PREFIX)/lib/libwhorl.so.1
 	ln -sf libwhorl.so.1 $(DESTDIR)$(PREFIX)/lib/libwhorl.so
 	install -m 0644 $(LIBWHORL_A) $(DESTDIR)$(PREFIX)/lib/
-	install -m 0644 abi/whorl_cartridge.h host/whorl.h $(DESTDIR)$(PREFIX)/include/whorl/
+	install -m 0644 abi/whorl_cartridge.h host/whorl.h host/cmae.h $(DESTDIR)$(PREFIX)/include/whorl/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' whorl.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/whorl.pc
 	install -m 0644 etc/cartridge.cfg.sample etc/whitelist.cfg.sample etc/categories \

@@ -145,6 +145,11 @@ int engine_open(const struct whorl_host_services *host, const char *config_dir,
 	net_global_init();
 	/* State files: leftover .part files, run marker, package -> safe. */
 	e->update_status.unclean_starts = update_state_start(cfg, &e->log);
+	/* A host that rolled back after crashes asks for the safe data set too:
+	 * the start-up choice then treats this start as an unclean one. */
+	if (host != NULL && WHORL_HAS_MEMBER(host, start_flags) &&
+	    (host->start_flags & WHORL_START_SAFE_DATA) && e->update_status.unclean_starts < 1)
+		e->update_status.unclean_starts = 1;
 	/* Network micro-updates: the cache now, the mirror from the update
 	 * thread, unless "download micro-updates before init" asks for one
 	 * network cycle before open returns. */

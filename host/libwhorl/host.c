@@ -300,9 +300,15 @@ int whorl_host_describe_category(whorl_host *h, unsigned category, unsigned subc
 
 int whorl_host_update_now(whorl_host *h)
 {
+	struct host_slot *s;
+	int rc;
+
 	if (h == NULL)
 		return WHORL_EINVAL;
-	return h->api->update_now(h->engine);
+	s = host_slot_acquire(h);
+	rc = s->api->update_now(s->engine);
+	host_slot_release(s);
+	return rc;
 }
 
 int whorl_host_reload(whorl_host *h, unsigned what)

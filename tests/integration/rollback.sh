@@ -28,8 +28,13 @@ run() { # run CARTRIDGE MESSAGE: whorl-scan's exit status (trial: $trial ms)
 		--cartridge "$carts/$1.so" "$tmp/$2" > "$tmp/out" 2> "$tmp/err"
 }
 
+# The clean runs scan a few hundred messages, so that they outlast the
+# 1 ms trial however fast the machine is.
+mkdir "$tmp/many"
+i=0
+while [ $i -lt 400 ]; do cp "$tmp/ham.eml" "$tmp/many/$i.eml"; i=$((i + 1)); done
 trial=1
-if run good_echo ham.eml && sleep 0.05 && run good_echo ham.eml; then
+if run good_echo many && run good_echo many; then
 	pass "good_echo runs cleanly"
 else
 	fail "good_echo runs cleanly"
