@@ -5,7 +5,9 @@
  * p99_us is the 99th percentile of one scan's latency (sampled), and
  * rss_growth_kb the resident set after the swaps minus after the first 50.
  * Exit status 1 when a scan failed. Cartridges are read from
- * $WHORL_TEST_BUILD/tests/cartridges (make build/tests/cartridges/good_echo2.so).
+ * $WHORL_TEST_BUILD/tests/cartridges (make build/tests/cartridges/good_echo2.so),
+ * or given: `swap_stress A.so B.so CONFIG_DIR` swaps between two builds of
+ * the real engine (tests/bench/swap_real.sh makes the second build).
  * Run under ASan/TSan by rebuilding with SANFLAGS (docs/HOSTING.md).
  */
 #include <pthread.h>
@@ -40,6 +42,8 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static unsigned expect_score;   /* the first verdict's: every build must agree */
+
 static void *scan_loop(void *arg)
 {
 	struct scanner *s = arg;
@@ -49,7 +53,7 @@ static void *scan_loop(void *arg)
 	while (!atomic_load(s->stop)) {
 		t0 = now_ns();
 		if (whorl_host_score(s->h, NULL, spam_msg, sizeof(spam_msg) - 1, &v) != 0 ||
-		    v->score != 90)
+		    v->score != expect_score)
 			s->failed++;
 		whorl_host_verdict_free(s->h, v);
 		if (s->n_lat < SAMPLES_PER_THREAD)
@@ -102,6 +106,8 @@ static uint32_t p99(struct scanner *sc, int n)
 	return r;
 }
 
+static const char *config_dir = "/";
+
 static whorl_host *open_host(const char *path)
 {
 	struct whorl_host_options o;
@@ -111,7 +117,7 @@ static whorl_host *open_host(const char *path)
 	memset(&o, 0, sizeof(o));
 	o.size = sizeof(o);
 	o.cartridge_path = path;
-	o.config_dir = "/";
+	o.config_dir = config_dir;
 	if (whorl_host_open(&o, &h, err, sizeof(err)) != 0) {
 		fprintf(stderr, "swap_stress: %s\n", err);
 		exit(1);
@@ -119,7 +125,7 @@ static whorl_host *open_host(const char *path)
 	return h;
 }
 
-int main(void)
+int main(int argc, char **argv)
 {
 	const char *b = getenv("WHORL_TEST_BUILD");
 	char a[1024], c[1024], err[512];
@@ -132,7 +138,22 @@ int main(void)
 
 	snprintf(a, sizeof(a), "%s/tests/cartridges/good_echo.so", b && *b ? b : "build");
 	snprintf(c, sizeof(c), "%s/tests/cartridges/good_echo2.so", b && *b ? b : "build");
+	if (argc == 4) {
+		snprintf(a, sizeof(a), "%s", argv[1]);
+		snprintf(c, sizeof(c), "%s", argv[2]);
+		config_dir = argv[3];
+	} else if (argc != 1) {
+		fprintf(stderr, "usage: swap_stress [A.so B.so CONFIG_DIR]\n");
+		return 1;
+	}
 	h = open_host(a);
+	struct whorl_verdict *first = NULL;
+	if (whorl_host_score(h, NULL, spam_msg, sizeof(spam_msg) - 1, &first) != 0) {
+		fprintf(stderr, "swap_stress: the first scan failed\n");
+		return 1;
+	}
+	expect_score = first->score;
+	whorl_host_verdict_free(h, first);
 	for (i = 0; i < SCAN_THREADS; i++) {
 		sc[i] = (struct scanner){ h, &stop, 0, 0, calloc(SAMPLES_PER_THREAD, 4), 0 };
 		if (sc[i].lat_us == NULL || pthread_create(&t[i], NULL, scan_loop, &sc[i]) != 0)
