@@ -286,17 +286,19 @@ int engine_stats_snapshot(whorl_engine *e, char **text_out)
 	uint64_t c = 0, i = 0;
 	sigdb_serial(db, SIGDB_SRC_SIGS, &c, &i);
 	char *t = NULL;
-	char updates[1024];
+	char updates[1024], digest[SIGDB_DIGEST_HEX];
 	engine_update_stats(e, updates, sizeof(updates));
+	sigdb_digest_hex(db, digest, sizeof(digest));
 	int n = asprintf(&t,
 	                 "spamdna version = whorl-cartridge %s\n"
 	                 "%s"
 	                 "mu sigs serial = %llu.%llu\n"
 	                 "known fingerprints = %zu\n"
 	                 "known sketches = %zu\n"
-	                 "snapshot bytes = %zu\n",
+	                 "snapshot bytes = %zu\n"
+	                 "snapshot digest = %s\n",
 	                 WHORL_VERSION, updates, (unsigned long long)c, (unsigned long long)i, sigdb_count(db),
-	                 sigdb_sketch_count(db), sigdb_memory_bytes(db));
+	                 sigdb_sketch_count(db), sigdb_memory_bytes(db), digest);
 	sigdb_unref(db);
 	if (n < 0)
 		return WHORL_ENOMEM;

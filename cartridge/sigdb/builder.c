@@ -229,7 +229,7 @@ struct sigdb *sigdb_builder_finish(struct sigdb_builder *b)
 		goto fail;
 	db->table.has_zero = (uint32_t)b->exact.has_zero;
 	db->table.zero_meta = b->exact.zero_meta;
-	if (sigdb_bsketches_freeze(&b->sk, &db->sk) != 0)
+	if (sigdb_bsketches_freeze(&b->sk, &db->sk) != 0 || sigdb_digest_compute(db) != 0)
 		goto fail;
 	sigdb_builder_free(b);
 	return db;

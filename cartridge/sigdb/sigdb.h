@@ -87,6 +87,11 @@ size_t sigdb_sketch_candidates(const struct sigdb *db, uint8_t engine, uint32_t 
 const uint8_t *sigdb_sketch_get(const struct sigdb *db, uint32_t i, size_t *len, uint8_t *algo,
                                 struct sigdb_meta *m);
 
+/* The content digest (digest.c) as lower-case hex into out (cap >=
+ * SIGDB_DIGEST_HEX for all of it). */
+#define SIGDB_DIGEST_BYTES 16
+#define SIGDB_DIGEST_HEX (2 * SIGDB_DIGEST_BYTES + 1)
+void sigdb_digest_hex(const struct sigdb *db, char *out, size_t cap);
 size_t sigdb_count(const struct sigdb *db);            /* exact fingerprints */
 size_t sigdb_sketch_count(const struct sigdb *db);
 size_t sigdb_memory_bytes(const struct sigdb *db);     /* heap held by the snapshot */

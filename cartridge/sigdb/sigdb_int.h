@@ -74,6 +74,7 @@ struct sigdb {
 	struct sigdb_table table;
 	struct sigdb_sketches sk;
 	uint64_t serial[SIGDB_N_SOURCES][2];   /* complete, incremental */
+	uint8_t digest[SIGDB_DIGEST_BYTES];    /* digest.c, set when built */
 };
 
 /* 32-bit anchor key: a bijection of the anchor for each engine, so that keys
@@ -102,6 +103,9 @@ static inline uint64_t sigdb_posting(uint32_t key, uint8_t engine, uint32_t idx)
 {
 	return (uint64_t)key << 32 | (uint64_t)engine << SIGDB_IDX_BITS | idx;
 }
+
+/* digest.c: fills db->digest from its content; 0 or WHORL_ENOMEM. */
+int sigdb_digest_compute(struct sigdb *db);
 
 /* sort.c: sorts v[0..n) ascending; WHORL_ENOMEM when scratch space is missing. */
 int sigdb_sort_u64(uint64_t *v, size_t n);

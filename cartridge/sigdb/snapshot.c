@@ -20,7 +20,12 @@ struct sigdb *sigdb_alloc(void)
 
 struct sigdb *sigdb_empty(void)
 {
-	return sigdb_alloc();
+	struct sigdb *db = sigdb_alloc();
+	if (db != NULL && sigdb_digest_compute(db) != 0) {
+		sigdb_unref(db);
+		return NULL;
+	}
+	return db;
 }
 
 void sigdb_ref(struct sigdb *db)

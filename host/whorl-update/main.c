@@ -68,18 +68,23 @@ static int parse_args(int argc, char **argv, struct update_opts *o)
 	return o->config_dir ? 0 : -1;
 }
 
-/* The complete serial of the sigs in use, from the statistics text. */
+/* The complete serial of the sigs in use, from the statistics text; line
+ * gets "mu sigs serial = C.I" and, when the cartridge reports it, the
+ * "snapshot digest = <hex>" line (tests compare it across refused updates). */
 static uint64_t sigs_serial(whorl_host *h, char *line, size_t len)
 {
 	const struct whorl_cartridge_api *api = whorl_host_api(h);
-	char *text = NULL, *p;
+	char *text = NULL, *p, digest[65] = "";
 	unsigned long long c = 0, i = 0;
 
 	snprintf(line, len, "mu sigs serial = 0.0");
 	if (api->stats_snapshot(whorl_host_engine(h), &text) != 0 || !text)
 		return 0;
+	if ((p = strstr(text, "snapshot digest = ")))
+		sscanf(p, "snapshot digest = %64[0-9a-f]", digest);
 	if ((p = strstr(text, "mu sigs serial = ")) && sscanf(p, "mu sigs serial = %llu.%llu", &c, &i) == 2)
-		snprintf(line, len, "mu sigs serial = %llu.%llu", c, i);
+		snprintf(line, len, "mu sigs serial = %llu.%llu%s%s", c, i,
+		         digest[0] ? "\nsnapshot digest = " : "", digest);
 	api->text_free(whorl_host_engine(h), text);
 	return c;
 }
@@ -99,7 +104,7 @@ int main(int argc, char **argv)
 {
 	struct update_opts o = { 0 };
 	struct whorl_host_options ho = { .size = sizeof ho };
-	char err[512], line[96];
+	char err[512], line[192];
 	whorl_host *h = NULL;
 	int rc;
 

@@ -454,6 +454,56 @@ START_TEST(test_refcount)
 }
 END_TEST
 
+/* The digest depends on content only: the same entries put in another
+ * order give the same digest; one changed metadata byte or serial gives
+ * another. */
+static void digest_of(struct sigdb_builder *b, char *hex)
+{
+	struct sigdb *db = sigdb_builder_finish(b);
+	ck_assert_ptr_nonnull(db);
+	sigdb_digest_hex(db, hex, SIGDB_DIGEST_HEX);
+	sigdb_unref(db);
+}
+
+static struct sigdb_builder *digest_set(int reversed, uint8_t conf, uint64_t serial)
+{
+	static const uint32_t a1[] = { 10, 20 };
+	struct sigdb_builder *b = sigdb_builder_new(NULL);
+	ck_assert_ptr_nonnull(b);
+	for (uint64_t k = 1; k <= 500; k++) {
+		uint64_t key = (reversed ? 501 - k : k) * 0x9e3779b97f4a7c15ull;
+		struct sigdb_meta m = meta_for(key);
+		if (key == 7 * 0x9e3779b97f4a7c15ull)
+			m.confidence = conf;
+		ck_assert_int_eq(sigdb_builder_put(b, key, &m), 0);
+	}
+	put_sketch(b, 1, reversed ? 200 : 100, 1, a1, 2);
+	put_sketch(b, 1, reversed ? 100 : 200, 1, a1, 2);
+	sigdb_builder_set_serial(b, SIGDB_SRC_SIGS, 1, serial);
+	return b;
+}
+
+START_TEST(test_digest)
+{
+	char a[SIGDB_DIGEST_HEX], b[SIGDB_DIGEST_HEX], c[SIGDB_DIGEST_HEX], d[SIGDB_DIGEST_HEX];
+	struct sigdb *e1 = sigdb_empty(), *e2 = sigdb_empty();
+	digest_of(digest_set(0, 50, 1), a);
+	digest_of(digest_set(1, 50, 1), b);
+	ck_assert_str_eq(a, b);
+	ck_assert_int_eq(strlen(a), 2 * SIGDB_DIGEST_BYTES);
+	digest_of(digest_set(0, 51, 1), c);
+	ck_assert_str_ne(a, c);
+	digest_of(digest_set(0, 50, 2), d);
+	ck_assert_str_ne(a, d);
+	sigdb_digest_hex(e1, c, sizeof c);
+	sigdb_digest_hex(e2, d, sizeof d);
+	ck_assert_str_eq(c, d);
+	ck_assert_str_ne(a, c);
+	sigdb_unref(e1);
+	sigdb_unref(e2);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sigdb");
@@ -467,6 +517,7 @@ int main(void)
 	tcase_add_test(tc, test_delta_from_base);
 	tcase_add_test(tc, test_anchor_key_inverse);
 	tcase_add_test(tc, test_sketches);
+	tcase_add_test(tc, test_digest);
 	tcase_add_test(tc, test_fanout_cap);
 	tcase_add_test(tc, test_sketches_many);
 	tcase_add_test(tc, test_foreach);

@@ -1,0 +1,114 @@
+/*
+ * digest.c - a snapshot's content digest: BLAKE2b-128 over its serials, its
+ * exact fingerprints in key order with their metadata, and its sketches in
+ * (engine, id) order with algo, bytes and metadata. Computed once when a
+ * snapshot is built, so two snapshots holding the same data have the same
+ * digest however they were built (complete file or deltas). Shown in the
+ * statistics as `snapshot digest = <hex>`; tests compare it to prove that a
+ * refused update left the live data unchanged.
+ *
+ * Not for: security (the update files are verified by signature and hash
+ * before a snapshot is built) or lookups.
+ */
+#include <sodium.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../abi/whorl_cartridge.h"
+#include "sigdb_int.h"
+
+static void digest_meta(crypto_generichash_state *st, const struct sigdb_meta *m)
+{
+	uint8_t b[8] = { m->category, m->subcategory, m->confidence, m->flags,
+	                 (uint8_t)(m->first_seen >> 8), (uint8_t)m->first_seen,
+	                 (uint8_t)(m->last_seen >> 8), (uint8_t)m->last_seen };
+	crypto_generichash_update(st, b, sizeof b);
+}
+
+static void digest_u64(crypto_generichash_state *st, uint64_t v)
+{
+	uint8_t b[8];
+	for (int i = 0; i < 8; i++)
+		b[i] = (uint8_t)(v >> (56 - 8 * i));
+	crypto_generichash_update(st, b, sizeof b);
+}
+
+/* The ordered table keeps keys ascending (home(key) is monotonic in key). */
+static void digest_exact(crypto_generichash_state *st, const struct sigdb_table *t)
+{
+	digest_u64(st, t->count);
+	for (uint32_t i = 0; i < t->n_slots; i++) {
+		if (t->slots[i].key == 0)
+			continue;
+		digest_u64(st, t->slots[i].key);
+		digest_meta(st, &t->slots[i].meta);
+	}
+	digest_u64(st, t->has_zero);
+	if (t->has_zero)
+		digest_meta(st, &t->zero_meta);
+}
+
+static int rec_cmp(const void *a, const void *b, void *ctx)
+{
+	const struct sigdb_sketch_rec *recs = ctx;
+	const struct sigdb_sketch_rec *x = &recs[*(const uint32_t *)a];
+	const struct sigdb_sketch_rec *y = &recs[*(const uint32_t *)b];
+	if (x->engine != y->engine)
+		return x->engine < y->engine ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Sketches sit in insertion order: hashed through a sorted index. */
+static int digest_sketches(crypto_generichash_state *st, const struct sigdb_sketches *sk)
+{
+	uint32_t *order = NULL;
+
+	digest_u64(st, sk->count);
+	if (sk->count == 0)
+		return 0;
+	if (!(order = malloc(sizeof *order * sk->count)))
+		return WHORL_ENOMEM;
+	for (uint32_t i = 0; i < sk->count; i++)
+		order[i] = i;
+	qsort_r(order, sk->count, sizeof *order, rec_cmp, sk->recs);
+	for (uint32_t i = 0; i < sk->count; i++) {
+		const struct sigdb_sketch_rec *r = &sk->recs[order[i]];
+		uint8_t head[3] = { r->engine, r->algo, r->len };
+		digest_u64(st, r->id);
+		crypto_generichash_update(st, head, sizeof head);
+		crypto_generichash_update(st, sk->store + r->offset, r->len);
+		digest_meta(st, &r->meta);
+	}
+	free(order);
+	return 0;
+}
+
+int sigdb_digest_compute(struct sigdb *db)
+{
+	crypto_generichash_state st;
+	int rc;
+
+	crypto_generichash_init(&st, NULL, 0, sizeof db->digest);
+	for (int s = 0; s < SIGDB_N_SOURCES; s++) {
+		digest_u64(&st, db->serial[s][0]);
+		digest_u64(&st, db->serial[s][1]);
+	}
+	digest_exact(&st, &db->table);
+	if ((rc = digest_sketches(&st, &db->sk)) != 0)
+		return rc;
+	crypto_generichash_final(&st, db->digest, sizeof db->digest);
+	return 0;
+}
+
+void sigdb_digest_hex(const struct sigdb *db, char *out, size_t cap)
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t n = 0;
+
+	for (size_t i = 0; i < sizeof db->digest && n + 2 < cap; i++) {
+		out[n++] = hex[db->digest[i] >> 4];
+		out[n++] = hex[db->digest[i] & 15];
+	}
+	if (cap)
+		out[n] = 0;
+}
