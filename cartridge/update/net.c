@@ -223,11 +223,14 @@ static void reply_fill(CURL *h, CURLcode rc, struct net_reply *reply)
 {
 	char *ip = NULL;
 	curl_off_t ft = -1;
+	long os_errno = 0;
 
 	reply->curl_rc = (int)rc;
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &reply->http_code);
 	if (curl_easy_getinfo(h, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip)
 		snprintf(reply->addr, sizeof reply->addr, "%s", ip);
+	if (curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno) == CURLE_OK)
+		reply->os_errno = (int)os_errno;
 	if (curl_easy_getinfo(h, CURLINFO_FILETIME_T, &ft) == CURLE_OK)
 		reply->last_modified = ft;
 }

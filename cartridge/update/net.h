@@ -28,6 +28,7 @@ struct net_reply {
 	char etag[NET_MAX_ETAG];          /* "" when none (or too long) */
 	int64_t last_modified;            /* unix seconds; -1 unknown */
 	char addr[64];                    /* peer address, when connected */
+	int os_errno;                     /* CURLINFO_OS_ERRNO of a failed connect; 0: none */
 };
 
 /* One GET. */

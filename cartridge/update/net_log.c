@@ -43,9 +43,32 @@ static void target_host(const struct cfg *cfg, const char *url, char *host, size
 
 static int is_connect_error(int crc)
 {
-	return crc == CURLE_COULDNT_CONNECT || crc == CURLE_COULDNT_RESOLVE_HOST ||
-	       crc == CURLE_COULDNT_RESOLVE_PROXY ||
-	       (crc == CURLE_OPERATION_TIMEDOUT);
+	return crc == CURLE_COULDNT_CONNECT || crc == CURLE_OPERATION_TIMEDOUT;
+}
+
+/* The <net_error> of "Could not connect": a timeout says so with its
+ * length, a refusal (or any other failed connect) the system's reason. */
+static void connect_error(const struct cfg *cfg, const struct net_reply *r, char *buf, size_t cap)
+{
+	if (r->curl_rc == CURLE_OPERATION_TIMEDOUT)
+		snprintf(buf, cap, "connection timed out after %d s", cfg->mu_timeout);
+	else if (r->os_errno)
+		snprintf(buf, cap, "%s", strerror(r->os_errno));
+	else
+		snprintf(buf, cap, "%s", curl_easy_strerror((CURLcode)r->curl_rc));
+}
+
+/* Appendix A's WARN line for a name that does not resolve. */
+static void log_resolve(const struct cfg *cfg, const struct logger *lg, const char *url,
+                        const struct net_reply *r)
+{
+	char host[256], port[16];
+	int proxy = r->curl_rc == CURLE_COULDNT_RESOLVE_PROXY;
+
+	target_host(cfg, url, host, sizeof host, port, sizeof port);
+	log_warn(lg, NET_MOD, "Can not resolve %s hostname %s (%s), expect micro-update downloads "
+	         "to fail.", proxy ? "http proxy" : "micro-update", host,
+	         curl_easy_strerror((CURLcode)r->curl_rc));
 }
 
 static void log_http(const struct logger *lg, const char *file, long code)
@@ -68,7 +91,7 @@ static void log_http(const struct logger *lg, const char *file, long code)
 void net_log_failure(const struct cfg *cfg, const struct logger *lg, const char *url,
                      const char *file, int rc, const struct net_reply *r)
 {
-	char host[256], port[16];
+	char host[256], port[16], why[128];
 
 	if (rc == WHORL_ELIMIT) {
 		log_error(lg, NET_MOD, "Could not update signatures from network (microupdate file "
@@ -79,10 +102,14 @@ void net_log_failure(const struct cfg *cfg, const struct logger *lg, const char 
 		log_error(lg, NET_MOD, "Could not update signatures from network (microupdate file "
 		          "%s: transfer slower than %ld bytes/s for %d s).", file, NET_LOW_SPEED_BYTES,
 		          cfg->mu_timeout);
+	} else if (r->curl_rc == CURLE_COULDNT_RESOLVE_HOST ||
+	           r->curl_rc == CURLE_COULDNT_RESOLVE_PROXY) {
+		log_resolve(cfg, lg, url, r);
 	} else if (is_connect_error(r->curl_rc)) {
 		target_host(cfg, url, host, sizeof host, port, sizeof port);
+		connect_error(cfg, r, why, sizeof why);
 		log_error(lg, NET_MOD, "Could not connect to host %s:%s (addr %s)--%s.", host, port,
-		          r->addr[0] ? r->addr : host, curl_easy_strerror((CURLcode)r->curl_rc));
+		          r->addr[0] ? r->addr : host, why);
 	} else if (r->curl_rc != CURLE_OK) {
 		log_error(lg, NET_MOD, "Could not update signatures from network (%s: %s).", file,
 		          curl_easy_strerror((CURLcode)r->curl_rc));

@@ -10,6 +10,10 @@ its target:  "<mode> <substring>"  with mode one of
             more than the manifest declares)
   status:N  answer with HTTP status N (401, 429, 500, ...)
   wrong     answer 200 with other content of the same length
+  flip      flip one byte in the middle of the body
+  truncate  send the first half of the body (declared honestly)
+  from:DIR  serve the file from DIR instead (another mirror: other key,
+            older manifest, another history)
   ok        behave
 Usage: hostile_server.py PORT MIRROR_DIR MODE_FILE
 Not for: anything but tests.
@@ -27,6 +31,8 @@ def mode_for(path):
         mode, target = open(MODE_FILE).read().split()
     except (OSError, ValueError):
         return "ok"
+    if target.startswith("="):        # "=name": exactly that file
+        return mode if os.path.basename(path) == target[1:] else "ok"
     return mode if target in path else "ok"
 
 
@@ -36,10 +42,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
-    def body(self):
+    def body(self, root=ROOT):
         name = os.path.basename(self.path.split("?")[0])
         try:
-            return open(os.path.join(ROOT, name), "rb").read()
+            return open(os.path.join(root, name), "rb").read()
         except OSError:
             return None
 
@@ -51,7 +57,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.end_headers()
 
     def do_GET(self):
-        mode, data = mode_for(self.path), self.body()
+        mode = mode_for(self.path)
+        data = self.body(mode[5:] if mode.startswith("from:") else ROOT)
         try:
             if mode.startswith("status:"):
                 self.head(int(mode[7:]), 0)
@@ -67,6 +74,13 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.head(200, None)
                 while True:
                     self.wfile.write(b"\0" * 65536)
+            elif mode == "flip":
+                self.head(200, len(data))
+                mid = len(data) // 2
+                self.wfile.write(data[:mid] + bytes([data[mid] ^ 1]) + data[mid + 1:])
+            elif mode == "truncate":
+                self.head(200, len(data) // 2)
+                self.wfile.write(data[:len(data) // 2])
             elif mode == "liar":
                 self.head(200, len(data) + (1 << 20))
                 self.wfile.write(data + b"x" * (1 << 20))
