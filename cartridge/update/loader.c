@@ -39,6 +39,9 @@ struct load_state {
 	size_t text_len[UPDATE_N_SOURCES];
 	struct sigdb_builder *b;
 	size_t n_missing;                     /* removals of absent entries */
+	int64_t now;
+	int full_due;                         /* fetch a newer complete file even when
+	                                         the delta chain is intact */
 };
 
 static int64_t load_now(const struct update_hooks *h)
@@ -86,8 +89,8 @@ static int load_sigs_file(struct load_state *ls, const struct update_file_ref *r
 
 	if (kind == UPDATE_KIND_DELTA && ref->base != ls->state[UPDATE_SRC_SIGS]) {
 		log_error(run->lg, UPDATE_MOD,
-		          "Could not update sigs from disk (delta %s on the wrong base %" PRIu64
-		          ", serial in use %" PRIu64 ").", ref->name, ref->base,
+		          "Could not update sigs from %s (delta %s on the wrong base %" PRIu64
+		          ", serial in use %" PRIu64 ").", update_run_where(run), ref->name, ref->base,
 		          ls->state[UPDATE_SRC_SIGS]);
 		return WHORL_EFORMAT;
 	}
@@ -103,7 +106,8 @@ static int load_sigs_file(struct load_state *ls, const struct update_file_ref *r
 	rc = update_payload_parse(payload, len, kind, apply_record, ls);
 	free(payload);
 	if (rc != 0) {
-		log_error(run->lg, UPDATE_MOD, "Could not update sigs from disk (%s: %s).", ref->name,
+		log_error(run->lg, UPDATE_MOD, "Could not update sigs from %s (%s: %s).",
+		          update_run_where(run), ref->name,
 		          rc == WHORL_EFORMAT ? "malformed records" : "snapshot limit reached");
 		return rc;
 	}
@@ -135,8 +139,9 @@ static int apply_deltas(struct load_state *ls, const struct update_manifest_sour
 static int stale(const struct load_state *ls, int src, uint64_t latest)
 {
 	log_error(ls->run->lg, UPDATE_MOD,
-	          "Could not update %s from disk (serial %" PRIu64 " is older than the serial in "
-	          "use %" PRIu64 ").", update_source_name(src), latest, ls->state[src]);
+	          "Could not update %s from %s (serial %" PRIu64 " is older than the serial in "
+	          "use %" PRIu64 ").", update_source_name(src), update_run_where(ls->run), latest,
+	          ls->state[src]);
 	return WHORL_ESTALE;
 }
 
@@ -152,7 +157,8 @@ static int load_sigs(struct load_state *ls)
 	if (cur > s->incremental)
 		return stale(ls, UPDATE_SRC_SIGS, s->incremental);
 	k = chain_start(s, cur);
-	if (!ls->run->from_cache && cur != 0 && k < s->n_deltas) {
+	if (!ls->run->from_cache && cur != 0 && k < s->n_deltas &&
+	    !(ls->full_due && s->complete > ls->complete[UPDATE_SRC_SIGS])) {
 		if (!(ls->b = sigdb_builder_new(ls->current)))
 			return WHORL_ENOMEM;
 		ls->changed[UPDATE_SRC_SIGS] = 1;
@@ -203,25 +209,26 @@ static int manifest_load(struct update_run *run, const struct update_status *st,
 	}
 	body = update_signed_open(run->man_bytes, run->man_len, run->pk);
 	if (body < 0 || update_manifest_parse((char *)run->man_bytes, (size_t)body, &run->man)) {
-		log_error(run->lg, UPDATE_MOD, "Could not update signatures from disk (microupdate "
-		          "file %s failed the integrity check).", UPDATE_MANIFEST_NAME);
+		log_error(run->lg, UPDATE_MOD, "Could not update signatures from %s (microupdate "
+		          "file %s failed the integrity check).", update_run_where(run),
+		          UPDATE_MANIFEST_NAME);
 		return body < 0 ? (int)body : WHORL_EFORMAT;
 	}
 	if (memcmp(run->man.key_id, run->key_id, sizeof run->key_id) != 0) {
-		log_error(run->lg, UPDATE_MOD, "Could not update signatures from disk (manifest "
-		          "names an unknown publisher key).");
+		log_error(run->lg, UPDATE_MOD, "Could not update signatures from %s (manifest "
+		          "names an unknown publisher key).", update_run_where(run));
 		return WHORL_ESIGNATURE;
 	}
 	if (now >= run->man.expires) {
-		log_error(run->lg, UPDATE_MOD, "Could not update signatures from disk (manifest "
+		log_error(run->lg, UPDATE_MOD, "Could not update signatures from %s (manifest "
 		          "serial %" PRIu64 " expired at %" PRId64 ", now %" PRId64 ").",
-		          run->man.serial, run->man.expires, now);
+		          update_run_where(run), run->man.serial, run->man.expires, now);
 		return WHORL_ESTALE;
 	}
 	if (st && run->man.serial < st->manifest_serial) {
-		log_error(run->lg, UPDATE_MOD, "Could not update signatures from disk (manifest "
+		log_error(run->lg, UPDATE_MOD, "Could not update signatures from %s (manifest "
 		          "serial %" PRIu64 " is older than serial %" PRIu64 " already seen).",
-		          run->man.serial, st->manifest_serial);
+		          update_run_where(run), run->man.serial, st->manifest_serial);
 		return WHORL_ESTALE;
 	}
 	return 0;
@@ -286,6 +293,9 @@ static void report(const struct load_state *ls, struct update_status *st)
 		         "(not present).", ls->n_missing);
 	if (!st)
 		return;
+	if (run->net && (st->last_full == 0 ||
+	                 ls->current_complete[UPDATE_SRC_SIGS] != ls->complete[UPDATE_SRC_SIGS]))
+		st->last_full = ls->now;
 	st->manifest_serial = run->man.serial;
 	st->issued = run->man.issued;
 	st->expires = run->man.expires;
@@ -296,6 +306,24 @@ static void report(const struct load_state *ls, struct update_status *st)
 	memcpy(st->incremental, ls->state, sizeof st->incremental);
 }
 
+/* The publisher's schedule for complete files (the guide's chapter 4):
+ * under `micro-update interval = auto` one every full_interval seconds of
+ * the manifest, so the copy on disk used offline stays fresh; with a number
+ * of hours every cycle (each cycle is that interval) takes the complete
+ * file when a newer one exists. Network runs only. */
+static int full_is_due(const struct update_run *run, const struct update_status *st,
+                       int64_t now)
+{
+	uint32_t every = run->man.full_interval ? run->man.full_interval
+	                                        : UPDATE_DEFAULT_FULL_INTERVAL;
+
+	if (!run->net || !st)
+		return 0;
+	if (!run->cfg->mu_interval_auto)
+		return 1;
+	return st->last_full != 0 && now - st->last_full >= (int64_t)every;
+}
+
 /* Loads every source of the manifest in run->dir; *out_new as update_load_url. */
 static int load_dir(struct update_run *run, const struct sigdb *current,
                     struct update_status *st, struct sigdb **out_new)
@@ -304,7 +332,11 @@ static int load_dir(struct update_run *run, const struct sigdb *current,
 	int rc, any = 0;
 
 	load_state_init(&ls, run, current);
-	if ((rc = manifest_load(run, st, load_now(run->hooks))) != 0 || (rc = load_sigs(&ls)) != 0)
+	ls.now = load_now(run->hooks);
+	if ((rc = manifest_load(run, st, ls.now)) != 0)
+		goto out;
+	ls.full_due = full_is_due(run, st, ls.now);
+	if ((rc = load_sigs(&ls)) != 0)
 		goto out;
 	for (int i = 0; i < UPDATE_N_SOURCES; i++)
 		if (i != UPDATE_SRC_SIGS && (rc = load_text(&ls, i)) != 0)

@@ -86,6 +86,9 @@ struct update_status {
 	 * accepted from the network ("" / -1: ask unconditionally). */
 	char etag[UPDATE_MAX_ETAG];
 	int64_t last_modified;
+	int64_t last_full;             /* when a complete sigs file last came from the network
+	                                  (0: not yet; the schedule's clock starts at the
+	                                  first network cycle) */
 	int unclean_starts;            /* in: set by the engine at open (update_state_start);
 	                                  with nothing loaded yet, picks the start-up set */
 };
