@@ -9,6 +9,13 @@
  * sigdb_table_freeze (live slots packed to the front), so freezing a million
  * keys costs one counting sort and one pass, no extra copy.
  *
+ * A builder made empty (no base) starts in flat mode instead: puts are
+ * appended to a plain array of 16-byte slots, which finishing sorts (last of
+ * equal keys wins) and lays out directly (sigdb_table_freeze_flat), so a
+ * complete file never holds a hash map beside the new table. The first
+ * delete, or an array at the entry limit, turns the array into the map,
+ * inserting in order, so the result is the same either way.
+ *
  * Not for: concurrent use (one thread per builder), lookups at scan time.
  */
 #include <stdlib.h>
@@ -29,8 +36,16 @@ struct bmap {
 	struct sigdb_meta zero_meta;
 };
 
+/* Flat mode: puts in arrival order (key 0 goes to exact's side slot). */
+struct bflat {
+	struct sigdb_slot *v;
+	size_t n, cap;
+	int on;
+};
+
 struct sigdb_builder {
 	struct bmap exact;
+	struct bflat flat;
 	struct sigdb_bsketches sk;
 	uint64_t serial[SIGDB_N_SOURCES][2];
 };
@@ -140,6 +155,8 @@ static int bmap_copy(struct bmap *m, const struct sigdb_table *t)
 struct sigdb_builder *sigdb_builder_new(const struct sigdb *base)
 {
 	struct sigdb_builder *b = calloc(1, sizeof(*b));
+	if (b != NULL && base == NULL)
+		b->flat.on = 1;
 	if (b == NULL || base == NULL)
 		return b;
 	memcpy(b->serial, base->serial, sizeof(b->serial));
@@ -155,8 +172,51 @@ void sigdb_builder_free(struct sigdb_builder *b)
 	if (b == NULL)
 		return;
 	free(b->exact.slots);
+	free(b->flat.v);
 	sigdb_bsketches_free(&b->sk);
 	free(b);
+}
+
+static int bflat_grow(struct bflat *f, size_t want)
+{
+	if (want <= f->cap)
+		return 0;
+	struct sigdb_slot *v = realloc(f->v, want * sizeof(*v));
+	if (v == NULL)
+		return WHORL_ENOMEM;
+	f->v = v;
+	f->cap = want;
+	return 0;
+}
+
+/* Leaves flat mode: the array's entries go into the map in arrival order. */
+static int bflat_to_map(struct sigdb_builder *b)
+{
+	int rc = b->flat.n ? bmap_resize(&b->exact, bmap_bits_for(b->flat.n)) : 0;
+	for (size_t i = 0; rc == 0 && i < b->flat.n; i++)
+		rc = bmap_put(&b->exact, b->flat.v[i].key, &b->flat.v[i].meta);
+	if (rc != 0)
+		return rc;
+	free(b->flat.v);
+	memset(&b->flat, 0, sizeof(b->flat));
+	return 0;
+}
+
+static int bflat_put(struct sigdb_builder *b, uint64_t key, const struct sigdb_meta *m)
+{
+	struct bflat *f = &b->flat;
+	if (key == 0)
+		return bmap_put(&b->exact, key, m);
+	if (f->n >= SIGDB_MAX_ENTRIES) {   /* repeats may still fit: count them in the map */
+		int rc = bflat_to_map(b);
+		return rc != 0 ? rc : bmap_put(&b->exact, key, m);
+	}
+	if (f->n == f->cap && bflat_grow(f, f->cap < 64 ? 64 : f->cap + f->cap / 2) != 0)
+		return WHORL_ENOMEM;
+	f->v[f->n].key = key;
+	f->v[f->n].meta = *m;
+	f->n++;
+	return 0;
 }
 
 int sigdb_builder_reserve(struct sigdb_builder *b, size_t n)
@@ -165,6 +225,8 @@ int sigdb_builder_reserve(struct sigdb_builder *b, size_t n)
 		return WHORL_EINVAL;
 	if (n > SIGDB_MAX_ENTRIES)
 		n = SIGDB_MAX_ENTRIES;
+	if (b->flat.on)
+		return bflat_grow(&b->flat, b->flat.n + n);
 	unsigned bits = bmap_bits_for(b->exact.count + n);
 	if (b->exact.slots != NULL && bits <= b->exact.bits)
 		return 0;
@@ -175,12 +237,19 @@ int sigdb_builder_put(struct sigdb_builder *b, uint64_t key, const struct sigdb_
 {
 	if (b == NULL || m == NULL)
 		return WHORL_EINVAL;
-	return bmap_put(&b->exact, key, m);
+	return b->flat.on ? bflat_put(b, key, m) : bmap_put(&b->exact, key, m);
 }
 
 int sigdb_builder_del(struct sigdb_builder *b, uint64_t key)
 {
-	return b == NULL ? WHORL_EINVAL : bmap_del(&b->exact, key);
+	if (b == NULL)
+		return WHORL_EINVAL;
+	if (b->flat.on) {
+		int rc = bflat_to_map(b);
+		if (rc != 0)
+			return rc;
+	}
+	return bmap_del(&b->exact, key);
 }
 
 int sigdb_builder_put_sketch(struct sigdb_builder *b, uint8_t engine, uint8_t algo, uint64_t id,
@@ -224,9 +293,14 @@ struct sigdb *sigdb_builder_finish(struct sigdb_builder *b)
 	if (db == NULL)
 		goto fail;
 	memcpy(db->serial, b->serial, sizeof(db->serial));
-	size_t n = bmap_pack(&b->exact);
-	if (sigdb_table_freeze(&db->table, b->exact.slots, n) != 0)
+	if (b->flat.on) {
+		if (sigdb_table_freeze_flat(&db->table, b->flat.v, b->flat.n) != 0)
+			goto fail;
+		free(b->flat.v);
+		memset(&b->flat, 0, sizeof(b->flat));
+	} else if (sigdb_table_freeze(&db->table, b->exact.slots, bmap_pack(&b->exact)) != 0) {
 		goto fail;
+	}
 	db->table.has_zero = (uint32_t)b->exact.has_zero;
 	db->table.zero_meta = b->exact.zero_meta;
 	if (sigdb_bsketches_freeze(&b->sk, &db->sk) != 0 || sigdb_digest_compute(db) != 0)

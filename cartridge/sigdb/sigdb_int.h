@@ -112,6 +112,10 @@ int sigdb_sort_u64(uint64_t *v, size_t n);
 
 /* table.c: freezes items[0..n) (distinct non-zero keys, any order) into t. */
 int sigdb_table_freeze(struct sigdb_table *t, const struct sigdb_slot *items, size_t n);
+/* Freezes v[0..n) (non-zero keys, any order, repeats allowed: the last of
+ * equal keys wins) into t. Sorts v in place; the caller still owns it.
+ * Needs one scratch copy of v while sorting, none for a hash map. */
+int sigdb_table_freeze_flat(struct sigdb_table *t, struct sigdb_slot *v, size_t n);
 void sigdb_table_release(struct sigdb_table *t);
 size_t sigdb_table_bytes(const struct sigdb_table *t);
 

@@ -125,6 +125,88 @@ out:
 	return rc;
 }
 
+/* Stable LSD radix sort of v[0..n) by key, one byte a pass; passes on a
+ * byte every key shares are skipped. */
+static int slots_radix_sort(struct sigdb_slot *v, size_t n)
+{
+	size_t (*hist)[256] = calloc(8, sizeof(*hist));
+	struct sigdb_slot *tmp = malloc((n ? n : 1) * sizeof(*tmp));
+	struct sigdb_slot *src = v, *dst = tmp;
+	int rc = WHORL_ENOMEM;
+
+	if (hist == NULL || tmp == NULL)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		for (unsigned p = 0; p < 8; p++)
+			hist[p][(v[i].key >> (8 * p)) & 0xff]++;
+	for (unsigned p = 0; n > 0 && p < 8; p++) {
+		size_t start = 0;
+		if (hist[p][(v[0].key >> (8 * p)) & 0xff] == n)
+			continue;
+		for (unsigned d = 0; d < 256; d++) {
+			size_t c = hist[p][d];
+			hist[p][d] = start;
+			start += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[hist[p][(src[i].key >> (8 * p)) & 0xff]++] = src[i];
+		struct sigdb_slot *t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != v)
+		memcpy(v, src, n * sizeof(*v));
+	rc = 0;
+out:
+	free(hist);
+	free(tmp);
+	return rc;
+}
+
+/* Keeps the last of each run of equal keys in sorted v; the new count. */
+static size_t slots_dedupe_last(struct sigdb_slot *v, size_t n)
+{
+	size_t out = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (out > 0 && v[out - 1].key == v[i].key)
+			out--;
+		v[out++] = v[i];
+	}
+	return out;
+}
+
+int sigdb_table_freeze_flat(struct sigdb_table *t, struct sigdb_slot *v, size_t n)
+{
+	int rc = slots_radix_sort(v, n);
+	if (rc != 0)
+		return rc;
+	n = slots_dedupe_last(v, n);
+	if (n > SIGDB_MAX_ENTRIES)
+		return WHORL_ELIMIT;
+	/* home() is monotone in the key: sorted by key is sorted by home,
+	 * ascending within a home, which is the order table_place wants. */
+	uint32_t cap = table_cap_for(n);
+	size_t pos = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t h = table_home(v[i].key, cap);
+		pos = (pos > h ? pos : h) + 1;
+	}
+	size_t n_slots = (pos > cap ? pos : cap) + 1;   /* + the empty sentinel */
+	t->slots = calloc(n_slots, sizeof(*t->slots));
+	if (t->slots == NULL)
+		return WHORL_ENOMEM;
+	pos = 0;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t h = table_home(v[i].key, cap);
+		pos = pos > h ? pos : h;
+		t->slots[pos++] = v[i];
+	}
+	t->cap = cap;
+	t->n_slots = (uint32_t)n_slots;
+	t->count = (uint32_t)n;
+	return 0;
+}
+
 void sigdb_table_release(struct sigdb_table *t)
 {
 	free(t->slots);

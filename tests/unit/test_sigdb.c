@@ -65,6 +65,50 @@ START_TEST(test_put_lookup_del)
 }
 END_TEST
 
+/* A builder without base collects puts in a flat array (builder.c): with
+ * repeated keys (the last wins), key 0, and with a delete turning it into
+ * the map midway, it must give the same snapshot as a map-built one. */
+static struct sigdb *build_puts(const struct sigdb *base, uint64_t seed, size_t n, int del_at)
+{
+	struct sigdb_builder *b = sigdb_builder_new(base);
+	uint64_t s = seed;
+	ck_assert_ptr_nonnull(b);
+	ck_assert_int_eq(sigdb_builder_reserve(b, n), 0);
+	for (size_t i = 0; i < n; i++) {
+		uint64_t k = rng_next(&s) % (n / 2) + (i % 97 == 0 ? 0 : 1);   /* repeats, key 0 */
+		struct sigdb_meta m = meta_for(k ^ i);
+		m.confidence = (uint8_t)(i % 101);
+		ck_assert_int_eq(sigdb_builder_put(b, k * 0x9e3779b97f4a7c15ull, &m), 0);
+		if ((int)i == del_at)
+			sigdb_builder_del(b, k * 0x9e3779b97f4a7c15ull);
+	}
+	return sigdb_builder_finish(b);
+}
+
+START_TEST(test_flat_matches_map)
+{
+	struct sigdb *empty = sigdb_empty();
+	for (int del_at = -1; del_at < 5000; del_at += 2501) {
+		struct sigdb *flat = build_puts(NULL, 42, 20000, del_at);
+		struct sigdb *map = build_puts(empty, 42, 20000, del_at);   /* a base: map mode */
+		ck_assert_ptr_nonnull(flat);
+		ck_assert_ptr_nonnull(map);
+		ck_assert_uint_eq(sigdb_count(flat), sigdb_count(map));
+		for (uint64_t k = 0; k <= 10001; k++) {
+			struct sigdb_meta a, b;
+			uint64_t key = k * 0x9e3779b97f4a7c15ull;
+			int fa = sigdb_lookup(flat, key, &a), fb = sigdb_lookup(map, key, &b);
+			ck_assert_int_eq(fa, fb);
+			if (fa)
+				ck_assert(meta_eq(&a, &b));
+		}
+		sigdb_unref(flat);
+		sigdb_unref(map);
+	}
+	sigdb_unref(empty);
+}
+END_TEST
+
 START_TEST(test_key_zero_and_extremes)
 {
 	struct sigdb_builder *b = sigdb_builder_new(NULL);
@@ -514,6 +558,7 @@ int main(void)
 	tcase_add_test(tc, test_empty);
 	tcase_add_test(tc, test_million);
 	tcase_add_test(tc, test_builder_model);
+	tcase_add_test(tc, test_flat_matches_map);
 	tcase_add_test(tc, test_delta_from_base);
 	tcase_add_test(tc, test_anchor_key_inverse);
 	tcase_add_test(tc, test_sketches);
