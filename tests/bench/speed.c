@@ -315,8 +315,10 @@ static void log_to_stderr(void *ctx, int level, const char *module, const char *
 /* Opens the host and prints how long it took; 0 or the WHORL_E* code. */
 static int host_open_timed(const struct options *o, const char *figure, whorl_host **h)
 {
-	struct whorl_host_options ho = {sizeof(ho), o->cartridge, o->config_dir, log_to_stderr, NULL,
-	                                WHORL_LOG_ERROR, "whorl-bench-speed", NULL};
+	struct whorl_host_options ho = {.size = sizeof(ho), .cartridge_path = o->cartridge,
+	                                .config_dir = o->config_dir, .log = log_to_stderr,
+	                                .log_min_level = WHORL_LOG_ERROR,
+	                                .app_name = "whorl-bench-speed"};
 	char err[512] = "";
 	double t0 = now_seconds();
 	int rc = whorl_host_open(&ho, h, err, sizeof(err));
