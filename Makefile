@@ -138,7 +138,7 @@ $(BUILD)/bench/%: tests/bench/%.c $(CART_A) $(LIBWHORL_A) $(PUBLIB_A)
 
 bench: all $(BENCH_BIN)
 
-unit: all $(UNIT_BIN) $(TEST_CARTS)
+unit: all $(UNIT_BIN) $(TEST_CARTS) $(BENCH_BIN)
 	@sh tests/run_unit.sh $(BUILD)
 
 integration: all $(TEST_CARTS)
