@@ -41,8 +41,9 @@ int update_cache_dir(const struct cfg *cfg, char *buf, size_t len)
 	return 0;
 }
 
-static int write_all(int fd, const uint8_t *p, size_t n)
+int update_write_all(int fd, const void *buf, size_t n)
 {
+	const uint8_t *p = buf;
 	while (n > 0) {
 		ssize_t w = write(fd, p, n);
 		if (w < 0 && errno == EINTR)
@@ -55,7 +56,7 @@ static int write_all(int fd, const uint8_t *p, size_t n)
 	return 0;
 }
 
-static int fsync_dir(const char *dir)
+int update_fsync_dir(const char *dir)
 {
 	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	int rc;
@@ -83,7 +84,7 @@ static int cache_write(const struct update_run *run, const char *dir, const char
 		         name, strerror(errno));
 		return -1;
 	}
-	if (write_all(fd, p, n) != 0 || fsync(fd) != 0) {
+	if (update_write_all(fd, p, n) != 0 || fsync(fd) != 0) {
 		log_warn(run->lg, UPDATE_MOD, "Can not write to micro-update file %s (%s)", name,
 		         strerror(errno));
 		goto out;
@@ -93,7 +94,7 @@ static int cache_write(const struct update_run *run, const char *dir, const char
 		         "%s (%s)", name, name, strerror(errno));
 		goto out;
 	}
-	rc = fsync_dir(dir);
+	rc = update_fsync_dir(dir);
 out:
 	close(fd);
 	if (rc != 0 && unlink(part) != 0 && errno != ENOENT)

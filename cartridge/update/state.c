@@ -190,31 +190,13 @@ int update_state_read(const char *mu_dir, int kind, struct update_set *out,
 	return 0;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 static void fsync_dir_of(const char *mu_dir)
 {
 	char dir[PATH_MAX];
-	int fd;
 
 	if (snprintf(dir, sizeof dir, "%s/%s", mu_dir, UPDATE_STATE_SUBDIR) >= (int)sizeof dir)
 		return;
-	if ((fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0) {
-		(void)fsync(fd);
-		close(fd);
-	}
+	(void)update_fsync_dir(dir);
 }
 
 /* path <- text crash-safe (path.tmp, fsync, rename, fsync dir). */
@@ -230,7 +212,7 @@ static int state_file_put(const char *mu_dir, const char *path, const char *text
 		log_error(lg, UPDATE_MOD, "Failed to open %s for writing", tmp);
 		return WHORL_EIO;
 	}
-	if (write_all(fd, text, len) != 0 || fsync(fd) != 0) {
+	if (update_write_all(fd, text, len) != 0 || fsync(fd) != 0) {
 		log_error(lg, UPDATE_MOD, "Failed to write the current state file (%s)", strerror(errno));
 		goto out;
 	}

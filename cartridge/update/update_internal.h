@@ -69,6 +69,10 @@ int update_file_fetch(struct update_run *run, int source, const struct update_fi
 void update_cache_store(struct update_run *run);
 /* <cache path>/micro_updates into buf; 0, or -1 when no cache is set. */
 int update_cache_dir(const struct cfg *cfg, char *buf, size_t len);
+/* Writes all n bytes (retrying short writes and EINTR); 0 or -1. */
+int update_write_all(int fd, const void *buf, size_t n);
+/* fsync of a directory, so a rename in it is durable; 0 or -1. */
+int update_fsync_dir(const char *dir);
 
 /* Reads one file of the set: from run->net's mirror when set (checksum
  * files with the licence as HTTP basic auth; the manifest conditionally),
