@@ -5,13 +5,7 @@
 # is refused with a log line naming why, and the serial in use stays the
 # last good one (loaded from the cache).
 set -u
-build=${WHORL_TEST_BUILD:-build}
-top=$(pwd)
-bin="$top/$build/bin"
-cart="$top/$build/lib/cartridge.so"
-fails=0
-pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1"; fails=$((fails + 1)); }
+. "$(pwd)/tests/integration/lib/common.sh"
 has() { printf '%s' "$1" | grep -q -- "$2"; }
 for f in "$bin/whorl-keygen" "$bin/whorl-publish" "$bin/whorl-update" "$cart"; do
 	[ -e "$f" ] || { echo "FAIL: $f missing (make all)"; exit 1; }
@@ -19,20 +13,13 @@ done
 tmp=$(mktemp -d /tmp/whorl_net_hostile.XXXXXX) || exit 1
 pid=""
 trap '[ -n "$pid" ] && kill $pid 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
-demo="$top/etc/demo"
-publish() {
-	"$bin/whorl-publish" --key "$tmp/keys/publisher.key" --out "$tmp/mirror" \
-		--config-dir "$top/etc" --cartridge "$cart" \
-		--category spam="$demo/publish/spam" --category phishing="$demo/publish/phishing" \
-		--category virus="$demo/publish/virus" --legit "$demo/publish/legit" "$@" >/dev/null
-}
 "$bin/whorl-keygen" "$tmp/keys" >/dev/null
-publish
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+publish_demo >/dev/null
+port=$(free_port)
 echo "ok x" > "$tmp/mode"
 python3 "$top/tests/integration/hostile_server.py" "$port" "$tmp/mirror" "$tmp/mode" &
 pid=$!
-sleep 0.5
+wait_port "$port" || { echo "FAIL: the hostile server did not start"; exit 1; }
 mkdir -p "$tmp/etc"
 printf '4242\ns3cret\n' > "$tmp/etc/license.cfg"
 cat > "$tmp/etc/cartridge.cfg" <<CFG
@@ -57,7 +44,7 @@ cp -r "$tmp/mirror" "$tmp/other"
 
 # a second set: the mirror now offers complete 1 + delta 1->2
 mkdir -p "$tmp/more"; cp "$top/tests/data/engine/spam-watch.eml" "$tmp/more/"
-publish --category spam="$tmp/more"
+publish_demo --category spam="$tmp/more" >/dev/null
 
 # case MODE TARGET WHY: refused with WHY, serial stays 1.1
 case_run() {

@@ -8,14 +8,7 @@
 # "Could not connect to host".
 # Skips (exit 0) only when nginx or tinyproxy is not installed.
 set -u
-build=${WHORL_TEST_BUILD:-build}
-top=$(pwd)
-bin="$top/$build/bin"
-cart="$top/$build/lib/cartridge.so"
-fails=0
-pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1"; fails=$((fails + 1)); }
-check() { name=$1; shift; if "$@"; then pass "$name"; else fail "$name"; fi; }
+. "$(pwd)/tests/integration/lib/common.sh"
 
 NGINX=$(command -v nginx || ls /usr/sbin/nginx 2>/dev/null)
 TINYPROXY=$(command -v tinyproxy || ls /usr/bin/tinyproxy /usr/sbin/tinyproxy 2>/dev/null | head -1)
@@ -37,28 +30,9 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-wait_port() { # wait_port PORT: until something listens (5 s)
-	python3 - "$1" <<'PY'
-import socket, sys, time
-for _ in range(100):
-    try:
-        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close(); sys.exit(0)
-    except OSError:
-        time.sleep(0.05)
-sys.exit(1)
-PY
-}
 
-demo="$top/etc/demo"
-publish() {
-	"$bin/whorl-publish" --key "$tmp/keys/publisher.key" --out "$tmp/mirror" \
-		--config-dir "$top/etc" --cartridge "$cart" \
-		--category spam="$demo/publish/spam" --category phishing="$demo/publish/phishing" \
-		--category virus="$demo/publish/virus" --legit "$demo/publish/legit" "$@" >/dev/null
-}
 "$bin/whorl-keygen" "$tmp/keys" >/dev/null
-publish
+publish_demo >/dev/null
 chmod -R a+rX "$tmp/mirror"
 
 # nginx: licence 4242 / s3cret on the checksum files
@@ -117,14 +91,8 @@ check "http: the set is cached on disk" test -s "$tmp/etc/micro_updates/sigs.1.z
 check "http: the state files name it" grep -q sigs "$tmp/etc/micro_updates/states/srl_set.current"
 
 # 2. a second publish: a delta, fetched incrementally
-cp "$top/tests/data/engine/spam-watch.eml" "$demo/publish/spam/zz-net-test.eml" 2>/dev/null || true
 mkdir -p "$tmp/more"; cp "$top/tests/data/engine/spam-watch.eml" "$tmp/more/"
-rm -f "$demo/publish/spam/zz-net-test.eml"
-"$bin/whorl-publish" --key "$tmp/keys/publisher.key" --out "$tmp/mirror" \
-	--config-dir "$top/etc" --cartridge "$cart" \
-	--category spam="$demo/publish/spam" --category spam="$tmp/more" \
-	--category phishing="$demo/publish/phishing" --category virus="$demo/publish/virus" \
-	--legit "$demo/publish/legit" >/dev/null
+publish_demo --category spam="$tmp/more" >/dev/null
 chmod -R a+rX "$tmp/mirror"
 out=$(update 2>&1); rc=$?; [ -n "${NET_DEBUG:-}" ] && printf "%s\n" "$out"
 check "delta: exit 0" [ "$rc" -eq 0 ]

@@ -9,18 +9,7 @@
 # Prints PASS/FAIL per check; exits non-zero when any check failed.
 # Not for: whorl-scan's input handling (scan_cli.sh) or the format (unit tests).
 set -u
-build=${WHORL_TEST_BUILD:-build}
-top=$(pwd)
-bin="$top/$build/bin"
-cart="$top/$build/lib/cartridge.so"
-fails=0
-
-pass() { echo "PASS: $1"; }
-fail() { echo "FAIL: $1"; fails=$((fails + 1)); }
-check() { # check NAME COMMAND...: PASS when the command succeeds
-	name=$1; shift
-	if "$@"; then pass "$name"; else fail "$name"; fi
-}
+. "$(pwd)/tests/integration/lib/common.sh"
 
 for f in "$bin/whorl-keygen" "$bin/whorl-publish" "$bin/whorl-scan" "$cart"; do
 	[ -e "$f" ] || { echo "FAIL: $f missing (make all)"; exit 1; }
@@ -29,15 +18,8 @@ done
 tmp=$(mktemp -d /tmp/whorl_publish_scan.XXXXXX) || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
 mkdir -p "$tmp/etc" "$tmp/more"
-demo="$top/etc/demo"
 cp "$top/tests/data/engine/spam-watch.eml" "$tmp/more/"
 
-publish() { # publish [EXTRA OPTIONS...]: the demo labels into $tmp/mirror
-	"$bin/whorl-publish" --key "$tmp/keys/publisher.key" --out "$tmp/mirror" \
-		--config-dir "$top/etc" --cartridge "$cart" \
-		--category spam="$demo/publish/spam" --category phishing="$demo/publish/phishing" \
-		--category virus="$demo/publish/virus" --legit "$demo/publish/legit" "$@"
-}
 scan() { # scan [OPTIONS...] PATH...: whorl-scan on the gateway configuration
 	"$bin/whorl-scan" --config-dir "$tmp/etc" --cartridge "$cart" "$@"
 }
@@ -46,7 +28,7 @@ scan() { # scan [OPTIONS...] PATH...: whorl-scan on the gateway configuration
 "$bin/whorl-keygen" "$tmp/keys" >/dev/null; rc=$?
 check "keygen: exit 0" [ "$rc" -eq 0 ]
 check "keygen: secret key is 0600" [ "$(stat -c %a "$tmp/keys/publisher.key")" = 600 ]
-out=$(publish); rc=$?
+out=$(publish_demo); rc=$?
 check "publish: exit 0" [ "$rc" -eq 0 ]
 check "publish: a complete set, serial 1.1" sh -c "printf '%s' '$out' | grep -q 'sigs 1.1 (complete'"
 check "publish: manifest and sigs.1 in the mirror" \
@@ -86,7 +68,7 @@ check "spam-watch not yet known" \
 	sh -c "awk -F'\t' '/spam-watch/ && \$2 < 50' '$tmp/before.txt' | grep -q ."
 
 # 3. one more message: a delta, which the next run of the gateway loads
-out=$(publish --category spam="$tmp/more"); rc=$?
+out=$(publish_demo --category spam="$tmp/more"); rc=$?
 check "publish again: exit 0" [ "$rc" -eq 0 ]
 check "publish again: a delta to serial 1.2" sh -c "printf '%s' '$out' | grep -q 'sigs 1.2 (delta'"
 check "publish again: sigs.1-2.z.enc in the mirror" test -s "$tmp/mirror/sigs.1-2.z.enc"
