@@ -83,16 +83,18 @@ static struct categories *categories_read(const struct whorl_engine *e)
 	return cats;
 }
 
-/* Checks license.cfg at open so that an administrator sees a bad one at
- * once: a malformed id always, a missing file only when updates come over
- * the network (a file:// mirror needs no licence). The password is wiped. */
+/* Checks license.cfg at open so that an administrator sees a malformed id
+ * at once. With a network mirror the update cycle reads the licence and
+ * logs its guide lines itself (missing, malformed, 401), so only file://
+ * sites, which need no licence to update, are checked here. The password
+ * is wiped. */
 static void engine_check_license(struct whorl_engine *e, const struct cfg *cfg)
 {
+	if (cfg->enable_micro_updates && update_mirror_is_network(cfg))
+		return;
 	struct license lic;
-	int rc = license_load(&lic, e->config_dir, &e->log);
-	int network = strncmp(cfg->mu_url, "file://", 7) != 0 && cfg->enable_micro_updates;
-	if (rc == WHORL_ECONFIG || (rc != 0 && network))
-		log_error(&e->log, "MICROUPDATE", "%s", license_error_text(rc));
+	if (license_load(&lic, e->config_dir, &e->log) == WHORL_ECONFIG)
+		log_error(&e->log, "MICROUPDATE", "%s", license_error_text(WHORL_ECONFIG));
 	license_clear(&lic);
 }
 
