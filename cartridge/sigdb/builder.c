@@ -167,6 +167,12 @@ struct sigdb_builder *sigdb_builder_new(const struct sigdb *base)
 	return b;
 }
 
+struct sigdb_builder *sigdb_builder_new_replace(const struct sigdb *base)
+{
+	(void)base;        /* nothing shared yet: a plain empty builder */
+	return sigdb_builder_new(NULL);
+}
+
 void sigdb_builder_free(struct sigdb_builder *b)
 {
 	if (b == NULL)

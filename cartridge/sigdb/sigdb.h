@@ -43,6 +43,13 @@ struct sigdb_builder;  /* mutable, single-threaded */
 
 /* A builder, empty or holding a copy of everything in `base` (may be NULL). */
 struct sigdb_builder *sigdb_builder_new(const struct sigdb *base);
+/* A builder for a set that replaces base's content whole (a complete file),
+ * empty at first. base (may be NULL) is only a source of parts to share:
+ * parts of the new snapshot equal to base's are shared, not copied, so a
+ * complete file that changes little costs little memory. Exact fingerprints
+ * put in ascending key order stream straight into the new table; any other
+ * order still works, at the cost of buffering them. */
+struct sigdb_builder *sigdb_builder_new_replace(const struct sigdb *base);
 void sigdb_builder_free(struct sigdb_builder *b);
 /* Makes room for n more exact fingerprints at once, so that loading a
  * complete file does not grow the builder step by step. A hint only:
