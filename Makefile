@@ -60,7 +60,7 @@ LIBWHORL_SO := $(BUILD)/lib/libwhorl.so
 LIBWHORL_A := $(BUILD)/lib/libwhorl.a
 PUBLIB_A := $(BUILD)/lib/libwhorl_publish.a
 
-.PHONY: all deps demo check unit integration san fuzz bench install clean
+.PHONY: all deps demo check unit integration san tsan fuzz bench install clean
 all: $(CARTRIDGE) $(CART_A) $(LIBWHORL_SO) $(LIBWHORL_A) $(PROGS) \
 	$(BUILD)/etc/categories $(BUILD)/etc/cartridge.cfg.sample $(BUILD)/etc/whitelist.cfg.sample
 
@@ -152,6 +152,15 @@ check: deps
 san:
 	@$(MAKE) --no-print-directory BUILD=build-san OPT="-O1 -g -fno-omit-frame-pointer" \
 		SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined" unit
+
+# ThreadSanitizer over the tests where threads race: lock-free snapshot
+# swaps, scans racing data reloads and whitelist reloads (tests/run_tsan.sh).
+TSAN_BUILD := build-tsan
+TSAN_TESTS := test_sigdb_live test_engine_threads test_wl_engine
+tsan:
+	@$(MAKE) --no-print-directory BUILD=$(TSAN_BUILD) OPT="-O1 -g" SANFLAGS=-fsanitize=thread \
+		$(TSAN_BUILD)/lib/cartridge.so $(TSAN_TESTS:%=$(TSAN_BUILD)/tests/unit/%)
+	@sh tests/run_tsan.sh $(TSAN_BUILD) $(TSAN_TESTS)
 
 # libFuzzer: the engine is rebuilt with clang and coverage instrumentation.
 FUZZ_BUILD := build-fuzz
