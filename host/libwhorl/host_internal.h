@@ -92,6 +92,9 @@ int install_dir_prepare(struct whorl_host *h, const char *state_dir, char *errbu
 int install_cartridge(struct whorl_host *h, const char *src, char *path_out, size_t path_len,
                       char *hash_out, char *errbuf, size_t errlen);
 void install_dir_cleanup(struct whorl_host *h);
+/* Removes the copies in STATE_DIR/cartridges whose hash is neither keep_a
+ * nor keep_b (either may be ""): what the rollback record no longer names. */
+void install_prune(const char *state_dir, const char *keep_a, const char *keep_b);
 
 /* rollback.c */
 int rollback_start(struct whorl_host *h, const char *state_dir, char *path, size_t path_len,

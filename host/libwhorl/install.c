@@ -9,7 +9,10 @@
  * already there under its hash is reused. INSTALL_DIR is STATE_DIR/cartridges
  * with a state directory, else a private mkdtemp directory removed at close.
  * The source is refused when anyone could have written it (the copy would
- * hide that from the loader's own check).
+ * hide that from the loader's own check). In a state directory, copies the
+ * rollback record no longer names are removed each time it is rewritten
+ * (install_prune), so hot swaps do not fill the disk; a removed copy that is
+ * still mapped stays valid until unmapped.
  * Not for: loading (loader.c) or deciding what to run (rollback.c).
  */
 #include <dirent.h>
@@ -169,4 +172,36 @@ void install_dir_cleanup(struct whorl_host *h)
 	closedir(dir);
 	rmdir(h->install_dir);
 	h->install_dir_is_temp = 0;
+}
+
+/* A copy's hash when name is exactly cartridge-<hex>.so, else NULL. */
+static const char *install_name_hash(const char *name, char *hex)
+{
+	size_t plen = sizeof(INSTALL_PREFIX) - 1;
+
+	if (strncmp(name, INSTALL_PREFIX, plen) != 0 || strlen(name) != plen + HOST_HASH_HEX + 3 ||
+	    strcmp(name + plen + HOST_HASH_HEX, ".so") != 0)
+		return NULL;
+	memcpy(hex, name + plen, HOST_HASH_HEX);
+	hex[HOST_HASH_HEX] = '\0';
+	return hex;
+}
+
+void install_prune(const char *state_dir, const char *keep_a, const char *keep_b)
+{
+	char dir_path[PATH_MAX], p[PATH_MAX + 300], hex[HOST_HASH_HEX + 1];
+	struct dirent *d;
+	DIR *dir;
+
+	if ((size_t)snprintf(dir_path, sizeof(dir_path), "%s/cartridges", state_dir) >=
+	    sizeof(dir_path) || (dir = opendir(dir_path)) == NULL)
+		return;
+	while ((d = readdir(dir)) != NULL) {
+		if (install_name_hash(d->d_name, hex) == NULL || strcmp(hex, keep_a) == 0 ||
+		    strcmp(hex, keep_b) == 0)
+			continue;
+		snprintf(p, sizeof(p), "%s/%s", dir_path, d->d_name);
+		unlink(p);
+	}
+	closedir(dir);
 }

@@ -11,7 +11,8 @@
  * cartridge instead, with WHORL_START_SAFE_DATA, and logs why. A trial that
  * has run trial_ms without a crash becomes the last viable one (a thread
  * waits for that; clean shutdown after that long does it too).
- * The file is rewritten whole: temp file, fsync, rename, fsync of the dir.
+ * The file is rewritten whole: temp file, fsync, rename, fsync of the dir;
+ * then the installed copies it no longer names are removed (install.c).
  * Not for: more than one host process per state directory at a time.
  */
 #include <errno.h>
@@ -124,7 +125,10 @@ static int rb_write(const struct host_rollback *rb)
 		unlink(tmp);
 		return WHORL_EIO;
 	}
-	return rb_fsync_dir(rb->dir) == 0 ? 0 : WHORL_EIO;
+	if (rb_fsync_dir(rb->dir) != 0)
+		return WHORL_EIO;
+	install_prune(rb->dir, rb->trial.hash, rb->viable.hash);
+	return 0;
 }
 
 static void rb_entry_set(struct rb_entry *e, const char *path, const char *hash)

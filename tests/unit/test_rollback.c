@@ -8,6 +8,7 @@
  * Not for: swaps inside one process (test_swap.c).
  */
 #include <check.h>
+#include <dirent.h>
 
 #include "check_main.h"
 #include <signal.h>
@@ -118,6 +119,23 @@ static struct start_result start(const char *state, const char *name, uint32_t t
 	return r;
 }
 
+/* Installed cartridge copies in state/cartridges. */
+static int count_copies(const char *state)
+{
+	char dir_path[600];
+	struct dirent *d;
+	int n = 0;
+	DIR *dir;
+
+	snprintf(dir_path, sizeof(dir_path), "%s/cartridges", state);
+	dir = opendir(dir_path);
+	ck_assert_ptr_nonnull(dir);
+	while ((d = readdir(dir)) != NULL)
+		n += strncmp(d->d_name, "cartridge-", 10) == 0;
+	closedir(dir);
+	return n;
+}
+
 /* One trial: echo becomes viable, the crashing cartridge rolls back at start 4. */
 static void one_trial(const char *state)
 {
@@ -182,6 +200,9 @@ START_TEST(clean_run_promotes_trial)
 		                 1);
 	r = start(state, "crash_on_marker", LONG_TRIAL_MS, crash_msg, 0);
 	ck_assert_str_eq(r.version, "whorl-test-echo 2.0");
+	/* Only the copy the record names is left: good_echo and the
+	 * rolled-back cartridge were removed. */
+	ck_assert_int_eq(count_copies(state), 1);
 }
 END_TEST
 
