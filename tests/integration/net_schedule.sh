@@ -127,7 +127,7 @@ out=$(once "$tmp/a"); da=$(digest "$out")
 check "auto: restart on 2.3" has "$out" "mu sigs serial = 2.3"
 gateway "$tmp/fresh"
 out=$(once "$tmp/fresh"); dfresh=$(digest "$out")
-check "auto: digest equals a fresh gateway's at 2.3" [ -n "$da" ] && [ "$da" = "$dfresh" ]
+check "auto: digest equals a fresh gateway's at 2.3" [ -n "$da" -a "$da" = "$dfresh" ]
 out=$(once "$tmp/d")
 check "deltas only: 1.3" has "$out" "mu sigs serial = 1.3"
 # whorl-scan loads before it scans: each gateway on its latest data
@@ -135,7 +135,7 @@ echo "download micro-updates before init = yes" >> "$tmp/a/cartridge.cfg"
 echo "download micro-updates before init = yes" >> "$tmp/d/cartridge.cfg"
 scan() { "$bin/whorl-scan" --config-dir "$1" --cartridge "$cart" "$demo/publish" "$tmp/more" "$tmp/more2" 2>/dev/null | cut -f2-3 | sort; }
 va=$(scan "$tmp/a"); vd=$(scan "$tmp/d")
-check "auto: verdicts equal those of the deltas-only gateway" [ -n "$va" ] && [ "$va" = "$vd" ]
+check "auto: verdicts equal those of the deltas-only gateway" [ -n "$va" -a "$va" = "$vd" ]
 
 echo "net_schedule: $fails failed"
 [ "$fails" -eq 0 ]
