@@ -61,6 +61,16 @@ static int read_sigs_file(struct update_run *run, const struct update_file_ref *
 	return rc;
 }
 
+/* Index of the first delta after the complete file: deltas kept from
+ * before it (publish_options.keep_deltas) are not applied on top of it. */
+static size_t chain_from(const struct update_manifest_source *s)
+{
+	for (size_t k = 0; k < s->n_deltas; k++)
+		if (s->deltas[k].base == s->complete)
+			return k;
+	return s->n_deltas;
+}
+
 static int read_manifest(struct update_run *run, struct update_manifest *m, char *err,
                          size_t errlen)
 {
@@ -105,7 +115,7 @@ int pub_mirror_read(const char *dir, const uint8_t pk[UPDATE_KEY_BYTES],
 		goto out;
 	if (s->present && (rc = read_sigs_file(run, &s->full, UPDATE_KIND_COMPLETE, prev)) != 0)
 		goto out;
-	for (size_t k = 0; s->present && k < s->n_deltas; k++)
+	for (size_t k = s->present ? chain_from(s) : 0; s->present && k < s->n_deltas; k++)
 		if ((rc = read_sigs_file(run, &s->deltas[k], UPDATE_KIND_DELTA, prev)) != 0)
 			goto out;
 	for (int i = 0; i < UPDATE_N_SOURCES; i++) {

@@ -37,7 +37,8 @@ struct pub_rec *pub_set_find(const struct publish_set *s, uint8_t tag, uint8_t e
                              uint64_t key);
 /* Adds or replaces a copy of r (bytes copied). 0 or WHORL_E*. */
 int pub_set_put(struct publish_set *s, const struct pub_rec *r);
-/* Live records sorted by (tag, engine, key) into a malloc'd array of
+/* Live records in file order (exact fingerprints by key, then sketches by
+ * (engine, id); set.c rec_order) into a malloc'd array of
  * pointers; *n set. NULL when out of memory (and n > 0). */
 const struct pub_rec **pub_set_sorted(const struct publish_set *s, size_t *n);
 int pub_rec_same(const struct pub_rec *a, const struct pub_rec *b);

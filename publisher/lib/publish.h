@@ -6,8 +6,11 @@
  * A set is the complete truth of what should be published. publish_write()
  * compares it with the set already in the output directory (verified with
  * the same key) and writes a delta on the last serial, or a complete file
- * on the first run, every full_every deltas, or when asked. Output is atomic:
- * files are written under temporary names and renamed, the manifest last.
+ * on the first run, every full_every deltas after the last complete file, or
+ * when asked (with keep_deltas, also the delta to that serial, so the chain
+ * goes on across complete files). Output is atomic: files are written under
+ * temporary names and renamed, the manifest last; then data files named by
+ * neither the new nor the previous manifest are removed.
  *
  * Not thread safe per object; different objects may be used from different
  * threads. Not for: computing fingerprints (libwhorl does, via cartridge.so).
@@ -39,8 +42,9 @@ const uint8_t *publish_key_public(const struct publish_key *k);   /* 32 bytes */
 
 struct publish_set *publish_set_new(void);
 void publish_set_free(struct publish_set *s);
-/* Adds or replaces (same engine and key: the later one wins) an exact
- * fingerprint; key is already whorl_fp_key()-tagged. 0, WHORL_EINVAL,
+/* Adds or replaces (same key: the later one wins, whatever its engine, so a
+ * set never holds one key twice) an exact fingerprint; key is already
+ * whorl_fp_key()-tagged. 0, WHORL_EINVAL,
  * WHORL_ENOMEM or WHORL_ELIMIT. */
 int publish_set_add_fp(struct publish_set *s, uint64_t key, uint8_t engine, uint8_t algo,
                        const struct sigdb_meta *m);
@@ -64,6 +68,9 @@ struct publish_options {
 	unsigned full_interval;        /* seconds; 0: 10800 */
 	unsigned full_every;           /* 0: PUBLISH_DEFAULT_FULL_EVERY */
 	int force_full;                /* write a complete sigs file now */
+	int keep_deltas;               /* a complete file keeps the delta chain (the
+	                                  newest UPDATE_MAX_DELTAS) and adds the delta
+	                                  to its serial; 0: it starts a new chain */
 	const char *cats;              /* categories text; NULL: no cats source */
 	size_t cats_len;
 	const char *awl;               /* backend whitelist text; NULL: empty */
@@ -76,6 +83,7 @@ struct publish_result {
 	uint64_t sigs_complete, sigs_incremental;
 	int wrote_complete;            /* a complete sigs file was written */
 	size_t n_put, n_del;           /* records in the file written */
+	size_t n_removed;              /* files no longer named, removed */
 };
 
 /* Writes the set to o->out_dir. 0, or a negative WHORL_E* with err set

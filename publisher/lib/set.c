@@ -125,6 +125,17 @@ int pub_set_put(struct publish_set *s, const struct pub_rec *r)
 	return 0;
 }
 
+static int set_remove(struct publish_set *s, uint8_t tag, uint8_t engine, uint64_t key)
+{
+	struct pub_rec *r = pub_set_find(s, tag, engine, key);
+
+	if (!r || !r->live)
+		return 0;
+	r->live = 0;
+	s->n_live--;
+	return 1;
+}
+
 int publish_set_add_fp(struct publish_set *s, uint64_t key, uint8_t engine, uint8_t algo,
                        const struct sigdb_meta *m)
 {
@@ -134,6 +145,10 @@ int publish_set_add_fp(struct publish_set *s, uint64_t key, uint8_t engine, uint
 	if (engine == 0 || engine > WHORL_FP_ENGINE_MAX || m->confidence > 100 ||
 	    (m->flags & ~SIGDB_F_LEGIT))
 		return WHORL_EINVAL;
+	/* One record per key: a gateway's table is keyed by key alone. */
+	for (uint8_t e = 1; e <= WHORL_FP_ENGINE_MAX; e++)
+		if (e != engine)
+			set_remove(s, UPDATE_REC_FP_PUT, e, key);
 	return pub_set_put(s, &r);
 }
 
@@ -148,17 +163,6 @@ int publish_set_add_sketch(struct publish_set *s, uint8_t engine, uint8_t algo,
 		return WHORL_EINVAL;
 	r.key = update_sketch_id(bytes, len);
 	return pub_set_put(s, &r);
-}
-
-static int set_remove(struct publish_set *s, uint8_t tag, uint8_t engine, uint64_t key)
-{
-	struct pub_rec *r = pub_set_find(s, tag, engine, key);
-
-	if (!r || !r->live)
-		return 0;
-	r->live = 0;
-	s->n_live--;
-	return 1;
 }
 
 int publish_set_remove_fp(struct publish_set *s, uint8_t engine, uint64_t key)
@@ -188,6 +192,11 @@ size_t publish_set_count(const struct publish_set *s)
 	return s->n_live;
 }
 
+/* The order of records in every sigs file (docs/FORMATS.md §2.5): exact
+ * fingerprints first in ascending key order whatever their engine (keys are
+ * engine-tagged and unique in a set, see publish_set_add_fp), then sketches
+ * by (engine, id). Gateways streaming a complete file into a sharded table
+ * rely on it for speed only, never for correctness. */
 static int rec_order(const void *a, const void *b)
 {
 	const struct pub_rec *x = *(const struct pub_rec *const *)a;
@@ -195,9 +204,11 @@ static int rec_order(const void *a, const void *b)
 
 	if (x->tag != y->tag)
 		return x->tag < y->tag ? -1 : 1;
-	if (x->engine != y->engine)
+	if (x->tag == UPDATE_REC_SK_PUT && x->engine != y->engine)
 		return x->engine < y->engine ? -1 : 1;
-	return x->key < y->key ? -1 : x->key > y->key;
+	if (x->key != y->key)
+		return x->key < y->key ? -1 : 1;
+	return x->engine < y->engine ? -1 : x->engine > y->engine;
 }
 
 const struct pub_rec **pub_set_sorted(const struct publish_set *s, size_t *n)

@@ -5,6 +5,7 @@
  *
  * Not for: the bytes of the format (cartridge/update/), the records (set.c).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -138,65 +139,115 @@ static size_t diff(const struct publish_set *cur_set, const struct pub_rec **cur
 	return n;
 }
 
+/* Deltas of p after its complete file (the ones a fresh gateway applies). */
+static size_t deltas_since_complete(const struct update_manifest_source *p)
+{
+	size_t n = 0;
+
+	for (size_t k = 0; k < p->n_deltas; k++)
+		n += p->deltas[k].serial > p->complete;
+	return n;
+}
+
 static int need_complete(const struct pub_run *pr)
 {
 	const struct update_manifest_source *p = &pr->prev_m.src[UPDATE_SRC_SIGS];
 	unsigned every = pr->o->full_every ? pr->o->full_every : PUBLISH_DEFAULT_FULL_EVERY;
+	size_t since = deltas_since_complete(p);
 
-	return !p->present || pr->o->force_full || p->n_deltas >= every ||
-	       p->n_deltas >= UPDATE_MAX_DELTAS;
+	return !p->present || pr->o->force_full || since >= every || since >= UPDATE_MAX_DELTAS;
 }
 
-/* Writes recs as the next sigs file (complete or delta) into pr->m. */
-static int write_sigs_file(struct pub_run *pr, const struct update_record *recs, size_t n,
-                           int kind)
+/* Appends ref to s's chain, dropping the oldest delta when it is full. */
+static void chain_append(struct update_manifest_source *s, const struct update_file_ref *ref)
 {
-	const struct update_manifest_source *p = &pr->prev_m.src[UPDATE_SRC_SIGS];
-	struct update_manifest_source *s = &pr->m.src[UPDATE_SRC_SIGS];
-	uint64_t serial = p->present ? p->incremental + 1 : 1;
+	if (s->n_deltas == UPDATE_MAX_DELTAS) {
+		memmove(&s->deltas[0], &s->deltas[1], (UPDATE_MAX_DELTAS - 1) * sizeof s->deltas[0]);
+		s->n_deltas--;
+	}
+	s->deltas[s->n_deltas++] = *ref;
+}
+
+static void count_records(struct pub_run *pr, const struct update_record *recs, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		int put = recs[i].tag == UPDATE_REC_FP_PUT || recs[i].tag == UPDATE_REC_SK_PUT;
+		pr->res.n_put += put;
+		pr->res.n_del += !put;
+	}
+}
+
+/* Seals recs as a payload of kind for (serial, base) into *ref. */
+static int write_sigs_payload(struct pub_run *pr, const struct update_record *recs, size_t n,
+                              int kind, uint64_t serial, uint64_t base,
+                              struct update_file_ref *ref)
+{
 	size_t len;
 	uint8_t *payload = encode(recs, n, kind, &len);
 	int rc;
 
 	if (!payload)
 		return WHORL_ENOMEM;
+	rc = write_data(pr, UPDATE_SRC_SIGS, serial, base, payload, len, ref);
+	free(payload);
+	return rc;
+}
+
+/* The next sigs serial as a delta (delta != NULL) and/or a complete file
+ * (full != NULL) into pr->m. Without keep_deltas a complete file starts a
+ * new chain; with it, the delta to the same serial joins the chain kept
+ * from before, so gateways on an older serial still move by deltas. */
+static int write_sigs_files(struct pub_run *pr, const struct update_record *full, size_t n_full,
+                            const struct update_record *delta, size_t n_delta)
+{
+	const struct update_manifest_source *p = &pr->prev_m.src[UPDATE_SRC_SIGS];
+	struct update_manifest_source *s = &pr->m.src[UPDATE_SRC_SIGS];
+	uint64_t serial = p->present ? p->incremental + 1 : 1;
+	struct update_file_ref ref;
+	int rc;
+
 	*s = *p;
 	s->present = 1;
 	s->incremental = serial;
-	if (kind == UPDATE_KIND_COMPLETE) {
-		s->complete = serial;
+	if (full && !pr->o->keep_deltas)
 		s->n_deltas = 0;
-		rc = write_data(pr, UPDATE_SRC_SIGS, serial, 0, payload, len, &s->full);
-	} else {
-		rc = write_data(pr, UPDATE_SRC_SIGS, serial, p->incremental, payload, len,
-		                &s->deltas[s->n_deltas++]);
+	if (delta) {
+		if ((rc = write_sigs_payload(pr, delta, n_delta, UPDATE_KIND_DELTA, serial,
+		                             p->incremental, &ref)) != 0)
+			return rc;
+		chain_append(s, &ref);
 	}
-	free(payload);
-	for (size_t i = 0; i < n; i++) {
-		int put = recs[i].tag == UPDATE_REC_FP_PUT || recs[i].tag == UPDATE_REC_SK_PUT;
-		pr->res.n_put += put;
-		pr->res.n_del += !put;
+	if (full) {
+		s->complete = serial;
+		if ((rc = write_sigs_payload(pr, full, n_full, UPDATE_KIND_COMPLETE, serial, 0,
+		                             &s->full)) != 0)
+			return rc;
 	}
-	pr->res.wrote_complete = kind == UPDATE_KIND_COMPLETE;
-	return rc;
+	count_records(pr, full ? full : delta, full ? n_full : n_delta);
+	pr->res.wrote_complete = full != NULL;
+	return 0;
 }
 
 static int write_sigs(struct pub_run *pr, const struct publish_set *set)
 {
 	const struct pub_rec **cur = NULL, **old = NULL;
-	struct update_record *recs = NULL;
+	struct update_record *recs = NULL, *puts = NULL;
 	size_t n_cur, n_old = 0, n;
 	int rc = WHORL_ENOMEM;
+	int keep = pr->o->keep_deltas && pr->prev_m.src[UPDATE_SRC_SIGS].present;
 
 	if (!(cur = pub_set_sorted(set, &n_cur)) || !(old = pub_set_sorted(pr->prev, &n_old)) ||
 	    !(recs = malloc((n_cur + n_old + 1) * sizeof *recs)))
 		goto out;
+	n = diff(set, cur, n_cur, pr->prev, old, n_old, recs);
 	if (need_complete(pr)) {
-		for (n = 0; n < n_cur; n++)
-			recs[n] = rec_put(cur[n]);
-		rc = write_sigs_file(pr, recs, n, UPDATE_KIND_COMPLETE);
-	} else if ((n = diff(set, cur, n_cur, pr->prev, old, n_old, recs)) > 0) {
-		rc = write_sigs_file(pr, recs, n, UPDATE_KIND_DELTA);
+		if (!(puts = malloc((n_cur + 1) * sizeof *puts)))
+			goto out;
+		for (size_t i = 0; i < n_cur; i++)
+			puts[i] = rec_put(cur[i]);
+		rc = write_sigs_files(pr, puts, n_cur, keep ? recs : NULL, n);
+	} else if (n > 0) {
+		rc = write_sigs_files(pr, NULL, 0, recs, n);
 	} else {
 		pr->m.src[UPDATE_SRC_SIGS] = pr->prev_m.src[UPDATE_SRC_SIGS];
 		rc = 0;
@@ -207,6 +258,7 @@ out:
 	free(cur);
 	free(old);
 	free(recs);
+	free(puts);
 	return rc;
 }
 
@@ -271,6 +323,56 @@ static int write_manifest(struct pub_run *pr)
 	return rc;
 }
 
+static int named_in(const struct update_manifest *m, const char *name, size_t len)
+{
+	for (int i = 0; i < UPDATE_N_SOURCES; i++) {
+		const struct update_manifest_source *s = &m->src[i];
+		if (!s->present)
+			continue;
+		if (strlen(s->full.name) == len && memcmp(s->full.name, name, len) == 0)
+			return 1;
+		for (size_t k = 0; k < s->n_deltas; k++)
+			if (strlen(s->deltas[k].name) == len && memcmp(s->deltas[k].name, name, len) == 0)
+				return 1;
+	}
+	return 0;
+}
+
+/* Length of the data file name d names (itself or its checksum file), or 0
+ * when d is not a file this library writes ("<source>.<...>.z.enc"). */
+static size_t data_name_len(const char *d)
+{
+	size_t len = strlen(d), suffix = strlen(UPDATE_CKSUM_SUFFIX);
+	const char *dot = strchr(d, '.');
+
+	if (!dot || update_source_lookup(d, (size_t)(dot - d)) < 0)
+		return 0;
+	if (len > suffix && strcmp(d + len - suffix, UPDATE_CKSUM_SUFFIX) == 0)
+		len -= suffix;
+	if (len < 6 || memcmp(d + len - 6, ".z.enc", 6) != 0 || !update_name_valid(d, len))
+		return 0;
+	return len;
+}
+
+/* Removes data and checksum files named by neither the manifest just
+ * written nor the one before it: a gateway that read the previous manifest
+ * a moment ago can still fetch what it names. Best effort. */
+static void prune_mirror(struct pub_run *pr)
+{
+	DIR *dir = opendir(pr->o->out_dir);
+	struct dirent *e;
+
+	if (!dir)
+		return;
+	while ((e = readdir(dir))) {
+		size_t len = data_name_len(e->d_name);
+		if (len && !named_in(&pr->m, e->d_name, len) && !named_in(&pr->prev_m, e->d_name, len) &&
+		    unlinkat(dirfd(dir), e->d_name, 0) == 0)
+			pr->res.n_removed++;
+	}
+	closedir(dir);
+}
+
 static void manifest_start(struct pub_run *pr)
 {
 	const struct publish_options *o = pr->o;
@@ -327,6 +429,7 @@ int publish_write(const struct publish_key *k, const struct publish_set *s,
 	if ((rc = write_sigs(pr, s)) != 0 || (rc = write_texts(pr)) != 0 ||
 	    (rc = write_manifest(pr)) != 0)
 		goto out;
+	prune_mirror(pr);
 	pr->res.manifest_serial = pr->m.serial;
 	if (res)
 		*res = pr->res;

@@ -5,14 +5,18 @@
  *
  *   whorl-publish --key KEY --out MIRROR [--category NAME=DIR]... [--legit DIR]...
  *                 [--cartridge PATH] [--config-dir DIR] [--confidence N]
- *                 [--expiry-days N] [--full-every N] [--full] [--awl FILE]
+ *                 [--expiry-days N] [--full-every N] [--full] [--keep-deltas]
+ *                 [--check-interval S] [--full-interval S] [--awl FILE]
  *
  * Each file under a DIR (recursively) is one RFC 822 message, or an mbox
  * when it starts with "From ". Legitimate mail wins: an exact fingerprint
  * or sketch seen in --legit mail is published as legitimate, never as abuse.
  * --awl FILE publishes FILE (whitelist.cfg grammar) as the backend whitelist
  * (the awl source); without it the set carries an empty one, so give it on
- * every run that should keep it.
+ * every run that should keep it. --keep-deltas keeps the delta chain across
+ * complete files (the newest 64 deltas); --check-interval and
+ * --full-interval set the schedule the manifest gives gateways under
+ * `micro-update interval = auto` (seconds; 60 and 10800 by default).
  *
  * Not for: the set format (publisher/lib, cartridge/update).
  */
@@ -41,8 +45,8 @@ struct args {
 	const char *key, *out, *cartridge, *config_dir, *awl;
 	struct label labels[MAX_DIRS];     /* abuse first, then legit */
 	int n_labels;
-	unsigned confidence, expiry_days, full_every;
-	int force_full;
+	unsigned confidence, expiry_days, full_every, check_interval, full_interval;
+	int force_full, keep_deltas;
 };
 
 /* nftw has no context pointer: the walk's state, for this program only. */
@@ -121,7 +125,8 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: whorl-publish --key KEY --out MIRROR [--category NAME=DIR]... "
 	        "[--legit DIR]...\n       [--cartridge PATH] [--config-dir DIR] [--confidence N] "
-	        "[--expiry-days N] [--full-every N] [--full] [--awl FILE]\n");
+	        "[--expiry-days N] [--full-every N] [--full] [--keep-deltas]\n       [--check-interval S] "
+	        "[--full-interval S] [--awl FILE]\n");
 	return 2;
 }
 
@@ -192,8 +197,8 @@ static int parse_args(int argc, char **argv, struct args *a, const char **specs,
 	*a = (struct args){ .confidence = 90 };
 	for (int i = 1; i < argc; i++) {
 		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (strcmp(o, "--full") == 0) {
-			a->force_full = 1;
+		if (strcmp(o, "--full") == 0 || strcmp(o, "--keep-deltas") == 0) {
+			*(o[2] == 'f' ? &a->force_full : &a->keep_deltas) = 1;
 			continue;
 		}
 		if (!v || *n_specs == MAX_DIRS)
@@ -206,6 +211,8 @@ static int parse_args(int argc, char **argv, struct args *a, const char **specs,
 		else if (strcmp(o, "--awl") == 0) a->awl = v;
 		else if (strcmp(o, "--confidence") == 0) { if (parse_uint(v, 100, &a->confidence)) return -1; }
 		else if (strcmp(o, "--expiry-days") == 0) { if (parse_uint(v, PUBLISH_MAX_EXPIRY_DAYS, &a->expiry_days) || !a->expiry_days) return -1; }
+		else if (strcmp(o, "--check-interval") == 0) { if (parse_uint(v, UPDATE_MAX_INTERVAL, &a->check_interval) || !a->check_interval) return -1; }
+		else if (strcmp(o, "--full-interval") == 0) { if (parse_uint(v, UPDATE_MAX_INTERVAL, &a->full_interval) || !a->full_interval) return -1; }
 		else if (strcmp(o, "--full-every") == 0) { if (parse_uint(v, UPDATE_MAX_DELTAS, &a->full_every) || !a->full_every) return -1; }
 		else if (strcmp(o, "--category") == 0 || strcmp(o, "--legit") == 0) {
 			legit[*n_specs] = o[2] == 'l';
@@ -223,6 +230,9 @@ static int publish_all(const struct args *a, whorl_host *host, const uint8_t *ca
 	struct publish_key *k = publish_key_load(a->key, err, sizeof err);
 	struct publish_options o = { .out_dir = a->out, .expiry_days = a->expiry_days,
 	                             .full_every = a->full_every, .force_full = a->force_full,
+	                             .keep_deltas = a->keep_deltas,
+	                             .check_interval = a->check_interval,
+	                             .full_interval = a->full_interval,
 	                             .cats = (const char *)cats_text, .cats_len = cats_len,
 	                             .awl = (const char *)awl_text, .awl_len = awl_len };
 	struct publish_result res;

@@ -15,14 +15,44 @@ its target:  "<mode> <substring>"  with mode one of
   from:DIR  serve the file from DIR instead (another mirror: other key,
             older manifest, another history)
   ok        behave
+  (a target of "/" matches every path: "from:DIR /" serves another mirror)
 Usage: hostile_server.py PORT MIRROR_DIR MODE_FILE
+       hostile_server.py blackhole PORT_FILE
+The second form listens on a free port with a full accept queue, so that a
+connect() to it times out (SYNs are dropped), and writes the port to
+PORT_FILE.
 Not for: anything but tests.
 """
 import http.server
 import os
+import socket
 import sys
 import time
 
+
+def blackhole(port_file):
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    s.listen(0)
+    port = s.getsockname()[1]
+    fill = []
+    for _ in range(8):
+        c = socket.socket()
+        c.setblocking(False)
+        try:
+            c.connect(("127.0.0.1", port))
+        except BlockingIOError:
+            pass
+        fill.append(c)
+    with open(port_file + ".tmp", "w") as f:
+        f.write("%d\n" % port)
+    os.rename(port_file + ".tmp", port_file)
+    while True:
+        time.sleep(3600)
+
+
+if sys.argv[1] == "blackhole":
+    blackhole(sys.argv[2])
 PORT, ROOT, MODE_FILE = int(sys.argv[1]), sys.argv[2], sys.argv[3]
 
 
