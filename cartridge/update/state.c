@@ -7,6 +7,7 @@
  *   whorl-srl-set 1
  *   manifest <u64>
  *   since <i64>
+ *   expires <i64>                                  (optional)
  *   <source> <complete u64> <incremental u64>     (each source at most once)
  *
  * Not for: choosing a set at start or promoting one (state_run.c).
@@ -81,10 +82,11 @@ static int parse_line(const char *line, size_t n, struct update_set *s, unsigned
 
 	if (k == 2 && wl[0] == 8 && memcmp(w[0], "manifest", 8) == 0)
 		return parse_u64(w[1], wl[1], &s->manifest_serial);
-	if (k == 2 && wl[0] == 5 && memcmp(w[0], "since", 5) == 0) {
+	if (k == 2 && ((wl[0] == 5 && memcmp(w[0], "since", 5) == 0) ||
+	               (wl[0] == 7 && memcmp(w[0], "expires", 7) == 0))) {
 		if (parse_u64(w[1], wl[1], &a) != 0 || a > INT64_MAX)
 			return -1;
-		s->since = (int64_t)a;
+		*(wl[0] == 5 ? &s->since : &s->expires) = (int64_t)a;
 		return 0;
 	}
 	if (k != 3 || (src = update_source_lookup(w[0], wl[0])) < 0 || (*seen & (1u << src)))
@@ -126,8 +128,9 @@ int update_set_parse(const char *text, size_t len, struct update_set *out, int *
 long update_set_format(const struct update_set *s, char *buf, size_t cap)
 {
 	size_t n;
-	int w = snprintf(buf, cap, "%s\nmanifest %" PRIu64 "\nsince %" PRId64 "\n", STATE_HEADER,
-	                 s->manifest_serial, s->since < 0 ? (int64_t)0 : s->since);
+	int w = snprintf(buf, cap, "%s\nmanifest %" PRIu64 "\nsince %" PRId64 "\nexpires %" PRId64
+	                 "\n", STATE_HEADER, s->manifest_serial, s->since < 0 ? (int64_t)0 : s->since,
+	                 s->expires < 0 ? (int64_t)0 : s->expires);
 
 	if (w < 0 || (size_t)w >= cap)
 		return WHORL_ELIMIT;

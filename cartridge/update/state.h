@@ -38,6 +38,9 @@ struct update_set {
 	uint64_t incremental[UPDATE_N_SOURCES];  /* informational: deltas are not on disk */
 	uint64_t manifest_serial;               /* highest manifest accepted so far */
 	int64_t since;                          /* unix seconds the set went live */
+	int64_t expires;                        /* expiry of the newest manifest accepted
+	                                           (0: not recorded), so a restart in a
+	                                           freeze still shows the set stale */
 };
 
 /* "package", "current", "safe", "unsafe". */
@@ -84,6 +87,11 @@ void update_state_tick(const struct cfg *cfg, const struct logger *lg, int64_t n
  * whose complete files are all in the cache are recorded. */
 void update_state_commit(const struct cfg *cfg, const struct logger *lg,
                          const struct update_status *status, int64_t now);
+/* After a cycle that accepted a manifest but brought no new set: records
+ * its serial (the rollback guard) and expiry in the current set, when they
+ * moved on. */
+void update_state_note_manifest(const struct cfg *cfg, const struct logger *lg,
+                                const struct update_status *status);
 
 /* Start-up: which set to load after `unclean` unclean starts in a row, as
  * an ordered list of kinds to try (each is re-verified; the first that loads

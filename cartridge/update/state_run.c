@@ -117,6 +117,7 @@ void update_state_commit(const struct cfg *cfg, const struct logger *lg,
 	memcpy(next.complete, status->complete, sizeof next.complete);
 	memcpy(next.incremental, status->incremental, sizeof next.incremental);
 	next.manifest_serial = status->manifest_serial;
+	next.expires = status->expires;
 	next.since = now;
 	if (!set_files_present(dir, &next))
 		return;                  /* the cache could not keep it: record nothing */
@@ -180,4 +181,22 @@ size_t update_state_choose(const char *mu_dir, int unclean, const struct logger 
 		order[2] = UPDATE_SET_PACKAGE;
 	}
 	return 3;
+}
+
+void update_state_note_manifest(const struct cfg *cfg, const struct logger *lg,
+                                const struct update_status *status)
+{
+	char dir[PATH_MAX];
+	struct update_set cur;
+
+	if (update_cache_dir(cfg, dir, sizeof dir) != 0 ||
+	    update_state_read(dir, UPDATE_SET_CURRENT, &cur, lg) != 0)
+		return;
+	if (status->manifest_serial <= cur.manifest_serial && status->expires <= cur.expires)
+		return;
+	if (status->manifest_serial > cur.manifest_serial)
+		cur.manifest_serial = status->manifest_serial;
+	if (status->expires > cur.expires)
+		cur.expires = status->expires;
+	(void)update_state_write(dir, UPDATE_SET_CURRENT, &cur, lg);
 }

@@ -107,21 +107,23 @@ START_TEST(test_parse_bounds)
 {
 	struct update_set s;
 	int line;
-	const char *good = "whorl-srl-set 1\nmanifest 7\nsince 1700000000\nsigs 3 5\ncats 2 2\n";
+	const char *good = "whorl-srl-set 1\nmanifest 7\nsince 1700000000\nexpires 1700086400\n"
+	                   "sigs 3 5\ncats 2 2\n";
 	ck_assert_int_eq(update_set_parse(good, strlen(good), &s, &line), 0);
+	ck_assert_int_eq(s.expires, 1700086400);
 	ck_assert_uint_eq(s.complete[UPDATE_SRC_SIGS], 3);
 	ck_assert_uint_eq(s.incremental[UPDATE_SRC_SIGS], 5);
 	ck_assert_uint_eq(s.complete[UPDATE_SRC_CATS], 2);
 	ck_assert_uint_eq(s.manifest_serial, 7);
 	/* a torn write (no final newline) is malformed, not a shorter set */
 	ck_assert_int_eq(update_set_parse(good, strlen(good) - 1, &s, &line), WHORL_EFORMAT);
-	ck_assert_int_eq(line, 5);
+	ck_assert_int_eq(line, 6);
 	static const char *bad[] = {
 		"", "whorl-srl-set 2\n", "whorl-srl-set 1\nsigs 3 5\nsigs 4 4\n",
 		"whorl-srl-set 1\nsigs 3 2\n", "whorl-srl-set 1\nsigs 0 0\n",
 		"whorl-srl-set 1\nsigs 18446744073709551616 1\n", "whorl-srl-set 1\nsigs  3 3\n",
 		"whorl-srl-set 1\nbogus 3 3\n", "whorl-srl-set 1\nsigs 3 3 3\n",
-		"whorl-srl-set 1\nsince -1\n", "whorl-srl-set 1\n\n", "whorl-srl-set 1\nsigs 3 3x\n",
+		"whorl-srl-set 1\nsince -1\n", "whorl-srl-set 1\nexpires x\n", "whorl-srl-set 1\n\n", "whorl-srl-set 1\nsigs 3 3x\n",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		ck_assert_msg(update_set_parse(bad[i], strlen(bad[i]), &s, &line) == WHORL_EFORMAT,
@@ -134,7 +136,7 @@ END_TEST
 
 START_TEST(test_format_roundtrip_and_write)
 {
-	struct update_set a = { .manifest_serial = 9, .since = T0 }, b;
+	struct update_set a = { .manifest_serial = 9, .since = T0, .expires = T0 + 86400 }, b;
 	char buf[UPDATE_STATE_MAX_BYTES];
 	int line;
 	a.complete[UPDATE_SRC_SIGS] = 4;
