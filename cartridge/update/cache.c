@@ -4,7 +4,10 @@
  * checksum files and the manifest. Deltas are never kept on disk.
  *
  * Each file is written as <name>.part, fsync'd, renamed, and the directory
- * fsync'd, so a crash leaves either the old or the new file. The manifest is
+ * fsync'd, so a crash leaves either the old or the new file. A complete
+ * sigs file is downloaded straight into its .part (update_part_create),
+ * verified and loaded from there, and only renamed here once the set built
+ * from it is in use. The manifest is
  * written last and only when every complete file it names is present, so
  * the cache always reads as a consistent set. At most UPDATE_CACHE_KEEP
  * complete files per source are kept (pruned once the state files name
@@ -101,6 +104,74 @@ out:
 		log_warn(run->lg, UPDATE_MOD, "Can not remove partial micro-update file %s.part (%s)",
 		         name, strerror(errno));
 	return rc;
+}
+
+int update_part_create(const struct update_run *run, const char *dir, const char *name,
+                       struct update_part *part)
+{
+	char part_path[PATH_MAX + 8];
+
+	memset(part, 0, sizeof *part);
+	if (snprintf(part_path, sizeof part_path, "%s/%s.part", dir, name) >= (int)sizeof part_path)
+		return -1;
+	(void)unlink(part_path);         /* a crash's leftover, or a planted link */
+	part->fd = open(part_path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	if (part->fd < 0) {
+		log_warn(run->lg, UPDATE_MOD, "Can not create partial micro-update file %s (%s)",
+		         name, strerror(errno));
+		return -1;
+	}
+	part->open = 1;
+	snprintf(part->dir, sizeof part->dir, "%s", dir);
+	snprintf(part->name, sizeof part->name, "%s", name);
+	return 0;
+}
+
+/* dir/name.part is still the file open on part->fd (nobody replaced it). */
+static int part_is_ours(const struct update_part *part, char *path, size_t len)
+{
+	struct stat mine, there;
+
+	if (!part->dir[0] ||
+	    snprintf(path, len, "%s/%s.part", part->dir, part->name) >= (int)len)
+		return 0;
+	return fstat(part->fd, &mine) == 0 && lstat(path, &there) == 0 &&
+	       mine.st_dev == there.st_dev && mine.st_ino == there.st_ino;
+}
+
+void update_part_drop(struct update_part *part)
+{
+	char path[PATH_MAX + 8];
+
+	if (part->open) {
+		if (part_is_ours(part, path, sizeof path))
+			(void)unlink(path);
+		close(part->fd);
+	}
+	free(part->cksum);
+	memset(part, 0, sizeof *part);
+}
+
+/* part's file becomes dir/name: fsync, rename, fsync dir. 0 or -1 (logged). */
+static int part_commit(const struct update_run *run, struct update_part *part)
+{
+	char part_path[PATH_MAX + 8], path[PATH_MAX];
+	const char *name = part->name;
+
+	if (!part_is_ours(part, part_path, sizeof part_path) ||
+	    snprintf(path, sizeof path, "%s/%s", part->dir, name) >= (int)sizeof path)
+		return -1;                   /* another run took the name: it stores its own */
+	if (fsync(part->fd) != 0) {
+		log_warn(run->lg, UPDATE_MOD, "Can not write to micro-update file %s (%s)", name,
+		         strerror(errno));
+		return -1;
+	}
+	if (rename(part_path, path) != 0) {
+		log_warn(run->lg, UPDATE_MOD, "Can not rename partial micro-update file %s.part to "
+		         "%s (%s)", name, name, strerror(errno));
+		return -1;
+	}
+	return update_fsync_dir(part->dir);
 }
 
 void update_cache_name(int source, uint64_t serial, char *buf, size_t len)
@@ -249,11 +320,32 @@ static int cache_has_same(const char *dir, const char *name, size_t len)
 	return lstat(path, &st) == 0 && S_ISREG(st.st_mode) && (size_t)st.st_size == len;
 }
 
+/* The complete sigs file loaded through run->part: checksum file first, so
+ * a data file on disk always has its own, then the verified .part renamed. */
+static void cache_store_part(struct update_run *run)
+{
+	struct update_part *part = &run->part;
+	char ckname[UPDATE_MAX_NAME + sizeof UPDATE_CKSUM_SUFFIX];
+	struct stat st;
+
+	if (!part->open || !part->dir[0] || fstat(part->fd, &st) != 0)
+		goto out;
+	snprintf(ckname, sizeof ckname, "%s%s", part->name, UPDATE_CKSUM_SUFFIX);
+	if (cache_has_same(part->dir, part->name, (size_t)st.st_size) &&
+	    cache_has_same(part->dir, ckname, part->cksum_len))
+		goto out;
+	if (cache_write(run, part->dir, ckname, part->cksum, part->cksum_len) == 0)
+		(void)part_commit(run, part);
+out:
+	update_part_drop(part);          /* renamed: only closes; else removes the .part */
+}
+
 void update_cache_store(struct update_run *run)
 {
 	char dir[PATH_MAX], name[UPDATE_MAX_NAME + 1];
 	char ckname[UPDATE_MAX_NAME + sizeof UPDATE_CKSUM_SUFFIX];
 
+	cache_store_part(run);
 	if (update_cache_prepare(run->cfg, run->lg, dir, sizeof dir) != 0)
 		return;
 	for (int i = 0; i < UPDATE_N_SOURCES; i++) {

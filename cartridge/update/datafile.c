@@ -7,6 +7,9 @@
  * into a buffer of exactly the declared raw size, so a compression bomb is
  * stopped by the buffer bound while inflating.
  *
+ * The same checks over a file on disk, through a fixed window, are
+ * datastream.c; this one-shot form serves deltas and text sources.
+ *
  * Not for: the payload records (payload.c).
  */
 #include <inttypes.h>
@@ -17,16 +20,7 @@
 #include <zlib.h>
 
 #include "../../abi/whorl_cartridge.h"
-#include "update_format.h"
-
-#define AD_MAX 96                      /* "whorl-data 1 <source> <u64> <u64>" */
-
-static size_t data_ad(const struct update_cksum *c, char ad[AD_MAX])
-{
-	int n = snprintf(ad, AD_MAX, "whorl-data %d %s %" PRIu64 " %" PRIu64,
-	                 UPDATE_FORMAT_VERSION, update_source_name(c->source), c->serial, c->base);
-	return (size_t)n;
-}
+#include "stream.h"
 
 /* Inflates z[0..zlen) into exactly raw_size bytes at out. */
 static int data_inflate(const uint8_t *z, size_t zlen, uint8_t *out, uint64_t raw_size)
@@ -56,7 +50,7 @@ int update_data_open(const uint8_t *file, size_t len, const struct update_cksum 
                      uint8_t **payload_out)
 {
 	uint8_t hash[UPDATE_HASH_BYTES];
-	char ad[AD_MAX];
+	char ad[UPDATE_AD_MAX];
 	uint8_t *plain = NULL, *payload = NULL;
 	unsigned long long plain_len;
 	int rc;
@@ -77,7 +71,7 @@ int update_data_open(const uint8_t *file, size_t len, const struct update_cksum 
 	rc = WHORL_ESIGNATURE;
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
 	            plain, &plain_len, NULL, file + UPDATE_NONCE_BYTES, len - UPDATE_NONCE_BYTES,
-	            (const uint8_t *)ad, data_ad(c, ad), file, c->file_key) != 0)
+	            (const uint8_t *)ad, update_data_ad(c, ad), file, c->file_key) != 0)
 		goto out;
 	rc = data_inflate(plain, (size_t)plain_len, payload, c->raw_size);
 	if (rc == 0) {
@@ -95,7 +89,7 @@ int update_data_seal(const uint8_t *payload, size_t len, struct update_cksum *c,
 {
 	uLongf zlen = compressBound(len);
 	uint8_t *z = NULL, *file = NULL;
-	char ad[AD_MAX];
+	char ad[UPDATE_AD_MAX];
 	unsigned long long ct_len;
 	int rc = WHORL_ELIMIT;
 
@@ -114,7 +108,7 @@ int update_data_seal(const uint8_t *payload, size_t len, struct update_cksum *c,
 	crypto_aead_xchacha20poly1305_ietf_keygen(c->file_key);
 	randombytes_buf(file, UPDATE_NONCE_BYTES);
 	crypto_aead_xchacha20poly1305_ietf_encrypt(file + UPDATE_NONCE_BYTES, &ct_len, z, zlen,
-	                                           (const uint8_t *)ad, data_ad(c, ad), NULL,
+	                                           (const uint8_t *)ad, update_data_ad(c, ad), NULL,
 	                                           file, c->file_key);
 	*file_len = UPDATE_NONCE_BYTES + (size_t)ct_len;
 	c->size = *file_len;

@@ -66,6 +66,55 @@ out:
 	return rc;
 }
 
+#define COPY_WINDOW ((size_t)64 << 10)
+
+/* Appends everything readable on in to out, at most max bytes. */
+static int copy_fd(int in, int out, size_t max, uint8_t *buf)
+{
+	size_t total = 0;
+
+	for (;;) {
+		ssize_t n = read(in, buf, COPY_WINDOW);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			return WHORL_EIO;
+		if (n == 0)
+			return 0;
+		if ((size_t)n > max - total)
+			return WHORL_ELIMIT;
+		if (update_write_all(out, buf, (size_t)n) != 0)
+			return WHORL_EIO;
+		total += (size_t)n;
+	}
+}
+
+int update_copy_bounded(const char *dir, const char *name, size_t max, int fd)
+{
+	char path[PATH_MAX];
+	uint8_t *buf = NULL;
+	int in, rc = WHORL_EIO;
+	struct stat st;
+
+	if (snprintf(path, sizeof path, "%s%s%s", dir, *dir ? "/" : "", name) >= (int)sizeof path)
+		return WHORL_EINVAL;
+	if ((in = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return WHORL_EIO;
+	if (fstat(in, &st) != 0 || !S_ISREG(st.st_mode))
+		goto out;
+	rc = WHORL_ELIMIT;
+	if ((uint64_t)st.st_size > max)
+		goto out;
+	rc = WHORL_ENOMEM;
+	if (!(buf = malloc(COPY_WINDOW)))
+		goto out;
+	rc = copy_fd(in, fd, max, buf);
+out:
+	free(buf);
+	close(in);
+	return rc;
+}
+
 void update_blob_free(struct update_blob *b)
 {
 	free(b->data);
@@ -73,7 +122,7 @@ void update_blob_free(struct update_blob *b)
 	memset(b, 0, sizeof *b);
 }
 
-static void fetch_fail(const struct update_run *run, int source, const char *file,
+void update_fetch_fail(const struct update_run *run, int source, const char *file,
                        const char *why)
 {
 	log_error(run->lg, UPDATE_MOD, "Could not update %s from %s (microupdate file %s %s).",
@@ -90,7 +139,7 @@ static int cksum_matches(const struct update_run *run, int source,
 	       memcmp(c->hash, ref->hash, sizeof c->hash) == 0;
 }
 
-static int fetch_cksum(struct update_run *run, int source, const struct update_file_ref *ref,
+int update_cksum_fetch(struct update_run *run, int source, const struct update_file_ref *ref,
                        struct update_cksum *c, uint8_t **raw, size_t *raw_len)
 {
 	char name[UPDATE_MAX_NAME + sizeof UPDATE_CKSUM_SUFFIX];
@@ -109,7 +158,7 @@ static int fetch_cksum(struct update_run *run, int source, const struct update_f
 	body = update_signed_open(*raw, *raw_len, run->pk);
 	if (body < 0 || update_cksum_parse((const char *)*raw, (size_t)body, c) != 0 ||
 	    !cksum_matches(run, source, ref, c)) {
-		fetch_fail(run, source, name, "failed the integrity check");
+		update_fetch_fail(run, source, name, "failed the integrity check");
 		return WHORL_ESIGNATURE;
 	}
 	return 0;
@@ -129,11 +178,11 @@ static int file_fetch(struct update_run *run, int source, const struct update_fi
 	int rc;
 
 	*payload = NULL;
-	if ((rc = fetch_cksum(run, source, ref, &c, &ck, &ck_len)) != 0)
+	if ((rc = update_cksum_fetch(run, source, ref, &c, &ck, &ck_len)) != 0)
 		goto out;
 	rc = WHORL_ELIMIT;
 	if (c.raw_size > source_max_raw(source)) {
-		fetch_fail(run, source, ref->name, "declares a size past the limit");
+		update_fetch_fail(run, source, ref->name, "declares a size past the limit");
 		goto out;
 	}
 	rc = update_run_read(run, ref->name, (size_t)ref->size, &data, &data_len);
@@ -147,14 +196,14 @@ static int file_fetch(struct update_run *run, int source, const struct update_fi
 		goto out;
 	}
 	if (rc == WHORL_ELIMIT) {
-		fetch_fail(run, source, ref->name, "is larger than declared");
+		update_fetch_fail(run, source, ref->name, "is larger than declared");
 		rc = WHORL_ESIGNATURE;
 		goto out;
 	}
 	if (rc == 0)
 		rc = update_data_open(data, data_len, &c, payload);
 	if (rc != 0) {
-		fetch_fail(run, source, ref->name,
+		update_fetch_fail(run, source, ref->name,
 		           rc == WHORL_ELIMIT ? "inflates past its declared size"
 		           : rc == WHORL_EFORMAT ? "could not be decompressed"
 		           : "failed the integrity check");
@@ -177,7 +226,7 @@ out:
 
 /* Counts each file as the guide's Table 3 does: network downloads by kind,
  * complete files read from disk. */
-static void count_file(const struct update_run *run, const struct update_file_ref *ref, int ok)
+void update_count_file(const struct update_run *run, const struct update_file_ref *ref, int ok)
 {
 	if (!run->hooks || !run->hooks->counters)
 		return;   /* the publisher re-reads its own mirror without hooks */
@@ -196,6 +245,6 @@ int update_file_fetch(struct update_run *run, int source, const struct update_fi
 {
 	int rc = file_fetch(run, source, ref, payload, raw_len, keep);
 
-	count_file(run, ref, rc == 0);
+	update_count_file(run, ref, rc == 0);
 	return rc;
 }

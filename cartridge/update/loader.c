@@ -9,6 +9,10 @@
  * mirror only brings what is newer; a mirror that cannot be read, or is
  * refused, leaves that set. Each new set is recorded in the state files.
  *
+ * A complete sigs file streams from disk into its builder (fetch_stream.c):
+ * it is never whole in memory. Deltas and text sources are small and are
+ * opened in memory.
+ *
  * Not for: the bytes of the format (manifest.c, cksum.c, datafile.c,
  * payload.c), the cache's files (cache.c), network transfers.
  */
@@ -79,12 +83,58 @@ static int apply_record(void *ctx, const struct update_record *r)
 	return rc;
 }
 
+static void records_fail(const struct load_state *ls, const struct update_file_ref *ref, int rc)
+{
+	log_error(ls->run->lg, UPDATE_MOD, "Could not update sigs from %s (%s: %s).",
+	          update_run_where(ls->run), ref->name,
+	          rc == WHORL_EFORMAT ? "malformed records" : "snapshot limit reached");
+}
+
+/* A delta: small, verified and opened in memory, then applied. */
+static int load_sigs_delta(struct load_state *ls, const struct update_file_ref *ref)
+{
+	struct update_run *run = ls->run;
+	uint8_t *payload;
+	size_t len;
+	int rc;
+
+	if ((rc = update_file_fetch(run, UPDATE_SRC_SIGS, ref, &payload, &len, NULL)) != 0)
+		return rc;
+	rc = update_payload_parse(payload, len, UPDATE_KIND_DELTA, apply_record, ls);
+	free(payload);
+	if (rc != 0)
+		records_fail(ls, ref, rc);
+	return rc;
+}
+
+/* The header's count sizes the builder once (capped by the declared raw
+ * size; a hint, as nothing is verified yet). */
+static void reserve_records(void *ctx, uint32_t n)
+{
+	struct load_state *ls = ctx;
+
+	(void)sigdb_builder_reserve(ls->b, n);
+}
+
+/* A complete file: streamed from disk into the builder, which the caller
+ * throws away unless this returns 0 (records reach it before the tag is
+ * checked). */
+static int load_sigs_complete(struct load_state *ls, const struct update_file_ref *ref)
+{
+	struct update_payload_stream ps;
+	int rc;
+
+	update_payload_stream_init(&ps, UPDATE_KIND_COMPLETE, apply_record, ls);
+	ps.on_count = reserve_records;
+	rc = update_sigs_stream(ls->run, ref, &ps);
+	if (rc != 0 && rc == ps.err)
+		records_fail(ls, ref, rc);
+	return rc;
+}
+
 static int load_sigs_file(struct load_state *ls, const struct update_file_ref *ref, int kind)
 {
 	struct update_run *run = ls->run;
-	struct update_blob *keep = kind == UPDATE_KIND_COMPLETE ? &run->keep[UPDATE_SRC_SIGS] : NULL;
-	uint8_t *payload;
-	size_t len;
 	int rc;
 
 	if (kind == UPDATE_KIND_DELTA && ref->base != ls->state[UPDATE_SRC_SIGS]) {
@@ -94,23 +144,9 @@ static int load_sigs_file(struct load_state *ls, const struct update_file_ref *r
 		          ls->state[UPDATE_SRC_SIGS]);
 		return WHORL_EFORMAT;
 	}
-	if ((rc = update_file_fetch(run, UPDATE_SRC_SIGS, ref, &payload, &len, keep)) != 0)
+	rc = kind == UPDATE_KIND_COMPLETE ? load_sigs_complete(ls, ref) : load_sigs_delta(ls, ref);
+	if (rc != 0)
 		return rc;
-	/* A complete file says how many records follow: size the builder once
-	 * (capped, as the count is not verified until parsed). */
-	if (kind == UPDATE_KIND_COMPLETE) {
-		uint32_t n = update_payload_count(payload, len);
-		if (n <= UPDATE_MAX_RECORDS && (size_t)n <= len / UPDATE_MIN_RECORD_BYTES)
-			sigdb_builder_reserve(ls->b, n);
-	}
-	rc = update_payload_parse(payload, len, kind, apply_record, ls);
-	free(payload);
-	if (rc != 0) {
-		log_error(run->lg, UPDATE_MOD, "Could not update sigs from %s (%s: %s).",
-		          update_run_where(run), ref->name,
-		          rc == WHORL_EFORMAT ? "malformed records" : "snapshot limit reached");
-		return rc;
-	}
 	ls->state[UPDATE_SRC_SIGS] = ref->serial;
 	if (kind == UPDATE_KIND_COMPLETE)
 		ls->complete[UPDATE_SRC_SIGS] = ref->serial;
@@ -166,7 +202,9 @@ static int load_sigs(struct load_state *ls)
 	}
 	if (ls->run->from_cache && s->complete <= cur)
 		return 0;              /* the cache holds nothing newer */
-	if (!(ls->b = sigdb_builder_new(NULL)))
+	/* A complete file replaces the set whole; the builder may share what
+	 * did not change with the snapshot in use. */
+	if (!(ls->b = sigdb_builder_new_replace(ls->current)))
 		return WHORL_ENOMEM;
 	ls->changed[UPDATE_SRC_SIGS] = 1;
 	if ((rc = load_sigs_file(ls, &s->full, UPDATE_KIND_COMPLETE)) != 0)
@@ -371,6 +409,7 @@ static void run_reset(struct update_run *run, const char *dir, int from_cache)
 	run->man_len = 0;
 	for (int i = 0; i < UPDATE_N_SOURCES; i++)
 		update_blob_free(&run->keep[i]);
+	update_part_drop(&run->part);      /* not stored: its .part goes */
 	memset(&run->man, 0, sizeof run->man);
 	snprintf(run->dir, sizeof run->dir, "%s", dir);
 	run->from_cache = from_cache;

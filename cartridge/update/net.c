@@ -8,16 +8,20 @@
  * m-u cons`. Bodies are capped twice: CURLOPT_MAXFILESIZE_LARGE refuses a
  * declared length past the cap, and the write callback stops at the cap
  * whatever the server declared (endless or lying bodies). Only http and
- * https, no redirects, no transparent decompression.
+ * https, no redirects, no transparent decompression. A body goes to memory
+ * (net_get) or is appended to a file as it arrives (net_get_fd), so a large
+ * data file never sits whole on the heap.
  *
  * Not for: what the bytes mean (the caller verifies everything).
  */
 #include <curl/curl.h>
+#include <errno.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include "../../abi/whorl_cartridge.h"
 #include "net.h"
@@ -27,8 +31,10 @@
 
 struct net_sink {
 	uint8_t *buf;
+	int fd;                           /* >= 0: the body goes to this file, not buf */
 	size_t len, cap, max;
 	int over;                         /* the body passed max */
+	int io_errno;                     /* writing to fd failed */
 	const atomic_int *cancel;
 	struct net_reply *reply;
 };
@@ -59,6 +65,26 @@ static int sink_grow(struct net_sink *s, size_t need)
 	return 0;
 }
 
+/* Appends to s->fd (short writes and EINTR retried); bytes taken, 0 on failure. */
+static size_t sink_to_file(struct net_sink *s, const char *data, size_t bytes)
+{
+	size_t left = bytes;
+
+	while (left > 0) {
+		ssize_t w = write(s->fd, data, left);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w <= 0) {
+			s->io_errno = w < 0 ? errno : EIO;
+			return 0;
+		}
+		data += w;
+		left -= (size_t)w;
+	}
+	s->len += bytes;
+	return bytes;
+}
+
 static size_t sink_write(char *data, size_t size, size_t n, void *ctx)
 {
 	struct net_sink *s = ctx;
@@ -68,6 +94,8 @@ static size_t sink_write(char *data, size_t size, size_t n, void *ctx)
 		s->over = 1;
 		return 0;
 	}
+	if (s->fd >= 0)
+		return sink_to_file(s, data, bytes);
 	if (s->len + bytes + 1 > s->cap && sink_grow(s, s->len + bytes + 1) != 0)
 		return 0;
 	memcpy(s->buf + s->len, data, bytes);
@@ -239,6 +267,10 @@ static int result_code(CURLcode rc, const struct net_sink *s, const struct net_r
 {
 	if (s->over || rc == CURLE_FILESIZE_EXCEEDED)
 		return WHORL_ELIMIT;
+	if (s->io_errno) {
+		errno = s->io_errno;
+		return WHORL_EIO;
+	}
 	if (rc != CURLE_OK)
 		return WHORL_ENETWORK;
 	if (r->http_code == 304)
@@ -246,18 +278,16 @@ static int result_code(CURLcode rc, const struct net_sink *s, const struct net_r
 	return r->http_code == 200 ? 0 : WHORL_ENETWORK;
 }
 
-int net_get(const struct cfg *cfg, const struct net_request *req, uint8_t **body, size_t *len,
-            struct net_reply *reply)
+/* One transfer of req into s; the result code as net_get() documents. */
+static int net_perform(const struct cfg *cfg, const struct net_request *req, struct net_sink *s,
+                       struct net_reply *reply)
 {
-	struct net_sink s = { .max = req->max, .cancel = req->cancel, .reply = reply };
 	char cred[NET_MAX_CREDENTIAL];
 	struct curl_slist *hdrs;
 	CURL *h;
 	CURLcode crc;
 	int rc;
 
-	*body = NULL;
-	*len = 0;
 	memset(reply, 0, sizeof *reply);
 	reply->content_length = reply->last_modified = -1;
 	if (!(h = curl_easy_init()))
@@ -268,15 +298,30 @@ int net_get(const struct cfg *cfg, const struct net_request *req, uint8_t **body
 	set_auth(h, req);
 	hdrs = set_conditions(h, req);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &s);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
 	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, sink_header);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, &s);
+	curl_easy_setopt(h, CURLOPT_HEADERDATA, s);
 	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, sink_progress);
-	curl_easy_setopt(h, CURLOPT_XFERINFODATA, &s);
+	curl_easy_setopt(h, CURLOPT_XFERINFODATA, s);
 	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	crc = curl_easy_perform(h);
 	reply_fill(h, crc, reply);
-	rc = result_code(crc, &s, reply);
+	rc = result_code(crc, s, reply);
+	sodium_memzero(cred, sizeof cred);   /* may hold the proxy password */
+	curl_slist_free_all(hdrs);
+	curl_easy_cleanup(h);
+	return rc;
+}
+
+int net_get(const struct cfg *cfg, const struct net_request *req, uint8_t **body, size_t *len,
+            struct net_reply *reply)
+{
+	struct net_sink s = { .fd = -1, .max = req->max, .cancel = req->cancel, .reply = reply };
+	int rc;
+
+	*body = NULL;
+	*len = 0;
+	rc = net_perform(cfg, req, &s, reply);
 	if (rc == 0 && !s.buf && sink_grow(&s, 1) != 0)
 		rc = WHORL_ENOMEM;
 	if (rc == 0) {
@@ -285,9 +330,16 @@ int net_get(const struct cfg *cfg, const struct net_request *req, uint8_t **body
 		*len = s.len;
 		s.buf = NULL;
 	}
-	sodium_memzero(cred, sizeof cred);   /* may hold the proxy password */
 	free(s.buf);
-	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(h);
+	return rc;
+}
+
+int net_get_fd(const struct cfg *cfg, const struct net_request *req, int fd, size_t *len,
+               struct net_reply *reply)
+{
+	struct net_sink s = { .fd = fd, .max = req->max, .cancel = req->cancel, .reply = reply };
+	int rc = net_perform(cfg, req, &s, reply);
+
+	*len = s.len;
 	return rc;
 }

@@ -50,6 +50,13 @@ struct net_request {
 int net_get(const struct cfg *cfg, const struct net_request *req, uint8_t **body, size_t *len,
             struct net_reply *reply);
 
+/* As net_get(), but the body is appended to fd as it arrives (fd is
+ * written from its current offset; on failure it may hold part of the
+ * body); *len is the number of bytes written. WHORL_EIO (errno set) when
+ * writing fails. */
+int net_get_fd(const struct cfg *cfg, const struct net_request *req, int fd, size_t *len,
+               struct net_reply *reply);
+
 /* Logs the guide's ERROR line for a failed net_get() of `file` (rc and
  * reply as it returned them). */
 void net_log_failure(const struct cfg *cfg, const struct logger *lg, const char *url,

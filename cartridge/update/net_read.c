@@ -5,7 +5,8 @@
  * the licence as basic auth on checksum files only (data files may sit on
  * a public mirror: they are useless without their checksum file's key),
  * and the manifest asked for conditionally (If-None-Match and
- * If-Modified-Since from the last manifest accepted).
+ * If-Modified-Since from the last manifest accepted). update_run_read_fd()
+ * does the same into a file (complete sigs files, streamed).
  *
  * Not for: verification (fetch.c, loader.c) or the transfer (net.c).
  */
@@ -35,21 +36,20 @@ static int name_is_cksum(const char *name)
 	return n > k && strcmp(name + n - k, UPDATE_CKSUM_SUFFIX) == 0;
 }
 
+static void net_request_fill(const struct update_run *run, const char *name, size_t max,
+                             char *url, size_t url_len, struct net_request *req);
+
 static int net_read(struct update_run *run, const char *name, size_t max, uint8_t **buf,
                     size_t *len)
 {
 	struct update_net *net = run->net;
 	int is_manifest = strcmp(name, UPDATE_MANIFEST_NAME) == 0;
 	char url[sizeof net->base + UPDATE_MAX_NAME + 16];
-	struct net_request req = { .url = url, .max = max, .cancel = run->hooks ? run->hooks->cancel : NULL };
+	struct net_request req;
 	struct net_reply reply;
 	int rc;
 
-	snprintf(url, sizeof url, "%s%s", net->base, name);
-	if (name_is_cksum(name)) {
-		req.user = net->user;
-		req.password = net->password;
-	}
+	net_request_fill(run, name, max, url, sizeof url, &req);
 	if (is_manifest) {
 		req.if_none_match = net->etag_in;
 		req.if_modified_since = net->modified_in;
@@ -65,6 +65,42 @@ static int net_read(struct update_run *run, const char *name, size_t max, uint8_
 		net_log_failure(run->cfg, run->lg, url, name, rc, &reply);
 	if (rc != 0 && is_manifest && rc != WHORL_ENODATA)
 		update_count(run, UPDATE_COUNTER(run, serial_fail));
+	return rc;
+}
+
+/* The request for <mirror>/name, as net_read() makes it. */
+static void net_request_fill(const struct update_run *run, const char *name, size_t max,
+                             char *url, size_t url_len, struct net_request *req)
+{
+	const struct update_net *net = run->net;
+
+	snprintf(url, url_len, "%s%s", net->base, name);
+	memset(req, 0, sizeof *req);
+	req->url = url;
+	req->max = max;
+	req->cancel = run->hooks ? run->hooks->cancel : NULL;
+	if (name_is_cksum(name)) {
+		req->user = net->user;
+		req->password = net->password;
+	}
+}
+
+int update_run_read_fd(struct update_run *run, const char *name, size_t max, int fd)
+{
+	char url[sizeof run->net->base + UPDATE_MAX_NAME + 16];
+	struct net_request req;
+	struct net_reply reply;
+	size_t len;
+	int rc;
+
+	if (!run->net)
+		return update_copy_bounded(run->dir, name, max, fd);
+	net_request_fill(run, name, max, url, sizeof url, &req);
+	rc = net_get_fd(run->cfg, &req, fd, &len, &reply);
+	if (rc == WHORL_ENODATA)
+		rc = WHORL_ENETWORK;           /* 304 without asking: a broken mirror */
+	if (rc != 0 && rc != WHORL_ENOMEM)
+		net_log_failure(run->cfg, run->lg, url, name, rc, &reply);
 	return rc;
 }
 

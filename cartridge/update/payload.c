@@ -3,7 +3,8 @@
  * (docs/FORMATS.md §2.5): exact fingerprints and sketches, added or removed.
  *
  * All integers are little-endian. The parser checks every record against the
- * bytes left before reading it, so it can be fed anything.
+ * bytes left before reading it, so it can be fed anything, whole or in
+ * pieces split anywhere (update_payload_stream_*).
  *
  * Not for: applying records to a snapshot (loader.c).
  */
@@ -118,32 +119,146 @@ uint32_t update_payload_count(const uint8_t *p, size_t len)
 	return (uint32_t)(p[8] | p[9] << 8 | p[10] << 16 | (uint32_t)p[11] << 24);
 }
 
+void update_payload_stream_init(struct update_payload_stream *ps, int expect_kind,
+                                int (*fn)(void *ctx, const struct update_record *r), void *ctx)
+{
+	memset(ps, 0, sizeof *ps);
+	ps->expect_kind = expect_kind;
+	ps->fn = fn;
+	ps->ctx = ctx;
+}
+
+/* Bytes the next unit (header or record) takes, judged from its first
+ * have (>= 1) bytes; it may grow once more bytes are known (a sketch's
+ * length). 0 when the unit can only be malformed, or is one too many. */
+static size_t unit_need(const struct update_payload_stream *ps, const uint8_t *p, size_t have)
+{
+	uint16_t len;
+
+	if (!ps->have_header)
+		return UPDATE_PAYLOAD_HEADER_BYTES;
+	if (ps->done == ps->n_records)
+		return 0;                      /* bytes after the last record */
+	switch (p[0]) {
+	case UPDATE_REC_FP_DEL:
+	case UPDATE_REC_SK_DEL:
+		return REC_DEL_BYTES;
+	case UPDATE_REC_FP_PUT:
+		return REC_FP_PUT_BYTES;
+	case UPDATE_REC_SK_PUT:
+		if (have < REC_SK_PUT_FIXED)
+			return REC_SK_PUT_FIXED;
+		len = get_u16(p + 19);
+		return len == 0 || len > UPDATE_MAX_SKETCH_BYTES ? 0 : REC_SK_PUT_FIXED + (size_t)len;
+	default:
+		return 0;
+	}
+}
+
+static int header_take(struct update_payload_stream *ps, const uint8_t *p)
+{
+	if (memcmp(p, payload_magic, 4) != 0 || p[4] != UPDATE_FORMAT_VERSION ||
+	    p[5] != ps->expect_kind || p[6] != 0 || p[7] != 0)
+		return WHORL_EFORMAT;
+	ps->n_records = update_payload_count(p, UPDATE_PAYLOAD_HEADER_BYTES);
+	if (ps->n_records > UPDATE_MAX_RECORDS)
+		return WHORL_EFORMAT;
+	ps->have_header = 1;
+	if (ps->on_count && ps->n_records <= ps->count_max)
+		ps->on_count(ps->ctx, ps->n_records);
+	return 0;
+}
+
+/* One whole unit of exactly need bytes at p. */
+static int unit_take(struct update_payload_stream *ps, const uint8_t *p, size_t need)
+{
+	struct update_record r;
+
+	if (!ps->have_header)
+		return header_take(ps, p);
+	if (record_decode(p, need, &r) != need)
+		return WHORL_EFORMAT;
+	if (ps->expect_kind == UPDATE_KIND_COMPLETE && r.tag != UPDATE_REC_FP_PUT &&
+	    r.tag != UPDATE_REC_SK_PUT)
+		return WHORL_EFORMAT;
+	ps->done++;
+	return ps->fn(ps->ctx, &r);
+}
+
+/* Tops carry up towards its unit from p; the bytes taken, or 0 with
+ * ps->err set when the unit is malformed. *whole is set once it is complete. */
+static size_t carry_fill(struct update_payload_stream *ps, const uint8_t *p, size_t n,
+                         int *whole)
+{
+	size_t taken = 0;
+
+	*whole = 0;
+	for (;;) {
+		size_t need = unit_need(ps, ps->carry, ps->carry_len), k;
+		if (need == 0) {
+			ps->err = WHORL_EFORMAT;
+			return 0;
+		}
+		if (ps->carry_len >= need) {
+			*whole = 1;
+			return taken;
+		}
+		if (taken == n)
+			return taken;
+		k = need - ps->carry_len < n - taken ? need - ps->carry_len : n - taken;
+		memcpy(ps->carry + ps->carry_len, p + taken, k);
+		ps->carry_len += k;
+		taken += k;
+	}
+}
+
+int update_payload_stream_feed(struct update_payload_stream *ps, const uint8_t *p, size_t n)
+{
+	while (!ps->err && n > 0) {
+		size_t need;
+		int whole;
+
+		if (ps->carry_len > 0) {
+			size_t taken = carry_fill(ps, p, n, &whole);
+			p += taken;
+			n -= taken;
+			if (whole) {
+				ps->err = unit_take(ps, ps->carry, ps->carry_len);
+				ps->carry_len = 0;
+			}
+			continue;
+		}
+		need = unit_need(ps, p, n);
+		if (need == 0) {
+			ps->err = WHORL_EFORMAT;
+		} else if (n < need) {
+			memcpy(ps->carry, p, n);   /* n < need <= sizeof carry */
+			ps->carry_len = n;
+			n = 0;
+		} else {
+			ps->err = unit_take(ps, p, need);
+			p += need;
+			n -= need;
+		}
+	}
+	return ps->err;
+}
+
+int update_payload_stream_finish(struct update_payload_stream *ps)
+{
+	if (!ps->err && (!ps->have_header || ps->done != ps->n_records || ps->carry_len))
+		ps->err = WHORL_EFORMAT;
+	return ps->err;
+}
+
 int update_payload_parse(const uint8_t *p, size_t len, int expect_kind,
                          int (*fn)(void *ctx, const struct update_record *r), void *ctx)
 {
-	struct update_record r;
-	uint32_t n_records;
-	size_t pos = UPDATE_PAYLOAD_HEADER_BYTES;
+	struct update_payload_stream ps;
 
-	if (len < UPDATE_PAYLOAD_HEADER_BYTES || memcmp(p, payload_magic, 4) != 0 ||
-	    p[4] != UPDATE_FORMAT_VERSION || p[5] != expect_kind || p[6] != 0 || p[7] != 0)
-		return WHORL_EFORMAT;
-	n_records = (uint32_t)(p[8] | p[9] << 8 | p[10] << 16 | (uint32_t)p[11] << 24);
-	if (n_records > UPDATE_MAX_RECORDS)
-		return WHORL_EFORMAT;
-	for (uint32_t i = 0; i < n_records; i++) {
-		size_t used = record_decode(p + pos, len - pos, &r);
-		int rc;
-		if (used == 0)
-			return WHORL_EFORMAT;
-		if (expect_kind == UPDATE_KIND_COMPLETE && r.tag != UPDATE_REC_FP_PUT &&
-		    r.tag != UPDATE_REC_SK_PUT)
-			return WHORL_EFORMAT;
-		pos += used;
-		if ((rc = fn(ctx, &r)) != 0)
-			return rc;
-	}
-	return pos == len ? 0 : WHORL_EFORMAT;
+	update_payload_stream_init(&ps, expect_kind, fn, ctx);
+	(void)update_payload_stream_feed(&ps, p, len);
+	return update_payload_stream_finish(&ps);
 }
 
 size_t update_record_size(const struct update_record *r)

@@ -3,7 +3,8 @@
  * start-up, re-verifying every file: the signed checksum file (pinned key,
  * source, serial, complete), then length, hash, decryption and inflation
  * with its cap. All or nothing: text hooks run only once the whole set
- * verified and the snapshot was built.
+ * verified and the snapshot was built. The complete sigs file is read
+ * through a fixed window (datastream.c), never whole in memory.
  *
  * Not for: the mirror (loader.c) or which set to try (state_run.c).
  */
@@ -14,6 +15,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <fcntl.h>
+#include <sodium.h>
+#include <unistd.h>
 
 #include "../../abi/whorl_cartridge.h"
 #include "state.h"
@@ -50,32 +54,44 @@ static int disk_fail(const struct disk_load *dl, int src, const char *name, int 
 	return rc == WHORL_EIO ? WHORL_EIO : WHORL_ESIGNATURE;
 }
 
-/* Verifies and opens <src>.<serial>.z.enc; *payload malloc'd. */
-static int disk_file_open(struct disk_load *dl, int src, uint64_t serial, uint8_t **payload,
-                          size_t *len)
+/* Reads and verifies the checksum file of <src>.<serial>.z.enc into *c;
+ * name receives the data file's name. */
+static int disk_cksum_open(struct disk_load *dl, int src, uint64_t serial,
+                           struct update_cksum *c, char name[UPDATE_MAX_NAME + 1])
 {
-	char name[UPDATE_MAX_NAME + 1], ckname[UPDATE_MAX_NAME + sizeof UPDATE_CKSUM_SUFFIX];
+	char ckname[UPDATE_MAX_NAME + sizeof UPDATE_CKSUM_SUFFIX];
 	uint64_t max_raw = src == UPDATE_SRC_SIGS ? UPDATE_MAX_INFLATED_BYTES : UPDATE_MAX_TEXT_BYTES;
-	struct update_cksum c;
-	uint8_t *ck = NULL, *data = NULL;
-	size_t ck_len, data_len;
+	uint8_t *ck = NULL;
+	size_t ck_len;
 	long body;
 	int rc;
 
-	update_cache_name(src, serial, name, sizeof name);
+	update_cache_name(src, serial, name, UPDATE_MAX_NAME + 1);
 	snprintf(ckname, sizeof ckname, "%s%s", name, UPDATE_CKSUM_SUFFIX);
-	if ((rc = read_plain(dl->dir, ckname, UPDATE_MAX_CKSUM_BYTES, &ck, &ck_len)) != 0) {
-		rc = disk_fail(dl, src, ckname, rc);
-		goto out;
-	}
+	if ((rc = read_plain(dl->dir, ckname, UPDATE_MAX_CKSUM_BYTES, &ck, &ck_len)) != 0)
+		return disk_fail(dl, src, ckname, rc);
 	body = update_signed_open(ck, ck_len, dl->pk);
-	if (body < 0 || update_cksum_parse((const char *)ck, (size_t)body, &c) != 0 ||
-	    memcmp(c.key_id, dl->key_id, sizeof c.key_id) != 0 || c.source != src ||
-	    c.serial != serial || c.base != 0 || c.raw_size > max_raw ||
-	    c.size > UPDATE_MAX_FILE_BYTES) {
+	if (body < 0 || update_cksum_parse((const char *)ck, (size_t)body, c) != 0 ||
+	    memcmp(c->key_id, dl->key_id, sizeof c->key_id) != 0 || c->source != src ||
+	    c->serial != serial || c->base != 0 || c->raw_size > max_raw ||
+	    c->size > UPDATE_MAX_FILE_BYTES)
 		rc = disk_fail(dl, src, ckname, WHORL_ESIGNATURE);
+	free(ck);
+	return rc;
+}
+
+/* Verifies and opens a (small) text file <src>.<serial>.z.enc; *payload malloc'd. */
+static int disk_file_open(struct disk_load *dl, int src, uint64_t serial, uint8_t **payload,
+                          size_t *len)
+{
+	char name[UPDATE_MAX_NAME + 1];
+	struct update_cksum c;
+	uint8_t *data = NULL;
+	size_t data_len;
+	int rc;
+
+	if ((rc = disk_cksum_open(dl, src, serial, &c, name)) != 0)
 		goto out;
-	}
 	if ((rc = read_plain(dl->dir, name, (size_t)c.size, &data, &data_len)) != 0 ||
 	    (rc = update_data_open(data, data_len, &c, payload)) != 0) {
 		rc = disk_fail(dl, src, name, rc);
@@ -83,7 +99,7 @@ static int disk_file_open(struct disk_load *dl, int src, uint64_t serial, uint8_
 	}
 	*len = (size_t)c.raw_size;
 out:
-	free(ck);
+	sodium_memzero(&c, sizeof c);
 	free(data);
 	return rc;
 }
@@ -105,23 +121,51 @@ static int put_record(void *ctx, const struct update_record *r)
 	                                anchors, n, &r->meta);
 }
 
+static void reserve_records(void *ctx, uint32_t n)
+{
+	struct disk_load *dl = ctx;
+
+	(void)sigdb_builder_reserve(dl->b, n);
+}
+
+static int sigs_sink(void *ctx, const uint8_t *p, size_t n)
+{
+	return update_payload_stream_feed(ctx, p, n);
+}
+
+/* The complete sigs file streams from the cache into dl->b through a fixed
+ * window; dl->b is thrown away by the caller unless this returns 0. */
 static int disk_sigs_load(struct disk_load *dl, uint64_t serial)
 {
-	uint8_t *payload = NULL;
-	size_t len = 0;
-	uint32_t n;
-	int rc = disk_file_open(dl, UPDATE_SRC_SIGS, serial, &payload, &len);
+	char name[UPDATE_MAX_NAME + 1], path[PATH_MAX];
+	struct update_payload_stream ps;
+	struct update_cksum c;
+	int fd = -1, rc;
 
-	if (rc != 0)
-		return rc;
-	n = update_payload_count(payload, len);
-	if (n <= UPDATE_MAX_RECORDS && (size_t)n <= len / UPDATE_MIN_RECORD_BYTES)
-		sigdb_builder_reserve(dl->b, n);
-	rc = update_payload_parse(payload, len, UPDATE_KIND_COMPLETE, put_record, dl);
-	free(payload);           /* before the snapshot is frozen: peak memory */
-	if (rc != 0)
+	if ((rc = disk_cksum_open(dl, UPDATE_SRC_SIGS, serial, &c, name)) != 0)
+		goto out;
+	rc = WHORL_EIO;
+	if (snprintf(path, sizeof path, "%s/%s", dl->dir, name) < (int)sizeof path)
+		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);   /* no planted link */
+	if (fd < 0) {
+		rc = disk_fail(dl, UPDATE_SRC_SIGS, name, rc);
+		goto out;
+	}
+	update_payload_stream_init(&ps, UPDATE_KIND_COMPLETE, put_record, dl);
+	ps.on_count = reserve_records;      /* a hint, capped by the signed raw size */
+	ps.count_max = c.raw_size / UPDATE_MIN_RECORD_BYTES;
+	rc = update_data_stream(fd, &c, sigs_sink, &ps);
+	if (rc == 0)
+		rc = update_payload_stream_finish(&ps);
+	if (rc != 0 && rc == ps.err)
 		log_error(dl->lg, UPDATE_MOD, "Could not update sigs from disk (sigs.%" PRIu64
 		          ".z.enc: malformed records).", serial);
+	else if (rc != 0)
+		rc = disk_fail(dl, UPDATE_SRC_SIGS, name, rc);
+out:
+	sodium_memzero(&c, sizeof c);
+	if (fd >= 0)
+		close(fd);
 	return rc;
 }
 
@@ -153,7 +197,7 @@ static int disk_set_load(struct disk_load *dl, const struct update_set *s, struc
 {
 	int rc = WHORL_ENOMEM;
 
-	if (!(dl->b = sigdb_builder_new(NULL)))
+	if (!(dl->b = sigdb_builder_new_replace(NULL)))
 		goto out;
 	if (s->complete[UPDATE_SRC_SIGS] && (rc = disk_sigs_load(dl, s->complete[UPDATE_SRC_SIGS])))
 		goto out;

@@ -150,6 +150,34 @@ struct update_record {
 uint32_t update_payload_count(const uint8_t *p, size_t len);
 int update_payload_parse(const uint8_t *p, size_t len, int expect_kind,
                          int (*fn)(void *ctx, const struct update_record *r), void *ctx);
+
+/* The same parse over a payload that arrives in pieces split anywhere
+ * (update_payload_parse is init, one feed, finish). A header or record cut
+ * by a piece's end waits in carry, so the working set is one record. The
+ * record passed to fn, and its sketch bytes, live only during the call.
+ * feed and finish return 0, WHORL_EFORMAT or fn's code; the first error
+ * sticks and every later call returns it. finish refuses a payload that
+ * ends before its header's record count, or inside a record.
+ * on_count (optional, set after init) is called once with the header's
+ * record count when it is at most count_max: a sizing hint only, as the
+ * count is not checked until finish. */
+#define UPDATE_MAX_RECORD_BYTES (21 + UPDATE_MAX_SKETCH_BYTES)   /* a sketch put */
+struct update_payload_stream {
+	int expect_kind;
+	int (*fn)(void *ctx, const struct update_record *r);
+	void *ctx;
+	void (*on_count)(void *ctx, uint32_t n_records);
+	uint64_t count_max;
+	int have_header;
+	uint32_t n_records, done;
+	int err;
+	size_t carry_len;
+	uint8_t carry[UPDATE_MAX_RECORD_BYTES];
+};
+void update_payload_stream_init(struct update_payload_stream *ps, int expect_kind,
+                                int (*fn)(void *ctx, const struct update_record *r), void *ctx);
+int update_payload_stream_feed(struct update_payload_stream *ps, const uint8_t *p, size_t n);
+int update_payload_stream_finish(struct update_payload_stream *ps);
 /* Id of a sketch: whorl_hash64 of its bytes (checked on every put). */
 #define UPDATE_SKETCH_ID_SEED 0x736b657463682d31ull   /* "sketch-1" */
 uint64_t update_sketch_id(const uint8_t *bytes, size_t len);

@@ -11,6 +11,7 @@
 
 #include "update.h"
 #include "update_format.h"
+#include "stream.h"
 
 #define UPDATE_MOD "MICROUPDATE"
 #define UPDATE_CKSUM_SUFFIX ".cksum"
@@ -36,6 +37,19 @@ struct update_net {
 	int64_t modified_out;
 };
 
+/* A complete sigs file fetched into <cache>/<name>.part (or, with no
+ * usable cache, an unnamed scratch file), verified and loaded; renamed to
+ * <cache>/<name> by update_cache_store() once the set is in use, removed
+ * otherwise (update_part_drop). */
+struct update_part {
+	int open;                      /* fd is ours */
+	int fd;
+	char dir[PATH_MAX];            /* "": a scratch file, nothing to rename */
+	char name[UPDATE_MAX_NAME + 1];/* local name (update_cache_name), never the mirror's */
+	uint8_t *cksum;                /* its signed checksum file, for the cache */
+	size_t cksum_len;
+};
+
 struct update_run {
 	const struct cfg *cfg;
 	const struct logger *lg;
@@ -48,7 +62,8 @@ struct update_run {
 	struct update_manifest man;
 	uint8_t *man_bytes;
 	size_t man_len;
-	struct update_blob keep[UPDATE_N_SOURCES];   /* complete files loaded */
+	struct update_blob keep[UPDATE_N_SOURCES];   /* complete text files loaded */
+	struct update_part part;       /* the complete sigs file loaded, if any */
 };
 
 /* Reads dir/name, refusing a file larger than max (WHORL_ELIMIT) without
@@ -56,6 +71,37 @@ struct update_run {
  * opened or read. *buf is malloc'd (NUL terminated, not counted). */
 int update_read_bounded(const char *dir, const char *name, size_t max, uint8_t **buf,
                         size_t *len);
+
+/* As update_read_bounded(), but appends the file to fd in fixed pieces
+ * instead of returning it. */
+int update_copy_bounded(const char *dir, const char *name, size_t max, int fd);
+
+/* Fetches ref's checksum file and verifies it names ref (signature, key,
+ * name, source, serial, base, size, hash); *raw (malloc'd) holds its bytes.
+ * Logs why it refused. 0 or a negative WHORL_E*. */
+int update_cksum_fetch(struct update_run *run, int source, const struct update_file_ref *ref,
+                       struct update_cksum *c, uint8_t **raw, size_t *raw_len);
+/* "Could not update <source> from <where> (microupdate file <file> <why>)." */
+void update_fetch_fail(const struct update_run *run, int source, const char *file,
+                       const char *why);
+/* Counts one data file fetched, as the guide's Table 3 does. */
+void update_count_file(const struct update_run *run, const struct update_file_ref *ref, int ok);
+
+/* Fetches the complete sigs file ref into run->part (through the cache's
+ * .part file, never whole in memory), verifies, decrypts and inflates it
+ * in a fixed window and feeds the payload to ps, then finishes ps. On 0
+ * everything ps passed on came from a file whose tag, hash and size
+ * verified; on any error the caller throws away what ps built. When
+ * rc == ps->err the records were at fault (not logged here); every other
+ * failure is logged here. */
+int update_sigs_stream(struct update_run *run, const struct update_file_ref *ref,
+                       struct update_payload_stream *ps);
+/* Creates dir/name.part (O_EXCL|O_NOFOLLOW, 0600, after removing a
+ * leftover) into *part; 0 or -1 (logged). */
+int update_part_create(const struct update_run *run, const char *dir, const char *name,
+                       struct update_part *part);
+/* Closes part, removes its .part file when it is still ours, frees it. */
+void update_part_drop(struct update_part *part);
 
 /* Reads and verifies ref's checksum file and data file, decrypts and
  * inflates; *payload (malloc'd) holds *raw_len bytes. When keep is not NULL
@@ -81,6 +127,9 @@ int update_fsync_dir(const char *dir);
  * manifest is unchanged (304). Disk failures are left to the caller. */
 int update_run_read(struct update_run *run, const char *name, size_t max, uint8_t **buf,
                     size_t *len);
+/* As update_run_read(), but the file is appended to fd as it arrives, at
+ * most max bytes (WHORL_ELIMIT past that). */
+int update_run_read_fd(struct update_run *run, const char *name, size_t max, int fd);
 /* Opens a network run on update_mirror_url(): 0 and *out (free with
  * update_net_close), WHORL_ENODATA when `enable micro-updates = no`
  * (disk only), WHORL_ECONFIG when license.cfg is missing or malformed

@@ -4,7 +4,9 @@
  *   update_apply bench [N_FULL] [N_DELTA]
  *       time to apply an N_DELTA-fingerprint delta (default 10,000) and an
  *       N_FULL-fingerprint complete set (default 1,000,000); peak RSS during
- *       a full reload against steady state; p50/p99 scan latency with and
+ *       a full reload against steady state, for a complete file 1% different
+ *       from the live set and for one with the same content (a scheduled
+ *       full download); p50/p99 scan latency with and
  *       without full reloads running beside the scans. Every set is published
  *       by a child process, so the RSS figures are the gateway's alone;
  *       "steady" is VmRSS after malloc_trim with the live set loaded.
@@ -280,6 +282,35 @@ static void latency(whorl_engine *e, const char *label)
 	       t[LAT_SCANS * 99 / 100] * 1e6);
 }
 
+/* One full reload of the complete file now on the mirror, as the update
+ * cycle does it from scratch (start set from the cache, then the mirror),
+ * with peak RSS against steady state. */
+static int full_reload(whorl_engine *e, uint64_t n_full, const char *label)
+{
+	const struct cfg *cfg = atomic_load(&e->cfg);
+	struct sigdb *live, *fresh = NULL;
+	struct update_status st;
+	long steady, peak;
+	double t0;
+
+	malloc_trim(0);             /* steady: what the process holds, not free lists */
+	steady = proc_kb("VmRSS");
+	peak_reset();
+	live = sigdb_live_acquire(&e->live);
+	t0 = now_s();
+	memset(&st, 0, sizeof st);
+	if (update_load_url(cfg, &e->log, NULL, NULL, &st, &fresh) != 0 || !fresh)
+		return -1;
+	printf("apply full set of %" PRIu64 " fps (%s): %.3f s\n", n_full, label, now_s() - t0);
+	sigdb_unref(live);
+	sigdb_live_publish(&e->live, fresh);
+	peak = proc_kb("VmHWM");
+	printf("RSS steady %ld KiB, peak during full reload (%s) %ld KiB (%.2fx), after %ld KiB; "
+	       "snapshot %zu KiB\n", steady, label, peak, (double)peak / (double)steady,
+	       proc_kb("VmRSS"), sigdb_memory_bytes(fresh) >> 10);
+	return 0;
+}
+
 static int mode_bench(uint64_t n_full, uint64_t n_delta)
 {
 	char root[] = "/tmp/whorl_update_apply.XXXXXX", p[600], q[600], err[256], cmd[700];
@@ -287,10 +318,8 @@ static int mode_bench(uint64_t n_full, uint64_t n_delta)
 	struct publish_result res;
 	whorl_engine *e;
 	struct sigdb *live, *fresh = NULL;
-	struct update_status st;
 	const struct cfg *cfg;
 	double t0;
-	long steady, peak;
 
 	if (!mkdtemp(root))
 		return 1;
@@ -325,24 +354,14 @@ static int mode_bench(uint64_t n_full, uint64_t n_delta)
 	sigdb_unref(live);
 	sigdb_live_publish(&e->live, fresh);
 
-	/* full reload: a complete file, memory against steady state */
-	if (publish_range_child(k, p, n_delta, n_full + n_delta, 1, &res) != 0)
+	/* full reloads: a complete file 1% different from the live set, then a
+	 * scheduled full download with the same content as the live set */
+	if (publish_range_child(k, p, n_delta, n_full + n_delta, 1, &res) != 0 ||
+	    full_reload(e, n_full, "1% different") != 0)
 		return 1;
-	malloc_trim(0);             /* steady: what the process holds, not free lists */
-	steady = proc_kb("VmRSS");
-	peak_reset();
-	live = sigdb_live_acquire(&e->live);
-	t0 = now_s();
-	memset(&st, 0, sizeof st);
-	if (update_load_url(cfg, &e->log, NULL, NULL, &st, &fresh) != 0 || !fresh)
+	if (publish_range_child(k, p, n_delta, n_full + n_delta, 1, &res) != 0 ||
+	    full_reload(e, n_full, "same content") != 0)
 		return 1;
-	printf("apply full set of %" PRIu64 " fps: %.3f s\n", n_full, now_s() - t0);
-	sigdb_unref(live);
-	sigdb_live_publish(&e->live, fresh);
-	peak = proc_kb("VmHWM");
-	printf("RSS steady %ld KiB, peak during full reload %ld KiB (%.2fx), after %ld KiB; "
-	       "snapshot %zu KiB\n", steady, peak, (double)peak / (double)steady,
-	       proc_kb("VmRSS"), sigdb_memory_bytes(fresh) >> 10);
 
 	latency(e, "(no updates)");
 	struct racer r = { .e = e };

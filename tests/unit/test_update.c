@@ -242,6 +242,63 @@ START_TEST(test_full_every)
 }
 END_TEST
 
+/* Bytes of path (at most cap), or -1. */
+static long slurp(const char *path, uint8_t *buf, size_t cap)
+{
+	FILE *f = fopen(path, "rb");
+	size_t n;
+	if (!f)
+		return -1;
+	n = fread(buf, 1, cap, f);
+	fclose(f);
+	return (long)n;
+}
+
+static int cache_has_part(void)
+{
+	char cmd[700];
+	snprintf(cmd, sizeof cmd, "ls '%s/micro_updates' | grep -q '\\.part$'", E.cache);
+	return system(cmd) == 0;
+}
+
+/* A complete sigs file streams through <cache>/sigs.1.z.enc.part: a link
+ * planted there is not followed, the verified file ends up renamed into
+ * the cache byte for byte, and no .part is left; a refused one leaves
+ * nothing behind. */
+START_TEST(test_stream_cache_part)
+{
+	static uint8_t a[1 << 20], b[1 << 20];
+	char p[700], q[700], target[700];
+	struct sigdb *db = NULL;
+	long na, nb;
+
+	publish(0, 2000, 0, 0);
+	flip_byte("sigs.1.z.enc", 200);
+	expect_refused(WHORL_ESIGNATURE, "sigs.1.z.enc failed the integrity check");
+	ck_assert(!cache_has_part());
+	snprintf(p, sizeof p, "%s/micro_updates/sigs.1.z.enc", E.cache);
+	ck_assert_int_ne(access(p, F_OK), 0);
+	flip_byte("sigs.1.z.enc", 200);
+	snprintf(target, sizeof target, "%s/target", E.root);
+	FILE *f = fopen(target, "w");
+	ck_assert_ptr_nonnull(f);
+	fclose(f);
+	snprintf(q, sizeof q, "%s/micro_updates/sigs.1.z.enc.part", E.cache);
+	ck_assert_int_eq(symlink(target, q), 0);
+	ck_assert_int_eq(load(NULL, &db, NULL), 0);
+	ck_assert_uint_eq(sigdb_count(db), 2000);
+	ck_assert_int_eq(slurp(target, a, sizeof a), 0);      /* the link was not followed */
+	ck_assert(!cache_has_part());
+	path_of(q, sizeof q, "sigs.1.z.enc");
+	na = slurp(p, a, sizeof a);
+	nb = slurp(q, b, sizeof b);
+	ck_assert_int_gt(na, 0);
+	ck_assert_int_eq(na, nb);
+	ck_assert_int_eq(memcmp(a, b, (size_t)na), 0);
+	sigdb_unref(db);
+}
+END_TEST
+
 START_TEST(test_flipped_manifest)
 {
 	publish(0, 100, 0, 0);
@@ -543,6 +600,7 @@ int main(void)
 	tcase_add_test(tc, test_roundtrip_complete);
 	tcase_add_test(tc, test_roundtrip_delta);
 	tcase_add_test(tc, test_full_every);
+	tcase_add_test(tc, test_stream_cache_part);
 	tcase_add_test(tc, test_flipped_manifest);
 	tcase_add_test(tc, test_flipped_data);
 	tcase_add_test(tc, test_flipped_cksum);
