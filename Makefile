@@ -141,7 +141,7 @@ bench: all $(BENCH_BIN)
 unit: all $(UNIT_BIN) $(TEST_CARTS) $(BENCH_BIN)
 	@sh tests/run_unit.sh $(BUILD)
 
-integration: all $(TEST_CARTS)
+integration: all $(TEST_CARTS) $(BENCH_BIN)
 	@sh tests/run_integration.sh $(BUILD)
 
 check: deps

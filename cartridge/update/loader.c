@@ -209,7 +209,14 @@ static int load_sigs(struct load_state *ls)
 	ls->changed[UPDATE_SRC_SIGS] = 1;
 	if ((rc = load_sigs_file(ls, &s->full, UPDATE_KIND_COMPLETE)) != 0)
 		return rc;
-	return ls->run->from_cache ? 0 : apply_deltas(ls, s, 0);
+	if (ls->run->from_cache)
+		return 0;
+	/* The manifest may keep deltas older than the complete file (the
+	 * publisher's --keep-deltas): go on from the one based on it. With none
+	 * based on it, the chain is applied from its start, so a manifest whose
+	 * deltas do not link to its complete file is refused (wrong base). */
+	k = chain_start(s, s->complete);
+	return apply_deltas(ls, s, k == s->n_deltas && s->complete != s->incremental ? 0 : k);
 }
 
 static int load_text(struct load_state *ls, int src)
@@ -538,7 +545,11 @@ int update_load_url(const struct cfg *cfg, const struct logger *lg,
 			sigdb_unref(disk);
 		update_state_commit(cfg, lg, st, now_of(hooks));
 		update_cache_prune(cfg, lg);
-	} else if (disk) {
+		return rc;
+	}
+	if (rc == 0)                 /* a manifest that brought no new set */
+		update_state_note_manifest(cfg, lg, st);
+	if (disk) {
 		*out_new = disk;     /* nothing newer, or the mirror refused: the disk set */
 		rc = 0;
 	}

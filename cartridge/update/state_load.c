@@ -250,6 +250,7 @@ static void status_fill(struct update_status *st, const struct update_set *s, ui
 	memcpy(st->complete, s->complete, sizeof st->complete);
 	memcpy(st->incremental, s->complete, sizeof st->incremental);
 	st->manifest_serial = manifest > s->manifest_serial ? manifest : s->manifest_serial;
+	st->expires = s->expires;       /* so a freeze after a restart still shows */
 	st->from_cache = 1;
 }
 

@@ -5,7 +5,7 @@
  *
  *   whorl-publish --key KEY --out MIRROR [--category NAME=DIR]... [--legit DIR]...
  *                 [--cartridge PATH] [--config-dir DIR] [--confidence N]
- *                 [--expiry-days N] [--full-every N] [--full] [--keep-deltas]
+ *                 [--expiry-days N] [--full-every N] [--full] [--drop-deltas]
  *                 [--check-interval S] [--full-interval S] [--awl FILE]
  *
  * Each file under a DIR (recursively) is one RFC 822 message, or an mbox
@@ -13,8 +13,10 @@
  * or sketch seen in --legit mail is published as legitimate, never as abuse.
  * --awl FILE publishes FILE (whitelist.cfg grammar) as the backend whitelist
  * (the awl source); without it the set carries an empty one, so give it on
- * every run that should keep it. --keep-deltas keeps the delta chain across
- * complete files (the newest 64 deltas); --check-interval and
+ * every run that should keep it. The delta chain is kept across complete
+ * files (the newest 64 deltas), so a gateway a few deltas behind never needs
+ * the complete file; --drop-deltas drops it whenever a complete file is
+ * written (--keep-deltas, the default, is accepted); --check-interval and
  * --full-interval set the schedule the manifest gives gateways under
  * `micro-update interval = auto` (seconds; 60 and 10800 by default).
  *
@@ -125,7 +127,7 @@ static int usage(void)
 {
 	fprintf(stderr, "usage: whorl-publish --key KEY --out MIRROR [--category NAME=DIR]... "
 	        "[--legit DIR]...\n       [--cartridge PATH] [--config-dir DIR] [--confidence N] "
-	        "[--expiry-days N] [--full-every N] [--full] [--keep-deltas]\n       [--check-interval S] "
+	        "[--expiry-days N] [--full-every N] [--full] [--drop-deltas]\n       [--check-interval S] "
 	        "[--full-interval S] [--awl FILE]\n");
 	return 2;
 }
@@ -194,11 +196,15 @@ static int add_label(struct args *a, const struct categories *cats, const char *
 static int parse_args(int argc, char **argv, struct args *a, const char **specs, int *legit,
                       int *n_specs)
 {
-	*a = (struct args){ .confidence = 90 };
+	*a = (struct args){ .confidence = 90, .keep_deltas = 1 };
 	for (int i = 1; i < argc; i++) {
 		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
-		if (strcmp(o, "--full") == 0 || strcmp(o, "--keep-deltas") == 0) {
-			*(o[2] == 'f' ? &a->force_full : &a->keep_deltas) = 1;
+		if (strcmp(o, "--full") == 0) {
+			a->force_full = 1;
+			continue;
+		}
+		if (strcmp(o, "--keep-deltas") == 0 || strcmp(o, "--drop-deltas") == 0) {
+			a->keep_deltas = o[2] == 'k';
 			continue;
 		}
 		if (!v || *n_specs == MAX_DIRS)

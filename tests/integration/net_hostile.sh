@@ -198,18 +198,10 @@ if has "$out" "manifest serial [0-9]* expired at" && has "$out" "mu sigs serial 
 else
 	fail "expired manifest: refused (expired), 1.1 kept, digest unchanged"; printf '%s\n' "$out" | grep -v INFO | head -5
 fi
-# Disabled until state_load.c restores the expiry of the set it loads from
-# the cache (status_fill() leaves update_status.expires 0, so a restarted
-# gateway never sees its set as stale during a freeze); set
-# STALE_AFTER_RESTART_FIXED=1 to run.
-if [ "${STALE_AFTER_RESTART_FIXED:-0}" = 1 ]; then
-	if [ "$before" = 0 ] && [ "$after" = 1 ]; then
-		pass "expired manifest: staleness visible (rescan 0 before expiry, 1 after)"
-	else
-		fail "expired manifest: staleness visible (rescan '$before' before expiry, '$after' after)"
-	fi
+if [ "$before" = 0 ] && [ "$after" = 1 ]; then
+	pass "expired manifest: staleness visible (rescan 0 before expiry, 1 after)"
 else
-	echo "SKIP: expired manifest staleness after restart (rescan '$before' before, '$after' after; STALE_AFTER_RESTART_FIXED=1 runs it)"
+	fail "expired manifest: staleness visible (rescan '$before' before expiry, '$after' after)"
 fi
 echo "ok x" > "$tmp/mode"
 

@@ -89,17 +89,6 @@ check "chain intact, full not due: incremental download logged (1.2)" \
 check "chain intact, full not due: no complete file fetched" [ "$(fetched 2)" -eq 0 ]
 check "chain intact, full not due: delta 1->2 fetched" [ "$(grep -c 'GET /sigs.1-2.z.enc HTTP' "$tmp/nginx/logs/access.log")" -ge 1 ]
 
-# The rest needs loader.c to apply, after a complete file, only the deltas
-# from its serial on (today it applies every delta the manifest lists and
-# refuses "delta sigs.1-2.z.enc on the wrong base 1, serial in use 2").
-# Set LOADER_DELTAS_AFTER_COMPLETE_FIXED=1 to run it.
-if [ "${LOADER_DELTAS_AFTER_COMPLETE_FIXED:-0}" != 1 ]; then
-	echo "SKIP: forced complete downloads (LOADER_DELTAS_AFTER_COMPLETE_FIXED=1 runs them)"
-	echo "net_schedule: $fails failed"
-	[ "$fails" -eq 0 ]
-	exit
-fi
-
 # 2. a number of hours: every cycle takes the newer complete file
 out=$(once "$tmp/h")
 check "hours: complete file fetched (2.2)" \

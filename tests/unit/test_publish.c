@@ -389,10 +389,9 @@ START_TEST(test_gateway_behind_moves_by_deltas)
 }
 END_TEST
 
-/* A fresh gateway takes complete 3, then only the deltas after it. Needs
- * loader.c load_sigs() to apply the chain from the delta whose base is the
- * complete serial (today it applies every delta from the first and refuses
- * "delta sigs.1-2.z.enc on the wrong base 1, serial in use 3"). */
+/* A fresh gateway takes complete 3, then only the deltas after it (loader.c
+ * load_sigs() goes on from the delta whose base is the complete serial,
+ * not from the first delta the manifest keeps). */
 START_TEST(test_fresh_gateway_after_kept_chain)
 {
 	struct sigdb *db = NULL;
@@ -414,7 +413,6 @@ int main(void)
 {
 	Suite *s = suite_create("publish");
 	TCase *tc = tcase_create("publish");
-	const char *fixed = getenv("LOADER_DELTAS_AFTER_COMPLETE_FIXED");
 
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
@@ -425,10 +423,7 @@ int main(void)
 	tcase_add_test(tc, test_chain_kept_across_complete);
 	tcase_add_test(tc, test_chain_capped_and_pruned);
 	tcase_add_test(tc, test_gateway_behind_moves_by_deltas);
-	/* Disabled until loader.c applies deltas from the complete serial (see
-	 * the test's comment); set LOADER_DELTAS_AFTER_COMPLETE_FIXED=1 to run. */
-	if (fixed && strcmp(fixed, "1") == 0)
-		tcase_add_test(tc, test_fresh_gateway_after_kept_chain);
+	tcase_add_test(tc, test_fresh_gateway_after_kept_chain);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
