@@ -121,8 +121,8 @@ static int builder_unstream(struct sigdb_builder *b)
 	struct sigdb_twriter *w = &b->w;
 	int rc = sigdb_blog_reserve(&b->log, w->t.count + w->n + 1);
 	for (size_t i = 0; rc == 0 && i < ((size_t)1 << w->t.bits); i++)
-		for (uint32_t j = 0; rc == 0 && j < w->t.dir[i]->n; j++)
-			rc = sigdb_blog_put(&b->log, w->t.dir[i]->slots[j].key, &w->t.dir[i]->slots[j].meta);
+		for (uint32_t j = 0; rc == 0 && j < w->t.dir[i].s->n; j++)
+			rc = sigdb_blog_put(&b->log, w->t.dir[i].s->slots[j].key, &w->t.dir[i].s->slots[j].meta);
 	for (size_t j = 0; rc == 0 && j < w->n; j++)
 		rc = sigdb_blog_put(&b->log, w->buf[j].key, &w->buf[j].meta);
 	if (rc != 0)
@@ -265,9 +265,9 @@ static int merge_all(struct sigdb_twriter *w, const struct sigdb *content,
 	for (uint32_t i = 0; rc == 0 && i < ((size_t)1 << t->bits); i++) {
 		size_t j2 = run_end_slots(p, j, np, i, t->shift), k2 = run_end_keys(d, k, nd, i, t->shift);
 		if (j2 == j && k2 == k && t->bits == w->t.bits)
-			rc = sigdb_twriter_place(w, i, t->dir[i]);
+			rc = sigdb_twriter_place(w, i, t->dir[i].s);
 		else
-			rc = merge_shard(w, t->dir[i], p + j, j2 - j, d + k, k2 - k);
+			rc = merge_shard(w, t->dir[i].s, p + j, j2 - j, d + k, k2 - k);
 		j = j2;
 		k = k2;
 	}
@@ -306,8 +306,8 @@ static int table_refit(struct sigdb_table *t, const struct sigdb_table *share)
 	struct sigdb_twriter w;
 	int rc = sigdb_twriter_init(&w, bits, share);
 	for (size_t i = 0; rc == 0 && i < ((size_t)1 << t->bits); i++)
-		for (uint32_t j = 0; rc == 0 && j < t->dir[i]->n; j++)
-			rc = sigdb_twriter_push(&w, t->dir[i]->slots[j].key, &t->dir[i]->slots[j].meta);
+		for (uint32_t j = 0; rc == 0 && j < t->dir[i].s->n; j++)
+			rc = sigdb_twriter_push(&w, t->dir[i].s->slots[j].key, &t->dir[i].s->slots[j].meta);
 	if (rc == 0) {
 		sigdb_table_release(t);
 		rc = sigdb_twriter_finish(&w, t);

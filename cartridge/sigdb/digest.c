@@ -38,7 +38,7 @@ static void digest_exact(crypto_generichash_state *st, const struct sigdb_table 
 {
 	digest_u64(st, t->count);
 	for (size_t i = 0; i < ((size_t)1 << t->bits); i++) {
-		const struct sigdb_shard *s = t->dir[i];
+		const struct sigdb_shard *s = t->dir[i].s;
 		for (uint32_t j = 0; j < s->n; j++) {
 			digest_u64(st, s->slots[j].key);
 			digest_meta(st, &s->slots[j].meta);

@@ -39,8 +39,14 @@ extern const struct sigdb_shard sigdb_shard_empty;
 #define SIGDB_SHARD_BITS_MAX 24
 #define SIGDB_SHARD_TARGET 16       /* keys per shard on average, roughly */
 
+/* A directory entry: the shard and its count (read together, see table.c). */
+struct sigdb_dirent {
+	const struct sigdb_shard *s;      /* never NULL */
+	uint64_t n;                       /* = s->n */
+};
+
 struct sigdb_table {
-	const struct sigdb_shard **dir;   /* 1 << bits, never NULL entries */
+	struct sigdb_dirent *dir;         /* 1 << bits */
 	unsigned bits;
 	unsigned shift;                   /* 64 - bits */
 	size_t count;                     /* keys in all shards */

@@ -86,8 +86,8 @@ static void foreach_exact(const struct sigdb *db,
 	const struct sigdb_table *t = &db->table;
 	/* Shards in directory order hold ascending key ranges. */
 	for (size_t i = 0; i < ((size_t)1 << t->bits); i++)
-		for (uint32_t j = 0; j < t->dir[i]->n; j++)
-			fp_fn(ctx, t->dir[i]->slots[j].key, &t->dir[i]->slots[j].meta);
+		for (uint32_t j = 0; j < t->dir[i].s->n; j++)
+			fp_fn(ctx, t->dir[i].s->slots[j].key, &t->dir[i].s->slots[j].meta);
 }
 
 void sigdb_foreach(const struct sigdb *db,

@@ -40,13 +40,13 @@ static int twriter_close(struct sigdb_twriter *w)
 	if (w->n == 0)
 		return 0;
 	const struct sigdb_shard *s = NULL;
-	if (w->share != NULL && shard_equal(w->share->dir[w->open], w->buf, w->n)) {
-		s = w->share->dir[w->open];
+	if (w->share != NULL && shard_equal(w->share->dir[w->open].s, w->buf, w->n)) {
+		s = w->share->dir[w->open].s;
 		sigdb_shard_ref(s);
 	} else if ((s = sigdb_shard_new(w->buf, w->n)) == NULL) {
 		return WHORL_ENOMEM;
 	}
-	w->t.dir[w->open] = s;
+	w->t.dir[w->open] = (struct sigdb_dirent){ s, s->n };
 	w->t.count += w->n;
 	w->n = 0;
 	return 0;
@@ -94,8 +94,8 @@ int sigdb_twriter_place(struct sigdb_twriter *w, uint32_t i, const struct sigdb_
 	if (rc != 0)
 		return rc;
 	sigdb_shard_ref(s);
-	sigdb_shard_unref(w->t.dir[i]);
-	w->t.dir[i] = s;
+	sigdb_shard_unref(w->t.dir[i].s);
+	w->t.dir[i] = (struct sigdb_dirent){ s, s->n };
 	w->t.count += s->n;
 	w->any = 1;
 	/* The last key of shard i's range (wraps to UINT64_MAX for the last). */
