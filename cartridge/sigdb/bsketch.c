@@ -235,7 +235,7 @@ static int bsk_copy_anchors(struct sigdb_bsketches *s, const struct sigdb *base)
 
 int sigdb_bsketches_copy(struct sigdb_bsketches *s, const struct sigdb *base)
 {
-	const struct sigdb_sketches *src = &base->sk;
+	const struct sigdb_sketches *src = base->sk;
 	size_t n = src->count;
 	if (n == 0)
 		return 0;
@@ -273,20 +273,44 @@ static void bsk_freeze_entry(const struct sigdb_bsketches *s, const struct sigdb
 		                                  e->engine, idx);
 }
 
+static int bsk_order_cmp(const void *a, const void *b, void *ctx)
+{
+	const struct sigdb_bsketch *v = ctx;
+	const struct sigdb_bsketch *x = &v[*(const uint32_t *)a], *y = &v[*(const uint32_t *)b];
+	if (x->engine != y->engine)
+		return x->engine < y->engine ? -1 : 1;
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* The live entries' indices sorted by (engine, id): the canonical order. */
+static uint32_t *bsk_order(const struct sigdb_bsketches *s)
+{
+	uint32_t *order = malloc((s->n_live ? s->n_live : 1) * sizeof(*order));
+	size_t n = 0;
+	if (order == NULL)
+		return NULL;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].live)
+			order[n++] = (uint32_t)i;
+	qsort_r(order, n, sizeof(*order), bsk_order_cmp, s->v);
+	return order;
+}
+
 int sigdb_bsketches_freeze(const struct sigdb_bsketches *s, struct sigdb_sketches *out)
 {
 	size_t n_post = 0;
 	uint64_t *post = malloc((s->live_anchors ? s->live_anchors : 1) * sizeof(*post));
+	uint32_t *order = bsk_order(s);
 	out->recs = malloc((s->n_live ? s->n_live : 1) * sizeof(*out->recs));
 	out->store = malloc(s->live_bytes ? s->live_bytes : 1);
 	int rc = WHORL_ENOMEM;
-	if (post == NULL || out->recs == NULL || out->store == NULL)
+	if (post == NULL || order == NULL || out->recs == NULL || out->store == NULL)
 		goto out;       /* the caller releases out */
-	for (size_t i = 0; i < s->n; i++)
-		if (s->v[i].live)
-			bsk_freeze_entry(s, &s->v[i], out, post, &n_post);
+	for (size_t i = 0; i < s->n_live; i++)
+		bsk_freeze_entry(s, &s->v[order[i]], out, post, &n_post);
 	rc = sigdb_anchors_freeze(&out->anchors, post, n_post);
 out:
 	free(post);
+	free(order);
 	return rc;
 }

@@ -1,20 +1,35 @@
 /*
  * builder.c - a mutable, single-threaded set of fingerprints that freezes
- * into an immutable snapshot (sigdb_builder_finish).
+ * into an immutable snapshot (sigdb_builder_finish), sharing with a base
+ * snapshot every part it did not change.
  *
- * Exact fingerprints sit in a power-of-two open-addressing map with linear
- * probing and backward-shift deletion; key 0 has a side slot. A builder made
- * from a base snapshot starts as a copy of it, so a delta is applied as puts
- * and dels on top. Finishing reuses the map's own slot array as the input of
- * sigdb_table_freeze (live slots packed to the front), so freezing a million
- * keys costs one counting sort and one pass, no extra copy.
+ * Two kinds of builder:
  *
- * A builder made empty (no base) starts in flat mode instead: puts are
- * appended to a plain array of 16-byte slots, which finishing sorts (last of
- * equal keys wins) and lays out directly (sigdb_table_freeze_flat), so a
- * complete file never holds a hash map beside the new table. The first
- * delete, or an array at the entry limit, turns the array into the map,
- * inserting in order, so the result is the same either way.
+ * - On a base (sigdb_builder_new(base), a delta): the base's content carries
+ *   over, but it is not copied. Exact puts and deletes go to a change log
+ *   (blog.c). At finish the log is settled (last change of each key wins)
+ *   and walked shard by shard: a shard without changes is the base's shard,
+ *   referenced once more; a changed shard is merged from the base's shard
+ *   and its changes into a new exact-size allocation (twriter.c). The base's
+ *   shard bits are kept unless the count moved far from the target of
+ *   SIGDB_SHARD_TARGET keys per shard (then every shard is rebuilt).
+ *   Sketches are copied into the builder only when the delta touches one;
+ *   otherwise the new snapshot shares the base's sketch part whole.
+ *
+ * - Replacing (sigdb_builder_new_replace(base), a complete file; also
+ *   sigdb_builder_new(NULL)): the content starts empty and base is only a
+ *   source of parts to share. Exact puts in ascending key order stream
+ *   straight into shards (twriter.c), each closed shard equal to base's
+ *   shard at the same index being base's shard: no array of all keys is ever
+ *   held. A key out of order turns what was streamed so far into the change
+ *   log, sorted at finish and still shared where equal. Streaming needs the
+ *   shard bits up front: base's bits, or from the count hint of
+ *   sigdb_builder_reserve when there is no base or when the hint is far from
+ *   base's count. With neither, puts go to the log (sorted once at finish).
+ *   If the count at finish is far from what the bits were chosen for, the
+ *   table is laid out again with fitting bits (only costs memory when
+ *   nothing could be shared anyway). A finished sketch part equal to base's
+ *   is dropped for base's.
  *
  * Not for: concurrent use (one thread per builder), lookups at scan time.
  */
@@ -24,204 +39,96 @@
 #include "../../abi/whorl_cartridge.h"
 #include "sigdb_int.h"
 
-#define BMAP_BITS_MIN 6
-#define BMAP_LOAD_PCT 60        /* the map doubles past this load */
-#define BMAP_MULT 0x9e3779b97f4a7c15ull
-
-struct bmap {
-	struct sigdb_slot *slots;   /* 1 << bits */
-	unsigned bits;
-	size_t count;               /* non-zero keys */
-	int has_zero;
-	struct sigdb_meta zero_meta;
-};
-
-/* Flat mode: puts in arrival order (key 0 goes to exact's side slot). */
-struct bflat {
-	struct sigdb_slot *v;
-	size_t n, cap;
-	int on;
-};
-
 struct sigdb_builder {
-	struct bmap exact;
-	struct bflat flat;
+	struct sigdb *content;      /* entries carried over: a delta's base, or NULL */
+	struct sigdb *share;        /* parts to share: content, or a replaced base */
+	int started;                /* the first exact change chose the mode */
+	int streaming;              /* exact puts go to w */
+	struct sigdb_twriter w;
+	size_t hint;                /* count hint from reserve (0: none) */
+	struct sigdb_blog log;
 	struct sigdb_bsketches sk;
+	int sk_own;                 /* sk is the whole sketch set (else content's is) */
 	uint64_t serial[SIGDB_N_SOURCES][2];
 };
 
-static size_t bmap_home(uint64_t key, unsigned bits)
+static struct sigdb_builder *builder_new(const struct sigdb *content, const struct sigdb *share)
 {
-	return (size_t)((key * BMAP_MULT) >> (64 - bits));
-}
-
-static size_t bmap_find(const struct bmap *m, uint64_t key)
-{
-	size_t mask = ((size_t)1 << m->bits) - 1;
-	size_t i = bmap_home(key, m->bits);
-	while (m->slots[i].key != 0 && m->slots[i].key != key)
-		i = (i + 1) & mask;
-	return i;
-}
-
-static int bmap_resize(struct bmap *m, unsigned bits)
-{
-	struct bmap fresh = { .bits = bits, .count = m->count };
-	fresh.slots = calloc((size_t)1 << bits, sizeof(*fresh.slots));
-	if (fresh.slots == NULL)
-		return WHORL_ENOMEM;
-	for (size_t i = 0; m->slots != NULL && i < ((size_t)1 << m->bits); i++)
-		if (m->slots[i].key != 0)
-			fresh.slots[bmap_find(&fresh, m->slots[i].key)] = m->slots[i];
-	free(m->slots);
-	m->slots = fresh.slots;
-	m->bits = bits;
-	return 0;
-}
-
-static unsigned bmap_bits_for(size_t n)
-{
-	unsigned bits = BMAP_BITS_MIN;
-	while (n * 100 > ((size_t)BMAP_LOAD_PCT << bits))
-		bits++;
-	return bits;
-}
-
-static int bmap_put(struct bmap *m, uint64_t key, const struct sigdb_meta *meta)
-{
-	if (key == 0) {
-		m->has_zero = 1;
-		m->zero_meta = *meta;
-		return 0;
-	}
-	if (m->slots == NULL || (m->count + 1) * 100 > ((size_t)BMAP_LOAD_PCT << m->bits)) {
-		int rc = bmap_resize(m, bmap_bits_for(m->count + 1));
-		if (rc != 0)
-			return rc;
-	}
-	size_t i = bmap_find(m, key);
-	if (m->slots[i].key == 0) {
-		if (m->count >= SIGDB_MAX_ENTRIES)
-			return WHORL_ELIMIT;
-		m->count++;
-	}
-	m->slots[i].key = key;
-	m->slots[i].meta = *meta;
-	return 0;
-}
-
-static int bmap_del(struct bmap *m, uint64_t key)
-{
-	if (key == 0) {
-		int had = m->has_zero;
-		m->has_zero = 0;
-		return had ? 0 : WHORL_ENODATA;
-	}
-	if (m->slots == NULL)
-		return WHORL_ENODATA;
-	size_t i = bmap_find(m, key);
-	if (m->slots[i].key == 0)
-		return WHORL_ENODATA;
-	size_t mask = ((size_t)1 << m->bits) - 1;
-	/* Backward shift: pull later members of the run into the hole when
-	 * that keeps them at or after their home. */
-	for (size_t j = (i + 1) & mask; m->slots[j].key != 0; j = (j + 1) & mask) {
-		size_t home = bmap_home(m->slots[j].key, m->bits);
-		if (((j - home) & mask) >= ((j - i) & mask)) {
-			m->slots[i] = m->slots[j];
-			i = j;
-		}
-	}
-	m->slots[i].key = 0;
-	m->count--;
-	return 0;
-}
-
-static int bmap_copy(struct bmap *m, const struct sigdb_table *t)
-{
-	int rc = bmap_resize(m, bmap_bits_for(t->count));
-	for (uint32_t i = 0; rc == 0 && i < t->n_slots; i++) {
-		const struct sigdb_slot *s = &t->slots[i];
-		if (s->key != 0) {
-			m->slots[bmap_find(m, s->key)] = *s;
-			m->count++;
-		}
-	}
-	m->has_zero = (int)t->has_zero;
-	m->zero_meta = t->zero_meta;
-	return rc;
+	struct sigdb_builder *b = calloc(1, sizeof(*b));
+	if (b == NULL)
+		return NULL;
+	b->content = (struct sigdb *)content;
+	b->share = (struct sigdb *)share;
+	sigdb_ref(b->content);
+	sigdb_ref(b->share);
+	b->sk_own = content == NULL;
+	if (content != NULL)
+		memcpy(b->serial, content->serial, sizeof(b->serial));
+	return b;
 }
 
 struct sigdb_builder *sigdb_builder_new(const struct sigdb *base)
 {
-	struct sigdb_builder *b = calloc(1, sizeof(*b));
-	if (b != NULL && base == NULL)
-		b->flat.on = 1;
-	if (b == NULL || base == NULL)
-		return b;
-	memcpy(b->serial, base->serial, sizeof(b->serial));
-	if (bmap_copy(&b->exact, &base->table) != 0 || sigdb_bsketches_copy(&b->sk, base) != 0) {
-		sigdb_builder_free(b);
-		return NULL;
-	}
-	return b;
+	return builder_new(base, base);
 }
 
 struct sigdb_builder *sigdb_builder_new_replace(const struct sigdb *base)
 {
-	(void)base;        /* nothing shared yet: a plain empty builder */
-	return sigdb_builder_new(NULL);
+	return builder_new(NULL, base);
 }
 
 void sigdb_builder_free(struct sigdb_builder *b)
 {
 	if (b == NULL)
 		return;
-	free(b->exact.slots);
-	free(b->flat.v);
+	sigdb_twriter_free(&b->w);
+	sigdb_blog_free(&b->log);
 	sigdb_bsketches_free(&b->sk);
+	sigdb_unref(b->content);
+	sigdb_unref(b->share);
 	free(b);
 }
 
-static int bflat_grow(struct bflat *f, size_t want)
+/* Keeps bits `have` when the wanted ones are within one of it (12-24 keys
+ * per shard stretched to 6-48): sharing is worth more than the exact fit. */
+static unsigned bits_keep(unsigned have, unsigned want)
 {
-	if (want <= f->cap)
-		return 0;
-	struct sigdb_slot *v = realloc(f->v, want * sizeof(*v));
-	if (v == NULL)
-		return WHORL_ENOMEM;
-	f->v = v;
-	f->cap = want;
-	return 0;
+	return have != 0 && want + 1 >= have && want <= have + 1 ? have : want;
 }
 
-/* Leaves flat mode: the array's entries go into the map in arrival order. */
-static int bflat_to_map(struct sigdb_builder *b)
+static unsigned share_bits(const struct sigdb_builder *b)
 {
-	int rc = b->flat.n ? bmap_resize(&b->exact, bmap_bits_for(b->flat.n)) : 0;
-	for (size_t i = 0; rc == 0 && i < b->flat.n; i++)
-		rc = bmap_put(&b->exact, b->flat.v[i].key, &b->flat.v[i].meta);
+	return b->share != NULL ? b->share->table.bits : 0;
+}
+
+/* The first exact change: a replacing builder streams when it can tell the
+ * bits (a base or a count hint). */
+static int builder_start(struct sigdb_builder *b)
+{
+	b->started = 1;
+	if (b->content != NULL || (b->share == NULL && b->hint == 0))
+		return 0;
+	unsigned bits = b->hint != 0 ? bits_keep(share_bits(b), sigdb_table_bits_for(b->hint))
+	                             : share_bits(b);
+	int rc = sigdb_twriter_init(&b->w, bits, b->share ? &b->share->table : NULL);
+	b->streaming = rc == 0;
+	return rc;
+}
+
+/* A key came out of order: what was streamed so far goes to the log. */
+static int builder_unstream(struct sigdb_builder *b)
+{
+	struct sigdb_twriter *w = &b->w;
+	int rc = sigdb_blog_reserve(&b->log, w->t.count + w->n + 1);
+	for (size_t i = 0; rc == 0 && i < ((size_t)1 << w->t.bits); i++)
+		for (uint32_t j = 0; rc == 0 && j < w->t.dir[i].s->n; j++)
+			rc = sigdb_blog_put(&b->log, w->t.dir[i].s->slots[j].key, &w->t.dir[i].s->slots[j].meta);
+	for (size_t j = 0; rc == 0 && j < w->n; j++)
+		rc = sigdb_blog_put(&b->log, w->buf[j].key, &w->buf[j].meta);
 	if (rc != 0)
 		return rc;
-	free(b->flat.v);
-	memset(&b->flat, 0, sizeof(b->flat));
-	return 0;
-}
-
-static int bflat_put(struct sigdb_builder *b, uint64_t key, const struct sigdb_meta *m)
-{
-	struct bflat *f = &b->flat;
-	if (key == 0)
-		return bmap_put(&b->exact, key, m);
-	if (f->n >= SIGDB_MAX_ENTRIES) {   /* repeats may still fit: count them in the map */
-		int rc = bflat_to_map(b);
-		return rc != 0 ? rc : bmap_put(&b->exact, key, m);
-	}
-	if (f->n == f->cap && bflat_grow(f, f->cap < 64 ? 64 : f->cap + f->cap / 2) != 0)
-		return WHORL_ENOMEM;
-	f->v[f->n].key = key;
-	f->v[f->n].meta = *m;
-	f->n++;
+	sigdb_twriter_free(w);
+	b->streaming = 0;
 	return 0;
 }
 
@@ -231,31 +138,49 @@ int sigdb_builder_reserve(struct sigdb_builder *b, size_t n)
 		return WHORL_EINVAL;
 	if (n > SIGDB_MAX_ENTRIES)
 		n = SIGDB_MAX_ENTRIES;
-	if (b->flat.on)
-		return bflat_grow(&b->flat, b->flat.n + n);
-	unsigned bits = bmap_bits_for(b->exact.count + n);
-	if (b->exact.slots != NULL && bits <= b->exact.bits)
+	if (!b->started) {
+		b->hint += n;
 		return 0;
-	return bmap_resize(&b->exact, bits);
+	}
+	return b->streaming ? 0 : sigdb_blog_reserve(&b->log, n);
 }
 
 int sigdb_builder_put(struct sigdb_builder *b, uint64_t key, const struct sigdb_meta *m)
 {
 	if (b == NULL || m == NULL)
 		return WHORL_EINVAL;
-	return b->flat.on ? bflat_put(b, key, m) : bmap_put(&b->exact, key, m);
+	int rc = b->started ? 0 : builder_start(b);
+	if (rc == 0 && b->streaming) {
+		if ((rc = sigdb_twriter_push(&b->w, key, m)) != 1)
+			return rc;
+		rc = builder_unstream(b);
+	}
+	if (rc == 0 && b->log.n == 0 && b->hint != 0 && b->content == NULL)
+		rc = sigdb_blog_reserve(&b->log, b->hint);   /* a complete file out of order */
+	return rc != 0 ? rc : sigdb_blog_put(&b->log, key, m);
+}
+
+static int in_content(const void *ctx, uint64_t key)
+{
+	return sigdb_lookup(ctx, key, NULL);
 }
 
 int sigdb_builder_del(struct sigdb_builder *b, uint64_t key)
 {
 	if (b == NULL)
 		return WHORL_EINVAL;
-	if (b->flat.on) {
-		int rc = bflat_to_map(b);
-		if (rc != 0)
-			return rc;
-	}
-	return bmap_del(&b->exact, key);
+	b->started = 1;
+	int rc = b->streaming ? builder_unstream(b) : 0;
+	return rc != 0 ? rc : sigdb_blog_del(&b->log, key, b->content ? in_content : NULL, b->content);
+}
+
+/* A delta's first sketch change: the builder takes over the whole set. */
+static int builder_own_sketches(struct sigdb_builder *b)
+{
+	if (b->sk_own)
+		return 0;
+	b->sk_own = 1;
+	return sigdb_bsketches_copy(&b->sk, b->content);
 }
 
 int sigdb_builder_put_sketch(struct sigdb_builder *b, uint8_t engine, uint8_t algo, uint64_t id,
@@ -264,12 +189,17 @@ int sigdb_builder_put_sketch(struct sigdb_builder *b, uint8_t engine, uint8_t al
 {
 	if (b == NULL)
 		return WHORL_EINVAL;
-	return sigdb_bsketches_put(&b->sk, engine, algo, id, bytes, len, anchors, n_anchors, m);
+	int rc = builder_own_sketches(b);
+	return rc != 0 ? rc
+	               : sigdb_bsketches_put(&b->sk, engine, algo, id, bytes, len, anchors, n_anchors, m);
 }
 
 int sigdb_builder_del_sketch(struct sigdb_builder *b, uint8_t engine, uint64_t id)
 {
-	return b == NULL ? WHORL_EINVAL : sigdb_bsketches_del(&b->sk, engine, id);
+	if (b == NULL)
+		return WHORL_EINVAL;
+	int rc = builder_own_sketches(b);
+	return rc != 0 ? rc : sigdb_bsketches_del(&b->sk, engine, id);
 }
 
 void sigdb_builder_set_serial(struct sigdb_builder *b, enum sigdb_source src, uint64_t complete,
@@ -281,14 +211,140 @@ void sigdb_builder_set_serial(struct sigdb_builder *b, enum sigdb_source src, ui
 	b->serial[src][1] = incremental;
 }
 
-/* Packs the map's live slots to the front of its array; returns how many. */
-static size_t bmap_pack(struct bmap *m)
+/* Pushes base shard s merged with puts p[0..np) (which win) minus deleted
+ * keys d[0..nd); all sorted, p and d disjoint. */
+static int merge_shard(struct sigdb_twriter *w, const struct sigdb_shard *s,
+                       const struct sigdb_slot *p, size_t np, const uint64_t *d, size_t nd)
 {
-	size_t n = 0;
-	for (size_t i = 0; m->slots != NULL && i < ((size_t)1 << m->bits); i++)
-		if (m->slots[i].key != 0)
-			m->slots[n++] = m->slots[i];
-	return n;
+	size_t i = 0, j = 0, k = 0;
+	int rc = 0;
+	while (rc == 0 && (i < s->n || j < np)) {
+		if (j == np || (i < s->n && s->slots[i].key < p[j].key)) {
+			uint64_t key = s->slots[i].key;
+			while (k < nd && d[k] < key)
+				k++;
+			if (k == nd || d[k] != key)
+				rc = sigdb_twriter_push(w, key, &s->slots[i].meta);
+			i++;
+		} else {
+			if (i < s->n && s->slots[i].key == p[j].key)
+				i++;
+			rc = sigdb_twriter_push(w, p[j].key, &p[j].meta);
+			j++;
+		}
+	}
+	return rc;
+}
+
+/* Entries of v[from..n) in shard i (by shift): the end of that run. */
+static size_t run_end_slots(const struct sigdb_slot *v, size_t from, size_t n, uint32_t i,
+                            unsigned shift)
+{
+	while (from < n && sigdb_shard_of(v[from].key, shift) == i)
+		from++;
+	return from;
+}
+
+static size_t run_end_keys(const uint64_t *v, size_t from, size_t n, uint32_t i, unsigned shift)
+{
+	while (from < n && sigdb_shard_of(v[from], shift) == i)
+		from++;
+	return from;
+}
+
+/* The settled changes p (puts) and d (deletes) on top of content (may be
+ * NULL), written through w. */
+static int merge_all(struct sigdb_twriter *w, const struct sigdb *content,
+                     const struct sigdb_slot *p, size_t np, const uint64_t *d, size_t nd)
+{
+	if (content == NULL)
+		return merge_shard(w, &sigdb_shard_empty, p, np, d, nd);
+	const struct sigdb_table *t = &content->table;
+	size_t j = 0, k = 0;
+	int rc = 0;
+	for (uint32_t i = 0; rc == 0 && i < ((size_t)1 << t->bits); i++) {
+		size_t j2 = run_end_slots(p, j, np, i, t->shift), k2 = run_end_keys(d, k, nd, i, t->shift);
+		if (j2 == j && k2 == k && t->bits == w->t.bits)
+			rc = sigdb_twriter_place(w, i, t->dir[i].s);
+		else
+			rc = merge_shard(w, t->dir[i].s, p + j, j2 - j, d + k, k2 - k);
+		j = j2;
+		k = k2;
+	}
+	return rc;
+}
+
+static int finish_from_log(struct sigdb_builder *b, struct sigdb_table *out)
+{
+	size_t np, nd;
+	uint64_t *d;
+	struct sigdb_twriter w;
+	int rc = sigdb_blog_settle(&b->log, &np, &d, &nd);
+	if (rc != 0)
+		return rc;
+	size_t base_n = b->content ? b->content->table.count : 0;
+	size_t est = base_n + np > nd ? base_n + np - nd : 0;
+	unsigned have = b->content ? b->content->table.bits : share_bits(b);
+	unsigned bits = bits_keep(have, sigdb_table_bits_for(est));
+	rc = sigdb_twriter_init(&w, bits, b->share ? &b->share->table : NULL);
+	if (rc == 0)
+		rc = merge_all(&w, b->content, b->log.v, np, d, nd);
+	if (rc == 0)
+		rc = sigdb_twriter_finish(&w, out);
+	sigdb_twriter_free(&w);
+	free(d);
+	sigdb_blog_free(&b->log);
+	return rc;
+}
+
+/* Lays t out again with bits fitting its count, when they are far off. */
+static int table_refit(struct sigdb_table *t, const struct sigdb_table *share)
+{
+	unsigned bits = bits_keep(t->bits, sigdb_table_bits_for(t->count));
+	if (bits == t->bits)
+		return 0;
+	struct sigdb_twriter w;
+	int rc = sigdb_twriter_init(&w, bits, share);
+	for (size_t i = 0; rc == 0 && i < ((size_t)1 << t->bits); i++)
+		for (uint32_t j = 0; rc == 0 && j < t->dir[i].s->n; j++)
+			rc = sigdb_twriter_push(&w, t->dir[i].s->slots[j].key, &t->dir[i].s->slots[j].meta);
+	if (rc == 0) {
+		sigdb_table_release(t);
+		rc = sigdb_twriter_finish(&w, t);
+	}
+	sigdb_twriter_free(&w);
+	return rc;
+}
+
+static int finish_exact(struct sigdb_builder *b, struct sigdb_table *out)
+{
+	const struct sigdb_table *share = b->share ? &b->share->table : NULL;
+	int rc;
+	if (b->streaming)
+		rc = sigdb_twriter_finish(&b->w, out);
+	else if (b->log.n != 0 || b->content != NULL)
+		rc = finish_from_log(b, out);
+	else
+		rc = sigdb_table_init(out, share ? share->bits : SIGDB_SHARD_BITS_MIN);
+	return rc != 0 ? rc : table_refit(out, share);
+}
+
+static int finish_sketches(struct sigdb_builder *b, struct sigdb *db)
+{
+	if (!b->sk_own) {
+		sigdb_sketches_ref(b->content->sk);
+		db->sk = b->content->sk;
+		return 0;
+	}
+	if ((db->sk = sigdb_sketches_new()) == NULL)
+		return WHORL_ENOMEM;
+	int rc = sigdb_bsketches_freeze(&b->sk, db->sk);
+	if (rc == 0 && b->share != NULL && sigdb_sketches_equal(db->sk, b->share->sk)) {
+		sigdb_sketches_unref(db->sk);
+		sigdb_sketches_ref(b->share->sk);
+		db->sk = b->share->sk;
+	}
+	return rc;
 }
 
 struct sigdb *sigdb_builder_finish(struct sigdb_builder *b)
@@ -299,17 +355,8 @@ struct sigdb *sigdb_builder_finish(struct sigdb_builder *b)
 	if (db == NULL)
 		goto fail;
 	memcpy(db->serial, b->serial, sizeof(db->serial));
-	if (b->flat.on) {
-		if (sigdb_table_freeze_flat(&db->table, b->flat.v, b->flat.n) != 0)
-			goto fail;
-		free(b->flat.v);
-		memset(&b->flat, 0, sizeof(b->flat));
-	} else if (sigdb_table_freeze(&db->table, b->exact.slots, bmap_pack(&b->exact)) != 0) {
-		goto fail;
-	}
-	db->table.has_zero = (uint32_t)b->exact.has_zero;
-	db->table.zero_meta = b->exact.zero_meta;
-	if (sigdb_bsketches_freeze(&b->sk, &db->sk) != 0 || sigdb_digest_compute(db) != 0)
+	if (finish_exact(b, &db->table) != 0 || finish_sketches(b, db) != 0 ||
+	    sigdb_digest_compute(db) != 0)
 		goto fail;
 	sigdb_builder_free(b);
 	return db;

@@ -33,60 +33,36 @@ static void digest_u64(crypto_generichash_state *st, uint64_t v)
 	crypto_generichash_update(st, b, sizeof b);
 }
 
-/* The ordered table keeps keys ascending (home(key) is monotonic in key). */
+/* Shards in directory order hold ascending key ranges, each sorted. */
 static void digest_exact(crypto_generichash_state *st, const struct sigdb_table *t)
 {
 	digest_u64(st, t->count);
-	for (uint32_t i = 0; i < t->n_slots; i++) {
-		if (t->slots[i].key == 0)
-			continue;
-		digest_u64(st, t->slots[i].key);
-		digest_meta(st, &t->slots[i].meta);
+	for (size_t i = 0; i < ((size_t)1 << t->bits); i++) {
+		const struct sigdb_shard *s = t->dir[i].s;
+		for (uint32_t j = 0; j < s->n; j++) {
+			digest_u64(st, s->slots[j].key);
+			digest_meta(st, &s->slots[j].meta);
+		}
 	}
-	digest_u64(st, t->has_zero);
-	if (t->has_zero)
-		digest_meta(st, &t->zero_meta);
 }
 
-static int rec_cmp(const void *a, const void *b, void *ctx)
+/* Records are frozen in (engine, id) order. */
+static void digest_sketches(crypto_generichash_state *st, const struct sigdb_sketches *sk)
 {
-	const struct sigdb_sketch_rec *recs = ctx;
-	const struct sigdb_sketch_rec *x = &recs[*(const uint32_t *)a];
-	const struct sigdb_sketch_rec *y = &recs[*(const uint32_t *)b];
-	if (x->engine != y->engine)
-		return x->engine < y->engine ? -1 : 1;
-	return x->id < y->id ? -1 : x->id > y->id;
-}
-
-/* Sketches sit in insertion order: hashed through a sorted index. */
-static int digest_sketches(crypto_generichash_state *st, const struct sigdb_sketches *sk)
-{
-	uint32_t *order = NULL;
-
 	digest_u64(st, sk->count);
-	if (sk->count == 0)
-		return 0;
-	if (!(order = malloc(sizeof *order * sk->count)))
-		return WHORL_ENOMEM;
-	for (uint32_t i = 0; i < sk->count; i++)
-		order[i] = i;
-	qsort_r(order, sk->count, sizeof *order, rec_cmp, sk->recs);
 	for (uint32_t i = 0; i < sk->count; i++) {
-		const struct sigdb_sketch_rec *r = &sk->recs[order[i]];
+		const struct sigdb_sketch_rec *r = &sk->recs[i];
 		uint8_t head[3] = { r->engine, r->algo, r->len };
 		digest_u64(st, r->id);
 		crypto_generichash_update(st, head, sizeof head);
 		crypto_generichash_update(st, sk->store + r->offset, r->len);
 		digest_meta(st, &r->meta);
 	}
-	free(order);
-	return 0;
 }
 
 int sigdb_digest_compute(struct sigdb *db)
 {
 	crypto_generichash_state st;
-	int rc;
 
 	crypto_generichash_init(&st, NULL, 0, sizeof db->digest);
 	for (int s = 0; s < SIGDB_N_SOURCES; s++) {
@@ -94,8 +70,7 @@ int sigdb_digest_compute(struct sigdb *db)
 		digest_u64(&st, db->serial[s][1]);
 	}
 	digest_exact(&st, &db->table);
-	if ((rc = digest_sketches(&st, &db->sk)) != 0)
-		return rc;
+	digest_sketches(&st, db->sk);
 	crypto_generichash_final(&st, db->digest, sizeof db->digest);
 	return 0;
 }

@@ -2,12 +2,13 @@
  * sigdb.h - immutable snapshots of known fingerprints.
  *
  * A snapshot holds exact fingerprints (64-bit keys, already tagged with their
- * engine by whorl_fp_key) in an open-addressing table with no per-entry
- * malloc, and similarity sketches in one contiguous store indexed by 32-bit
- * anchors. Lookups are lock-free: a snapshot never changes after
- * sigdb_builder_finish(). Updates build a new snapshot beside the old one
- * and publish it with one atomic pointer swap (sigdb_live_*); readers hold a
- * reference while they use one, and the last reader frees it.
+ * engine by whorl_fp_key) in a directory of small sorted shards, and
+ * similarity sketches in one contiguous store indexed by 32-bit anchors.
+ * Lookups are lock-free: a snapshot never changes after
+ * sigdb_builder_finish(). Updates build a new snapshot beside the old one,
+ * sharing every shard (and the sketch part) they did not change, and publish
+ * it with one atomic pointer swap (sigdb_live_*); readers hold a reference
+ * while they use one, and the last reader frees it.
  *
  * Not for: reading update files (update/) or computing fingerprints (fp/).
  */
@@ -41,7 +42,9 @@ enum sigdb_source { SIGDB_SRC_SIGS = 0, SIGDB_SRC_AWL, SIGDB_SRC_CATS, SIGDB_SRC
 struct sigdb;          /* immutable snapshot */
 struct sigdb_builder;  /* mutable, single-threaded */
 
-/* A builder, empty or holding a copy of everything in `base` (may be NULL). */
+/* A builder, empty or holding everything in `base` (may be NULL; the
+ * builder holds a reference to it). Changes are logged, not applied to a
+ * copy: finishing shares every part of base they did not touch. */
 struct sigdb_builder *sigdb_builder_new(const struct sigdb *base);
 /* A builder for a set that replaces base's content whole (a complete file),
  * empty at first. base (may be NULL) is only a source of parts to share:
@@ -104,7 +107,8 @@ size_t sigdb_sketch_count(const struct sigdb *db);
 size_t sigdb_memory_bytes(const struct sigdb *db);     /* heap held by the snapshot */
 void sigdb_serial(const struct sigdb *db, enum sigdb_source src, uint64_t *complete,
                   uint64_t *incremental);
-/* Calls fn for every exact fingerprint and every sketch (for deltas, tests). */
+/* Calls fn for every exact fingerprint, keys ascending, and every sketch,
+ * by (engine, id) ascending (for deltas, tests). */
 void sigdb_foreach(const struct sigdb *db,
                    void (*fp_fn)(void *ctx, uint64_t key, const struct sigdb_meta *m),
                    void (*sk_fn)(void *ctx, uint8_t engine, uint8_t algo, uint64_t id,

@@ -1,6 +1,8 @@
 /*
  * snapshot.c - life and plain accessors of an immutable snapshot: reference
- * counting, counts, memory, serials and iteration.
+ * counting, counts, memory, serials and iteration. A snapshot holds one
+ * reference to each of its parts (shards, sketch part); the last unref of the
+ * snapshot drops them, and a part goes when no snapshot holds it.
  *
  * Not for: lookups (table.c, sketches.c), building (builder.c), swapping
  * (live.c).
@@ -21,7 +23,10 @@ struct sigdb *sigdb_alloc(void)
 struct sigdb *sigdb_empty(void)
 {
 	struct sigdb *db = sigdb_alloc();
-	if (db != NULL && sigdb_digest_compute(db) != 0) {
+	if (db == NULL)
+		return NULL;
+	if (sigdb_table_init(&db->table, SIGDB_SHARD_BITS_MIN) != 0 ||
+	    (db->sk = sigdb_sketches_new()) == NULL || sigdb_digest_compute(db) != 0) {
 		sigdb_unref(db);
 		return NULL;
 	}
@@ -41,26 +46,27 @@ void sigdb_unref(struct sigdb *db)
 	/* acq_rel: every use by other holders happens before the free. */
 	if (atomic_fetch_sub_explicit(&db->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	sigdb_table_release(&db->table);
-	sigdb_sketches_release(&db->sk);
+	sigdb_table_release(&db->table);    /* unrefs its shards */
+	sigdb_sketches_unref(db->sk);
 	free(db);
 }
 
 size_t sigdb_count(const struct sigdb *db)
 {
-	return db == NULL ? 0 : (size_t)db->table.count + (db->table.has_zero ? 1 : 0);
+	return db == NULL ? 0 : db->table.count;
 }
 
 size_t sigdb_sketch_count(const struct sigdb *db)
 {
-	return db == NULL ? 0 : db->sk.count;
+	return db == NULL ? 0 : db->sk->count;
 }
 
 size_t sigdb_memory_bytes(const struct sigdb *db)
 {
 	if (db == NULL)
 		return 0;
-	return sizeof(*db) + sigdb_table_bytes(&db->table) + sigdb_sketches_bytes(&db->sk);
+	return sigdb_heap_bytes(sizeof(*db)) + sigdb_table_bytes(&db->table) +
+	       sigdb_sketches_bytes(db->sk);
 }
 
 void sigdb_serial(const struct sigdb *db, enum sigdb_source src, uint64_t *complete,
@@ -78,11 +84,10 @@ static void foreach_exact(const struct sigdb *db,
                           void *ctx)
 {
 	const struct sigdb_table *t = &db->table;
-	if (t->has_zero)
-		fp_fn(ctx, 0, &t->zero_meta);
-	for (uint32_t i = 0; i < t->n_slots; i++)
-		if (t->slots[i].key != 0)
-			fp_fn(ctx, t->slots[i].key, &t->slots[i].meta);
+	/* Shards in directory order hold ascending key ranges. */
+	for (size_t i = 0; i < ((size_t)1 << t->bits); i++)
+		for (uint32_t j = 0; j < t->dir[i].s->n; j++)
+			fp_fn(ctx, t->dir[i].s->slots[j].key, &t->dir[i].s->slots[j].meta);
 }
 
 void sigdb_foreach(const struct sigdb *db,
@@ -95,8 +100,8 @@ void sigdb_foreach(const struct sigdb *db,
 		return;
 	if (fp_fn != NULL)
 		foreach_exact(db, fp_fn, ctx);
-	for (uint32_t i = 0; sk_fn != NULL && i < db->sk.count; i++) {
-		const struct sigdb_sketch_rec *r = &db->sk.recs[i];
-		sk_fn(ctx, r->engine, r->algo, r->id, db->sk.store + r->offset, r->len, &r->meta);
+	for (uint32_t i = 0; sk_fn != NULL && i < db->sk->count; i++) {
+		const struct sigdb_sketch_rec *r = &db->sk->recs[i];
+		sk_fn(ctx, r->engine, r->algo, r->id, db->sk->store + r->offset, r->len, &r->meta);
 	}
 }

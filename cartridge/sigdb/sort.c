@@ -1,6 +1,8 @@
 /*
- * sort.c - LSD radix sort of 64-bit values, used when a builder freezes
- * postings into a snapshot. Linear time, one scratch copy of the input.
+ * sort.c - LSD radix sorts, used when a builder freezes: of 64-bit values
+ * (postings, deleted keys) and, stably, of exact-table slots by key (a change
+ * log, where the last of equal keys must stay last). Linear time, one
+ * scratch copy of the input.
  *
  * Not for the scan path (it allocates).
  */
@@ -69,6 +71,60 @@ int sigdb_sort_u64(uint64_t *v, size_t n)
 			continue;
 		sort_pass(src, dst, n, p, hist[p]);
 		uint64_t *t = src;
+		src = dst;
+		dst = t;
+	}
+	if (src != v)
+		memcpy(v, src, n * sizeof(*v));
+	rc = 0;
+out:
+	free(hist);
+	free(tmp);
+	return rc;
+}
+
+static void slots_insertion(struct sigdb_slot *v, size_t n)
+{
+	for (size_t i = 1; i < n; i++) {
+		struct sigdb_slot x = v[i];
+		size_t j = i;
+		while (j > 0 && v[j - 1].key > x.key) {
+			v[j] = v[j - 1];
+			j--;
+		}
+		v[j] = x;
+	}
+}
+
+/* LSD passes are stable, so equal keys keep their arrival order. */
+int sigdb_sort_slots(struct sigdb_slot *v, size_t n)
+{
+	if (n < SORT_SMALL) {
+		slots_insertion(v, n);
+		return 0;
+	}
+	size_t (*hist)[SORT_RADIX] = calloc(SORT_PASSES, sizeof(*hist));
+	struct sigdb_slot *tmp = malloc(n * sizeof(*tmp));
+	struct sigdb_slot *src = v, *dst = tmp;
+	int rc = WHORL_ENOMEM;
+	if (hist == NULL || tmp == NULL)
+		goto out;
+	for (size_t i = 0; i < n; i++)
+		for (unsigned p = 0; p < SORT_PASSES; p++)
+			hist[p][(v[i].key >> (p * SORT_DIGIT_BITS)) & (SORT_RADIX - 1)]++;
+	for (unsigned p = 0; p < SORT_PASSES; p++) {
+		unsigned sh = p * SORT_DIGIT_BITS;
+		if (hist[p][(src[0].key >> sh) & (SORT_RADIX - 1)] == n)
+			continue;
+		size_t start = 0;
+		for (unsigned d = 0; d < SORT_RADIX; d++) {
+			size_t c = hist[p][d];
+			hist[p][d] = start;
+			start += c;
+		}
+		for (size_t i = 0; i < n; i++)
+			dst[hist[p][(src[i].key >> sh) & (SORT_RADIX - 1)]++] = src[i];
+		struct sigdb_slot *t = src;
 		src = dst;
 		dst = t;
 	}

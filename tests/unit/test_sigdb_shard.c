@@ -1,0 +1,403 @@
+/*
+ * test_sigdb_shard.c - the sharded exact table and what updates share:
+ * a random differential test of every way to build a snapshot (delta on a
+ * base, replacing builder with keys in order or not, with or without a base)
+ * against a plain model; proof that a small delta and an unchanged complete
+ * file share shards and the sketch part with their base; lifetimes of
+ * snapshots that share parts.
+ */
+#include <check.h>
+
+#include "check_main.h"
+#include <stdlib.h>
+#include <string.h>
+
+#include "abi/whorl_cartridge.h"
+#include "cartridge/sigdb/sigdb.h"
+#include "cartridge/sigdb/sigdb_int.h"
+
+#define U 6000                  /* key universe of the differential test */
+#define U_CLUSTER 40            /* small keys: all in shard 0 */
+#define N_SK 24                 /* sketch universe */
+
+static uint64_t rng_next(uint64_t *s)
+{
+	uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static uint64_t key_of(size_t u)
+{
+	uint64_t s = u;
+	return u < U_CLUSTER ? u : rng_next(&s);
+}
+
+static struct sigdb_meta meta_rand(uint64_t *seed)
+{
+	uint64_t r = rng_next(seed);
+	struct sigdb_meta m = { .category = (uint8_t)r, .subcategory = (uint8_t)(r >> 8),
+	                        .confidence = (uint8_t)(r >> 16), .flags = (uint8_t)(r >> 24),
+	                        .first_seen = (uint16_t)(r >> 32), .last_seen = (uint16_t)(r >> 48) };
+	return m;
+}
+
+static int meta_eq(const struct sigdb_meta *a, const struct sigdb_meta *b)
+{
+	return memcmp(a, b, sizeof(*a)) == 0;
+}
+
+/* The model: which keys and sketches a snapshot should hold. */
+struct model {
+	uint8_t present[U];
+	struct sigdb_meta meta[U];
+	uint8_t sk_present[N_SK];
+	uint8_t sk_tag[N_SK];
+	uint64_t serial;
+};
+
+static void sketch_put(struct sigdb_builder *b, struct model *md, size_t i, uint8_t tag)
+{
+	uint8_t bytes[20];
+	uint32_t anchors[3] = { (uint32_t)i, 1000 + tag, 77 };
+	memset(bytes, tag, sizeof(bytes));
+	struct sigdb_meta m = { .category = tag };
+	ck_assert_int_eq(sigdb_builder_put_sketch(b, (uint8_t)(i % 3), 1, i * 1000003u, bytes,
+	                                          sizeof(bytes), anchors, 3, &m), 0);
+	md->sk_present[i] = 1;
+	md->sk_tag[i] = tag;
+}
+
+/* Sorted universe positions: keys ascending (the model's order). */
+static size_t order[U];
+
+static int cmp_key(const void *a, const void *b)
+{
+	uint64_t x = key_of(*(const size_t *)a), y = key_of(*(const size_t *)b);
+	return x < y ? -1 : x > y;
+}
+
+static void order_init(void)
+{
+	for (size_t u = 0; u < U; u++)
+		order[u] = u;
+	qsort(order, U, sizeof(order[0]), cmp_key);
+}
+
+/* A from-scratch build of the model: keys in order, sketches, serial. */
+static struct sigdb *model_build(const struct model *md)
+{
+	struct sigdb_builder *b = sigdb_builder_new_replace(NULL);
+	struct model scratch;
+	ck_assert_ptr_nonnull(b);
+	for (size_t i = 0; i < U; i++)
+		if (md->present[order[i]])
+			ck_assert_int_eq(sigdb_builder_put(b, key_of(order[i]), &md->meta[order[i]]), 0);
+	for (size_t i = 0; i < N_SK; i++)
+		if (md->sk_present[i])
+			sketch_put(b, &scratch, i, md->sk_tag[i]);
+	sigdb_builder_set_serial(b, SIGDB_SRC_SIGS, 1, md->serial);
+	struct sigdb *db = sigdb_builder_finish(b);
+	ck_assert_ptr_nonnull(db);
+	return db;
+}
+
+struct walk {
+	const struct model *md;
+	size_t at;          /* position in order[] */
+	int first;
+	uint64_t last;
+};
+
+static void walk_fp(void *ctx, uint64_t key, const struct sigdb_meta *m)
+{
+	struct walk *w = ctx;
+	ck_assert(w->first || key > w->last);
+	w->first = 0;
+	w->last = key;
+	while (w->at < U && !w->md->present[order[w->at]])
+		w->at++;
+	ck_assert_uint_lt(w->at, U);
+	ck_assert(key == key_of(order[w->at]));
+	ck_assert(meta_eq(m, &w->md->meta[order[w->at]]));
+	w->at++;
+}
+
+static void model_check(const struct sigdb *db, const struct model *md)
+{
+	size_t n = 0, n_sk = 0;
+	for (size_t u = 0; u < U; u++) {
+		struct sigdb_meta got;
+		ck_assert_int_eq(sigdb_lookup(db, key_of(u), &got), md->present[u]);
+		if (md->present[u])
+			ck_assert(meta_eq(&got, &md->meta[u]));
+		n += md->present[u];
+		ck_assert_int_eq(sigdb_lookup(db, key_of(u) ^ 0x8000000000000001ull, NULL), 0);
+	}
+	ck_assert_uint_eq(sigdb_count(db), n);
+	struct walk w = { md, 0, 1, 0 };
+	sigdb_foreach(db, walk_fp, NULL, &w);
+	while (w.at < U && !md->present[order[w.at]])
+		w.at++;
+	ck_assert_uint_eq(w.at, U);
+	for (size_t i = 0; i < N_SK; i++)
+		n_sk += md->sk_present[i];
+	ck_assert_uint_eq(sigdb_sketch_count(db), n_sk);
+	uint32_t idx[8];
+	for (size_t i = 0; i < N_SK; i++)
+		ck_assert_uint_eq(sigdb_sketch_candidates(db, (uint8_t)(i % 3), (uint32_t)i, idx, 8),
+		                  md->sk_present[i]);
+	/* The same content built from scratch has the same digest. */
+	char a[SIGDB_DIGEST_HEX], b[SIGDB_DIGEST_HEX];
+	struct sigdb *ref = model_build(md);
+	sigdb_digest_hex(db, a, sizeof a);
+	sigdb_digest_hex(ref, b, sizeof b);
+	ck_assert_str_eq(a, b);
+	sigdb_unref(ref);
+}
+
+/* Random puts and dels (and sketch changes) on b, mirrored in md; dels
+ * must say whether the key was there. */
+static void random_changes(struct sigdb_builder *b, struct model *md, uint64_t *seed, size_t n,
+                           int dels)
+{
+	for (size_t i = 0; i < n; i++) {
+		uint64_t r = rng_next(seed);
+		size_t u = r % U;
+		if (dels && (r >> 62) == 0) {
+			ck_assert_int_eq(sigdb_builder_del(b, key_of(u)), md->present[u] ? 0 : WHORL_ENODATA);
+			md->present[u] = 0;
+		} else {
+			struct sigdb_meta m = meta_rand(seed);
+			ck_assert_int_eq(sigdb_builder_put(b, key_of(u), &m), 0);
+			md->present[u] = 1;
+			md->meta[u] = m;
+		}
+		if ((r >> 40) % 64 == 0) {
+			size_t k = (r >> 20) % N_SK;
+			if (dels && (r >> 30) & 1) {
+				ck_assert_int_eq(sigdb_builder_del_sketch(b, (uint8_t)(k % 3), k * 1000003u),
+				                 md->sk_present[k] ? 0 : WHORL_ENODATA);
+				md->sk_present[k] = 0;
+			} else {
+				sketch_put(b, md, k, (uint8_t)(r >> 8));
+			}
+		}
+	}
+}
+
+/* A complete file of the model after some changes: every key once (some
+ * put twice, the second wins), in key order or shuffled. */
+static struct sigdb_builder *complete_build(const struct sigdb *base, struct model *md,
+                                            uint64_t *seed, int sorted, int hint)
+{
+	struct sigdb_builder *b = sigdb_builder_new_replace(base);
+	static size_t perm[U];
+	ck_assert_ptr_nonnull(b);
+	for (size_t i = 0; i < U / 20; i++) {     /* the content changes a little */
+		size_t u = rng_next(seed) % U;
+		md->present[u] = !md->present[u];
+		md->meta[u] = meta_rand(seed);
+	}
+	size_t n = 0;
+	for (size_t i = 0; i < U; i++)
+		if (md->present[order[i]])
+			perm[n++] = order[i];
+	for (size_t i = n; !sorted && i > 1; i--) {
+		size_t j = rng_next(seed) % i, t = perm[i - 1];
+		perm[i - 1] = perm[j];
+		perm[j] = t;
+	}
+	if (hint)
+		ck_assert_int_eq(sigdb_builder_reserve(b, n), 0);
+	for (size_t i = 0; i < n; i++) {
+		size_t u = perm[i];
+		if (rng_next(seed) % 16 == 0) {
+			struct sigdb_meta other = meta_rand(seed);
+			ck_assert_int_eq(sigdb_builder_put(b, key_of(u), &other), 0);
+		}
+		ck_assert_int_eq(sigdb_builder_put(b, key_of(u), &md->meta[u]), 0);
+	}
+	for (size_t i = 0; i < N_SK; i++)
+		if (md->sk_present[i])
+			sketch_put(b, md, i, md->sk_tag[i]);
+	return b;
+}
+
+START_TEST(test_differential)
+{
+	static struct model md;
+	uint64_t seed = 1234 + (uint64_t)_i;
+	struct sigdb *cur = NULL;
+	order_init();
+	memset(&md, 0, sizeof md);
+	for (int round = 0; round < 40; round++) {
+		int kind = (int)(rng_next(&seed) % 6);
+		struct sigdb_builder *b;
+		if (kind <= 1) {                          /* delta on cur (or on nothing) */
+			b = sigdb_builder_new(kind == 0 ? cur : NULL);
+			if (kind == 1) {
+				memset(&md, 0, sizeof md);
+			}
+			random_changes(b, &md, &seed, rng_next(&seed) % (round % 5 == 0 ? 8000 : 400), 1);
+		} else {                                  /* a complete file */
+			const struct sigdb *base = kind % 2 ? cur : NULL;
+			b = complete_build(base, &md, &seed, kind < 4, (int)(rng_next(&seed) & 1));
+			if (kind == 5)
+				random_changes(b, &md, &seed, 50, 1);   /* deletes on a replacing builder */
+		}
+		md.serial = (uint64_t)round;
+		sigdb_builder_set_serial(b, SIGDB_SRC_SIGS, 1, md.serial);
+		struct sigdb *next = sigdb_builder_finish(b);
+		ck_assert_ptr_nonnull(next);
+		model_check(next, &md);
+		sigdb_unref(cur);
+		cur = next;
+	}
+	sigdb_unref(cur);
+}
+END_TEST
+
+static struct sigdb *build_sorted(size_t n, uint64_t salt)
+{
+	struct sigdb_builder *b = sigdb_builder_new_replace(NULL);
+	ck_assert_int_eq(sigdb_builder_reserve(b, n), 0);
+	uint64_t step = UINT64_MAX / n;
+	for (size_t i = 0; i < n; i++) {
+		struct sigdb_meta m = { .category = (uint8_t)(i ^ salt), .confidence = 90 };
+		ck_assert_int_eq(sigdb_builder_put(b, i * step + (salt % step), &m), 0);
+	}
+	uint32_t anchor = 5;
+	uint8_t bytes[8] = { 1, 2, 3 };
+	struct sigdb_meta m = { .category = 2 };
+	ck_assert_int_eq(sigdb_builder_put_sketch(b, 1, 1, 42, bytes, sizeof bytes, &anchor, 1, &m), 0);
+	struct sigdb *db = sigdb_builder_finish(b);
+	ck_assert_ptr_nonnull(db);
+	return db;
+}
+
+static size_t nonempty_shards(const struct sigdb *db)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < ((size_t)1 << db->table.bits); i++)
+		n += db->table.dir[i].s->n != 0;
+	return n;
+}
+
+START_TEST(test_sharing)
+{
+	enum { N = 100000 };
+	uint64_t seed = 99;
+	struct sigdb *base = build_sorted(N, 0);
+	/* A 1% delta: half new keys, half deletes. */
+	struct sigdb_builder *b = sigdb_builder_new(base);
+	uint64_t step = UINT64_MAX / N;
+	for (size_t i = 0; i < N / 100; i++) {
+		struct sigdb_meta m = { .category = 7 };
+		uint64_t r = rng_next(&seed);
+		if (i % 2)
+			ck_assert_int_eq(sigdb_builder_put(b, r | 1, &m), 0);
+		else
+			sigdb_builder_del(b, (r % N) * step);
+	}
+	struct sigdb *delta = sigdb_builder_finish(b);
+	ck_assert_ptr_nonnull(delta);
+	size_t shared = sigdb_shared_shards(base, delta), all = nonempty_shards(base);
+	ck_assert_msg(shared * 100 >= all * 80, "%zu of %zu shards shared", shared, all);
+	ck_assert_ptr_eq(delta->sk, base->sk);    /* no sketch touched: the part is shared */
+	/* The delta's memory beyond its base is about what changed. */
+	ck_assert_uint_lt(sigdb_table_bytes(&delta->table) - 0, 3 * sigdb_table_bytes(&base->table));
+
+	/* The same content as a complete file, in order: everything shared. */
+	struct sigdb_builder *r = sigdb_builder_new_replace(base);
+	ck_assert_int_eq(sigdb_builder_reserve(r, N), 0);
+	for (size_t i = 0; i < N; i++) {
+		struct sigdb_meta m = { .category = (uint8_t)i, .confidence = 90 };
+		ck_assert_int_eq(sigdb_builder_put(r, i * step, &m), 0);
+	}
+	uint32_t anchor = 5;
+	uint8_t bytes[8] = { 1, 2, 3 };
+	struct sigdb_meta m = { .category = 2 };
+	ck_assert_int_eq(sigdb_builder_put_sketch(r, 1, 1, 42, bytes, sizeof bytes, &anchor, 1, &m), 0);
+	struct sigdb *same = sigdb_builder_finish(r);
+	ck_assert_ptr_nonnull(same);
+	ck_assert_uint_eq(sigdb_shared_shards(base, same), all);
+	ck_assert_ptr_eq(same->sk, base->sk);
+	char a[SIGDB_DIGEST_HEX], c[SIGDB_DIGEST_HEX];
+	sigdb_digest_hex(base, a, sizeof a);
+	sigdb_digest_hex(same, c, sizeof c);
+	ck_assert_str_eq(a, c);
+
+	/* Shuffled, with one key changed: all shards but one shared. */
+	r = sigdb_builder_new_replace(base);
+	for (size_t i = 0; i < N; i++) {
+		size_t j = (i * 7919) % N;
+		struct sigdb_meta mm = { .category = (uint8_t)j, .confidence = j == 500 ? 1 : 90 };
+		ck_assert_int_eq(sigdb_builder_put(r, j * step, &mm), 0);
+	}
+	struct sigdb *one = sigdb_builder_finish(r);
+	ck_assert_ptr_nonnull(one);
+	ck_assert_uint_eq(sigdb_shared_shards(base, one), all - 1);
+	ck_assert_ptr_ne(one->sk, base->sk);      /* its sketch set differs (empty) */
+	sigdb_unref(one);
+	sigdb_unref(same);
+	sigdb_unref(delta);
+	sigdb_unref(base);
+}
+END_TEST
+
+START_TEST(test_memory_per_key)
+{
+	struct sigdb *db = build_sorted(1000000, 3);
+	double per = (double)sigdb_table_bytes(&db->table) / (double)sigdb_count(db);
+	ck_assert_msg(per <= 24.0, "%.2f bytes per fingerprint", per);
+	ck_assert_msg(per >= 16.0, "%.2f bytes per fingerprint: accounting too low", per);
+	sigdb_unref(db);
+}
+END_TEST
+
+/* Snapshots sharing parts outlive each other in any order. */
+START_TEST(test_lifetimes)
+{
+	static struct model m0, m1, m2;
+	uint64_t seed = 5;
+	order_init();
+	memset(&m0, 0, sizeof m0);
+	struct sigdb_builder *b = sigdb_builder_new(NULL);
+	random_changes(b, &m0, &seed, 5000, 0);
+	sigdb_builder_set_serial(b, SIGDB_SRC_SIGS, 1, 0);   /* as model_build does */
+	struct sigdb *s0 = sigdb_builder_finish(b);
+	m1 = m0;
+	b = sigdb_builder_new(s0);
+	random_changes(b, &m1, &seed, 300, 1);
+	struct sigdb *s1 = sigdb_builder_finish(b);
+	sigdb_unref(s0);                          /* the base goes first */
+	model_check(s1, &m1);
+	m2 = m1;
+	b = sigdb_builder_new(s1);
+	random_changes(b, &m2, &seed, 300, 1);
+	struct sigdb *s2 = sigdb_builder_finish(b);
+	sigdb_unref(s2);                          /* the newer goes first */
+	model_check(s1, &m1);
+	b = sigdb_builder_new(s1);                /* a builder keeps its base alive */
+	sigdb_unref(s1);
+	random_changes(b, &m1, &seed, 300, 1);
+	s2 = sigdb_builder_finish(b);
+	model_check(s2, &m1);
+	sigdb_unref(s2);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("sigdb_shard");
+	TCase *tc = tcase_create("core");
+	tcase_set_timeout(tc, 300);
+	tcase_add_loop_test(tc, test_differential, 0, 3);
+	tcase_add_test(tc, test_sharing);
+	tcase_add_test(tc, test_memory_per_key);
+	tcase_add_test(tc, test_lifetimes);
+	suite_add_tcase(s, tc);
+	return check_run(s);
+}
