@@ -1,14 +1,15 @@
 /*
  * update_apply.c - update figures and the crash-injection helper.
  *
- *   update_apply bench [N_FULL] [N_DELTA]
+ *   update_apply bench [N_FULL] [N_DELTA] [SKETCH_EVERY]
  *       time and peak RSS against steady state of: the first load of an
  *       N_FULL-fingerprint set (default 1,000,000), an N_DELTA-fingerprint
  *       delta (default 10,000), and two full reloads run as the engine's
  *       update cycle runs them (the live set as base): a complete file 1%
  *       different from the live set and one with the same content (a
  *       scheduled full download); p50/p99 scan latency with and without full
- *       reloads running beside the scans. Every set is published
+ *       reloads running beside the scans. Sets hold one fuzzy sketch per
+ *       SKETCH_EVERY fingerprints (default 10, as the corpus set; 0: none). Every set is published
  *       by a child process, so the RSS figures are the gateway's alone;
  *       "steady" is VmRSS after malloc_trim with the live set loaded.
  *   update_apply publish-loop MIRROR KEYFILE
@@ -41,6 +42,7 @@
 #include "../../cartridge/engine.h"
 #include "../../cartridge/update/state.h"
 #include "../../publisher/lib/publish.h"
+#include "bench_sketch.h"
 
 #define GOLDEN 0x9e3779b97f4a7c15ull
 #define LAT_SCANS 20000                /* scans per latency figure */
@@ -81,6 +83,20 @@ static void peak_reset(void)
 	}
 }
 
+/* One fuzzy sketch per this many fingerprints in bench sets (0: none);
+ * bench's third argument. The corpus set of speed.sh has about one in 10. */
+static uint64_t sketch_every;
+
+/* Sketch i of a bench set: random, deterministic from i. */
+static int add_sketch(struct publish_set *s, uint64_t i, const struct sigdb_meta *m)
+{
+	uint64_t state = key_of(i);
+	uint8_t b[GEN_FUZZY_BYTES];
+
+	sketch_random(&state, b);
+	return publish_set_add_sketch(s, WHORL_FP_FUZZY, GEN_FUZZY_VERSION, b, sizeof b, m);
+}
+
 static int publish_range(struct publish_key *k, const char *mirror, uint64_t from, uint64_t to,
                          int force_full, struct publish_result *res)
 {
@@ -92,7 +108,8 @@ static int publish_range(struct publish_key *k, const char *mirror, uint64_t fro
 	int rc;
 
 	for (uint64_t i = from; s && i < to; i++)
-		if (publish_set_add_fp(s, key_of(i), WHORL_FP_BODY, 1, &m) != 0)
+		if (publish_set_add_fp(s, key_of(i), WHORL_FP_BODY, 1, &m) != 0 ||
+		    (sketch_every && i % sketch_every == 0 && add_sketch(s, i, &m) != 0))
 			return -1;
 	rc = s ? publish_write(k, s, &o, res, err, sizeof err) : -1;
 	if (rc != 0)
@@ -377,9 +394,11 @@ static int mode_bench(uint64_t n_full, uint64_t n_delta)
 
 int main(int argc, char **argv)
 {
-	if (argc >= 2 && strcmp(argv[1], "bench") == 0)
+	if (argc >= 2 && strcmp(argv[1], "bench") == 0) {
+		sketch_every = argc > 4 ? strtoull(argv[4], NULL, 10) : 10;
 		return mode_bench(argc > 2 ? strtoull(argv[2], NULL, 10) : 1000000,
 		                  argc > 3 ? strtoull(argv[3], NULL, 10) : 10000);
+	}
 	if (argc == 4 && strcmp(argv[1], "publish-loop") == 0)
 		return mode_publish_loop(argv[2], argv[3]);
 	if (argc == 3 && strcmp(argv[1], "cycle") == 0)
@@ -388,7 +407,7 @@ int main(int argc, char **argv)
 		return mode_check(argv[2], argv[3]);
 	if (argc == 6 && strcmp(argv[1], "config") == 0)
 		return write_cfg(argv[2], argv[3], argv[4], argv[5]) == 0 ? 0 : 1;
-	fprintf(stderr, "usage: update_apply bench [N_FULL] [N_DELTA] | publish-loop MIRROR KEY |"
+	fprintf(stderr, "usage: update_apply bench [N_FULL] [N_DELTA] [SKETCH_EVERY] | publish-loop MIRROR KEY |"
 	        " cycle DIR | check DIR MU_DIR | config DIR MIRROR PUBKEY CACHE\n");
 	return 1;
 }
