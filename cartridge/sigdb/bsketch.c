@@ -204,13 +204,15 @@ static void bsk_count_anchor(void *ctx, uint32_t idx, uint32_t anchor)
 {
 	struct bsk_gather *g = ctx;
 	(void)anchor;
-	g->s->v[idx].n_anchors++;
+	if (idx < g->s->n)
+		g->s->v[idx].n_anchors++;
 }
 
 static void bsk_fill_anchor(void *ctx, uint32_t idx, uint32_t anchor)
 {
 	struct bsk_gather *g = ctx;
-	g->s->anchors[g->cursor[idx]++] = anchor;
+	if (idx < g->s->n)
+		g->s->anchors[g->cursor[idx]++] = anchor;
 }
 
 static int bsk_copy_anchors(struct sigdb_bsketches *s, const struct sigdb *base)
@@ -233,26 +235,49 @@ static int bsk_copy_anchors(struct sigdb_bsketches *s, const struct sigdb *base)
 	return s->anchors == NULL ? WHORL_ENOMEM : 0;
 }
 
-int sigdb_bsketches_copy(struct sigdb_bsketches *s, const struct sigdb *base)
+/* Anchors given per sketch: counts[i] of them for sketch i, back to back. */
+static int bsk_take_anchors(struct sigdb_bsketches *s, const uint8_t *counts,
+                            const uint32_t *anchors, size_t n_anchors)
+{
+	s->anchors = malloc((n_anchors ? n_anchors : 1) * sizeof(*s->anchors));
+	if (s->anchors == NULL)
+		return WHORL_ENOMEM;
+	memcpy(s->anchors, anchors, n_anchors * sizeof(*anchors));
+	for (size_t i = 0, at = 0; i < s->n; i++) {
+		s->v[i].anchors_at = at;
+		s->v[i].n_anchors = counts[i];
+		at += counts[i];
+	}
+	s->n_anchors = s->anchors_cap = s->live_anchors = n_anchors;
+	return 0;
+}
+
+int sigdb_bsketches_copy(struct sigdb_bsketches *s, const struct sigdb *base, size_t n,
+                         const struct sigdb_skmatch *mt)
 {
 	const struct sigdb_sketches *src = base->sk;
-	size_t n = src->count;
+	if (n > src->count)
+		n = src->count;
 	if (n == 0)
 		return 0;
+	/* Records are frozen with their bytes back to back in record order. */
+	size_t n_bytes = n == src->count ? src->store_len
+	                                 : src->recs[n - 1].offset + (size_t)src->recs[n - 1].len;
 	s->v = calloc(n, sizeof(*s->v));
-	s->bytes = malloc(src->store_len ? src->store_len : 1);
+	s->bytes = malloc(n_bytes ? n_bytes : 1);
 	if (s->v == NULL || s->bytes == NULL)
 		return WHORL_ENOMEM;    /* the caller frees s */
-	memcpy(s->bytes, src->store, src->store_len);
+	memcpy(s->bytes, src->store, n_bytes);
 	s->n = s->v_cap = s->n_live = n;
-	s->n_bytes = s->bytes_cap = s->live_bytes = src->store_len;
+	s->n_bytes = s->bytes_cap = s->live_bytes = n_bytes;
 	for (size_t i = 0; i < n; i++) {
 		const struct sigdb_sketch_rec *r = &src->recs[i];
 		s->v[i] = (struct sigdb_bsketch){ .id = r->id, .bytes_at = r->offset, .meta = r->meta,
 		                                  .len = r->len, .engine = r->engine,
 		                                  .algo = r->algo, .live = 1 };
 	}
-	int rc = bsk_copy_anchors(s, base);
+	int rc = mt != NULL ? bsk_take_anchors(s, mt->counts, mt->anchors, mt->n_anchors)
+	                    : bsk_copy_anchors(s, base);
 	unsigned bits = BSK_MAP_BITS_MIN;
 	while (n * 100 > ((size_t)BSK_MAP_LOAD_PCT << bits))
 		bits++;

@@ -28,8 +28,10 @@
  *   base's count. With neither, puts go to the log (sorted once at finish).
  *   If the count at finish is far from what the bits were chosen for, the
  *   table is laid out again with fitting bits (only costs memory when
- *   nothing could be shared anyway). A finished sketch part equal to base's
- *   is dropped for base's.
+ *   nothing could be shared anyway). Sketches that repeat base's in its
+ *   order are only compared, not stored (bsk_match.c): a complete file with
+ *   the live sketches shares their part without copying it. Otherwise a
+ *   finished sketch part equal to base's is dropped for base's.
  *
  * Not for: concurrent use (one thread per builder), lookups at scan time.
  */
@@ -49,6 +51,8 @@ struct sigdb_builder {
 	struct sigdb_blog log;
 	struct sigdb_bsketches sk;
 	int sk_own;                 /* sk is the whole sketch set (else content's is) */
+	struct sigdb_skmatch skm;   /* replacing: sketches so far repeat share's first
+	                               skm.n, which sk does not hold (bsk_match.c) */
 	uint64_t serial[SIGDB_N_SOURCES][2];
 };
 
@@ -62,6 +66,7 @@ static struct sigdb_builder *builder_new(const struct sigdb *content, const stru
 	sigdb_ref(b->content);
 	sigdb_ref(b->share);
 	b->sk_own = content == NULL;
+	sigdb_skmatch_init(&b->skm, content == NULL ? share : NULL);
 	if (content != NULL)
 		memcpy(b->serial, content->serial, sizeof(b->serial));
 	return b;
@@ -84,6 +89,7 @@ void sigdb_builder_free(struct sigdb_builder *b)
 	sigdb_twriter_free(&b->w);
 	sigdb_blog_free(&b->log);
 	sigdb_bsketches_free(&b->sk);
+	sigdb_skmatch_free(&b->skm);
 	sigdb_unref(b->content);
 	sigdb_unref(b->share);
 	free(b);
@@ -174,13 +180,20 @@ int sigdb_builder_del(struct sigdb_builder *b, uint64_t key)
 	return rc != 0 ? rc : sigdb_blog_del(&b->log, key, b->content ? in_content : NULL, b->content);
 }
 
-/* A delta's first sketch change: the builder takes over the whole set. */
+/* A delta's first sketch change: the builder takes over the whole set. A
+ * replacing builder whose sketches so far repeated the base's: it takes
+ * over those. */
 static int builder_own_sketches(struct sigdb_builder *b)
 {
+	if (b->skm.base != NULL) {
+		int rc = sigdb_bsketches_copy(&b->sk, b->skm.base, b->skm.n, &b->skm);
+		sigdb_skmatch_free(&b->skm);
+		return rc;
+	}
 	if (b->sk_own)
 		return 0;
 	b->sk_own = 1;
-	return sigdb_bsketches_copy(&b->sk, b->content);
+	return sigdb_bsketches_copy(&b->sk, b->content, b->content->sk->count, NULL);
 }
 
 int sigdb_builder_put_sketch(struct sigdb_builder *b, uint8_t engine, uint8_t algo, uint64_t id,
@@ -189,7 +202,11 @@ int sigdb_builder_put_sketch(struct sigdb_builder *b, uint8_t engine, uint8_t al
 {
 	if (b == NULL)
 		return WHORL_EINVAL;
-	int rc = builder_own_sketches(b);
+	int rc = b->skm.base == NULL ? 0
+	         : sigdb_skmatch_put(&b->skm, engine, algo, id, bytes, len, anchors, n_anchors, m);
+	if (rc != 0)
+		return rc < 0 ? rc : 0;
+	rc = builder_own_sketches(b);
 	return rc != 0 ? rc
 	               : sigdb_bsketches_put(&b->sk, engine, algo, id, bytes, len, anchors, n_anchors, m);
 }
@@ -200,6 +217,11 @@ int sigdb_builder_del_sketch(struct sigdb_builder *b, uint8_t engine, uint64_t i
 		return WHORL_EINVAL;
 	int rc = builder_own_sketches(b);
 	return rc != 0 ? rc : sigdb_bsketches_del(&b->sk, engine, id);
+}
+
+size_t sigdb_builder_held_sketches(const struct sigdb_builder *b)
+{
+	return b->sk.n_live;
 }
 
 void sigdb_builder_set_serial(struct sigdb_builder *b, enum sigdb_source src, uint64_t complete,
@@ -331,6 +353,14 @@ static int finish_exact(struct sigdb_builder *b, struct sigdb_table *out)
 
 static int finish_sketches(struct sigdb_builder *b, struct sigdb *db)
 {
+	int rc = 0;
+	if (b->skm.base != NULL && sigdb_skmatch_whole(&b->skm)) {
+		sigdb_sketches_ref(b->skm.base->sk);
+		db->sk = b->skm.base->sk;
+		return 0;
+	}
+	if (b->skm.base != NULL && (rc = builder_own_sketches(b)) != 0)
+		return rc;   /* a replacing builder takes over what it repeated */
 	if (!b->sk_own) {
 		sigdb_sketches_ref(b->content->sk);
 		db->sk = b->content->sk;
@@ -338,7 +368,7 @@ static int finish_sketches(struct sigdb_builder *b, struct sigdb *db)
 	}
 	if ((db->sk = sigdb_sketches_new()) == NULL)
 		return WHORL_ENOMEM;
-	int rc = sigdb_bsketches_freeze(&b->sk, db->sk);
+	rc = sigdb_bsketches_freeze(&b->sk, db->sk);
 	if (rc == 0 && b->share != NULL && sigdb_sketches_equal(db->sk, b->share->sk)) {
 		sigdb_sketches_unref(db->sk);
 		sigdb_sketches_ref(b->share->sk);

@@ -262,7 +262,35 @@ int sigdb_bsketches_put(struct sigdb_bsketches *s, uint8_t engine, uint8_t algo,
                         const uint8_t *bytes, size_t len, const uint32_t *anchors,
                         size_t n_anchors, const struct sigdb_meta *m);
 int sigdb_bsketches_del(struct sigdb_bsketches *s, uint8_t engine, uint64_t id);
-int sigdb_bsketches_copy(struct sigdb_bsketches *s, const struct sigdb *base);
+/* bsk_match.c: a replacing builder's incoming sketches compared in order
+ * with the sketch part of the snapshot it may share (base NULL, or without
+ * sketches: matching is off). The anchors of the repeated sketches are kept
+ * (4 bytes each and a count): the hook computed them, base may differ. */
+struct sigdb_skmatch {
+	const struct sigdb *base;   /* NULL when off */
+	uint32_t n;                 /* incoming sketches equal to base's first n */
+	uint8_t *counts;            /* n: anchors of each */
+	uint32_t *anchors;          /* n_anchors, back to back */
+	size_t n_anchors, cap_n, cap_anchors;
+};
+void sigdb_skmatch_init(struct sigdb_skmatch *mt, const struct sigdb *base);
+void sigdb_skmatch_free(struct sigdb_skmatch *mt);
+/* 1 when the sketch is the base's next one (counted, its anchors kept, its
+ * bytes not), 0 when not, WHORL_ENOMEM. */
+int sigdb_skmatch_put(struct sigdb_skmatch *mt, uint8_t engine, uint8_t algo, uint64_t id,
+                      const uint8_t *bytes, size_t len, const uint32_t *anchors,
+                      size_t n_anchors, const struct sigdb_meta *m);
+/* 1 when every base sketch was repeated, with the same anchors. */
+int sigdb_skmatch_whole(const struct sigdb_skmatch *mt);
+
+/* builder.c, for tests: sketches the builder holds in its own pools now
+ * (0 while a replacing builder's sketches only repeat its base's). */
+size_t sigdb_builder_held_sketches(const struct sigdb_builder *b);
+
+/* Copies base's first n sketches (all: base->sk->count); their anchors
+ * are base's, or mt's when given (mt->n == n). */
+int sigdb_bsketches_copy(struct sigdb_bsketches *s, const struct sigdb *base, size_t n,
+                         const struct sigdb_skmatch *mt);
 /* Freezes s into out (records sorted by (engine, id)); the caller releases
  * out on failure. */
 int sigdb_bsketches_freeze(const struct sigdb_bsketches *s, struct sigdb_sketches *out);

@@ -4,7 +4,8 @@
  * base, replacing builder with keys in order or not, with or without a base)
  * against a plain model; proof that a small delta and an unchanged complete
  * file share shards and the sketch part with their base; lifetimes of
- * snapshots that share parts.
+ * snapshots that share parts; a complete file's sketches compared with the
+ * base's as they arrive (bsk_match.c), shared only when all repeat it.
  */
 #include <check.h>
 
@@ -389,6 +390,84 @@ START_TEST(test_lifetimes)
 }
 END_TEST
 
+/* ---- sketches of a complete file compared with the base's as they come ---- */
+
+#define N_MATCH 200             /* sketches of the match tests */
+
+/* Sketch i in (engine, id) order: engine 1, id i + 1; `tag` in its bytes
+ * and category, `extra` as its third anchor. */
+static void match_put(struct sigdb_builder *b, size_t i, uint8_t tag, uint32_t extra)
+{
+	uint8_t bytes[24];
+	uint32_t anchors[3] = { (uint32_t)i * 7 + 1, 5000 + (uint32_t)i, extra };
+	struct sigdb_meta m = { .category = tag, .confidence = 80 };
+	memset(bytes, (int)(i & 0xff), sizeof(bytes));
+	bytes[0] = tag;
+	ck_assert_int_eq(sigdb_builder_put_sketch(b, 1, 2, i + 1, bytes, sizeof(bytes), anchors, 3,
+	                                          &m), 0);
+}
+
+/* What a test feeds: n sketches; the one at `at` (if < n) with tag/extra. */
+struct match_case {
+	size_t n, at, dup_at;
+	uint8_t tag;
+	uint32_t extra;
+	size_t held;                /* sketches the builder must hold before finishing */
+};
+
+static struct sigdb *match_build(const struct sigdb *base, const struct match_case *c)
+{
+	struct sigdb_builder *b = sigdb_builder_new_replace(base);
+	ck_assert_ptr_nonnull(b);
+	ck_assert_int_eq(sigdb_builder_put(b, 42, &(struct sigdb_meta){ .category = 1 }), 0);
+	for (size_t i = 0; i < c->n; i++) {
+		match_put(b, i, i == c->at ? c->tag : 1, i == c->at ? c->extra : 3);
+		if (i == c->dup_at)
+			match_put(b, i, 9, 3);       /* put twice: the second one wins */
+	}
+	/* Sketches repeating the base's bytes are not stored (yet). */
+	ck_assert_uint_eq(sigdb_builder_held_sketches(b), base != NULL ? c->held : c->n);
+	sigdb_builder_set_serial(b, SIGDB_SRC_SIGS, 1, 1);
+	struct sigdb *db = sigdb_builder_finish(b);
+	ck_assert_ptr_nonnull(db);
+	return db;
+}
+
+START_TEST(test_sketch_match)
+{
+	const struct match_case same = { N_MATCH, N_MATCH, N_MATCH, 1, 3, 0 };
+	const struct match_case cases[] = {
+		{ N_MATCH, 100, N_MATCH, 7, 3, N_MATCH },  /* one sketch's bytes and category differ */
+		{ N_MATCH, 150, N_MATCH, 1, 99, 0 },    /* same bytes, another anchor: seen at finish */
+		{ N_MATCH - 30, N_MATCH, N_MATCH, 1, 3, 0 },  /* fewer sketches: a prefix */
+		{ N_MATCH, N_MATCH, 60, 1, 3, N_MATCH },   /* one put twice */
+		{ N_MATCH, 0, N_MATCH, 7, 3, N_MATCH },    /* the first differs */
+	};
+	struct sigdb *base = match_build(NULL, &same), *db;
+	char want[SIGDB_DIGEST_HEX], got[SIGDB_DIGEST_HEX];
+
+	db = match_build(base, &same);
+	ck_assert_ptr_eq(db->sk, base->sk);              /* shared, never copied */
+	sigdb_digest_hex(db, got, sizeof got);
+	sigdb_digest_hex(base, want, sizeof want);
+	ck_assert_str_eq(got, want);
+	sigdb_unref(db);
+	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+		struct sigdb *scratch = match_build(NULL, &cases[k]);
+		db = match_build(base, &cases[k]);
+		ck_assert_msg(db->sk != base->sk, "case %zu shared a different sketch part", k);
+		ck_assert_uint_eq(sigdb_sketch_count(db), cases[k].n);
+		sigdb_digest_hex(db, got, sizeof got);
+		sigdb_digest_hex(scratch, want, sizeof want);
+		ck_assert_msg(strcmp(got, want) == 0, "case %zu: digest differs from a scratch build", k);
+		ck_assert_int_eq(sigdb_sketches_equal(db->sk, scratch->sk), 1);
+		sigdb_unref(scratch);
+		sigdb_unref(db);
+	}
+	sigdb_unref(base);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sigdb_shard");
@@ -398,6 +477,7 @@ int main(void)
 	tcase_add_test(tc, test_sharing);
 	tcase_add_test(tc, test_memory_per_key);
 	tcase_add_test(tc, test_lifetimes);
+	tcase_add_test(tc, test_sketch_match);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
