@@ -83,7 +83,8 @@ int sigdb_skmatch_put(struct sigdb_skmatch *mt, uint8_t engine, uint8_t algo, ui
 	    skm_grow((void **)&mt->anchors, &mt->cap_anchors, mt->n_anchors + n_anchors,
 	             sizeof(*mt->anchors)) != 0)
 		return WHORL_ENOMEM;
-	memcpy(mt->anchors + mt->n_anchors, anchors, n_anchors * sizeof(*anchors));
+	if (n_anchors != 0)
+		memcpy(mt->anchors + mt->n_anchors, anchors, n_anchors * sizeof(*anchors));
 	mt->n_anchors += n_anchors;
 	mt->counts[mt->n++] = (uint8_t)n_anchors;
 	return 1;

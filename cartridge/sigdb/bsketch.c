@@ -242,7 +242,8 @@ static int bsk_take_anchors(struct sigdb_bsketches *s, const uint8_t *counts,
 	s->anchors = malloc((n_anchors ? n_anchors : 1) * sizeof(*s->anchors));
 	if (s->anchors == NULL)
 		return WHORL_ENOMEM;
-	memcpy(s->anchors, anchors, n_anchors * sizeof(*anchors));
+	if (n_anchors != 0)
+		memcpy(s->anchors, anchors, n_anchors * sizeof(*anchors));
 	for (size_t i = 0, at = 0; i < s->n; i++) {
 		s->v[i].anchors_at = at;
 		s->v[i].n_anchors = counts[i];
