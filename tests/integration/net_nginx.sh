@@ -36,35 +36,8 @@ publish_demo >/dev/null
 chmod -R a+rX "$tmp/mirror"
 
 # nginx: licence 4242 / s3cret on the checksum files
-port=$(free_port)
 printf '4242:%s\n' "$(openssl passwd -apr1 s3cret)" > "$tmp/htpasswd"
-mkdir -p "$tmp/nginx/logs"
-cat > "$tmp/nginx/nginx.conf" <<CONF
-daemon off;
-worker_processes 1;
-pid $tmp/nginx/nginx.pid;
-error_log $tmp/nginx/logs/error.log;
-events { worker_connections 64; }
-http {
-	access_log $tmp/nginx/logs/access.log;
-	client_body_temp_path $tmp/nginx/body;
-	proxy_temp_path $tmp/nginx/proxy;
-	fastcgi_temp_path $tmp/nginx/fastcgi;
-	uwsgi_temp_path $tmp/nginx/uwsgi;
-	scgi_temp_path $tmp/nginx/scgi;
-	server {
-		listen 127.0.0.1:$port;
-		root $tmp/mirror;
-		location ~ \.cksum\$ {
-			auth_basic "whorl licence";
-			auth_basic_user_file $tmp/htpasswd;
-		}
-	}
-}
-CONF
-"$NGINX" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/logs/error.log" &
-pids="$pids $!"
-wait_port "$port" || { echo "FAIL: nginx did not start"; cat "$tmp/nginx/logs/error.log"; exit 1; }
+nginx_start 'location ~ \.cksum$ { auth_basic "whorl licence"; auth_basic_user_file '"$tmp/htpasswd"'; }'
 
 mkdir -p "$tmp/etc"
 printf '4242\ns3cret\n' > "$tmp/etc/license.cfg"

@@ -36,3 +36,35 @@ publish_demo() {
 		--category spam="$demo/publish/spam" --category phishing="$demo/publish/phishing" \
 		--category virus="$demo/publish/virus" --legit "$demo/publish/legit" "$@"
 }
+
+# nginx_start [LOCATION BLOCKS]: Debian's nginx serving $tmp/mirror on a
+# free port of 127.0.0.1 (set in $port), logs in $tmp/nginx/logs; extra
+# server-level configuration (e.g. a location with auth_basic) as $1. Its
+# pid joins $pids, which the driver's exit trap kills.
+nginx_start() {
+	port=$(free_port)
+	mkdir -p "$tmp/nginx/logs"
+	cat > "$tmp/nginx/nginx.conf" <<CONF
+daemon off;
+worker_processes 1;
+pid $tmp/nginx/nginx.pid;
+error_log $tmp/nginx/logs/error.log;
+events { worker_connections 64; }
+http {
+	access_log $tmp/nginx/logs/access.log;
+	client_body_temp_path $tmp/nginx/body;
+	proxy_temp_path $tmp/nginx/proxy;
+	fastcgi_temp_path $tmp/nginx/fastcgi;
+	uwsgi_temp_path $tmp/nginx/uwsgi;
+	scgi_temp_path $tmp/nginx/scgi;
+	server {
+		listen 127.0.0.1:$port;
+		root $tmp/mirror;
+		${1:-}
+	}
+}
+CONF
+	"$NGINX" -p "$tmp/nginx" -c "$tmp/nginx/nginx.conf" -e "$tmp/nginx/logs/error.log" &
+	pids="$pids $!"
+	wait_port "$port" || { echo "FAIL: nginx did not start"; cat "$tmp/nginx/logs/error.log"; exit 1; }
+}
