@@ -118,7 +118,16 @@ with open(os.path.join(work, 'scan.jsonl')) as f:
             continue
         try:
             r = json.loads(line)
-            results[os.path.realpath(r['path'])] = r
+            path = r['path']
+            # A file that starts with "From " is read as an mbox; a mutated
+            # body with a line starting "From " splits it (path:1, path:2,
+            # ...): the file's verdict is its first message's.
+            m = re.match(r'^(.*):(\d+)$', path)
+            if m and not os.path.exists(path):
+                if m.group(2) != '1':
+                    continue
+                path = m.group(1)
+            results[os.path.realpath(path)] = r
         except (ValueError, KeyError):
             bad_lines += 1
 
