@@ -63,12 +63,25 @@ static uint32_t dead_lower(const struct sigdb_skview *v, uint32_t h)
 	return lo;
 }
 
+/* On the scan path: a binary search without branches on the data (the
+ * compiler makes the step a conditional move), as hits are unpredictable. */
+static inline int dead_has(const struct sigdb_skview *v, uint32_t h)
+{
+	const uint32_t *p = v->dead;
+	uint32_t n = v->n_dead;
+	if (n == 0)
+		return 0;
+	while (n > 1) {
+		uint32_t half = n / 2;
+		p = p[half] <= h ? p + half : p;
+		n -= half;
+	}
+	return *p == h;
+}
+
 int sigdb_skview_is_dead(const struct sigdb_skview *v, uint32_t h)
 {
-	if (v->n_dead == 0)
-		return 0;
-	uint32_t at = dead_lower(v, h);
-	return at < v->n_dead && v->dead[at] == h;
+	return dead_has(v, h);
 }
 
 static int rec_cmp(uint8_t engine, uint64_t id, const struct sigdb_sketch_rec *r)
@@ -191,7 +204,7 @@ static void seg_candidates(const struct sigdb_skview *v, unsigned s, uint8_t eng
 		if (stored > low)
 			break;      /* postings ascend by key within a bucket */
 		uint32_t i = hi & SIGDB_IDX_MASK;
-		if (seg->recs[i].engine == engine && !sigdb_skview_is_dead(v, sigdb_handle(s, i)))
+		if (seg->recs[i].engine == engine && !dead_has(v, sigdb_handle(s, i)))
 			idx[(*n)++] = sigdb_handle(s, i);
 	}
 }
