@@ -218,8 +218,6 @@ int sigdb_anchors_freeze(struct sigdb_anchors *a, uint64_t *post, size_t n);
 struct sigdb_sketches *sigdb_sketches_new(void);
 void sigdb_sketches_ref(struct sigdb_sketches *s);
 void sigdb_sketches_unref(struct sigdb_sketches *s);
-/* 1 when a and b hold the same records, bytes and anchor index. */
-int sigdb_sketches_equal(const struct sigdb_sketches *a, const struct sigdb_sketches *b);
 size_t sigdb_sketches_bytes(const struct sigdb_sketches *s);
 /* Calls fn for every (handle, anchor) segment s (number seg in its view) was
  * built with, dropped anchors included. */

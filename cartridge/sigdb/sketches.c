@@ -176,30 +176,6 @@ void sigdb_sketches_unref(struct sigdb_sketches *s)
 	free(s);
 }
 
-static int mem_equal(const void *a, const void *b, size_t n)
-{
-	return n == 0 || memcmp(a, b, n) == 0;
-}
-
-/* Freezing is canonical (records by (engine, id), postings by key), so the
- * same content gives the same arrays. */
-int sigdb_sketches_equal(const struct sigdb_sketches *a, const struct sigdb_sketches *b)
-{
-	const struct sigdb_anchors *x = &a->anchors, *y = &b->anchors;
-	if (a->count != b->count || a->store_len != b->store_len || x->n_post != y->n_post ||
-	    x->n_dropped != y->n_dropped || x->dir_bits != y->dir_bits)
-		return 0;
-	if ((x->dir == NULL) != (y->dir == NULL) ||
-	    (x->dir != NULL &&
-	     !mem_equal(x->dir, y->dir, (((size_t)1 << x->dir_bits) + 1) * sizeof(*x->dir))))
-		return 0;
-	return mem_equal(a->recs, b->recs, (size_t)a->count * sizeof(*a->recs)) &&
-	       mem_equal(a->store, b->store, a->store_len) &&
-	       mem_equal(x->post_hi, y->post_hi, (size_t)x->n_post * sizeof(*x->post_hi)) &&
-	       mem_equal(x->post_lo, y->post_lo, (size_t)x->n_post * sizeof(*x->post_lo)) &&
-	       mem_equal(x->dropped, y->dropped, (size_t)x->n_dropped * sizeof(*x->dropped));
-}
-
 size_t sigdb_sketches_bytes(const struct sigdb_sketches *s)
 {
 	const struct sigdb_anchors *a = &s->anchors;
