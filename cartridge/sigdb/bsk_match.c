@@ -1,23 +1,25 @@
 /*
- * bsk_match.c - the sketches of a complete file compared, as they arrive,
- * with the sketch part of the snapshot it replaces, so that a complete file
- * repeating the live sketches (the publisher's scheduled full download)
- * shares that part without ever copying it.
+ * bsk_match.c - a builder's view of its base's sketches, so that an update
+ * never copies them: the new snapshot keeps the base's segments (skview.c)
+ * and masks out what changed.
  *
- * The publisher writes sketches in (engine, id) order, the order a frozen
- * part keeps them in. While the k-th incoming sketch equals the base's k-th
- * record (engine, id, algo, metadata, bytes), its bytes are not stored:
- * only k grows and its anchors are kept (4 bytes each, and a count; the
- * loader's hook computed them, so they may differ from the base's). At the
- * end the base's part is shared when all of its records were repeated and
- * the anchors, as two order-free sums of (index, anchor) pairs, equal those
- * of its anchor index (which keeps every anchor it was built with,
- * over-shared ones included). On the first difference the builder copies
- * the base's first k sketches with the kept anchors and goes on as usual
- * (builder.c), so the result never depends on this.
+ * One bit per base record (over all segments, by a flat index) says:
+ * - for a delta (kept == 0): the record is dead now, deleted or replaced by
+ *   a put (the put itself goes to the builder's pools);
+ * - for a complete file (kept == 1): the file repeated it exactly, so it
+ *   stays; every live base record not repeated dies, and sketches that
+ *   differ go to the pools. Exactly means engine, id, algo, metadata, bytes
+ *   and the same anchors: anchors are compared as an order-free hash of the
+ *   distinct anchors (the anchor index keeps each once, dropped over-shared
+ *   ones included), computed for the base's records once per build into a
+ *   temporary array (8 bytes a record), at the first comparison. A complete
+ *   file equal to the live set thus yields the base's very segments and
+ *   dead handles; one 1% different adds a segment of 1% and a few dead.
  *
- * Not for: deltas (a delta builder shares the base's part until it changes
- * a sketch).
+ * The order sketches arrive in does not matter.
+ *
+ * Not for: the builder's own sketches (bsketch.c), bounding the view
+ * (skcompact.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -25,91 +27,169 @@
 #include "../../abi/whorl_cartridge.h"
 #include "sigdb_int.h"
 
-static uint64_t skm_mix(uint64_t x, uint64_t salt)
+static uint64_t kb_mix(uint64_t x)
 {
-	x ^= salt;
+	x ^= 0x9e3779b97f4a7c15ull;
 	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;
 	x = (x ^ (x >> 27)) * 0x94d049bb133111ebull;
 	return x ^ (x >> 31);
 }
 
-static void skm_add(uint64_t sum[2], uint32_t idx, uint32_t anchor)
+void sigdb_skbase_init(struct sigdb_skbase *kb, const struct sigdb_skview *v)
 {
-	uint64_t pair = (uint64_t)idx << 32 | anchor;
-	sum[0] += skm_mix(pair, 0x9e3779b97f4a7c15ull);
-	sum[1] += skm_mix(pair, 0xc2b2ae3d27d4eb4full);
+	memset(kb, 0, sizeof(*kb));
+	if (v == NULL || v->n_seg == 0)
+		return;
+	kb->v = v;
+	for (unsigned s = 0; s < v->n_seg; s++)
+		kb->start[s + 1] = kb->start[s] + v->seg[s]->count;
 }
 
-void sigdb_skmatch_init(struct sigdb_skmatch *mt, const struct sigdb *base)
+void sigdb_skbase_free(struct sigdb_skbase *kb)
 {
-	memset(mt, 0, sizeof(*mt));
-	mt->base = base != NULL && base->sk != NULL && base->sk->count != 0 ? base : NULL;
+	free(kb->mark);
+	free(kb->ahash);
+	memset(kb, 0, sizeof(*kb));
 }
 
-void sigdb_skmatch_free(struct sigdb_skmatch *mt)
+static size_t kb_flat(const struct sigdb_skbase *kb, uint32_t h)
 {
-	free(mt->counts);
-	free(mt->anchors);
-	memset(mt, 0, sizeof(*mt));
+	return kb->start[h >> SIGDB_IDX_BITS] + (h & SIGDB_IDX_MASK);
 }
 
-static int skm_grow(void **p, size_t *cap, size_t want, size_t size)
+static size_t kb_total(const struct sigdb_skbase *kb)
 {
-	if (want <= *cap)
-		return 0;
-	size_t n = *cap < 256 ? 256 : *cap;
-	while (n < want)
-		n += n / 2;
-	void *q = realloc(*p, n * size);
-	if (q == NULL)
-		return WHORL_ENOMEM;
-	*p = q;
-	*cap = n;
+	return kb->start[kb->v->n_seg];
+}
+
+int sigdb_skbase_find(const struct sigdb_skbase *kb, uint8_t engine, uint64_t id, uint32_t *h)
+{
+	return kb->v != NULL && sigdb_skview_find(kb->v, engine, id, h);
+}
+
+int sigdb_skbase_marked(const struct sigdb_skbase *kb, uint32_t h)
+{
+	size_t f = kb_flat(kb, h);
+	return kb->mark != NULL && (kb->mark[f / 64] >> (f % 64) & 1);
+}
+
+int sigdb_skbase_mark(struct sigdb_skbase *kb, uint32_t h, int on)
+{
+	size_t f = kb_flat(kb, h);
+	if (kb->mark == NULL) {
+		if (!on)
+			return 0;
+		kb->mark = calloc(kb_total(kb) / 64 + 1, sizeof(*kb->mark));
+		if (kb->mark == NULL)
+			return WHORL_ENOMEM;
+	}
+	uint64_t bit = 1ull << (f % 64);
+	if (!(kb->mark[f / 64] & bit) != !on) {
+		kb->mark[f / 64] ^= bit;
+		kb->n_marked += on ? 1 : (size_t)-1;
+	}
 	return 0;
 }
 
-int sigdb_skmatch_put(struct sigdb_skmatch *mt, uint8_t engine, uint8_t algo, uint64_t id,
-                      const uint8_t *bytes, size_t len, const uint32_t *anchors,
-                      size_t n_anchors, const struct sigdb_meta *m)
+static void kb_hash_anchor(void *ctx, uint32_t h, uint32_t anchor)
 {
-	const struct sigdb_sketches *sk = mt->base->sk;
-	if (mt->n >= sk->count || n_anchors > UINT8_MAX)
+	struct sigdb_skbase *kb = ctx;
+	kb->ahash[kb_flat(kb, h)] += kb_mix(anchor);
+}
+
+static int kb_hashes(struct sigdb_skbase *kb)
+{
+	if (kb->ahash != NULL)
 		return 0;
-	const struct sigdb_sketch_rec *r = &sk->recs[mt->n];
-	if (r->engine != engine || r->id != id || r->algo != algo || r->len != len ||
-	    memcmp(&r->meta, m, sizeof(*m)) != 0 || memcmp(sk->store + r->offset, bytes, len) != 0)
-		return 0;
-	if (skm_grow((void **)&mt->counts, &mt->cap_n, mt->n + 1, sizeof(*mt->counts)) != 0 ||
-	    skm_grow((void **)&mt->anchors, &mt->cap_anchors, mt->n_anchors + n_anchors,
-	             sizeof(*mt->anchors)) != 0)
+	kb->ahash = calloc(kb_total(kb) ? kb_total(kb) : 1, sizeof(*kb->ahash));
+	if (kb->ahash == NULL)
 		return WHORL_ENOMEM;
-	if (n_anchors != 0)
-		memcpy(mt->anchors + mt->n_anchors, anchors, n_anchors * sizeof(*anchors));
-	mt->n_anchors += n_anchors;
-	mt->counts[mt->n++] = (uint8_t)n_anchors;
-	return 1;
+	for (unsigned s = 0; s < kb->v->n_seg; s++)
+		sigdb_anchors_each(kb->v->seg[s], s, kb_hash_anchor, kb);
+	return 0;
 }
 
-struct skm_sum {
-	uint64_t sum[2];
-	size_t n;
-};
-
-static void skm_base_add(void *ctx, uint32_t idx, uint32_t anchor)
+/* The order-free hash of the distinct anchors of one sketch. */
+static uint64_t anchors_hash(const uint32_t *anchors, size_t n)
 {
-	struct skm_sum *bs = ctx;
-	skm_add(bs->sum, idx, anchor);
-	bs->n++;
+	uint64_t sum = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t j = 0;
+		while (j < i && anchors[j] != anchors[i])
+			j++;
+		if (j == i)
+			sum += kb_mix(anchors[i]);
+	}
+	return sum;
 }
 
-int sigdb_skmatch_whole(const struct sigdb_skmatch *mt)
+int sigdb_skbase_same(struct sigdb_skbase *kb, uint32_t h, uint8_t algo, const uint8_t *bytes,
+                      size_t len, const uint32_t *anchors, size_t n_anchors,
+                      const struct sigdb_meta *m)
 {
-	struct skm_sum in = { { 0, 0 }, 0 }, base = { { 0, 0 }, 0 };
-	if (mt->base == NULL || mt->n != mt->base->sk->count)
+	const struct sigdb_sketches *s = kb->v->seg[h >> SIGDB_IDX_BITS];
+	const struct sigdb_sketch_rec *r = &s->recs[h & SIGDB_IDX_MASK];
+	if (r->algo != algo || r->len != len || memcmp(&r->meta, m, sizeof(*m)) != 0 ||
+	    (len != 0 && memcmp(s->store + r->offset, bytes, len) != 0))
 		return 0;
-	for (uint32_t i = 0, at = 0; i < mt->n; i++)
-		for (unsigned a = 0; a < mt->counts[i]; a++)
-			skm_base_add(&in, i, mt->anchors[at++]);
-	sigdb_anchors_each(mt->base, skm_base_add, &base);
-	return base.n == in.n && base.sum[0] == in.sum[0] && base.sum[1] == in.sum[1];
+	int rc = kb_hashes(kb);
+	if (rc != 0)
+		return rc;
+	return kb->ahash[kb_flat(kb, h)] == anchors_hash(anchors, n_anchors);
+}
+
+/* Appends to out the handles of segment s that die: marked ones (kept ==
+ * 0) or unmarked ones not already dead (kept). */
+static void kb_new_dead(const struct sigdb_skbase *kb, int kept, unsigned s, uint32_t *out,
+                        size_t *n)
+{
+	const struct sigdb_skview *v = kb->v;
+	for (uint32_t i = 0; i < v->seg[s]->count; i++) {
+		uint32_t h = sigdb_handle(s, i);
+		int m = sigdb_skbase_marked(kb, h);
+		if (kept ? !m && !sigdb_skview_is_dead(v, h) : m)
+			out[(*n)++] = h;
+	}
+}
+
+/* Merges sorted a[0..na) and b[0..nb) (disjoint) into out. */
+static size_t merge_sorted(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, uint32_t *out)
+{
+	size_t i = 0, j = 0, n = 0;
+	while (i < na || j < nb)
+		out[n++] = j == nb || (i < na && a[i] < b[j]) ? a[i++] : b[j++];
+	return n;
+}
+
+int sigdb_skbase_view(const struct sigdb_skbase *kb, int kept, struct sigdb_skview *v)
+{
+	const struct sigdb_skview *base = kb->v;
+	uint32_t *fresh = NULL;
+	size_t n_fresh = 0;
+	int rc = WHORL_ENOMEM;
+	memset(v, 0, sizeof(*v));
+	if (base == NULL)
+		return 0;
+	size_t want = kept ? base->count - (size_t)kb->n_marked : kb->n_marked;
+	if (want == 0)
+		return sigdb_skview_copy(v, base);
+	fresh = malloc(want * sizeof(*fresh));
+	v->dead = malloc((want + base->n_dead) * sizeof(*v->dead));
+	if (fresh == NULL || v->dead == NULL)
+		goto out;
+	for (unsigned s = 0; s < base->n_seg; s++)
+		kb_new_dead(kb, kept, s, fresh, &n_fresh);
+	v->n_dead = (uint32_t)merge_sorted(base->dead, base->n_dead, fresh, n_fresh, v->dead);
+	v->n_seg = base->n_seg;
+	for (unsigned s = 0; s < base->n_seg; s++) {
+		v->seg[s] = base->seg[s];
+		sigdb_sketches_ref(v->seg[s]);
+	}
+	sigdb_skview_recount(v);
+	rc = 0;
+out:
+	free(fresh);
+	if (rc != 0)
+		sigdb_skview_release(v);
+	return rc;
 }

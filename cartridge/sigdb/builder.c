@@ -13,8 +13,10 @@
  *   and its changes into a new exact-size allocation (twriter.c). The base's
  *   shard bits are kept unless the count moved far from the target of
  *   SIGDB_SHARD_TARGET keys per shard (then every shard is rebuilt).
- *   Sketches are copied into the builder only when the delta touches one;
- *   otherwise the new snapshot shares the base's sketch part whole.
+ *   Sketches are never copied: puts go to the builder's pools, and a put or
+ *   delete of a base sketch marks it dead (bsk_match.c); the new snapshot
+ *   keeps the base's sketch segments, adds one of the puts and masks the
+ *   dead (skview.c), compacted now and then (skcompact.c).
  *
  * - Replacing (sigdb_builder_new_replace(base), a complete file; also
  *   sigdb_builder_new(NULL)): the content starts empty and base is only a
@@ -28,10 +30,10 @@
  *   base's count. With neither, puts go to the log (sorted once at finish).
  *   If the count at finish is far from what the bits were chosen for, the
  *   table is laid out again with fitting bits (only costs memory when
- *   nothing could be shared anyway). Sketches that repeat base's in its
- *   order are only compared, not stored (bsk_match.c): a complete file with
- *   the live sketches shares their part without copying it. Otherwise a
- *   finished sketch part equal to base's is dropped for base's.
+ *   nothing could be shared anyway). Sketches equal to base's live ones
+ *   are only compared, not stored (bsk_match.c): the new snapshot keeps
+ *   base's segments, masks out the base sketches the file did not repeat
+ *   and adds one segment of those that differ.
  *
  * Not for: concurrent use (one thread per builder), lookups at scan time.
  */
@@ -49,10 +51,9 @@ struct sigdb_builder {
 	struct sigdb_twriter w;
 	size_t hint;                /* count hint from reserve (0: none) */
 	struct sigdb_blog log;
-	struct sigdb_bsketches sk;
-	int sk_own;                 /* sk is the whole sketch set (else content's is) */
-	struct sigdb_skmatch skm;   /* replacing: sketches so far repeat share's first
-	                               skm.n, which sk does not hold (bsk_match.c) */
+	struct sigdb_bsketches sk;  /* sketches put, not in (or not equal to) base's */
+	struct sigdb_skbase skb;    /* base's sketches: marked dead (delta) or kept */
+	int sk_touched;             /* a sketch was put or deleted */
 	uint64_t serial[SIGDB_N_SOURCES][2];
 };
 
@@ -65,8 +66,7 @@ static struct sigdb_builder *builder_new(const struct sigdb *content, const stru
 	b->share = (struct sigdb *)share;
 	sigdb_ref(b->content);
 	sigdb_ref(b->share);
-	b->sk_own = content == NULL;
-	sigdb_skmatch_init(&b->skm, content == NULL ? share : NULL);
+	sigdb_skbase_init(&b->skb, share != NULL ? &share->skv : NULL);
 	if (content != NULL)
 		memcpy(b->serial, content->serial, sizeof(b->serial));
 	return b;
@@ -89,7 +89,7 @@ void sigdb_builder_free(struct sigdb_builder *b)
 	sigdb_twriter_free(&b->w);
 	sigdb_blog_free(&b->log);
 	sigdb_bsketches_free(&b->sk);
-	sigdb_skmatch_free(&b->skm);
+	sigdb_skbase_free(&b->skb);
 	sigdb_unref(b->content);
 	sigdb_unref(b->share);
 	free(b);
@@ -180,43 +180,54 @@ int sigdb_builder_del(struct sigdb_builder *b, uint64_t key)
 	return rc != 0 ? rc : sigdb_blog_del(&b->log, key, b->content ? in_content : NULL, b->content);
 }
 
-/* A delta's first sketch change: the builder takes over the whole set. A
- * replacing builder whose sketches so far repeated the base's: it takes
- * over those. */
-static int builder_own_sketches(struct sigdb_builder *b)
-{
-	if (b->skm.base != NULL) {
-		int rc = sigdb_bsketches_copy(&b->sk, b->skm.base, b->skm.n, &b->skm);
-		sigdb_skmatch_free(&b->skm);
-		return rc;
-	}
-	if (b->sk_own)
-		return 0;
-	b->sk_own = 1;
-	return sigdb_bsketches_copy(&b->sk, b->content, b->content->sk->count, NULL);
-}
-
+/* A delta: a put replaces, a delete removes, the base's live sketch. A
+ * complete file: a put equal to the base's live sketch keeps that one
+ * instead of holding a copy; any other put drops it. */
 int sigdb_builder_put_sketch(struct sigdb_builder *b, uint8_t engine, uint8_t algo, uint64_t id,
                              const uint8_t *bytes, size_t len, const uint32_t *anchors,
                              size_t n_anchors, const struct sigdb_meta *m)
 {
-	if (b == NULL)
+	uint32_t h;
+	int rc = 0;
+	if (b == NULL || m == NULL || (bytes == NULL && len != 0) || (anchors == NULL && n_anchors != 0))
 		return WHORL_EINVAL;
-	int rc = b->skm.base == NULL ? 0
-	         : sigdb_skmatch_put(&b->skm, engine, algo, id, bytes, len, anchors, n_anchors, m);
-	if (rc != 0)
-		return rc < 0 ? rc : 0;
-	rc = builder_own_sketches(b);
+	if (len > SIGDB_MAX_SKETCH_BYTES || n_anchors > SIGDB_MAX_SKETCH_ANCHORS)
+		return WHORL_ELIMIT;
+	b->sk_touched = 1;
+	if (sigdb_skbase_find(&b->skb, engine, id, &h)) {
+		if (b->content != NULL) {
+			rc = sigdb_skbase_mark(&b->skb, h, 1);
+		} else {
+			rc = sigdb_skbase_same(&b->skb, h, algo, bytes, len, anchors, n_anchors, m);
+			if (rc == 1) {
+				sigdb_bsketches_del(&b->sk, engine, id);   /* an earlier put, if any */
+				return sigdb_skbase_mark(&b->skb, h, 1);
+			}
+			if (rc == 0)
+				rc = sigdb_skbase_mark(&b->skb, h, 0);
+		}
+	}
 	return rc != 0 ? rc
 	               : sigdb_bsketches_put(&b->sk, engine, algo, id, bytes, len, anchors, n_anchors, m);
 }
 
 int sigdb_builder_del_sketch(struct sigdb_builder *b, uint8_t engine, uint64_t id)
 {
+	uint32_t h;
 	if (b == NULL)
 		return WHORL_EINVAL;
-	int rc = builder_own_sketches(b);
-	return rc != 0 ? rc : sigdb_bsketches_del(&b->sk, engine, id);
+	b->sk_touched = 1;
+	int held = sigdb_bsketches_del(&b->sk, engine, id) == 0, in_base = 0, rc = 0;
+	if (sigdb_skbase_find(&b->skb, engine, id, &h)) {
+		/* delta: live unless marked dead; complete file: only when kept */
+		int marked = sigdb_skbase_marked(&b->skb, h);
+		in_base = b->content != NULL ? !marked : marked;
+		if (in_base)
+			rc = sigdb_skbase_mark(&b->skb, h, b->content != NULL);
+	}
+	if (rc != 0)
+		return rc;
+	return held || in_base ? 0 : WHORL_ENODATA;
 }
 
 size_t sigdb_builder_held_sketches(const struct sigdb_builder *b)
@@ -351,30 +362,31 @@ static int finish_exact(struct sigdb_builder *b, struct sigdb_table *out)
 	return rc != 0 ? rc : table_refit(out, share);
 }
 
+/* The new view: base's segments (a delta's base, or a replaced base's)
+ * with what died masked out, plus one segment of the sketches held; then
+ * bounded (skcompact.c). A delta without sketch changes shares the base's
+ * view as it is. */
 static int finish_sketches(struct sigdb_builder *b, struct sigdb *db)
 {
-	int rc = 0;
-	if (b->skm.base != NULL && sigdb_skmatch_whole(&b->skm)) {
-		sigdb_sketches_ref(b->skm.base->sk);
-		db->sk = b->skm.base->sk;
-		return 0;
-	}
-	if (b->skm.base != NULL && (rc = builder_own_sketches(b)) != 0)
-		return rc;   /* a replacing builder takes over what it repeated */
-	if (!b->sk_own) {
-		sigdb_sketches_ref(b->content->sk);
-		db->sk = b->content->sk;
-		return 0;
-	}
-	if ((db->sk = sigdb_sketches_new()) == NULL)
-		return WHORL_ENOMEM;
-	rc = sigdb_bsketches_freeze(&b->sk, db->sk);
-	if (rc == 0 && b->share != NULL && sigdb_sketches_equal(db->sk, b->share->sk)) {
-		sigdb_sketches_unref(db->sk);
-		sigdb_sketches_ref(b->share->sk);
-		db->sk = b->share->sk;
-	}
-	return rc;
+	struct sigdb_sketches *seg = NULL;
+	int rc;
+	if (b->content != NULL && !b->sk_touched)
+		return sigdb_skview_copy(&db->skv, &b->content->skv);
+	rc = sigdb_skbase_view(&b->skb, b->content == NULL, &db->skv);
+	if (rc != 0 || b->sk.n_live == 0)
+		goto out;
+	rc = WHORL_ENOMEM;
+	if ((seg = sigdb_sketches_new()) == NULL)
+		goto out;
+	if ((rc = sigdb_bsketches_freeze(&b->sk, seg)) != 0)
+		goto out;
+	db->skv.seg[db->skv.n_seg++] = seg;
+	seg = NULL;
+out:
+	sigdb_sketches_unref(seg);
+	sigdb_bsketches_free(&b->sk);   /* the pools go before any merge */
+	sigdb_skbase_free(&b->skb);
+	return rc != 0 ? rc : sigdb_skview_compact(&db->skv);
 }
 
 struct sigdb *sigdb_builder_finish(struct sigdb_builder *b)

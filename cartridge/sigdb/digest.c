@@ -46,18 +46,23 @@ static void digest_exact(crypto_generichash_state *st, const struct sigdb_table 
 	}
 }
 
-/* Records are frozen in (engine, id) order. */
-static void digest_sketches(crypto_generichash_state *st, const struct sigdb_sketches *sk)
+static void digest_sketch(void *ctx, uint32_t h, const struct sigdb_sketches *s,
+                          const struct sigdb_sketch_rec *r)
 {
-	digest_u64(st, sk->count);
-	for (uint32_t i = 0; i < sk->count; i++) {
-		const struct sigdb_sketch_rec *r = &sk->recs[i];
-		uint8_t head[3] = { r->engine, r->algo, r->len };
-		digest_u64(st, r->id);
-		crypto_generichash_update(st, head, sizeof head);
-		crypto_generichash_update(st, sk->store + r->offset, r->len);
-		digest_meta(st, &r->meta);
-	}
+	crypto_generichash_state *st = ctx;
+	uint8_t head[3] = { r->engine, r->algo, r->len };
+	(void)h;
+	digest_u64(st, r->id);
+	crypto_generichash_update(st, head, sizeof head);
+	crypto_generichash_update(st, s->store + r->offset, r->len);
+	digest_meta(st, &r->meta);
+}
+
+/* Live sketches in (engine, id) order, whatever the segments. */
+static void digest_sketches(crypto_generichash_state *st, const struct sigdb_skview *v)
+{
+	digest_u64(st, v->count);
+	sigdb_skview_each(v, 0, v->n_seg, digest_sketch, st);
 }
 
 int sigdb_digest_compute(struct sigdb *db)
@@ -70,7 +75,7 @@ int sigdb_digest_compute(struct sigdb *db)
 		digest_u64(&st, db->serial[s][1]);
 	}
 	digest_exact(&st, &db->table);
-	digest_sketches(&st, db->sk);
+	digest_sketches(&st, &db->skv);
 	crypto_generichash_final(&st, db->digest, sizeof db->digest);
 	return 0;
 }

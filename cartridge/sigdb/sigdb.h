@@ -3,10 +3,11 @@
  *
  * A snapshot holds exact fingerprints (64-bit keys, already tagged with their
  * engine by whorl_fp_key) in a directory of small sorted shards, and
- * similarity sketches in one contiguous store indexed by 32-bit anchors.
+ * similarity sketches in a few immutable segments (each a store indexed by
+ * 32-bit anchors) with the handles of sketches since deleted masked out.
  * Lookups are lock-free: a snapshot never changes after
  * sigdb_builder_finish(). Updates build a new snapshot beside the old one,
- * sharing every shard (and the sketch part) they did not change, and publish
+ * sharing every shard and sketch segment they did not change, and publish
  * it with one atomic pointer swap (sigdb_live_*); readers hold a reference
  * while they use one, and the last reader frees it.
  *
@@ -90,10 +91,12 @@ void sigdb_unref(struct sigdb *db);
 int sigdb_lookup(const struct sigdb *db, uint64_t key, struct sigdb_meta *m);
 
 /* Sketch candidates sharing `anchor` for `engine`: writes up to cap sketch
- * indices into idx and returns how many. */
+ * handles into idx and returns how many. Handles are opaque and valid for
+ * this snapshot only. */
 size_t sigdb_sketch_candidates(const struct sigdb *db, uint8_t engine, uint32_t anchor,
                                uint32_t *idx, size_t cap);
-/* The sketch at index i: its bytes (length in *len), algo and metadata. */
+/* The sketch with handle i: its bytes (length in *len), algo and metadata;
+ * NULL when i is out of range. */
 const uint8_t *sigdb_sketch_get(const struct sigdb *db, uint32_t i, size_t *len, uint8_t *algo,
                                 struct sigdb_meta *m);
 

@@ -1,7 +1,7 @@
 /*
  * sigdb_int.h - the private layout of a snapshot and the helpers the files of
  * cartridge/sigdb/ share. A snapshot is a directory of immutable, separately
- * reference-counted parts (exact-table shards, one sketch part), so a new
+ * reference-counted parts (exact-table shards, sketch segments), so a new
  * snapshot shares every part an update did not change.
  *
  * Not for use outside cartridge/sigdb/.
@@ -88,9 +88,9 @@ struct sigdb_anchors {
 	uint32_t n_dropped;
 };
 
-/* The sketch part of a snapshot: one allocation with its own count of
- * references, so snapshots whose sketches did not change share it whole.
- * Records are sorted by (engine, id). */
+/* One sketch segment: one allocation with its own count of references, so
+ * snapshots share the segments an update did not change. Records are sorted
+ * by (engine, id); the anchor index is the segment's own. */
 struct sigdb_sketches {
 	_Atomic unsigned long refs;
 	struct sigdb_sketch_rec *recs;
@@ -100,10 +100,33 @@ struct sigdb_sketches {
 	struct sigdb_anchors anchors;
 };
 
+/* The sketches of a snapshot (skview.c): a few immutable segments, oldest
+ * (and normally largest) first, and the sorted handles masked out of them
+ * (deleted, or replaced by a newer segment). A handle is segment <<
+ * SIGDB_IDX_BITS | index in the segment. Every live (engine, id) is in
+ * exactly one segment and not dead. A frozen snapshot has at most
+ * SIGDB_MAX_SEGS segments; the slot beyond is used only while one is built
+ * (skcompact.c merges it away). */
+#define SIGDB_MAX_SEGS 4
+#define SIGDB_DEAD_FRACTION 4   /* rebuild when dead + newer > oldest / this */
+
+struct sigdb_skview {
+	struct sigdb_sketches *seg[SIGDB_MAX_SEGS + 1];
+	unsigned n_seg;
+	uint32_t *dead;             /* sorted; NULL when none */
+	uint32_t n_dead;
+	uint32_t count;             /* live sketches */
+};
+
+static inline uint32_t sigdb_handle(unsigned seg, uint32_t i)
+{
+	return (uint32_t)seg << SIGDB_IDX_BITS | i;
+}
+
 struct sigdb {
 	_Atomic unsigned long refs;
 	struct sigdb_table table;
-	struct sigdb_sketches *sk;             /* never NULL once built */
+	struct sigdb_skview skv;               /* sketches */
 	uint64_t serial[SIGDB_N_SOURCES][2];   /* complete, incremental */
 	uint8_t digest[SIGDB_DIGEST_BYTES];    /* digest.c, set when built */
 };
@@ -195,13 +218,33 @@ int sigdb_anchors_freeze(struct sigdb_anchors *a, uint64_t *post, size_t n);
 struct sigdb_sketches *sigdb_sketches_new(void);
 void sigdb_sketches_ref(struct sigdb_sketches *s);
 void sigdb_sketches_unref(struct sigdb_sketches *s);
-/* 1 when a and b hold the same records, bytes and anchor index. */
-int sigdb_sketches_equal(const struct sigdb_sketches *a, const struct sigdb_sketches *b);
 size_t sigdb_sketches_bytes(const struct sigdb_sketches *s);
-/* Calls fn for every (sketch index, anchor) the snapshot was built with,
- * dropped anchors included. */
-void sigdb_anchors_each(const struct sigdb *db, void (*fn)(void *ctx, uint32_t idx, uint32_t anchor),
-                        void *ctx);
+/* Calls fn for every (handle, anchor) segment s (number seg in its view) was
+ * built with, dropped anchors included. */
+void sigdb_anchors_each(const struct sigdb_sketches *s, unsigned seg,
+                        void (*fn)(void *ctx, uint32_t h, uint32_t anchor), void *ctx);
+
+/* skview.c: the live view over the segments. */
+void sigdb_skview_release(struct sigdb_skview *v);
+/* dst = src, segments referenced, dead copied; 0 or WHORL_ENOMEM. */
+int sigdb_skview_copy(struct sigdb_skview *dst, const struct sigdb_skview *src);
+int sigdb_skview_is_dead(const struct sigdb_skview *v, uint32_t h);
+/* 1 and *h when (engine, id) is live in v, else 0. */
+int sigdb_skview_find(const struct sigdb_skview *v, uint8_t engine, uint64_t id, uint32_t *h);
+/* Calls fn for every live sketch of segments [from, to) in (engine, id)
+ * order (a merge over the segments). */
+void sigdb_skview_each(const struct sigdb_skview *v, unsigned from, unsigned to,
+                       void (*fn)(void *ctx, uint32_t h, const struct sigdb_sketches *s,
+                                  const struct sigdb_sketch_rec *r),
+                       void *ctx);
+/* Records of all segments, dead ones included. */
+size_t sigdb_skview_recs(const struct sigdb_skview *v);
+size_t sigdb_skview_bytes(const struct sigdb_skview *v);
+/* Sets count from the segments and dead. */
+void sigdb_skview_recount(struct sigdb_skview *v);
+
+/* skcompact.c: bounds a view being built (see there); 0 or WHORL_E*. */
+int sigdb_skview_compact(struct sigdb_skview *v);
 
 /* blog.c: a builder's exact changes in arrival order, puts and deletes.
  * The index key -> latest entry exists only once a delete has come (a delete
@@ -262,35 +305,36 @@ int sigdb_bsketches_put(struct sigdb_bsketches *s, uint8_t engine, uint8_t algo,
                         const uint8_t *bytes, size_t len, const uint32_t *anchors,
                         size_t n_anchors, const struct sigdb_meta *m);
 int sigdb_bsketches_del(struct sigdb_bsketches *s, uint8_t engine, uint64_t id);
-/* bsk_match.c: a replacing builder's incoming sketches compared in order
- * with the sketch part of the snapshot it may share (base NULL, or without
- * sketches: matching is off). The anchors of the repeated sketches are kept
- * (4 bytes each and a count): the hook computed them, base may differ. */
-struct sigdb_skmatch {
-	const struct sigdb *base;   /* NULL when off */
-	uint32_t n;                 /* incoming sketches equal to base's first n */
-	uint8_t *counts;            /* n: anchors of each */
-	uint32_t *anchors;          /* n_anchors, back to back */
-	size_t n_anchors, cap_n, cap_anchors;
+/* bsk_match.c: the sketches of a builder's base, as its changes see them.
+ * A bitmap over the base's handles marks those a delta deleted (or
+ * replaced), or those a complete file repeated (kept); anchor hashes of the
+ * base's sketches are computed at the first comparison. */
+struct sigdb_skbase {
+	const struct sigdb_skview *v;   /* NULL: no base sketches */
+	size_t start[SIGDB_MAX_SEGS + 2]; /* flat index of each segment's first record */
+	uint64_t *mark;                 /* one bit per record, NULL until one is set */
+	uint64_t *ahash;                /* per record, NULL until needed */
+	size_t n_marked;
 };
-void sigdb_skmatch_init(struct sigdb_skmatch *mt, const struct sigdb *base);
-void sigdb_skmatch_free(struct sigdb_skmatch *mt);
-/* 1 when the sketch is the base's next one (counted, its anchors kept, its
- * bytes not), 0 when not, WHORL_ENOMEM. */
-int sigdb_skmatch_put(struct sigdb_skmatch *mt, uint8_t engine, uint8_t algo, uint64_t id,
-                      const uint8_t *bytes, size_t len, const uint32_t *anchors,
-                      size_t n_anchors, const struct sigdb_meta *m);
-/* 1 when every base sketch was repeated, with the same anchors. */
-int sigdb_skmatch_whole(const struct sigdb_skmatch *mt);
+void sigdb_skbase_init(struct sigdb_skbase *kb, const struct sigdb_skview *v);
+void sigdb_skbase_free(struct sigdb_skbase *kb);
+/* 1 and *h when (engine, id) is live in the base view (marks aside). */
+int sigdb_skbase_find(const struct sigdb_skbase *kb, uint8_t engine, uint64_t id, uint32_t *h);
+int sigdb_skbase_marked(const struct sigdb_skbase *kb, uint32_t h);
+int sigdb_skbase_mark(struct sigdb_skbase *kb, uint32_t h, int on);
+/* 1 when the base's sketch h equals the given one, anchors included (as an
+ * order-free set); 0 when not; WHORL_ENOMEM. */
+int sigdb_skbase_same(struct sigdb_skbase *kb, uint32_t h, uint8_t algo, const uint8_t *bytes,
+                      size_t len, const uint32_t *anchors, size_t n_anchors,
+                      const struct sigdb_meta *m);
+/* Sets v to the base's segments (referenced) with dead = the base's dead
+ * and the marked handles (kept == 0) or the unmarked live ones (kept). */
+int sigdb_skbase_view(const struct sigdb_skbase *kb, int kept, struct sigdb_skview *v);
 
 /* builder.c, for tests: sketches the builder holds in its own pools now
  * (0 while a replacing builder's sketches only repeat its base's). */
 size_t sigdb_builder_held_sketches(const struct sigdb_builder *b);
 
-/* Copies base's first n sketches (all: base->sk->count); their anchors
- * are base's, or mt's when given (mt->n == n). */
-int sigdb_bsketches_copy(struct sigdb_bsketches *s, const struct sigdb *base, size_t n,
-                         const struct sigdb_skmatch *mt);
 /* Freezes s into out (records sorted by (engine, id)); the caller releases
  * out on failure. */
 int sigdb_bsketches_freeze(const struct sigdb_bsketches *s, struct sigdb_sketches *out);

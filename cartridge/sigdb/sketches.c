@@ -3,9 +3,9 @@
  *
  * Store: all sketch bytes back to back in one array, plus one 24-byte record
  * per sketch (offset, length, engine, algo, id, metadata), sorted by (engine,
- * id) so that the same content always freezes to the same arrays. The whole
- * part is one reference-counted object, shared by snapshots whose sketches
- * did not change.
+ * id) so that the same content always freezes to the same arrays. A
+ * segment is one reference-counted object, shared by every snapshot whose
+ * view holds it (skview.c).
  *
  * Anchor index, a multimap (engine, anchor) -> sketch index. Each pair maps
  * to a 32-bit key, a bijection of the anchor per engine (sigdb_anchor_key).
@@ -20,11 +20,15 @@
  * Two engines may share a key; candidates are filtered on the record's engine.
  *
  * Anchors shared by more than SIGDB_MAX_ANCHOR_FANOUT sketches identify
- * nothing and are left out of the index; their postings are kept aside
- * (sorted, 8 bytes each) only so that a builder made from this snapshot can
- * rebuild them when a delta thins them out.
+ * nothing and are left out of the index. The rule holds per segment: an
+ * anchor shared by 40 sketches in each of two segments stays indexed in
+ * both, and dead sketches still count in theirs, until a compaction merges
+ * them (skcompact.c); a weakening bounded by SIGDB_MAX_SEGS times the cap.
+ * Their postings are kept aside (sorted, 8 bytes each) only so that a
+ * merge of segments can rebuild them when deletes thin them out.
  *
- * Not for: comparing sketches (fp/), building the records (builder.c).
+ * Not for: comparing sketches (fp/), building the records (bsketch.c), the
+ * view over segments (skview.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -172,30 +176,6 @@ void sigdb_sketches_unref(struct sigdb_sketches *s)
 	free(s);
 }
 
-static int mem_equal(const void *a, const void *b, size_t n)
-{
-	return n == 0 || memcmp(a, b, n) == 0;
-}
-
-/* Freezing is canonical (records by (engine, id), postings by key), so the
- * same content gives the same arrays. */
-int sigdb_sketches_equal(const struct sigdb_sketches *a, const struct sigdb_sketches *b)
-{
-	const struct sigdb_anchors *x = &a->anchors, *y = &b->anchors;
-	if (a->count != b->count || a->store_len != b->store_len || x->n_post != y->n_post ||
-	    x->n_dropped != y->n_dropped || x->dir_bits != y->dir_bits)
-		return 0;
-	if ((x->dir == NULL) != (y->dir == NULL) ||
-	    (x->dir != NULL &&
-	     !mem_equal(x->dir, y->dir, (((size_t)1 << x->dir_bits) + 1) * sizeof(*x->dir))))
-		return 0;
-	return mem_equal(a->recs, b->recs, (size_t)a->count * sizeof(*a->recs)) &&
-	       mem_equal(a->store, b->store, a->store_len) &&
-	       mem_equal(x->post_hi, y->post_hi, (size_t)x->n_post * sizeof(*x->post_hi)) &&
-	       mem_equal(x->post_lo, y->post_lo, (size_t)x->n_post * sizeof(*x->post_lo)) &&
-	       mem_equal(x->dropped, y->dropped, (size_t)x->n_dropped * sizeof(*x->dropped));
-}
-
 size_t sigdb_sketches_bytes(const struct sigdb_sketches *s)
 {
 	const struct sigdb_anchors *a = &s->anchors;
@@ -207,61 +187,22 @@ size_t sigdb_sketches_bytes(const struct sigdb_sketches *s)
 	return n;
 }
 
-size_t sigdb_sketch_candidates(const struct sigdb *db, uint8_t engine, uint32_t anchor,
-                               uint32_t *idx, size_t cap)
+void sigdb_anchors_each(const struct sigdb_sketches *s, unsigned seg,
+                        void (*fn)(void *ctx, uint32_t h, uint32_t anchor), void *ctx)
 {
-	if (db == NULL || db->sk->anchors.n_post == 0)
-		return 0;
-	const struct sigdb_anchors *a = &db->sk->anchors;
-	uint32_t key = sigdb_anchor_key(engine, anchor);
-	uint32_t low = key & KEY_LOW_MASK;
-	uint32_t b = key >> (32 - a->dir_bits);
-	size_t n = 0;
-	for (uint32_t p = a->dir[b]; p < a->dir[b + 1] && n < cap; p++) {
-		uint32_t hi = a->post_hi[p];
-		uint32_t stored = (hi >> SIGDB_IDX_BITS) << 16 | a->post_lo[p];
-		if (stored < low)
-			continue;
-		if (stored > low)
-			break;      /* postings ascend by key within a bucket */
-		uint32_t i = hi & SIGDB_IDX_MASK;
-		if (db->sk->recs[i].engine == engine)
-			idx[n++] = i;
-	}
-	return n;
-}
-
-const uint8_t *sigdb_sketch_get(const struct sigdb *db, uint32_t i, size_t *len, uint8_t *algo,
-                                struct sigdb_meta *m)
-{
-	if (db == NULL || i >= db->sk->count)
-		return NULL;
-	const struct sigdb_sketch_rec *r = &db->sk->recs[i];
-	if (len != NULL)
-		*len = r->len;
-	if (algo != NULL)
-		*algo = r->algo;
-	if (m != NULL)
-		*m = r->meta;
-	return db->sk->store + r->offset;
-}
-
-void sigdb_anchors_each(const struct sigdb *db, void (*fn)(void *ctx, uint32_t idx, uint32_t anchor),
-                        void *ctx)
-{
-	const struct sigdb_anchors *a = &db->sk->anchors;
+	const struct sigdb_anchors *a = &s->anchors;
 	unsigned shift = 32 - a->dir_bits;
 	for (uint32_t b = 0; a->n_post != 0 && b < (1u << a->dir_bits); b++) {
 		for (uint32_t p = a->dir[b]; p < a->dir[b + 1]; p++) {
 			uint32_t hi = a->post_hi[p];
 			uint32_t key = b << shift | (hi >> SIGDB_IDX_BITS) << 16 | a->post_lo[p];
 			uint32_t i = hi & SIGDB_IDX_MASK;
-			fn(ctx, i, sigdb_anchor_from_key(db->sk->recs[i].engine, key));
+			fn(ctx, sigdb_handle(seg, i), sigdb_anchor_from_key(s->recs[i].engine, key));
 		}
 	}
 	for (uint32_t d = 0; d < a->n_dropped; d++) {
 		uint32_t i = (uint32_t)a->dropped[d] & SIGDB_IDX_MASK;
 		uint32_t key = (uint32_t)(a->dropped[d] >> 32);
-		fn(ctx, i, sigdb_anchor_from_key(db->sk->recs[i].engine, key));
+		fn(ctx, sigdb_handle(seg, i), sigdb_anchor_from_key(s->recs[i].engine, key));
 	}
 }

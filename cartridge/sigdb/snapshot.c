@@ -1,7 +1,7 @@
 /*
  * snapshot.c - life and plain accessors of an immutable snapshot: reference
  * counting, counts, memory, serials and iteration. A snapshot holds one
- * reference to each of its parts (shards, sketch part); the last unref of the
+ * reference to each of its parts (shards, sketch segments); the last unref of the
  * snapshot drops them, and a part goes when no snapshot holds it.
  *
  * Not for: lookups (table.c, sketches.c), building (builder.c), swapping
@@ -25,8 +25,7 @@ struct sigdb *sigdb_empty(void)
 	struct sigdb *db = sigdb_alloc();
 	if (db == NULL)
 		return NULL;
-	if (sigdb_table_init(&db->table, SIGDB_SHARD_BITS_MIN) != 0 ||
-	    (db->sk = sigdb_sketches_new()) == NULL || sigdb_digest_compute(db) != 0) {
+	if (sigdb_table_init(&db->table, SIGDB_SHARD_BITS_MIN) != 0 || sigdb_digest_compute(db) != 0) {
 		sigdb_unref(db);
 		return NULL;
 	}
@@ -47,7 +46,7 @@ void sigdb_unref(struct sigdb *db)
 	if (atomic_fetch_sub_explicit(&db->refs, 1, memory_order_acq_rel) != 1)
 		return;
 	sigdb_table_release(&db->table);    /* unrefs its shards */
-	sigdb_sketches_unref(db->sk);
+	sigdb_skview_release(&db->skv);     /* unrefs its segments */
 	free(db);
 }
 
@@ -58,7 +57,7 @@ size_t sigdb_count(const struct sigdb *db)
 
 size_t sigdb_sketch_count(const struct sigdb *db)
 {
-	return db == NULL ? 0 : db->sk->count;
+	return db == NULL ? 0 : db->skv.count;
 }
 
 size_t sigdb_memory_bytes(const struct sigdb *db)
@@ -66,7 +65,7 @@ size_t sigdb_memory_bytes(const struct sigdb *db)
 	if (db == NULL)
 		return 0;
 	return sigdb_heap_bytes(sizeof(*db)) + sigdb_table_bytes(&db->table) +
-	       sigdb_sketches_bytes(db->sk);
+	       sigdb_skview_bytes(&db->skv);
 }
 
 void sigdb_serial(const struct sigdb *db, enum sigdb_source src, uint64_t *complete,
@@ -90,6 +89,20 @@ static void foreach_exact(const struct sigdb *db,
 			fp_fn(ctx, t->dir[i].s->slots[j].key, &t->dir[i].s->slots[j].meta);
 }
 
+struct foreach_sk {
+	void (*fn)(void *ctx, uint8_t engine, uint8_t algo, uint64_t id, const uint8_t *bytes,
+	           size_t len, const struct sigdb_meta *m);
+	void *ctx;
+};
+
+static void foreach_sketch(void *ctx, uint32_t h, const struct sigdb_sketches *s,
+                           const struct sigdb_sketch_rec *r)
+{
+	const struct foreach_sk *f = ctx;
+	(void)h;
+	f->fn(f->ctx, r->engine, r->algo, r->id, s->store + r->offset, r->len, &r->meta);
+}
+
 void sigdb_foreach(const struct sigdb *db,
                    void (*fp_fn)(void *ctx, uint64_t key, const struct sigdb_meta *m),
                    void (*sk_fn)(void *ctx, uint8_t engine, uint8_t algo, uint64_t id,
@@ -100,8 +113,8 @@ void sigdb_foreach(const struct sigdb *db,
 		return;
 	if (fp_fn != NULL)
 		foreach_exact(db, fp_fn, ctx);
-	for (uint32_t i = 0; sk_fn != NULL && i < db->sk->count; i++) {
-		const struct sigdb_sketch_rec *r = &db->sk->recs[i];
-		sk_fn(ctx, r->engine, r->algo, r->id, db->sk->store + r->offset, r->len, &r->meta);
+	if (sk_fn != NULL) {
+		struct foreach_sk f = { sk_fn, ctx };
+		sigdb_skview_each(&db->skv, 0, db->skv.n_seg, foreach_sketch, &f);
 	}
 }

@@ -40,6 +40,7 @@
 #include <unistd.h>
 
 #include "../../cartridge/engine.h"
+#include "../../cartridge/fp/fp.h"
 #include "../../cartridge/update/state.h"
 #include "../../publisher/lib/publish.h"
 #include "bench_sketch.h"
@@ -318,7 +319,10 @@ static int reload(whorl_engine *e, const char *what, const char *label)
 	peak_reset();
 	live = sigdb_live_acquire(&e->live);
 	t0 = now_s();
-	if (update_load_url(cfg, &e->log, NULL, live, &e->update_status, &fresh) != 0 || !fresh)
+	/* the engine's anchor hook, as update_cycle_locked passes it: without it
+	 * the reloaded sketches would have no anchors, unlike the live ones */
+	struct update_hooks hooks = { .anchors = fp_sketch_stored_anchors };
+	if (update_load_url(cfg, &e->log, &hooks, live, &e->update_status, &fresh) != 0 || !fresh)
 		return -1;
 	t = now_s() - t0;
 	sigdb_unref(live);

@@ -19,7 +19,8 @@
 
 #define U 6000                  /* key universe of the differential test */
 #define U_CLUSTER 40            /* small keys: all in shard 0 */
-#define N_SK 24                 /* sketch universe */
+#define N_SK 600                /* sketch universe */
+#define SK_SHARED 5000000u      /* an anchor every sketch has: over the fan-out cap */
 
 static uint64_t rng_next(uint64_t *s)
 {
@@ -61,7 +62,7 @@ struct model {
 static void sketch_put(struct sigdb_builder *b, struct model *md, size_t i, uint8_t tag)
 {
 	uint8_t bytes[20];
-	uint32_t anchors[3] = { (uint32_t)i, 1000 + tag, 77 };
+	uint32_t anchors[3] = { (uint32_t)i, 100000u + tag, SK_SHARED };
 	memset(bytes, tag, sizeof(bytes));
 	struct sigdb_meta m = { .category = tag };
 	ck_assert_int_eq(sigdb_builder_put_sketch(b, (uint8_t)(i % 3), 1, i * 1000003u, bytes,
@@ -125,9 +126,75 @@ static void walk_fp(void *ctx, uint64_t key, const struct sigdb_meta *m)
 	w->at++;
 }
 
+/* Sketch i: engine i % 3, id i * 1000003. */
+static size_t sk_of(uint8_t engine, uint64_t id)
+{
+	size_t i = (size_t)(id / 1000003u);
+	ck_assert_uint_eq(id % 1000003u, 0);
+	ck_assert_uint_lt(i, N_SK);
+	ck_assert_uint_eq(i % 3, engine);
+	return i;
+}
+
+struct sk_walk {
+	const struct model *md;
+	size_t n;
+	int first;
+	uint8_t last_engine;
+	uint64_t last_id;
+};
+
+static void walk_sk(void *ctx, uint8_t engine, uint8_t algo, uint64_t id, const uint8_t *bytes,
+                    size_t len, const struct sigdb_meta *m)
+{
+	struct sk_walk *w = ctx;
+	ck_assert(w->first || engine > w->last_engine || (engine == w->last_engine && id > w->last_id));
+	w->first = 0;
+	w->last_engine = engine;
+	w->last_id = id;
+	size_t i = sk_of(engine, id);
+	ck_assert(w->md->sk_present[i]);
+	ck_assert_uint_eq(algo, 1);
+	ck_assert_uint_eq(len, 20);
+	ck_assert_uint_eq(bytes[0], w->md->sk_tag[i]);
+	ck_assert_uint_eq(bytes[19], w->md->sk_tag[i]);
+	ck_assert_uint_eq(m->category, w->md->sk_tag[i]);
+	w->n++;
+}
+
+/* Sketches through every query: count, candidates and get, foreach. */
+static void sketch_check(const struct sigdb *db, const struct model *md)
+{
+	size_t n_sk = 0;
+	uint32_t idx[8];
+	for (size_t i = 0; i < N_SK; i++) {
+		n_sk += md->sk_present[i];
+		size_t n = sigdb_sketch_candidates(db, (uint8_t)(i % 3), (uint32_t)i, idx, 8);
+		ck_assert_uint_eq(n, md->sk_present[i]);
+		if (n == 0)
+			continue;
+		size_t len;
+		uint8_t algo;
+		struct sigdb_meta m;
+		const uint8_t *p = sigdb_sketch_get(db, idx[0], &len, &algo, &m);
+		ck_assert_ptr_nonnull(p);
+		ck_assert_uint_eq(len, 20);
+		ck_assert_uint_eq(p[5], md->sk_tag[i]);
+		ck_assert_uint_eq(m.category, md->sk_tag[i]);
+		ck_assert_uint_eq(sigdb_sketch_candidates(db, (uint8_t)(i % 3), 100000u + md->sk_tag[i],
+		                                          idx, 8) >= 1, 1);
+	}
+	ck_assert_uint_eq(sigdb_sketch_count(db), n_sk);
+	struct sk_walk w = { md, 0, 1, 0, 0 };
+	sigdb_foreach(db, NULL, walk_sk, &w);
+	ck_assert_uint_eq(w.n, n_sk);
+	ck_assert_uint_le(db->skv.n_seg, SIGDB_MAX_SEGS);
+	ck_assert_uint_le(db->skv.n_dead, sigdb_skview_recs(&db->skv));
+}
+
 static void model_check(const struct sigdb *db, const struct model *md)
 {
-	size_t n = 0, n_sk = 0;
+	size_t n = 0;
 	for (size_t u = 0; u < U; u++) {
 		struct sigdb_meta got;
 		ck_assert_int_eq(sigdb_lookup(db, key_of(u), &got), md->present[u]);
@@ -142,13 +209,7 @@ static void model_check(const struct sigdb *db, const struct model *md)
 	while (w.at < U && !md->present[order[w.at]])
 		w.at++;
 	ck_assert_uint_eq(w.at, U);
-	for (size_t i = 0; i < N_SK; i++)
-		n_sk += md->sk_present[i];
-	ck_assert_uint_eq(sigdb_sketch_count(db), n_sk);
-	uint32_t idx[8];
-	for (size_t i = 0; i < N_SK; i++)
-		ck_assert_uint_eq(sigdb_sketch_candidates(db, (uint8_t)(i % 3), (uint32_t)i, idx, 8),
-		                  md->sk_present[i]);
+	sketch_check(db, md);
 	/* The same content built from scratch has the same digest. */
 	char a[SIGDB_DIGEST_HEX], b[SIGDB_DIGEST_HEX];
 	struct sigdb *ref = model_build(md);
@@ -175,7 +236,7 @@ static void random_changes(struct sigdb_builder *b, struct model *md, uint64_t *
 			md->present[u] = 1;
 			md->meta[u] = m;
 		}
-		if ((r >> 40) % 64 == 0) {
+		if ((r >> 40) % 8 == 0) {
 			size_t k = (r >> 20) % N_SK;
 			if (dels && (r >> 30) & 1) {
 				ck_assert_int_eq(sigdb_builder_del_sketch(b, (uint8_t)(k % 3), k * 1000003u),
@@ -220,9 +281,19 @@ static struct sigdb_builder *complete_build(const struct sigdb *base, struct mod
 		}
 		ck_assert_int_eq(sigdb_builder_put(b, key_of(u), &md->meta[u]), 0);
 	}
-	for (size_t i = 0; i < N_SK; i++)
-		if (md->sk_present[i])
-			sketch_put(b, md, i, md->sk_tag[i]);
+	for (size_t i = 0; i < N_SK / 40; i++) {  /* sketches too */
+		uint64_t r = rng_next(seed);
+		size_t k = r % N_SK;
+		if ((r >> 32) & 1)
+			md->sk_present[k] = !md->sk_present[k];
+		else
+			md->sk_tag[k] = (uint8_t)(r >> 40);
+	}
+	for (size_t i = 0; i < N_SK; i++) {
+		size_t k = sorted ? i : (i * 7919) % N_SK;
+		if (md->sk_present[k])
+			sketch_put(b, md, k, md->sk_tag[k]);
+	}
 	return b;
 }
 
@@ -231,6 +302,7 @@ START_TEST(test_differential)
 	static struct model md;
 	uint64_t seed = 1234 + (uint64_t)_i;
 	struct sigdb *cur = NULL;
+	size_t multi_seg = 0, with_dead = 0;
 	order_init();
 	memset(&md, 0, sizeof md);
 	for (int round = 0; round < 40; round++) {
@@ -253,9 +325,14 @@ START_TEST(test_differential)
 		struct sigdb *next = sigdb_builder_finish(b);
 		ck_assert_ptr_nonnull(next);
 		model_check(next, &md);
+		multi_seg += next->skv.n_seg > 1;
+		with_dead += next->skv.n_dead > 0;
 		sigdb_unref(cur);
 		cur = next;
 	}
+	/* the views were really segmented at times, not always rebuilt */
+	ck_assert_uint_gt(multi_seg, 0);
+	ck_assert_uint_gt(with_dead, 0);
 	sigdb_unref(cur);
 }
 END_TEST
@@ -306,7 +383,9 @@ START_TEST(test_sharing)
 	ck_assert_ptr_nonnull(delta);
 	size_t shared = sigdb_shared_shards(base, delta), all = nonempty_shards(base);
 	ck_assert_msg(shared * 100 >= all * 80, "%zu of %zu shards shared", shared, all);
-	ck_assert_ptr_eq(delta->sk, base->sk);    /* no sketch touched: the part is shared */
+	/* no sketch touched: the sketch segments are shared */
+	ck_assert_uint_eq(delta->skv.n_seg, 1);
+	ck_assert_ptr_eq(delta->skv.seg[0], base->skv.seg[0]);
 	/* The delta's memory beyond its base is about what changed. */
 	ck_assert_uint_lt(sigdb_table_bytes(&delta->table) - 0, 3 * sigdb_table_bytes(&base->table));
 
@@ -324,7 +403,8 @@ START_TEST(test_sharing)
 	struct sigdb *same = sigdb_builder_finish(r);
 	ck_assert_ptr_nonnull(same);
 	ck_assert_uint_eq(sigdb_shared_shards(base, same), all);
-	ck_assert_ptr_eq(same->sk, base->sk);
+	ck_assert_uint_eq(same->skv.n_seg, 1);
+	ck_assert_ptr_eq(same->skv.seg[0], base->skv.seg[0]);
 	char a[SIGDB_DIGEST_HEX], c[SIGDB_DIGEST_HEX];
 	sigdb_digest_hex(base, a, sizeof a);
 	sigdb_digest_hex(same, c, sizeof c);
@@ -340,7 +420,8 @@ START_TEST(test_sharing)
 	struct sigdb *one = sigdb_builder_finish(r);
 	ck_assert_ptr_nonnull(one);
 	ck_assert_uint_eq(sigdb_shared_shards(base, one), all - 1);
-	ck_assert_ptr_ne(one->sk, base->sk);      /* its sketch set differs (empty) */
+	ck_assert_uint_eq(one->skv.n_seg, 0);     /* its sketch set differs (empty) */
+	ck_assert_uint_eq(sigdb_sketch_count(one), 0);
 	sigdb_unref(one);
 	sigdb_unref(same);
 	sigdb_unref(delta);
@@ -413,7 +494,31 @@ struct match_case {
 	uint8_t tag;
 	uint32_t extra;
 	size_t held;                /* sketches the builder must hold before finishing */
+	uint32_t dead;              /* base sketches masked out in the result */
 };
+
+/* The sketches two snapshots give for anchor (engine 1), as ids and tags. */
+static int cands_same(const struct sigdb *x, const struct sigdb *y, uint32_t anchor)
+{
+	uint32_t ix[64], iy[64];
+	size_t nx = sigdb_sketch_candidates(x, 1, anchor, ix, 64);
+	size_t ny = sigdb_sketch_candidates(y, 1, anchor, iy, 64);
+	if (nx != ny)
+		return 0;
+	uint64_t sx = 0, sy = 0;
+	for (size_t i = 0; i < nx; i++) {
+		size_t lx, ly;
+		struct sigdb_meta mx, my;
+		const uint8_t *px = sigdb_sketch_get(x, ix[i], &lx, NULL, &mx);
+		const uint8_t *py = sigdb_sketch_get(y, iy[i], &ly, NULL, &my);
+		if (px == NULL || py == NULL || lx != ly)
+			return 0;
+		/* the sketch's index is in bytes[1..], its tag in bytes[0] */
+		sx += (uint64_t)px[1] * 1000 + px[0] + (uint64_t)mx.category * 7;
+		sy += (uint64_t)py[1] * 1000 + py[0] + (uint64_t)my.category * 7;
+	}
+	return sx == sy;
+}
 
 static struct sigdb *match_build(const struct sigdb *base, const struct match_case *c)
 {
@@ -435,19 +540,21 @@ static struct sigdb *match_build(const struct sigdb *base, const struct match_ca
 
 START_TEST(test_sketch_match)
 {
-	const struct match_case same = { N_MATCH, N_MATCH, N_MATCH, 1, 3, 0 };
+	const struct match_case same = { N_MATCH, N_MATCH, N_MATCH, 1, 3, 0, 0 };
 	const struct match_case cases[] = {
-		{ N_MATCH, 100, N_MATCH, 7, 3, N_MATCH },  /* one sketch's bytes and category differ */
-		{ N_MATCH, 150, N_MATCH, 1, 99, 0 },    /* same bytes, another anchor: seen at finish */
-		{ N_MATCH - 30, N_MATCH, N_MATCH, 1, 3, 0 },  /* fewer sketches: a prefix */
-		{ N_MATCH, N_MATCH, 60, 1, 3, N_MATCH },   /* one put twice */
-		{ N_MATCH, 0, N_MATCH, 7, 3, N_MATCH },    /* the first differs */
+		{ N_MATCH, 100, N_MATCH, 7, 3, 1, 1 },  /* one sketch's bytes and category differ */
+		{ N_MATCH, 150, N_MATCH, 1, 99, 1, 1 }, /* same bytes, another anchor */
+		{ N_MATCH - 30, N_MATCH, N_MATCH, 1, 3, 0, 30 },  /* fewer sketches: a prefix */
+		{ N_MATCH, N_MATCH, 60, 1, 3, 1, 1 },   /* one put twice, the second differs */
+		{ N_MATCH, 0, N_MATCH, 7, 3, 1, 1 },    /* the first differs */
 	};
 	struct sigdb *base = match_build(NULL, &same), *db;
 	char want[SIGDB_DIGEST_HEX], got[SIGDB_DIGEST_HEX];
 
 	db = match_build(base, &same);
-	ck_assert_ptr_eq(db->sk, base->sk);              /* shared, never copied */
+	ck_assert_uint_eq(db->skv.n_seg, 1);             /* shared, never copied */
+	ck_assert_ptr_eq(db->skv.seg[0], base->skv.seg[0]);
+	ck_assert_uint_eq(db->skv.n_dead, 0);
 	sigdb_digest_hex(db, got, sizeof got);
 	sigdb_digest_hex(base, want, sizeof want);
 	ck_assert_str_eq(got, want);
@@ -455,15 +562,196 @@ START_TEST(test_sketch_match)
 	for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
 		struct sigdb *scratch = match_build(NULL, &cases[k]);
 		db = match_build(base, &cases[k]);
-		ck_assert_msg(db->sk != base->sk, "case %zu shared a different sketch part", k);
+		/* base's segment is shared, what differs masked out */
+		ck_assert_ptr_eq(db->skv.seg[0], base->skv.seg[0]);
+		ck_assert_uint_eq(db->skv.n_dead, cases[k].dead);
 		ck_assert_uint_eq(sigdb_sketch_count(db), cases[k].n);
 		sigdb_digest_hex(db, got, sizeof got);
 		sigdb_digest_hex(scratch, want, sizeof want);
 		ck_assert_msg(strcmp(got, want) == 0, "case %zu: digest differs from a scratch build", k);
-		ck_assert_int_eq(sigdb_sketches_equal(db->sk, scratch->sk), 1);
+		for (uint32_t i = 0; i < N_MATCH + 1; i++) {
+			/* not anchor 3, shared by all: over the fan-out cap in the
+			 * base's segment, but not in the new one (the per-segment rule) */
+			uint32_t anchors[] = { i * 7 + 1, 5000 + i, 99 };
+			for (size_t a = 0; a < 3; a++)
+				ck_assert_msg(cands_same(db, scratch, anchors[a]), "case %zu anchor %u", k,
+				              anchors[a]);
+		}
 		sigdb_unref(scratch);
 		sigdb_unref(db);
 	}
+	sigdb_unref(base);
+}
+END_TEST
+
+/* ---- segmented sketch views: what deltas and complete files share ---- */
+
+#define SEG_N 10000             /* sketches of the base */
+#define SEG_U 20000             /* id universe */
+
+/* Sketch id at version v (> 0): bytes, anchors and metadata from both. */
+static void seg_put(struct sigdb_builder *b, uint64_t id, uint8_t v)
+{
+	uint8_t bytes[40];
+	uint32_t anchors[8];
+	uint64_t r = id * 31 + v;
+	for (size_t i = 0; i < sizeof bytes; i++)
+		bytes[i] = (uint8_t)rng_next(&r);
+	for (size_t i = 0; i < 8; i++)
+		anchors[i] = (uint32_t)rng_next(&r);
+	struct sigdb_meta m = { .category = v, .confidence = 50 };
+	ck_assert_int_eq(sigdb_builder_put_sketch(b, 1, 3, id, bytes, sizeof bytes, anchors, 8, &m), 0);
+}
+
+static struct sigdb *seg_scratch(const uint8_t *ver)
+{
+	struct sigdb_builder *b = sigdb_builder_new_replace(NULL);
+	for (uint64_t id = 0; id < SEG_U; id++)
+		if (ver[id])
+			seg_put(b, id, ver[id]);
+	struct sigdb *db = sigdb_builder_finish(b);
+	ck_assert_ptr_nonnull(db);
+	return db;
+}
+
+static void seg_same_as_scratch(const struct sigdb *db, const uint8_t *ver)
+{
+	struct sigdb *ref = seg_scratch(ver);
+	char a[SIGDB_DIGEST_HEX], c[SIGDB_DIGEST_HEX];
+	sigdb_digest_hex(db, a, sizeof a);
+	sigdb_digest_hex(ref, c, sizeof c);
+	ck_assert_str_eq(a, c);
+	ck_assert_uint_eq(sigdb_sketch_count(db), sigdb_sketch_count(ref));
+	sigdb_unref(ref);
+}
+
+/* A delta on db: n_put new or replaced sketches, n_del deleted. */
+static struct sigdb *seg_delta(struct sigdb *db, uint8_t *ver, uint64_t *seed, size_t n_put,
+                               size_t n_del)
+{
+	struct sigdb_builder *b = sigdb_builder_new(db);
+	for (size_t i = 0; i < n_put; i++) {
+		uint64_t id = rng_next(seed) % SEG_U;
+		ver[id] = (uint8_t)(ver[id] % 250 + 1);
+		seg_put(b, id, ver[id]);
+	}
+	for (size_t i = 0; i < n_del; i++) {
+		uint64_t id = rng_next(seed) % SEG_U;
+		ck_assert_int_eq(sigdb_builder_del_sketch(b, 1, id), ver[id] ? 0 : WHORL_ENODATA);
+		ver[id] = 0;
+	}
+	struct sigdb *next = sigdb_builder_finish(b);
+	ck_assert_ptr_nonnull(next);
+	return next;
+}
+
+START_TEST(test_sketch_segments)
+{
+	static uint8_t ver[SEG_U], ver0[SEG_U];
+	uint64_t seed = 77;
+	for (uint64_t id = 0; id < SEG_N; id++)
+		ver[id] = 1;
+	struct sigdb *base = seg_scratch(ver);
+	memcpy(ver0, ver, sizeof ver);
+	ck_assert_uint_eq(base->skv.n_seg, 1);
+
+	/* A delta adding 1%: base's segment shared, memory grows by the new one. */
+	struct sigdb_builder *b = sigdb_builder_new(base);
+	for (uint64_t id = SEG_N; id < SEG_N + SEG_N / 100; id++) {
+		ver[id] = 1;
+		seg_put(b, id, 1);
+	}
+	struct sigdb *d1 = sigdb_builder_finish(b);
+	ck_assert_ptr_nonnull(d1);
+	ck_assert_uint_eq(d1->skv.n_seg, 2);
+	ck_assert_ptr_eq(d1->skv.seg[0], base->skv.seg[0]);
+	ck_assert_uint_eq(d1->skv.n_dead, 0);
+	ck_assert_uint_eq(sigdb_skview_bytes(&d1->skv) - sigdb_skview_bytes(&base->skv),
+	                  sigdb_sketches_bytes(d1->skv.seg[1]));
+	ck_assert_uint_lt(sigdb_sketches_bytes(d1->skv.seg[1]) * 50, sigdb_skview_bytes(&base->skv));
+	seg_same_as_scratch(d1, ver);
+
+	/* Deletes and replacements of base sketches: masked out, not copied. */
+	b = sigdb_builder_new(d1);
+	for (uint64_t id = 0; id < 100; id += 2) {
+		ck_assert_int_eq(sigdb_builder_del_sketch(b, 1, id), 0);
+		ck_assert_int_eq(sigdb_builder_del_sketch(b, 1, id), WHORL_ENODATA);
+		ver[id] = 0;
+		ver[id + 1] = 2;
+		seg_put(b, id + 1, 2);
+	}
+	seg_put(b, SEG_U - 1, 1);                 /* put then deleted: gone */
+	ck_assert_int_eq(sigdb_builder_del_sketch(b, 1, SEG_U - 1), 0);
+	struct sigdb *d2 = sigdb_builder_finish(b);
+	ck_assert_ptr_nonnull(d2);
+	ck_assert_uint_eq(d2->skv.n_seg, 3);
+	ck_assert_ptr_eq(d2->skv.seg[0], base->skv.seg[0]);
+	ck_assert_ptr_eq(d2->skv.seg[1], d1->skv.seg[1]);
+	ck_assert_uint_eq(d2->skv.n_dead, 100);
+	ck_assert_uint_eq(d2->skv.seg[2]->count, 50);
+	ck_assert_uint_eq(sigdb_memory_bytes(d2) - sigdb_table_bytes(&d2->table),
+	                  sigdb_heap_bytes(sizeof(*d2)) + sigdb_skview_bytes(&d2->skv));
+	seg_same_as_scratch(d2, ver);
+
+	/* A complete file 1% different from base, shuffled: base's segment
+	 * shared, the changed ones dead and in a small new segment. */
+	uint8_t *vc = malloc(SEG_U);
+	memcpy(vc, ver0, SEG_U);
+	for (uint64_t id = 0; id < SEG_N; id += 100)
+		vc[id] = 3;
+	b = sigdb_builder_new_replace(base);
+	for (uint64_t i = 0; i < SEG_U; i++) {
+		uint64_t id = (i * 7919) % SEG_U;
+		if (vc[id])
+			seg_put(b, id, vc[id]);
+	}
+	ck_assert_uint_eq(sigdb_builder_held_sketches(b), SEG_N / 100);
+	struct sigdb *c1 = sigdb_builder_finish(b);
+	ck_assert_ptr_nonnull(c1);
+	ck_assert_uint_eq(c1->skv.n_seg, 2);
+	ck_assert_ptr_eq(c1->skv.seg[0], base->skv.seg[0]);
+	ck_assert_uint_eq(c1->skv.n_dead, SEG_N / 100);
+	seg_same_as_scratch(c1, vc);
+	/* The same file again on c1: c1's view exactly. */
+	b = sigdb_builder_new_replace(c1);
+	for (uint64_t id = 0; id < SEG_U; id++)
+		if (vc[id])
+			seg_put(b, id, vc[id]);
+	ck_assert_uint_eq(sigdb_builder_held_sketches(b), 0);
+	struct sigdb *c2 = sigdb_builder_finish(b);
+	ck_assert_uint_eq(c2->skv.n_seg, 2);
+	ck_assert_ptr_eq(c2->skv.seg[0], c1->skv.seg[0]);
+	ck_assert_ptr_eq(c2->skv.seg[1], c1->skv.seg[1]);
+	ck_assert_uint_eq(c2->skv.n_dead, c1->skv.n_dead);
+	sigdb_unref(c2);
+	sigdb_unref(c1);
+	free(vc);
+
+	/* Many deltas: never more than SIGDB_MAX_SEGS segments; the newest
+	 * are merged while the oldest stays shared, until the changes reach a
+	 * quarter of it and everything is rebuilt into one. */
+	struct sigdb *cur = d2;
+	sigdb_ref(cur);
+	int merged_newest = 0, rebuilt = 0;
+	for (int round = 0; round < 40; round++) {
+		struct sigdb *next = seg_delta(cur, ver, &seed, 60, 30);
+		ck_assert_uint_le(next->skv.n_seg, SIGDB_MAX_SEGS);
+		if (cur->skv.n_seg == SIGDB_MAX_SEGS && next->skv.n_seg == SIGDB_MAX_SEGS &&
+		    next->skv.seg[0] == cur->skv.seg[0])
+			merged_newest++;
+		if (next->skv.n_seg == 1 && next->skv.seg[0] != cur->skv.seg[0]) {
+			rebuilt++;
+			ck_assert_uint_eq(next->skv.n_dead, 0);
+		}
+		seg_same_as_scratch(next, ver);
+		sigdb_unref(cur);
+		cur = next;
+	}
+	ck_assert_int_gt(merged_newest, 0);
+	ck_assert_int_gt(rebuilt, 0);
+	sigdb_unref(cur);
+	sigdb_unref(d2);
+	sigdb_unref(d1);
 	sigdb_unref(base);
 }
 END_TEST
@@ -478,6 +766,7 @@ int main(void)
 	tcase_add_test(tc, test_memory_per_key);
 	tcase_add_test(tc, test_lifetimes);
 	tcase_add_test(tc, test_sketch_match);
+	tcase_add_test(tc, test_sketch_segments);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
