@@ -386,7 +386,9 @@ out:
 	sigdb_sketches_unref(seg);
 	sigdb_bsketches_free(&b->sk);   /* the pools go before any merge */
 	sigdb_skbase_free(&b->skb);
-	return rc != 0 ? rc : sigdb_skview_compact(&db->skv);
+	if (rc == 0)
+		rc = sigdb_skview_compact(&db->skv);
+	return rc != 0 ? rc : sigdb_skview_seal(&db->skv);
 }
 
 struct sigdb *sigdb_builder_finish(struct sigdb_builder *b)

@@ -116,6 +116,10 @@ struct sigdb_skview {
 	uint32_t *dead;             /* sorted; NULL when none */
 	uint32_t n_dead;
 	uint32_t count;             /* live sketches */
+	/* Sealed (sigdb_skview_seal) for the scan path: the dead as one bit per
+	 * record, at seg_first[s] + index; NULL when none is dead. */
+	uint64_t *dead_bits;
+	uint32_t seg_first[SIGDB_MAX_SEGS + 1];
 };
 
 static inline uint32_t sigdb_handle(unsigned seg, uint32_t i)
@@ -228,6 +232,8 @@ void sigdb_anchors_each(const struct sigdb_sketches *s, unsigned seg,
 void sigdb_skview_release(struct sigdb_skview *v);
 /* dst = src, segments referenced, dead copied; 0 or WHORL_ENOMEM. */
 int sigdb_skview_copy(struct sigdb_skview *dst, const struct sigdb_skview *src);
+/* Builds dead_bits from dead once the view is final; 0 or WHORL_ENOMEM. */
+int sigdb_skview_seal(struct sigdb_skview *v);
 int sigdb_skview_is_dead(const struct sigdb_skview *v, uint32_t h);
 /* 1 and *h when (engine, id) is live in v, else 0. */
 int sigdb_skview_find(const struct sigdb_skview *v, uint8_t engine, uint64_t id, uint32_t *h);

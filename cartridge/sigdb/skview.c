@@ -9,8 +9,10 @@
  * keeps the segments and the dead few.
  *
  * Queries (candidates, get) are lock-free and allocation-free: a candidate
- * is looked up in each segment's anchor index and dropped when dead (a
- * binary search in the dead array, skipped when it is empty). Iteration
+ * is looked up in each segment's anchor index and dropped when dead (one
+ * bit test: a finished view is sealed with a bitmap of its dead, one bit per
+ * record, 12.5 KB per 100,000 sketches; builders use the sorted array, a
+ * binary search). Iteration
  * (digest, foreach, merges) is a merge over the segments by (engine, id),
  * skipping the dead, so it never depends on how the snapshot was built.
  *
@@ -29,13 +31,46 @@ void sigdb_skview_release(struct sigdb_skview *v)
 	for (unsigned s = 0; s < v->n_seg; s++)
 		sigdb_sketches_unref(v->seg[s]);
 	free(v->dead);
+	free(v->dead_bits);
 	memset(v, 0, sizeof(*v));
+}
+
+int sigdb_skview_seal(struct sigdb_skview *v)
+{
+	uint32_t total = 0;
+	free(v->dead_bits);
+	v->dead_bits = NULL;
+	for (unsigned s = 0; s < v->n_seg; s++) {
+		v->seg_first[s] = total;
+		total += v->seg[s]->count;
+	}
+	v->seg_first[v->n_seg] = total;
+	if (v->n_dead == 0)
+		return 0;
+	v->dead_bits = calloc(((size_t)total + 63) / 64, sizeof(*v->dead_bits));
+	if (v->dead_bits == NULL)
+		return WHORL_ENOMEM;
+	for (uint32_t d = 0; d < v->n_dead; d++) {
+		uint32_t g = v->seg_first[v->dead[d] >> SIGDB_IDX_BITS] + (v->dead[d] & SIGDB_IDX_MASK);
+		v->dead_bits[g / 64] |= 1ull << (g % 64);
+	}
+	return 0;
+}
+
+/* The scan path's test: one bit of a sealed view. */
+static inline int dead_bit(const struct sigdb_skview *v, unsigned s, uint32_t i)
+{
+	if (v->dead_bits == NULL)
+		return 0;
+	uint32_t g = v->seg_first[s] + i;
+	return (int)(v->dead_bits[g / 64] >> (g % 64) & 1);
 }
 
 int sigdb_skview_copy(struct sigdb_skview *dst, const struct sigdb_skview *src)
 {
 	*dst = *src;
 	dst->dead = NULL;
+	dst->dead_bits = NULL;
 	if (src->n_dead != 0) {
 		dst->dead = malloc(src->n_dead * sizeof(*dst->dead));
 		if (dst->dead == NULL) {
@@ -46,6 +81,10 @@ int sigdb_skview_copy(struct sigdb_skview *dst, const struct sigdb_skview *src)
 	}
 	for (unsigned s = 0; s < dst->n_seg; s++)
 		sigdb_sketches_ref(dst->seg[s]);
+	if (sigdb_skview_seal(dst) != 0) {
+		sigdb_skview_release(dst);
+		return WHORL_ENOMEM;
+	}
 	return 0;
 }
 
@@ -176,6 +215,8 @@ size_t sigdb_skview_recs(const struct sigdb_skview *v)
 size_t sigdb_skview_bytes(const struct sigdb_skview *v)
 {
 	size_t n = v->n_dead != 0 ? sigdb_heap_bytes(v->n_dead * sizeof(*v->dead)) : 0;
+	if (v->dead_bits != NULL)
+		n += sigdb_heap_bytes(((size_t)v->seg_first[v->n_seg] + 63) / 64 * sizeof(*v->dead_bits));
 	for (unsigned s = 0; s < v->n_seg; s++)
 		n += sigdb_sketches_bytes(v->seg[s]);
 	return n;
@@ -204,7 +245,7 @@ static void seg_candidates(const struct sigdb_skview *v, unsigned s, uint8_t eng
 		if (stored > low)
 			break;      /* postings ascend by key within a bucket */
 		uint32_t i = hi & SIGDB_IDX_MASK;
-		if (seg->recs[i].engine == engine && !dead_has(v, sigdb_handle(s, i)))
+		if (seg->recs[i].engine == engine && !dead_bit(v, s, i))
 			idx[(*n)++] = sigdb_handle(s, i);
 	}
 }
