@@ -211,8 +211,8 @@ static int load_sigs(struct load_state *ls)
 		return rc;
 	if (ls->run->from_cache)
 		return 0;
-	/* The manifest may keep deltas older than the complete file (the
-	 * publisher's --keep-deltas): go on from the one based on it. With none
+	/* The manifest may keep deltas older than the complete file (whorl-publish
+	 * keeps the chain by default): go on from the one based on it. With none
 	 * based on it, the chain is applied from its start, so a manifest whose
 	 * deltas do not link to its complete file is refused (wrong base). */
 	k = chain_start(s, s->complete);
