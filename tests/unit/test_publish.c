@@ -11,6 +11,7 @@
 #include <check.h>
 
 #include "check_main.h"
+#include "mirror_env.h"
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,10 +31,8 @@
 #define MAX_SEEN 4096
 
 struct env {
-	char root[256], mirror[300], keys[300], cache[300];
-	struct cfg cfg;
+	struct mirror_env m;        /* root, mirror, keys, cache, cfg, key */
 	struct logger lg;
-	struct publish_key *key;
 	char last[4096];
 };
 static struct env E;          /* test-only state; each test runs in its own fork */
@@ -54,31 +53,14 @@ static const struct update_hooks hooks = { .now = fake_now };
 
 static void setup(void)
 {
-	char err[256];
 	memset(&E, 0, sizeof E);
-	snprintf(E.root, sizeof E.root, "/tmp/whorl_test_publish.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(E.root));
-	snprintf(E.mirror, sizeof E.mirror, "%s/mirror", E.root);
-	snprintf(E.keys, sizeof E.keys, "%s/keys", E.root);
-	snprintf(E.cache, sizeof E.cache, "%s/cache", E.root);
-	mkdir(E.keys, 0700);
-	ck_assert_int_eq(publish_keygen(E.keys, err, sizeof err), 0);
-	ck_assert_int_lt(snprintf(err, sizeof err, "%s/publisher.key", E.keys), (int)sizeof err);
-	E.key = publish_key_load(err, err, sizeof err);
-	ck_assert_ptr_nonnull(E.key);
-	snprintf(E.cfg.mu_url, sizeof E.cfg.mu_url, "file://%s", E.mirror);
-	snprintf(E.cfg.publisher_key, sizeof E.cfg.publisher_key, "%s/publisher.pub", E.keys);
-	snprintf(E.cfg.cache_path, sizeof E.cfg.cache_path, "%s", E.cache);
+	mirror_env_open(&E.m, "publish");
 	E.lg = (struct logger){ .fn = cap_log, .min_level = WHORL_LOG_DEBUG };
 }
 
 static void teardown(void)
 {
-	char cmd[600];
-	publish_key_free(E.key);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", E.root);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cleanup failed\n");
+	mirror_env_close(&E.m);
 }
 
 static struct sigdb_meta meta_of(uint64_t i)
@@ -116,10 +98,10 @@ static struct publish_result publish(uint64_t from, uint64_t to, int force_full,
 {
 	char err[256] = "";
 	struct publish_set *s = make_set(from, to);
-	struct publish_options o = { .out_dir = E.mirror, .now = T0, .force_full = force_full,
+	struct publish_options o = { .out_dir = E.m.mirror, .now = T0, .force_full = force_full,
 	                             .keep_deltas = keep, .full_every = full_every };
 	struct publish_result res;
-	int rc = publish_write(E.key, s, &o, &res, err, sizeof err);
+	int rc = publish_write(E.m.key, s, &o, &res, err, sizeof err);
 	ck_assert_msg(rc == 0, "publish_write: %d %s", rc, err);
 	publish_set_free(s);
 	return res;
@@ -144,12 +126,12 @@ static void decode(const char *name, int kind, struct seen *out)
 	long body;
 
 	snprintf(ckname, sizeof ckname, "%s%s", name, UPDATE_CKSUM_SUFFIX);
-	ck_assert_int_eq(update_read_bounded(E.mirror, ckname, UPDATE_MAX_CKSUM_BYTES, &ck, &ck_len), 0);
-	body = update_signed_open(ck, ck_len, publish_key_public(E.key));
+	ck_assert_int_eq(update_read_bounded(E.m.mirror, ckname, UPDATE_MAX_CKSUM_BYTES, &ck, &ck_len), 0);
+	body = update_signed_open(ck, ck_len, publish_key_public(E.m.key));
 	ck_assert_int_ge(body, 0);
 	ck_assert_int_eq(update_cksum_parse((char *)ck, (size_t)body, &c), 0);
 	free(ck);
-	ck_assert_int_eq(update_read_bounded(E.mirror, name, UPDATE_MAX_FILE_BYTES, &file, &file_len), 0);
+	ck_assert_int_eq(update_read_bounded(E.m.mirror, name, UPDATE_MAX_FILE_BYTES, &file, &file_len), 0);
 	ck_assert_int_eq(update_data_open(file, file_len, &c, &payload), 0);
 	free(file);
 	out->n = 0;
@@ -192,9 +174,9 @@ static void read_manifest(struct update_manifest *m)
 	uint8_t *buf;
 	size_t len;
 	long body;
-	ck_assert_int_eq(update_read_bounded(E.mirror, UPDATE_MANIFEST_NAME,
+	ck_assert_int_eq(update_read_bounded(E.m.mirror, UPDATE_MANIFEST_NAME,
 	                                     UPDATE_MAX_MANIFEST_BYTES, &buf, &len), 0);
-	body = update_signed_open(buf, len, publish_key_public(E.key));
+	body = update_signed_open(buf, len, publish_key_public(E.m.key));
 	ck_assert_int_ge(body, 0);
 	ck_assert_int_eq(update_manifest_parse((char *)buf, (size_t)body, m), 0);
 	free(buf);
@@ -204,7 +186,7 @@ static int mirror_has(const char *name)
 {
 	char p[600];
 	struct stat st;
-	snprintf(p, sizeof p, "%s/%s", E.mirror, name);
+	snprintf(p, sizeof p, "%s/%s", E.m.mirror, name);
 	return stat(p, &st) == 0;
 }
 
@@ -343,7 +325,7 @@ START_TEST(test_chain_capped_and_pruned)
 	ck_assert(!mirror_has("sigs.4-5.z.enc.cksum"));
 	/* kept: the chain (checked above) plus at most the previous manifest's
 	 * oldest delta and complete file */
-	ck_assert_ptr_nonnull(d = opendir(E.mirror));
+	ck_assert_ptr_nonnull(d = opendir(E.m.mirror));
 	while ((e = readdir(d)))
 		n_files += strncmp(e->d_name, "sigs.", 5) == 0;
 	closedir(d);
@@ -355,7 +337,7 @@ END_TEST
 static int load(const struct sigdb *cur, struct sigdb **out)
 {
 	E.last[0] = 0;
-	return update_load_url(&E.cfg, &E.lg, &hooks, cur, NULL, out);
+	return update_load_url(&E.m.cfg, &E.lg, &hooks, cur, NULL, out);
 }
 
 static void has_exactly(const struct sigdb *db, uint64_t from, uint64_t to)

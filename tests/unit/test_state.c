@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "check_main.h"
+#include "mirror_env.h"
 #include "../../abi/whorl_cartridge.h"
 #include "../../cartridge/update/state.h"
 #include "../../cartridge/update/update_internal.h"
@@ -23,10 +24,9 @@
 #define TRIAL 600u
 
 struct env {
-	char root[256], mirror[300], keys[300], mu[320];
-	struct cfg cfg;
+	struct mirror_env m;        /* root, mirror, keys, cache, cfg, key */
+	char mu[320];
 	struct logger lg;
-	struct publish_key *key;
 	int64_t now;
 	char last[8192];
 };
@@ -42,32 +42,16 @@ static const struct update_hooks hooks = { .now = fake_now };
 
 static void setup(void)
 {
-	char err[512];
 	memset(&E, 0, sizeof E);
-	snprintf(E.root, sizeof E.root, "/tmp/whorl_test_state.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(E.root));
-	snprintf(E.mirror, sizeof E.mirror, "%s/mirror", E.root);
-	snprintf(E.keys, sizeof E.keys, "%s/keys", E.root);
-	snprintf(E.mu, sizeof E.mu, "%s/cache/micro_updates", E.root);
-	mkdir(E.keys, 0700);
-	ck_assert_int_eq(publish_keygen(E.keys, err, sizeof err), 0);
-	snprintf(err, sizeof err, "%s/publisher.key", E.keys);
-	E.key = publish_key_load(err, err, sizeof err);
-	ck_assert_ptr_nonnull(E.key);
-	snprintf(E.cfg.mu_url, sizeof E.cfg.mu_url, "file://%s", E.mirror);
-	snprintf(E.cfg.publisher_key, sizeof E.cfg.publisher_key, "%s/publisher.pub", E.keys);
-	snprintf(E.cfg.cache_path, sizeof E.cfg.cache_path, "%s/cache", E.root);
+	mirror_env_open(&E.m, "state");
+	snprintf(E.mu, sizeof E.mu, "%s/cache/micro_updates", E.m.root);
 	E.lg = (struct logger){ .fn = cap_log, .min_level = WHORL_LOG_DEBUG };
 	E.now = T0 + 60;
 }
 
 static void teardown(void)
 {
-	char cmd[600];
-	publish_key_free(E.key);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", E.root);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cleanup failed\n");
+	mirror_env_close(&E.m);
 }
 
 /* A full set of fps [0, n) at the next complete serial. */
@@ -79,9 +63,9 @@ static void publish_full(uint64_t n)
 		struct sigdb_meta m = { .category = 1, .confidence = 90 };
 		ck_assert_int_eq(publish_set_add_fp(s, i * 0x9e3779b97f4a7c15ull + 1, 1, 1, &m), 0);
 	}
-	struct publish_options o = { .out_dir = E.mirror, .now = T0, .force_full = 1,
+	struct publish_options o = { .out_dir = E.m.mirror, .now = T0, .force_full = 1,
 	                             .cats = "1/0 spam undefined\n", .cats_len = 19 };
-	ck_assert_msg(publish_write(E.key, s, &o, NULL, err, sizeof err) == 0, "%s", err);
+	ck_assert_msg(publish_write(E.m.key, s, &o, NULL, err, sizeof err) == 0, "%s", err);
 	publish_set_free(s);
 }
 
@@ -91,9 +75,9 @@ static struct sigdb *start(int *unclean, struct update_status *st)
 	struct sigdb *db = NULL;
 	memset(st, 0, sizeof *st);
 	E.last[0] = 0;
-	*unclean = update_state_start(&E.cfg, &E.lg);
+	*unclean = update_state_start(&E.m.cfg, &E.lg);
 	st->unclean_starts = *unclean;
-	ck_assert_int_eq(update_load_url(&E.cfg, &E.lg, &hooks, NULL, st, &db), 0);
+	ck_assert_int_eq(update_load_url(&E.m.cfg, &E.lg, &hooks, NULL, st, &db), 0);
 	ck_assert_ptr_nonnull(db);
 	return db;
 }
@@ -147,7 +131,7 @@ START_TEST(test_format_roundtrip_and_write)
 	ck_assert_int_eq(update_set_parse(buf, (size_t)n, &b, &line), 0);
 	ck_assert_int_eq(memcmp(&a, &b, sizeof a), 0);
 	ck_assert_int_eq(update_set_format(&a, buf, 10), WHORL_ELIMIT);
-	ck_assert_int_eq(update_state_start(&E.cfg, &E.lg), 0);
+	ck_assert_int_eq(update_state_start(&E.m.cfg, &E.lg), 0);
 	struct stat st;
 	ck_assert_int_eq(stat(E.mu, &st), 0);
 	ck_assert_int_eq(st.st_mode & 0777, 0700);
@@ -177,21 +161,21 @@ START_TEST(test_trial_promotion_and_fallback)
 	set_read(UPDATE_SET_UNSAFE, &trial, 0);
 	set_read(UPDATE_SET_SAFE, &safe, WHORL_ENODATA);
 	ck_assert_uint_eq(cur.complete[UPDATE_SRC_SIGS], 1);
-	update_state_tick(&E.cfg, &E.lg, E.now + TRIAL - 1, TRIAL);
+	update_state_tick(&E.m.cfg, &E.lg, E.now + TRIAL - 1, TRIAL);
 	set_read(UPDATE_SET_SAFE, &safe, WHORL_ENODATA);
-	update_state_tick(&E.cfg, &E.lg, E.now + TRIAL, TRIAL);
+	update_state_tick(&E.m.cfg, &E.lg, E.now + TRIAL, TRIAL);
 	set_read(UPDATE_SET_SAFE, &safe, 0);
 	set_read(UPDATE_SET_UNSAFE, &trial, WHORL_ENODATA);
 	ck_assert_uint_eq(safe.complete[UPDATE_SRC_SIGS], 1);
 
 	publish_full(200);           /* serial 2 on trial */
-	ck_assert_int_eq(update_load_url(&E.cfg, &E.lg, &hooks, db, &st, &next), 0);
+	ck_assert_int_eq(update_load_url(&E.m.cfg, &E.lg, &hooks, db, &st, &next), 0);
 	ck_assert_ptr_nonnull(next);
 	sigdb_unref(db);
 	sigdb_unref(next);
 	set_read(UPDATE_SET_UNSAFE, &trial, 0);
 	ck_assert_uint_eq(trial.complete[UPDATE_SRC_SIGS], 2);
-	update_state_stop(&E.cfg, &E.lg);   /* clean: the set on trial loads again */
+	update_state_stop(&E.m.cfg, &E.lg);   /* clean: the set on trial loads again */
 	db = start(&unclean, &st);
 	ck_assert_int_eq(unclean, 0);
 	ck_assert_uint_eq(sigdb_count(db), 200);
@@ -223,7 +207,7 @@ START_TEST(test_package_and_repeated_crash)
 	publish_full(50);
 	db = start(&unclean, &st);          /* serial 1 cached, current */
 	sigdb_unref(db);
-	update_state_stop(&E.cfg, &E.lg);
+	update_state_stop(&E.m.cfg, &E.lg);
 	pkg.complete[UPDATE_SRC_SIGS] = 1;
 	pkg.incremental[UPDATE_SRC_SIGS] = 1;
 	ck_assert_int_eq(update_state_remove(E.mu, UPDATE_SET_SAFE, &E.lg), 0);
@@ -253,12 +237,12 @@ START_TEST(test_partial_removed)
 	char p[600];
 	int fd;
 
-	ck_assert_int_eq(update_state_start(&E.cfg, &E.lg), 0);
+	ck_assert_int_eq(update_state_start(&E.m.cfg, &E.lg), 0);
 	snprintf(p, sizeof p, "%s/sigs.3.z.enc.part", E.mu);
 	ck_assert_int_ge(fd = open(p, O_CREAT | O_WRONLY, 0600), 0);
 	close(fd);
 	E.last[0] = 0;
-	ck_assert_int_eq(update_state_start(&E.cfg, &E.lg), 1);   /* no stop: unclean */
+	ck_assert_int_eq(update_state_start(&E.m.cfg, &E.lg), 1);   /* no stop: unclean */
 	ck_assert_msg(strstr(E.last, "Removed partial sigs file sigs.3.z.enc.part"), "%s", E.last);
 	ck_assert_int_ne(access(p, F_OK), 0);
 }
@@ -275,19 +259,19 @@ START_TEST(test_corrupt_current_falls_back)
 	publish_full(30);
 	db = start(&unclean, &st);
 	sigdb_unref(db);
-	update_state_tick(&E.cfg, &E.lg, E.now + TRIAL, TRIAL);   /* serial 1 safe */
+	update_state_tick(&E.m.cfg, &E.lg, E.now + TRIAL, TRIAL);   /* serial 1 safe */
 	publish_full(40);
 	db = start(&unclean, &st);          /* unclean 1, but nothing on trial: current */
 	ck_assert_uint_eq(sigdb_count(db), 40);
 	sigdb_unref(db);
-	update_state_stop(&E.cfg, &E.lg);
+	update_state_stop(&E.m.cfg, &E.lg);
 	snprintf(p, sizeof p, "%s/sigs.2.z.enc", E.mu);
 	FILE *f = fopen(p, "r+b");
 	ck_assert_ptr_nonnull(f);
 	fseek(f, 40, SEEK_SET);
 	fputc(0x5a, f);
 	fclose(f);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", E.mirror);   /* and no mirror */
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", E.m.mirror);   /* and no mirror */
 	ck_assert_int_eq(system(cmd), 0);
 	db = start(&unclean, &st);
 	ck_assert_uint_eq(sigdb_count(db), 30);
@@ -304,14 +288,14 @@ START_TEST(test_planted_symlink)
 	char target[600], link[600], buf[8] = "";
 	int unclean;
 
-	ck_assert_int_eq(update_state_start(&E.cfg, &E.lg), 0);
-	snprintf(target, sizeof target, "%s/victim", E.root);
+	ck_assert_int_eq(update_state_start(&E.m.cfg, &E.lg), 0);
+	snprintf(target, sizeof target, "%s/victim", E.m.root);
 	FILE *f = fopen(target, "w");
 	fputs("keep", f);
 	fclose(f);
 	snprintf(link, sizeof link, "%s/sigs.1.z.enc.part", E.mu);
 	ck_assert_int_eq(symlink(target, link), 0);
-	update_state_stop(&E.cfg, &E.lg);
+	update_state_stop(&E.m.cfg, &E.lg);
 	publish_full(10);
 	/* start removes it as a partial file; plant it again just before the write */
 	db = start(&unclean, &st);
@@ -327,12 +311,12 @@ START_TEST(test_planted_symlink)
 	/* a planted link in place of a cached file is refused at load */
 	ck_assert_int_eq(unlink(link), 0);
 	ck_assert_int_eq(symlink(target, link), 0);
-	update_state_stop(&E.cfg, &E.lg);
-	snprintf(target, sizeof target, "rm -rf '%s'", E.mirror);
+	update_state_stop(&E.m.cfg, &E.lg);
+	snprintf(target, sizeof target, "rm -rf '%s'", E.m.mirror);
 	ck_assert_int_eq(system(target), 0);
 	E.last[0] = 0;
 	db = NULL;
-	ck_assert_int_ne(update_load_url(&E.cfg, &E.lg, &hooks, NULL, &st, &db), 0);
+	ck_assert_int_ne(update_load_url(&E.m.cfg, &E.lg, &hooks, NULL, &st, &db), 0);
 	ck_assert_ptr_null(db);
 	ck_assert_msg(strstr(E.last, "sigs.1.z.enc could not be read"), "%s", E.last);
 }

@@ -7,6 +7,7 @@
 #include <check.h>
 
 #include "check_main.h"
+#include "mirror_env.h"
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,10 +25,8 @@
 #define T0 1700000000
 
 struct env {
-	char root[256], mirror[300], keys[300], cache[300];
-	struct cfg cfg;
+	struct mirror_env m;        /* root, mirror, keys, cache, cfg, key */
 	struct logger lg;
-	struct publish_key *key;
 	int64_t now;
 	char last[4096];          /* all log lines, joined */
 	char cats[256];
@@ -51,32 +50,15 @@ static const struct update_hooks hooks = { .on_cats = on_cats, .on_acf = on_acf,
 
 static void setup(void)
 {
-	char err[256];
 	memset(&E, 0, sizeof E);
-	snprintf(E.root, sizeof E.root, "/tmp/whorl_test_update.XXXXXX");
-	ck_assert_ptr_nonnull(mkdtemp(E.root));
-	snprintf(E.mirror, sizeof E.mirror, "%s/mirror", E.root);
-	snprintf(E.keys, sizeof E.keys, "%s/keys", E.root);
-	snprintf(E.cache, sizeof E.cache, "%s/cache", E.root);
-	mkdir(E.keys, 0700);
-	ck_assert_int_eq(publish_keygen(E.keys, err, sizeof err), 0);
-	ck_assert_int_lt(snprintf(err, sizeof err, "%s/publisher.key", E.keys), (int)sizeof err);
-	E.key = publish_key_load(err, err, sizeof err);
-	ck_assert_ptr_nonnull(E.key);
-	snprintf(E.cfg.mu_url, sizeof E.cfg.mu_url, "file://%s", E.mirror);
-	snprintf(E.cfg.publisher_key, sizeof E.cfg.publisher_key, "%s/publisher.pub", E.keys);
-	snprintf(E.cfg.cache_path, sizeof E.cfg.cache_path, "%s", E.cache);
+	mirror_env_open(&E.m, "update");
 	E.lg = (struct logger){ .fn = cap_log, .min_level = WHORL_LOG_DEBUG };
 	E.now = T0 + 60;
 }
 
 static void teardown(void)
 {
-	char cmd[600];
-	publish_key_free(E.key);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", E.root);
-	if (system(cmd) != 0)
-		fprintf(stderr, "cleanup failed\n");
+	mirror_env_close(&E.m);
 }
 
 static struct sigdb_meta meta_of(uint64_t i)
@@ -109,10 +91,10 @@ static void publish(uint64_t from, uint64_t to, int force_full, unsigned full_ev
 {
 	char err[256] = "";
 	struct publish_set *s = make_set(from, to);
-	struct publish_options o = { .out_dir = E.mirror, .now = T0, .force_full = force_full,
+	struct publish_options o = { .out_dir = E.m.mirror, .now = T0, .force_full = force_full,
 	                             .full_every = full_every, .cats = "1/0 spam undefined\n",
 	                             .cats_len = 19 };
-	int rc = publish_write(E.key, s, &o, NULL, err, sizeof err);
+	int rc = publish_write(E.m.key, s, &o, NULL, err, sizeof err);
 	ck_assert_msg(rc == 0, "publish_write: %d %s", rc, err);
 	publish_set_free(s);
 }
@@ -120,7 +102,7 @@ static void publish(uint64_t from, uint64_t to, int force_full, unsigned full_ev
 static int load(const struct sigdb *cur, struct sigdb **out, struct update_status *st)
 {
 	E.last[0] = 0;
-	return update_load_url(&E.cfg, &E.lg, &hooks, cur, st, out);
+	return update_load_url(&E.m.cfg, &E.lg, &hooks, cur, st, out);
 }
 
 static void has_fps(const struct sigdb *db, uint64_t from, uint64_t to)
@@ -134,7 +116,7 @@ static void has_fps(const struct sigdb *db, uint64_t from, uint64_t to)
 
 static void path_of(char *buf, size_t len, const char *name)
 {
-	snprintf(buf, len, "%s/%s", E.mirror, name);
+	snprintf(buf, len, "%s/%s", E.m.mirror, name);
 }
 
 static void flip_byte(const char *name, long where)
@@ -257,7 +239,7 @@ static long slurp(const char *path, uint8_t *buf, size_t cap)
 static int cache_has_part(void)
 {
 	char cmd[700];
-	snprintf(cmd, sizeof cmd, "ls '%s/micro_updates' | grep -q '\\.part$'", E.cache);
+	snprintf(cmd, sizeof cmd, "ls '%s/micro_updates' | grep -q '\\.part$'", E.m.cache);
 	return system(cmd) == 0;
 }
 
@@ -276,14 +258,14 @@ START_TEST(test_stream_cache_part)
 	flip_byte("sigs.1.z.enc", 200);
 	expect_refused(WHORL_ESIGNATURE, "sigs.1.z.enc failed the integrity check");
 	ck_assert(!cache_has_part());
-	snprintf(p, sizeof p, "%s/micro_updates/sigs.1.z.enc", E.cache);
+	snprintf(p, sizeof p, "%s/micro_updates/sigs.1.z.enc", E.m.cache);
 	ck_assert_int_ne(access(p, F_OK), 0);
 	flip_byte("sigs.1.z.enc", 200);
-	snprintf(target, sizeof target, "%s/target", E.root);
+	snprintf(target, sizeof target, "%s/target", E.m.root);
 	FILE *f = fopen(target, "w");
 	ck_assert_ptr_nonnull(f);
 	fclose(f);
-	snprintf(q, sizeof q, "%s/micro_updates/sigs.1.z.enc.part", E.cache);
+	snprintf(q, sizeof q, "%s/micro_updates/sigs.1.z.enc.part", E.m.cache);
 	ck_assert_int_eq(symlink(target, q), 0);
 	ck_assert_int_eq(load(NULL, &db, NULL), 0);
 	ck_assert_uint_eq(sigdb_count(db), 2000);
@@ -350,10 +332,10 @@ START_TEST(test_wrong_key)
 {
 	char err[256], other[320];
 	publish(0, 100, 0, 0);
-	snprintf(other, sizeof other, "%s/other", E.root);
+	snprintf(other, sizeof other, "%s/other", E.m.root);
 	mkdir(other, 0700);
 	ck_assert_int_eq(publish_keygen(other, err, sizeof err), 0);
-	snprintf(E.cfg.publisher_key, sizeof E.cfg.publisher_key, "%s/publisher.pub", other);
+	snprintf(E.m.cfg.publisher_key, sizeof E.m.cfg.publisher_key, "%s/publisher.pub", other);
 	expect_refused(WHORL_ESIGNATURE, "manifest failed the integrity check");
 }
 END_TEST
@@ -364,12 +346,12 @@ START_TEST(test_rollback)
 	struct update_status st = { 0 };
 	char cmd[1024];
 	publish(0, 100, 0, 0);
-	snprintf(cmd, sizeof cmd, "cp -r '%s' '%s/old'", E.mirror, E.root);
+	snprintf(cmd, sizeof cmd, "cp -r '%s' '%s/old'", E.m.mirror, E.m.root);
 	ck_assert_int_eq(system(cmd), 0);
 	publish(0, 120, 0, 0);
 	ck_assert_int_eq(load(NULL, &db, &st), 0);
 	ck_assert_uint_eq(st.manifest_serial, 2);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s' && mv '%s/old' '%s'", E.mirror, E.root, E.mirror);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s' && mv '%s/old' '%s'", E.m.mirror, E.m.root, E.m.mirror);
 	ck_assert_int_eq(system(cmd), 0);
 	struct sigdb *out = (struct sigdb *)1;
 	/* Older manifest serial than already seen. */
@@ -395,15 +377,15 @@ static void resign(void (*edit)(struct update_manifest *))
 	FILE *f;
 	char p[512];
 	uint8_t pk[32];
-	memcpy(pk, publish_key_public(E.key), 32);
-	ck_assert_int_eq(update_read_bounded(E.mirror, "manifest", UPDATE_MAX_MANIFEST_BYTES, &buf,
+	memcpy(pk, publish_key_public(E.m.key), 32);
+	ck_assert_int_eq(update_read_bounded(E.m.mirror, "manifest", UPDATE_MAX_MANIFEST_BYTES, &buf,
 	                                     &len), 0);
 	body = update_signed_open(buf, len, pk);
 	ck_assert_int_ge(body, 0);
 	ck_assert_int_eq(update_manifest_parse((char *)buf, (size_t)body, &m), 0);
 	free(buf);
 	edit(&m);
-	n = update_manifest_write(&m, publish_key_secret(E.key), out, sizeof out);
+	n = update_manifest_write(&m, publish_key_secret(E.m.key), out, sizeof out);
 	ck_assert_int_gt(n, 0);
 	path_of(p, sizeof p, "manifest");
 	ck_assert_ptr_nonnull(f = fopen(p, "wb"));
@@ -469,11 +451,11 @@ static void craft_sigs(const uint8_t *payload, size_t len, uint64_t declared)
 	char ck[UPDATE_MAX_CKSUM_BYTES], p[512];
 	long n;
 	FILE *f;
-	update_key_id(publish_key_public(E.key), c.key_id);
+	update_key_id(publish_key_public(E.m.key), c.key_id);
 	snprintf(c.name, sizeof c.name, "sigs.1.z.enc");
 	ck_assert_int_eq(update_data_seal(payload, len, &c, &file, &flen), 0);
 	c.raw_size = declared;
-	n = update_cksum_write(&c, publish_key_secret(E.key), ck, sizeof ck);
+	n = update_cksum_write(&c, publish_key_secret(E.m.key), ck, sizeof ck);
 	ck_assert_int_gt(n, 0);
 	path_of(p, sizeof p, "sigs.1.z.enc");
 	ck_assert_ptr_nonnull(f = fopen(p, "wb"));
@@ -505,8 +487,8 @@ START_TEST(test_compression_bomb)
 	craft_sigs(zeros, big, 4096);
 	free(zeros);
 	/* read back the crafted checksum to learn size/hash for the manifest */
-	ck_assert_int_eq(update_read_bounded(E.mirror, "sigs.1.z.enc.cksum", 1024, &buf, &len), 0);
-	body = update_signed_open(buf, len, publish_key_public(E.key));
+	ck_assert_int_eq(update_read_bounded(E.m.mirror, "sigs.1.z.enc.cksum", 1024, &buf, &len), 0);
+	body = update_signed_open(buf, len, publish_key_public(E.m.key));
 	ck_assert_int_ge(body, 0);
 	ck_assert_int_eq(update_cksum_parse((char *)buf, (size_t)body, &crafted), 0);
 	free(buf);
@@ -525,8 +507,8 @@ START_TEST(test_declared_raw_past_limit)
 	update_payload_header(payload, UPDATE_KIND_COMPLETE, 0);
 	publish(0, 10, 0, 0);
 	craft_sigs(payload, sizeof payload, UPDATE_MAX_INFLATED_BYTES + 1);
-	ck_assert_int_eq(update_read_bounded(E.mirror, "sigs.1.z.enc.cksum", 1024, &buf, &len), 0);
-	body = update_signed_open(buf, len, publish_key_public(E.key));
+	ck_assert_int_eq(update_read_bounded(E.m.mirror, "sigs.1.z.enc.cksum", 1024, &buf, &len), 0);
+	body = update_signed_open(buf, len, publish_key_public(E.m.key));
 	ck_assert_int_ge(body, 0);
 	ck_assert_int_eq(update_cksum_parse((char *)buf, (size_t)body, &crafted), WHORL_EFORMAT);
 	free(buf);
@@ -548,12 +530,12 @@ START_TEST(test_cache_fallback_and_prune)
 		db = next;
 	}
 	ck_assert_msg(strstr(E.last, "Removed old sigs file sigs.1.z.enc."), "%s", E.last);
-	snprintf(p, sizeof p, "%s/micro_updates/sigs.1.z.enc", E.cache);
+	snprintf(p, sizeof p, "%s/micro_updates/sigs.1.z.enc", E.m.cache);
 	ck_assert_int_ne(access(p, F_OK), 0);
-	snprintf(p, sizeof p, "%s/micro_updates/sigs.2.z.enc", E.cache);
+	snprintf(p, sizeof p, "%s/micro_updates/sigs.2.z.enc", E.m.cache);
 	ck_assert_int_eq(access(p, F_OK), 0);
 	/* Mirror gone: start from the cache. */
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", E.mirror);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", E.m.mirror);
 	ck_assert_int_eq(system(cmd), 0);
 	struct update_status st = { 0 };
 	ck_assert_int_eq(load(NULL, &c1, &st), 0);
@@ -568,7 +550,7 @@ END_TEST
 START_TEST(test_http_not_supported)
 {
 	struct sigdb *db = (struct sigdb *)1;
-	snprintf(E.cfg.mu_url, sizeof E.cfg.mu_url, "ftp://example.org/");
+	snprintf(E.m.cfg.mu_url, sizeof E.m.cfg.mu_url, "ftp://example.org/");
 	ck_assert_int_eq(load(NULL, &db, NULL), WHORL_ENOTSUP);
 	ck_assert_ptr_null(db);
 }
@@ -579,14 +561,14 @@ START_TEST(test_pubkey_raw)
 	char p[512];
 	uint8_t pk[32];
 	FILE *f;
-	snprintf(p, sizeof p, "%s/raw.pub", E.root);
+	snprintf(p, sizeof p, "%s/raw.pub", E.m.root);
 	ck_assert_ptr_nonnull(f = fopen(p, "wb"));
-	fwrite(publish_key_public(E.key), 1, 32, f);
+	fwrite(publish_key_public(E.m.key), 1, 32, f);
 	fclose(f);
 	ck_assert_int_eq(update_pubkey_load(p, pk), 0);
-	ck_assert_int_eq(memcmp(pk, publish_key_public(E.key), 32), 0);
-	ck_assert_int_eq(update_pubkey_load(E.cfg.publisher_key, pk), 0);
-	ck_assert_int_eq(memcmp(pk, publish_key_public(E.key), 32), 0);
+	ck_assert_int_eq(memcmp(pk, publish_key_public(E.m.key), 32), 0);
+	ck_assert_int_eq(update_pubkey_load(E.m.cfg.publisher_key, pk), 0);
+	ck_assert_int_eq(memcmp(pk, publish_key_public(E.m.key), 32), 0);
 }
 END_TEST
 
