@@ -6,7 +6,9 @@ set -eu
 PKGS="build-essential pkg-config clang libclang-rt-14-dev check libsubunit-dev \
   libsodium-dev libcurl4-openssl-dev libpcre2-dev zlib1g-dev \
   libgif-dev libpng-dev libjpeg62-turbo-dev \
-  nginx tinyproxy"
+  nginx tinyproxy \
+  libmicrohttpd-dev libzbar-dev libsqlite3-dev sqlite3 libpq-dev postgresql-15 \
+  spamc spamassassin spamd rspamd redis-server chromium swaks clang-format systemd curl"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
