@@ -35,7 +35,8 @@ LIBS := $(PKG_LIBS) -lgif -ljpeg -lpthread -lm -ldl
 LDFLAGS_ALL := -pthread $(SANFLAGS) $(LDFLAGS)
 
 CART_SRC := $(wildcard cartridge/*.c cartridge/*/*.c)
-HOST_SRC := $(wildcard host/libwhorl/*.c)
+# libwhorl reads files the one way the engine does (cartridge/util/file_read.c).
+HOST_SRC := $(wildcard host/libwhorl/*.c) cartridge/util/file_read.c
 PUBLIB_SRC := $(wildcard publisher/lib/*.c)
 CART_OBJ := $(CART_SRC:%.c=$(BUILD)/obj/%.o)
 HOST_OBJ := $(HOST_SRC:%.c=$(BUILD)/obj/%.o)
