@@ -6,7 +6,8 @@
 #
 # Publishes spam-1 as known spam (easy-ham-2 as known legitimate mail),
 # makes variants of every spam-1 message with build/bench/mutate (every kind,
-# two seeds), scans them and easy-ham-1 + hard-ham-1 with whorl-scan, and
+# two seeds) and the second and third mutators (mutate_alt.py, mutate_unseen.py),
+# scans them and easy-ham-1 + hard-ham-1 with whorl-scan, and
 # prints figures: recall per kind and overall, recall of the unmodified
 # spam-1 messages, false positives (count and list), and how often each
 # fingerprint engine appears in the analysis of caught variants.
@@ -85,6 +86,10 @@ for s in $seeds; do
 	python3 "$root/tests/bench/mutate_alt.py" --seed "$s" --out "$work/variants/s$s" \
 		"$corpus"/spam-1/*.eml 2>>"$work/mutate-s$s.err" \
 		|| die "mutate_alt failed (see $work/mutate-s$s.err)"
+	# The third mutator (kinds u-*: edits written before their results were seen).
+	python3 "$root/tests/bench/mutate_unseen.py" --seed "$s" --out "$work/variants/s$s" \
+		"$corpus"/spam-1/*.eml 2>>"$work/mutate-s$s.err" \
+		|| die "mutate_unseen failed (see $work/mutate-s$s.err)"
 done
 
 # 4. Scan everything in one run.
@@ -190,8 +195,9 @@ def recall_table(names, label):
     print('%-12s %8d %8d %8s %10d' % (label, tc, tt, pct(tc, tt), sum(n_fb[k] for k in names)))
     return tc, tt
 
-main_kinds = [k for k in kinds if not k.startswith('alt-')]
+main_kinds = [k for k in kinds if not k.startswith(('alt-', 'u-'))]
 alt_kinds = [k for k in kinds if k.startswith('alt-')]
+unseen_kinds = [k for k in kinds if k.startswith('u-')]
 tc, tt = recall_table(main_kinds, 'overall')
 print('* variants where the kind found nothing to change (only a new Message-ID);'
       ' left out of recall')
@@ -201,6 +207,12 @@ if alt_kinds:
     print('## the second mutator (tests/bench/mutate_alt.py: tricks the engines were not tuned on)')
     ac, at = recall_table(alt_kinds, 'overall-alt')
     print('variant_recall_alt = %s %%' % pct(ac, at))
+if unseen_kinds:
+    print()
+    print('## the third mutator (tests/bench/mutate_unseen.py: attachments, separators,'
+          ' filler, short editions, charsets)')
+    uc, ut = recall_table(unseen_kinds, 'overall-u')
+    print('variant_recall_unseen = %s %%' % pct(uc, ut))
 
 orig = listing(os.path.join(corpus, 'spam-1'))
 oc = sum(1 for p in orig if (lambda r: r is not None and is_spam(r))(lookup(p)))
