@@ -168,6 +168,15 @@ struct whorl_verdict {
 	const char *subcategory_desc;   /* e.g. "undefined"; owned by the verdict */
 };
 
+/*
+ * The smallest verdict a host accepts: ABI 1.0's members up to analysis. The
+ * descriptions and every member appended later are optional: a host copies
+ * min(size, its sizeof) bytes and reads a missing member as zero (NULL), so a
+ * cartridge built before a member was appended still works with a newer host.
+ */
+#define WHORL_VERDICT_MIN_SIZE \
+	(offsetof(struct whorl_verdict, analysis) + sizeof(((struct whorl_verdict *)0)->analysis))
+
 /* Fingerprint engine ids. Never renumbered. */
 enum whorl_fp_engine {
 	WHORL_FP_BODY = 1,
@@ -207,6 +216,10 @@ struct whorl_fpset {
 	const struct whorl_sketch *sketches;
 	int rescan;                     /* the engine could not see everything */
 };
+
+/* The smallest fingerprint set a host accepts (ABI 1.0, through rescan). */
+#define WHORL_FPSET_MIN_SIZE \
+	(offsetof(struct whorl_fpset, rescan) + sizeof(((struct whorl_fpset *)0)->rescan))
 
 /* What reload() reloads. */
 #define WHORL_RELOAD_CONFIG    (1u << 0)

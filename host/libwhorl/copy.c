@@ -4,7 +4,11 @@
  * A verdict or fingerprint set is copied into one malloc'd block (struct,
  * arrays and strings together) and the cartridge's original is freed at
  * once, so a caller may keep the result across a swap that unloads the
- * cartridge that made it. One allocation per call. Not for: anything else.
+ * cartridge that made it. One allocation per call.
+ * ABI growth: a cartridge's struct may be shorter than the host's (built
+ * before members were appended) or longer (built after). Only
+ * min(its size, our sizeof) bytes are read; what the cartridge did not fill
+ * reads as zero. Not for: anything else.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -30,26 +34,37 @@ static const char *copy_str(char **at, const char *s)
 	return dst;
 }
 
+/* The first min(size, ours) bytes of a struct of `size` bytes, the rest zero. */
+static void copy_prefix(void *dst, size_t ours, const void *src, size_t size)
+{
+	size_t n = size < ours ? size : ours;
+
+	memcpy(dst, src, n);
+	memset((char *)dst + n, 0, ours - n);
+}
+
 int copy_verdict(const struct whorl_verdict *v, struct whorl_verdict **out)
 {
+	struct whorl_verdict head;
 	size_t na, nc, ns;
 	struct whorl_verdict *c;
 	char *at;
 
-	if (!WHORL_HAS_MEMBER(v, subcategory_desc))
+	if (v->size < WHORL_VERDICT_MIN_SIZE)
 		return WHORL_EABI;
-	na = copy_strlen(v->analysis);
-	nc = copy_strlen(v->category_desc);
-	ns = copy_strlen(v->subcategory_desc);
+	copy_prefix(&head, sizeof(head), v, v->size);
+	na = copy_strlen(head.analysis);
+	nc = copy_strlen(head.category_desc);
+	ns = copy_strlen(head.subcategory_desc);
 	c = malloc(sizeof(*c) + na + nc + ns);
 	if (c == NULL)
 		return WHORL_ENOMEM;
-	*c = *v;
+	*c = head;
 	c->size = sizeof(*c);
 	at = (char *)(c + 1);
-	c->analysis = copy_str(&at, v->analysis);
-	c->category_desc = copy_str(&at, v->category_desc);
-	c->subcategory_desc = copy_str(&at, v->subcategory_desc);
+	c->analysis = copy_str(&at, head.analysis);
+	c->category_desc = copy_str(&at, head.category_desc);
+	c->subcategory_desc = copy_str(&at, head.subcategory_desc);
 	*out = c;
 	return 0;
 }
@@ -72,14 +87,14 @@ int copy_fpset(const struct whorl_fpset *f, struct whorl_fpset **out)
 	struct whorl_fp *fp;
 	uint8_t *bytes;
 
-	if (!WHORL_HAS_MEMBER(f, rescan))
+	if (f->size < WHORL_FPSET_MIN_SIZE)
 		return WHORL_EABI;
 	fps_bytes = f->n_fps * sizeof(*fp);
 	sk_bytes = f->n_sketches * sizeof(*sk);
 	c = malloc(sizeof(*c) + fps_bytes + sk_bytes + copy_sketch_bytes(f));
 	if (c == NULL)
 		return WHORL_ENOMEM;
-	*c = *f;
+	copy_prefix(c, sizeof(*c), f, f->size);
 	c->size = sizeof(*c);
 	fp = (struct whorl_fp *)(c + 1);
 	sk = (struct whorl_sketch *)((char *)fp + fps_bytes);
