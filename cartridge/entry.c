@@ -6,8 +6,10 @@
  */
 #include "engine.h"
 
-#define WHORL_CARTRIDGE_CAPS \
-	(WHORL_CAP_SCORE | WHORL_CAP_FINGERPRINT | WHORL_CAP_IMAGES)
+/* What this build can do; libwhorl refuses calls a cartridge does not claim. */
+#define WHORL_CARTRIDGE_CAPS                                                  \
+	(WHORL_CAP_SCORE | WHORL_CAP_FINGERPRINT | WHORL_CAP_IMAGES | WHORL_CAP_NETWORK | \
+	 WHORL_CAP_WHITELIST)
 
 static const struct whorl_cartridge_api cartridge_api = {
 	.size = sizeof(struct whorl_cartridge_api),

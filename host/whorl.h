@@ -88,6 +88,12 @@ int whorl_host_reload(whorl_host *h, unsigned what);
  * 0, or a negative WHORL_E* (the live data is kept). */
 int whorl_host_update_now(whorl_host *h);
 
+/* The running cartridge's WHORL_CAP_* flags (0 for NULL). whorl_host_fingerprint()
+ * answers WHORL_ENOTSUP without WHORL_CAP_FINGERPRINT; whorl_host_reload() drops
+ * WHORL_RELOAD_WHITELIST without WHORL_CAP_WHITELIST (WHORL_ENOTSUP when nothing
+ * is left). Thread-safe; reads the cartridge in use at the call. */
+uint64_t whorl_host_capabilities(whorl_host *h);
+
 /* Text for a WHORL_E* code (host side; works without a cartridge). */
 const char *whorl_strerror(int code);
 

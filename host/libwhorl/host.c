@@ -268,6 +268,10 @@ int whorl_host_fingerprint(whorl_host *h, const char *msg, size_t len, struct wh
 		return WHORL_EINVAL;
 	*out = NULL;
 	s = host_slot_acquire(h);
+	if ((s->api->capabilities & WHORL_CAP_FINGERPRINT) == 0) {
+		host_slot_release(s);
+		return WHORL_ENOTSUP;
+	}
 	rc = s->api->fingerprint(s->engine, msg != NULL ? msg : "", len, &f);
 	if (rc == 0 && f != NULL)
 		rc = copy_fpset(f, out);
@@ -319,7 +323,23 @@ int whorl_host_reload(whorl_host *h, unsigned what)
 	if (h == NULL)
 		return WHORL_EINVAL;
 	s = host_slot_acquire(h);
-	rc = s->api->reload(s->engine, what);
+	/* A cartridge without whitelists has none to reload; the rest still is. */
+	if ((s->api->capabilities & WHORL_CAP_WHITELIST) == 0)
+		what &= ~WHORL_RELOAD_WHITELIST;
+	rc = what != 0 ? s->api->reload(s->engine, what) : WHORL_ENOTSUP;
 	host_slot_release(s);
 	return rc;
+}
+
+uint64_t whorl_host_capabilities(whorl_host *h)
+{
+	struct host_slot *s;
+	uint64_t caps;
+
+	if (h == NULL)
+		return 0;
+	s = host_slot_acquire(h);
+	caps = s->api->capabilities;
+	host_slot_release(s);
+	return caps;
 }

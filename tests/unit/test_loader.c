@@ -258,6 +258,51 @@ START_TEST(host_scores_by_rule)
 	                 WHORL_EINVAL);
 	ck_assert_str_eq(c, "unknown");
 	ck_assert_int_eq(whorl_host_reload(h, WHORL_RELOAD_ALL), 0);
+	/* The echo cartridge claims no whitelists: the host does not ask it. */
+	ck_assert_uint_eq(whorl_host_capabilities(h), WHORL_CAP_SCORE | WHORL_CAP_FINGERPRINT);
+	ck_assert_int_eq(whorl_host_reload(h, WHORL_RELOAD_WHITELIST), WHORL_ENOTSUP);
+	whorl_host_close(h);
+}
+END_TEST
+
+/* A cartridge whose verdict stops at WHORL_VERDICT_MIN_SIZE (built before
+ * the optional members): the host copies what is there and zeroes the rest. */
+/* The real engine claims what it has built in: network updates and whitelists too. */
+START_TEST(real_cartridge_claims_its_capabilities)
+{
+	const char *b = getenv("WHORL_TEST_BUILD");
+	struct whorl_cartridge *c = NULL;
+	char path[1200], err[512] = "";
+	uint64_t want = WHORL_CAP_SCORE | WHORL_CAP_FINGERPRINT | WHORL_CAP_IMAGES |
+	                WHORL_CAP_NETWORK | WHORL_CAP_WHITELIST;
+
+	snprintf(path, sizeof(path), "%s/lib/cartridge.so", b != NULL && *b ? b : "build");
+	ck_assert_msg(whorl_cartridge_load(path, &c, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_uint_eq(whorl_cartridge_table(c)->capabilities & want, want);
+	whorl_cartridge_unload(c);
+}
+END_TEST
+
+START_TEST(host_reads_short_verdict)
+{
+	struct whorl_host_options o;
+	char path[1200], err[512] = "";
+	struct whorl_verdict *v = NULL;
+	whorl_host *h = NULL;
+
+	memset(&o, 0, sizeof(o));
+	o.size = sizeof(o);
+	o.cartridge_path = cart("short_verdict", path, sizeof(path));
+	o.config_dir = "/";
+	ck_assert_msg(whorl_host_open(&o, &h, err, sizeof(err)) == 0, "%s", err);
+	ck_assert_int_eq(whorl_host_score(h, NULL, spam_msg, sizeof(spam_msg) - 1, &v), 0);
+	ck_assert_uint_eq(v->size, sizeof(*v));
+	ck_assert_uint_eq(v->score, 90);
+	ck_assert_int_eq(v->is_spam, 1);
+	ck_assert_str_eq(v->analysis, "echo; rule=x-test-spam; score=90");
+	ck_assert_str_eq(v->category_desc, "");
+	ck_assert_str_eq(v->subcategory_desc, "");
+	whorl_host_verdict_free(h, v);
 	whorl_host_close(h);
 }
 END_TEST
@@ -423,6 +468,8 @@ static Suite *loader_suite(void)
 	tcase_add_test(refuse, accepts_sticky_dir);
 	tcase_add_test(good, loads_good_echo_and_unloads);
 	tcase_add_test(good, host_scores_by_rule);
+	tcase_add_test(good, host_reads_short_verdict);
+	tcase_add_test(good, real_cartridge_claims_its_capabilities);
 	tcase_add_test(good, host_fingerprints);
 	tcase_add_test(good, host_forwards_logs_by_level);
 	tcase_add_test(good, host_open_reports_engine_failure);
