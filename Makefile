@@ -4,7 +4,7 @@
 #   make check      install missing packages, build, run every test
 #   make san        unit tests under ASan+UBSan (build-san/)
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (build-fuzz/)
-#   make bench      build the benchmark programs
+#   make bench      build the benchmark programs (and the test cartridges swap_stress loads)
 #   make install PREFIX=/usr/local DESTDIR=
 # Sources are picked up by wildcard: adding a file to a folder is enough.
 # WERROR=1 turns warnings into errors (CI sets it).
@@ -137,7 +137,7 @@ $(BUILD)/bench/%: tests/bench/%.c $(CART_A) $(LIBWHORL_A) $(PUBLIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -o $@ $< $(PUBLIB_A) $(LIBWHORL_A) $(CART_A) $(LDFLAGS_ALL) $(LIBS)
 
-bench: all $(BENCH_BIN)
+bench: all $(BENCH_BIN) $(TEST_CARTS)
 
 unit: all $(UNIT_BIN) $(TEST_CARTS) $(BENCH_BIN)
 	@sh tests/run_unit.sh $(BUILD)
