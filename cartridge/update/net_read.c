@@ -4,7 +4,8 @@
  * the caller allows (the manifest's declared size for data files), with
  * the licence as basic auth on checksum files only (data files may sit on
  * a public mirror: they are useless without their checksum file's key),
- * and the manifest asked for conditionally (If-None-Match and
+ * (none when there is no license.cfg: an open mirror), and the manifest
+ * asked for conditionally (If-None-Match and
  * If-Modified-Since from the last manifest accepted). update_run_read_fd()
  * does the same into a file (complete sigs files, streamed).
  *
@@ -39,6 +40,16 @@ static int name_is_cksum(const char *name)
 static void net_request_fill(const struct update_run *run, const char *name, size_t max,
                              char *url, size_t url_len, struct net_request *req);
 
+/* Logs a failed transfer; a 401 without a license.cfg also gets the
+ * guide's missing-licence line: the mirror wants one and none exists. */
+static void net_read_failure(const struct update_run *run, const char *url, const char *name,
+                             int rc, const struct net_reply *reply)
+{
+	net_log_failure(run->cfg, run->lg, url, name, rc, reply);
+	if (run->net->open_mirror && reply->http_code == 401)
+		log_error(run->lg, UPDATE_MOD, "%s", license_error_text(WHORL_ENODATA));
+}
+
 static int net_read(struct update_run *run, const char *name, size_t max, uint8_t **buf,
                     size_t *len)
 {
@@ -62,7 +73,7 @@ static int net_read(struct update_run *run, const char *name, size_t max, uint8_
 	if (rc == WHORL_ENODATA && !is_manifest)
 		rc = WHORL_ENETWORK;           /* 304 without asking: a broken mirror */
 	if (rc != 0 && rc != WHORL_ENODATA && rc != WHORL_ENOMEM)
-		net_log_failure(run->cfg, run->lg, url, name, rc, &reply);
+		net_read_failure(run, url, name, rc, &reply);
 	if (rc != 0 && is_manifest && rc != WHORL_ENODATA)
 		update_count(run, UPDATE_COUNTER(run, serial_fail));
 	return rc;
@@ -79,7 +90,7 @@ static void net_request_fill(const struct update_run *run, const char *name, siz
 	req->url = url;
 	req->max = max;
 	req->cancel = run->hooks ? run->hooks->cancel : NULL;
-	if (name_is_cksum(name)) {
+	if (name_is_cksum(name) && !net->open_mirror) {
 		req->user = net->user;
 		req->password = net->password;
 	}
@@ -100,7 +111,7 @@ int update_run_read_fd(struct update_run *run, const char *name, size_t max, int
 	if (rc == WHORL_ENODATA)
 		rc = WHORL_ENETWORK;           /* 304 without asking: a broken mirror */
 	if (rc != 0 && rc != WHORL_ENOMEM)
-		net_log_failure(run->cfg, run->lg, url, name, rc, &reply);
+		net_read_failure(run, url, name, rc, &reply);
 	return rc;
 }
 
@@ -112,18 +123,38 @@ int update_run_read(struct update_run *run, const char *name, size_t max, uint8_
 	return update_read_bounded(run->dir, name, max, buf, len);
 }
 
+/* No license.cfg: an open mirror, fetched without authentication. Said
+ * once per engine (status remembers it), not every cycle. */
+static void note_open_mirror(const struct cfg *cfg, const struct logger *lg,
+                             struct update_status *status)
+{
+	char url[CFG_MAX_STR + 64];
+
+	if (status && status->open_mirror_noted)
+		return;
+	update_mirror_url(cfg, url, sizeof url);
+	log_info(lg, UPDATE_MOD, "No license file %s/license.cfg: fetching micro-updates from %s "
+	         "without authentication (open mirror).", cfg->config_dir, url);
+	if (status)
+		status->open_mirror_noted = 1;
+}
+
 int update_net_open(const struct cfg *cfg, const struct logger *lg,
-                    const struct update_status *status, struct update_net **out)
+                    struct update_status *status, struct update_net **out)
 {
 	struct update_net *net;
 	struct license lic;
 	size_t n;
-	int rc;
+	int rc, open_mirror;
 
 	*out = NULL;
 	if (!cfg->enable_micro_updates)
 		return WHORL_ENODATA;
 	rc = license_load(&lic, cfg->config_dir, lg);
+	if ((open_mirror = rc == WHORL_ENODATA)) {
+		note_open_mirror(cfg, lg, status);
+		rc = 0;
+	}
 	if (rc != 0) {
 		if (rc != WHORL_EIO)           /* EIO was logged by license_load */
 			log_error(lg, UPDATE_MOD, "%s", license_error_text(rc));
@@ -139,7 +170,9 @@ int update_net_open(const struct cfg *cfg, const struct logger *lg,
 	n = strlen(net->base);
 	if (n && net->base[n - 1] != '/')
 		net->base[n] = '/';
-	snprintf(net->user, sizeof net->user, "%lu", lic.id);
+	net->open_mirror = open_mirror;
+	if (!open_mirror)
+		snprintf(net->user, sizeof net->user, "%lu", lic.id);
 	snprintf(net->password, sizeof net->password, "%s", lic.password);
 	license_clear(&lic);
 	net->modified_in = -1;

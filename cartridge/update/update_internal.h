@@ -31,6 +31,7 @@ struct update_net {
 	char base[CFG_MAX_STR + 64];   /* ends with '/' */
 	char user[24];                 /* licence id */
 	char password[256];            /* licence password (wiped at the end) */
+	int open_mirror;               /* no license.cfg: no authentication at all */
 	char etag_in[UPDATE_MAX_ETAG];
 	int64_t modified_in;
 	char etag_out[UPDATE_MAX_ETAG];
@@ -132,10 +133,12 @@ int update_run_read(struct update_run *run, const char *name, size_t max, uint8_
 int update_run_read_fd(struct update_run *run, const char *name, size_t max, int fd);
 /* Opens a network run on update_mirror_url(): 0 and *out (free with
  * update_net_close), WHORL_ENODATA when `enable micro-updates = no`
- * (disk only), WHORL_ECONFIG when license.cfg is missing or malformed
- * (logged with the guide's line), WHORL_ENOMEM. */
+ * (disk only), WHORL_ECONFIG when license.cfg is malformed or unreadable
+ * (logged with the guide's line), WHORL_ENOMEM. Without a license.cfg the
+ * run fetches without authentication (an open mirror), logged at INFO once
+ * per status (status->open_mirror_noted; status may be NULL). */
 int update_net_open(const struct cfg *cfg, const struct logger *lg,
-                    const struct update_status *status, struct update_net **out);
+                    struct update_status *status, struct update_net **out);
 /* Remembers the accepted manifest's ETag / Last-Modified in *status. */
 void update_net_save(const struct update_net *net, struct update_status *status);
 void update_net_close(struct update_net *net);

@@ -76,6 +76,24 @@ printf '4242\nwrong\n' > "$tmp/etc/license.cfg"
 out=$(update 2>&1); rc=$?; [ -n "${NET_DEBUG:-}" ] && printf "%s\n" "$out"
 check "401: guide's line" sh -c "printf '%s' \"\$1\" | grep -q 'invalid license \[HTTP error: 401\]'" _ "$out"
 check "401: cached set still loaded, exit 0" [ "$rc" -eq 0 ]
+
+# 3b. no license.cfg against a mirror that wants one: the 401 line and the
+# guide's missing-licence line; the cached set stays
+rm "$tmp/etc/license.cfg"
+out=$(update 2>&1); rc=$?; [ -n "${NET_DEBUG:-}" ] && printf "%s\n" "$out"
+check "no licence: fetched without authentication (INFO)" sh -c "printf '%s' \"\$1\" | grep -q 'INFO:MICROUPDATE: No license file .*license.cfg: fetching micro-updates from http://127.0.0.1:$port/ without authentication (open mirror).'" _ "$out"
+check "no licence, 401: guide's 401 line" sh -c "printf '%s' \"\$1\" | grep -q 'invalid license \[HTTP error: 401\]'" _ "$out"
+check "no licence, 401: guide's missing-licence line" sh -c "printf '%s' \"\$1\" | grep -q 'missing license file'" _ "$out"
+check "no licence, 401: cached set still loaded, exit 0" [ "$rc" -eq 0 ]
+
+# 3c. a malformed license.cfg stays an error: nothing is fetched
+printf 'not-a-number\ns3cret\n' > "$tmp/etc/license.cfg"
+n_before=$(wc -l < "$tmp/nginx/logs/access.log")
+out=$(update 2>&1); rc=$?; [ -n "${NET_DEBUG:-}" ] && printf "%s\n" "$out"
+n_after=$(wc -l < "$tmp/nginx/logs/access.log")
+check "malformed licence: the guide's line" sh -c "printf '%s' \"\$1\" | grep -q 'ERROR:MICROUPDATE: Could not update signatures from network (malformed license id'" _ "$out"
+check "malformed licence: no request reached the mirror" [ "$n_before" -eq "$n_after" ]
+check "malformed licence: cached set still loaded, exit 0" [ "$rc" -eq 0 ]
 printf '4242\ns3cret\n' > "$tmp/etc/license.cfg"
 
 # 4. through tinyproxy with BasicAuth
