@@ -117,6 +117,30 @@ const char *whorl_default_config_dir(void);
  */
 int whorl_host_swap(whorl_host *h, const char *path, char *errbuf, size_t errlen);
 
+/*
+ * Copies of what a host may ask about the cartridge in use (info.c). Each
+ * call holds the scan slot for its duration, so it is safe while another
+ * thread swaps, and nothing returned points into a cartridge.
+ */
+#define WHORL_HOST_VERSION_MAX 128  /* longest cartridge version kept, with its NUL */
+#define WHORL_HOST_PATH_MAX 4096    /* longest installed cartridge path, with its NUL */
+struct whorl_host_info {
+	size_t size;                              /* caller sets sizeof(struct whorl_host_info) */
+	char cartridge_version[WHORL_HOST_VERSION_MAX];
+	char cartridge_path[WHORL_HOST_PATH_MAX]; /* the installed, content-addressed copy */
+	char cartridge_hash[72];                  /* BLAKE2b-256 of the file, lower-case hex */
+	uint64_t capabilities;                    /* WHORL_CAP_* */
+	uint32_t start_flags;                     /* WHORL_START_* passed to its open() */
+};
+/* Fills *out (out->size must be set). 0, or WHORL_EINVAL. */
+int whorl_host_info(whorl_host *h, struct whorl_host_info *out);
+/* The cartridge's statistics text ("key = value" lines, docs/HOSTING.md) as a
+ * malloc'd copy the caller frees with free(). 0 or a negative WHORL_E*. */
+int whorl_host_stats_text(whorl_host *h, char **out);
+/* One value of that text, e.g. key "mu sigs serial" gives "1.3", copied into buf.
+ * WHORL_ENODATA when the key is absent, WHORL_ELIMIT when buf is too short. */
+int whorl_host_stat(whorl_host *h, const char *key, char *buf, size_t len);
+
 /* WHORL_START_* flags this host passed to the running cartridge's open(). */
 uint32_t whorl_host_start_flags(const whorl_host *h);
 /* BLAKE2b-256 (hex) of the running cartridge file. Valid until the next swap. */

@@ -23,7 +23,7 @@
 
 #define HOST_HASH_BYTES 32                     /* BLAKE2b-256 of a cartridge file */
 #define HOST_HASH_HEX (2 * HOST_HASH_BYTES)    /* its lower-case hex form */
-#define HOST_VERSION_MAX 128                   /* longest cartridge version kept */
+#define HOST_VERSION_MAX WHORL_HOST_VERSION_MAX /* longest cartridge version kept */
 #define HOST_ERR_MAX 512                       /* reason texts */
 #define HOST_OPEN_TIMEOUT_MS 30000u            /* default deadline for open + self_test */
 #define HOST_DRAIN_MS 5000u                    /* default deadline for draining a swap */

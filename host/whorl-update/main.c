@@ -68,24 +68,21 @@ static int parse_args(int argc, char **argv, struct update_opts *o)
 	return o->config_dir ? 0 : -1;
 }
 
-/* The complete serial of the sigs in use, from the statistics text; line
- * gets "mu sigs serial = C.I" and, when the cartridge reports it, the
- * "snapshot digest = <hex>" line (tests compare it across refused updates). */
+/* The complete serial of the sigs in use; line gets "mu sigs serial = C.I"
+ * and, when the cartridge reports it, the "snapshot digest = <hex>" line
+ * (tests compare it across refused updates). */
 static uint64_t sigs_serial(whorl_host *h, char *line, size_t len)
 {
-	const struct whorl_cartridge_api *api = whorl_host_api(h);
-	char *text = NULL, *p, digest[65] = "";
+	char serial[48] = "", digest[72] = "";
 	unsigned long long c = 0, i = 0;
 
 	snprintf(line, len, "mu sigs serial = 0.0");
-	if (api->stats_snapshot(whorl_host_engine(h), &text) != 0 || !text)
+	if (whorl_host_stat(h, "mu sigs serial", serial, sizeof(serial)) != 0 ||
+	    sscanf(serial, "%llu.%llu", &c, &i) != 2)
 		return 0;
-	if ((p = strstr(text, "snapshot digest = ")))
-		sscanf(p, "snapshot digest = %64[0-9a-f]", digest);
-	if ((p = strstr(text, "mu sigs serial = ")) && sscanf(p, "mu sigs serial = %llu.%llu", &c, &i) == 2)
-		snprintf(line, len, "mu sigs serial = %llu.%llu%s%s", c, i,
-		         digest[0] ? "\nsnapshot digest = " : "", digest);
-	api->text_free(whorl_host_engine(h), text);
+	whorl_host_stat(h, "snapshot digest", digest, sizeof(digest));
+	snprintf(line, len, "mu sigs serial = %llu.%llu%s%s", c, i,
+	         digest[0] ? "\nsnapshot digest = " : "", digest);
 	return c;
 }
 

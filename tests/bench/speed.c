@@ -243,7 +243,7 @@ static void report_latency(double *lat, size_t n)
 	printf("threads1_latency_max = %.1f us\n", lat[n - 1] * 1e6);
 }
 
-/* The cartridge's stats_snapshot lines this benchmark reports, renamed. */
+/* The cartridge's statistics this benchmark reports, renamed. */
 static void report_stats(whorl_host *h)
 {
 	static const struct {
@@ -253,23 +253,11 @@ static void report_stats(whorl_host *h)
 		{"known sketches", "known_sketches", "sketches"},
 		{"snapshot bytes", "snapshot_bytes", "B"},
 	};
-	const struct whorl_cartridge_api *api = whorl_host_api(h);
-	char *text = NULL;
-	if (api->stats_snapshot(whorl_host_engine(h), &text) != 0 || text == NULL)
-		return;
-	for (const char *line = text; *line; ) {
-		const char *nl = strchr(line, '\n');
-		size_t len = nl ? (size_t)(nl - line) : strlen(line);
-		for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++) {
-			size_t kl = strlen(wanted[i].key);
-			if (len > kl + 3 && !strncmp(line, wanted[i].key, kl) &&
-			    !strncmp(line + kl, " = ", 3))
-				printf("%s = %.*s %s\n", wanted[i].name, (int)(len - kl - 3), line + kl + 3,
-				       wanted[i].unit);
-		}
-		line += nl ? len + 1 : len;
-	}
-	api->text_free(whorl_host_engine(h), text);
+	char value[64];
+
+	for (size_t i = 0; i < sizeof(wanted) / sizeof(wanted[0]); i++)
+		if (whorl_host_stat(h, wanted[i].key, value, sizeof(value)) == 0)
+			printf("%s = %s %s\n", wanted[i].name, value, wanted[i].unit);
 }
 
 struct options {

@@ -267,6 +267,38 @@ END_TEST
 
 /* A cartridge whose verdict stops at WHORL_VERDICT_MIN_SIZE (built before
  * the optional members): the host copies what is there and zeroes the rest. */
+/* Copies of the cartridge's identity and statistics, never pointers into it. */
+START_TEST(host_info_and_stats_are_copies)
+{
+	struct log_capture cap = { 0 };
+	whorl_host *h = open_echo(&cap, WHORL_LOG_INFO, "/");
+	struct whorl_host_info info = { .size = sizeof(info) };
+	struct whorl_verdict *v = NULL;
+	char buf[32], tiny[2];
+	char *text = NULL;
+
+	ck_assert_int_eq(whorl_host_score(h, NULL, ham_msg, sizeof(ham_msg) - 1, &v), 0);
+	whorl_host_verdict_free(h, v);
+	ck_assert_int_eq(whorl_host_info(h, &info), 0);
+	ck_assert_str_eq(info.cartridge_version, "whorl-test-echo 1.0");
+	ck_assert_uint_eq(info.capabilities, WHORL_CAP_SCORE | WHORL_CAP_FINGERPRINT);
+	ck_assert_uint_eq(strlen(info.cartridge_hash), 64);
+	ck_assert_ptr_ne(strstr(info.cartridge_path, info.cartridge_hash), NULL);
+	ck_assert_int_eq(whorl_host_stats_text(h, &text), 0);
+	/* Two: the self test at open, then ours. */
+	ck_assert_str_eq(text, "messages scored = 2\nmessages fingerprinted = 0\n");
+	free(text);
+	ck_assert_int_eq(whorl_host_stat(h, "messages scored", buf, sizeof(buf)), 0);
+	ck_assert_str_eq(buf, "2");
+	ck_assert_int_eq(whorl_host_stat(h, "messages", buf, sizeof(buf)), WHORL_ENODATA);
+	ck_assert_int_eq(whorl_host_stat(h, "messages scored", tiny, sizeof(tiny)), 0);
+	ck_assert_int_eq(whorl_host_stat(h, "messages fingerprinted", buf, 1), WHORL_ELIMIT);
+	info.size = 8;
+	ck_assert_int_eq(whorl_host_info(h, &info), WHORL_EINVAL);
+	whorl_host_close(h);
+}
+END_TEST
+
 /* The real engine claims what it has built in: network updates and whitelists too. */
 START_TEST(real_cartridge_claims_its_capabilities)
 {
@@ -470,6 +502,7 @@ static Suite *loader_suite(void)
 	tcase_add_test(good, host_scores_by_rule);
 	tcase_add_test(good, host_reads_short_verdict);
 	tcase_add_test(good, real_cartridge_claims_its_capabilities);
+	tcase_add_test(good, host_info_and_stats_are_copies);
 	tcase_add_test(good, host_fingerprints);
 	tcase_add_test(good, host_forwards_logs_by_level);
 	tcase_add_test(good, host_open_reports_engine_failure);
