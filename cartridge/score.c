@@ -10,6 +10,11 @@
  * from labelled messages, not labelled links, and spam links to big sites
  * (web portals, browser downloads, affiliate networks) as much as ham does.
  *
+ * Links, addresses and templates are infrastructure that spam and ham
+ * share (relays, list servers, big senders, shorteners, popular sites), so
+ * together they lift the score by at most SCORE_SUPPORT_LIFT above the
+ * content evidence: no number of shared hosts makes a verdict on its own.
+ *
  * For the same reason legitimate evidence counts in proportion to how well
  * it identifies a message (LEGIT_FACTOR): a ham text or attachment cancels
  * abuse evidence, a link or relay shared with ham hardly does.
@@ -92,6 +97,12 @@ double score_best(const struct score_state *st)
 	return best;
 }
 
+int score_engine_is_content(unsigned engine)
+{
+	return engine == WHORL_FP_BODY || engine == WHORL_FP_FUZZY || engine == WHORL_FP_ATTACH ||
+	       engine == WHORL_FP_IMAGE;
+}
+
 /* Legitimate evidence as strong as the abuse evidence cancels it; weaker
  * legitimate evidence (a shared relay's address against a near-identical
  * text) barely counts: the penalty falls with the fourth power of the ratio. */
@@ -104,16 +115,19 @@ static double legit_penalty(double legit, double abuse)
 }
 
 /* Independent abuse evidence compounds like independent probabilities
- * (noisy-OR): a campaign's link (40) and its sending address (40) together
- * make 64, three supporting hits make a verdict. Legitimate evidence then
- * takes its share off (legit_penalty). */
+ * (noisy-OR): a fuzzy match (45), the campaign's link (40) and its sending
+ * address (36) together make 79. Supporting evidence adds at most
+ * SCORE_SUPPORT_LIFT to the content evidence (link and address alone: 25,
+ * not 62). Legitimate evidence then takes its share off (legit_penalty). */
 void score_finish(const struct score_state *st, struct score_result *r)
 {
 	const struct score_hit *top = NULL, *top_legit = NULL;
-	double miss = 1.0;
+	double miss = 1.0, content_miss = 1.0;
 	for (unsigned e = 1; e <= WHORL_FP_ENGINE_MAX; e++) {
 		if (st->abuse[e].present) {
 			miss *= 1.0 - st->abuse[e].weight / 100.0;
+			if (score_engine_is_content(e))
+				content_miss *= 1.0 - st->abuse[e].weight / 100.0;
 			if (top == NULL || st->abuse[e].weight > top->weight)
 				top = &st->abuse[e];
 		}
@@ -124,6 +138,9 @@ void score_finish(const struct score_state *st, struct score_result *r)
 	if (top == NULL)
 		return;
 	double s = 100.0 * (1.0 - miss);
+	double lifted = 100.0 * (1.0 - content_miss) + SCORE_SUPPORT_LIFT;
+	if (s > lifted)
+		s = lifted;
 	if (s > W_EXACT)
 		s = W_EXACT;
 	if (top_legit != NULL)

@@ -5,7 +5,12 @@
  * legitimate hit). The score comes from the strongest abuse evidence,
  * weighted by engine and match strength and by the fingerprint's
  * confidence, compounded when independent engines agree (noisy-OR), and
- * lowered by strong legitimate matches. Not for: looking things up (scan.c).
+ * lowered by strong legitimate matches. Infrastructure evidence (links,
+ * sending address, template) only supports content evidence (body, fuzzy,
+ * attach, image): it lifts the score by at most SCORE_SUPPORT_LIFT above
+ * what the content evidence makes alone, so a message that shares only a
+ * relay, a list server or a popular link with spam is never flagged.
+ * Not for: looking things up (scan.c).
  */
 #ifndef WHORL_SCORE_H
 #define WHORL_SCORE_H
@@ -16,6 +21,10 @@
 #include "sigdb/sigdb.h"
 
 #define SCORE_EMPTY_SPAM 99            /* "consider empty messages spam = yes" */
+/* The most that supporting (infrastructure) evidence adds above the content
+ * evidence: half the default "minimum score", so content evidence must
+ * bring at least the other half (a fuzzy match at similarity 0.61 or more). */
+#define SCORE_SUPPORT_LIFT 25.0
 
 struct score_hit {
 	int present;
@@ -46,10 +55,16 @@ void score_add(struct score_state *st, unsigned engine, double weight, double st
 /* The strongest abuse weight recorded so far (for early stopping). */
 double score_best(const struct score_state *st);
 
+/* Whether a hit of this engine is content evidence (the message's text,
+ * attachment or image) rather than infrastructure (url, ip, struct). */
+int score_engine_is_content(unsigned engine);
+
 struct score_result {
 	unsigned score;
 	unsigned category, subcategory;
 };
+/* The verdict's score and category from the recorded hits (see the top of
+ * this file); r is overwritten. Pure: the same hits give the same result. */
 void score_finish(const struct score_state *st, struct score_result *r);
 
 /* Writes the analysis header value into buf: engines hit (with strength for
