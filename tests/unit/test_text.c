@@ -11,7 +11,7 @@
  *       TEXT_F_INVISIBLE flag must be set; without it, it must not be).
  *   tests/data/text/words.tsv       normalised TAB words joined by '|'.
  *   tests/data/text/urls.tsv        plain text TAB urls joined by '|'.
- * In .tsv inputs, \u{XXXX} is a code point, \xNN a raw byte, \t a tab.
+ * In .tsv inputs, \u{HHHH} (hex digits) is a code point, \xNN a raw byte, \t a tab.
  *
  * Not for: speed (tests/bench) or crash hunting (tests/fuzz).
  */
