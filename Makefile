@@ -4,6 +4,7 @@
 #   make check      install missing packages, build, run every test
 #   make san        unit tests under ASan+UBSan (build-san/)
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (build-fuzz/)
+#   make fuzz-long  each target for FUZZ_LONG_SECONDS (30 min), figures per target
 #   make bench      build the benchmark programs (and the test cartridges swap_stress loads)
 #   make install PREFIX=/usr/local DESTDIR=
 # Sources are picked up by wildcard: adding a file to a folder is enough.
@@ -61,7 +62,7 @@ LIBWHORL_SO := $(BUILD)/lib/libwhorl.so
 LIBWHORL_A := $(BUILD)/lib/libwhorl.a
 PUBLIB_A := $(BUILD)/lib/libwhorl_publish.a
 
-.PHONY: all deps demo check unit integration san tsan fuzz bench install clean
+.PHONY: all deps demo check unit integration san tsan fuzz fuzz-long bench install clean
 all: $(CARTRIDGE) $(CART_A) $(LIBWHORL_SO) $(LIBWHORL_A) $(PROGS) \
 	$(BUILD)/etc/categories $(BUILD)/etc/cartridge.cfg.sample $(BUILD)/etc/whitelist.cfg.sample
 
@@ -169,7 +170,13 @@ fuzz:
 	@$(MAKE) --no-print-directory BUILD=$(FUZZ_BUILD) CC=$(FUZZ_CC) OPT="-O1 -g" \
 		SANFLAGS="-fsanitize=fuzzer-no-link,address,undefined" $(FUZZ_BUILD)/lib/libcartridge_internal.a \
 		$(FUZZ_BUILD)/lib/libwhorl.a $(FUZZ_BUILD)/lib/libwhorl_publish.a
-	@sh tests/run_fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+	@FUZZ_LIBS="$(LIBS)" sh tests/run_fuzz.sh $(FUZZ_BUILD) $(FUZZ_SECONDS)
+
+# Every target for FUZZ_LONG_SECONDS (default 30 min each); the figures per
+# target (execs/s, coverage) go in docs/BENCHMARKS.md.
+FUZZ_LONG_SECONDS ?= 1800
+fuzz-long:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_LONG_SECONDS)
 
 demo: deps
 	@$(MAKE) --no-print-directory all
