@@ -124,6 +124,8 @@ const char *file_why_text(int why)
 {
 	if (why == FILE_WHY_NOT_REGULAR)
 		return "not a regular file";
+	if (why == FILE_WHY_CHANGED)
+		return "changed while it was read (shrank or was replaced)";
 	if (why == EFBIG)
 		return "larger than the limit";
 	return strerror(why);

@@ -27,6 +27,7 @@
 
 /* Reasons a file is refused beyond errno values (positive, above any errno). */
 #define FILE_WHY_NOT_REGULAR 4096 /* a FIFO, socket, device or directory */
+#define FILE_WHY_CHANGED 4097     /* shrank or was replaced while it was read */
 
 /* Opens path read-only with O_NONBLOCK | O_CLOEXEC (| O_NOFOLLOW with
  * FILE_READ_NOFOLLOW) and fstats the descriptor into *st (may be NULL).
@@ -54,7 +55,8 @@ int file_read_whole(const char *path, unsigned flags, size_t max, char **data, s
                     int *why);
 
 /* A short text for a *why value: strerror's for errno values, "not a
- * regular file" for FILE_WHY_NOT_REGULAR, "larger than the limit" for EFBIG.
+ * regular file" for FILE_WHY_NOT_REGULAR, "changed while it was read" for
+ * FILE_WHY_CHANGED, "larger than the limit" for EFBIG.
  * Returns a static string; thread-safe. */
 const char *file_why_text(int why);
 

@@ -11,11 +11,12 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../../cartridge/util/file_read.h"
 #include "scan.h"
 
 struct scan_run {
 	const struct scan_options *opts;
-	const struct scan_list *list;
+	const struct mail_list *list;
 	struct output out;
 	struct progress progress;
 	size_t n_failed;
@@ -39,31 +40,36 @@ static void scan_log(void *ctx, int level, const char *module, const char *messa
 	funlockfile(stderr);
 }
 
-static const char *scan_job_path(const struct scan_list *l, const struct scan_job *j)
+/* The mail reader's report: an input that is skipped, named on stderr. */
+static void scan_unreadable(void *ctx, const char *path, const char *why)
 {
-	return j->source == SCAN_NO_SOURCE ? j->path : l->sources[j->source].path;
+	const struct scan_run *run = ctx;
+
+	flockfile(stderr);
+	progress_clear(&run->progress);
+	fprintf(stderr, "whorl-scan: %s: %s\n", path, why);
+	funlockfile(stderr);
 }
 
 /* Prints one result (called in job order) and frees it. */
 static void scan_emit(void *ctx, size_t i, struct scan_result *r)
 {
 	struct scan_run *run = ctx;
-	const struct scan_job *j = &run->list->jobs[i];
-	const char *path = scan_job_path(run->list, j);
+	const struct mail_msg *m = &run->list->msgs[i];
+	const char *path = mail_msg_path(run->list, m);
 	char name[4096];
 
 	if (r->rc != 0) {
 		flockfile(stderr);
 		progress_clear(&run->progress);
-		fprintf(stderr, "whorl-scan: %s: %s\n", output_job_name(j, path, name, sizeof(name)),
-		        r->rc == WHORL_EIO && r->err_no != 0 ? strerror(r->err_no)
-		                                              : whorl_strerror(r->rc));
+		fprintf(stderr, "whorl-scan: %s: %s\n", output_job_name(m, path, name, sizeof(name)),
+		        r->err_no != 0 ? file_why_text(r->err_no) : whorl_strerror(r->rc));
 		funlockfile(stderr);
 		run->n_failed++;
 	} else if (r->fps != NULL) {
-		output_fpset(&run->out, j, path, r->fps);
+		output_fpset(&run->out, m, path, r->fps);
 	} else {
-		output_verdict(&run->out, j, path, r->verdict);
+		output_verdict(&run->out, m, path, r->verdict);
 	}
 	whorl_host_fpset_free(run->out.h, r->fps);
 	whorl_host_verdict_free(run->out.h, r->verdict);
@@ -94,11 +100,13 @@ static int scan_open(const struct scan_options *o, struct scan_run *run, whorl_h
 }
 
 static int scan_run_all(const struct scan_options *o, struct scan_run *run, whorl_host *h,
-                        struct scan_list *l)
+                        struct mail_list *l)
 {
-	int rc;
+	int i, rc = 0;
 
-	rc = walk_paths(l, o->paths, o->n_paths);
+	mail_list_init(l, scan_unreadable, run);
+	for (i = 0; rc == 0 && i < o->n_paths; i++)
+		rc = mail_list_add_path(l, o->paths[i]);
 	if (rc != 0) {
 		fprintf(stderr, "whorl-scan: %s\n", whorl_strerror(rc));
 		return SCAN_EXIT_UNREADABLE;
@@ -108,7 +116,7 @@ static int scan_run_all(const struct scan_options *o, struct scan_run *run, whor
 	run->out.h = h;
 	run->out.json = o->json;
 	run->out.minimum_score = o->minimum_score;
-	progress_init(&run->progress, l->n_jobs);
+	progress_init(&run->progress, l->n_msgs);
 	rc = pool_run(h, l, o->jobs, o->fingerprints, scan_emit, run);
 	progress_finish(&run->progress);
 	if (rc != 0)
@@ -126,7 +134,7 @@ int main(int argc, char **argv)
 {
 	struct scan_options o;
 	struct scan_run run;
-	struct scan_list l;
+	struct mail_list l;
 	whorl_host *h = NULL;
 	int rc;
 
@@ -140,6 +148,6 @@ int main(int argc, char **argv)
 		return SCAN_EXIT_USAGE;
 	rc = scan_run_all(&o, &run, h, &l);
 	whorl_host_close(h);
-	walk_list_free(&l);
+	mail_list_free(&l);
 	return rc;
 }

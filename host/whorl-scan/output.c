@@ -28,11 +28,11 @@ static const char *output_engine_name(unsigned engine)
 	return engine <= WHORL_FP_ENGINE_MAX ? output_engine_names[engine] : "unknown";
 }
 
-const char *output_job_name(const struct scan_job *j, const char *path, char *buf, size_t len)
+const char *output_job_name(const struct mail_msg *m, const char *path, char *buf, size_t len)
 {
-	if (j->index == 0)
+	if (m->index == 0)
 		return path;
-	snprintf(buf, len, "%s:%zu", path, j->index);
+	snprintf(buf, len, "%s:%zu", path, m->index);
 	return buf;
 }
 
@@ -116,11 +116,11 @@ static void output_json_key(FILE *f, const char *key, int first)
 	putc(':', f);
 }
 
-void output_verdict(const struct output *o, const struct scan_job *j, const char *path,
+void output_verdict(const struct output *o, const struct mail_msg *m, const char *path,
                     const struct whorl_verdict *v)
 {
 	char cat[OUTPUT_NAME_MAX], sub[OUTPUT_NAME_MAX], name[4096];
-	const char *shown = output_job_name(j, path, name, sizeof(name));
+	const char *shown = output_job_name(m, path, name, sizeof(name));
 	int is_spam = o->minimum_score >= 0 ? v->score >= (unsigned)o->minimum_score : v->is_spam;
 
 	whorl_host_describe_category(o->h, v->category, v->subcategory, cat, sizeof(cat), sub,
@@ -205,11 +205,11 @@ static void output_fpset_json(const struct output *o, const char *shown,
 	fputs("]}\n", o->f);
 }
 
-void output_fpset(const struct output *o, const struct scan_job *j, const char *path,
+void output_fpset(const struct output *o, const struct mail_msg *m, const char *path,
                   const struct whorl_fpset *fps)
 {
 	char name[4096];
-	const char *shown = output_job_name(j, path, name, sizeof(name));
+	const char *shown = output_job_name(m, path, name, sizeof(name));
 
 	if (o->json)
 		output_fpset_json(o, shown, fps);

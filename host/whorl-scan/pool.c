@@ -22,7 +22,7 @@ struct pool_slot {
 
 struct pool {
 	whorl_host *h;
-	const struct scan_list *l;
+	const struct mail_list *l;
 	int fingerprints;
 	atomic_size_t next;         /* next job index to take */
 	size_t consumed;            /* jobs handed to emit; guarded by mu */
@@ -33,30 +33,29 @@ struct pool {
 	pthread_cond_t space_cv;    /* a slot was emptied */
 };
 
-static void pool_scan_one(struct pool *p, size_t i, struct scan_buf *b, struct scan_result *r)
+static void pool_scan_one(struct pool *p, size_t i, struct mail_buf *b, struct scan_result *r)
 {
 	const char *msg = NULL;
 	size_t len = 0;
 
 	memset(r, 0, sizeof(*r));
-	r->rc = read_job(p->l, &p->l->jobs[i], b, &msg, &len, &r->err_no);
+	r->rc = mail_read(p->l, i, b, &msg, &len, &r->err_no);
 	if (r->rc == 0 && p->fingerprints)
 		r->rc = whorl_host_fingerprint(p->h, msg, len, &r->fps);
 	else if (r->rc == 0)
 		r->rc = whorl_host_score(p->h, NULL, msg, len, &r->verdict);
-	read_release(b);
 }
 
 static void *pool_worker(void *arg)
 {
 	struct pool *p = arg;
-	struct scan_buf b = { NULL, 0, NULL, 0 };
+	struct mail_buf b = { NULL, 0 };
 	struct scan_result r;
 	size_t i;
 
 	for (;;) {
 		i = atomic_fetch_add(&p->next, 1);
-		if (i >= p->l->n_jobs)
+		if (i >= p->l->n_msgs)
 			break;
 		/* Wait for our slot first: the printer frees slots in job order. */
 		pthread_mutex_lock(&p->mu);
@@ -70,7 +69,7 @@ static void *pool_worker(void *arg)
 		pthread_cond_broadcast(&p->ready_cv);
 		pthread_mutex_unlock(&p->mu);
 	}
-	read_buf_free(&b);
+	mail_buf_free(&b);
 	return NULL;
 }
 
@@ -81,7 +80,7 @@ static void pool_drain(struct pool *p, pool_emit_fn emit, void *ctx)
 	struct scan_result r;
 	size_t i;
 
-	for (i = 0; i < p->l->n_jobs; i++) {
+	for (i = 0; i < p->l->n_msgs; i++) {
 		s = &p->slots[i % p->n_slots];
 		pthread_mutex_lock(&p->mu);
 		while (!s->ready)
@@ -95,17 +94,17 @@ static void pool_drain(struct pool *p, pool_emit_fn emit, void *ctx)
 	}
 }
 
-int pool_run(whorl_host *h, const struct scan_list *l, int n_workers, int fingerprints,
+int pool_run(whorl_host *h, const struct mail_list *l, int n_workers, int fingerprints,
              pool_emit_fn emit, void *ctx)
 {
 	struct pool p;
 	pthread_t *threads;
 	int i, started = 0, rc = 0;
 
-	if (l->n_jobs == 0)
+	if (l->n_msgs == 0)
 		return 0;
-	if ((size_t)n_workers > l->n_jobs)
-		n_workers = (int)l->n_jobs;
+	if ((size_t)n_workers > l->n_msgs)
+		n_workers = (int)l->n_msgs;
 	memset(&p, 0, sizeof(p));
 	p.h = h;
 	p.l = l;

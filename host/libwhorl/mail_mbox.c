@@ -1,0 +1,135 @@
+/*
+ * mail_mbox.c - split an mbox into messages, fed in pieces, and undo its
+ * "From " quoting (see mail.h).
+ *
+ * The splitter is a small state machine over bytes that only ever looks at
+ * the piece it is given (memchr for line ends, at most five bytes of
+ * "From " carried from one piece to the next), so a file of any size is
+ * split in one pass with bounded memory. Writers quote body lines starting
+ * with "From " as ">From " (mboxo) and ">From " as ">>From " (mboxrd);
+ * removing one '>' from every line matching ^>+From  restores both.
+ * Not for: reading files (mail_walk.c, mail_read.c).
+ */
+#include <string.h>
+
+#include "mail.h"
+
+#define MBOX_FROM "From "
+#define MBOX_FROM_LEN 5
+#define MBOX_NO_MSG UINT64_MAX
+
+int mail_mbox_looks_like(const char *p, size_t len)
+{
+	return len >= MBOX_FROM_LEN && memcmp(p, MBOX_FROM, MBOX_FROM_LEN) == 0;
+}
+
+void mail_mbox_split_init(struct mail_mbox_split *s, mail_mbox_emit_fn emit, void *ctx)
+{
+	memset(s, 0, sizeof(*s));
+	s->msg_start = MBOX_NO_MSG;
+	s->at_line_start = 1;
+	s->emit = emit;
+	s->ctx = ctx;
+}
+
+/* A "From " line began at line_begin: the current message ends there. */
+static int mbox_from_line(struct mail_mbox_split *s)
+{
+	int rc = 0;
+
+	if (s->msg_start != MBOX_NO_MSG) {
+		rc = s->emit(s->ctx, s->msg_start, s->line_begin - s->msg_start);
+		s->n_msgs++;
+	}
+	s->msg_start = MBOX_NO_MSG;
+	s->in_envelope = 1;
+	s->at_line_start = 0;
+	s->from_matched = 0;
+	return rc;
+}
+
+/* Matches "From " at a line start; returns how many bytes were consumed. */
+static size_t mbox_match_from(struct mail_mbox_split *s, const char *p, size_t n)
+{
+	size_t i = 0;
+
+	while (s->from_matched < MBOX_FROM_LEN && i < n && p[i] == MBOX_FROM[s->from_matched]) {
+		s->from_matched++;
+		i++;
+	}
+	if (s->from_matched < MBOX_FROM_LEN && i < n) {
+		s->from_matched = 0;      /* not a "From " line */
+		s->at_line_start = 0;
+	}
+	return i;
+}
+
+int mail_mbox_split_feed(struct mail_mbox_split *s, const char *p, size_t n)
+{
+	const char *nl;
+	size_t i = 0;
+	int rc;
+
+	while (i < n) {
+		if (s->at_line_start) {
+			i += mbox_match_from(s, p + i, n - i);
+			if (s->from_matched == MBOX_FROM_LEN && (rc = mbox_from_line(s)) != 0)
+				return rc;
+			if (s->at_line_start)
+				continue;         /* the piece ended inside "From " */
+		}
+		nl = memchr(p + i, '\n', n - i);
+		if (nl == NULL)
+			break;
+		i = (size_t)(nl - p) + 1;
+		s->at_line_start = 1;
+		s->line_begin = s->pos + i;
+		if (s->in_envelope) {
+			s->in_envelope = 0;
+			s->msg_start = s->pos + i;
+		}
+	}
+	s->pos += n;
+	return 0;
+}
+
+int mail_mbox_split_end(struct mail_mbox_split *s)
+{
+	if (s->in_envelope) {             /* a last "From " line with no newline */
+		s->in_envelope = 0;
+		s->msg_start = s->pos;
+	}
+	if (s->msg_start == MBOX_NO_MSG)
+		return 0;
+	s->n_msgs++;
+	return s->emit(s->ctx, s->msg_start, s->pos - s->msg_start);
+}
+
+/* Length of the '>' run of a ^>+From  line at p, or 0 when p is no such line. */
+static size_t mbox_quoted(const char *p, size_t left)
+{
+	size_t k = 0;
+
+	while (k < left && p[k] == '>')
+		k++;
+	if (k == 0 || left - k < MBOX_FROM_LEN || memcmp(p + k, MBOX_FROM, MBOX_FROM_LEN) != 0)
+		return 0;
+	return k;
+}
+
+size_t mail_mbox_unescape(char *p, size_t len)
+{
+	size_t in = 0, out = 0, end;
+	const char *nl;
+
+	while (in < len) {
+		if (mbox_quoted(p + in, len - in) > 0)
+			in++;                 /* drop one '>' */
+		nl = memchr(p + in, '\n', len - in);
+		end = nl != NULL ? (size_t)(nl - p) + 1 : len;
+		memmove(p + out, p + in, end - in);
+		out += end - in;
+		in = end;
+	}
+	return out;
+}

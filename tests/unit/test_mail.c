@@ -1,0 +1,250 @@
+/*
+ * test_mail.c - libwhorl's shared mail reader (host/libwhorl/mail*.c):
+ * mbox splitting (whole and fed in pieces of every size), "From " unquoting,
+ * the walk over files, mbox files, maildirs and symbolic links, refusals
+ * named through the report callback, and a message whose file shrank.
+ * Not for: the command lines (tests/integration/scan_cli.sh,
+ * scan_hostile_files.sh, publish_sources.sh).
+ */
+#include <check.h>
+
+#include "check_main.h"
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "abi/whorl_cartridge.h"
+#include "cartridge/util/file_read.h"
+#include "host/libwhorl/mail.h"
+
+struct spans {
+	uint64_t off[16], len[16];
+	size_t n;
+};
+
+static int spans_add(void *ctx, uint64_t off, uint64_t len)
+{
+	struct spans *s = ctx;
+
+	ck_assert_uint_lt(s->n, 16);
+	s->off[s->n] = off;
+	s->len[s->n++] = len;
+	return 0;
+}
+
+/* Splits text fed in pieces of `piece` bytes. */
+static void split(const char *text, size_t piece, struct spans *out)
+{
+	struct mail_mbox_split s;
+	size_t len = strlen(text), at;
+
+	memset(out, 0, sizeof(*out));
+	mail_mbox_split_init(&s, spans_add, out);
+	for (at = 0; at < len; at += piece)
+		ck_assert_int_eq(mail_mbox_split_feed(&s, text + at, len - at < piece ? len - at : piece), 0);
+	ck_assert_int_eq(mail_mbox_split_end(&s), 0);
+}
+
+START_TEST(split_messages)
+{
+	const char *box = "From a x\nS: 1\n\nFromage\n\nFrom b y\nS: 2\n\nb\nFrom c\n";
+	struct spans whole, pieces;
+	size_t piece;
+
+	split(box, 1 << 20, &whole);
+	ck_assert_uint_eq(whole.n, 3);
+	ck_assert_uint_eq(whole.off[0], 9);
+	ck_assert_uint_eq(whole.len[0], strlen("S: 1\n\nFromage\n\n"));
+	ck_assert_uint_eq(whole.len[1], strlen("S: 2\n\nb\n"));
+	ck_assert_uint_eq(whole.len[2], 0);
+	for (piece = 1; piece < 12; piece++) {
+		split(box, piece, &pieces);
+		ck_assert_mem_eq(&pieces, &whole, sizeof(whole));
+	}
+	split("From only", 3, &pieces);   /* an envelope with no newline */
+	ck_assert_uint_eq(pieces.n, 1);
+	ck_assert_uint_eq(pieces.off[0], 9);
+	ck_assert_uint_eq(pieces.len[0], 0);
+}
+END_TEST
+
+START_TEST(unescape_rules)
+{
+	char buf[256];
+	size_t n;
+
+	strcpy(buf, ">From a\n>>From b\n>>>From c\n> From d\n>Fromage\n");
+	n = mail_mbox_unescape(buf, strlen(buf));
+	buf[n] = '\0';
+	ck_assert_str_eq(buf, "From a\n>From b\n>>From c\n> From d\n>Fromage\n");
+	strcpy(buf, "x >From mid-line\n>From");
+	n = mail_mbox_unescape(buf, strlen(buf));
+	buf[n] = '\0';
+	ck_assert_str_eq(buf, "x >From mid-line\n>From");
+	ck_assert_uint_eq(mail_mbox_unescape(buf, 0), 0);
+	ck_assert_int_eq(mail_mbox_looks_like("From", 4), 0);
+	ck_assert_int_eq(mail_mbox_looks_like("From ", 5), 1);
+}
+END_TEST
+
+static char dir[] = "/tmp/whorl-test-mail-XXXXXX";
+static char reported[4096];
+
+static void setup(void)
+{
+	ck_assert_ptr_nonnull(mkdtemp(dir));
+	reported[0] = '\0';
+}
+
+static void teardown(void)
+{
+	char cmd[128];
+
+	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
+	ck_assert_int_eq(system(cmd), 0);
+}
+
+static const char *at(const char *name)
+{
+	static char path[4][256];
+	static int k;
+
+	k = (k + 1) % 4;
+	snprintf(path[k], sizeof path[k], "%s/%s", dir, name);
+	return path[k];
+}
+
+static void put(const char *name, const char *text)
+{
+	FILE *f = fopen(at(name), "w");
+
+	ck_assert_ptr_nonnull(f);
+	fputs(text, f);
+	ck_assert_int_eq(fclose(f), 0);
+}
+
+static void report(void *ctx, const char *path, const char *why)
+{
+	snprintf(reported + strlen(reported), sizeof reported - strlen(reported), "%s: %s\n",
+	         path + strlen(dir) + 1, why);
+}
+
+/* Message i as a string (static buffer). */
+static const char *text_of(const struct mail_list *l, size_t i, struct mail_buf *b)
+{
+	static char out[512];
+	const char *msg;
+	size_t len;
+	int why;
+
+	ck_assert_int_eq(mail_read(l, i, b, &msg, &len, &why), 0);
+	snprintf(out, sizeof out, "%.*s", (int)len, msg);
+	return out;
+}
+
+START_TEST(walk_files_mboxes_maildirs_links)
+{
+	struct mail_list l;
+	struct mail_buf b = { NULL, 0 };
+
+	ck_assert_int_eq(mkdir(at("d"), 0700), 0);
+	ck_assert_int_eq(mkdir(at("d/md"), 0700), 0);
+	ck_assert_int_eq(mkdir(at("d/md/cur"), 0700), 0);
+	ck_assert_int_eq(mkdir(at("d/md/new"), 0700), 0);
+	ck_assert_int_eq(mkdir(at("d/md/tmp"), 0700), 0);
+	put("d/a.eml", "Subject: a\n\nA\n");
+	put("d/box", "From x\nSubject: 1\n\n>From q\nFrom y\nSubject: 2\n\n");
+	put("d/md/cur/1", "Subject: c\n\nC\n");
+	put("d/md/new/2", "From z\nSubject: n\n");
+	put("d/md/tmp/3", "Subject: t\n\n");
+	put("outside", "From w\nSubject: linked\n\n>From kept\n");
+	ck_assert_int_eq(symlink(at("outside"), at("d/link")), 0);
+	ck_assert_int_eq(symlink(dir, at("d/loop")), 0);
+	mail_list_init(&l, report, NULL);
+	ck_assert_int_eq(mail_list_add_path(&l, at("d")), 0);
+	ck_assert_uint_eq(l.n_msgs, 6);
+	ck_assert_str_eq(text_of(&l, 0, &b), "Subject: a\n\nA\n");
+	ck_assert_str_eq(text_of(&l, 1, &b), "Subject: 1\n\nFrom q\n");
+	ck_assert_uint_eq(l.msgs[1].index, 1);
+	ck_assert_str_eq(text_of(&l, 2, &b), "Subject: 2\n\n");
+	ck_assert_uint_eq(l.msgs[2].index, 2);
+	/* one message behind a From line: named by path, not unquoted */
+	ck_assert_str_eq(text_of(&l, 3, &b), "Subject: linked\n\n>From kept\n");
+	ck_assert_uint_eq(l.msgs[3].index, 0);
+	ck_assert_str_eq(text_of(&l, 4, &b), "Subject: c\n\nC\n");
+	ck_assert_str_eq(text_of(&l, 5, &b), "From z\nSubject: n\n");   /* maildir: whole file */
+	ck_assert_uint_eq(l.n_unreadable, 0);
+	mail_list_free(&l);
+	mail_buf_free(&b);
+}
+END_TEST
+
+START_TEST(refusals_are_named)
+{
+	struct mail_list l;
+
+	ck_assert_int_eq(mkdir(at("d"), 0700), 0);
+	ck_assert_int_eq(mkfifo(at("d/fifo"), 0600), 0);
+	ck_assert_int_eq(symlink("/nowhere", at("d/dangling")), 0);
+	ck_assert_int_eq(symlink("/dev/zero", at("d/zero")), 0);
+	mail_list_init(&l, report, NULL);
+	ck_assert_int_eq(mail_list_add_path(&l, at("d")), 0);
+	ck_assert_int_eq(mail_list_add_path(&l, at("missing")), 0);
+	ck_assert_uint_eq(l.n_msgs, 0);
+	ck_assert_uint_eq(l.n_unreadable, 4);
+	ck_assert_str_eq(reported, "d/dangling: dangling symbolic link\n"
+	                           "d/fifo: not a regular file\n"
+	                           "d/zero: not a regular file\n"
+	                           "missing: No such file or directory\n");
+	mail_list_free(&l);
+}
+END_TEST
+
+/* The walk listed three messages; the file then shrinks: the last two get
+ * FILE_WHY_CHANGED, the first still reads. */
+START_TEST(shrunk_mbox_gives_per_message_errors)
+{
+	struct mail_list l;
+	struct mail_buf b = { NULL, 0 };
+	const char *msg;
+	size_t len;
+	int why = 0;
+
+	put("box", "From a\nSubject: 1\n\nFrom b\nSubject: 2\n\nFrom c\nSubject: 3\n\n");
+	mail_list_init(&l, report, NULL);
+	ck_assert_int_eq(mail_list_add_path(&l, at("box")), 0);
+	ck_assert_uint_eq(l.n_msgs, 3);
+	ck_assert_int_eq(truncate(at("box"), 25), 0);
+	ck_assert_str_eq(text_of(&l, 0, &b), "Subject: 1\n\n");
+	ck_assert_int_eq(mail_read(&l, 1, &b, &msg, &len, &why), WHORL_EIO);
+	ck_assert_int_eq(why, FILE_WHY_CHANGED);
+	ck_assert_int_eq(mail_read(&l, 2, &b, &msg, &len, &why), WHORL_EIO);
+	ck_assert_int_eq(why, FILE_WHY_CHANGED);
+	/* replaced by another file of the same size: refused, not misread */
+	put("box2", "From a\nSubject: 1\n\nFrom b\nSubject: 2\n\nFrom c\nSubject: 3\n\n");
+	ck_assert_int_eq(rename(at("box2"), at("box")), 0);
+	ck_assert_int_eq(mail_read(&l, 0, &b, &msg, &len, &why), WHORL_EIO);
+	ck_assert_int_eq(why, FILE_WHY_CHANGED);
+	mail_list_free(&l);
+	mail_buf_free(&b);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("mail");
+	TCase *tc = tcase_create("mbox");
+	TCase *tw = tcase_create("walk");
+
+	tcase_add_test(tc, split_messages);
+	tcase_add_test(tc, unescape_rules);
+	tcase_add_checked_fixture(tw, setup, teardown);
+	tcase_add_test(tw, walk_files_mboxes_maildirs_links);
+	tcase_add_test(tw, refusals_are_named);
+	tcase_add_test(tw, shrunk_mbox_gives_per_message_errors);
+	suite_add_tcase(s, tc);
+	suite_add_tcase(s, tw);
+	return check_run(s);
+}
