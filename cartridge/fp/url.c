@@ -20,6 +20,7 @@
 #include <strings.h>
 
 #include "../util/hash.h"
+#include "../util/hex.h"
 
 #define FP_URL_VERSION 1
 #define FP_URL_SEED 0x75726c31ull       /* "url1" */
@@ -35,14 +36,6 @@ struct url_parts {
 	char path[FP_URL_MAX_PATH + 1];
 	size_t path_len;
 };
-
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
 
 /* Skips "scheme://" (http, https, ftp) or accepts a bare "www." link.
  * Returns the offset of the authority, or -1 for links we do not key. */
@@ -64,8 +57,8 @@ static void host_copy(struct url_parts *p, const char *h, size_t n)
 	size_t k = 0;
 	for (size_t i = 0; i < n && k < FP_URL_MAX_HOST; i++) {
 		int c = (unsigned char)h[i];
-		if (c == '%' && i + 2 < n && hexval(h[i + 1]) >= 0 && hexval(h[i + 2]) >= 0) {
-			c = hexval(h[i + 1]) * 16 + hexval(h[i + 2]);
+		if (c == '%' && i + 2 < n && hex_digit_value(h[i + 1]) >= 0 && hex_digit_value(h[i + 2]) >= 0) {
+			c = hex_digit_value(h[i + 1]) * 16 + hex_digit_value(h[i + 2]);
 			i += 2;
 		}
 		p->host[k++] = (char)tolower(c);
@@ -85,8 +78,8 @@ static void path_copy(struct url_parts *p, const char *s, size_t n)
 		int c = (unsigned char)s[i];
 		if (c == '?' || c == '#')
 			break;
-		if (c == '%' && i + 2 < n && hexval(s[i + 1]) >= 0 && hexval(s[i + 2]) >= 0) {
-			int d = hexval(s[i + 1]) * 16 + hexval(s[i + 2]);
+		if (c == '%' && i + 2 < n && hex_digit_value(s[i + 1]) >= 0 && hex_digit_value(s[i + 2]) >= 0) {
+			int d = hex_digit_value(s[i + 1]) * 16 + hex_digit_value(s[i + 2]);
 			if (isalnum(d) || d == '-' || d == '.' || d == '_' || d == '~') {
 				c = d;
 				i += 2;

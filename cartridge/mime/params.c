@@ -8,6 +8,7 @@
  * Not for: unfolding (headers.c) or free text headers (rfc2047.c).
  */
 #include "mime_int.h"
+#include "../util/hex.h"
 
 #include <string.h>
 
@@ -109,22 +110,14 @@ static size_t param_unquote(const struct param *p, char *out)
 	return n;
 }
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
-}
-
 /* Decodes %XX escapes of an RFC 2231 extended value. */
 static size_t pct_decode(const char *s, size_t n, char *out)
 {
 	size_t o = 0;
 	for (size_t i = 0; i < n; i++) {
 		int hi, lo;
-		if (s[i] == '%' && i + 2 < n && (hi = hexval((unsigned char)s[i + 1])) >= 0 &&
-		    (lo = hexval((unsigned char)s[i + 2])) >= 0) {
+		if (s[i] == '%' && i + 2 < n && (hi = hex_digit_value((unsigned char)s[i + 1])) >= 0 &&
+		    (lo = hex_digit_value((unsigned char)s[i + 2])) >= 0) {
 			out[o++] = (char)(hi << 4 | lo);
 			i += 2;
 		} else {

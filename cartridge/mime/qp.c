@@ -11,16 +11,7 @@
  * Not for: RFC 2047 word framing (rfc2047.c).
  */
 #include "mime.h"
-
-static int qp_hex(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
+#include "../util/hex.h"
 
 /* Index just past a soft break that starts at the '=' at i, or 0 if none. */
 static size_t qp_soft_break(const unsigned char *p, size_t i, size_t len)
@@ -58,8 +49,8 @@ size_t mime_qp_decode(const char *in, size_t len, unsigned char *out, size_t cap
 	while (i < len && o < cap) {
 		unsigned char c = p[i];
 		if (c == '=') {
-			int hi = i + 2 < len ? qp_hex(p[i + 1]) : -1;
-			int lo = hi >= 0 ? qp_hex(p[i + 2]) : -1;
+			int hi = i + 2 < len ? hex_digit_value(p[i + 1]) : -1;
+			int lo = hi >= 0 ? hex_digit_value(p[i + 2]) : -1;
 			if (lo >= 0) {
 				out[o++] = (unsigned char)(hi << 4 | lo);
 				i += 3;

@@ -5,6 +5,7 @@
  * Not for: tag or attribute parsing (html_render.c).
  */
 #include "text_internal.h"
+#include "../util/hex.h"
 
 #include <string.h>
 
@@ -106,16 +107,6 @@ static int is_alnum(unsigned char c)
 	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
 }
 
-static int hex_val(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c |= 0x20;
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 /* The code point a numeric reference's value stands for (0: nothing). */
 static uint32_t numeric_cp(uint32_t v)
 {
@@ -138,7 +129,7 @@ static size_t entity_numeric(const char *s, size_t n, uint32_t *cp)
 	size_t start = i;
 	uint32_t v = 0;
 	for (; i < n; i++) {
-		int d = hex ? hex_val((unsigned char)s[i])
+		int d = hex ? hex_digit_value((unsigned char)s[i])
 		            : (s[i] >= '0' && s[i] <= '9' ? s[i] - '0' : -1);
 		if (d < 0)
 			break;

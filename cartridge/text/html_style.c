@@ -11,6 +11,7 @@
  * Not for: style sheets (<style> is dropped whole), selectors, cascading.
  */
 #include "text_internal.h"
+#include "../util/hex.h"
 
 #include <string.h>
 
@@ -43,16 +44,6 @@ static int is_space(int c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f';
 }
 
-static int hexv(int c)
-{
-	c = lower(c);
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	return -1;
-}
-
 static void trim(const char **s, size_t *n)
 {
 	while (*n > 0 && is_space((unsigned char)**s))
@@ -78,7 +69,7 @@ static int32_t color_hex(const char *s, size_t n)
 	if (n != 3 && n != 6)
 		return HTML_COLOR_NONE;
 	for (size_t i = 0; i < n; i++)
-		if ((d[i] = hexv((unsigned char)s[i])) < 0)
+		if ((d[i] = hex_digit_value((unsigned char)s[i])) < 0)
 			return HTML_COLOR_NONE;
 	if (n == 3)
 		return (d[0] * 17) << 16 | (d[1] * 17) << 8 | d[2] * 17;

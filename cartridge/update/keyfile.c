@@ -11,16 +11,9 @@
 #include "../../abi/whorl_cartridge.h"
 #include "update_format.h"
 #include "update_internal.h"
+#include "../util/hex.h"
 
 #define KEYFILE_MAX_BYTES 256          /* hex plus generous white space */
-
-static int hex_val(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	c = tolower(c);
-	return (c >= 'a' && c <= 'f') ? c - 'a' + 10 : -1;
-}
 
 static int key_from_hex(const uint8_t *p, size_t n, uint8_t pk[UPDATE_KEY_BYTES])
 {
@@ -30,7 +23,7 @@ static int key_from_hex(const uint8_t *p, size_t n, uint8_t pk[UPDATE_KEY_BYTES]
 		int v;
 		if (isspace(p[i]))
 			continue;
-		if ((v = hex_val(p[i])) < 0 || got == 2 * UPDATE_KEY_BYTES)
+		if ((v = hex_digit_value(p[i])) < 0 || got == 2 * UPDATE_KEY_BYTES)
 			return WHORL_EFORMAT;
 		if (got % 2 == 0)
 			pk[got / 2] = (uint8_t)(v << 4);

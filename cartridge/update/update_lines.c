@@ -5,6 +5,7 @@
  * Not for: signatures (signed.c) or the meaning of any line.
  */
 #include "update_lines.h"
+#include "../util/hex.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -77,24 +78,13 @@ int uline_u64(const struct uline *l, size_t i, uint64_t *v)
 	return 0;
 }
 
-static int hex_digit(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 int uline_hex(const struct uline *l, size_t i, uint8_t *out, size_t n)
 {
 	if (i >= l->n || l->flen[i] != 2 * n)
 		return -1;
 	for (size_t k = 0; k < n; k++) {
-		int hi = hex_digit((unsigned char)l->field[i][2 * k]);
-		int lo = hex_digit((unsigned char)l->field[i][2 * k + 1]);
+		int hi = hex_digit_value((unsigned char)l->field[i][2 * k]);
+		int lo = hex_digit_value((unsigned char)l->field[i][2 * k + 1]);
 		if (hi < 0 || lo < 0)
 			return -1;
 		out[k] = (uint8_t)(hi << 4 | lo);
