@@ -9,7 +9,7 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev check libsubunit-dev \
   nginx tinyproxy \
   libmicrohttpd-dev libzbar-dev libsqlite3-dev sqlite3 libpq-dev postgresql-15 \
   spamc spamassassin spamd rspamd redis-server chromium swaks clang-format systemd curl \
-  python3-pil python3-qrcode fonts-dejavu-core"
+  python3-pil python3-qrcode fonts-dejavu-core strace"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

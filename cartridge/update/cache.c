@@ -1,7 +1,8 @@
 /*
  * cache.c - the local copy of the last verified update set under
- * <micro-update cache path>/micro_updates/: complete data files, their
- * checksum files and the manifest. Deltas are never kept on disk.
+ * <micro-update cache path>/micro_updates/: complete data files, the
+ * verified sigs deltas applied since (named by chain.c), their checksum
+ * files and the manifest.
  *
  * Each file is written as <name>.part, fsync'd, renamed, and the directory
  * fsync'd, so a crash leaves either the old or the new file. A complete
@@ -293,21 +294,39 @@ static void cache_prune_source(const struct logger *lg, const char *dir, int sou
 	}
 }
 
+/* Keeps the delta chains of the sets the state files name. */
+static void cache_prune_chains(const struct logger *lg, const char *dir,
+                               const struct update_set sets[], size_t n_sets)
+{
+	struct update_chain *keep = calloc(n_sets, sizeof *keep);
+	size_t n = 0;
+
+	if (!keep)
+		return;
+	for (size_t k = 0; k < n_sets; k++)
+		if (update_chain_find(dir, sets[k].complete[UPDATE_SRC_SIGS],
+		                      sets[k].incremental[UPDATE_SRC_SIGS], &keep[n]) == 0)
+			n++;
+	update_chain_prune(lg, dir, keep, n);
+	free(keep);
+}
+
 void update_cache_prune(const struct cfg *cfg, const struct logger *lg)
 {
+	static const int kinds[] = { UPDATE_SET_CURRENT, UPDATE_SET_SAFE, UPDATE_SET_UNSAFE };
+	struct update_set sets[3];
 	char dir[PATH_MAX];
-	struct update_set cur, safe;
 
 	if (update_cache_dir(cfg, dir, sizeof dir) != 0)
 		return;
-	if (update_state_read(dir, UPDATE_SET_CURRENT, &cur, lg) != 0)
-		memset(&cur, 0, sizeof cur);
-	if (update_state_read(dir, UPDATE_SET_SAFE, &safe, lg) != 0)
-		memset(&safe, 0, sizeof safe);
+	for (size_t k = 0; k < 3; k++)
+		if (update_state_read(dir, kinds[k], &sets[k], lg) != 0)
+			memset(&sets[k], 0, sizeof sets[k]);
 	for (int i = 0; i < UPDATE_N_SOURCES; i++) {
-		uint64_t want[2] = { cur.complete[i], safe.complete[i] };
+		uint64_t want[2] = { sets[0].complete[i], sets[1].complete[i] };
 		cache_prune_source(lg, dir, i, want);
 	}
+	cache_prune_chains(lg, dir, sets, 3);
 }
 
 static int cache_has_same(const char *dir, const char *name, size_t len)
@@ -340,24 +359,36 @@ out:
 	update_part_drop(part);          /* renamed: only closes; else removes the .part */
 }
 
+/* dir/name and its checksum file from a verified blob: checksum file
+ * first, so a data file on disk always has its own. */
+static void cache_store_blob(struct update_run *run, const char *dir, const char *name,
+                             const struct update_blob *b)
+{
+	char ckname[UPDATE_MAX_NAME + sizeof UPDATE_CKSUM_SUFFIX];
+
+	snprintf(ckname, sizeof ckname, "%s%s", name, UPDATE_CKSUM_SUFFIX);
+	if (cache_has_same(dir, name, b->len) && cache_has_same(dir, ckname, b->cksum_len))
+		return;
+	if (cache_write(run, dir, ckname, b->cksum, b->cksum_len) == 0)
+		(void)cache_write(run, dir, name, b->data, b->len);
+}
+
 void update_cache_store(struct update_run *run)
 {
 	char dir[PATH_MAX], name[UPDATE_MAX_NAME + 1];
-	char ckname[UPDATE_MAX_NAME + sizeof UPDATE_CKSUM_SUFFIX];
 
 	cache_store_part(run);
 	if (update_cache_prepare(run->cfg, run->lg, dir, sizeof dir) != 0)
 		return;
+	for (size_t k = 0; k < run->n_deltas; k++) {
+		update_chain_name(run->delta[k].base, run->delta[k].serial, name, sizeof name);
+		cache_store_blob(run, dir, name, &run->delta[k].blob);
+	}
 	for (int i = 0; i < UPDATE_N_SOURCES; i++) {
 		const struct update_blob *b = &run->keep[i];
 		if (!b->data || !run->man.src[i].present)
 			continue;
 		update_cache_name(i, run->man.src[i].complete, name, sizeof name);
-		snprintf(ckname, sizeof ckname, "%s%s", name, UPDATE_CKSUM_SUFFIX);
-		if (cache_has_same(dir, name, b->len) && cache_has_same(dir, ckname, b->cksum_len))
-			continue;
-		/* Checksum file first: a data file on disk always has its own. */
-		if (cache_write(run, dir, ckname, b->cksum, b->cksum_len) == 0)
-			(void)cache_write(run, dir, name, b->data, b->len);
+		cache_store_blob(run, dir, name, b);
 	}
 }

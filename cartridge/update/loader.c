@@ -46,6 +46,8 @@ struct load_state {
 	int64_t now;
 	int full_due;                         /* fetch a newer complete file even when
 	                                         the delta chain is intact */
+	uint32_t chain_len;                   /* sigs deltas on top of the complete file
+	                                         (kept on disk, replayed at load) */
 };
 
 static int64_t load_now(const struct update_hooks *h)
@@ -56,26 +58,8 @@ static int64_t load_now(const struct update_hooks *h)
 static int apply_record(void *ctx, const struct update_record *r)
 {
 	struct load_state *ls = ctx;
-	uint32_t anchors[16];
-	size_t n = 0;
-	int rc = 0;
+	int rc = update_record_apply(ls->b, ls->run->hooks->anchors, r);
 
-	switch (r->tag) {
-	case UPDATE_REC_FP_PUT:
-		return sigdb_builder_put(ls->b, r->key, &r->meta);
-	case UPDATE_REC_SK_PUT:
-		if (ls->run->hooks->anchors)
-			n = ls->run->hooks->anchors(r->engine, r->algo, r->bytes, r->len, anchors,
-			                            sizeof anchors / sizeof anchors[0]);
-		return sigdb_builder_put_sketch(ls->b, r->engine, r->algo, r->key, r->bytes, r->len,
-		                                anchors, n, &r->meta);
-	case UPDATE_REC_FP_DEL:
-		rc = sigdb_builder_del(ls->b, r->key);
-		break;
-	case UPDATE_REC_SK_DEL:
-		rc = sigdb_builder_del_sketch(ls->b, r->engine, r->key);
-		break;
-	}
 	if (rc == WHORL_ENODATA) {   /* already gone: harmless, counted and logged once */
 		ls->n_missing++;
 		rc = 0;
@@ -90,16 +74,24 @@ static void records_fail(const struct load_state *ls, const struct update_file_r
 	          rc == WHORL_EFORMAT ? "malformed records" : "snapshot limit reached");
 }
 
-/* A delta: small, verified and opened in memory, then applied. */
+/* A delta: small, verified and opened in memory, then applied. Its file
+ * and checksum file are kept for the cache (chain.c), so a later start
+ * replays it. */
 static int load_sigs_delta(struct load_state *ls, const struct update_file_ref *ref)
 {
 	struct update_run *run = ls->run;
+	struct update_delta_keep *keep = &run->delta[run->n_deltas];
 	uint8_t *payload;
 	size_t len;
 	int rc;
 
-	if ((rc = update_file_fetch(run, UPDATE_SRC_SIGS, ref, &payload, &len, NULL)) != 0)
+	if (run->n_deltas >= UPDATE_MAX_DELTAS)
+		return WHORL_ELIMIT;           /* load_sigs bounds the chain first */
+	if ((rc = update_file_fetch(run, UPDATE_SRC_SIGS, ref, &payload, &len, &keep->blob)) != 0)
 		return rc;
+	keep->base = ref->base;
+	keep->serial = ref->serial;
+	run->n_deltas++;
 	rc = update_payload_parse(payload, len, UPDATE_KIND_DELTA, apply_record, ls);
 	free(payload);
 	if (rc != 0)
@@ -150,6 +142,7 @@ static int load_sigs_file(struct load_state *ls, const struct update_file_ref *r
 	ls->state[UPDATE_SRC_SIGS] = ref->serial;
 	if (kind == UPDATE_KIND_COMPLETE)
 		ls->complete[UPDATE_SRC_SIGS] = ref->serial;
+	ls->chain_len = kind == UPDATE_KIND_COMPLETE ? 0 : ls->chain_len + 1;
 	return 0;
 }
 
@@ -193,7 +186,10 @@ static int load_sigs(struct load_state *ls)
 	if (cur > s->incremental)
 		return stale(ls, UPDATE_SRC_SIGS, s->incremental);
 	k = chain_start(s, cur);
+	/* Deltas unless a complete file is due, or the chain kept on disk
+	 * would grow past UPDATE_MAX_DELTAS (then the complete file restarts it). */
 	if (!ls->run->from_cache && cur != 0 && k < s->n_deltas &&
+	    ls->chain_len + (s->n_deltas - k) <= UPDATE_MAX_DELTAS &&
 	    !(ls->full_due && s->complete > ls->complete[UPDATE_SRC_SIGS])) {
 		if (!(ls->b = sigdb_builder_new(ls->current)))
 			return WHORL_ENOMEM;
@@ -347,6 +343,7 @@ static void report(const struct load_state *ls, struct update_status *st)
 	st->check_interval = run->man.check_interval;
 	st->full_interval = run->man.full_interval;
 	st->from_cache = run->from_cache;
+	st->chain_len = ls->chain_len;
 	memcpy(st->complete, ls->complete, sizeof st->complete);
 	memcpy(st->incremental, ls->state, sizeof st->incremental);
 }
@@ -377,6 +374,7 @@ static int load_dir(struct update_run *run, const struct sigdb *current,
 	int rc, any = 0;
 
 	load_state_init(&ls, run, current);
+	ls.chain_len = st ? st->chain_len : 0;
 	ls.now = load_now(run->hooks);
 	if ((rc = manifest_load(run, st, ls.now)) != 0)
 		goto out;
@@ -416,6 +414,9 @@ static void run_reset(struct update_run *run, const char *dir, int from_cache)
 	run->man_len = 0;
 	for (int i = 0; i < UPDATE_N_SOURCES; i++)
 		update_blob_free(&run->keep[i]);
+	for (size_t k = 0; k < run->n_deltas; k++)
+		update_blob_free(&run->delta[k].blob);
+	run->n_deltas = 0;
 	update_part_drop(&run->part);      /* not stored: its .part goes */
 	memset(&run->man, 0, sizeof run->man);
 	snprintf(run->dir, sizeof run->dir, "%s", dir);

@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #include "update.h"
+#include "update_format.h"
 
 #define UPDATE_STATE_SUBDIR "states"
 #define UPDATE_STATE_MAX_BYTES 2048    /* a larger state file is malformed */
@@ -35,7 +36,8 @@ enum update_set_kind {
  * Files are named locally "<source>.<serial>.z.enc" (+ ".cksum"). */
 struct update_set {
 	uint64_t complete[UPDATE_N_SOURCES];
-	uint64_t incremental[UPDATE_N_SOURCES];  /* informational: deltas are not on disk */
+	uint64_t incremental[UPDATE_N_SOURCES];  /* state serial: sigs deltas from complete
+	                                           to it are kept in the cache (chain.c) */
 	uint64_t manifest_serial;               /* highest manifest accepted so far */
 	int64_t since;                          /* unix seconds the set went live */
 	int64_t expires;                        /* expiry of the newest manifest accepted
@@ -108,13 +110,40 @@ void update_cache_name(int source, uint64_t serial, char *buf, size_t len);
  * safe set's, then the newest; removes the rest ("Removed old <s> file <f>."). */
 void update_cache_prune(const struct cfg *cfg, const struct logger *lg);
 
+/* The sigs deltas kept in the cache (chain.c): the chain from a complete
+ * serial to an incremental one, oldest link first. */
+struct update_chain {
+	size_t n;
+	uint64_t base[UPDATE_MAX_DELTAS], serial[UPDATE_MAX_DELTAS];
+};
+/* "sigs.<base>-<serial>.z.enc", the only delta names written. */
+void update_chain_name(uint64_t base, uint64_t serial, char *buf, size_t len);
+/* Finds in the cache dir the deltas leading from `complete` to
+ * `incremental` (by their names; nothing is verified here). 0 and *out
+ * (n = 0 when they are equal), WHORL_ENODATA when no whole chain of at most
+ * UPDATE_MAX_DELTAS links is there, WHORL_ENOMEM. */
+int update_chain_find(const char *dir, uint64_t complete, uint64_t incremental,
+                      struct update_chain *out);
+/* 1 when every link's data file and checksum file are regular files. */
+int update_chain_present(const char *dir, const struct update_chain *c);
+/* Removes every delta file of dir that is not a link of keep[0..n_keep)
+ * ("Removed old sigs file <f>."). */
+void update_chain_prune(const struct logger *lg, const char *dir,
+                        const struct update_chain *keep, size_t n_keep);
+
 /* Start-up load from disk (state_load.c): tries the sets in the order of
  * update_state_choose(), re-verifying every file against the pinned key;
- * the first set that loads whole wins. When it is not the current set, the
- * current one is replaced by it (the set on trial is dropped) and each source
- * that differs is logged ("Will load source <s> from safe set (<s> is not
- * safe)"). 0 with *out (one reference) and *kind, or WHORL_ENODATA (no set
- * loads), ECONFIG (no key), ENOMEM. st (may be NULL) gets the serials. */
+ * the first set whose complete files load whole wins, then its cached sigs
+ * deltas are replayed as far as they verify. Each source loaded logs
+ * "Successfully updated <s> from disk (new serial <c>.<i>)." and bumps
+ * hooks->counters->disk_ok (a set that fails: disk_fail). When it is not
+ * the current set, or the current set's chain was cut short, the current one
+ * is replaced by what loaded (the set on trial is dropped); a set named but
+ * not loaded is logged WARN with both serials, and each source that differs
+ * from the current set's is logged ("Will load source <s> from safe set (<s>
+ * is not safe)"). 0 with *out (one reference) and *kind, or WHORL_ENODATA
+ * (no set loads), ECONFIG (no key), ENOMEM. st (may be NULL) gets the
+ * serials and the chain length. */
 int update_state_load(const struct cfg *cfg, const struct logger *lg,
                       const struct update_hooks *hooks, int unclean, struct update_status *st,
                       struct sigdb **out, int *kind);

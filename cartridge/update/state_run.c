@@ -85,9 +85,13 @@ void update_state_stop(const struct cfg *cfg, const struct logger *lg)
 		update_state_marker_remove(dir);
 }
 
-/* 1 when dir/<source>.<serial>.z.enc and its checksum file are regular files. */
+/* 1 when dir/<source>.<serial>.z.enc and its checksum file are regular
+ * files, and so are the sigs deltas from the complete serial to the
+ * incremental one: the set can be rebuilt from disk. */
 static int set_files_present(const char *dir, const struct update_set *s)
 {
+	struct update_chain chain;
+
 	for (int i = 0; i < UPDATE_N_SOURCES; i++) {
 		char name[UPDATE_MAX_NAME + 1], path[PATH_MAX];
 		struct stat st;
@@ -101,7 +105,9 @@ static int set_files_present(const char *dir, const struct update_set *s)
 				return 0;
 		}
 	}
-	return 1;
+	return update_chain_find(dir, s->complete[UPDATE_SRC_SIGS],
+	                         s->incremental[UPDATE_SRC_SIGS], &chain) == 0 &&
+	       update_chain_present(dir, &chain);
 }
 
 void update_state_commit(const struct cfg *cfg, const struct logger *lg,
@@ -119,8 +125,15 @@ void update_state_commit(const struct cfg *cfg, const struct logger *lg,
 	next.manifest_serial = status->manifest_serial;
 	next.expires = status->expires;
 	next.since = now;
-	if (!set_files_present(dir, &next))
-		return;                  /* the cache could not keep it: record nothing */
+	if (!set_files_present(dir, &next)) {
+		/* The cache could not keep it: the state files go on naming a set
+		 * that can be rebuilt from disk. */
+		log_warn(lg, UPDATE_MOD, "Micro-update set %" PRIu64 " (sigs %" PRIu64 ".%" PRIu64
+		         ") could not be kept on disk; a restart loads the set recorded before.",
+		         next.manifest_serial, next.complete[UPDATE_SRC_SIGS],
+		         next.incremental[UPDATE_SRC_SIGS]);
+		return;
+	}
 	if (update_state_read(dir, UPDATE_SET_CURRENT, &old, lg) == 0 &&
 	    old.manifest_serial > next.manifest_serial)
 		next.manifest_serial = old.manifest_serial;

@@ -89,6 +89,8 @@ struct update_status {
 	int64_t last_full;             /* when a complete sigs file last came from the network
 	                                  (0: not yet; the schedule's clock starts at the
 	                                  first network cycle) */
+	uint32_t chain_len;            /* sigs deltas applied on top of the complete file
+	                                  (all kept in the cache; bounded by UPDATE_MAX_DELTAS) */
 	int open_mirror_noted;         /* the "no license.cfg, open mirror" line was logged */
 	int unclean_starts;            /* in: set by the engine at open (update_state_start);
 	                                  with nothing loaded yet, picks the start-up set */

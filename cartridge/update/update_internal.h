@@ -51,6 +51,12 @@ struct update_part {
 	size_t cksum_len;
 };
 
+/* A verified sigs delta kept in memory until it is written to the cache. */
+struct update_delta_keep {
+	struct update_blob blob;
+	uint64_t base, serial;
+};
+
 struct update_run {
 	const struct cfg *cfg;
 	const struct logger *lg;
@@ -65,6 +71,8 @@ struct update_run {
 	size_t man_len;
 	struct update_blob keep[UPDATE_N_SOURCES];   /* complete text files loaded */
 	struct update_part part;       /* the complete sigs file loaded, if any */
+	struct update_delta_keep delta[UPDATE_MAX_DELTAS];   /* sigs deltas applied, in order */
+	size_t n_deltas;
 };
 
 /* Reads dir/name, refusing a file larger than max (WHORL_ELIMIT) without
@@ -111,8 +119,9 @@ void update_part_drop(struct update_part *part);
 int update_file_fetch(struct update_run *run, int source, const struct update_file_ref *ref,
                       uint8_t **payload, size_t *raw_len, struct update_blob *keep);
 
-/* Writes the kept complete files and the manifest to the cache directory
- * (crash-safe: .part, fsync, rename, fsync dir) and prunes old files. */
+/* Writes the kept complete files and sigs deltas to the cache directory
+ * (crash-safe: .part, fsync, rename, fsync dir). Pruning is
+ * update_cache_prune's, once the state files name the new set. */
 void update_cache_store(struct update_run *run);
 /* <cache path>/micro_updates into buf; 0, or -1 when no cache is set. */
 int update_cache_dir(const struct cfg *cfg, char *buf, size_t len);
@@ -150,5 +159,13 @@ void update_count(const struct update_run *run, atomic_ullong *which);
 	((run)->hooks && (run)->hooks->counters ? &(run)->hooks->counters->member : NULL)
 
 void update_blob_free(struct update_blob *b);
+
+/* Applies one verified payload record to b (apply.c): puts, and for deltas
+ * removals. anchors may be NULL (sketches stored unindexed). 0, or the
+ * builder's error: WHORL_ENODATA for a removal of an absent entry (the
+ * caller decides whether that matters), WHORL_ENOMEM, WHORL_ELIMIT,
+ * WHORL_EFORMAT for an unknown tag. */
+int update_record_apply(struct sigdb_builder *b, update_anchors_fn anchors,
+                        const struct update_record *r);
 
 #endif

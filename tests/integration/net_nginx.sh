@@ -16,19 +16,8 @@ if [ -z "$NGINX" ] || [ -z "$TINYPROXY" ]; then
 	echo "SKIP: nginx or tinyproxy not installed (scripts/deps.sh installs them)"
 	exit 0
 fi
-for f in "$bin/whorl-keygen" "$bin/whorl-publish" "$bin/whorl-update" "$cart"; do
-	[ -e "$f" ] || { echo "FAIL: $f missing (make all)"; exit 1; }
-done
-
-tmp=$(mktemp -d /tmp/whorl_net_nginx.XXXXXX) || exit 1
-chmod 755 "$tmp"
-pids=""
-cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
+need_files "$bin/whorl-keygen" "$bin/whorl-publish" "$bin/whorl-update" "$cart"
+net_tmp net_nginx
 
 
 "$bin/whorl-keygen" "$tmp/keys" >/dev/null
@@ -72,6 +61,10 @@ check "delta: exit 0" [ "$rc" -eq 0 ]
 check "delta: incremental download logged (1.2)" sh -c "printf '%s' \"\$1\" | grep -q 'Successful sigs incremental download from network (new serial 1.2)'" _ "$out"
 
 # 3. a wrong licence: the guide's 401 line, the cached set stays usable
+# (a third publish, so that there is a checksum file to ask for: 1.2 is on disk)
+printf 'From: a@example.net\nSubject: third\n\nA third publication, one more message.\n' > "$tmp/more/third.eml"
+publish_demo --category spam="$tmp/more" >/dev/null
+chmod -R a+rX "$tmp/mirror"
 printf '4242\nwrong\n' > "$tmp/etc/license.cfg"
 out=$(update 2>&1); rc=$?; [ -n "${NET_DEBUG:-}" ] && printf "%s\n" "$out"
 check "401: guide's line" sh -c "printf '%s' \"\$1\" | grep -q 'invalid license \[HTTP error: 401\]'" _ "$out"
@@ -115,7 +108,7 @@ rm -rf "$tmp/etc/micro_updates"
 write_cfg "http://127.0.0.1:$port/" "http proxy = 127.0.0.1:$pport" "http proxy basic auth = proxyuser:proxypass"
 out=$(update 2>&1); rc=$?; [ -n "${NET_DEBUG:-}" ] && printf "%s\n" "$out"
 check "proxy: exit 0 through tinyproxy" [ "$rc" -eq 0 ]
-check "proxy: downloaded (serial 1.2)" sh -c "printf '%s' \"\$1\" | grep -q 'mu sigs serial = 1.2'" _ "$out"
+check "proxy: downloaded (serial 1.3)" sh -c "printf '%s' \"\$1\" | grep -q 'mu sigs serial = 1.3'" _ "$out"
 check "proxy: requests went through the proxy" grep -q "manifest" "$tmp/tinyproxy.log"
 rm -rf "$tmp/etc/micro_updates"
 write_cfg "http://127.0.0.1:$port/" "http proxy = 127.0.0.1:$pport" "http proxy basic auth = proxyuser:nope"

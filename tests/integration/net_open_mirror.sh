@@ -11,19 +11,8 @@ if [ -z "$NGINX" ]; then
 	echo "SKIP: nginx not installed (scripts/deps.sh installs it)"
 	exit 0
 fi
-for f in "$bin/whorl-keygen" "$bin/whorl-publish" "$bin/whorl-update" "$cart"; do
-	[ -e "$f" ] || { echo "FAIL: $f missing (make all)"; exit 1; }
-done
-
-tmp=$(mktemp -d /tmp/whorl_net_open.XXXXXX) || exit 1
-chmod 755 "$tmp"
-pids=""
-cleanup() {
-	for p in $pids; do kill "$p" 2>/dev/null; done
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
+need_files "$bin/whorl-keygen" "$bin/whorl-publish" "$bin/whorl-update" "$cart"
+net_tmp net_open
 
 "$bin/whorl-keygen" "$tmp/keys" >/dev/null
 publish_demo >/dev/null

@@ -68,3 +68,19 @@ CONF
 	pids="$pids $!"
 	wait_port "$port" || { echo "FAIL: nginx did not start"; cat "$tmp/nginx/logs/error.log"; exit 1; }
 }
+
+# need_files FILE...: FAIL and exit when one is missing (make all builds them).
+need_files() {
+	for f in "$@"; do
+		[ -e "$f" ] || { echo "FAIL: $f missing (make all)"; exit 1; }
+	done
+}
+
+# net_tmp NAME: a fresh $tmp (readable by nginx's worker) and an empty
+# $pids; at exit every pid in $pids is killed and $tmp removed.
+net_tmp() {
+	tmp=$(mktemp -d "/tmp/whorl_$1.XXXXXX") || exit 1
+	chmod 755 "$tmp"
+	pids=""
+	trap 'for p in $pids; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
+}
