@@ -47,8 +47,8 @@ struct whorl_host_options {
 	/* Appended members: 0 means the default. */
 	uint32_t open_timeout_ms;    /* deadline for a cartridge's open + self_test (30 s) */
 	uint32_t drain_ms;           /* deadline for scans on a swapped-out cartridge (5 s) */
-	uint32_t trial_ms;           /* clean run before a trial becomes last viable (env
-	                              * WHORL_TRIAL_MS, else 10 min) */
+	uint32_t trial_ms;           /* clean run before a trial becomes last viable (0:
+	                              * 10 min; whorl-scan --trial-ms) */
 };
 
 /* Opens the cartridge and an engine on the configuration directory.

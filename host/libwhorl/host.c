@@ -97,9 +97,6 @@ static int host_options_read(const struct whorl_host_options *opts, struct whorl
 		if (WHORL_HAS_MEMBER(opts, trial_ms) && opts->trial_ms > 0)
 			h->trial_ms = opts->trial_ms;
 	}
-	if (h->trial_ms == HOST_TRIAL_MS && getenv("WHORL_TRIAL_MS") != NULL &&
-	    strtoul(getenv("WHORL_TRIAL_MS"), NULL, 10) > 0)
-		h->trial_ms = (uint32_t)strtoul(getenv("WHORL_TRIAL_MS"), NULL, 10);
 	if (*cart_path == NULL)
 		*cart_path = whorl_default_cartridge_path();
 	if (config_dir == NULL)

@@ -13,12 +13,13 @@
 #include "scan.h"
 
 enum { OPT_CONFIG_DIR = 256, OPT_CARTRIDGE, OPT_STATE_DIR, OPT_JSON, OPT_FINGERPRINTS, OPT_MIN_SCORE,
-       OPT_VERSION };
+       OPT_TRIAL_MS, OPT_VERSION };
 
 static const struct option args_long[] = {
 	{ "config-dir", required_argument, NULL, OPT_CONFIG_DIR },
 	{ "cartridge", required_argument, NULL, OPT_CARTRIDGE },
 	{ "state-dir", required_argument, NULL, OPT_STATE_DIR },
+	{ "trial-ms", required_argument, NULL, OPT_TRIAL_MS },
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "jobs", required_argument, NULL, 'j' },
 	{ "verbose", no_argument, NULL, 'v' },
@@ -32,7 +33,7 @@ static const struct option args_long[] = {
 static void args_usage(FILE *f)
 {
 	fprintf(f,
-	        "usage: whorl-scan [--config-dir DIR] [--cartridge PATH] [--state-dir DIR]\n"
+	        "usage: whorl-scan [--config-dir DIR] [--cartridge PATH] [--state-dir DIR [--trial-ms N]]\n"
 	        "                  [--json] [-j N] [-v]\n"
 	        "                  [--fingerprints] [--minimum-score N] PATH...\n"
 	        "Scores each message in PATH (files, mbox files, directories, maildirs; - is\n"
@@ -41,13 +42,16 @@ static void args_usage(FILE *f)
 	        "  --config-dir DIR     configuration directory (default: %s)\n"
 	        "  --cartridge PATH     cartridge to load (default: %s)\n"
 	        "  --state-dir DIR      keep crash-rollback state in DIR (docs/HOSTING.md)\n"
+	        "  --trial-ms N         clean run a new cartridge needs to become the last\n"
+	        "                       viable one (1-%ld ms; default: libwhorl's 10 minutes)\n"
 	        "  --json               one JSON object per line\n"
 	        "  -j, --jobs N         scan on N threads (1-%d; default: CPUs online)\n"
 	        "  -v, --verbose        log INFO lines to stderr (-vv: DEBUG)\n"
 	        "  --fingerprints       print fingerprints instead of scoring\n"
 	        "  --minimum-score N    is_spam when score >= N (0-100)\n"
 	        "Exit: 0 all scanned, 1 usage or configuration error, 2 some input unreadable.\n",
-	        whorl_default_config_dir(), whorl_default_cartridge_path(), SCAN_MAX_JOBS);
+	        whorl_default_config_dir(), whorl_default_cartridge_path(), SCAN_MAX_TRIAL_MS,
+	        SCAN_MAX_JOBS);
 }
 
 /* Parses a decimal in [lo, hi]; -1 when it is not one. */
@@ -99,6 +103,11 @@ int args_parse(int argc, char **argv, struct scan_options *o)
 			o->jobs = (int)args_number(optarg, 1, SCAN_MAX_JOBS);
 			if (o->jobs < 0)
 				return args_bad("number of jobs", optarg);
+			break;
+		case OPT_TRIAL_MS:
+			o->trial_ms = args_number(optarg, 1, SCAN_MAX_TRIAL_MS);
+			if (o->trial_ms < 0)
+				return args_bad("trial length", optarg);
 			break;
 		case OPT_MIN_SCORE:
 			o->minimum_score = (int)args_number(optarg, 0, 100);

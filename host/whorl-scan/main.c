@@ -87,6 +87,7 @@ static int scan_open(const struct scan_options *o, struct scan_run *run, whorl_h
 	ho.cartridge_path = o->cartridge;
 	ho.config_dir = o->config_dir;
 	ho.state_dir = o->state_dir;
+	ho.trial_ms = (uint32_t)o->trial_ms;
 	ho.log = scan_log;
 	ho.log_ctx = run;
 	ho.log_min_level = o->verbose >= 2 ? WHORL_LOG_DEBUG

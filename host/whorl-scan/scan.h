@@ -18,6 +18,7 @@
 #include "../libwhorl/mail.h"
 
 #define SCAN_MAX_JOBS 256            /* most worker threads -j accepts */
+#define SCAN_MAX_TRIAL_MS 86400000L  /* longest --trial-ms: one day */
 #define SCAN_RING_PER_WORKER 16      /* results buffered per worker for reordering */
 
 /* Exit statuses (documented in whorl-scan(1)). */
@@ -29,6 +30,7 @@ struct scan_options {
 	const char *config_dir;     /* NULL: libwhorl's default */
 	const char *cartridge;      /* NULL: libwhorl's default */
 	const char *state_dir;      /* NULL: no rollback state */
+	long trial_ms;              /* 0: libwhorl's default trial length */
 	int json;
 	int jobs;
 	int verbose;                /* count of -v */

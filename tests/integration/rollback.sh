@@ -1,7 +1,7 @@
 #!/bin/sh
 # rollback.sh - crash rollback from the command line: whorl-scan with
 # --state-dir runs good_echo cleanly (it becomes the last viable cartridge,
-# WHORL_TRIAL_MS=1), then the crash_on_marker cartridge three times (each
+# --trial-ms 1), then the crash_on_marker cartridge three times (each
 # run dies scanning the marker), and the fourth run scans the same marker
 # without dying because the host started good_echo again and said why.
 # Prints PASS/FAIL per check; exits non-zero when any check failed.
@@ -24,7 +24,7 @@ printf 'Subject: hello\n\nhi\n' > "$tmp/ham.eml"
 state="$tmp/state"
 
 run() { # run CARTRIDGE MESSAGE: whorl-scan's exit status (trial: $trial ms)
-	WHORL_TRIAL_MS=$trial "$scan" -v -j 1 --config-dir / --state-dir "$state" \
+	"$scan" -v -j 1 --config-dir / --state-dir "$state" --trial-ms "$trial" \
 		--cartridge "$carts/$1.so" "$tmp/$2" > "$tmp/out" 2> "$tmp/err"
 }
 
