@@ -6,6 +6,9 @@
  * fill the slot. The calling thread takes slots in job order, so output
  * order equals input order whatever -j is; the ring (SCAN_RING_PER_WORKER
  * slots per worker) bounds how far workers run ahead of the printer.
+ * A thread signals the other side only when it is waiting, so a busy run
+ * makes no futex calls; with one job thread the caller scans and prints
+ * inline (no hand-off at all: it cost a context switch per message).
  * Not for: formatting (the emit callback does it).
  */
 #include <pthread.h>
@@ -31,6 +34,8 @@ struct pool {
 	pthread_mutex_t mu;
 	pthread_cond_t ready_cv;    /* a slot was filled */
 	pthread_cond_t space_cv;    /* a slot was emptied */
+	int printer_waiting;        /* guarded by mu: the printer sleeps on ready_cv */
+	int workers_waiting;        /* guarded by mu: workers asleep on space_cv */
 };
 
 static void pool_scan_one(struct pool *p, size_t i, struct mail_buf *b, struct scan_result *r)
@@ -59,14 +64,18 @@ static void *pool_worker(void *arg)
 			break;
 		/* Wait for our slot first: the printer frees slots in job order. */
 		pthread_mutex_lock(&p->mu);
-		while (i >= p->consumed + p->n_slots)
+		while (i >= p->consumed + p->n_slots) {
+			p->workers_waiting++;
 			pthread_cond_wait(&p->space_cv, &p->mu);
+			p->workers_waiting--;
+		}
 		pthread_mutex_unlock(&p->mu);
 		pool_scan_one(p, i, &b, &r);
 		pthread_mutex_lock(&p->mu);
 		p->slots[i % p->n_slots].r = r;
 		p->slots[i % p->n_slots].ready = 1;
-		pthread_cond_broadcast(&p->ready_cv);
+		if (p->printer_waiting)
+			pthread_cond_signal(&p->ready_cv);
 		pthread_mutex_unlock(&p->mu);
 	}
 	mail_buf_free(&b);
@@ -83,15 +92,32 @@ static void pool_drain(struct pool *p, pool_emit_fn emit, void *ctx)
 	for (i = 0; i < p->l->n_msgs; i++) {
 		s = &p->slots[i % p->n_slots];
 		pthread_mutex_lock(&p->mu);
-		while (!s->ready)
+		while (!s->ready) {
+			p->printer_waiting = 1;
 			pthread_cond_wait(&p->ready_cv, &p->mu);
+			p->printer_waiting = 0;
+		}
 		r = s->r;
 		s->ready = 0;
 		p->consumed = i + 1;
-		pthread_cond_broadcast(&p->space_cv);
+		if (p->workers_waiting > 0)
+			pthread_cond_broadcast(&p->space_cv);
 		pthread_mutex_unlock(&p->mu);
 		emit(ctx, i, &r);
 	}
+}
+
+/* One job thread: the caller scans and prints each message in turn. */
+static void pool_inline(struct pool *p, pool_emit_fn emit, void *ctx)
+{
+	struct mail_buf b = { NULL, 0 };
+	struct scan_result r;
+
+	for (size_t i = 0; i < p->l->n_msgs; i++) {
+		pool_scan_one(p, i, &b, &r);
+		emit(ctx, i, &r);
+	}
+	mail_buf_free(&b);
 }
 
 int pool_run(whorl_host *h, const struct mail_list *l, int n_workers, int fingerprints,
@@ -109,6 +135,10 @@ int pool_run(whorl_host *h, const struct mail_list *l, int n_workers, int finger
 	p.h = h;
 	p.l = l;
 	p.fingerprints = fingerprints;
+	if (n_workers == 1) {
+		pool_inline(&p, emit, ctx);
+		return 0;
+	}
 	atomic_init(&p.next, 0);
 	p.n_slots = (size_t)n_workers * SCAN_RING_PER_WORKER;
 	p.slots = calloc(p.n_slots, sizeof(*p.slots));
