@@ -1,0 +1,147 @@
+/*
+ * whorl_daemon.h - what the daemons hosting a cartridge share, in libwhorl:
+ * the whorld.cfg reader, log plumbing (stderr or syslog, cartridge lines
+ * passed through with their level and module) and the feedback spool.
+ *
+ * whorld uses all of it; whorl-milter will use the same configuration
+ * reader, log sink and spool, so none of it lives in a program's folder
+ * (DESIGN.md section 8). docs/WHORLD.md documents every configuration key.
+ *
+ * Thread safety: whorl_dcfg_* functions touch only the struct they are
+ * given. whorl_dlog_write() and whorl_dlog_cartridge() may be called from
+ * any thread; whorl_dlog_setup() must not race with them.
+ * whorl_spool_write() may be called from any number of threads at once.
+ * Not for: protocol parsing (the programs) or the scan path.
+ */
+#ifndef WHORL_DAEMON_H
+#define WHORL_DAEMON_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "whorl.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#pragma GCC visibility push(default)
+
+#define WHORL_DCFG_PATH_MAX 512      /* longest path or address in whorld.cfg */
+#define WHORL_DCFG_MAX_LISTEN 8      /* listeners per protocol */
+#define WHORL_DCFG_LINE_MAX 2048     /* longest line of whorld.cfg */
+#define WHORL_DCFG_FILE_MAX (1u << 20) /* largest whorld.cfg read */
+#define WHORL_DCFG_ERRORS_MAX 16     /* problems reported by one load */
+
+/* One listening address: a TCP host and port, or a unix socket path. */
+struct whorl_dcfg_listen {
+	int is_unix;
+	char addr[WHORL_DCFG_PATH_MAX]; /* host (IPv4, IPv6 without brackets) or path */
+	unsigned port;                  /* TCP only */
+};
+
+enum whorl_dlog_dest {
+	WHORL_DLOG_AUTO = 0,            /* stderr in the foreground, syslog as a service */
+	WHORL_DLOG_STDERR = 1,
+	WHORL_DLOG_SYSLOG = 2
+};
+
+/* whorld.cfg, parsed. Defaults: whorl_dcfg_defaults(). */
+struct whorl_dcfg {
+	struct whorl_dcfg_listen spamd_listen[WHORL_DCFG_MAX_LISTEN];
+	size_t n_spamd_listen;
+	unsigned unix_socket_mode;      /* permission bits of unix sockets created */
+	char unix_socket_owner[64];     /* user name or empty */
+	char unix_socket_group[64];     /* group name or empty */
+	unsigned threads;               /* scanning threads */
+	size_t max_message_size;        /* bytes; larger requests are refused whole */
+	uint32_t request_deadline_ms;   /* from accept to the start of the scan */
+	unsigned queue_size;            /* complete requests waiting for a thread */
+	unsigned max_connections;       /* open client connections */
+	uint32_t idle_timeout_ms;       /* longest silence while a request arrives */
+	uint32_t client_timeout_ms;     /* longest time to receive a request or send a reply */
+	uint32_t drain_timeout_ms;      /* SIGTERM: longest wait for requests in flight */
+	int spamd_protocol;             /* SPAMC/x.y requests served */
+	int rspamc_protocol;            /* RSPAMC/1.3 requests served */
+	unsigned minimum_score;         /* Spam: True at or above (Momentum's MinimumScore) */
+	int log_destination;            /* enum whorl_dlog_dest */
+	int log_level;                  /* WHORL_LOG_*: lines below are dropped */
+	int syslog_facility;            /* LOG_MAIL, LOG_DAEMON, LOG_LOCAL0-7 */
+	char cartridge[WHORL_DCFG_PATH_MAX];      /* empty: libwhorl's default */
+	char cartridge_config_dir[WHORL_DCFG_PATH_MAX]; /* empty: libwhorl's default */
+	char state_dir[WHORL_DCFG_PATH_MAX];      /* empty: no rollback record */
+	char feedback_spool[WHORL_DCFG_PATH_MAX]; /* empty: TELL refused */
+	char pid_file[WHORL_DCFG_PATH_MAX];       /* empty: none written */
+};
+
+/* Problems found by whorl_dcfg_load(), one line each ("file:line: why"). */
+struct whorl_dcfg_errors {
+	size_t n;
+	char line[WHORL_DCFG_ERRORS_MAX][WHORL_DCFG_LINE_MAX + 256];
+};
+
+/* Fills c with the documented defaults. */
+void whorl_dcfg_defaults(struct whorl_dcfg *c);
+
+/*
+ * Reads whorld.cfg at `path` over the values already in c (call
+ * whorl_dcfg_defaults() first). Lines are "key = value" as in cartridge.cfg
+ * (keys case-insensitive, blank runs as one space, '#' comments, one pair
+ * of quotes dropped). Unlike cartridge.cfg, an unknown key or an invalid
+ * value is an error: a daemon must not start on a configuration it
+ * misread. Every problem is appended to errs (when not NULL).
+ * Returns 0, WHORL_EIO (unreadable; errs says why) or WHORL_ECONFIG.
+ */
+int whorl_dcfg_load(const char *path, struct whorl_dcfg *c, struct whorl_dcfg_errors *errs);
+
+/* Parses one "key = value" line into c. 0, or WHORL_ECONFIG with a
+ * reason in why. Blank and comment lines return 0 and change nothing.
+ * `line` need not be NUL terminated; at most len bytes are read. */
+int whorl_dcfg_line(struct whorl_dcfg *c, const char *line, size_t len, char *why,
+                    size_t why_len);
+
+/* Duration ("250ms", "20s", "2m", "20" = seconds) to milliseconds. */
+int whorl_dcfg_parse_duration(const char *s, uint32_t *ms_out);
+/* Size ("10M", "512K", "1G", "1000") to bytes. */
+int whorl_dcfg_parse_size(const char *s, size_t *bytes_out);
+/* "127.0.0.1:783", "[::1]:783" or "unix:/run/whorld.sock". */
+int whorl_dcfg_parse_listen(const char *s, struct whorl_dcfg_listen *out);
+
+/*
+ * Log plumbing. whorl_dlog_setup() picks the destination once (AUTO:
+ * stderr when `foreground`, else syslog with `ident` and the facility).
+ * Lines are "LEVEL MODULE: message" on stderr (with a UTC time stamp) and
+ * "[MODULE] message" at the matching syslog priority.
+ */
+void whorl_dlog_setup(int destination, int foreground, const char *ident, int facility,
+                      int min_level);
+/* While on, syslog lines are also written to stderr (a daemon that has
+ * not detached yet shows its start errors on the terminal). */
+void whorl_dlog_also_stderr(int on);
+/* Changes the lowest level written (SIGHUP). */
+void whorl_dlog_set_level(int min_level);
+void whorl_dlog_write(int level, const char *module, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+/* A whorl_log_fn for whorl_host_options.log: the cartridge's lines, with
+ * their level and module, into the same sink. ctx is unused. */
+void whorl_dlog_cartridge(void *ctx, int level, const char *module, const char *message);
+/* "INFO", "WARN", ...; "LOG" for an unknown level. */
+const char *whorl_dlog_level_name(int level);
+
+/*
+ * Feedback spool (docs/FEEDBACK.md): one file per report, written to
+ * DIR/tmp/ and renamed into DIR/new/ (maildir style, so a collector never
+ * reads half a file). whorl_spool_write() creates the directories when
+ * missing. `fields` are "Name: value" header lines (no CR or LF inside)
+ * written before the message. Returns 0, or WHORL_EIO / WHORL_EINVAL;
+ * the name of the file written goes into name_out when not NULL.
+ */
+int whorl_spool_write(const char *dir, const char *const *fields, size_t n_fields,
+                      const char *msg, size_t len, char *name_out, size_t name_len);
+
+#pragma GCC visibility pop
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* WHORL_DAEMON_H */
