@@ -44,9 +44,14 @@ HOST_OBJ := $(HOST_SRC:%.c=$(BUILD)/obj/%.o)
 PUBLIB_OBJ := $(PUBLIB_SRC:%.c=$(BUILD)/obj/%.o)
 
 # Programs: one folder each under host/ and publisher/ with a main.
-HOST_PROGS := $(notdir $(filter-out host/libwhorl,$(patsubst %/,%,$(wildcard host/*/))))
+# Daemons go to sbin/ (whorld), everything else to bin/.
+SBIN_PROGS := whorld
+HOST_PROGS := $(filter-out $(SBIN_PROGS),$(notdir $(filter-out host/libwhorl,$(patsubst %/,%,$(wildcard host/*/)))))
 PUB_PROGS := $(notdir $(filter-out publisher/lib,$(patsubst %/,%,$(wildcard publisher/*/))))
-PROGS := $(HOST_PROGS:%=$(BUILD)/bin/%) $(PUB_PROGS:%=$(BUILD)/bin/%)
+BIN_PROGS := $(HOST_PROGS:%=$(BUILD)/bin/%) $(PUB_PROGS:%=$(BUILD)/bin/%)
+SBIN_PROG_FILES := $(SBIN_PROGS:%=$(BUILD)/sbin/%)
+PROGS := $(BIN_PROGS) $(SBIN_PROG_FILES)
+SYSTEMD_UNIT_DIR ?= $(PREFIX)/lib/systemd/system
 
 UNIT_SRC := $(wildcard tests/unit/test_*.c)
 UNIT_BIN := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/unit/%)
@@ -64,7 +69,8 @@ PUBLIB_A := $(BUILD)/lib/libwhorl_publish.a
 
 .PHONY: all deps demo check unit integration san tsan fuzz fuzz-long bench install clean
 all: $(CARTRIDGE) $(CART_A) $(LIBWHORL_SO) $(LIBWHORL_A) $(PROGS) \
-	$(BUILD)/etc/categories $(BUILD)/etc/cartridge.cfg.sample $(BUILD)/etc/whitelist.cfg.sample
+	$(BUILD)/etc/categories $(BUILD)/etc/cartridge.cfg.sample $(BUILD)/etc/whitelist.cfg.sample \
+	$(BUILD)/etc/whorld.cfg.sample
 
 # The build tree is laid out like an installation (bin/, lib/, etc/), so the
 # programs find their cartridge and configuration the same way in both.
@@ -107,7 +113,7 @@ $(PUBLIB_A): $(PUBLIB_OBJ)
 # publisher library for publisher programs). Programs get an rpath-free
 # static libwhorl; cartridge.so is found relative to the binary.
 define host_prog
-$(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard host/$(1)/*.c)) $(LIBWHORL_A)
+$(BUILD)/$(2)/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard host/$(1)/*.c)) $(LIBWHORL_A)
 	@mkdir -p $$(@D)
 	$$(CC) -o $$@ $$^ $$(LDFLAGS_ALL) $$(LIBS)
 -include $(patsubst %.c,$(BUILD)/obj/%.d,$(wildcard host/$(1)/*.c))
@@ -118,7 +124,8 @@ $(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard publisher/$(1)/*.c
 	$$(CC) -o $$@ $$^ $$(LDFLAGS_ALL) $$(LIBS)
 -include $(patsubst %.c,$(BUILD)/obj/%.d,$(wildcard publisher/$(1)/*.c))
 endef
-$(foreach p,$(HOST_PROGS),$(eval $(call host_prog,$(p))))
+$(foreach p,$(HOST_PROGS),$(eval $(call host_prog,$(p),bin)))
+$(foreach p,$(SBIN_PROGS),$(eval $(call host_prog,$(p),sbin)))
 $(foreach p,$(PUB_PROGS),$(eval $(call pub_prog,$(p))))
 
 # Tests: every tests/unit/test_*.c is its own Check program linked with the
@@ -187,7 +194,14 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/lib/whorl \
 		$(DESTDIR)$(PREFIX)/include/whorl $(DESTDIR)$(PREFIX)/lib/pkgconfig \
 		$(DESTDIR)$(PREFIX)/etc/whorl
-	install -m 0755 $(PROGS) $(DESTDIR)$(PREFIX)/bin/
+	install -d $(DESTDIR)$(PREFIX)/sbin $(DESTDIR)$(SYSTEMD_UNIT_DIR) \
+		$(DESTDIR)$(PREFIX)/share/man/man5
+	install -m 0755 $(BIN_PROGS) $(DESTDIR)$(PREFIX)/bin/
+	install -m 0755 $(SBIN_PROG_FILES) $(DESTDIR)$(PREFIX)/sbin/
+	for u in whorld.service whorld.socket; do \
+		sed -e 's|@PREFIX@|$(PREFIX)|g' etc/systemd/$$u.in > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u; \
+		chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u; done
+	install -m 0644 docs/whorld.cfg.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 0755 $(CARTRIDGE) $(DESTDIR)$(PREFIX)/lib/whorl/cartridge.so
 	install -m 0755 $(LIBWHORL_SO) $(DESTDIR)$(PREFIX)/lib/libwhorl.so.1
 	ln -sf libwhorl.so.1 $(DESTDIR)$(PREFIX)/lib/libwhorl.so
@@ -195,7 +209,7 @@ install: all
 	install -m 0644 abi/whorl_cartridge.h host/whorl.h host/cmae.h $(DESTDIR)$(PREFIX)/include/whorl/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' whorl.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/whorl.pc
-	install -m 0644 etc/cartridge.cfg.sample etc/whitelist.cfg.sample etc/categories \
+	install -m 0644 etc/cartridge.cfg.sample etc/whitelist.cfg.sample etc/categories etc/whorld.cfg.sample \
 		$(DESTDIR)$(PREFIX)/etc/whorl/
 
 clean:

@@ -44,12 +44,17 @@ check "make install: exit 0" [ "$rc" -eq 0 ]
 for f in bin/whorl-scan bin/whorl-keygen bin/whorl-publish lib/whorl/cartridge.so \
 	lib/libwhorl.so lib/libwhorl.so.1 lib/libwhorl.a include/whorl/whorl.h \
 	include/whorl/whorl_cartridge.h lib/pkgconfig/whorl.pc etc/whorl/categories \
-	etc/whorl/cartridge.cfg.sample; do
+	etc/whorl/cartridge.cfg.sample etc/whorl/whorld.cfg.sample sbin/whorld \
+	lib/systemd/system/whorld.service lib/systemd/system/whorld.socket \
+	share/man/man5/whorld.cfg.5; do
 	check "installed: $f" test -e "$inst/$f"
 done
 for f in bin/whorl-scan bin/whorl-keygen bin/whorl-publish; do
 	check "installed: $f is executable" test -x "$inst/$f"
 done
+check "installed: sbin/whorld is executable" test -x "$inst/sbin/whorld"
+check "installed: whorld.service runs $prefix/sbin/whorld" \
+	grep -q "^ExecStart=$prefix/sbin/whorld -f$" "$inst/lib/systemd/system/whorld.service"
 check "installed: libwhorl.so points at libwhorl.so.1" \
 	[ "$(readlink "$inst/lib/libwhorl.so")" = libwhorl.so.1 ]
 check "installed: cartridge.so exports only whorl_cartridge_entry" \

@@ -1,0 +1,290 @@
+/*
+ * main.c - whorld, the scanning daemon: command line, whorld.cfg, the
+ * cartridge through libwhorl, and the order things start and stop in.
+ *
+ *   whorld [-f] [-c FILE]     run (-f: stay in the foreground)
+ *   whorld -t [-c FILE]       check the configuration, cartridge and data
+ *
+ * Without -f whorld detaches (fork, setsid, /dev/null on 0-2); the parent
+ * exits only once the child listens, so errors in the configuration or
+ * the cartridge still reach the terminal and the exit status. SIGHUP re-reads whorld.cfg (limits,
+ * log level, minimum score, protocols, spool) and has the cartridge
+ * reload its configuration and whitelists; connections are not touched.
+ * Listeners, threads and the queue size keep their start values until a
+ * restart (a WARN line says so when they changed).
+ * Not for: sockets (listen.c, loop.c) or protocols (spamd_*.c).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "whorld.h"
+
+uint64_t whorld_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+struct whorld_args {
+	const char *cfg_path;
+	int cfg_given;
+	int foreground;
+	int check;
+};
+
+static void whorld_usage(FILE *f)
+{
+	fprintf(f, "usage: whorld [-f] [-t] [-c FILE]\n"
+	           "  -c FILE  configuration (default: <config dir>/whorld.cfg)\n"
+	           "  -f       stay in the foreground, log to stderr\n"
+	           "  -t       check the configuration, the cartridge and its data, then exit\n"
+	           "  -V       print the version\n");
+}
+
+static int whorld_args_parse(int argc, char **argv, struct whorld_args *a, char *path,
+                             size_t path_len)
+{
+	int opt;
+
+	memset(a, 0, sizeof(*a));
+	while ((opt = getopt(argc, argv, "c:ftVh")) != -1) {
+		switch (opt) {
+		case 'c': a->cfg_path = optarg; a->cfg_given = 1; break;
+		case 'f': a->foreground = 1; break;
+		case 't': a->check = 1; break;
+		case 'V': printf("whorld %s\n", WHORL_VERSION); return 0;
+		case 'h': whorld_usage(stdout); return 0;
+		default: whorld_usage(stderr); return -1;
+		}
+	}
+	if (optind != argc) {
+		whorld_usage(stderr);
+		return -1;
+	}
+	if (a->cfg_path == NULL) {
+		snprintf(path, path_len, "%s/whorld.cfg", whorl_default_config_dir());
+		a->cfg_path = path;
+	}
+	return 1;
+}
+
+/* Loads whorld.cfg into c; a missing default file means the defaults.
+ * Returns 1 when the file was read, 0 for defaults, -1 on errors (printed). */
+static int whorld_cfg_read(const char *path, int must_exist, struct whorl_dcfg *c)
+{
+	struct whorl_dcfg_errors errs;
+
+	whorl_dcfg_defaults(c);
+	if (!must_exist && access(path, F_OK) != 0)
+		return 0;
+	memset(&errs, 0, sizeof(errs));
+	if (whorl_dcfg_load(path, c, &errs) == 0)
+		return 1;
+	for (size_t i = 0; i < errs.n; i++)
+		whorl_dlog_write(WHORL_LOG_ERROR, "CONFIG", "%s", errs.line[i]);
+	return -1;
+}
+
+static int whorld_host_open(struct whorld *d, const struct whorl_dcfg *c)
+{
+	struct whorl_host_options ho;
+	char err[1024];
+	int rc;
+
+	memset(&ho, 0, sizeof(ho));
+	ho.size = sizeof(ho);
+	ho.cartridge_path = c->cartridge[0] ? c->cartridge : NULL;
+	ho.config_dir = c->cartridge_config_dir[0] ? c->cartridge_config_dir : NULL;
+	ho.state_dir = c->state_dir[0] ? c->state_dir : NULL;
+	ho.log = whorl_dlog_cartridge;
+	ho.log_min_level = c->log_level;
+	ho.app_name = WHORLD_NAME;
+	rc = whorl_host_open(&ho, &d->host, err, sizeof(err));
+	if (rc != 0)
+		whorl_dlog_write(WHORL_LOG_ERROR, "MAIN", "%s", err);
+	else
+		whorl_dlog_write(WHORL_LOG_INFO, "MAIN", "cartridge %s (%s) loaded",
+		                 whorl_host_cartridge_path(d->host), whorl_host_cartridge_version(d->host));
+	return rc;
+}
+
+void whorld_reload(struct whorld *d)
+{
+	struct whorl_dcfg *n = malloc(sizeof(*n)), *old = atomic_load(&d->cfg);
+	int rc;
+
+	if (n == NULL || whorld_cfg_read(d->cfg_path, 0, n) < 0 || d->n_old_cfgs == 64) {
+		whorl_dlog_write(WHORL_LOG_ERROR, "CONFIG", "reload of %s refused; the running "
+		                 "configuration stays", d->cfg_path);
+		free(n);
+		return;
+	}
+	if (memcmp(n->spamd_listen, old->spamd_listen, sizeof(n->spamd_listen)) != 0 ||
+	    n->threads != old->threads || n->queue_size != old->queue_size)
+		whorl_dlog_write(WHORL_LOG_WARN, "CONFIG", "spamd listen, threads and queue size "
+		                 "take effect at the next start");
+	whorl_dlog_set_level(n->log_level);
+	d->old_cfgs[d->n_old_cfgs++] = old;
+	atomic_store(&d->cfg, n);
+	rc = whorl_host_reload(d->host, WHORL_RELOAD_CONFIG | WHORL_RELOAD_WHITELIST);
+	whorl_dlog_write(rc == 0 ? WHORL_LOG_INFO : WHORL_LOG_ERROR, "CONFIG",
+	                 "reloaded %s; cartridge configuration and whitelists: %s", d->cfg_path,
+	                 whorl_strerror(rc));
+}
+
+/* Forks: the parent waits until the child says it is ready (one byte on
+ * a pipe) and exits 0, or exits with the child's status when it fails to
+ * start, so errors still reach the terminal and the exit status. The child
+ * starts a new session and returns the pipe's write end. Called before
+ * the cartridge starts its threads, which a fork would not copy. */
+static int whorld_detach_start(void)
+{
+	int fds[2], status = WHORLD_EXIT_RUNTIME;
+	char byte;
+	pid_t pid;
+
+	if (pipe2(fds, O_CLOEXEC) != 0 || (pid = fork()) < 0)
+		return -1;
+	if (pid > 0) {
+		close(fds[1]);
+		if (read(fds[0], &byte, 1) == 1)
+			_exit(WHORLD_EXIT_OK);
+		if (waitpid(pid, &status, 0) == pid && WIFEXITED(status))
+			_exit(WEXITSTATUS(status));
+		_exit(WHORLD_EXIT_RUNTIME);
+	}
+	close(fds[0]);
+	if (setsid() < 0)
+		return -1;
+	return fds[1];
+}
+
+/* The child is ready: tells the parent and lets go of the terminal. */
+static void whorld_detach_finish(int ready_fd)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	whorl_dlog_also_stderr(0);
+	if (fd >= 0) {
+		dup2(fd, 0), dup2(fd, 1), dup2(fd, 2);
+		if (fd > 2)
+			close(fd);
+	}
+	if (chdir("/") != 0 || write(ready_fd, "1", 1) != 1)
+		whorl_dlog_write(WHORL_LOG_WARN, "MAIN", "detach: %s", strerror(errno));
+	close(ready_fd);
+}
+
+static void whorld_pid_file(const char *path, int create)
+{
+	FILE *f;
+
+	if (path[0] == '\0')
+		return;
+	if (!create) {
+		unlink(path);
+		return;
+	}
+	f = fopen(path, "w");
+	if (f == NULL || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0)
+		whorl_dlog_write(WHORL_LOG_WARN, "MAIN", "pid file %s: %s", path, strerror(errno));
+}
+
+/* Room for every connection plus listeners, logs and cartridge files. */
+static void whorld_raise_nofile(unsigned max_connections)
+{
+	struct rlimit rl;
+	rlim_t want = (rlim_t)max_connections + 64;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= want)
+		return;
+	rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
+	setrlimit(RLIMIT_NOFILE, &rl);
+	if (rl.rlim_cur < want)
+		whorl_dlog_write(WHORL_LOG_WARN, "MAIN", "only %llu file descriptors for %u connections",
+		                 (unsigned long long)rl.rlim_cur, max_connections);
+}
+
+static int whorld_serve(struct whorld *d, const struct whorl_dcfg *c)
+{
+	sigset_t set;
+	int status;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &set, NULL); /* the loop's signalfd takes them */
+	signal(SIGPIPE, SIG_IGN);
+	whorld_raise_nofile(c->max_connections);
+	if (listen_open(d, c) != 0)
+		return WHORLD_EXIT_RUNTIME;
+	whorld_pid_file(c->pid_file, 1);
+	if (work_start(d, c->threads, c->queue_size) != 0) {
+		whorl_dlog_write(WHORL_LOG_ERROR, "MAIN", "cannot start %u threads", c->threads);
+		return WHORLD_EXIT_RUNTIME;
+	}
+	if (d->ready_fd >= 0)
+		whorld_detach_finish(d->ready_fd);
+	whorl_dlog_write(WHORL_LOG_INFO, "MAIN", "whorld %s ready: %u threads, queue %u, pid %ld",
+	                 WHORL_VERSION, c->threads, c->queue_size, (long)getpid());
+	status = loop_run(d);
+	if (status == WHORLD_EXIT_OK)
+		work_stop(d);
+	whorld_pid_file(c->pid_file, 0);
+	whorl_dlog_write(WHORL_LOG_INFO, "MAIN", "stopped");
+	return status;
+}
+
+int main(int argc, char **argv)
+{
+	static struct whorld d;
+	struct whorld_args a;
+	char path[WHORL_DCFG_PATH_MAX + 16];
+	struct whorl_dcfg *c = malloc(sizeof(*c));
+	int rc, found;
+
+	rc = whorld_args_parse(argc, argv, &a, path, sizeof(path));
+	if (rc <= 0 || c == NULL)
+		return rc == 0 ? WHORLD_EXIT_OK : WHORLD_EXIT_CONFIG;
+	whorl_dlog_setup(WHORL_DLOG_STDERR, 1, WHORLD_NAME, 0, WHORL_LOG_INFO);
+	found = whorld_cfg_read(a.cfg_path, a.cfg_given, c);
+	if (a.check)
+		return check_run(found < 0 ? NULL : c, a.cfg_path, found);
+	if (found < 0)
+		return WHORLD_EXIT_CONFIG;
+	whorl_dlog_setup(c->log_destination, a.foreground, WHORLD_NAME, c->syslog_facility,
+	                 c->log_level);
+	d.cfg_path = a.cfg_path;
+	d.foreground = a.foreground;
+	d.t_start_ms = whorld_now_ms();
+	d.ready_fd = -1;
+	if (!a.foreground) {
+		whorl_dlog_also_stderr(1);
+		d.ready_fd = whorld_detach_start();
+		if (d.ready_fd < 0) {
+			whorl_dlog_write(WHORL_LOG_ERROR, "MAIN", "detach: %s", strerror(errno));
+			return WHORLD_EXIT_RUNTIME;
+		}
+	}
+	atomic_store(&d.cfg, c);
+	if (whorld_host_open(&d, c) != 0)
+		return WHORLD_EXIT_CONFIG;
+	rc = whorld_serve(&d, c);
+	listen_close(&d);
+	if (rc == WHORLD_EXIT_OK)
+		whorl_host_close(d.host);
+	return rc;
+}

@@ -1,0 +1,126 @@
+/*
+ * whorld.h - the parts of whorld and how they talk to each other.
+ *
+ * main.c reads the command line and whorld.cfg, opens the cartridge and
+ * runs; check.c is "whorld -t"; listen.c opens the listeners (or takes
+ * them from systemd); loop.c is the event loop on the main thread: it
+ * accepts, reads requests without blocking, enforces the connection limit
+ * and the idle and client timeouts, handles signals, and hands complete
+ * requests to the bounded queue; work.c is the queue and the scanning
+ * threads, which answer and close each connection.
+ * Not for: protocol bytes (spamd.h) or anything the milter will share
+ * (host/whorl_daemon.h, in libwhorl).
+ */
+#ifndef WHORLD_H
+#define WHORLD_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "spamd.h"
+#include "whorl.h"
+#include "whorl_daemon.h"
+
+#define WHORLD_NAME "whorld"
+#define WHORLD_MAX_LISTENERS WHORL_DCFG_MAX_LISTEN
+#define WHORLD_READ_CHUNK 65536       /* bytes read from a client per call */
+#define WHORLD_TICK_MS 100            /* how often timeouts are checked */
+#define WHORLD_BACKLOG 511
+
+/* Exit statuses (whorld(8)). */
+#define WHORLD_EXIT_OK 0
+#define WHORLD_EXIT_CONFIG 1          /* bad configuration, cartridge refused, -t failed */
+#define WHORLD_EXIT_RUNTIME 2         /* could not listen or run */
+
+struct whorld_listener {
+	int fd;
+	int is_unix;
+	int created;                      /* we bound it (unlink the path at exit) */
+	char name[WHORL_DCFG_PATH_MAX + 16]; /* "127.0.0.1:783" or the path, for logs */
+};
+
+/* A client connection. Owned by the loop while its request arrives, then
+ * by the queue and a worker, which closes and frees it. */
+struct conn {
+	int fd;
+	char *buf;                        /* the request as received */
+	size_t len, cap;
+	struct spamd_req req;
+	int head_done;
+	uint64_t t_accept_ms, t_last_ms;  /* CLOCK_MONOTONIC */
+	char peer[64];
+	struct conn *prev, *next;         /* the loop's list of reading connections */
+};
+
+/* Counters (atomic; whorlctl stats and /metrics will read them). */
+struct whorld_counters {
+	atomic_ulong accepted, refused_limit, refused_busy, requests, scanned, errors,
+		timeouts, too_large, tells;
+};
+
+struct whorld {
+	_Atomic(struct whorl_dcfg *) cfg; /* current configuration (SIGHUP swaps it) */
+	struct whorl_dcfg *old_cfgs[64];  /* replaced ones, freed at exit */
+	size_t n_old_cfgs;
+	const char *cfg_path;
+	int foreground;
+	int ready_fd;                     /* detaching: tells the parent we run; else -1 */
+	whorl_host *host;
+	struct whorld_listener listeners[WHORLD_MAX_LISTENERS];
+	size_t n_listeners;
+	atomic_uint n_conns;              /* open client connections, all states */
+	struct whorld_counters counters;
+	struct work_queue *queue;
+	uint64_t t_start_ms;
+};
+
+/* main.c */
+uint64_t whorld_now_ms(void);
+/* The configuration a request should use (never freed while running). */
+static inline const struct whorl_dcfg *whorld_cfg(struct whorld *d)
+{
+	return atomic_load(&d->cfg);
+}
+
+/* check.c: "whorld -t". Prints what it checks; returns the exit status. */
+int check_run(const struct whorl_dcfg *c, const char *cfg_path, int cfg_found);
+
+/* listen.c: opens every listener of c, or adopts systemd's (LISTEN_FDS).
+ * 0, or -1 with the reason logged. */
+int listen_open(struct whorld *d, const struct whorl_dcfg *c);
+void listen_close(struct whorld *d);
+
+/* loop.c: runs until SIGTERM/SIGINT, then drains. Returns the exit status. */
+int loop_run(struct whorld *d);
+void conn_free(struct whorld *d, struct conn *c);
+
+/* work.c */
+struct work_queue;
+int work_start(struct whorld *d, unsigned n_threads, unsigned capacity);
+/* Hands a complete request to the queue; -1 when the queue is full (the
+ * caller still owns c). */
+int work_submit(struct whorld *d, struct conn *c);
+/* Requests queued or being scanned. */
+unsigned work_in_flight(struct whorld *d);
+void work_stop(struct whorld *d);
+/* Writes a reply: blocking with a send timeout, or MSG_DONTWAIT. */
+void work_send(int fd, const char *p, size_t len, int blocking, uint32_t timeout_ms);
+/* Answers c on the calling thread and closes it (PING, errors). */
+void work_answer_now(struct whorld *d, struct conn *c, const char *reply, size_t len);
+
+/* request.c: a worker's buffers, kept across requests. */
+struct work_scratch {
+	struct obuf reply;
+	char *inflated;
+	size_t inflated_cap;
+};
+/* Answers one complete request (scan, TELL) on a worker thread; the
+ * caller closes the connection. */
+void request_answer(struct whorld *d, struct conn *c, struct work_scratch *w);
+
+/* main.c: SIGHUP. */
+void whorld_reload(struct whorld *d);
+
+#endif
