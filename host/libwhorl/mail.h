@@ -85,6 +85,10 @@ void mail_list_free(struct mail_list *l);
 /* The path a message is named by (its file's; "-" for standard input). */
 const char *mail_msg_path(const struct mail_list *l, const struct mail_msg *m);
 
+/* How a message is named: its path (as given), or "PATH:N" for message N
+ * of an mbox, written into buf when needed. Returns path or buf. */
+const char *mail_msg_name(const struct mail_msg *m, const char *path, char *buf, size_t len);
+
 /* A reusable buffer, one per reading thread. Start it zeroed. */
 struct mail_buf {
 	char *buf;

@@ -8,6 +8,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -374,6 +375,14 @@ int mail_list_add_path(struct mail_list *l, const char *path)
 const char *mail_msg_path(const struct mail_list *l, const struct mail_msg *m)
 {
 	return l->files[m->file].path;
+}
+
+const char *mail_msg_name(const struct mail_msg *m, const char *path, char *buf, size_t len)
+{
+	if (m->index == 0)
+		return path;
+	snprintf(buf, len, "%s:%zu", path, m->index);
+	return buf;
 }
 
 void mail_list_free(struct mail_list *l)

@@ -62,7 +62,7 @@ static void scan_emit(void *ctx, size_t i, struct scan_result *r)
 	if (r->rc != 0) {
 		flockfile(stderr);
 		progress_clear(&run->progress);
-		fprintf(stderr, "whorl-scan: %s: %s\n", output_job_name(m, path, name, sizeof(name)),
+		fprintf(stderr, "whorl-scan: %s: %s\n", mail_msg_name(m, path, name, sizeof(name)),
 		        r->err_no != 0 ? file_why_text(r->err_no) : whorl_strerror(r->rc));
 		funlockfile(stderr);
 		run->n_failed++;

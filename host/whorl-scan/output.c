@@ -28,14 +28,6 @@ static const char *output_engine_name(unsigned engine)
 	return engine <= WHORL_FP_ENGINE_MAX ? output_engine_names[engine] : "unknown";
 }
 
-const char *output_job_name(const struct mail_msg *m, const char *path, char *buf, size_t len)
-{
-	if (m->index == 0)
-		return path;
-	snprintf(buf, len, "%s:%zu", path, m->index);
-	return buf;
-}
-
 static void output_text_string(FILE *f, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s != NULL ? s : "");
@@ -120,7 +112,7 @@ void output_verdict(const struct output *o, const struct mail_msg *m, const char
                     const struct whorl_verdict *v)
 {
 	char cat[OUTPUT_NAME_MAX], sub[OUTPUT_NAME_MAX], name[4096];
-	const char *shown = output_job_name(m, path, name, sizeof(name));
+	const char *shown = mail_msg_name(m, path, name, sizeof(name));
 	int is_spam = o->minimum_score >= 0 ? v->score >= (unsigned)o->minimum_score : v->is_spam;
 
 	whorl_host_describe_category(o->h, v->category, v->subcategory, cat, sizeof(cat), sub,
@@ -209,7 +201,7 @@ void output_fpset(const struct output *o, const struct mail_msg *m, const char *
                   const struct whorl_fpset *fps)
 {
 	char name[4096];
-	const char *shown = output_job_name(m, path, name, sizeof(name));
+	const char *shown = mail_msg_name(m, path, name, sizeof(name));
 
 	if (o->json)
 		output_fpset_json(o, shown, fps);

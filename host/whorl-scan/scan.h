@@ -71,8 +71,6 @@ void output_verdict(const struct output *o, const struct mail_msg *m, const char
                     const struct whorl_verdict *v);
 void output_fpset(const struct output *o, const struct mail_msg *m, const char *path,
                   const struct whorl_fpset *fps);
-/* "PATH" or "PATH:N" for messages of an mbox, into buf. */
-const char *output_job_name(const struct mail_msg *m, const char *path, char *buf, size_t len);
 
 /* progress.c: a bar on stderr, only on a terminal and for more than one
  * message; at most PROGRESS_HZ redraws a second. */

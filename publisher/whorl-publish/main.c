@@ -8,8 +8,12 @@
  *                 [--expiry-days N] [--full-every N] [--full] [--drop-deltas]
  *                 [--check-interval S] [--full-interval S] [--awl FILE]
  *
- * Each file under a DIR (recursively) is one RFC 822 message, or an mbox
- * when it starts with "From ". Legitimate mail wins: an exact fingerprint
+ * Each DIR (a directory, a maildir, an mbox or a message file) is read by
+ * libwhorl's mail reader exactly as whorl-scan reads it (host/libwhorl/mail.h:
+ * symbolic links to files followed, mbox files split, maildirs' cur/ and
+ * new/). A DIR that gives no message is an error and nothing is published;
+ * files that cannot be read are named and counted in the summary line.
+ * Legitimate mail wins: an exact fingerprint
  * or sketch seen in --legit mail is published as legitimate, never as abuse.
  * --awl FILE publishes FILE (whitelist.cfg grammar) as the backend whitelist
  * (the awl source); without it the set carries an empty one, so give it on
@@ -23,7 +27,6 @@
  * Not for: the set format (publisher/lib, cartridge/update).
  */
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,14 +34,15 @@
 
 #include "../../cartridge/cfg/cfg.h"
 #include "../../cartridge/update/update_internal.h"
+#include "../../cartridge/util/file_read.h"
+#include "../../host/libwhorl/mail.h"
 #include "../lib/publish.h"
 #include "whorl.h"
 
 #define MAX_DIRS 64                    /* --category and --legit options */
-#define MAX_MAIL_BYTES ((size_t)64 << 20)   /* larger files are skipped */
-#define MAX_FD_OPEN 32                 /* nftw descriptors */
 
 struct label {
+	const char *spec;                  /* as given on the command line */
 	const char *dir;
 	struct sigdb_meta meta;
 };
@@ -51,12 +55,12 @@ struct args {
 	int force_full, keep_deltas;
 };
 
-/* nftw has no context pointer: the walk's state, for this program only. */
+/* What the mail of every label added (one walk at a time). */
 static struct {
 	whorl_host *host;
 	struct publish_set *set;
 	const struct sigdb_meta *meta;
-	size_t n_msgs, n_failed;
+	size_t n_msgs, n_failed, n_unreadable;
 } walk;
 
 static void add_message(const char *msg, size_t len)
@@ -78,48 +82,56 @@ static void add_message(const char *msg, size_t len)
 	walk.n_msgs++;
 }
 
-/* An mbox: messages start at lines beginning "From " (the line itself is
- * the envelope, not part of the message). */
-static void add_mbox(const char *p, size_t len)
+/* The mail reader's report: an input skipped while walking. */
+static void report_unreadable(void *ctx, const char *path, const char *why)
 {
-	size_t start = 0;
-
-	while (start < len) {
-		const char *body = memchr(p + start, '\n', len - start);
-		size_t from = body ? (size_t)(body - p) + 1 : len, end = from;
-		while (end < len) {
-			const char *nl = memchr(p + end, '\n', len - end);
-			if (!nl)
-				end = len;
-			else if (len - (size_t)(nl - p) > 5 && memcmp(nl + 1, "From ", 5) == 0) {
-				end = (size_t)(nl - p) + 1;
-				break;
-			} else
-				end = (size_t)(nl - p) + 1;
-		}
-		if (end > from)
-			add_message(p + from, end - from);
-		start = end;
-	}
+	fprintf(stderr, "whorl-publish: %s: %s\n", path, why);
 }
 
-static int visit(const char *path, const struct stat *st, int type, struct FTW *ftw)
+/* Reads every message of one label's source with libwhorl's mail reader
+ * (files, mbox files, maildirs, symbolic links to files: as whorl-scan).
+ * Messages that cannot be read are named and counted. Returns 0; -1 when
+ * the source gave no message (named; nothing may be published) or memory
+ * ran out. */
+static int add_source(const struct label *lb)
 {
-	uint8_t *buf;
-	size_t len;
+	struct mail_list l;
+	struct mail_buf b = { NULL, 0 };
+	size_t i, len, read_ok = 0;
+	const char *msg;
+	char name[4096];
+	int why, rc;
 
-	if (type != FTW_F)
-		return 0;
-	if (update_read_bounded("", path, MAX_MAIL_BYTES, &buf, &len) != 0) {
-		fprintf(stderr, "whorl-publish: skipping %s (unreadable or larger than %zu bytes)\n",
-		        path, MAX_MAIL_BYTES);
-		return 0;
+	mail_list_init(&l, report_unreadable, NULL);
+	rc = mail_list_add_path(&l, lb->dir);
+	for (i = 0; rc == 0 && i < l.n_msgs; i++) {
+		rc = mail_read(&l, i, &b, &msg, &len, &why);
+		if (rc == WHORL_ENOMEM)
+			break;
+		if (rc != 0) {
+			fprintf(stderr, "whorl-publish: %s: %s\n",
+			        mail_msg_name(&l.msgs[i], mail_msg_path(&l, &l.msgs[i]), name, sizeof name),
+			        file_why_text(why));
+			walk.n_unreadable++;
+			rc = 0;
+			continue;
+		}
+		add_message(msg, len);
+		read_ok++;
 	}
-	if (len > 5 && memcmp(buf, "From ", 5) == 0)
-		add_mbox((const char *)buf, len);
-	else
-		add_message((const char *)buf, len);
-	free(buf);
+	walk.n_unreadable += l.n_unreadable;
+	mail_list_free(&l);
+	mail_buf_free(&b);
+	if (rc != 0) {
+		fprintf(stderr, "whorl-publish: %s: %s\n", lb->spec, whorl_strerror(rc));
+		return -1;
+	}
+	if (read_ok == 0) {
+		fprintf(stderr, "whorl-publish: %s %s: no message could be read from %s; nothing "
+		        "published\n", lb->meta.flags & SIGDB_F_LEGIT ? "--legit" : "--category",
+		        lb->spec, lb->dir);
+		return -1;
+	}
 	return 0;
 }
 
@@ -174,6 +186,7 @@ static int add_label(struct args *a, const struct categories *cats, const char *
 
 	if (a->n_labels == MAX_DIRS || (!legit && (!eq || (size_t)(eq - spec) >= sizeof name)))
 		return -1;
+	l->spec = spec;
 	if (legit) {
 		cat = categories_lookup(cats, "legit");
 		l->dir = spec;
@@ -253,17 +266,16 @@ static int publish_all(const struct args *a, whorl_host *host, const uint8_t *ca
 	/* Abuse labels first, legit last: a legit record replaces an abuse one. */
 	for (int i = 0; i < a->n_labels; i++) {
 		walk.meta = &a->labels[i].meta;
-		if (nftw(a->labels[i].dir, visit, MAX_FD_OPEN, FTW_PHYS) != 0) {
-			fprintf(stderr, "whorl-publish: %s: %s\n", a->labels[i].dir, strerror(errno));
+		if (add_source(&a->labels[i]) != 0)
 			goto out;
-		}
 	}
 	if (publish_write(k, walk.set, &o, &res, err, sizeof err) != 0) {
 		fprintf(stderr, "whorl-publish: %s\n", err);
 		goto out;
 	}
-	printf("%zu messages (%zu not fingerprinted), %zu records; manifest %llu, sigs %llu.%llu "
-	       "(%s: %zu added, %zu removed)\n", walk.n_msgs, walk.n_failed,
+	printf("%zu messages (%zu not fingerprinted, %zu unreadable), %zu records; manifest %llu, "
+	       "sigs %llu.%llu (%s: %zu added, %zu removed)\n", walk.n_msgs, walk.n_failed,
+	       walk.n_unreadable,
 	       publish_set_count(walk.set), (unsigned long long)res.manifest_serial,
 	       (unsigned long long)res.sigs_complete, (unsigned long long)res.sigs_incremental,
 	       res.wrote_complete ? "complete" : "delta", res.n_put, res.n_del);
