@@ -8,52 +8,14 @@
  * the current slot for the length of one call and return host-owned copies
  * of verdicts and fingerprint sets, so nothing a caller holds points into a
  * cartridge that a swap may unload.
- * Not for: the swap itself (swap.c), slots (slot.c), rollback (rollback.c).
+ * Not for: the swap itself (swap.c), slots and pinning them (slot.c),
+ * rollback (rollback.c), log lines (log.c).
  */
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "host_internal.h"
-
-void host_logf(struct whorl_host *h, int level, const char *fmt, ...)
-{
-	char line[1024];
-	va_list ap;
-
-	if (h->log == NULL || level < h->log_min_level)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
-	va_end(ap);
-	h->log(h->log_ctx, level, "HOST", line);
-}
-
-/*
- * Pins the current slot. The count is raised first and `cur` read again: a
- * swap publishes the new slot before it reads the old count, so either the
- * swap sees this call's increment and waits for it, or this call sees the
- * new `cur` and retries without touching the old engine. Records are never
- * freed while the host lives, so the stray increment is always to memory.
- */
-struct host_slot *host_slot_acquire(struct whorl_host *h)
-{
-	struct host_slot *s;
-
-	for (;;) {
-		s = atomic_load(&h->cur);
-		atomic_fetch_add(&s->refs, 1);
-		if (atomic_load(&h->cur) == s)
-			return s;
-		atomic_fetch_sub(&s->refs, 1);
-	}
-}
-
-void host_slot_release(struct host_slot *s)
-{
-	atomic_fetch_sub_explicit(&s->refs, 1, memory_order_release);
-}
 
 static void host_err(char *errbuf, size_t errlen, const char *fmt, const char *arg)
 {

@@ -64,9 +64,10 @@ struct whorl_host {
 	struct host_rollback *rb;              /* NULL without a state directory */
 };
 
-/* host.c */
+/* log.c: a "HOST" line through the host program's callback, at or above its level. */
 void host_logf(struct whorl_host *h, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* slot.c: pin the running slot for one call, and let it go. */
 struct host_slot *host_slot_acquire(struct whorl_host *h);
 void host_slot_release(struct host_slot *s);
 

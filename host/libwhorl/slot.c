@@ -11,7 +11,8 @@
  * callback of an abandoned slot drops every line, so a late cartridge never
  * reaches a host that may be gone.
  * slot_retire() quiesces, closes and dlcloses, then reads /proc/self/maps
- * to make sure the image is really gone.
+ * to make sure the image is really gone. host_slot_acquire()/release() pin
+ * the running slot for the length of one call.
  * Not for: choosing what to open (host.c, swap.c, rollback.c).
  */
 #include <errno.h>
@@ -319,4 +320,29 @@ int slot_retire(struct whorl_host *h, struct host_slot *s)
 	}
 	slot_record_put(h, s);
 	return rc;
+}
+
+/*
+ * Pins the current slot. The count is raised first and `cur` read again: a
+ * swap publishes the new slot before it reads the old count, so either the
+ * swap sees this call's increment and waits for it, or this call sees the
+ * new `cur` and retries without touching the old engine. Records are never
+ * freed while the host lives, so the stray increment is always to memory.
+ */
+struct host_slot *host_slot_acquire(struct whorl_host *h)
+{
+	struct host_slot *s;
+
+	for (;;) {
+		s = atomic_load(&h->cur);
+		atomic_fetch_add(&s->refs, 1);
+		if (atomic_load(&h->cur) == s)
+			return s;
+		atomic_fetch_sub(&s->refs, 1);
+	}
+}
+
+void host_slot_release(struct host_slot *s)
+{
+	atomic_fetch_sub_explicit(&s->refs, 1, memory_order_release);
 }
