@@ -9,13 +9,18 @@
  * fingerprint that decides the verdict on its own (its weight reaches the
  * minimum score); with "yes" every engine runs, so the analysis is complete.
  *
- * Not for: scoring rules (score.c) or text rendering (scan_text.c).
+ * Textual attachments and forwarded messages are text units of their own
+ * (scan_attach.c): the text engines run on each after the message's engines.
+ *
+ * Not for: scoring rules (score.c), text rendering (scan_text.c) or finding
+ * attachment text (scan_attach.c).
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "engine.h"
+#include "scan_attach.h"
 #include "scan_text.h"
 #include "score.h"
 #include "util/hash.h"
@@ -35,12 +40,21 @@ static const fp_engine_fn scan_engines[] = {
 };
 #define SCAN_N_ENGINES (sizeof(scan_engines) / sizeof(scan_engines[0]))
 
+/* The text engines, which also see each text unit of the attachments
+ * (scan_attach.h): a campaign moved into an attached file or a forward
+ * keeps its body, fuzzy and url fingerprints. */
+static const fp_engine_fn scan_unit_engines[] = {
+	fp_body_compute, fp_url_compute, fp_fuzzy_compute,
+};
+#define SCAN_N_UNIT_ENGINES (sizeof(scan_unit_engines) / sizeof(scan_unit_engines[0]))
+
 struct scan_job {
 	struct whorl_engine *e;
 	struct scan_scratch *s;
 	const struct cfg *cfg;          /* loaded once the slot is held */
 	struct mime_msg mime;
 	struct fp_input in;
+	struct scan_units units;        /* text units of the attachments */
 	int rescan;
 };
 
@@ -61,6 +75,9 @@ static int scan_prepare(struct scan_job *j, const struct whorl_envelope *env, co
 	j->in.arena = &j->s->arena;
 	j->in.text_flags = scan_text_gather(&j->in);
 	if (j->in.text_flags & (TEXT_F_LIMIT | TEXT_F_NOMEM))
+		j->rescan = 1;
+	scan_attach_units(&j->in, j->s->charsets, &j->units);
+	if (j->units.cut)
 		j->rescan = 1;
 	return 0;
 }
@@ -184,20 +201,33 @@ static void lookup_sketches(const struct sigdb *db, const struct fp_list *l, siz
 		lookup_sketch(db, &l->sketches[i], st);
 }
 
-/* Runs the engines, looking up after each; stops early when allowed. */
-static void scan_engines_run(struct scan_job *j, const struct sigdb *db, struct score_state *st)
+/* Runs one engine on in, then looks its new fingerprints up. */
+static void scan_engine_one(struct scan_job *j, fp_engine_fn fn, const struct fp_input *in,
+                            const struct sigdb *db, struct score_state *st)
 {
 	struct fp_list *l = &j->s->fps;
+	size_t fps_from = l->n_fps, sk_from = l->n_sketches;
+	fn(in, l);
+	lookup_exact(db, l, fps_from, st);
+	lookup_sketches(db, l, sk_from, st);
+}
+
+/* Runs the engines on the message, then the text engines on each text unit,
+ * looking up after each; stops early when allowed. */
+static void scan_engines_run(struct scan_job *j, const struct sigdb *db, struct score_state *st)
+{
 	double decisive = j->cfg->minimum_score;
-	for (size_t k = 0; k < SCAN_N_ENGINES; k++) {
-		size_t fps_from = l->n_fps, sk_from = l->n_sketches;
-		scan_engines[k](&j->in, l);
-		lookup_exact(db, l, fps_from, st);
-		lookup_sketches(db, l, sk_from, st);
-		if (!j->cfg->favor_analysis && score_best(st) >= decisive)
-			break;
+	int decided = 0;
+	for (size_t k = 0; k < SCAN_N_ENGINES && !decided; k++) {
+		scan_engine_one(j, scan_engines[k], &j->in, db, st);
+		decided = !j->cfg->favor_analysis && score_best(st) >= decisive;
 	}
-	if (l->overflow)
+	for (size_t u = 0; u < j->units.n && !decided; u++)
+		for (size_t k = 0; k < SCAN_N_UNIT_ENGINES && !decided; k++) {
+			scan_engine_one(j, scan_unit_engines[k], &j->units.in[u], db, st);
+			decided = !j->cfg->favor_analysis && score_best(st) >= decisive;
+		}
+	if (j->s->fps.overflow)
 		j->rescan = 1;
 }
 
@@ -376,6 +406,9 @@ int scan_fingerprint(whorl_engine *e, const char *msg, size_t len, struct whorl_
 	if (rc == 0) {
 		for (size_t k = 0; k < SCAN_N_ENGINES; k++)
 			scan_engines[k](&j.in, &j.s->fps);
+		for (size_t u = 0; u < j.units.n; u++)
+			for (size_t k = 0; k < SCAN_N_UNIT_ENGINES; k++)
+				scan_unit_engines[k](&j.units.in[u], &j.s->fps);
 		*out = fpset_new(&j.s->fps, j.rescan || j.s->fps.overflow);
 		if (*out == NULL)
 			rc = WHORL_ENOMEM;
