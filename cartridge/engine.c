@@ -6,6 +6,7 @@
  * close() frees everything the engine holds. Not for: scanning (scan.c) or
  * reading update sets (update/).
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include <time.h>
 
 #include "engine.h"
+#include "util/file_read.h"
 #include "update/net.h"
 #include "update/state.h"
 
@@ -62,23 +64,27 @@ static int engine_reload_whitelist(struct whorl_engine *e)
 	return 0;
 }
 
-/* Reads <config_dir>/categories when present, else the built-in table. */
+/* Reads <config_dir>/categories when present, else the built-in table;
+ * an unreadable or malformed file is logged with its path and the reason. */
 static struct categories *categories_read(const struct whorl_engine *e)
 {
 	struct categories *cats = malloc(sizeof(*cats));
+	char path[CFG_MAX_STR + 32], why_text[CATS_WHY_MAX];
+	char *buf = NULL;
+	size_t n = 0;
+	int why = 0, rc;
+
 	if (cats == NULL)
 		return NULL;
 	categories_defaults(cats);
-	char path[CFG_MAX_STR + 32];
 	snprintf(path, sizeof(path), "%s/%s", e->config_dir, ENGINE_CATS_FILE);
-	FILE *f = fopen(path, "rb");
-	if (f == NULL)
-		return cats;
-	char *buf = malloc(ENGINE_CATS_MAX_BYTES);
-	size_t n = buf != NULL ? fread(buf, 1, ENGINE_CATS_MAX_BYTES, f) : 0;
-	fclose(f);
-	if (buf != NULL && categories_parse(cats, buf, n) != 0)
-		log_warn(&e->log, "CONFIG", "Malformed categories file %s, using built-in categories", path);
+	rc = file_read_whole(path, 0, ENGINE_CATS_MAX_BYTES, &buf, &n, &why);
+	if (rc != 0 && why != ENOENT)
+		log_warn(&e->log, "CONFIG", "Could not read categories file %s (%s), using built-in "
+		         "categories", path, file_why_text(why));
+	else if (rc == 0 && categories_parse_why(cats, buf, n, why_text, sizeof why_text) != 0)
+		log_warn(&e->log, "CONFIG", "Malformed categories file %s (%s), using built-in "
+		         "categories", path, why_text);
 	free(buf);
 	return cats;
 }
@@ -93,8 +99,10 @@ static void engine_check_license(struct whorl_engine *e, const struct cfg *cfg)
 	if (cfg->enable_micro_updates && update_mirror_is_network(cfg))
 		return;
 	struct license lic;
+	char text[LICENSE_ERROR_TEXT_MAX];
 	if (license_load(&lic, e->config_dir, &e->log) == WHORL_ECONFIG)
-		log_error(&e->log, "MICROUPDATE", "%s", license_error_text(WHORL_ECONFIG));
+		log_error(&e->log, "MICROUPDATE", "%s",
+		          license_error_text(WHORL_ECONFIG, e->config_dir, text, sizeof text));
 	license_clear(&lic);
 }
 

@@ -30,9 +30,11 @@ static void on_cats(void *ctx, const char *text, size_t len)
 	struct categories *cats = malloc(sizeof(*cats));
 	if (cats == NULL)
 		return;
+	char why[CATS_WHY_MAX];
 	categories_defaults(cats);
-	if (categories_parse(cats, text, len) != 0) {
-		log_warn(&e->log, "MICROUPDATE", "Could not load cats files from disk (malformed content)");
+	if (categories_parse_why(cats, text, len, why, sizeof why) != 0) {
+		log_warn(&e->log, "MICROUPDATE", "Could not load cats files from disk (malformed content: %s)",
+		         why);
 		free(cats);
 		return;
 	}

@@ -11,6 +11,7 @@
  *
  * Not for: downloading the cats source (update/).
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -104,8 +105,46 @@ static int cats_find(const struct categories *cats, unsigned cat, unsigned sub)
 	return -1;
 }
 
+/* Why a file was refused, written only when the caller asked (why != NULL). */
+static int cats_refuse(char *why, size_t why_len, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+static int cats_refuse(char *why, size_t why_len, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (why != NULL && why_len > 0) {
+		va_start(ap, fmt);
+		vsnprintf(why, why_len, fmt, ap);
+		va_end(ap);
+	}
+	return WHORL_EFORMAT;
+}
+
+/* The first conflict of e with the entries so far, described; 0 if none. */
+static int cats_conflict(const struct categories *cats, const struct category_name *e, char *why,
+                         size_t why_len)
+{
+	if (cats->n >= CATS_MAX)
+		return cats_refuse(why, why_len, "more than %d entries", CATS_MAX);
+	if (cats_find(cats, e->category, e->subcategory) >= 0)
+		return cats_refuse(why, why_len, "%u/%u is listed twice", e->category, e->subcategory);
+	/* One number, one name and back: "3/0 phishing" conflicts with
+	 * "3/1 spam" and with "4/0 Phishing" (names compare in any case). */
+	for (int i = 0; i < cats->n; i++) {
+		const struct category_name *o = &cats->names[i];
+		if (o->category == e->category && strcmp(o->name, e->name) != 0)
+			return cats_refuse(why, why_len, "category %u is already named \"%s\"",
+			                   e->category, o->name);
+		if (o->category != e->category && strcasecmp(o->name, e->name) == 0)
+			return cats_refuse(why, why_len, "name \"%s\" is already category %u", e->name,
+			                   o->category);
+	}
+	return 0;
+}
+
 /* Parses the entry in s[0..n) (no line end, not a comment) into cats. */
-static int cats_entry_add(struct categories *cats, const char *s, size_t n)
+static int cats_entry_add(struct categories *cats, const char *s, size_t n, char *why,
+                          size_t why_len)
 {
 	const char *p = s, *end = s + n;
 	struct category_name e;
@@ -115,62 +154,64 @@ static int cats_entry_add(struct categories *cats, const char *s, size_t n)
 	    cats_number(&p, end, &e.subcategory) != 0 ||
 	    cats_name(&p, end, e.name, sizeof(e.name)) != 0 ||
 	    cats_name(&p, end, e.sub_name, sizeof(e.sub_name)) != 0)
-		return WHORL_EFORMAT;
+		return cats_refuse(why, why_len, "not \"<category>/<subcategory> <name> <subname>\" "
+		                   "(numbers 0-%d, names 1-47 printable bytes)", CATS_MAX_NUMBER);
 	while (p < end && cats_blank(*p))
 		p++;
-	if (p != end || cats->n >= CATS_MAX || cats_find(cats, e.category, e.subcategory) >= 0)
+	if (p != end)
+		return cats_refuse(why, why_len, "text after the subcategory name");
+	if (cats_conflict(cats, &e, why, why_len) != 0)
 		return WHORL_EFORMAT;
-	/* One number, one name and back: "3/0 phishing" conflicts with
-	 * "3/1 spam" and with "4/0 Phishing" (names compare in any case). */
-	for (int i = 0; i < cats->n; i++) {
-		const struct category_name *o = &cats->names[i];
-		if (o->category == e.category && strcmp(o->name, e.name) != 0)
-			return WHORL_EFORMAT;
-		if (o->category != e.category && strcasecmp(o->name, e.name) == 0)
-			return WHORL_EFORMAT;
-	}
 	cats->names[cats->n++] = e;
 	return 0;
 }
 
 /* Handles one line (without '\n'); blank lines and comments add nothing. */
-static int cats_line(struct categories *cats, const char *s, size_t n)
+static int cats_line(struct categories *cats, const char *s, size_t n, char *why, size_t why_len)
 {
 	size_t i = 0;
 
 	if (n > 0 && s[n - 1] == '\r')
 		n--;
 	if (n > CATS_MAX_LINE)
-		return WHORL_EFORMAT;
+		return cats_refuse(why, why_len, "longer than %d bytes", CATS_MAX_LINE);
 	while (n > 0 && cats_blank(s[n - 1]))
 		n--;
 	while (i < n && cats_blank(s[i]))
 		i++;
 	if (i == n || s[i] == '#')
 		return 0;
-	return cats_entry_add(cats, s + i, n - i);
+	return cats_entry_add(cats, s + i, n - i, why, why_len);
 }
 
-int categories_parse(struct categories *cats, const char *buf, size_t len)
+int categories_parse_why(struct categories *cats, const char *buf, size_t len, char *why,
+                         size_t why_len)
 {
 	static const struct categories empty;
 	struct categories next = empty;
-	size_t pos = 0;
+	char line_why[160];
+	size_t pos = 0, line = 0;
 
 	if (buf == NULL)
-		return WHORL_EFORMAT;
+		return cats_refuse(why, why_len, "no text");
 	while (pos < len) {
 		const char *nl = memchr(buf + pos, '\n', len - pos);
 		size_t n = nl != NULL ? (size_t)(nl - (buf + pos)) : len - pos;
 
-		if (cats_line(&next, buf + pos, n) != 0)
-			return WHORL_EFORMAT;
+		line++;
+		if (cats_line(&next, buf + pos, n, line_why, sizeof line_why) != 0)
+			return cats_refuse(why, why_len, "line %zu: %s", line, line_why);
 		pos += n + 1;
 	}
 	if (next.n == 0)
-		return WHORL_EFORMAT;
+		return cats_refuse(why, why_len, "no entries");
 	*cats = next;
 	return 0;
+}
+
+int categories_parse(struct categories *cats, const char *buf, size_t len)
+{
+	return categories_parse_why(cats, buf, len, NULL, 0);
 }
 
 const char *categories_name(const struct categories *cats, unsigned category,

@@ -15,13 +15,12 @@
  * the categories list (categories.c).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unistd.h>
 
+#include "../util/file_read.h"
 #include "cfg_internal.h"
 
 /* Longest config_dir accepted: leaves room for "/publisher.pub" and the like. */
@@ -197,53 +196,12 @@ void cfg_parse(struct cfg *c, const char *buf, size_t len, const struct logger *
 	cfg_log_summary(c, lg);
 }
 
-/* Reads fd to the end into *out (malloc'd); at most CFG_MAX_FILE_BYTES + 1
- * bytes are read, so a longer file shows as *n_out > CFG_MAX_FILE_BYTES. */
-static int cfg_read_all(int fd, char **out, size_t *n_out)
-{
-	size_t cap = CFG_MAX_FILE_BYTES + 1, n = 0;
-	char *buf = malloc(cap);
-	int rc = 0;
-
-	if (buf == NULL)
-		return WHORL_ENOMEM;
-	while (n < cap) {
-		ssize_t got = read(fd, buf + n, cap - n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			rc = WHORL_EIO;
-			goto out;
-		}
-		if (got == 0)
-			break;
-		n += (size_t)got;
-	}
-out:
-	if (rc != 0) {
-		free(buf);
-		buf = NULL;
-	}
-	*out = buf;
-	*n_out = n;
-	return rc;
-}
-
-/* Opens path; 1 when it does not exist, 0 with *fd, or WHORL_EIO. */
-static int cfg_open(const char *path, int *fd)
-{
-	*fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (*fd >= 0)
-		return 0;
-	return errno == ENOENT ? 1 : WHORL_EIO;
-}
-
 int cfg_load(struct cfg *c, const char *config_dir, const struct logger *lg)
 {
 	char path[CFG_MAX_STR + 32];
 	char *buf = NULL;
 	size_t n = 0;
-	int fd = -1, rc;
+	int why = 0, rc;
 
 	cfg_defaults(c, config_dir);
 	if (config_dir == NULL || strlen(config_dir) >= CFG_MAX_DIR) {
@@ -252,32 +210,18 @@ int cfg_load(struct cfg *c, const char *config_dir, const struct logger *lg)
 		return WHORL_ECONFIG;
 	}
 	snprintf(path, sizeof(path), "%s/cartridge.cfg", c->config_dir);
-	rc = cfg_open(path, &fd);
-	if (rc == 1) {
+	rc = file_read_whole(path, 0, CFG_MAX_FILE_BYTES, &buf, &n, &why);
+	if (rc != 0 && why == ENOENT) {
 		log_info(lg, CFG_MODULE, "No config file %s, using default settings", path);
 		rc = 0;
-		goto out;
-	}
-	if (rc == 0)
-		rc = cfg_read_all(fd, &buf, &n);
-	if (rc != 0) {
-		char ebuf[128];
-		const char *why = rc == WHORL_ENOMEM ? "out of memory"
-		                                      : strerror_r(errno, ebuf, sizeof(ebuf));
-		log_error(lg, CFG_MODULE, "Could not read config file %s (%s), using default settings",
-		          path, why);
-		goto out;
-	}
-	if (n > CFG_MAX_FILE_BYTES) {
-		rc = WHORL_ELIMIT;
+	} else if (rc == WHORL_ELIMIT) {
 		log_error(lg, CFG_MODULE, "Config file %s is larger than %zu bytes, using default settings",
 		          path, CFG_MAX_FILE_BYTES);
-		n = 0;
+	} else if (rc != 0) {
+		log_error(lg, CFG_MODULE, "Could not read config file %s (%s), using default settings",
+		          path, file_why_text(why));
 	}
-out:
 	cfg_parse(c, buf, n, lg);
 	free(buf);
-	if (fd >= 0)
-		close(fd);
 	return rc;
 }

@@ -95,10 +95,13 @@ struct license {
 int license_load(struct license *l, const char *config_dir, const struct logger *lg);
 /* Wipes *l, password included (sodium_memzero). */
 void license_clear(struct license *l);
-/* The guide's Appendix A ERROR text for a license_load() result, e.g.
- * "Could not update signatures from network (missing license file
- * [etc/license.cfg])."; NULL for 0. Static storage. */
-const char *license_error_text(int rc);
+/* The guide's Appendix A ERROR text for a license_load() result naming the
+ * real file, e.g. "Could not update signatures from network (missing
+ * license file [/etc/whorl/license.cfg])." (the guide's etc/ is the
+ * configuration directory): written into buf (len bytes) and returned;
+ * NULL for 0. Thread-safe. */
+#define LICENSE_ERROR_TEXT_MAX (CFG_MAX_STR + 160)   /* a buf that always fits */
+const char *license_error_text(int rc, const char *config_dir, char *buf, size_t len);
 
 /* The categories list (the guide's .cats). One entry a line:
  *   <category>/<subcategory> <category name> <subcategory name>
@@ -122,6 +125,11 @@ void categories_defaults(struct categories *cats);
  * category number and one number per name in any case, at least one entry); returns 0 or WHORL_EFORMAT (then
  * *cats is unchanged). */
 int categories_parse(struct categories *cats, const char *buf, size_t len);
+/* As categories_parse(), and on WHORL_EFORMAT writes why the text was
+ * refused into why (why_len bytes), e.g. "line 3: 1/0 is listed twice". */
+#define CATS_WHY_MAX 256                 /* a why buffer that always fits */
+int categories_parse_why(struct categories *cats, const char *buf, size_t len, char *why,
+                         size_t why_len);
 /* Name of category/subcategory; "unknown" when absent (a known category
  * with an unknown subcategory still gives the category's name). sub_name
  * may be NULL. The strings live in *cats. */

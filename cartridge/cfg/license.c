@@ -2,8 +2,9 @@
  * license.c - reads license.cfg: line 1 the numeric license id, line 2 the
  * password (the HTTP basic auth credentials of the update client).
  *
- * The file is read into a stack buffer of LICENSE_MAX_BYTES; every copy of
- * the password outside struct license is wiped with sodium_memzero, and
+ * The file is read with file_read_whole (regular files only, at most
+ * LICENSE_MAX_BYTES); every copy of the password outside struct license is
+ * wiped with sodium_memzero, and
  * license_clear() wipes the struct. Trailing blanks and CRLF are tolerated,
  * lines after the second are ignored. Nothing is logged for a missing or
  * malformed file: that is reported by the update module when it needs the
@@ -12,43 +13,15 @@
  * Not for: checking the license with a server (update/).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <sodium.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
+#include "../util/file_read.h"
 #include "cfg_internal.h"
 
 #define LICENSE_MAX_BYTES 4096  /* a larger license.cfg is malformed */
-
-/* Reads at most size bytes of path into buf; *n gets the count, and
- * size + 1 when the file is longer. 1 when missing, 0, or WHORL_EIO. */
-static int license_read(const char *path, char *buf, size_t size, size_t *n)
-{
-	char extra;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rc = 0;
-
-	*n = 0;
-	if (fd < 0)
-		return errno == ENOENT ? 1 : WHORL_EIO;
-	while (*n < size) {
-		ssize_t got = read(fd, buf + *n, size - *n);
-		if (got < 0 && errno == EINTR)
-			continue;
-		if (got < 0) {
-			rc = WHORL_EIO;
-			break;
-		}
-		if (got == 0)
-			break;
-		*n += (size_t)got;
-	}
-	if (rc == 0 && *n == size && read(fd, &extra, 1) == 1)
-		*n = size + 1;
-	close(fd);
-	return rc;
-}
 
 /* Next line of buf[*pos..len) with trailing blanks and CR removed. */
 static const char *license_line(const char *buf, size_t len, size_t *pos, size_t *line_len)
@@ -109,23 +82,28 @@ static int license_parse(struct license *l, const char *buf, size_t len)
 int license_load(struct license *l, const char *config_dir, const struct logger *lg)
 {
 	char path[CFG_MAX_STR + 32];
-	char buf[LICENSE_MAX_BYTES + 1];
-	size_t n;
-	int rc;
+	char *buf = NULL;
+	size_t n = 0;
+	int rc, why = 0;
 
 	license_clear(l);
 	if (config_dir == NULL ||
 	    (size_t)snprintf(path, sizeof(path), "%s/license.cfg", config_dir) >= sizeof(path))
 		return WHORL_EINVAL;
-	rc = license_read(path, buf, LICENSE_MAX_BYTES, &n);
-	if (rc == 1)
+	rc = file_read_whole(path, 0, LICENSE_MAX_BYTES, &buf, &n, &why);
+	if (rc != 0 && why == ENOENT)
 		return WHORL_ENODATA;
 	l->present = 1;
 	if (rc == 0)
 		rc = license_parse(l, buf, n);
+	else if (rc == WHORL_ELIMIT)
+		rc = WHORL_ECONFIG;           /* a larger license.cfg is malformed */
 	else
-		log_error(lg, CFG_MODULE, "Could not read license file %s", path);
-	sodium_memzero(buf, sizeof(buf));
+		log_error(lg, CFG_MODULE, "Could not read license file %s (%s)", path,
+		          file_why_text(why));
+	if (buf != NULL)
+		sodium_memzero(buf, n);
+	free(buf);
 	return rc;
 }
 
@@ -134,16 +112,25 @@ void license_clear(struct license *l)
 	sodium_memzero(l, sizeof(*l));
 }
 
-const char *license_error_text(int rc)
+const char *license_error_text(int rc, const char *config_dir, char *buf, size_t len)
 {
+	const char *dir = config_dir != NULL ? config_dir : "(none)";
+
 	switch (rc) {
 	case 0:
 		return NULL;
 	case WHORL_ENODATA:
-		return "Could not update signatures from network (missing license file [etc/license.cfg]).";
+		snprintf(buf, len, "Could not update signatures from network (missing license file "
+		         "[%s/license.cfg]).", dir);
+		break;
 	case WHORL_ECONFIG:
-		return "Could not update signatures from network (malformed license id in etc/license.cfg).";
+		snprintf(buf, len, "Could not update signatures from network (malformed license id "
+		         "in %s/license.cfg).", dir);
+		break;
 	default:
-		return "Could not update signatures from network (could not read license file [etc/license.cfg]).";
+		snprintf(buf, len, "Could not update signatures from network (could not read license "
+		         "file [%s/license.cfg]).", dir);
+		break;
 	}
+	return buf;
 }

@@ -45,9 +45,12 @@ static void net_request_fill(const struct update_run *run, const char *name, siz
 static void net_read_failure(const struct update_run *run, const char *url, const char *name,
                              int rc, const struct net_reply *reply)
 {
+	char text[LICENSE_ERROR_TEXT_MAX];
+
 	net_log_failure(run->cfg, run->lg, url, name, rc, reply);
 	if (run->net->open_mirror && reply->http_code == 401)
-		log_error(run->lg, UPDATE_MOD, "%s", license_error_text(WHORL_ENODATA));
+		log_error(run->lg, UPDATE_MOD, "%s",
+		          license_error_text(WHORL_ENODATA, run->cfg->config_dir, text, sizeof text));
 }
 
 static int net_read(struct update_run *run, const char *name, size_t max, uint8_t **buf,
@@ -156,8 +159,10 @@ int update_net_open(const struct cfg *cfg, const struct logger *lg,
 		rc = 0;
 	}
 	if (rc != 0) {
+		char text[LICENSE_ERROR_TEXT_MAX];
 		if (rc != WHORL_EIO)           /* EIO was logged by license_load */
-			log_error(lg, UPDATE_MOD, "%s", license_error_text(rc));
+			log_error(lg, UPDATE_MOD, "%s",
+			          license_error_text(rc, cfg->config_dir, text, sizeof text));
 		license_clear(&lic);
 		return WHORL_ECONFIG;
 	}

@@ -157,19 +157,25 @@ static int parse_uint(const char *s, unsigned max, unsigned *out)
 	return 0;
 }
 
+/* <config_dir>/categories, or the built-in table when there is none; a
+ * file that cannot be read or is malformed is an error naming the reason. */
 static int load_categories(const char *config_dir, struct categories *cats, uint8_t **text,
                            size_t *len)
 {
-	char path[4096];
+	char path[4096], why_text[CATS_WHY_MAX];
+	int why = 0, rc;
 
 	categories_defaults(cats);
 	snprintf(path, sizeof path, "%s/categories", config_dir);
-	if (update_read_bounded("", path, UPDATE_MAX_TEXT_BYTES, text, len) != 0) {
-		*text = NULL;
+	rc = file_read_whole(path, 0, UPDATE_MAX_TEXT_BYTES, (char **)text, len, &why);
+	if (rc != 0 && why == ENOENT)
 		return 0;              /* built-in defaults, no cats source */
+	if (rc != 0) {
+		fprintf(stderr, "whorl-publish: cannot read %s: %s\n", path, file_why_text(why));
+		return -1;
 	}
-	if (categories_parse(cats, (const char *)*text, *len) != 0) {
-		fprintf(stderr, "whorl-publish: %s is malformed\n", path);
+	if (categories_parse_why(cats, (const char *)*text, *len, why_text, sizeof why_text) != 0) {
+		fprintf(stderr, "whorl-publish: %s is malformed: %s\n", path, why_text);
 		return -1;
 	}
 	return 0;
@@ -291,7 +297,7 @@ int main(int argc, char **argv)
 	static struct args a;
 	static struct categories cats;
 	const char *specs[MAX_DIRS];
-	int legit[MAX_DIRS], n_specs = 0, rc = 1;
+	int legit[MAX_DIRS], n_specs = 0, rc = 1, why = 0;
 	uint8_t *cats_text = NULL, *awl_text = NULL;
 	size_t cats_len = 0, awl_len = 0;
 	whorl_host *host = NULL;
@@ -303,9 +309,10 @@ int main(int argc, char **argv)
 		a.config_dir = whorl_default_config_dir();
 	if (load_categories(a.config_dir, &cats, &cats_text, &cats_len) != 0)
 		goto out;
-	if (a.awl && update_read_bounded("", a.awl, UPDATE_MAX_TEXT_BYTES, &awl_text, &awl_len) != 0) {
-		fprintf(stderr, "whorl-publish: cannot read %s (unreadable or larger than %llu bytes)\n",
-		        a.awl, (unsigned long long)UPDATE_MAX_TEXT_BYTES);
+	if (a.awl && file_read_whole(a.awl, 0, UPDATE_MAX_TEXT_BYTES, (char **)&awl_text, &awl_len,
+	                             &why) != 0) {
+		fprintf(stderr, "whorl-publish: cannot read %s: %s (at most %llu bytes)\n", a.awl,
+		        file_why_text(why), (unsigned long long)UPDATE_MAX_TEXT_BYTES);
 		goto out;
 	}
 	for (int pass = 0; pass < 2; pass++)          /* abuse labels, then legit */

@@ -146,6 +146,35 @@ START_TEST(test_cats_bounds)
 }
 END_TEST
 
+/* A refused file says which line and why (issue 12.5). */
+START_TEST(test_cats_parse_says_why)
+{
+	static const struct {
+		const char *text, *why;
+	} cases[] = {
+		{ "1/0 spam undefined\n1/0 spam pharma\n", "line 2: 1/0 is listed twice" },
+		{ "# c\n1/0 spam undefined\n1/1 junk x\n",
+		  "line 3: category 1 is already named \"spam\"" },
+		{ "1/0 spam undefined\n2/0 SPAM undefined\n",
+		  "line 2: name \"SPAM\" is already category 1" },
+		{ "1-0 spam undefined\n", "line 1: not \"<category>/<subcategory> <name> <subname>\" "
+		                         "(numbers 0-9999, names 1-47 printable bytes)" },
+		{ "1/0 spam undefined extra\n", "line 1: text after the subcategory name" },
+		{ "# only a comment\n", "no entries" },
+	};
+	struct categories cats;
+	char why[CATS_WHY_MAX];
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		why[0] = '\0';
+		ck_assert_int_eq(categories_parse_why(&cats, cases[i].text, strlen(cases[i].text), why,
+		                                      sizeof why),
+		                 WHORL_EFORMAT);
+		ck_assert_str_eq(why, cases[i].why);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("categories");
@@ -157,6 +186,7 @@ int main(void)
 	tcase_add_loop_test(tc, test_cats_parse_rejects, 0,
 	                    (int)(sizeof(bad_files) / sizeof(bad_files[0])));
 	tcase_add_test(tc, test_cats_bounds);
+	tcase_add_test(tc, test_cats_parse_says_why);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

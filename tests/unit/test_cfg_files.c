@@ -166,6 +166,43 @@ START_TEST(test_cfg_load_unreadable_and_bad_dir)
 }
 END_TEST
 
+/* A FIFO would block a plain open() forever; a link to /dev/zero would be
+ * read without end. Both are refused at once, the log naming the real
+ * path and cause (issue 12.1 and 12.5). */
+START_TEST(test_cfg_and_license_refuse_fifo_and_devices)
+{
+	char path[512], want[700];
+	struct cfg c;
+	struct license l;
+	struct capture cap;
+	struct logger lg;
+
+	make_tmpdir();
+	snprintf(path, sizeof(path), "%s/cartridge.cfg", tmpdir);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	capture_init(&cap, &lg);
+	ck_assert_int_eq(cfg_load(&c, tmpdir, &lg), WHORL_EIO);
+	snprintf(want, sizeof(want),
+	         "Could not read config file %s (not a regular file), using default settings", path);
+	ck_assert_int_ge(capture_find(&cap, WHORL_LOG_ERROR, want), 0);
+	unlink(path);
+	ck_assert_int_eq(symlink("/dev/zero", path), 0);
+	capture_init(&cap, &lg);
+	ck_assert_int_eq(cfg_load(&c, tmpdir, &lg), WHORL_EIO);
+	ck_assert_int_ge(capture_find(&cap, WHORL_LOG_ERROR, want), 0);
+	unlink(path);
+
+	snprintf(path, sizeof(path), "%s/license.cfg", tmpdir);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	capture_init(&cap, &lg);
+	ck_assert_int_eq(license_load(&l, tmpdir, &lg), WHORL_EIO);
+	snprintf(want, sizeof(want), "Could not read license file %s (not a regular file)", path);
+	ck_assert_int_ge(capture_find(&cap, WHORL_LOG_ERROR, want), 0);
+	unlink(path);
+	rmdir(tmpdir);
+}
+END_TEST
+
 START_TEST(test_cfg_load_huge_file)
 {
 	size_t len = CFG_MAX_FILE_BYTES + 1;
@@ -235,8 +272,11 @@ START_TEST(test_license_missing)
 	ck_assert_int_eq(l.present, 0);
 	ck_assert_int_eq(l.valid, 0);
 	ck_assert_int_eq(cap.n, 0);
-	ck_assert_str_eq(license_error_text(WHORL_ENODATA),
-	                 "Could not update signatures from network (missing license file [etc/license.cfg]).");
+	char text[LICENSE_ERROR_TEXT_MAX], want[LICENSE_ERROR_TEXT_MAX];
+	snprintf(want, sizeof want,
+	         "Could not update signatures from network (missing license file [%s/license.cfg]).",
+	         tmpdir);
+	ck_assert_str_eq(license_error_text(WHORL_ENODATA, tmpdir, text, sizeof text), want);
 	rmdir(tmpdir);
 }
 END_TEST
@@ -256,9 +296,12 @@ START_TEST(test_license_malformed)
 	ck_assert_int_eq(l.valid, 0);
 	ck_assert_uint_eq(l.id, 0);
 	ck_assert_str_eq(l.password, "");
-	ck_assert_str_eq(license_error_text(WHORL_ECONFIG),
-	                 "Could not update signatures from network (malformed license id in etc/license.cfg).");
-	ck_assert_ptr_null(license_error_text(0));
+	char text[LICENSE_ERROR_TEXT_MAX], want[LICENSE_ERROR_TEXT_MAX];
+	snprintf(want, sizeof want,
+	         "Could not update signatures from network (malformed license id in %s/license.cfg).",
+	         dir);
+	ck_assert_str_eq(license_error_text(WHORL_ECONFIG, dir, text, sizeof text), want);
+	ck_assert_ptr_null(license_error_text(0, dir, text, sizeof text));
 }
 END_TEST
 
@@ -297,6 +340,7 @@ int main(void)
 	tcase_add_test(tc, test_cfg_load_missing_file);
 	tcase_add_test(tc, test_cfg_load_unreadable_and_bad_dir);
 	tcase_add_test(tc, test_cfg_load_huge_file);
+	tcase_add_test(tc, test_cfg_and_license_refuse_fifo_and_devices);
 	tcase_add_test(tc, test_license_good_and_crlf);
 	tcase_add_test(tc, test_license_missing);
 	tcase_add_loop_test(tc, test_license_malformed, 0, 5);
