@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../util/file_read.h"
 #include "wl_internal.h"
 
 #define WL_LOG_LINE 512          /* characters of a malformed line shown in the log */
@@ -146,32 +147,21 @@ struct wl *wl_compile(const char *text, size_t len, enum wl_kind kind, const str
 	return w;
 }
 
-/* Reads path whole (at most WL_MAX_FILE_BYTES); logs why not. */
-static int file_read(const char *path, const struct logger *lg, char **text, size_t *len)
+/* Reads path whole (at most WL_MAX_FILE_BYTES, regular files only);
+ * logs the path and the real cause when it cannot. */
+static int wl_file_read(const char *path, const struct logger *lg, char **text, size_t *len)
 {
-	FILE *f = fopen(path, "rb");
-	if (f == NULL) {
-		int err = errno;
-		log_warn(lg, WL_MOD, "Could not %s config file %s (%s), local whitelist will be disabled",
-		         err == ENOENT ? "find" : "open", path, strerror(err));
-		return err == ENOENT ? WHORL_ENODATA : WHORL_EIO;
+	int why = 0, rc = file_read_whole(path, 0, WL_MAX_FILE_BYTES, text, len, &why);
+
+	if (rc == 0)
+		return 0;
+	if (why == ENOENT) {
+		log_warn(lg, WL_MOD, "Could not find config file %s (%s), local whitelist will be disabled",
+		         path, file_why_text(why));
+		return WHORL_ENODATA;
 	}
-	int rc = 0;
-	*text = malloc(WL_MAX_FILE_BYTES + 1);
-	if (*text == NULL) {
-		rc = WHORL_ENOMEM;
-		goto out;
-	}
-	*len = fread(*text, 1, WL_MAX_FILE_BYTES + 1, f);
-	if (ferror(f) || *len > WL_MAX_FILE_BYTES) {
-		rc = ferror(f) ? WHORL_EIO : WHORL_ELIMIT;
-		log_warn(lg, WL_MOD, "Could not open config file %s (%s), local whitelist will be disabled",
-		         path, rc == WHORL_EIO ? "read error" : "file too large");
-		free(*text);
-		*text = NULL;
-	}
-out:
-	fclose(f);
+	log_warn(lg, WL_MOD, "Could not open config file %s (%s), local whitelist will be disabled",
+	         path, rc == WHORL_ELIMIT ? "file too large" : file_why_text(why));
 	return rc;
 }
 
@@ -188,7 +178,7 @@ int wl_load_file(const char *config_dir, const struct logger *lg, struct wl **ou
 	} else if ((size_t)snprintf(path, sizeof(path), "%s/%s", config_dir, WL_FILE) >= sizeof(path)) {
 		log_warn(lg, WL_MOD, "Invalid configuration directory");
 	} else {
-		rc = file_read(path, lg, &text, &len);
+		rc = wl_file_read(path, lg, &text, &len);
 		if (rc == WHORL_ENODATA)
 			rc = 0;            /* no file: an empty list */
 		else if (rc != 0)

@@ -366,6 +366,15 @@ START_TEST(test_load_file)
 	ck_assert_ptr_null(w);
 	assert_logged("local whitelist will be disabled");
 	ck_assert_int_eq(rmdir(path), 0);
+	/* A FIFO is refused at once (a plain open would block), naming why. */
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	logbuf[0] = '\0';
+	ck_assert_int_eq(wl_load_file(dir, &LG, &w), WHORL_EIO);
+	ck_assert_ptr_null(w);
+	snprintf(want, sizeof(want), "2:WHITELIST: Could not open config file %s (not a regular "
+	         "file), local whitelist will be disabled\n", path);
+	assert_logged(want);
+	ck_assert_int_eq(unlink(path), 0);
 	ck_assert_int_eq(rmdir(dir), 0);
 	logbuf[0] = '\0';
 	ck_assert_int_eq(wl_load_file(dir, &LG, &w), 0);
