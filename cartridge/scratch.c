@@ -7,6 +7,19 @@
  * spread over the slots; when every slot is busy it gets a private one from
  * malloc instead of waiting.
  *
+ * What a slot carries from one scan to the next, and why no verdict can
+ * depend on it (issue 9: the same bytes always get the same verdict):
+ *  - the arena: reset at release; its limit counts only what this scan asked
+ *    for, and blocks are written before they are read (util/arena.h);
+ *  - the charset cache: iconv descriptors whose shift state is reset around
+ *    every conversion, and none of the converters that keep a byte order in
+ *    the descriptor (mime/charset.c, mime/unicode.c);
+ *  - the fingerprint list: its counts and overflow flag cleared at release,
+ *    each entry written whole before it is counted (fp/fp_list.c).
+ * A slot whose charset cache cannot be made is never handed out: a scan
+ * without one would read other charsets than the same message elsewhere.
+ * tests/integration/determinism.sh and tests/fuzz/fuzz_scan_pair.c check it.
+ *
  * Grace periods: a writer that swapped a table pointer waits until every
  * slot busy at the swap has been released (its seq moved on) and no private
  * slot is in flight; a scan claims its slot (seq_cst) before it loads any
@@ -19,7 +32,8 @@
 
 #define SCRATCH_KEEP_BYTES ((size_t)8 << 20) /* arena kept in a slot after a scan */
 
-static void scratch_setup(struct scan_scratch *s)
+/* Returns -1 when the charset cache cannot be made (nothing to free then). */
+static int scratch_setup(struct scan_scratch *s)
 {
 	atomic_init(&s->busy, 0);
 	atomic_init(&s->seq, 0);
@@ -28,6 +42,7 @@ static void scratch_setup(struct scan_scratch *s)
 	s->charsets = charset_cache_new();
 	s->fps.n_fps = s->fps.n_sketches = 0;
 	s->fps.overflow = 0;
+	return s->charsets != NULL ? 0 : -1;
 }
 
 static void scratch_teardown(struct scan_scratch *s)
@@ -42,7 +57,10 @@ int engine_scratch_init(struct whorl_engine *e)
 	if (e->scratch == NULL)
 		return WHORL_ENOMEM;
 	for (size_t i = 0; i < ENGINE_SCRATCH_SLOTS; i++)
-		scratch_setup(&e->scratch[i]);
+		if (scratch_setup(&e->scratch[i]) != 0) {
+			engine_scratch_destroy(e);
+			return WHORL_ENOMEM;
+		}
 	atomic_init(&e->scratch_hint, 0);
 	return 0;
 }
@@ -72,11 +90,11 @@ struct scan_scratch *engine_scratch_acquire(struct whorl_engine *e)
 	}
 	atomic_fetch_add(&e->private_scans, 1);
 	struct scan_scratch *s = malloc(sizeof(*s));
-	if (s == NULL) {
+	if (s == NULL || scratch_setup(s) != 0) {
+		free(s);
 		atomic_fetch_sub(&e->private_scans, 1);
 		return NULL;
 	}
-	scratch_setup(s);
 	atomic_store(&s->busy, 2);          /* 2: private, freed on release */
 	return s;
 }

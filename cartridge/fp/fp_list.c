@@ -7,6 +7,8 @@
  */
 #include "fp.h"
 
+#include <string.h>
+
 #include "../util/hash.h"
 
 void fp_list_add(struct fp_list *out, uint8_t engine, uint8_t algo_version, uint64_t raw,
@@ -21,6 +23,7 @@ void fp_list_add(struct fp_list *out, uint8_t engine, uint8_t algo_version, uint
 		return;
 	}
 	struct whorl_fp *fp = &out->fps[out->n_fps++];
+	memset(fp, 0, sizeof(*fp));    /* padding too: fingerprint sets are compared bytewise */
 	fp->key = key;
 	fp->engine = engine;
 	fp->algo_version = algo_version;

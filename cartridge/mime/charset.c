@@ -3,9 +3,16 @@
  *
  * us-ascii, utf-8, iso-8859-1 and windows-1252 (and their aliases) convert
  * here without iconv; iso-8859-1 is decoded as windows-1252, its superset,
- * as mail clients do. Other charsets go through iconv descriptors cached in a
- * struct charset_cache (one per scanning thread). Unknown charsets decode as
- * windows-1252 and report *bad; invalid sequences become U+FFFD.
+ * as mail clients do; UTF-16 and UTF-32 in unicode.c. Other charsets go
+ * through iconv descriptors cached in a struct charset_cache (one per
+ * scanning thread). Unknown charsets decode as windows-1252 and report *bad;
+ * invalid sequences become U+FFFD.
+ *
+ * A conversion depends on its own input only: the shift state a cached
+ * descriptor carries (ISO-2022-*, UTF-7) is reset before and flushed after
+ * every conversion; the other state glibc keeps in a descriptor across calls
+ * (the byte order the UTF-16/UTF-32/UNICODE converters find on their first
+ * call only) is never reached, because those names never reach iconv.
  *
  * Not for: guessing a charset from content beyond "valid UTF-8 or not".
  */
@@ -119,23 +126,6 @@ static const struct cs_alias *cs_alias_find(const char *name)
 	return NULL;
 }
 
-static size_t utf8_put(unsigned char *o, uint32_t cp)
-{
-	if (cp < 0x80) {
-		o[0] = (unsigned char)cp;
-		return 1;
-	}
-	if (cp < 0x800) {
-		o[0] = (unsigned char)(0xC0 | cp >> 6);
-		o[1] = (unsigned char)(0x80 | (cp & 0x3F));
-		return 2;
-	}
-	o[0] = (unsigned char)(0xE0 | cp >> 12);
-	o[1] = (unsigned char)(0x80 | (cp >> 6 & 0x3F));
-	o[2] = (unsigned char)(0x80 | (cp & 0x3F));
-	return 3;
-}
-
 /* Length of the valid UTF-8 sequence at p[0..n), or 0 if invalid
  * (overlong forms, surrogates and code points past U+10FFFF are invalid). */
 static size_t utf8_seq(const unsigned char *p, size_t n)
@@ -198,7 +188,7 @@ static size_t cv_utf8(const unsigned char *in, size_t n, unsigned char *out, int
 	while (i < n) {
 		size_t k = in[i] < 0x80 ? 1 : utf8_seq(in + i, n - i);
 		if (k == 0) {
-			o += utf8_put(out + o, 0xFFFD);
+			o += mime_utf8_put(out + o, 0xFFFD);
 			*bad = 1;
 			i++;
 			continue;
@@ -218,7 +208,7 @@ static size_t cv_cp1252(const unsigned char *in, size_t n, unsigned char *out)
 		if (c < 0x80)
 			out[o++] = c;
 		else
-			o += utf8_put(out + o, c < 0xA0 ? cp1252_high[c - 0x80] : c);
+			o += mime_utf8_put(out + o, c < 0xA0 ? cp1252_high[c - 0x80] : c);
 	}
 	return o;
 }
@@ -291,7 +281,7 @@ static unsigned char *cv_iconv(struct arena *a, iconv_t cd, const unsigned char 
 		*bad = 1;
 		if (cv_reserve(a, &out, &cap, o, 3) != 0)
 			return NULL;
-		o += utf8_put(out + o, 0xFFFD);
+		o += mime_utf8_put(out + o, 0xFFFD);
 		ip++;
 		il--;
 	}
@@ -354,6 +344,10 @@ char *charset_to_utf8(struct arena *a, struct charset_cache *cache, const char *
 	const struct cs_alias *al = name[0] == '\0' ? &cs_aliases[0] : cs_alias_find(name);
 	if (al != NULL && al->kind != CS_ICONV)
 		return (char *)cv_builtin(a, al->kind, in, len, out_len, bad);
+	unsigned unit;
+	int order;
+	if (al == NULL && mime_unicode_form(name, &unit, &order))
+		return (char *)mime_unicode_to_utf8(a, unit, order, in, len, out_len, bad);
 	struct charset_slot *slot = cache != NULL ?
 		cs_slot_get(cache, name, al != NULL ? al->iconv_name : name) : NULL;
 	if (slot == NULL || slot->cd == (iconv_t)-1) {

@@ -7,6 +7,7 @@
 #define WHORL_MIME_INT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #include "mime.h"
 
@@ -29,6 +30,19 @@ int mime_ieq(const char *s, size_t n, const char *lit);
 /* Offset of the first line starting at or after `from` (a line start, or
  * the next one) that begins with prefix[0..plen), or len (lines.c). */
 size_t mime_line_find(const char *p, size_t len, size_t from, const char *prefix, size_t plen);
+
+/* UTF-16/UTF-32 (unicode.c). Whether the normalised charset name is one of
+ * that family; if so its unit (2 or 4 bytes) and declared byte order (an
+ * opaque value for mime_unicode_to_utf8). */
+int mime_unicode_form(const char *name, unsigned *unit, int *order);
+/* Decodes in[0..len) into a NUL terminated arena string (NULL when the arena
+ * is exhausted), finding the byte order from this input only; sets *bad when
+ * invalid units were replaced by U+FFFD. Stateless. */
+unsigned char *mime_unicode_to_utf8(struct arena *a, unsigned unit, int order,
+                                    const unsigned char *in, size_t len, size_t *out_len, int *bad);
+/* Writes cp (at most U+10FFFF) as UTF-8 into o (4 bytes of room); returns
+ * the bytes written. */
+size_t mime_utf8_put(unsigned char *o, uint32_t cp);
 
 /* A parsed header block (headers.c). */
 struct mime_hblock {

@@ -30,17 +30,9 @@ jobs=${JOBS:-2}
 
 die() { echo "accuracy.sh: $*" >&2; exit 2; }
 
-find_fetch() {
-	local c
-	for c in "$root/../shared/corpus/fetch.sh" "$root/../../shared/corpus/fetch.sh" \
-		/work/shared/corpus/fetch.sh; do
-		[[ -f $c ]] && { echo "$c"; return 0; }
-	done
-	return 1
-}
-
-fetch=$(find_fetch) || die "corpus/fetch.sh not found (looked in ../shared/corpus and /work/shared/corpus)"
-corpus=$(bash "$fetch" | tail -n 1)
+# shellcheck source=tests/integration/lib/corpus.sh
+. "$root/tests/integration/lib/corpus.sh"
+corpus=$(corpus_path) || die "no corpus"
 for g in spam-1 easy-ham-1 easy-ham-2 hard-ham-1; do
 	[[ -d $corpus/$g ]] || die "corpus group $corpus/$g missing"
 done

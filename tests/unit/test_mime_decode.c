@@ -211,6 +211,77 @@ START_TEST(charset_iconv)
 }
 END_TEST
 
+/* Like conv() for inputs with NUL bytes. */
+static const char *convn(const char *cs, struct charset_cache *cache, const char *in, size_t n,
+                         int *bad)
+{
+	*bad = 0;
+	return charset_to_utf8(&arena, cache, cs, (const unsigned char *)in, n, NULL, bad);
+}
+#define CONVN(cs, cache, lit, bad) convn(cs, cache, lit, sizeof(lit) - 1, bad)
+
+START_TEST(charset_utf16)
+{
+	struct charset_cache *cache = charset_cache_new();
+	int bad;
+	ck_assert_ptr_nonnull(cache);
+	/* Byte order marks decide, and are dropped; the issue 9 sequence:
+	 * big-endian first on the same cache must not change little-endian. */
+	ck_assert_str_eq(CONVN("utf-16", cache, "\xfe\xff\0H\0i", &bad), "Hi");
+	ck_assert_int_eq(bad, 0);
+	ck_assert_str_eq(CONVN("utf-16", cache, "\xff\xfeH\0i\0", &bad), "Hi");
+	ck_assert_str_eq(CONVN("UTF-16", cache, "\xfe\xff\0H\0i", &bad), "Hi");
+	ck_assert_str_eq(CONVN("utf-16le", cache, "\xfe\xff\0H\0i", &bad), "Hi");
+	/* No mark: the declared order, else where the zero bytes are. */
+	ck_assert_str_eq(CONVN("utf-16be", cache, "\0H\0i", &bad), "Hi");
+	ck_assert_str_eq(CONVN("utf-16le", cache, "H\0i\0", &bad), "Hi");
+	ck_assert_str_eq(CONVN("ucs-2", cache, "H\0i\0", &bad), "Hi");
+	ck_assert_str_eq(CONVN("unicode", cache, "\0H\0i", &bad), "Hi");
+	/* A surrogate pair (U+1F600), an unpaired surrogate, an odd tail. */
+	ck_assert_str_eq(CONVN("utf-16be", cache, "\xd8\x3d\xde\x00", &bad), "\xf0\x9f\x98\x80");
+	ck_assert_int_eq(bad, 0);
+	ck_assert_str_eq(CONVN("utf-16be", cache, "\xd8\x3d\0a", &bad), "\xef\xbf\xbd" "a");
+	ck_assert_int_eq(bad, 1);
+	ck_assert_str_eq(CONVN("utf-16le", cache, "a\0b", &bad), "a\xef\xbf\xbd");
+	ck_assert_int_eq(bad, 1);
+	/* UTF-32 and an out-of-range unit. */
+	ck_assert_str_eq(CONVN("utf-32", cache, "\xff\xfe\0\0H\0\0\0", &bad), "H");
+	ck_assert_str_eq(CONVN("utf-32", cache, "\0\0\xfe\xff\0\0\0H", &bad), "H");
+	ck_assert_str_eq(CONVN("utf-32be", cache, "\0\x11\0\0", &bad), "\xef\xbf\xbd");
+	ck_assert_int_eq(bad, 1);
+	charset_cache_free(cache);
+}
+END_TEST
+
+/* Every charset converts an input the same whatever the same cache
+ * converted before: each result is compared with a fresh cache's. */
+START_TEST(charset_stateless)
+{
+	static const char *names[] = { "utf-16", "utf-16le", "utf-32", "iso-2022-jp", "utf-7",
+		"shift_jis", "gb2312", "koi8-r", "euc-kr", "big5", "ucs-2", "unicode", "x-utf16" };
+	static const struct { const char *p; size_t n; } in[] = {
+		{ "\xfe\xff\0A\0B", 6 }, { "\xff\xfe" "A\0B\0", 6 }, { "\0\0\xfe\xff\0\0\0A", 8 },
+		{ "\x1b$B$\"\x1b(B", 8 }, { "\x1b$B$\"", 5 }, { "+AGEAYgBj-x", 11 },
+		{ "+AGEAYgBj", 9 }, { "\x82\xa0\x82", 3 }, { "\xb0\xa1\xb0", 3 }, { "ab", 2 },
+	};
+	struct charset_cache *shared = charset_cache_new();
+	ck_assert_ptr_nonnull(shared);
+	for (int round = 0; round < 3; round++)
+		for (size_t c = 0; c < sizeof(names) / sizeof(names[0]); c++)
+			for (size_t k = 0; k < sizeof(in) / sizeof(in[0]); k++) {
+				size_t i = (k * 7 + c * 3 + (size_t)round) % (sizeof(in) / sizeof(in[0]));
+				struct charset_cache *fresh = charset_cache_new();
+				int bad1, bad2;
+				const char *a = convn(names[c], shared, in[i].p, in[i].n, &bad1);
+				const char *b = convn(names[c], fresh, in[i].p, in[i].n, &bad2);
+				ck_assert_msg(strcmp(a, b) == 0 && bad1 == bad2,
+				              "%s input %zu: cached and fresh results differ", names[c], i);
+				charset_cache_free(fresh);
+			}
+	charset_cache_free(shared);
+}
+END_TEST
+
 static const char *hdr(const char *in)
 {
 	size_t n;
@@ -285,6 +356,8 @@ int main(void)
 	tcase_add_test(tc, uu_broken);
 	tcase_add_test(tc, charset_builtin);
 	tcase_add_test(tc, charset_iconv);
+	tcase_add_test(tc, charset_utf16);
+	tcase_add_test(tc, charset_stateless);
 	tcase_add_test(tc, rfc2047_golden);
 	tcase_add_test(tc, rfc2047_malformed);
 	tcase_add_test(tc, rfc2047_linear);
