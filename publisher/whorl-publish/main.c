@@ -7,6 +7,7 @@
  *                 [--cartridge PATH] [--config-dir DIR] [--confidence N]
  *                 [--expiry-days N] [--full-every N] [--full] [--drop-deltas]
  *                 [--check-interval S] [--full-interval S] [--awl FILE]
+ *                 [--infra-campaigns N]
  *
  * Each DIR (a directory, a maildir, an mbox or a message file) is read by
  * libwhorl's mail reader exactly as whorl-scan reads it (host/libwhorl/mail.h:
@@ -23,6 +24,10 @@
  * written (--keep-deltas, the default, is accepted); --check-interval and
  * --full-interval set the schedule the manifest gives gateways under
  * `micro-update interval = auto` (seconds; 60 and 10800 by default).
+ * Links, sending addresses and templates that messages of N or more
+ * different campaigns carry (--infra-campaigns, default 3; 0 turns it off)
+ * are shared infrastructure and are not published as abuse
+ * (publisher/lib/infra.h, docs/SCORING.md).
  *
  * Not for: the set format (publisher/lib, cartridge/update).
  */
@@ -36,6 +41,7 @@
 #include "../../cartridge/update/update_internal.h"
 #include "../../cartridge/util/file_read.h"
 #include "../../host/libwhorl/mail.h"
+#include "../lib/infra.h"
 #include "../lib/publish.h"
 #include "whorl.h"
 
@@ -52,6 +58,7 @@ struct args {
 	struct label labels[MAX_DIRS];     /* abuse first, then legit */
 	int n_labels;
 	unsigned confidence, expiry_days, full_every, check_interval, full_interval;
+	unsigned infra_campaigns;          /* 0: publish infrastructure keys as they come */
 	int force_full, keep_deltas;
 };
 
@@ -60,7 +67,9 @@ static struct {
 	whorl_host *host;
 	struct publish_set *set;
 	const struct sigdb_meta *meta;
+	struct infra_learner *infra;       /* NULL with --infra-campaigns 0 */
 	size_t n_msgs, n_failed, n_unreadable;
+	int infra_rc;                      /* first infra_observe() failure */
 } walk;
 
 static void add_message(const char *msg, size_t len)
@@ -78,6 +87,8 @@ static void add_message(const char *msg, size_t len)
 		publish_set_add_sketch(walk.set, fps->sketches[i].engine,
 		                       fps->sketches[i].algo_version, fps->sketches[i].bytes,
 		                       fps->sketches[i].len, walk.meta);
+	if (walk.infra && !walk.infra_rc)
+		walk.infra_rc = infra_observe(walk.infra, fps);
 	whorl_host_fpset_free(walk.host, fps);
 	walk.n_msgs++;
 }
@@ -140,7 +151,7 @@ static int usage(void)
 	fprintf(stderr, "usage: whorl-publish --key KEY --out MIRROR [--category NAME=DIR]... "
 	        "[--legit DIR]...\n       [--cartridge PATH] [--config-dir DIR] [--confidence N] "
 	        "[--expiry-days N] [--full-every N] [--full] [--drop-deltas]\n       [--check-interval S] "
-	        "[--full-interval S] [--awl FILE]\n");
+	        "[--full-interval S] [--awl FILE] [--infra-campaigns N]\n");
 	return 2;
 }
 
@@ -215,7 +226,8 @@ static int add_label(struct args *a, const struct categories *cats, const char *
 static int parse_args(int argc, char **argv, struct args *a, const char **specs, int *legit,
                       int *n_specs)
 {
-	*a = (struct args){ .confidence = 90, .keep_deltas = 1 };
+	*a = (struct args){ .confidence = 90, .keep_deltas = 1,
+	                    .infra_campaigns = INFRA_DEFAULT_MIN_CAMPAIGNS };
 	for (int i = 1; i < argc; i++) {
 		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(o, "--full") == 0) {
@@ -238,6 +250,7 @@ static int parse_args(int argc, char **argv, struct args *a, const char **specs,
 		else if (strcmp(o, "--expiry-days") == 0) { if (parse_uint(v, PUBLISH_MAX_EXPIRY_DAYS, &a->expiry_days) || !a->expiry_days) return -1; }
 		else if (strcmp(o, "--check-interval") == 0) { if (parse_uint(v, UPDATE_MAX_INTERVAL, &a->check_interval) || !a->check_interval) return -1; }
 		else if (strcmp(o, "--full-interval") == 0) { if (parse_uint(v, UPDATE_MAX_INTERVAL, &a->full_interval) || !a->full_interval) return -1; }
+		else if (strcmp(o, "--infra-campaigns") == 0) { if (parse_uint(v, UINT16_MAX, &a->infra_campaigns) || a->infra_campaigns == 1) return -1; }
 		else if (strcmp(o, "--full-every") == 0) { if (parse_uint(v, UPDATE_MAX_DELTAS, &a->full_every) || !a->full_every) return -1; }
 		else if (strcmp(o, "--category") == 0 || strcmp(o, "--legit") == 0) {
 			legit[*n_specs] = o[2] == 'l';
@@ -246,6 +259,24 @@ static int parse_args(int argc, char **argv, struct args *a, const char **specs,
 			return -1;
 	}
 	return a->key && a->out ? 0 : -1;
+}
+
+/* Takes shared infrastructure out of the abuse records and says how much. */
+static int hold_back_infrastructure(unsigned min_campaigns)
+{
+	struct infra_report r;
+	int rc = walk.infra_rc;
+
+	if (rc == 0)
+		rc = infra_hold_back(walk.infra, walk.set, min_campaigns, &r);
+	if (rc != 0) {
+		fprintf(stderr, "whorl-publish: infrastructure learning failed (%d)\n", rc);
+		return -1;
+	}
+	printf("%zu messages in %zu campaigns; shared by %u+ campaigns, not published as abuse: "
+	       "%zu url, %zu ip, %zu struct keys\n", r.n_msgs, r.n_campaigns, min_campaigns,
+	       r.n_held[WHORL_FP_URL], r.n_held[WHORL_FP_IP], r.n_held[WHORL_FP_STRUCT]);
+	return 0;
 }
 
 static int publish_all(const struct args *a, whorl_host *host, const uint8_t *cats_text,
@@ -265,7 +296,8 @@ static int publish_all(const struct args *a, whorl_host *host, const uint8_t *ca
 
 	walk.host = host;
 	walk.set = publish_set_new();
-	if (!k || !walk.set) {
+	walk.infra = a->infra_campaigns ? infra_new() : NULL;
+	if (!k || !walk.set || (a->infra_campaigns && !walk.infra)) {
 		fprintf(stderr, "whorl-publish: %s\n", k ? "out of memory" : err);
 		goto out;
 	}
@@ -275,6 +307,8 @@ static int publish_all(const struct args *a, whorl_host *host, const uint8_t *ca
 		if (add_source(&a->labels[i]) != 0)
 			goto out;
 	}
+	if (walk.infra && hold_back_infrastructure(a->infra_campaigns) != 0)
+		goto out;
 	if (publish_write(k, walk.set, &o, &res, err, sizeof err) != 0) {
 		fprintf(stderr, "whorl-publish: %s\n", err);
 		goto out;
@@ -288,6 +322,7 @@ static int publish_all(const struct args *a, whorl_host *host, const uint8_t *ca
 	rc = 0;
 out:
 	publish_set_free(walk.set);
+	infra_free(walk.infra);
 	publish_key_free(k);
 	return rc;
 }
