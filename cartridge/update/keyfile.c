@@ -11,6 +11,7 @@
 #include "../../abi/whorl_cartridge.h"
 #include "update_format.h"
 #include "update_internal.h"
+#include "../util/file_read.h"
 #include "../util/hex.h"
 
 #define KEYFILE_MAX_BYTES 256          /* hex plus generous white space */
@@ -40,11 +41,12 @@ static int key_from_hex(const uint8_t *p, size_t n, uint8_t pk[UPDATE_KEY_BYTES]
 	return got == 2 * UPDATE_KEY_BYTES ? 0 : WHORL_EFORMAT;
 }
 
-int update_pubkey_load(const char *path, uint8_t pk[UPDATE_KEY_BYTES])
+int update_pubkey_load(const char *path, uint8_t pk[UPDATE_KEY_BYTES], int *why)
 {
-	uint8_t *buf = NULL;
+	char *buf = NULL;
 	size_t len = 0;
-	int rc = update_read_bounded("", path, KEYFILE_MAX_BYTES, &buf, &len);
+	int own_why = 0;
+	int rc = file_read_whole(path, 0, KEYFILE_MAX_BYTES, &buf, &len, why ? why : &own_why);
 
 	if (rc == WHORL_ELIMIT)
 		rc = WHORL_EFORMAT;
@@ -53,7 +55,7 @@ int update_pubkey_load(const char *path, uint8_t pk[UPDATE_KEY_BYTES])
 	if (len == UPDATE_KEY_BYTES)   /* 32 bytes cannot be 64 hex digits */
 		memcpy(pk, buf, UPDATE_KEY_BYTES);
 	else
-		rc = key_from_hex(buf, len, pk);
+		rc = key_from_hex((const uint8_t *)buf, len, pk);
 	free(buf);
 	return rc;
 }

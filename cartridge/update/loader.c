@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "../../abi/whorl_cartridge.h"
+#include "../util/file_read.h"
 #include "state.h"
 #include "update_internal.h"
 #include "update_lines.h"
@@ -438,16 +439,16 @@ static int run_open(struct update_run *run, const struct cfg *cfg, const struct 
                     const struct update_hooks *hooks)
 {
 	static const struct update_hooks no_hooks;
-	int rc;
+	int rc, why = 0;
 
 	memset(run, 0, sizeof *run);
 	run->cfg = cfg;
 	run->lg = lg;
 	run->hooks = hooks ? hooks : &no_hooks;
-	if ((rc = update_pubkey_load(cfg->publisher_key, run->pk)) != 0) {
+	if ((rc = update_pubkey_load(cfg->publisher_key, run->pk, &why)) != 0) {
 		log_error(lg, UPDATE_MOD, "Could not load publisher key %s (%s), micro-updates "
 		          "cannot be verified.", cfg->publisher_key,
-		          rc == WHORL_EIO ? strerror(errno) : "not 64 hex digits or 32 bytes");
+		          rc == WHORL_EIO ? file_why_text(why) : "not 64 hex digits or 32 bytes");
 		return WHORL_ECONFIG;
 	}
 	update_key_id(run->pk, run->key_id);

@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "../../abi/whorl_cartridge.h"
+#include "../util/file_read.h"
 #include "state.h"
 #include "update_internal.h"
 
@@ -168,24 +169,29 @@ static int set_path(const char *mu_dir, int kind, char *buf, size_t cap)
 int update_state_read(const char *mu_dir, int kind, struct update_set *out,
                       const struct logger *lg)
 {
-	char path[PATH_MAX], buf[UPDATE_STATE_MAX_BYTES + 1];
-	ssize_t n = 0, r;
-	int fd, line;
+	char path[PATH_MAX], *buf = NULL;
+	size_t n = 0;
+	int line, why = 0, rc;
 
 	memset(out, 0, sizeof *out);
 	if (set_path(mu_dir, kind, path, sizeof path) != 0)
 		return WHORL_EIO;
-	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
-		if (errno == ENOENT)
-			return WHORL_ENODATA;
-		log_error(lg, UPDATE_MOD, "Could not read from %s", path);
+	/* No planted link, no FIFO, at most UPDATE_STATE_MAX_BYTES. */
+	rc = file_read_whole(path, FILE_READ_NOFOLLOW, UPDATE_STATE_MAX_BYTES, &buf, &n, &why);
+	if (rc != 0 && why == ENOENT)
+		return WHORL_ENODATA;
+	if (rc == WHORL_ELIMIT) {
+		log_error(lg, UPDATE_MOD, "Malformed %s (larger than %d bytes)", path,
+		          UPDATE_STATE_MAX_BYTES);
+		return WHORL_EFORMAT;
+	}
+	if (rc != 0) {
+		log_error(lg, UPDATE_MOD, "Could not read from %s (%s)", path, file_why_text(why));
 		return WHORL_EIO;
 	}
-	while ((size_t)n < sizeof buf && ((r = read(fd, buf + n, sizeof buf - (size_t)n)) > 0 ||
-	                                  (r < 0 && errno == EINTR)))
-		n += r > 0 ? r : 0;
-	close(fd);
-	if (update_set_parse(buf, (size_t)n, out, &line) != 0) {
+	rc = update_set_parse(buf, n, out, &line);
+	free(buf);
+	if (rc != 0) {
 		log_error(lg, UPDATE_MOD, "Malformed line in %s", path);
 		memset(out, 0, sizeof *out);
 		return WHORL_EFORMAT;
@@ -263,10 +269,10 @@ int update_state_marker_read(const char *mu_dir)
 	char path[PATH_MAX], buf[32];
 	uint64_t v = 0;
 	ssize_t n;
-	int fd;
+	int fd, why = 0;
 
 	if (state_path(mu_dir, UPDATE_RUN_MARKER, path, sizeof path) != 0 ||
-	    (fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+	    (fd = file_open_regular(path, FILE_READ_NOFOLLOW, NULL, &why)) < 0)
 		return -1;
 	n = read(fd, buf, sizeof buf - 1);
 	close(fd);

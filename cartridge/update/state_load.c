@@ -23,6 +23,7 @@
 #include <unistd.h>
 
 #include "../../abi/whorl_cartridge.h"
+#include "../util/file_read.h"
 #include "state.h"
 #include "update_internal.h"
 
@@ -41,12 +42,11 @@ struct disk_load {
 static int read_plain(const char *dir, const char *name, size_t max, uint8_t **buf, size_t *len)
 {
 	char path[PATH_MAX];
-	struct stat st;
+	int why = 0;
 
-	if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path ||
-	    lstat(path, &st) != 0 || !S_ISREG(st.st_mode))
+	if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
 		return WHORL_EIO;
-	return update_read_bounded(dir, name, max, buf, len);
+	return file_read_whole(path, FILE_READ_NOFOLLOW, max, (char **)buf, len, &why);
 }
 
 static int disk_fail(const struct disk_load *dl, int src, const char *name, int rc)
@@ -150,13 +150,13 @@ static int disk_sigs_load(struct disk_load *dl, uint64_t serial)
 	char name[UPDATE_MAX_NAME + 1], path[PATH_MAX];
 	struct update_payload_stream ps;
 	struct update_cksum c;
-	int fd = -1, rc;
+	int fd = -1, rc, why = 0;
 
 	if ((rc = disk_cksum_open(dl, UPDATE_SRC_SIGS, 0, serial, &c, name)) != 0)
 		goto out;
 	rc = WHORL_EIO;
 	if (snprintf(path, sizeof path, "%s/%s", dl->dir, name) < (int)sizeof path)
-		fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);   /* no planted link */
+		fd = file_open_regular(path, FILE_READ_NOFOLLOW, NULL, &why);   /* no link, no FIFO */
 	if (fd < 0) {
 		rc = disk_fail(dl, UPDATE_SRC_SIGS, name, rc);
 		goto out;
@@ -420,7 +420,7 @@ int update_state_load(const struct cfg *cfg, const struct logger *lg,
 	dl.lg = lg;
 	dl.hooks = hooks ? hooks : &no_hooks;
 	dl.dir = dir;
-	if (update_pubkey_load(cfg->publisher_key, dl.pk) != 0)
+	if (update_pubkey_load(cfg->publisher_key, dl.pk, NULL) != 0)
 		return WHORL_ECONFIG;     /* the mirror path logs the key problem */
 	update_key_id(dl.pk, dl.key_id);
 	have_cur = update_state_read(dir, UPDATE_SET_CURRENT, &cur, lg) == 0;

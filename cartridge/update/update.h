@@ -118,7 +118,9 @@ void update_mirror_url(const struct cfg *cfg, char *buf, size_t len);
 int update_mirror_is_network(const struct cfg *cfg);
 
 /* Reads a publisher public key file (64 hex digits and optional white
- * space, or exactly 32 raw bytes). 0, WHORL_EIO or WHORL_EFORMAT. */
-int update_pubkey_load(const char *path, uint8_t pk[32]);
+ * space, or exactly 32 raw bytes; a regular file, read through file_read).
+ * 0, WHORL_EIO with *why (an errno value or a FILE_WHY_* code for
+ * file_why_text), or WHORL_EFORMAT. why may be NULL. */
+int update_pubkey_load(const char *path, uint8_t pk[32], int *why);
 
 #endif

@@ -325,6 +325,25 @@ START_TEST(test_planted_symlink)
 }
 END_TEST
 
+/* A FIFO in place of a state file is refused at once (a plain open would
+ * block the loader forever), naming the file and the cause. */
+START_TEST(test_fifo_state_file)
+{
+	struct update_set set;
+	char path[600];
+
+	ck_assert_int_eq(update_state_start(&E.m.cfg, &E.lg), 0);
+	snprintf(path, sizeof path, "%s/%s/srl_set.current", E.mu, UPDATE_STATE_SUBDIR);
+	unlink(path);
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	E.last[0] = 0;
+	ck_assert_int_eq(update_state_read(E.mu, UPDATE_SET_CURRENT, &set, &E.lg), WHORL_EIO);
+	ck_assert_msg(strstr(E.last, "(not a regular file)") && strstr(E.last, "srl_set.current"),
+	              "%s", E.last);
+	update_state_stop(&E.m.cfg, &E.lg);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("state");
@@ -332,6 +351,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, test_parse_bounds);
+	tcase_add_test(tc, test_fifo_state_file);
 	tcase_add_test(tc, test_format_roundtrip_and_write);
 	tcase_add_test(tc, test_trial_promotion_and_fallback);
 	tcase_add_test(tc, test_package_and_repeated_crash);

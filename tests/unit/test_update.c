@@ -5,7 +5,9 @@
  * base, expiry, missing checksum file, oversized length, compression bomb).
  */
 #include <check.h>
+#include <errno.h>
 
+#include "cartridge/util/file_read.h"
 #include "check_main.h"
 #include "mirror_env.h"
 #include <stdarg.h>
@@ -565,10 +567,17 @@ START_TEST(test_pubkey_raw)
 	ck_assert_ptr_nonnull(f = fopen(p, "wb"));
 	fwrite(publish_key_public(E.m.key), 1, 32, f);
 	fclose(f);
-	ck_assert_int_eq(update_pubkey_load(p, pk), 0);
+	ck_assert_int_eq(update_pubkey_load(p, pk, NULL), 0);
 	ck_assert_int_eq(memcmp(pk, publish_key_public(E.m.key), 32), 0);
-	ck_assert_int_eq(update_pubkey_load(E.m.cfg.publisher_key, pk), 0);
+	ck_assert_int_eq(update_pubkey_load(E.m.cfg.publisher_key, pk, NULL), 0);
 	ck_assert_int_eq(memcmp(pk, publish_key_public(E.m.key), 32), 0);
+	/* A device is refused with its real cause (issue 12.5: it used to
+	 * report a stale errno, "No such file or directory"). */
+	int why = 0;
+	ck_assert_int_eq(update_pubkey_load("/dev/zero", pk, &why), WHORL_EIO);
+	ck_assert_int_eq(why, FILE_WHY_NOT_REGULAR);
+	ck_assert_int_eq(update_pubkey_load("/nonexistent/publisher.pub", pk, &why), WHORL_EIO);
+	ck_assert_int_eq(why, ENOENT);
 }
 END_TEST
 
