@@ -25,6 +25,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../../cartridge/util/file_read.h"
 #include "host_internal.h"
 
 #define INSTALL_CHUNK 65536   /* bytes read per call while hashing and copying */
@@ -126,14 +127,17 @@ int install_cartridge(struct whorl_host *h, const char *src, char *path_out, siz
                       char *hash_out, char *errbuf, size_t errlen)
 {
 	struct stat st;
-	int fd, rc;
+	int fd, rc, why = 0;
 
 	rc = loader_check_perms(src, errbuf, errlen);
 	if (rc != 0)
 		return rc;
-	fd = open(src, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return install_fail(errbuf, errlen, WHORL_EIO, "cannot open", src);
+	fd = file_open_regular(src, 0, NULL, &why);    /* never blocks on a FIFO */
+	if (fd < 0) {
+		if (errbuf != NULL && errlen > 0)
+			snprintf(errbuf, errlen, "cartridge %s: cannot open: %s", src, file_why_text(why));
+		return WHORL_EIO;
+	}
 	rc = install_hash_fd(fd, hash_out);
 	if (rc != 0) {
 		install_fail(errbuf, errlen, rc, "cannot read", src);

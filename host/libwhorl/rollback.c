@@ -23,11 +23,13 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../../cartridge/util/file_read.h"
 #include "host_internal.h"
 
 #define ROLLBACK_THRESHOLD 3u          /* unclean starts before the trial is dropped */
 #define ROLLBACK_FILE "rollback"
 #define ROLLBACK_LINE_MAX (PATH_MAX + 32)  /* longest line read; longer ones: malformed */
+#define ROLLBACK_MAX_BYTES ((size_t)64 << 10)  /* a larger record is unreadable */
 
 struct rb_entry {
 	char path[PATH_MAX];
@@ -77,16 +79,30 @@ static void rb_parse_line(struct host_rollback *rb, char *line)
 		rb->unclean = (unsigned)strtoul(val, NULL, 10);
 }
 
+/* The record is read whole through file_read (a regular file, not a link,
+ * at most ROLLBACK_MAX_BYTES), then line by line; a line of
+ * ROLLBACK_LINE_MAX bytes or more is malformed and skipped. */
 static int rb_read(struct host_rollback *rb)
 {
-	char line[ROLLBACK_LINE_MAX];
-	FILE *f = fopen(rb->file, "r");
+	char line[ROLLBACK_LINE_MAX], *text = NULL;
+	size_t len = 0, pos = 0, n;
+	const char *nl;
+	int why = 0, rc;
 
-	if (f == NULL)
-		return errno == ENOENT ? 0 : WHORL_EIO;
-	while (fgets(line, sizeof(line), f) != NULL)
-		rb_parse_line(rb, line);
-	fclose(f);
+	rc = file_read_whole(rb->file, FILE_READ_NOFOLLOW, ROLLBACK_MAX_BYTES, &text, &len, &why);
+	if (rc != 0)
+		return why == ENOENT ? 0 : WHORL_EIO;
+	while (pos < len) {
+		nl = memchr(text + pos, '\n', len - pos);
+		n = nl != NULL ? (size_t)(nl - text) - pos : len - pos;
+		if (n < sizeof(line)) {
+			memcpy(line, text + pos, n);
+			line[n] = '\0';
+			rb_parse_line(rb, line);
+		}
+		pos += n + 1;
+	}
+	free(text);
 	if (rb->trial.path[0] == '\0' || rb->trial.hash[0] == '\0')
 		memset(&rb->trial, 0, sizeof(rb->trial));
 	if (rb->viable.path[0] == '\0' || rb->viable.hash[0] == '\0')

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "../../cartridge/util/file_read.h"
 #include "../../abi/whorl_cartridge.h"
 #include "../../cartridge/update/update_format.h"
 #include "../../cartridge/update/update_internal.h"
@@ -75,11 +76,12 @@ struct publish_key *publish_key_load(const char *path, char *err, size_t errlen)
 	uint8_t *buf = NULL;
 	size_t len = 0, bin_len = 0;
 	const char *end;
+	int why = 0;
 
 	if (sodium_init() < 0 || !(k = sodium_malloc(sizeof *k)))
 		goto fail;
-	if (update_read_bounded("", path, 4 * UPDATE_SECRET_KEY_BYTES, &buf, &len) != 0) {
-		snprintf(err, errlen, "%s: cannot read (%s)", path, strerror(errno));
+	if (file_read_whole(path, 0, 4 * UPDATE_SECRET_KEY_BYTES, (char **)&buf, &len, &why) != 0) {
+		snprintf(err, errlen, "%s: cannot read (%s)", path, file_why_text(why));
 		goto fail;
 	}
 	if (sodium_hex2bin(k->sk, sizeof k->sk, (char *)buf, len, " \t\r\n", &bin_len, &end) != 0 ||
