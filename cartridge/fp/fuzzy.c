@@ -19,7 +19,9 @@
  * bin) and a distinct-count estimate (linear counting). Similarity per view
  * is the larger of the Jaccard estimate and the overlap coefficient (what
  * share of the smaller set is in the larger one; it shrugs off added
- * hash-busters), the latter only while the sizes are within FUZZY_MAX_RATIO.
+ * hash-busters), the latter only while the sizes are within FUZZY_MAX_RATIO
+ * (FUZZY_MAX_RATIO_CONTAINED when the stored text is the smaller set: a
+ * campaign padded with filler prose).
  *
  * Lookup: a stored sketch is indexed by the FUZZY_STORED_ANCHORS smallest
  * feature hashes of each view; a query looks up its FUZZY_QUERY_ANCHORS
@@ -54,6 +56,11 @@
 #define FUZZY_MAX_STREAM ((size_t)128 << 10) /* letter bytes looked at per message */
 #define FUZZY_LC_BITS 4096               /* linear-counting bitmap per view */
 #define FUZZY_MAX_RATIO 3.0              /* overlap coefficient trusted up to this size ratio */
+/* When the stored text is the smaller set (the variant holds the campaign
+ * plus padding: filler prose, hash-busters), the overlap is trusted up to
+ * this ratio, for stored sets of FUZZY_CONTAINED_MIN x the view's minimum. */
+#define FUZZY_MAX_RATIO_CONTAINED 4.0
+#define FUZZY_CONTAINED_MIN 3
 #define FUZZY_SEED_W 0x66757a7a7957ull   /* "fuzzyW" */
 #define FUZZY_SEED_C 0x66757a7a7943ull   /* "fuzzyC" */
 #define FUZZY_SKETCH_BYTES (6 + 2 * FUZZY_K + 2 * 4 * FUZZY_STORED_ANCHORS)
@@ -413,8 +420,13 @@ size_t fp_fuzzy_stored_anchors(const uint8_t *b, size_t len, uint32_t *anchors, 
 
 /* Similarity of one view: Jaccard from matching bins (corrected for the
  * 1/256 chance that 8-bit values agree by accident), raised to the overlap
- * coefficient when the sizes are comparable. */
-static double view_similarity(const uint8_t *q, const uint8_t *s, unsigned nq, unsigned ns)
+ * coefficient when the sizes are comparable: within FUZZY_MAX_RATIO, or
+ * within FUZZY_MAX_RATIO_CONTAINED when the stored set (of at least
+ * contained_min elements) is the smaller one. A short query is never taken
+ * as "contained" in a long stored text further than FUZZY_MAX_RATIO: that
+ * is how short legitimate posts would match a long spam. */
+static double view_similarity(const uint8_t *q, const uint8_t *s, unsigned nq, unsigned ns,
+                              unsigned contained_min)
 {
 	unsigned same = 0;
 	for (unsigned i = 0; i < FUZZY_K; i++)
@@ -424,7 +436,8 @@ static double view_similarity(const uint8_t *q, const uint8_t *s, unsigned nq, u
 	if (j <= 0)
 		return 0;
 	double lo = nq < ns ? nq : ns, hi = nq < ns ? ns : nq;
-	if (lo <= 0 || hi / lo > FUZZY_MAX_RATIO)
+	double max_ratio = ns < nq && ns >= contained_min ? FUZZY_MAX_RATIO_CONTAINED : FUZZY_MAX_RATIO;
+	if (lo <= 0 || hi / lo > max_ratio)
 		return j;
 	double overlap = j * (lo + hi) / ((1 + j) * lo);
 	if (overlap > 1)
@@ -440,8 +453,10 @@ double fp_fuzzy_similarity(const uint8_t *q, size_t qlen, const uint8_t *s, size
 	unsigned qw = get_u16(q + 2), qc = get_u16(q + 4), sw = get_u16(s + 2), sc = get_u16(s + 4);
 	int use_w = qw >= FUZZY_MIN_WORDS && sw >= FUZZY_MIN_WORDS;
 	int use_c = qc >= FUZZY_MIN_GRAMS && sc >= FUZZY_MIN_GRAMS;
-	double simw = use_w ? view_similarity(q + 6, s + 6, qw, sw) : 0;
-	double simc = use_c ? view_similarity(q + 6 + FUZZY_K, s + 6 + FUZZY_K, qc, sc) : 0;
+	double simw = use_w ? view_similarity(q + 6, s + 6, qw, sw,
+	                                      FUZZY_CONTAINED_MIN * FUZZY_MIN_WORDS) : 0;
+	double simc = use_c ? view_similarity(q + 6 + FUZZY_K, s + 6 + FUZZY_K, qc, sc,
+	                                      FUZZY_CONTAINED_MIN * FUZZY_MIN_GRAMS) : 0;
 	if (use_w && use_c)
 		return (simw > simc ? simw : simc) * 0.75 + (simw + simc) / 2 * 0.25;
 	return use_w ? simw : simc;

@@ -127,6 +127,45 @@ END_TEST
 
 /* Look-alike digits inside words read as letters; a real number is not a
  * word at all. */
+/* Ordinary prose a spammer pads the campaign with (many distinct words, so
+ * the padded text has 3-4 times the campaign's distinct words and grams). */
+static const char filler[] =
+	"the quarterly meeting has been moved to the second thursday because several "
+	"committee members travel abroad the library extended its opening hours on "
+	"wednesday evenings volunteers still help with the spring cleanup near the harbour "
+	"tickets for the charity concert can be collected from reception before noon "
+	"the printer on the third floor gets replaced after lunch and the heating in the "
+	"east wing will be serviced during the holidays our treasurer reports balanced "
+	"accounts for the year the photography club shows pictures in the foyer and the "
+	"school choir rehearses for the winter festival every tuesday road works near the "
+	"station may cause delays recycling bins are collected on thursdays lunchtime yoga "
+	"resumes after the summer break the museum offers free entry on the first sunday "
+	"the bakery on the corner opens at seven lost property stays at the front desk "
+	"for a fortnight the swimming pool closes for maintenance in august and next "
+	"month a guest speaker talks about the history of lighthouses along the coast "
+	"registration for autumn pottery courses opens soon the lift in building b "
+	"remains out of service";
+
+START_TEST(test_fuzzy_campaign_padded_with_filler)
+{
+	char padded[sizeof(text_a) + 2 * sizeof(filler) + 4];
+	size_t half = sizeof(filler) / 2;
+	while (filler[half] != ' ')
+		half++;
+	snprintf(padded, sizeof(padded), "%.*s %s %s", (int)half, filler, text_a, filler + half + 1);
+	static struct fp_list lp, la;
+	const struct fp_sketch *sp = sketch_of(padded, &lp), *sa = sketch_of(text_a, &la);
+	ck_assert_ptr_nonnull(sp);
+	ck_assert_ptr_nonnull(sa);
+	unsigned pw = sp->bytes[2] | sp->bytes[3] << 8, aw = sa->bytes[2] | sa->bytes[3] << 8;
+	ck_assert_msg(pw > 3 * aw && pw <= 4 * aw, "words %u vs %u: not the case tested", pw, aw);
+	/* The campaign (stored) is contained in the padded variant (query). */
+	ck_assert_double_ge(sim(padded, text_a), 0.70);
+	/* A short text is not "contained" in a long stored one past the usual ratio. */
+	ck_assert_double_lt(sim(text_a, padded), 0.70);
+}
+END_TEST
+
 START_TEST(test_fuzzy_leetspeak)
 {
 	const char *leet =
@@ -179,6 +218,7 @@ int main(void)
 	tcase_add_test(tc, test_fuzzy_unrelated_texts_differ);
 	tcase_add_test(tc, test_fuzzy_tiny_text_no_sketch);
 	tcase_add_test(tc, test_fuzzy_cjk_text);
+	tcase_add_test(tc, test_fuzzy_campaign_padded_with_filler);
 	tcase_add_test(tc, test_fuzzy_leetspeak);
 	tcase_add_test(tc, test_fuzzy_rejects_foreign_bytes);
 	suite_add_tcase(s, tc);
