@@ -20,6 +20,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "../log/log_bound.h"
 #include "../util/file_read.h"
 #include "cfg_internal.h"
 
@@ -191,8 +192,12 @@ void cfg_parse(struct cfg *c, const char *buf, size_t len, const struct logger *
 		log_error(lg, CFG_MODULE,
 		          "cartridge.cfg is larger than %zu bytes, using default settings",
 		          CFG_MAX_FILE_BYTES);
-	else if (buf != NULL)
-		cfg_lines_apply(c, buf, len, lg);
+	else if (buf != NULL) {
+		struct log_bound bound;       /* 20,000 unknown keys: 20 lines and a count */
+		log_bound_init(&bound, lg, LOG_BOUND_LINES);
+		cfg_lines_apply(c, buf, len, &bound.lg);
+		log_bound_end(&bound, CFG_MODULE, "cartridge.cfg");
+	}
 	cfg_log_summary(c, lg);
 }
 

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../log/log_bound.h"
 #include "../util/file_read.h"
 #include "wl_internal.h"
 
@@ -134,6 +135,10 @@ struct wl *wl_compile(const char *text, size_t len, enum wl_kind kind, const str
 	pcre2_set_depth_limit(w->mctx, WL_DEPTH_LIMIT);
 	pcre2_set_heap_limit(w->mctx, WL_HEAP_LIMIT_KIB);
 	unsigned line_no = 0;
+	struct log_bound bound;               /* 100,000 bad lines: 20 lines and a count */
+	const struct logger *all_lg = lg;
+	log_bound_init(&bound, all_lg, LOG_BOUND_LINES);
+	lg = &bound.lg;
 	for (size_t pos = 0; pos < len;) {
 		const char *nl = memchr(text + pos, '\n', len - pos);
 		size_t end = nl != NULL ? (size_t)(nl - text) : len, n = end - pos;
@@ -143,7 +148,10 @@ struct wl *wl_compile(const char *text, size_t len, enum wl_kind kind, const str
 		line_take(w, text + pos, n, line_no, lg);
 		pos = end + 1;
 	}
-	log_enabled(w, lg);
+	char what[64];
+	snprintf(what, sizeof(what), "the %s whitelist", wl_kind_name(kind));
+	log_bound_end(&bound, WL_MOD, what);
+	log_enabled(w, all_lg);
 	return w;
 }
 

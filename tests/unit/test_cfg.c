@@ -478,12 +478,33 @@ START_TEST(test_cfg_secret_not_logged)
 }
 END_TEST
 
+/* 500 unknown keys log LOG_BOUND_LINES warnings and one count (issue 12.4). */
+START_TEST(test_cfg_problem_lines_bounded)
+{
+	static char text[500 * 32];
+	struct cfg c;
+	struct capture cap;
+	size_t n = 0;
+	int warns = 0;
+
+	for (int i = 0; i < 500; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "no such key %d = 1\n", i);
+	parse(&c, &cap, text);
+	for (int i = 0; i < cap.n; i++)
+		warns += cap.level[i] == WHORL_LOG_WARN && strstr(cap.text[i], "Unknown option") != NULL;
+	ck_assert_int_eq(warns, 20);
+	ck_assert_int_ge(capture_find(&cap, WHORL_LOG_WARN, "480 more problems in cartridge.cfg were "
+	                                                    "not logged (the first 20 were)"), 0);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("cfg");
 	TCase *tc = tcase_create("cfg");
 
 	tcase_add_test(tc, test_cfg_defaults);
+	tcase_add_test(tc, test_cfg_problem_lines_bounded);
 	tcase_add_test(tc, test_cfg_every_key);
 	tcase_add_loop_test(tc, test_cfg_bool_spellings, 0,
 	                    (int)(sizeof(bool_keys) / sizeof(bool_keys[0])));

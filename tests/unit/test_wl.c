@@ -417,12 +417,31 @@ START_TEST(test_stats_lines)
 }
 END_TEST
 
+/* 300 malformed lines log LOG_BOUND_LINES warnings and one count (12.4). */
+START_TEST(test_problem_lines_bounded)
+{
+	static char text[300 * 16];
+	size_t n = 0;
+
+	for (int i = 0; i < 300; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n, "type = nope%d\n", i);
+	struct wl *w = compile(text, WL_LOCAL);
+	size_t lines = 0;
+	for (const char *p = logbuf; (p = strstr(p, "2:WHITELIST: ")) != NULL; p++)
+		lines++;
+	ck_assert_uint_le(lines, 22);
+	assert_logged("280 more problems in the local whitelist were not logged (the first 20 were)");
+	wl_free(w);
+}
+END_TEST
+
 static Suite *wl_suite(void)
 {
 	Suite *s = suite_create("wl");
 	TCase *tc = tcase_create("core");
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_grammar_forms);
+	tcase_add_test(tc, test_problem_lines_bounded);
 	tcase_add_test(tc, test_backend_enabled);
 	tcase_add_loop_test(tc, test_malformed_lines, 0, (int)(sizeof(malformed) / sizeof(malformed[0])));
 	tcase_add_test(tc, test_control_and_long_lines);
