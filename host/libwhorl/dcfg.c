@@ -15,6 +15,7 @@
 #include <string.h>
 #include <syslog.h>
 
+#include "../../cartridge/util/file_read.h"
 #include "whorl_daemon.h"
 #include "dcfg_internal.h"
 
@@ -132,37 +133,19 @@ static void dcfg_error(struct whorl_dcfg_errors *errs, const char *path, unsigne
 		snprintf(errs->line[errs->n++], sizeof(errs->line[0]), "%s: %s", path, why);
 }
 
-/* Reads the whole file (bounded) into a malloc'd, NUL-terminated buffer. */
+/* Reads the whole file (a regular file, bounded) into a malloc'd,
+ * NUL-terminated buffer through file_read: a FIFO or device is refused at
+ * once, never blocked on or read without end. */
 static int dcfg_read_file(const char *path, char **out, size_t *len_out, char *why,
                           size_t why_len)
 {
-	FILE *f = fopen(path, "rb");
-	char *buf;
-	size_t n;
+	int err = 0, rc = file_read_whole(path, 0, WHORL_DCFG_FILE_MAX, out, len_out, &err);
 
-	if (f == NULL) {
-		snprintf(why, why_len, "cannot open: %s", strerror(errno));
-		return WHORL_EIO;
-	}
-	buf = malloc(WHORL_DCFG_FILE_MAX + 1);
-	if (buf == NULL) {
-		fclose(f);
-		snprintf(why, why_len, "out of memory");
-		return WHORL_ENOMEM;
-	}
-	n = fread(buf, 1, WHORL_DCFG_FILE_MAX + 1, f);
-	if (ferror(f) || n > WHORL_DCFG_FILE_MAX) {
-		snprintf(why, why_len, ferror(f) ? "read error" : "larger than %u bytes",
-		         WHORL_DCFG_FILE_MAX);
-		fclose(f);
-		free(buf);
-		return WHORL_EIO;
-	}
-	fclose(f);
-	buf[n] = '\0';
-	*out = buf;
-	*len_out = n;
-	return 0;
+	if (rc == WHORL_ELIMIT)
+		snprintf(why, why_len, "larger than %u bytes", WHORL_DCFG_FILE_MAX);
+	else if (rc != 0)
+		snprintf(why, why_len, "cannot open: %s", file_why_text(err));
+	return rc == WHORL_ELIMIT ? WHORL_EIO : rc;
 }
 
 int whorl_dcfg_load(const char *path, struct whorl_dcfg *c, struct whorl_dcfg_errors *errs)

@@ -120,6 +120,12 @@ START_TEST(test_dcfg_file_errors)
 	memset(&errs, 0, sizeof(errs));
 	ck_assert_int_eq(whorl_dcfg_load(path, &c, &errs), WHORL_EIO);
 	ck_assert_ptr_nonnull(strstr(errs.line[0], "cannot open"));
+	/* A FIFO is refused at once (fopen would block start-up forever). */
+	ck_assert_int_eq(mkfifo(path, 0600), 0);
+	memset(&errs, 0, sizeof(errs));
+	ck_assert_int_eq(whorl_dcfg_load(path, &c, &errs), WHORL_EIO);
+	ck_assert_ptr_nonnull(strstr(errs.line[0], "cannot open: not a regular file"));
+	unlink(path);
 }
 END_TEST
 
