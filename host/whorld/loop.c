@@ -11,7 +11,9 @@
  * byte for that long) and client timeout (the whole request not received
  * in that time; stops slowloris clients that trickle bytes). An idle
  * connection costs its struct only: the buffer is allocated on the first
- * byte. Signals arrive on a signalfd: SIGHUP reloads, SIGTERM and SIGINT
+ * byte. Error answers linger (WHORLD_LINGER_MS) reading and dropping what
+ * the client still sends, so it sees the answer rather than a reset.
+ * Signals arrive on a signalfd: SIGHUP reloads, SIGTERM and SIGINT
  * drain and stop.
  * Not for: scanning (work.c).
  */
@@ -64,15 +66,48 @@ static void loop_unlink(struct loop *lp, struct conn *c)
 	epoll_ctl(lp->ep, EPOLL_CTL_DEL, c->fd, NULL);
 }
 
-/* Answers a connection that is still the loop's and closes it. */
+static void loop_close(struct loop *lp, struct conn *c)
+{
+	loop_unlink(lp, c);
+	conn_free(lp->d, c);
+}
+
+/* Answers a connection that is still the loop's, then lingers: a client
+ * still sending when the answer goes out would otherwise get a reset
+ * that discards the answer. Its bytes are read and dropped until it
+ * closes or WHORLD_LINGER_MS pass. */
 static void loop_answer(struct loop *lp, struct conn *c, int code, const char *text)
 {
 	struct obuf o = { 0 };
 
-	loop_unlink(lp, c);
 	spamd_reply_error(&o, c->head_done && c->req.rspamc, code, text);
-	work_answer_now(lp->d, c, o.p, o.len);
+	work_send(c->fd, o.p, o.len, 0, 0);
 	obuf_free(&o);
+	shutdown(c->fd, SHUT_WR);
+	c->closing = 1;
+	c->t_last_ms = whorld_now_ms();
+	free(c->buf);
+	c->buf = NULL;
+	c->len = c->cap = 0;
+}
+
+/* A lingering connection is readable: drop what it sends. */
+static void loop_linger_read(struct loop *lp, struct conn *c)
+{
+	char sink[4096];
+	ssize_t n;
+
+	for (int i = 0; i < 16; i++) {
+		n = recv(c->fd, sink, sizeof(sink), 0);
+		if (n > 0)
+			continue;
+		if (n < 0 && (errno == EAGAIN || errno == EINTR))
+			return;
+		break;
+	}
+	if (n > 0)
+		return; /* more next time; the linger timeout bounds it */
+	loop_close(lp, c);
 }
 
 static void loop_peer_name(const struct sockaddr_storage *sa, char *out, size_t len)
@@ -240,8 +275,7 @@ static void loop_eof(struct loop *lp, struct conn *c)
 
 	if (!c->head_done) {
 		if (c->len == 0) {
-			loop_unlink(lp, c);
-			work_answer_now(lp->d, c, "", 0);
+			loop_close(lp, c);
 		} else {
 			loop_answer(lp, c, SPAMD_EX_PROTOCOL, "Bad header line: (EOF during headers)");
 		}
@@ -297,8 +331,7 @@ static int loop_read_some(struct loop *lp, struct conn *c)
 	}
 	if (errno == EAGAIN || errno == EINTR)
 		return 0;
-	loop_unlink(lp, c);
-	work_answer_now(lp->d, c, "", 0);
+	loop_close(lp, c);
 	return -1;
 }
 
@@ -306,6 +339,10 @@ static void loop_conn_readable(struct loop *lp, struct conn *c)
 {
 	int rc;
 
+	if (c->closing) {
+		loop_linger_read(lp, c);
+		return;
+	}
 	while ((rc = loop_read_some(lp, c)) > 0) {
 		if (!c->head_done && loop_parse(lp, c) != 0)
 			return;
@@ -331,6 +368,11 @@ static void loop_timeouts(struct loop *lp)
 
 	for (; c != NULL; c = next) {
 		next = c->next;
+		if (c->closing) {
+			if (now - c->t_last_ms > WHORLD_LINGER_MS)
+				loop_close(lp, c);
+			continue;
+		}
 		if (now - c->t_last_ms > cfg->idle_timeout_ms)
 			snprintf(text, sizeof(text), "Timeout: (no data from the client for %u ms)",
 			         cfg->idle_timeout_ms);
@@ -356,8 +398,12 @@ static void loop_stop(struct loop *lp)
 	lp->stop_deadline_ms = whorld_now_ms() + whorld_cfg(lp->d)->drain_timeout_ms;
 	loop_pause_accept(lp, 1);
 	listen_close(lp->d);
-	while (lp->reading != NULL)
-		loop_answer(lp, lp->reading, SPAMD_EX_TEMPFAIL, "EX_TEMPFAIL Shutting down");
+	while (lp->reading != NULL) {
+		struct conn *c = lp->reading;
+		if (!c->closing)
+			work_send(c->fd, "SPAMD/1.0 75 EX_TEMPFAIL Shutting down\r\n", 40, 0, 0);
+		loop_close(lp, c);
+	}
 	whorl_dlog_write(WHORL_LOG_INFO, "MAIN", "stopping: draining %u requests (at most %u ms)",
 	                 work_in_flight(lp->d), whorld_cfg(lp->d)->drain_timeout_ms);
 }

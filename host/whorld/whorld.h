@@ -28,6 +28,7 @@
 #define WHORLD_READ_CHUNK 65536       /* bytes read from a client per call */
 #define WHORLD_TICK_MS 100            /* how often timeouts are checked */
 #define WHORLD_BACKLOG 511
+#define WHORLD_LINGER_MS 1000         /* after an error answer: drop client bytes this long */
 
 /* Exit statuses (whorld(8)). */
 #define WHORLD_EXIT_OK 0
@@ -49,6 +50,7 @@ struct conn {
 	size_t len, cap;
 	struct spamd_req req;
 	int head_done;
+	int closing;                      /* answered; dropping its bytes until it closes */
 	uint64_t t_accept_ms, t_last_ms;  /* CLOCK_MONOTONIC */
 	char peer[64];
 	struct conn *prev, *next;         /* the loop's list of reading connections */

@@ -7,7 +7,7 @@
 #   zlib ADDR CMD FILE        send FILE zlib-compressed with Compress: zlib
 #   trickle ADDR MS N         send a request one byte every MS ms; print reply and seconds
 #   idle ADDR N HOLD_S        open N idle connections, hold them, print how many got EOF
-#   parallel ADDR FILE N      send FILE on N connections at once, print each status line
+#   parallel ADDR FILE N [MS] send FILE on N connections (MS apart), print each status line
 import socket, sys, time, zlib
 
 
@@ -48,9 +48,12 @@ def cmd_send(args):
     timeout = float(args[args.index("--timeout") + 1]) if "--timeout" in args else 10.0
     data = open(path, "rb").read()
     s = connect(addr, timeout)
-    s.sendall(data)
-    if halfclose:
-        s.shutdown(socket.SHUT_WR)
+    try:
+        s.sendall(data)
+        if halfclose:
+            s.shutdown(socket.SHUT_WR)
+    except OSError as e:  # the server answered and closed before all was sent
+        sys.stderr.write("send: %s\n" % e)
     show(read_all(s))
 
 
@@ -104,11 +107,13 @@ def cmd_idle(args):
 
 def cmd_parallel(args):
     addr, path, n = args[0], args[1], int(args[2])
+    stagger = float(args[3]) / 1000.0 if len(args) > 3 else 0.0
     data = open(path, "rb").read()
     socks = [connect(addr, 30) for _ in range(n)]
     for s in socks:
         s.sendall(data)
         s.shutdown(socket.SHUT_WR)
+        time.sleep(stagger)
     for s in socks:
         print(read_all(s).split(b"\r\n", 1)[0].decode("latin-1"))
 

@@ -1,0 +1,162 @@
+#!/bin/sh
+# whorld_limits.sh - whorld's limits and bad input on the spamd protocol:
+# garbage request lines, a lying Content-length (short body then EOF), a
+# body over max message size (refused before it is read, never scanned in
+# part), an idle client, a slowloris client, the connection limit, a full
+# queue answered EX_TEMPFAIL at once, the request deadline, 2,000 idle
+# connections while spamc is still served with bounded memory, and SIGTERM
+# draining a scan in flight. Uses the slow_on_marker test cartridge
+# (X-Whorl-Sleep-Ms: N makes a scan take N ms). All on 127.0.0.1.
+set -u
+. "${WHORL_SRCDIR:-.}/tests/integration/lib/common.sh"
+whorld="$top/$build/sbin/whorld"
+slow_so="$top/$build/tests/cartridges/slow_on_marker.so"
+raw="python3 $top/tests/integration/lib/spamd_raw.py"
+for f in "$whorld" "$slow_so"; do
+	[ -e "$f" ] || { echo "FAIL: $f missing (make all $f)"; exit 1; }
+done
+
+tmp=$(mktemp -d /tmp/whorl_whorld_limits.XXXXXX) || exit 1
+wpid=""
+trap '[ -n "$wpid" ] && kill "$wpid" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT INT TERM
+mkdir -p "$tmp/etc"
+printf 'Subject: buy\nX-Test-Spam: yes\n\nnow\n' > "$tmp/spam.eml"
+port=$(free_port)
+addr="127.0.0.1:$port"
+
+start_whorld() { # start_whorld [EXTRA CONFIG LINES]
+	cat > "$tmp/whorld.cfg" <<CFG
+spamd listen = $addr
+cartridge = $slow_so
+cartridge config dir = $tmp/etc
+max message size = 64K
+idle timeout = 1s
+client timeout = 3s
+$1
+CFG
+	"$whorld" -f -c "$tmp/whorld.cfg" 2>>"$tmp/whorld.log" &
+	wpid=$!
+	wait_port "$port" || { echo "FAIL: whorld did not start"; cat "$tmp/whorld.log"; exit 1; }
+}
+stop_whorld() { kill "$wpid"; wait "$wpid"; rc_stop=$?; wpid=""; }
+# request FILE CMD BODYFILE [CONTENT-LENGTH]: a spamd request into FILE.
+request() {
+	len=${4:-$(wc -c < "$3")}
+	{ printf '%s SPAMC/1.5\r\nContent-length: %s\r\n\r\n' "$2" "$len"; cat "$3"; } > "$1"
+}
+first_line() { head -1 "$1" | tr -d '\r'; }
+spamc_ok() { [ "$(spamc -d 127.0.0.1 -p "$port" -c < "$tmp/spam.eml")" = "90.0/50.0" ]; }
+
+start_whorld "threads = 1
+queue size = 2
+max connections = 40
+request deadline = 2s"
+
+# 1. Garbage and lies.
+printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' > "$tmp/g1"
+$raw send "$addr" "$tmp/g1" > "$tmp/o1"
+check "garbage request line: 76 Bad header line" \
+	[ "$(first_line "$tmp/o1")" = "SPAMD/1.0 76 Bad header line: (request line not 'COMMAND SPAMC/x.y')" ]
+printf 'CHECK SPAMC/1.5\r\nno colon here\r\n\r\n' > "$tmp/g2"
+$raw send "$addr" "$tmp/g2" > "$tmp/o2"
+check "header without a colon: 76" grep -q "^SPAMD/1.0 76 Bad header line: (header not in 'Name: value' format)" "$tmp/o2"
+head -c 1000 /dev/urandom > "$tmp/g3"
+$raw send "$addr" "$tmp/g3" > "$tmp/o3"
+check "random bytes: a 76 line or a closed connection, nothing else" \
+	sh -c '[ ! -s "$1" ] || grep -q "^SPAMD/1.0 76 " "$1"' _ "$tmp/o3"
+request "$tmp/l1" CHECK "$tmp/spam.eml" 500
+$raw send "$addr" "$tmp/l1" > "$tmp/o4"
+check "Content-length larger than the body, then EOF: 76 mismatch" \
+	[ "$(first_line "$tmp/o4")" = "SPAMD/1.0 76 Bad header line: (Content-Length mismatch: Expected 500 bytes, got 35 bytes)" ]
+request "$tmp/l2" CHECK "$tmp/spam.eml" 10
+$raw send "$addr" "$tmp/l2" > "$tmp/o5"
+check "Content-length shorter than the body: only that many bytes are the message" \
+	grep -q "^Spam: False ; 5.0 / 50.0" "$tmp/o5"
+head -c 70000 /dev/zero | tr '\0' 'a' > "$tmp/big"
+request "$tmp/l3" CHECK "$tmp/big"
+$raw send "$addr" "$tmp/l3" > "$tmp/o6"
+check "body over max message size: 65 at once, no scan" \
+	[ "$(first_line "$tmp/o6")" = "SPAMD/1.0 65 Message too large: Content-length 70000 exceeds max message size 65536" ]
+{ printf 'CHECK SPAMC/1.5\r\n\r\n'; cat "$tmp/big"; } > "$tmp/l4"
+$raw send "$addr" "$tmp/l4" > "$tmp/o7"
+check "body over max message size without Content-length: 65" \
+	grep -q "^SPAMD/1.0 65 Message too large" "$tmp/o7"
+check "no scan was logged for any of them" [ "$(grep -c ' SPAMD: CHECK ' "$tmp/whorld.log")" -eq 1 ]
+
+# 2. Slow and silent clients.
+$raw send "$addr" "$tmp/l1" --no-halfclose > "$tmp/o8"
+check "truncated body, socket left open: 79 after the idle timeout" \
+	[ "$(first_line "$tmp/o8")" = "SPAMD/1.0 79 Timeout: (no data from the client for 1000 ms)" ]
+$raw trickle "$addr" 300 1000 > "$tmp/o9"
+check "slowloris (a byte every 300 ms): 79 after the client timeout" \
+	grep -q "^SPAMD/1.0 79 Timeout: (request not received within 3000 ms)" "$tmp/o9"
+check "slowloris: cut off after about 3 s" \
+	python3 -c 'import re,sys; s=float(re.search(r"seconds=([0-9.]+)", open(sys.argv[1]).read()).group(1)); sys.exit(0 if 2.5 <= s <= 6 else 1)' "$tmp/o9"
+check "still serving after all that" spamc_ok
+
+# 3. The queue: 1 thread, queue of 2. Six slow scans at once: one running,
+# two queued, three answered EX_TEMPFAIL at once.
+printf 'Subject: slow\nX-Whorl-Sleep-Ms: 700\n\nx\n' > "$tmp/slow.eml"
+request "$tmp/slow.req" CHECK "$tmp/slow.eml"
+# 50 ms apart, so the thread has taken the first before the next arrives.
+$raw parallel "$addr" "$tmp/slow.req" 6 50 > "$tmp/par.out"
+check "queue full: 3 scanned" [ "$(grep -c '^SPAMD/1.1 0 EX_OK$' "$tmp/par.out")" -eq 3 ]
+check "queue full: 3 answered 75 EX_TEMPFAIL" [ "$(grep -c '^SPAMD/1.0 75 EX_TEMPFAIL Busy, try later$' "$tmp/par.out")" -eq 3 ]
+# The deadline (2 s): with one thread, the third of three 1100 ms scans
+# would start 2.2 s after it arrived.
+printf 'Subject: slow\nX-Whorl-Sleep-Ms: 1100\n\nx\n' > "$tmp/slower.eml"
+request "$tmp/slower.req" CHECK "$tmp/slower.eml"
+$raw parallel "$addr" "$tmp/slower.req" 3 50 > "$tmp/dl.out"
+check "request deadline: the request that waited 2.2 s is answered 79, not scanned" \
+	[ "$(grep -c '^SPAMD/1.0 79 Timeout: (request deadline of 2000 ms passed before the scan)$' "$tmp/dl.out")" -eq 1 ]
+
+# 4. The connection limit (40): 40 idle connections, then one more.
+python3 - "$addr" > "$tmp/limit.out" <<'PY'
+import socket, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+held = [socket.create_connection((host, int(port)), 5) for _ in range(40)]
+time.sleep(0.2)
+extra = socket.create_connection((host, int(port)), 5)
+print(extra.recv(200).decode().strip())
+PY
+check "connection 41 of 40: 75 Too many connections" \
+	[ "$(cat "$tmp/limit.out")" = "SPAMD/1.0 75 EX_TEMPFAIL Too many connections" ]
+sleep 1.2   # the idle timeout closes the 40
+check "served again once the idle ones were closed" spamc_ok
+stop_whorld
+
+# 5. 2,000 idle connections: still serving, memory bounded.
+start_whorld "max connections = 3000
+idle timeout = 20s
+client timeout = 30s"
+rss0=$(awk '/VmRSS/ {print $2}' "/proc/$wpid/status")
+python3 - "$addr" "$port" "$wpid" "$tmp/spam.eml" > "$tmp/idle.out" <<'PY'
+import socket, subprocess, sys, time
+host, port = sys.argv[1].rsplit(":", 1)
+held = [socket.create_connection((host, int(port)), 5) for _ in range(2000)]
+time.sleep(0.5)
+out = subprocess.run(["spamc", "-d", "127.0.0.1", "-p", sys.argv[2], "-c"],
+                     stdin=open(sys.argv[4], "rb"), capture_output=True)
+rss = [l.split()[1] for l in open("/proc/%s/status" % sys.argv[3]) if l.startswith("VmRSS")][0]
+print("held=%d rss_kb=%s spamc=%s" % (len(held), rss, out.stdout.decode().strip()))
+PY
+rss1=$(sed -n 's/.*rss_kb=\([0-9]*\).*/\1/p' "$tmp/idle.out")
+check "2,000 idle connections accepted" grep -q "^held=2000 " "$tmp/idle.out"
+check "2,000 idle connections cost under 8 MiB (RSS $rss0 -> $rss1 kB)" [ $((rss1 - rss0)) -lt 8192 ]
+check "spamc served while 2,000 idle connections are open" grep -q " spamc=90.0/50.0$" "$tmp/idle.out"
+stop_whorld
+
+# 6. SIGTERM while a scan runs: it is answered, then whorld exits 0.
+start_whorld "drain timeout = 5s"
+printf 'Subject: slow\nX-Whorl-Sleep-Ms: 1500\n\nx\n' > "$tmp/drain.eml"
+spamc -d 127.0.0.1 -p "$port" -c < "$tmp/drain.eml" > "$tmp/drain.out" &
+cpid=$!
+sleep 0.5
+stop_whorld
+wait "$cpid"
+check "SIGTERM drains: the scan in flight is answered" [ "$(cat "$tmp/drain.out")" = "5.0/50.0" ]
+check "SIGTERM drains: exit 0" [ "$rc_stop" -eq 0 ]
+check "SIGTERM: logged the drain" grep -q "stopping: draining 1 requests" "$tmp/whorld.log"
+
+echo "whorld_limits: $fails failed"
+[ "$fails" -eq 0 ]
