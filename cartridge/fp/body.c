@@ -15,10 +15,14 @@
 #define FP_BODY_SEED 0x626f6479ull      /* "body" */
 #define FP_BODY_MIN_BYTES 24            /* shorter texts identify nothing */
 
+void fp_body_add_text(struct fp_list *out, const char *norm, size_t len)
+{
+	if (len < FP_BODY_MIN_BYTES)
+		return;
+	fp_list_add(out, WHORL_FP_BODY, FP_BODY_VERSION, whorl_hash64(norm, len, FP_BODY_SEED), 0);
+}
+
 void fp_body_compute(const struct fp_input *in, struct fp_list *out)
 {
-	if (in->norm_len < FP_BODY_MIN_BYTES)
-		return;
-	fp_list_add(out, WHORL_FP_BODY, FP_BODY_VERSION,
-	            whorl_hash64(in->norm, in->norm_len, FP_BODY_SEED), 0);
+	fp_body_add_text(out, in->norm, in->norm_len);
 }

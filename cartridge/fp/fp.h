@@ -81,6 +81,16 @@ void fp_image_compute(const struct fp_input *in, struct fp_list *out);
 void fp_struct_compute(const struct fp_input *in, struct fp_list *out);
 void fp_fuzzy_compute(const struct fp_input *in, struct fp_list *out);
 
+/* Keys of one more text or link, for text found elsewhere than in the text
+ * parts (the payload of a QR code): the body engine's digest of a
+ * normalised text (text_normalise(); nothing under its minimum length), and
+ * the url engine's two keys of a link, normalised as links in text are
+ * (query and fragment dropped, so tracking parameters change nothing);
+ * fp_url_add_link() returns 0 and the host-and-path key's raw value in
+ * *hostpath (may be NULL), or -1 for a link it does not key. */
+void fp_body_add_text(struct fp_list *out, const char *norm, size_t len);
+int fp_url_add_link(struct fp_list *out, const char *url, size_t len, uint64_t *hostpath);
+
 /* Sketch operations, dispatched on engine and algo_version. */
 /* Anchors a stored sketch is indexed by; returns how many (<= cap). */
 size_t fp_sketch_stored_anchors(uint8_t engine, uint8_t algo, const uint8_t *bytes, size_t len,

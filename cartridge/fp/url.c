@@ -155,22 +155,28 @@ static size_t registered_domain(const char *host, size_t len, const char **start
 	return len - from;
 }
 
+int fp_url_add_link(struct fp_list *out, const char *url, size_t len, uint64_t *hostpath)
+{
+	struct url_parts p;
+	if (url_split(url, len, &p) != 0)
+		return -1;
+	uint64_t h = whorl_hash_combine(whorl_hash64(p.host, p.host_len, FP_URL_SEED),
+	                                whorl_hash64(p.path, p.path_len, FP_URL_SEED));
+	if (hostpath != NULL)
+		*hostpath = h;
+	fp_list_add(out, WHORL_FP_URL, FP_URL_VERSION, h, FP_URL_F_HOSTPATH);
+	const char *dom;
+	size_t dom_len = registered_domain(p.host, p.host_len, &dom);
+	fp_list_add(out, WHORL_FP_URL, FP_URL_VERSION,
+	            whorl_hash64(dom, dom_len, FP_URL_SEED ^ FP_URL_F_DOMAIN), FP_URL_F_DOMAIN);
+	return 0;
+}
+
 void fp_url_compute(const struct fp_input *in, struct fp_list *out)
 {
 	for (size_t i = 0; i < in->n_links; i++) {
 		const struct text_link *l = &in->links[i];
-		if (l->kind == TEXT_LINK_IMG)
-			continue;
-		struct url_parts p;
-		if (url_split(l->url, l->len, &p) != 0)
-			continue;
-		uint64_t h = whorl_hash64(p.host, p.host_len, FP_URL_SEED);
-		fp_list_add(out, WHORL_FP_URL, FP_URL_VERSION,
-		            whorl_hash_combine(h, whorl_hash64(p.path, p.path_len, FP_URL_SEED)),
-		            FP_URL_F_HOSTPATH);
-		const char *dom;
-		size_t dom_len = registered_domain(p.host, p.host_len, &dom);
-		fp_list_add(out, WHORL_FP_URL, FP_URL_VERSION,
-		            whorl_hash64(dom, dom_len, FP_URL_SEED ^ FP_URL_F_DOMAIN), FP_URL_F_DOMAIN);
+		if (l->kind != TEXT_LINK_IMG)
+			(void)fp_url_add_link(out, l->url, l->len, NULL);
 	}
 }
