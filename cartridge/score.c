@@ -33,6 +33,10 @@
 #define W_STRUCT 30.0
 #define W_SKETCH_MIN SCORE_SKETCH_MIN
 #define W_SKETCH_MAX 99.0
+/* A picture match is only a match when its tiles agree (cartridge/img/img.h),
+ * so at the hash's limit it flags on its own, also at the publisher's
+ * default confidence of 90 (60 * 0.9 = 54): one limit, no weak band. */
+#define W_IMAGE_MIN 60.0
 #define URL_F_DOMAIN 2                 /* url.c's flag for registered-domain keys */
 
 double score_engine_weight(unsigned engine, uint16_t fp_flags, double strength, double threshold,
@@ -48,8 +52,13 @@ double score_engine_weight(unsigned engine, uint16_t fp_flags, double strength, 
 		return W_IP;
 	case WHORL_FP_STRUCT:
 		return W_STRUCT;
-	case WHORL_FP_FUZZY:
 	case WHORL_FP_IMAGE:
+		if (strength < threshold)
+			return 0;
+		if (threshold >= 1.0)
+			return W_SKETCH_MAX;
+		return W_IMAGE_MIN + (strength - threshold) / (1.0 - threshold) * (W_SKETCH_MAX - W_IMAGE_MIN);
+	case WHORL_FP_FUZZY:
 		if (strength < weak)
 			return 0;
 		if (strength < threshold)
