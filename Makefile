@@ -32,7 +32,7 @@ OPT ?= -O2 -g
 SANFLAGS ?=
 CFLAGS_ALL := -std=c11 -D_GNU_SOURCE -DWHORL_VERSION='"$(VERSION)"' $(OPT) $(WARN) -fPIC \
 	-fvisibility=hidden -pthread -I. -Iabi -Ihost $(PKG_CFLAGS) $(SANFLAGS) $(CFLAGS)
-LIBS := $(PKG_LIBS) -lgif -ljpeg -lpthread -lm -ldl
+LIBS := $(PKG_LIBS) -lgif -ljpeg -lzbar -lpthread -lm -ldl
 LDFLAGS_ALL := -pthread $(SANFLAGS) $(LDFLAGS)
 
 CART_SRC := $(wildcard cartridge/*.c cartridge/*/*.c)

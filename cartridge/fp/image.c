@@ -1,121 +1,237 @@
 /*
  * image.c - the image engine: fingerprints of the GIF, PNG and JPEG images
- * a message carries, inline or attached.
+ * a message carries, inline or attached, and of the QR codes in them.
  *
- * Catches image spam that repeats a picture while changing everything else:
- * at depth "low" the exact decoded bytes; at "medium" also the format, size
- * and a coarse 4x4 luminance signature (survives metadata and re-compression
- * that keeps the size and overall layout); at "high" also a 64-bit
- * perceptual hash matched by Hamming distance (survives re-encoding, format
- * conversion, resizing and jittered pixels). Misses: heavy crops, rotations,
- * recolouring, pictures split across several images, formats other than
- * GIF/PNG/JPEG (the attach engine still digests their bytes), and the frames
- * after the first of an animated GIF.
+ * Catches image spam that repeats a picture while changing everything else,
+ * and QR phishing that redraws its code. What each fingerprint means (and
+ * why none describes layout) is in docs/SCORING.md:
+ *   depth low:    the digest of the image's decoded bytes (the same file);
+ *   depth medium: also a perceptual hash of each region of the normalised
+ *                 picture (img/img_region.c: frame and margins trimmed, a
+ *                 polarity-free hash, the content and the content without a
+ *                 banner strip) with the region's ink, as sketches;
+ *   depth high:   also the QR codes read with libzbar: a URL payload gives
+ *                 the url engine's keys, any other payload the body
+ *                 engine's text digest, and either an image key of the
+ *                 payload (normalised as the url or text engine does). An image that is mostly a QR code
+ *                 gives no picture sketch: QR codes look alike at the
+ *                 resolution of a perceptual hash, their payload is what
+ *                 identifies them.
+ * Misses: heavy crops, rotations, pictures split across several images,
+ * formats other than GIF/PNG/JPEG, frames after the first of an animated
+ * GIF, QR codes whose modules are under 2 px after the copy's scaling.
  *
- * Every non-container part whose decoded data sniffs as GIF/PNG/JPEG counts,
- * whatever its Content-Type says. Images under IMG_MIN_SIDE pixels a side
- * (tracking pixels, spacers, identical in countless legitimate mails) and
+ * Images under IMG_MIN_SIDE pixels a side (tracking pixels, spacers) and
  * images whose header cannot be read give nothing. An image whose pixels
- * cannot be decoded (truncated, corrupt) keeps its "low" key and gives no
- * other: there is no counter for it in struct fp_list. A one-colour image
- * gives no sketch (every blank image would match every other). Decoding is
- * bounded per message (FP_IMAGE_MAX_DECODES, FP_IMAGE_MAX_PIXELS); images
- * past the budget set out->overflow, so the scan reports rescan.
+ * cannot be decoded keeps its "low" key. Work per message is bounded by the
+ * named limits below; a message past one sets out->overflow (rescan).
+ * Memory: one thumb per message and, at depth high, one luminance copy for
+ * the QR decoder (1 MiB), from the arena.
  *
  * Not for: decoding (img/), looking the fingerprints up (sigdb/).
  */
 #include <string.h>
 
 #include "../img/img.h"
+#include "../img/img_qr.h"
 #include "../util/hash.h"
 #include "fp.h"
 
 #define FP_IMAGE_MAX_DECODES 16            /* images decoded per message */
 #define FP_IMAGE_MAX_PIXELS (16u << 20)    /* declared pixels decoded per message: one
                                             * 16M-pixel PNG takes ~140 ms */
+#define FP_IMAGE_MAX_SKETCHES 24           /* region sketches per message */
+#define FP_IMAGE_MAX_QR_SCANS 8            /* images searched for QR codes per message */
+#define FP_IMAGE_QR_MAJOR 4                /* a code over 1/4 of the content: no picture sketch */
 #define FP_IMAGE_SEED_BYTES 0x696d672d62797465ull     /* "img-byte" */
-#define FP_IMAGE_SEED_GEOMETRY 0x696d672d67656f6dull  /* "img-geom" */
+#define FP_IMAGE_SEED_QR 0x696d672d71722d31ull        /* "img-qr-1" */
 
-struct image_budget {
+struct image_work {
 	unsigned decodes;
 	uint64_t pixels;
+	unsigned sketches;
+	unsigned qr_scans;
+	struct img_thumb *thumb;       /* from the arena, at the first decode */
+	struct img_luma luma;          /* px from the arena, at the first decode at depth high */
 };
 
-static void put_le32(uint8_t *p, uint32_t v)
+/* Appends a sketch of len bytes (copied to the arena) looked up by the
+ * given anchors. */
+static void add_sketch(const struct fp_input *in, struct fp_list *out, struct image_work *w,
+                       const uint8_t *src, size_t len, const uint32_t *anchors, size_t n_anchors)
 {
-	for (unsigned i = 0; i < 4; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint64_t geometry_raw(const struct img_info *info, const struct img_thumb *thumb)
-{
-	uint8_t buf[13];
-	buf[0] = (uint8_t)info->format;
-	put_le32(buf + 1, info->width);
-	put_le32(buf + 5, info->height);
-	put_le32(buf + 9, img_thumb_grid4(thumb));
-	return whorl_hash64(buf, sizeof(buf), FP_IMAGE_SEED_GEOMETRY);
-}
-
-static void add_sketch(const struct fp_input *in, struct fp_list *out, uint64_t hash)
-{
-	uint8_t *bytes = arena_alloc(in->arena, IMG_SKETCH_BYTES);
-	uint32_t *anchors = arena_alloc(in->arena, IMG_QUERY_ANCHORS * sizeof(*anchors));
-	if (bytes == NULL || anchors == NULL) {
+	if (w->sketches >= FP_IMAGE_MAX_SKETCHES) {
 		out->overflow = 1;
 		return;
 	}
-	img_sketch_encode(hash, bytes);
+	uint8_t *bytes = arena_alloc(in->arena, len);
+	uint32_t *a = arena_alloc(in->arena, n_anchors * sizeof(*a) + 1);
+	if (bytes == NULL || a == NULL) {
+		out->overflow = 1;
+		return;
+	}
+	w->sketches++;
+	memcpy(bytes, src, len);
+	memcpy(a, anchors, n_anchors * sizeof(*a));
 	struct fp_sketch sk = {
 		.engine = WHORL_FP_IMAGE,
 		.algo_version = FP_IMAGE_VERSION,
-		.len = IMG_SKETCH_BYTES,
+		.len = (uint16_t)len,
 		.bytes = bytes,
-		.query_anchors = anchors,
-		.n_query_anchors = img_sketch_query_anchors(hash, anchors, IMG_QUERY_ANCHORS),
+		.query_anchors = a,
+		.n_query_anchors = n_anchors,
 	};
 	fp_list_add_sketch(out, &sk);
 }
 
+static void add_picture(const struct fp_input *in, struct fp_list *out, struct image_work *w,
+                        const struct img_hash *h)
+{
+	uint8_t bytes[IMG_SKETCH_BYTES];
+	uint32_t anchors[IMG_QUERY_ANCHORS];
+	img_sketch_encode(h, bytes);
+	size_t n = img_sketch_query_anchors(h->hash, anchors, IMG_QUERY_ANCHORS);
+	add_sketch(in, out, w, bytes, sizeof(bytes), anchors, n);
+}
+
 /* Takes one decode from the budget; 0 when it is spent (overflow set). */
-static int budget_take(struct image_budget *b, const struct img_info *info, struct fp_list *out)
+static int budget_take(struct image_work *w, const struct img_info *info, struct fp_list *out)
 {
 	uint64_t pixels = (uint64_t)info->width * info->height;
-	if (b->decodes >= FP_IMAGE_MAX_DECODES || b->pixels + pixels > FP_IMAGE_MAX_PIXELS) {
+	if (w->decodes >= FP_IMAGE_MAX_DECODES || w->pixels + pixels > FP_IMAGE_MAX_PIXELS) {
 		out->overflow = 1;
 		return 0;
 	}
-	b->decodes++;
-	b->pixels += pixels;
+	w->decodes++;
+	w->pixels += pixels;
 	return 1;
 }
 
-static void image_part(const struct fp_input *in, const struct mime_part *p,
-                       enum cfg_image_depth depth, struct image_budget *budget,
-                       struct fp_list *out)
+static int is_url(const uint8_t *d, size_t len)
+{
+	return (len >= 7 && strncmp((const char *)d, "http://", 7) == 0) ||
+	       (len >= 8 && strncmp((const char *)d, "https://", 8) == 0) ||
+	       (len >= 4 && strncmp((const char *)d, "www.", 4) == 0);
+}
+
+/* A payload's keys: a link to the url engine, other text to the body's;
+ * and the image engine's own key of what the code carries (the link's
+ * normalised host and path, or the normalised text). */
+static void qr_payload(const struct fp_input *in, struct fp_list *out, const struct img_qr_code *c)
+{
+	size_t s = 0, e = c->len;
+	while (s < e && (c->data[s] == ' ' || c->data[s] == '\t' || c->data[s] == '\r' ||
+	                 c->data[s] == '\n'))
+		s++;
+	while (e > s && (c->data[e - 1] == ' ' || c->data[e - 1] == '\r' || c->data[e - 1] == '\n'))
+		e--;
+	uint64_t raw;
+	if (is_url(c->data + s, e - s) && memchr(c->data + s, '\n', e - s) == NULL &&
+	    fp_url_add_link(out, (const char *)c->data + s, e - s, &raw) == 0) {
+		fp_list_add(out, WHORL_FP_IMAGE, FP_IMAGE_VERSION,
+		            whorl_hash_combine(raw, FP_IMAGE_SEED_QR), FP_IMAGE_F_QR);
+		return;
+	}
+	char *norm = arena_alloc(in->arena, e - s + 1);
+	if (norm == NULL) {
+		out->overflow = 1;
+		return;
+	}
+	size_t n = text_normalise((const char *)c->data + s, e - s, norm, e - s + 1, NULL);
+	fp_body_add_text(out, norm, n);
+	if (n > 0)
+		fp_list_add(out, WHORL_FP_IMAGE, FP_IMAGE_VERSION,
+		            whorl_hash64(norm, n, FP_IMAGE_SEED_QR), FP_IMAGE_F_QR);
+}
+
+/* Reads the image's QR codes; returns whether one covers more than
+ * 1/FP_IMAGE_QR_MAJOR of the content box. */
+static int qr_codes(const struct fp_input *in, struct fp_list *out, struct image_work *w,
+                    const struct img_content *c)
+{
+	struct img_qr_result r;
+	if (w->luma.w == 0)
+		return 0;
+	if (img_qr_scan(&w->luma, &r) != 0 || r.cut)
+		out->overflow = 1;
+	int major = 0;
+	uint64_t bw = (uint64_t)(c->box.x1 - c->box.x0) * w->luma.w / IMG_FINE + 1;
+	uint64_t bh = (uint64_t)(c->box.y1 - c->box.y0) * w->luma.h / IMG_FINE + 1;
+	for (size_t i = 0; i < r.n; i++) {
+		const struct img_qr_code *q = &r.codes[i];
+		qr_payload(in, out, q);
+		uint64_t area = (uint64_t)(q->x1 - q->x0) * (q->y1 - q->y0);
+		major |= area * FP_IMAGE_QR_MAJOR > bw * bh;
+	}
+	return major;
+}
+
+/* The per-message buffers, taken from the arena at the first decode; 0
+ * when the arena is spent (overflow set). */
+static int work_buffers(const struct fp_input *in, struct fp_list *out, struct image_work *w,
+                        enum cfg_image_depth depth)
+{
+	if (w->thumb != NULL)
+		return 1;
+	w->thumb = arena_alloc(in->arena, sizeof(*w->thumb));
+	if (depth >= CFG_IMAGE_HIGH) {
+		w->luma.cap = (size_t)IMG_LUMA_MAX_SIDE * IMG_LUMA_MAX_SIDE;
+		w->luma.px = arena_alloc(in->arena, w->luma.cap);
+	}
+	if (w->thumb == NULL || (depth >= CFG_IMAGE_HIGH && w->luma.px == NULL)) {
+		w->thumb = NULL;
+		out->overflow = 1;
+		return 0;
+	}
+	return 1;
+}
+
+static void image_pixels(const struct fp_input *in, const struct mime_part *p,
+                         enum cfg_image_depth depth, struct image_work *w, struct fp_list *out)
 {
 	struct img_info info;
-	struct img_thumb thumb;
+	struct img_content c;
+	if (!work_buffers(in, out, w, depth))
+		return;
+	w->thumb->luma = depth >= CFG_IMAGE_HIGH ? &w->luma : NULL;
+	w->luma.w = w->luma.h = 0;
+	if (img_decode_thumb(p->data, p->data_len, &info, w->thumb) != 0 ||
+	    img_content_find(w->thumb, &c) != 0)
+		return;
+	if (depth >= CFG_IMAGE_HIGH) {
+		if (w->qr_scans >= FP_IMAGE_MAX_QR_SCANS)
+			out->overflow = 1;
+		else if (w->qr_scans++, qr_codes(in, out, w, &c))
+			return;
+	}
+	struct img_box boxes[IMG_MAX_REGIONS];
+	size_t n = img_content_regions(w->thumb, &c, boxes, IMG_MAX_REGIONS);
+	for (size_t i = 0; i < n; i++) {
+		struct img_hash h;
+		if (img_region_hash(w->thumb, &c, &boxes[i], &h) == 0 && h.ink >= IMG_MIN_INK)
+			add_picture(in, out, w, &h);
+	}
+}
+
+static void image_part(const struct fp_input *in, const struct mime_part *p,
+                       enum cfg_image_depth depth, struct image_work *w, struct fp_list *out)
+{
+	struct img_info info;
 	if (img_probe(p->data, p->data_len, &info) != 0)
 		return;
 	if (info.width < IMG_MIN_SIDE || info.height < IMG_MIN_SIDE)
 		return;
 	fp_list_add(out, WHORL_FP_IMAGE, FP_IMAGE_VERSION,
 	            whorl_hash64(p->data, p->data_len, FP_IMAGE_SEED_BYTES), FP_IMAGE_F_BYTES);
-	if (depth < CFG_IMAGE_MEDIUM || !budget_take(budget, &info, out))
-		return;
-	if (img_decode_thumb(p->data, p->data_len, &info, &thumb) != 0)
-		return;
-	fp_list_add(out, WHORL_FP_IMAGE, FP_IMAGE_VERSION, geometry_raw(&info, &thumb),
-	            FP_IMAGE_F_GEOMETRY);
-	if (depth >= CFG_IMAGE_HIGH && !img_thumb_is_flat(&thumb))
-		add_sketch(in, out, img_thumb_phash(&thumb));
+	if (depth >= CFG_IMAGE_MEDIUM && budget_take(w, &info, out))
+		image_pixels(in, p, depth, w, out);
 }
 
 void fp_image_compute(const struct fp_input *in, struct fp_list *out)
 {
 	enum cfg_image_depth depth = in->cfg != NULL ? in->cfg->image_depth : CFG_IMAGE_HIGH;
-	struct image_budget budget = { 0, 0 };
+	struct image_work w;
+	memset(&w, 0, sizeof(w));
 	if (depth == CFG_IMAGE_NONE || in->mime == NULL)
 		return;
 	for (size_t i = 0; i < in->mime->n_parts; i++) {
@@ -123,6 +239,6 @@ void fp_image_compute(const struct fp_input *in, struct fp_list *out)
 		if (p->is_multipart || p->data == NULL ||
 		    img_sniff(p->data, p->data_len) == IMG_FORMAT_NONE)
 			continue;
-		image_part(in, p, depth, &budget, out);
+		image_part(in, p, depth, &w, out);
 	}
 }

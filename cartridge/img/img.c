@@ -1,8 +1,8 @@
 /*
  * img.c - sniffing, decoder dispatch, and the hashes computed from a thumb.
  *
- * Not for: pixel decoding (img_gif.c, img_png.c, img_jpeg.c) or the box
- * filter (img_acc.c).
+ * Not for: pixel decoding (img_gif.c, img_png.c, img_jpeg.c), the box
+ * filter (img_acc.c) or normalising a picture into regions (img_region.c).
  */
 #include "img.h"
 
@@ -78,14 +78,18 @@ static int64_t dct_basis(unsigned u, unsigned x)
 
 /* The 64 lowest-frequency coefficients after DC, in zigzag order (by
  * diagonal u+v, then by u). */
-static void dct_low(const struct img_thumb *t, int64_t coef[IMG_HASH_BITS])
+static void dct_low(const struct img_grid *t, int64_t coef[IMG_HASH_BITS])
 {
+	int32_t basis[DCT_MAX_FREQ + 1][IMG_GRID];   /* one table per call: no global state */
+	for (unsigned u = 0; u <= DCT_MAX_FREQ; u++)
+		for (unsigned x = 0; x < IMG_GRID; x++)
+			basis[u][x] = (int32_t)dct_basis(u, x);
 	int64_t rows[IMG_GRID][DCT_MAX_FREQ + 1];
 	for (unsigned y = 0; y < IMG_GRID; y++) {
 		for (unsigned v = 0; v <= DCT_MAX_FREQ; v++) {
 			int64_t s = 0;
 			for (unsigned x = 0; x < IMG_GRID; x++)
-				s += t->cell[y][x] * dct_basis(v, x);
+				s += (int64_t)t->cell[y][x] * basis[v][x];
 			rows[y][v] = s;
 		}
 	}
@@ -95,7 +99,7 @@ static void dct_low(const struct img_thumb *t, int64_t coef[IMG_HASH_BITS])
 			unsigned v = diag - u;
 			int64_t s = 0;
 			for (unsigned y = 0; y < IMG_GRID; y++)
-				s += dct_basis(u, y) * rows[y][v];
+				s += basis[u][y] * rows[y][v];
 			coef[n++] = s;
 		}
 	}
@@ -107,7 +111,7 @@ static int cmp_i64(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-uint64_t img_thumb_phash(const struct img_thumb *t)
+uint64_t img_grid_phash(const struct img_grid *t)
 {
 	int64_t coef[IMG_HASH_BITS], sorted[IMG_HASH_BITS];
 	dct_low(t, coef);
@@ -123,7 +127,7 @@ uint64_t img_thumb_phash(const struct img_thumb *t)
 	return hash;
 }
 
-int img_thumb_is_flat(const struct img_thumb *t)
+int img_grid_is_flat(const struct img_grid *t)
 {
 	int64_t sum = 0, sum_sq = 0;
 	for (unsigned r = 0; r < IMG_GRID; r++) {
@@ -135,47 +139,46 @@ int img_thumb_is_flat(const struct img_thumb *t)
 	return 1024 * sum_sq - sum * sum < FLAT_MAX_SPREAD;
 }
 
-uint32_t img_thumb_grid4(const struct img_thumb *t)
-{
-	const unsigned block = IMG_GRID / 4;
-	uint32_t sig = 0;
-	for (unsigned r = 0; r < 4; r++) {
-		for (unsigned c = 0; c < 4; c++) {
-			uint32_t s = 0;
-			for (unsigned y = r * block; y < (r + 1) * block; y++)
-				for (unsigned x = c * block; x < (c + 1) * block; x++)
-					s += t->cell[y][x];
-			/* mean in gray levels (0..255), then its top 2 bits */
-			uint32_t level = s / (block * block * 16);
-			sig |= (level >> 6) << (2 * (4 * r + c));
-		}
-	}
-	return sig;
-}
-
 int img_phash(const uint8_t *data, size_t len, struct img_info *info, uint64_t *hash)
 {
-	struct img_thumb thumb;
+	struct img_thumb *thumb = malloc(sizeof(*thumb));
+	struct img_content c;
+	struct img_hash h;
 	*hash = 0;
-	int rc = img_decode_thumb(data, len, info, &thumb);
-	if (rc != 0)
-		return rc;
-	if (img_thumb_is_flat(&thumb))
-		return WHORL_ENODATA;
-	*hash = img_thumb_phash(&thumb);
-	return 0;
+	if (thumb == NULL)
+		return WHORL_ENOMEM;
+	thumb->luma = NULL;
+	int rc = img_decode_thumb(data, len, info, thumb);
+	if (rc == 0)
+		rc = img_content_find(thumb, &c);
+	if (rc == 0)
+		rc = img_region_hash(thumb, &c, &c.box, &h);
+	free(thumb);
+	if (rc == 0)
+		*hash = h.hash;
+	return rc;
 }
 
-void img_sketch_encode(uint64_t hash, uint8_t out[IMG_SKETCH_BYTES])
+static void put_hash(uint8_t *out, uint64_t hash)
 {
-	for (unsigned i = 0; i < IMG_SKETCH_BYTES; i++)
+	for (unsigned i = 0; i < 8; i++)
 		out[i] = (uint8_t)(hash >> (8 * i));
+}
+
+void img_sketch_encode(const struct img_hash *h, uint8_t out[IMG_SKETCH_BYTES])
+{
+	put_hash(out, h->hash);
+	out[8] = h->ink;
+	for (unsigned t = 0; t < IMG_N_TILES; t++) {
+		put_hash(out + 9 + 9 * t, h->tile[t]);
+		out[9 + 9 * t + 8] = h->tile_ink[t];
+	}
 }
 
 static uint64_t sketch_decode(const uint8_t *bytes)
 {
 	uint64_t hash = 0;
-	for (unsigned i = 0; i < IMG_SKETCH_BYTES; i++)
+	for (unsigned i = 0; i < 8; i++)
 		hash |= (uint64_t)bytes[i] << (8 * i);
 	return hash;
 }
@@ -185,9 +188,12 @@ static uint32_t anchor_chunk(uint64_t hash, unsigned pos)
 	return (uint32_t)(hash >> (pos * IMG_ANCHOR_BITS)) & ((1u << IMG_ANCHOR_BITS) - 1);
 }
 
+/* A chunk and its complement make the same anchor, so that a picture's
+ * negative (whose hash is the complement) meets it. */
 static uint32_t anchor_make(unsigned pos, uint32_t chunk)
 {
-	return ((uint32_t)pos << IMG_ANCHOR_BITS) | chunk;
+	uint32_t neg = chunk ^ ((1u << IMG_ANCHOR_BITS) - 1);
+	return ((uint32_t)pos << IMG_ANCHOR_BITS) | (chunk < neg ? chunk : neg);
 }
 
 size_t img_sketch_anchors(const uint8_t *bytes, size_t len, uint32_t *anchors, size_t cap)
@@ -214,10 +220,28 @@ size_t img_sketch_query_anchors(uint64_t hash, uint32_t *anchors, size_t cap)
 	return n;
 }
 
+/* Whether enough tiles of two stored sketches count and half of them agree. */
+static int tiles_agree(const uint8_t *q, const uint8_t *s)
+{
+	unsigned counted = 0, agree = 0;
+	for (unsigned t = 0; t < IMG_N_TILES; t++) {
+		const uint8_t *a = q + 9 + 9 * t, *b = s + 9 + 9 * t;
+		if (a[8] < IMG_TILE_MIN_INK || b[8] < IMG_TILE_MIN_INK)
+			continue;
+		counted++;
+		agree += img_polar_distance(sketch_decode(a), sketch_decode(b)) <= IMG_TILE_MAX_HAMMING;
+	}
+	return counted >= IMG_TILE_MIN_COUNTED && 2 * agree >= counted;
+}
+
 double img_sketch_similarity(const uint8_t *q, size_t qlen, const uint8_t *s, size_t slen)
 {
 	if (q == NULL || s == NULL || qlen != IMG_SKETCH_BYTES || slen != IMG_SKETCH_BYTES)
 		return -1.0;
-	int dist = img_hamming(sketch_decode(q), sketch_decode(s));
+	if (q[8] < IMG_MIN_INK || s[8] < IMG_MIN_INK)
+		return 0.0;
+	int dist = img_polar_distance(sketch_decode(q), sketch_decode(s));
+	if (dist <= IMG_SKETCH_MAX_HAMMING && !tiles_agree(q, s))
+		return 0.0;
 	return 1.0 - (double)dist / IMG_HASH_BITS;
 }

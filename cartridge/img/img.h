@@ -3,11 +3,15 @@
  *
  * An image is sniffed by its magic bytes (never by its MIME type), decoded
  * with giflib, libpng or libjpeg-turbo under hard bounds, and reduced on the
- * fly to a 32x32 grid of mean luminance (a box filter fed row by row: no
- * full-size pixel buffer is ever held). From that grid come a 64-bit
- * perceptual hash (low-frequency DCT coefficients against their median) that
- * survives re-encoding, format conversion, resizing and pixel jitter, and a
- * coarse 4x4 luminance signature for exact keys.
+ * fly to a 128x128 grid of mean luminance (a box filter fed row by row: no
+ * full-size pixel buffer is ever held, except the optional bounded luminance
+ * copy a QR decoder reads, struct img_luma). The picture is then normalised
+ * (img_region.c: uniform frames and margins trimmed, the content's bounding
+ * box found; the hash is polarity-free) and each region of interest
+ * resampled to a 32x32 grid, from which comes a 64-bit perceptual hash
+ * (low-frequency DCT coefficients against their median) that survives
+ * re-encoding, format conversion, resizing, new margins, borders, recolouring,
+ * inversion and pixel jitter.
  *
  * Memory: the decoders allocate with malloc, inside the bounds below (one
  * decoded row, the libraries' own state, libjpeg capped at
@@ -34,24 +38,48 @@
 #define IMG_JPEG_MAX_SCANS 64                  /* progressive scans; more is a CPU bomb */
 #define IMG_PNG_MAX_CHUNK ((size_t)1 << 20)    /* largest ancillary chunk libpng buffers */
 #define IMG_MIN_SIDE 16u                       /* smaller images are tracking pixels */
-#define IMG_GRID 32                            /* side of the luminance grid */
+#define IMG_FINE 128                           /* side of the decoded luminance grid */
+#define IMG_GRID 32                            /* side of the grid a region is hashed on */
+#define IMG_LUMA_MAX_SIDE 1024u                /* longest side of the QR decoder's copy */
 
-#define IMG_SKETCH_BYTES 8                     /* stored sketch: the pHash, little endian */
+#define IMG_TILES 4                            /* a region's tiles: 4x4 */
+#define IMG_N_TILES (IMG_TILES * IMG_TILES)
+/* Stored sketch (struct img_hash): the region's pHash (8 bytes, little
+ * endian), its ink (1), then per tile its pHash (8) and ink (1): 153 bytes. */
+#define IMG_SKETCH_BYTES (9 + 9 * IMG_N_TILES)
 #define IMG_HASH_BITS 64
-/* Hamming distance up to which two hashes are the same picture. Every hash
- * has 32 bits set (median split), so distances are even. Measured over 200
- * synthetic pictures (tests/unit/test_image.c makes them): JPEG q90/q40,
+/* Hamming distance up to which two hashes are the same picture, and from
+ * which a match counts on its own (one limit: see docs/SCORING.md). Every
+ * hash has 32 bits set (median split), so distances are even. Measured
+ * over 200 synthetic pictures (tests/unit/test_image.c): JPEG q90/q40,
  * PNG<->JPEG, Adam7, resizing x0.5 and x2, +-8 noise: <= 6 bits; GIF with a
- * fixed undithered 3-3-2 palette: <= 10. Unrelated pictures from the same
- * generator (79,800 pairs): 11 pairs <= 10 (1.4e-4), smallest 4; the
- * generator's shared layout makes this pessimistic for real images. */
+ * fixed undithered 3-3-2 palette: <= 10. The candidate lookup below finds
+ * every stored hash within 7 bits, 97 % at 8 and 81 % at 10. */
 #define IMG_SKETCH_MAX_HAMMING 10
 /* The same bound as a similarity (1 - hamming/64), for fp_sketch_threshold(). */
 #define IMG_SKETCH_THRESHOLD (1.0 - (double)IMG_SKETCH_MAX_HAMMING / IMG_HASH_BITS)
 
+/* Least ink (struct img_hash) a region needs for its hash to count: 128 of
+ * the thumb's 16384 cells. Less is a blank page, a rule, a short line. */
+#define IMG_MIN_INK 8
+/* Tiles: one counts when both sides have this much ink (15 % of its cells);
+ * it agrees within IMG_TILE_MAX_HAMMING; a match needs IMG_TILE_MIN_COUNTED
+ * counted tiles and agreement on at least half of them. */
+#define IMG_TILE_MIN_INK 38
+#define IMG_TILE_MAX_HAMMING 12
+#define IMG_TILE_MIN_COUNTED 4
+/* A first or last band of the content under this share of its height is a
+ * strip (banner, title bar) worth hashing the picture without. */
+#define IMG_STRIP_MAX_SHARE 0.25
+/* Ink: a cell this far (1/16 gray levels) from the background; uniform: a
+ * line of cells whose levels span less than this. */
+#define IMG_INK_DELTA (40 * 16)
+#define IMG_UNIFORM_SPREAD (32 * 16)
+
 /* Anchors: the hash is cut into IMG_ANCHOR_CHUNKS chunks of IMG_ANCHOR_BITS
  * bits (bits 60..63 are not anchored); an anchor is (position << 15) | chunk.
- * A stored sketch is indexed by its 4 exact chunks; a query also looks up
+ * A chunk and its complement make the same anchor (a negative meets its
+ * picture). A stored sketch is indexed by its 4 exact chunks; a query also looks up
  * every chunk with one bit flipped (4 * 16 = 64 anchors). So every stored
  * hash within Hamming distance 7 of the query is a candidate (pigeonhole);
  * measured: 97% at distance 8, 81% at 10, and 1796 of the 1800 same-picture
@@ -63,10 +91,11 @@
 
 /* The image engine's (cartridge/fp/image.c) versions and key flags; here
  * because fp.h is shared by every engine. Bump FP_IMAGE_VERSION whenever a
- * key or the hash changes (golden vectors in tests/unit/test_image.c). */
-#define FP_IMAGE_VERSION 1
+ * key or the hash changes (golden vectors in tests/unit/test_image.c).
+ * Version 2: no geometry key; normalised regions; the ink byte; QR keys. */
+#define FP_IMAGE_VERSION 2
 #define FP_IMAGE_F_BYTES (1u << 0)     /* key: digest of the decoded bytes (depth low) */
-#define FP_IMAGE_F_GEOMETRY (1u << 1)  /* key: format, size, 4x4 luminance (depth medium) */
+#define FP_IMAGE_F_QR (1u << 2)        /* key: a QR code's normalised payload (depth high) */
 
 enum img_format {
 	IMG_FORMAT_NONE = 0,
@@ -81,10 +110,53 @@ struct img_info {
 	uint32_t height;  /* GIF: the first frame, not the logical screen) */
 };
 
+/* An optional copy of the decoded luminance for a QR decoder: every
+ * step-th pixel of every step-th row, step the smallest that brings both
+ * sides to IMG_LUMA_MAX_SIDE or less. The caller owns px (cap bytes, at
+ * least IMG_LUMA_MAX_SIDE squared); the decoder fills w, h, step and px. */
+struct img_luma {
+	uint8_t *px;
+	size_t cap;
+	uint32_t w, h, step;
+};
+
 /* Mean luminance (BT.601, transparent pixels shown on white) of each cell of
- * a 32x32 grid over the image, in 1/16 gray levels (0..4080). */
+ * a 128x128 grid over the image, in 1/16 gray levels (0..4080). Set luma
+ * (or leave it NULL) before decoding. */
 struct img_thumb {
+	uint16_t cell[IMG_FINE][IMG_FINE];
+	struct img_luma *luma;
+};
+
+/* A region resampled for hashing, same units. */
+struct img_grid {
 	uint16_t cell[IMG_GRID][IMG_GRID];
+};
+
+/* A box of thumb cells, [x0, x1) x [y0, y1). */
+struct img_box {
+	uint16_t x0, y0, x1, y1;
+};
+
+/* The normalised picture: its background level (the most common luminance,
+ * 1/16 gray levels), the content's box and the share of the thumb's cells
+ * that are ink (differ from the background), in 1/1024. */
+struct img_content {
+	uint16_t background;
+	struct img_box box;        /* uniform edges peeled, then cut to the ink cells */
+	uint16_t ink_1024;
+};
+
+/* A region's hash and how much ink it holds (thumb cells in the region that
+ * differ from the background, /16, at most 255): what the hash is worth.
+ * Then the same for each of its 4x4 tiles (row by row), the tile's ink as
+ * a share of its cells (0..255): the region's hash finds candidates, the
+ * tiles tell pictures of the same layout apart (docs/SCORING.md). */
+struct img_hash {
+	uint64_t hash;
+	uint8_t ink;
+	uint64_t tile[IMG_N_TILES];
+	uint8_t tile_ink[IMG_N_TILES];
 };
 
 /* The format data[0..len) starts like; IMG_FORMAT_NONE when none. */
@@ -102,26 +174,44 @@ int img_probe(const uint8_t *data, size_t len, struct img_info *info);
 int img_decode_thumb(const uint8_t *data, size_t len, struct img_info *info,
                      struct img_thumb *thumb);
 
-/* 64-bit perceptual hash of a thumb: bit i is set when the i-th DCT
+/* 64-bit perceptual hash of a grid: bit i is set when the i-th DCT
  * coefficient (zigzag order, DC excluded) is above the median of the 64.
- * Integer arithmetic only, so identical on every platform. */
-uint64_t img_thumb_phash(const struct img_thumb *t);
+ * The negative of a picture negates every coefficient, so its hash is the
+ * complement: hashes compare by img_polar_distance(). Integer arithmetic
+ * only, so identical on every platform. */
+uint64_t img_grid_phash(const struct img_grid *g);
 
-/* Whether the thumb is too flat (blank, one colour) for its pHash to mean
+/* Whether the grid is too flat (blank, one colour) for its pHash to mean
  * anything: all such images would hash alike. */
-int img_thumb_is_flat(const struct img_thumb *t);
+int img_grid_is_flat(const struct img_grid *g);
 
-/* Coarse signature: the 4x4 means of the grid, each quantised to 2 bits,
- * cell (r, c) at bits 2*(4r+c). */
-uint32_t img_thumb_grid4(const struct img_thumb *t);
+/* Normalises a decoded thumb (img_region.c): background, polarity, content
+ * box. Returns 0, or WHORL_ENODATA when nothing differs from the background. */
+int img_content_find(const struct img_thumb *t, struct img_content *c);
 
-/* img_decode_thumb() then img_thumb_phash(). Returns 0, the errors of
- * img_decode_thumb(), or WHORL_ENODATA when the image is too flat to hash
- * (*info is then valid). */
+/* The regions worth hashing, in this order: the whole content; the whole
+ * canvas when it differs from the content (a picture without margins whose
+ * low-contrast edges come and go with noise keeps a stable hash); the content below its
+ * first band and above its last band when that band is a strip under
+ * IMG_STRIP_MAX_SHARE of the height (a banner added above or below a
+ * picture then leaves the picture's own hash among the regions). Returns
+ * how many were written (1..IMG_MAX_REGIONS). */
+#define IMG_MAX_REGIONS 4
+size_t img_content_regions(const struct img_thumb *t, const struct img_content *c,
+                           struct img_box *boxes, size_t cap);
+
+/* Resamples box of t to a 32x32 grid, hashes it and its tiles and counts
+ * their ink. Returns 0, or WHORL_ENODATA when the grid is flat. */
+int img_region_hash(const struct img_thumb *t, const struct img_content *c,
+                    const struct img_box *box, struct img_hash *out);
+
+/* img_decode_thumb(), img_content_find(), then img_region_hash() of the
+ * whole content. Returns 0, the errors of img_decode_thumb(), or
+ * WHORL_ENODATA when the image is too flat to hash (*info is then valid). */
 int img_phash(const uint8_t *data, size_t len, struct img_info *info, uint64_t *hash);
 
-/* The stored sketch form of a hash: IMG_SKETCH_BYTES bytes, little endian. */
-void img_sketch_encode(uint64_t hash, uint8_t out[IMG_SKETCH_BYTES]);
+/* The stored sketch form of a region hash: IMG_SKETCH_BYTES bytes. */
+void img_sketch_encode(const struct img_hash *h, uint8_t out[IMG_SKETCH_BYTES]);
 
 /* Anchors a stored sketch is indexed by (its exact chunks). Returns how many
  * were written (<= cap); 0 when len != IMG_SKETCH_BYTES. */
@@ -131,14 +221,27 @@ size_t img_sketch_anchors(const uint8_t *bytes, size_t len, uint32_t *anchors, s
  * IMG_ANCHOR_BITS one-bit neighbours. Returns how many (<= cap). */
 size_t img_sketch_query_anchors(uint64_t hash, uint32_t *anchors, size_t cap);
 
-/* 1 - hamming/64 between two stored-form sketches; negative when either
- * length is not IMG_SKETCH_BYTES. */
+/* 1 - distance/64 (img_polar_distance) between the region hashes of two
+ * stored-form sketches;
+ * 0 when either region holds less than IMG_MIN_INK ink (a mostly blank
+ * region identifies nothing) or when the hashes are within
+ * IMG_SKETCH_MAX_HAMMING but the tiles do not agree (same layout, other
+ * content: see IMG_TILE_*); negative when either length is not
+ * IMG_SKETCH_BYTES. */
 double img_sketch_similarity(const uint8_t *q, size_t qlen, const uint8_t *s, size_t slen);
 
 /* Hamming distance of two hashes. */
 static inline int img_hamming(uint64_t a, uint64_t b)
 {
 	return __builtin_popcountll(a ^ b);
+}
+
+/* Distance of two pictures whatever their polarity: the Hamming distance
+ * to b or to b's complement (b's negative), whichever is smaller. */
+static inline int img_polar_distance(uint64_t a, uint64_t b)
+{
+	int d = img_hamming(a, b);
+	return d < IMG_HASH_BITS - d ? d : IMG_HASH_BITS - d;
 }
 
 #endif

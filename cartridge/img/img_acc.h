@@ -3,9 +3,11 @@
  *
  * A decoder converts each row it decodes to 8-bit luminance and hands it to
  * img_acc_row() (or single pixels to img_acc_pixel() when rows arrive
- * interlaced); pixel (x, y) lands in grid cell (x*32/w, y*32/h). Rows may
- * come in any order, but every pixel must come exactly once before
- * img_acc_finish(). The accumulator is ~8 KiB and lives on the caller's stack.
+ * interlaced); pixel (x, y) lands in grid cell (x*128/w, y*128/h), and, when
+ * the thumb asks for one, in the bounded luminance copy (struct img_luma).
+ * Rows may come in any order, but every pixel must come exactly once before
+ * img_acc_finish(). The accumulator is ~66 KiB and lives on the caller's
+ * stack.
  *
  * Not for: colour conversion (each decoder does its own, see img_luma()).
  */
@@ -18,13 +20,15 @@
 
 struct img_acc {
 	uint32_t w, h;                          /* decoded size (after JPEG scaling) */
-	uint16_t col_start[IMG_GRID + 1];       /* first x of each column of cells */
-	uint16_t row_start[IMG_GRID + 1];       /* first y of each row of cells */
-	uint64_t sum[IMG_GRID][IMG_GRID];
+	uint16_t col_start[IMG_FINE + 1];       /* first x of each column of cells */
+	uint16_t row_start[IMG_FINE + 1];       /* first y of each row of cells */
+	uint32_t sum[IMG_FINE][IMG_FINE];       /* <= 64*64 pixels of 255 a cell */
+	struct img_luma *luma;                  /* NULL, or the copy to fill */
 };
 
-/* w and h are 1..IMG_MAX_WIDTH/HEIGHT. */
-void img_acc_init(struct img_acc *a, uint32_t w, uint32_t h);
+/* w and h are 1..IMG_MAX_WIDTH/HEIGHT; luma may be NULL (else its px and
+ * cap are set; w, h, step are filled here). */
+void img_acc_init(struct img_acc *a, uint32_t w, uint32_t h, struct img_luma *luma);
 /* Row y (< h) of w luminance values. */
 void img_acc_row(struct img_acc *a, uint32_t y, const uint8_t *luma);
 /* One pixel; x < w, y < h. */

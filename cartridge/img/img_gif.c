@@ -145,7 +145,7 @@ int img_gif_decode(const uint8_t *data, size_t len, struct img_info *info,
 	if (rc != 0)
 		goto out;
 	struct img_acc acc;
-	img_acc_init(&acc, info->width, info->height);
+	img_acc_init(&acc, info->width, info->height, thumb->luma);
 	rc = gif_pixels(gif, lut, &acc);
 	if (rc == 0)
 		img_acc_finish(&acc, thumb);

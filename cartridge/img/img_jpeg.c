@@ -133,7 +133,7 @@ static int jpeg_run(struct jpeg_decompress_struct *cinfo, struct jpeg_job *job,
 	if (job->row == NULL)
 		return WHORL_ENOMEM;
 	struct img_acc acc;
-	img_acc_init(&acc, w, h);
+	img_acc_init(&acc, w, h, thumb->luma);
 	while (cinfo->output_scanline < h) {
 		uint32_t y = cinfo->output_scanline;
 		JSAMPROW rows[1] = { job->row };

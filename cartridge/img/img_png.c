@@ -176,7 +176,7 @@ static int png_run(png_structp png, png_infop pinfo, struct png_job *job,
 	if (job->row == NULL)
 		return WHORL_ENOMEM;
 	struct img_acc acc;
-	img_acc_init(&acc, info->width, info->height);
+	img_acc_init(&acc, info->width, info->height, thumb->luma);
 	if (png_get_interlace_type(png, pinfo) == PNG_INTERLACE_ADAM7)
 		png_rows_adam7(png, job, channels, &acc);
 	else

@@ -5,7 +5,10 @@
  * is; 1: GIF89a; 2: PNG signature; 3: JPEG SOI), so the fuzzer reaches all
  * three decoders even from junk; the rest is the file. Checks that a hash
  * comes with sane info and that the header-only probe agrees with the full
- * decode about the format.
+ * decode about the format; then runs what the image engine runs on a
+ * decoded picture: the bounded luminance copy, the normalisation into
+ * regions (boxes inside the thumb), region and tile hashes, and the QR
+ * decoder (libzbar) on the copy, whose payloads must respect their bounds.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -13,10 +16,43 @@
 
 #include "../../abi/whorl_cartridge.h"
 #include "../../cartridge/img/img.h"
+#include "../../cartridge/img/img_qr.h"
 
 #define FUZZ_MAX_INPUT (1u << 20)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static void regions_and_codes(const uint8_t *buf, size_t len)
+{
+	static struct img_thumb thumb;
+	static uint8_t px[IMG_LUMA_MAX_SIDE * IMG_LUMA_MAX_SIDE];
+	static struct img_qr_result qr;
+	struct img_luma luma = { px, sizeof(px), 0, 0, 0 };
+	struct img_info info;
+	struct img_content c;
+	struct img_box boxes[IMG_MAX_REGIONS];
+	thumb.luma = &luma;
+	if (img_decode_thumb(buf, len, &info, &thumb) != 0)
+		return;
+	if (luma.w == 0 || luma.h == 0 || luma.w > IMG_LUMA_MAX_SIDE || luma.h > IMG_LUMA_MAX_SIDE)
+		abort();
+	if (img_content_find(&thumb, &c) == 0) {
+		size_t n = img_content_regions(&thumb, &c, boxes, IMG_MAX_REGIONS);
+		if (n == 0 || n > IMG_MAX_REGIONS)
+			abort();
+		for (size_t i = 0; i < n; i++) {
+			struct img_hash h;
+			if (boxes[i].x0 >= boxes[i].x1 || boxes[i].y0 >= boxes[i].y1 ||
+			    boxes[i].x1 > IMG_FINE || boxes[i].y1 > IMG_FINE)
+				abort();
+			(void)img_region_hash(&thumb, &c, &boxes[i], &h);
+		}
+	}
+	if (img_qr_scan(&luma, &qr) == 0)
+		for (size_t i = 0; i < qr.n; i++)
+			if (qr.codes[i].len > IMG_QR_MAX_BYTES || qr.n > IMG_QR_MAX_CODES)
+				abort();
+}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -49,6 +85,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    info.height > IMG_MAX_HEIGHT || prc != 0 || probe.format != info.format)
 			abort();
 	}
+	regions_and_codes(buf, len);
 	free(buf);
 	return 0;
 }

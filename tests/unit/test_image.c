@@ -3,8 +3,10 @@
  *
  * Pictures are generated in the test (test_image_enc.h) and encoded as PNG,
  * JPEG and GIF in memory. Checks robustness (formats, qualities, noise,
- * resizing stay within IMG_SKETCH_MAX_HAMMING), distinctiveness (unrelated
- * pictures stay apart), golden hashes, bounds and broken input.
+ * resizing, new margins, frames, inversion stay within
+ * IMG_SKETCH_MAX_HAMMING; a banner strip leaves the picture's region),
+ * distinctiveness (unrelated pictures stay apart), golden hashes, the
+ * sketch's ink and tile checks, bounds and broken input.
  */
 #include <check.h>
 
@@ -17,6 +19,43 @@
 #include "../../abi/whorl_cartridge.h"
 #include "../../cartridge/img/img.h"
 
+/* The hashes of every region of an image (what the engine makes sketches
+ * of); two images match when some pair is within the limit. */
+struct hashes {
+	uint64_t h[IMG_MAX_REGIONS];
+	size_t n;
+};
+
+static struct hashes regions_of(const uint8_t *data, size_t len)
+{
+	struct img_thumb *t = calloc(1, sizeof(*t));
+	struct img_info info;
+	struct img_content c;
+	struct img_box boxes[IMG_MAX_REGIONS];
+	struct hashes r = { { 0 }, 0 };
+	ck_assert_int_eq(img_decode_thumb(data, len, &info, t), 0);
+	ck_assert_int_eq(img_content_find(t, &c), 0);
+	size_t nb = img_content_regions(t, &c, boxes, IMG_MAX_REGIONS);
+	for (size_t i = 0; i < nb; i++) {
+		struct img_hash h;
+		if (img_region_hash(t, &c, &boxes[i], &h) == 0)
+			r.h[r.n++] = h.hash;
+	}
+	free(t);
+	ck_assert_uint_gt(r.n, 0);
+	return r;
+}
+
+static int dist(struct hashes a, struct hashes b)
+{
+	int best = IMG_HASH_BITS;
+	for (size_t i = 0; i < a.n; i++)
+		for (size_t j = 0; j < b.n; j++)
+			if (img_polar_distance(a.h[i], b.h[j]) < best)
+				best = img_polar_distance(a.h[i], b.h[j]);
+	return best;
+}
+
 static uint64_t hash_of(const uint8_t *data, size_t len)
 {
 	struct img_info info;
@@ -28,7 +67,7 @@ static uint64_t hash_of(const uint8_t *data, size_t len)
 
 enum enc { ENC_PNG, ENC_PNG_ADAM7, ENC_JPEG90, ENC_JPEG40, ENC_GIF, N_ENC };
 
-static uint64_t hash_enc(const struct pic *p, enum enc e)
+static struct hashes hash_enc(const struct pic *p, enum enc e)
 {
 	size_t len = 0;
 	uint8_t *b = NULL;
@@ -40,7 +79,7 @@ static uint64_t hash_enc(const struct pic *p, enum enc e)
 	default: b = pic_gif(p, &len); break;
 	}
 	ck_assert_ptr_nonnull(b);
-	uint64_t h = hash_of(b, len);
+	struct hashes h = regions_of(b, len);
 	free(b);
 	return h;
 }
@@ -49,9 +88,9 @@ START_TEST(formats_and_qualities_match)
 {
 	for (uint64_t seed = 1; seed <= 20; seed++) {
 		struct pic p = pic_make(seed, 300, 200);
-		uint64_t ref = hash_enc(&p, ENC_PNG);
+		struct hashes ref = hash_enc(&p, ENC_PNG);
 		for (int e = 1; e < N_ENC; e++) {
-			int d = img_hamming(ref, hash_enc(&p, (enum enc)e));
+			int d = dist(ref, hash_enc(&p, (enum enc)e));
 			ck_assert_msg(d <= IMG_SKETCH_MAX_HAMMING, "seed %d enc %d distance %d",
 			              (int)seed, e, d);
 		}
@@ -65,7 +104,7 @@ START_TEST(adam7_is_the_same_picture)
 	for (uint64_t seed = 1; seed <= 5; seed++) {
 		/* odd sizes exercise empty and partial Adam7 passes */
 		struct pic p = pic_make(seed, 37 + (uint32_t)seed, 19 + 3 * (uint32_t)seed);
-		ck_assert_uint_eq(hash_enc(&p, ENC_PNG), hash_enc(&p, ENC_PNG_ADAM7));
+		ck_assert_int_eq(dist(hash_enc(&p, ENC_PNG), hash_enc(&p, ENC_PNG_ADAM7)), 0);
 		pic_free(&p);
 	}
 }
@@ -76,9 +115,9 @@ START_TEST(noise_matches)
 	for (uint64_t seed = 1; seed <= 20; seed++) {
 		struct pic p = pic_make(seed, 300, 200);
 		struct pic j = pic_jitter(&p, seed * 7919, 8);
-		uint64_t ref = hash_enc(&p, ENC_JPEG90);
-		int d1 = img_hamming(ref, hash_enc(&j, ENC_PNG));
-		int d2 = img_hamming(ref, hash_enc(&j, ENC_JPEG40));
+		struct hashes ref = hash_enc(&p, ENC_JPEG90);
+		int d1 = dist(ref, hash_enc(&j, ENC_PNG));
+		int d2 = dist(ref, hash_enc(&j, ENC_JPEG40));
 		ck_assert_msg(d1 <= IMG_SKETCH_MAX_HAMMING && d2 <= IMG_SKETCH_MAX_HAMMING,
 		              "seed %d distances %d %d", (int)seed, d1, d2);
 		pic_free(&j);
@@ -93,10 +132,10 @@ START_TEST(resizing_matches)
 		struct pic p = pic_make(seed, 300, 200);
 		struct pic small = pic_resize(&p, 150, 100);
 		struct pic big = pic_make(seed, 600, 400);
-		uint64_t ref = hash_enc(&p, ENC_PNG);
-		int d1 = img_hamming(ref, hash_enc(&small, ENC_JPEG90));
-		int d2 = img_hamming(ref, hash_enc(&big, ENC_JPEG90));
-		int d3 = img_hamming(ref, hash_enc(&big, ENC_GIF));
+		struct hashes ref = hash_enc(&p, ENC_PNG);
+		int d1 = dist(ref, hash_enc(&small, ENC_JPEG90));
+		int d2 = dist(ref, hash_enc(&big, ENC_JPEG90));
+		int d3 = dist(ref, hash_enc(&big, ENC_GIF));
 		ck_assert_msg(d1 <= IMG_SKETCH_MAX_HAMMING && d2 <= IMG_SKETCH_MAX_HAMMING &&
 		              d3 <= IMG_SKETCH_MAX_HAMMING, "seed %d distances %d %d %d",
 		              (int)seed, d1, d2, d3);
@@ -110,7 +149,7 @@ END_TEST
 START_TEST(different_pictures_differ)
 {
 	enum { N = 20 };
-	uint64_t h[N];
+	struct hashes h[N];
 	for (int i = 0; i < N; i++) {
 		struct pic p = pic_make(100 + (uint64_t)i, 300, 200);
 		h[i] = hash_enc(&p, i % 2 ? ENC_JPEG90 : ENC_PNG);
@@ -118,41 +157,131 @@ START_TEST(different_pictures_differ)
 	}
 	for (int i = 0; i < N; i++)
 		for (int j = i + 1; j < N; j++)
-			ck_assert_msg(img_hamming(h[i], h[j]) > IMG_SKETCH_MAX_HAMMING,
-			              "pictures %d and %d at %d", i, j, img_hamming(h[i], h[j]));
+			ck_assert_msg(dist(h[i], h[j]) > IMG_SKETCH_MAX_HAMMING,
+			              "pictures %d and %d at %d", i, j, dist(h[i], h[j]));
 }
 END_TEST
 
 /* Lossless PNG input, integer-only hashing: these values must never change
- * unless FP_IMAGE_VERSION is bumped. */
+ * unless FP_IMAGE_VERSION is bumped (version 2: the hash of the normalised
+ * content, see img_region.c). */
 START_TEST(golden_hashes)
 {
-	static const struct { uint64_t seed; uint32_t w, h; uint64_t hash; uint32_t grid4; } golden[] = {
-		{ 1, 300, 200, 0x213fe52a96c6e4a3ull, 0x19a6aa69u },
-		{ 2, 64, 48, 0xaa3d6f8b5250bb88ull, 0xa9a9a9a9u },
-		{ 3, 500, 333, 0x1d5dab79a9c38a09ull, 0xffaa6a55u },
+	static const struct { uint64_t seed; uint32_t w, h; uint64_t hash; } golden[] = {
+		{ 1, 300, 200, 0x2b37b12a16d6e4a3ull },
+		{ 2, 64, 48, 0xabb53b895152e6a8ull },
+		{ 3, 500, 333, 0x21fba9eb2ca3aa41ull },
 	};
 	for (size_t i = 0; i < sizeof(golden) / sizeof(golden[0]); i++) {
 		struct pic p = pic_make(golden[i].seed, golden[i].w, golden[i].h);
 		size_t len;
 		uint8_t *b = pic_png(&p, 0, &len);
 		struct img_info info;
-		struct img_thumb thumb;
-		ck_assert_int_eq(img_decode_thumb(b, len, &info, &thumb), 0);
+		uint64_t h;
+		ck_assert_int_eq(img_phash(b, len, &info, &h), 0);
 		ck_assert_int_eq(info.format, IMG_FORMAT_PNG);
 		ck_assert_uint_eq(info.width, golden[i].w);
 		ck_assert_uint_eq(info.height, golden[i].h);
-		uint64_t h = img_thumb_phash(&thumb);
-		uint32_t g = img_thumb_grid4(&thumb);
 		if (getenv("WHORL_PRINT_GOLDEN") != NULL)
-			printf("{ %d, %u, %u, 0x%016llxull, 0x%08xu },\n", (int)golden[i].seed,
-			       golden[i].w, golden[i].h, (unsigned long long)h, g), fflush(stdout);
-		ck_assert_msg(h == golden[i].hash && g == golden[i].grid4,
-		              "golden %zu: hash 0x%016llxull grid4 0x%08xu", i,
-		              (unsigned long long)h, g);
+			printf("{ %d, %u, %u, 0x%016llxull },\n", (int)golden[i].seed, golden[i].w,
+			       golden[i].h, (unsigned long long)h), fflush(stdout);
+		ck_assert_msg(h == golden[i].hash, "golden %zu: hash 0x%016llxull", i,
+		              (unsigned long long)h);
 		free(b);
 		pic_free(&p);
 	}
+}
+END_TEST
+
+/* p drawn at (x, y) on a w x h canvas of colour bg. */
+static struct pic pic_place(const struct pic *p, uint32_t w, uint32_t h, uint32_t x, uint32_t y,
+                            const uint8_t bg[3])
+{
+	struct pic q = { .w = w, .h = h, .rgb = pic_xmalloc((size_t)w * h * 3) };
+	for (size_t i = 0; i < (size_t)w * h; i++)
+		memcpy(q.rgb + 3 * i, bg, 3);
+	for (uint32_t r = 0; r < p->h && r + y < h; r++)
+		memcpy(q.rgb + ((size_t)(r + y) * w + x) * 3, p->rgb + (size_t)r * p->w * 3,
+		       (size_t)(p->w < w - x ? p->w : w - x) * 3);
+	return q;
+}
+
+/* A dark drawing on white, the shape of most image spam. */
+static struct pic pic_drawing(uint64_t seed, uint32_t w, uint32_t h)
+{
+	struct pic p = { .w = w, .h = h, .rgb = pic_xmalloc((size_t)w * h * 3) };
+	memset(p.rgb, 255, (size_t)w * h * 3);
+	uint64_t s = seed;
+	const uint8_t ink[3] = { 20, 20, 40 };
+	for (int i = 0; i < 40; i++) {
+		int x = (int)pic_rand(&s, w - w / 8), y = (int)pic_rand(&s, h - h / 10);
+		pic_fill_rect(&p, x, y, x + (int)pic_rand(&s, w / 8) + 4, y + (int)pic_rand(&s, h / 10) + 2,
+		              ink);
+	}
+	return p;
+}
+
+/* New margins and canvas, a frame, the negative: the same hash. */
+START_TEST(normalisation_survives_margins_frames_and_inversion)
+{
+	const uint8_t white[3] = { 255, 255, 255 }, red[3] = { 200, 0, 0 };
+	for (uint64_t seed = 1; seed <= 10; seed++) {
+		struct pic p = pic_drawing(seed, 300, 200);
+		struct hashes ref = hash_enc(&p, ENC_PNG);
+		struct pic moved = pic_place(&p, 380, 260, 60, 17, white);
+		struct pic framed = pic_place(&moved, 380, 260, 0, 0, red);
+		for (uint32_t y = 8; y < 252; y++)
+			memcpy(framed.rgb + ((size_t)y * 380 + 8) * 3, moved.rgb + ((size_t)y * 380 + 8) * 3,
+			       364 * 3);
+		struct pic neg = { .w = 300, .h = 200, .rgb = pic_xmalloc((size_t)300 * 200 * 3) };
+		for (size_t i = 0; i < (size_t)300 * 200 * 3; i++)
+			neg.rgb[i] = (uint8_t)(255 - p.rgb[i]);
+		int d1 = dist(ref, hash_enc(&moved, ENC_JPEG90));
+		int d2 = dist(ref, hash_enc(&framed, ENC_PNG));
+		int d3 = dist(ref, hash_enc(&neg, ENC_PNG));
+		ck_assert_msg(d1 <= IMG_SKETCH_MAX_HAMMING && d2 <= IMG_SKETCH_MAX_HAMMING &&
+		              d3 <= IMG_SKETCH_MAX_HAMMING, "seed %d distances %d %d %d", (int)seed,
+		              d1, d2, d3);
+		pic_free(&p);
+		pic_free(&moved);
+		pic_free(&framed);
+		pic_free(&neg);
+	}
+}
+END_TEST
+
+/* A banner strip above a picture leaves the picture's own hash among the
+ * regions. */
+START_TEST(banner_strip_leaves_the_picture)
+{
+	const uint8_t white[3] = { 255, 255, 255 }, orange[3] = { 240, 160, 0 };
+	struct pic p = pic_drawing(3, 300, 200);
+	struct pic q = pic_place(&p, 300, 260, 0, 60, white);
+	pic_fill_rect(&q, 0, 0, 300, 40, orange);
+	pic_fill_rect(&q, 20, 12, 200, 28, white);
+	size_t lp, lq;
+	uint8_t *bp = pic_png(&p, 0, &lp), *bq = pic_png(&q, 0, &lq);
+	struct img_thumb *t = calloc(1, sizeof(*t));
+	struct img_info info;
+	struct img_content c;
+	struct img_box boxes[IMG_MAX_REGIONS];
+	uint64_t ref;
+	ck_assert_int_eq(img_phash(bp, lp, &info, &ref), 0);
+	ck_assert_int_eq(img_decode_thumb(bq, lq, &info, t), 0);
+	ck_assert_int_eq(img_content_find(t, &c), 0);
+	size_t n = img_content_regions(t, &c, boxes, IMG_MAX_REGIONS);
+	int best = 64;
+	for (size_t i = 0; i < n; i++) {
+		struct img_hash h;
+		if (img_region_hash(t, &c, &boxes[i], &h) == 0 && img_hamming(ref, h.hash) < best)
+			best = img_hamming(ref, h.hash);
+	}
+	ck_assert_msg(n >= 2 && best <= IMG_SKETCH_MAX_HAMMING, "%zu regions, best %d", n, best);
+	free(t);
+	free(bp);
+	free(bq);
+	pic_free(&p);
+	pic_free(&q);
 }
 END_TEST
 
@@ -285,7 +414,8 @@ static int anchors_meet(uint64_t query, uint64_t stored)
 {
 	uint32_t qa[IMG_QUERY_ANCHORS], sa[IMG_STORED_ANCHORS];
 	uint8_t bytes[IMG_SKETCH_BYTES];
-	img_sketch_encode(stored, bytes);
+	struct img_hash h = { .hash = stored, .ink = 255 };
+	img_sketch_encode(&h, bytes);
 	size_t nq = img_sketch_query_anchors(query, qa, IMG_QUERY_ANCHORS);
 	size_t ns = img_sketch_anchors(bytes, sizeof(bytes), sa, IMG_STORED_ANCHORS);
 	ck_assert_uint_eq(nq, IMG_QUERY_ANCHORS);
@@ -297,23 +427,57 @@ static int anchors_meet(uint64_t query, uint64_t stored)
 	return 0;
 }
 
+/* A region hash with every tile inked and equal to seed-derived values. */
+static struct img_hash sketch_hash(uint64_t hash, uint8_t ink, uint64_t tile_seed)
+{
+	struct img_hash h = { .hash = hash, .ink = ink };
+	uint64_t s = tile_seed;
+	for (unsigned t = 0; t < IMG_N_TILES; t++) {
+		h.tile[t] = pic_rng_next(&s);
+		h.tile_ink[t] = 100;
+	}
+	return h;
+}
+
 START_TEST(sketch_api)
 {
-	uint8_t a[IMG_SKETCH_BYTES], b[IMG_SKETCH_BYTES];
-	img_sketch_encode(0x0123456789abcdefull, a);
+	uint8_t a[IMG_SKETCH_BYTES], b[IMG_SKETCH_BYTES], c[IMG_SKETCH_BYTES], d[IMG_SKETCH_BYTES];
+	struct img_hash ha = sketch_hash(0x0123456789abcdefull, 200, 1);
+	img_sketch_encode(&ha, a);
 	ck_assert_uint_eq(a[0], 0xef);
 	ck_assert_uint_eq(a[7], 0x01);
-	img_sketch_encode(0x0123456789abcdefull ^ 0x8000000000000003ull, b);
-	ck_assert(img_sketch_similarity(a, 8, a, 8) == 1.0);
-	ck_assert(img_sketch_similarity(a, 8, b, 8) == 1.0 - 3.0 / 64);
-	ck_assert(img_sketch_similarity(a, 7, b, 8) < 0);
-	ck_assert(img_sketch_similarity(a, 8, b, 9) < 0);
-	ck_assert(IMG_SKETCH_THRESHOLD > 0.8 && IMG_SKETCH_THRESHOLD < 0.9);
+	ck_assert_uint_eq(a[8], 200);
+	struct img_hash hb = ha;
+	hb.hash ^= 0x8000000000000003ull;
+	img_sketch_encode(&hb, b);
+	ck_assert(img_sketch_similarity(a, IMG_SKETCH_BYTES, a, IMG_SKETCH_BYTES) == 1.0);
+	ck_assert(img_sketch_similarity(a, IMG_SKETCH_BYTES, b, IMG_SKETCH_BYTES) == 1.0 - 3.0 / 64);
+	ck_assert(img_sketch_similarity(a, 8, b, IMG_SKETCH_BYTES) < 0);
+	ck_assert(img_sketch_similarity(a, IMG_SKETCH_BYTES, b, 9) < 0);
+	/* the same layout hash with other tiles: not a match */
+	struct img_hash hc = sketch_hash(ha.hash, 200, 2);
+	img_sketch_encode(&hc, c);
+	ck_assert(img_sketch_similarity(a, IMG_SKETCH_BYTES, c, IMG_SKETCH_BYTES) == 0.0);
+	/* a mostly blank region: identifies nothing */
+	struct img_hash hd = ha;
+	hd.ink = IMG_MIN_INK - 1;
+	img_sketch_encode(&hd, d);
+	ck_assert(img_sketch_similarity(a, IMG_SKETCH_BYTES, d, IMG_SKETCH_BYTES) == 0.0);
+	ck_assert(IMG_SKETCH_THRESHOLD == 1.0 - 10.0 / 64);
 	uint32_t anchors[8];
-	ck_assert_uint_eq(img_sketch_anchors(a, 7, anchors, 8), 0);
-	ck_assert_uint_eq(img_sketch_anchors(a, 8, anchors, 2), 2);
-	ck_assert_uint_eq(anchors[0], 0x0123456789abcdefull & 0x7fff);
-	ck_assert_uint_eq(anchors[1], (1u << 15) | ((0x0123456789abcdefull >> 15) & 0x7fff));
+	ck_assert_uint_eq(img_sketch_anchors(a, 8, anchors, 8), 0);
+	ck_assert_uint_eq(img_sketch_anchors(a, IMG_SKETCH_BYTES, anchors, 2), 2);
+	uint32_t c0 = 0x0123456789abcdefull & 0x7fff, c1 = (0x0123456789abcdefull >> 15) & 0x7fff;
+	ck_assert_uint_eq(anchors[0], c0 < (c0 ^ 0x7fff) ? c0 : (c0 ^ 0x7fff));
+	ck_assert_uint_eq(anchors[1], (1u << 15) | (c1 < (c1 ^ 0x7fff) ? c1 : (c1 ^ 0x7fff)));
+	/* a negative (the complement) meets its picture */
+	ck_assert(anchors_meet(~ha.hash, ha.hash));
+	struct img_hash hn = ha;
+	hn.hash = ~ha.hash;
+	for (unsigned t = 0; t < IMG_N_TILES; t++)
+		hn.tile[t] = ~ha.tile[t];
+	img_sketch_encode(&hn, d);
+	ck_assert(img_sketch_similarity(a, IMG_SKETCH_BYTES, d, IMG_SKETCH_BYTES) == 1.0);
 	/* pigeonhole: any hash within distance 7 is a candidate */
 	uint64_t s = 99;
 	for (int t = 0; t < 2000; t++) {
@@ -362,6 +526,8 @@ int main(void)
 	tcase_add_test(tc, resizing_matches);
 	tcase_add_test(tc, different_pictures_differ);
 	tcase_add_test(tc, golden_hashes);
+	tcase_add_test(tc, normalisation_survives_margins_frames_and_inversion);
+	tcase_add_test(tc, banner_strip_leaves_the_picture);
 	tcase_add_test(tc, info_and_sniff);
 	tcase_add_test(tc, broken_input_is_an_error);
 	tcase_add_test(tc, oversize_is_refused);

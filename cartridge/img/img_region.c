@@ -1,0 +1,241 @@
+/*
+ * img_region.c - normalising a decoded picture before it is hashed.
+ *
+ * What a campaign changes when it re-renders an image is mostly around the
+ * picture, not in it: margins, a frame, the canvas size, a banner strip, the
+ * colours, a dark edition. So before hashing: the background is the most
+ * common luminance of the 128x128 thumb; uniform lines at the edges (frames,
+ * margins, the plain part of a title bar) are peeled off; the content's box
+ * is what remains that differs from the background (a dark edition's content
+ * is the same box; hashes compare whatever their polarity, see
+ * img_polar_distance()). Each
+ * region is resampled to 32x32 with area averaging, so its hash does not
+ * depend on the canvas's size or aspect ratio.
+ *
+ * Not for: decoding (img_*.c), the hash itself (img.c), deciding what a
+ * match is worth (fp/image.c, docs/SCORING.md).
+ */
+#include "img.h"
+
+#include <string.h>
+
+#include "../../abi/whorl_cartridge.h"
+
+#define LEVEL_BINS 16    /* background histogram: 16 gray levels a bin */
+
+/* The mean level of the most common bin: background without a threshold. */
+static uint16_t background_level(const struct img_thumb *t)
+{
+	uint32_t count[LEVEL_BINS] = {0};
+	uint64_t sum[LEVEL_BINS] = {0};
+	for (unsigned y = 0; y < IMG_FINE; y++)
+		for (unsigned x = 0; x < IMG_FINE; x++) {
+			unsigned b = t->cell[y][x] * LEVEL_BINS / 4081u;
+			count[b]++;
+			sum[b] += t->cell[y][x];
+		}
+	unsigned best = 0;
+	for (unsigned b = 1; b < LEVEL_BINS; b++)
+		if (count[b] > count[best])
+			best = b;
+	return (uint16_t)(sum[best] / count[best]);
+}
+
+/* Whether cells (x0..x1, y0..y1) (one of them a single line) span less
+ * than IMG_UNIFORM_SPREAD. */
+static int line_uniform(const struct img_thumb *t, unsigned x0, unsigned x1, unsigned y0,
+                        unsigned y1)
+{
+	uint16_t lo = UINT16_MAX, hi = 0;
+	for (unsigned y = y0; y < y1; y++)
+		for (unsigned x = x0; x < x1; x++) {
+			uint16_t v = t->cell[y][x];
+			lo = v < lo ? v : lo;
+			hi = v > hi ? v : hi;
+		}
+	return hi - lo < IMG_UNIFORM_SPREAD;
+}
+
+/* Peels uniform lines off the box's four edges until none is uniform (or
+ * the box is one cell thick). */
+static void peel(const struct img_thumb *t, struct img_box *b)
+{
+	int changed = 1;
+	while (changed) {
+		changed = 0;
+		if (b->y1 - b->y0 > 1 && line_uniform(t, b->x0, b->x1, b->y0, b->y0 + 1u))
+			b->y0++, changed = 1;
+		if (b->y1 - b->y0 > 1 && line_uniform(t, b->x0, b->x1, b->y1 - 1u, b->y1))
+			b->y1--, changed = 1;
+		if (b->x1 - b->x0 > 1 && line_uniform(t, b->x0, b->x0 + 1u, b->y0, b->y1))
+			b->x0++, changed = 1;
+		if (b->x1 - b->x0 > 1 && line_uniform(t, b->x1 - 1u, b->x1, b->y0, b->y1))
+			b->x1--, changed = 1;
+	}
+}
+
+static int is_ink(uint16_t v, uint16_t background)
+{
+	return (v > background ? v - background : background - v) > IMG_INK_DELTA;
+}
+
+/* Shrinks b to the bounding box of its ink cells; returns how many there
+ * are (0: b unchanged). */
+static unsigned ink_box(const struct img_thumb *t, uint16_t background, struct img_box *b)
+{
+	struct img_box k = { b->x1, b->y1, b->x0, b->y0 };
+	unsigned n = 0;
+	for (unsigned y = b->y0; y < b->y1; y++)
+		for (unsigned x = b->x0; x < b->x1; x++) {
+			if (!is_ink(t->cell[y][x], background))
+				continue;
+			n++;
+			k.x0 = x < k.x0 ? (uint16_t)x : k.x0;
+			k.y0 = y < k.y0 ? (uint16_t)y : k.y0;
+			k.x1 = x + 1 > k.x1 ? (uint16_t)(x + 1) : k.x1;
+			k.y1 = y + 1 > k.y1 ? (uint16_t)(y + 1) : k.y1;
+		}
+	if (n > 0)
+		*b = k;
+	return n;
+}
+
+/* Peel, then ink box: the one normalisation every region goes through. */
+static unsigned refine(const struct img_thumb *t, uint16_t background, struct img_box *b)
+{
+	peel(t, b);
+	return ink_box(t, background, b);
+}
+
+int img_content_find(const struct img_thumb *t, struct img_content *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->background = background_level(t);
+	c->box = (struct img_box){ 0, 0, IMG_FINE, IMG_FINE };
+	unsigned n = refine(t, c->background, &c->box);
+	if (n == 0)
+		return WHORL_ENODATA;
+	c->ink_1024 = (uint16_t)(n * 1024u / (IMG_FINE * IMG_FINE));
+	return 0;
+}
+
+static int row_blank(const struct img_thumb *t, const struct img_box *b, unsigned y)
+{
+	return line_uniform(t, b->x0, b->x1, y, y + 1);
+}
+
+/* The content below its first band (from_top) or above its last band, when
+ * that band and the uniform run after it take under IMG_STRIP_MAX_SHARE of
+ * the box's height; 0 when there is no such strip. */
+static int strip_off(const struct img_thumb *t, const struct img_content *c, int from_top,
+                     struct img_box *out)
+{
+	const struct img_box *b = &c->box;
+	unsigned h = b->y1 - b->y0, limit = (unsigned)(h * IMG_STRIP_MAX_SHARE);
+	unsigned i = 0;
+#define ROW(k) (from_top ? b->y0 + (k) : b->y1 - 1u - (k))
+	while (i < limit && !row_blank(t, b, ROW(i)))
+		i++;
+	if (i == 0 || i >= limit)
+		return 0;
+	while (i < h && row_blank(t, b, ROW(i)))
+		i++;
+	if (i >= h / 2)
+		return 0;
+	*out = *b;
+	if (from_top)
+		out->y0 = (uint16_t)(b->y0 + i);
+	else
+		out->y1 = (uint16_t)(b->y1 - i);
+#undef ROW
+	return refine(t, c->background, out) > 0;
+}
+
+size_t img_content_regions(const struct img_thumb *t, const struct img_content *c,
+                           struct img_box *boxes, size_t cap)
+{
+	size_t n = 0;
+	if (cap == 0)
+		return 0;
+	boxes[n++] = c->box;
+	const struct img_box canvas = { 0, 0, IMG_FINE, IMG_FINE };
+	if (memcmp(&canvas, &c->box, sizeof(canvas)) != 0 && n < cap)
+		boxes[n++] = canvas;
+	for (int top = 1; top >= 0 && n < cap; top--)
+		if (strip_off(t, c, top, &boxes[n]))
+			n++;
+	return n;
+}
+
+/* Area-averaged resampling of box onto the 32x32 grid: each grid cell is
+ * the mean of the thumb cells its span covers (at least one). */
+static void resample(const struct img_thumb *t, const struct img_box *b, struct img_grid *g)
+{
+	unsigned w = b->x1 - b->x0, h = b->y1 - b->y0;
+	for (unsigned r = 0; r < IMG_GRID; r++) {
+		unsigned ya = b->y0 + r * h / IMG_GRID, yb = b->y0 + (r + 1) * h / IMG_GRID;
+		yb = yb > ya ? yb : ya + 1;
+		for (unsigned col = 0; col < IMG_GRID; col++) {
+			unsigned xa = b->x0 + col * w / IMG_GRID, xb = b->x0 + (col + 1) * w / IMG_GRID;
+			xb = xb > xa ? xb : xa + 1;
+			uint32_t s = 0;
+			for (unsigned y = ya; y < yb; y++)
+				for (unsigned x = xa; x < xb; x++)
+					s += t->cell[y][x];
+			g->cell[r][col] = (uint16_t)(s / ((yb - ya) * (xb - xa)));
+		}
+	}
+}
+
+static unsigned count_ink(const struct img_thumb *t, const struct img_content *c,
+                          const struct img_box *b)
+{
+	unsigned ink = 0;
+	for (unsigned y = b->y0; y < b->y1; y++)
+		for (unsigned x = b->x0; x < b->x1; x++)
+			ink += is_ink(t->cell[y][x], c->background);
+	return ink;
+}
+
+/* Tile (tx, ty) of the 4x4 split of b: at least one cell a side. */
+static struct img_box tile_box(const struct img_box *b, unsigned tx, unsigned ty)
+{
+	unsigned w = b->x1 - b->x0, h = b->y1 - b->y0;
+	struct img_box k = {
+		(uint16_t)(b->x0 + tx * w / IMG_TILES), (uint16_t)(b->y0 + ty * h / IMG_TILES),
+		(uint16_t)(b->x0 + (tx + 1) * w / IMG_TILES), (uint16_t)(b->y0 + (ty + 1) * h / IMG_TILES),
+	};
+	k.x1 = k.x1 > k.x0 ? k.x1 : (uint16_t)(k.x0 + 1);
+	k.y1 = k.y1 > k.y0 ? k.y1 : (uint16_t)(k.y0 + 1);
+	return k;
+}
+
+static void tiles_hash(const struct img_thumb *t, const struct img_content *c,
+                       const struct img_box *b, struct img_hash *out)
+{
+	for (unsigned ty = 0; ty < IMG_TILES; ty++)
+		for (unsigned tx = 0; tx < IMG_TILES; tx++) {
+			unsigned i = ty * IMG_TILES + tx;
+			struct img_box k = tile_box(b, tx, ty);
+			struct img_grid g;
+			resample(t, &k, &g);
+			unsigned cells = (unsigned)(k.x1 - k.x0) * (k.y1 - k.y0);
+			int flat = img_grid_is_flat(&g);
+			out->tile[i] = flat ? 0 : img_grid_phash(&g);
+			out->tile_ink[i] = flat ? 0 : (uint8_t)(count_ink(t, c, &k) * 255u / cells);
+		}
+}
+
+int img_region_hash(const struct img_thumb *t, const struct img_content *c,
+                    const struct img_box *box, struct img_hash *out)
+{
+	struct img_grid g;
+	resample(t, box, &g);
+	if (img_grid_is_flat(&g))
+		return WHORL_ENODATA;
+	unsigned ink = count_ink(t, c, box);
+	out->hash = img_grid_phash(&g);
+	out->ink = (uint8_t)(ink / 16 > 255 ? 255 : ink / 16);
+	tiles_hash(t, c, box, out);
+	return 0;
+}

@@ -1,0 +1,172 @@
+/*
+ * test_image_qr.c - QR codes read by the image engine at depth high
+ * (cartridge/img/img_qr.c, cartridge/fp/image.c), on the codes in
+ * tests/data/img/ (made with python3-qrcode): a link and the same link
+ * redrawn (other version, error correction, module size) with tracking
+ * parameters added; a Wi-Fi code (text); 2,500 bytes of binary payload.
+ */
+#include <check.h>
+
+#include "check_main.h"
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "../../abi/whorl_cartridge.h"
+#include "../../cartridge/fp/fp.h"
+#include "../../cartridge/img/img.h"
+#include "../../cartridge/img/img_qr.h"
+
+struct one_image {
+	struct mime_part parts[2];
+	struct mime_msg msg;
+	struct cfg cfg;
+	struct arena arena;
+	struct fp_input in;
+	uint8_t *data;
+};
+
+static uint8_t *read_data(const char *name, size_t *len)
+{
+	const char *src = getenv("WHORL_SRCDIR");
+	char path[512];
+	snprintf(path, sizeof(path), "%s/tests/data/img/%s", src != NULL && *src ? src : ".", name);
+	FILE *f = fopen(path, "rb");
+	ck_assert_msg(f != NULL, "cannot open %s", path);
+	uint8_t *b = malloc(1 << 20);
+	*len = fread(b, 1, 1 << 20, f);
+	fclose(f);
+	ck_assert_uint_gt(*len, 0);
+	return b;
+}
+
+static struct fp_list *scan_image(struct one_image *m, const char *name,
+                                  enum cfg_image_depth depth)
+{
+	memset(m, 0, sizeof(*m));
+	size_t len;
+	m->data = read_data(name, &len);
+	m->parts[0] = (struct mime_part){ .parent = -1, .type = "multipart", .subtype = "mixed",
+	                                  .is_multipart = 1, .charset = "", .filename = "",
+	                                  .content_id = "" };
+	m->parts[1] = (struct mime_part){ .parent = 0, .depth = 1, .type = "image", .subtype = "png",
+	                                  .charset = "", .filename = "", .content_id = "",
+	                                  .data = m->data, .data_len = len };
+	m->msg.parts = m->parts;
+	m->msg.n_parts = 2;
+	m->msg.subject = "";
+	m->cfg.image_depth = depth;
+	arena_init(&m->arena);
+	m->in = (struct fp_input){ .mime = &m->msg, .cfg = &m->cfg, .arena = &m->arena,
+	                           .visible = "", .norm = "", .skeleton = "" };
+	struct fp_list *out = calloc(1, sizeof(*out));
+	fp_image_compute(&m->in, out);
+	return out;
+}
+
+static void done(struct one_image *m, struct fp_list *out)
+{
+	free(out);
+	free(m->data);
+	arena_destroy(&m->arena);
+}
+
+static size_t count_engine(const struct fp_list *l, unsigned engine, int flags)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < l->n_fps; i++)
+		n += l->fps[i].engine == engine && (flags < 0 || l->fps[i].flags == flags);
+	return n;
+}
+
+static int same_key(const struct fp_list *a, const struct fp_list *b, unsigned engine)
+{
+	for (size_t i = 0; i < a->n_fps; i++)
+		for (size_t j = 0; j < b->n_fps; j++)
+			if (a->fps[i].engine == engine && a->fps[i].key == b->fps[j].key)
+				return 1;
+	return 0;
+}
+
+START_TEST(link_redrawn_with_tracking_is_the_same)
+{
+	struct one_image a, b;
+	struct fp_list *la = scan_image(&a, "qr-url.png", CFG_IMAGE_HIGH);
+	struct fp_list *lb = scan_image(&b, "qr-url-tracked.png", CFG_IMAGE_HIGH);
+	/* host+path and registered domain, as for a link in text */
+	ck_assert_uint_eq(count_engine(la, WHORL_FP_URL, -1), 2);
+	ck_assert_uint_eq(count_engine(lb, WHORL_FP_URL, -1), 2);
+	ck_assert_uint_eq(count_engine(la, WHORL_FP_IMAGE, FP_IMAGE_F_QR), 1);
+	ck_assert(same_key(la, lb, WHORL_FP_URL));
+	ck_assert(same_key(la, lb, WHORL_FP_IMAGE));
+	/* the picture of a QR code identifies nothing: no sketch */
+	ck_assert_uint_eq(la->n_sketches, 0);
+	ck_assert_uint_eq(lb->n_sketches, 0);
+	ck_assert_int_eq(la->overflow, 0);
+	done(&a, la);
+	done(&b, lb);
+}
+END_TEST
+
+START_TEST(text_payload_goes_to_the_body_engine)
+{
+	struct one_image a;
+	struct fp_list *l = scan_image(&a, "qr-wifi.png", CFG_IMAGE_HIGH);
+	ck_assert_uint_eq(count_engine(l, WHORL_FP_URL, -1), 0);
+	ck_assert_uint_eq(count_engine(l, WHORL_FP_BODY, -1), 1);
+	ck_assert_uint_eq(count_engine(l, WHORL_FP_IMAGE, FP_IMAGE_F_QR), 1);
+	done(&a, l);
+}
+END_TEST
+
+START_TEST(medium_reads_no_codes)
+{
+	struct one_image a;
+	struct fp_list *l = scan_image(&a, "qr-url.png", CFG_IMAGE_MEDIUM);
+	ck_assert_uint_eq(count_engine(l, WHORL_FP_URL, -1), 0);
+	ck_assert_uint_eq(count_engine(l, WHORL_FP_IMAGE, FP_IMAGE_F_QR), 0);
+	ck_assert_uint_eq(count_engine(l, WHORL_FP_IMAGE, FP_IMAGE_F_BYTES), 1);
+	done(&a, l);
+}
+END_TEST
+
+/* A payload over IMG_QR_MAX_BYTES is cut (the message says rescan), what
+ * was kept still gives a key, nothing crashes. */
+START_TEST(huge_binary_payload_is_cut)
+{
+	struct one_image a;
+	struct fp_list *l = scan_image(&a, "qr-binary-2500.png", CFG_IMAGE_HIGH);
+	ck_assert_int_eq(l->overflow, 1);
+	ck_assert_uint_eq(count_engine(l, WHORL_FP_IMAGE, FP_IMAGE_F_QR), 1);
+	done(&a, l);
+}
+END_TEST
+
+START_TEST(decoder_on_blank_and_tiny_copies)
+{
+	uint8_t px[64 * 64];
+	memset(px, 255, sizeof(px));
+	struct img_luma l = { px, sizeof(px), 64, 64, 1 };
+	struct img_qr_result r;
+	ck_assert_int_eq(img_qr_scan(&l, &r), 0);
+	ck_assert_uint_eq(r.n, 0);
+	l.w = l.h = 1;
+	ck_assert_int_eq(img_qr_scan(&l, &r), 0);
+	l.w = 0;
+	ck_assert_int_eq(img_qr_scan(&l, &r), 0);
+	ck_assert_uint_eq(r.n, 0);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("image_qr");
+	TCase *tc = tcase_create("qr");
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, link_redrawn_with_tracking_is_the_same);
+	tcase_add_test(tc, text_payload_goes_to_the_body_engine);
+	tcase_add_test(tc, medium_reads_no_codes);
+	tcase_add_test(tc, huge_binary_payload_is_cut);
+	tcase_add_test(tc, decoder_on_blank_and_tiny_copies);
+	suite_add_tcase(s, tc);
+	return check_run(s);
+}
