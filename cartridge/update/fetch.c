@@ -17,52 +17,23 @@
 #include <unistd.h>
 
 #include "../../abi/whorl_cartridge.h"
+#include "../util/file_read.h"
 #include "update_internal.h"
 
 int update_read_bounded(const char *dir, const char *name, size_t max, uint8_t **buf,
                         size_t *len)
 {
 	char path[PATH_MAX];
-	uint8_t *p = NULL;
-	size_t got = 0;
-	int fd, rc = WHORL_EIO;
-	struct stat st;
+	int why = 0, rc;
 
 	*buf = NULL;
 	if (snprintf(path, sizeof path, "%s%s%s", dir, *dir ? "/" : "", name) >= (int)sizeof path)
 		return WHORL_EINVAL;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return WHORL_EIO;
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))
-		goto out;
-	rc = WHORL_ELIMIT;
-	if ((uint64_t)st.st_size > max)
-		goto out;
-	rc = WHORL_ENOMEM;
-	if (!(p = malloc(max + 2)))
-		goto out;
-	rc = WHORL_EIO;
-	while (got <= max) {           /* read one byte past max to see growth */
-		ssize_t n = read(fd, p + got, max + 1 - got);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			goto out;
-		if (n == 0)
-			break;
-		got += (size_t)n;
-	}
-	rc = WHORL_ELIMIT;
-	if (got > max)
-		goto out;
-	p[got] = 0;
-	*buf = p;
-	*len = got;
-	p = NULL;
-	rc = 0;
-out:
-	free(p);
-	close(fd);
+	/* O_NONBLOCK, fstat, regular files only, at most max bytes (file_read.h);
+	 * errno EINVAL for a FIFO, socket or device. */
+	rc = file_read_whole(path, 0, max, (char **)buf, len, &why);
+	if (rc == WHORL_EIO)
+		errno = why >= FILE_WHY_NOT_REGULAR ? EINVAL : why;
 	return rc;
 }
 
@@ -93,15 +64,13 @@ int update_copy_bounded(const char *dir, const char *name, size_t max, int fd)
 {
 	char path[PATH_MAX];
 	uint8_t *buf = NULL;
-	int in, rc = WHORL_EIO;
+	int in, why = 0, rc = WHORL_EIO;
 	struct stat st;
 
 	if (snprintf(path, sizeof path, "%s%s%s", dir, *dir ? "/" : "", name) >= (int)sizeof path)
 		return WHORL_EINVAL;
-	if ((in = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+	if ((in = file_open_regular(path, 0, &st, &why)) < 0)   /* never blocks on a FIFO */
 		return WHORL_EIO;
-	if (fstat(in, &st) != 0 || !S_ISREG(st.st_mode))
-		goto out;
 	rc = WHORL_ELIMIT;
 	if ((uint64_t)st.st_size > max)
 		goto out;

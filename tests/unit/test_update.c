@@ -573,6 +573,16 @@ START_TEST(test_pubkey_raw)
 	ck_assert_int_eq(memcmp(pk, publish_key_public(E.m.key), 32), 0);
 	/* A device is refused with its real cause (issue 12.5: it used to
 	 * report a stale errno, "No such file or directory"). */
+	/* A file:// mirror file that is a FIFO: refused at once, never blocked on. */
+	uint8_t *fbuf = NULL;
+	size_t flen = 0;
+	char fifo[600];
+	snprintf(fifo, sizeof fifo, "%s/fifo.cksum", E.m.root);
+	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
+	ck_assert_int_eq(update_read_bounded(E.m.root, "fifo.cksum", 1024, &fbuf, &flen), WHORL_EIO);
+	ck_assert_ptr_null(fbuf);
+	ck_assert_int_eq(update_copy_bounded(E.m.root, "fifo.cksum", 1024, 1), WHORL_EIO);
+	unlink(fifo);
 	int why = 0;
 	ck_assert_int_eq(update_pubkey_load("/dev/zero", pk, &why), WHORL_EIO);
 	ck_assert_int_eq(why, FILE_WHY_NOT_REGULAR);
