@@ -189,8 +189,10 @@ static int ntlm_userpwd(const char *spec, char *out, size_t cap)
 	return snprintf(out, cap, "%.*s\\%s", (int)(colon - spec), spec, colon + 1) < (int)cap ? 0 : -1;
 }
 
-static void set_proxy(CURL *h, const struct cfg *cfg, char *cred, size_t cap)
+void net_set_proxy(void *handle, const struct cfg *cfg, char *cred, size_t cap)
 {
+	CURL *h = handle;
+
 	if (!cfg->http_proxy[0])
 		return;
 	curl_easy_setopt(h, CURLOPT_PROXY, cfg->http_proxy);
@@ -294,7 +296,7 @@ static int net_perform(const struct cfg *cfg, const struct net_request *req, str
 		return WHORL_ENOMEM;
 	curl_easy_setopt(h, CURLOPT_URL, req->url);
 	set_limits(h, cfg, req);
-	set_proxy(h, cfg, cred, sizeof cred);
+	net_set_proxy(h, cfg, cred, sizeof cred);
 	set_auth(h, req);
 	hdrs = set_conditions(h, req);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);

@@ -66,6 +66,12 @@ void net_log_failure(const struct cfg *cfg, const struct logger *lg, const char 
  * ETag. Other headers are ignored. Bounded by len; never reads past it. */
 void net_header_parse(const char *line, size_t len, struct net_reply *reply);
 
+/* Points the libcurl easy handle `handle` at the configured "http proxy"
+ * with its basic or NTLM auth (nothing when none is configured); cred
+ * (cap bytes) holds the NTLM credentials libcurl reads and must live as
+ * long as the transfer. Used by micro-updates and statistics reports. */
+void net_set_proxy(void *handle, const struct cfg *cfg, char *cred, size_t cap);
+
 /* libcurl's process-wide set-up, reference counted by libcurl itself;
  * call once per engine open and net_global_cleanup() once per close. */
 int net_global_init(void);
