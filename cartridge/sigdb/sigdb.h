@@ -100,6 +100,10 @@ size_t sigdb_sketch_candidates(const struct sigdb *db, uint8_t engine, uint32_t 
 const uint8_t *sigdb_sketch_get(const struct sigdb *db, uint32_t i, size_t *len, uint8_t *algo,
                                 struct sigdb_meta *m);
 
+/* The published id of the sketch with handle i (what "sigs seen" reports);
+ * 0 when i is out of range. */
+uint64_t sigdb_sketch_id(const struct sigdb *db, uint32_t i);
+
 /* The content digest (digest.c) as lower-case hex into out (cap >=
  * SIGDB_DIGEST_HEX for all of it). */
 #define SIGDB_DIGEST_BYTES 16

@@ -278,3 +278,11 @@ const uint8_t *sigdb_sketch_get(const struct sigdb *db, uint32_t h, size_t *len,
 		*m = r->meta;
 	return seg->store + r->offset;
 }
+
+uint64_t sigdb_sketch_id(const struct sigdb *db, uint32_t h)
+{
+	uint32_t s = h >> SIGDB_IDX_BITS, i = h & SIGDB_IDX_MASK;
+	if (db == NULL || s >= db->skv.n_seg || i >= db->skv.seg[s]->count)
+		return 0;
+	return db->skv.seg[s]->recs[i].id;
+}
