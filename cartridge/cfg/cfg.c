@@ -55,6 +55,8 @@ void cfg_defaults(struct cfg *c, const char *config_dir)
 	c->use_ip_information = 1;
 	cfg_path_resolve(c->config_dir, "publisher.pub", c->publisher_key,
 	                 sizeof(c->publisher_key));
+	cfg_path_resolve(c->config_dir, "collector.pub", c->statistics_key,
+	                 sizeof(c->statistics_key));
 	c->minimum_score = 50;
 }
 

@@ -57,6 +57,11 @@ struct cfg {
 	char publisher_key[CFG_MAX_STR];        /* absolute; default <config_dir>/publisher.pub */
 	int minimum_score;                     /* 50 */
 	size_t max_body_length;                /* 0 = no limit (Momentum's Max_Body_Length) */
+	/* statistics (docs/CONFIG.md, docs/FORMATS.md "Statistics reports") */
+	char statistics_url[CFG_MAX_STR];       /* "" = http://<mu hostname>:<mu port>/cmstats */
+	char statistics_key[CFG_MAX_STR];       /* absolute; default <config_dir>/collector.pub */
+	unsigned statistics_interval;          /* seconds; 0 = auto (acf, else 3600) */
+	int record_sigs_seen;                  /* no (the guide's hidden last-seen option) */
 	char config_dir[CFG_MAX_STR];           /* where the files were read from */
 };
 

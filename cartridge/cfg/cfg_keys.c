@@ -386,6 +386,47 @@ static void cfg_key_max_body(struct cfg *c, const struct cfg_key *k, const char 
 	c->max_body_length = 0;
 }
 
+static void cfg_key_statistics_url(struct cfg *c, const struct cfg_key *k, const char *v,
+                                   const struct logger *lg)
+{
+	if ((strncmp(v, "http://", 7) == 0 || strncmp(v, "https://", 8) == 0) &&
+	    cfg_str_set(c->statistics_url, v) == 0)
+		return;
+	c->statistics_url[0] = '\0';
+	log_error(lg, CFG_MODULE, "Invalid statistics url %s (must start with http:// or https://), "
+	          "using the micro-update host.", v);
+}
+
+static void cfg_key_statistics_key(struct cfg *c, const struct cfg_key *k, const char *v,
+                                   const struct logger *lg)
+{
+	if (*v != '\0' && cfg_path_resolve(c->config_dir, v, c->statistics_key,
+	                                   sizeof(c->statistics_key)) == 0)
+		return;
+	cfg_path_resolve(c->config_dir, "collector.pub", c->statistics_key,
+	                 sizeof(c->statistics_key));
+	log_error(lg, CFG_MODULE, "Invalid statistics key %s, using default value \"%s\".", v,
+	          c->statistics_key);
+}
+
+/* "auto" (the publisher's acf says, else one hour) or seconds. */
+static void cfg_key_statistics_interval(struct cfg *c, const struct cfg_key *k, const char *v,
+                                        const struct logger *lg)
+{
+	unsigned long long n;
+
+	if (strcasecmp(v, "auto") == 0) {
+		c->statistics_interval = 0;
+		return;
+	}
+	if (cfg_value_uint(v, 1, CFG_MAX_STATS_INTERVAL, &n) == 0) {
+		c->statistics_interval = (unsigned)n;
+		return;
+	}
+	log_error(lg, CFG_MODULE, "Invalid statistics interval %s, using default interval (auto).", v);
+	c->statistics_interval = 0;
+}
+
 #define CFG_BOOL(name, member, dflt, keep) \
 	{ name, cfg_key_bool, offsetof(struct cfg, member), dflt, keep }
 #define CFG_KEY(name, fn) { name, fn, 0, 0, NULL }
@@ -420,6 +461,10 @@ static const struct cfg_key cfg_keys[] = {
 	CFG_KEY("publisher key", cfg_key_publisher_key),
 	CFG_KEY("minimum score", cfg_key_minimum_score),
 	CFG_KEY("max body length", cfg_key_max_body),
+	CFG_KEY("statistics url", cfg_key_statistics_url),
+	CFG_KEY("statistics key", cfg_key_statistics_key),
+	CFG_KEY("statistics interval", cfg_key_statistics_interval),
+	CFG_BOOL("record sigs seen", record_sigs_seen, 0, "keeping default (no)"),
 };
 
 void cfg_key_apply(struct cfg *c, const char *key, const char *value,
