@@ -125,6 +125,11 @@ int engine_open(const struct whorl_host_services *host, const char *config_dir,
 		e->clock_ms = host->clock_ms;
 		e->clock_ctx = host->ctx;
 	}
+	if (engine_stats_open(e, host) != 0) {
+		free(e);
+		snprintf(errbuf, errlen, "out of memory");
+		return WHORL_ENOMEM;
+	}
 	snprintf(e->config_dir, sizeof(e->config_dir), "%s", config_dir);
 	struct cfg *cfg = malloc(sizeof(*cfg));
 	if (cfg != NULL)
@@ -137,6 +142,7 @@ int engine_open(const struct whorl_host_services *host, const char *config_dir,
 		if (empty != NULL)
 			sigdb_unref(empty);
 		engine_scratch_destroy(e);
+		engine_stats_close(e);
 		free(e);
 		snprintf(errbuf, errlen, "out of memory");
 		return WHORL_ENOMEM;
@@ -170,6 +176,7 @@ int engine_open(const struct whorl_host_services *host, const char *config_dir,
 	int rc_load = network && !cfg->download_before_init ? engine_update_data_disk(e)
 	                                                    : engine_update_data(e);
 	engine_updater_start(e, !network || cfg->download_before_init);
+	engine_stats_start(e);
 	if (rc_load != 0)
 		log_warn(&e->log, "MICROUPDATE",
 		         "Have not updated signatures yet--accuracy will be affected until content is "
@@ -184,6 +191,7 @@ int engine_quiesce(whorl_engine *e)
 		log_info(&e->log, "MICROUPDATE", "Shutting down, stopping micro-update downloads.");
 		update_thread_stop(&e->updater);   /* wakes it at once, aborts a transfer */
 	}
+	engine_stats_quiesce(e);
 	e->quiesced = 1;
 	return 0;
 }
@@ -203,6 +211,7 @@ void engine_close(whorl_engine *e)
 		wl_free(atomic_load(&e->wl[k]));
 	pthread_mutex_destroy(&e->update_lock);
 	net_global_cleanup();
+	engine_stats_close(e);
 	free(e);
 }
 
@@ -268,51 +277,25 @@ int engine_describe_category(whorl_engine *e, unsigned category, unsigned subcat
 	return rc;
 }
 
-/* Appends the whitelist counters to *text (of len bytes, malloc'd). */
-static int engine_stats_whitelist(struct whorl_engine *e, char **text, size_t len)
-{
-	/* Holding a scratch slot keeps the lists alive (grace periods). */
-	struct scan_scratch *slot = engine_scratch_acquire(e);
-	if (slot == NULL)
-		return WHORL_ENOMEM;
-	const struct wl *lists[WL_N_KINDS];
-	size_t cap = len + 1024;
-	for (int k = 0; k < WL_N_KINDS; k++) {
-		lists[k] = atomic_load(&e->wl[k]);
-		cap += lists[k] != NULL ? lists[k]->n * 64 : 0;   /* one line per entry at most */
-	}
-	char *t = realloc(*text, cap);
-	if (t != NULL) {
-		wl_stats_format(&e->wl_stats, lists, t, cap, &len);
-		*text = t;
-	}
-	engine_scratch_release(e, slot);
-	return t != NULL ? 0 : WHORL_ENOMEM;
-}
-
+/* The engine's own lines (the snapshot in use), then the guide's Table 3
+ * lines of the period so far (engine_stats.c). */
 int engine_stats_snapshot(whorl_engine *e, char **text_out)
 {
 	struct sigdb *db = sigdb_live_acquire(&e->live);
-	uint64_t c = 0, i = 0;
-	sigdb_serial(db, SIGDB_SRC_SIGS, &c, &i);
 	char *t = NULL;
-	char updates[1024], digest[SIGDB_DIGEST_HEX];
-	engine_update_stats(e, updates, sizeof(updates));
+	char digest[SIGDB_DIGEST_HEX];
 	sigdb_digest_hex(db, digest, sizeof(digest));
 	int n = asprintf(&t,
-	                 "spamdna version = whorl-cartridge %s\n"
-	                 "%s"
-	                 "mu sigs serial = %llu.%llu\n"
 	                 "known fingerprints = %zu\n"
 	                 "known sketches = %zu\n"
 	                 "snapshot bytes = %zu\n"
 	                 "snapshot digest = %s\n",
-	                 WHORL_VERSION, updates, (unsigned long long)c, (unsigned long long)i, sigdb_count(db),
-	                 sigdb_sketch_count(db), sigdb_memory_bytes(db), digest);
+	                 sigdb_count(db), sigdb_sketch_count(db), sigdb_memory_bytes(db), digest);
 	sigdb_unref(db);
 	if (n < 0)
 		return WHORL_ENOMEM;
-	int rc = engine_stats_whitelist(e, &t, (size_t)n);
+	size_t len = (size_t)n;
+	int rc = engine_stats_snapshot_text(e, &t, &len);
 	if (rc != 0) {
 		free(t);
 		return rc;

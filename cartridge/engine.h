@@ -22,6 +22,7 @@
 #include "log/log.h"
 #include "mime/mime.h"
 #include "sigdb/sigdb.h"
+#include "stats/stats.h"
 #include "update/thread.h"
 #include "update/update.h"
 #include "util/arena.h"
@@ -63,6 +64,22 @@ struct whorl_engine {
 	 * source; replaced whole under update_lock, freed after a grace period. */
 	_Atomic(struct wl *) wl[WL_N_KINDS];
 	struct wl_stats wl_stats;
+	/* Statistics (engine_stats.c): period counters, log tap, reporter. */
+	struct stats stats;
+	struct update_thread stats_thread;
+	atomic_int stats_cancel;             /* set at quiesce: stops a report in flight */
+	atomic_uint stats_acf_interval;      /* seconds, from the acf source; 0 = none */
+	_Atomic uint64_t stats_serial;       /* reports made (sent or not) */
+	atomic_uint stats_sent;              /* reports the collector accepted */
+	int stats_started;                   /* the reporter's first cycle ran */
+	int stats_have_key;
+	uint8_t stats_collector_pk[32];
+	char stats_host_id[256];
+	char stats_installation_id[64];
+	char stats_run_id[32];
+	_Atomic int64_t stats_period_start;  /* unix seconds the current period began */
+	char stats_app_name[128];
+	char stats_cmae_version[64];
 	int quiesced;
 };
 
@@ -98,6 +115,20 @@ void engine_set_whitelist(struct whorl_engine *e, enum wl_kind kind, struct wl *
 
 uint64_t engine_now_ms(const struct whorl_engine *e);
 
+/* Statistics (engine_stats.c). open: the log tap and host names, right
+ * after the logger is set up (0 or WHORL_ENOMEM); start: identity, collector
+ * key, "Statistics initialized..." and the reporting thread, once the
+ * configuration is loaded; quiesce: stops the thread and sends the last
+ * period's report (one bounded try); close: frees. acf: takes "statistics
+ * interval = <seconds>" from the acf source's text. snapshot_text appends
+ * the Table 3 lines of the period so far to *text (malloc'd, *len bytes). */
+int engine_stats_open(struct whorl_engine *e, const struct whorl_host_services *host);
+void engine_stats_start(struct whorl_engine *e);
+void engine_stats_quiesce(struct whorl_engine *e);
+void engine_stats_close(struct whorl_engine *e);
+void engine_stats_acf(struct whorl_engine *e, const char *text, size_t len);
+int engine_stats_snapshot_text(struct whorl_engine *e, char **text, size_t *len);
+
 /* ABI functions (entry.c puts them in the table). */
 int engine_open(const struct whorl_host_services *host, const char *config_dir,
                 whorl_engine **out, char *errbuf, size_t errlen);
@@ -114,6 +145,9 @@ const char *engine_strerror(int code);
 
 int scan_score(whorl_engine *e, const struct whorl_envelope *env, const char *msg, size_t len,
                struct whorl_verdict **out);
+/* As scan_score, left out of the statistics (the self test's scans). */
+int scan_score_uncounted(whorl_engine *e, const struct whorl_envelope *env, const char *msg,
+                         size_t len, struct whorl_verdict **out);
 void scan_verdict_free(whorl_engine *e, struct whorl_verdict *v);
 int scan_fingerprint(whorl_engine *e, const char *msg, size_t len, struct whorl_fpset **out);
 void scan_fpset_free(whorl_engine *e, struct whorl_fpset *fps);

@@ -18,7 +18,7 @@ build=${1:-build-fuzz}
 seconds=${2:-60}
 cc=${FUZZ_CC:-clang}
 default_max_len=${FUZZ_MAX_LEN:-65536}
-pkgs="libsodium libcurl libpcre2-8 zlib libpng"
+pkgs="libsodium libcurl libpcre2-8 zlib libpng libcrypto"
 flags="-std=c11 -D_GNU_SOURCE -O1 -g -I. -Iabi -Ihost -fsanitize=fuzzer,address,undefined $(pkg-config --cflags $pkgs)"
 libs=${FUZZ_LIBS:-"$(pkg-config --libs $pkgs) -lgif -ljpeg -lzbar -lpthread -lm -ldl"}
 archives="$build/lib/libwhorl_publish.a $build/lib/libwhorl.a $build/lib/libcartridge_internal.a"

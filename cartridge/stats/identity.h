@@ -1,0 +1,36 @@
+/*
+ * identity.h - who a report comes from: the host id (the machine's fully
+ * qualified name, or its SHA-1 when "anonymize statistics = yes") and the
+ * installation id (random, made once and kept beside the update state).
+ *
+ * Not for: the customer id or license id (cfg/).
+ */
+#ifndef WHORL_STATS_IDENTITY_H
+#define WHORL_STATS_IDENTITY_H
+
+#include <stddef.h>
+
+#include "../cfg/cfg.h"
+#include "../log/log.h"
+
+#define STATS_HOST_ID_MAX 256
+#define STATS_INSTALL_ID_BYTES 18            /* 24 base64 characters */
+#define STATS_INSTALL_ID_FILE "installation.id"
+
+/* Writes the host id into out: gethostname() made fully qualified through
+ * getaddrinfo(AI_CANONNAME) (which may query DNS: call it off the scan
+ * path), or the lower-case hex SHA-1 of that name when anonymize is set.
+ * "unknown" (logged with the guide's ERROR line) when there is no name. */
+void stats_host_id(int anonymize, const struct logger *lg, char *out, size_t cap);
+
+/* Reads <cache>/micro_updates/states/installation.id, creating it (random
+ * bytes, base64, written to a temporary file then renamed) when missing or
+ * malformed. Writes the base64 id into out. 0, or -1 when it could be
+ * neither read nor created (out then holds a per-run id and the reason is
+ * logged). */
+int stats_installation_id(const struct cfg *cfg, const struct logger *lg, char *out, size_t cap);
+
+/* The lower-case hex SHA-1 of s (41 bytes with the NUL) into out. */
+void stats_sha1_hex(const char *s, char out[41]);
+
+#endif
