@@ -56,6 +56,8 @@ struct scan_job {
 	struct fp_input in;
 	struct scan_units units;        /* text units of the attachments */
 	int rescan;
+	struct stats_period *period;    /* statistics period this scan counts into */
+	struct stats_period *seen;      /* the same when "record sigs seen", else NULL */
 };
 
 static int scan_prepare(struct scan_job *j, const struct whorl_envelope *env, const char *msg,
@@ -84,13 +86,15 @@ static int scan_prepare(struct scan_job *j, const struct whorl_envelope *env, co
 
 /* Looks up the exact keys list[from..) in db and records the hits. */
 static void lookup_exact(const struct sigdb *db, const struct fp_list *l, size_t from,
-                         struct score_state *st)
+                         struct score_state *st, struct stats_period *seen)
 {
 	for (size_t i = from; i < l->n_fps; i++) {
 		struct sigdb_meta m;
 		if (!sigdb_lookup(db, l->fps[i].key, &m))
 			continue;
 		unsigned engine = l->fps[i].engine;
+		if (seen != NULL)
+			stats_count_sig(seen, engine, l->fps[i].key);
 		score_add(st, engine, score_engine_weight(engine, l->fps[i].flags, 1.0, 1.0, 1.0), 1.0, &m);
 	}
 }
@@ -140,7 +144,8 @@ static void cand_add(struct cand_set *cs, uint32_t idx)
 }
 
 static void verify_one(const struct sigdb *db, const struct fp_sketch *sk, uint32_t idx,
-                       double threshold, double weak, struct score_state *st)
+                       double threshold, double weak, struct score_state *st,
+                       struct stats_period *seen)
 {
 	size_t slen;
 	uint8_t algo;
@@ -151,12 +156,15 @@ static void verify_one(const struct sigdb *db, const struct fp_sketch *sk, uint3
 	double sim = fp_sketch_similarity(sk->engine, algo, sk->bytes, sk->len, stored, slen);
 	if (sim < weak)
 		return;
+	if (seen != NULL)
+		stats_count_sig(seen, sk->engine, sigdb_sketch_id(db, idx));
 	score_add(st, sk->engine, score_engine_weight(sk->engine, 0, sim, threshold, weak), sim, &m);
 }
 
 /* Finds stored sketches sharing anchors with sk and verifies them, those
  * sharing the most anchors first, at most SCAN_MAX_VERIFIED of them. */
-static void lookup_sketch(const struct sigdb *db, const struct fp_sketch *sk, struct score_state *st)
+static void lookup_sketch(const struct sigdb *db, const struct fp_sketch *sk, struct score_state *st,
+                          struct stats_period *seen)
 {
 	struct cand_set cs;
 	uint32_t cand[SCAN_MAX_CANDIDATES];
@@ -188,17 +196,17 @@ static void lookup_sketch(const struct sigdb *db, const struct fp_sketch *sk, st
 		     h = cand_next(&cs, h + 1)) {
 			unsigned hits = cs.hits[h];
 			if (pass == 0 ? hits > cutoff : hits == cutoff) {
-				verify_one(db, sk, cs.idx[h], threshold, weak, st);
+				verify_one(db, sk, cs.idx[h], threshold, weak, st, seen);
 				verified++;
 			}
 		}
 }
 
 static void lookup_sketches(const struct sigdb *db, const struct fp_list *l, size_t from,
-                            struct score_state *st)
+                            struct score_state *st, struct stats_period *seen)
 {
 	for (size_t i = from; i < l->n_sketches; i++)
-		lookup_sketch(db, &l->sketches[i], st);
+		lookup_sketch(db, &l->sketches[i], st, seen);
 }
 
 /* Runs one engine on in, then looks its new fingerprints up. */
@@ -208,8 +216,8 @@ static void scan_engine_one(struct scan_job *j, fp_engine_fn fn, const struct fp
 	struct fp_list *l = &j->s->fps;
 	size_t fps_from = l->n_fps, sk_from = l->n_sketches;
 	fn(in, l);
-	lookup_exact(db, l, fps_from, st);
-	lookup_sketches(db, l, sk_from, st);
+	lookup_exact(db, l, fps_from, st, j->seen);
+	lookup_sketches(db, l, sk_from, st, j->seen);
 }
 
 /* Runs the engines on the message, then the text engines on each text unit,
@@ -290,6 +298,23 @@ static struct whorl_verdict *verdict_new(struct whorl_engine *e, const struct cf
 	return v;
 }
 
+/* Counts the scanned message into the statistics period (stats/). */
+static void scan_count(const struct scan_job *j, const struct score_state *st,
+                       const struct score_result *r, size_t len, const struct wl_entry *wl_hit,
+                       enum wl_kind wl_kind)
+{
+	struct stats_msg m = {.bytes = len, .score = r->score, .category = r->category,
+	                      .subcategory = r->subcategory, .wl_kind = -1};
+	for (unsigned k = 1; k <= WHORL_FP_ENGINE_MAX; k++)
+		if (st->abuse[k].present)
+			m.engines |= 1u << k;
+	if (wl_hit != NULL) {
+		m.wl_kind = (int)wl_kind;
+		m.wl_type = (int)wl_hit->type;
+	}
+	stats_count_message(j->period, &m);
+}
+
 /* The verdict for an empty message when "consider empty messages spam". */
 static void score_empty(struct whorl_engine *e, struct score_result *r)
 {
@@ -308,8 +333,9 @@ static int data_is_stale(struct whorl_engine *e)
 	return expires != 0 && (int64_t)(engine_now_ms(e) / 1000) >= expires;
 }
 
-int scan_score(whorl_engine *e, const struct whorl_envelope *env, const char *msg, size_t len,
-               struct whorl_verdict **out)
+/* counted: the message goes into the statistics (not the self test's). */
+static int scan_score_run(whorl_engine *e, const struct whorl_envelope *env, const char *msg,
+                          size_t len, struct whorl_verdict **out, int counted)
 {
 	*out = NULL;
 	if (msg == NULL && len > 0)
@@ -323,6 +349,8 @@ int scan_score(whorl_engine *e, const struct whorl_envelope *env, const char *ms
 	char analysis[SCAN_ANALYSIS_LEN];
 	int rc = scan_prepare(&j, env, msg != NULL ? msg : "", len);
 	memset(&st, 0, sizeof(st));
+	j.period = stats_active(&e->stats);
+	j.seen = rc == 0 && counted && j.cfg->record_sigs_seen ? j.period : NULL;
 	if (rc == 0) {
 		enum wl_kind wl_kind = WL_LOCAL;
 		const struct wl_entry *wl_hit = scan_whitelist(&j, &wl_kind);
@@ -353,10 +381,24 @@ int scan_score(whorl_engine *e, const struct whorl_envelope *env, const char *ms
 		*out = verdict_new(e, j.cfg, &r, analysis, j.rescan);
 		if (*out == NULL)
 			rc = WHORL_ENOMEM;
+		else if (counted)
+			scan_count(&j, &st, &r, len, wl_hit, wl_kind);
 	}
 	sigdb_unref(db);
 	engine_scratch_release(e, j.s);
 	return rc;
+}
+
+int scan_score(whorl_engine *e, const struct whorl_envelope *env, const char *msg, size_t len,
+               struct whorl_verdict **out)
+{
+	return scan_score_run(e, env, msg, len, out, 1);
+}
+
+int scan_score_uncounted(whorl_engine *e, const struct whorl_envelope *env, const char *msg,
+                         size_t len, struct whorl_verdict **out)
+{
+	return scan_score_run(e, env, msg, len, out, 0);
 }
 
 void scan_verdict_free(whorl_engine *e, struct whorl_verdict *v)
