@@ -50,6 +50,12 @@ static void on_awl(void *ctx, const char *text, size_t len)
 		engine_set_whitelist(e, WL_AWL, w);
 }
 
+/* The acf source: the publisher's schedule; statistics take their interval. */
+static void on_acf(void *ctx, const char *text, size_t len)
+{
+	engine_stats_acf(ctx, text, len);
+}
+
 static int64_t hook_now(void *ctx)
 {
 	return (int64_t)(engine_now_ms(ctx) / 1000);
@@ -62,6 +68,7 @@ static int update_cycle_locked(struct whorl_engine *e, const struct cfg *cfg)
 		.anchors = fp_sketch_stored_anchors,
 		.on_cats = on_cats,
 		.on_awl = on_awl,
+		.on_acf = on_acf,
 		.now = hook_now,
 		.ctx = e,
 		.counters = &e->counters,
