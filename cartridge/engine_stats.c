@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <unistd.h>
 
 #include <sodium.h>
 
@@ -248,7 +249,8 @@ void engine_stats_start(struct whorl_engine *e)
 	stats_url(cfg, url, sizeof(url));
 	stats_host_id(cfg->anonymize_statistics, &e->log, e->stats_host_id, sizeof(e->stats_host_id));
 	stats_installation_id(cfg, &e->log, e->stats_installation_id, sizeof(e->stats_installation_id));
-	e->stats_have_key = update_pubkey_load(cfg->statistics_key, e->stats_collector_pk) == 0;
+	int key_rc = update_pubkey_load(cfg->statistics_key, e->stats_collector_pk);
+	e->stats_have_key = key_rc == 0;
 	log_info(&e->log, "STATS", "Statistics initialized. Current settings: report statistics=%s, "
 	         "statistics url=%s, statistics key=%s%s, interval=%u s, customer id=%s, anonymize "
 	         "statistics=%s, exclude from stats reports=%s%s, record sigs seen=%s",
@@ -258,9 +260,14 @@ void engine_stats_start(struct whorl_engine *e)
 	         (cfg->exclude_from_stats & CFG_EXCLUDE_WHITELIST) ? "whitelist " : "",
 	         (cfg->exclude_from_stats & CFG_EXCLUDE_PROXY_AUTH) ? "proxy auth" : "",
 	         cfg->record_sigs_seen ? "yes" : "no");
-	if (cfg->report_statistics && !e->stats_have_key)
+	/* No key file at all is a site without a collector (reports are only
+	 * logged); an unreadable or malformed one is the guide's ERROR. */
+	if (cfg->report_statistics && key_rc == WHORL_EIO && access(cfg->statistics_key, F_OK) != 0)
+		log_warn(&e->log, "STATS", "No collector key %s: statistics reports will be logged, not "
+		         "sent", cfg->statistics_key);
+	else if (cfg->report_statistics && !e->stats_have_key)
 		log_error(&e->log, "STATS", "Could not initialize encryption, expect problems reporting "
-		          "statistics (no collector key in %s)", cfg->statistics_key);
+		          "statistics (collector key %s: %s)", cfg->statistics_key, whorl_error_text(key_rc));
 	if (update_thread_start(&e->stats_thread, stats_cycle, e, 0, &e->stats_cancel) != 0)
 		log_error(&e->log, "STATS", "Could not start background statistics thread, will not log "
 		          "or report statistics");
