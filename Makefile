@@ -121,9 +121,14 @@ endef
 define pub_prog
 $(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard publisher/$(1)/*.c)) $(PUBLIB_A) $(LIBWHORL_A) $(CART_A)
 	@mkdir -p $$(@D)
-	$$(CC) -o $$@ $$^ $$(LDFLAGS_ALL) $$(LIBS)
+	$$(CC) -o $$@ $$^ $$(LDFLAGS_ALL) $$(LIBS) $$($(1)_LIBS)
 -include $(patsubst %.c,$(BUILD)/obj/%.d,$(wildcard publisher/$(1)/*.c))
 endef
+# whorl-collect alone links an HTTP server and the two SQL client libraries
+# (README: dependencies); nothing else gets them.
+COLLECT_PKGS := libmicrohttpd sqlite3 libpq
+whorl-collect_LIBS := $(shell pkg-config --libs $(COLLECT_PKGS) 2>/dev/null)
+$(BUILD)/obj/publisher/whorl-collect/%.o: CFLAGS_ALL += $(shell pkg-config --cflags $(COLLECT_PKGS) 2>/dev/null)
 $(foreach p,$(HOST_PROGS),$(eval $(call host_prog,$(p),bin)))
 $(foreach p,$(SBIN_PROGS),$(eval $(call host_prog,$(p),sbin)))
 $(foreach p,$(PUB_PROGS),$(eval $(call pub_prog,$(p))))

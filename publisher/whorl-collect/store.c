@@ -1,0 +1,237 @@
+/*
+ * store.c - the schema and the writes of whorl-collect, once for both back
+ * ends (store.h; the schema is described in docs/COLLECT.md).
+ *
+ * A report is stored in one transaction: the replay check (a report whose
+ * run already has this serial or a later one is refused), the report row,
+ * its non-zero counts, its sigs seen, and the gateway row. Any failure
+ * rolls back, so the database never holds half a report, and the UNIQUE
+ * key (installation, run, serial) makes storing one twice impossible even
+ * if two collectors share the database.
+ *
+ * Not for: reading summaries (summary.c).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+
+int store_exec(struct store *st, const char *sql, int n, const char *const *params,
+               store_row_fn fn, void *ctx)
+{
+	return st->be->exec(st->db, sql, n, params, fn, ctx, st->err, sizeof(st->err));
+}
+
+static int store_schema(struct store *st)
+{
+	char reports[1024];
+	snprintf(reports, sizeof(reports),
+	         "CREATE TABLE IF NOT EXISTS reports (%s, installation_id TEXT NOT NULL, "
+	         "run_id TEXT NOT NULL, report_serial BIGINT NOT NULL, received BIGINT NOT NULL, "
+	         "period_start BIGINT NOT NULL, period_end BIGINT NOT NULL, addr TEXT NOT NULL, "
+	         "customer_id TEXT NOT NULL, messages BIGINT NOT NULL, text TEXT NOT NULL, "
+	         "UNIQUE (installation_id, run_id, report_serial))", st->be->id_column);
+	const char *ddl[] = {
+		reports,
+		"CREATE INDEX IF NOT EXISTS reports_received ON reports (received)",
+		"CREATE TABLE IF NOT EXISTS report_counts (report_id BIGINT NOT NULL REFERENCES "
+		"reports (id) ON DELETE CASCADE, name TEXT NOT NULL, value BIGINT NOT NULL)",
+		"CREATE INDEX IF NOT EXISTS report_counts_report ON report_counts (report_id)",
+		"CREATE TABLE IF NOT EXISTS sigs_seen (report_id BIGINT NOT NULL REFERENCES "
+		"reports (id) ON DELETE CASCADE, sig TEXT NOT NULL, engine TEXT NOT NULL, "
+		"count BIGINT NOT NULL)",
+		"CREATE INDEX IF NOT EXISTS sigs_seen_report ON sigs_seen (report_id)",
+		"CREATE TABLE IF NOT EXISTS gateways (installation_id TEXT PRIMARY KEY, "
+		"customer_id TEXT NOT NULL, host_id TEXT NOT NULL, app_name TEXT NOT NULL, "
+		"spamdna_version TEXT NOT NULL, sigs_serial TEXT NOT NULL, run_id TEXT NOT NULL, "
+		"last_serial BIGINT NOT NULL, first_seen BIGINT NOT NULL, last_seen BIGINT NOT NULL, "
+		"last_addr TEXT NOT NULL, clean_shutdown INTEGER NOT NULL, license_id BIGINT NOT NULL, "
+		"downloads_ok BIGINT NOT NULL, downloads_failed BIGINT NOT NULL, reports BIGINT NOT NULL)",
+	};
+	for (size_t i = 0; i < sizeof(ddl) / sizeof(ddl[0]); i++)
+		if (store_exec(st, ddl[i], 0, NULL, NULL, NULL) != 0)
+			return -1;
+	return 0;
+}
+
+int store_open(const char *spec, struct store *st, char *err, size_t errlen)
+{
+	memset(st, 0, sizeof(*st));
+	int rc;
+	if (strncmp(spec, "sqlite:", 7) == 0) {
+		st->be = &store_sqlite_backend;
+		rc = store_sqlite_open(spec + 7, &st->db, err, errlen);
+	} else if (strncmp(spec, "postgresql:", 11) == 0) {
+		st->be = &store_pg_backend;
+		rc = store_pg_open(spec + 11, &st->db, err, errlen);
+	} else {
+		snprintf(err, errlen, "database %s: want sqlite:<path> or postgresql:<conninfo>", spec);
+		return -1;
+	}
+	if (rc != 0)
+		return -1;
+	if (store_schema(st) != 0) {
+		snprintf(err, errlen, "creating the schema: %s", st->err);
+		store_close(st);
+		return -1;
+	}
+	return 0;
+}
+
+void store_close(struct store *st)
+{
+	if (st->be != NULL && st->db != NULL)
+		st->be->close(st->db);
+	st->db = NULL;
+}
+
+static int row_first(void *ctx, int n, const char *const *cols)
+{
+	char *out = ctx;
+	snprintf(out, 32, "%s", n > 0 && cols[0] != NULL ? cols[0] : "");
+	return 1;
+}
+
+static int put_count(struct store *st, const char *id, const char *name, uint64_t value)
+{
+	if (value == 0)
+		return 0;
+	char v[24];
+	snprintf(v, sizeof(v), "%" PRIu64, value);
+	const char *p[] = {id, name, v};
+	return store_exec(st, "INSERT INTO report_counts (report_id, name, value) VALUES ($1, $2, $3)",
+	                  3, p, NULL, NULL);
+}
+
+static int put_counts(struct store *st, const char *id, const struct collect_report *r)
+{
+	char name[64];
+	int rc = 0;
+	for (int s = 0; s < COLLECT_N_SCORES && rc == 0; s++) {
+		snprintf(name, sizeof(name), "score %d", s);
+		rc = put_count(st, id, name, r->score[s]);
+	}
+	for (int e = 1; e < COLLECT_N_ENGINES && rc == 0; e++) {
+		snprintf(name, sizeof(name), "engine %s", collect_engine_names[e]);
+		rc = put_count(st, id, name, r->engine[e]);
+	}
+	for (int w = 0; w < COLLECT_N_WL && rc == 0; w++) {
+		snprintf(name, sizeof(name), "whitelist %s", collect_wl_names[w]);
+		rc = put_count(st, id, name, r->wl[w]);
+	}
+	for (size_t c = 0; c < r->n_cats && rc == 0; c++) {
+		if (r->cats[c].sub == COLLECT_CAT_WHOLE)
+			snprintf(name, sizeof(name), "category %u", r->cats[c].cat);
+		else
+			snprintf(name, sizeof(name), "subcategory %u.%u", r->cats[c].cat, r->cats[c].sub);
+		rc = put_count(st, id, name, r->cats[c].count);
+	}
+	for (int d = 0; d < COLLECT_N_DOWNLOADS && rc == 0; d++)
+		rc = put_count(st, id, collect_download_names[d], r->downloads[d]);
+	for (size_t i = 0; i < r->n_sigs && rc == 0; i++) {
+		char sig[20], n[24];
+		snprintf(sig, sizeof(sig), "%016" PRIx64, r->sigs[i].key);
+		snprintf(n, sizeof(n), "%" PRIu64, r->sigs[i].count);
+		const char *p[] = {id, sig, collect_engine_names[r->sigs[i].engine], n};
+		rc = store_exec(st, "INSERT INTO sigs_seen (report_id, sig, engine, count) VALUES "
+		                "($1, $2, $3, $4)", 4, p, NULL, NULL);
+	}
+	return rc;
+}
+
+static int put_gateway(struct store *st, const struct collect_report *r, const char *addr,
+                       const char *now, const char *serial)
+{
+	char ok[24], failed[24], lic[24], clean[4];
+	snprintf(ok, sizeof(ok), "%" PRIu64, r->downloads[0] + r->downloads[1] + r->downloads[4]);
+	snprintf(failed, sizeof(failed), "%" PRIu64,
+	         r->downloads[2] + r->downloads[3] + r->downloads[5] + r->downloads[6]);
+	snprintf(lic, sizeof(lic), "%" PRIu64, r->license_id);
+	snprintf(clean, sizeof(clean), "%d", r->clean_shutdown);
+	const char *p[] = {r->installation_id, r->customer_id, r->host_id, r->app_name,
+	                   r->spamdna_version, r->sigs_serial, r->run_id, serial, now, addr, clean,
+	                   lic, ok, failed};
+	return store_exec(st,
+	                  "INSERT INTO gateways (installation_id, customer_id, host_id, app_name, "
+	                  "spamdna_version, sigs_serial, run_id, last_serial, first_seen, last_seen, "
+	                  "last_addr, clean_shutdown, license_id, downloads_ok, downloads_failed, reports) "
+	                  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13, $14, 1) "
+	                  "ON CONFLICT (installation_id) DO UPDATE SET customer_id = excluded.customer_id, "
+	                  "host_id = excluded.host_id, app_name = excluded.app_name, "
+	                  "spamdna_version = excluded.spamdna_version, sigs_serial = excluded.sigs_serial, "
+	                  "run_id = excluded.run_id, last_serial = excluded.last_serial, "
+	                  "last_seen = excluded.last_seen, last_addr = excluded.last_addr, "
+	                  "clean_shutdown = excluded.clean_shutdown, license_id = excluded.license_id, "
+	                  "downloads_ok = excluded.downloads_ok, "
+	                  "downloads_failed = excluded.downloads_failed, "
+	                  "reports = gateways.reports + 1",
+	                  14, p, NULL, NULL);
+}
+
+/* Inside the transaction: everything but BEGIN/COMMIT. */
+static int put_locked(struct store *st, const struct collect_report *r, const char *text,
+                      const char *addr, const char *now)
+{
+	char serial[24], start[24], end[24], messages[24], id[32] = "";
+	snprintf(serial, sizeof(serial), "%" PRIu64, r->serial);
+	const char *q[] = {r->installation_id, r->run_id, serial};
+	if (store_exec(st, "SELECT COUNT(*) FROM reports WHERE installation_id = $1 AND run_id = $2 "
+	               "AND report_serial >= $3", 3, q, row_first, id) != 0)
+		return STORE_ERROR;
+	if (strcmp(id, "0") != 0)
+		return STORE_REPLAY;
+	snprintf(start, sizeof(start), "%" PRId64, r->period_start);
+	snprintf(end, sizeof(end), "%" PRId64, r->period_end);
+	snprintf(messages, sizeof(messages), "%" PRIu64, r->messages);
+	const char *p[] = {r->installation_id, r->run_id, serial, now, start, end, addr,
+	                   r->customer_id, messages, text};
+	id[0] = '\0';
+	if (store_exec(st, "INSERT INTO reports (installation_id, run_id, report_serial, received, "
+	               "period_start, period_end, addr, customer_id, messages, text) VALUES ($1, $2, "
+	               "$3, $4, $5, $6, $7, $8, $9, $10) RETURNING id", 10, p, row_first, id) != 0 ||
+	    id[0] == '\0')
+		return STORE_ERROR;
+	if (put_counts(st, id, r) != 0 || put_gateway(st, r, addr, now, serial) != 0)
+		return STORE_ERROR;
+	return STORE_OK;
+}
+
+int store_put(struct store *st, const struct collect_report *r, const char *text,
+              const char *addr, int64_t now)
+{
+	char now_s[24];
+	snprintf(now_s, sizeof(now_s), "%" PRId64, now);
+	if (store_exec(st, "BEGIN", 0, NULL, NULL, NULL) != 0)
+		return STORE_ERROR;
+	int rc = put_locked(st, r, text, addr, now_s);
+	char saved[sizeof(st->err)];
+	memcpy(saved, st->err, sizeof(saved));
+	if (rc == STORE_OK && store_exec(st, "COMMIT", 0, NULL, NULL, NULL) == 0)
+		return STORE_OK;
+	store_exec(st, "ROLLBACK", 0, NULL, NULL, NULL);
+	memcpy(st->err, saved, sizeof(saved));
+	return rc == STORE_OK ? STORE_ERROR : rc;
+}
+
+int store_prune(struct store *st, int64_t before)
+{
+	char b[24];
+	snprintf(b, sizeof(b), "%" PRId64, before);
+	const char *p[] = {b};
+	if (store_exec(st, "BEGIN", 0, NULL, NULL, NULL) != 0)
+		return STORE_ERROR;
+	/* Explicit deletes (SQLite may run with foreign keys off in other tools). */
+	int rc = store_exec(st, "DELETE FROM report_counts WHERE report_id IN (SELECT id FROM reports "
+	                    "WHERE received < $1)", 1, p, NULL, NULL);
+	if (rc == 0)
+		rc = store_exec(st, "DELETE FROM sigs_seen WHERE report_id IN (SELECT id FROM reports "
+		                "WHERE received < $1)", 1, p, NULL, NULL);
+	if (rc == 0)
+		rc = store_exec(st, "DELETE FROM reports WHERE received < $1", 1, p, NULL, NULL);
+	if (rc == 0 && store_exec(st, "COMMIT", 0, NULL, NULL, NULL) == 0)
+		return STORE_OK;
+	store_exec(st, "ROLLBACK", 0, NULL, NULL, NULL);
+	return STORE_ERROR;
+}

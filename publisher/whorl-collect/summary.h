@@ -1,0 +1,66 @@
+/*
+ * summary.h - what an operator looks at first, read from the store: the
+ * gateways reporting (customer, host, data serial, last report and its
+ * age), messages per hour by verdict category, per-engine hit rates,
+ * whitelist hits, update failures and the fingerprints seen most. Printed
+ * as text (`whorl-collect summary`) or drawn as a page (page.c).
+ *
+ * Not for: storing (store.c).
+ */
+#ifndef WHORL_COLLECT_SUMMARY_H
+#define WHORL_COLLECT_SUMMARY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "report.h"
+#include "store.h"
+
+#define SUMMARY_HOURS 24               /* the window of the hourly chart and the totals */
+#define SUMMARY_MAX_GATEWAYS 500       /* gateways listed (the count is exact) */
+#define SUMMARY_MAX_CATS 12            /* categories charted; the rest are summed in "other" */
+#define SUMMARY_TOP_SIGS 20
+
+struct summary_gateway {
+	char customer_id[COLLECT_MAX_ID], host_id[COLLECT_MAX_ID], app_name[COLLECT_MAX_ID];
+	char sigs_serial[COLLECT_MAX_ID], spamdna_version[COLLECT_MAX_ID];
+	uint64_t last_serial, reports, downloads_failed;
+	int64_t last_seen;
+	int clean_shutdown;
+};
+
+struct summary_sig {
+	char sig[20], engine[16];
+	uint64_t count;
+};
+
+struct summary {
+	int64_t now, since;                               /* the window: [since, now] */
+	struct summary_gateway *gateways;                 /* malloc'd, n_gateways */
+	size_t n_gateways, total_gateways;
+	uint64_t reports, messages;                       /* in the window */
+	/* per hour (index 0 = the oldest hour of the window) and category */
+	unsigned cats[SUMMARY_MAX_CATS];                  /* category numbers charted */
+	size_t n_cats;
+	uint64_t hour_total[SUMMARY_HOURS];
+	uint64_t hour_cat[SUMMARY_HOURS][SUMMARY_MAX_CATS + 1];   /* + "other" */
+	uint64_t engine[COLLECT_N_ENGINES];
+	uint64_t wl[COLLECT_N_WL];
+	uint64_t cat_total[SUMMARY_MAX_CATS + 1];
+	struct summary_sig top[SUMMARY_TOP_SIGS];
+	size_t n_top;
+	uint64_t sigs_distinct;
+};
+
+/* Fills *s from st for the SUMMARY_HOURS before now. 0, or -1 (st->err). */
+int summary_read(struct store *st, int64_t now, struct summary *s);
+void summary_free(struct summary *s);
+
+/* The text form, to f. */
+#include <stdio.h>
+void summary_print(const struct summary *s, FILE *f);
+
+/* The HTML page with inline SVG charts, malloc'd (NULL when out of memory). */
+char *summary_page(const struct summary *s);
+
+#endif
