@@ -248,9 +248,13 @@ void engine_stats_start(struct whorl_engine *e)
 	char url[CFG_MAX_STR + 64];
 	stats_url(cfg, url, sizeof(url));
 	stats_host_id(cfg->anonymize_statistics, &e->log, e->stats_host_id, sizeof(e->stats_host_id));
-	stats_installation_id(cfg, &e->log, e->stats_installation_id, sizeof(e->stats_installation_id));
 	int key_rc = update_pubkey_load(cfg->statistics_key, e->stats_collector_pk);
 	e->stats_have_key = key_rc == 0;
+	/* The id is kept on disk only where reports can leave the machine: an
+	 * engine opened by a publisher or a test on a source tree's etc/ writes
+	 * nothing there, and logs a per-run id. */
+	stats_installation_id(cfg, &e->log, e->stats_have_key && cfg->report_statistics,
+	                      e->stats_installation_id, sizeof(e->stats_installation_id));
 	log_info(&e->log, "STATS", "Statistics initialized. Current settings: report statistics=%s, "
 	         "statistics url=%s, statistics key=%s%s, interval=%u s, customer id=%s, anonymize "
 	         "statistics=%s, exclude from stats reports=%s%s, record sigs seen=%s",

@@ -100,11 +100,12 @@ static int id_write(const char *path, const char *id)
 	return 0;
 }
 
-int stats_installation_id(const struct cfg *cfg, const struct logger *lg, char *out, size_t cap)
+int stats_installation_id(const struct cfg *cfg, const struct logger *lg, int keep, char *out,
+                          size_t cap)
 {
 	unsigned char bin[STATS_INSTALL_ID_BYTES];
 	char dir[PATH_MAX], path[PATH_MAX + 64];
-	int have_dir = update_cache_prepare(cfg, lg, dir, sizeof(dir)) == 0;
+	int have_dir = keep && update_cache_prepare(cfg, lg, dir, sizeof(dir)) == 0;
 	if (have_dir) {
 		snprintf(path, sizeof(path), "%s/%s/%s", dir, UPDATE_STATE_SUBDIR, STATS_INSTALL_ID_FILE);
 		if (id_read(path, out, cap) == 0)
@@ -113,6 +114,8 @@ int stats_installation_id(const struct cfg *cfg, const struct logger *lg, char *
 	randombytes_buf(bin, sizeof(bin));
 	sodium_bin2base64(out, cap, bin, sizeof(bin), sodium_base64_VARIANT_ORIGINAL);
 	if (have_dir && id_write(path, out) == 0)
+		return 0;
+	if (!keep)
 		return 0;
 	log_warn(lg, "STATS", "Could not save the installation id under %s, using one for this run",
 	         have_dir ? path : cfg->cache_path);

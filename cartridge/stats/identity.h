@@ -23,12 +23,13 @@
  * "unknown" (logged with the guide's ERROR line) when there is no name. */
 void stats_host_id(int anonymize, const struct logger *lg, char *out, size_t cap);
 
-/* Reads <cache>/micro_updates/states/installation.id, creating it (random
- * bytes, base64, written to a temporary file then renamed) when missing or
- * malformed. Writes the base64 id into out. 0, or -1 when it could be
- * neither read nor created (out then holds a per-run id and the reason is
- * logged). */
-int stats_installation_id(const struct cfg *cfg, const struct logger *lg, char *out, size_t cap);
+/* With keep: reads <cache>/micro_updates/states/installation.id, creating
+ * it (random bytes, base64, written to a temporary file then renamed) when
+ * missing or malformed. Without keep: touches no file and makes a per-run
+ * id. Writes the base64 id into out. 0, or -1 when it could be neither read
+ * nor created (out then holds a per-run id and the reason is logged). */
+int stats_installation_id(const struct cfg *cfg, const struct logger *lg, int keep, char *out,
+                          size_t cap);
 
 /* The lower-case hex SHA-1 of s (41 bytes with the NUL) into out. */
 void stats_sha1_hex(const char *s, char out[41]);

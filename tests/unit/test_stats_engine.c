@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "test_engine_env.h"
 #include "cartridge/stats/stats.h"
@@ -200,6 +201,33 @@ START_TEST(test_exclude_and_anonymize)
 }
 END_TEST
 
+/* The installation id stays on disk only where reports can be sent. */
+START_TEST(test_installation_id_kept_with_key)
+{
+	char dir[EENV_PATH], path[EENV_PATH + 64], id1[64] = "", id2[64] = "";
+	whorl_host *h = gateway("nokey", "");
+	whorl_host_close(h);
+	snprintf(path, sizeof(path), "%s/nokey/micro_updates/states/installation.id", E.root);
+	ck_assert_int_ne(access(path, F_OK), 0);
+	eenv_config(&E, "keyed", "", dir, sizeof(dir));
+	snprintf(path, sizeof(path), "%s/collector.pub", dir);
+	const char *pub = "6a8b6c3d2e1f00112233445566778899aabbccddeeff00112233445566778899\n";
+	eenv_write_file(path, pub, strlen(pub));
+	for (int run = 0; run < 2; run++) {
+		eenv_open(&E, dir, &h);
+		char *t = snapshot(h);
+		const char *at = strstr(t, "\ninstallation id = ");
+		ck_assert_ptr_nonnull(at);
+		sscanf(at, "\ninstallation id = %63s", run == 0 ? id1 : id2);
+		free(t);
+		whorl_host_close(h);
+	}
+	ck_assert_str_eq(id1, id2);
+	snprintf(path, sizeof(path), "%s/micro_updates/states/installation.id", dir);
+	ck_assert_int_eq(access(path, F_OK), 0);
+}
+END_TEST
+
 static Suite *stats_engine_suite(void)
 {
 	Suite *s = suite_create("stats_engine");
@@ -209,6 +237,7 @@ static Suite *stats_engine_suite(void)
 	tcase_add_test(tc, test_scan_moves_its_counters);
 	tcase_add_test(tc, test_whitelist_and_no_sigs);
 	tcase_add_test(tc, test_exclude_and_anonymize);
+	tcase_add_test(tc, test_installation_id_kept_with_key);
 	suite_add_tcase(s, tc);
 	return s;
 }
