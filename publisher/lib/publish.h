@@ -19,6 +19,7 @@
 #define WHORL_PUBLISH_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "../../cartridge/sigdb/sigdb.h"
@@ -91,5 +92,13 @@ struct publish_result {
 int publish_write(const struct publish_key *k, const struct publish_set *s,
                   const struct publish_options *o, struct publish_result *res, char *err,
                   size_t errlen);
+
+/* Lists, one a line on out, the abuse fingerprints the mirror publishes now
+ * (verified with k's public key) that are not in the "sigs seen" list at
+ * seen_path ("-": stdin; lines "<16 hex>:<engine> ...", as `whorl-collect
+ * sigs-seen` prints them). Counts into *n_never and *n_published. 0, or a
+ * negative WHORL_E* with err set. Nothing is expired. */
+int publish_never_seen(const struct publish_key *k, const char *mirror, const char *seen_path,
+                       FILE *out, size_t *n_never, size_t *n_published, char *err, size_t errlen);
 
 #endif

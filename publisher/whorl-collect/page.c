@@ -151,8 +151,9 @@ static void page_lists(const struct summary *s, FILE *f)
 		esc(f, s->top[i].engine);
 		fprintf(f, "</td><td>%" PRIu64 "</td></tr>\n", s->top[i].count);
 	}
-	fputs("</table>\n<p>Fingerprints never seen: <code>whorl-publish --never-seen DATABASE "
-	      "DIR</code> lists them against a published set.</p>\n", f);
+	fputs("</table>\n<p>Fingerprints never seen: <code>whorl-collect sigs-seen &gt; seen.txt; "
+	      "whorl-publish --key KEY --out MIRROR --never-seen seen.txt</code> lists them against "
+	      "the published set.</p>\n", f);
 }
 
 char *summary_page(const struct summary *s)

@@ -29,6 +29,12 @@
  * are shared infrastructure and are not published as abuse
  * (publisher/lib/infra.h, docs/SCORING.md).
  *
+ *   whorl-publish --key KEY --out MIRROR --never-seen SEEN
+ *
+ * lists the abuse fingerprints MIRROR publishes that no gateway reported
+ * seeing, given the list `whorl-collect sigs-seen` exports (SEEN, or - for
+ * stdin): candidates for expiry, nothing is expired (docs/COLLECT.md).
+ *
  * Not for: the set format (publisher/lib, cartridge/update).
  */
 #include <errno.h>
@@ -327,6 +333,35 @@ out:
 	return rc;
 }
 
+/* --key KEY --out MIRROR --never-seen SEEN, in any order; 1 when argv is that form. */
+static int never_seen_mode(int argc, char **argv, int *rc)
+{
+	const char *key = NULL, *out = NULL, *seen = NULL;
+	for (int i = 1; i + 1 < argc; i += 2) {
+		if (strcmp(argv[i], "--key") == 0) key = argv[i + 1];
+		else if (strcmp(argv[i], "--out") == 0) out = argv[i + 1];
+		else if (strcmp(argv[i], "--never-seen") == 0) seen = argv[i + 1];
+		else return 0;
+	}
+	if (seen == NULL)
+		return 0;
+	char err[512] = "";
+	size_t never = 0, published = 0;
+	struct publish_key *k = key != NULL && out != NULL ? publish_key_load(key, err, sizeof err) : NULL;
+	*rc = 1;
+	if (k == NULL)
+		fprintf(stderr, "whorl-publish: %s\n", err[0] ? err : "--never-seen needs --key and --out");
+	else if (publish_never_seen(k, out, seen, stdout, &never, &published, err, sizeof err) != 0)
+		fprintf(stderr, "whorl-publish: %s\n", err);
+	else {
+		fprintf(stderr, "whorl-publish: %zu of %zu published abuse fingerprints never seen\n",
+		        never, published);
+		*rc = 0;
+	}
+	publish_key_free(k);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	static struct args a;
@@ -338,6 +373,8 @@ int main(int argc, char **argv)
 	whorl_host *host = NULL;
 	char err[512];
 
+	if (never_seen_mode(argc, argv, &rc))
+		return rc;
 	if (parse_args(argc, argv, &a, specs, legit, &n_specs) != 0)
 		return usage();
 	if (!a.config_dir)

@@ -48,6 +48,22 @@ check "summary: fingerprints seen listed" grep -q "^  [0-9a-f]\{16\}:[a-z]* [0-9
 fuzzy_hits=$(awk '$1 == "fuzzy" {print $2}' "$tmp/summary.txt")
 check "summary: fuzzy engine hit rate counted" [ "${fuzzy_hits:-0}" -gt 0 ]
 
+# fingerprints that never fired, for the publisher
+"$bin/whorl-collect" -c "$tmp/collect.cfg" sigs-seen > "$tmp/seen.txt"; rc=$?
+check "sigs-seen: exported" sh -c "[ $rc -eq 0 ] && grep -q '^[0-9a-f]\{16\}:[a-z]* [0-9]' '$tmp/seen.txt'"
+"$bin/whorl-publish" --key "$tmp/keys/publisher.key" --out "$tmp/mirror" --never-seen "$tmp/seen.txt" \
+	> "$tmp/never.txt" 2>"$tmp/never.err"; rc=$?
+check "never-seen: exit 0" [ "$rc" -eq 0 ]
+check "never-seen: counted" grep -q "published abuse fingerprints never seen" "$tmp/never.err"
+never=$(wc -l < "$tmp/never.txt")
+published=$(sed -n 's/.* of \([0-9]*\) published.*/\1/p' "$tmp/never.err")
+check "never-seen: some fired, some never ($never of $published)" [ "$never" -gt 0 -a "$never" -lt "${published:-0}" ]
+seen_one=$(head -1 "$tmp/seen.txt" | cut -d' ' -f1)
+check "never-seen: a fingerprint seen is not listed" sh -c "! grep -q '^$seen_one ' '$tmp/never.txt'"
+: > "$tmp/empty.txt"
+n_all=$("$bin/whorl-publish" --key "$tmp/keys/publisher.key" --out "$tmp/mirror" --never-seen "$tmp/empty.txt" 2>/dev/null | wc -l)
+check "never-seen: with nothing seen, every abuse fingerprint is listed ($n_all)" [ "$n_all" -eq "${published:-0}" ]
+
 # 2. through tinyproxy with basic auth
 TINYPROXY=$(command -v tinyproxy || ls /usr/bin/tinyproxy /usr/sbin/tinyproxy 2>/dev/null | head -1)
 if [ -n "$TINYPROXY" ]; then
