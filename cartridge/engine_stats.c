@@ -248,7 +248,7 @@ void engine_stats_start(struct whorl_engine *e)
 	char url[CFG_MAX_STR + 64];
 	stats_url(cfg, url, sizeof(url));
 	stats_host_id(cfg->anonymize_statistics, &e->log, e->stats_host_id, sizeof(e->stats_host_id));
-	int key_rc = update_pubkey_load(cfg->statistics_key, e->stats_collector_pk);
+	int key_rc = update_pubkey_load(cfg->statistics_key, e->stats_collector_pk, NULL);
 	e->stats_have_key = key_rc == 0;
 	/* The id is kept on disk only where reports can leave the machine: an
 	 * engine opened by a publisher or a test on a source tree's etc/ writes

@@ -94,7 +94,7 @@ static void *deliver(void *arg)
 int main(int argc, char **argv)
 {
 	uint8_t pk[32];
-	if (argc < 4 || argc > 5 || sodium_init() < 0 || update_pubkey_load(argv[2], pk) != 0) {
+	if (argc < 4 || argc > 5 || sodium_init() < 0 || update_pubkey_load(argv[2], pk, NULL) != 0) {
 		fprintf(stderr, "usage: collect_load URL COLLECTOR_PUB N [THREADS]\n");
 		return 2;
 	}
