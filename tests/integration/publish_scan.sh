@@ -4,7 +4,8 @@
 # file:// mirror, whorl-scan --json over etc/demo/scan/ (every spam-*,
 # phish-*, virus-* at or above 50 with the right category, every legit-*
 # below), a second publish that writes a delta the next scan loads (serial
-# 1.2), a tampered delta that is refused in favour of the cached good set,
+# 1.2), a tampered delta that a gateway still on 1.1 refuses in favour of
+# its cached good set (one that verified 1.2 keeps its persisted copy),
 # and --fingerprints output per engine.
 # Prints PASS/FAIL per check; exits non-zero when any check failed.
 # Not for: whorl-scan's input handling (scan_cli.sh) or the format (unit tests).
@@ -66,6 +67,9 @@ PY
 scan "$demo/scan" "$tmp/more/spam-watch.eml" > "$tmp/before.txt" 2>/dev/null
 check "spam-watch not yet known" \
 	sh -c "awk -F'\t' '/spam-watch/ && \$2 < 50' '$tmp/before.txt' | grep -q ."
+# A second gateway that stops here: it has verified set 1.1 only (its cache
+# is its configuration directory, the default).
+cp -a "$tmp/etc" "$tmp/etc-behind"
 
 # 3. one more message: a delta, which the next run of the gateway loads
 out=$(publish_demo --category spam="$tmp/more"); rc=$?
@@ -77,14 +81,20 @@ check "reload: the new message is spam" \
 	sh -c "printf '%s\n' '$line' | awk -F'\t' '\$2 >= 50 && \$3 == \"spam/undefined\"' | grep -q ."
 check "reload: analysis shows serial 1.2" sh -c "printf '%s' '$line' | grep -q 'd=sigs:1.2;'"
 
-# 4. a flipped byte in the newest data file: refused, the cached good set serves
+# 4. a flipped byte in the newest data file: the gateway that has not yet
+#    verified it refuses it and its cached good set serves; the one that
+#    verified it before the flip keeps the copy it persisted.
 python3 -c '
 import sys
 p = sys.argv[1]
 d = bytearray(open(p, "rb").read())
 d[len(d) // 2] ^= 1
 open(p, "wb").write(d)' "$tmp/mirror/sigs.1-2.z.enc"
-scan -v "$demo/scan" "$tmp/more/spam-watch.eml" > "$tmp/after.txt" 2> "$tmp/after.log"; rc=$?
+line=$(scan "$tmp/more/spam-watch.eml" 2>/dev/null)
+check "tampered mirror: the gateway that verified 1.2 still loads it from disk" \
+	sh -c "printf '%s' '$line' | grep -q 'd=sigs:1.2;'"
+"$bin/whorl-scan" --config-dir "$tmp/etc-behind" --cartridge "$cart" -v \
+	"$demo/scan" "$tmp/more/spam-watch.eml" > "$tmp/after.txt" 2> "$tmp/after.log"; rc=$?
 check "tampered: exit 0 (scanning still works)" [ "$rc" -eq 0 ]
 check "tampered: refusal logged" \
 	grep -q '^ERROR:MICROUPDATE: .*sigs.1-2.z.enc failed the integrity check' "$tmp/after.log"
