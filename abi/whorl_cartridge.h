@@ -137,6 +137,10 @@ struct whorl_host_services {
 	const char *app_version;
 	/* WHORL_START_* flags (appended in ABI 1.0; read with WHORL_HAS_MEMBER). */
 	uint32_t start_flags;
+	/* The CMAE API version when the host is a CMAE-compatible facade, for
+	 * the statistics' "cmae version"; NULL for other hosts (appended in
+	 * ABI 1.0; read with WHORL_HAS_MEMBER). */
+	const char *cmae_version;
 };
 
 /* The host rolled back to its last viable cartridge after unclean starts:

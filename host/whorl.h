@@ -49,6 +49,11 @@ struct whorl_host_options {
 	uint32_t drain_ms;           /* deadline for scans on a swapped-out cartridge (5 s) */
 	uint32_t trial_ms;           /* clean run before a trial becomes last viable (0:
 	                              * 10 min; whorl-scan --trial-ms) */
+	/* How the host names itself in statistics reports (docs/FORMATS.md 3.2):
+	 * its version (NULL: libwhorl's), and the CMAE API version when it is a
+	 * CMAE-compatible facade (NULL: not CMAE, reported as "unknown"). */
+	const char *app_version;
+	const char *cmae_version;
 };
 
 /* Opens the cartridge and an engine on the configuration directory.

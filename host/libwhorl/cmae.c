@@ -47,6 +47,7 @@ int CMAE_Init(const char *ConfigDirectory)
 	o.log_ctx = cmae_log_ctx;
 	o.log_min_level = cmae_log_min;
 	o.app_name = "cmae";
+	o.cmae_version = WHORL_VERSION;   /* the facade's CMAE API level is libwhorl's */
 	o.state_dir = getenv("WHORL_STATE_DIR");
 	if (o.state_dir != NULL && *o.state_dir == '\0')
 		o.state_dir = NULL;

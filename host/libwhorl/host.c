@@ -32,7 +32,7 @@ static char *host_strdup_or_null(const char *s)
 static int host_options_read(const struct whorl_host_options *opts, struct whorl_host *h,
                              const char **cart_path, const char **state_dir)
 {
-	const char *config_dir = NULL, *app_name = NULL;
+	const char *config_dir = NULL, *app_name = NULL, *app_version = NULL, *cmae_version = NULL;
 
 	*cart_path = NULL;
 	*state_dir = NULL;
@@ -58,6 +58,10 @@ static int host_options_read(const struct whorl_host_options *opts, struct whorl
 			h->drain_ms = opts->drain_ms;
 		if (WHORL_HAS_MEMBER(opts, trial_ms) && opts->trial_ms > 0)
 			h->trial_ms = opts->trial_ms;
+		if (WHORL_HAS_MEMBER(opts, app_version))
+			app_version = opts->app_version;
+		if (WHORL_HAS_MEMBER(opts, cmae_version))
+			cmae_version = opts->cmae_version;
 	}
 	if (*cart_path == NULL)
 		*cart_path = whorl_default_cartridge_path();
@@ -65,7 +69,11 @@ static int host_options_read(const struct whorl_host_options *opts, struct whorl
 		config_dir = whorl_default_config_dir();
 	h->config_dir = strdup(config_dir);
 	h->app_name = host_strdup_or_null(app_name);
-	if (h->config_dir == NULL || (app_name != NULL && h->app_name == NULL))
+	h->app_version = host_strdup_or_null(app_version);
+	h->cmae_version = host_strdup_or_null(cmae_version);
+	if (h->config_dir == NULL || (app_name != NULL && h->app_name == NULL) ||
+	    (app_version != NULL && h->app_version == NULL) ||
+	    (cmae_version != NULL && h->cmae_version == NULL))
 		return WHORL_ENOMEM;
 	return 0;
 }
@@ -107,6 +115,8 @@ static void host_free(struct whorl_host *h)
 	pthread_mutex_destroy(&h->swap_mu);
 	free(h->config_dir);
 	free(h->app_name);
+	free(h->app_version);
+	free(h->cmae_version);
 	free(h);
 }
 

@@ -55,6 +55,8 @@ struct whorl_host {
 	int log_min_level;
 	char *config_dir;
 	char *app_name;
+	char *app_version;             /* NULL: WHORL_VERSION */
+	char *cmae_version;            /* NULL: not a CMAE facade */
 	uint32_t start_flags;                  /* WHORL_START_* given to open() */
 	uint32_t open_timeout_ms;
 	uint32_t drain_ms;

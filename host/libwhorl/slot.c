@@ -70,8 +70,9 @@ static void slot_services_fill(struct whorl_host *h, struct host_slot *s,
 	sv->log = slot_log_forward;
 	sv->clock_ms = slot_clock_ms;
 	sv->app_name = h->app_name;
-	sv->app_version = WHORL_VERSION;
+	sv->app_version = h->app_version != NULL ? h->app_version : WHORL_VERSION;
 	sv->start_flags = h->start_flags;
+	sv->cmae_version = h->cmae_version;
 }
 
 /* open() then self_test(); the engine is closed again when the test fails. */
