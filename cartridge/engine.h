@@ -79,6 +79,7 @@ struct whorl_engine {
 	char stats_run_id[32];
 	_Atomic int64_t stats_period_start;  /* unix seconds the current period began */
 	char stats_app_name[128];
+	char stats_app_version[64];
 	char stats_cmae_version[64];
 	int quiesced;
 };

@@ -129,7 +129,7 @@ static void build_text(struct whorl_engine *e, const struct stats_period *p, uin
 		.run_id = e->stats_run_id, .period_start = start,
 		.period_end = (int64_t)(engine_now_ms(e) / 1000),
 		.spamdna_version = "whorl-cartridge " WHORL_VERSION, .cmae_version = e->stats_cmae_version,
-		.app_name = e->stats_app_name, .license_id = lic.id,
+		.app_name = e->stats_app_name, .app_version = e->stats_app_version, .license_id = lic.id,
 		.clean_shutdown = e->update_status.unclean_starts == 0,
 		.installation_id = e->stats_installation_id, .exclude = cfg->exclude_from_stats,
 		.http_proxy_auth = proxy_auth_kind(cfg),
@@ -226,9 +226,12 @@ int engine_stats_open(struct whorl_engine *e, const struct whorl_host_services *
 	const char *app = host != NULL && WHORL_HAS_MEMBER(host, app_name) ? host->app_name : NULL;
 	const char *ver = host != NULL && WHORL_HAS_MEMBER(host, app_version) ? host->app_version : NULL;
 	snprintf(e->stats_app_name, sizeof(e->stats_app_name), "%s", app != NULL ? app : "unspecified");
-	/* The CMAE facade names itself "cmae"; other hosts are not CMAE. */
+	snprintf(e->stats_app_version, sizeof(e->stats_app_version), "%s", ver != NULL ? ver : "unknown");
+	/* Only a CMAE-compatible facade says which CMAE it is. */
+	const char *cmae = host != NULL && WHORL_HAS_MEMBER(host, cmae_version) ? host->cmae_version
+	                                                                     : NULL;
 	snprintf(e->stats_cmae_version, sizeof(e->stats_cmae_version), "%s",
-	         app != NULL && strcmp(app, "cmae") == 0 && ver != NULL ? ver : "unknown");
+	         cmae != NULL ? cmae : "unknown");
 	atomic_init(&e->stats_cancel, 0);
 	atomic_init(&e->stats_sent, 0);
 	atomic_init(&e->stats_acf_interval, 0);

@@ -96,6 +96,7 @@ static void report_identity(struct sbuf *b, const struct stats_identity *id)
 	sbuf_printf(b, "spamdna version = %s\n", id->spamdna_version);
 	sbuf_printf(b, "cmae version = %s\n", id->cmae_version);
 	sbuf_printf(b, "application name = %s\n", id->app_name);
+	sbuf_printf(b, "application version = %s\n", id->app_version);
 }
 
 static void report_messages(struct sbuf *b, const struct stats_period *p)

@@ -35,6 +35,7 @@ struct stats_identity {
 	const char *spamdna_version;
 	const char *cmae_version;        /* "unknown" for non-CMAE hosts */
 	const char *app_name;            /* "unspecified" when the host gave none */
+	const char *app_version;         /* the host's version; "unknown" when none */
 	unsigned long license_id;        /* 0: no license.cfg */
 	int clean_shutdown;              /* the previous run shut down cleanly */
 	const char *installation_id;     /* base64 */

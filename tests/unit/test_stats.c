@@ -170,6 +170,7 @@ static char *report_of(const struct stats_period *p, unsigned exclude, int sigs)
 	                            .report_serial = 7, .run_id = "cnVu", .period_start = 100,
 	                            .period_end = 200, .spamdna_version = "whorl-cartridge 0.1.0",
 	                            .cmae_version = "unknown", .app_name = "test",
+	                            .app_version = "9.9",
 	                            .license_id = 42, .clean_shutdown = 1,
 	                            .installation_id = "AAAA", .exclude = exclude,
 	                            .http_proxy_auth = "basic"};
@@ -196,7 +197,7 @@ START_TEST(test_report_text)
 		"customer id = acme\nhost id = mx.example.org\nreport serial = 7\nrun id = cnVu\n"
 		"period start = 100\nperiod end = 200\n"
 		"spamdna version = whorl-cartridge 0.1.0\ncmae version = unknown\n"
-		"application name = test\nlog messages = SU5GTyBBOiBiCg==\n"
+		"application name = test\napplication version = 9.9\nlog messages = SU5GTyBBOiBiCg==\n"
 		"message sizes = 0 2 4 8 16 32 64 128 256 1024\n"
 		"score 0 = 1\nscore 0 sizes = 1 0 0 0 0 0 0 0 0 0\n"
 		"score 90 = 1\nscore 90 sizes = 0 1 0 0 0 0 0 0 0 0\n"

@@ -228,6 +228,25 @@ START_TEST(test_installation_id_kept_with_key)
 }
 END_TEST
 
+/* A host names itself: app name and version, and a CMAE facade its CMAE. */
+START_TEST(test_host_names_itself)
+{
+	char dir[EENV_PATH], cart[EENV_PATH], err[256] = "";
+	eenv_config(&E, "named", "", dir, sizeof(dir));
+	snprintf(cart, sizeof(cart), "%s/lib/cartridge.so", eenv_build());
+	struct whorl_host_options o = {.size = sizeof(o), .cartridge_path = cart, .config_dir = dir,
+	                               .app_name = "mta-x", .app_version = "4.2",
+	                               .cmae_version = "2.5"};
+	whorl_host *h = NULL;
+	ck_assert_msg(whorl_host_open(&o, &h, err, sizeof(err)) == 0, "%s", err);
+	char *t = snapshot(h);
+	want_line(t, "\napplication name = mta-x\napplication version = 4.2\n");
+	want_line(t, "\ncmae version = 2.5\n");
+	free(t);
+	whorl_host_close(h);
+}
+END_TEST
+
 static Suite *stats_engine_suite(void)
 {
 	Suite *s = suite_create("stats_engine");
@@ -238,6 +257,7 @@ static Suite *stats_engine_suite(void)
 	tcase_add_test(tc, test_whitelist_and_no_sigs);
 	tcase_add_test(tc, test_exclude_and_anonymize);
 	tcase_add_test(tc, test_installation_id_kept_with_key);
+	tcase_add_test(tc, test_host_names_itself);
 	suite_add_tcase(s, tc);
 	return s;
 }
