@@ -12,8 +12,10 @@
  *    (SCAN_ATTACH_MAX_NEST deep), its text is a unit, its own attachments
  *    are looked at in turn.
  * Bytes that are not text/ (the parser converted those) are converted to
- * UTF-8 from a byte-order mark, the declared charset, an HTML meta charset,
- * or else as UTF-8 when valid and windows-1252 otherwise, as the parser does.
+ * UTF-8 from a byte-order mark; else valid UTF-8 is read as UTF-8 (a page
+ * saved as UTF-8 often keeps the meta element of the charset it was written
+ * in); else from the declared charset or an HTML meta charset; else as
+ * windows-1252, as the parser reads undeclared text.
  *
  * Bounds: SCAN_ATTACH_MAX_UNITS units, SCAN_ATTACH_MAX_BYTES rendered per
  * attachment, the decoded budget MIME_MAX_DECODED shared with the message's
@@ -109,6 +111,13 @@ static void meta_charset(const unsigned char *s, size_t n, char *out, size_t on)
 	}
 }
 
+/* Charsets written in 7-bit bytes, which are valid UTF-8 and prove nothing. */
+static int charset_is_7bit(const char *cs)
+{
+	return strncmp(cs, "iso-2022", 8) == 0 || strcmp(cs, "utf-7") == 0 ||
+	       strncmp(cs, "hz-gb", 5) == 0;
+}
+
 /* The text of a leaf as UTF-8 (arena), at most SCAN_ATTACH_MAX_BYTES of it;
  * NULL when the arena ran out. */
 static const char *leaf_utf8(struct unit_ctx *c, const struct mime_part *p, size_t *len)
@@ -141,6 +150,13 @@ static const char *leaf_utf8(struct unit_ctx *c, const struct mime_part *p, size
 		cs[sizeof(cs) - 1] = '\0';
 	} else {
 		meta_charset(d, n, cs, sizeof(cs));
+	}
+	if (skip == 0 && cs[0] != '\0' && !charset_is_7bit(cs)) {
+		/* Valid UTF-8 is UTF-8, whatever a copied meta element says. */
+		int bad = 0;
+		const char *t = charset_to_utf8(c->body->arena, c->cs, "", d, n, len, &bad);
+		if (t == NULL || !bad)
+			return t;
 	}
 	return charset_to_utf8(c->body->arena, c->cs, cs, d + skip, n - skip, len, NULL);
 }

@@ -3,8 +3,8 @@
  * campaign: the real cartridge.so fingerprints the same text the same way
  * whether it is the body, an attached .html (text/html or
  * application/octet-stream, UTF-8 or UTF-16), a forwarded message/rfc822 part
- * or an attached .eml; a set published from one form catches the others, in
- * both directions; unrelated attachments stay clean; malformed, lying, huge
+ * or an attached .eml (a UTF-8 page with a stale meta charset too); a set
+ * published from one form catches the others, in both directions; unrelated attachments stay clean; malformed, lying, huge
  * and deeply nested attachments get a verdict (rescan where text was cut).
  *
  * Not for: the text engines themselves (test_fp, test_fp_fuzzy), MIME
@@ -266,6 +266,32 @@ static int score_fp(const char *msg, size_t len)
 	return rescan;
 }
 
+/* A page saved as UTF-8 that kept its old meta charset reads as UTF-8: the
+ * same fingerprints as its text in a UTF-8 body. */
+START_TEST(test_utf8_page_with_a_stale_meta_charset)
+{
+	static const char page[] =
+		"<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=big5\">"
+		"</head><body><p>\xe6\x9c\x89\xe4\xb8\x80\xe9\x9a\xbb\xe7\x83\x8f\xe9\xb4\x89"
+		"\xe6\x95\xb4\xe5\xa4\xa9\xe5\xb0\xb1\xe5\x9d\x90\xe5\x9c\xa8\xe6\xa8\xb9"
+		"\xe4\xb8\x8a\xef\xbc\x8c\xe4\xbd\x86\xe5\xb0\xb1\xe6\x98\xaf\xe4\xb8\x8d"
+		"\xe5\x81\x9a\xe4\xba\x8b\xe3\x80\x82 Call now for the lowest rates on every "
+		"loan, approval in minutes, no credit check at all.</p></body></html>";
+	char *msg = malloc(MSG_MAX);
+	size_t len = (size_t)sprintf(msg, "%sContent-Type: text/html; charset=utf-8\r\n\r\n%s\r\n",
+	                             HEAD, page);
+	struct whorl_fpset *ref = fingerprint(msg, len);
+	uint64_t key = body_key(ref);
+	len = form_attached(msg, "application/octet-stream", (const unsigned char *)page,
+	                    strlen(page));
+	struct whorl_fpset *s = fingerprint(msg, len);
+	ck_assert(has_key(s, WHORL_FP_BODY, key));
+	whorl_host_fpset_free(E.fp_host, s);
+	whorl_host_fpset_free(E.fp_host, ref);
+	free(msg);
+}
+END_TEST
+
 START_TEST(test_bad_attachments_get_a_verdict)
 {
 	char *msg = malloc(MSG_MAX), *big = malloc(HUGE_ATTACHMENT + 1);
@@ -315,6 +341,7 @@ static Suite *suite(void)
 	tcase_add_test(tc, test_published_as_body_caught_as_attachment);
 	tcase_add_test(tc, test_published_as_attachment_caught_as_body);
 	tcase_add_test(tc, test_published_as_forward_caught_as_body);
+	tcase_add_test(tc, test_utf8_page_with_a_stale_meta_charset);
 	tcase_add_test(tc, test_bad_attachments_get_a_verdict);
 	suite_add_tcase(s, tc);
 	return s;
