@@ -4,7 +4,7 @@
 # Not for: installing whorl itself (that is `make install`).
 set -eu
 PKGS="build-essential pkg-config clang libclang-rt-14-dev check libsubunit-dev \
-  libsodium-dev libcurl4-openssl-dev libpcre2-dev zlib1g-dev \
+  libsodium-dev libcurl4-openssl-dev libssl-dev libpcre2-dev zlib1g-dev \
   libgif-dev libpng-dev libjpeg62-turbo-dev \
   nginx tinyproxy \
   libmicrohttpd-dev libzbar-dev libsqlite3-dev sqlite3 libpq-dev postgresql-15 \
