@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include "test_engine_env.h"
@@ -247,6 +248,73 @@ START_TEST(test_host_names_itself)
 }
 END_TEST
 
+/* Scans on four threads while the reporter ends a period every second:
+ * every message is counted exactly once, in some report or in the period
+ * still open (the flip and grace period lose nothing, count nothing twice). */
+#define RACE_THREADS 4
+#define RACE_SCANS 400
+
+struct race_arg {
+	whorl_host *h;
+	const char *msg;
+	size_t len;
+};
+
+static void *race_scan(void *p)
+{
+	struct race_arg *a = p;
+	for (int i = 0; i < RACE_SCANS; i++) {
+		struct whorl_verdict *v = eenv_score(a->h, a->msg, a->len);
+		ck_assert_uint_eq(v->score, 0);
+		whorl_host_verdict_free(a->h, v);
+		if (i % 100 == 99)
+			usleep(300000);         /* spread the scans over several periods */
+	}
+	return NULL;
+}
+
+/* Sum of "STATS: score 0 = N" report lines in the log, and how many reports. */
+static unsigned long logged_scores(const char *log, int *reports)
+{
+	unsigned long sum = 0;
+	*reports = 0;
+	for (const char *p = log; (p = strstr(p, "STATS: ")) != NULL; p++) {
+		unsigned long n;
+		if (sscanf(p, "STATS: score 0 = %lu", &n) == 1)
+			sum += n;
+		if (strncmp(p, "STATS: Current statistics for period ", 37) == 0)
+			(*reports)++;
+	}
+	return sum;
+}
+
+START_TEST(test_periods_lose_nothing)
+{
+	whorl_host *h = gateway("race", "statistics interval = 1");
+	const char *msg = "From: a@example.org\r\nSubject: hello\r\n\r\nnothing to see\r\n";
+	struct race_arg a = {h, msg, strlen(msg)};
+	pthread_t t[RACE_THREADS];
+	for (int i = 0; i < RACE_THREADS; i++)
+		ck_assert_int_eq(pthread_create(&t[i], NULL, race_scan, &a), 0);
+	for (int i = 0; i < RACE_THREADS; i++)
+		pthread_join(t[i], NULL);
+	char *open_period = snapshot(h);
+	unsigned long still_open = 0;
+	const char *at = strstr(open_period, "\nscore 0 = ");
+	if (at != NULL)
+		sscanf(at, "\nscore 0 = %lu", &still_open);
+	free(open_period);
+	pthread_mutex_lock(&E.log_lock);
+	int reports;
+	unsigned long reported = logged_scores(E.log, &reports);
+	ck_assert_msg(strlen(E.log) + 1 < sizeof(E.log), "log buffer full: counts unreliable");
+	pthread_mutex_unlock(&E.log_lock);
+	ck_assert_int_ge(reports, 1);
+	ck_assert_uint_eq(reported + still_open, (unsigned long)RACE_THREADS * RACE_SCANS);
+	whorl_host_close(h);
+}
+END_TEST
+
 static Suite *stats_engine_suite(void)
 {
 	Suite *s = suite_create("stats_engine");
@@ -258,6 +326,7 @@ static Suite *stats_engine_suite(void)
 	tcase_add_test(tc, test_exclude_and_anonymize);
 	tcase_add_test(tc, test_installation_id_kept_with_key);
 	tcase_add_test(tc, test_host_names_itself);
+	tcase_add_test(tc, test_periods_lose_nothing);
 	suite_add_tcase(s, tc);
 	return s;
 }
