@@ -5,12 +5,17 @@
  * run with the list's match context (match, depth and heap limits); the
  * match data and the interpreter's frames come from the scan's arena, so a
  * scan allocates nothing on the heap here. An entry whose regex reaches a
- * limit is skipped for this message; the first time, it is logged.
+ * limit is skipped for this message; the first time, it is logged. All the
+ * regex calls of one message share WL_MSG_REGEX_BUDGET (wl.h): once it is
+ * spent, the list's other regex entries are skipped for that message; the
+ * first time, the costliest entries are named. The budget counts bytes and
+ * limit hits, never time, so the same message always gets the same result.
  *
  * Not for: parsing (parse.c, host.c) or deciding the verdict (scan.c).
  */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 
@@ -23,6 +28,9 @@ struct wl_run {
 	const struct logger *lg;
 	pcre2_general_context *gctx;
 	pcre2_match_data *md;
+	pcre2_match_context *mctx;    /* the list's limits, match limit cut to budget */
+	uint64_t budget_left;
+	struct { unsigned line; uint64_t cost; } top[WL_BUDGET_TOP];   /* costliest, by line */
 	int no_memory;
 };
 
@@ -48,8 +56,54 @@ static int run_match_data(struct wl_run *r)
 	r->gctx = pcre2_general_context_create(arena_pcre_alloc, arena_pcre_free, r->s->arena);
 	if (r->gctx != NULL)
 		r->md = pcre2_match_data_create(1, r->gctx);
-	r->no_memory = r->md == NULL;
-	return r->md != NULL ? 0 : -1;
+	if (r->md != NULL)    /* from the arena: the list's limits, set per call */
+		r->mctx = pcre2_match_context_create(r->gctx);
+	if (r->mctx != NULL) {
+		pcre2_set_depth_limit(r->mctx, WL_DEPTH_LIMIT);
+		pcre2_set_heap_limit(r->mctx, WL_HEAP_LIMIT_KIB);
+	}
+	r->no_memory = r->mctx == NULL;
+	return r->mctx != NULL ? 0 : -1;
+}
+
+/* Charges cost to entry e's line, keeping the WL_BUDGET_TOP costliest. */
+static void budget_charge(struct wl_run *r, const struct wl_entry *e, uint64_t cost)
+{
+	size_t i, low = 0;
+
+	r->budget_left -= cost < r->budget_left ? cost : r->budget_left;
+	for (i = 0; i < WL_BUDGET_TOP; i++) {
+		if (r->top[i].line == e->line) {
+			r->top[i].cost += cost;
+			return;
+		}
+		if (r->top[i].cost < r->top[low].cost)
+			low = i;
+	}
+	if (cost > r->top[low].cost) {
+		r->top[low].line = e->line;
+		r->top[low].cost = cost;
+	}
+}
+
+/* The budget ran out at entry e: logged once per list. */
+static void budget_spent(const struct wl_run *r, const struct wl_entry *e)
+{
+	char names[WL_BUDGET_TOP * 40] = "";
+	size_t used = 0;
+	int expected = 0;
+
+	if (!atomic_compare_exchange_strong((atomic_int *)&r->w->budget_logged, &expected, 1))
+		return;
+	for (size_t i = 0; i < WL_BUDGET_TOP; i++)
+		if (r->top[i].cost > 0 && used < sizeof(names))
+			used += (size_t)snprintf(names + used, sizeof(names) - used, "%sline %u (%llu)",
+			                         used ? ", " : "", r->top[i].line,
+			                         (unsigned long long)r->top[i].cost);
+	log_warn(r->lg, "WHITELIST", "%s whitelist: regex work for one message reached its budget "
+	         "of %u units at the entry on line %u; the costliest entries were %s; the other "
+	         "regex entries are skipped for such messages", wl_kind_name(r->w->kind),
+	         WL_MSG_REGEX_BUDGET, e->line, names);
 }
 
 static void gave_up(const struct wl_run *r, struct wl_entry *e, int rc)
@@ -71,12 +125,22 @@ static int rx_match(struct wl_run *r, struct wl_entry *e, const char *subj, size
 		return RX_NO;
 	if (run_match_data(r) != 0)
 		return RX_GAVE_UP;
-	int rc = pcre2_match(e->re, (PCRE2_SPTR)subj, len, 0, 0, r->md, r->w->mctx);
+	if (r->budget_left == 0) {
+		budget_spent(r, e);
+		return RX_GAVE_UP;
+	}
+	uint32_t limit = r->budget_left < WL_MATCH_LIMIT ? (uint32_t)r->budget_left : WL_MATCH_LIMIT;
+	pcre2_set_match_limit(r->mctx, limit);
+	int rc = pcre2_match(e->re, (PCRE2_SPTR)subj, len, 0, 0, r->md, r->mctx);
+	budget_charge(r, e, rc == PCRE2_ERROR_MATCHLIMIT ? limit : (uint64_t)len + 1);
 	if (rc >= 0)
 		return RX_YES;
 	if (rc == PCRE2_ERROR_NOMATCH || rc == PCRE2_ERROR_PARTIAL)
 		return RX_NO;
-	gave_up(r, e, rc);      /* match/depth/heap/JIT stack limit, or no memory */
+	if (rc == PCRE2_ERROR_MATCHLIMIT && limit < WL_MATCH_LIMIT)
+		budget_spent(r, e); /* the message's budget, not this entry, ran out */
+	else
+		gave_up(r, e, rc);  /* match/depth/heap/JIT stack limit, or no memory */
 	return RX_GAVE_UP;
 }
 
@@ -149,7 +213,7 @@ const struct wl_entry *wl_match(const struct wl *w, const struct wl_subject *s,
 {
 	if (w == NULL || w->n == 0)
 		return NULL;
-	struct wl_run r = {.w = w, .s = s, .lg = lg};
+	struct wl_run r = {.w = w, .s = s, .lg = lg, .budget_left = WL_MSG_REGEX_BUDGET};
 	for (size_t i = 0; i < w->n; i++) {
 		/* Entries are immutable but for their atomic counters and flags. */
 		struct wl_entry *e = &w->entries[i];

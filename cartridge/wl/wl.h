@@ -40,6 +40,13 @@
 #define WL_MATCH_LIMIT 1000000u              /* pcre2_set_match_limit: backtracking steps */
 #define WL_DEPTH_LIMIT 10000u                /* pcre2_set_depth_limit: nested backtracks */
 #define WL_HEAP_LIMIT_KIB 8192u              /* pcre2_set_heap_limit: interpreter frames */
+/* Regex work one message may cost one list, in units: every regex call
+ * costs the bytes of its subject plus one, and a call stopped by the match
+ * limit costs that limit. Each call's match limit is also cut to what is
+ * left. When it is spent, the list's remaining regex entries are skipped
+ * for that message (logged once per list, naming the costliest entries). */
+#define WL_MSG_REGEX_BUDGET (8u * 1024 * 1024)
+#define WL_BUDGET_TOP 3                      /* costliest entries the log names */
 
 enum wl_kind { WL_LOCAL = 0, WL_AWL = 1, WL_N_KINDS };
 enum wl_type { WL_HOST = 0, WL_HEADER, WL_BODY, WL_ENVELOPE, WL_N_TYPES };
@@ -65,6 +72,7 @@ struct wl {
 	struct wl_entry *entries;     /* n, in file order */
 	size_t per_type[WL_N_TYPES];  /* entries of each type */
 	void *mctx;                   /* pcre2_match_context_8 * with the limits */
+	atomic_int budget_logged;     /* WL_MSG_REGEX_BUDGET exhaustion logged */
 };
 
 /* Messages whitelisted, by list and type (the guide's "local header

@@ -435,6 +435,42 @@ START_TEST(test_problem_lines_bounded)
 }
 END_TEST
 
+/* Regex work is bounded per message, not only per entry (issue 12.4):
+ * 200 body entries over a 64 KiB body cost about 13 MB of subject, past
+ * WL_MSG_REGEX_BUDGET, so the entry that would match comes too late; the
+ * log names the costliest entries once. A small body is matched in full. */
+START_TEST(test_regex_budget_per_message)
+{
+	static char text[210 * 48], body[65537];
+	size_t n = 0;
+	struct msg_fixture f;
+
+	for (int i = 0; i < 200; i++)
+		n += (size_t)snprintf(text + n, sizeof(text) - n,
+		                      "type = body; regex = [(*NO_JIT)nomatch%d]\n", i);
+	snprintf(text + n, sizeof(text) - n, "type = body; regex = [xyz]\n");
+	memset(body, 'x', sizeof(body) - 4);
+	memcpy(body + sizeof(body) - 4, "xyz", 4);
+	fixture_parse(&f, test_msg, body);
+	struct wl *w = compile(text, WL_LOCAL);
+	ck_assert_uint_eq(w->n, 201);
+	ck_assert_ptr_null(wl_match(w, &f.sub, &LG));
+	assert_logged("local whitelist: regex work for one message reached its budget of 8388608 "
+	              "units at the entry on line 129; the costliest entries were line ");
+	/* Logged once per list; the same message gets the same answer. */
+	logbuf[0] = '\0';
+	ck_assert_ptr_null(wl_match(w, &f.sub, &LG));
+	ck_assert_ptr_null(strstr(logbuf, "budget"));
+	arena_destroy(&f.arena);
+	fixture_parse(&f, test_msg, "a short body xyz");
+	const struct wl_entry *e = wl_match(w, &f.sub, &LG);
+	ck_assert_ptr_nonnull(e);
+	ck_assert_uint_eq(e->line, 201);
+	wl_free(w);
+	arena_destroy(&f.arena);
+}
+END_TEST
+
 static Suite *wl_suite(void)
 {
 	Suite *s = suite_create("wl");
@@ -442,6 +478,7 @@ static Suite *wl_suite(void)
 	tcase_set_timeout(tc, 30);
 	tcase_add_test(tc, test_grammar_forms);
 	tcase_add_test(tc, test_problem_lines_bounded);
+	tcase_add_test(tc, test_regex_budget_per_message);
 	tcase_add_test(tc, test_backend_enabled);
 	tcase_add_loop_test(tc, test_malformed_lines, 0, (int)(sizeof(malformed) / sizeof(malformed[0])));
 	tcase_add_test(tc, test_control_and_long_lines);
