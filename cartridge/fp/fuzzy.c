@@ -422,7 +422,9 @@ size_t fp_fuzzy_stored_anchors(const uint8_t *b, size_t len, uint32_t *anchors, 
  * 1/256 chance that 8-bit values agree by accident), raised to the overlap
  * coefficient when the sizes are comparable: within FUZZY_MAX_RATIO, or
  * within FUZZY_MAX_RATIO_CONTAINED when the stored set (of at least
- * contained_min elements) is the smaller one. A short query is never taken
+ * contained_min elements) is the smaller one, and then only when the overlap
+ * reaches FUZZY_THRESHOLD (the estimate is noisy there: a weak overlap must
+ * not become supporting evidence). A short query is never taken
  * as "contained" in a long stored text further than FUZZY_MAX_RATIO: that
  * is how short legitimate posts would match a long spam. */
 static double view_similarity(const uint8_t *q, const uint8_t *s, unsigned nq, unsigned ns,
@@ -442,6 +444,8 @@ static double view_similarity(const uint8_t *q, const uint8_t *s, unsigned nq, u
 	double overlap = j * (lo + hi) / ((1 + j) * lo);
 	if (overlap > 1)
 		overlap = 1;
+	if (hi / lo > FUZZY_MAX_RATIO && overlap < FUZZY_THRESHOLD)
+		return j;        /* past the usual ratio, only a clear containment counts */
 	return overlap > j ? overlap : j;
 }
 
