@@ -166,21 +166,10 @@ int engine_open(const struct whorl_host_services *host, const char *config_dir,
 	if (host != NULL && WHORL_HAS_MEMBER(host, start_flags) &&
 	    (host->start_flags & WHORL_START_SAFE_DATA) && e->update_status.unclean_starts < 1)
 		e->update_status.unclean_starts = 1;
-	/* Network micro-updates: the cache now, the mirror from the update
-	 * thread, unless "download micro-updates before init" asks for one
-	 * network cycle before open returns. */
-	int network = cfg->enable_micro_updates && update_mirror_is_network(cfg);
-	if (network && cfg->download_before_init)
-		log_info(&e->log, "MICROUPDATE", "Micro-updates enabled, updating all micro-update "
-		         "files from network and/or disk before continuing...");
-	int rc_load = network && !cfg->download_before_init ? engine_update_data_disk(e)
-	                                                    : engine_update_data(e);
-	engine_updater_start(e, !network || cfg->download_before_init);
+	/* The set on disk now; the mirror from the update thread (open waits
+	 * a bounded time for it when asked to). */
+	engine_update_open(e);
 	engine_stats_start(e);
-	if (rc_load != 0)
-		log_warn(&e->log, "MICROUPDATE",
-		         "Have not updated signatures yet--accuracy will be affected until content is "
-		         "successfully downloaded from the network.");
 	*out = e;
 	return 0;
 }
@@ -255,7 +244,7 @@ int engine_reload(whorl_engine *e, unsigned what)
 
 int engine_update_now(whorl_engine *e)
 {
-	return engine_update_data(e);
+	return engine_update_data_now(e);
 }
 
 int engine_describe_category(whorl_engine *e, unsigned category, unsigned subcategory,

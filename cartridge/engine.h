@@ -60,6 +60,10 @@ struct whorl_engine {
 	struct update_counters counters;     /* Table 3 download counters */
 	struct update_thread updater;        /* network micro-updates (update/thread.c) */
 	atomic_int update_cancel;            /* set at quiesce: stops a transfer in flight */
+	atomic_ulong cycles_done;            /* update cycles finished (engine_update_data) */
+	int last_cycle_rc;                   /* result of the last one, under update_lock */
+	unsigned long updater_seen;          /* cycles_done at the update thread's last turn,
+	                                        under update_lock */
 	/* Whitelists (wl/): [WL_LOCAL] from whitelist.cfg, [WL_AWL] from the awl
 	 * source; replaced whole under update_lock, freed after a grace period. */
 	_Atomic(struct wl *) wl[WL_N_KINDS];
@@ -99,12 +103,16 @@ void engine_grace_period(struct whorl_engine *e);
 /* Loads the update set named by the configuration and publishes it; keeps
  * the live data on any failure. */
 int engine_update_data(struct whorl_engine *e);
-/* The same with an http(s) mirror left alone: only the cache is read (the
- * first load at open, before the update thread has fetched anything). */
-int engine_update_data_disk(struct whorl_engine *e);
-/* Starts the update thread when micro-updates come from an http(s) mirror
- * and are enabled; the first cycle runs at once unless one already ran. */
-void engine_updater_start(struct whorl_engine *e, int cycle_ran);
+/* update_now(): as engine_update_data(), but when a cycle is already
+ * running (the update thread's) its result is returned instead of running
+ * a second one right after it. */
+int engine_update_data_now(struct whorl_engine *e);
+/* At open: loads the set on disk (never a mirror), starts the update
+ * thread for the mirror (file://, or http(s) when enabled; its first cycle
+ * runs at once) and, for file:// mirrors and `download micro-updates
+ * before init = yes`, waits for that cycle at most ENGINE_OPEN_WAIT_MS, so a
+ * hung mirror never keeps open() past the host's deadline. */
+void engine_update_open(struct whorl_engine *e);
 /* Table 3 download counters and staleness as stats_snapshot lines. */
 int engine_update_stats(struct whorl_engine *e, char *buf, size_t len);
 /* Replace the categories table / configuration (taking ownership), wait a

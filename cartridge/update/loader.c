@@ -367,6 +367,21 @@ static int full_is_due(const struct update_run *run, const struct update_status 
 	return st->last_full != 0 && now - st->last_full >= (int64_t)every;
 }
 
+/* Bytes of every file the manifest lists: the most a cycle may fetch. */
+static uint64_t manifest_bytes(const struct update_manifest *m)
+{
+	uint64_t n = 0;
+
+	for (int i = 0; i < UPDATE_N_SOURCES; i++) {
+		if (!m->src[i].present)
+			continue;
+		n += m->src[i].full.size;
+		for (size_t k = 0; k < m->src[i].n_deltas; k++)
+			n += m->src[i].deltas[k].size;
+	}
+	return n;
+}
+
 /* Loads every source of the manifest in run->dir; *out_new as update_load_url. */
 static int load_dir(struct update_run *run, const struct sigdb *current,
                     struct update_status *st, struct sigdb **out_new)
@@ -379,6 +394,8 @@ static int load_dir(struct update_run *run, const struct sigdb *current,
 	ls.now = load_now(run->hooks);
 	if ((rc = manifest_load(run, st, ls.now)) != 0)
 		goto out;
+	if (run->net)
+		update_net_allow(run->net, manifest_bytes(&run->man));
 	ls.full_due = full_is_due(run, st, ls.now);
 	if ((rc = load_sigs(&ls)) != 0)
 		goto out;
@@ -517,6 +534,16 @@ static struct sigdb *load_start_set(const struct cfg *cfg, const struct logger *
 		return NULL;
 	*fell_back = unclean > 0 && kind != UPDATE_SET_CURRENT;
 	return disk;
+}
+
+int update_load_disk(const struct cfg *cfg, const struct logger *lg,
+                     const struct update_hooks *hooks, struct update_status *status,
+                     struct sigdb **out_new, int *fell_back)
+{
+	struct update_status local = { 0 };
+
+	*out_new = load_start_set(cfg, lg, hooks, status ? status : &local, fell_back);
+	return *out_new ? 0 : WHORL_ENODATA;
 }
 
 static int64_t now_of(const struct update_hooks *hooks)

@@ -216,6 +216,8 @@ static void set_limits(CURL *h, const struct cfg *cfg, const struct net_request 
 	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, timeout);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, NET_LOW_SPEED_BYTES);
 	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, timeout);
+	if (req->total_ms > 0)
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->total_ms);
 	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)req->max);
 	curl_easy_setopt(h, CURLOPT_FILETIME, 1L);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "whorl-cartridge/" WHORL_VERSION);

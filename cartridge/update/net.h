@@ -39,6 +39,8 @@ struct net_request {
 	const char *if_none_match;        /* NULL or "": unconditional */
 	int64_t if_modified_since;        /* <= 0: none */
 	const atomic_int *cancel;         /* non-zero aborts the transfer; may be NULL */
+	long total_ms;                    /* > 0: the whole transfer's limit (the rest of
+	                                     the cycle's time, update_net_remaining_ms) */
 };
 
 /* Fetches req->url into *body (malloc'd, NUL terminated, not counted).

@@ -11,9 +11,12 @@
  *
  * Not for: verification (fetch.c, loader.c) or the transfer (net.c).
  */
+#include <curl/curl.h>
+#include <inttypes.h>
 #include <sodium.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "../../abi/whorl_cartridge.h"
 #include "net.h"
@@ -28,6 +31,42 @@ void update_count(const struct update_run *run, atomic_ullong *which)
 {
 	if (which)
 		atomic_fetch_add(which, 1);
+}
+
+static int64_t monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void update_net_allow(struct update_net *net, uint64_t bytes)
+{
+	net->deadline_ms += (int64_t)(bytes / UPDATE_CYCLE_MIN_RATE) * 1000;
+}
+
+/* The cycle ran out of time: one ERROR line naming the limit. */
+static void log_cycle_limit(const struct update_run *run, const char *name)
+{
+	const struct update_net *net = run->net;
+
+	log_error(run->lg, UPDATE_MOD, "Could not update signatures from network (micro-update "
+	          "cycle stopped at %s after %" PRId64 " s: the limit for this cycle is %" PRId64
+	          " s, the mirror is too slow).", name, (monotonic_ms() - net->start_ms) / 1000,
+	          (net->deadline_ms - net->start_ms) / 1000);
+}
+
+/* 1 when the cycle's time is up (logged once, for the file it stopped). */
+static int cycle_over(const struct update_run *run, const char *name, long *left_ms)
+{
+	int64_t left = run->net->deadline_ms - monotonic_ms();
+
+	*left_ms = left > 0 ? (long)left : 0;
+	if (left > 0)
+		return 0;
+	log_cycle_limit(run, name);
+	return 1;
 }
 
 static int name_is_cksum(const char *name)
@@ -47,6 +86,10 @@ static void net_read_failure(const struct update_run *run, const char *url, cons
 {
 	char text[LICENSE_ERROR_TEXT_MAX];
 
+	if (reply->curl_rc == CURLE_OPERATION_TIMEDOUT && monotonic_ms() >= run->net->deadline_ms) {
+		log_cycle_limit(run, name);
+		return;
+	}
 	net_log_failure(run->cfg, run->lg, url, name, rc, reply);
 	if (run->net->open_mirror && reply->http_code == 401)
 		log_error(run->lg, UPDATE_MOD, "%s",
@@ -63,6 +106,11 @@ static int net_read(struct update_run *run, const char *name, size_t max, uint8_
 	struct net_reply reply;
 	int rc;
 
+	if (cycle_over(run, name, &req.total_ms)) {
+		if (is_manifest)
+			update_count(run, UPDATE_COUNTER(run, serial_fail));
+		return WHORL_ENETWORK;
+	}
 	net_request_fill(run, name, max, url, sizeof url, &req);
 	if (is_manifest) {
 		req.if_none_match = net->etag_in;
@@ -88,8 +136,11 @@ static void net_request_fill(const struct update_run *run, const char *name, siz
 {
 	const struct update_net *net = run->net;
 
+	long total_ms = req->total_ms;
+
 	snprintf(url, url_len, "%s%s", net->base, name);
 	memset(req, 0, sizeof *req);
+	req->total_ms = total_ms;
 	req->url = url;
 	req->max = max;
 	req->cancel = run->hooks ? run->hooks->cancel : NULL;
@@ -109,6 +160,8 @@ int update_run_read_fd(struct update_run *run, const char *name, size_t max, int
 
 	if (!run->net)
 		return update_copy_bounded(run->dir, name, max, fd);
+	if (cycle_over(run, name, &req.total_ms))
+		return WHORL_ENETWORK;
 	net_request_fill(run, name, max, url, sizeof url, &req);
 	rc = net_get_fd(run->cfg, &req, fd, &len, &reply);
 	if (rc == WHORL_ENODATA)
@@ -181,6 +234,9 @@ int update_net_open(const struct cfg *cfg, const struct logger *lg,
 	snprintf(net->password, sizeof net->password, "%s", lic.password);
 	license_clear(&lic);
 	net->modified_in = -1;
+	net->start_ms = monotonic_ms();
+	net->deadline_ms = net->start_ms + (int64_t)UPDATE_CYCLE_TIMEOUTS *
+	                   (cfg->mu_timeout > 0 ? cfg->mu_timeout : 60) * 1000;
 	if (status) {
 		snprintf(net->etag_in, sizeof net->etag_in, "%s", status->etag);
 		net->modified_in = status->last_modified;

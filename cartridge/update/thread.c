@@ -42,6 +42,8 @@ static void *thread_main(void *arg)
 		pthread_mutex_unlock(&t->mu);
 		delay = update_jitter(t->cycle(t->ctx));
 		pthread_mutex_lock(&t->mu);
+		t->cycles++;
+		pthread_cond_broadcast(&t->done_cv);
 	}
 	pthread_mutex_unlock(&t->mu);
 	return NULL;
@@ -53,6 +55,7 @@ int update_thread_start(struct update_thread *t, update_cycle_fn cycle, void *ct
 	pthread_condattr_t ca;
 
 	t->stop = 0;
+	t->cycles = 0;
 	t->cycle = cycle;
 	t->ctx = ctx;
 	t->first_delay = first_delay;
@@ -61,14 +64,42 @@ int update_thread_start(struct update_thread *t, update_cycle_fn cycle, void *ct
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&t->cv, &ca);
+	pthread_cond_init(&t->done_cv, &ca);
 	pthread_condattr_destroy(&ca);
 	if (pthread_create(&t->tid, NULL, thread_main, t) != 0) {
 		pthread_cond_destroy(&t->cv);
+		pthread_cond_destroy(&t->done_cv);
 		pthread_mutex_destroy(&t->mu);
 		return WHORL_ENOMEM;
 	}
 	t->running = 1;
 	return 0;
+}
+
+int update_thread_wait(struct update_thread *t, unsigned long n, uint32_t timeout_ms)
+{
+	struct timespec until;
+	int rc = 0;
+
+	if (!t->running)
+		return WHORL_ENODATA;
+	clock_gettime(CLOCK_MONOTONIC, &until);
+	until.tv_sec += timeout_ms / 1000u;
+	until.tv_nsec += (long)(timeout_ms % 1000u) * 1000000L;
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&t->mu);
+	while (t->cycles < n && !t->stop && rc == 0)
+		if (pthread_cond_timedwait(&t->done_cv, &t->mu, &until) == ETIMEDOUT)
+			rc = WHORL_EBUSY;
+	if (t->cycles >= n)
+		rc = 0;
+	else if (t->stop)
+		rc = WHORL_ENODATA;
+	pthread_mutex_unlock(&t->mu);
+	return rc;
 }
 
 void update_thread_stop(struct update_thread *t)
@@ -83,6 +114,7 @@ void update_thread_stop(struct update_thread *t)
 	pthread_mutex_unlock(&t->mu);
 	pthread_join(t->tid, NULL);
 	pthread_cond_destroy(&t->cv);
+	pthread_cond_destroy(&t->done_cv);
 	pthread_mutex_destroy(&t->mu);
 	t->running = 0;
 }

@@ -21,8 +21,10 @@ typedef uint32_t (*update_cycle_fn)(void *ctx);
 struct update_thread {
 	pthread_t tid;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;                  /* on CLOCK_MONOTONIC */
+	pthread_cond_t cv;                  /* on CLOCK_MONOTONIC; wakes the thread */
+	pthread_cond_t done_cv;             /* on CLOCK_MONOTONIC; a cycle ended */
 	int stop;                           /* under mu */
+	unsigned long cycles;               /* cycles finished, under mu */
 	int running;
 	update_cycle_fn cycle;
 	void *ctx;
@@ -35,6 +37,10 @@ struct update_thread {
  * (thread could not be created). */
 int update_thread_start(struct update_thread *t, update_cycle_fn cycle, void *ctx,
                         uint32_t first_delay, atomic_int *cancel);
+/* Waits until the thread has finished n cycles, at most timeout_ms.
+ * 0 when it has, WHORL_EBUSY at the deadline (the cycle goes on in the
+ * background), WHORL_ENODATA when the thread is not running or stopped. */
+int update_thread_wait(struct update_thread *t, unsigned long n, uint32_t timeout_ms);
 /* Wakes and joins the thread (a no-op when it never started). */
 void update_thread_stop(struct update_thread *t);
 /* delay +- UPDATE_JITTER_PERCENT, at least 1 s. */

@@ -111,6 +111,16 @@ int update_load_url(const struct cfg *cfg, const struct logger *lg,
                     const struct update_hooks *hooks, const struct sigdb *current,
                     struct update_status *status, struct sigdb **out_new);
 
+/* Start-up from disk only: the set the state files choose, re-verified
+ * (state.h, update_state_load), without reading any mirror, so it never
+ * blocks on a network or a hung mount. 0 and *out_new (one reference), or
+ * WHORL_ENODATA (nothing on disk loads), WHORL_ECONFIG (no key). *fell_back
+ * is set when an unclean shutdown made it load an older set than the
+ * current one (the mirror should then wait for a normal cycle). */
+int update_load_disk(const struct cfg *cfg, const struct logger *lg,
+                     const struct update_hooks *hooks, struct update_status *status,
+                     struct sigdb **out_new, int *fell_back);
+
 /* The mirror's URL: `micro-update url` when set, else
  * http://<micro-update hostname>:<micro-update port>/. */
 void update_mirror_url(const struct cfg *cfg, char *buf, size_t len);

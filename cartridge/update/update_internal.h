@@ -32,6 +32,7 @@ struct update_net {
 	char user[24];                 /* licence id */
 	char password[256];            /* licence password (wiped at the end) */
 	int open_mirror;               /* no license.cfg: no authentication at all */
+	int64_t start_ms, deadline_ms; /* CLOCK_MONOTONIC: the cycle's time limit */
 	char etag_in[UPDATE_MAX_ETAG];
 	int64_t modified_in;
 	char etag_out[UPDATE_MAX_ETAG];
@@ -148,6 +149,14 @@ int update_run_read_fd(struct update_run *run, const char *name, size_t max, int
  * per status (status->open_mirror_noted; status may be NULL). */
 int update_net_open(const struct cfg *cfg, const struct logger *lg,
                     struct update_status *status, struct update_net **out);
+/* A network cycle's time is bounded (a dripping mirror must not hold it
+ * for minutes): UPDATE_CYCLE_TIMEOUTS x `micro-update timeout` from its
+ * start, plus the bytes the manifest lists at UPDATE_CYCLE_MIN_RATE. Past
+ * the limit every transfer stops and the cycle fails with one ERROR line. */
+#define UPDATE_CYCLE_TIMEOUTS 2
+#define UPDATE_CYCLE_MIN_RATE 16384u   /* bytes/s a mirror must at least deliver */
+/* Extends the cycle's limit by the time `bytes` take at UPDATE_CYCLE_MIN_RATE. */
+void update_net_allow(struct update_net *net, uint64_t bytes);
 /* Remembers the accepted manifest's ETag / Last-Modified in *status. */
 void update_net_save(const struct update_net *net, struct update_status *status);
 void update_net_close(struct update_net *net);

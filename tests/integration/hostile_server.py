@@ -5,6 +5,9 @@ Serves MIRROR_DIR on 127.0.0.1:PORT, except that the mode file (MODE_FILE,
 re-read on every request) names a misbehaviour applied to paths containing
 its target:  "<mode> <substring>"  with mode one of
   drip      send the body one byte every 0.5 s
+  trickle   send the body padded to 64 KiB at about 300 bytes/s (faster than
+            a drip, so no per-transfer low-speed limit stops it)
+  hang      read the request and never answer (the connection stays open)
   endless   declare no length and send bytes forever
   liar      send the file with 1 MiB more (declared honestly by HTTP, but
             more than the manifest declares)
@@ -100,6 +103,15 @@ class Handler(http.server.BaseHTTPRequestHandler):
                     self.wfile.write(bytes([b]))
                     self.wfile.flush()
                     time.sleep(0.5)
+            elif mode == "trickle":
+                body = data + b"#" * max(0, 65536 - len(data))
+                self.head(200, len(body))
+                for i in range(0, len(body), 30):
+                    self.wfile.write(body[i:i + 30])
+                    self.wfile.flush()
+                    time.sleep(0.1)
+            elif mode == "hang":
+                time.sleep(3600)
             elif mode == "endless":
                 self.head(200, None)
                 while True:
