@@ -7,6 +7,7 @@
 #     and `download micro-updates before init = yes`
 #  C. an HTTP mirror that trickles a 64 KiB manifest at ~300 bytes/s (above
 #     the per-transfer low-speed limit: about 4 minutes for one file)
+#  D. a cartridge.cfg that is a FIFO
 # Each time the engine starts on the set on disk within a bounded time, and
 # whorl-update --once ends within the cycle's time limit, saying so in the
 # log. Every command runs under `timeout` so a regression fails, never hangs.
@@ -67,6 +68,15 @@ t0=$(now); out=$(timeout 100 "$bin/whorl-update" --config-dir "$tmp/c" --cartrid
 check "C trickle: whorl-update --once ends within the cycle limit (rc $rc, $t s)" [ "$rc" -ne 124 -a "$t" -lt 20 ]
 check "C trickle: the cycle limit is logged" has "$out" 'micro-update cycle stopped at manifest after [0-9]* s: the limit for this cycle is 10 s'
 check "C trickle: 1.1 kept" has "$out" 'mu sigs serial = 1.1'
+
+# D. cartridge.cfg is a FIFO: the defaults (cache and key in the configuration
+# directory) still find the set on disk
+gateway "$tmp/d" "file://$tmp/mirror"
+rm "$tmp/d/cartridge.cfg"; mkfifo "$tmp/d/cartridge.cfg"
+t0=$(now); v=$(scan "$tmp/d"); rc=$?; t=$(( $(now) - t0 ))
+[ -n "${NET_DEBUG:-}" ] && cat "$tmp/scan.err"
+check "D fifo cartridge.cfg: whorl-scan starts within the open deadline ($t s)" [ "$rc" -ne 124 -a "$t" -lt 30 ]
+check "D fifo cartridge.cfg: scores with 1.1 from disk" sh -c 'printf "%s" "$1" | grep -q "d=sigs:1.1"' _ "$v"
 
 echo "net_stuck: $fails failed"
 [ "$fails" -eq 0 ]
