@@ -25,8 +25,8 @@
  * images whose header cannot be read give nothing. An image whose pixels
  * cannot be decoded keeps its "low" key. Work per message is bounded by the
  * named limits below; a message past one sets out->overflow (rescan).
- * Memory: one thumb per message and, at depth high, one luminance copy for
- * the QR decoder (1 MiB), from the arena.
+ * Memory: one thumb per message and one luminance copy (1 MiB: the tiles'
+ * pixels and the QR decoder's input), from the arena.
  *
  * Not for: decoding (img/), looking the fingerprints up (sigdb/).
  */
@@ -52,7 +52,7 @@ struct image_work {
 	unsigned sketches;
 	unsigned qr_scans;
 	struct img_thumb *thumb;       /* from the arena, at the first decode */
-	struct img_luma luma;          /* px from the arena, at the first decode at depth high */
+	struct img_luma luma;          /* px from the arena, at the first decode */
 };
 
 /* Appends a sketch of len bytes (copied to the arena) looked up by the
@@ -168,17 +168,14 @@ static int qr_codes(const struct fp_input *in, struct fp_list *out, struct image
 
 /* The per-message buffers, taken from the arena at the first decode; 0
  * when the arena is spent (overflow set). */
-static int work_buffers(const struct fp_input *in, struct fp_list *out, struct image_work *w,
-                        enum cfg_image_depth depth)
+static int work_buffers(const struct fp_input *in, struct fp_list *out, struct image_work *w)
 {
 	if (w->thumb != NULL)
 		return 1;
 	w->thumb = arena_alloc(in->arena, sizeof(*w->thumb));
-	if (depth >= CFG_IMAGE_HIGH) {
-		w->luma.cap = (size_t)IMG_LUMA_MAX_SIDE * IMG_LUMA_MAX_SIDE;
-		w->luma.px = arena_alloc(in->arena, w->luma.cap);
-	}
-	if (w->thumb == NULL || (depth >= CFG_IMAGE_HIGH && w->luma.px == NULL)) {
+	w->luma.cap = (size_t)IMG_LUMA_MAX_SIDE * IMG_LUMA_MAX_SIDE;
+	w->luma.px = arena_alloc(in->arena, w->luma.cap);
+	if (w->thumb == NULL || w->luma.px == NULL) {
 		w->thumb = NULL;
 		out->overflow = 1;
 		return 0;
@@ -191,9 +188,9 @@ static void image_pixels(const struct fp_input *in, const struct mime_part *p,
 {
 	struct img_info info;
 	struct img_content c;
-	if (!work_buffers(in, out, w, depth))
+	if (!work_buffers(in, out, w))
 		return;
-	w->thumb->luma = depth >= CFG_IMAGE_HIGH ? &w->luma : NULL;
+	w->thumb->luma = &w->luma;
 	w->luma.w = w->luma.h = 0;
 	if (img_decode_thumb(p->data, p->data_len, &info, w->thumb) != 0 ||
 	    img_content_find(w->thumb, &c) != 0)

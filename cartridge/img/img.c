@@ -220,18 +220,21 @@ size_t img_sketch_query_anchors(uint64_t hash, uint32_t *anchors, size_t cap)
 	return n;
 }
 
-/* Whether enough tiles of two stored sketches count and half of them agree. */
+/* Whether enough tiles of two stored sketches count, half of them agree,
+ * and at most IMG_TILE_MAX_FAR of them differ as unrelated pictures do. */
 static int tiles_agree(const uint8_t *q, const uint8_t *s)
 {
-	unsigned counted = 0, agree = 0;
+	unsigned counted = 0, agree = 0, far = 0;
 	for (unsigned t = 0; t < IMG_N_TILES; t++) {
 		const uint8_t *a = q + 9 + 9 * t, *b = s + 9 + 9 * t;
 		if (a[8] < IMG_TILE_MIN_INK || b[8] < IMG_TILE_MIN_INK)
 			continue;
 		counted++;
-		agree += img_polar_distance(sketch_decode(a), sketch_decode(b)) <= IMG_TILE_MAX_HAMMING;
+		int d = img_polar_distance(sketch_decode(a), sketch_decode(b));
+		agree += d <= IMG_TILE_MAX_HAMMING;
+		far += d >= IMG_TILE_FAR_HAMMING;
 	}
-	return counted >= IMG_TILE_MIN_COUNTED && 2 * agree >= counted;
+	return counted >= IMG_TILE_MIN_COUNTED && 2 * agree >= counted && far <= IMG_TILE_MAX_FAR;
 }
 
 double img_sketch_similarity(const uint8_t *q, size_t qlen, const uint8_t *s, size_t slen)

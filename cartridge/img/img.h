@@ -62,18 +62,24 @@
 /* Least ink (struct img_hash) a region needs for its hash to count: 128 of
  * the thumb's 16384 cells. Less is a blank page, a rule, a short line. */
 #define IMG_MIN_INK 8
-/* Tiles: one counts when both sides have this much ink (15 % of its cells);
- * it agrees within IMG_TILE_MAX_HAMMING; a match needs IMG_TILE_MIN_COUNTED
- * counted tiles and agreement on at least half of them. */
-#define IMG_TILE_MIN_INK 38
-#define IMG_TILE_MAX_HAMMING 12
+/* Tiles: one counts when both sides have this much ink (5 % of its cells);
+ * it agrees within IMG_TILE_MAX_HAMMING, and differs as unrelated pictures
+ * do (their distance is ~29 of at most 32) from IMG_TILE_FAR_HAMMING. A
+ * match needs IMG_TILE_MIN_COUNTED counted tiles, agreement on at least half
+ * of them and at most IMG_TILE_MAX_FAR far ones: the template of a
+ * newsletter, invoice or ticket agrees, the words in it do not. */
+#define IMG_TILE_MIN_INK 13
+#define IMG_TILE_MAX_HAMMING 10
+#define IMG_TILE_FAR_HAMMING 16
+#define IMG_TILE_MAX_FAR 0
 #define IMG_TILE_MIN_COUNTED 4
 /* A first or last band of the content under this share of its height is a
  * strip (banner, title bar) worth hashing the picture without. */
 #define IMG_STRIP_MAX_SHARE 0.25
-/* Ink: a cell this far (1/16 gray levels) from the background; uniform: a
- * line of cells whose levels span less than this. */
-#define IMG_INK_DELTA (40 * 16)
+/* Ink: a cell further from the background than a quarter of the picture's
+ * contrast, and at least this far (1/16 gray levels); uniform: a line of
+ * cells whose levels span less than IMG_UNIFORM_SPREAD. */
+#define IMG_INK_DELTA_MIN (16 * 16)
 #define IMG_UNIFORM_SPREAD (32 * 16)
 
 /* Anchors: the hash is cut into IMG_ANCHOR_CHUNKS chunks of IMG_ANCHOR_BITS
@@ -143,6 +149,7 @@ struct img_box {
  * that are ink (differ from the background), in 1/1024. */
 struct img_content {
 	uint16_t background;
+	uint16_t ink_delta;        /* a cell this far from the background is ink */
 	struct img_box box;        /* uniform edges peeled, then cut to the ink cells */
 	uint16_t ink_1024;
 };
@@ -200,9 +207,16 @@ int img_content_find(const struct img_thumb *t, struct img_content *c);
 size_t img_content_regions(const struct img_thumb *t, const struct img_content *c,
                            struct img_box *boxes, size_t cap);
 
-/* Resamples box of t to a 32x32 grid, hashes it and its tiles and counts
- * their ink. Returns 0, or WHORL_ENODATA when the grid is flat. */
+/* Resamples box of t to a 32x32 grid, hashes it and its tiles (from the
+ * luminance copy when t has one) and counts their ink. Returns 0, or
+ * WHORL_ENODATA when the grid is flat. */
 int img_region_hash(const struct img_thumb *t, const struct img_content *c,
+                    const struct img_box *box, struct img_hash *out);
+
+/* The tiles of img_region_hash() from the thumb's luminance copy (sharper,
+ * aligned to the pixel: img_tiles.c); img_region_hash() calls it when the
+ * thumb was decoded with a copy. */
+void img_tiles_luma(const struct img_luma *l, const struct img_content *c,
                     const struct img_box *box, struct img_hash *out);
 
 /* img_decode_thumb(), img_content_find(), then img_region_hash() of the

@@ -74,20 +74,35 @@ static void peel(const struct img_thumb *t, struct img_box *b)
 	}
 }
 
-static int is_ink(uint16_t v, uint16_t background)
+static int is_ink(uint16_t v, const struct img_content *c)
 {
-	return (v > background ? v - background : background - v) > IMG_INK_DELTA;
+	return (v > c->background ? v - c->background : c->background - v) > c->ink_delta;
+}
+
+/* A quarter of the picture's contrast (its furthest cell from the
+ * background), at least IMG_INK_DELTA_MIN: a recoloured or faded edition
+ * keeps the same ink. */
+static uint16_t ink_delta(const struct img_thumb *t, uint16_t background)
+{
+	unsigned far = 0;
+	for (unsigned y = 0; y < IMG_FINE; y++)
+		for (unsigned x = 0; x < IMG_FINE; x++) {
+			uint16_t v = t->cell[y][x];
+			unsigned d = v > background ? v - background : background - v;
+			far = d > far ? d : far;
+		}
+	return (uint16_t)(far / 4 > IMG_INK_DELTA_MIN ? far / 4 : IMG_INK_DELTA_MIN);
 }
 
 /* Shrinks b to the bounding box of its ink cells; returns how many there
  * are (0: b unchanged). */
-static unsigned ink_box(const struct img_thumb *t, uint16_t background, struct img_box *b)
+static unsigned ink_box(const struct img_thumb *t, const struct img_content *c, struct img_box *b)
 {
 	struct img_box k = { b->x1, b->y1, b->x0, b->y0 };
 	unsigned n = 0;
 	for (unsigned y = b->y0; y < b->y1; y++)
 		for (unsigned x = b->x0; x < b->x1; x++) {
-			if (!is_ink(t->cell[y][x], background))
+			if (!is_ink(t->cell[y][x], c))
 				continue;
 			n++;
 			k.x0 = x < k.x0 ? (uint16_t)x : k.x0;
@@ -101,18 +116,19 @@ static unsigned ink_box(const struct img_thumb *t, uint16_t background, struct i
 }
 
 /* Peel, then ink box: the one normalisation every region goes through. */
-static unsigned refine(const struct img_thumb *t, uint16_t background, struct img_box *b)
+static unsigned refine(const struct img_thumb *t, const struct img_content *c, struct img_box *b)
 {
 	peel(t, b);
-	return ink_box(t, background, b);
+	return ink_box(t, c, b);
 }
 
 int img_content_find(const struct img_thumb *t, struct img_content *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->background = background_level(t);
+	c->ink_delta = ink_delta(t, c->background);
 	c->box = (struct img_box){ 0, 0, IMG_FINE, IMG_FINE };
-	unsigned n = refine(t, c->background, &c->box);
+	unsigned n = refine(t, c, &c->box);
 	if (n == 0)
 		return WHORL_ENODATA;
 	c->ink_1024 = (uint16_t)(n * 1024u / (IMG_FINE * IMG_FINE));
@@ -148,7 +164,7 @@ static int strip_off(const struct img_thumb *t, const struct img_content *c, int
 	else
 		out->y1 = (uint16_t)(b->y1 - i);
 #undef ROW
-	return refine(t, c->background, out) > 0;
+	return refine(t, c, out) > 0;
 }
 
 size_t img_content_regions(const struct img_thumb *t, const struct img_content *c,
@@ -193,7 +209,7 @@ static unsigned count_ink(const struct img_thumb *t, const struct img_content *c
 	unsigned ink = 0;
 	for (unsigned y = b->y0; y < b->y1; y++)
 		for (unsigned x = b->x0; x < b->x1; x++)
-			ink += is_ink(t->cell[y][x], c->background);
+			ink += is_ink(t->cell[y][x], c);
 	return ink;
 }
 
@@ -236,6 +252,9 @@ int img_region_hash(const struct img_thumb *t, const struct img_content *c,
 	unsigned ink = count_ink(t, c, box);
 	out->hash = img_grid_phash(&g);
 	out->ink = (uint8_t)(ink / 16 > 255 ? 255 : ink / 16);
-	tiles_hash(t, c, box, out);
+	if (t->luma != NULL && t->luma->w > 0)
+		img_tiles_luma(t->luma, c, box, out);
+	else
+		tiles_hash(t, c, box, out);
 	return 0;
 }

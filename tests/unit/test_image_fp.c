@@ -145,15 +145,19 @@ START_TEST(depth_low)
 END_TEST
 
 /* The sketches the engine should give for an image: one per region of its
- * normalised content that hashes and holds enough ink. */
+ * normalised content that hashes and holds enough ink (tiles from the
+ * luminance copy, as the engine decodes with one). */
 static size_t expected_sketches(const struct mime_part *p, uint8_t want[][IMG_SKETCH_BYTES],
                                 size_t cap)
 {
 	struct img_thumb *t = calloc(1, sizeof(*t));
+	struct img_luma luma = { malloc(IMG_LUMA_MAX_SIDE * IMG_LUMA_MAX_SIDE),
+	                         IMG_LUMA_MAX_SIDE * IMG_LUMA_MAX_SIDE, 0, 0, 0 };
 	struct img_info info;
 	struct img_content c;
 	struct img_box boxes[IMG_MAX_REGIONS];
 	size_t n = 0;
+	t->luma = &luma;
 	ck_assert_int_eq(img_decode_thumb(p->data, p->data_len, &info, t), 0);
 	ck_assert_int_eq(img_content_find(t, &c), 0);
 	size_t nb = img_content_regions(t, &c, boxes, IMG_MAX_REGIONS);
@@ -163,6 +167,7 @@ static size_t expected_sketches(const struct mime_part *p, uint8_t want[][IMG_SK
 		if (img_region_hash(t, &c, &boxes[i], &h) == 0 && h.ink >= IMG_MIN_INK)
 			img_sketch_encode(&h, want[n++]);
 	}
+	free(luma.px);
 	free(t);
 	return n;
 }

@@ -1,0 +1,112 @@
+/*
+ * img_tiles.c - a region's 4x4 tile hashes from the luminance copy.
+ *
+ * The tiles are what tells two pictures of one template apart (img.h,
+ * IMG_TILE_*), so they must be sharp and aligned: the region's box, found
+ * on the 128x128 thumb, is refined to the pixel on the copy (each side moved
+ * in by at most one thumb cell, to the first line holding ink), and each
+ * tile is area-averaged from the copy's pixels onto a 32x32 grid. Without a
+ * copy (img_region.c) the tiles come from the thumb instead.
+ *
+ * Not for: the region's own hash (img_region.c) or comparing tiles (img.c).
+ */
+#include "img.h"
+
+static int px_ink(uint8_t v, const struct img_content *c)
+{
+	unsigned v16 = (unsigned)v * 16u;
+	unsigned d = v16 > c->background ? v16 - c->background : c->background - v16;
+	return d > c->ink_delta;
+}
+
+/* Whether the line x0..x1 x y0..y1 of the copy holds content: ink, and
+ * not one uniform colour (the rest of a frame). */
+static int line_inked(const struct img_luma *l, const struct img_content *c, uint32_t x0,
+                      uint32_t x1, uint32_t y0, uint32_t y1)
+{
+	int ink = 0;
+	uint8_t lo = 255, hi = 0;
+	for (uint32_t y = y0; y < y1; y++)
+		for (uint32_t x = x0; x < x1; x++) {
+			uint8_t v = l->px[(size_t)y * l->w + x];
+			ink |= px_ink(v, c);
+			lo = v < lo ? v : lo;
+			hi = v > hi ? v : hi;
+		}
+	return ink && (unsigned)(hi - lo) * 16u >= IMG_UNIFORM_SPREAD;
+}
+
+/* The thumb box in the copy's pixels, each side moved in (by at most one
+ * thumb cell) to its first line of content. */
+static void pixel_box(const struct img_luma *l, const struct img_content *c,
+                      const struct img_box *b, uint32_t p[4])
+{
+	uint32_t x0 = (uint32_t)((uint64_t)b->x0 * l->w / IMG_FINE);
+	uint32_t y0 = (uint32_t)((uint64_t)b->y0 * l->h / IMG_FINE);
+	uint32_t x1 = (uint32_t)(((uint64_t)b->x1 * l->w + IMG_FINE - 1) / IMG_FINE);
+	uint32_t y1 = (uint32_t)(((uint64_t)b->y1 * l->h + IMG_FINE - 1) / IMG_FINE);
+	uint32_t cw = l->w / IMG_FINE + 1, ch = l->h / IMG_FINE + 1;
+	for (uint32_t i = 0; i < cw && x1 - x0 > 1 && !line_inked(l, c, x0, x0 + 1, y0, y1); i++)
+		x0++;
+	for (uint32_t i = 0; i < cw && x1 - x0 > 1 && !line_inked(l, c, x1 - 1, x1, y0, y1); i++)
+		x1--;
+	for (uint32_t i = 0; i < ch && y1 - y0 > 1 && !line_inked(l, c, x0, x1, y0, y0 + 1); i++)
+		y0++;
+	for (uint32_t i = 0; i < ch && y1 - y0 > 1 && !line_inked(l, c, x0, x1, y1 - 1, y1); i++)
+		y1--;
+	p[0] = x0, p[1] = y0, p[2] = x1, p[3] = y1;
+}
+
+/* Ink pixels of the tile [x0, x1) x [y0, y1). */
+static uint64_t tile_ink(const struct img_luma *l, const struct img_content *c, uint32_t x0,
+                         uint32_t y0, uint32_t x1, uint32_t y1)
+{
+	uint64_t ink = 0;
+	for (uint32_t y = y0; y < y1; y++)
+		for (uint32_t x = x0; x < x1; x++)
+			ink += (uint64_t)px_ink(l->px[(size_t)y * l->w + x], c);
+	return ink;
+}
+
+/* Area average of the tile [x0, x1) x [y0, y1) onto g (thumb units). */
+static void tile_grid(const struct img_luma *l, uint32_t x0, uint32_t y0, uint32_t x1,
+                      uint32_t y1, struct img_grid *g)
+{
+	uint32_t w = x1 - x0, h = y1 - y0;
+	for (unsigned r = 0; r < IMG_GRID; r++) {
+		uint32_t ya = y0 + r * h / IMG_GRID, yb = y0 + (r + 1) * h / IMG_GRID;
+		yb = yb > ya ? yb : ya + 1;
+		for (unsigned col = 0; col < IMG_GRID; col++) {
+			uint32_t xa = x0 + col * w / IMG_GRID, xb = x0 + (col + 1) * w / IMG_GRID;
+			xb = xb > xa ? xb : xa + 1;
+			uint32_t s = 0;
+			for (uint32_t y = ya; y < yb; y++)
+				for (uint32_t x = xa; x < xb; x++)
+					s += l->px[(size_t)y * l->w + x];
+			g->cell[r][col] = (uint16_t)(s * 16u / ((yb - ya) * (xb - xa)));
+		}
+	}
+}
+
+void img_tiles_luma(const struct img_luma *l, const struct img_content *c,
+                    const struct img_box *b, struct img_hash *out)
+{
+	uint32_t p[4];
+	pixel_box(l, c, b, p);
+	uint32_t w = p[2] - p[0], h = p[3] - p[1];
+	for (unsigned ty = 0; ty < IMG_TILES; ty++)
+		for (unsigned tx = 0; tx < IMG_TILES; tx++) {
+			unsigned i = ty * IMG_TILES + tx;
+			uint32_t x0 = p[0] + tx * w / IMG_TILES, x1 = p[0] + (tx + 1) * w / IMG_TILES;
+			uint32_t y0 = p[1] + ty * h / IMG_TILES, y1 = p[1] + (ty + 1) * h / IMG_TILES;
+			x1 = x1 > x0 ? x1 : x0 + 1;
+			y1 = y1 > y0 ? y1 : y0 + 1;
+			struct img_grid g;
+			tile_grid(l, x0, y0, x1, y1, &g);
+			uint64_t ink = tile_ink(l, c, x0, y0, x1, y1);
+			uint64_t area = (uint64_t)(x1 - x0) * (y1 - y0);
+			int flat = img_grid_is_flat(&g);
+			out->tile[i] = flat ? 0 : img_grid_phash(&g);
+			out->tile_ink[i] = flat ? 0 : (uint8_t)(ink * 255u / area > 255 ? 255 : ink * 255u / area);
+		}
+}
