@@ -6,7 +6,10 @@
 # auth arrives; replays, garbage, oversized bodies, reports sealed to another
 # key and floods are refused with their statuses; the database stays
 # consistent; the page renders in headless Chromium to a non-trivial
-# screenshot (skipped with a note when chromium is missing).
+# screenshot (skipped with a note when chromium is missing); whorl-publish
+# --never-seen lists the fingerprints no report named; 1,000 generated
+# gateways' reports leave the database consistent; with no collector a
+# long-running host retries each report 3 times, drops it and goes on.
 # Not for: PostgreSQL (stats_collect_pg.sh) or counter semantics (unit tests).
 set -u
 . "$(pwd)/tests/integration/lib/common.sh"
@@ -150,6 +153,24 @@ if [ -x "$top/$build/bench/collect_load" ]; then
 else
 	fail "load: $build/bench/collect_load missing (make bench)"
 fi
+
+# 7. a long-running host with one-second periods and a collector that is not
+# there: each report is tried STATS_POST_TRIES (3) times, then dropped, and
+# the next period still comes; nothing is queued or written
+dead=$(free_port)
+gateway_cfg gw-d deadcollector "statistics interval = 1" "statistics url = http://127.0.0.1:$dead/cmstats"
+"$bin/whorl-update" -v --config-dir "$tmp/gw-d" --cartridge "$cart" >/dev/null 2>"$tmp/gw-d.log" &
+upid=$!
+pids="$pids $upid"
+sleep 14
+kill -TERM "$upid"; wait "$upid" 2>/dev/null
+tries=$(grep -c "^ERROR:STATS: Could not connect to micro-updates host" "$tmp/gw-d.log")
+periods=$(grep -c "^INFO:STATS: Current statistics for period" "$tmp/gw-d.log")
+check "dead collector: a report tried 3 times then dropped, periods go on ($tries tries, $periods periods)" \
+	[ "$tries" -ge 3 -a "$periods" -ge 2 -a "$tries" -le $((3 * periods)) ]
+check "dead collector: the shutdown report gets one try" grep -q "^INFO:STATS: Shutting down, stopping background stats reporting." "$tmp/gw-d.log"
+check "dead collector: nothing written beside the update state" \
+	sh -c "[ -z \"\$(find '$tmp/gw-d' -newer '$tmp/gw-d/cartridge.cfg' -type f ! -path '*/micro_updates/*')\" ]"
 
 echo "stats_collect: $fails failed"
 [ "$fails" -eq 0 ]
