@@ -56,6 +56,18 @@ static int line_uniform(const struct img_thumb *t, unsigned x0, unsigned x1, uns
 	return hi - lo < IMG_UNIFORM_SPREAD;
 }
 
+/* A line's cells without the one at each end when the line is long: at a
+ * frame's corner those mix two colours of the frame and the line. */
+static unsigned inner_start(unsigned a, unsigned b)
+{
+	return b - a >= 8 ? a + 1 : a;
+}
+
+static unsigned inner_end(unsigned a, unsigned b)
+{
+	return b - a >= 8 ? b - 1 : b;
+}
+
 /* Peels uniform lines off the box's four edges until none is uniform (or
  * the box is one cell thick). */
 static void peel(const struct img_thumb *t, struct img_box *b)
@@ -63,13 +75,15 @@ static void peel(const struct img_thumb *t, struct img_box *b)
 	int changed = 1;
 	while (changed) {
 		changed = 0;
-		if (b->y1 - b->y0 > 1 && line_uniform(t, b->x0, b->x1, b->y0, b->y0 + 1u))
+		unsigned xa = inner_start(b->x0, b->x1), xb = inner_end(b->x0, b->x1);
+		unsigned ya = inner_start(b->y0, b->y1), yb = inner_end(b->y0, b->y1);
+		if (b->y1 - b->y0 > 1 && line_uniform(t, xa, xb, b->y0, b->y0 + 1u))
 			b->y0++, changed = 1;
-		if (b->y1 - b->y0 > 1 && line_uniform(t, b->x0, b->x1, b->y1 - 1u, b->y1))
+		if (b->y1 - b->y0 > 1 && line_uniform(t, xa, xb, b->y1 - 1u, b->y1))
 			b->y1--, changed = 1;
-		if (b->x1 - b->x0 > 1 && line_uniform(t, b->x0, b->x0 + 1u, b->y0, b->y1))
+		if (b->x1 - b->x0 > 1 && line_uniform(t, b->x0, b->x0 + 1u, ya, yb))
 			b->x0++, changed = 1;
-		if (b->x1 - b->x0 > 1 && line_uniform(t, b->x1 - 1u, b->x1, b->y0, b->y1))
+		if (b->x1 - b->x0 > 1 && line_uniform(t, b->x1 - 1u, b->x1, ya, yb))
 			b->x1--, changed = 1;
 	}
 }
