@@ -220,7 +220,7 @@ size_t img_sketch_query_anchors(uint64_t hash, uint32_t *anchors, size_t cap)
 	return n;
 }
 
-/* Whether enough tiles of two stored sketches count, half of them agree,
+/* Whether enough tiles of two stored sketches count, two thirds of them agree,
  * and at most IMG_TILE_MAX_FAR of them differ as unrelated pictures do. */
 static int tiles_agree(const uint8_t *q, const uint8_t *s)
 {
@@ -234,7 +234,7 @@ static int tiles_agree(const uint8_t *q, const uint8_t *s)
 		agree += d <= IMG_TILE_MAX_HAMMING;
 		far += d >= IMG_TILE_FAR_HAMMING;
 	}
-	return counted >= IMG_TILE_MIN_COUNTED && 2 * agree >= counted && far <= IMG_TILE_MAX_FAR;
+	return counted >= IMG_TILE_MIN_COUNTED && 3 * agree >= 2 * counted && far <= IMG_TILE_MAX_FAR;
 }
 
 double img_sketch_similarity(const uint8_t *q, size_t qlen, const uint8_t *s, size_t slen)

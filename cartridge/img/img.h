@@ -65,8 +65,8 @@
 /* Tiles: one counts when both sides have this much ink (5 % of its cells);
  * it agrees within IMG_TILE_MAX_HAMMING, and differs as unrelated pictures
  * do (their distance is ~29 of at most 32) from IMG_TILE_FAR_HAMMING. A
- * match needs IMG_TILE_MIN_COUNTED counted tiles, agreement on at least half
- * of them and at most IMG_TILE_MAX_FAR far ones: the template of a
+ * match needs IMG_TILE_MIN_COUNTED counted tiles, agreement on at least two
+ * thirds of them and at most IMG_TILE_MAX_FAR far ones: the template of a
  * newsletter, invoice or ticket agrees, the words in it do not. */
 #define IMG_TILE_MIN_INK 13
 #define IMG_TILE_MAX_HAMMING 10
