@@ -5,8 +5,8 @@
 #  B. an HTTP mirror that accepts and never answers, with the default
 #     `micro-update timeout` (60 s, longer than libwhorl's 30 s open deadline)
 #     and `download micro-updates before init = yes`
-#  C. an HTTP mirror that trickles a 64 KiB manifest at ~300 bytes/s (above
-#     the per-transfer low-speed limit: about 4 minutes for one file)
+#  C. an HTTP mirror that trickles a 64 KiB manifest at ~600 bytes/s (above
+#     the per-transfer low-speed limit: about 110 s for one file)
 #  D. a cartridge.cfg that is a FIFO
 # Each time the engine starts on the set on disk within a bounded time, and
 # whorl-update --once ends within the cycle's time limit, saying so in the
