@@ -13,16 +13,6 @@
 #include "engine.h"
 #include "update/state.h"
 
-/* Seconds a new set runs before it becomes the safe set: env
- * WHORL_MU_TRIAL_SECONDS (tests use a short one), else the default. */
-static unsigned trial_seconds(void)
-{
-	const char *v = getenv("WHORL_MU_TRIAL_SECONDS");
-	char *end;
-	unsigned long n = v ? strtoul(v, &end, 10) : 0;
-	return v && *v && !*end && n <= 30u * 86400u ? (unsigned)n : UPDATE_TRIAL_DEFAULT;
-}
-
 /* Called by the loader inside engine_update_data, update_lock held. */
 static void on_cats(void *ctx, const char *text, size_t len)
 {
@@ -99,7 +89,7 @@ static int update_cycle_locked(struct whorl_engine *e, const struct cfg *cfg)
 	int rc = update_load_url(cfg, &e->log, &hooks, loaded_before ? current : NULL, &status,
 	                         &fresh);
 	sigdb_unref(current);
-	update_state_tick(cfg, &e->log, hook_now(e), trial_seconds());
+	update_state_tick(cfg, &e->log, hook_now(e), cfg->mu_trial_seconds);
 	/* Said once per engine, whatever the cycle's outcome. */
 	e->update_status.open_mirror_noted = status.open_mirror_noted;
 	if (rc == 0)

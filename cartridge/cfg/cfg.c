@@ -51,6 +51,7 @@ void cfg_defaults(struct cfg *c, const char *config_dir)
 	c->mu_interval_hours = 3;
 	c->mu_port = 80;
 	c->mu_timeout = 60;
+	c->mu_trial_seconds = CFG_MU_TRIAL_DEFAULT;
 	c->report_statistics = 1;
 	c->use_ip_information = 1;
 	cfg_path_resolve(c->config_dir, "publisher.pub", c->publisher_key,

@@ -21,6 +21,7 @@
 #define CFG_MAX_LINE 4096                       /* longer lines are ignored, logged */
 #define CFG_MAX_STR 1024                        /* longest string value kept */
 #define CFG_MAX_GATEWAY_HOSTS 32
+#define CFG_MU_TRIAL_DEFAULT 3600u                /* "micro-update trial period": an hour */
 
 enum cfg_image_depth { CFG_IMAGE_NONE = 0, CFG_IMAGE_LOW, CFG_IMAGE_MEDIUM, CFG_IMAGE_HIGH };
 
@@ -48,6 +49,8 @@ struct cfg {
 	int mu_interval_hours;                 /* when not auto; default 3 */
 	int mu_port;                           /* 80 */
 	int mu_timeout;                        /* 60 seconds */
+	unsigned mu_trial_seconds;             /* whorl: seconds a new set runs before it is
+	                                          the safe set; CFG_MU_TRIAL_DEFAULT */
 	int report_statistics;                 /* yes */
 	int use_envelope_ip;                   /* no */
 	int use_ip_information;                /* yes */

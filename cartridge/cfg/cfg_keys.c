@@ -310,6 +310,20 @@ static void cfg_key_timeout(struct cfg *c, const struct cfg_key *k, const char *
 	c->mu_timeout = 60;
 }
 
+static void cfg_key_trial(struct cfg *c, const struct cfg_key *k, const char *v,
+                          const struct logger *lg)
+{
+	unsigned long long t;
+
+	if (cfg_value_uint(v, 1, CFG_MAX_TRIAL, &t) == 0) {
+		c->mu_trial_seconds = (unsigned)t;
+		return;
+	}
+	log_error(lg, CFG_MODULE, "Invalid micro-update trial period %s, using default of %u seconds.",
+	          v, CFG_MU_TRIAL_DEFAULT);
+	c->mu_trial_seconds = CFG_MU_TRIAL_DEFAULT;
+}
+
 static void cfg_key_signature_type(struct cfg *c, const struct cfg_key *k, const char *v,
                                    const struct logger *lg)
 {
@@ -459,6 +473,7 @@ static const struct cfg_key cfg_keys[] = {
 	CFG_KEY("micro-update-filename", cfg_key_deprecated),
 	CFG_KEY("micro-update url", cfg_key_url),
 	CFG_KEY("publisher key", cfg_key_publisher_key),
+	CFG_KEY("micro-update trial period", cfg_key_trial),
 	CFG_KEY("minimum score", cfg_key_minimum_score),
 	CFG_KEY("max body length", cfg_key_max_body),
 	CFG_KEY("statistics url", cfg_key_statistics_url),

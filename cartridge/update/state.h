@@ -21,7 +21,6 @@
 #define UPDATE_STATE_SUBDIR "states"
 #define UPDATE_STATE_MAX_BYTES 2048    /* a larger state file is malformed */
 #define UPDATE_STATE_MAX_LINE 128      /* longest line a state file may hold */
-#define UPDATE_TRIAL_DEFAULT 3600u     /* seconds a set runs before it is safe */
 #define UPDATE_RUN_MARKER "running"    /* present while an engine runs */
 
 enum update_set_kind {

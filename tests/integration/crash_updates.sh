@@ -6,7 +6,8 @@
 # with SIGKILL after a random delay, CRASH_ROUNDS times (default 100). After
 # each kill a start-up on the cache alone (update_apply check, no mirror)
 # must load one whole verified set and leave no .part file.
-# The trial period is 1 s so sets are promoted to safe during the run.
+# The trial period is 1 s (micro-update trial period) so sets are promoted
+# to safe during the run.
 # Prints PASS/FAIL; exits non-zero when any round failed.
 set -u
 build=${WHORL_TEST_BUILD:-build}
@@ -26,7 +27,7 @@ mkdir -p "$tmp/mirror"
 "$app" config "$tmp/check" "$tmp/none" "$tmp/keys/publisher.pub" "$tmp/cache" || exit 1
 "$app" publish-loop "$tmp/mirror" "$tmp/keys/publisher.key" & pub_pid=$!
 sleep 0.3
-export WHORL_MU_TRIAL_SECONDS=1
+echo "micro-update trial period = 1" >> "$tmp/gw/cartridge.cfg"
 
 fails=0 loaded=0 fell=0
 i=0
@@ -44,6 +45,8 @@ while [ "$i" -lt "$rounds" ]; do
 	esac
 done
 [ "$loaded" -ge $((rounds / 2)) ] || { fails=$((fails + 1)); echo "FAIL: only $loaded rounds loaded a set"; }
+[ -f "$tmp/cache/micro_updates/states/srl_set.safe" ] ||
+	{ fails=$((fails + 1)); echo "FAIL: no set was promoted to safe (micro-update trial period = 1)"; }
 distinct=$(sort -u "$tmp/seen" 2>/dev/null | wc -l)
 [ "$distinct" -ge 2 ] || { fails=$((fails + 1)); echo "FAIL: the cycles never changed the set ($distinct distinct)"; }
 echo "crash_updates: $rounds kills, $loaded restarts loaded a whole verified set ($distinct distinct sets), $fails failures"

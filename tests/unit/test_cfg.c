@@ -83,7 +83,8 @@ static const char full_cfg[] =
 	"micro-update url = https://mirror.example.org/whorl/\n"
 	"publisher key = /srv/keys/pub.key\n"
 	"minimum score = 80\n"
-	"max body length = 1048576\n";
+	"max body length = 1048576\n"
+	"micro-update trial period = 600\n";
 
 START_TEST(test_cfg_every_key)
 {
@@ -120,6 +121,7 @@ START_TEST(test_cfg_every_key)
 	ck_assert_str_eq(c.publisher_key, "/srv/keys/pub.key");
 	ck_assert_int_eq(c.minimum_score, 80);
 	ck_assert_uint_eq(c.max_body_length, 1048576);
+	ck_assert_uint_eq(c.mu_trial_seconds, 600);
 	/* Nothing but the summary line: no warning for a clean file. */
 	ck_assert_int_eq(capture_count_other(&cap), 0);
 	ck_assert_logged(&cap, WHORL_LOG_INFO, "Will consider empty messages as spam");
@@ -208,6 +210,10 @@ static const struct {
 	  "Invalid micro-update timeout 0, using default timeout of 60 seconds." },
 	{ "micro-update timeout = ten",
 	  "Invalid micro-update timeout ten, using default timeout of 60 seconds." },
+	{ "micro-update trial period = 0",
+	  "Invalid micro-update trial period 0, using default of 3600 seconds." },
+	{ "micro-update trial period = 2592001",
+	  "Invalid micro-update trial period 2592001, using default of 3600 seconds." },
 	{ "micro-update port = 65536",
 	  "Invalid micro-update port 65536, using default port of 80." },
 	{ "micro-update hostname = bad host",
