@@ -7,18 +7,14 @@
  * the url engine is for) and would only add noise to the text engines.
  *
  * Footers that mailing-list managers append ("___ / Foo mailing list /
- * listinfo", sponsor blocks) are cut off each part: they are not the
- * author's words, and they make every post to a list look alike, including
- * the spam that reached it. A footer is the text after the last separator
- * line (SCAN_FOOTER_MIN_RULE or more of "-_=*~"), when that text is short
- * (SCAN_FOOTER_MAX bytes) and names a list or unsubscribing; stacked footers
- * are cut one after the other.
+ * listinfo", sponsor blocks) are cut off each part (text/footer.c): they are
+ * not the author's words, and they make every post to a list look alike,
+ * including the spam that reached it. Separator lines play no part in it.
  */
 #include "scan_text.h"
 
 #include <ctype.h>
 #include <string.h>
-#include <strings.h>
 
 struct text_buf {
 	char *p;
@@ -50,80 +46,6 @@ static void buf_append(struct arena *a, struct text_buf *b, const char *s, size_
 	b->len += n;
 	b->p[b->len++] = '\n';
 	b->p[b->len] = '\0';
-}
-
-#define SCAN_FOOTER_MAX 1500
-#define SCAN_FOOTER_MIN_RULE 10
-#define SCAN_FOOTER_MAX_CUTS 4
-
-struct footer_marker {
-	const char *text;
-	size_t len;
-};
-#define FOOTER_MARKER(s) {s, sizeof(s) - 1}
-static const struct footer_marker footer_markers[] = {
-	FOOTER_MARKER("mailing list"), FOOTER_MARKER("listinfo"), FOOTER_MARKER("unsubscribe"),
-	FOOTER_MARKER("sponsored by"), FOOTER_MARKER("mailman"), FOOTER_MARKER("-request@"),
-	FOOTER_MARKER("yahoo! groups"), FOOTER_MARKER("leave this list"),
-	FOOTER_MARKER("list archive"),
-};
-
-static int line_is_rule(const char *s, size_t n)
-{
-	size_t marks = 0;
-	for (size_t i = 0; i < n; i++) {
-		if (strchr("-_=*~", s[i]) != NULL && s[i] != '\0')
-			marks++;
-		else if (!isspace((unsigned char)s[i]))
-			return 0;
-	}
-	return marks >= SCAN_FOOTER_MIN_RULE;
-}
-
-static int names_a_list(const char *s, size_t n)
-{
-	for (size_t i = 0; i < n; i++) {
-		int c = (unsigned char)s[i] | 0x20;
-		for (size_t k = 0; k < sizeof(footer_markers) / sizeof(footer_markers[0]); k++) {
-			const struct footer_marker *m = &footer_markers[k];
-			if (c == m->text[0] && i + m->len <= n && strncasecmp(s + i, m->text, m->len) == 0)
-				return 1;
-		}
-	}
-	return 0;
-}
-
-/* Start of the last separator line within the final SCAN_FOOTER_MAX bytes
- * of t[0..n), or n when there is none. */
-static size_t last_rule(const char *t, size_t n)
-{
-	size_t floor = n > SCAN_FOOTER_MAX ? n - SCAN_FOOTER_MAX : 0;
-	size_t end = n;
-	while (end > floor) {
-		size_t start = end;
-		while (start > 0 && t[start - 1] != '\n')
-			start--;
-		if (line_is_rule(t + start, end - start))
-			return start;
-		if (start == 0)
-			break;
-		end = start - 1;
-	}
-	return n;
-}
-
-/* Length of t without its list footers. */
-static size_t strip_footers(const char *t, size_t n)
-{
-	for (int cut = 0; cut < SCAN_FOOTER_MAX_CUTS; cut++) {
-		while (n > 0 && isspace((unsigned char)t[n - 1]))
-			n--;
-		size_t rule = last_rule(t, n);
-		if (rule == n || !names_a_list(t + rule, n - rule))
-			break;
-		n = rule;
-	}
-	return n;
 }
 
 static int part_is_inline_text(const struct mime_part *p)
@@ -198,7 +120,7 @@ static void gather_part(struct fp_input *in, const struct mime_part *p, struct t
 			return;
 		}
 		*flags |= h.flags;
-		buf_append(a, vis, h.text, strip_footers(h.text, h.text_len));
+		buf_append(a, vis, h.text, text_strip_footers(h.text, h.text_len));
 		for (size_t i = 0; i < h.n_links && *n_links < TEXT_MAX_URLS; i++)
 			links[(*n_links)++] = h.links[i];
 		if (in->skeleton_len == 0) {
@@ -207,7 +129,7 @@ static void gather_part(struct fp_input *in, const struct mime_part *p, struct t
 		}
 		return;
 	}
-	size_t len = strip_footers((const char *)p->data, p->data_len);
+	size_t len = text_strip_footers((const char *)p->data, p->data_len);
 	buf_append(a, vis, (const char *)p->data, len);
 	text_find_urls((const char *)p->data, len, links, n_links, TEXT_MAX_URLS, a);
 }

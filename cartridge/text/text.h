@@ -25,6 +25,10 @@
 #define HTML_MAX_SKELETON 4096         /* bytes of tag skeleton kept */
 #define TEXT_MAX_URLS 256              /* links kept per message */
 #define TEXT_MAX_URL_LEN 2048          /* longer links are cut */
+#define TEXT_FOOTER_MAX 1500           /* bytes of one list footer block (footer.c) */
+#define TEXT_FOOTER_MAX_LINES 15       /* lines of one list footer block */
+#define TEXT_FOOTER_MAX_CUTS 4         /* stacked footers cut from one text */
+#define TEXT_FOOTER_MIN_KEPT 40        /* letters and digits a cut must leave (or the footer's) */
 
 #define TEXT_F_HIDDEN   (1u << 0)      /* hidden content was dropped */
 #define TEXT_F_LIMIT    (1u << 1)      /* a limit above was reached (rescan) */
@@ -52,6 +56,11 @@ struct html_out {
 	size_t hidden_bytes;           /* bytes of text dropped as hidden */
 	unsigned flags;                /* TEXT_F_* */
 };
+
+/* The length of t[0..n) without the mailing-list footers at its end (see
+ * footer.c): n when there are none. Separator lines anywhere in t do not
+ * change the result. Reads only t; allocates nothing. */
+size_t text_strip_footers(const char *t, size_t n);
 
 /* Renders html[0..len) (UTF-8) to visible text. Returns 0, or WHORL_ENOMEM. */
 int html_render(struct arena *a, const char *html, size_t len, struct html_out *out);
