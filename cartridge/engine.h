@@ -154,11 +154,16 @@ const char *engine_strerror(int code);
 
 int scan_score(whorl_engine *e, const struct whorl_envelope *env, const char *msg, size_t len,
                struct whorl_verdict **out);
-/* As scan_score, left out of the statistics (the self test's scans). */
-int scan_score_uncounted(whorl_engine *e, const struct whorl_envelope *env, const char *msg,
-                         size_t len, struct whorl_verdict **out);
+/* As scan_score, left out of the statistics, with the configuration cfg
+ * (the caller's, alive for the call; NULL: the live one): the self test's
+ * scans, made without the limits a postmaster may set (selftest.c). */
+int scan_score_uncounted(whorl_engine *e, const struct cfg *cfg, const struct whorl_envelope *env,
+                         const char *msg, size_t len, struct whorl_verdict **out);
 void scan_verdict_free(whorl_engine *e, struct whorl_verdict *v);
 int scan_fingerprint(whorl_engine *e, const char *msg, size_t len, struct whorl_fpset **out);
 void scan_fpset_free(whorl_engine *e, struct whorl_fpset *fps);
+/* As scan_fingerprint with the configuration cfg (NULL: the live one). */
+int scan_fingerprint_cfg(whorl_engine *e, const struct cfg *cfg, const char *msg, size_t len,
+                         struct whorl_fpset **out);
 
 #endif

@@ -51,7 +51,7 @@ static const fp_engine_fn scan_unit_engines[] = {
 struct scan_job {
 	struct whorl_engine *e;
 	struct scan_scratch *s;
-	const struct cfg *cfg;          /* loaded once the slot is held */
+	const struct cfg *cfg;          /* the caller's, or loaded once the slot is held */
 	struct mime_msg mime;
 	struct fp_input in;
 	struct scan_units units;        /* text units of the attachments */
@@ -64,7 +64,8 @@ static int scan_prepare(struct scan_job *j, const struct whorl_envelope *env, co
                         size_t len)
 {
 	struct whorl_engine *e = j->e;
-	j->cfg = atomic_load(&e->cfg);
+	if (j->cfg == NULL)
+		j->cfg = atomic_load(&e->cfg);
 	struct mime_limits lim = {.max_decoded = 0, .max_body_length = j->cfg->max_body_length};
 	memset(&j->mime, 0, sizeof(j->mime));
 	if (mime_parse(&j->s->arena, j->s->charsets, msg, len, &lim, &j->mime) != 0)
@@ -333,14 +334,16 @@ static int data_is_stale(struct whorl_engine *e)
 	return expires != 0 && (int64_t)(engine_now_ms(e) / 1000) >= expires;
 }
 
-/* counted: the message goes into the statistics (not the self test's). */
-static int scan_score_run(whorl_engine *e, const struct whorl_envelope *env, const char *msg,
-                          size_t len, struct whorl_verdict **out, int counted)
+/* counted: the message goes into the statistics (not the self test's);
+ * cfg: the caller's configuration, or NULL for the live one. */
+static int scan_score_run(whorl_engine *e, const struct cfg *cfg,
+                          const struct whorl_envelope *env, const char *msg, size_t len,
+                          struct whorl_verdict **out, int counted)
 {
 	*out = NULL;
 	if (msg == NULL && len > 0)
 		return WHORL_EINVAL;
-	struct scan_job j = {.e = e, .s = engine_scratch_acquire(e)};
+	struct scan_job j = {.e = e, .s = engine_scratch_acquire(e), .cfg = cfg};
 	if (j.s == NULL)
 		return WHORL_ENOMEM;
 	struct sigdb *db = sigdb_live_acquire(&e->live);
@@ -392,13 +395,13 @@ static int scan_score_run(whorl_engine *e, const struct whorl_envelope *env, con
 int scan_score(whorl_engine *e, const struct whorl_envelope *env, const char *msg, size_t len,
                struct whorl_verdict **out)
 {
-	return scan_score_run(e, env, msg, len, out, 1);
+	return scan_score_run(e, NULL, env, msg, len, out, 1);
 }
 
-int scan_score_uncounted(whorl_engine *e, const struct whorl_envelope *env, const char *msg,
-                         size_t len, struct whorl_verdict **out)
+int scan_score_uncounted(whorl_engine *e, const struct cfg *cfg, const struct whorl_envelope *env,
+                         const char *msg, size_t len, struct whorl_verdict **out)
 {
-	return scan_score_run(e, env, msg, len, out, 0);
+	return scan_score_run(e, cfg, env, msg, len, out, 0);
 }
 
 void scan_verdict_free(whorl_engine *e, struct whorl_verdict *v)
@@ -438,10 +441,16 @@ static struct whorl_fpset *fpset_new(const struct fp_list *l, int rescan)
 
 int scan_fingerprint(whorl_engine *e, const char *msg, size_t len, struct whorl_fpset **out)
 {
+	return scan_fingerprint_cfg(e, NULL, msg, len, out);
+}
+
+int scan_fingerprint_cfg(whorl_engine *e, const struct cfg *cfg, const char *msg, size_t len,
+                         struct whorl_fpset **out)
+{
 	*out = NULL;
 	if (msg == NULL && len > 0)
 		return WHORL_EINVAL;
-	struct scan_job j = {.e = e, .s = engine_scratch_acquire(e)};
+	struct scan_job j = {.e = e, .s = engine_scratch_acquire(e), .cfg = cfg};
 	if (j.s == NULL)
 		return WHORL_ENOMEM;
 	int rc = scan_prepare(&j, NULL, msg != NULL ? msg : "", len);

@@ -121,8 +121,13 @@ static void gather_part(struct fp_input *in, const struct mime_part *p, struct t
 		}
 		*flags |= h.flags;
 		buf_append(a, vis, h.text, text_strip_footers(h.text, h.text_len));
-		for (size_t i = 0; i < h.n_links && *n_links < TEXT_MAX_URLS; i++)
+		for (size_t i = 0; i < h.n_links; i++) {
+			if (*n_links == TEXT_MAX_URLS) {
+				*flags |= TEXT_F_LIMIT;        /* links of other parts filled it */
+				break;
+			}
 			links[(*n_links)++] = h.links[i];
+		}
 		if (in->skeleton_len == 0) {
 			in->skeleton = h.skeleton;
 			in->skeleton_len = h.skeleton_len;
@@ -131,7 +136,7 @@ static void gather_part(struct fp_input *in, const struct mime_part *p, struct t
 	}
 	size_t len = text_strip_footers((const char *)p->data, p->data_len);
 	buf_append(a, vis, (const char *)p->data, len);
-	text_find_urls((const char *)p->data, len, links, n_links, TEXT_MAX_URLS, a);
+	*flags |= text_find_urls((const char *)p->data, len, links, n_links, TEXT_MAX_URLS, a);
 }
 
 unsigned scan_text_gather(struct fp_input *in)

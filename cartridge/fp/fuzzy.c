@@ -316,7 +316,9 @@ static const char *leet_unspell(const char *w, size_t n, char *buf)
 	return letters > 0 ? buf : NULL;
 }
 
-static void views_build(const struct fp_input *in, struct fuzzy_view *w, struct fuzzy_view *c)
+/* Builds both views; returns 1 when FUZZY_MAX_WORDS or FUZZY_MAX_STREAM
+ * left words unseen (the scan then reports rescan), else 0. */
+static int views_build(const struct fp_input *in, struct fuzzy_view *w, struct fuzzy_view *c)
 {
 	char join[256], unleet[FUZZY_MAX_WORD];
 	size_t pos = 0, wlen, n_words = 0, stream = 0;
@@ -324,8 +326,11 @@ static void views_build(const struct fp_input *in, struct fuzzy_view *w, struct 
 	const char *word;
 	view_init(w);
 	view_init(c);
-	while ((word = text_next_word(in->norm, in->norm_len, &pos, &wlen, join, sizeof(join))) != NULL &&
-	       n_words++ < FUZZY_MAX_WORDS) {
+	int cut = 0;
+	while ((word = text_next_word(in->norm, in->norm_len, &pos, &wlen, join, sizeof(join))) != NULL) {
+		if (n_words++ == FUZZY_MAX_WORDS)
+			return 1;
+		cut |= stream >= FUZZY_MAX_STREAM;
 		if (has_digit(word, wlen) && (word = leet_unspell(word, wlen, unleet)) == NULL)
 			continue;
 		if (wlen > FUZZY_MAX_WORD && is_ascii(word, wlen))
@@ -334,6 +339,7 @@ static void views_build(const struct fp_input *in, struct fuzzy_view *w, struct 
 		if (wlen >= 3 && wlen <= FUZZY_MAX_WORD && !is_stopword(word, wlen))
 			view_add(w, whorl_hash64(word, wlen, FUZZY_SEED_W));
 	}
+	return cut;
 }
 
 static void put_u16(uint8_t *p, unsigned v)
@@ -379,7 +385,8 @@ static void sketch_write(uint8_t *b, const struct fuzzy_view *w, const struct fu
 void fp_fuzzy_compute(const struct fp_input *in, struct fp_list *out)
 {
 	struct fuzzy_view w, c;
-	views_build(in, &w, &c);
+	if (views_build(in, &w, &c))
+		out->overflow = 1;      /* words past the limits were not looked at */
 	unsigned nw = view_count(&w), nc = view_count(&c);
 	if (nw < FUZZY_MIN_WORDS && nc < FUZZY_MIN_GRAMS)
 		return;

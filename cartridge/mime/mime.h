@@ -41,16 +41,17 @@
 #define MIME_F_WIRE        (1u << 8)   /* input was dot-stuffed wire form */
 #define MIME_F_NOMEM       (1u << 9)   /* arena exhausted */
 #define MIME_F_EMPTY       (1u << 10)  /* no header/body separation found at all */
-/* The input was cut at mime_limits.max_body_length. Not in the rescan mask:
- * the postmaster chose the limit, and a rescan would not see more. */
+/* The body was cut at mime_limits.max_body_length: the verdict was made
+ * on part of the message, so it asks for a rescan (issue 10). */
 #define MIME_F_TRUNCATED   (1u << 11)
 /* Flags that mean "the engine could not see everything": set rescan. */
 #define MIME_F_RESCAN_MASK (MIME_F_DEPTH | MIME_F_PARTS | MIME_F_HEADERS | MIME_F_LINE | \
-                            MIME_F_DECODED | MIME_F_BROKEN | MIME_F_NOMEM)
+                            MIME_F_DECODED | MIME_F_BROKEN | MIME_F_NOMEM | MIME_F_TRUNCATED)
 
 struct mime_limits {
 	size_t max_decoded;        /* 0 means MIME_MAX_DECODED */
-	size_t max_body_length;    /* bytes of input considered; 0 means all (Momentum's Max_Body_Length) */
+	size_t max_body_length;    /* bytes of the body (after the top-level header block) read;
+	                            * 0 means all (Momentum's Max_Body_Length) */
 };
 
 struct mime_header {
@@ -91,7 +92,8 @@ struct mime_msg {
 	struct mime_part *parts;   /* pre-order: parts[0] is the root */
 	size_t n_parts;
 	const char *subject;       /* decoded to UTF-8; "" when none */
-	const char *body;          /* the message after unstuffing, for engines that want raw bytes */
+	const char *body;          /* the message after unstuffing (cut at max_body_length),
+	                            * for engines that want raw bytes */
 	size_t body_len;
 	size_t decoded_total;      /* bytes decoded over all parts */
 	unsigned flags;            /* MIME_F_* */

@@ -100,6 +100,8 @@ struct mime_ctx {
 	struct mime_part *parts;   /* grows; refer to parts by index across calls */
 	size_t n_parts, cap_parts;
 	size_t decoded_total, max_decoded;
+	size_t max_body;           /* max_body_length: top-level body bytes read, 0 = all */
+	size_t top_len;            /* the top-level entity's length after that cut */
 	unsigned flags;
 };
 

@@ -297,6 +297,14 @@ static void entity_parse(struct mime_ctx *ctx, const char *p, size_t len, int pa
 	if (idx < 0)
 		return;
 	mime_headers_parse(ctx->a, p, len, &hb);
+	if (parent < 0) {
+		/* max body length counts the body only: headers are always read. */
+		if (ctx->max_body != 0 && len - hb.body_off > ctx->max_body) {
+			len = hb.body_off + ctx->max_body;
+			ctx->flags |= MIME_F_TRUNCATED;
+		}
+		ctx->top_len = len;
+	}
 	struct mime_part *part = &ctx->parts[idx];
 	part->headers = hb.headers;
 	part->n_headers = hb.n_headers;
@@ -317,9 +325,9 @@ static void entity_parse(struct mime_ctx *ctx, const char *p, size_t len, int pa
 		mime_part_decode(ctx, idx);
 }
 
-/* The message to parse: unstuffed wire form, cut at max_body_length. */
-static const char *input_prepare(struct arena *a, const char *msg, size_t len,
-                                 const struct mime_limits *lim, size_t *out_len,
+/* The message to parse: the wire form unstuffed (max_body_length is applied
+ * after the header block, in entity_parse). */
+static const char *input_prepare(struct arena *a, const char *msg, size_t len, size_t *out_len,
                                  unsigned *flags)
 {
 	size_t stuffed;
@@ -331,10 +339,6 @@ static const char *input_prepare(struct arena *a, const char *msg, size_t len,
 			msg = un;
 			*flags |= MIME_F_WIRE;
 		}
-	}
-	if (lim != NULL && lim->max_body_length != 0 && len > lim->max_body_length) {
-		len = lim->max_body_length;
-		*flags |= MIME_F_TRUNCATED;
 	}
 	*out_len = len;
 	return msg;
@@ -354,10 +358,12 @@ int mime_parse(struct arena *a, struct charset_cache *cs, const char *msg, size_
 	ctx.a = a;
 	ctx.cs = cs;
 	ctx.max_decoded = lim != NULL && lim->max_decoded != 0 ? lim->max_decoded : MIME_MAX_DECODED;
-	msg = input_prepare(a, msg, len, lim, &len, &ctx.flags);
-	out->body = msg;
-	out->body_len = len;
+	ctx.max_body = lim != NULL ? lim->max_body_length : 0;
+	msg = input_prepare(a, msg, len, &len, &ctx.flags);
+	ctx.top_len = len;
 	entity_parse(&ctx, msg, len, -1, 0, 0);
+	out->body = msg;
+	out->body_len = ctx.top_len;
 	if (ctx.n_parts == 0) {
 		out->flags = ctx.flags | MIME_F_NOMEM;
 		return WHORL_ENOMEM;

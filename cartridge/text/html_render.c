@@ -347,6 +347,8 @@ static void link_add(struct render *r, const char *v, size_t vn, uint8_t kind)
 	char buf[TEXT_MAX_URL_LEN + 4];
 	if (v == NULL || r->err)
 		return;
+	if (vn > TEXT_MAX_URL_LEN)
+		r->flags |= TEXT_F_LIMIT;      /* cut below, whether decoded or not */
 	if (memchr(v, '&', vn) != NULL)
 		vn = attr_decode(v, vn, buf, sizeof(buf)), v = buf;
 	int rc = text_link_add(r->a, r->links, &r->n_links, TEXT_MAX_URLS, v, vn, kind);
@@ -371,20 +373,32 @@ static void links_record(struct render *r, const struct tag_info *t, const struc
 	link_add(r, at->background, at->background_n, TEXT_LINK_IMG);
 }
 
+/* Applies a style attribute, whatever its length (entities decoded into
+ * the arena: the decoded form is never longer than the attribute). */
+static void style_apply(struct render *r, const char *s, size_t n, struct html_style *st)
+{
+	if (memchr(s, '&', n) != NULL) {
+		char *buf = arena_alloc(r->a, n + 4);
+		if (buf == NULL) {
+			r->err = WHORL_ENOMEM;
+			return;
+		}
+		n = attr_decode(s, n, buf, n + 4);
+		s = buf;
+	}
+	if (html_style_parse(s, n, st) != 0)
+		r->flags |= TEXT_F_LIMIT;
+}
+
 /* The state an element with attributes `at` passes to its content. */
-static struct elem elem_make(const struct elem *parent, uint8_t tag, const struct attrs *at)
+static struct elem elem_make(struct render *r, const struct elem *parent, uint8_t tag,
+                             const struct attrs *at)
 {
 	struct elem e = *parent;
 	struct html_style st = { 0, HTML_COLOR_NONE, HTML_COLOR_NONE };
 	e.tag = tag;
-	if (at->style != NULL) {
-		char buf[HTML_STYLE_MAX];
-		size_t n = at->style_n < HTML_STYLE_MAX ? at->style_n : HTML_STYLE_MAX;
-		const char *s = at->style;
-		if (memchr(s, '&', n) != NULL)
-			n = attr_decode(s, n, buf, sizeof(buf)), s = buf;
-		html_style_parse(s, n, &st);
-	}
+	if (at->style != NULL)
+		style_apply(r, at->style, at->style_n, &st);
 	if (at->color != NULL && (tag == TAG_FONT || tag == TAG_BASEFONT)) {
 		int32_t c = html_color_parse(at->color, at->color_n);
 		if (c != HTML_COLOR_NONE && st.color == HTML_COLOR_NONE)
@@ -527,7 +541,7 @@ static size_t start_tag(struct render *r, size_t i)
 		implicit_close(r, t);
 	}
 	uint8_t id = t ? t->id : TAG_UNKNOWN;
-	struct elem e = elem_make(top(r), id, &at);
+	struct elem e = elem_make(r, top(r), id, &at);
 	e.name_hash = t ? 0 : name_hash(name, nlen);
 	if (!e.invisible)
 		links_record(r, t, &at);
@@ -622,7 +636,7 @@ int html_render(struct arena *a, const char *html, size_t len, struct html_out *
 	}
 	r->text[r->text_len] = '\0';
 	r->skel[r->skel_len] = '\0';
-	text_find_urls(r->text, r->text_len, r->links, &r->n_links, TEXT_MAX_URLS, a);
+	r->flags |= text_find_urls(r->text, r->text_len, r->links, &r->n_links, TEXT_MAX_URLS, a);
 	rc = r->err;
 	if (r->hidden_bytes > 0)
 		r->flags |= TEXT_F_HIDDEN;

@@ -304,10 +304,12 @@ static size_t strip_comments(const char *s, size_t n, char *buf)
 	return o;
 }
 
-void html_style_parse(const char *s, size_t n, struct html_style *st)
+int html_style_parse(const char *s, size_t n, struct html_style *st)
 {
 	char buf[HTML_STYLE_MAX];
-	if (memchr(s, '/', n) != NULL) {
+	int cut = 0;
+	if (n >= 2 && memmem(s, n, "/*", 2) != NULL) {
+		cut = n > HTML_STYLE_MAX;
 		n = strip_comments(s, n, buf);
 		s = buf;
 	}
@@ -336,4 +338,5 @@ void html_style_parse(const char *s, size_t n, struct html_style *st)
 	}
 	if (f.zero_box && f.overflow_hidden)
 		st->hidden = 1;
+	return cut;
 }

@@ -68,9 +68,11 @@ int html_render(struct arena *a, const char *html, size_t len, struct html_out *
 /* Appends the bare URLs found in plain text t[0..len) (http://, https://,
  * then www. at a word boundary) to links[*n] (capacity cap), copied into
  * the arena with kind TEXT_LINK_TEXT. A URL ends at whitespace, a quote,
- * '<', '>' or '`'; trailing punctuation (.,;:!?)]}*) is not part of it. */
-void text_find_urls(const char *t, size_t len, struct text_link *links, size_t *n, size_t cap,
-                    struct arena *a);
+ * '<', '>' or '`'; trailing punctuation (.,;:!?)]}*) is not part of it.
+ * Returns TEXT_F_LIMIT when a URL was cut at TEXT_MAX_URL_LEN or did not fit
+ * (links full), TEXT_F_NOMEM when the arena ran out, else 0. */
+unsigned text_find_urls(const char *t, size_t len, struct text_link *links, size_t *n,
+                        size_t cap, struct arena *a);
 
 /* Normalises UTF-8 text in[0..len) into out (capacity cap, at least len + 1
  * bytes is always enough). Returns the length written (NUL terminated).

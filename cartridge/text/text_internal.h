@@ -40,12 +40,15 @@ struct html_style {
 	int32_t background;  /* background colour */
 };
 
-/* Longest style attribute looked at; the rest is ignored. */
-#define HTML_STYLE_MAX 1024
+/* Longest style attribute with CSS comments looked at (comments are cut
+ * out into a buffer of this size); without comments any length is read. */
+#define HTML_STYLE_MAX 8192
 
 /* Parses the CSS declarations of a style attribute s[0..n) (already
- * entity-decoded) into st; only sets fields the declarations mention. */
-void html_style_parse(const char *s, size_t n, struct html_style *st);
+ * entity-decoded) into st; only sets fields the declarations mention.
+ * Returns 1 when a part past HTML_STYLE_MAX was not looked at (the caller
+ * flags TEXT_F_LIMIT), else 0. */
+int html_style_parse(const char *s, size_t n, struct html_style *st);
 
 /* Parses a colour (CSS or HTML attribute form: "#fff", "ffffff", "rgb(..)",
  * a common colour name). Returns 0xRRGGBB, HTML_COLOR_TRANSPARENT, or
@@ -59,7 +62,7 @@ int html_color_hidden(int32_t fg, int32_t bg);
 
 /* Appends a link url[0..len) (trimmed, tabs and newlines removed, cut at
  * TEXT_MAX_URL_LEN) to links[*n] unless *n == cap. Returns 0, 1 when the
- * cap was reached, or WHORL_ENOMEM. */
+ * cap was reached (not added), 2 when it was added cut, or WHORL_ENOMEM. */
 int text_link_add(struct arena *a, struct text_link *links, size_t *n, size_t cap,
                   const char *url, size_t len, uint8_t kind);
 

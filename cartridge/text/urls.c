@@ -26,7 +26,8 @@ int text_link_add(struct arena *a, struct text_link *links, size_t *n, size_t ca
 		return 0;
 	if (*n >= cap)
 		return 1;
-	if (len > TEXT_MAX_URL_LEN)
+	int cut = len > TEXT_MAX_URL_LEN;
+	if (cut)
 		len = TEXT_MAX_URL_LEN;
 	char *copy = arena_alloc(a, len + 1);
 	if (copy == NULL)
@@ -40,7 +41,7 @@ int text_link_add(struct arena *a, struct text_link *links, size_t *n, size_t ca
 	copy[o] = '\0';
 	links[*n] = (struct text_link){ .url = copy, .len = o, .kind = kind };
 	(*n)++;
-	return 0;
+	return cut ? 2 : 0;
 }
 
 /* Bytes that end a bare URL. */
@@ -71,10 +72,18 @@ static int is_alnum(unsigned char c)
 	return (c >= '0' && c <= '9') || ((c | 0x20) >= 'a' && (c | 0x20) <= 'z');
 }
 
+/* Where bare URLs are collected, and what was lost (TEXT_F_LIMIT: links
+ * full or a link cut; TEXT_F_NOMEM). */
+struct url_sink {
+	struct text_link *links;
+	size_t *n, cap;
+	struct arena *a;
+	unsigned flags;
+};
+
 /* Adds the URL starting at t[start] whose prefix is pl bytes long; returns
  * where scanning resumes, or len when links are full or memory ran out. */
-static size_t url_take(const char *t, size_t len, size_t start, size_t pl,
-                       struct text_link *links, size_t *n, size_t cap, struct arena *a)
+static size_t url_take(const char *t, size_t len, size_t start, size_t pl, struct url_sink *k)
 {
 	size_t end = start + pl;
 	while (end < len && !url_stop((unsigned char)t[end]))
@@ -82,19 +91,22 @@ static size_t url_take(const char *t, size_t len, size_t start, size_t pl,
 	size_t stop = end;
 	while (end > start + pl && url_trailing((unsigned char)t[end - 1]))
 		end--;
-	if (end > start + pl &&
-	    text_link_add(a, links, n, cap, t + start, end - start, TEXT_LINK_TEXT) < 0)
-		return len;
-	return stop;
+	if (end == start + pl)
+		return stop;
+	int rc = text_link_add(k->a, k->links, k->n, k->cap, t + start, end - start, TEXT_LINK_TEXT);
+	if (rc < 0)
+		k->flags |= TEXT_F_NOMEM;
+	else if (rc > 0)
+		k->flags |= TEXT_F_LIMIT;
+	return rc < 0 || rc == 1 ? len : stop;
 }
 
 /* http:// and https://, found from their "://" (rare in text, and memchr
  * skips the rest fast). */
-static void find_http(const char *t, size_t len, struct text_link *links, size_t *n,
-                      size_t cap, struct arena *a)
+static void find_http(const char *t, size_t len, struct url_sink *k)
 {
 	size_t i = 0;
-	while (i < len && *n < cap) {
+	while (i < len) {
 		const char *colon = memchr(t + i, ':', len - i);
 		if (colon == NULL)
 			return;
@@ -109,16 +121,15 @@ static void find_http(const char *t, size_t len, struct text_link *links, size_t
 			start = c - 5;
 		else
 			continue;
-		i = url_take(t, len, start, c + 3 - start, links, n, cap, a);
+		i = url_take(t, len, start, c + 3 - start, k);
 	}
 }
 
 /* www. at a word boundary, not already inside an http URL. */
-static void find_www(const char *t, size_t len, struct text_link *links, size_t *n,
-                     size_t cap, struct arena *a)
+static void find_www(const char *t, size_t len, struct url_sink *k)
 {
 	size_t i = 0;
-	while (i + 4 <= len && *n < cap) {
+	while (i + 4 <= len) {
 		const char *dot = memchr(t + i, '.', len - i);
 		if (dot == NULL)
 			return;
@@ -132,13 +143,15 @@ static void find_www(const char *t, size_t len, struct text_link *links, size_t 
 			if (is_alnum(p) || p == '.' || p == '/' || p == '@')
 				continue;
 		}
-		i = url_take(t, len, start, 4, links, n, cap, a);
+		i = url_take(t, len, start, 4, k);
 	}
 }
 
-void text_find_urls(const char *t, size_t len, struct text_link *links, size_t *n, size_t cap,
-                    struct arena *a)
+unsigned text_find_urls(const char *t, size_t len, struct text_link *links, size_t *n,
+                        size_t cap, struct arena *a)
 {
-	find_http(t, len, links, n, cap, a);
-	find_www(t, len, links, n, cap, a);
+	struct url_sink k = {links, n, cap, a, 0};
+	find_http(t, len, &k);
+	find_www(t, len, &k);
+	return k.flags;
 }

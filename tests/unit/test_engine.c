@@ -338,6 +338,28 @@ START_TEST(test_self_test_and_stats)
 }
 END_TEST
 
+/* A postmaster's max body length, however small, never fails the self
+ * test; a message cut by it is scored with rescan 1 (issues 10 and 12). */
+START_TEST(test_self_test_max_body_length)
+{
+	static const char *const limits[] = {"1", "2", "100", "250"};
+	publish_base(NULL);
+	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
+		char extra[64], name[16], err[256] = "";
+		snprintf(extra, sizeof(extra), "max body length = %s\n", limits[i]);
+		snprintf(name, sizeof(name), "gw%zu", i);
+		whorl_host *h = gateway(name, extra);
+		const struct whorl_cartridge_api *api = whorl_host_api(h);
+		ck_assert_msg(api->self_test(whorl_host_engine(h), err, sizeof(err)) == 0,
+		              "max body length %s: %s", limits[i], err);
+		struct whorl_verdict *v = score_file(h, "spam-loan.eml");
+		ck_assert_msg(v->rescan == 1, "max body length %s: %s", limits[i], v->analysis);
+		whorl_host_verdict_free(h, v);
+		whorl_host_close(h);
+	}
+}
+END_TEST
+
 /* The base set plus spam-watch: written as a delta on the base. */
 static void publish_with_watch(void)
 {
@@ -426,6 +448,7 @@ int main(void)
 	tcase_add_test(tc, test_rescan);
 	tcase_add_test(tc, test_rescan_without_data);
 	tcase_add_test(tc, test_self_test_and_stats);
+	tcase_add_test(tc, test_self_test_max_body_length);
 	tcase_add_test(tc, test_reload_delta);
 	tcase_add_test(tc, test_reload_tampered);
 	suite_add_tcase(s, tc);

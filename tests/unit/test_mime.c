@@ -372,12 +372,21 @@ START_TEST(limit_decoded_and_body_length)
 	ck_assert(m.flags & MIME_F_DECODED);
 	ck_assert_uint_eq(m.parts[0].data_len, 1000);
 	ck_assert_uint_eq(m.decoded_total, 1000);
+	/* max body length counts the body only, and a cut asks for a rescan. */
+	size_t head = strlen("Content-Type: application/octet-stream\n"
+	                     "Content-Transfer-Encoding: base64\n\n");
 	struct mime_limits cut = { .max_body_length = 200 };
 	struct mime_msg c = parse_lim(b.p, b.len, &cut);
 	ck_assert(c.flags & MIME_F_TRUNCATED);
-	ck_assert_uint_eq(c.body_len, 200);
+	ck_assert_uint_eq(c.body_len, head + 200);
+	ck_assert_uint_eq(c.parts[0].raw_len, 200);
 	ck_assert_uint_lt(c.parts[0].data_len, 200);
-	ck_assert_uint_eq(c.flags & MIME_F_RESCAN_MASK, 0);
+	ck_assert(c.flags & MIME_F_RESCAN_MASK);
+	/* A body within the limit is whole, however long the headers. */
+	struct mime_limits fits = { .max_body_length = b.len - head };
+	struct mime_msg f = parse_lim(b.p, b.len, &fits);
+	ck_assert_uint_eq(f.flags & MIME_F_TRUNCATED, 0);
+	ck_assert_uint_eq(f.body_len, b.len);
 	free(b.p);
 }
 END_TEST
