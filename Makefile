@@ -115,7 +115,7 @@ $(PUBLIB_A): $(PUBLIB_OBJ)
 define host_prog
 $(BUILD)/$(2)/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard host/$(1)/*.c)) $(LIBWHORL_A)
 	@mkdir -p $$(@D)
-	$$(CC) -o $$@ $$^ $$(LDFLAGS_ALL) $$(LIBS)
+	$$(CC) -o $$@ $$^ $$(LDFLAGS_ALL) $(3) $$(LIBS)
 -include $(patsubst %.c,$(BUILD)/obj/%.d,$(wildcard host/$(1)/*.c))
 endef
 define pub_prog
@@ -130,7 +130,11 @@ COLLECT_PKGS := libmicrohttpd sqlite3 libpq
 whorl-collect_LIBS := $(shell pkg-config --libs $(COLLECT_PKGS) 2>/dev/null)
 $(BUILD)/obj/publisher/whorl-collect/%.o: CFLAGS_ALL += $(shell pkg-config --cflags $(COLLECT_PKGS) 2>/dev/null)
 $(foreach p,$(HOST_PROGS),$(eval $(call host_prog,$(p),bin)))
-$(foreach p,$(SBIN_PROGS),$(eval $(call host_prog,$(p),sbin)))
+# whorld serves HTTP with libmicrohttpd (README, dependencies).
+MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
+MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
+$(BUILD)/obj/host/whorld/%.o: CFLAGS_ALL += $(MHD_CFLAGS)
+$(eval $(call host_prog,whorld,sbin,$(MHD_LIBS)))
 $(foreach p,$(PUB_PROGS),$(eval $(call pub_prog,$(p))))
 
 # Tests: every tests/unit/test_*.c is its own Check program linked with the

@@ -40,6 +40,12 @@ struct whorl_dcfg_listen {
 	unsigned port;                  /* TCP only */
 };
 
+/* A list of listening addresses (one key's value). */
+struct whorl_dcfg_listens {
+	struct whorl_dcfg_listen a[WHORL_DCFG_MAX_LISTEN];
+	size_t n;
+};
+
 enum whorl_dlog_dest {
 	WHORL_DLOG_AUTO = 0,            /* stderr in the foreground, syslog as a service */
 	WHORL_DLOG_STDERR = 1,
@@ -48,8 +54,8 @@ enum whorl_dlog_dest {
 
 /* whorld.cfg, parsed. Defaults: whorl_dcfg_defaults(). */
 struct whorl_dcfg {
-	struct whorl_dcfg_listen spamd_listen[WHORL_DCFG_MAX_LISTEN];
-	size_t n_spamd_listen;
+	struct whorl_dcfg_listens spamd_listen; /* spamd protocol and RSPAMC/1.3 */
+	struct whorl_dcfg_listens http_listen;  /* HTTP: /v1/score, Cloudmark API, /metrics */
 	unsigned unix_socket_mode;      /* permission bits of unix sockets created */
 	char unix_socket_owner[64];     /* user name or empty */
 	char unix_socket_group[64];     /* group name or empty */
@@ -63,6 +69,7 @@ struct whorl_dcfg {
 	uint32_t drain_timeout_ms;      /* SIGTERM: longest wait for requests in flight */
 	int spamd_protocol;             /* SPAMC/x.y requests served */
 	int rspamc_protocol;            /* RSPAMC/1.3 requests served */
+	int cloudmark_api;              /* /score/v2/... served on the HTTP listeners */
 	unsigned minimum_score;         /* Spam: True at or above (Momentum's MinimumScore) */
 	int log_destination;            /* enum whorl_dlog_dest */
 	int log_level;                  /* WHORL_LOG_*: lines below are dropped */
@@ -138,6 +145,15 @@ const char *whorl_dlog_level_name(int level);
  */
 int whorl_spool_write(const char *dir, const char *const *fields, size_t n_fields,
                       const char *msg, size_t len, char *name_out, size_t name_len);
+
+/*
+ * JSON strings (RFC 8259) for any output: calls put(ctx, bytes, n) with
+ * the quoted, escaped form of the NUL-terminated s; bytes that are not
+ * valid UTF-8 become U+FFFD; NULL is written as "". For whorld's HTTP
+ * replies, and any program that prints JSON.
+ */
+typedef void (*whorl_json_put_fn)(void *ctx, const char *bytes, size_t n);
+void whorl_json_string(const char *s, whorl_json_put_fn put, void *ctx);
 
 #pragma GCC visibility pop
 

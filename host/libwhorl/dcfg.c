@@ -22,9 +22,9 @@
 void whorl_dcfg_defaults(struct whorl_dcfg *c)
 {
 	memset(c, 0, sizeof(*c));
-	snprintf(c->spamd_listen[0].addr, sizeof(c->spamd_listen[0].addr), "127.0.0.1");
-	c->spamd_listen[0].port = 783;
-	c->n_spamd_listen = 1;
+	snprintf(c->spamd_listen.a[0].addr, sizeof(c->spamd_listen.a[0].addr), "127.0.0.1");
+	c->spamd_listen.a[0].port = 783;
+	c->spamd_listen.n = 1;
 	c->unix_socket_mode = 0660;
 	c->threads = 2;
 	c->max_message_size = 10u << 20;
@@ -36,6 +36,7 @@ void whorl_dcfg_defaults(struct whorl_dcfg *c)
 	c->drain_timeout_ms = 10000;
 	c->spamd_protocol = 1;
 	c->rspamc_protocol = 1;
+	c->cloudmark_api = 1;
 	c->minimum_score = 50;
 	c->log_destination = WHORL_DLOG_AUTO;
 	c->log_level = WHORL_LOG_INFO;

@@ -35,6 +35,7 @@ struct dcfg_key {
 /* Every key, in the order docs/WHORLD.md lists them. */
 static const struct dcfg_key dcfg_keys[] = {
 	K("spamd listen", T_LISTEN, spamd_listen, 0, 0),
+	K("http listen", T_LISTEN, http_listen, 0, 0),
 	K("unix socket mode", T_MODE, unix_socket_mode, 0, 0777),
 	K("unix socket owner", T_NAME, unix_socket_owner, 0, 0),
 	K("unix socket group", T_NAME, unix_socket_group, 0, 0),
@@ -48,6 +49,7 @@ static const struct dcfg_key dcfg_keys[] = {
 	K("drain timeout", T_MS, drain_timeout_ms, 0, 3600000),
 	K("spamd protocol", T_BOOL, spamd_protocol, 0, 0),
 	K("rspamc protocol", T_BOOL, rspamc_protocol, 0, 0),
+	K("cloudmark api", T_BOOL, cloudmark_api, 0, 0),
 	K("minimum score", T_UINT, minimum_score, 0, 100),
 	K("log destination", T_DEST, log_destination, 0, 0),
 	K("log level", T_LEVEL, log_level, 0, 0),
@@ -202,14 +204,14 @@ int whorl_dcfg_parse_listen(const char *s, struct whorl_dcfg_listen *out)
 }
 
 /* A comma-separated list of listen addresses; "none" for no listener. */
-static int dcfg_listen_list(struct whorl_dcfg_listen *list, size_t *n_out, const char *v,
-                            char *why, size_t why_len)
+static int dcfg_listen_list(struct whorl_dcfg_listens *l, const char *v, char *why,
+                            size_t why_len)
 {
 	char copy[WHORL_DCFG_LINE_MAX + 1], *save = NULL, *tok;
 	size_t n = 0;
 
 	if (strcasecmp(v, "none") == 0) {
-		*n_out = 0;
+		l->n = 0;
 		return 0;
 	}
 	snprintf(copy, sizeof(copy), "%s", v);
@@ -218,7 +220,7 @@ static int dcfg_listen_list(struct whorl_dcfg_listen *list, size_t *n_out, const
 			snprintf(why, why_len, "more than %d listen addresses", WHORL_DCFG_MAX_LISTEN);
 			return WHORL_ECONFIG;
 		}
-		if (whorl_dcfg_parse_listen(tok, &list[n]) != 0) {
+		if (whorl_dcfg_parse_listen(tok, &l->a[n]) != 0) {
 			snprintf(why, why_len,
 			         "'%s' is not HOST:PORT, [IPV6]:PORT or unix:/ABSOLUTE/PATH", tok);
 			return WHORL_ECONFIG;
@@ -229,7 +231,7 @@ static int dcfg_listen_list(struct whorl_dcfg_listen *list, size_t *n_out, const
 		snprintf(why, why_len, "no address (write none for no listener)");
 		return WHORL_ECONFIG;
 	}
-	*n_out = n;
+	l->n = n;
 	return 0;
 }
 
@@ -282,7 +284,9 @@ static int dcfg_set(const struct dcfg_key *k, struct whorl_dcfg *c, const char *
 	case T_LEVEL: return dcfg_word(dcfg_levels, v, ip);
 	case T_DEST: return dcfg_word(dcfg_dests, v, ip);
 	case T_FACILITY: return dcfg_word(dcfg_facilities, v, ip);
-	case T_LISTEN: return dcfg_listen_list(c->spamd_listen, &c->n_spamd_listen, v, why, why_len);
+	case T_LISTEN:
+		return dcfg_listen_list((struct whorl_dcfg_listens *)(void *)(base + k->off), v, why,
+		                        why_len);
 	case T_PATH:
 		if (strlen(v) >= WHORL_DCFG_PATH_MAX)
 			return WHORL_ECONFIG;
@@ -339,12 +343,13 @@ int dcfg_key_apply(struct whorl_dcfg *c, const char *key, const char *value, cha
 
 int dcfg_check(const struct whorl_dcfg *c, char *why, size_t why_len)
 {
-	if (c->n_spamd_listen == 0) {
-		snprintf(why, why_len, "no listener: spamd listen is none");
+	if (c->spamd_listen.n + c->http_listen.n == 0) {
+		snprintf(why, why_len, "no listener: spamd listen and http listen are both none");
 		return WHORL_ECONFIG;
 	}
-	if (!c->spamd_protocol && !c->rspamc_protocol) {
-		snprintf(why, why_len, "spamd protocol and rspamc protocol are both off");
+	if (c->spamd_listen.n > 0 && !c->spamd_protocol && !c->rspamc_protocol) {
+		snprintf(why, why_len, "spamd listen is set but spamd protocol and rspamc protocol "
+		         "are both off");
 		return WHORL_ECONFIG;
 	}
 	return 0;

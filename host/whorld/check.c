@@ -39,8 +39,8 @@ static int check_places(const struct whorl_dcfg *c)
 {
 	int bad = 0;
 
-	for (size_t i = 0; i < c->n_spamd_listen; i++) {
-		const struct whorl_dcfg_listen *l = &c->spamd_listen[i];
+	for (size_t i = 0; i < c->spamd_listen.n; i++) {
+		const struct whorl_dcfg_listen *l = &c->spamd_listen.a[i];
 		if (l->is_unix)
 			bad |= check_dir_of("spamd listen", l->addr);
 		if (l->is_unix)

@@ -34,14 +34,31 @@ static int listen_nonblock(int fd)
 
 /* Takes systemd's sockets when they are meant for this process. Returns
  * the number adopted (0 when not socket-activated), -1 on error. */
+/* Marks which of systemd's sockets are HTTP: FileDescriptorName=http in
+ * whorld.socket (LISTEN_FDNAMES, colon separated); the others are spamd. */
+static void listen_fd_names(const char *names, int *is_http, long n)
+{
+	long i = 0;
+
+	for (long k = 0; k < WHORLD_MAX_LISTENERS; k++)
+		is_http[k] = 0;
+	while (names != NULL && *names != '\0' && i < n && i < WHORLD_MAX_LISTENERS) {
+		size_t len = strcspn(names, ":");
+		is_http[i++] = len == 4 && strncmp(names, "http", 4) == 0;
+		names += len + (names[len] == ':');
+	}
+}
+
 static int listen_from_systemd(struct whorld *d)
 {
 	const char *pid = getenv("LISTEN_PID"), *fds = getenv("LISTEN_FDS");
+	int names[WHORLD_MAX_LISTENERS];
 	long n;
 
 	if (pid == NULL || fds == NULL || strtol(pid, NULL, 10) != (long)getpid())
 		return 0;
 	n = strtol(fds, NULL, 10);
+	listen_fd_names(getenv("LISTEN_FDNAMES"), names, n);
 	unsetenv("LISTEN_PID");
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_FDNAMES");
@@ -51,9 +68,10 @@ static int listen_from_systemd(struct whorld *d)
 		return -1;
 	}
 	for (long i = 0; i < n; i++) {
-		struct whorld_listener *l = &d->listeners[d->n_listeners++];
+		struct whorld_listener *l = names[i] ? &d->http_listeners[d->n_http_listeners++]
+		                                     : &d->listeners[d->n_listeners++];
 		l->fd = LISTEN_SD_FIRST_FD + (int)i;
-		snprintf(l->name, sizeof(l->name), "systemd socket %ld", i);
+		snprintf(l->name, sizeof(l->name), "systemd socket %ld%s", i, names[i] ? " (http)" : "");
 		if (listen_nonblock(l->fd) != 0) {
 			whorl_dlog_write(WHORL_LOG_ERROR, "LISTEN", "%s: %s", l->name, strerror(errno));
 			return -1;
@@ -168,32 +186,51 @@ static int listen_unix(struct whorld_listener *l, const struct whorl_dcfg_listen
 	return 0;
 }
 
+static int listen_list(struct whorld_listener *ls, size_t *n_out,
+                       const struct whorl_dcfg_listens *addrs, const struct whorl_dcfg *c,
+                       const char *what)
+{
+	for (size_t i = 0; i < addrs->n; i++) {
+		struct whorld_listener *l = &ls[(*n_out)++];
+		const struct whorl_dcfg_listen *a = &addrs->a[i];
+		l->fd = -1;
+		if ((a->is_unix ? listen_unix(l, a, c) : listen_tcp(l, a)) != 0)
+			return -1;
+		whorl_dlog_write(WHORL_LOG_INFO, "LISTEN", "listening on %s (%s)", l->name, what);
+	}
+	return 0;
+}
+
 int listen_open(struct whorld *d, const struct whorl_dcfg *c)
 {
 	int n = listen_from_systemd(d);
 
 	if (n != 0)
 		return n < 0 ? -1 : 0;
-	for (size_t i = 0; i < c->n_spamd_listen; i++) {
-		struct whorld_listener *l = &d->listeners[d->n_listeners++];
-		const struct whorl_dcfg_listen *a = &c->spamd_listen[i];
-		l->fd = -1;
-		if ((a->is_unix ? listen_unix(l, a, c) : listen_tcp(l, a)) != 0)
-			return -1;
-		whorl_dlog_write(WHORL_LOG_INFO, "LISTEN", "listening on %s", l->name);
-	}
-	return 0;
+	if (listen_list(d->listeners, &d->n_listeners, &c->spamd_listen, c, "spamd") != 0)
+		return -1;
+	return listen_list(d->http_listeners, &d->n_http_listeners, &c->http_listen, c, "http");
 }
 
-void listen_close(struct whorld *d)
+static void listen_close_list(struct whorld_listener *ls, size_t *n)
 {
-	for (size_t i = 0; i < d->n_listeners; i++) {
-		struct whorld_listener *l = &d->listeners[i];
+	for (size_t i = 0; i < *n; i++) {
+		struct whorld_listener *l = &ls[i];
 		if (l->fd >= 0)
 			close(l->fd);
 		if (l->created)
 			unlink(l->name);
 		l->fd = -1;
 	}
-	d->n_listeners = 0;
+	*n = 0;
+}
+
+void listen_close(struct whorld *d)
+{
+	listen_close_list(d->listeners, &d->n_listeners);
+}
+
+void listen_close_http(struct whorld *d)
+{
+	listen_close_list(d->http_listeners, &d->n_http_listeners);
 }

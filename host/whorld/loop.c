@@ -144,7 +144,8 @@ static void loop_accept_one(struct loop *lp, int fd, const struct sockaddr_stora
 		return;
 	}
 	c->fd = fd;
-	c->t_accept_ms = c->t_last_ms = whorld_now_ms();
+	c->item.run = request_run;
+	c->item.t_accept_ms = c->t_accept_ms = c->t_last_ms = whorld_now_ms();
 	loop_peer_name(sa, c->peer, sizeof(c->peer));
 	if (atomic_load(&d->n_conns) > whorld_cfg(d)->max_connections) {
 		atomic_fetch_add(&d->counters.refused_limit, 1);
@@ -260,7 +261,7 @@ static void loop_complete(struct loop *lp, struct conn *c)
 		work_answer_now(d, c, "", 0);
 		return;
 	}
-	if (work_submit(d, c) != 0) {
+	if (work_submit(d, &c->item) != 0) {
 		atomic_fetch_add(&d->counters.refused_busy, 1);
 		work_answer_now(d, c, c->req.rspamc ? "RSPAMD/1.3 75 EX_TEMPFAIL Busy, try later\r\n"
 		                                    : "SPAMD/1.0 75 EX_TEMPFAIL Busy, try later\r\n", 43);
@@ -398,6 +399,7 @@ static void loop_stop(struct loop *lp)
 	lp->stop_deadline_ms = whorld_now_ms() + whorld_cfg(lp->d)->drain_timeout_ms;
 	loop_pause_accept(lp, 1);
 	listen_close(lp->d);
+	http_quiesce(lp->d);
 	while (lp->reading != NULL) {
 		struct conn *c = lp->reading;
 		if (!c->closing)

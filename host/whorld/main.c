@@ -37,6 +37,14 @@ uint64_t whorld_now_ms(void)
 	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
+uint64_t whorld_now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
 struct whorld_args {
 	const char *cfg_path;
 	int cfg_given;
@@ -131,9 +139,10 @@ void whorld_reload(struct whorld *d)
 		free(n);
 		return;
 	}
-	if (memcmp(n->spamd_listen, old->spamd_listen, sizeof(n->spamd_listen)) != 0 ||
+	if (memcmp(&n->spamd_listen, &old->spamd_listen, sizeof(n->spamd_listen)) != 0 ||
+	    memcmp(&n->http_listen, &old->http_listen, sizeof(n->http_listen)) != 0 ||
 	    n->threads != old->threads || n->queue_size != old->queue_size)
-		whorl_dlog_write(WHORL_LOG_WARN, "CONFIG", "spamd listen, threads and queue size "
+		whorl_dlog_write(WHORL_LOG_WARN, "CONFIG", "spamd listen, http listen, threads and queue size "
 		                 "take effect at the next start");
 	whorl_dlog_set_level(n->log_level);
 	d->old_cfgs[d->n_old_cfgs++] = old;
@@ -236,13 +245,17 @@ static int whorld_serve(struct whorld *d, const struct whorl_dcfg *c)
 		whorl_dlog_write(WHORL_LOG_ERROR, "MAIN", "cannot start %u threads", c->threads);
 		return WHORLD_EXIT_RUNTIME;
 	}
+	if (http_start(d) != 0)
+		return WHORLD_EXIT_RUNTIME;
 	if (d->ready_fd >= 0)
 		whorld_detach_finish(d->ready_fd);
 	whorl_dlog_write(WHORL_LOG_INFO, "MAIN", "whorld %s ready: %u threads, queue %u, pid %ld",
 	                 WHORL_VERSION, c->threads, c->queue_size, (long)getpid());
 	status = loop_run(d);
-	if (status == WHORLD_EXIT_OK)
+	if (status == WHORLD_EXIT_OK) {
 		work_stop(d);
+		http_stop(d);
+	}
 	whorld_pid_file(c->pid_file, 0);
 	whorl_dlog_write(WHORL_LOG_INFO, "MAIN", "stopped");
 	return status;

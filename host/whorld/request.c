@@ -19,6 +19,23 @@
 #include "whorld.h"
 
 #define REQUEST_SYMBOLS_MAX 256
+
+const uint64_t whorld_latency_bounds_us[WHORLD_LATENCY_BUCKETS] = {
+	500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000,
+};
+
+void request_count_scan(struct whorld *d, uint64_t us, unsigned category)
+{
+	size_t b = 0;
+
+	while (b < WHORLD_LATENCY_BUCKETS && us > whorld_latency_bounds_us[b])
+		b++;
+	atomic_fetch_add(&d->counters.latency_buckets[b], 1);
+	atomic_fetch_add(&d->counters.latency_sum_us, us);
+	atomic_fetch_add(&d->counters.verdicts[category < WHORLD_CATEGORIES ? category
+	                                                                    : WHORLD_CATEGORIES - 1], 1);
+	atomic_fetch_add(&d->counters.scanned, 1);
+}
 #define REQUEST_FIELD_MAX 600
 
 /* NUL-terminates a header value in place (the byte after it is its CR or
@@ -130,7 +147,7 @@ static void request_scan(struct whorld *d, const struct whorl_dcfg *cfg, struct 
 	struct whorl_verdict *v = NULL;
 	struct spamd_result r;
 	char symbols[REQUEST_SYMBOLS_MAX];
-	uint64_t t0 = whorld_now_ms();
+	uint64_t t0 = whorld_now_us(), us;
 	int rc;
 
 	request_envelope(c, &env, rcpt);
@@ -149,17 +166,17 @@ static void request_scan(struct whorld *d, const struct whorl_dcfg *cfg, struct 
 	r.analysis = v->analysis != NULL ? v->analysis : "";
 	r.category = v->category_desc != NULL ? v->category_desc : "unknown";
 	r.subcategory = v->subcategory_desc != NULL ? v->subcategory_desc : "unknown";
+	us = whorld_now_us() - t0;
+	request_count_scan(d, us, v->category);
 	spamd_reply_scan(o, &c->req, &r, msg, len);
-	atomic_fetch_add(&d->counters.scanned, 1);
 	whorl_dlog_write(WHORL_LOG_INFO, "SPAMD", "%s %s from %s: %s %u/%u %s, %zu bytes in %llu ms",
 	                 spamd_cmd_name(c->req.cmd), c->req.rspamc ? "RSPAMC" : "SPAMC", c->peer,
 	                 r.is_spam ? "Y" : ".", r.score, r.minimum_score,
-	                 symbols[0] ? symbols : "-", len,
-	                 (unsigned long long)(whorld_now_ms() - t0));
+	                 symbols[0] ? symbols : "-", len, (unsigned long long)(us / 1000));
 	whorl_host_verdict_free(d->host, v);
 }
 
-void request_answer(struct whorld *d, struct conn *c, struct work_scratch *w)
+static void request_answer(struct whorld *d, struct conn *c, struct work_scratch *w)
 {
 	const struct whorl_dcfg *cfg = whorld_cfg(d);
 	const char *msg = c->buf + c->req.head_len, *text = NULL;
@@ -169,7 +186,7 @@ void request_answer(struct whorld *d, struct conn *c, struct work_scratch *w)
 	obuf_reset(&w->reply);
 	if (c->req.has_length && len > c->req.content_length)
 		len = c->req.content_length; /* bytes after the body are not part of it */
-	if (whorld_now_ms() - c->t_accept_ms > cfg->request_deadline_ms) {
+	if (whorld_now_ms() - c->item.t_accept_ms > cfg->request_deadline_ms) {
 		char why[128];
 		atomic_fetch_add(&d->counters.timeouts, 1);
 		snprintf(why, sizeof(why), "Timeout: (request deadline of %u ms passed before the scan)",
@@ -194,4 +211,12 @@ void request_answer(struct whorld *d, struct conn *c, struct work_scratch *w)
 	}
 	work_send(c->fd, w->reply.p, w->reply.len, 1, cfg->client_timeout_ms);
 	shutdown(c->fd, SHUT_WR);
+}
+
+void request_run(struct whorld *d, struct work_item *it, struct work_scratch *w)
+{
+	struct conn *c = (struct conn *)it;
+
+	request_answer(d, c, w);
+	conn_free(d, c);
 }

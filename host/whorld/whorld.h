@@ -28,6 +28,8 @@
 #define WHORLD_READ_CHUNK 65536       /* bytes read from a client per call */
 #define WHORLD_TICK_MS 100            /* how often timeouts are checked */
 #define WHORLD_BACKLOG 511
+#define WHORLD_LATENCY_BUCKETS 11     /* /metrics histogram (bounds in http_metrics.c) */
+#define WHORLD_CATEGORIES 16          /* verdict counters by category number (0-15) */
 #define WHORLD_LINGER_MS 1000         /* after an error answer: drop client bytes this long */
 
 /* Exit statuses (whorld(8)). */
@@ -42,9 +44,20 @@ struct whorld_listener {
 	char name[WHORL_DCFG_PATH_MAX + 16]; /* "127.0.0.1:783" or the path, for logs */
 };
 
+struct work_scratch;
+struct whorld;
+
+/* What the queue holds: a job a scanning thread runs (and that frees
+ * itself). spamd connections and HTTP requests embed one. */
+struct work_item {
+	void (*run)(struct whorld *d, struct work_item *it, struct work_scratch *w);
+	uint64_t t_accept_ms;             /* for the request deadline (CLOCK_MONOTONIC) */
+};
+
 /* A client connection. Owned by the loop while its request arrives, then
  * by the queue and a worker, which closes and frees it. */
 struct conn {
+	struct work_item item;            /* first: the queue holds &conn->item */
 	int fd;
 	char *buf;                        /* the request as received */
 	size_t len, cap;
@@ -60,6 +73,10 @@ struct conn {
 struct whorld_counters {
 	atomic_ulong accepted, refused_limit, refused_busy, requests, scanned, errors,
 		timeouts, too_large, tells;
+	atomic_ulong http_requests, http_errors, http_busy, http_too_large;
+	atomic_ulong latency_buckets[WHORLD_LATENCY_BUCKETS + 1]; /* scans, by duration */
+	atomic_ulong latency_sum_us;
+	atomic_ulong verdicts[WHORLD_CATEGORIES];                  /* scans, by category */
 };
 
 struct whorld {
@@ -70,8 +87,11 @@ struct whorld {
 	int foreground;
 	int ready_fd;                     /* detaching: tells the parent we run; else -1 */
 	whorl_host *host;
-	struct whorld_listener listeners[WHORLD_MAX_LISTENERS];
+	struct whorld_listener listeners[WHORLD_MAX_LISTENERS];      /* spamd */
 	size_t n_listeners;
+	struct whorld_listener http_listeners[WHORLD_MAX_LISTENERS];
+	size_t n_http_listeners;
+	struct http_server *http;         /* NULL without HTTP listeners */
 	atomic_uint n_conns;              /* open client connections, all states */
 	struct whorld_counters counters;
 	struct work_queue *queue;
@@ -80,6 +100,7 @@ struct whorld {
 
 /* main.c */
 uint64_t whorld_now_ms(void);
+uint64_t whorld_now_us(void);
 /* The configuration a request should use (never freed while running). */
 static inline const struct whorl_dcfg *whorld_cfg(struct whorld *d)
 {
@@ -92,7 +113,15 @@ int check_run(const struct whorl_dcfg *c, const char *cfg_path, int cfg_found);
 /* listen.c: opens every listener of c, or adopts systemd's (LISTEN_FDS).
  * 0, or -1 with the reason logged. */
 int listen_open(struct whorld *d, const struct whorl_dcfg *c);
-void listen_close(struct whorld *d);
+void listen_close(struct whorld *d);      /* the spamd listeners */
+void listen_close_http(struct whorld *d); /* after http_stop() */
+
+/* http.c: libmicrohttpd on the HTTP listeners; requests go through the
+ * same queue as spamd's. 0 or -1 (logged). */
+int http_start(struct whorld *d);
+/* Stops accepting; requests in flight finish (drain). */
+void http_quiesce(struct whorld *d);
+void http_stop(struct whorld *d);
 
 /* loop.c: runs until SIGTERM/SIGINT, then drains. Returns the exit status. */
 int loop_run(struct whorld *d);
@@ -101,9 +130,9 @@ void conn_free(struct whorld *d, struct conn *c);
 /* work.c */
 struct work_queue;
 int work_start(struct whorld *d, unsigned n_threads, unsigned capacity);
-/* Hands a complete request to the queue; -1 when the queue is full (the
- * caller still owns c). */
-int work_submit(struct whorld *d, struct conn *c);
+/* Hands a job to the queue; -1 when the queue is full (the caller still
+ * owns it). Any thread. */
+int work_submit(struct whorld *d, struct work_item *it);
 /* Requests queued or being scanned. */
 unsigned work_in_flight(struct whorld *d);
 void work_stop(struct whorld *d);
@@ -118,9 +147,14 @@ struct work_scratch {
 	char *inflated;
 	size_t inflated_cap;
 };
-/* Answers one complete request (scan, TELL) on a worker thread; the
- * caller closes the connection. */
-void request_answer(struct whorld *d, struct conn *c, struct work_scratch *w);
+/* The work_item run of a spamd connection: answers the request (scan,
+ * TELL) on a worker thread, then closes and frees the connection. */
+void request_run(struct whorld *d, struct work_item *it, struct work_scratch *w);
+
+/* Upper bounds (microseconds) of the latency histogram's buckets. */
+extern const uint64_t whorld_latency_bounds_us[WHORLD_LATENCY_BUCKETS];
+/* request.c: counts one scan of `us` microseconds with its category. */
+void request_count_scan(struct whorld *d, uint64_t us, unsigned category);
 
 /* main.c: SIGHUP. */
 void whorld_reload(struct whorld *d);

@@ -25,7 +25,7 @@
 struct work_queue {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	struct conn **ring;
+	struct work_item **ring;
 	unsigned cap, head, n;
 	atomic_uint in_flight;            /* queued + being answered */
 	int stop;
@@ -67,7 +67,7 @@ static void *work_thread(void *arg)
 	struct whorld *d = arg;
 	struct work_queue *q = d->queue;
 	struct work_scratch w;
-	struct conn *c;
+	struct work_item *it;
 
 	memset(&w, 0, sizeof(w));
 	for (;;) {
@@ -78,12 +78,11 @@ static void *work_thread(void *arg)
 			pthread_mutex_unlock(&q->mu);
 			break;
 		}
-		c = q->ring[q->head];
+		it = q->ring[q->head];
 		q->head = (q->head + 1) % q->cap;
 		q->n--;
 		pthread_mutex_unlock(&q->mu);
-		request_answer(d, c, &w);
-		conn_free(d, c);
+		it->run(d, it, &w);
 		atomic_fetch_sub(&q->in_flight, 1);
 	}
 	obuf_free(&w.reply);
@@ -117,7 +116,7 @@ int work_start(struct whorld *d, unsigned n_threads, unsigned capacity)
 	return 0;
 }
 
-int work_submit(struct whorld *d, struct conn *c)
+int work_submit(struct whorld *d, struct work_item *it)
 {
 	struct work_queue *q = d->queue;
 
@@ -126,7 +125,7 @@ int work_submit(struct whorld *d, struct conn *c)
 		pthread_mutex_unlock(&q->mu);
 		return -1;
 	}
-	q->ring[(q->head + q->n) % q->cap] = c;
+	q->ring[(q->head + q->n) % q->cap] = it;
 	q->n++;
 	atomic_fetch_add(&q->in_flight, 1);
 	pthread_cond_signal(&q->cv);

@@ -25,9 +25,9 @@ START_TEST(test_dcfg_defaults)
 	struct whorl_dcfg c;
 
 	whorl_dcfg_defaults(&c);
-	ck_assert_uint_eq(c.n_spamd_listen, 1);
-	ck_assert_str_eq(c.spamd_listen[0].addr, "127.0.0.1");
-	ck_assert_uint_eq(c.spamd_listen[0].port, 783);
+	ck_assert_uint_eq(c.spamd_listen.n, 1);
+	ck_assert_str_eq(c.spamd_listen.a[0].addr, "127.0.0.1");
+	ck_assert_uint_eq(c.spamd_listen.a[0].port, 783);
 	ck_assert_uint_eq(c.threads, 2);
 	ck_assert_uint_eq(c.max_message_size, 10u << 20);
 	ck_assert_uint_eq(c.minimum_score, 50);
@@ -90,11 +90,11 @@ START_TEST(test_dcfg_listen)
 
 	whorl_dcfg_defaults(&c);
 	ck_assert_int_eq(line(&c, "spamd listen = [::1]:783, unix:/run/whorld/w.sock 10.0.0.1:7", why), 0);
-	ck_assert_uint_eq(c.n_spamd_listen, 3);
-	ck_assert_str_eq(c.spamd_listen[0].addr, "::1");
-	ck_assert(c.spamd_listen[1].is_unix);
-	ck_assert_str_eq(c.spamd_listen[1].addr, "/run/whorld/w.sock");
-	ck_assert_uint_eq(c.spamd_listen[2].port, 7);
+	ck_assert_uint_eq(c.spamd_listen.n, 3);
+	ck_assert_str_eq(c.spamd_listen.a[0].addr, "::1");
+	ck_assert(c.spamd_listen.a[1].is_unix);
+	ck_assert_str_eq(c.spamd_listen.a[1].addr, "/run/whorld/w.sock");
+	ck_assert_uint_eq(c.spamd_listen.a[2].port, 7);
 }
 END_TEST
 

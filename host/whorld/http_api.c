@@ -1,0 +1,251 @@
+/*
+ * http_api.c - what whorld's HTTP endpoints answer (docs/PROTOCOLS.md):
+ *
+ *   POST /v1/score                 message body, envelope in the headers IP,
+ *                                  Helo, From, Rcpt, Queue-Id, Hostname; JSON
+ *                                  with whorl-scan --json's fields, the eight
+ *                                  Momentum cmae-* values and headers to add
+ *   POST /score/v2/message         the Cloudmark Authority API as rspamd's
+ *                                  cloudmark external service calls it
+ *                                  (multipart: rfc822, heloDomain, mailFrom,
+ *                                  rcptTo, connIp); {"score", "analysis",
+ *                                  "appendHeaders": [{"headerField", "body"}]}
+ *   GET /score/v2/max-message-size {"maxMessageSize": N}
+ *   GET /ping, /metrics, /stats
+ *
+ * Scans run on a scanning thread (http_api_run), which fills the reply
+ * and resumes the suspended connection.
+ * Not for: the server (http.c).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "http.h"
+
+#define API_RCPT_MAX 256             /* recipients passed to the cartridge */
+
+static void api_put(void *ctx, const char *p, size_t n)
+{
+	obuf_add(ctx, p, n);
+}
+
+static void api_str(struct obuf *o, const char *key, const char *value, int first)
+{
+	obuf_add(o, first ? "{" : ",", 1);
+	whorl_json_string(key, api_put, o);
+	obuf_add(o, ":", 1);
+	whorl_json_string(value, api_put, o);
+}
+
+/* Hands o's bytes to r as its reply (o is left empty). */
+static void api_reply(struct http_req *r, int status, const char *type, struct obuf *o)
+{
+	free(r->reply);
+	r->status = status;
+	r->content_type = type;
+	r->reply = o->failed ? NULL : o->p;
+	r->reply_len = o->failed ? 0 : o->len;
+	if (o->failed) {
+		free(o->p);
+		r->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+		r->reply = strdup("");
+	}
+	memset(o, 0, sizeof(*o));
+}
+
+void http_api_error(struct http_req *r, int status, const char *text)
+{
+	struct obuf o = { 0 };
+
+	api_str(&o, "error", text, 1);
+	obuf_add(&o, "}\n", 2);
+	api_reply(r, status, "application/json", &o);
+}
+
+void http_api_simple(struct whorld *d, struct http_req *r)
+{
+	struct obuf o = { 0 };
+
+	switch (r->route) {
+	case HTTP_ROUTE_PING:
+		obuf_add(&o, "pong\n", 5);
+		api_reply(r, MHD_HTTP_OK, "text/plain", &o);
+		return;
+	case HTTP_ROUTE_CM_MAX_SIZE:
+		obuf_printf(&o, "{\"maxMessageSize\":%zu}\n", whorld_cfg(d)->max_message_size);
+		api_reply(r, MHD_HTTP_OK, "application/json", &o);
+		return;
+	case HTTP_ROUTE_METRICS:
+		http_metrics_text(d, &o);
+		api_reply(r, MHD_HTTP_OK, "text/plain; version=0.0.4", &o);
+		return;
+	default:
+		http_stats_text(d, &o);
+		api_reply(r, MHD_HTTP_OK, "text/plain", &o);
+		return;
+	}
+}
+
+/* Appends a Cloudmark form field's bytes to dst (bounded; longer is bad). */
+static int api_field_add(char *dst, size_t cap, const char *data, size_t size)
+{
+	size_t n = strlen(dst);
+
+	if (size >= cap - n)
+		return -1;
+	memcpy(dst + n, data, size);
+	dst[n + size] = '\0';
+	return 0;
+}
+
+enum MHD_Result http_api_form_field(void *cls, enum MHD_ValueKind kind, const char *key,
+                                    const char *filename, const char *content_type,
+                                    const char *transfer_encoding, const char *data,
+                                    uint64_t off, size_t size)
+{
+	struct http_req *r = cls;
+	int rc = 0;
+
+	(void)kind, (void)filename, (void)content_type, (void)transfer_encoding, (void)off;
+	if (strcmp(key, "rfc822") == 0)
+		rc = http_body_add(r, data, size, whorld_cfg(r->d)->max_message_size);
+	else if (strcmp(key, "heloDomain") == 0)
+		rc = api_field_add(r->helo, sizeof(r->helo), data, size);
+	else if (strcmp(key, "mailFrom") == 0)
+		rc = api_field_add(r->from, sizeof(r->from), data, size);
+	else if (strcmp(key, "rcptTo") == 0)
+		rc = api_field_add(r->rcpt, sizeof(r->rcpt), data, size);
+	else if (strcmp(key, "connIp") == 0)
+		rc = api_field_add(r->ip, sizeof(r->ip), data, size);
+	else if (strcmp(key, "fromHost") == 0)
+		rc = api_field_add(r->hostname, sizeof(r->hostname), data, size);
+	if (rc != 0 && !r->too_large)
+		r->bad_form = 1;
+	return rc == 0 ? MHD_YES : MHD_NO;
+}
+
+/* The envelope from r's fields; rcpt points into r->rcpt (split in place). */
+static void api_envelope(struct http_req *r, struct whorl_envelope *env, const char **rcpt)
+{
+	char *p = r->rcpt, *save = NULL, *tok;
+
+	memset(env, 0, sizeof(*env));
+	env->size = sizeof(*env);
+	env->client_ip = r->ip[0] ? r->ip : NULL;
+	env->client_hostname = r->hostname[0] ? r->hostname : NULL;
+	env->helo = r->helo[0] ? r->helo : NULL;
+	env->mail_from = r->from[0] ? r->from : NULL;
+	for (tok = strtok_r(p, ", ", &save); tok != NULL && env->n_rcpt_to < API_RCPT_MAX;
+	     tok = strtok_r(NULL, ", ", &save))
+		rcpt[env->n_rcpt_to++] = tok;
+	env->rcpt_to = rcpt;
+}
+
+/* {"path":..., whorl-scan --json's fields, "symbols", cmae-*, "headers"}. */
+static void api_score_json(struct obuf *o, const struct http_req *r,
+                           const struct whorl_verdict *v, unsigned minimum, const char *symbols)
+{
+	char num[32];
+	int is_spam = v->score >= minimum;
+	const char *cat = v->category_desc ? v->category_desc : "unknown";
+	const char *sub = v->subcategory_desc ? v->subcategory_desc : "unknown";
+
+	api_str(o, "path", r->queue_id, 1);
+	obuf_printf(o, ",\"score\":%u,\"is_spam\":%s,\"category\":%u,\"subcategory\":%u", v->score,
+	            is_spam ? "true" : "false", v->category, v->subcategory);
+	api_str(o, "category_desc", cat, 0);
+	api_str(o, "subcategory_desc", sub, 0);
+	obuf_printf(o, ",\"rescan\":%s", v->rescan ? "true" : "false");
+	api_str(o, "analysis", v->analysis, 0);
+	api_str(o, "symbols", symbols, 0);
+	snprintf(num, sizeof(num), "%u", v->score);
+	api_str(o, "cmae-score", num, 0);
+	api_str(o, "cmae-isspam", is_spam ? "true" : "false", 0);
+	snprintf(num, sizeof(num), "%u", v->category);
+	api_str(o, "cmae-category", num, 0);
+	snprintf(num, sizeof(num), "%u", v->subcategory);
+	api_str(o, "cmae-subcategory", num, 0);
+	api_str(o, "cmae-rescan", v->rescan ? "1" : "0", 0);
+	api_str(o, "cmae-analysis", v->analysis, 0);
+	api_str(o, "cmae-category-desc", cat, 0);
+	api_str(o, "cmae-subcategory-desc", sub, 0);
+	snprintf(num, sizeof(num), "%u", v->score);
+	obuf_add(o, ",\"headers\":[", 12);
+	api_str(o, "name", "X-CMAE-Score", 1);
+	api_str(o, "value", num, 0);
+	obuf_add(o, "},", 2);
+	api_str(o, "name", "X-CMAE-Analysis", 1);
+	api_str(o, "value", v->analysis, 0);
+	obuf_add(o, "}]}\n", 4);
+}
+
+/* {"score":N,"analysis":...,"appendHeaders":[{"headerField":...,"body":...}]}. */
+static void api_cloudmark_json(struct obuf *o, const struct whorl_verdict *v)
+{
+	char num[32];
+
+	snprintf(num, sizeof(num), "%u", v->score);
+	obuf_printf(o, "{\"score\":%u,\"category\":%u,\"subcategory\":%u,\"rescan\":%d", v->score,
+	            v->category, v->subcategory, v->rescan ? 1 : 0);
+	api_str(o, "analysis", v->analysis, 0);
+	obuf_add(o, ",\"appendHeaders\":[", 18);
+	api_str(o, "headerField", "X-CMAE-Score", 1);
+	api_str(o, "body", num, 0);
+	obuf_add(o, "},", 2);
+	api_str(o, "headerField", "X-CMAE-Analysis", 1);
+	api_str(o, "body", v->analysis, 0);
+	obuf_add(o, "}]}\n", 4);
+}
+
+static void api_scan(struct whorld *d, struct http_req *r)
+{
+	const struct whorl_dcfg *cfg = whorld_cfg(d);
+	struct whorl_envelope env;
+	const char *rcpt[API_RCPT_MAX];
+	struct whorl_verdict *v = NULL;
+	char symbols[256];
+	struct obuf o = { 0 };
+	uint64_t t0 = whorld_now_us();
+	int rc;
+
+	if (whorld_now_ms() - r->item.t_accept_ms > cfg->request_deadline_ms) {
+		atomic_fetch_add(&d->counters.timeouts, 1);
+		http_api_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "request deadline passed before the scan");
+		return;
+	}
+	if (r->route == HTTP_ROUTE_CM_MESSAGE && r->len == 0) {
+		http_api_error(r, MHD_HTTP_BAD_REQUEST, "no rfc822 part");
+		return;
+	}
+	api_envelope(r, &env, rcpt);
+	rc = whorl_host_score(d->host, &env, r->body != NULL ? r->body : "", r->len, &v);
+	if (rc != 0) {
+		atomic_fetch_add(&d->counters.http_errors, 1);
+		http_api_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, whorl_strerror(rc));
+		return;
+	}
+	request_count_scan(d, whorld_now_us() - t0, v->category);
+	spamd_symbols(v->analysis, v->category, v->category_desc, symbols, sizeof(symbols));
+	if (r->route == HTTP_ROUTE_SCORE)
+		api_score_json(&o, r, v, cfg->minimum_score, symbols);
+	else
+		api_cloudmark_json(&o, v);
+	whorl_dlog_write(WHORL_LOG_INFO, "HTTP", "%s: %s %u/%u %s, %zu bytes",
+	                 r->route == HTTP_ROUTE_SCORE ? "/v1/score" : "/score/v2/message",
+	                 v->score >= cfg->minimum_score ? "Y" : ".", v->score, cfg->minimum_score,
+	                 symbols[0] ? symbols : "-", r->len);
+	whorl_host_verdict_free(d->host, v);
+	api_reply(r, MHD_HTTP_OK, "application/json", &o);
+}
+
+void http_api_run(struct whorld *d, struct work_item *it, struct work_scratch *w)
+{
+	struct http_req *r = (struct http_req *)it;
+
+	(void)w;
+	api_scan(d, r);
+	atomic_store(&r->done, 1);
+	MHD_resume_connection(r->conn);
+}

@@ -1,0 +1,142 @@
+/*
+ * http_metrics.c - GET /metrics (Prometheus text format 0.0.4) and
+ * GET /stats (the cartridge's statistics snapshot, as it gives it).
+ *
+ * /metrics: requests, errors and refusals by protocol and reason, a scan
+ * latency histogram, verdicts by category, timeouts, connections, queue
+ * depth, RSS, uptime, and every numeric line of the cartridge's snapshot
+ * as whorld_cartridge_stat{name="..."} (micro-update successes and
+ * failures, serials, fingerprint counts), so whatever the cartridge adds
+ * appears without a change here.
+ * Not for: the server (http.c).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "http.h"
+
+static void metric(struct obuf *o, const char *name, const char *type, const char *help)
+{
+	obuf_printf(o, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static unsigned long ld(atomic_ulong *a)
+{
+	return atomic_load(a);
+}
+
+static void metrics_requests(struct whorld *d, struct obuf *o)
+{
+	struct whorld_counters *c = &d->counters;
+
+	metric(o, "whorld_requests_total", "counter", "Requests received, by protocol.");
+	obuf_printf(o, "whorld_requests_total{protocol=\"spamd\"} %lu\n", ld(&c->requests));
+	obuf_printf(o, "whorld_requests_total{protocol=\"http\"} %lu\n", ld(&c->http_requests));
+	metric(o, "whorld_errors_total", "counter", "Malformed requests and failed scans, by protocol.");
+	obuf_printf(o, "whorld_errors_total{protocol=\"spamd\"} %lu\n", ld(&c->errors));
+	obuf_printf(o, "whorld_errors_total{protocol=\"http\"} %lu\n", ld(&c->http_errors));
+	metric(o, "whorld_refused_total", "counter", "Requests refused at once, by protocol and reason.");
+	obuf_printf(o, "whorld_refused_total{protocol=\"spamd\",reason=\"busy\"} %lu\n",
+	            ld(&c->refused_busy));
+	obuf_printf(o, "whorld_refused_total{protocol=\"spamd\",reason=\"connections\"} %lu\n",
+	            ld(&c->refused_limit));
+	obuf_printf(o, "whorld_refused_total{protocol=\"spamd\",reason=\"too_large\"} %lu\n",
+	            ld(&c->too_large));
+	obuf_printf(o, "whorld_refused_total{protocol=\"http\",reason=\"busy\"} %lu\n",
+	            ld(&c->http_busy));
+	obuf_printf(o, "whorld_refused_total{protocol=\"http\",reason=\"too_large\"} %lu\n",
+	            ld(&c->http_too_large));
+	metric(o, "whorld_timeouts_total", "counter", "Idle, slow-client and deadline timeouts.");
+	obuf_printf(o, "whorld_timeouts_total %lu\n", ld(&c->timeouts));
+	metric(o, "whorld_tells_total", "counter", "TELL reports written to the feedback spool.");
+	obuf_printf(o, "whorld_tells_total %lu\n", ld(&c->tells));
+}
+
+static void metrics_scans(struct whorld *d, struct obuf *o)
+{
+	struct whorld_counters *c = &d->counters;
+	unsigned long cum = 0;
+
+	metric(o, "whorld_scan_duration_seconds", "histogram", "Time the cartridge took per scan.");
+	for (size_t b = 0; b < WHORLD_LATENCY_BUCKETS; b++) {
+		cum += ld(&c->latency_buckets[b]);
+		obuf_printf(o, "whorld_scan_duration_seconds_bucket{le=\"%g\"} %lu\n",
+		            (double)whorld_latency_bounds_us[b] / 1e6, cum);
+	}
+	cum += ld(&c->latency_buckets[WHORLD_LATENCY_BUCKETS]);
+	obuf_printf(o, "whorld_scan_duration_seconds_bucket{le=\"+Inf\"} %lu\n", cum);
+	obuf_printf(o, "whorld_scan_duration_seconds_sum %.6f\n", (double)ld(&c->latency_sum_us) / 1e6);
+	obuf_printf(o, "whorld_scan_duration_seconds_count %lu\n", cum);
+	metric(o, "whorld_verdicts_total", "counter", "Verdicts by category number (etc/categories).");
+	for (unsigned k = 0; k < WHORLD_CATEGORIES; k++)
+		if (ld(&c->verdicts[k]) > 0)
+			obuf_printf(o, "whorld_verdicts_total{category=\"%u\"} %lu\n", k, ld(&c->verdicts[k]));
+}
+
+static void metrics_process(struct whorld *d, struct obuf *o)
+{
+	long pages = 0, rss = 0;
+	FILE *f = fopen("/proc/self/statm", "r");
+
+	if (f != NULL) {
+		if (fscanf(f, "%ld %ld", &pages, &rss) != 2)
+			rss = 0;
+		fclose(f);
+	}
+	metric(o, "whorld_connections", "gauge", "Open spamd-protocol connections.");
+	obuf_printf(o, "whorld_connections %u\n", atomic_load(&d->n_conns));
+	metric(o, "whorld_queue_depth", "gauge", "Requests queued or being scanned.");
+	obuf_printf(o, "whorld_queue_depth %u\n", work_in_flight(d));
+	metric(o, "whorld_resident_memory_bytes", "gauge", "Resident set size.");
+	obuf_printf(o, "whorld_resident_memory_bytes %ld\n", rss * sysconf(_SC_PAGESIZE));
+	metric(o, "whorld_uptime_seconds", "gauge", "Seconds since whorld started.");
+	obuf_printf(o, "whorld_uptime_seconds %.3f\n",
+	            (double)(whorld_now_ms() - d->t_start_ms) / 1000.0);
+}
+
+/* Every "name = number" line of the snapshot as a gauge. */
+static void metrics_cartridge(struct whorld *d, struct obuf *o)
+{
+	const struct whorl_cartridge_api *api;
+	char *text = NULL, *line, *save = NULL;
+	whorl_host *h = d->host;
+
+	api = whorl_host_api(h);
+	if (api->stats_snapshot(whorl_host_engine(h), &text) != 0 || text == NULL)
+		return;
+	metric(o, "whorld_cartridge_stat", "gauge", "Numeric lines of the cartridge's statistics.");
+	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
+		char *eq = strstr(line, " = "), *end;
+		double value;
+		if (eq == NULL || strpbrk(line, "\"\\") != NULL)
+			continue;
+		value = strtod(eq + 3, &end);
+		if (end == eq + 3 || *end != '\0')
+			continue;
+		obuf_printf(o, "whorld_cartridge_stat{name=\"%.*s\"} %g\n", (int)(eq - line), line, value);
+	}
+	api->text_free(whorl_host_engine(h), text);
+}
+
+void http_metrics_text(struct whorld *d, struct obuf *o)
+{
+	metrics_requests(d, o);
+	metrics_scans(d, o);
+	metrics_process(d, o);
+	metrics_cartridge(d, o);
+}
+
+void http_stats_text(struct whorld *d, struct obuf *o)
+{
+	const struct whorl_cartridge_api *api = whorl_host_api(d->host);
+	char *text = NULL;
+
+	if (api->stats_snapshot(whorl_host_engine(d->host), &text) != 0 || text == NULL) {
+		obuf_printf(o, "no statistics from the cartridge\n");
+		return;
+	}
+	obuf_add(o, text, strlen(text));
+	api->text_free(whorl_host_engine(d->host), text);
+}
