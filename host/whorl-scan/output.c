@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "scan.h"
+#include "whorl_daemon.h"
 
 /* Longest category or subcategory name printed. */
 #define OUTPUT_NAME_MAX 128
@@ -46,59 +47,14 @@ static void output_text_string(FILE *f, const char *s)
 	}
 }
 
-/* Length of the valid UTF-8 sequence at p (1-4), or 0 if it is not one. */
-static size_t output_utf8_len(const unsigned char *p)
+static void output_file_put(void *ctx, const char *bytes, size_t n)
 {
-	size_t n, i;
-	unsigned cp;
-
-	if (p[0] < 0x80)
-		return 1;
-	if (p[0] >= 0xc2 && p[0] <= 0xdf)
-		n = 2, cp = p[0] & 0x1fu;
-	else if (p[0] >= 0xe0 && p[0] <= 0xef)
-		n = 3, cp = p[0] & 0x0fu;
-	else if (p[0] >= 0xf0 && p[0] <= 0xf4)
-		n = 4, cp = p[0] & 0x07u;
-	else
-		return 0;
-	for (i = 1; i < n; i++) {
-		if ((p[i] & 0xc0u) != 0x80u) /* also stops at the NUL */
-			return 0;
-		cp = (cp << 6) | (p[i] & 0x3fu);
-	}
-	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
-	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
-		return 0;
-	return n;
+	fwrite(bytes, 1, n, ctx);
 }
 
 static void output_json_string(FILE *f, const char *s)
 {
-	const unsigned char *p = (const unsigned char *)(s != NULL ? s : "");
-	size_t n;
-
-	putc('"', f);
-	while (*p != '\0') {
-		n = output_utf8_len(p);
-		if (n == 0) {
-			fputs("\\ufffd", f);
-			p++;
-			continue;
-		}
-		if (*p == '"' || *p == '\\')
-			fprintf(f, "\\%c", *p);
-		else if (*p == '\n')
-			fputs("\\n", f);
-		else if (*p == '\t')
-			fputs("\\t", f);
-		else if (*p < 0x20 || *p == 0x7f)
-			fprintf(f, "\\u%04x", *p);
-		else
-			fwrite(p, 1, n, f);
-		p += n;
-	}
-	putc('"', f);
+	whorl_json_string(s, output_file_put, f);
 }
 
 static void output_json_key(FILE *f, const char *key, int first)
