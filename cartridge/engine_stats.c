@@ -25,7 +25,7 @@
 #include "stats/identity.h"
 #include "stats/post.h"
 #include "stats/report.h"
-#include "update/update_internal.h"
+#include "update/io.h"
 
 #define STATS_FINAL_POST_SECONDS 10L   /* bound on the report sent at shutdown */
 

@@ -45,33 +45,6 @@ int update_cache_dir(const struct cfg *cfg, char *buf, size_t len)
 	return 0;
 }
 
-int update_write_all(int fd, const void *buf, size_t n)
-{
-	const uint8_t *p = buf;
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
-int update_fsync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	int rc;
-
-	if (fd < 0)
-		return -1;
-	rc = fsync(fd);
-	close(fd);
-	return rc;
-}
-
 /* dir/name <- p[0..n), crash-safe. 0 or -1 (logged). */
 static int cache_write(const struct update_run *run, const char *dir, const char *name,
                        const uint8_t *p, size_t n)

@@ -31,8 +31,6 @@
 #include "update_internal.h"
 #include "update_lines.h"
 
-#define FILE_URL_PREFIX "file://"
-
 struct load_state {
 	struct update_run *run;
 	const struct sigdb *current;
@@ -441,17 +439,6 @@ static void run_reset(struct update_run *run, const char *dir, int from_cache)
 	run->from_cache = from_cache;
 }
 
-/* The directory of a file:// URL ("file:///d" or "file://localhost/d"). */
-static const char *file_url_dir(const char *url)
-{
-	if (strncmp(url, FILE_URL_PREFIX, strlen(FILE_URL_PREFIX)) != 0)
-		return NULL;
-	url += strlen(FILE_URL_PREFIX);
-	if (strncmp(url, "localhost/", 10) == 0)
-		url += 9;
-	return url[0] == '/' ? url : NULL;
-}
-
 static int run_open(struct update_run *run, const struct cfg *cfg, const struct logger *lg,
                     const struct update_hooks *hooks)
 {
@@ -472,20 +459,6 @@ static int run_open(struct update_run *run, const struct cfg *cfg, const struct 
 	return 0;
 }
 
-void update_mirror_url(const struct cfg *cfg, char *buf, size_t len)
-{
-	if (cfg->mu_url[0])
-		snprintf(buf, len, "%s", cfg->mu_url);
-	else
-		snprintf(buf, len, "http://%s:%d/", cfg->mu_hostname, cfg->mu_port);
-}
-
-int update_mirror_is_network(const struct cfg *cfg)
-{
-	return cfg->mu_url[0] == '\0' || strncasecmp(cfg->mu_url, "http://", 7) == 0 ||
-	       strncasecmp(cfg->mu_url, "https://", 8) == 0;
-}
-
 /* The mirror (file:// directory, or http(s) through net.c): whatever is
  * newer than current. A mirror that fails leaves the caller with what it
  * has; at start-up that is the set the state files chose (update_load_url). */
@@ -494,7 +467,7 @@ static int load_mirror(const struct cfg *cfg, const struct logger *lg,
                        struct update_status *status, struct sigdb **out_new)
 {
 	struct update_run run;
-	const char *dir = file_url_dir(cfg->mu_url);
+	const char *dir = update_mirror_file_dir(cfg);
 	struct update_net *net = NULL;
 	int rc;
 

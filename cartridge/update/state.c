@@ -24,6 +24,7 @@
 
 #include "../../abi/whorl_cartridge.h"
 #include "../util/file_read.h"
+#include "io.h"
 #include "state.h"
 #include "update_internal.h"
 

@@ -12,6 +12,8 @@
  * Every rejection leaves the caller's data as it was and logs one line with
  * the module tag "MICROUPDATE" naming why.
  *
+ * The mirror's address: mirror_url.c.
+ *
  * Not for: scheduling (thread.c and the engine), state files, transport (net.c).
  */
 #ifndef WHORL_UPDATE_H
@@ -126,6 +128,9 @@ int update_load_disk(const struct cfg *cfg, const struct logger *lg,
 void update_mirror_url(const struct cfg *cfg, char *buf, size_t len);
 /* 1 when the mirror is reached over the network (http or https). */
 int update_mirror_is_network(const struct cfg *cfg);
+/* The directory of a file:// mirror ("file:///d" or "file://localhost/d"),
+ * pointing into cfg; NULL for any other URL. */
+const char *update_mirror_file_dir(const struct cfg *cfg);
 
 /* Reads a publisher public key file (64 hex digits and optional white
  * space, or exactly 32 raw bytes; a regular file, read through file_read).

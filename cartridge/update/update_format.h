@@ -35,6 +35,8 @@
 #define UPDATE_MAX_TEXT_BYTES ((uint64_t)1 << 20)     /* cats, acf, awl payloads */
 #define UPDATE_MAX_RECORDS ((uint64_t)SIGDB_MAX_ENTRIES + SIGDB_MAX_SKETCHES)
 #define UPDATE_MAX_DELTAS 64           /* deltas one manifest lists per source */
+#define UPDATE_MANIFEST_NAME "manifest"   /* the set's index, FORMATS.md 2.2 */
+#define UPDATE_CKSUM_SUFFIX ".cksum"      /* <datafile>.cksum, FORMATS.md 2.3 */
 #define UPDATE_MAX_NAME 64             /* file name length, [a-z0-9.-] only */
 #define UPDATE_MAX_SKETCH_BYTES 240    /* = FP_MAX_SKETCH_BYTES */
 #define UPDATE_MAX_INTERVAL (7u * 86400u) /* schedule values above are refused */

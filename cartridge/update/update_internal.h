@@ -11,11 +11,10 @@
 
 #include "update.h"
 #include "update_format.h"
+#include "io.h"
 #include "stream.h"
 
 #define UPDATE_MOD "MICROUPDATE"
-#define UPDATE_CKSUM_SUFFIX ".cksum"
-#define UPDATE_MANIFEST_NAME "manifest"
 
 /* A verified file kept in memory until it is written to the cache. */
 struct update_blob {
@@ -76,16 +75,6 @@ struct update_run {
 	size_t n_deltas;
 };
 
-/* Reads dir/name, refusing a file larger than max (WHORL_ELIMIT) without
- * reading past max + 1 bytes. WHORL_EIO with errno set when it cannot be
- * opened or read. *buf is malloc'd (NUL terminated, not counted). */
-int update_read_bounded(const char *dir, const char *name, size_t max, uint8_t **buf,
-                        size_t *len);
-
-/* As update_read_bounded(), but appends the file to fd in fixed pieces
- * instead of returning it. */
-int update_copy_bounded(const char *dir, const char *name, size_t max, int fd);
-
 /* Fetches ref's checksum file and verifies it names ref (signature, key,
  * name, source, serial, base, size, hash); *raw (malloc'd) holds its bytes.
  * Logs why it refused. 0 or a negative WHORL_E*. */
@@ -126,10 +115,6 @@ int update_file_fetch(struct update_run *run, int source, const struct update_fi
 void update_cache_store(struct update_run *run);
 /* <cache path>/micro_updates into buf; 0, or -1 when no cache is set. */
 int update_cache_dir(const struct cfg *cfg, char *buf, size_t len);
-/* Writes all n bytes (retrying short writes and EINTR); 0 or -1. */
-int update_write_all(int fd, const void *buf, size_t n);
-/* fsync of a directory, so a rename in it is durable; 0 or -1. */
-int update_fsync_dir(const char *dir);
 
 /* Reads one file of the set: from run->net's mirror when set (checksum
  * files with the licence as HTTP basic auth; the manifest conditionally),

@@ -16,7 +16,6 @@
 #include "../../cartridge/util/file_read.h"
 #include "../../abi/whorl_cartridge.h"
 #include "../../cartridge/update/update_format.h"
-#include "../../cartridge/update/update_internal.h"
 #include "publish.h"
 
 struct publish_key {

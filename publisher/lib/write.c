@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #include "../../abi/whorl_cartridge.h"
-#include "../../cartridge/update/update_internal.h"
+#include "../../cartridge/update/update_format.h"
 #include "pub_internal.h"
 
 struct pub_run {

@@ -44,7 +44,7 @@
 #include <time.h>
 
 #include "../../cartridge/cfg/cfg.h"
-#include "../../cartridge/update/update_internal.h"
+#include "../../cartridge/update/update_format.h"
 #include "../../cartridge/util/file_read.h"
 #include "../../host/libwhorl/mail.h"
 #include "../lib/infra.h"

@@ -24,6 +24,7 @@
 #include "../../cartridge/util/hash.h"
 #include "../../cartridge/update/update_format.h"
 #include "../../cartridge/update/update_internal.h"
+#include "../../cartridge/update/set_read.h"
 #include "../../publisher/lib/pub_internal.h"
 #include "../../publisher/lib/publish.h"
 
@@ -391,6 +392,39 @@ START_TEST(test_fresh_gateway_after_kept_chain)
 }
 END_TEST
 
+/* update_set_read(): the public reader the publisher reads its mirror back
+ * with: every sigs record of the complete file and the chain after it, the
+ * text sources; nothing for an empty directory; a set signed by another key
+ * refused with the reason. */
+START_TEST(test_set_read)
+{
+	struct update_manifest m;
+	struct seen *s = malloc(sizeof *s);
+	uint8_t *text[UPDATE_N_SOURCES] = { NULL }, other[UPDATE_KEY_BYTES];
+	size_t text_len[UPDATE_N_SOURCES] = { 0 };
+	const uint8_t *pk = publish_key_public(E.m.key);
+
+	ck_assert_ptr_nonnull(s);
+	s->n = 0;
+	ck_assert_int_eq(update_set_read(E.m.mirror, pk, &E.lg, &m, collect, s, text, text_len),
+	                 WHORL_ENODATA);
+	publish(0, 100, 0, 0, 0);
+	publish(0, 120, 0, 0, 0);              /* a delta: 20 more */
+	ck_assert_int_eq(update_set_read(E.m.mirror, pk, &E.lg, &m, collect, s, text, text_len), 0);
+	ck_assert_uint_eq(m.src[UPDATE_SRC_SIGS].incremental, 2);
+	ck_assert_uint_eq(count_tag(s, UPDATE_REC_FP_PUT), 120);
+	for (int i = 0; i < UPDATE_N_SOURCES; i++)
+		free(text[i]);
+	memcpy(other, pk, sizeof other);
+	other[0] ^= 1;
+	E.last[0] = 0;
+	ck_assert_int_ne(update_set_read(E.m.mirror, other, &E.lg, &m, collect, s, text, text_len),
+	                 0);
+	ck_assert_msg(strstr(E.last, "manifest: not a set signed by this key"), "%s", E.last);
+	free(s);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("publish");
@@ -406,6 +440,7 @@ int main(void)
 	tcase_add_test(tc, test_chain_capped_and_pruned);
 	tcase_add_test(tc, test_gateway_behind_moves_by_deltas);
 	tcase_add_test(tc, test_fresh_gateway_after_kept_chain);
+	tcase_add_test(tc, test_set_read);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
