@@ -23,7 +23,7 @@
 #define SCORE_EMPTY_SPAM 99            /* "consider empty messages spam = yes" */
 /* The most that supporting (infrastructure) evidence adds above the content
  * evidence: half the default "minimum score", so content evidence must
- * bring at least the other half (a fuzzy match at similarity 0.61 or more). */
+ * bring at least the other half (a fuzzy match at similarity about 0.60). */
 #define SCORE_SUPPORT_LIFT 25.0
 
 struct score_hit {
