@@ -101,6 +101,20 @@ void whorl_dcfg_defaults(struct whorl_dcfg *c);
  */
 int whorl_dcfg_load(const char *path, struct whorl_dcfg *c, struct whorl_dcfg_errors *errs);
 
+/*
+ * Another daemon's own keys in the same file (whorl-milter.cfg): extra is
+ * called first with each normalised key (lower case, blank runs as one
+ * space) and its trimmed value, and returns 0 when it took the key,
+ * WHORL_ECONFIG with a reason in why when the value (or the key, for this
+ * daemon) is wrong, or WHORL_DCFG_NOT_MINE to let the common keys above
+ * have it. whorl_dcfg_load() is whorl_dcfg_load_ext() without extra.
+ */
+#define WHORL_DCFG_NOT_MINE 1
+typedef int (*whorl_dcfg_extra_fn)(void *ctx, const char *key, const char *value, char *why,
+                                   size_t why_len);
+int whorl_dcfg_load_ext(const char *path, struct whorl_dcfg *c, whorl_dcfg_extra_fn extra,
+                        void *ctx, struct whorl_dcfg_errors *errs);
+
 /* Parses one "key = value" line into c. 0, or WHORL_ECONFIG with a
  * reason in why. Blank and comment lines return 0 and change nothing.
  * `line` need not be NUL terminated; at most len bytes are read. */

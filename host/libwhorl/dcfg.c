@@ -85,8 +85,10 @@ static char *dcfg_value_trim(char *v)
 	return v;
 }
 
-int whorl_dcfg_line(struct whorl_dcfg *c, const char *line, size_t len, char *why,
-                    size_t why_len)
+/* Splits one line and applies it: first through extra (when not NULL),
+ * then, when extra says the key is not its own, as a common key. */
+static int dcfg_line_apply(struct whorl_dcfg *c, const char *line, size_t len,
+                           whorl_dcfg_extra_fn extra, void *ctx, char *why, size_t why_len)
 {
 	char copy[WHORL_DCFG_LINE_MAX + 1], key[WHORL_DCFG_LINE_MAX + 1];
 	char *eq, *p;
@@ -119,7 +121,19 @@ int whorl_dcfg_line(struct whorl_dcfg *c, const char *line, size_t len, char *wh
 		return WHORL_ECONFIG;
 	}
 	dcfg_key_normalise(p, (size_t)(eq - p), key);
-	return dcfg_key_apply(c, key, dcfg_value_trim(eq + 1), why, why_len);
+	p = dcfg_value_trim(eq + 1);
+	if (extra != NULL) {
+		int rc = extra(ctx, key, p, why, why_len);
+		if (rc != WHORL_DCFG_NOT_MINE)
+			return rc;
+	}
+	return dcfg_key_apply(c, key, p, why, why_len);
+}
+
+int whorl_dcfg_line(struct whorl_dcfg *c, const char *line, size_t len, char *why,
+                    size_t why_len)
+{
+	return dcfg_line_apply(c, line, len, NULL, NULL, why, why_len);
 }
 
 static void dcfg_error(struct whorl_dcfg_errors *errs, const char *path, unsigned lineno,
@@ -151,6 +165,12 @@ static int dcfg_read_file(const char *path, char **out, size_t *len_out, char *w
 
 int whorl_dcfg_load(const char *path, struct whorl_dcfg *c, struct whorl_dcfg_errors *errs)
 {
+	return whorl_dcfg_load_ext(path, c, NULL, NULL, errs);
+}
+
+int whorl_dcfg_load_ext(const char *path, struct whorl_dcfg *c, whorl_dcfg_extra_fn extra,
+                        void *ctx, struct whorl_dcfg_errors *errs)
+{
 	char why[256], *buf, *line, *end;
 	size_t len;
 	unsigned lineno = 0;
@@ -170,7 +190,7 @@ int whorl_dcfg_load(const char *path, struct whorl_dcfg *c, struct whorl_dcfg_er
 		if (end == NULL)
 			end = buf + len;
 		lineno++;
-		if (whorl_dcfg_line(c, line, (size_t)(end - line), why, sizeof(why)) != 0) {
+		if (dcfg_line_apply(c, line, (size_t)(end - line), extra, ctx, why, sizeof(why)) != 0) {
 			dcfg_error(errs, path, lineno, why);
 			failed = 1;
 		}
