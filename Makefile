@@ -44,8 +44,8 @@ HOST_OBJ := $(HOST_SRC:%.c=$(BUILD)/obj/%.o)
 PUBLIB_OBJ := $(PUBLIB_SRC:%.c=$(BUILD)/obj/%.o)
 
 # Programs: one folder each under host/ and publisher/ with a main.
-# Daemons go to sbin/ (whorld), everything else to bin/.
-SBIN_PROGS := whorld
+# Daemons go to sbin/ (whorld, whorl-milter), everything else to bin/.
+SBIN_PROGS := whorld whorl-milter
 HOST_PROGS := $(filter-out $(SBIN_PROGS),$(notdir $(filter-out host/libwhorl,$(patsubst %/,%,$(wildcard host/*/)))))
 PUB_PROGS := $(notdir $(filter-out publisher/lib,$(patsubst %/,%,$(wildcard publisher/*/))))
 BIN_PROGS := $(HOST_PROGS:%=$(BUILD)/bin/%) $(PUB_PROGS:%=$(BUILD)/bin/%)
@@ -135,6 +135,8 @@ MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)
 MHD_LIBS := $(shell pkg-config --libs libmicrohttpd 2>/dev/null)
 $(BUILD)/obj/host/whorld/%.o: CFLAGS_ALL += $(MHD_CFLAGS)
 $(eval $(call host_prog,whorld,sbin,$(MHD_LIBS)))
+# whorl-milter alone links Debian's libmilter (README, dependencies).
+$(eval $(call host_prog,whorl-milter,sbin,-lmilter))
 $(foreach p,$(PUB_PROGS),$(eval $(call pub_prog,$(p))))
 
 # Tests: every tests/unit/test_*.c is its own Check program linked with the

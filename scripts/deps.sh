@@ -8,6 +8,7 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev check libsubunit-dev \
   libgif-dev libpng-dev libjpeg62-turbo-dev \
   nginx tinyproxy \
   libmicrohttpd-dev libzbar-dev libsqlite3-dev sqlite3 libpq-dev postgresql-15 \
+  libmilter-dev miltertest \
   spamc spamassassin spamd rspamd redis-server chromium swaks clang-format systemd curl \
   python3-pil python3-qrcode fonts-dejavu-core strace"
 missing=""

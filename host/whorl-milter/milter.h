@@ -1,0 +1,148 @@
+/*
+ * milter.h - what whorl-milter's files share: whorl-milter.cfg parsed
+ * (the common daemon keys through libwhorl's reader plus the milter's own),
+ * the actions, the per-connection state and the scan with a deadline.
+ * Not for: anything another program needs (that goes in libwhorl).
+ */
+#ifndef WHORL_MILTER_H
+#define WHORL_MILTER_H
+
+#include <netinet/in.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "whorl.h"
+#include "whorl_daemon.h"
+
+#define WM_NAME "whorl-milter"
+#define WM_MAX_BANDS 8          /* "score band" lines */
+#define WM_MAX_CATEGORY_ACTIONS 16 /* "category action" lines */
+#define WM_MAX_NETS 32          /* networks in "local networks" */
+#define WM_MAX_RCPT 256         /* RCPT TO addresses passed to the engine per message */
+#define WM_ADDR_MAX 512         /* longest HELO, MAIL FROM or RCPT TO kept */
+#define WM_REPLY_MAX 512        /* longest reject reply or quarantine reason */
+#define WM_CATEGORY_MAX 32      /* longest category name in "category action" */
+
+enum wm_exit { WM_EXIT_OK = 0, WM_EXIT_CONFIG = 1, WM_EXIT_RUNTIME = 2 };
+
+/* What happens to a message. Names in wm_action_name(). */
+enum wm_action {
+	WM_ACCEPT = 0,      /* delivered untouched */
+	WM_HEADERS = 1,     /* delivered with the verdict headers */
+	WM_REJECT = 2,      /* refused with "reject reply" */
+	WM_QUARANTINE = 3,  /* held by the MTA (smfi_quarantine), with headers */
+	WM_DISCARD = 4      /* accepted and silently dropped */
+};
+
+enum wm_on_fail { WM_FAIL_TEMPFAIL = 0, WM_FAIL_ACCEPT = 1 };
+enum wm_header_names { WM_NAMES_WHORL = 0, WM_NAMES_CLOUDMARK = 1 };
+
+struct wm_band {
+	unsigned score;          /* at or above */
+	enum wm_action action;
+};
+
+struct wm_category_action {
+	char category[WM_CATEGORY_MAX]; /* category description, e.g. "virus" */
+	enum wm_action action;
+};
+
+/* An IPv4 network is kept as its IPv4-mapped IPv6 form (::ffff:a.b.c.d). */
+struct wm_net {
+	uint8_t addr[16];
+	unsigned prefix;         /* 0-128 */
+};
+
+/* whorl-milter.cfg, parsed; defaults from wm_cfg_defaults(). */
+struct wm_cfg {
+	struct whorl_dcfg common;          /* log, cartridge, minimum score, pid file ... */
+	char milter_socket[WHORL_DCFG_PATH_MAX]; /* libmilter's "unix:PATH" / "inet:PORT@HOST" */
+	uint32_t scan_deadline_ms;         /* longest scan before "on fail" */
+	uint32_t progress_interval_ms;     /* smfi_progress while a scan runs */
+	uint32_t milter_timeout_ms;        /* libmilter's I/O timeout with the MTA */
+	size_t max_body_length;            /* bytes of the message scanned, at most */
+	enum wm_on_fail on_fail;
+	enum wm_action spam_action;        /* is-spam verdicts no band or category names */
+	enum wm_action ham_action;         /* the other verdicts */
+	struct wm_band bands[WM_MAX_BANDS];
+	size_t n_bands;
+	struct wm_category_action category_actions[WM_MAX_CATEGORY_ACTIONS];
+	size_t n_category_actions;
+	char reject_reply[WM_REPLY_MAX];   /* "550 5.7.1 text", %c category, %s score */
+	char quarantine_reason[WM_REPLY_MAX];
+	enum wm_header_names header_names;
+	int skip_authenticated;
+	struct wm_net local_networks[WM_MAX_NETS];
+	size_t n_local_networks;
+};
+
+/* Fills c with the documented defaults (docs/WHORL-MILTER.md). */
+void wm_cfg_defaults(struct wm_cfg *c);
+/* Reads path over the defaults. 0, WHORL_EIO or WHORL_ECONFIG; every
+ * problem is logged as "file:line: why". */
+int wm_cfg_load(const char *path, struct wm_cfg *c);
+/* 1 when the sockaddr's address is in one of c's local networks. */
+int wm_cfg_is_local(const struct wm_cfg *c, const struct sockaddr *sa);
+const char *wm_action_name(enum wm_action a);
+
+/*
+ * The action for a verdict: the "category action" naming the verdict's
+ * category when it is spam, else the highest "score band" at or below the
+ * score, else "spam action" or "ham action" by is_spam.
+ */
+enum wm_action wm_action_for(const struct wm_cfg *c, unsigned score, int is_spam,
+                             const char *category);
+
+/*
+ * Splits "550 5.7.1 text %c %s" into its reply code, extended code (may be
+ * empty) and text with %c replaced by category and %s by score ("%%" stays,
+ * as libmilter wants it). Returns 0, or WHORL_EINVAL for a template that
+ * is not a 4xx/5xx reply. Buffers of WM_REPLY_MAX.
+ */
+int wm_reply_format(const char *tmpl, const char *category, unsigned score, char *rcode,
+                    char *xcode, char *text);
+
+/* The message under scan and its envelope, owned by one scan at a time. */
+struct wm_msg {
+	char client_ip[64];
+	char client_hostname[256];
+	char helo[WM_ADDR_MAX];
+	char mail_from[WM_ADDR_MAX];
+	char *rcpt[WM_MAX_RCPT];           /* malloc'd copies */
+	size_t n_rcpt;
+	char *buf;                         /* header and body as received, CRLF */
+	size_t len, cap;
+	int truncated;                     /* more than max body length arrived */
+	char queue_id[64];
+};
+
+/* wm_msg_new(): a zeroed message with room for the first bytes; NULL when
+ * out of memory. wm_msg_free() releases it and every copy it holds. */
+struct wm_msg *wm_msg_new(void);
+void wm_msg_free(struct wm_msg *m);
+/* Appends up to max total bytes; past max sets truncated. 0 or WHORL_ENOMEM. */
+int wm_msg_append(struct wm_msg *m, const char *p, size_t n, size_t max);
+
+/* Scans m with a deadline, calling smfi_progress(ctx) every interval.
+ * Takes m: it is freed here or by the scan thread when the deadline
+ * passed first. Returns 0 with *out set (free it with
+ * whorl_host_verdict_free), a WHORL_E* from the engine, or WHORL_EBUSY
+ * when the deadline passed. */
+int wm_scan(void *smfi_ctx, whorl_host *host, struct wm_msg *m, uint32_t deadline_ms,
+            uint32_t progress_ms, struct whorl_verdict **out);
+/* Waits (at most ms) for abandoned scans to finish before the host closes.
+ * Returns the number still running. */
+unsigned wm_scan_drain(uint32_t ms);
+
+/* The running daemon, for libmilter's callbacks (which carry no context
+ * of their own). Set once by main before smfi_main. */
+struct wm_daemon {
+	const struct wm_cfg *cfg;
+	whorl_host *host;
+};
+extern struct wm_daemon wm_daemon;
+
+/* Registers the callbacks with libmilter (conn.c). 0 or -1. */
+int wm_conn_register(void);
+
+#endif
