@@ -70,7 +70,7 @@ PUBLIB_A := $(BUILD)/lib/libwhorl_publish.a
 .PHONY: all deps demo check unit integration san tsan fuzz fuzz-long bench install clean
 all: $(CARTRIDGE) $(CART_A) $(LIBWHORL_SO) $(LIBWHORL_A) $(PROGS) \
 	$(BUILD)/etc/categories $(BUILD)/etc/cartridge.cfg.sample $(BUILD)/etc/whitelist.cfg.sample \
-	$(BUILD)/etc/whorld.cfg.sample
+	$(BUILD)/etc/whorld.cfg.sample $(BUILD)/etc/whorl-milter.cfg.sample
 
 # The build tree is laid out like an installation (bin/, lib/, etc/), so the
 # programs find their cartridge and configuration the same way in both.
@@ -209,10 +209,10 @@ install: all
 		$(DESTDIR)$(PREFIX)/share/man/man5
 	install -m 0755 $(BIN_PROGS) $(DESTDIR)$(PREFIX)/bin/
 	install -m 0755 $(SBIN_PROG_FILES) $(DESTDIR)$(PREFIX)/sbin/
-	for u in whorld.service whorld.socket; do \
+	for u in whorld.service whorld.socket whorl-milter.service; do \
 		sed -e 's|@PREFIX@|$(PREFIX)|g' etc/systemd/$$u.in > $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u; \
 		chmod 0644 $(DESTDIR)$(SYSTEMD_UNIT_DIR)/$$u; done
-	install -m 0644 docs/whorld.cfg.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+	install -m 0644 docs/whorld.cfg.5 docs/whorl-milter.cfg.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 	install -m 0755 $(CARTRIDGE) $(DESTDIR)$(PREFIX)/lib/whorl/cartridge.so
 	install -m 0755 $(LIBWHORL_SO) $(DESTDIR)$(PREFIX)/lib/libwhorl.so.1
 	ln -sf libwhorl.so.1 $(DESTDIR)$(PREFIX)/lib/libwhorl.so
@@ -220,7 +220,7 @@ install: all
 	install -m 0644 abi/whorl_cartridge.h host/whorl.h host/cmae.h $(DESTDIR)$(PREFIX)/include/whorl/
 	sed -e 's|@PREFIX@|$(PREFIX)|g' -e 's|@VERSION@|$(VERSION)|g' whorl.pc.in \
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/whorl.pc
-	install -m 0644 etc/cartridge.cfg.sample etc/whitelist.cfg.sample etc/categories etc/whorld.cfg.sample \
+	install -m 0644 etc/cartridge.cfg.sample etc/whitelist.cfg.sample etc/categories etc/whorld.cfg.sample etc/whorl-milter.cfg.sample \
 		$(DESTDIR)$(PREFIX)/etc/whorl/
 
 clean:

@@ -76,18 +76,16 @@ static sfsistat wm_helo(SMFICTX *ctx, char *helo)
 	return SMFIS_CONTINUE;
 }
 
-/* "<a@b>" without the brackets. */
+/* The address as the ABI wants it, with its angle brackets ("<a@b>",
+ * "<>"); the MTAs send them, and one without is given them. */
 static void wm_addr_copy(char *dst, size_t n, const char *s)
 {
-	size_t len;
-
 	if (s == NULL)
 		s = "";
-	len = strlen(s);
-	if (len >= 2 && s[0] == '<' && s[len - 1] == '>')
-		snprintf(dst, n, "%.*s", (int)(len - 2), s + 1);
-	else
+	if (s[0] == '<')
 		snprintf(dst, n, "%s", s);
+	else
+		snprintf(dst, n, "<%s>", s);
 }
 
 static sfsistat wm_envfrom(SMFICTX *ctx, char **argv)
@@ -228,7 +226,7 @@ static sfsistat wm_act(SMFICTX *ctx, const struct wm_conn *c, const struct whorl
 	char rcode[WM_REPLY_MAX], xcode[WM_REPLY_MAX], text[WM_REPLY_MAX];
 	char tmpl[WM_REPLY_MAX + 8];
 
-	whorl_dlog_write(WHORL_LOG_INFO, "MILTER", "%s: from=<%s> ip=%s score=%u category=%s%s "
+	whorl_dlog_write(WHORL_LOG_INFO, "MILTER", "%s: from=%s ip=%s score=%u category=%s%s "
 	                 "action=%s", queue_id, mail_from,
 	                 c->client_ip, v->score, v->category_desc ? v->category_desc : "unknown",
 	                 rescan ? " rescan=1" : "", wm_action_name(a));

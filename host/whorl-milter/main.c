@@ -13,6 +13,8 @@
  * Not for: the callbacks (conn.c) or the keys (cfg.c).
  */
 #include <getopt.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -124,8 +126,18 @@ static int wm_listen(const struct wm_cfg *c)
 
 static int wm_run(const struct wm_cfg *c)
 {
+	sigset_t set;
 	int rc;
 
+	/* Blocked before the cartridge starts its threads, which inherit the
+	 * mask: libmilter's signal thread (sigwait) must be the one to get
+	 * SIGTERM, not an update thread with the default action. */
+	sigemptyset(&set);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGHUP);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN);
 	if (wm_host_open(c, &wm_daemon.host) != 0)
 		return WM_EXIT_CONFIG;
 	if (wm_listen(c) != 0) {

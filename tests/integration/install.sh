@@ -46,7 +46,8 @@ for f in bin/whorl-scan bin/whorl-keygen bin/whorl-publish lib/whorl/cartridge.s
 	include/whorl/whorl_cartridge.h lib/pkgconfig/whorl.pc etc/whorl/categories \
 	etc/whorl/cartridge.cfg.sample etc/whorl/whorld.cfg.sample sbin/whorld \
 	lib/systemd/system/whorld.service lib/systemd/system/whorld.socket \
-	share/man/man5/whorld.cfg.5; do
+	share/man/man5/whorld.cfg.5 sbin/whorl-milter etc/whorl/whorl-milter.cfg.sample \
+	lib/systemd/system/whorl-milter.service share/man/man5/whorl-milter.cfg.5; do
 	check "installed: $f" test -e "$inst/$f"
 done
 for f in bin/whorl-scan bin/whorl-keygen bin/whorl-publish; do
@@ -55,6 +56,8 @@ done
 check "installed: sbin/whorld is executable" test -x "$inst/sbin/whorld"
 check "installed: whorld.service runs $prefix/sbin/whorld" \
 	grep -q "^ExecStart=$prefix/sbin/whorld -f$" "$inst/lib/systemd/system/whorld.service"
+check "installed: whorl-milter.service runs $prefix/sbin/whorl-milter" \
+	grep -q "^ExecStart=$prefix/sbin/whorl-milter$" "$inst/lib/systemd/system/whorl-milter.service"
 check "installed: libwhorl.so points at libwhorl.so.1" \
 	[ "$(readlink "$inst/lib/libwhorl.so")" = libwhorl.so.1 ]
 check "installed: cartridge.so exports only whorl_cartridge_entry" \

@@ -68,6 +68,20 @@ check "-t: names the bad action, the whorld-only key and the bad band" \
 	       grep -q "check.cfg:5: .threads. is a whorld key" "$1" &&
 	       grep -q "check.cfg:6: score band = .101 reject." "$1"' _ "$tmp/check.out"
 
+# The sample (every key commented out) is a valid file; every key the
+# milter reads is in docs/WHORL-MILTER.md, the man page and the sample.
+start_cfg_check "$(cat "$top/etc/whorl-milter.cfg.sample")"; rc=$?
+check "-t: etc/whorl-milter.cfg.sample is valid" [ "$rc" -eq 0 ]
+keys=$(sed -n 's/.*strcmp(key, "\([a-z ]*\)").*/\1/p' "$top/host/whorl-milter/cfg.c")
+for doc in docs/WHORL-MILTER.md docs/whorl-milter.cfg.5 etc/whorl-milter.cfg.sample; do
+	printf '%s\n' "$keys" | while IFS= read -r k; do
+		grep -q "$k" "$top/$doc" || echo "$doc lacks '$k'"
+	done
+done > "$tmp/undocumented"
+check "every key is documented (docs, man page, sample)" [ ! -s "$tmp/undocumented" ]
+[ -s "$tmp/undocumented" ] && cat "$tmp/undocumented"
+check "the key list was read from cfg.c" [ "$(printf '%s\n' "$keys" | wc -l)" -ge 15 ]
+
 # 2. defaults: ham gets headers, spam is rejected 550 5.7.1 naming the category
 start_milter "local networks = 10.0.0.0/8, 2001:db8::/32"
 lua "default actions: headers on ham, 550 5.7.1 on spam, replaced headers, skips" <<'LUA'

@@ -41,3 +41,24 @@ end
 
 ham = { { "From", "a@example.net" }, { "Subject", "hello" } }
 spam = { { "From", "a@example.net" }, { "Subject", "buy" }, { "X-Test-Spam", "yes" } }
+
+-- read_eml(path) returns the headers ({{name, value}, ...}, folded lines
+-- kept with CRLF) and the body with CRLF line ends, for send{}.
+function read_eml(path)
+	local f = io.open(path, "rb")
+	if f == nil then fail("cannot read " .. path) end
+	local text = f:read("*a"):gsub("\r\n", "\n")
+	f:close()
+	local head, body = text:match("^(.-)\n\n(.*)$")
+	if head == nil then head, body = text, "" end
+	local headers = {}
+	for line in (head .. "\n"):gmatch("(.-)\n") do
+		if line:match("^[ \t]") and #headers > 0 then
+			headers[#headers][2] = headers[#headers][2] .. "\r\n" .. line
+		else
+			local n, v = line:match("^([^:]+):[ \t]?(.*)$")
+			if n ~= nil then headers[#headers + 1] = { n, v } end
+		end
+	end
+	return headers, body:gsub("\n", "\r\n")
+end
