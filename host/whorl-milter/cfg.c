@@ -33,12 +33,13 @@ void wm_cfg_defaults(struct wm_cfg *c)
 	c->skip_authenticated = 1;
 }
 
-/* whorld's keys that mean nothing to a milter (libmilter owns the threads
- * and the connection to the MTA). */
-static const char *const wm_whorld_only[] = {
-	"spamd listen", "threads", "max message size", "request deadline", "queue size",
-	"max connections", "idle timeout", "client timeout", "drain timeout", "spamd protocol",
-	"rspamc protocol", "feedback spool", "unix socket owner", "unix socket group", NULL
+/* The keys every whorl daemon shares that the milter uses, read by
+ * libwhorl. Every other key of whorld.cfg (listeners, threads, queue,
+ * protocols: libmilter owns the connection to the MTA and the threads) is
+ * refused, including keys whorld gains later. */
+static const char *const wm_common_keys[] = {
+	"unix socket mode", "minimum score", "log destination", "log level", "syslog facility",
+	"cartridge", "cartridge config dir", "state dir", "pid file", NULL
 };
 
 static const char *const wm_action_names[] = { "accept", "headers", "reject", "quarantine",
@@ -208,12 +209,9 @@ static int wm_cfg_key(void *ctx, const char *key, const char *v, char *why, size
 	struct wm_cfg *c = ctx;
 	int word = 0, bad = 0;
 
-	for (size_t i = 0; wm_whorld_only[i] != NULL; i++) {
-		if (strcmp(key, wm_whorld_only[i]) == 0) {
-			snprintf(why, why_len, "'%s' is a whorld key; whorl-milter does not use it", key);
-			return WHORL_ECONFIG;
-		}
-	}
+	for (size_t i = 0; wm_common_keys[i] != NULL; i++)
+		if (strcmp(key, wm_common_keys[i]) == 0)
+			return WHORL_DCFG_NOT_MINE;
 	if (strcmp(key, "milter socket") == 0) {
 		bad = wm_socket_check(v) != 0 || strlen(v) >= sizeof(c->milter_socket);
 		if (!bad)
@@ -256,7 +254,9 @@ static int wm_cfg_key(void *ctx, const char *key, const char *v, char *why, size
 	} else if (strcmp(key, "local networks") == 0) {
 		return wm_nets_parse(c, v, why, why_len);
 	} else {
-		return WHORL_DCFG_NOT_MINE;
+		snprintf(why, why_len, "unknown key '%s' (whorl-milter.cfg takes the keys of "
+		         "docs/WHORL-MILTER.md, not all of whorld's)", key);
+		return WHORL_ECONFIG;
 	}
 	if (bad) {
 		snprintf(why, why_len, "%s = '%s': not a valid value (docs/WHORL-MILTER.md)", key, v);

@@ -65,7 +65,7 @@ score band = 101 reject"; rc=$?
 check "-t: a broken configuration exits 1" [ "$rc" -eq 1 ]
 check "-t: names the bad action, the whorld-only key and the bad band" \
 	sh -c 'grep -q "check.cfg:4: spam action = .bounce." "$1" &&
-	       grep -q "check.cfg:5: .threads. is a whorld key" "$1" &&
+	       grep -q "check.cfg:5: unknown key .threads." "$1" &&
 	       grep -q "check.cfg:6: score band = .101 reject." "$1"' _ "$tmp/check.out"
 
 # The sample (every key commented out) is a valid file; every key the
