@@ -8,7 +8,7 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev check libsubunit-dev \
   libgif-dev libpng-dev libjpeg62-turbo-dev \
   nginx tinyproxy \
   libmicrohttpd-dev libzbar-dev libsqlite3-dev sqlite3 libpq-dev postgresql-15 \
-  libmilter-dev miltertest \
+  libmilter-dev miltertest postfix \
   spamc spamassassin spamd rspamd redis-server chromium swaks clang-format systemd curl \
   python3-pil python3-qrcode fonts-dejavu-core strace"
 missing=""
@@ -23,6 +23,9 @@ echo "deps: installing$missing" >&2
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
+# Postfix is only for tests (tests/integration/milter_postfix.sh starts its
+# own instance with postfix -c): installed unconfigured, so no system MTA runs.
+echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
 $SUDO apt-get update -qq >/dev/null
 # shellcheck disable=SC2086
 $SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
