@@ -9,6 +9,7 @@
 # The milter runs on a unix socket in a temp dir and is stopped by PID.
 set -u
 . "${WHORL_SRCDIR:-.}/tests/integration/lib/common.sh"
+. "$top/tests/integration/lib/postfix.sh"
 milter="$top/$build/sbin/whorl-milter"
 need_files "$milter" "$bin/whorl-keygen" "$bin/whorl-publish" "$cart"
 command -v miltertest >/dev/null || { echo "FAIL: miltertest missing (scripts/deps.sh)"; exit 1; }
@@ -16,18 +17,8 @@ command -v miltertest >/dev/null || { echo "FAIL: miltertest missing (scripts/de
 tmp=$(mktemp -d /tmp/whorl_milter_demo.XXXXXX) || exit 1
 mpid=""
 trap '[ -n "$mpid" ] && kill "$mpid" 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
-mkdir -p "$tmp/etc"
 export MILTER_SOCK="unix:$tmp/milter.sock"
-
-"$bin/whorl-keygen" "$tmp/keys" >/dev/null || { echo "FAIL: whorl-keygen"; exit 1; }
-publish_demo >/dev/null 2>"$tmp/publish.log" || { echo "FAIL: publish"; cat "$tmp/publish.log"; exit 1; }
-cp "$top/etc/categories" "$tmp/etc/categories"
-cat > "$tmp/etc/cartridge.cfg" <<CFG
-micro-update url = file://$tmp/mirror
-publisher key = $tmp/keys/publisher.pub
-favor analysis over speed = yes
-minimum score = 50
-CFG
+demo_gateway "$tmp/etc"
 cat > "$tmp/etc/whitelist.cfg" <<'WL'
 type = host; address = [198.51.100.0/24]
 type = envelope; command = [mail from]; value = [^<boss@trusted\.example>$]

@@ -21,30 +21,14 @@ for c in postfix smtp-sink swaks; do
 done
 [ "$(id -u)" -eq 0 ] || { echo "FAIL: postfix start needs root"; exit 1; }
 
+. "$top/tests/integration/lib/postfix.sh"
 tmp=$(mktemp -d /tmp/whorl_milter_postfix.XXXXXX) || exit 1
 chmod 755 "$tmp"
-mpid="" spid="" pf_up=""
-cleanup() {
-	[ -n "$pf_up" ] && postfix -c "$tmp/pf/etc" stop >/dev/null 2>&1
-	[ -n "$mpid" ] && kill "$mpid" 2>/dev/null
-	[ -n "$spid" ] && kill "$spid" 2>/dev/null
-	wait 2>/dev/null
-	rm -rf "$tmp"
-}
-trap cleanup EXIT INT TERM
-smtp_port=$(free_port) sink_port=$(free_port) milter_port=$(free_port)
-
-# The gateway's cartridge configuration on the published demo set.
-mkdir -p "$tmp/etc" "$tmp/slow" "$tmp/sink" "$tmp/pf/etc"
-"$bin/whorl-keygen" "$tmp/keys" >/dev/null || { echo "FAIL: whorl-keygen"; exit 1; }
-publish_demo >/dev/null 2>"$tmp/publish.log" || { echo "FAIL: publish"; cat "$tmp/publish.log"; exit 1; }
-cp "$top/etc/categories" "$tmp/etc/categories"
-cat > "$tmp/etc/cartridge.cfg" <<CFG
-micro-update url = file://$tmp/mirror
-publisher key = $tmp/keys/publisher.pub
-favor analysis over speed = yes
-minimum score = 50
-CFG
+mpid=""
+trap 'postfix_stop; [ -n "$mpid" ] && kill "$mpid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
+milter_port=$(free_port)
+mkdir -p "$tmp/slow"
+demo_gateway "$tmp/etc"
 
 # start_milter CARTRIDGE CONFIG_DIR [EXTRA LINES]
 start_milter() {
@@ -56,72 +40,8 @@ start_milter() {
 }
 stop_milter() { kill "$mpid"; wait "$mpid"; mpid=""; }
 
-# smtp-sink keeps each delivered message in $tmp/sink/.
-chmod 777 "$tmp/sink"
-smtp-sink -u nobody -d "$tmp/sink/%H%M%S." "127.0.0.1:$sink_port" 16 2>"$tmp/sink.log" &
-spid=$!
-wait_port "$sink_port" || { echo "FAIL: smtp-sink did not start"; exit 1; }
-
-# Postfix: its own config dir, queue and log, chroot off, nothing but the
-# relay to smtp-sink.
-cat > "$tmp/pf/etc/main.cf" <<CF
-compatibility_level = 3.6
-queue_directory = $tmp/pf/queue
-data_directory = $tmp/pf/data
-maillog_file = $tmp/pf/maillog
-maillog_file_prefixes = $tmp
-mail_owner = postfix
-setgid_group = postdrop
-myhostname = mx.whorl.test
-mydomain = whorl.test
-myorigin = whorl.test
-mydestination =
-inet_interfaces = 127.0.0.1
-inet_protocols = ipv4
-mynetworks = 127.0.0.0/8
-relay_domains = example.org
-relayhost = [127.0.0.1]:$sink_port
-smtpd_recipient_restrictions = permit_mynetworks, reject
-alias_maps =
-alias_database =
-local_recipient_maps =
-biff = no
-smtp_dns_support_level = disabled
-smtpd_milters = inet:127.0.0.1:$milter_port
-milter_default_action = tempfail
-CF
-cat > "$tmp/pf/etc/master.cf" <<CF
-127.0.0.1:$smtp_port inet n - n - - smtpd
-pickup unix n - n 60 1 pickup
-cleanup unix n - n - 0 cleanup
-qmgr unix n - n 300 1 qmgr
-rewrite unix - - n - - trivial-rewrite
-bounce unix - - n - 0 bounce
-defer unix - - n - 0 bounce
-trace unix - - n - 0 bounce
-verify unix - - n - 1 verify
-flush unix n - n 1000? 0 flush
-proxymap unix - - n - - proxymap
-smtp unix - - n - - smtp
-relay unix - - n - - smtp
-showq unix n - n - - showq
-error unix - - n - - error
-retry unix - - n - - error
-discard unix - - n - - discard
-anvil unix - - n - 1 anvil
-scache unix - - n - 1 scache
-postlog unix-dgram n - n - 1 postlogd
-CF
-mkdir -p "$tmp/pf/queue" "$tmp/pf/data"
-chown postfix "$tmp/pf/data"
 start_milter "$cart" "$tmp/etc"
-postfix -c "$tmp/pf/etc" start >"$tmp/pf.start" 2>&1 || {
-	# Before postlogd runs, the postfix command's own errors reach only
-	# maillog_file = /dev/stdout.
-	postconf -c "$tmp/pf/etc" -e maillog_file=/dev/stdout
-	echo "FAIL: postfix start"; postfix -c "$tmp/pf/etc" start 2>&1 | tail -5; exit 1; }
-pf_up=1
-wait_port "$smtp_port" || { echo "FAIL: postfix smtpd did not listen"; cat "$tmp/pf/maillog"; exit 1; }
+postfix_start "inet:127.0.0.1:$milter_port"
 
 # send FILE: swaks through Postfix; its transcript in $out, exit in $rc.
 send() {
@@ -161,17 +81,14 @@ stop_milter
 send "$(with_marker "$demo/scan/legit-new-family.eml" down-1)"
 check "milter down, milter_default_action = tempfail: 451 4.7.1" \
 	sh -c 'printf "%s" "$1" | grep -q "<\*\* *451 4.7.1"' _ "$out"
-postconf -c "$tmp/pf/etc" -e milter_default_action=accept
-postfix -c "$tmp/pf/etc" reload >/dev/null 2>&1
-sleep 1
+postfix_set milter_default_action=accept
 send "$(with_marker "$demo/scan/spam-pharma-v1.eml" down-2)"
 f=$(delivered "X-Whorl-Test: down-2")
 check "milter down, milter_default_action = accept: delivered unscanned" \
 	sh -c '[ -n "$1" ] && ! grep -q "^X-Whorl-Score" "$1"' _ "$f"
 
 # Engine forced past its deadline: whorl-milter's "on fail".
-postconf -c "$tmp/pf/etc" -e milter_default_action=tempfail
-postfix -c "$tmp/pf/etc" reload >/dev/null 2>&1
+postfix_set milter_default_action=tempfail
 printf 'Subject: slow\nX-Whorl-Sleep-Ms: 3000\n\nslow\n' > "$tmp/slow.eml"
 start_milter "$slow_so" "$tmp/slow" "scan deadline = 500ms"
 sleep 1

@@ -1,0 +1,102 @@
+# postfix.sh - a private Postfix 3.7 and a demo gateway for the milter
+# drivers and bench; sourced after
+# common.sh, never run alone. postfix_start MILTERS starts smtp-sink (each
+# delivered message a file in $tmp/sink/) and Debian's Postfix with its own
+# configuration directory $tmp/pf/etc (postfix -c: inet_interfaces =
+# 127.0.0.1, smtpd on the free port $smtp_port, chroot off, relaying
+# example.org to smtp-sink on $sink_port, smtpd_milters = MILTERS). Needs
+# root (postfix start) and $tmp readable by the postfix user. postfix_stop
+# stops both; call it from the driver's exit trap.
+
+postfix_start() {
+	smtp_port=$(free_port) sink_port=$(free_port)
+	mkdir -p "$tmp/sink" "$tmp/pf/etc" "$tmp/pf/queue" "$tmp/pf/data"
+	chmod 777 "$tmp/sink"
+	chown postfix "$tmp/pf/data"
+	smtp-sink -u nobody -d "$tmp/sink/%H%M%S." "127.0.0.1:$sink_port" 64 2>"$tmp/sink.log" &
+	sink_pid=$!
+	wait_port "$sink_port" || { echo "FAIL: smtp-sink did not start"; exit 1; }
+	cat > "$tmp/pf/etc/main.cf" <<CF
+compatibility_level = 3.6
+queue_directory = $tmp/pf/queue
+data_directory = $tmp/pf/data
+maillog_file = $tmp/pf/maillog
+maillog_file_prefixes = $tmp
+mail_owner = postfix
+setgid_group = postdrop
+myhostname = mx.whorl.test
+mydomain = whorl.test
+myorigin = whorl.test
+mydestination =
+inet_interfaces = 127.0.0.1
+inet_protocols = ipv4
+mynetworks = 127.0.0.0/8
+relay_domains = example.org
+relayhost = [127.0.0.1]:$sink_port
+smtpd_recipient_restrictions = permit_mynetworks, reject
+alias_maps =
+alias_database =
+local_recipient_maps =
+biff = no
+smtp_dns_support_level = disabled
+smtpd_milters = $1
+milter_default_action = tempfail
+CF
+	cat > "$tmp/pf/etc/master.cf" <<CF
+127.0.0.1:$smtp_port inet n - n - - smtpd
+pickup unix n - n 60 1 pickup
+cleanup unix n - n - 0 cleanup
+qmgr unix n - n 300 1 qmgr
+rewrite unix - - n - - trivial-rewrite
+bounce unix - - n - 0 bounce
+defer unix - - n - 0 bounce
+trace unix - - n - 0 bounce
+verify unix - - n - 1 verify
+flush unix n - n 1000? 0 flush
+proxymap unix - - n - - proxymap
+smtp unix - - n - - smtp
+relay unix - - n - - smtp
+showq unix n - n - - showq
+error unix - - n - - error
+retry unix - - n - - error
+discard unix - - n - - discard
+anvil unix - - n - 1 anvil
+scache unix - - n - 1 scache
+postlog unix-dgram n - n - 1 postlogd
+CF
+	if ! postfix -c "$tmp/pf/etc" start >/dev/null 2>&1; then
+		# Before postlogd runs, the postfix command's own errors
+		# reach only maillog_file = /dev/stdout.
+		postconf -c "$tmp/pf/etc" -e maillog_file=/dev/stdout
+		echo "FAIL: postfix start"; postfix -c "$tmp/pf/etc" start 2>&1 | tail -5; exit 1
+	fi
+	pf_up=1
+	wait_port "$smtp_port" || { echo "FAIL: postfix smtpd did not listen"; tail "$tmp/pf/maillog"; exit 1; }
+}
+
+# postfix_set KEY=VALUE: changes main.cf and reloads Postfix.
+postfix_set() {
+	postconf -c "$tmp/pf/etc" -e "$1" && postfix -c "$tmp/pf/etc" reload >/dev/null 2>&1
+	sleep 1
+}
+
+postfix_stop() {
+	[ -n "${pf_up:-}" ] && postfix -c "$tmp/pf/etc" stop >/dev/null 2>&1
+	[ -n "${sink_pid:-}" ] && kill "$sink_pid" 2>/dev/null
+	pf_up="" sink_pid=""
+}
+
+# demo_gateway DIR: keys in $tmp/keys, the demo set published into
+# $tmp/mirror, and in DIR a gateway's cartridge.cfg on that mirror.
+demo_gateway() {
+	mkdir -p "$1"
+	"$bin/whorl-keygen" "$tmp/keys" >/dev/null || { echo "FAIL: whorl-keygen"; exit 1; }
+	publish_demo >/dev/null 2>"$tmp/publish.log" || { echo "FAIL: publish"; cat "$tmp/publish.log"; exit 1; }
+	cp "$top/etc/categories" "$1/categories"
+	cat > "$1/cartridge.cfg" <<CFG
+micro-update url = file://$tmp/mirror
+publisher key = $tmp/keys/publisher.pub
+favor analysis over speed = yes
+minimum score = 50
+CFG
+}
