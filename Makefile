@@ -13,6 +13,9 @@
 BUILD ?= build
 PREFIX ?= /usr/local
 DESTDIR ?=
+# SpamAssassin's site configuration, where the whorl plugin goes: Debian's
+# spamassassin reads /etc/spamassassin whatever PREFIX whorl is built for.
+SA_SITE_DIR ?= /etc/spamassassin
 CC ?= cc
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
@@ -222,6 +225,9 @@ install: all
 		> $(DESTDIR)$(PREFIX)/lib/pkgconfig/whorl.pc
 	install -m 0644 etc/cartridge.cfg.sample etc/whitelist.cfg.sample etc/categories etc/whorld.cfg.sample etc/whorl-milter.cfg.sample \
 		$(DESTDIR)$(PREFIX)/etc/whorl/
+	install -d $(DESTDIR)$(SA_SITE_DIR)
+	install -m 0644 integrations/spamassassin/Whorl.pm integrations/spamassassin/whorl.pre \
+		integrations/spamassassin/whorl.cf $(DESTDIR)$(SA_SITE_DIR)/
 
 clean:
 	rm -rf build build-san build-fuzz build-*

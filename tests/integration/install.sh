@@ -50,6 +50,9 @@ for f in bin/whorl-scan bin/whorl-keygen bin/whorl-publish lib/whorl/cartridge.s
 	lib/systemd/system/whorl-milter.service share/man/man5/whorl-milter.cfg.5; do
 	check "installed: $f" test -e "$inst/$f"
 done
+for f in Whorl.pm whorl.pre whorl.cf; do
+	check "installed: SpamAssassin plugin file /etc/spamassassin/$f" test -e "$root/etc/spamassassin/$f"
+done
 for f in bin/whorl-scan bin/whorl-keygen bin/whorl-publish; do
 	check "installed: $f is executable" test -x "$inst/$f"
 done

@@ -1,0 +1,137 @@
+#!/bin/sh
+# sa_plugin.sh - the SpamAssassin plugin (integrations/spamassassin) with
+# Debian's real spamassassin 4.0.1 and a real whorld on the real
+# cartridge.so, scoring the demo set published into a file:// mirror:
+# --lint clean with the plugin loaded; -t on a demo spam and a demo
+# phish hits WHORL_SPAM / WHORL_PHISH and a score band, a ham hits no
+# WHORL rule; the unix socket works as well as TCP; with whorld stopped
+# the scan still completes, quietly, without the rules; spamassassin -r
+# and -k reach whorld's feedback spool through plugin_report /
+# plugin_revoke.
+# Everything on 127.0.0.1 or in a temp dir (never /etc/spamassassin),
+# servers stopped by PID. Prints PASS/FAIL per check.
+set -u
+. "${WHORL_SRCDIR:-.}/tests/integration/lib/common.sh"
+whorld="$top/$build/sbin/whorld"
+need_files "$whorld" "$cart" "$bin/whorl-keygen" "$bin/whorl-publish"
+for p in spamassassin spamd spamc; do
+	command -v "$p" >/dev/null || { echo "FAIL: $p missing (scripts/deps.sh)"; exit 1; }
+done
+
+tmp=$(mktemp -d /tmp/whorl_sa_plugin.XXXXXX) || exit 1
+wpid=""; spid=""
+trap '[ -n "$wpid" ] && kill "$wpid" 2>/dev/null; [ -n "$spid" ] && kill "$spid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
+mkdir -p "$tmp/etc" "$tmp/sa" "$tmp/prefs"
+port=$(free_port)
+sock="$tmp/whorld.sock"
+
+# A published demo set and a gateway configuration that reads it.
+"$bin/whorl-keygen" "$tmp/keys" >/dev/null || { echo "FAIL: whorl-keygen"; exit 1; }
+publish_demo >/dev/null || { echo "FAIL: whorl-publish"; exit 1; }
+cp "$top/etc/categories" "$tmp/etc/categories"
+cat > "$tmp/etc/cartridge.cfg" <<CFG
+micro-update url = file://$tmp/mirror
+publisher key = $tmp/keys/publisher.pub
+minimum score = 50
+CFG
+cat > "$tmp/whorld.cfg" <<CFG
+spamd listen = 127.0.0.1:$port, unix:$sock
+unix socket mode = 0600
+cartridge = $cart
+cartridge config dir = $tmp/etc
+feedback spool = $tmp/spool
+CFG
+start_whorld() {
+	"$whorld" -f -c "$tmp/whorld.cfg" 2>>"$tmp/whorld.log" &
+	wpid=$!
+	wait_port "$port" || { echo "FAIL: whorld did not start"; cat "$tmp/whorld.log"; exit 1; }
+}
+stop_whorld() { kill "$wpid"; wait "$wpid" 2>/dev/null; wpid=""; }
+
+# SpamAssassin: its own site rules plus the plugin, in a temp directory.
+# whorl.cf is used as installed, with whorl_server set in local.cf.
+cp "$top/integrations/spamassassin/Whorl.pm" "$top/integrations/spamassassin/whorl.cf" \
+	"$top/integrations/spamassassin/whorl.pre" "$tmp/sa/"
+cp /etc/spamassassin/*.pre "$tmp/sa/"
+# No DNS, Bayes in the temp dir (-k learns ham whatever the settings, and
+# dies with use_bayes 0): the test stays on this host and writes nothing in ~.
+sa_server() {
+	printf 'whorl_server %s\ndns_available no\nbayes_path %s\nbayes_learn_during_report 0\n' \
+		"$1" "$tmp/prefs/bayes" > "$tmp/sa/local.cf"
+}
+: > "$tmp/prefs/user_prefs"
+# The scans use a small default rule set (-C), the header template
+# SpamAssassin's own rules would give: loading all of Debian's rules takes
+# seconds a run. The lint runs once on Debian's full rules.
+mkdir -p "$tmp/rules"
+cat > "$tmp/rules/10_default_prefs.cf" <<'CF'
+required_score 5
+add_header all Status _YESNO_, score=_SCORE_ required=_REQD_ tests=_TESTS_ version=_VERSION_
+CF
+cp /usr/share/spamassassin/20_aux_tlds.cf "$tmp/rules/"   # the TLD list, else a warning
+sa_full() { spamassassin --siteconfigpath="$tmp/sa" --prefspath="$tmp/prefs/user_prefs" -x "$@"; }
+sa() { sa_full -C "$tmp/rules" "$@"; }
+# hits FILE: the WHORL_ rules in the X-Spam-Status of spamassassin -t.
+hits() {
+	sa -t < "$1" 2>"$tmp/sa.err" | sed -n '/^X-Spam-Status:/,/^[^ \t]/p' | tr -d ' \t\n' |
+		grep -o 'WHORL_[A-Z0-9_]*' | sort | tr '\n' ' '
+}
+
+start_whorld
+sa_server "127.0.0.1:$port"
+
+# 1. --lint with the plugin loaded.
+sa_full --lint > "$tmp/lint.out" 2>&1; rc=$?
+check "spamassassin --lint (Debian's rules and .pre files): clean with the plugin loaded (exit 0, no warning)" \
+	[ "$rc" -eq 0 -a ! -s "$tmp/lint.out" ]
+[ "$rc" -eq 0 ] || sed 's/^/  lint: /' "$tmp/lint.out"
+sa --lint -D plugin 2>&1 | grep -q "plugin: loading Mail::SpamAssassin::Plugin::Whorl"
+check "spamassassin --lint -D: the Whorl plugin is registered" [ $? -eq 0 ]
+
+# 2. Scans over TCP.
+spam="$demo/scan/spam-pharma-v2.eml"
+phish="$demo/scan/phish-bank-v2.eml"
+ham="$demo/scan/legit-new-meeting.eml"
+h=$(hits "$spam")
+check "spamassassin -t spam: WHORL_SPAM and a score band hit ($h)" \
+	sh -c 'case "$1" in *WHORL_S[579]0_*WHORL_SPAM*) exit 0;; esac; exit 1' _ "$h"
+h=$(hits "$phish")
+check "spamassassin -t phish: WHORL_PHISH hits ($h)" \
+	sh -c 'case "$1" in *WHORL_PHISH*) exit 0;; esac; exit 1' _ "$h"
+h=$(hits "$ham")
+check "spamassassin -t ham: no category rule, no band at 50+ ($h)" \
+	sh -c 'case "$1" in *WHORL_SPAM*|*WHORL_PHISH*|*WHORL_VIRUS*|*WHORL_S[579]0_*) exit 1;; esac; exit 0' _ "$h"
+check "whorld logged the plugin's REPORT requests" grep -q "SPAMD: REPORT SPAMC from 127.0.0.1: Y" "$tmp/whorld.log"
+sa -L -t < "$spam" > "$tmp/local.out" 2>&1
+check "spamassassin -L (local tests only): no WHORL rule, tflags net honoured" \
+	sh -c '! grep -q WHORL_ "$1"' _ "$tmp/local.out"
+
+# 3. The unix socket.
+sa_server "$sock"
+h=$(hits "$spam")
+check "unix socket: WHORL_SPAM hits ($h)" sh -c 'case "$1" in *WHORL_SPAM*) exit 0;; esac; exit 1' _ "$h"
+
+# 4. Feedback: spamassassin -r / -k reach the spool through TELL.
+sa -r < "$spam" > "$tmp/report.out" 2>&1; rc=$?
+f=$(ls "$tmp/spool/new" 2>/dev/null | head -1)
+check "spamassassin -r: exit 0 and one report in the spool" [ "$rc" -eq 0 -a -n "$f" ]
+[ -n "$f" ] && check "spamassassin -r: class spam, set-local set-remote" \
+	sh -c 'grep -q "^X-Whorl-Feedback-Class: spam$" "$1" && grep -q "^X-Whorl-Feedback-Action: .*set-local set-remote" "$1"' _ "$tmp/spool/new/$f"
+sa -D whorl -k < "$spam" > "$tmp/revoke.out" 2>&1; rc=$?
+check "spamassassin -k: class ham, remove-remote, in the spool" \
+	sh -c 'grep -l "^X-Whorl-Feedback-Class: ham$" "$1"/* | xargs grep -q "remove-remote"' _ "$tmp/spool/new"
+
+# 5. whorld stopped: the scan completes without the rules, without a delay.
+stop_whorld
+sa_server "127.0.0.1:$port"
+sa -t < "$spam" > "$tmp/down.out" 2>"$tmp/down.err"; rc=$?
+check "whorld down: spamassassin -t completes (exit 0) with its report" \
+	[ "$rc" -eq 0 -a -n "$(grep '^X-Spam-Status:' "$tmp/down.out")" ]
+check "whorld down: no WHORL rule" sh -c '! grep -q "WHORL_" "$1"' _ "$tmp/down.out"
+check "whorld down: quiet (nothing on stderr without -D)" [ ! -s "$tmp/down.err" ]
+sed "s/^/  stderr: /" "$tmp/down.err"
+sa -D whorl -r < "$spam" > "$tmp/report_down.out" 2>&1
+check "whorld down: spamassassin -r says it could not report" grep -q "could not report spam to whorld" "$tmp/report_down.out"
+
+echo "sa_plugin: $fails failed"
+[ "$fails" -eq 0 ]
