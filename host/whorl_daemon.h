@@ -79,6 +79,7 @@ struct whorl_dcfg {
 	char state_dir[WHORL_DCFG_PATH_MAX];      /* empty: no rollback record */
 	char feedback_spool[WHORL_DCFG_PATH_MAX]; /* empty: TELL refused */
 	char pid_file[WHORL_DCFG_PATH_MAX];       /* empty: none written */
+	char control_socket[WHORL_DCFG_PATH_MAX]; /* empty: no control socket */
 };
 
 /* Problems found by whorl_dcfg_load(), one line each ("file:line: why"). */
@@ -159,6 +160,27 @@ const char *whorl_dlog_level_name(int level);
  */
 int whorl_spool_write(const char *dir, const char *const *fields, size_t n_fields,
                       const char *msg, size_t len, char *name_out, size_t name_len);
+
+/*
+ * Control socket (docs/WHORLD.md, "whorlctl"): a unix socket, one request
+ * per connection. The client sends one line ("VERSION", "STATUS", "STATS",
+ * "RELOAD", "UPDATE-NOW", "SWAP /absolute/path") and half-closes; the
+ * server answers "OK" or "ERR <why>" on the first line, then text, and
+ * closes. Access is by the socket's file permissions (0600) and the
+ * server also refuses peers that are neither root nor its own user.
+ */
+#define WHORL_CTL_LINE_MAX 4096       /* longest request line */
+#define WHORL_CTL_REPLY_MAX (1u << 20) /* longest reply a client reads */
+/* Binds and listens on path (mode 0600; a stale socket is replaced, a
+ * live one refused). Returns the fd or -1 with errno set. */
+int whorl_ctl_listen(const char *path);
+/* Server side, for an accepted fd: checks the peer's uid and reads the
+ * request line (bounded, within timeout_ms). 0, or -1 with a reason. */
+int whorl_ctl_read_request(int fd, char *line, size_t len, int timeout_ms, char *why,
+                           size_t why_len);
+/* Client side: sends line, reads the whole reply into *reply_out
+ * (malloc'd, NUL-terminated; caller frees). 0 or -1 with errno set. */
+int whorl_ctl_request(const char *path, const char *line, int timeout_ms, char **reply_out);
 
 /*
  * JSON strings (RFC 8259) for any output: calls put(ctx, bytes, n) with

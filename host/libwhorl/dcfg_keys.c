@@ -59,6 +59,7 @@ static const struct dcfg_key dcfg_keys[] = {
 	K("state dir", T_PATH, state_dir, 0, 0),
 	K("feedback spool", T_PATH, feedback_spool, 0, 0),
 	K("pid file", T_PATH, pid_file, 0, 0),
+	K("control socket", T_PATH, control_socket, 0, 0),
 };
 
 struct dcfg_word {

@@ -91,6 +91,8 @@ static void metrics_process(struct whorld *d, struct obuf *o)
 	obuf_printf(o, "whorld_queue_depth %u\n", work_in_flight(d));
 	metric(o, "whorld_resident_memory_bytes", "gauge", "Resident set size.");
 	obuf_printf(o, "whorld_resident_memory_bytes %ld\n", rss * sysconf(_SC_PAGESIZE));
+	metric(o, "whorld_swaps_total", "counter", "Cartridge swaps (whorlctl swap).");
+	obuf_printf(o, "whorld_swaps_total %lu\n", atomic_load(&d->counters.swaps));
 	metric(o, "whorld_uptime_seconds", "gauge", "Seconds since whorld started.");
 	obuf_printf(o, "whorld_uptime_seconds %.3f\n",
 	            (double)(whorld_now_ms() - d->t_start_ms) / 1000.0);
@@ -103,9 +105,12 @@ static void metrics_cartridge(struct whorld *d, struct obuf *o)
 	char *text = NULL, *line, *save = NULL;
 	whorl_host *h = d->host;
 
+	pthread_rwlock_rdlock(&d->api_lock);
 	api = whorl_host_api(h);
-	if (api->stats_snapshot(whorl_host_engine(h), &text) != 0 || text == NULL)
+	if (api->stats_snapshot(whorl_host_engine(h), &text) != 0 || text == NULL) {
+		pthread_rwlock_unlock(&d->api_lock);
 		return;
+	}
 	metric(o, "whorld_cartridge_stat", "gauge", "Numeric lines of the cartridge's statistics.");
 	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
 		char *eq = strstr(line, " = "), *end;
@@ -118,6 +123,7 @@ static void metrics_cartridge(struct whorld *d, struct obuf *o)
 		obuf_printf(o, "whorld_cartridge_stat{name=\"%.*s\"} %g\n", (int)(eq - line), line, value);
 	}
 	api->text_free(whorl_host_engine(h), text);
+	pthread_rwlock_unlock(&d->api_lock);
 }
 
 void http_metrics_text(struct whorld *d, struct obuf *o)
@@ -130,13 +136,16 @@ void http_metrics_text(struct whorld *d, struct obuf *o)
 
 void http_stats_text(struct whorld *d, struct obuf *o)
 {
-	const struct whorl_cartridge_api *api = whorl_host_api(d->host);
+	const struct whorl_cartridge_api *api;
 	char *text = NULL;
 
+	pthread_rwlock_rdlock(&d->api_lock);
+	api = whorl_host_api(d->host);
 	if (api->stats_snapshot(whorl_host_engine(d->host), &text) != 0 || text == NULL) {
 		obuf_printf(o, "no statistics from the cartridge\n");
-		return;
+	} else {
+		obuf_add(o, text, strlen(text));
+		api->text_free(whorl_host_engine(d->host), text);
 	}
-	obuf_add(o, text, strlen(text));
-	api->text_free(whorl_host_engine(d->host), text);
+	pthread_rwlock_unlock(&d->api_lock);
 }

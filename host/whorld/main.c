@@ -128,16 +128,19 @@ static int whorld_host_open(struct whorld *d, const struct whorl_dcfg *c)
 	return rc;
 }
 
-void whorld_reload(struct whorld *d)
+int whorld_reload(struct whorld *d)
 {
-	struct whorl_dcfg *n = malloc(sizeof(*n)), *old = atomic_load(&d->cfg);
+	struct whorl_dcfg *n = malloc(sizeof(*n)), *old;
 	int rc;
 
+	pthread_mutex_lock(&d->reload_mu);
+	old = atomic_load(&d->cfg);
 	if (n == NULL || whorld_cfg_read(d->cfg_path, 0, n) < 0 || d->n_old_cfgs == 64) {
 		whorl_dlog_write(WHORL_LOG_ERROR, "CONFIG", "reload of %s refused; the running "
 		                 "configuration stays", d->cfg_path);
 		free(n);
-		return;
+		pthread_mutex_unlock(&d->reload_mu);
+		return -1;
 	}
 	if (memcmp(&n->spamd_listen, &old->spamd_listen, sizeof(n->spamd_listen)) != 0 ||
 	    memcmp(&n->http_listen, &old->http_listen, sizeof(n->http_listen)) != 0 ||
@@ -151,6 +154,8 @@ void whorld_reload(struct whorld *d)
 	whorl_dlog_write(rc == 0 ? WHORL_LOG_INFO : WHORL_LOG_ERROR, "CONFIG",
 	                 "reloaded %s; cartridge configuration and whitelists: %s", d->cfg_path,
 	                 whorl_strerror(rc));
+	pthread_mutex_unlock(&d->reload_mu);
+	return rc == 0 ? 0 : -1;
 }
 
 /* Forks: the parent waits until the child says it is ready (one byte on
@@ -245,13 +250,14 @@ static int whorld_serve(struct whorld *d, const struct whorl_dcfg *c)
 		whorl_dlog_write(WHORL_LOG_ERROR, "MAIN", "cannot start %u threads", c->threads);
 		return WHORLD_EXIT_RUNTIME;
 	}
-	if (http_start(d) != 0)
+	if (http_start(d) != 0 || control_start(d, c->control_socket) != 0)
 		return WHORLD_EXIT_RUNTIME;
 	if (d->ready_fd >= 0)
 		whorld_detach_finish(d->ready_fd);
 	whorl_dlog_write(WHORL_LOG_INFO, "MAIN", "whorld %s ready: %u threads, queue %u, pid %ld",
 	                 WHORL_VERSION, c->threads, c->queue_size, (long)getpid());
 	status = loop_run(d);
+	control_stop(d);
 	if (status == WHORLD_EXIT_OK) {
 		work_stop(d);
 		http_stop(d);
@@ -284,6 +290,9 @@ int main(int argc, char **argv)
 	d.foreground = a.foreground;
 	d.t_start_ms = whorld_now_ms();
 	d.ready_fd = -1;
+	d.ctl_fd = -1;
+	pthread_rwlock_init(&d.api_lock, NULL);
+	pthread_mutex_init(&d.reload_mu, NULL);
 	if (!a.foreground) {
 		whorl_dlog_also_stderr(1);
 		d.ready_fd = whorld_detach_start();

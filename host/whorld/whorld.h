@@ -77,6 +77,7 @@ struct whorld_counters {
 	atomic_ulong latency_buckets[WHORLD_LATENCY_BUCKETS + 1]; /* scans, by duration */
 	atomic_ulong latency_sum_us;
 	atomic_ulong verdicts[WHORLD_CATEGORIES];                  /* scans, by category */
+	atomic_ulong swaps;
 };
 
 struct whorld {
@@ -92,6 +93,11 @@ struct whorld {
 	struct whorld_listener http_listeners[WHORLD_MAX_LISTENERS];
 	size_t n_http_listeners;
 	struct http_server *http;         /* NULL without HTTP listeners */
+	pthread_rwlock_t api_lock;        /* write: a swap; read: calls through whorl_host_api() */
+	pthread_mutex_t reload_mu;        /* one reload at a time (SIGHUP, whorlctl) */
+	int ctl_fd;                       /* control socket, or -1 */
+	char ctl_path[WHORL_DCFG_PATH_MAX];
+	pthread_t ctl_thread;
 	atomic_uint n_conns;              /* open client connections, all states */
 	struct whorld_counters counters;
 	struct work_queue *queue;
@@ -156,7 +162,11 @@ extern const uint64_t whorld_latency_bounds_us[WHORLD_LATENCY_BUCKETS];
 /* request.c: counts one scan of `us` microseconds with its category. */
 void request_count_scan(struct whorld *d, uint64_t us, unsigned category);
 
-/* main.c: SIGHUP. */
-void whorld_reload(struct whorld *d);
+/* main.c: SIGHUP and whorlctl reload. 0, or -1 (the running configuration stays). */
+int whorld_reload(struct whorld *d);
+
+/* control.c: the control socket's thread (nothing when path is ""). */
+int control_start(struct whorld *d, const char *path);
+void control_stop(struct whorld *d);
 
 #endif

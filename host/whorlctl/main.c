@@ -1,0 +1,125 @@
+/*
+ * main.c - whorlctl: talks to whorld's control socket.
+ *
+ *   whorlctl [-c whorld.cfg] [-s SOCKET] version | status | stats | reload
+ *                                       | update-now | swap PATH
+ *
+ * The socket is -s, else "control socket" of whorld.cfg (-c, or the
+ * default configuration directory's). PATH is made absolute here
+ * (realpath), so whorld never reads a path relative to its own directory.
+ * Prints the reply's text; exit 0 when whorld answered OK, 1 when it
+ * refused (its reason on stderr), 2 when it could not be asked.
+ * Not for: the wire format (libwhorl's whorl_ctl_*).
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "whorl_daemon.h"
+
+#define CTL_EXIT_OK 0
+#define CTL_EXIT_REFUSED 1
+#define CTL_EXIT_UNREACHABLE 2
+#define CTL_TIMEOUT_MS 120000        /* a swap self-tests a cartridge; allow for it */
+
+static const struct { const char *word, *line; int has_arg; } ctl_cmds[] = {
+	{ "version", "VERSION", 0 }, { "status", "STATUS", 0 }, { "stats", "STATS", 0 },
+	{ "reload", "RELOAD", 0 }, { "update-now", "UPDATE-NOW", 0 }, { "swap", "SWAP", 1 },
+};
+
+static int ctl_usage(void)
+{
+	fprintf(stderr, "usage: whorlctl [-c whorld.cfg] [-s SOCKET] version | status | stats | "
+	                "reload | update-now | swap PATH\n");
+	return CTL_EXIT_UNREACHABLE;
+}
+
+/* The control socket: -s, else whorld.cfg's. */
+static int ctl_socket(const char *sock, const char *cfg_path, char *out, size_t len)
+{
+	struct whorl_dcfg c;
+	char def[WHORL_DCFG_PATH_MAX + 16];
+
+	if (sock != NULL) {
+		snprintf(out, len, "%s", sock);
+		return 0;
+	}
+	if (cfg_path == NULL) {
+		snprintf(def, sizeof(def), "%s/whorld.cfg", whorl_default_config_dir());
+		cfg_path = def;
+	}
+	whorl_dcfg_defaults(&c);
+	if (whorl_dcfg_load(cfg_path, &c, NULL) != 0 || c.control_socket[0] == '\0') {
+		fprintf(stderr, "whorlctl: no control socket: set \"control socket\" in %s or use -s\n",
+		        cfg_path);
+		return -1;
+	}
+	snprintf(out, len, "%s", c.control_socket);
+	return 0;
+}
+
+/* The request line for argv[optind...]. */
+static int ctl_line(int argc, char **argv, char *line, size_t len)
+{
+	char abs[PATH_MAX];
+
+	for (size_t i = 0; i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++) {
+		if (strcmp(argv[0], ctl_cmds[i].word) != 0)
+			continue;
+		if (argc != 1 + ctl_cmds[i].has_arg)
+			return -1;
+		if (!ctl_cmds[i].has_arg) {
+			snprintf(line, len, "%s", ctl_cmds[i].line);
+			return 0;
+		}
+		if (realpath(argv[1], abs) == NULL) {
+			fprintf(stderr, "whorlctl: %s: %s\n", argv[1], strerror(errno));
+			return -2;
+		}
+		snprintf(line, len, "%s %s", ctl_cmds[i].line, abs);
+		return 0;
+	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	const char *sock = NULL, *cfg_path = NULL;
+	char path[WHORL_DCFG_PATH_MAX], line[WHORL_CTL_LINE_MAX + 16], *reply = NULL, *body;
+	int opt, rc;
+
+	while ((opt = getopt(argc, argv, "c:s:")) != -1) {
+		if (opt == 'c')
+			cfg_path = optarg;
+		else if (opt == 's')
+			sock = optarg;
+		else
+			return ctl_usage();
+	}
+	if (optind >= argc)
+		return ctl_usage();
+	rc = ctl_line(argc - optind, argv + optind, line, sizeof(line));
+	if (rc != 0)
+		return rc == -1 ? ctl_usage() : CTL_EXIT_REFUSED;
+	if (ctl_socket(sock, cfg_path, path, sizeof(path)) != 0)
+		return CTL_EXIT_UNREACHABLE;
+	if (whorl_ctl_request(path, line, CTL_TIMEOUT_MS, &reply) != 0) {
+		fprintf(stderr, "whorlctl: %s: %s\n", path, strerror(errno));
+		return CTL_EXIT_UNREACHABLE;
+	}
+	body = strchr(reply, '\n');
+	body = body != NULL ? body + 1 : reply + strlen(reply);
+	if (strncmp(reply, "OK\n", 3) == 0) {
+		fputs(body, stdout);
+		rc = CTL_EXIT_OK;
+	} else {
+		fprintf(stderr, "whorlctl: %.*s\n", (int)strcspn(reply, "\n"),
+		        strncmp(reply, "ERR ", 4) == 0 ? reply + 4 : reply);
+		rc = CTL_EXIT_REFUSED;
+	}
+	free(reply);
+	return fflush(stdout) == 0 ? rc : CTL_EXIT_REFUSED;
+}
