@@ -7,7 +7,8 @@
 # WHORL rule; the unix socket works as well as TCP; with whorld stopped
 # the scan still completes, quietly, without the rules; spamassassin -r
 # and -k reach whorld's feedback spool through plugin_report /
-# plugin_revoke.
+# plugin_revoke; spamd --allow-tell + spamc -C report reaches plugin_report
+# (spamd's TELL with Set: remote) and so whorld's spool.
 # Everything on 127.0.0.1 or in a temp dir (never /etc/spamassassin),
 # servers stopped by PID. Prints PASS/FAIL per check.
 set -u
@@ -19,6 +20,7 @@ for p in spamassassin spamd spamc; do
 done
 
 tmp=$(mktemp -d /tmp/whorl_sa_plugin.XXXXXX) || exit 1
+chmod 755 "$tmp"   # spamd started as root reads its configuration as nobody
 wpid=""; spid=""
 trap '[ -n "$wpid" ] && kill "$wpid" 2>/dev/null; [ -n "$spid" ] && kill "$spid" 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
 mkdir -p "$tmp/etc" "$tmp/sa" "$tmp/prefs"
@@ -58,6 +60,7 @@ cp /etc/spamassassin/*.pre "$tmp/sa/"
 sa_server() {
 	printf 'whorl_server %s\ndns_available no\nbayes_path %s\nbayes_learn_during_report 0\n' \
 		"$1" "$tmp/prefs/bayes" > "$tmp/sa/local.cf"
+	echo 'add_header all Whorl _WHORLSCORE_ _WHORLCATEGORY_' >> "$tmp/sa/local.cf"
 }
 : > "$tmp/prefs/user_prefs"
 # The scans use a small default rule set (-C), the header template
@@ -95,6 +98,12 @@ ham="$demo/scan/legit-new-meeting.eml"
 h=$(hits "$spam")
 check "spamassassin -t spam: WHORL_SPAM and a score band hit ($h)" \
 	sh -c 'case "$1" in *WHORL_S[579]0_*WHORL_SPAM*) exit 0;; esac; exit 1' _ "$h"
+sa -D whorl -t < "$spam" > "$tmp/tag.out" 2>&1
+grep -E "dbg: whorl: |^X-Spam-Whorl:" "$tmp/tag.out" | sed 's/^/  /'
+check "-D whorl: the request and whorld's answer are logged" \
+	sh -c 'grep -q "dbg: whorl: request sent to 127.0.0.1:" "$1" && grep -Eq "dbg: whorl: score [0-9.]+/50 category spam/" "$1"' _ "$tmp/tag.out"
+check "tags: X-Spam-Whorl: <score> spam/<subcategory> from _WHORLSCORE_ _WHORLCATEGORY_" \
+	grep -Eq "^X-Spam-Whorl: [0-9.]+ spam/[a-z-]+$" "$tmp/tag.out"
 h=$(hits "$phish")
 check "spamassassin -t phish: WHORL_PHISH hits ($h)" \
 	sh -c 'case "$1" in *WHORL_PHISH*) exit 0;; esac; exit 1' _ "$h"
@@ -132,6 +141,35 @@ check "whorld down: quiet (nothing on stderr without -D)" [ ! -s "$tmp/down.err"
 sed "s/^/  stderr: /" "$tmp/down.err"
 sa -D whorl -r < "$spam" > "$tmp/report_down.out" 2>&1
 check "whorld down: spamassassin -r says it could not report" grep -q "could not report spam to whorld" "$tmp/report_down.out"
+
+# 6. spamd (with --allow-tell) + spamc -C report reaches plugin_report.
+start_whorld
+sport=$(free_port)
+spamd -C "$tmp/rules" --siteconfigpath="$tmp/sa" -x --allow-tell -i 127.0.0.1 -p "$sport" \
+	-A 127.0.0.1 -m 1 --pidfile "$tmp/spamd.pid" -s stderr -D whorl 2>"$tmp/spamd.log" &
+spid=$!
+python3 - "$sport" <<'PY' || { echo "FAIL: spamd did not start"; sed 's/^/  spamd: /' "$tmp/spamd.log"; }
+import socket, sys, time
+for _ in range(400):
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close(); sys.exit(0)
+    except OSError:
+        time.sleep(0.05)
+sys.exit(1)
+PY
+n0=$(ls "$tmp/spool/new" | wc -l)
+out=$(spamc -d 127.0.0.1 -p "$sport" -C report < "$spam" 2>&1); rc=$?
+n1=$(ls "$tmp/spool/new" | wc -l)
+check "spamd + spamc -C report: spamd's TELL reached whorld's spool via plugin_report" \
+	[ "$n1" -eq $((n0 + 1)) ]
+check "spamd + spamc -C report: spamc says it reported, spamd logged the plugin's report" \
+	sh -c '[ "$1" = "Message successfully reported/revoked" ] && grep -q "reporter: spam reported to whorld" "$2"' _ "$out" "$tmp/spamd.log"
+out=$(spamc -d 127.0.0.1 -p "$sport" -y < "$spam" 2>&1)
+check "spamd + spamc -y: spamd's scan has WHORL_SPAM ($out)" \
+	sh -c 'case "$1" in *WHORL_SPAM*) exit 0;; esac; exit 1' _ "$out"
+grep -q "reporter: spam reported to whorld" "$tmp/spamd.log" || sed 's/^/  spamd: /' "$tmp/spamd.log" | tail -15
+kill "$spid"; wait "$spid" 2>/dev/null; spid=""
+stop_whorld
 
 echo "sa_plugin: $fails failed"
 [ "$fails" -eq 0 ]
