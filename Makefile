@@ -40,7 +40,7 @@ LDFLAGS_ALL := -pthread $(SANFLAGS) $(LDFLAGS)
 
 CART_SRC := $(wildcard cartridge/*.c cartridge/*/*.c)
 # libwhorl reads files the one way the engine does (cartridge/util/file_read.c).
-HOST_SRC := $(wildcard host/libwhorl/*.c) cartridge/util/file_read.c
+HOST_SRC := $(wildcard host/libwhorl/*.c) cartridge/util/file_read.c cartridge/util/file_write.c
 PUBLIB_SRC := $(wildcard publisher/lib/*.c)
 CART_OBJ := $(CART_SRC:%.c=$(BUILD)/obj/%.o)
 HOST_OBJ := $(HOST_SRC:%.c=$(BUILD)/obj/%.o)

@@ -35,6 +35,7 @@
 #include "../../abi/whorl_cartridge.h"
 #include "state.h"
 #include "update_internal.h"
+#include "../util/file_write.h"
 
 int update_cache_dir(const struct cfg *cfg, char *buf, size_t len)
 {
@@ -61,7 +62,7 @@ static int cache_write(const struct update_run *run, const char *dir, const char
 		         name, strerror(errno));
 		return -1;
 	}
-	if (update_write_all(fd, p, n) != 0 || fsync(fd) != 0) {
+	if (file_write_all(fd, p, n) != 0 || fsync(fd) != 0) {
 		log_warn(run->lg, UPDATE_MOD, "Can not write to micro-update file %s (%s)", name,
 		         strerror(errno));
 		goto out;

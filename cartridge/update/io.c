@@ -21,6 +21,7 @@
 #include "../../abi/whorl_cartridge.h"
 #include "../util/file_read.h"
 #include "io.h"
+#include "../util/file_write.h"
 
 int update_read_bounded(const char *dir, const char *name, size_t max, uint8_t **buf,
                         size_t *len)
@@ -56,7 +57,7 @@ static int copy_fd(int in, int out, size_t max, uint8_t *buf)
 			return 0;
 		if ((size_t)n > max - total)
 			return WHORL_ELIMIT;
-		if (update_write_all(out, buf, (size_t)n) != 0)
+		if (file_write_all(out, buf, (size_t)n) != 0)
 			return WHORL_EIO;
 		total += (size_t)n;
 	}
@@ -84,21 +85,6 @@ out:
 	free(buf);
 	close(in);
 	return rc;
-}
-
-int update_write_all(int fd, const void *buf, size_t n)
-{
-	const uint8_t *p = buf;
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
 }
 
 int update_fsync_dir(const char *dir)

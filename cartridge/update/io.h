@@ -21,8 +21,6 @@ int update_read_bounded(const char *dir, const char *name, size_t max, uint8_t *
  * instead of returning it. */
 int update_copy_bounded(const char *dir, const char *name, size_t max, int fd);
 
-/* Writes all n bytes (retrying short writes and EINTR); 0 or -1. */
-int update_write_all(int fd, const void *buf, size_t n);
 /* fsync of a directory, so a rename in it is durable; 0 or -1. */
 int update_fsync_dir(const char *dir);
 

@@ -27,6 +27,7 @@
 #include "io.h"
 #include "state.h"
 #include "update_internal.h"
+#include "../util/file_write.h"
 
 #define STATE_HEADER "whorl-srl-set 1"
 #define STATE_MAX_DIGITS 20            /* digits of a u64 */
@@ -222,7 +223,7 @@ static int state_file_put(const char *mu_dir, const char *path, const char *text
 		log_error(lg, UPDATE_MOD, "Failed to open %s for writing", tmp);
 		return WHORL_EIO;
 	}
-	if (update_write_all(fd, text, len) != 0 || fsync(fd) != 0) {
+	if (file_write_all(fd, text, len) != 0 || fsync(fd) != 0) {
 		log_error(lg, UPDATE_MOD, "Failed to write the current state file (%s)", strerror(errno));
 		goto out;
 	}

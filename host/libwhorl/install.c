@@ -27,6 +27,7 @@
 
 #include "../../cartridge/util/file_read.h"
 #include "host_internal.h"
+#include "../../cartridge/util/file_write.h"
 
 #define INSTALL_CHUNK 65536   /* bytes read per call while hashing and copying */
 #define INSTALL_PREFIX "cartridge-"
@@ -82,22 +83,6 @@ static int install_hash_fd(int fd, char *hex)
 	return 0;
 }
 
-static int install_write_all(int fd, const unsigned char *p, size_t n)
-{
-	ssize_t w;
-
-	while (n > 0) {
-		w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w <= 0)
-			return -1;
-		p += w;
-		n -= (size_t)w;
-	}
-	return 0;
-}
-
 /* Copies fd (from its start) to a new temp file beside dst, then renames. */
 static int install_copy(int in, const char *dst, char *errbuf, size_t errlen)
 {
@@ -113,7 +98,7 @@ static int install_copy(int in, const char *dst, char *errbuf, size_t errlen)
 	if (lseek(in, 0, SEEK_SET) != 0)
 		ok = 0;
 	while (ok && (n = read(in, buf, sizeof(buf))) != 0)
-		ok = n > 0 && install_write_all(out, buf, (size_t)n) == 0;
+		ok = n > 0 && file_write_all(out, buf, (size_t)n) == 0;
 	ok = ok && fchmod(out, 0555) == 0 && fsync(out) == 0;
 	ok = close(out) == 0 && ok;
 	if (ok && rename(tmp, dst) == 0)
