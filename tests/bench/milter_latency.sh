@@ -1,0 +1,71 @@
+#!/bin/sh
+# milter_latency.sh - the time whorl-milter adds to an SMTP transaction
+# through a real Postfix 3.7 (tests/integration/lib/postfix.sh): N demo
+# messages (hams and spams of etc/demo/scan/, in turn) sent by one Python
+# smtplib client over one connection, MAIL FROM to the reply after DATA
+# timed per message, first with the milter (real cartridge, demo set),
+# then with smtpd_milters emptied and Postfix reloaded, in the same run.
+# Prints p50/p99/max for both; a figure, not a pass/fail test.
+#   sh tests/bench/milter_latency.sh [N]     (default 200; run as root)
+set -u
+. "${WHORL_SRCDIR:-.}/tests/integration/lib/common.sh"
+. "$top/tests/integration/lib/postfix.sh"
+n=${1:-200}
+milter="$top/$build/sbin/whorl-milter"
+need_files "$milter" "$bin/whorl-keygen" "$bin/whorl-publish" "$cart"
+tmp=$(mktemp -d /tmp/whorl_milter_latency.XXXXXX) || exit 1
+chmod 755 "$tmp"
+mpid=""
+trap 'postfix_stop; [ -n "$mpid" ] && kill $mpid 2>/dev/null; wait 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
+milter_port=$(free_port)
+demo_gateway "$tmp/etc"
+# The milter on TCP and on a unix socket at once is not possible (one
+# libmilter socket per process): two milters, the same configuration.
+start_milter() { # start_milter SOCKET
+	printf 'milter socket = %s\nunix socket mode = 0666\ncartridge = %s\ncartridge config dir = %s\nlog level = warn\n' \
+		"$1" "$cart" "$tmp/etc" > "$tmp/m$2.cfg"
+	"$milter" -c "$tmp/m$2.cfg" 2>"$tmp/milter$2.log" &
+	mpid="$mpid $!"
+}
+start_milter "inet:$milter_port@127.0.0.1" 1
+start_milter "unix:$tmp/milter.sock" 2
+wait_port "$milter_port" || { echo "whorl-milter did not start"; exit 1; }
+for _ in $(seq 100); do [ -S "$tmp/milter.sock" ] && break; sleep 0.05; done
+postfix_start "inet:127.0.0.1:$milter_port"
+# Rejected spam counts as an SMTP error; Postfix's tarpit after 10 errors
+# (1 s per reply) would be timed instead of the milter.
+postconf -c "$tmp/pf/etc" -e smtpd_error_sleep_time=0 smtpd_soft_error_limit=100000 \
+	smtpd_hard_error_limit=100000
+postfix_set "smtpd_junk_command_limit=100000"
+
+# run LABEL: N transactions, figures printed.
+run() {
+	python3 - "$1" "$smtp_port" "$n" "$demo"/scan/*.eml <<'PY'
+import smtplib, sys, time
+label, port, n, files = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4:]
+msgs = [open(f, "rb").read() for f in files]
+s = smtplib.SMTP("127.0.0.1", port, timeout=60)
+s.ehlo("client.example")
+times, refused = [], 0
+for i in range(n):
+    t0 = time.perf_counter()
+    try:
+        s.sendmail("sender@example.net", ["user@example.org"], msgs[i % len(msgs)])
+    except smtplib.SMTPDataError:
+        refused += 1
+    except smtplib.SMTPResponseException:
+        refused += 1
+    times.append((time.perf_counter() - t0) * 1000)
+s.quit()
+times.sort()
+pct = lambda p: times[min(len(times) - 1, int(p * len(times)))]
+print("%-18s n=%d rejected=%d  p50 %.2f ms  p99 %.2f ms  max %.2f ms" %
+      (label, n, refused, pct(0.50), pct(0.99), times[-1]))
+PY
+}
+echo "milter_latency: $n transactions each, $(ls "$demo"/scan/*.eml | wc -l) demo messages in turn"
+run "milter on TCP"
+postfix_set "smtpd_milters=unix:$tmp/milter.sock"
+run "milter on unix"
+postfix_set "smtpd_milters="
+run "without milter"
