@@ -5,7 +5,9 @@
 # --lint clean with the plugin loaded; -t on a demo spam and a demo
 # phish hits WHORL_SPAM / WHORL_PHISH and a score band, a ham hits no
 # WHORL rule; the unix socket works as well as TCP; with whorld stopped
-# the scan still completes, quietly, without the rules; spamassassin -r
+# the scan still completes, quietly, without the rules, and a whorld that
+# never answers is cut off by whorl_timeout; the request goes out at
+# check_start, before the rules run (asynchronous); spamassassin -r
 # and -k reach whorld's feedback spool through plugin_report /
 # plugin_revoke; spamd --allow-tell + spamc -C report reaches plugin_report
 # (spamd's TELL with Set: remote) and so whorld's spool.
@@ -141,6 +143,41 @@ check "whorld down: quiet (nothing on stderr without -D)" [ ! -s "$tmp/down.err"
 sed "s/^/  stderr: /" "$tmp/down.err"
 sa -D whorl -r < "$spam" > "$tmp/report_down.out" 2>&1
 check "whorld down: spamassassin -r says it could not report" grep -q "could not report spam to whorld" "$tmp/report_down.out"
+
+# 5b. A whorld that accepts and never answers: whorl_timeout ends the wait,
+# the scan completes without the rules and says why at info level.
+hport=$(free_port)
+python3 - "$hport" <<'PY' &
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8); s.settimeout(1)
+held = []
+end = time.time() + 60
+while time.time() < end:
+    try:
+        c, _ = s.accept(); held.append(c)   # read nothing, answer nothing
+    except socket.timeout:
+        pass
+PY
+hpid=$!
+wait_port "$hport"
+sa_server "127.0.0.1:$hport"
+echo "whorl_timeout 2" >> "$tmp/sa/local.cf"
+sa -D whorl -t < "$spam" > "$tmp/hang.out" 2>&1; rc=$?
+kill "$hpid" 2>/dev/null; wait "$hpid" 2>/dev/null
+check "whorld silent: whorl_timeout ends the wait, the scan completes (exit 0)" \
+	[ "$rc" -eq 0 -a -n "$(grep '^X-Spam-Status:' "$tmp/hang.out")" ]
+check "whorld silent: no WHORL rule, and the reason logged" \
+	sh -c '! grep -q "WHORL_" "$1" && grep -q "whorl: whorld did not answer in time" "$1"' _ "$tmp/hang.out"
+
+# 5c. Asynchronous: the request goes out before the first rule priority runs.
+sa_server "127.0.0.1:$port"
+start_whorld
+sa -D whorl,check -t < "$spam" 2>&1 | grep -E "whorl: request sent|check: running tests for priority" |
+	head -1 > "$tmp/order.out"
+check "asynchronous: the request is sent at check_start, before the rules run" \
+	grep -q "whorl: request sent" "$tmp/order.out"
+stop_whorld
 
 # 6. spamd (with --allow-tell) + spamc -C report reaches plugin_report.
 start_whorld
