@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <libgen.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -65,10 +66,9 @@ static int check_places(const struct whorl_dcfg *c)
 
 static void check_data(whorl_host *h)
 {
-	const struct whorl_cartridge_api *api = whorl_host_api(h);
 	char *text = NULL;
 
-	if (api->stats_snapshot(whorl_host_engine(h), &text) != 0 || text == NULL) {
+	if (whorl_host_stats_text(h, &text) != 0) {
 		printf("whorld: data: the cartridge gave no statistics\n");
 		return;
 	}
@@ -80,11 +80,12 @@ static void check_data(whorl_host *h)
 	if (strstr(text, "known fingerprints = 0\n") != NULL)
 		printf("whorld: data: WARNING: no fingerprints loaded; every message will score "
 		       "as unknown until an update arrives\n");
-	api->text_free(whorl_host_engine(h), text);
+	free(text);
 }
 
 static int check_cartridge(const struct whorl_dcfg *c)
 {
+	struct whorl_host_info info = { .size = sizeof(info) };
 	struct whorl_host_options ho;
 	whorl_host *h = NULL;
 	char err[1024];
@@ -101,8 +102,9 @@ static int check_cartridge(const struct whorl_dcfg *c)
 		printf("whorld: cartridge: %s\n", err);
 		return 1;
 	}
-	printf("whorld: cartridge %s (%s): loaded, self test passed\n",
-	       whorl_host_cartridge_path(h), whorl_host_cartridge_version(h));
+	whorl_host_info(h, &info);
+	printf("whorld: cartridge %s (%s): loaded, self test passed\n", info.cartridge_path,
+	       info.cartridge_version);
 	check_data(h);
 	whorl_host_close(h);
 	return 0;

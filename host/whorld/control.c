@@ -20,13 +20,14 @@
 
 static void control_version(struct whorld *d, struct obuf *o)
 {
-	pthread_rwlock_rdlock(&d->api_lock);
+	struct whorl_host_info info = { .size = sizeof(info) };
+
+	whorl_host_info(d->host, &info);
 	obuf_printf(o, "OK\nCmaeVersion = \"%s\"\nCmaeCartridgeVersion = \"%s\"\n", WHORL_VERSION,
-	            whorl_host_cartridge_version(d->host));
+	            info.cartridge_version);
 	obuf_printf(o, "whorld = \"%s\"\ncartridge = \"%s\"\ncartridge path = \"%s\"\n"
-	            "cartridge hash = \"%s\"\n", WHORL_VERSION, whorl_host_cartridge_version(d->host),
-	            whorl_host_cartridge_path(d->host), whorl_host_cartridge_hash(d->host));
-	pthread_rwlock_unlock(&d->api_lock);
+	            "cartridge hash = \"%s\"\n", WHORL_VERSION, info.cartridge_version,
+	            info.cartridge_path, info.cartridge_hash);
 }
 
 /* The cartridge's snapshot lines whose key starts with one of these. */
@@ -34,7 +35,6 @@ static const char *const control_status_keys[] = { "mu ", "known fingerprints", 
 
 static void control_status(struct whorld *d, struct obuf *o)
 {
-	const struct whorl_cartridge_api *api;
 	char *text = NULL, *line, *save = NULL;
 
 	control_version(d, o);
@@ -44,32 +44,25 @@ static void control_status(struct whorld *d, struct obuf *o)
 	            atomic_load(&d->counters.requests), atomic_load(&d->counters.http_requests),
 	            atomic_load(&d->counters.scanned), work_in_flight(d),
 	            atomic_load(&d->n_conns), atomic_load(&d->counters.swaps));
-	pthread_rwlock_rdlock(&d->api_lock);
-	api = whorl_host_api(d->host);
-	if (api->stats_snapshot(whorl_host_engine(d->host), &text) == 0 && text != NULL) {
+	if (whorl_host_stats_text(d->host, &text) == 0) {
 		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 			for (size_t k = 0; k < sizeof(control_status_keys) / sizeof(char *); k++)
 				if (strncmp(line, control_status_keys[k], strlen(control_status_keys[k])) == 0)
 					obuf_printf(o, "%s\n", line);
-		api->text_free(whorl_host_engine(d->host), text);
+		free(text);
 	}
-	pthread_rwlock_unlock(&d->api_lock);
 }
 
 static void control_stats(struct whorld *d, struct obuf *o)
 {
-	const struct whorl_cartridge_api *api;
 	char *text = NULL;
 
-	pthread_rwlock_rdlock(&d->api_lock);
-	api = whorl_host_api(d->host);
-	if (api->stats_snapshot(whorl_host_engine(d->host), &text) == 0 && text != NULL) {
+	if (whorl_host_stats_text(d->host, &text) == 0) {
 		obuf_printf(o, "OK\n%s", text);
-		api->text_free(whorl_host_engine(d->host), text);
+		free(text);
 	} else {
 		obuf_printf(o, "ERR the cartridge gave no statistics\n");
 	}
-	pthread_rwlock_unlock(&d->api_lock);
 }
 
 static void control_swap(struct whorld *d, const char *path, struct obuf *o)
@@ -81,9 +74,7 @@ static void control_swap(struct whorld *d, const char *path, struct obuf *o)
 		obuf_printf(o, "ERR SWAP needs an absolute path\n");
 		return;
 	}
-	pthread_rwlock_wrlock(&d->api_lock);
 	rc = whorl_host_swap(d->host, path, err, sizeof(err));
-	pthread_rwlock_unlock(&d->api_lock);
 	if (rc != 0) {
 		whorl_dlog_write(WHORL_LOG_ERROR, "CONTROL", "swap to %s refused: %s", path, err);
 		obuf_printf(o, "ERR %s\n", err);

@@ -101,16 +101,10 @@ static void metrics_process(struct whorld *d, struct obuf *o)
 /* Every "name = number" line of the snapshot as a gauge. */
 static void metrics_cartridge(struct whorld *d, struct obuf *o)
 {
-	const struct whorl_cartridge_api *api;
 	char *text = NULL, *line, *save = NULL;
-	whorl_host *h = d->host;
 
-	pthread_rwlock_rdlock(&d->api_lock);
-	api = whorl_host_api(h);
-	if (api->stats_snapshot(whorl_host_engine(h), &text) != 0 || text == NULL) {
-		pthread_rwlock_unlock(&d->api_lock);
+	if (whorl_host_stats_text(d->host, &text) != 0)
 		return;
-	}
 	metric(o, "whorld_cartridge_stat", "gauge", "Numeric lines of the cartridge's statistics.");
 	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
 		char *eq = strstr(line, " = "), *end;
@@ -122,8 +116,7 @@ static void metrics_cartridge(struct whorld *d, struct obuf *o)
 			continue;
 		obuf_printf(o, "whorld_cartridge_stat{name=\"%.*s\"} %g\n", (int)(eq - line), line, value);
 	}
-	api->text_free(whorl_host_engine(h), text);
-	pthread_rwlock_unlock(&d->api_lock);
+	free(text);
 }
 
 void http_metrics_text(struct whorld *d, struct obuf *o)
@@ -136,16 +129,12 @@ void http_metrics_text(struct whorld *d, struct obuf *o)
 
 void http_stats_text(struct whorld *d, struct obuf *o)
 {
-	const struct whorl_cartridge_api *api;
 	char *text = NULL;
 
-	pthread_rwlock_rdlock(&d->api_lock);
-	api = whorl_host_api(d->host);
-	if (api->stats_snapshot(whorl_host_engine(d->host), &text) != 0 || text == NULL) {
+	if (whorl_host_stats_text(d->host, &text) != 0) {
 		obuf_printf(o, "no statistics from the cartridge\n");
 	} else {
 		obuf_add(o, text, strlen(text));
-		api->text_free(whorl_host_engine(d->host), text);
+		free(text);
 	}
-	pthread_rwlock_unlock(&d->api_lock);
 }

@@ -120,11 +120,15 @@ static int whorld_host_open(struct whorld *d, const struct whorl_dcfg *c)
 	ho.log_min_level = c->log_level;
 	ho.app_name = WHORLD_NAME;
 	rc = whorl_host_open(&ho, &d->host, err, sizeof(err));
-	if (rc != 0)
+	if (rc != 0) {
 		whorl_dlog_write(WHORL_LOG_ERROR, "MAIN", "%s", err);
-	else
+	} else {
+		struct whorl_host_info info = { .size = sizeof(info) };
+
+		whorl_host_info(d->host, &info);
 		whorl_dlog_write(WHORL_LOG_INFO, "MAIN", "cartridge %s (%s) loaded",
-		                 whorl_host_cartridge_path(d->host), whorl_host_cartridge_version(d->host));
+		                 info.cartridge_path, info.cartridge_version);
+	}
 	return rc;
 }
 
@@ -291,7 +295,6 @@ int main(int argc, char **argv)
 	d.t_start_ms = whorld_now_ms();
 	d.ready_fd = -1;
 	d.ctl_fd = -1;
-	pthread_rwlock_init(&d.api_lock, NULL);
 	pthread_mutex_init(&d.reload_mu, NULL);
 	if (!a.foreground) {
 		whorl_dlog_also_stderr(1);

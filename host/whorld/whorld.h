@@ -93,7 +93,6 @@ struct whorld {
 	struct whorld_listener http_listeners[WHORLD_MAX_LISTENERS];
 	size_t n_http_listeners;
 	struct http_server *http;         /* NULL without HTTP listeners */
-	pthread_rwlock_t api_lock;        /* write: a swap; read: calls through whorl_host_api() */
 	pthread_mutex_t reload_mu;        /* one reload at a time (SIGHUP, whorlctl) */
 	int ctl_fd;                       /* control socket, or -1 */
 	char ctl_path[WHORL_DCFG_PATH_MAX];
