@@ -65,13 +65,6 @@ int whorl_host_open(const struct whorl_host_options *opts, whorl_host **out, cha
 /* Quiesces and closes the engine, then unloads the cartridge. NULL is fine. */
 void whorl_host_close(whorl_host *h);
 
-/* The running cartridge's function table and engine (for members this
- * header does not wrap). Valid until the next swap or whorl_host_close(). */
-const struct whorl_cartridge_api *whorl_host_api(const whorl_host *h);
-whorl_engine *whorl_host_engine(const whorl_host *h);
-/* The running cartridge's version string, copied at open. Valid until the
- * next swap or whorl_host_close(). */
-const char *whorl_host_cartridge_version(const whorl_host *h);
 
 /* Scores a message; the verdict is released with whorl_host_verdict_free().
  * The verdict is a host-owned copy: it stays valid across swaps. */
@@ -148,10 +141,6 @@ int whorl_host_stat(whorl_host *h, const char *key, char *buf, size_t len);
 
 /* WHORL_START_* flags this host passed to the running cartridge's open(). */
 uint32_t whorl_host_start_flags(const whorl_host *h);
-/* BLAKE2b-256 (hex) of the running cartridge file. Valid until the next swap. */
-const char *whorl_host_cartridge_hash(const whorl_host *h);
-/* Path of the installed, content-addressed copy in use. Valid until the next swap. */
-const char *whorl_host_cartridge_path(const whorl_host *h);
 
 /*
  * The loader on its own, for tests and tools: dlopen + ABI checks, no engine.

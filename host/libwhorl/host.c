@@ -181,21 +181,6 @@ whorl_engine *whorl_host_engine(const whorl_host *h)
 	return h != NULL ? atomic_load(&((whorl_host *)h)->cur)->engine : NULL;
 }
 
-const char *whorl_host_cartridge_version(const whorl_host *h)
-{
-	return h != NULL ? atomic_load(&((whorl_host *)h)->cur)->version : NULL;
-}
-
-const char *whorl_host_cartridge_hash(const whorl_host *h)
-{
-	return h != NULL ? atomic_load(&((whorl_host *)h)->cur)->hash : NULL;
-}
-
-const char *whorl_host_cartridge_path(const whorl_host *h)
-{
-	return h != NULL ? atomic_load(&((whorl_host *)h)->cur)->path : NULL;
-}
-
 uint32_t whorl_host_start_flags(const whorl_host *h)
 {
 	return h != NULL ? h->start_flags : 0;

@@ -66,6 +66,12 @@ struct whorl_host {
 	struct host_rollback *rb;              /* NULL without a state directory */
 };
 
+/* host.c: the running cartridge's raw table and engine, for the unit tests
+ * that call members libwhorl does not wrap. Valid only until the next swap:
+ * host programs use the copies of whorl.h (whorl_host_info, _stats_text). */
+const struct whorl_cartridge_api *whorl_host_api(const whorl_host *h);
+whorl_engine *whorl_host_engine(const whorl_host *h);
+
 /* log.c: a "HOST" line through the host program's callback, at or above its level. */
 void host_logf(struct whorl_host *h, int level, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

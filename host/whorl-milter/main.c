@@ -79,11 +79,15 @@ static int wm_host_open(const struct wm_cfg *c, whorl_host **out)
 	ho.log_min_level = c->common.log_level;
 	ho.app_name = WM_NAME;
 	rc = whorl_host_open(&ho, out, err, sizeof(err));
-	if (rc != 0)
+	if (rc != 0) {
 		whorl_dlog_write(WHORL_LOG_ERROR, "MAIN", "%s", err);
-	else
+	} else {
+		struct whorl_host_info info = { .size = sizeof(info) };
+
+		whorl_host_info(*out, &info);
 		whorl_dlog_write(WHORL_LOG_INFO, "MAIN", "cartridge %s (%s) loaded",
-		                 whorl_host_cartridge_path(*out), whorl_host_cartridge_version(*out));
+		                 info.cartridge_path, info.cartridge_version);
+	}
 	return rc;
 }
 

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "../../host/whorl.h"
+#include "../../host/libwhorl/host_internal.h" /* whorl_host_api/_engine: the raw table */
 #include "../../publisher/lib/publish.h"
 
 #define EENV_ROOT 64               /* the mkdtemp directory's name */

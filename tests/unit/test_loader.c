@@ -235,7 +235,9 @@ START_TEST(host_scores_by_rule)
 	struct whorl_verdict *v = NULL;
 	char c[32], s[32];
 
-	ck_assert_str_eq(whorl_host_cartridge_version(h), "whorl-test-echo 1.0");
+	struct whorl_host_info info = { .size = sizeof(info) };
+	ck_assert_int_eq(whorl_host_info(h, &info), 0);
+	ck_assert_str_eq(info.cartridge_version, "whorl-test-echo 1.0");
 	ck_assert_int_eq(whorl_host_score(h, NULL, spam_msg, sizeof(spam_msg) - 1, &v), 0);
 	ck_assert_uint_eq(v->score, 90);
 	ck_assert_int_eq(v->is_spam, 1);

@@ -72,8 +72,10 @@ static void child_run(int fd, const char *state, const char *cartridge, uint32_t
 	o.trial_ms = trial_ms;
 	if (whorl_host_open(&o, &h, err, sizeof(err)) != 0)
 		_exit(3);
-	n = snprintf(line, sizeof(line), "%u %s\n", whorl_host_start_flags(h),
-	             whorl_host_cartridge_version(h));
+	struct whorl_host_info info = { .size = sizeof(info) };
+	if (whorl_host_info(h, &info) != 0)
+		_exit(3);
+	n = snprintf(line, sizeof(line), "%u %s\n", whorl_host_start_flags(h), info.cartridge_version);
 	if (write(fd, line, (size_t)n) != n)
 		_exit(4);
 	if (whorl_host_score(h, NULL, msg, strlen(msg), &v) != 0)

@@ -23,6 +23,13 @@
 #define SWAPS 60
 #define HANG_TIMEOUT_MS 200
 
+/* What the host says about the cartridge in use (a copy). */
+static void info_of(whorl_host *h, struct whorl_host_info *info)
+{
+	info->size = sizeof(*info);
+	ck_assert_int_eq(whorl_host_info(h, info), 0);
+}
+
 static const char spam_msg[] = "Subject: hi\nX-Test-Spam: yes\n\nbody\n";
 static char cart_dir[1024];
 static char tmp_dir[256];
@@ -131,6 +138,7 @@ START_TEST(swaps_between_builds_while_scanning)
 	pthread_t t[SCAN_THREADS];
 	atomic_int stop = 0;
 	char a[1200], b[1200], err[512], old[4096];
+	struct whorl_host_info info;
 	int i;
 
 	cart("good_echo", a, sizeof(a));
@@ -140,12 +148,14 @@ START_TEST(swaps_between_builds_while_scanning)
 		ck_assert_int_eq(pthread_create(&t[i], NULL, scan_loop, &sc[i]), 0);
 	}
 	for (i = 0; i < SWAPS; i++) {
-		snprintf(old, sizeof(old), "%s", whorl_host_cartridge_path(h));
+		info_of(h, &info);
+		snprintf(old, sizeof(old), "%s", info.cartridge_path);
 		ck_assert_msg(whorl_host_swap(h, (i & 1) ? a : b, err, sizeof(err)) == 0, "%s", err);
-		ck_assert_str_eq(whorl_host_cartridge_version(h),
+		info_of(h, &info);
+		ck_assert_str_eq(info.cartridge_version,
 		                 (i & 1) ? "whorl-test-echo 1.0" : "whorl-test-echo 2.0");
 		ck_assert_msg(!image_mapped(old), "old image %s still mapped", old);
-		ck_assert_int_eq(image_mapped(whorl_host_cartridge_path(h)), 1);
+		ck_assert_int_eq(image_mapped(info.cartridge_path), 1);
 	}
 	atomic_store(&stop, 1);
 	for (i = 0; i < SCAN_THREADS; i++) {
@@ -160,9 +170,12 @@ END_TEST
 START_TEST(installs_at_content_addressed_path)
 {
 	whorl_host *h = open_host("good_echo", 0);
-	const char *p = whorl_host_cartridge_path(h), *hash = whorl_host_cartridge_hash(h);
+	struct whorl_host_info info;
 	char b[1200], err[512];
 	struct stat st;
+
+	info_of(h, &info);
+	const char *p = info.cartridge_path, *hash = info.cartridge_hash;
 
 	ck_assert_uint_eq(strlen(hash), 64);
 	ck_assert_ptr_nonnull(strstr(p, hash));
@@ -171,7 +184,8 @@ START_TEST(installs_at_content_addressed_path)
 	ck_assert_int_eq(st.st_mode & 0222, 0);
 	/* The same content again is not a swap. */
 	ck_assert_int_eq(whorl_host_swap(h, cart("good_echo", b, sizeof(b)), err, sizeof(err)), 0);
-	ck_assert_str_eq(whorl_host_cartridge_version(h), "whorl-test-echo 1.0");
+	info_of(h, &info);
+	ck_assert_str_eq(info.cartridge_version, "whorl-test-echo 1.0");
 	whorl_host_close(h);
 	ck_assert_int_eq(rmdir(tmp_dir), 0); /* the private install dir was removed */
 	ck_assert_int_eq(mkdir(tmp_dir, 0700), 0);
@@ -198,6 +212,7 @@ static int copy_file(const char *from, const char *to)
 static void expect_swap_refused(whorl_host *h, const char *path, int want, const char *needle)
 {
 	struct whorl_verdict *v = NULL;
+	struct whorl_host_info info;
 	char err[1024] = "";
 
 	cap.n_errors = 0;
@@ -207,7 +222,8 @@ static void expect_swap_refused(whorl_host *h, const char *path, int want, const
 	ck_assert_msg(strstr(cap.last_error, "refused") != NULL &&
 	              strstr(cap.last_error, "still running whorl-test-echo 1.0") != NULL &&
 	              strstr(cap.last_error, needle) != NULL, "log: %s", cap.last_error);
-	ck_assert_str_eq(whorl_host_cartridge_version(h), "whorl-test-echo 1.0");
+	info_of(h, &info);
+	ck_assert_str_eq(info.cartridge_version, "whorl-test-echo 1.0");
 	ck_assert_int_eq(whorl_host_score(h, NULL, spam_msg, sizeof(spam_msg) - 1, &v), 0);
 	ck_assert_uint_eq(v->score, 90);
 	whorl_host_verdict_free(h, v);
