@@ -47,7 +47,10 @@ echo "   PATH<TAB>score<TAB>category/subcategory<TAB>rescan<TAB>analysis"
 	"$top/etc/demo/scan" 2>"$demo/scan.log" | sed "s|$top/||" | tee "$demo/verdicts.txt"
 echo
 echo "== log lines from the cartridge (whorl-scan -v):"
-sed 's/^/   /' "$demo/scan.log"
+grep -v '^INFO:STATS: ' "$demo/scan.log" | sed 's/^/   /'
+n_stats=$(grep -c '^INFO:STATS: ' "$demo/scan.log" || true)
+echo "   (and $n_stats INFO:STATS lines: the period's statistics report, docs/FORMATS.md section 3;"
+echo "    all of them in $demo/scan.log)"
 echo
 total=$(wc -l < "$demo/verdicts.txt")
 spam=$(awk -F'\t' '$2 >= 50' "$demo/verdicts.txt" | wc -l)
