@@ -60,6 +60,9 @@ sub set_config {
     # messages larger than this are not sent (set it to whorld's max message size)
     { setting => 'whorl_max_size', default => 10*1024*1024, is_admin => 1,
       type => $Mail::SpamAssassin::Conf::CONF_TYPE_NUMERIC },
+    # also send what SpamAssassin learns (sa-learn, spamc -L) as feedback
+    { setting => 'whorl_learn', default => 0,
+      type => $Mail::SpamAssassin::Conf::CONF_TYPE_BOOL },
   );
   $conf->{parser}->register_commands(\@cmds);
 }
@@ -277,6 +280,22 @@ sub plugin_report {
   } else {
     info('reporter: could not report spam to whorld');
   }
+}
+
+# learn_message: with whorl_learn, what the learner is taught (sa-learn
+# --spam/--ham, spamd's TELL "Set: local" from spamc -L) goes to whorld as a
+# TELL with Set: local. Returns undef so Bayes' own result stands.
+sub learn_message {
+  my ($self, $opts) = @_;
+  return undef if !$self->{main}->{conf}->{whorl_learn} || !$opts->{msg};
+  my $class = $opts->{isspam} ? 'spam' : 'ham';
+  my $text = $opts->{msg}->get_pristine();
+  if ($self->_tell("Message-class: $class\r\nSet: local\r\n", \$text, 'DidSet: local')) {
+    info("learn: $class sent to whorld");
+  } else {
+    info("learn: could not send $class to whorld");
+  }
+  return undef;
 }
 
 sub plugin_revoke {

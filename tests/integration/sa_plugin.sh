@@ -10,7 +10,8 @@
 # check_start, before the rules run (asynchronous); spamassassin -r
 # and -k reach whorld's feedback spool through plugin_report /
 # plugin_revoke; spamd --allow-tell + spamc -C report reaches plugin_report
-# (spamd's TELL with Set: remote) and so whorld's spool.
+# (spamd's TELL with Set: remote) and so whorld's spool; with whorl_learn,
+# sa-learn --spam reaches it via learn_message.
 # Everything on 127.0.0.1 or in a temp dir (never /etc/spamassassin),
 # servers stopped by PID. Prints PASS/FAIL per check.
 set -u
@@ -206,6 +207,15 @@ check "spamd + spamc -y: spamd's scan has WHORL_SPAM ($out)" \
 	sh -c 'case "$1" in *WHORL_SPAM*) exit 0;; esac; exit 1' _ "$out"
 grep -q "reporter: spam reported to whorld" "$tmp/spamd.log" || sed 's/^/  spamd: /' "$tmp/spamd.log" | tail -15
 kill "$spid"; wait "$spid" 2>/dev/null; spid=""
+
+# 7. whorl_learn: what SpamAssassin learns (sa-learn --spam) reaches whorld
+# through learn_message.
+echo "whorl_learn 1" >> "$tmp/sa/local.cf"
+n0=$(ls "$tmp/spool/new" | wc -l)
+sa-learn -C "$tmp/rules" --siteconfigpath="$tmp/sa" --prefspath="$tmp/prefs/user_prefs" -D whorl --spam "$spam" > "$tmp/learn.out" 2>&1
+n1=$(ls "$tmp/spool/new" | wc -l)
+check "whorl_learn 1: sa-learn --spam reaches whorld's spool via learn_message" \
+	sh -c '[ "$1" -eq $(($2 + 1)) ] && grep -q "learn: spam sent to whorld" "$3"' _ "$n1" "$n0" "$tmp/learn.out"
 stop_whorld
 
 echo "sa_plugin: $fails failed"
