@@ -31,6 +31,7 @@
  * Not for: decoding (img/), looking the fingerprints up (sigdb/).
  */
 #include <string.h>
+#include <strings.h>
 
 #include "../img/img.h"
 #include "../img/img_qr.h"
@@ -192,8 +193,11 @@ static void image_pixels(const struct fp_input *in, const struct mime_part *p,
 		return;
 	w->thumb->luma = &w->luma;
 	w->luma.w = w->luma.h = 0;
-	if (img_decode_thumb(p->data, p->data_len, &info, w->thumb) != 0 ||
-	    img_content_find(w->thumb, &c) != 0)
+	if (img_decode_thumb(p->data, p->data_len, &info, w->thumb) != 0) {
+		out->overflow = 1;   /* truncated or corrupt pixels: not all of it was seen */
+		return;
+	}
+	if (img_content_find(w->thumb, &c) != 0)
 		return;
 	if (depth >= CFG_IMAGE_HIGH) {
 		if (w->qr_scans >= FP_IMAGE_MAX_QR_SCANS)
@@ -214,8 +218,15 @@ static void image_part(const struct fp_input *in, const struct mime_part *p,
                        enum cfg_image_depth depth, struct image_work *w, struct fp_list *out)
 {
 	struct img_info info;
-	if (img_probe(p->data, p->data_len, &info) != 0)
+	if (img_probe(p->data, p->data_len, &info) != 0) {
+		/* It starts like an image but its header is malformed or past a
+		 * bound (a bomb): whatever it shows was not seen (rescan). A text
+		 * part that merely starts with "GIF89a" is read by the text
+		 * engines, so nothing of it is lost. */
+		if (strcasecmp(p->type, "text") != 0)
+			out->overflow = 1;
 		return;
+	}
 	if (info.width < IMG_MIN_SIDE || info.height < IMG_MIN_SIDE)
 		return;
 	fp_list_add(out, WHORL_FP_IMAGE, FP_IMAGE_VERSION,
