@@ -31,22 +31,15 @@
 #define SCAN_ANALYSIS_LEN 256
 #define SCAN_WL_ANALYSIS_LEN 40         /* "; wl=local:envelope:<line>" kept free */
 
-typedef void (*fp_engine_fn)(const struct fp_input *, struct fp_list *);
-
-/* Cheapest and most decisive first. */
-static const fp_engine_fn scan_engines[] = {
-	fp_body_compute, fp_attach_compute, fp_url_compute, fp_fuzzy_compute,
-	fp_image_compute, fp_ip_compute, fp_struct_compute,
-};
-#define SCAN_N_ENGINES (sizeof(scan_engines) / sizeof(scan_engines[0]))
-
-/* The text engines, which also see each text unit of the attachments
- * (scan_attach.h): a campaign moved into an attached file or a forward
- * keeps its body, fuzzy and url fingerprints. */
-static const fp_engine_fn scan_unit_engines[] = {
-	fp_body_compute, fp_url_compute, fp_fuzzy_compute,
-};
-#define SCAN_N_UNIT_ENGINES (sizeof(scan_unit_engines) / sizeof(scan_unit_engines[0]))
+/* The k-th engine a scan runs (fp/engines.c); text_only: NULL unless it also
+ * runs on attachments' text units (scan_attach.h), where a campaign moved
+ * into an attached file or a forward keeps its body, fuzzy and url
+ * fingerprints. */
+static const struct fp_engine *scan_engine_at(size_t k, int text_only)
+{
+	const struct fp_engine *e = fp_engine_get(fp_engine_scan_order[k]);
+	return !text_only || (e->flags & FP_ENGINE_TEXT) ? e : NULL;
+}
 
 struct scan_job {
 	struct whorl_engine *e;
@@ -227,13 +220,16 @@ static void scan_engines_run(struct scan_job *j, const struct sigdb *db, struct 
 {
 	double decisive = j->cfg->minimum_score;
 	int decided = 0;
-	for (size_t k = 0; k < SCAN_N_ENGINES && !decided; k++) {
-		scan_engine_one(j, scan_engines[k], &j->in, db, st);
+	for (size_t k = 0; k < FP_N_ENGINES && !decided; k++) {
+		scan_engine_one(j, scan_engine_at(k, 0)->compute, &j->in, db, st);
 		decided = !j->cfg->favor_analysis && score_best(st) >= decisive;
 	}
 	for (size_t u = 0; u < j->units.n && !decided; u++)
-		for (size_t k = 0; k < SCAN_N_UNIT_ENGINES && !decided; k++) {
-			scan_engine_one(j, scan_unit_engines[k], &j->units.in[u], db, st);
+		for (size_t k = 0; k < FP_N_ENGINES && !decided; k++) {
+			const struct fp_engine *e = scan_engine_at(k, 1);
+			if (e == NULL)
+				continue;
+			scan_engine_one(j, e->compute, &j->units.in[u], db, st);
 			decided = !j->cfg->favor_analysis && score_best(st) >= decisive;
 		}
 	if (j->s->fps.overflow)
@@ -455,11 +451,12 @@ int scan_fingerprint_cfg(whorl_engine *e, const struct cfg *cfg, const char *msg
 		return WHORL_ENOMEM;
 	int rc = scan_prepare(&j, NULL, msg != NULL ? msg : "", len);
 	if (rc == 0) {
-		for (size_t k = 0; k < SCAN_N_ENGINES; k++)
-			scan_engines[k](&j.in, &j.s->fps);
+		for (size_t k = 0; k < FP_N_ENGINES; k++)
+			scan_engine_at(k, 0)->compute(&j.in, &j.s->fps);
 		for (size_t u = 0; u < j.units.n; u++)
-			for (size_t k = 0; k < SCAN_N_UNIT_ENGINES; k++)
-				scan_unit_engines[k](&j.units.in[u], &j.s->fps);
+			for (size_t k = 0; k < FP_N_ENGINES; k++)
+				if (scan_engine_at(k, 1) != NULL)
+					scan_engine_at(k, 1)->compute(&j.units.in[u], &j.s->fps);
 		*out = fpset_new(&j.s->fps, j.rescan || j.s->fps.overflow);
 		if (*out == NULL)
 			rc = WHORL_ENOMEM;

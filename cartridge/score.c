@@ -72,22 +72,16 @@ double score_engine_weight(unsigned engine, uint16_t fp_flags, double strength, 
 	}
 }
 
-/* How much a legitimate hit of each engine counts, relative to its weight. */
-static const double legit_factor[WHORL_FP_ENGINE_MAX + 1] = {
-	[WHORL_FP_BODY] = 1.0, [WHORL_FP_FUZZY] = 1.0, [WHORL_FP_ATTACH] = 1.0,
-	[WHORL_FP_IMAGE] = 1.0, [WHORL_FP_URL] = 0.4, [WHORL_FP_IP] = 0.4,
-	[WHORL_FP_STRUCT] = 0.4,
-};
-
 void score_add(struct score_state *st, unsigned engine, double weight, double strength,
                const struct sigdb_meta *m)
 {
-	if (engine > WHORL_FP_ENGINE_MAX)
+	const struct fp_engine *fe = fp_engine_get(engine);
+	if (fe == NULL)
 		return;
 	int legit = (m->flags & SIGDB_F_LEGIT) != 0;
 	weight = weight * (m->confidence ? m->confidence : 100) / 100.0;
 	if (legit)
-		weight *= legit_factor[engine];
+		weight *= fe->legit_factor;
 	struct score_hit *h = legit ? &st->legit[engine] : &st->abuse[engine];
 	if (h->present && h->weight >= weight)
 		return;
@@ -108,8 +102,8 @@ double score_best(const struct score_state *st)
 
 int score_engine_is_content(unsigned engine)
 {
-	return engine == WHORL_FP_BODY || engine == WHORL_FP_FUZZY || engine == WHORL_FP_ATTACH ||
-	       engine == WHORL_FP_IMAGE;
+	const struct fp_engine *e = fp_engine_get(engine);
+	return e != NULL && (e->flags & FP_ENGINE_CONTENT) != 0;
 }
 
 /* Legitimate evidence as strong as the abuse evidence cancels it; weaker
@@ -177,7 +171,7 @@ void score_analysis(const struct score_state *st, const struct score_result *r,
 				continue;
 			const char *sep = first ? "" : ",";
 			const char *neg = kind ? "-" : "";
-			if (e == WHORL_FP_FUZZY || e == WHORL_FP_IMAGE)
+			if (fp_engine_get(e)->similarity != NULL)   /* a sketch: show its strength */
 				n += (size_t)snprintf(buf + n, len - n, "%s%s%s:%.2f", sep, neg,
 				                      fp_engine_name(e), h->strength);
 			else

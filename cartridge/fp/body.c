@@ -11,7 +11,6 @@
 
 #include "../util/hash.h"
 
-#define FP_BODY_VERSION 1
 #define FP_BODY_SEED 0x626f6479ull      /* "body" */
 #define FP_BODY_MIN_BYTES 24            /* shorter texts identify nothing */
 
@@ -19,7 +18,7 @@ void fp_body_add_text(struct fp_list *out, const char *norm, size_t len)
 {
 	if (len < FP_BODY_MIN_BYTES)
 		return;
-	fp_list_add(out, WHORL_FP_BODY, FP_BODY_VERSION, whorl_hash64(norm, len, FP_BODY_SEED), 0);
+	fp_list_add(out, WHORL_FP_BODY, whorl_hash64(norm, len, FP_BODY_SEED), 0);
 }
 
 void fp_body_compute(const struct fp_input *in, struct fp_list *out)

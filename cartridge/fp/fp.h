@@ -7,8 +7,10 @@
  * hash table) and/or similarity sketches (matched through anchors, then
  * verified with fp_sketch_similarity()). Everything lives in the scan's arena.
  *
- * Algorithms are versioned: bump an engine's FP_*_VERSION whenever its output
- * changes, and update its golden vectors in tests/unit/.
+ * Every engine is described once, in engines.c (id, name, algorithm version,
+ * compute function, scan order, scoring class, sketch operations): bump its
+ * algo_version there whenever its output changes, and update its golden
+ * vectors in tests/unit/.
  *
  * Not for: looking fingerprints up (sigdb/) or scoring (engine scan code).
  */
@@ -65,14 +67,39 @@ struct fp_list {
 };
 
 /* Appends an exact key: raw is engine-local, the stored key is
- * whorl_fp_key(engine, raw). Duplicates within a message are dropped. */
-void fp_list_add(struct fp_list *out, uint8_t engine, uint8_t algo_version, uint64_t raw,
-                 uint16_t flags);
-/* Appends a sketch; bytes and anchors must live in the scan's arena. */
+ * whorl_fp_key(engine, raw), stamped with the engine's algo_version.
+ * Duplicates within a message are dropped. */
+void fp_list_add(struct fp_list *out, uint8_t engine, uint64_t raw, uint16_t flags);
+/* Appends a sketch, stamped with its engine's algo_version (sk's is not
+ * read); bytes and anchors must live in the scan's arena. */
 void fp_list_add_sketch(struct fp_list *out, const struct fp_sketch *sk);
 
-/* The engines, in the order the scan runs them (cheapest and most decisive
- * first, so that "favor analysis over speed = no" can stop early). */
+typedef void (*fp_engine_fn)(const struct fp_input *in, struct fp_list *out);
+
+#define FP_N_ENGINES 7                 /* = WHORL_FP_ENGINE_MAX (asserted in engines.c) */
+#define FP_ENGINE_CONTENT (1u << 0)    /* a match is content evidence (score.c) */
+#define FP_ENGINE_TEXT (1u << 1)       /* also runs on attachments' text units */
+
+/* One engine (engines.c). Sketch members are NULL for engines that make
+ * only exact keys. */
+struct fp_engine {
+	uint8_t id;                        /* WHORL_FP_* */
+	const char *name;                  /* analysis strings, statistics */
+	uint8_t algo_version;              /* stored with every fingerprint */
+	fp_engine_fn compute;
+	unsigned flags;                    /* FP_ENGINE_* */
+	double legit_factor;               /* a legitimate hit's share of its weight */
+	size_t (*stored_anchors)(const uint8_t *bytes, size_t len, uint32_t *anchors, size_t cap);
+	double (*similarity)(const uint8_t *query, size_t qlen, const uint8_t *stored, size_t slen);
+	double (*threshold)(void);         /* a match on its own */
+	double (*weak_threshold)(void);    /* supports other evidence (<= threshold) */
+};
+/* The engine with this id, or NULL. */
+const struct fp_engine *fp_engine_get(unsigned id);
+/* Engine ids in the order a scan runs them. */
+extern const uint8_t fp_engine_scan_order[FP_N_ENGINES];
+
+/* The engines' compute functions (engines.c says in which order they run). */
 void fp_body_compute(const struct fp_input *in, struct fp_list *out);
 void fp_url_compute(const struct fp_input *in, struct fp_list *out);
 void fp_ip_compute(const struct fp_input *in, struct fp_list *out);

@@ -11,9 +11,9 @@
 
 #include "../util/hash.h"
 
-void fp_list_add(struct fp_list *out, uint8_t engine, uint8_t algo_version, uint64_t raw,
-                 uint16_t flags)
+void fp_list_add(struct fp_list *out, uint8_t engine, uint64_t raw, uint16_t flags)
 {
+	const struct fp_engine *e = fp_engine_get(engine);
 	uint64_t key = whorl_fp_key(engine, raw);
 	for (size_t i = 0; i < out->n_fps; i++)
 		if (out->fps[i].key == key)
@@ -26,7 +26,7 @@ void fp_list_add(struct fp_list *out, uint8_t engine, uint8_t algo_version, uint
 	memset(fp, 0, sizeof(*fp));    /* padding too: fingerprint sets are compared bytewise */
 	fp->key = key;
 	fp->engine = engine;
-	fp->algo_version = algo_version;
+	fp->algo_version = e != NULL ? e->algo_version : 0;
 	fp->flags = flags;
 }
 
@@ -36,16 +36,10 @@ void fp_list_add_sketch(struct fp_list *out, const struct fp_sketch *sk)
 		out->overflow = 1;
 		return;
 	}
+	const struct fp_engine *e = fp_engine_get(sk->engine);
 	struct fp_sketch *dst = &out->sketches[out->n_sketches++];
 	*dst = *sk;
+	dst->algo_version = e != NULL ? e->algo_version : 0;
 	if (dst->n_query_anchors > FP_MAX_QUERY_ANCHORS)
 		dst->n_query_anchors = FP_MAX_QUERY_ANCHORS;
-}
-
-const char *fp_engine_name(unsigned engine)
-{
-	static const char *const names[WHORL_FP_ENGINE_MAX + 1] = {
-		"none", "body", "fuzzy", "url", "ip", "attach", "image", "struct",
-	};
-	return engine <= WHORL_FP_ENGINE_MAX ? names[engine] : "unknown";
 }

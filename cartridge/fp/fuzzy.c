@@ -42,7 +42,6 @@
 #include "../util/hash.h"
 #include "sketch.h"
 
-#define FP_FUZZY_VERSION 2
 #define FUZZY_K 64                       /* bins per view; the top 6 hash bits pick one */
 #define FUZZY_BIN_SHIFT 58
 #define FUZZY_STORED_ANCHORS 4           /* per view */
@@ -405,7 +404,7 @@ void fp_fuzzy_compute(const struct fp_input *in, struct fp_list *out)
 		for (size_t i = 0; i < c.n_bottom; i++)
 			anchors[na++] = c.bottom[i];
 	struct fp_sketch sk = {
-		.engine = WHORL_FP_FUZZY, .algo_version = FP_FUZZY_VERSION,
+		.engine = WHORL_FP_FUZZY,
 		.len = FUZZY_SKETCH_BYTES, .bytes = bytes,
 		.query_anchors = anchors, .n_query_anchors = na,
 	};

@@ -76,7 +76,6 @@ static void add_sketch(const struct fp_input *in, struct fp_list *out, struct im
 	memcpy(a, anchors, n_anchors * sizeof(*a));
 	struct fp_sketch sk = {
 		.engine = WHORL_FP_IMAGE,
-		.algo_version = FP_IMAGE_VERSION,
 		.len = (uint16_t)len,
 		.bytes = bytes,
 		.query_anchors = a,
@@ -129,8 +128,7 @@ static void qr_payload(const struct fp_input *in, struct fp_list *out, const str
 	uint64_t raw;
 	if (is_url(c->data + s, e - s) && memchr(c->data + s, '\n', e - s) == NULL &&
 	    fp_url_add_link(out, (const char *)c->data + s, e - s, &raw) == 0) {
-		fp_list_add(out, WHORL_FP_IMAGE, FP_IMAGE_VERSION,
-		            whorl_hash_combine(raw, FP_IMAGE_SEED_QR), FP_IMAGE_F_QR);
+		fp_list_add(out, WHORL_FP_IMAGE, whorl_hash_combine(raw, FP_IMAGE_SEED_QR), FP_IMAGE_F_QR);
 		return;
 	}
 	char *norm = arena_alloc(in->arena, e - s + 1);
@@ -141,8 +139,7 @@ static void qr_payload(const struct fp_input *in, struct fp_list *out, const str
 	size_t n = text_normalise((const char *)c->data + s, e - s, norm, e - s + 1, NULL);
 	fp_body_add_text(out, norm, n);
 	if (n > 0)
-		fp_list_add(out, WHORL_FP_IMAGE, FP_IMAGE_VERSION,
-		            whorl_hash64(norm, n, FP_IMAGE_SEED_QR), FP_IMAGE_F_QR);
+		fp_list_add(out, WHORL_FP_IMAGE, whorl_hash64(norm, n, FP_IMAGE_SEED_QR), FP_IMAGE_F_QR);
 }
 
 /* Reads the image's QR codes; returns whether one covers more than
@@ -229,8 +226,8 @@ static void image_part(const struct fp_input *in, const struct mime_part *p,
 	}
 	if (info.width < IMG_MIN_SIDE || info.height < IMG_MIN_SIDE)
 		return;
-	fp_list_add(out, WHORL_FP_IMAGE, FP_IMAGE_VERSION,
-	            whorl_hash64(p->data, p->data_len, FP_IMAGE_SEED_BYTES), FP_IMAGE_F_BYTES);
+	fp_list_add(out, WHORL_FP_IMAGE, whorl_hash64(p->data, p->data_len, FP_IMAGE_SEED_BYTES),
+	            FP_IMAGE_F_BYTES);
 	if (depth >= CFG_IMAGE_MEDIUM && budget_take(w, &info, out))
 		image_pixels(in, p, depth, w, out);
 }

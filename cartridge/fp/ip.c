@@ -27,7 +27,6 @@
 
 #include "../util/hash.h"
 
-#define FP_IP_VERSION 2
 #define FP_IP_SEED 0x69707631ull        /* "ipv1" */
 #define FP_IP_MAX_HOPS 32               /* Received headers looked at */
 #define FP_IP_MAX_NAME 256              /* host names kept per hop */
@@ -243,5 +242,5 @@ void fp_ip_compute(const struct fp_input *in, struct fp_list *out)
 	char ip[INET6_ADDRSTRLEN];
 	if (fp_ip_sender(in, ip, sizeof(ip)) != 0)
 		return;
-	fp_list_add(out, WHORL_FP_IP, FP_IP_VERSION, whorl_hash64(ip, strlen(ip), FP_IP_SEED), 0);
+	fp_list_add(out, WHORL_FP_IP, whorl_hash64(ip, strlen(ip), FP_IP_SEED), 0);
 }

@@ -14,7 +14,6 @@
 
 #include "../util/hash.h"
 
-#define FP_STRUCT_VERSION 1
 #define FP_STRUCT_SEED 0x73747263ull    /* "strc" */
 #define FP_STRUCT_MIN_TAGS 12           /* fewer tags: too generic to mean a template */
 
@@ -39,5 +38,5 @@ void fp_struct_compute(const struct fp_input *in, struct fp_list *out)
 		                                       (uint64_t)p->is_attachment));
 	}
 	h = whorl_hash_combine(h, whorl_hash64(in->skeleton, in->skeleton_len, FP_STRUCT_SEED));
-	fp_list_add(out, WHORL_FP_STRUCT, FP_STRUCT_VERSION, h, 0);
+	fp_list_add(out, WHORL_FP_STRUCT, h, 0);
 }

@@ -22,7 +22,6 @@
 #include "../util/hash.h"
 #include "../util/hex.h"
 
-#define FP_URL_VERSION 1
 #define FP_URL_SEED 0x75726c31ull       /* "url1" */
 #define FP_URL_MAX_HOST 253
 #define FP_URL_MAX_PATH 512
@@ -164,11 +163,11 @@ int fp_url_add_link(struct fp_list *out, const char *url, size_t len, uint64_t *
 	                                whorl_hash64(p.path, p.path_len, FP_URL_SEED));
 	if (hostpath != NULL)
 		*hostpath = h;
-	fp_list_add(out, WHORL_FP_URL, FP_URL_VERSION, h, FP_URL_F_HOSTPATH);
+	fp_list_add(out, WHORL_FP_URL, h, FP_URL_F_HOSTPATH);
 	const char *dom;
 	size_t dom_len = registered_domain(p.host, p.host_len, &dom);
-	fp_list_add(out, WHORL_FP_URL, FP_URL_VERSION,
-	            whorl_hash64(dom, dom_len, FP_URL_SEED ^ FP_URL_F_DOMAIN), FP_URL_F_DOMAIN);
+	fp_list_add(out, WHORL_FP_URL, whorl_hash64(dom, dom_len, FP_URL_SEED ^ FP_URL_F_DOMAIN),
+	            FP_URL_F_DOMAIN);
 	return 0;
 }
 

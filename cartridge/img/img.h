@@ -95,14 +95,14 @@
 #define IMG_STORED_ANCHORS IMG_ANCHOR_CHUNKS                          /* 4 */
 #define IMG_QUERY_ANCHORS (IMG_ANCHOR_CHUNKS * (1 + IMG_ANCHOR_BITS)) /* 64 */
 
-/* The image engine's (cartridge/fp/image.c) versions and key flags; here
- * because fp.h is shared by every engine. Bump FP_IMAGE_VERSION whenever a
- * key or the hash changes (golden vectors in tests/unit/test_image.c).
+/* The image engine's (cartridge/fp/image.c) key flags; here because fp.h
+ * is shared by every engine. Its algorithm version is in fp/engines.c: bump
+ * it whenever a key or the hash changes (golden vectors in
+ * tests/unit/test_image.c).
  * Version 2: no geometry key; normalised regions; the ink byte; QR keys.
  * Version 3: tiles from the pixel-aligned luminance copy, ink relative to
  * contrast, frame corners ignored when peeling (sketches of version 2, as
  * published from main between 5fe133b and d27e342, are not compared). */
-#define FP_IMAGE_VERSION 3
 #define FP_IMAGE_F_BYTES (1u << 0)     /* key: digest of the decoded bytes (depth low) */
 #define FP_IMAGE_F_QR (1u << 2)        /* key: a QR code's normalised payload (depth high) */
 

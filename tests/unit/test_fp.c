@@ -224,13 +224,46 @@ END_TEST
 START_TEST(test_list_dedupes_and_bounds)
 {
 	for (int i = 0; i < 3; i++)
-		fp_list_add(&test_out, WHORL_FP_URL, 1, 42, 0);
+		fp_list_add(&test_out, WHORL_FP_URL, 42, 0);
 	ck_assert_uint_eq(test_out.n_fps, 1);
 	for (uint64_t i = 0; i < FP_MAX_FPS + 5; i++)
-		fp_list_add(&test_out, WHORL_FP_BODY, 1, i, 0);
+		fp_list_add(&test_out, WHORL_FP_BODY, i, 0);
 	ck_assert_uint_eq(test_out.n_fps, FP_MAX_FPS);
 	ck_assert_int_eq(test_out.overflow, 1);
 	ck_assert_str_eq(fp_engine_name(WHORL_FP_FUZZY), "fuzzy");
+}
+END_TEST
+
+/* The one engine table: each id once, in its slot, named, versioned and
+ * run; a sketch engine has all its operations; what an engine adds carries
+ * the table's version. */
+START_TEST(test_engine_table)
+{
+	int seen[WHORL_FP_ENGINE_MAX + 1] = { 0 };
+	ck_assert_ptr_null(fp_engine_get(0));
+	ck_assert_ptr_null(fp_engine_get(WHORL_FP_ENGINE_MAX + 1));
+	for (unsigned id = 1; id <= WHORL_FP_ENGINE_MAX; id++) {
+		const struct fp_engine *e = fp_engine_get(id);
+		ck_assert_ptr_nonnull(e);
+		ck_assert_uint_eq(e->id, id);
+		ck_assert(e->name != NULL && e->algo_version > 0 && e->compute != NULL);
+		int ops = (e->stored_anchors != NULL) + (e->similarity != NULL) +
+		          (e->threshold != NULL) + (e->weak_threshold != NULL);
+		ck_assert_msg(ops == 0 || ops == 4, "%s has %d of 4 sketch operations", e->name, ops);
+		for (unsigned other = 1; other < id; other++)
+			ck_assert_str_ne(e->name, fp_engine_get(other)->name);
+	}
+	for (size_t k = 0; k < FP_N_ENGINES; k++)
+		seen[fp_engine_scan_order[k]]++;
+	for (unsigned id = 1; id <= WHORL_FP_ENGINE_MAX; id++)
+		ck_assert_int_eq(seen[id], 1);
+	fp_list_add(&test_out, WHORL_FP_IP, 7, 0);
+	ck_assert_uint_eq(test_out.fps[test_out.n_fps - 1].algo_version,
+	                  fp_engine_get(WHORL_FP_IP)->algo_version);
+	/* A sketch is only compared by the version that made it. */
+	uint8_t b[8] = { 0 };
+	ck_assert(fp_sketch_similarity(WHORL_FP_FUZZY, fp_engine_get(WHORL_FP_FUZZY)->algo_version + 1,
+	                               b, sizeof(b), b, sizeof(b)) < 0);
 }
 END_TEST
 
@@ -250,6 +283,7 @@ int main(void)
 	tcase_add_test(tc, test_attach_golden);
 	tcase_add_test(tc, test_struct_needs_a_template);
 	tcase_add_test(tc, test_list_dedupes_and_bounds);
+	tcase_add_test(tc, test_engine_table);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

@@ -4,7 +4,7 @@
  * hash-busters and of words split or spaced out, distinct for unrelated
  * texts, no sketch for tiny texts).
  * A failing golden vector means the algorithm changed: bump
- * FP_FUZZY_VERSION and re-publish, do not just update the bytes.
+ * the fuzzy engine's algo_version in cartridge/fp/engines.c and re-publish, do not just update the bytes.
  */
 #include <check.h>
 

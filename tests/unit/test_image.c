@@ -163,7 +163,7 @@ START_TEST(different_pictures_differ)
 END_TEST
 
 /* Lossless PNG input, integer-only hashing: these values must never change
- * unless FP_IMAGE_VERSION is bumped (version 2 and 3: the hash of the normalised
+ * unless the image engine's algo_version (fp/engines.c) is bumped (version 2 and 3: the hash of the normalised
  * content, see img_region.c). */
 START_TEST(golden_hashes)
 {

@@ -24,7 +24,8 @@
 #define DEEP_FORWARDS 20                     /* past MIME_MAX_DEPTH (16) */
 
 /* Pinned: the body key of the campaign's text, in every form. A change
- * means the body engine or the rendering changed: bump FP_BODY_VERSION. */
+ * means the body engine or the rendering changed: bump the body engine's
+ * algo_version (fp/engines.c). */
 #define CAMPAIGN_BODY_KEY 0x5c1322c9a7441ff1ull
 
 static const char CAMPAIGN[] =
