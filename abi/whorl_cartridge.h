@@ -54,32 +54,32 @@ extern "C" {
 #else
 #define WHORL_BUILD_BYTE_ORDER 1u
 #endif
-#define WHORL_BUILD_SIGNATURE                                               \
+#define WHORL_BUILD_SIGNATURE                                                  \
 	(((uint32_t)sizeof(void *) << 24) | ((uint32_t)sizeof(size_t) << 16) | \
 	 ((uint32_t)sizeof(long) << 8) | WHORL_BUILD_BYTE_ORDER)
 
 /* True when the struct at `p`, filled by the other side, contains `member`. */
-#define WHORL_HAS_MEMBER(p, member)                                   \
+#define WHORL_HAS_MEMBER(p, member) \
 	((p)->size >= offsetof(__typeof__(*(p)), member) + sizeof((p)->member))
 
 /* Return codes. Never renumbered. */
 enum whorl_error {
 	WHORL_OK = 0,
-	WHORL_EINVAL = -1,      /* bad argument or malformed request */
-	WHORL_ENOMEM = -2,      /* out of memory */
-	WHORL_EIO = -3,         /* file or directory could not be read or written */
-	WHORL_ECONFIG = -4,     /* configuration unusable */
-	WHORL_EABI = -5,        /* ABI version or table size not supported */
-	WHORL_EBUILD = -6,      /* build signature differs */
-	WHORL_EFORMAT = -7,     /* data file malformed */
-	WHORL_ESIGNATURE = -8,  /* signature or hash verification failed */
-	WHORL_ESTALE = -9,      /* serial older than the one in use, or expired */
-	WHORL_ENODATA = -10,    /* nothing to load */
-	WHORL_EBUSY = -11,      /* refused while work is in flight */
-	WHORL_ESELFTEST = -12,  /* self_test() found the engine unusable */
-	WHORL_ENOTSUP = -13,    /* capability not built into this cartridge */
-	WHORL_ELIMIT = -14,     /* a documented hard limit was exceeded */
-	WHORL_ENETWORK = -15    /* network transfer failed */
+	WHORL_EINVAL = -1,     /* bad argument or malformed request */
+	WHORL_ENOMEM = -2,     /* out of memory */
+	WHORL_EIO = -3,        /* file or directory could not be read or written */
+	WHORL_ECONFIG = -4,    /* configuration unusable */
+	WHORL_EABI = -5,       /* ABI version or table size not supported */
+	WHORL_EBUILD = -6,     /* build signature differs */
+	WHORL_EFORMAT = -7,    /* data file malformed */
+	WHORL_ESIGNATURE = -8, /* signature or hash verification failed */
+	WHORL_ESTALE = -9,     /* serial older than the one in use, or expired */
+	WHORL_ENODATA = -10,   /* nothing to load */
+	WHORL_EBUSY = -11,     /* refused while work is in flight */
+	WHORL_ESELFTEST = -12, /* self_test() found the engine unusable */
+	WHORL_ENOTSUP = -13,   /* capability not built into this cartridge */
+	WHORL_ELIMIT = -14,    /* a documented hard limit was exceeded */
+	WHORL_ENETWORK = -15   /* network transfer failed */
 };
 
 /* Text for a code, as this header's version knows them. Both sides compile
@@ -123,10 +123,10 @@ enum whorl_log_level {
  * and the functions must stay valid until close() returns.
  */
 struct whorl_host_services {
-	size_t size;            /* sizeof(struct whorl_host_services) */
+	size_t size; /* sizeof(struct whorl_host_services) */
 	uint32_t abi_major;
 	uint32_t abi_minor;
-	void *ctx;              /* passed back to every callback */
+	void *ctx; /* passed back to every callback */
 	/* Called from any thread, including the cartridge's own threads.
 	 * `module` is a short tag such as "MICROUPDATE" or "CONFIG". */
 	void (*log)(void *ctx, int level, const char *module, const char *message);
@@ -150,26 +150,26 @@ struct whorl_host_services {
 /* The SMTP envelope of a message. Any member may be NULL when unknown.
  * Addresses keep their angle brackets, e.g. "<a@example.org>". */
 struct whorl_envelope {
-	size_t size;                    /* sizeof(struct whorl_envelope) */
-	const char *client_ip;          /* connecting client, IPv4 or IPv6 text */
-	const char *client_hostname;    /* its verified reverse name */
+	size_t size;                 /* sizeof(struct whorl_envelope) */
+	const char *client_ip;       /* connecting client, IPv4 or IPv6 text */
+	const char *client_hostname; /* its verified reverse name */
 	const char *helo;
 	const char *mail_from;
-	const char *const *rcpt_to;     /* n_rcpt_to addresses */
+	const char *const *rcpt_to; /* n_rcpt_to addresses */
 	size_t n_rcpt_to;
 };
 
 /* The verdict on one message; allocated by score(), freed by verdict_free(). */
 struct whorl_verdict {
-	size_t size;                    /* set by the cartridge */
-	unsigned score;                 /* 0-100; higher is more certainly abuse */
-	int is_spam;                    /* score >= "minimum score" */
-	unsigned category;              /* numbers from the cats source */
+	size_t size;       /* set by the cartridge */
+	unsigned score;    /* 0-100; higher is more certainly abuse */
+	int is_spam;       /* score >= "minimum score" */
+	unsigned category; /* numbers from the cats source */
 	unsigned subcategory;
-	int rescan;                     /* 1: the engine could not see everything */
-	const char *analysis;           /* short header value explaining the verdict */
-	const char *category_desc;      /* e.g. "virus"; owned by the verdict */
-	const char *subcategory_desc;   /* e.g. "undefined"; owned by the verdict */
+	int rescan;                   /* 1: the engine could not see everything */
+	const char *analysis;         /* short header value explaining the verdict */
+	const char *category_desc;    /* e.g. "virus"; owned by the verdict */
+	const char *subcategory_desc; /* e.g. "undefined"; owned by the verdict */
 };
 
 /*
@@ -196,9 +196,9 @@ enum whorl_fp_engine {
 /* One exact fingerprint: a 64-bit key in the space of its engine. */
 struct whorl_fp {
 	uint64_t key;
-	uint8_t engine;                 /* enum whorl_fp_engine */
-	uint8_t algo_version;           /* bumped whenever the algorithm changes */
-	uint16_t flags;                 /* engine specific, see docs/FORMATS.md */
+	uint8_t engine;       /* enum whorl_fp_engine */
+	uint8_t algo_version; /* bumped whenever the algorithm changes */
+	uint16_t flags;       /* engine specific, see docs/FORMATS.md */
 };
 
 /* One similarity sketch (fuzzy text, perceptual image hash). Its bytes are
@@ -206,19 +206,19 @@ struct whorl_fp {
 struct whorl_sketch {
 	uint8_t engine;
 	uint8_t algo_version;
-	uint16_t len;                   /* bytes in `bytes` */
+	uint16_t len; /* bytes in `bytes` */
 	const uint8_t *bytes;
 };
 
 /* All fingerprints of one message; allocated by fingerprint(), freed by
  * fpset_free(). */
 struct whorl_fpset {
-	size_t size;                    /* set by the cartridge */
+	size_t size; /* set by the cartridge */
 	size_t n_fps;
 	const struct whorl_fp *fps;
 	size_t n_sketches;
 	const struct whorl_sketch *sketches;
-	int rescan;                     /* the engine could not see everything */
+	int rescan; /* the engine could not see everything */
 };
 
 /* The smallest fingerprint set a host accepts (ABI 1.0, through rescan). */
@@ -226,28 +226,28 @@ struct whorl_fpset {
 	(offsetof(struct whorl_fpset, rescan) + sizeof(((struct whorl_fpset *)0)->rescan))
 
 /* What reload() reloads. */
-#define WHORL_RELOAD_CONFIG    (1u << 0)
+#define WHORL_RELOAD_CONFIG (1u << 0)
 #define WHORL_RELOAD_WHITELIST (1u << 1)
-#define WHORL_RELOAD_DATA      (1u << 2)
-#define WHORL_RELOAD_ALL       (WHORL_RELOAD_CONFIG | WHORL_RELOAD_WHITELIST | WHORL_RELOAD_DATA)
+#define WHORL_RELOAD_DATA (1u << 2)
+#define WHORL_RELOAD_ALL (WHORL_RELOAD_CONFIG | WHORL_RELOAD_WHITELIST | WHORL_RELOAD_DATA)
 
 /* Capability flags in whorl_cartridge_api.capabilities. */
-#define WHORL_CAP_SCORE       (1ull << 0)
+#define WHORL_CAP_SCORE (1ull << 0)
 #define WHORL_CAP_FINGERPRINT (1ull << 1)
-#define WHORL_CAP_IMAGES      (1ull << 2)   /* decodes GIF, PNG, JPEG */
-#define WHORL_CAP_NETWORK     (1ull << 3)   /* http(s) micro-updates */
-#define WHORL_CAP_WHITELIST   (1ull << 4)
+#define WHORL_CAP_IMAGES (1ull << 2)  /* decodes GIF, PNG, JPEG */
+#define WHORL_CAP_NETWORK (1ull << 3) /* http(s) micro-updates */
+#define WHORL_CAP_WHITELIST (1ull << 4)
 
 typedef struct whorl_engine whorl_engine;
 
 /* The cartridge's table. Members are only ever appended. */
 struct whorl_cartridge_api {
-	size_t size;                    /* sizeof the table this cartridge has */
+	size_t size; /* sizeof the table this cartridge has */
 	uint32_t abi_major;
 	uint32_t abi_minor;
-	uint64_t capabilities;          /* WHORL_CAP_* */
-	uint32_t build_signature;       /* WHORL_BUILD_SIGNATURE of the cartridge */
-	const char *version;            /* e.g. "whorl-cartridge 0.1.0"; copy it */
+	uint64_t capabilities;    /* WHORL_CAP_* */
+	uint32_t build_signature; /* WHORL_BUILD_SIGNATURE of the cartridge */
+	const char *version;      /* e.g. "whorl-cartridge 0.1.0"; copy it */
 
 	/* Opens an engine on the configuration directory `config_dir` (holding
 	 * cartridge.cfg, license.cfg, categories, the publisher key, ...).
@@ -259,8 +259,8 @@ struct whorl_cartridge_api {
 	/* Scores an RFC 822 message (plain, or dot-stuffed wire form). `envelope`
 	 * may be NULL. Malformed mail still gets a verdict (with rescan set).
 	 * Thread safe. */
-	int (*score)(whorl_engine *engine, const struct whorl_envelope *envelope,
-	             const char *msg, size_t len, struct whorl_verdict **verdict_out);
+	int (*score)(whorl_engine *engine, const struct whorl_envelope *envelope, const char *msg,
+	             size_t len, struct whorl_verdict **verdict_out);
 	void (*verdict_free)(whorl_engine *engine, struct whorl_verdict *verdict);
 
 	/* Computes the fingerprints of a message, for publishing and feedback.
@@ -273,8 +273,8 @@ struct whorl_cartridge_api {
 	 * caller's buffers. WHORL_EINVAL for an unknown pair ("unknown" is
 	 * still written). */
 	int (*describe_category)(whorl_engine *engine, unsigned category, unsigned subcategory,
-	                         char *category_out, size_t category_len,
-	                         char *subcategory_out, size_t subcategory_len);
+	                         char *category_out, size_t category_len, char *subcategory_out,
+	                         size_t subcategory_len);
 
 	/* Re-reads what `what` (WHORL_RELOAD_*) names without blocking scans in
 	 * flight; on a parse failure the previous state stays. */
@@ -305,7 +305,7 @@ struct whorl_cartridge_api {
 
 /* The one exported symbol. Returns NULL when host_major is not served. */
 typedef const struct whorl_cartridge_api *(*whorl_cartridge_entry_fn)(uint32_t host_major,
-                                                                       uint32_t host_minor);
+                                                                      uint32_t host_minor);
 const struct whorl_cartridge_api *whorl_cartridge_entry(uint32_t host_major, uint32_t host_minor);
 
 #ifdef __cplusplus

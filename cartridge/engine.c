@@ -80,11 +80,15 @@ static struct categories *categories_read(const struct whorl_engine *e)
 	snprintf(path, sizeof(path), "%s/%s", e->config_dir, ENGINE_CATS_FILE);
 	rc = file_read_whole(path, 0, ENGINE_CATS_MAX_BYTES, &buf, &n, &why);
 	if (rc != 0 && why != ENOENT)
-		log_warn(&e->log, "CONFIG", "Could not read categories file %s (%s), using built-in "
-		         "categories", path, file_why_text(why));
+		log_warn(&e->log, "CONFIG",
+		         "Could not read categories file %s (%s), using built-in "
+		         "categories",
+		         path, file_why_text(why));
 	else if (rc == 0 && categories_parse_why(cats, buf, n, why_text, sizeof why_text) != 0)
-		log_warn(&e->log, "CONFIG", "Malformed categories file %s (%s), using built-in "
-		         "categories", path, why_text);
+		log_warn(&e->log, "CONFIG",
+		         "Malformed categories file %s (%s), using built-in "
+		         "categories",
+		         path, why_text);
 	free(buf);
 	return cats;
 }
@@ -106,13 +110,14 @@ static void engine_check_license(struct whorl_engine *e, const struct cfg *cfg)
 	license_clear(&lic);
 }
 
-int engine_open(const struct whorl_host_services *host, const char *config_dir,
-                whorl_engine **out, char *errbuf, size_t errlen)
+int engine_open(const struct whorl_host_services *host, const char *config_dir, whorl_engine **out,
+                char *errbuf, size_t errlen)
 {
 	*out = NULL;
 	struct stat st;
 	if (config_dir == NULL || stat(config_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		snprintf(errbuf, errlen, "Invalid configuration directory %s", config_dir ? config_dir : "(null)");
+		snprintf(errbuf, errlen, "Invalid configuration directory %s",
+		         config_dir ? config_dir : "(null)");
 		return WHORL_ECONFIG;
 	}
 	struct whorl_engine *e = calloc(1, sizeof(*e));
@@ -155,7 +160,7 @@ int engine_open(const struct whorl_host_services *host, const char *config_dir,
 	sigdb_live_init(&e->live, empty);
 	pthread_mutex_init(&e->update_lock, NULL);
 	struct wl *local = NULL;
-	wl_load_file(e->config_dir, &e->log, &local);   /* NULL: no local list */
+	wl_load_file(e->config_dir, &e->log, &local); /* NULL: no local list */
 	atomic_init(&e->wl[WL_LOCAL], local);
 	atomic_init(&e->wl[WL_AWL], NULL);
 	net_global_init();
@@ -178,7 +183,7 @@ int engine_quiesce(whorl_engine *e)
 {
 	if (e->updater.running) {
 		log_info(&e->log, "MICROUPDATE", "Shutting down, stopping micro-update downloads.");
-		update_thread_stop(&e->updater);   /* wakes it at once, aborts a transfer */
+		update_thread_stop(&e->updater); /* wakes it at once, aborts a transfer */
 	}
 	engine_stats_quiesce(e);
 	e->quiesced = 1;
@@ -191,7 +196,7 @@ void engine_close(whorl_engine *e)
 		return;
 	if (!e->quiesced)
 		engine_quiesce(e);
-	update_state_stop(atomic_load(&e->cfg), &e->log);   /* clean shutdown */
+	update_state_stop(atomic_load(&e->cfg), &e->log); /* clean shutdown */
 	sigdb_live_destroy(&e->live);
 	engine_scratch_destroy(e);
 	free(atomic_load(&e->cats));

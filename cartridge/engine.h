@@ -28,7 +28,7 @@
 #include "util/arena.h"
 #include "wl/wl.h"
 
-#define ENGINE_SCRATCH_SLOTS 64          /* concurrent scans without a malloc */
+#define ENGINE_SCRATCH_SLOTS 64                     /* concurrent scans without a malloc */
 #define ENGINE_SCAN_ARENA_LIMIT ((size_t)128 << 20) /* one scan's working memory */
 
 /* Per-scan working memory, reused across scans by one thread at a time.
@@ -36,7 +36,7 @@
  * (engine_grace_period) wait on before freeing a replaced table. */
 struct scan_scratch {
 	atomic_int busy;
-	atomic_uint seq;                     /* bumped at every release */
+	atomic_uint seq; /* bumped at every release */
 	struct arena arena;
 	struct charset_cache *charsets;
 	struct fp_list fps;
@@ -45,24 +45,25 @@ struct scan_scratch {
 struct whorl_engine {
 	struct logger log;
 	char config_dir[CFG_MAX_STR];
-	_Atomic(struct cfg *) cfg;            /* replaced whole by reload(CONFIG) */
+	_Atomic(struct cfg *) cfg; /* replaced whole by reload(CONFIG) */
 	uint64_t (*clock_ms)(void *ctx);
 	void *clock_ctx;
 	struct sigdb_live live;
-	_Atomic(struct categories *) cats;   /* replaced whole by cats updates */
-	struct scan_scratch *scratch;        /* ENGINE_SCRATCH_SLOTS slots */
+	_Atomic(struct categories *) cats; /* replaced whole by cats updates */
+	struct scan_scratch *scratch;      /* ENGINE_SCRATCH_SLOTS slots */
 	atomic_uint scratch_hint;
-	atomic_long private_scans;           /* scans on malloc'd slots, in flight */
-	_Atomic uint64_t data_loaded_ms;     /* when the live data was loaded; 0 = never */
-	_Atomic int64_t data_expires;        /* unix seconds the live set's manifest expires; 0 = none */
-	pthread_mutex_t update_lock;         /* one writer (update, reload) at a time; never taken by scans */
-	struct update_status update_status;  /* what the last accepted set said */
-	struct update_counters counters;     /* Table 3 download counters */
-	struct update_thread updater;        /* network micro-updates (update/thread.c) */
-	atomic_int update_cancel;            /* set at quiesce: stops a transfer in flight */
-	atomic_ulong cycles_done;            /* update cycles finished (engine_update_data) */
-	int last_cycle_rc;                   /* result of the last one, under update_lock */
-	unsigned long updater_seen;          /* cycles_done at the update thread's last turn,
+	atomic_long private_scans;       /* scans on malloc'd slots, in flight */
+	_Atomic uint64_t data_loaded_ms; /* when the live data was loaded; 0 = never */
+	_Atomic int64_t data_expires; /* unix seconds the live set's manifest expires; 0 = none */
+	pthread_mutex_t
+	    update_lock; /* one writer (update, reload) at a time; never taken by scans */
+	struct update_status update_status; /* what the last accepted set said */
+	struct update_counters counters;    /* Table 3 download counters */
+	struct update_thread updater;       /* network micro-updates (update/thread.c) */
+	atomic_int update_cancel;           /* set at quiesce: stops a transfer in flight */
+	atomic_ulong cycles_done;           /* update cycles finished (engine_update_data) */
+	int last_cycle_rc;                  /* result of the last one, under update_lock */
+	unsigned long updater_seen;         /* cycles_done at the update thread's last turn,
 	                                        under update_lock */
 	/* Whitelists (wl/): [WL_LOCAL] from whitelist.cfg, [WL_AWL] from the awl
 	 * source; replaced whole under update_lock, freed after a grace period. */
@@ -71,17 +72,17 @@ struct whorl_engine {
 	/* Statistics (engine_stats.c): period counters, log tap, reporter. */
 	struct stats stats;
 	struct update_thread stats_thread;
-	atomic_int stats_cancel;             /* set at quiesce: stops a report in flight */
-	atomic_uint stats_acf_interval;      /* seconds, from the acf source; 0 = none */
-	_Atomic uint64_t stats_serial;       /* reports made (sent or not) */
-	atomic_uint stats_sent;              /* reports the collector accepted */
-	int stats_started;                   /* the reporter's first cycle ran */
+	atomic_int stats_cancel;        /* set at quiesce: stops a report in flight */
+	atomic_uint stats_acf_interval; /* seconds, from the acf source; 0 = none */
+	_Atomic uint64_t stats_serial;  /* reports made (sent or not) */
+	atomic_uint stats_sent;         /* reports the collector accepted */
+	int stats_started;              /* the reporter's first cycle ran */
 	int stats_have_key;
 	uint8_t stats_collector_pk[32];
 	char stats_host_id[256];
 	char stats_installation_id[64];
 	char stats_run_id[32];
-	_Atomic int64_t stats_period_start;  /* unix seconds the current period began */
+	_Atomic int64_t stats_period_start; /* unix seconds the current period began */
 	char stats_app_name[128];
 	char stats_app_version[64];
 	char stats_cmae_version[64];
@@ -139,8 +140,8 @@ void engine_stats_acf(struct whorl_engine *e, const char *text, size_t len);
 int engine_stats_snapshot_text(struct whorl_engine *e, char **text, size_t *len);
 
 /* ABI functions (entry.c puts them in the table). */
-int engine_open(const struct whorl_host_services *host, const char *config_dir,
-                whorl_engine **out, char *errbuf, size_t errlen);
+int engine_open(const struct whorl_host_services *host, const char *config_dir, whorl_engine **out,
+                char *errbuf, size_t errlen);
 int engine_quiesce(whorl_engine *e);
 void engine_close(whorl_engine *e);
 int engine_reload(whorl_engine *e, unsigned what);

@@ -27,7 +27,7 @@
 #include "stats/report.h"
 #include "update/io.h"
 
-#define STATS_FINAL_POST_SECONDS 10L   /* bound on the report sent at shutdown */
+#define STATS_FINAL_POST_SECONDS 10L /* bound on the report sent at shutdown */
 
 static const char *proxy_auth_kind(const struct cfg *cfg)
 {
@@ -76,7 +76,7 @@ void engine_stats_acf(struct whorl_engine *e, const char *text, size_t len)
  * whitelisted messages; `take` zeroes the counts it reads (a report). */
 static void entry_hits(struct whorl_engine *e, struct sbuf *b, int take)
 {
-	struct scan_scratch *slot = engine_scratch_acquire(e);   /* keeps the lists alive */
+	struct scan_scratch *slot = engine_scratch_acquire(e); /* keeps the lists alive */
 	if (slot == NULL)
 		return;
 	for (int k = 0; k < WL_N_KINDS; k++) {
@@ -85,8 +85,9 @@ static void entry_hits(struct whorl_engine *e, struct sbuf *b, int take)
 			atomic_uint_fast64_t *c = &w->entries[i].hits;
 			unsigned long long n = take ? atomic_exchange(c, 0) : atomic_load(c);
 			if (n > 0)
-				sbuf_printf(b, "%s whitelist entry hits = %s:%u:%llu\n", wl_kind_name(w->kind),
-				            wl_type_name(w->entries[i].type), w->entries[i].line, n);
+				sbuf_printf(b, "%s whitelist entry hits = %s:%u:%llu\n",
+				            wl_kind_name(w->kind), wl_type_name(w->entries[i].type),
+				            w->entries[i].line, n);
 		}
 	}
 	engine_scratch_release(e, slot);
@@ -94,7 +95,7 @@ static void entry_hits(struct whorl_engine *e, struct sbuf *b, int take)
 
 static void source_serials(struct whorl_engine *e, struct sbuf *b)
 {
-	static const char *const names[] = {"sigs", "awl", "cats", "acf"};
+	static const char *const names[] = { "sigs", "awl", "cats", "acf" };
 	struct sigdb *db = sigdb_live_acquire(&e->live);
 	for (int s = SIGDB_SRC_SIGS; s <= SIGDB_SRC_ACF; s++) {
 		uint64_t c = 0, i = 0;
@@ -111,7 +112,7 @@ static void build_text(struct whorl_engine *e, const struct stats_period *p, uin
                        int64_t start, int take, struct sbuf *out)
 {
 	const struct cfg *cfg = atomic_load(&e->cfg);
-	struct sbuf hits = {0}, serials = {0};
+	struct sbuf hits = { 0 }, serials = { 0 };
 	char downloads[1024];
 	unsigned dropped = 0;
 	char *log_text = take ? stats_log_take(&e->stats.log, &dropped) : NULL;
@@ -125,20 +126,32 @@ static void build_text(struct whorl_engine *e, const struct stats_period *p, uin
 	struct license lic;
 	license_load(&lic, e->config_dir, &e->log);
 	struct stats_identity id = {
-		.customer_id = cfg->customer_id, .host_id = e->stats_host_id, .report_serial = serial,
-		.run_id = e->stats_run_id, .period_start = start,
+		.customer_id = cfg->customer_id,
+		.host_id = e->stats_host_id,
+		.report_serial = serial,
+		.run_id = e->stats_run_id,
+		.period_start = start,
 		.period_end = (int64_t)(engine_now_ms(e) / 1000),
-		.spamdna_version = "whorl-cartridge " WHORL_VERSION, .cmae_version = e->stats_cmae_version,
-		.app_name = e->stats_app_name, .app_version = e->stats_app_version, .license_id = lic.id,
+		.spamdna_version = "whorl-cartridge " WHORL_VERSION,
+		.cmae_version = e->stats_cmae_version,
+		.app_name = e->stats_app_name,
+		.app_version = e->stats_app_version,
+		.license_id = lic.id,
 		.clean_shutdown = e->update_status.unclean_starts == 0,
-		.installation_id = e->stats_installation_id, .exclude = cfg->exclude_from_stats,
+		.installation_id = e->stats_installation_id,
+		.exclude = cfg->exclude_from_stats,
 		.http_proxy_auth = proxy_auth_kind(cfg),
 	};
 	license_clear(&lic);
 	struct stats_extra x = {
-		.log_text = log_text, .log_dropped = dropped, .whitelist_file = (const char *)wl_file,
-		.whitelist_len = wl_len, .entry_hits = hits.s, .downloads = downloads,
-		.serials = serials.s, .sigs_seen = cfg->record_sigs_seen,
+		.log_text = log_text,
+		.log_dropped = dropped,
+		.whitelist_file = (const char *)wl_file,
+		.whitelist_len = wl_len,
+		.entry_hits = hits.s,
+		.downloads = downloads,
+		.serials = serials.s,
+		.sigs_seen = cfg->record_sigs_seen,
 	};
 	stats_report_text(out, &id, p, &x);
 	free(log_text);
@@ -174,11 +187,14 @@ static void send_report(struct whorl_engine *e, const char *text, size_t len, in
 	int rc = stats_seal(text, len, e->stats_collector_pk, &body, &body_len, &stage);
 	if (rc != 0) {
 		if (strcmp(stage, "encode") == 0)
-			log_error(&e->log, "STATS", "Could not encode encrypted statistics report, will not "
+			log_error(&e->log, "STATS",
+			          "Could not encode encrypted statistics report, will not "
 			          "send report");
 		else
-			log_error(&e->log, "STATS", "Could not encrypt statistics report (error %d), will not "
-			          "send report", rc);
+			log_error(&e->log, "STATS",
+			          "Could not encrypt statistics report (error %d), will not "
+			          "send report",
+			          rc);
 		return;
 	}
 	stats_url(cfg, url, sizeof(url));
@@ -195,12 +211,14 @@ static void engine_stats_period_end(struct whorl_engine *e, int final)
 	struct stats_period *p = stats_flip(&e->stats);
 	int64_t start = atomic_exchange(&e->stats_period_start, (int64_t)(engine_now_ms(e) / 1000));
 	engine_grace_period(e);
-	uint64_t serial = atomic_fetch_add(&e->stats_serial, 1) + 1;   /* counted whether or not it is sent */
-	struct sbuf text = {0};
+	uint64_t serial =
+	    atomic_fetch_add(&e->stats_serial, 1) + 1; /* counted whether or not it is sent */
+	struct sbuf text = { 0 };
 	build_text(e, p, serial, start, 1, &text);
 	stats_period_clear(p);
 	if (text.failed) {
-		log_error(&e->log, "STATS", "Could not construct HTTP POST for statistics report, will "
+		log_error(&e->log, "STATS",
+		          "Could not construct HTTP POST for statistics report, will "
 		          "not send report");
 		free(text.s);
 		return;
@@ -224,12 +242,15 @@ static uint32_t stats_cycle(void *ctx)
 int engine_stats_open(struct whorl_engine *e, const struct whorl_host_services *host)
 {
 	const char *app = host != NULL && WHORL_HAS_MEMBER(host, app_name) ? host->app_name : NULL;
-	const char *ver = host != NULL && WHORL_HAS_MEMBER(host, app_version) ? host->app_version : NULL;
-	snprintf(e->stats_app_name, sizeof(e->stats_app_name), "%s", app != NULL ? app : "unspecified");
-	snprintf(e->stats_app_version, sizeof(e->stats_app_version), "%s", ver != NULL ? ver : "unknown");
+	const char *ver =
+	    host != NULL && WHORL_HAS_MEMBER(host, app_version) ? host->app_version : NULL;
+	snprintf(e->stats_app_name, sizeof(e->stats_app_name), "%s",
+	         app != NULL ? app : "unspecified");
+	snprintf(e->stats_app_version, sizeof(e->stats_app_version), "%s",
+	         ver != NULL ? ver : "unknown");
 	/* Only a CMAE-compatible facade says which CMAE it is. */
-	const char *cmae = host != NULL && WHORL_HAS_MEMBER(host, cmae_version) ? host->cmae_version
-	                                                                     : NULL;
+	const char *cmae =
+	    host != NULL && WHORL_HAS_MEMBER(host, cmae_version) ? host->cmae_version : NULL;
 	snprintf(e->stats_cmae_version, sizeof(e->stats_cmae_version), "%s",
 	         cmae != NULL ? cmae : "unknown");
 	atomic_init(&e->stats_cancel, 0);
@@ -250,7 +271,8 @@ void engine_stats_start(struct whorl_engine *e)
 	const struct cfg *cfg = atomic_load(&e->cfg);
 	char url[CFG_MAX_STR + 64];
 	stats_url(cfg, url, sizeof(url));
-	stats_host_id(cfg->anonymize_statistics, &e->log, e->stats_host_id, sizeof(e->stats_host_id));
+	stats_host_id(cfg->anonymize_statistics, &e->log, e->stats_host_id,
+	              sizeof(e->stats_host_id));
 	int key_rc = update_pubkey_load(cfg->statistics_key, e->stats_collector_pk, NULL);
 	e->stats_have_key = key_rc == 0;
 	/* The id is kept on disk only where reports can leave the machine: an
@@ -258,7 +280,8 @@ void engine_stats_start(struct whorl_engine *e)
 	 * nothing there, and logs a per-run id. */
 	stats_installation_id(cfg, &e->log, e->stats_have_key && cfg->report_statistics,
 	                      e->stats_installation_id, sizeof(e->stats_installation_id));
-	log_info(&e->log, "STATS", "Statistics initialized. Current settings: report statistics=%s, "
+	log_info(&e->log, "STATS",
+	         "Statistics initialized. Current settings: report statistics=%s, "
 	         "statistics url=%s, statistics key=%s%s, interval=%u s, customer id=%s, anonymize "
 	         "statistics=%s, exclude from stats reports=%s%s, record sigs seen=%s",
 	         cfg->report_statistics ? "yes" : "no", url, cfg->statistics_key,
@@ -270,13 +293,18 @@ void engine_stats_start(struct whorl_engine *e)
 	/* No key file at all is a site without a collector (reports are only
 	 * logged); an unreadable or malformed one is the guide's ERROR. */
 	if (cfg->report_statistics && key_rc == WHORL_EIO && access(cfg->statistics_key, F_OK) != 0)
-		log_warn(&e->log, "STATS", "No collector key %s: statistics reports will be logged, not "
-		         "sent", cfg->statistics_key);
+		log_warn(&e->log, "STATS",
+		         "No collector key %s: statistics reports will be logged, not "
+		         "sent",
+		         cfg->statistics_key);
 	else if (cfg->report_statistics && !e->stats_have_key)
-		log_error(&e->log, "STATS", "Could not initialize encryption, expect problems reporting "
-		          "statistics (collector key %s: %s)", cfg->statistics_key, whorl_error_text(key_rc));
+		log_error(&e->log, "STATS",
+		          "Could not initialize encryption, expect problems reporting "
+		          "statistics (collector key %s: %s)",
+		          cfg->statistics_key, whorl_error_text(key_rc));
 	if (update_thread_start(&e->stats_thread, stats_cycle, e, 0, &e->stats_cancel) != 0)
-		log_error(&e->log, "STATS", "Could not start background statistics thread, will not log "
+		log_error(&e->log, "STATS",
+		          "Could not start background statistics thread, will not log "
 		          "or report statistics");
 }
 
@@ -298,7 +326,7 @@ void engine_stats_close(struct whorl_engine *e)
 
 int engine_stats_snapshot_text(struct whorl_engine *e, char **text, size_t *len)
 {
-	struct sbuf b = {.s = *text, .len = *len, .cap = *len + 1};
+	struct sbuf b = { .s = *text, .len = *len, .cap = *len + 1 };
 	struct scan_scratch *slot = engine_scratch_acquire(e);
 	if (slot == NULL)
 		return WHORL_ENOMEM;

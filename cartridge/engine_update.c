@@ -23,8 +23,8 @@ static void on_cats(void *ctx, const char *text, size_t len)
 	char why[CATS_WHY_MAX];
 	categories_defaults(cats);
 	if (categories_parse_why(cats, text, len, why, sizeof why) != 0) {
-		log_warn(&e->log, "MICROUPDATE", "Could not load cats files from disk (malformed content: %s)",
-		         why);
+		log_warn(&e->log, "MICROUPDATE",
+		         "Could not load cats files from disk (malformed content: %s)", why);
 		free(cats);
 		return;
 	}
@@ -86,8 +86,8 @@ static int update_cycle_locked(struct whorl_engine *e, const struct cfg *cfg)
 	int loaded_before = atomic_load(&e->data_loaded_ms) != 0;
 
 	update_hooks_fill(e, &hooks);
-	int rc = update_load_url(cfg, &e->log, &hooks, loaded_before ? current : NULL, &status,
-	                         &fresh);
+	int rc =
+	    update_load_url(cfg, &e->log, &hooks, loaded_before ? current : NULL, &status, &fresh);
 	sigdb_unref(current);
 	update_state_tick(cfg, &e->log, hook_now(e), cfg->mu_trial_seconds);
 	/* Said once per engine, whatever the cycle's outcome. */
@@ -205,7 +205,8 @@ static void engine_updater_start(struct whorl_engine *e, int fell_back)
 	if (update_thread_start(&e->updater, updater_cycle, e,
 	                        fell_back ? update_jitter(next_delay(e)) : 0,
 	                        &e->update_cancel) != 0)
-		log_error(&e->log, "MICROUPDATE", "Can not start thread for background loader. Will "
+		log_error(&e->log, "MICROUPDATE",
+		          "Can not start thread for background loader. Will "
 		          "only use local micro-update files.");
 }
 
@@ -224,10 +225,11 @@ static void log_open_wait(struct whorl_engine *e, const struct cfg *cfg)
 	sigdb_serial(db, SIGDB_SRC_SIGS, &c, &i);
 	sigdb_unref(db);
 	update_mirror_url(cfg, url, sizeof url);
-	log_warn(&e->log, "MICROUPDATE", "Micro-update mirror %s did not finish within %u s; "
+	log_warn(&e->log, "MICROUPDATE",
+	         "Micro-update mirror %s did not finish within %u s; "
 	         "starting with sigs serial %llu.%llu from disk, the update goes on in the "
-	         "background.", url, ENGINE_OPEN_WAIT_MS / 1000u, (unsigned long long)c,
-	         (unsigned long long)i);
+	         "background.",
+	         url, ENGINE_OPEN_WAIT_MS / 1000u, (unsigned long long)c, (unsigned long long)i);
 }
 
 void engine_update_open(struct whorl_engine *e)
@@ -239,7 +241,8 @@ void engine_update_open(struct whorl_engine *e)
 	int fell_back = 0;
 
 	if (network && read_mirror && cfg->download_before_init)
-		log_info(&e->log, "MICROUPDATE", "Micro-updates enabled, updating all micro-update "
+		log_info(&e->log, "MICROUPDATE",
+		         "Micro-updates enabled, updating all micro-update "
 		         "files from network and/or disk before continuing...");
 	(void)engine_update_data_disk(e, &fell_back);
 	if (read_mirror)
@@ -248,16 +251,17 @@ void engine_update_open(struct whorl_engine *e)
 	    update_thread_wait(&e->updater, 1, ENGINE_OPEN_WAIT_MS) == WHORL_EBUSY)
 		log_open_wait(e, cfg);
 	if (atomic_load(&e->data_loaded_ms) == 0)
-		log_warn(&e->log, "MICROUPDATE",
-		         "Have not updated signatures yet--accuracy will be affected until content is "
-		         "successfully downloaded from the network.");
+		log_warn(
+		    &e->log, "MICROUPDATE",
+		    "Have not updated signatures yet--accuracy will be affected until content is "
+		    "successfully downloaded from the network.");
 }
 
 int engine_update_stats(struct whorl_engine *e, char *buf, size_t len)
 {
 	const struct update_counters *c = &e->counters;
 	int64_t now = (int64_t)(engine_now_ms(e) / 1000);
-	int64_t expires = atomic_load(&e->data_expires);   /* never waits for a cycle */
+	int64_t expires = atomic_load(&e->data_expires); /* never waits for a cycle */
 	int stale = expires != 0 && now >= expires;
 
 	return snprintf(buf, len,

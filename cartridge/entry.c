@@ -7,7 +7,7 @@
 #include "engine.h"
 
 /* What this build can do; libwhorl refuses calls a cartridge does not claim. */
-#define WHORL_CARTRIDGE_CAPS                                                  \
+#define WHORL_CARTRIDGE_CAPS                                                              \
 	(WHORL_CAP_SCORE | WHORL_CAP_FINGERPRINT | WHORL_CAP_IMAGES | WHORL_CAP_NETWORK | \
 	 WHORL_CAP_WHITELIST)
 
@@ -34,8 +34,8 @@ static const struct whorl_cartridge_api cartridge_api = {
 	.strerror = engine_strerror,
 };
 
-__attribute__((visibility("default")))
-const struct whorl_cartridge_api *whorl_cartridge_entry(uint32_t host_major, uint32_t host_minor)
+__attribute__((visibility("default"))) const struct whorl_cartridge_api *whorl_cartridge_entry(
+    uint32_t host_major, uint32_t host_minor)
 {
 	(void)host_minor;
 	return host_major == WHORL_ABI_MAJOR ? &cartridge_api : NULL;

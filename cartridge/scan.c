@@ -25,11 +25,11 @@
 #include "score.h"
 #include "util/hash.h"
 
-#define SCAN_MAX_CANDIDATES 64          /* candidates taken per anchor */
-#define SCAN_CAND_SLOTS 1024            /* distinct candidates counted per query (power of 2) */
-#define SCAN_MAX_VERIFIED 64            /* candidates verified per query, most-shared first */
+#define SCAN_MAX_CANDIDATES 64 /* candidates taken per anchor */
+#define SCAN_CAND_SLOTS 1024   /* distinct candidates counted per query (power of 2) */
+#define SCAN_MAX_VERIFIED 64   /* candidates verified per query, most-shared first */
 #define SCAN_ANALYSIS_LEN 256
-#define SCAN_WL_ANALYSIS_LEN 40         /* "; wl=local:envelope:<line>" kept free */
+#define SCAN_WL_ANALYSIS_LEN 40 /* "; wl=local:envelope:<line>" kept free */
 
 /* The k-th engine a scan runs (fp/engines.c); text_only: NULL unless it also
  * runs on attachments' text units (scan_attach.h), where a campaign moved
@@ -44,13 +44,13 @@ static const struct fp_engine *scan_engine_at(size_t k, int text_only)
 struct scan_job {
 	struct whorl_engine *e;
 	struct scan_scratch *s;
-	const struct cfg *cfg;          /* the caller's, or loaded once the slot is held */
+	const struct cfg *cfg; /* the caller's, or loaded once the slot is held */
 	struct mime_msg mime;
 	struct fp_input in;
-	struct scan_units units;        /* text units of the attachments */
+	struct scan_units units; /* text units of the attachments */
 	int rescan;
-	struct stats_period *period;    /* statistics period this scan counts into */
-	struct stats_period *seen;      /* the same when "record sigs seen", else NULL */
+	struct stats_period *period; /* statistics period this scan counts into */
+	struct stats_period *seen;   /* the same when "record sigs seen", else NULL */
 };
 
 static int scan_prepare(struct scan_job *j, const struct whorl_envelope *env, const char *msg,
@@ -59,7 +59,7 @@ static int scan_prepare(struct scan_job *j, const struct whorl_envelope *env, co
 	struct whorl_engine *e = j->e;
 	if (j->cfg == NULL)
 		j->cfg = atomic_load(&e->cfg);
-	struct mime_limits lim = {.max_decoded = 0, .max_body_length = j->cfg->max_body_length};
+	struct mime_limits lim = { .max_decoded = 0, .max_body_length = j->cfg->max_body_length };
 	memset(&j->mime, 0, sizeof(j->mime));
 	if (mime_parse(&j->s->arena, j->s->charsets, msg, len, &lim, &j->mime) != 0)
 		return WHORL_ENOMEM;
@@ -89,7 +89,8 @@ static void lookup_exact(const struct sigdb *db, const struct fp_list *l, size_t
 		unsigned engine = l->fps[i].engine;
 		if (seen != NULL)
 			stats_count_sig(seen, engine, l->fps[i].key);
-		score_add(st, engine, score_engine_weight(engine, l->fps[i].flags, 1.0, 1.0, 1.0), 1.0, &m);
+		score_add(st, engine, score_engine_weight(engine, l->fps[i].flags, 1.0, 1.0, 1.0),
+		          1.0, &m);
 	}
 }
 
@@ -130,7 +131,7 @@ static void cand_add(struct cand_set *cs, uint32_t idx)
 		h = (h + 1) & (SCAN_CAND_SLOTS - 1);
 	}
 	if (cs->n >= SCAN_CAND_SLOTS / 2)
-		return;          /* full enough: later single-anchor candidates are dropped */
+		return; /* full enough: later single-anchor candidates are dropped */
 	cs->idx[h] = idx;
 	cs->hits[h] = 1;
 	cs->used[h / 64] |= 1ull << (h % 64);
@@ -152,13 +153,14 @@ static void verify_one(const struct sigdb *db, const struct fp_sketch *sk, uint3
 		return;
 	if (seen != NULL)
 		stats_count_sig(seen, sk->engine, sigdb_sketch_id(db, idx));
-	score_add(st, sk->engine, score_engine_weight(sk->engine, 0, sim, threshold, weak), sim, &m);
+	score_add(st, sk->engine, score_engine_weight(sk->engine, 0, sim, threshold, weak), sim,
+	          &m);
 }
 
 /* Finds stored sketches sharing anchors with sk and verifies them, those
  * sharing the most anchors first, at most SCAN_MAX_VERIFIED of them. */
-static void lookup_sketch(const struct sigdb *db, const struct fp_sketch *sk, struct score_state *st,
-                          struct stats_period *seen)
+static void lookup_sketch(const struct sigdb *db, const struct fp_sketch *sk,
+                          struct score_state *st, struct stats_period *seen)
 {
 	struct cand_set cs;
 	uint32_t cand[SCAN_MAX_CANDIDATES];
@@ -177,7 +179,7 @@ static void lookup_sketch(const struct sigdb *db, const struct fp_sketch *sk, st
 	double weak = fp_sketch_weak_threshold(sk->engine);
 	/* The share count from which SCAN_MAX_VERIFIED candidates are taken:
 	 * a histogram instead of a sort, as counts are small. */
-	size_t hist[FP_MAX_QUERY_ANCHORS + 1] = {0};
+	size_t hist[FP_MAX_QUERY_ANCHORS + 1] = { 0 };
 	for (size_t h = cand_next(&cs, 0); h < SCAN_CAND_SLOTS; h = cand_next(&cs, h + 1))
 		hist[cs.hits[h] > FP_MAX_QUERY_ANCHORS ? FP_MAX_QUERY_ANCHORS : cs.hits[h]]++;
 	unsigned cutoff = FP_MAX_QUERY_ANCHORS;
@@ -186,7 +188,8 @@ static void lookup_sketch(const struct sigdb *db, const struct fp_sketch *sk, st
 		taken += hist[--cutoff];
 	size_t verified = 0;
 	for (int pass = 0; pass < 2; pass++)
-		for (size_t h = cand_next(&cs, 0); h < SCAN_CAND_SLOTS && verified < SCAN_MAX_VERIFIED;
+		for (size_t h = cand_next(&cs, 0);
+		     h < SCAN_CAND_SLOTS && verified < SCAN_MAX_VERIFIED;
 		     h = cand_next(&cs, h + 1)) {
 			unsigned hits = cs.hits[h];
 			if (pass == 0 ? hits > cutoff : hits == cutoff) {
@@ -241,14 +244,17 @@ static void scan_engines_run(struct scan_job *j, const struct sigdb *db, struct 
 static const struct wl_entry *scan_whitelist(struct scan_job *j, enum wl_kind *kind)
 {
 	struct whorl_engine *e = j->e;
-	const struct wl *lists[WL_N_KINDS] = {atomic_load(&e->wl[WL_LOCAL]),
-	                                      atomic_load(&e->wl[WL_AWL])};
+	const struct wl *lists[WL_N_KINDS] = { atomic_load(&e->wl[WL_LOCAL]),
+		                               atomic_load(&e->wl[WL_AWL]) };
 	if ((lists[0] == NULL || lists[0]->n == 0) && (lists[1] == NULL || lists[1]->n == 0))
 		return NULL;
 	const struct whorl_envelope *env = j->in.env;
 	char ip[64] = "", host[WL_MAX_NAME] = "";
-	struct wl_subject sub = {.mime = &j->mime, .body = j->in.visible,
-	                         .body_len = j->in.visible_len, .env = env, .arena = &j->s->arena};
+	struct wl_subject sub = { .mime = &j->mime,
+		                  .body = j->in.visible,
+		                  .body_len = j->in.visible_len,
+		                  .env = env,
+		                  .arena = &j->s->arena };
 	if (env != NULL && WHORL_HAS_MEMBER(env, client_hostname) && env->client_ip != NULL) {
 		sub.client_ip = env->client_ip;
 		sub.client_host = env->client_hostname;
@@ -300,8 +306,11 @@ static void scan_count(const struct scan_job *j, const struct score_state *st,
                        const struct score_result *r, size_t len, const struct wl_entry *wl_hit,
                        enum wl_kind wl_kind)
 {
-	struct stats_msg m = {.bytes = len, .score = r->score, .category = r->category,
-	                      .subcategory = r->subcategory, .wl_kind = -1};
+	struct stats_msg m = { .bytes = len,
+		               .score = r->score,
+		               .category = r->category,
+		               .subcategory = r->subcategory,
+		               .wl_kind = -1 };
 	for (unsigned k = 1; k <= WHORL_FP_ENGINE_MAX; k++)
 		if (st->abuse[k].present)
 			m.engines |= 1u << k;
@@ -332,19 +341,18 @@ static int data_is_stale(struct whorl_engine *e)
 
 /* counted: the message goes into the statistics (not the self test's);
  * cfg: the caller's configuration, or NULL for the live one. */
-static int scan_score_run(whorl_engine *e, const struct cfg *cfg,
-                          const struct whorl_envelope *env, const char *msg, size_t len,
-                          struct whorl_verdict **out, int counted)
+static int scan_score_run(whorl_engine *e, const struct cfg *cfg, const struct whorl_envelope *env,
+                          const char *msg, size_t len, struct whorl_verdict **out, int counted)
 {
 	*out = NULL;
 	if (msg == NULL && len > 0)
 		return WHORL_EINVAL;
-	struct scan_job j = {.e = e, .s = engine_scratch_acquire(e), .cfg = cfg};
+	struct scan_job j = { .e = e, .s = engine_scratch_acquire(e), .cfg = cfg };
 	if (j.s == NULL)
 		return WHORL_ENOMEM;
 	struct sigdb *db = sigdb_live_acquire(&e->live);
 	struct score_state st;
-	struct score_result r = {0};
+	struct score_result r = { 0 };
 	char analysis[SCAN_ANALYSIS_LEN];
 	int rc = scan_prepare(&j, env, msg != NULL ? msg : "", len);
 	memset(&st, 0, sizeof(st));
@@ -360,7 +368,7 @@ static int scan_score_run(whorl_engine *e, const struct cfg *cfg,
 		score_finish(&st, &r);
 		if (wl_hit != NULL) {
 			r.score = 0;
-			j.rescan = 0;       /* final whatever data arrives later */
+			j.rescan = 0; /* final whatever data arrives later */
 		} else if (r.score == 0 && j.cfg->consider_empty_spam && scan_text_is_empty(&j.in))
 			score_empty(e, &r);
 		/* Below the threshold the message is not called abuse of any kind. */
@@ -368,10 +376,11 @@ static int scan_score_run(whorl_engine *e, const struct cfg *cfg,
 			r.category = r.subcategory = 0;
 		if (atomic_load_explicit(&e->data_loaded_ms, memory_order_relaxed) == 0 &&
 		    wl_hit == NULL)
-			j.rescan = 1;       /* no known fingerprints at all: nothing was really checked */
+			j.rescan = 1; /* no known fingerprints at all: nothing was really checked */
 		if (data_is_stale(e) && wl_hit == NULL)
-			j.rescan = 1;       /* an expired set: the next one may know this message */
-		score_analysis(&st, &r, db, j.rescan, analysis, sizeof(analysis) - SCAN_WL_ANALYSIS_LEN);
+			j.rescan = 1; /* an expired set: the next one may know this message */
+		score_analysis(&st, &r, db, j.rescan, analysis,
+		               sizeof(analysis) - SCAN_WL_ANALYSIS_LEN);
 		if (wl_hit != NULL) {
 			size_t at = strlen(analysis);
 			snprintf(analysis + at, sizeof(analysis) - at, "; wl=%s:%s:%u",
@@ -428,7 +437,7 @@ static struct whorl_fpset *fpset_new(const struct fp_list *l, int rescan)
 	memcpy(fps, l->fps, l->n_fps * sizeof(*fps));
 	for (size_t i = 0; i < l->n_sketches; i++) {
 		const struct fp_sketch *s = &l->sketches[i];
-		sks[i] = (struct whorl_sketch){s->engine, s->algo_version, s->len, data};
+		sks[i] = (struct whorl_sketch){ s->engine, s->algo_version, s->len, data };
 		memcpy(data, s->bytes, s->len);
 		data += s->len;
 	}
@@ -446,7 +455,7 @@ int scan_fingerprint_cfg(whorl_engine *e, const struct cfg *cfg, const char *msg
 	*out = NULL;
 	if (msg == NULL && len > 0)
 		return WHORL_EINVAL;
-	struct scan_job j = {.e = e, .s = engine_scratch_acquire(e), .cfg = cfg};
+	struct scan_job j = { .e = e, .s = engine_scratch_acquire(e), .cfg = cfg };
 	if (j.s == NULL)
 		return WHORL_ENOMEM;
 	int rc = scan_prepare(&j, NULL, msg != NULL ? msg : "", len);

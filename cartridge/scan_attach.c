@@ -28,10 +28,15 @@
 
 #include "scan_text.h"
 
-#define SCAN_ATTACH_SNIFF 1024           /* bytes searched for an HTML meta charset */
+#define SCAN_ATTACH_SNIFF 1024 /* bytes searched for an HTML meta charset */
 #define SCAN_ATTACH_MAX_CHARSET 40
 
-enum unit_kind { UNIT_NONE, UNIT_HTML, UNIT_PLAIN, UNIT_MESSAGE };
+enum unit_kind {
+	UNIT_NONE,
+	UNIT_HTML,
+	UNIT_PLAIN,
+	UNIT_MESSAGE
+};
 
 struct unit_ext {
 	const char *ext;
@@ -39,16 +44,17 @@ struct unit_ext {
 };
 
 static const struct unit_ext unit_exts[] = {
-	{"html", UNIT_HTML}, {"htm", UNIT_HTML}, {"shtml", UNIT_HTML}, {"xhtml", UNIT_HTML},
-	{"xht", UNIT_HTML}, {"txt", UNIT_PLAIN}, {"text", UNIT_PLAIN}, {"eml", UNIT_MESSAGE},
-	{"mht", UNIT_MESSAGE}, {"mhtml", UNIT_MESSAGE},
+	{ "html", UNIT_HTML },     { "htm", UNIT_HTML },    { "shtml", UNIT_HTML },
+	{ "xhtml", UNIT_HTML },    { "xht", UNIT_HTML },    { "txt", UNIT_PLAIN },
+	{ "text", UNIT_PLAIN },    { "eml", UNIT_MESSAGE }, { "mht", UNIT_MESSAGE },
+	{ "mhtml", UNIT_MESSAGE },
 };
 
 struct unit_ctx {
 	const struct fp_input *body;
 	struct charset_cache *cs;
 	struct scan_units *u;
-	size_t budget;                   /* decoded bytes nested parses may still use */
+	size_t budget; /* decoded bytes nested parses may still use */
 };
 
 static enum unit_kind ext_kind(const char *filename)
@@ -128,9 +134,9 @@ static const char *leaf_utf8(struct unit_ctx *c, const struct mime_part *p, size
 		n = SCAN_ATTACH_MAX_BYTES;
 		c->u->cut = 1;
 	}
-	if (strcmp(p->type, "text") == 0) {      /* the parser made it UTF-8 */
+	if (strcmp(p->type, "text") == 0) { /* the parser made it UTF-8 */
 		while (n > 0 && n < p->data_len && (d[n] & 0xc0) == 0x80)
-			n--;                          /* not inside a sequence */
+			n--; /* not inside a sequence */
 		*len = n;
 		return (const char *)d;
 	}
@@ -170,8 +176,9 @@ static void unit_add(struct unit_ctx *c, const struct mime_msg *m)
 		return;
 	}
 	struct fp_input *in = &u->in[u->n];
-	*in = (struct fp_input){.mime = m, .env = c->body->env, .cfg = c->body->cfg,
-	                        .arena = c->body->arena};
+	*in = (struct fp_input){
+		.mime = m, .env = c->body->env, .cfg = c->body->cfg, .arena = c->body->arena
+	};
 	in->text_flags = scan_text_gather(in);
 	if (in->text_flags & (TEXT_F_LIMIT | TEXT_F_NOMEM))
 		u->cut = 1;
@@ -224,7 +231,8 @@ static void forward_unit(struct unit_ctx *c, const struct mime_msg *src, size_t 
 	int shift = (int)r + 1, base = src->parts[r].depth + 1;
 	for (size_t i = r + 1; i < end; i++) {
 		q[i - r - 1] = src->parts[i];
-		q[i - r - 1].parent = src->parts[i].parent == (int)r ? -1 : src->parts[i].parent - shift;
+		q[i - r - 1].parent =
+		    src->parts[i].parent == (int)r ? -1 : src->parts[i].parent - shift;
 		q[i - r - 1].depth = src->parts[i].depth - base;
 	}
 	m->parts = q;
@@ -248,7 +256,7 @@ static void message_unit(struct unit_ctx *c, const struct mime_part *p, int nest
 	struct arena *a = c->body->arena;
 	struct mime_msg *m = arena_alloc(a, sizeof(*m));
 	size_t n = p->data_len < SCAN_ATTACH_MAX_BYTES ? p->data_len : SCAN_ATTACH_MAX_BYTES;
-	struct mime_limits lim = {.max_decoded = c->budget, .max_body_length = n};
+	struct mime_limits lim = { .max_decoded = c->budget, .max_body_length = n };
 	if (n < p->data_len)
 		c->u->cut = 1;
 	if (m == NULL || mime_parse(a, c->cs, (const char *)p->data, n, &lim, m) != 0) {
@@ -264,7 +272,8 @@ static void message_unit(struct unit_ctx *c, const struct mime_part *p, int nest
 
 static void units_walk(struct unit_ctx *c, const struct mime_msg *m, int nest)
 {
-	for (size_t i = 0; i < m->n_parts && !(c->u->cut && c->u->n == SCAN_ATTACH_MAX_UNITS); i++) {
+	for (size_t i = 0; i < m->n_parts && !(c->u->cut && c->u->n == SCAN_ATTACH_MAX_UNITS);
+	     i++) {
 		const struct mime_part *p = &m->parts[i];
 		if (is_forward(p)) {
 			forward_unit(c, m, i);
@@ -278,13 +287,13 @@ static void units_walk(struct unit_ctx *c, const struct mime_msg *m, int nest)
 	}
 }
 
-void scan_attach_units(const struct fp_input *body, struct charset_cache *cs,
-                       struct scan_units *u)
+void scan_attach_units(const struct fp_input *body, struct charset_cache *cs, struct scan_units *u)
 {
 	u->n = 0;
 	u->cut = 0;
-	struct unit_ctx c = {.body = body, .cs = cs, .u = u};
-	c.budget = body->mime->decoded_total < MIME_MAX_DECODED ?
-	           MIME_MAX_DECODED - body->mime->decoded_total : 0;
+	struct unit_ctx c = { .body = body, .cs = cs, .u = u };
+	c.budget = body->mime->decoded_total < MIME_MAX_DECODED
+	               ? MIME_MAX_DECODED - body->mime->decoded_total
+	               : 0;
 	units_walk(&c, body->mime, 0);
 }

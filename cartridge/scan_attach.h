@@ -22,7 +22,7 @@
 struct scan_units {
 	struct fp_input in[SCAN_ATTACH_MAX_UNITS];
 	size_t n;
-	int cut;          /* a limit above (or a parse limit) left text unseen: rescan */
+	int cut; /* a limit above (or a parse limit) left text unseen: rescan */
 };
 
 /* Finds the textual attachments and forwarded messages of body->mime and
@@ -31,7 +31,6 @@ struct scan_units {
  * body->arena; cs (may be NULL) converts charsets as the parser does.
  * Never fails: what a limit or the arena left out sets u->cut.
  * Thread safety: as the scan (one arena and cache per thread). */
-void scan_attach_units(const struct fp_input *body, struct charset_cache *cs,
-                       struct scan_units *u);
+void scan_attach_units(const struct fp_input *body, struct charset_cache *cs, struct scan_units *u);
 
 #endif

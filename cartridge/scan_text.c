@@ -78,11 +78,13 @@ static size_t link_span(const char *s, size_t len, size_t i)
 		return 0;
 	if (len - i >= 7 && (prefix_ci(s + i, "http://", 7) || prefix_ci(s + i, "https:/", 7)))
 		i += 7;
-	else if (len - i >= 4 && prefix_ci(s + i, "www.", 4) && (i == 0 || !isalnum((unsigned char)s[i - 1])))
+	else if (len - i >= 4 && prefix_ci(s + i, "www.", 4) &&
+	         (i == 0 || !isalnum((unsigned char)s[i - 1])))
 		i += 4;
 	else
 		return 0;
-	while (i < len && !isspace((unsigned char)s[i]) && s[i] != '"' && s[i] != '<' && s[i] != '>')
+	while (i < len && !isspace((unsigned char)s[i]) && s[i] != '"' && s[i] != '<' &&
+	       s[i] != '>')
 		i++;
 	return i - start;
 }
@@ -123,7 +125,7 @@ static void gather_part(struct fp_input *in, const struct mime_part *p, struct t
 		buf_append(a, vis, h.text, text_strip_footers(h.text, h.text_len));
 		for (size_t i = 0; i < h.n_links; i++) {
 			if (*n_links == TEXT_MAX_URLS) {
-				*flags |= TEXT_F_LIMIT;        /* links of other parts filled it */
+				*flags |= TEXT_F_LIMIT; /* links of other parts filled it */
 				break;
 			}
 			links[(*n_links)++] = h.links[i];
@@ -142,7 +144,7 @@ static void gather_part(struct fp_input *in, const struct mime_part *p, struct t
 unsigned scan_text_gather(struct fp_input *in)
 {
 	struct arena *a = in->arena;
-	struct text_buf vis = {0};
+	struct text_buf vis = { 0 };
 	unsigned flags = 0;
 	size_t n_links = 0;
 	struct text_link *links = arena_alloc(a, TEXT_MAX_URLS * sizeof(*links));

@@ -7,7 +7,7 @@
 
 #include "fp/fp.h"
 
-#define SCAN_MAX_VISIBLE ((size_t)4 << 20)  /* visible text kept per message */
+#define SCAN_MAX_VISIBLE ((size_t)4 << 20) /* visible text kept per message */
 
 /* Fills in->visible, links, skeleton, norm from in->mime (arena allocated).
  * Returns TEXT_F_* flags gathered; TEXT_F_NOMEM when the arena ran out. */

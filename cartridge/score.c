@@ -37,38 +37,36 @@
  * so at the hash's limit it flags on its own, also at the publisher's
  * default confidence of 90 (60 * 0.9 = 54): one limit, no weak band. */
 #define W_IMAGE_MIN 60.0
-#define URL_F_DOMAIN 2                 /* url.c's flag for registered-domain keys */
+#define URL_F_DOMAIN 2 /* url.c's flag for registered-domain keys */
 
 double score_engine_weight(unsigned engine, uint16_t fp_flags, double strength, double threshold,
                            double weak)
 {
 	switch (engine) {
 	case WHORL_FP_BODY:
-	case WHORL_FP_ATTACH:
-		return W_EXACT;
-	case WHORL_FP_URL:
-		return (fp_flags & URL_F_DOMAIN) ? W_URL_DOMAIN : W_URL_HOSTPATH;
-	case WHORL_FP_IP:
-		return W_IP;
-	case WHORL_FP_STRUCT:
-		return W_STRUCT;
+	case WHORL_FP_ATTACH: return W_EXACT;
+	case WHORL_FP_URL: return (fp_flags & URL_F_DOMAIN) ? W_URL_DOMAIN : W_URL_HOSTPATH;
+	case WHORL_FP_IP: return W_IP;
+	case WHORL_FP_STRUCT: return W_STRUCT;
 	case WHORL_FP_IMAGE:
 		if (strength < threshold)
 			return 0;
 		if (threshold >= 1.0)
 			return W_SKETCH_MAX;
-		return W_IMAGE_MIN + (strength - threshold) / (1.0 - threshold) * (W_SKETCH_MAX - W_IMAGE_MIN);
+		return W_IMAGE_MIN +
+		       (strength - threshold) / (1.0 - threshold) * (W_SKETCH_MAX - W_IMAGE_MIN);
 	case WHORL_FP_FUZZY:
 		if (strength < weak)
 			return 0;
 		if (strength < threshold)
-			return SCORE_SKETCH_WEAK_MIN + (strength - weak) / (threshold - weak) *
-			       (SCORE_SKETCH_WEAK_MAX - SCORE_SKETCH_WEAK_MIN);
+			return SCORE_SKETCH_WEAK_MIN +
+			       (strength - weak) / (threshold - weak) *
+			           (SCORE_SKETCH_WEAK_MAX - SCORE_SKETCH_WEAK_MIN);
 		if (threshold >= 1.0)
 			return W_SKETCH_MAX;
-		return W_SKETCH_MIN + (strength - threshold) / (1.0 - threshold) * (W_SKETCH_MAX - W_SKETCH_MIN);
-	default:
-		return 0;
+		return W_SKETCH_MIN +
+		       (strength - threshold) / (1.0 - threshold) * (W_SKETCH_MAX - W_SKETCH_MIN);
+	default: return 0;
 	}
 }
 
@@ -134,7 +132,8 @@ void score_finish(const struct score_state *st, struct score_result *r)
 			if (top == NULL || st->abuse[e].weight > top->weight)
 				top = &st->abuse[e];
 		}
-		if (st->legit[e].present && (top_legit == NULL || st->legit[e].weight > top_legit->weight))
+		if (st->legit[e].present &&
+		    (top_legit == NULL || st->legit[e].weight > top_legit->weight))
 			top_legit = &st->legit[e];
 	}
 	memset(r, 0, sizeof(*r));
@@ -171,11 +170,12 @@ void score_analysis(const struct score_state *st, const struct score_result *r,
 				continue;
 			const char *sep = first ? "" : ",";
 			const char *neg = kind ? "-" : "";
-			if (fp_engine_get(e)->similarity != NULL)   /* a sketch: show its strength */
+			if (fp_engine_get(e)->similarity != NULL) /* a sketch: show its strength */
 				n += (size_t)snprintf(buf + n, len - n, "%s%s%s:%.2f", sep, neg,
 				                      fp_engine_name(e), h->strength);
 			else
-				n += (size_t)snprintf(buf + n, len - n, "%s%s%s", sep, neg, fp_engine_name(e));
+				n += (size_t)snprintf(buf + n, len - n, "%s%s%s", sep, neg,
+				                      fp_engine_name(e));
 			first = 0;
 		}
 	if (n < len && first)

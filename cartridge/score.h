@@ -20,7 +20,7 @@
 #include "../abi/whorl_cartridge.h"
 #include "sigdb/sigdb.h"
 
-#define SCORE_EMPTY_SPAM 99            /* "consider empty messages spam = yes" */
+#define SCORE_EMPTY_SPAM 99 /* "consider empty messages spam = yes" */
 /* The most that supporting (infrastructure) evidence adds above the content
  * evidence: half the default "minimum score", so content evidence must
  * bring at least the other half (a fuzzy match at similarity about 0.60). */
@@ -28,8 +28,8 @@
 
 struct score_hit {
 	int present;
-	double weight;                     /* 0-100 after strength and confidence */
-	double strength;                   /* 0-1: similarity, 1 for exact keys */
+	double weight;   /* 0-100 after strength and confidence */
+	double strength; /* 0-1: similarity, 1 for exact keys */
 	struct sigdb_meta meta;
 };
 

@@ -84,8 +84,8 @@ struct scan_scratch *engine_scratch_acquire(struct whorl_engine *e)
 		/* seq_cst: the claim must be visible before this scan reads any
 		 * table pointer, or a grace period could miss it. */
 		if (atomic_load_explicit(&s->busy, memory_order_relaxed) == 0 &&
-		    atomic_compare_exchange_strong_explicit(&s->busy, &expected, 1,
-		                                            memory_order_seq_cst, memory_order_relaxed))
+		    atomic_compare_exchange_strong_explicit(
+		        &s->busy, &expected, 1, memory_order_seq_cst, memory_order_relaxed))
 			return s;
 	}
 	atomic_fetch_add(&e->private_scans, 1);
@@ -95,7 +95,7 @@ struct scan_scratch *engine_scratch_acquire(struct whorl_engine *e)
 		atomic_fetch_sub(&e->private_scans, 1);
 		return NULL;
 	}
-	atomic_store(&s->busy, 2);          /* 2: private, freed on release */
+	atomic_store(&s->busy, 2); /* 2: private, freed on release */
 	return s;
 }
 

@@ -21,16 +21,16 @@
 #define SELFTEST_HASH_VALUE 0x7ca62c349b129393ull
 
 static const char selftest_msg[] =
-	"From: Self Test <selftest@example.org>\r\n"
-	"To: postmaster@example.org\r\n"
-	"Subject: whorl self test\r\n"
-	"MIME-Version: 1.0\r\n"
-	"Content-Type: text/html; charset=utf-8\r\n"
-	"\r\n"
-	"<html><body><p>This message checks that parsing, rendering and fingerprinting work "
-	"from start to finish before the engine is trusted with real mail.</p>"
-	"<p>Visit <a href=\"http://selftest.example.org/path\">the test page</a>.</p>"
-	"</body></html>\r\n";
+    "From: Self Test <selftest@example.org>\r\n"
+    "To: postmaster@example.org\r\n"
+    "Subject: whorl self test\r\n"
+    "MIME-Version: 1.0\r\n"
+    "Content-Type: text/html; charset=utf-8\r\n"
+    "\r\n"
+    "<html><body><p>This message checks that parsing, rendering and fingerprinting work "
+    "from start to finish before the engine is trusted with real mail.</p>"
+    "<p>Visit <a href=\"http://selftest.example.org/path\">the test page</a>.</p>"
+    "</body></html>\r\n";
 
 /* Fingerprints and scores the built-in message with cfg. */
 static int self_test_scans(whorl_engine *e, const struct cfg *cfg, char *errbuf, size_t errlen)

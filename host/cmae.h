@@ -37,22 +37,22 @@ extern "C" {
 #pragma GCC visibility push(default)
 
 #define CMAE_OK 0
-#define CMAE_EINVAL (-1)     /* bad argument, or CMAE_Init() not called */
+#define CMAE_EINVAL (-1) /* bad argument, or CMAE_Init() not called */
 #define CMAE_ENOMEM (-2)
-#define CMAE_EIO (-3)        /* cartridge or configuration unreadable */
+#define CMAE_EIO (-3) /* cartridge or configuration unreadable */
 #define CMAE_ECONFIG (-4)
-#define CMAE_EABI (-5)       /* cartridge not binary compatible */
-#define CMAE_EBUSY (-11)     /* already initialised */
+#define CMAE_EABI (-5)   /* cartridge not binary compatible */
+#define CMAE_EBUSY (-11) /* already initialised */
 #define CMAE_ESELFTEST (-12)
 
 /* The SMTP envelope. Every member may be NULL when unknown; addresses keep
  * their angle brackets. */
 struct CMAE_EnvelopeData {
-	const char *ClientIP;          /* connecting client, IPv4 or IPv6 text */
-	const char *ClientHostname;    /* its verified reverse name */
+	const char *ClientIP;       /* connecting client, IPv4 or IPv6 text */
+	const char *ClientHostname; /* its verified reverse name */
 	const char *Helo;
 	const char *MailFrom;
-	const char *const *RcptTo;     /* NumRcptTo addresses */
+	const char *const *RcptTo; /* NumRcptTo addresses */
 	size_t NumRcptTo;
 };
 
@@ -68,16 +68,14 @@ void CMAE_Shutdown(void);
 /* Score 0-100 (higher: more certainly abuse), category and subcategory
  * numbers (the categories file), rescan 1 when the engine could not see
  * everything, and an allocated analysis header value (CMAE_Free it). */
-int CMAE_Score(CMAE_Envelope Envelope,
-               const char *RFC822Content, size_t RFC822ContentLength,
-               unsigned int *ScoreOut,
-               unsigned int *CategoryOut, unsigned int *SubCategoryOut,
+int CMAE_Score(CMAE_Envelope Envelope, const char *RFC822Content, size_t RFC822ContentLength,
+               unsigned int *ScoreOut, unsigned int *CategoryOut, unsigned int *SubCategoryOut,
                unsigned int *RescanOut, char **AnalysisOut);
 
 /* Allocated names (CMAE_Free them), e.g. 7/0 -> "virus"/"undefined". An
  * unknown pair returns CMAE_EINVAL and still gives "unknown" strings. */
-int CMAE_DescribeCategory(unsigned int Category, unsigned int SubCategory,
-                          char **CategoryDescOut, char **SubCategoryDescOut);
+int CMAE_DescribeCategory(unsigned int Category, unsigned int SubCategory, char **CategoryDescOut,
+                          char **SubCategoryDescOut);
 
 void CMAE_Free(void *Ptr);
 int CMAE_Swap(const char *CartridgePath);

@@ -36,18 +36,18 @@ typedef struct whorl_host whorl_host;
 typedef void (*whorl_log_fn)(void *ctx, int level, const char *module, const char *message);
 
 struct whorl_host_options {
-	size_t size;                 /* sizeof(struct whorl_host_options) */
-	const char *cartridge_path;  /* NULL: whorl_default_cartridge_path() */
-	const char *config_dir;      /* NULL: whorl_default_config_dir() */
-	whorl_log_fn log;            /* NULL: log lines are dropped */
+	size_t size;                /* sizeof(struct whorl_host_options) */
+	const char *cartridge_path; /* NULL: whorl_default_cartridge_path() */
+	const char *config_dir;     /* NULL: whorl_default_config_dir() */
+	whorl_log_fn log;           /* NULL: log lines are dropped */
 	void *log_ctx;
-	int log_min_level;           /* lines below it are not passed to log */
-	const char *app_name;        /* for statistics; may be NULL */
-	const char *state_dir;       /* rollback state (docs/HOSTING.md); NULL: none */
+	int log_min_level;     /* lines below it are not passed to log */
+	const char *app_name;  /* for statistics; may be NULL */
+	const char *state_dir; /* rollback state (docs/HOSTING.md); NULL: none */
 	/* Appended members: 0 means the default. */
-	uint32_t open_timeout_ms;    /* deadline for a cartridge's open + self_test (30 s) */
-	uint32_t drain_ms;           /* deadline for scans on a swapped-out cartridge (5 s) */
-	uint32_t trial_ms;           /* clean run before a trial becomes last viable (0:
+	uint32_t open_timeout_ms; /* deadline for a cartridge's open + self_test (30 s) */
+	uint32_t drain_ms;        /* deadline for scans on a swapped-out cartridge (5 s) */
+	uint32_t trial_ms;        /* clean run before a trial becomes last viable (0:
 	                              * 10 min; whorl-scan --trial-ms) */
 	/* How the host names itself in statistics reports (docs/FORMATS.md 3.2):
 	 * its version (NULL: libwhorl's), and the CMAE API version when it is a
@@ -68,8 +68,8 @@ void whorl_host_close(whorl_host *h);
 
 /* Scores a message; the verdict is released with whorl_host_verdict_free().
  * The verdict is a host-owned copy: it stays valid across swaps. */
-int whorl_host_score(whorl_host *h, const struct whorl_envelope *env, const char *msg,
-                     size_t len, struct whorl_verdict **out);
+int whorl_host_score(whorl_host *h, const struct whorl_envelope *env, const char *msg, size_t len,
+                     struct whorl_verdict **out);
 void whorl_host_verdict_free(whorl_host *h, struct whorl_verdict *v);
 
 /* Fingerprints a message; released with whorl_host_fpset_free() (a
@@ -120,10 +120,10 @@ int whorl_host_swap(whorl_host *h, const char *path, char *errbuf, size_t errlen
  * call holds the scan slot for its duration, so it is safe while another
  * thread swaps, and nothing returned points into a cartridge.
  */
-#define WHORL_HOST_VERSION_MAX 128  /* longest cartridge version kept, with its NUL */
-#define WHORL_HOST_PATH_MAX 4096    /* longest installed cartridge path, with its NUL */
+#define WHORL_HOST_VERSION_MAX 128 /* longest cartridge version kept, with its NUL */
+#define WHORL_HOST_PATH_MAX 4096   /* longest installed cartridge path, with its NUL */
 struct whorl_host_info {
-	size_t size;                              /* caller sets sizeof(struct whorl_host_info) */
+	size_t size; /* caller sets sizeof(struct whorl_host_info) */
 	char cartridge_version[WHORL_HOST_VERSION_MAX];
 	char cartridge_path[WHORL_HOST_PATH_MAX]; /* the installed, content-addressed copy */
 	char cartridge_hash[72];                  /* BLAKE2b-256 of the file, lower-case hex */

@@ -27,11 +27,11 @@ extern "C" {
 
 #pragma GCC visibility push(default)
 
-#define WHORL_DCFG_PATH_MAX 512      /* longest path or address in whorld.cfg */
-#define WHORL_DCFG_MAX_LISTEN 8      /* listeners per protocol */
-#define WHORL_DCFG_LINE_MAX 2048     /* longest line of whorld.cfg */
+#define WHORL_DCFG_PATH_MAX 512        /* longest path or address in whorld.cfg */
+#define WHORL_DCFG_MAX_LISTEN 8        /* listeners per protocol */
+#define WHORL_DCFG_LINE_MAX 2048       /* longest line of whorld.cfg */
 #define WHORL_DCFG_FILE_MAX (1u << 20) /* largest whorld.cfg read */
-#define WHORL_DCFG_ERRORS_MAX 16     /* problems reported by one load */
+#define WHORL_DCFG_ERRORS_MAX 16       /* problems reported by one load */
 
 /* One listening address: a TCP host and port, or a unix socket path. */
 struct whorl_dcfg_listen {
@@ -47,7 +47,7 @@ struct whorl_dcfg_listens {
 };
 
 enum whorl_dlog_dest {
-	WHORL_DLOG_AUTO = 0,            /* stderr in the foreground, syslog as a service */
+	WHORL_DLOG_AUTO = 0, /* stderr in the foreground, syslog as a service */
 	WHORL_DLOG_STDERR = 1,
 	WHORL_DLOG_SYSLOG = 2
 };
@@ -56,30 +56,30 @@ enum whorl_dlog_dest {
 struct whorl_dcfg {
 	struct whorl_dcfg_listens spamd_listen; /* spamd protocol and RSPAMC/1.3 */
 	struct whorl_dcfg_listens http_listen;  /* HTTP: /v1/score, Cloudmark API, /metrics */
-	unsigned unix_socket_mode;      /* permission bits of unix sockets created */
-	char unix_socket_owner[64];     /* user name or empty */
-	char unix_socket_group[64];     /* group name or empty */
-	unsigned threads;               /* scanning threads */
-	size_t max_message_size;        /* bytes; larger requests are refused whole */
-	uint32_t request_deadline_ms;   /* from accept to the start of the scan */
-	unsigned queue_size;            /* complete requests waiting for a thread */
-	unsigned max_connections;       /* open client connections */
-	uint32_t idle_timeout_ms;       /* longest silence while a request arrives */
-	uint32_t client_timeout_ms;     /* longest time to receive a request or send a reply */
-	uint32_t drain_timeout_ms;      /* SIGTERM: longest wait for requests in flight */
-	int spamd_protocol;             /* SPAMC/x.y requests served */
-	int rspamc_protocol;            /* RSPAMC/1.3 requests served */
-	int cloudmark_api;              /* /score/v2/... served on the HTTP listeners */
-	unsigned minimum_score;         /* Spam: True at or above (Momentum's MinimumScore) */
-	int log_destination;            /* enum whorl_dlog_dest */
-	int log_level;                  /* WHORL_LOG_*: lines below are dropped */
-	int syslog_facility;            /* LOG_MAIL, LOG_DAEMON, LOG_LOCAL0-7 */
-	char cartridge[WHORL_DCFG_PATH_MAX];      /* empty: libwhorl's default */
+	unsigned unix_socket_mode;              /* permission bits of unix sockets created */
+	char unix_socket_owner[64];             /* user name or empty */
+	char unix_socket_group[64];             /* group name or empty */
+	unsigned threads;                       /* scanning threads */
+	size_t max_message_size;                /* bytes; larger requests are refused whole */
+	uint32_t request_deadline_ms;           /* from accept to the start of the scan */
+	unsigned queue_size;                    /* complete requests waiting for a thread */
+	unsigned max_connections;               /* open client connections */
+	uint32_t idle_timeout_ms;               /* longest silence while a request arrives */
+	uint32_t client_timeout_ms;          /* longest time to receive a request or send a reply */
+	uint32_t drain_timeout_ms;           /* SIGTERM: longest wait for requests in flight */
+	int spamd_protocol;                  /* SPAMC/x.y requests served */
+	int rspamc_protocol;                 /* RSPAMC/1.3 requests served */
+	int cloudmark_api;                   /* /score/v2/... served on the HTTP listeners */
+	unsigned minimum_score;              /* Spam: True at or above (Momentum's MinimumScore) */
+	int log_destination;                 /* enum whorl_dlog_dest */
+	int log_level;                       /* WHORL_LOG_*: lines below are dropped */
+	int syslog_facility;                 /* LOG_MAIL, LOG_DAEMON, LOG_LOCAL0-7 */
+	char cartridge[WHORL_DCFG_PATH_MAX]; /* empty: libwhorl's default */
 	char cartridge_config_dir[WHORL_DCFG_PATH_MAX]; /* empty: libwhorl's default */
-	char state_dir[WHORL_DCFG_PATH_MAX];      /* empty: no rollback record */
-	char feedback_spool[WHORL_DCFG_PATH_MAX]; /* empty: TELL refused */
-	char pid_file[WHORL_DCFG_PATH_MAX];       /* empty: none written */
-	char control_socket[WHORL_DCFG_PATH_MAX]; /* empty: no control socket */
+	char state_dir[WHORL_DCFG_PATH_MAX];            /* empty: no rollback record */
+	char feedback_spool[WHORL_DCFG_PATH_MAX];       /* empty: TELL refused */
+	char pid_file[WHORL_DCFG_PATH_MAX];             /* empty: none written */
+	char control_socket[WHORL_DCFG_PATH_MAX];       /* empty: no control socket */
 };
 
 /* Problems found by whorl_dcfg_load(), one line each ("file:line: why"). */
@@ -119,8 +119,7 @@ int whorl_dcfg_load_ext(const char *path, struct whorl_dcfg *c, whorl_dcfg_extra
 /* Parses one "key = value" line into c. 0, or WHORL_ECONFIG with a
  * reason in why. Blank and comment lines return 0 and change nothing.
  * `line` need not be NUL terminated; at most len bytes are read. */
-int whorl_dcfg_line(struct whorl_dcfg *c, const char *line, size_t len, char *why,
-                    size_t why_len);
+int whorl_dcfg_line(struct whorl_dcfg *c, const char *line, size_t len, char *why, size_t why_len);
 
 /* Duration ("250ms", "20s", "2m", "20" = seconds) to milliseconds. */
 int whorl_dcfg_parse_duration(const char *s, uint32_t *ms_out);
@@ -143,7 +142,7 @@ void whorl_dlog_also_stderr(int on);
 /* Changes the lowest level written (SIGHUP). */
 void whorl_dlog_set_level(int min_level);
 void whorl_dlog_write(int level, const char *module, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* A whorl_log_fn for whorl_host_options.log: the cartridge's lines, with
  * their level and module, into the same sink. ctx is unused. */
 void whorl_dlog_cartridge(void *ctx, int level, const char *module, const char *message);
@@ -158,8 +157,8 @@ const char *whorl_dlog_level_name(int level);
  * written before the message. Returns 0, or WHORL_EIO / WHORL_EINVAL;
  * the name of the file written goes into name_out when not NULL.
  */
-int whorl_spool_write(const char *dir, const char *const *fields, size_t n_fields,
-                      const char *msg, size_t len, char *name_out, size_t name_len);
+int whorl_spool_write(const char *dir, const char *const *fields, size_t n_fields, const char *msg,
+                      size_t len, char *name_out, size_t name_len);
 
 /*
  * Control socket (docs/WHORLD.md, "whorlctl"): a unix socket, one request
@@ -169,7 +168,7 @@ int whorl_spool_write(const char *dir, const char *const *fields, size_t n_field
  * closes. Access is by the socket's file permissions (0600) and the
  * server also refuses peers that are neither root nor its own user.
  */
-#define WHORL_CTL_LINE_MAX 4096       /* longest request line */
+#define WHORL_CTL_LINE_MAX 4096        /* longest request line */
 #define WHORL_CTL_REPLY_MAX (1u << 20) /* longest reply a client reads */
 /* Binds and listens on path (mode 0600; a stale socket is replaced, a
  * live one refused). Returns the fd or -1 with errno set. */

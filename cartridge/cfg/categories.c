@@ -18,31 +18,28 @@
 
 #include "cfg_internal.h"
 
-#define CATS_MAX_LINE 256        /* longest line in a categories file */
-#define CATS_MAX_NUMBER 9999     /* largest category or subcategory number */
+#define CATS_MAX_LINE 256    /* longest line in a categories file */
+#define CATS_MAX_NUMBER 9999 /* largest category or subcategory number */
 
 /* Built-in table; etc/categories must list exactly these. */
 static const struct category_name cats_builtin[] = {
-	{ 0, 0, "legit", "undefined" },      { 0, 1, "legit", "personal" },
-	{ 0, 2, "legit", "newsletter" },     { 0, 3, "legit", "transactional" },
-	{ 0, 4, "legit", "mailing-list" },
-	{ 1, 0, "spam", "undefined" },       { 1, 1, "spam", "pharma" },
-	{ 1, 2, "spam", "stock" },           { 1, 3, "spam", "replica" },
-	{ 1, 4, "spam", "adult" },           { 1, 5, "spam", "dating" },
-	{ 1, 6, "spam", "loans" },           { 1, 7, "spam", "seo" },
-	{ 1, 8, "spam", "image" },
-	{ 2, 0, "bulk", "undefined" },       { 2, 1, "bulk", "marketing" },
-	{ 2, 2, "bulk", "newsletter" },
-	{ 3, 0, "phishing", "undefined" },   { 3, 1, "phishing", "banking" },
-	{ 3, 2, "phishing", "credentials" }, { 3, 3, "phishing", "payment" },
-	{ 3, 4, "phishing", "delivery" },
-	{ 4, 0, "fraud", "undefined" },      { 4, 1, "fraud", "advance-fee" },
-	{ 4, 2, "fraud", "lottery" },        { 4, 3, "fraud", "bec" },
-	{ 4, 4, "fraud", "extortion" },
-	{ 5, 0, "malware", "undefined" },    { 5, 1, "malware", "attachment" },
-	{ 5, 2, "malware", "link" },         { 5, 3, "malware", "macro" },
-	{ 7, 0, "virus", "undefined" },      { 7, 1, "virus", "worm" },
-	{ 7, 2, "virus", "trojan" },
+	{ 0, 0, "legit", "undefined" },    { 0, 1, "legit", "personal" },
+	{ 0, 2, "legit", "newsletter" },   { 0, 3, "legit", "transactional" },
+	{ 0, 4, "legit", "mailing-list" }, { 1, 0, "spam", "undefined" },
+	{ 1, 1, "spam", "pharma" },        { 1, 2, "spam", "stock" },
+	{ 1, 3, "spam", "replica" },       { 1, 4, "spam", "adult" },
+	{ 1, 5, "spam", "dating" },        { 1, 6, "spam", "loans" },
+	{ 1, 7, "spam", "seo" },           { 1, 8, "spam", "image" },
+	{ 2, 0, "bulk", "undefined" },     { 2, 1, "bulk", "marketing" },
+	{ 2, 2, "bulk", "newsletter" },    { 3, 0, "phishing", "undefined" },
+	{ 3, 1, "phishing", "banking" },   { 3, 2, "phishing", "credentials" },
+	{ 3, 3, "phishing", "payment" },   { 3, 4, "phishing", "delivery" },
+	{ 4, 0, "fraud", "undefined" },    { 4, 1, "fraud", "advance-fee" },
+	{ 4, 2, "fraud", "lottery" },      { 4, 3, "fraud", "bec" },
+	{ 4, 4, "fraud", "extortion" },    { 5, 0, "malware", "undefined" },
+	{ 5, 1, "malware", "attachment" }, { 5, 2, "malware", "link" },
+	{ 5, 3, "malware", "macro" },      { 7, 0, "virus", "undefined" },
+	{ 7, 1, "virus", "worm" },         { 7, 2, "virus", "trojan" },
 };
 
 void categories_defaults(struct categories *cats)
@@ -107,7 +104,7 @@ static int cats_find(const struct categories *cats, unsigned cat, unsigned sub)
 
 /* Why a file was refused, written only when the caller asked (why != NULL). */
 static int cats_refuse(char *why, size_t why_len, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 static int cats_refuse(char *why, size_t why_len, const char *fmt, ...)
 {
 	va_list ap;
@@ -127,7 +124,8 @@ static int cats_conflict(const struct categories *cats, const struct category_na
 	if (cats->n >= CATS_MAX)
 		return cats_refuse(why, why_len, "more than %d entries", CATS_MAX);
 	if (cats_find(cats, e->category, e->subcategory) >= 0)
-		return cats_refuse(why, why_len, "%u/%u is listed twice", e->category, e->subcategory);
+		return cats_refuse(why, why_len, "%u/%u is listed twice", e->category,
+		                   e->subcategory);
 	/* One number, one name and back: "3/0 phishing" conflicts with
 	 * "3/1 spam" and with "4/0 Phishing" (names compare in any case). */
 	for (int i = 0; i < cats->n; i++) {
@@ -136,8 +134,8 @@ static int cats_conflict(const struct categories *cats, const struct category_na
 			return cats_refuse(why, why_len, "category %u is already named \"%s\"",
 			                   e->category, o->name);
 		if (o->category != e->category && strcasecmp(o->name, e->name) == 0)
-			return cats_refuse(why, why_len, "name \"%s\" is already category %u", e->name,
-			                   o->category);
+			return cats_refuse(why, why_len, "name \"%s\" is already category %u",
+			                   e->name, o->category);
 	}
 	return 0;
 }
@@ -154,8 +152,10 @@ static int cats_entry_add(struct categories *cats, const char *s, size_t n, char
 	    cats_number(&p, end, &e.subcategory) != 0 ||
 	    cats_name(&p, end, e.name, sizeof(e.name)) != 0 ||
 	    cats_name(&p, end, e.sub_name, sizeof(e.sub_name)) != 0)
-		return cats_refuse(why, why_len, "not \"<category>/<subcategory> <name> <subname>\" "
-		                   "(numbers 0-%d, names 1-47 printable bytes)", CATS_MAX_NUMBER);
+		return cats_refuse(why, why_len,
+		                   "not \"<category>/<subcategory> <name> <subname>\" "
+		                   "(numbers 0-%d, names 1-47 printable bytes)",
+		                   CATS_MAX_NUMBER);
 	while (p < end && cats_blank(*p))
 		p++;
 	if (p != end)
@@ -214,8 +214,8 @@ int categories_parse(struct categories *cats, const char *buf, size_t len)
 	return categories_parse_why(cats, buf, len, NULL, 0);
 }
 
-const char *categories_name(const struct categories *cats, unsigned category,
-                            unsigned subcategory, const char **sub_name)
+const char *categories_name(const struct categories *cats, unsigned category, unsigned subcategory,
+                            const char **sub_name)
 {
 	const char *name = "unknown";
 	int i = cats_find(cats, category, subcategory);

@@ -129,21 +129,24 @@ static void cfg_line_apply(struct cfg *c, const char *s, size_t n, int line_no,
 		return;
 	if (cfg_line_has_control(s, n)) {
 		log_warn(lg, CFG_MODULE,
-		         "Malformed line %d in cartridge.cfg (control character), ignoring", line_no);
+		         "Malformed line %d in cartridge.cfg (control character), ignoring",
+		         line_no);
 		return;
 	}
 	memcpy(line, s, n);
 	line[n] = '\0';
 	eq = strchr(line, '=');
 	if (eq == NULL || eq == line) {
-		log_warn(lg, CFG_MODULE, "Malformed line %d in cartridge.cfg (expected key = value), ignoring",
+		log_warn(lg, CFG_MODULE,
+		         "Malformed line %d in cartridge.cfg (expected key = value), ignoring",
 		         line_no);
 		return;
 	}
 	*eq = '\0';
 	cfg_key_normalise(line, (size_t)(eq - line), key);
 	if (key[0] == '\0') {
-		log_warn(lg, CFG_MODULE, "Malformed line %d in cartridge.cfg (expected key = value), ignoring",
+		log_warn(lg, CFG_MODULE,
+		         "Malformed line %d in cartridge.cfg (expected key = value), ignoring",
 		         line_no);
 		return;
 	}
@@ -163,8 +166,7 @@ static void cfg_log_summary(const struct cfg *c, const struct logger *lg)
 		         "Set it to your organization's name or feedback login name.");
 }
 
-static void cfg_lines_apply(struct cfg *c, const char *buf, size_t len,
-                            const struct logger *lg)
+static void cfg_lines_apply(struct cfg *c, const char *buf, size_t len, const struct logger *lg)
 {
 	size_t pos = 0;
 	int line_no = 0;
@@ -181,8 +183,8 @@ static void cfg_lines_apply(struct cfg *c, const char *buf, size_t len,
 			n--;
 		if (n > CFG_MAX_LINE)
 			log_warn(lg, CFG_MODULE,
-			         "Line %d of cartridge.cfg is longer than %d bytes, ignoring", line_no,
-			         CFG_MAX_LINE);
+			         "Line %d of cartridge.cfg is longer than %d bytes, ignoring",
+			         line_no, CFG_MAX_LINE);
 		else
 			cfg_line_apply(c, buf + pos, n, line_no, lg);
 		pos = end + 1;
@@ -196,7 +198,7 @@ void cfg_parse(struct cfg *c, const char *buf, size_t len, const struct logger *
 		          "cartridge.cfg is larger than %zu bytes, using default settings",
 		          CFG_MAX_FILE_BYTES);
 	else if (buf != NULL) {
-		struct log_bound bound;       /* 20,000 unknown keys: 20 lines and a count */
+		struct log_bound bound; /* 20,000 unknown keys: 20 lines and a count */
 		log_bound_init(&bound, lg, LOG_BOUND_LINES);
 		cfg_lines_apply(c, buf, len, &bound.lg);
 		log_bound_end(&bound, CFG_MODULE, "cartridge.cfg");
@@ -213,7 +215,8 @@ int cfg_load(struct cfg *c, const char *config_dir, const struct logger *lg)
 
 	cfg_defaults(c, config_dir);
 	if (config_dir == NULL || strlen(config_dir) >= CFG_MAX_DIR) {
-		log_error(lg, CFG_MODULE, "Invalid configuration directory, using default settings");
+		log_error(lg, CFG_MODULE,
+		          "Invalid configuration directory, using default settings");
 		cfg_parse(c, NULL, 0, lg);
 		return WHORL_ECONFIG;
 	}
@@ -223,11 +226,13 @@ int cfg_load(struct cfg *c, const char *config_dir, const struct logger *lg)
 		log_info(lg, CFG_MODULE, "No config file %s, using default settings", path);
 		rc = 0;
 	} else if (rc == WHORL_ELIMIT) {
-		log_error(lg, CFG_MODULE, "Config file %s is larger than %zu bytes, using default settings",
-		          path, CFG_MAX_FILE_BYTES);
+		log_error(lg, CFG_MODULE,
+		          "Config file %s is larger than %zu bytes, using default settings", path,
+		          CFG_MAX_FILE_BYTES);
 	} else if (rc != 0) {
-		log_error(lg, CFG_MODULE, "Could not read config file %s (%s), using default settings",
-		          path, file_why_text(why));
+		log_error(lg, CFG_MODULE,
+		          "Could not read config file %s (%s), using default settings", path,
+		          file_why_text(why));
 	}
 	cfg_parse(c, buf, n, lg);
 	free(buf);

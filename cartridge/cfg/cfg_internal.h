@@ -12,13 +12,13 @@
 
 #include "cfg.h"
 
-#define CFG_MODULE "CONFIG"            /* module tag of every line logged here */
-#define CFG_MAX_INTERVAL_HOURS 8760    /* "micro-update interval": at most one year */
-#define CFG_MAX_TIMEOUT 3600           /* "micro-update timeout": at most one hour */
-#define CFG_MAX_TRIAL 2592000u         /* "micro-update trial period": at most 30 days */
+#define CFG_MODULE "CONFIG"                   /* module tag of every line logged here */
+#define CFG_MAX_INTERVAL_HOURS 8760           /* "micro-update interval": at most one year */
+#define CFG_MAX_TIMEOUT 3600                  /* "micro-update timeout": at most one hour */
+#define CFG_MAX_TRIAL 2592000u                /* "micro-update trial period": at most 30 days */
 #define CFG_MAX_BODY_LENGTH ((size_t)1 << 40) /* "max body length": at most 1 TiB */
-#define CFG_MAX_STATS_INTERVAL 604800 /* "statistics interval": at most one week */
-#define CFG_DEFAULT_PROXY_PORT 80      /* "http proxy" written as host or host: */
+#define CFG_MAX_STATS_INTERVAL 604800         /* "statistics interval": at most one week */
+#define CFG_DEFAULT_PROXY_PORT 80             /* "http proxy" written as host or host: */
 
 /* 1 or 0 for yes/no/1/0/true/false/on/off (any case); -1 otherwise. */
 int cfg_value_bool(const char *v);
@@ -52,7 +52,6 @@ int cfg_path_resolve(const char *config_dir, const char *v, char *out, size_t ou
 /* Applies one normalised key (lower case, single spaces) and its value
  * (trimmed, quotes stripped) to c, logging what the guide says for invalid,
  * deprecated and unknown keys. */
-void cfg_key_apply(struct cfg *c, const char *key, const char *value,
-                   const struct logger *lg);
+void cfg_key_apply(struct cfg *c, const char *key, const char *value, const struct logger *lg);
 
 #endif

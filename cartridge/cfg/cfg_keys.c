@@ -23,9 +23,9 @@ typedef void cfg_key_fn(struct cfg *c, const struct cfg_key *k, const char *v,
 struct cfg_key {
 	const char *name;
 	cfg_key_fn *apply;
-	size_t field;            /* offsetof the int member, boolean keys only */
-	int dflt;                /* default of a boolean key */
-	const char *keep;        /* end of the invalid-boolean line */
+	size_t field;     /* offsetof the int member, boolean keys only */
+	int dflt;         /* default of a boolean key */
+	const char *keep; /* end of the invalid-boolean line */
 };
 
 #define CFG_FIELD(c, k) ((int *)(void *)((char *)(c) + (k)->field))
@@ -47,8 +47,8 @@ static void cfg_key_bool(struct cfg *c, const struct cfg_key *k, const char *v,
 	int b = cfg_value_bool(v);
 
 	if (b < 0) {
-		log_error(lg, CFG_MODULE, "Value %s for \"%s\" must be yes/no/1/0--%s.", v,
-		          k->name, k->keep);
+		log_error(lg, CFG_MODULE, "Value %s for \"%s\" must be yes/no/1/0--%s.", v, k->name,
+		          k->keep);
 		b = k->dflt;
 	}
 	*CFG_FIELD(c, k) = b;
@@ -58,7 +58,8 @@ static void cfg_key_customer_id(struct cfg *c, const struct cfg_key *k, const ch
                                 const struct logger *lg)
 {
 	if (*v == '\0' || cfg_str_set(c->customer_id, v) != 0) {
-		log_error(lg, CFG_MODULE, "Invalid customer id %s, using default value \"none\".", v);
+		log_error(lg, CFG_MODULE, "Invalid customer id %s, using default value \"none\".",
+		          v);
 		cfg_str_set(c->customer_id, "none");
 	}
 }
@@ -75,8 +76,7 @@ static unsigned cfg_exclude_item(const char *item, size_t n)
 
 /* Calls fn on each comma-separated, trimmed, non-empty item of v;
  * stops and returns -1 as soon as fn does. */
-static int cfg_list_each(const char *v, int (*fn)(void *arg, const char *item, size_t n),
-                         void *arg)
+static int cfg_list_each(const char *v, int (*fn)(void *arg, const char *item, size_t n), void *arg)
 {
 	const char *p = v;
 
@@ -117,9 +117,10 @@ static void cfg_key_exclude(struct cfg *c, const struct cfg_key *k, const char *
 		return;
 	}
 	if (*v == '\0' || cfg_list_each(v, cfg_exclude_add, &mask) != 0) {
-		log_error(lg, CFG_MODULE,
-		          "Invalid exclude from stats reports %s, not excluding anything from stats reports.",
-		          v);
+		log_error(
+		    lg, CFG_MODULE,
+		    "Invalid exclude from stats reports %s, not excluding anything from stats reports.",
+		    v);
 		mask = 0;
 	}
 	c->exclude_from_stats = mask;
@@ -162,8 +163,8 @@ static void cfg_key_gateway(struct cfg *c, const struct cfg_key *k, const char *
 	c->n_gateway_hosts = 0;
 	if (cfg_list_each(v, cfg_gateway_add, &acc) == 0 && c->n_gateway_hosts > 0)
 		return;
-	log_error(lg, CFG_MODULE, "Invalid gateway received hosts %s (%s), using heuristics instead.",
-	          v, acc.why);
+	log_error(lg, CFG_MODULE,
+	          "Invalid gateway received hosts %s (%s), using heuristics instead.", v, acc.why);
 	memset(c->gateway_hosts, 0, sizeof(c->gateway_hosts));
 	c->n_gateway_hosts = 0;
 }
@@ -231,20 +232,21 @@ static void cfg_key_local_address(struct cfg *c, const struct cfg_key *k, const 
 	unsigned char addr[16];
 
 	if (inet_pton(AF_INET, v, addr) == 1 || inet_pton(AF_INET6, v, addr) == 1) {
-		cfg_str_set(c->local_address, v);   /* an address always fits */
+		cfg_str_set(c->local_address, v); /* an address always fits */
 		return;
 	}
-	log_error(lg, CFG_MODULE,
-	          "Invalid local address for m-u cons %s, not binding micro-update connections to an address.",
-	          v);
+	log_error(
+	    lg, CFG_MODULE,
+	    "Invalid local address for m-u cons %s, not binding micro-update connections to an address.",
+	    v);
 	c->local_address[0] = '\0';
 }
 
 static void cfg_key_cache_path(struct cfg *c, const struct cfg_key *k, const char *v,
                                const struct logger *lg)
 {
-	if (*v != '\0' && cfg_path_resolve(c->config_dir, v, c->cache_path,
-	                                   sizeof(c->cache_path)) == 0)
+	if (*v != '\0' &&
+	    cfg_path_resolve(c->config_dir, v, c->cache_path, sizeof(c->cache_path)) == 0)
 		return;
 	log_error(lg, CFG_MODULE, "Invalid cache path %s, using default value \"%s\".", v,
 	          c->config_dir);
@@ -278,8 +280,8 @@ static void cfg_key_interval(struct cfg *c, const struct cfg_key *k, const char 
 		return;
 	}
 	/* The guide: an invalid interval falls back to a fixed 3 hours. */
-	log_error(lg, CFG_MODULE, "Invalid micro-update interval %s, using default interval of 3 hours.",
-	          v);
+	log_error(lg, CFG_MODULE,
+	          "Invalid micro-update interval %s, using default interval of 3 hours.", v);
 	c->mu_interval_hours = 3;
 }
 
@@ -305,8 +307,8 @@ static void cfg_key_timeout(struct cfg *c, const struct cfg_key *k, const char *
 		c->mu_timeout = (int)t;
 		return;
 	}
-	log_error(lg, CFG_MODULE, "Invalid micro-update timeout %s, using default timeout of 60 seconds.",
-	          v);
+	log_error(lg, CFG_MODULE,
+	          "Invalid micro-update timeout %s, using default timeout of 60 seconds.", v);
 	c->mu_timeout = 60;
 }
 
@@ -319,8 +321,9 @@ static void cfg_key_trial(struct cfg *c, const struct cfg_key *k, const char *v,
 		c->mu_trial_seconds = (unsigned)t;
 		return;
 	}
-	log_error(lg, CFG_MODULE, "Invalid micro-update trial period %s, using default of %u seconds.",
-	          v, CFG_MU_TRIAL_DEFAULT);
+	log_error(lg, CFG_MODULE,
+	          "Invalid micro-update trial period %s, using default of %u seconds.", v,
+	          CFG_MU_TRIAL_DEFAULT);
 	c->mu_trial_seconds = CFG_MU_TRIAL_DEFAULT;
 }
 
@@ -356,17 +359,18 @@ static void cfg_key_url(struct cfg *c, const struct cfg_key *k, const char *v,
 {
 	if (cfg_url_scheme_ok(v) && cfg_str_set(c->mu_url, v) == 0)
 		return;
-	log_error(lg, CFG_MODULE,
-	          "Invalid micro-update url %s (must start with http://, https:// or file://), using the micro-update hostname and port.",
-	          v);
+	log_error(
+	    lg, CFG_MODULE,
+	    "Invalid micro-update url %s (must start with http://, https:// or file://), using the micro-update hostname and port.",
+	    v);
 	c->mu_url[0] = '\0';
 }
 
 static void cfg_key_publisher_key(struct cfg *c, const struct cfg_key *k, const char *v,
                                   const struct logger *lg)
 {
-	if (*v != '\0' && cfg_path_resolve(c->config_dir, v, c->publisher_key,
-	                                   sizeof(c->publisher_key)) == 0)
+	if (*v != '\0' &&
+	    cfg_path_resolve(c->config_dir, v, c->publisher_key, sizeof(c->publisher_key)) == 0)
 		return;
 	cfg_path_resolve(c->config_dir, "publisher.pub", c->publisher_key,
 	                 sizeof(c->publisher_key));
@@ -383,7 +387,8 @@ static void cfg_key_minimum_score(struct cfg *c, const struct cfg_key *k, const 
 		c->minimum_score = (int)score;
 		return;
 	}
-	log_error(lg, CFG_MODULE, "Invalid minimum score %s, using default minimum score of 50.", v);
+	log_error(lg, CFG_MODULE, "Invalid minimum score %s, using default minimum score of 50.",
+	          v);
 	c->minimum_score = 50;
 }
 
@@ -407,15 +412,17 @@ static void cfg_key_statistics_url(struct cfg *c, const struct cfg_key *k, const
 	    cfg_str_set(c->statistics_url, v) == 0)
 		return;
 	c->statistics_url[0] = '\0';
-	log_error(lg, CFG_MODULE, "Invalid statistics url %s (must start with http:// or https://), "
-	          "using the micro-update host.", v);
+	log_error(lg, CFG_MODULE,
+	          "Invalid statistics url %s (must start with http:// or https://), "
+	          "using the micro-update host.",
+	          v);
 }
 
 static void cfg_key_statistics_key(struct cfg *c, const struct cfg_key *k, const char *v,
                                    const struct logger *lg)
 {
-	if (*v != '\0' && cfg_path_resolve(c->config_dir, v, c->statistics_key,
-	                                   sizeof(c->statistics_key)) == 0)
+	if (*v != '\0' &&
+	    cfg_path_resolve(c->config_dir, v, c->statistics_key, sizeof(c->statistics_key)) == 0)
 		return;
 	cfg_path_resolve(c->config_dir, "collector.pub", c->statistics_key,
 	                 sizeof(c->statistics_key));
@@ -437,13 +444,19 @@ static void cfg_key_statistics_interval(struct cfg *c, const struct cfg_key *k, 
 		c->statistics_interval = (unsigned)n;
 		return;
 	}
-	log_error(lg, CFG_MODULE, "Invalid statistics interval %s, using default interval (auto).", v);
+	log_error(lg, CFG_MODULE, "Invalid statistics interval %s, using default interval (auto).",
+	          v);
 	c->statistics_interval = 0;
 }
 
-#define CFG_BOOL(name, member, dflt, keep) \
-	{ name, cfg_key_bool, offsetof(struct cfg, member), dflt, keep }
-#define CFG_KEY(name, fn) { name, fn, 0, 0, NULL }
+#define CFG_BOOL(name, member, dflt, keep)                                   \
+	{                                                                    \
+		name, cfg_key_bool, offsetof(struct cfg, member), dflt, keep \
+	}
+#define CFG_KEY(name, fn)            \
+	{                            \
+		name, fn, 0, 0, NULL \
+	}
 
 static const struct cfg_key cfg_keys[] = {
 	CFG_BOOL("consider empty messages spam", consider_empty_spam, 0, "keeping default (no)"),
@@ -482,8 +495,7 @@ static const struct cfg_key cfg_keys[] = {
 	CFG_BOOL("record sigs seen", record_sigs_seen, 0, "keeping default (no)"),
 };
 
-void cfg_key_apply(struct cfg *c, const char *key, const char *value,
-                   const struct logger *lg)
+void cfg_key_apply(struct cfg *c, const char *key, const char *value, const struct logger *lg)
 {
 	for (size_t i = 0; i < sizeof(cfg_keys) / sizeof(cfg_keys[0]); i++) {
 		if (strcmp(key, cfg_keys[i].name) == 0) {

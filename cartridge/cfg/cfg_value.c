@@ -50,8 +50,8 @@ int cfg_value_uint(const char *v, unsigned long long lo, unsigned long long hi,
 
 static int cfg_host_char_ok(char ch)
 {
-	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
-	       (ch >= '0' && ch <= '9') || ch == '.' || ch == '-' || ch == '_' || ch == ':';
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+	       ch == '.' || ch == '-' || ch == '_' || ch == ':';
 }
 
 int cfg_value_hostname_ok(const char *s)
@@ -67,8 +67,7 @@ int cfg_value_hostname_ok(const char *s)
 }
 
 /* Splits "[v6]:port" or "host:port" or "host" into host and port text. */
-static const char *cfg_proxy_split(const char *v, char *host, size_t host_size,
-                                   const char **port)
+static const char *cfg_proxy_split(const char *v, char *host, size_t host_size, const char **port)
 {
 	const char *end;
 	size_t n;

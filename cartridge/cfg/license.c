@@ -21,7 +21,7 @@
 #include "../util/file_read.h"
 #include "cfg_internal.h"
 
-#define LICENSE_MAX_BYTES 4096  /* a larger license.cfg is malformed */
+#define LICENSE_MAX_BYTES 4096 /* a larger license.cfg is malformed */
 
 /* Next line of buf[*pos..len) with trailing blanks and CR removed. */
 static const char *license_line(const char *buf, size_t len, size_t *pos, size_t *line_len)
@@ -97,7 +97,7 @@ int license_load(struct license *l, const char *config_dir, const struct logger 
 	if (rc == 0)
 		rc = license_parse(l, buf, n);
 	else if (rc == WHORL_ELIMIT)
-		rc = WHORL_ECONFIG;           /* a larger license.cfg is malformed */
+		rc = WHORL_ECONFIG; /* a larger license.cfg is malformed */
 	else
 		log_error(lg, CFG_MODULE, "Could not read license file %s (%s)", path,
 		          file_why_text(why));
@@ -117,19 +117,24 @@ const char *license_error_text(int rc, const char *config_dir, char *buf, size_t
 	const char *dir = config_dir != NULL ? config_dir : "(none)";
 
 	switch (rc) {
-	case 0:
-		return NULL;
+	case 0: return NULL;
 	case WHORL_ENODATA:
-		snprintf(buf, len, "Could not update signatures from network (missing license file "
-		         "[%s/license.cfg]).", dir);
+		snprintf(buf, len,
+		         "Could not update signatures from network (missing license file "
+		         "[%s/license.cfg]).",
+		         dir);
 		break;
 	case WHORL_ECONFIG:
-		snprintf(buf, len, "Could not update signatures from network (malformed license id "
-		         "in %s/license.cfg).", dir);
+		snprintf(buf, len,
+		         "Could not update signatures from network (malformed license id "
+		         "in %s/license.cfg).",
+		         dir);
 		break;
 	default:
-		snprintf(buf, len, "Could not update signatures from network (could not read license "
-		         "file [%s/license.cfg]).", dir);
+		snprintf(buf, len,
+		         "Could not update signatures from network (could not read license "
+		         "file [%s/license.cfg]).",
+		         dir);
 		break;
 	}
 	return buf;

@@ -13,8 +13,8 @@
 
 #include "../util/hash.h"
 
-#define FP_ATTACH_SEED 0x61747463ull    /* "attc" */
-#define FP_ATTACH_MIN_BYTES 32          /* tiny parts are boilerplate */
+#define FP_ATTACH_SEED 0x61747463ull /* "attc" */
+#define FP_ATTACH_MIN_BYTES 32       /* tiny parts are boilerplate */
 
 static int part_is_payload(const struct mime_part *p)
 {
@@ -36,6 +36,7 @@ void fp_attach_compute(const struct fp_input *in, struct fp_list *out)
 		const struct mime_part *p = &m->parts[i];
 		if (!part_is_payload(p))
 			continue;
-		fp_list_add(out, WHORL_FP_ATTACH, whorl_hash64(p->data, p->data_len, FP_ATTACH_SEED), 0);
+		fp_list_add(out, WHORL_FP_ATTACH,
+		            whorl_hash64(p->data, p->data_len, FP_ATTACH_SEED), 0);
 	}
 }

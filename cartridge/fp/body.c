@@ -11,8 +11,8 @@
 
 #include "../util/hash.h"
 
-#define FP_BODY_SEED 0x626f6479ull      /* "body" */
-#define FP_BODY_MIN_BYTES 24            /* shorter texts identify nothing */
+#define FP_BODY_SEED 0x626f6479ull /* "body" */
+#define FP_BODY_MIN_BYTES 24       /* shorter texts identify nothing */
 
 void fp_body_add_text(struct fp_list *out, const char *norm, size_t len)
 {

@@ -66,8 +66,8 @@ _Static_assert(sizeof(fp_engine_table) / sizeof(fp_engine_table[0]) == WHORL_FP_
 /* Cheapest and most decisive first, so that "favor analysis over speed = no"
  * can stop early. */
 const uint8_t fp_engine_scan_order[FP_N_ENGINES] = {
-	WHORL_FP_BODY, WHORL_FP_ATTACH, WHORL_FP_URL, WHORL_FP_FUZZY,
-	WHORL_FP_IMAGE, WHORL_FP_IP, WHORL_FP_STRUCT,
+	WHORL_FP_BODY,  WHORL_FP_ATTACH, WHORL_FP_URL,    WHORL_FP_FUZZY,
+	WHORL_FP_IMAGE, WHORL_FP_IP,     WHORL_FP_STRUCT,
 };
 _Static_assert(FP_N_ENGINES == WHORL_FP_ENGINE_MAX, "every engine runs once per scan");
 

@@ -34,27 +34,27 @@
 
 struct fp_input {
 	const struct mime_msg *mime;
-	const char *visible;          /* visible text of all text parts, UTF-8, joined by "\n" */
+	const char *visible; /* visible text of all text parts, UTF-8, joined by "\n" */
 	size_t visible_len;
-	const char *norm;             /* text_normalise(visible) */
+	const char *norm; /* text_normalise(visible) */
 	size_t norm_len;
-	const struct text_link *links;/* links from HTML and from plain text */
+	const struct text_link *links; /* links from HTML and from plain text */
 	size_t n_links;
-	const char *skeleton;         /* HTML tag skeleton of the first HTML part, "" if none */
+	const char *skeleton; /* HTML tag skeleton of the first HTML part, "" if none */
 	size_t skeleton_len;
-	unsigned text_flags;          /* TEXT_F_* gathered while rendering */
-	const struct whorl_envelope *env;  /* may be NULL */
+	unsigned text_flags;              /* TEXT_F_* gathered while rendering */
+	const struct whorl_envelope *env; /* may be NULL */
 	const struct cfg *cfg;
 	struct arena *arena;
 };
 
 /* A sketch as produced by an engine for one message. */
 struct fp_sketch {
-	uint8_t engine;               /* WHORL_FP_* */
+	uint8_t engine; /* WHORL_FP_* */
 	uint8_t algo_version;
 	uint16_t len;
-	const uint8_t *bytes;         /* stored form, what publishers store */
-	const uint32_t *query_anchors;/* anchors to look up at scan time */
+	const uint8_t *bytes;          /* stored form, what publishers store */
+	const uint32_t *query_anchors; /* anchors to look up at scan time */
 	size_t n_query_anchors;
 };
 
@@ -63,7 +63,7 @@ struct fp_list {
 	size_t n_fps;
 	struct fp_sketch sketches[FP_MAX_SKETCHES];
 	size_t n_sketches;
-	int overflow;                 /* a limit above was reached */
+	int overflow; /* a limit above was reached */
 };
 
 /* Appends an exact key: raw is engine-local, the stored key is
@@ -76,23 +76,23 @@ void fp_list_add_sketch(struct fp_list *out, const struct fp_sketch *sk);
 
 typedef void (*fp_engine_fn)(const struct fp_input *in, struct fp_list *out);
 
-#define FP_N_ENGINES 7                 /* = WHORL_FP_ENGINE_MAX (asserted in engines.c) */
-#define FP_ENGINE_CONTENT (1u << 0)    /* a match is content evidence (score.c) */
-#define FP_ENGINE_TEXT (1u << 1)       /* also runs on attachments' text units */
+#define FP_N_ENGINES 7              /* = WHORL_FP_ENGINE_MAX (asserted in engines.c) */
+#define FP_ENGINE_CONTENT (1u << 0) /* a match is content evidence (score.c) */
+#define FP_ENGINE_TEXT (1u << 1)    /* also runs on attachments' text units */
 
 /* One engine (engines.c). Sketch members are NULL for engines that make
  * only exact keys. */
 struct fp_engine {
-	uint8_t id;                        /* WHORL_FP_* */
-	const char *name;                  /* analysis strings, statistics */
-	uint8_t algo_version;              /* stored with every fingerprint */
+	uint8_t id;           /* WHORL_FP_* */
+	const char *name;     /* analysis strings, statistics */
+	uint8_t algo_version; /* stored with every fingerprint */
 	fp_engine_fn compute;
-	unsigned flags;                    /* FP_ENGINE_* */
-	double legit_factor;               /* a legitimate hit's share of its weight */
+	unsigned flags;      /* FP_ENGINE_* */
+	double legit_factor; /* a legitimate hit's share of its weight */
 	size_t (*stored_anchors)(const uint8_t *bytes, size_t len, uint32_t *anchors, size_t cap);
 	double (*similarity)(const uint8_t *query, size_t qlen, const uint8_t *stored, size_t slen);
-	double (*threshold)(void);         /* a match on its own */
-	double (*weak_threshold)(void);    /* supports other evidence (<= threshold) */
+	double (*threshold)(void);      /* a match on its own */
+	double (*weak_threshold)(void); /* supports other evidence (<= threshold) */
 };
 /* The engine with this id, or NULL. */
 const struct fp_engine *fp_engine_get(unsigned id);
@@ -141,7 +141,6 @@ int fp_ip_sender(const struct fp_input *in, char *buf, size_t len);
 /* The Received hop the same rules pick (ignoring the envelope and "use ip
  * information"): its address into ip and its reverse name ("" when none)
  * into name; 0 when found. */
-int fp_ip_sender_hop(const struct fp_input *in, char *ip, size_t iplen, char *name,
-                     size_t namelen);
+int fp_ip_sender_hop(const struct fp_input *in, char *ip, size_t iplen, char *name, size_t namelen);
 
 #endif

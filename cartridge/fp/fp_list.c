@@ -23,7 +23,7 @@ void fp_list_add(struct fp_list *out, uint8_t engine, uint64_t raw, uint16_t fla
 		return;
 	}
 	struct whorl_fp *fp = &out->fps[out->n_fps++];
-	memset(fp, 0, sizeof(*fp));    /* padding too: fingerprint sets are compared bytewise */
+	memset(fp, 0, sizeof(*fp)); /* padding too: fingerprint sets are compared bytewise */
 	fp->key = key;
 	fp->engine = engine;
 	fp->algo_version = e != NULL ? e->algo_version : 0;

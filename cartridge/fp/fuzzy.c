@@ -42,35 +42,35 @@
 #include "../util/hash.h"
 #include "sketch.h"
 
-#define FUZZY_K 64                       /* bins per view; the top 6 hash bits pick one */
+#define FUZZY_K 64 /* bins per view; the top 6 hash bits pick one */
 #define FUZZY_BIN_SHIFT 58
-#define FUZZY_STORED_ANCHORS 4           /* per view */
-#define FUZZY_QUERY_ANCHORS 24           /* per view */
-#define FUZZY_MIN_WORDS 8                /* fewer distinct content words: W unusable */
-#define FUZZY_MIN_GRAMS 40               /* fewer distinct grams: C unusable */
-#define FUZZY_MAX_WORD 40                /* longer ASCII "words" are base64 debris */
-#define FUZZY_FORMAT 2                   /* byte 0 of the stored form */
+#define FUZZY_STORED_ANCHORS 4 /* per view */
+#define FUZZY_QUERY_ANCHORS 24 /* per view */
+#define FUZZY_MIN_WORDS 8      /* fewer distinct content words: W unusable */
+#define FUZZY_MIN_GRAMS 40     /* fewer distinct grams: C unusable */
+#define FUZZY_MAX_WORD 40      /* longer ASCII "words" are base64 debris */
+#define FUZZY_FORMAT 2         /* byte 0 of the stored form */
 #define FUZZY_GRAM 5
-#define FUZZY_MAX_WORDS 20000            /* words looked at per message */
+#define FUZZY_MAX_WORDS 20000                /* words looked at per message */
 #define FUZZY_MAX_STREAM ((size_t)128 << 10) /* letter bytes looked at per message */
-#define FUZZY_LC_BITS 4096               /* linear-counting bitmap per view */
-#define FUZZY_MAX_RATIO 3.0              /* overlap coefficient trusted up to this size ratio */
+#define FUZZY_LC_BITS 4096                   /* linear-counting bitmap per view */
+#define FUZZY_MAX_RATIO 3.0                  /* overlap coefficient trusted up to this size ratio */
 /* When the stored text is the smaller set (the variant holds the campaign
  * plus padding: filler prose, hash-busters), the overlap is trusted up to
  * this ratio, for stored sets of FUZZY_CONTAINED_MIN x the view's minimum. */
 #define FUZZY_MAX_RATIO_CONTAINED 4.0
 #define FUZZY_CONTAINED_MIN 3
-#define FUZZY_SEED_W 0x66757a7a7957ull   /* "fuzzyW" */
-#define FUZZY_SEED_C 0x66757a7a7943ull   /* "fuzzyC" */
+#define FUZZY_SEED_W 0x66757a7a7957ull /* "fuzzyW" */
+#define FUZZY_SEED_C 0x66757a7a7943ull /* "fuzzyC" */
 #define FUZZY_SKETCH_BYTES (6 + 2 * FUZZY_K + 2 * 4 * FUZZY_STORED_ANCHORS)
-#define FUZZY_THRESHOLD 0.70             /* similarity that counts as a match alone */
-#define FUZZY_WEAK_THRESHOLD 0.50        /* similarity that supports other evidence */
+#define FUZZY_THRESHOLD 0.70      /* similarity that counts as a match alone */
+#define FUZZY_WEAK_THRESHOLD 0.50 /* similarity that supports other evidence */
 
 struct fuzzy_view {
 	uint32_t minv[FUZZY_K];
-	uint32_t bottom[FUZZY_QUERY_ANCHORS];   /* ascending, distinct */
+	uint32_t bottom[FUZZY_QUERY_ANCHORS]; /* ascending, distinct */
 	size_t n_bottom;
-	uint64_t admit;               /* anchors below this may enter bottom[]: 2^32
+	uint64_t admit; /* anchors below this may enter bottom[]: 2^32
 	                               * until it is full, then its largest */
 	uint64_t bits[FUZZY_LC_BITS / 64];
 };
@@ -105,7 +105,7 @@ static inline void view_add(struct fuzzy_view *v, uint64_t h)
 {
 	unsigned bin = (unsigned)(h >> FUZZY_BIN_SHIFT);
 	uint32_t val = (uint32_t)h, old = v->minv[bin];
-	v->minv[bin] = val < old ? val : old;      /* branch-free: the outcome is random */
+	v->minv[bin] = val < old ? val : old; /* branch-free: the outcome is random */
 	unsigned bit = (unsigned)(h >> 32) & (FUZZY_LC_BITS - 1);
 	v->bits[bit >> 6] |= 1ull << (bit & 63);
 	uint32_t anchor = (uint32_t)(h >> 27) | 1u;
@@ -124,7 +124,8 @@ static unsigned view_count(const struct fuzzy_view *v)
 	if (zeros > 0)
 		n = -(double)FUZZY_LC_BITS * log((double)zeros / FUZZY_LC_BITS);
 	else
-		n = (FUZZY_QUERY_ANCHORS - 1) * 4294967296.0 / ((double)v->bottom[FUZZY_QUERY_ANCHORS - 1] + 1);
+		n = (FUZZY_QUERY_ANCHORS - 1) * 4294967296.0 /
+		    ((double)v->bottom[FUZZY_QUERY_ANCHORS - 1] + 1);
 	if (n > 65535)
 		n = 65535;
 	return (unsigned)(n + 0.5);
@@ -141,7 +142,8 @@ static void view_bins(const struct fuzzy_view *v, uint8_t *out)
 			step++;
 		}
 		uint32_t m = v->minv[j];
-		out[i] = step == 0 ? (uint8_t)m : (uint8_t)whorl_mix64((uint64_t)m + step * 0x9e3779b9u);
+		out[i] =
+		    step == 0 ? (uint8_t)m : (uint8_t)whorl_mix64((uint64_t)m + step * 0x9e3779b9u);
 	}
 }
 
@@ -326,7 +328,8 @@ static int views_build(const struct fp_input *in, struct fuzzy_view *w, struct f
 	view_init(w);
 	view_init(c);
 	int cut = 0;
-	while ((word = text_next_word(in->norm, in->norm_len, &pos, &wlen, join, sizeof(join))) != NULL) {
+	while ((word = text_next_word(in->norm, in->norm_len, &pos, &wlen, join, sizeof(join))) !=
+	       NULL) {
 		if (n_words++ == FUZZY_MAX_WORDS)
 			return 1;
 		cut |= stream >= FUZZY_MAX_STREAM;
@@ -385,7 +388,7 @@ void fp_fuzzy_compute(const struct fp_input *in, struct fp_list *out)
 {
 	struct fuzzy_view w, c;
 	if (views_build(in, &w, &c))
-		out->overflow = 1;      /* words past the limits were not looked at */
+		out->overflow = 1; /* words past the limits were not looked at */
 	unsigned nw = view_count(&w), nc = view_count(&c);
 	if (nw < FUZZY_MIN_WORDS && nc < FUZZY_MIN_GRAMS)
 		return;
@@ -405,8 +408,10 @@ void fp_fuzzy_compute(const struct fp_input *in, struct fp_list *out)
 			anchors[na++] = c.bottom[i];
 	struct fp_sketch sk = {
 		.engine = WHORL_FP_FUZZY,
-		.len = FUZZY_SKETCH_BYTES, .bytes = bytes,
-		.query_anchors = anchors, .n_query_anchors = na,
+		.len = FUZZY_SKETCH_BYTES,
+		.bytes = bytes,
+		.query_anchors = anchors,
+		.n_query_anchors = na,
 	};
 	fp_list_add_sketch(out, &sk);
 }
@@ -444,14 +449,15 @@ static double view_similarity(const uint8_t *q, const uint8_t *s, unsigned nq, u
 	if (j <= 0)
 		return 0;
 	double lo = nq < ns ? nq : ns, hi = nq < ns ? ns : nq;
-	double max_ratio = ns < nq && ns >= contained_min ? FUZZY_MAX_RATIO_CONTAINED : FUZZY_MAX_RATIO;
+	double max_ratio =
+	    ns < nq && ns >= contained_min ? FUZZY_MAX_RATIO_CONTAINED : FUZZY_MAX_RATIO;
 	if (lo <= 0 || hi / lo > max_ratio)
 		return j;
 	double overlap = j * (lo + hi) / ((1 + j) * lo);
 	if (overlap > 1)
 		overlap = 1;
 	if (hi / lo > FUZZY_MAX_RATIO && overlap < FUZZY_THRESHOLD)
-		return j;        /* past the usual ratio, only a clear containment counts */
+		return j; /* past the usual ratio, only a clear containment counts */
 	return overlap > j ? overlap : j;
 }
 
@@ -463,10 +469,12 @@ double fp_fuzzy_similarity(const uint8_t *q, size_t qlen, const uint8_t *s, size
 	unsigned qw = get_u16(q + 2), qc = get_u16(q + 4), sw = get_u16(s + 2), sc = get_u16(s + 4);
 	int use_w = qw >= FUZZY_MIN_WORDS && sw >= FUZZY_MIN_WORDS;
 	int use_c = qc >= FUZZY_MIN_GRAMS && sc >= FUZZY_MIN_GRAMS;
-	double simw = use_w ? view_similarity(q + 6, s + 6, qw, sw,
-	                                      FUZZY_CONTAINED_MIN * FUZZY_MIN_WORDS) : 0;
+	double simw =
+	    use_w ? view_similarity(q + 6, s + 6, qw, sw, FUZZY_CONTAINED_MIN * FUZZY_MIN_WORDS)
+	          : 0;
 	double simc = use_c ? view_similarity(q + 6 + FUZZY_K, s + 6 + FUZZY_K, qc, sc,
-	                                      FUZZY_CONTAINED_MIN * FUZZY_MIN_GRAMS) : 0;
+	                                      FUZZY_CONTAINED_MIN * FUZZY_MIN_GRAMS)
+	                    : 0;
 	if (use_w && use_c)
 		return (simw > simc ? simw : simc) * 0.75 + (simw + simc) / 2 * 0.25;
 	return use_w ? simw : simc;

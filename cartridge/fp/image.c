@@ -38,22 +38,23 @@
 #include "../util/hash.h"
 #include "fp.h"
 
-#define FP_IMAGE_MAX_DECODES 16            /* images decoded per message */
-#define FP_IMAGE_MAX_PIXELS (16u << 20)    /* declared pixels decoded per message: one
+#define FP_IMAGE_MAX_DECODES 16 /* images decoded per message */
+#define FP_IMAGE_MAX_PIXELS \
+	(16u << 20)              /* declared pixels decoded per message: one
                                             * 16M-pixel PNG takes ~140 ms */
-#define FP_IMAGE_MAX_SKETCHES 24           /* region sketches per message */
-#define FP_IMAGE_MAX_QR_SCANS 8            /* images searched for QR codes per message */
-#define FP_IMAGE_QR_MAJOR 4                /* a code over 1/4 of the content: no picture sketch */
-#define FP_IMAGE_SEED_BYTES 0x696d672d62797465ull     /* "img-byte" */
-#define FP_IMAGE_SEED_QR 0x696d672d71722d31ull        /* "img-qr-1" */
+#define FP_IMAGE_MAX_SKETCHES 24 /* region sketches per message */
+#define FP_IMAGE_MAX_QR_SCANS 8  /* images searched for QR codes per message */
+#define FP_IMAGE_QR_MAJOR 4      /* a code over 1/4 of the content: no picture sketch */
+#define FP_IMAGE_SEED_BYTES 0x696d672d62797465ull /* "img-byte" */
+#define FP_IMAGE_SEED_QR 0x696d672d71722d31ull    /* "img-qr-1" */
 
 struct image_work {
 	unsigned decodes;
 	uint64_t pixels;
 	unsigned sketches;
 	unsigned qr_scans;
-	struct img_thumb *thumb;       /* from the arena, at the first decode */
-	struct img_luma luma;          /* px from the arena, at the first decode */
+	struct img_thumb *thumb; /* from the arena, at the first decode */
+	struct img_luma luma;    /* px from the arena, at the first decode */
 };
 
 /* Appends a sketch of len bytes (copied to the arena) looked up by the
@@ -128,7 +129,8 @@ static void qr_payload(const struct fp_input *in, struct fp_list *out, const str
 	uint64_t raw;
 	if (is_url(c->data + s, e - s) && memchr(c->data + s, '\n', e - s) == NULL &&
 	    fp_url_add_link(out, (const char *)c->data + s, e - s, &raw) == 0) {
-		fp_list_add(out, WHORL_FP_IMAGE, whorl_hash_combine(raw, FP_IMAGE_SEED_QR), FP_IMAGE_F_QR);
+		fp_list_add(out, WHORL_FP_IMAGE, whorl_hash_combine(raw, FP_IMAGE_SEED_QR),
+		            FP_IMAGE_F_QR);
 		return;
 	}
 	char *norm = arena_alloc(in->arena, e - s + 1);
@@ -139,7 +141,8 @@ static void qr_payload(const struct fp_input *in, struct fp_list *out, const str
 	size_t n = text_normalise((const char *)c->data + s, e - s, norm, e - s + 1, NULL);
 	fp_body_add_text(out, norm, n);
 	if (n > 0)
-		fp_list_add(out, WHORL_FP_IMAGE, whorl_hash64(norm, n, FP_IMAGE_SEED_QR), FP_IMAGE_F_QR);
+		fp_list_add(out, WHORL_FP_IMAGE, whorl_hash64(norm, n, FP_IMAGE_SEED_QR),
+		            FP_IMAGE_F_QR);
 }
 
 /* Reads the image's QR codes; returns whether one covers more than
@@ -191,7 +194,7 @@ static void image_pixels(const struct fp_input *in, const struct mime_part *p,
 	w->thumb->luma = &w->luma;
 	w->luma.w = w->luma.h = 0;
 	if (img_decode_thumb(p->data, p->data_len, &info, w->thumb) != 0) {
-		out->overflow = 1;   /* truncated or corrupt pixels: not all of it was seen */
+		out->overflow = 1; /* truncated or corrupt pixels: not all of it was seen */
 		return;
 	}
 	if (img_content_find(w->thumb, &c) != 0)

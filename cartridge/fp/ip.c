@@ -27,9 +27,9 @@
 
 #include "../util/hash.h"
 
-#define FP_IP_SEED 0x69707631ull        /* "ipv1" */
-#define FP_IP_MAX_HOPS 32               /* Received headers looked at */
-#define FP_IP_MAX_NAME 256              /* host names kept per hop */
+#define FP_IP_SEED 0x69707631ull /* "ipv1" */
+#define FP_IP_MAX_HOPS 32        /* Received headers looked at */
+#define FP_IP_MAX_NAME 256       /* host names kept per hop */
 
 /* 1 when the address is routable on the public Internet. */
 static int ip_is_public(const char *text)
@@ -44,13 +44,14 @@ static int ip_is_public(const char *text)
 			return 0;
 		if (a[0] == 169 && a[1] == 254)
 			return 0;
-		if (a[0] == 100 && (a[1] & 0xc0) == 64)     /* carrier-grade NAT */
+		if (a[0] == 100 && (a[1] & 0xc0) == 64) /* carrier-grade NAT */
 			return 0;
 		return 1;
 	}
 	if (inet_pton(AF_INET6, text, a) == 1) {
-		static const unsigned char loop[16] = {[15] = 1};
-		if (memcmp(a, loop, 16) == 0 || (a[0] & 0xfe) == 0xfc || (a[0] == 0xfe && (a[1] & 0xc0) == 0x80))
+		static const unsigned char loop[16] = { [15] = 1 };
+		if (memcmp(a, loop, 16) == 0 || (a[0] & 0xfe) == 0xfc ||
+		    (a[0] == 0xfe && (a[1] & 0xc0) == 0x80))
 			return 0;
 		return 1;
 	}
@@ -81,8 +82,8 @@ static int ip_canonical(const char *s, size_t n, char *out, size_t cap)
 static size_t find_by(const char *v, size_t len)
 {
 	for (size_t i = 0; i + 3 <= len; i++)
-		if ((i == 0 || isspace((unsigned char)v[i - 1])) && strncasecmp(v + i, "by", 2) == 0 &&
-		    isspace((unsigned char)v[i + 2]))
+		if ((i == 0 || isspace((unsigned char)v[i - 1])) &&
+		    strncasecmp(v + i, "by", 2) == 0 && isspace((unsigned char)v[i + 2]))
 			return i;
 	return len;
 }
@@ -111,8 +112,8 @@ static int by_is_gateway(const struct cfg *c, const char *by, size_t len)
 		size_t n = strlen(name);
 		for (size_t i = 0; n > 0 && i + n <= len; i++)
 			if (strncasecmp(by + i, name, n) == 0 &&
-			    (i + n == len || !(isalnum((unsigned char)by[i + n]) || by[i + n] == '.' ||
-			                       by[i + n] == '-')))
+			    (i + n == len || !(isalnum((unsigned char)by[i + n]) ||
+			                       by[i + n] == '.' || by[i + n] == '-')))
 				return 1;
 	}
 	return 0;
@@ -120,9 +121,9 @@ static int by_is_gateway(const struct cfg *c, const char *by, size_t len)
 
 /* What one Received header says about its hop. */
 struct ip_hop {
-	char ip[INET6_ADDRSTRLEN];   /* "" when none */
-	char rdns[FP_IP_MAX_NAME];   /* reverse name in the comment, "" when none */
-	char by[FP_IP_MAX_NAME];     /* the receiving host, "" when none */
+	char ip[INET6_ADDRSTRLEN]; /* "" when none */
+	char rdns[FP_IP_MAX_NAME]; /* reverse name in the comment, "" when none */
+	char by[FP_IP_MAX_NAME];   /* the receiving host, "" when none */
 };
 
 /* Copies the host name token at s (letters, digits, "-", ".") into out. */
@@ -200,8 +201,7 @@ static int sender_by_heuristics(const struct fp_input *in, char *buf, size_t len
 
 /* The sending hop per the rules above (gateways, else heuristics), with
  * its reverse name: for the whitelist, which needs both. */
-int fp_ip_sender_hop(const struct fp_input *in, char *ip, size_t iplen, char *name,
-                     size_t namelen)
+int fp_ip_sender_hop(const struct fp_input *in, char *ip, size_t iplen, char *name, size_t namelen)
 {
 	const struct mime_msg *m = in->mime;
 	int gateways = in->cfg->n_gateway_hosts > 0;

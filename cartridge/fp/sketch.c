@@ -37,5 +37,6 @@ double fp_sketch_threshold(uint8_t engine)
 double fp_sketch_weak_threshold(uint8_t engine)
 {
 	const struct fp_engine *e = fp_engine_get(engine);
-	return e != NULL && e->weak_threshold != NULL ? e->weak_threshold() : fp_sketch_threshold(engine);
+	return e != NULL && e->weak_threshold != NULL ? e->weak_threshold()
+	                                              : fp_sketch_threshold(engine);
 }

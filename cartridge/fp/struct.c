@@ -14,8 +14,8 @@
 
 #include "../util/hash.h"
 
-#define FP_STRUCT_SEED 0x73747263ull    /* "strc" */
-#define FP_STRUCT_MIN_TAGS 12           /* fewer tags: too generic to mean a template */
+#define FP_STRUCT_SEED 0x73747263ull /* "strc" */
+#define FP_STRUCT_MIN_TAGS 12        /* fewer tags: too generic to mean a template */
 
 static size_t count_tags(const char *skel, size_t len)
 {
@@ -33,9 +33,10 @@ void fp_struct_compute(const struct fp_input *in, struct fp_list *out)
 	uint64_t h = FP_STRUCT_SEED;
 	for (size_t i = 0; i < m->n_parts; i++) {
 		const struct mime_part *p = &m->parts[i];
-		h = whorl_hash_combine(h, whorl_hash64(p->type, strlen(p->type), (uint64_t)p->depth));
-		h = whorl_hash_combine(h, whorl_hash64(p->subtype, strlen(p->subtype),
-		                                       (uint64_t)p->is_attachment));
+		h = whorl_hash_combine(h,
+		                       whorl_hash64(p->type, strlen(p->type), (uint64_t)p->depth));
+		h = whorl_hash_combine(
+		    h, whorl_hash64(p->subtype, strlen(p->subtype), (uint64_t)p->is_attachment));
 	}
 	h = whorl_hash_combine(h, whorl_hash64(in->skeleton, in->skeleton_len, FP_STRUCT_SEED));
 	fp_list_add(out, WHORL_FP_STRUCT, h, 0);

@@ -22,7 +22,7 @@
 #include "../util/hash.h"
 #include "../util/hex.h"
 
-#define FP_URL_SEED 0x75726c31ull       /* "url1" */
+#define FP_URL_SEED 0x75726c31ull /* "url1" */
 #define FP_URL_MAX_HOST 253
 #define FP_URL_MAX_PATH 512
 
@@ -40,7 +40,7 @@ struct url_parts {
  * Returns the offset of the authority, or -1 for links we do not key. */
 static long authority_start(const char *u, size_t len)
 {
-	static const char *const schemes[] = {"http://", "https://", "ftp://", "hxxp://"};
+	static const char *const schemes[] = { "http://", "https://", "ftp://", "hxxp://" };
 	for (size_t i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++) {
 		size_t n = strlen(schemes[i]);
 		if (len >= n && strncasecmp(u, schemes[i], n) == 0)
@@ -56,7 +56,8 @@ static void host_copy(struct url_parts *p, const char *h, size_t n)
 	size_t k = 0;
 	for (size_t i = 0; i < n && k < FP_URL_MAX_HOST; i++) {
 		int c = (unsigned char)h[i];
-		if (c == '%' && i + 2 < n && hex_digit_value(h[i + 1]) >= 0 && hex_digit_value(h[i + 2]) >= 0) {
+		if (c == '%' && i + 2 < n && hex_digit_value(h[i + 1]) >= 0 &&
+		    hex_digit_value(h[i + 2]) >= 0) {
 			c = hex_digit_value(h[i + 1]) * 16 + hex_digit_value(h[i + 2]);
 			i += 2;
 		}
@@ -77,7 +78,8 @@ static void path_copy(struct url_parts *p, const char *s, size_t n)
 		int c = (unsigned char)s[i];
 		if (c == '?' || c == '#')
 			break;
-		if (c == '%' && i + 2 < n && hex_digit_value(s[i + 1]) >= 0 && hex_digit_value(s[i + 2]) >= 0) {
+		if (c == '%' && i + 2 < n && hex_digit_value(s[i + 1]) >= 0 &&
+		    hex_digit_value(s[i + 2]) >= 0) {
 			int d = hex_digit_value(s[i + 1]) * 16 + hex_digit_value(s[i + 2]);
 			if (isalnum(d) || d == '-' || d == '.' || d == '_' || d == '~') {
 				c = d;
@@ -109,7 +111,7 @@ static int url_split(const char *u, size_t len, struct url_parts *p)
 		if (*q == '@')
 			host = q + 1;
 	const char *host_end = slash;
-	if (host < host_end && *host == '[') {            /* IPv6 literal */
+	if (host < host_end && *host == '[') { /* IPv6 literal */
 		const char *rb = memchr(host, ']', (size_t)(host_end - host));
 		if (rb != NULL)
 			host_end = rb + 1;
@@ -127,9 +129,9 @@ static int url_split(const char *u, size_t len, struct url_parts *p)
  * three under common second-level registries ("example.co.uk"). */
 static size_t registered_domain(const char *host, size_t len, const char **start)
 {
-	static const char *const second_levels[] = {"co", "com", "net", "org", "ac", "gov",
-	                                           "edu", "ne", "or", "go", "gob", "nic"};
-	size_t dots[3] = {0}, nd = 0;
+	static const char *const second_levels[] = { "co",  "com", "net", "org", "ac",  "gov",
+		                                     "edu", "ne",  "or",  "go",  "gob", "nic" };
+	size_t dots[3] = { 0 }, nd = 0;
 	for (size_t i = len; i-- > 0 && nd < 3;)
 		if (host[i] == '.')
 			dots[nd++] = i;

@@ -12,7 +12,7 @@
 #include "../../abi/whorl_cartridge.h"
 #include "img_acc.h"
 
-#define DCT_MAX_FREQ 10  /* the 64 coefficients after DC use u + v <= 10 */
+#define DCT_MAX_FREQ 10 /* the 64 coefficients after DC use u + v <= 10 */
 /* Spread below which a thumb is "flat": std deviation under 2 gray levels,
  * i.e. under 32 thumb units: 1024*sum(v^2) - sum(v)^2 < (1024*32)^2. */
 #define FLAT_MAX_SPREAD ((int64_t)(1024 * 32) * (1024 * 32))
@@ -37,14 +37,10 @@ static int decode(const uint8_t *data, size_t len, struct img_info *info, struct
 	if (len > IMG_MAX_INPUT_BYTES)
 		return WHORL_ELIMIT;
 	switch (img_sniff(data, len)) {
-	case IMG_FORMAT_GIF:
-		return img_gif_decode(data, len, info, thumb);
-	case IMG_FORMAT_PNG:
-		return img_png_decode(data, len, info, thumb);
-	case IMG_FORMAT_JPEG:
-		return img_jpeg_decode(data, len, info, thumb);
-	default:
-		return WHORL_ENOTSUP;
+	case IMG_FORMAT_GIF: return img_gif_decode(data, len, info, thumb);
+	case IMG_FORMAT_PNG: return img_png_decode(data, len, info, thumb);
+	case IMG_FORMAT_JPEG: return img_jpeg_decode(data, len, info, thumb);
+	default: return WHORL_ENOTSUP;
 	}
 }
 
@@ -61,11 +57,10 @@ int img_decode_thumb(const uint8_t *data, size_t len, struct img_info *info,
 
 /* round(16384 * cos(k * pi / 64)) for k = 0..32, fixed so that every
  * platform computes the same hash. */
-static const int32_t cos_q14[33] = {
-	16384, 16364, 16305, 16207, 16069, 15893, 15679, 15426, 15137, 14811, 14449,
-	14053, 13623, 13160, 12665, 12140, 11585, 11003, 10394, 9760, 9102, 8423,
-	7723, 7005, 6270, 5520, 4756, 3981, 3196, 2404, 1606, 804, 0
-};
+static const int32_t cos_q14[33] = { 16384, 16364, 16305, 16207, 16069, 15893, 15679, 15426, 15137,
+	                             14811, 14449, 14053, 13623, 13160, 12665, 12140, 11585, 11003,
+	                             10394, 9760,  9102,  8423,  7723,  7005,  6270,  5520,  4756,
+	                             3981,  3196,  2404,  1606,  804,   0 };
 
 /* cos(pi * (2x+1) * u / 64) in Q14 (the DCT-II basis for 32 samples). */
 static int64_t dct_basis(unsigned u, unsigned x)
@@ -80,7 +75,7 @@ static int64_t dct_basis(unsigned u, unsigned x)
  * diagonal u+v, then by u). */
 static void dct_low(const struct img_grid *t, int64_t coef[IMG_HASH_BITS])
 {
-	int32_t basis[DCT_MAX_FREQ + 1][IMG_GRID];   /* one table per call: no global state */
+	int32_t basis[DCT_MAX_FREQ + 1][IMG_GRID]; /* one table per call: no global state */
 	for (unsigned u = 0; u <= DCT_MAX_FREQ; u++)
 		for (unsigned x = 0; x < IMG_GRID; x++)
 			basis[u][x] = (int32_t)dct_basis(u, x);
@@ -234,7 +229,8 @@ static int tiles_agree(const uint8_t *q, const uint8_t *s)
 		agree += d <= IMG_TILE_MAX_HAMMING;
 		far += d >= IMG_TILE_FAR_HAMMING;
 	}
-	return counted >= IMG_TILE_MIN_COUNTED && 3 * agree >= 2 * counted && far <= IMG_TILE_MAX_FAR;
+	return counted >= IMG_TILE_MIN_COUNTED && 3 * agree >= 2 * counted &&
+	       far <= IMG_TILE_MAX_FAR;
 }
 
 double img_sketch_similarity(const uint8_t *q, size_t qlen, const uint8_t *s, size_t slen)

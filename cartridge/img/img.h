@@ -42,7 +42,7 @@
 #define IMG_GRID 32                            /* side of the grid a region is hashed on */
 #define IMG_LUMA_MAX_SIDE 1024u                /* longest side of the QR decoder's copy */
 
-#define IMG_TILES 4                            /* a region's tiles: 4x4 */
+#define IMG_TILES 4 /* a region's tiles: 4x4 */
 #define IMG_N_TILES (IMG_TILES * IMG_TILES)
 /* Stored sketch (struct img_hash): the region's pHash (8 bytes, little
  * endian), its ink (1), then per tile its pHash (8) and ink (1): 153 bytes. */
@@ -103,8 +103,8 @@
  * Version 3: tiles from the pixel-aligned luminance copy, ink relative to
  * contrast, frame corners ignored when peeling (sketches of version 2, as
  * published from main between 5fe133b and d27e342, are not compared). */
-#define FP_IMAGE_F_BYTES (1u << 0)     /* key: digest of the decoded bytes (depth low) */
-#define FP_IMAGE_F_QR (1u << 2)        /* key: a QR code's normalised payload (depth high) */
+#define FP_IMAGE_F_BYTES (1u << 0) /* key: digest of the decoded bytes (depth low) */
+#define FP_IMAGE_F_QR (1u << 2)    /* key: a QR code's normalised payload (depth high) */
 
 enum img_format {
 	IMG_FORMAT_NONE = 0,
@@ -115,8 +115,8 @@ enum img_format {
 
 struct img_info {
 	enum img_format format;
-	uint32_t width;   /* as the file declares it (JPEG: before any scaling; */
-	uint32_t height;  /* GIF: the first frame, not the logical screen) */
+	uint32_t width;  /* as the file declares it (JPEG: before any scaling; */
+	uint32_t height; /* GIF: the first frame, not the logical screen) */
 };
 
 /* An optional copy of the decoded luminance for a QR decoder: every
@@ -152,8 +152,8 @@ struct img_box {
  * that are ink (differ from the background), in 1/1024. */
 struct img_content {
 	uint16_t background;
-	uint16_t ink_delta;        /* a cell this far from the background is ink */
-	struct img_box box;        /* uniform edges peeled, then cut to the ink cells */
+	uint16_t ink_delta; /* a cell this far from the background is ink */
+	struct img_box box; /* uniform edges peeled, then cut to the ink cells */
 	uint16_t ink_1024;
 };
 

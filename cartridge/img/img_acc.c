@@ -21,7 +21,7 @@ static void luma_init(struct img_luma *l, uint32_t w, uint32_t h)
 	l->step = step;
 	l->w = (w + step - 1) / step;
 	l->h = (h + step - 1) / step;
-	if ((size_t)l->w * l->h > l->cap) {   /* a caller's buffer below the bound */
+	if ((size_t)l->w * l->h > l->cap) { /* a caller's buffer below the bound */
 		l->w = l->h = 0;
 		return;
 	}

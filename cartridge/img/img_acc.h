@@ -19,11 +19,11 @@
 #include "img.h"
 
 struct img_acc {
-	uint32_t w, h;                          /* decoded size (after JPEG scaling) */
-	uint16_t col_start[IMG_FINE + 1];       /* first x of each column of cells */
-	uint16_t row_start[IMG_FINE + 1];       /* first y of each row of cells */
-	uint32_t sum[IMG_FINE][IMG_FINE];       /* <= 64*64 pixels of 255 a cell */
-	struct img_luma *luma;                  /* NULL, or the copy to fill */
+	uint32_t w, h;                    /* decoded size (after JPEG scaling) */
+	uint16_t col_start[IMG_FINE + 1]; /* first x of each column of cells */
+	uint16_t row_start[IMG_FINE + 1]; /* first y of each row of cells */
+	uint32_t sum[IMG_FINE][IMG_FINE]; /* <= 64*64 pixels of 255 a cell */
+	struct img_luma *luma;            /* NULL, or the copy to fill */
 };
 
 /* w and h are 1..IMG_MAX_WIDTH/HEIGHT; luma may be NULL (else its px and
@@ -52,10 +52,8 @@ static inline uint8_t img_on_white(unsigned v, unsigned a)
 /* The decoders, called by img_decode_thumb() after sniffing. Each fills
  * *info as soon as the header is read; thumb may be NULL for a header-only
  * probe. Same return codes as img_decode_thumb(). */
-int img_gif_decode(const uint8_t *data, size_t len, struct img_info *info,
-                   struct img_thumb *thumb);
-int img_png_decode(const uint8_t *data, size_t len, struct img_info *info,
-                   struct img_thumb *thumb);
+int img_gif_decode(const uint8_t *data, size_t len, struct img_info *info, struct img_thumb *thumb);
+int img_png_decode(const uint8_t *data, size_t len, struct img_info *info, struct img_thumb *thumb);
 int img_jpeg_decode(const uint8_t *data, size_t len, struct img_info *info,
                     struct img_thumb *thumb);
 

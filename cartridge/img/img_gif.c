@@ -61,7 +61,7 @@ static int gif_first_image(GifFileType *gif, int *transparent)
 		if (type == IMAGE_DESC_RECORD_TYPE)
 			return DGifGetImageDesc(gif) == GIF_ERROR ? WHORL_EFORMAT : 0;
 		if (type != EXTENSION_RECORD_TYPE)
-			return WHORL_EFORMAT;   /* terminator before any image */
+			return WHORL_EFORMAT; /* terminator before any image */
 		int rc = gif_extension(gif, transparent);
 		if (rc != 0)
 			return rc;
@@ -70,7 +70,8 @@ static int gif_first_image(GifFileType *gif, int *transparent)
 
 static int gif_palette(const GifFileType *gif, int transparent, uint8_t lut[256])
 {
-	const ColorMapObject *map = gif->Image.ColorMap != NULL ? gif->Image.ColorMap : gif->SColorMap;
+	const ColorMapObject *map =
+	    gif->Image.ColorMap != NULL ? gif->Image.ColorMap : gif->SColorMap;
 	if (map == NULL || map->Colors == NULL)
 		return WHORL_EFORMAT;
 	memset(lut, 0, 256);
@@ -86,12 +87,13 @@ static uint32_t gif_interlaced_row(uint32_t i, uint32_t h)
 {
 	static const uint32_t first[4] = { 0, 4, 2, 1 }, step[4] = { 8, 8, 4, 2 };
 	for (unsigned pass = 0; pass < 4; pass++) {
-		uint32_t rows = first[pass] < h ? (h - first[pass] + step[pass] - 1) / step[pass] : 0;
+		uint32_t rows =
+		    first[pass] < h ? (h - first[pass] + step[pass] - 1) / step[pass] : 0;
 		if (i < rows)
 			return first[pass] + i * step[pass];
 		i -= rows;
 	}
-	return 0;   /* not reached for i < h */
+	return 0; /* not reached for i < h */
 }
 
 static int gif_pixels(GifFileType *gif, const uint8_t lut[256], struct img_acc *acc)
@@ -116,8 +118,7 @@ out:
 	return rc;
 }
 
-int img_gif_decode(const uint8_t *data, size_t len, struct img_info *info,
-                   struct img_thumb *thumb)
+int img_gif_decode(const uint8_t *data, size_t len, struct img_info *info, struct img_thumb *thumb)
 {
 	struct gif_source src = { data, len, 0 };
 	int err = 0, transparent = -1, rc;

@@ -23,14 +23,14 @@
 #include "../../abi/whorl_cartridge.h"
 #include "img_acc.h"
 
-#define JPEG_MIN_SCALED 128u   /* smallest side a scaled decode may leave */
+#define JPEG_MIN_SCALED 128u /* smallest side a scaled decode may leave */
 
 struct jpeg_job {
-	struct jpeg_error_mgr err;    /* first: libjpeg sees a jpeg_error_mgr */
+	struct jpeg_error_mgr err; /* first: libjpeg sees a jpeg_error_mgr */
 	struct jpeg_progress_mgr progress;
 	jmp_buf jump;
-	int rc;                       /* set before a deliberate jump */
-	uint8_t *row;                 /* one output row, malloc'd */
+	int rc;       /* set before a deliberate jump */
+	uint8_t *row; /* one output row, malloc'd */
 };
 
 static void jpeg_fail(j_common_ptr cinfo)
@@ -84,7 +84,10 @@ static void jpeg_cmyk_to_luma(uint8_t *row, uint32_t n, int inverted)
 	for (uint32_t i = 0; i < n; i++, p += 4) {
 		unsigned c = p[0], m = p[1], y = p[2], k = p[3];
 		if (!inverted) {
-			c = 255 - c; m = 255 - m; y = 255 - y; k = 255 - k;
+			c = 255 - c;
+			m = 255 - m;
+			y = 255 - y;
+			k = 255 - k;
 		}
 		row[i] = img_luma(c * k / 255, m * k / 255, y * k / 255);
 	}
@@ -113,9 +116,8 @@ static void jpeg_setup(struct jpeg_decompress_struct *cinfo, struct jpeg_job *jo
 	cinfo->dct_method = JDCT_ISLOW;
 }
 
-static int jpeg_run(struct jpeg_decompress_struct *cinfo, struct jpeg_job *job,
-                    const uint8_t *data, size_t len, struct img_info *info,
-                    struct img_thumb *thumb)
+static int jpeg_run(struct jpeg_decompress_struct *cinfo, struct jpeg_job *job, const uint8_t *data,
+                    size_t len, struct img_info *info, struct img_thumb *thumb)
 {
 	if (setjmp(job->jump))
 		return job->rc != 0 ? job->rc : WHORL_EFORMAT;
@@ -147,8 +149,7 @@ static int jpeg_run(struct jpeg_decompress_struct *cinfo, struct jpeg_job *job,
 	return 0;
 }
 
-int img_jpeg_decode(const uint8_t *data, size_t len, struct img_info *info,
-                    struct img_thumb *thumb)
+int img_jpeg_decode(const uint8_t *data, size_t len, struct img_info *info, struct img_thumb *thumb)
 {
 	struct jpeg_decompress_struct cinfo;
 	struct jpeg_job job;

@@ -20,15 +20,15 @@
 #include "../../abi/whorl_cartridge.h"
 #include "img_acc.h"
 
-#define PNG_CHUNK_CACHE_MAX 128   /* ancillary chunks libpng keeps, per image */
-#define PNG_IHDR_END 24           /* signature, IHDR length, type, width, height */
+#define PNG_CHUNK_CACHE_MAX 128 /* ancillary chunks libpng keeps, per image */
+#define PNG_IHDR_END 24         /* signature, IHDR length, type, width, height */
 
 struct png_job {
 	const uint8_t *data;
 	size_t len;
 	size_t pos;
-	uint8_t *row;                /* one decoded row, malloc'd */
-	int rc;                      /* set before a deliberate png_error() */
+	uint8_t *row; /* one decoded row, malloc'd */
+	int rc;       /* set before a deliberate png_error() */
 };
 
 static void png_read_mem(png_structp png, png_bytep out, size_t n)
@@ -78,8 +78,7 @@ static void png_to_luma(uint8_t *row, uint32_t n, unsigned channels)
 {
 	const uint8_t *p = row;
 	switch (channels) {
-	case 1:
-		break;
+	case 1: break;
 	case 2:
 		for (uint32_t i = 0; i < n; i++, p += 2)
 			row[i] = img_on_white(p[0], p[1]);
@@ -145,8 +144,8 @@ static void png_rows_adam7(png_structp png, struct png_job *job, unsigned channe
 	}
 }
 
-static int png_run(png_structp png, png_infop pinfo, struct png_job *job,
-                   struct img_info *info, struct img_thumb *thumb)
+static int png_run(png_structp png, png_infop pinfo, struct png_job *job, struct img_info *info,
+                   struct img_thumb *thumb)
 {
 	if (setjmp(png_jmpbuf(png)))
 		return job->rc != 0 ? job->rc : WHORL_EFORMAT;
@@ -185,8 +184,7 @@ static int png_run(png_structp png, png_infop pinfo, struct png_job *job,
 	return 0;
 }
 
-int img_png_decode(const uint8_t *data, size_t len, struct img_info *info,
-                   struct img_thumb *thumb)
+int img_png_decode(const uint8_t *data, size_t len, struct img_info *info, struct img_thumb *thumb)
 {
 	struct png_job job = { data, len, 0, NULL, 0 };
 	png_infop pinfo = NULL;

@@ -23,19 +23,19 @@
 
 #include "img.h"
 
-#define IMG_QR_MAX_CODES 4        /* codes kept per image; more set cut */
-#define IMG_QR_MAX_BYTES 2048     /* payload bytes kept per code; longer ones set cut */
+#define IMG_QR_MAX_CODES 4    /* codes kept per image; more set cut */
+#define IMG_QR_MAX_BYTES 2048 /* payload bytes kept per code; longer ones set cut */
 
 struct img_qr_code {
 	uint8_t data[IMG_QR_MAX_BYTES];
 	size_t len;
-	uint32_t x0, y0, x1, y1;      /* bounding box in the copy's pixels */
+	uint32_t x0, y0, x1, y1; /* bounding box in the copy's pixels */
 };
 
 struct img_qr_result {
 	struct img_qr_code codes[IMG_QR_MAX_CODES];
 	size_t n;
-	int cut;                      /* a code or a payload was left out or cut */
+	int cut; /* a code or a payload was left out or cut */
 };
 
 /* Reads the QR codes in l (w x h pixels, w and h >= 1) into *r. Returns 0

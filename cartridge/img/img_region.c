@@ -21,13 +21,13 @@
 
 #include "../../abi/whorl_cartridge.h"
 
-#define LEVEL_BINS 16    /* background histogram: 16 gray levels a bin */
+#define LEVEL_BINS 16 /* background histogram: 16 gray levels a bin */
 
 /* The mean level of the most common bin: background without a threshold. */
 static uint16_t background_level(const struct img_thumb *t)
 {
-	uint32_t count[LEVEL_BINS] = {0};
-	uint64_t sum[LEVEL_BINS] = {0};
+	uint32_t count[LEVEL_BINS] = { 0 };
+	uint64_t sum[LEVEL_BINS] = { 0 };
 	for (unsigned y = 0; y < IMG_FINE; y++)
 		for (unsigned x = 0; x < IMG_FINE; x++) {
 			unsigned b = t->cell[y][x] * LEVEL_BINS / 4081u;
@@ -206,7 +206,8 @@ static void resample(const struct img_thumb *t, const struct img_box *b, struct 
 		unsigned ya = b->y0 + r * h / IMG_GRID, yb = b->y0 + (r + 1) * h / IMG_GRID;
 		yb = yb > ya ? yb : ya + 1;
 		for (unsigned col = 0; col < IMG_GRID; col++) {
-			unsigned xa = b->x0 + col * w / IMG_GRID, xb = b->x0 + (col + 1) * w / IMG_GRID;
+			unsigned xa = b->x0 + col * w / IMG_GRID,
+			         xb = b->x0 + (col + 1) * w / IMG_GRID;
 			xb = xb > xa ? xb : xa + 1;
 			uint32_t s = 0;
 			for (unsigned y = ya; y < yb; y++)
@@ -232,8 +233,10 @@ static struct img_box tile_box(const struct img_box *b, unsigned tx, unsigned ty
 {
 	unsigned w = b->x1 - b->x0, h = b->y1 - b->y0;
 	struct img_box k = {
-		(uint16_t)(b->x0 + tx * w / IMG_TILES), (uint16_t)(b->y0 + ty * h / IMG_TILES),
-		(uint16_t)(b->x0 + (tx + 1) * w / IMG_TILES), (uint16_t)(b->y0 + (ty + 1) * h / IMG_TILES),
+		(uint16_t)(b->x0 + tx * w / IMG_TILES),
+		(uint16_t)(b->y0 + ty * h / IMG_TILES),
+		(uint16_t)(b->x0 + (tx + 1) * w / IMG_TILES),
+		(uint16_t)(b->y0 + (ty + 1) * h / IMG_TILES),
 	};
 	k.x1 = k.x1 > k.x0 ? k.x1 : (uint16_t)(k.x0 + 1);
 	k.y1 = k.y1 > k.y0 ? k.y1 : (uint16_t)(k.y0 + 1);

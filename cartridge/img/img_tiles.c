@@ -69,8 +69,8 @@ static uint64_t tile_ink(const struct img_luma *l, const struct img_content *c, 
 }
 
 /* Area average of the tile [x0, x1) x [y0, y1) onto g (thumb units). */
-static void tile_grid(const struct img_luma *l, uint32_t x0, uint32_t y0, uint32_t x1,
-                      uint32_t y1, struct img_grid *g)
+static void tile_grid(const struct img_luma *l, uint32_t x0, uint32_t y0, uint32_t x1, uint32_t y1,
+                      struct img_grid *g)
 {
 	uint32_t w = x1 - x0, h = y1 - y0;
 	for (unsigned r = 0; r < IMG_GRID; r++) {
@@ -88,8 +88,8 @@ static void tile_grid(const struct img_luma *l, uint32_t x0, uint32_t y0, uint32
 	}
 }
 
-void img_tiles_luma(const struct img_luma *l, const struct img_content *c,
-                    const struct img_box *b, struct img_hash *out)
+void img_tiles_luma(const struct img_luma *l, const struct img_content *c, const struct img_box *b,
+                    struct img_hash *out)
 {
 	uint32_t p[4];
 	pixel_box(l, c, b, p);
@@ -97,8 +97,10 @@ void img_tiles_luma(const struct img_luma *l, const struct img_content *c,
 	for (unsigned ty = 0; ty < IMG_TILES; ty++)
 		for (unsigned tx = 0; tx < IMG_TILES; tx++) {
 			unsigned i = ty * IMG_TILES + tx;
-			uint32_t x0 = p[0] + tx * w / IMG_TILES, x1 = p[0] + (tx + 1) * w / IMG_TILES;
-			uint32_t y0 = p[1] + ty * h / IMG_TILES, y1 = p[1] + (ty + 1) * h / IMG_TILES;
+			uint32_t x0 = p[0] + tx * w / IMG_TILES,
+			         x1 = p[0] + (tx + 1) * w / IMG_TILES;
+			uint32_t y0 = p[1] + ty * h / IMG_TILES,
+			         y1 = p[1] + (ty + 1) * h / IMG_TILES;
 			x1 = x1 > x0 ? x1 : x0 + 1;
 			y1 = y1 > y0 ? y1 : y0 + 1;
 			struct img_grid g;
@@ -107,6 +109,7 @@ void img_tiles_luma(const struct img_luma *l, const struct img_content *c,
 			uint64_t area = (uint64_t)(x1 - x0) * (y1 - y0);
 			int flat = img_grid_is_flat(&g);
 			out->tile[i] = flat ? 0 : img_grid_phash(&g);
-			out->tile_ink[i] = flat ? 0 : (uint8_t)(ink * 255u / area > 255 ? 255 : ink * 255u / area);
+			out->tile_ink[i] =
+			    flat ? 0 : (uint8_t)(ink * 255u / area > 255 ? 255 : ink * 255u / area);
 		}
 }

@@ -44,8 +44,7 @@ static void log_line_mark_cut(char *line, size_t size)
 	memcpy(line + size - 4, "...", 4);
 }
 
-void log_vmsg(const struct logger *lg, int level, const char *module, const char *fmt,
-              va_list ap)
+void log_vmsg(const struct logger *lg, int level, const char *module, const char *fmt, va_list ap)
 {
 	char line[LOG_MAX_LINE];
 	int n;

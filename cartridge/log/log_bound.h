@@ -11,14 +11,14 @@
 
 #include "log.h"
 
-#define LOG_BOUND_LINES 20u        /* problem lines logged per file before counting */
+#define LOG_BOUND_LINES 20u /* problem lines logged per file before counting */
 
 struct log_bound {
 	struct logger lg;          /* give this to the parser */
 	const struct logger *next; /* where the lines go */
 	unsigned max_lines;
 	unsigned n_logged, n_dropped;
-	int worst_dropped;         /* highest level among the dropped lines */
+	int worst_dropped; /* highest level among the dropped lines */
 };
 
 /* Starts a bound of max_lines problem lines in front of next. Lines below

@@ -11,28 +11,25 @@
 
 #include <stdint.h>
 
-#define B64_WS 0x40     /* white space: skipped, not an error */
-#define B64_PAD 0x41    /* '=' */
-#define B64_JUNK 0x42   /* anything else */
+#define B64_WS 0x40   /* white space: skipped, not an error */
+#define B64_PAD 0x41  /* '=' */
+#define B64_JUNK 0x42 /* anything else */
 
 static const uint8_t b64_table[256] = {
 #define J B64_JUNK
-	J, J, J, J, J, J, J, J, J, 0x40, 0x40, J, 0x40, 0x40, J, J,
-	J, J, J, J, J, J, J, J, J, J, J, J, J, J, J, J,
-	0x40, J, J, J, J, J, J, J, J, J, J, 62, J, J, J, 63,
-	52, 53, 54, 55, 56, 57, 58, 59, 60, 61, J, J, J, 0x41, J, J,
-	J, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14,
-	15, 16, 17, 18, 19, 20, 21, 22, 23, 24, 25, J, J, J, J, J,
-	J, 26, 27, 28, 29, 30, 31, 32, 33, 34, 35, 36, 37, 38, 39, 40,
-	41, 42, 43, 44, 45, 46, 47, 48, 49, 50, 51, J, J, J, J, J,
-	J, J, J, J, J, J, J, J, J, J, J, J, J, J, J, J,
-	J, J, J, J, J, J, J, J, J, J, J, J, J, J, J, J,
-	J, J, J, J, J, J, J, J, J, J, J, J, J, J, J, J,
-	J, J, J, J, J, J, J, J, J, J, J, J, J, J, J, J,
-	J, J, J, J, J, J, J, J, J, J, J, J, J, J, J, J,
-	J, J, J, J, J, J, J, J, J, J, J, J, J, J, J, J,
-	J, J, J, J, J, J, J, J, J, J, J, J, J, J, J, J,
-	J, J, J, J, J, J, J, J, J, J, J, J, J, J, J, J,
+	J,  J,    J,  J,  J,  J,  J,  J,  J,  0x40, 0x40, J,  0x40, 0x40, J,  J,  J,  J,  J,  J,
+	J,  J,    J,  J,  J,  J,  J,  J,  J,  J,    J,    J,  0x40, J,    J,  J,  J,  J,  J,  J,
+	J,  J,    J,  62, J,  J,  J,  63, 52, 53,   54,   55, 56,   57,   58, 59, 60, 61, J,  J,
+	J,  0x41, J,  J,  J,  0,  1,  2,  3,  4,    5,    6,  7,    8,    9,  10, 11, 12, 13, 14,
+	15, 16,   17, 18, 19, 20, 21, 22, 23, 24,   25,   J,  J,    J,    J,  J,  J,  26, 27, 28,
+	29, 30,   31, 32, 33, 34, 35, 36, 37, 38,   39,   40, 41,   42,   43, 44, 45, 46, 47, 48,
+	49, 50,   51, J,  J,  J,  J,  J,  J,  J,    J,    J,  J,    J,    J,  J,  J,  J,  J,  J,
+	J,  J,    J,  J,  J,  J,  J,  J,  J,  J,    J,    J,  J,    J,    J,  J,  J,  J,  J,  J,
+	J,  J,    J,  J,  J,  J,  J,  J,  J,  J,    J,    J,  J,    J,    J,  J,  J,  J,  J,  J,
+	J,  J,    J,  J,  J,  J,  J,  J,  J,  J,    J,    J,  J,    J,    J,  J,  J,  J,  J,  J,
+	J,  J,    J,  J,  J,  J,  J,  J,  J,  J,    J,    J,  J,    J,    J,  J,  J,  J,  J,  J,
+	J,  J,    J,  J,  J,  J,  J,  J,  J,  J,    J,    J,  J,    J,    J,  J,  J,  J,  J,  J,
+	J,  J,    J,  J,  J,  J,  J,  J,  J,  J,    J,    J,  J,    J,    J,  J,
 #undef J
 };
 
@@ -83,7 +80,7 @@ size_t mime_base64_decode(const char *in, size_t len, unsigned char *out, size_t
 		}
 	}
 	if (have != 0 && o < cap) {
-		errs++;  /* missing padding, or a lone sextet */
+		errs++; /* missing padding, or a lone sextet */
 		o = b64_flush(acc, have, out, o, cap);
 	}
 	if (errors != NULL)

@@ -23,12 +23,9 @@ static size_t decode_into(enum mime_encoding enc, const unsigned char *raw, size
 {
 	const char *in = (const char *)raw;
 	switch (enc) {
-	case MIME_ENC_BASE64:
-		return mime_base64_decode(in, len, out, cap, errs);
-	case MIME_ENC_QP:
-		return mime_qp_decode(in, len, out, cap, 0, errs);
-	case MIME_ENC_UUENCODE:
-		return mime_uu_decode(in, len, out, cap, errs);
+	case MIME_ENC_BASE64: return mime_base64_decode(in, len, out, cap, errs);
+	case MIME_ENC_QP: return mime_qp_decode(in, len, out, cap, 0, errs);
+	case MIME_ENC_UUENCODE: return mime_uu_decode(in, len, out, cap, errs);
 	default:
 		len = len < cap ? len : cap;
 		memcpy(out, raw, len);
@@ -151,7 +148,7 @@ void mime_part_decode(struct mime_ctx *ctx, int idx)
 	}
 	if (n > 6 && mime_line_find((const char *)bytes, n, 0, "begin ", 6) < n)
 		text_extract_uu(ctx, idx, &bytes, &n);
-	part = &ctx->parts[idx];   /* the array may have moved */
+	part = &ctx->parts[idx]; /* the array may have moved */
 	int bad = 0;
 	size_t out_len = 0;
 	char *text = charset_to_utf8(ctx->a, ctx->cs, part->charset, bytes, n, &out_len, &bad);

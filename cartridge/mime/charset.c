@@ -26,11 +26,16 @@
 /* iconv descriptors kept per cache; the least recently used is replaced. */
 #define CHARSET_CACHE_SLOTS 16
 
-enum cs_kind { CS_AUTO, CS_UTF8, CS_CP1252, CS_ICONV };
+enum cs_kind {
+	CS_AUTO,
+	CS_UTF8,
+	CS_CP1252,
+	CS_ICONV
+};
 
 struct charset_slot {
-	char name[CHARSET_NAME_MAX + 1];   /* normalised name, "" when free */
-	iconv_t cd;                         /* (iconv_t)-1: iconv does not know it */
+	char name[CHARSET_NAME_MAX + 1]; /* normalised name, "" when free */
+	iconv_t cd;                      /* (iconv_t)-1: iconv does not know it */
 	unsigned long used;
 };
 
@@ -42,37 +47,57 @@ struct charset_cache {
 struct cs_alias {
 	const char *name;
 	enum cs_kind kind;
-	const char *iconv_name;    /* for CS_ICONV: what to ask iconv for */
+	const char *iconv_name; /* for CS_ICONV: what to ask iconv for */
 };
 
 /* Names mail uses that iconv spells differently, and our built-ins. */
 static const struct cs_alias cs_aliases[] = {
-	{ "us-ascii", CS_AUTO, NULL }, { "ascii", CS_AUTO, NULL }, { "us", CS_AUTO, NULL },
-	{ "ansi_x3.4-1968", CS_AUTO, NULL }, { "iso646-us", CS_AUTO, NULL },
-	{ "cp367", CS_AUTO, NULL }, { "default", CS_AUTO, NULL }, { "unknown-8bit", CS_AUTO, NULL },
+	{ "us-ascii", CS_AUTO, NULL },
+	{ "ascii", CS_AUTO, NULL },
+	{ "us", CS_AUTO, NULL },
+	{ "ansi_x3.4-1968", CS_AUTO, NULL },
+	{ "iso646-us", CS_AUTO, NULL },
+	{ "cp367", CS_AUTO, NULL },
+	{ "default", CS_AUTO, NULL },
+	{ "unknown-8bit", CS_AUTO, NULL },
 	{ "x-unknown", CS_AUTO, NULL },
-	{ "utf-8", CS_UTF8, NULL }, { "utf8", CS_UTF8, NULL }, { "x-utf8", CS_UTF8, NULL },
+	{ "utf-8", CS_UTF8, NULL },
+	{ "utf8", CS_UTF8, NULL },
+	{ "x-utf8", CS_UTF8, NULL },
 	{ "unicode-1-1-utf-8", CS_UTF8, NULL },
-	{ "iso-8859-1", CS_CP1252, NULL }, { "iso8859-1", CS_CP1252, NULL },
-	{ "iso_8859-1", CS_CP1252, NULL }, { "iso_8859-1:1987", CS_CP1252, NULL },
-	{ "latin1", CS_CP1252, NULL }, { "latin-1", CS_CP1252, NULL }, { "l1", CS_CP1252, NULL },
-	{ "8859-1", CS_CP1252, NULL }, { "cp819", CS_CP1252, NULL }, { "ibm819", CS_CP1252, NULL },
-	{ "iso-ir-100", CS_CP1252, NULL }, { "csisolatin1", CS_CP1252, NULL },
-	{ "windows-1252", CS_CP1252, NULL }, { "cp1252", CS_CP1252, NULL },
-	{ "win-1252", CS_CP1252, NULL }, { "x-cp1252", CS_CP1252, NULL },
-	{ "cp-1252", CS_CP1252, NULL }, { "windows1252", CS_CP1252, NULL },
-	{ "ks_c_5601-1987", CS_ICONV, "CP949" }, { "gb2312", CS_ICONV, "GBK" },
-	{ "x-gbk", CS_ICONV, "GBK" }, { "x-sjis", CS_ICONV, "SHIFT_JIS" },
-	{ "shift-jis", CS_ICONV, "SHIFT_JIS" }, { "x-euc-jp", CS_ICONV, "EUC-JP" },
-	{ "iso-8859-8-i", CS_ICONV, "ISO-8859-8" }, { "x-mac-roman", CS_ICONV, "MACINTOSH" },
+	{ "iso-8859-1", CS_CP1252, NULL },
+	{ "iso8859-1", CS_CP1252, NULL },
+	{ "iso_8859-1", CS_CP1252, NULL },
+	{ "iso_8859-1:1987", CS_CP1252, NULL },
+	{ "latin1", CS_CP1252, NULL },
+	{ "latin-1", CS_CP1252, NULL },
+	{ "l1", CS_CP1252, NULL },
+	{ "8859-1", CS_CP1252, NULL },
+	{ "cp819", CS_CP1252, NULL },
+	{ "ibm819", CS_CP1252, NULL },
+	{ "iso-ir-100", CS_CP1252, NULL },
+	{ "csisolatin1", CS_CP1252, NULL },
+	{ "windows-1252", CS_CP1252, NULL },
+	{ "cp1252", CS_CP1252, NULL },
+	{ "win-1252", CS_CP1252, NULL },
+	{ "x-cp1252", CS_CP1252, NULL },
+	{ "cp-1252", CS_CP1252, NULL },
+	{ "windows1252", CS_CP1252, NULL },
+	{ "ks_c_5601-1987", CS_ICONV, "CP949" },
+	{ "gb2312", CS_ICONV, "GBK" },
+	{ "x-gbk", CS_ICONV, "GBK" },
+	{ "x-sjis", CS_ICONV, "SHIFT_JIS" },
+	{ "shift-jis", CS_ICONV, "SHIFT_JIS" },
+	{ "x-euc-jp", CS_ICONV, "EUC-JP" },
+	{ "iso-8859-8-i", CS_ICONV, "ISO-8859-8" },
+	{ "x-mac-roman", CS_ICONV, "MACINTOSH" },
 };
 
 /* windows-1252 0x80..0x9F; undefined slots map to the C1 controls (WHATWG). */
 static const uint16_t cp1252_high[32] = {
-	0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021,
-	0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x008D, 0x017D, 0x008F,
-	0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014,
-	0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
+	0x20AC, 0x0081, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160,
+	0x2039, 0x0152, 0x008D, 0x017D, 0x008F, 0x0090, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022,
+	0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x009D, 0x017E, 0x0178,
 };
 
 struct charset_cache *charset_cache_new(void)
@@ -106,7 +131,8 @@ static int cs_normalise(const char *charset, char buf[CHARSET_NAME_MAX + 1])
 		s++;
 	for (; *s != '\0'; s++) {
 		int c = mime_lower((unsigned char)*s);
-		if (c == ' ' || c == '\t' || c == '"' || c == '\'' || c == ';' || c == '(' || c == '*')
+		if (c == ' ' || c == '\t' || c == '"' || c == '\'' || c == ';' || c == '(' ||
+		    c == '*')
 			break;
 		int ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
 		         c == '.' || c == ':' || c == '+';
@@ -348,8 +374,8 @@ char *charset_to_utf8(struct arena *a, struct charset_cache *cache, const char *
 	int order;
 	if (al == NULL && mime_unicode_form(name, &unit, &order))
 		return (char *)mime_unicode_to_utf8(a, unit, order, in, len, out_len, bad);
-	struct charset_slot *slot = cache != NULL ?
-		cs_slot_get(cache, name, al != NULL ? al->iconv_name : name) : NULL;
+	struct charset_slot *slot =
+	    cache != NULL ? cs_slot_get(cache, name, al != NULL ? al->iconv_name : name) : NULL;
 	if (slot == NULL || slot->cd == (iconv_t)-1) {
 		*bad = 1;
 		return (char *)cv_builtin(a, CS_CP1252, in, len, out_len, bad);

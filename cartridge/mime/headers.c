@@ -64,7 +64,7 @@ static int field_store(struct arena *a, const char *p, size_t fs, size_t fe, siz
 	buf[name_len] = '\0';
 	char *val = buf + name_len + 1;
 	size_t n = 0, i = vs;
-	while (i < fe) {   /* copy line by line, leaving out the line ends */
+	while (i < fe) { /* copy line by line, leaving out the line ends */
 		const char *nl = memchr(p + i, '\n', fe - i);
 		size_t e = nl != NULL ? (size_t)(nl - p) : fe, ce = e;
 		if (ce > i && p[ce - 1] == '\r')
@@ -123,7 +123,7 @@ void mime_headers_parse(struct arena *a, const char *p, size_t len, struct mime_
 
 	memset(out, 0, sizeof(*out));
 	if (len >= 5 && memcmp(p, "From ", 5) == 0)
-		i = line_end(p, len, 0) + 1;   /* mbox separator */
+		i = line_end(p, len, 0) + 1; /* mbox separator */
 	while (i < len) {
 		size_t le = line_end(p, len, i), nl = le < len ? le + 1 : len;
 		if (is_blank_line(p, i, le)) {
@@ -131,7 +131,7 @@ void mime_headers_parse(struct arena *a, const char *p, size_t len, struct mime_
 			goto done;
 		}
 		if (mime_is_wsp(p[i]) && in_field) {
-			fe = le;          /* continuation line */
+			fe = le; /* continuation line */
 			i = nl;
 			continue;
 		}
@@ -157,8 +157,7 @@ done:
 		field_add(a, p, fs, fe, name_len, colon, out, &cap);
 }
 
-const struct mime_header *mime_header_find(const struct mime_header *h, size_t n,
-                                           const char *name)
+const struct mime_header *mime_header_find(const struct mime_header *h, size_t n, const char *name)
 {
 	size_t name_len = strlen(name);
 	for (size_t i = 0; i < n; i++) {

@@ -48,8 +48,8 @@ size_t mime_utf8_put(unsigned char *o, uint32_t cp);
 struct mime_hblock {
 	struct mime_header *headers;
 	size_t n_headers;
-	size_t body_off;           /* where the body starts in the input */
-	unsigned flags;            /* MIME_F_HEADERS, MIME_F_LINE, MIME_F_EMPTY, MIME_F_NOMEM */
+	size_t body_off; /* where the body starts in the input */
+	unsigned flags;  /* MIME_F_HEADERS, MIME_F_LINE, MIME_F_EMPTY, MIME_F_NOMEM */
 };
 
 /* Parses the header block at the start of p[0..len). Never fails: on arena
@@ -70,7 +70,10 @@ size_t mime_value_token(const char *v, size_t len, char *buf, size_t cap);
  * MIME_PARAM_RAW returns the value unquoted as written (boundary, charset);
  * MIME_PARAM_TEXT joins RFC 2231 continuations, decodes charset'lang'%XX
  * and RFC 2047 words, and returns UTF-8. */
-enum mime_param_mode { MIME_PARAM_RAW, MIME_PARAM_TEXT };
+enum mime_param_mode {
+	MIME_PARAM_RAW,
+	MIME_PARAM_TEXT
+};
 char *mime_param_get(struct arena *a, struct charset_cache *cs, const char *v, size_t len,
                      const char *name, enum mime_param_mode mode, size_t *out_len);
 
@@ -84,10 +87,10 @@ const char *mime_wire_unstuff(struct arena *a, const char *p, size_t len, size_t
 
 /* A uuencoded block found in a text body (uudecode.c). */
 struct mime_uu_block {
-	size_t begin;              /* offset of the "begin" line */
-	size_t data;               /* first encoded line */
-	size_t end;                /* offset just past the block (after "end" line) */
-	const char *name;          /* file name as written (points into the input) */
+	size_t begin;     /* offset of the "begin" line */
+	size_t data;      /* first encoded line */
+	size_t end;       /* offset just past the block (after "end" line) */
+	const char *name; /* file name as written (points into the input) */
 	size_t name_len;
 };
 /* Finds the first "begin <mode> <name>" block in p[0..len). Returns 1 when found. */
@@ -97,11 +100,11 @@ int mime_uu_find(const char *p, size_t len, struct mime_uu_block *out);
 struct mime_ctx {
 	struct arena *a;
 	struct charset_cache *cs;
-	struct mime_part *parts;   /* grows; refer to parts by index across calls */
+	struct mime_part *parts; /* grows; refer to parts by index across calls */
 	size_t n_parts, cap_parts;
 	size_t decoded_total, max_decoded;
-	size_t max_body;           /* max_body_length: top-level body bytes read, 0 = all */
-	size_t top_len;            /* the top-level entity's length after that cut */
+	size_t max_body; /* max_body_length: top-level body bytes read, 0 = all */
+	size_t top_len;  /* the top-level entity's length after that cut */
 	unsigned flags;
 };
 

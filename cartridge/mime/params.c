@@ -40,7 +40,7 @@ size_t mime_value_token(const char *v, size_t len, char *buf, size_t cap)
 struct param {
 	const char *name;
 	size_t name_len;
-	const char *value;         /* inside the quotes when quoted, escapes kept */
+	const char *value; /* inside the quotes when quoted, escapes kept */
 	size_t value_len;
 	int quoted;
 };
@@ -62,7 +62,7 @@ static int param_next(const char *v, size_t len, size_t *pos, struct param *p)
 			i++;
 		if (i < len && v[i] == '=')
 			break;
-		while (i < len && v[i] != ';')  /* no value: skip this one */
+		while (i < len && v[i] != ';') /* no value: skip this one */
 			i++;
 	}
 	i++;
@@ -75,7 +75,7 @@ static int param_next(const char *v, size_t len, size_t *pos, struct param *p)
 			i += v[i] == '\\' && i + 1 < len ? 2 : 1;
 		p->value = v + s;
 		p->value_len = (i < len ? i : len) - s;
-		while (i < len && v[i] != ';')  /* junk after the closing quote */
+		while (i < len && v[i] != ';') /* junk after the closing quote */
 			i++;
 	} else {
 		size_t s = i;
@@ -116,7 +116,8 @@ static size_t pct_decode(const char *s, size_t n, char *out)
 	size_t o = 0;
 	for (size_t i = 0; i < n; i++) {
 		int hi, lo;
-		if (s[i] == '%' && i + 2 < n && (hi = hex_digit_value((unsigned char)s[i + 1])) >= 0 &&
+		if (s[i] == '%' && i + 2 < n &&
+		    (hi = hex_digit_value((unsigned char)s[i + 1])) >= 0 &&
 		    (lo = hex_digit_value((unsigned char)s[i + 2])) >= 0) {
 			out[o++] = (char)(hi << 4 | lo);
 			i += 2;
@@ -160,13 +161,13 @@ static int param_segment(const struct param *p, const char *want, size_t want_le
 }
 
 struct seg_set {
-	struct param plain;        /* "name=" */
+	struct param plain; /* "name=" */
 	int have_plain;
 	struct param seg[PARAM_MAX_SEGMENTS];
 	unsigned char seg_ext[PARAM_MAX_SEGMENTS];
-	uint64_t have;             /* bit i: segment i (or "name*" as 0) seen */
-	int single_ext;            /* "name*=" without an index */
-	size_t total;              /* bytes of every kept value */
+	uint64_t have;  /* bit i: segment i (or "name*" as 0) seen */
+	int single_ext; /* "name*=" without an index */
+	size_t total;   /* bytes of every kept value */
 };
 
 static void segs_collect(const char *v, size_t len, const char *name, struct seg_set *s)
@@ -207,9 +208,11 @@ static char *segs_join(struct arena *a, struct charset_cache *cs, const struct s
 		if (i == 0 && s->seg_ext[0]) {
 			/* charset'language'value: the charset names the joined bytes. */
 			const char *q1 = memchr(seg, '\'', sl);
-			const char *q2 = q1 != NULL ? memchr(q1 + 1, '\'', sl - (size_t)(q1 + 1 - seg)) : NULL;
+			const char *q2 =
+			    q1 != NULL ? memchr(q1 + 1, '\'', sl - (size_t)(q1 + 1 - seg)) : NULL;
 			if (q2 != NULL) {
-				size_t cl = (size_t)(q1 - seg) < CHARSET_NAME_MAX ? (size_t)(q1 - seg) : 0;
+				size_t cl =
+				    (size_t)(q1 - seg) < CHARSET_NAME_MAX ? (size_t)(q1 - seg) : 0;
 				memcpy(charset, seg, cl);
 				charset[cl] = '\0';
 				size_t skip = (size_t)(q2 + 1 - seg);

@@ -27,8 +27,8 @@ int mime_part_new(struct mime_ctx *ctx, int parent, int depth)
 	if (ctx->n_parts == ctx->cap_parts) {
 		size_t ncap = ctx->cap_parts == 0 ? PARTS_INITIAL : ctx->cap_parts * 2;
 		ncap = ncap < MIME_MAX_PARTS ? ncap : MIME_MAX_PARTS;
-		struct mime_part *p = arena_realloc(ctx->a, ctx->parts,
-		                                    ctx->cap_parts * sizeof(*p), ncap * sizeof(*p));
+		struct mime_part *p = arena_realloc(ctx->a, ctx->parts, ctx->cap_parts * sizeof(*p),
+		                                    ncap * sizeof(*p));
 		if (p == NULL) {
 			ctx->flags |= MIME_F_NOMEM;
 			return -1;
@@ -45,7 +45,7 @@ int mime_part_new(struct mime_ctx *ctx, int parent, int depth)
 	part->charset = "";
 	part->filename = "";
 	part->content_id = "";
-	part->data = (unsigned char *)"";   /* read only; containers keep it */
+	part->data = (unsigned char *)""; /* read only; containers keep it */
 	return (int)ctx->n_parts++;
 }
 
@@ -85,8 +85,8 @@ static const char *token_keep(struct arena *a, const char *s, size_t n)
 	return t != NULL ? t : "";
 }
 
-static void part_set_type(struct mime_ctx *ctx, struct mime_part *p,
-                          const struct mime_header *h, int in_digest)
+static void part_set_type(struct mime_ctx *ctx, struct mime_part *p, const struct mime_header *h,
+                          int in_digest)
 {
 	char tok[2 * MIME_MAX_TOKEN + 2];
 	size_t n = h != NULL ? mime_value_token(h->raw, h->raw_len, tok, sizeof(tok)) : 0;
@@ -103,8 +103,8 @@ static void part_set_type(struct mime_ctx *ctx, struct mime_part *p,
 	if (h == NULL)
 		return;
 	size_t cl;
-	char *cs = mime_param_get(ctx->a, ctx->cs, h->raw, h->raw_len, "charset", MIME_PARAM_RAW,
-	                          &cl);
+	char *cs =
+	    mime_param_get(ctx->a, ctx->cs, h->raw, h->raw_len, "charset", MIME_PARAM_RAW, &cl);
 	if (cs != NULL) {
 		for (size_t i = 0; i < cl; i++)
 			cs[i] = (char)mime_lower((unsigned char)cs[i]);
@@ -118,11 +118,15 @@ static enum mime_encoding encoding_parse(const struct mime_header *h)
 	if (h == NULL)
 		return MIME_ENC_7BIT;
 	size_t n = mime_value_token(h->raw, h->raw_len, tok, sizeof(tok));
-	static const struct { const char *name; enum mime_encoding enc; } names[] = {
-		{ "7bit", MIME_ENC_7BIT }, { "8bit", MIME_ENC_8BIT }, { "binary", MIME_ENC_BINARY },
-		{ "base64", MIME_ENC_BASE64 }, { "quoted-printable", MIME_ENC_QP },
-		{ "x-uuencode", MIME_ENC_UUENCODE }, { "uuencode", MIME_ENC_UUENCODE },
-		{ "x-uue", MIME_ENC_UUENCODE }, { "uue", MIME_ENC_UUENCODE },
+	static const struct {
+		const char *name;
+		enum mime_encoding enc;
+	} names[] = {
+		{ "7bit", MIME_ENC_7BIT },           { "8bit", MIME_ENC_8BIT },
+		{ "binary", MIME_ENC_BINARY },       { "base64", MIME_ENC_BASE64 },
+		{ "quoted-printable", MIME_ENC_QP }, { "x-uuencode", MIME_ENC_UUENCODE },
+		{ "uuencode", MIME_ENC_UUENCODE },   { "x-uue", MIME_ENC_UUENCODE },
+		{ "uue", MIME_ENC_UUENCODE },
 	};
 	if (n == 0)
 		return MIME_ENC_7BIT;
@@ -168,14 +172,14 @@ static void part_set_content_id(struct mime_ctx *ctx, struct mime_part *p,
 	p->content_id = token_keep(ctx->a, s, n);
 }
 
-static void entity_parse(struct mime_ctx *ctx, const char *p, size_t len, int parent,
-                         int depth, int in_digest);
+static void entity_parse(struct mime_ctx *ctx, const char *p, size_t len, int parent, int depth,
+                         int in_digest);
 
 /* A delimiter line "--boundary" (close: "--boundary--") starting a line at
  * or after `from`. Returns its offset or len; *next is where the line after
  * it starts and *close tells a close delimiter. */
-static size_t delim_find(const char *p, size_t len, size_t from, const char *needle,
-                         size_t nlen, size_t *next, int *close)
+static size_t delim_find(const char *p, size_t len, size_t from, const char *needle, size_t nlen,
+                         size_t *next, int *close)
 {
 	for (;;) {
 		size_t at = mime_line_find(p, len, from, needle, nlen), i = at + nlen;
@@ -199,8 +203,8 @@ static size_t delim_find(const char *p, size_t len, size_t from, const char *nee
 
 /* Parses one body part p[start..end) (the line end before the delimiter
  * belongs to the delimiter). */
-static void child_parse(struct mime_ctx *ctx, const char *p, size_t start, size_t end,
-                        int parent, int depth, int in_digest)
+static void child_parse(struct mime_ctx *ctx, const char *p, size_t start, size_t end, int parent,
+                        int depth, int in_digest)
 {
 	if (end > start && p[end - 1] == '\n')
 		end--;
@@ -232,7 +236,7 @@ static size_t multipart_walk(struct mime_ctx *ctx, int idx, const char *boundary
 	}
 	if (found > 0) {
 		child_parse(ctx, p, start, len, idx, depth, digest);
-		ctx->parts[idx].flags |= MIME_F_BROKEN;   /* no close delimiter */
+		ctx->parts[idx].flags |= MIME_F_BROKEN; /* no close delimiter */
 	}
 	return found;
 }
@@ -243,7 +247,8 @@ static void multipart_parse(struct mime_ctx *ctx, int idx, const struct mime_hea
 	struct mime_part *p = &ctx->parts[idx];
 	size_t blen = 0;
 	char *b = ct != NULL ? mime_param_get(ctx->a, ctx->cs, ct->raw, ct->raw_len, "boundary",
-	                                      MIME_PARAM_RAW, &blen) : NULL;
+	                                      MIME_PARAM_RAW, &blen)
+	                     : NULL;
 	if (p->depth + 1 > MIME_MAX_DEPTH) {
 		p->is_multipart = 1;
 		p->flags |= MIME_F_DEPTH;
@@ -273,8 +278,8 @@ static void message_parse(struct mime_ctx *ctx, int idx)
 		p->flags |= MIME_F_DEPTH;
 		return;
 	}
-	const unsigned char *inner = mime_transfer_decode(ctx, p->encoding, p->raw, p->raw_len, 1,
-	                                                  &n, &p->flags);
+	const unsigned char *inner =
+	    mime_transfer_decode(ctx, p->encoding, p->raw, p->raw_len, 1, &n, &p->flags);
 	if (inner == NULL) {
 		p->flags |= MIME_F_NOMEM;
 		return;
@@ -289,8 +294,8 @@ static int is_message_type(const struct mime_part *p)
 	        strcmp(p->subtype, "news") == 0);
 }
 
-static void entity_parse(struct mime_ctx *ctx, const char *p, size_t len, int parent,
-                         int depth, int in_digest)
+static void entity_parse(struct mime_ctx *ctx, const char *p, size_t len, int parent, int depth,
+                         int in_digest)
 {
 	struct mime_hblock hb;
 	int idx = mime_part_new(ctx, parent, depth);
@@ -357,7 +362,8 @@ int mime_parse(struct arena *a, struct charset_cache *cs, const char *msg, size_
 	}
 	ctx.a = a;
 	ctx.cs = cs;
-	ctx.max_decoded = lim != NULL && lim->max_decoded != 0 ? lim->max_decoded : MIME_MAX_DECODED;
+	ctx.max_decoded =
+	    lim != NULL && lim->max_decoded != 0 ? lim->max_decoded : MIME_MAX_DECODED;
 	ctx.max_body = lim != NULL ? lim->max_body_length : 0;
 	msg = input_prepare(a, msg, len, &len, &ctx.flags);
 	ctx.top_len = len;

@@ -39,8 +39,8 @@ static size_t qp_ws_run(const unsigned char *p, size_t i, size_t len, int *at_eo
 	return j;
 }
 
-size_t mime_qp_decode(const char *in, size_t len, unsigned char *out, size_t cap,
-                      int header_mode, unsigned *errors)
+size_t mime_qp_decode(const char *in, size_t len, unsigned char *out, size_t cap, int header_mode,
+                      unsigned *errors)
 {
 	const unsigned char *p = (const unsigned char *)in;
 	unsigned errs = 0;

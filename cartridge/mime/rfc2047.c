@@ -70,13 +70,13 @@ static void hd_put_converted(struct hd_buf *b, struct charset_cache *cs, const c
 		hd_put(b, conv, cl);
 }
 
-struct ew {                   /* one encoded word */
+struct ew { /* one encoded word */
 	const char *charset;
 	size_t charset_len;
-	char enc;                 /* 'b' or 'q' */
+	char enc; /* 'b' or 'q' */
 	const char *text;
 	size_t text_len;
-	size_t end;               /* offset just past "?=" */
+	size_t end; /* offset just past "?=" */
 };
 
 /* Parses a word at v[q..len) (v[q] is "=?"). Returns 1 when well formed;
@@ -95,8 +95,8 @@ static int ew_parse(const char *v, size_t len, size_t q, struct ew *w, size_t *s
 	if ((w->enc != 'b' && w->enc != 'q') || v[i + 2] != '?')
 		return 0;
 	size_t t = i + 3, e = t;
-	while (e < len && !(v[e] == '?' && e + 1 < len && v[e + 1] == '=') &&
-	       !mime_is_wsp(v[e]) && v[e] != '\r' && v[e] != '\n')
+	while (e < len && !(v[e] == '?' && e + 1 < len && v[e + 1] == '=') && !mime_is_wsp(v[e]) &&
+	       v[e] != '\r' && v[e] != '\n')
 		e++;
 	if (e >= len || v[e] != '?') {
 		/* No later word can find a terminator before e either. */
@@ -140,9 +140,9 @@ static void pending_add(struct hd_pending *pd, struct hd_buf *out, struct charse
 	if (hd_reserve(&pd->bytes, w->text_len) != 0)
 		return;
 	unsigned char *dst = (unsigned char *)pd->bytes.p + pd->bytes.len;
-	pd->bytes.len += w->enc == 'b' ?
-		mime_base64_decode(w->text, w->text_len, dst, w->text_len, NULL) :
-		mime_qp_decode(w->text, w->text_len, dst, w->text_len, 1, NULL);
+	pd->bytes.len += w->enc == 'b'
+	                     ? mime_base64_decode(w->text, w->text_len, dst, w->text_len, NULL)
+	                     : mime_qp_decode(w->text, w->text_len, dst, w->text_len, 1, NULL);
 }
 
 static int all_wsp(const char *s, size_t n)

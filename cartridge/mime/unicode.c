@@ -25,27 +25,48 @@
 
 #include "../util/arena.h"
 
-enum uni_order { UNI_SNIFF, UNI_BE, UNI_LE };
+enum uni_order {
+	UNI_SNIFF,
+	UNI_BE,
+	UNI_LE
+};
 
 struct uni_name {
 	const char *name;
-	unsigned unit;            /* 2 or 4 bytes */
+	unsigned unit; /* 2 or 4 bytes */
 	enum uni_order order;
 };
 
 /* Normalised names (lower case) of the forms, as mail and iconv spell them. */
 static const struct uni_name uni_names[] = {
-	{ "utf-16", 2, UNI_SNIFF }, { "utf16", 2, UNI_SNIFF }, { "ucs-2", 2, UNI_SNIFF },
-	{ "ucs2", 2, UNI_SNIFF }, { "iso-10646-ucs-2", 2, UNI_SNIFF }, { "csunicode", 2, UNI_SNIFF },
-	{ "unicode", 2, UNI_SNIFF }, { "x-unicode20utf16", 2, UNI_SNIFF },
-	{ "utf-16be", 2, UNI_BE }, { "utf16be", 2, UNI_BE }, { "ucs-2be", 2, UNI_BE },
-	{ "unicodebig", 2, UNI_BE }, { "unicodefffe", 2, UNI_BE },
-	{ "utf-16le", 2, UNI_LE }, { "utf16le", 2, UNI_LE }, { "ucs-2le", 2, UNI_LE },
+	{ "utf-16", 2, UNI_SNIFF },
+	{ "utf16", 2, UNI_SNIFF },
+	{ "ucs-2", 2, UNI_SNIFF },
+	{ "ucs2", 2, UNI_SNIFF },
+	{ "iso-10646-ucs-2", 2, UNI_SNIFF },
+	{ "csunicode", 2, UNI_SNIFF },
+	{ "unicode", 2, UNI_SNIFF },
+	{ "x-unicode20utf16", 2, UNI_SNIFF },
+	{ "utf-16be", 2, UNI_BE },
+	{ "utf16be", 2, UNI_BE },
+	{ "ucs-2be", 2, UNI_BE },
+	{ "unicodebig", 2, UNI_BE },
+	{ "unicodefffe", 2, UNI_BE },
+	{ "utf-16le", 2, UNI_LE },
+	{ "utf16le", 2, UNI_LE },
+	{ "ucs-2le", 2, UNI_LE },
 	{ "unicodelittle", 2, UNI_LE },
-	{ "utf-32", 4, UNI_SNIFF }, { "utf32", 4, UNI_SNIFF }, { "ucs-4", 4, UNI_SNIFF },
-	{ "ucs4", 4, UNI_SNIFF }, { "iso-10646-ucs-4", 4, UNI_SNIFF },
-	{ "utf-32be", 4, UNI_BE }, { "utf32be", 4, UNI_BE }, { "ucs-4be", 4, UNI_BE },
-	{ "utf-32le", 4, UNI_LE }, { "utf32le", 4, UNI_LE }, { "ucs-4le", 4, UNI_LE },
+	{ "utf-32", 4, UNI_SNIFF },
+	{ "utf32", 4, UNI_SNIFF },
+	{ "ucs-4", 4, UNI_SNIFF },
+	{ "ucs4", 4, UNI_SNIFF },
+	{ "iso-10646-ucs-4", 4, UNI_SNIFF },
+	{ "utf-32be", 4, UNI_BE },
+	{ "utf32be", 4, UNI_BE },
+	{ "ucs-4be", 4, UNI_BE },
+	{ "utf-32le", 4, UNI_LE },
+	{ "utf32le", 4, UNI_LE },
+	{ "ucs-4le", 4, UNI_LE },
 };
 
 /* Substrings that mark a name of this family we do not list (iconv would
@@ -71,8 +92,12 @@ int mime_unicode_form(const char *name, unsigned *unit, int *order)
 	for (size_t i = 0; i < sizeof(uni_families) / sizeof(uni_families[0]); i++)
 		if (strstr(name, uni_families[i]) != NULL) {
 			*unit = strstr(name, "32") != NULL || strstr(name, "ucs-4") != NULL ||
-			        strstr(name, "ucs4") != NULL ? 4 : 2;
-			*order = ends_with(name, "be") ? UNI_BE : ends_with(name, "le") ? UNI_LE : UNI_SNIFF;
+			                strstr(name, "ucs4") != NULL
+			            ? 4
+			            : 2;
+			*order = ends_with(name, "be")   ? UNI_BE
+			         : ends_with(name, "le") ? UNI_LE
+			                                 : UNI_SNIFF;
 			return 1;
 		}
 	return 0;
@@ -106,7 +131,8 @@ static uint32_t unit_at(const unsigned char *p, unsigned unit, int le)
 {
 	if (unit == 2)
 		return le ? (uint32_t)p[0] | (uint32_t)p[1] << 8 : (uint32_t)p[0] << 8 | p[1];
-	return le ? (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 | (uint32_t)p[3] << 24
+	return le ? (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |
+	                (uint32_t)p[3] << 24
 	          : (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
 }
 
@@ -120,8 +146,8 @@ static int sniff_le(const unsigned char *in, size_t n, unsigned unit)
 	size_t low_zero = 0, high_zero = 0;
 	size_t end = n < UNI_SNIFF_BYTES ? n : UNI_SNIFF_BYTES;
 	for (size_t i = 0; i + unit <= end; i += unit) {
-		low_zero += in[i] == 0;                 /* first byte zero: big-endian text */
-		high_zero += in[i + unit - 1] == 0;     /* last byte zero: little-endian text */
+		low_zero += in[i] == 0;             /* first byte zero: big-endian text */
+		high_zero += in[i + unit - 1] == 0; /* last byte zero: little-endian text */
 	}
 	return high_zero > low_zero;
 }

@@ -61,8 +61,7 @@ static size_t uu_decode_line(const unsigned char *p, size_t n, unsigned char *ou
 	return o;
 }
 
-size_t mime_uu_decode(const char *in, size_t len, unsigned char *out, size_t cap,
-                      unsigned *errors)
+size_t mime_uu_decode(const char *in, size_t len, unsigned char *out, size_t cap, unsigned *errors)
 {
 	size_t pos = 0, o = 0, next;
 	unsigned errs = 0;

@@ -20,10 +20,10 @@
 #include "../../abi/whorl_cartridge.h"
 #include "sigdb_int.h"
 
-#define BLOG_MAX (2 * (size_t)SIGDB_MAX_ENTRIES)   /* entries, repeats included */
+#define BLOG_MAX (2 * (size_t)SIGDB_MAX_ENTRIES) /* entries, repeats included */
 #define BLOG_MIN 64
 #define BLOG_IDX_BITS_MIN 6
-#define BLOG_IDX_MULT 0x9e3779b97f4a7c15ull       /* spreads clustered test keys too */
+#define BLOG_IDX_MULT 0x9e3779b97f4a7c15ull /* spreads clustered test keys too */
 
 void sigdb_blog_free(struct sigdb_blog *l)
 {
@@ -147,8 +147,8 @@ int sigdb_blog_put(struct sigdb_blog *l, uint64_t key, const struct sigdb_meta *
 	return blog_append(l, key, m, 0);
 }
 
-int sigdb_blog_del(struct sigdb_blog *l, uint64_t key, int (*in_base)(const void *ctx, uint64_t key),
-                   const void *ctx)
+int sigdb_blog_del(struct sigdb_blog *l, uint64_t key,
+                   int (*in_base)(const void *ctx, uint64_t key), const void *ctx)
 {
 	static const struct sigdb_meta none;
 	int rc = l->idx_bits == 0 ? blog_index(l) : 0;

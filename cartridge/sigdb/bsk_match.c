@@ -153,7 +153,8 @@ static void kb_new_dead(const struct sigdb_skbase *kb, int kept, unsigned s, uin
 }
 
 /* Merges sorted a[0..na) and b[0..nb) (disjoint) into out. */
-static size_t merge_sorted(const uint32_t *a, size_t na, const uint32_t *b, size_t nb, uint32_t *out)
+static size_t merge_sorted(const uint32_t *a, size_t na, const uint32_t *b, size_t nb,
+                           uint32_t *out)
 {
 	size_t i = 0, j = 0, n = 0;
 	while (i < na || j < nb)

@@ -18,8 +18,8 @@
 #include "sigdb_int.h"
 
 #define BSK_MAP_BITS_MIN 6
-#define BSK_MAP_LOAD_PCT 70     /* the map grows past this load */
-#define BSK_COMPACT_MIN 1024    /* dead entries tolerated whatever the live count */
+#define BSK_MAP_LOAD_PCT 70  /* the map grows past this load */
+#define BSK_COMPACT_MIN 1024 /* dead entries tolerated whatever the live count */
 
 static size_t bsk_home(uint8_t engine, uint64_t id, unsigned bits)
 {
@@ -103,8 +103,9 @@ static int bsk_compact(struct sigdb_bsketches *s)
 	for (size_t i = 0; i < s->n && rc == 0; i++) {
 		const struct sigdb_bsketch *e = &s->v[i];
 		if (e->live)
-			rc = sigdb_bsketches_put(&fresh, e->engine, e->algo, e->id, s->bytes + e->bytes_at,
-			                         e->len, s->anchors + e->anchors_at, e->n_anchors, &e->meta);
+			rc = sigdb_bsketches_put(
+			    &fresh, e->engine, e->algo, e->id, s->bytes + e->bytes_at, e->len,
+			    s->anchors + e->anchors_at, e->n_anchors, &e->meta);
 	}
 	if (rc != 0) {
 		sigdb_bsketches_free(&fresh);
@@ -122,8 +123,8 @@ static int bsk_maybe_compact(struct sigdb_bsketches *s)
 }
 
 int sigdb_bsketches_put(struct sigdb_bsketches *s, uint8_t engine, uint8_t algo, uint64_t id,
-                        const uint8_t *bytes, size_t len, const uint32_t *anchors,
-                        size_t n_anchors, const struct sigdb_meta *m)
+                        const uint8_t *bytes, size_t len, const uint32_t *anchors, size_t n_anchors,
+                        const struct sigdb_meta *m)
 {
 	if (m == NULL || (bytes == NULL && len != 0) || (anchors == NULL && n_anchors != 0))
 		return WHORL_EINVAL;
@@ -140,9 +141,15 @@ int sigdb_bsketches_put(struct sigdb_bsketches *s, uint8_t engine, uint8_t algo,
 	else if (s->n_live >= SIGDB_MAX_SKETCHES || s->n >= UINT32_MAX - 1)
 		return WHORL_ELIMIT;
 	struct sigdb_bsketch *e = &s->v[s->n];
-	*e = (struct sigdb_bsketch){ .id = id, .bytes_at = s->n_bytes, .anchors_at = s->n_anchors,
-	                             .meta = *m, .len = (uint8_t)len, .engine = engine,
-	                             .algo = algo, .n_anchors = (uint8_t)n_anchors, .live = 1 };
+	*e = (struct sigdb_bsketch){ .id = id,
+		                     .bytes_at = s->n_bytes,
+		                     .anchors_at = s->n_anchors,
+		                     .meta = *m,
+		                     .len = (uint8_t)len,
+		                     .engine = engine,
+		                     .algo = algo,
+		                     .n_anchors = (uint8_t)n_anchors,
+		                     .live = 1 };
 	if (len != 0)
 		memcpy(s->bytes + s->n_bytes, bytes, len);
 	if (n_anchors != 0)
@@ -197,14 +204,17 @@ static void bsk_freeze_entry(const struct sigdb_bsketches *s, const struct sigdb
                              struct sigdb_sketches *out, uint64_t *post, size_t *n_post)
 {
 	uint32_t idx = out->count++;
-	out->recs[idx] = (struct sigdb_sketch_rec){ .id = e->id, .offset = (uint32_t)out->store_len,
-	                                            .len = e->len, .engine = e->engine,
-	                                            .algo = e->algo, .meta = e->meta };
+	out->recs[idx] = (struct sigdb_sketch_rec){ .id = e->id,
+		                                    .offset = (uint32_t)out->store_len,
+		                                    .len = e->len,
+		                                    .engine = e->engine,
+		                                    .algo = e->algo,
+		                                    .meta = e->meta };
 	memcpy(out->store + out->store_len, s->bytes + e->bytes_at, e->len);
 	out->store_len += e->len;
 	for (unsigned a = 0; a < e->n_anchors; a++)
-		post[(*n_post)++] = sigdb_posting(sigdb_anchor_key(e->engine, s->anchors[e->anchors_at + a]),
-		                                  e->engine, idx);
+		post[(*n_post)++] = sigdb_posting(
+		    sigdb_anchor_key(e->engine, s->anchors[e->anchors_at + a]), e->engine, idx);
 }
 
 static int bsk_order_cmp(const void *a, const void *b, void *ctx)
@@ -239,7 +249,7 @@ int sigdb_bsketches_freeze(const struct sigdb_bsketches *s, struct sigdb_sketche
 	out->store = malloc(s->live_bytes ? s->live_bytes : 1);
 	int rc = WHORL_ENOMEM;
 	if (post == NULL || order == NULL || out->recs == NULL || out->store == NULL)
-		goto out;       /* the caller releases out */
+		goto out; /* the caller releases out */
 	for (size_t i = 0; i < s->n_live; i++)
 		bsk_freeze_entry(s, &s->v[order[i]], out, post, &n_post);
 	rc = sigdb_anchors_freeze(&out->anchors, post, n_post);

@@ -44,16 +44,16 @@
 #include "sigdb_int.h"
 
 struct sigdb_builder {
-	struct sigdb *content;      /* entries carried over: a delta's base, or NULL */
-	struct sigdb *share;        /* parts to share: content, or a replaced base */
-	int started;                /* the first exact change chose the mode */
-	int streaming;              /* exact puts go to w */
+	struct sigdb *content; /* entries carried over: a delta's base, or NULL */
+	struct sigdb *share;   /* parts to share: content, or a replaced base */
+	int started;           /* the first exact change chose the mode */
+	int streaming;         /* exact puts go to w */
 	struct sigdb_twriter w;
-	size_t hint;                /* count hint from reserve (0: none) */
+	size_t hint; /* count hint from reserve (0: none) */
 	struct sigdb_blog log;
-	struct sigdb_bsketches sk;  /* sketches put, not in (or not equal to) base's */
-	struct sigdb_skbase skb;    /* base's sketches: marked dead (delta) or kept */
-	int sk_touched;             /* a sketch was put or deleted */
+	struct sigdb_bsketches sk; /* sketches put, not in (or not equal to) base's */
+	struct sigdb_skbase skb;   /* base's sketches: marked dead (delta) or kept */
+	int sk_touched;            /* a sketch was put or deleted */
 	uint64_t serial[SIGDB_N_SOURCES][2];
 };
 
@@ -114,8 +114,8 @@ static int builder_start(struct sigdb_builder *b)
 	b->started = 1;
 	if (b->content != NULL || (b->share == NULL && b->hint == 0))
 		return 0;
-	unsigned bits = b->hint != 0 ? bits_keep(share_bits(b), sigdb_table_bits_for(b->hint))
-	                             : share_bits(b);
+	unsigned bits =
+	    b->hint != 0 ? bits_keep(share_bits(b), sigdb_table_bits_for(b->hint)) : share_bits(b);
 	int rc = sigdb_twriter_init(&b->w, bits, b->share ? &b->share->table : NULL);
 	b->streaming = rc == 0;
 	return rc;
@@ -128,7 +128,8 @@ static int builder_unstream(struct sigdb_builder *b)
 	int rc = sigdb_blog_reserve(&b->log, w->t.count + w->n + 1);
 	for (size_t i = 0; rc == 0 && i < ((size_t)1 << w->t.bits); i++)
 		for (uint32_t j = 0; rc == 0 && j < w->t.dir[i].s->n; j++)
-			rc = sigdb_blog_put(&b->log, w->t.dir[i].s->slots[j].key, &w->t.dir[i].s->slots[j].meta);
+			rc = sigdb_blog_put(&b->log, w->t.dir[i].s->slots[j].key,
+			                    &w->t.dir[i].s->slots[j].meta);
 	for (size_t j = 0; rc == 0 && j < w->n; j++)
 		rc = sigdb_blog_put(&b->log, w->buf[j].key, &w->buf[j].meta);
 	if (rc != 0)
@@ -162,7 +163,7 @@ int sigdb_builder_put(struct sigdb_builder *b, uint64_t key, const struct sigdb_
 		rc = builder_unstream(b);
 	}
 	if (rc == 0 && b->log.n == 0 && b->hint != 0 && b->content == NULL)
-		rc = sigdb_blog_reserve(&b->log, b->hint);   /* a complete file out of order */
+		rc = sigdb_blog_reserve(&b->log, b->hint); /* a complete file out of order */
 	return rc != 0 ? rc : sigdb_blog_put(&b->log, key, m);
 }
 
@@ -177,7 +178,8 @@ int sigdb_builder_del(struct sigdb_builder *b, uint64_t key)
 		return WHORL_EINVAL;
 	b->started = 1;
 	int rc = b->streaming ? builder_unstream(b) : 0;
-	return rc != 0 ? rc : sigdb_blog_del(&b->log, key, b->content ? in_content : NULL, b->content);
+	return rc != 0 ? rc
+	               : sigdb_blog_del(&b->log, key, b->content ? in_content : NULL, b->content);
 }
 
 /* A delta: a put replaces, a delete removes, the base's live sketch. A
@@ -189,7 +191,8 @@ int sigdb_builder_put_sketch(struct sigdb_builder *b, uint8_t engine, uint8_t al
 {
 	uint32_t h;
 	int rc = 0;
-	if (b == NULL || m == NULL || (bytes == NULL && len != 0) || (anchors == NULL && n_anchors != 0))
+	if (b == NULL || m == NULL || (bytes == NULL && len != 0) ||
+	    (anchors == NULL && n_anchors != 0))
 		return WHORL_EINVAL;
 	if (len > SIGDB_MAX_SKETCH_BYTES || n_anchors > SIGDB_MAX_SKETCH_ANCHORS)
 		return WHORL_ELIMIT;
@@ -200,7 +203,8 @@ int sigdb_builder_put_sketch(struct sigdb_builder *b, uint8_t engine, uint8_t al
 		} else {
 			rc = sigdb_skbase_same(&b->skb, h, algo, bytes, len, anchors, n_anchors, m);
 			if (rc == 1) {
-				sigdb_bsketches_del(&b->sk, engine, id);   /* an earlier put, if any */
+				sigdb_bsketches_del(&b->sk, engine,
+				                    id); /* an earlier put, if any */
 				return sigdb_skbase_mark(&b->skb, h, 1);
 			}
 			if (rc == 0)
@@ -208,7 +212,8 @@ int sigdb_builder_put_sketch(struct sigdb_builder *b, uint8_t engine, uint8_t al
 		}
 	}
 	return rc != 0 ? rc
-	               : sigdb_bsketches_put(&b->sk, engine, algo, id, bytes, len, anchors, n_anchors, m);
+	               : sigdb_bsketches_put(&b->sk, engine, algo, id, bytes, len, anchors,
+	                                     n_anchors, m);
 }
 
 int sigdb_builder_del_sketch(struct sigdb_builder *b, uint8_t engine, uint64_t id)
@@ -296,7 +301,8 @@ static int merge_all(struct sigdb_twriter *w, const struct sigdb *content,
 	size_t j = 0, k = 0;
 	int rc = 0;
 	for (uint32_t i = 0; rc == 0 && i < ((size_t)1 << t->bits); i++) {
-		size_t j2 = run_end_slots(p, j, np, i, t->shift), k2 = run_end_keys(d, k, nd, i, t->shift);
+		size_t j2 = run_end_slots(p, j, np, i, t->shift),
+		       k2 = run_end_keys(d, k, nd, i, t->shift);
 		if (j2 == j && k2 == k && t->bits == w->t.bits)
 			rc = sigdb_twriter_place(w, i, t->dir[i].s);
 		else
@@ -340,7 +346,8 @@ static int table_refit(struct sigdb_table *t, const struct sigdb_table *share)
 	int rc = sigdb_twriter_init(&w, bits, share);
 	for (size_t i = 0; rc == 0 && i < ((size_t)1 << t->bits); i++)
 		for (uint32_t j = 0; rc == 0 && j < t->dir[i].s->n; j++)
-			rc = sigdb_twriter_push(&w, t->dir[i].s->slots[j].key, &t->dir[i].s->slots[j].meta);
+			rc = sigdb_twriter_push(&w, t->dir[i].s->slots[j].key,
+			                        &t->dir[i].s->slots[j].meta);
 	if (rc == 0) {
 		sigdb_table_release(t);
 		rc = sigdb_twriter_finish(&w, t);
@@ -384,7 +391,7 @@ static int finish_sketches(struct sigdb_builder *b, struct sigdb *db)
 	seg = NULL;
 out:
 	sigdb_sketches_unref(seg);
-	sigdb_bsketches_free(&b->sk);   /* the pools go before any merge */
+	sigdb_bsketches_free(&b->sk); /* the pools go before any merge */
 	sigdb_skbase_free(&b->skb);
 	if (rc == 0)
 		rc = sigdb_skview_compact(&db->skv);

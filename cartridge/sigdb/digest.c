@@ -19,9 +19,14 @@
 
 static void digest_meta(crypto_generichash_state *st, const struct sigdb_meta *m)
 {
-	uint8_t b[8] = { m->category, m->subcategory, m->confidence, m->flags,
-	                 (uint8_t)(m->first_seen >> 8), (uint8_t)m->first_seen,
-	                 (uint8_t)(m->last_seen >> 8), (uint8_t)m->last_seen };
+	uint8_t b[8] = { m->category,
+		         m->subcategory,
+		         m->confidence,
+		         m->flags,
+		         (uint8_t)(m->first_seen >> 8),
+		         (uint8_t)m->first_seen,
+		         (uint8_t)(m->last_seen >> 8),
+		         (uint8_t)m->last_seen };
 	crypto_generichash_update(st, b, sizeof b);
 }
 

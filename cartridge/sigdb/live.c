@@ -40,7 +40,7 @@
 
 #include "sigdb_int.h"
 
-#define LIVE_SPINS 64           /* busy polls before publish() yields */
+#define LIVE_SPINS 64 /* busy polls before publish() yields */
 
 void sigdb_live_init(struct sigdb_live *live, struct sigdb *initial)
 {
@@ -76,8 +76,8 @@ static void live_wait_zero(_Atomic unsigned long *count)
 void sigdb_live_publish(struct sigdb_live *live, struct sigdb *db)
 {
 	int expected = 0;
-	for (unsigned spins = 0;
-	     !atomic_compare_exchange_weak(&live->publishing, &expected, 1); spins++) {
+	for (unsigned spins = 0; !atomic_compare_exchange_weak(&live->publishing, &expected, 1);
+	     spins++) {
 		expected = 0;
 		if (spins >= LIVE_SPINS)
 			sched_yield();

@@ -20,28 +20,33 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define SIGDB_MAX_ENTRIES (64u << 20)   /* exact fingerprints per snapshot */
-#define SIGDB_MAX_SKETCHES (16u << 20)  /* sketches per snapshot */
-#define SIGDB_MAX_ANCHOR_FANOUT 64      /* sketches sharing one anchor; more are not indexed */
-#define SIGDB_N_SOURCES 8               /* serial slots: see enum sigdb_source */
-#define SIGDB_MAX_SKETCH_BYTES 240      /* one stored sketch (= FP_MAX_SKETCH_BYTES) */
-#define SIGDB_MAX_SKETCH_ANCHORS 16     /* anchors one stored sketch is indexed by */
+#define SIGDB_MAX_ENTRIES (64u << 20)  /* exact fingerprints per snapshot */
+#define SIGDB_MAX_SKETCHES (16u << 20) /* sketches per snapshot */
+#define SIGDB_MAX_ANCHOR_FANOUT 64     /* sketches sharing one anchor; more are not indexed */
+#define SIGDB_N_SOURCES 8              /* serial slots: see enum sigdb_source */
+#define SIGDB_MAX_SKETCH_BYTES 240     /* one stored sketch (= FP_MAX_SKETCH_BYTES) */
+#define SIGDB_MAX_SKETCH_ANCHORS 16    /* anchors one stored sketch is indexed by */
 
-#define SIGDB_F_LEGIT (1u << 0)         /* marks legitimate mail, not abuse */
+#define SIGDB_F_LEGIT (1u << 0) /* marks legitimate mail, not abuse */
 
 struct sigdb_meta {
 	uint8_t category;
 	uint8_t subcategory;
-	uint8_t confidence;                 /* 0-100 */
-	uint8_t flags;                      /* SIGDB_F_* */
-	uint16_t first_seen;                /* days since 1970-01-01 */
+	uint8_t confidence;  /* 0-100 */
+	uint8_t flags;       /* SIGDB_F_* */
+	uint16_t first_seen; /* days since 1970-01-01 */
 	uint16_t last_seen;
 };
 
-enum sigdb_source { SIGDB_SRC_SIGS = 0, SIGDB_SRC_AWL, SIGDB_SRC_CATS, SIGDB_SRC_ACF };
+enum sigdb_source {
+	SIGDB_SRC_SIGS = 0,
+	SIGDB_SRC_AWL,
+	SIGDB_SRC_CATS,
+	SIGDB_SRC_ACF
+};
 
-struct sigdb;          /* immutable snapshot */
-struct sigdb_builder;  /* mutable, single-threaded */
+struct sigdb;         /* immutable snapshot */
+struct sigdb_builder; /* mutable, single-threaded */
 
 /* A builder, empty or holding everything in `base` (may be NULL; the
  * builder holds a reference to it). Changes are logged, not applied to a
@@ -109,9 +114,9 @@ uint64_t sigdb_sketch_id(const struct sigdb *db, uint32_t i);
 #define SIGDB_DIGEST_BYTES 16
 #define SIGDB_DIGEST_HEX (2 * SIGDB_DIGEST_BYTES + 1)
 void sigdb_digest_hex(const struct sigdb *db, char *out, size_t cap);
-size_t sigdb_count(const struct sigdb *db);            /* exact fingerprints */
+size_t sigdb_count(const struct sigdb *db); /* exact fingerprints */
 size_t sigdb_sketch_count(const struct sigdb *db);
-size_t sigdb_memory_bytes(const struct sigdb *db);     /* heap held by the snapshot */
+size_t sigdb_memory_bytes(const struct sigdb *db); /* heap held by the snapshot */
 void sigdb_serial(const struct sigdb *db, enum sigdb_source src, uint64_t *complete,
                   uint64_t *incremental);
 /* Calls fn for every exact fingerprint, keys ascending, and every sketch,
@@ -129,9 +134,9 @@ void sigdb_foreach(const struct sigdb *db,
  * (the reasoning is in live.c). */
 struct sigdb_live {
 	_Atomic(struct sigdb *) current;
-	_Atomic unsigned long readers[2];   /* a two-phase count of acquirers in flight */
-	_Atomic unsigned phase;             /* readers[phase & 1] is the current phase */
-	_Atomic int publishing;             /* 1 while a publisher is in publish() */
+	_Atomic unsigned long readers[2]; /* a two-phase count of acquirers in flight */
+	_Atomic unsigned phase;           /* readers[phase & 1] is the current phase */
+	_Atomic int publishing;           /* 1 while a publisher is in publish() */
 };
 /* Starts with `initial` (taking over its reference; NULL acts as an empty
  * snapshot: lookups on a NULL snapshot find nothing). */

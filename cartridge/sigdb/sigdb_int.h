@@ -35,21 +35,21 @@ struct sigdb_shard {
 extern const struct sigdb_shard sigdb_shard_empty;
 
 /* Exact fingerprints: a directory of 2^bits shards (see table.c). */
-#define SIGDB_SHARD_BITS_MIN 4      /* never 0: a shift by 64 is undefined */
+#define SIGDB_SHARD_BITS_MIN 4 /* never 0: a shift by 64 is undefined */
 #define SIGDB_SHARD_BITS_MAX 24
-#define SIGDB_SHARD_TARGET 16       /* keys per shard on average, roughly */
+#define SIGDB_SHARD_TARGET 16 /* keys per shard on average, roughly */
 
 /* A directory entry: the shard and its count (read together, see table.c). */
 struct sigdb_dirent {
-	const struct sigdb_shard *s;      /* never NULL */
-	uint64_t n;                       /* = s->n */
+	const struct sigdb_shard *s; /* never NULL */
+	uint64_t n;                  /* = s->n */
 };
 
 struct sigdb_table {
-	struct sigdb_dirent *dir;         /* 1 << bits */
+	struct sigdb_dirent *dir; /* 1 << bits */
 	unsigned bits;
-	unsigned shift;                   /* 64 - bits */
-	size_t count;                     /* keys in all shards */
+	unsigned shift; /* 64 - bits */
+	size_t count;   /* keys in all shards */
 };
 
 static inline uint32_t sigdb_shard_of(uint64_t key, unsigned shift)
@@ -73,17 +73,17 @@ struct sigdb_sketch_rec {
  * bytes: the sketch index (24 bits) and the key's low 24 bits. */
 #define SIGDB_IDX_BITS 24
 #define SIGDB_IDX_MASK ((1u << SIGDB_IDX_BITS) - 1)
-#define SIGDB_DIR_BITS_MIN 8    /* so bucket + stored 24 bits give the whole key */
+#define SIGDB_DIR_BITS_MIN 8 /* so bucket + stored 24 bits give the whole key */
 #define SIGDB_DIR_BITS_MAX 26
-#define SIGDB_BUCKET_TARGET 4   /* postings per bucket, on average at least */
+#define SIGDB_BUCKET_TARGET 4 /* postings per bucket, on average at least */
 
 struct sigdb_anchors {
-	uint32_t *dir;              /* (1 << dir_bits) + 1 bucket starts */
-	uint32_t *post_hi;          /* sketch index | key bits 16..23 << 24 */
-	uint16_t *post_lo;          /* key bits 0..15 */
+	uint32_t *dir;     /* (1 << dir_bits) + 1 bucket starts */
+	uint32_t *post_hi; /* sketch index | key bits 16..23 << 24 */
+	uint16_t *post_lo; /* key bits 0..15 */
 	uint32_t n_post;
 	unsigned dir_bits;
-	uint64_t *dropped;          /* postings of over-shared anchors, as packed by
+	uint64_t *dropped; /* postings of over-shared anchors, as packed by
 	                             * sigdb_posting(), sorted; kept for deltas only */
 	uint32_t n_dropped;
 };
@@ -95,7 +95,7 @@ struct sigdb_sketches {
 	_Atomic unsigned long refs;
 	struct sigdb_sketch_rec *recs;
 	uint32_t count;
-	uint8_t *store;             /* all sketch bytes, back to back */
+	uint8_t *store; /* all sketch bytes, back to back */
 	size_t store_len;
 	struct sigdb_anchors anchors;
 };
@@ -108,14 +108,14 @@ struct sigdb_sketches {
  * SIGDB_MAX_SEGS segments; the slot beyond is used only while one is built
  * (skcompact.c merges it away). */
 #define SIGDB_MAX_SEGS 4
-#define SIGDB_DEAD_FRACTION 4   /* rebuild when dead + newer > oldest / this */
+#define SIGDB_DEAD_FRACTION 4 /* rebuild when dead + newer > oldest / this */
 
 struct sigdb_skview {
 	struct sigdb_sketches *seg[SIGDB_MAX_SEGS + 1];
 	unsigned n_seg;
-	uint32_t *dead;             /* sorted; NULL when none */
+	uint32_t *dead; /* sorted; NULL when none */
 	uint32_t n_dead;
-	uint32_t count;             /* live sketches */
+	uint32_t count; /* live sketches */
 	/* Sealed (sigdb_skview_seal) for the scan path: the dead as one bit per
 	 * record, at seg_first[s] + index; NULL when none is dead. */
 	uint64_t *dead_bits;
@@ -130,9 +130,9 @@ static inline uint32_t sigdb_handle(unsigned seg, uint32_t i)
 struct sigdb {
 	_Atomic unsigned long refs;
 	struct sigdb_table table;
-	struct sigdb_skview skv;               /* sketches */
-	uint64_t serial[SIGDB_N_SOURCES][2];   /* complete, incremental */
-	uint8_t digest[SIGDB_DIGEST_BYTES];    /* digest.c, set when built */
+	struct sigdb_skview skv;             /* sketches */
+	uint64_t serial[SIGDB_N_SOURCES][2]; /* complete, incremental */
+	uint8_t digest[SIGDB_DIGEST_BYTES];  /* digest.c, set when built */
 };
 
 /* 32-bit anchor key: a bijection of the anchor for each engine, so that keys
@@ -197,11 +197,11 @@ size_t sigdb_shared_shards(const struct sigdb *a, const struct sigdb *b);
  * time, sharing the shards of `share` (same bits) that come out equal. */
 struct sigdb_twriter {
 	struct sigdb_table t;
-	const struct sigdb_table *share;  /* NULL, or a table with t's bits */
-	struct sigdb_slot *buf;           /* the open shard's entries */
+	const struct sigdb_table *share; /* NULL, or a table with t's bits */
+	struct sigdb_slot *buf;          /* the open shard's entries */
 	size_t n, cap;
-	uint32_t open;                    /* index of the open shard when n > 0 */
-	int any;                          /* a key was pushed: last_key is set */
+	uint32_t open; /* index of the open shard when n > 0 */
+	int any;       /* a key was pushed: last_key is set */
 	uint64_t last_key;
 };
 int sigdb_twriter_init(struct sigdb_twriter *w, unsigned bits, const struct sigdb_table *share);
@@ -258,11 +258,11 @@ int sigdb_skview_compact(struct sigdb_skview *v);
 struct sigdb_blog {
 	struct sigdb_slot *v;
 	size_t n, cap;
-	uint8_t *is_del;            /* per entry, once indexed */
-	uint32_t *idx;              /* latest entry + 1 per key; 0 = empty */
-	unsigned idx_bits;          /* 0 = no index yet */
+	uint8_t *is_del;   /* per entry, once indexed */
+	uint32_t *idx;     /* latest entry + 1 per key; 0 = empty */
+	unsigned idx_bits; /* 0 = no index yet */
 	size_t idx_used;
-	size_t n_del;               /* entries with is_del set */
+	size_t n_del; /* entries with is_del set */
 };
 
 void sigdb_blog_free(struct sigdb_blog *l);
@@ -270,8 +270,8 @@ int sigdb_blog_reserve(struct sigdb_blog *l, size_t n);
 int sigdb_blog_put(struct sigdb_blog *l, uint64_t key, const struct sigdb_meta *m);
 /* Records a delete of key; in_base says whether base holds it. 0, or
  * WHORL_ENODATA when the key is neither in base nor put since. */
-int sigdb_blog_del(struct sigdb_blog *l, uint64_t key, int (*in_base)(const void *ctx, uint64_t key),
-                   const void *ctx);
+int sigdb_blog_del(struct sigdb_blog *l, uint64_t key,
+                   int (*in_base)(const void *ctx, uint64_t key), const void *ctx);
 /* Turns the log into the final change of every key: puts sorted by key in
  * l->v[0..*n_put), deleted keys sorted into *dels (malloc'd, *n_dels; NULL
  * when none). The log is spent afterwards (free it). */
@@ -308,18 +308,18 @@ struct sigdb_bsketches {
 
 void sigdb_bsketches_free(struct sigdb_bsketches *s);
 int sigdb_bsketches_put(struct sigdb_bsketches *s, uint8_t engine, uint8_t algo, uint64_t id,
-                        const uint8_t *bytes, size_t len, const uint32_t *anchors,
-                        size_t n_anchors, const struct sigdb_meta *m);
+                        const uint8_t *bytes, size_t len, const uint32_t *anchors, size_t n_anchors,
+                        const struct sigdb_meta *m);
 int sigdb_bsketches_del(struct sigdb_bsketches *s, uint8_t engine, uint64_t id);
 /* bsk_match.c: the sketches of a builder's base, as its changes see them.
  * A bitmap over the base's handles marks those a delta deleted (or
  * replaced), or those a complete file repeated (kept); anchor hashes of the
  * base's sketches are computed at the first comparison. */
 struct sigdb_skbase {
-	const struct sigdb_skview *v;   /* NULL: no base sketches */
+	const struct sigdb_skview *v;     /* NULL: no base sketches */
 	size_t start[SIGDB_MAX_SEGS + 2]; /* flat index of each segment's first record */
-	uint64_t *mark;                 /* one bit per record, NULL until one is set */
-	uint64_t *ahash;                /* per record, NULL until needed */
+	uint64_t *mark;                   /* one bit per record, NULL until one is set */
+	uint64_t *ahash;                  /* per record, NULL until needed */
 	size_t n_marked;
 };
 void sigdb_skbase_init(struct sigdb_skbase *kb, const struct sigdb_skview *v);

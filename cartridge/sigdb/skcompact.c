@@ -140,7 +140,7 @@ static int merge_tail(struct sigdb_skview *v, unsigned from)
 		goto out;
 	uint32_t first, end;
 	dead_range(v, from, &first, &end);
-	v->n_dead = first;      /* the dead of [from, n_seg) are gone with them */
+	v->n_dead = first; /* the dead of [from, n_seg) are gone with them */
 	for (unsigned s = from; s < v->n_seg; s++) {
 		sigdb_sketches_unref(v->seg[s]);
 		v->seg[s] = NULL;

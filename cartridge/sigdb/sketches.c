@@ -36,12 +36,12 @@
 #include "../../abi/whorl_cartridge.h"
 #include "sigdb_int.h"
 
-#define KEY_LOW_MASK 0xffffffu      /* the 24 key bits a posting stores */
+#define KEY_LOW_MASK 0xffffffu /* the 24 key bits a posting stores */
 
 /* Inverse of a multiplication by an odd a modulo 2^32 (Newton's method). */
 static uint32_t inv32(uint32_t a)
 {
-	uint32_t x = a;              /* correct to 3 bits for odd a */
+	uint32_t x = a; /* correct to 3 bits for odd a */
 	for (int i = 0; i < 4; i++)
 		x *= 2u - a * x;
 	return x;
@@ -136,7 +136,7 @@ int sigdb_anchors_freeze(struct sigdb_anchors *a, uint64_t *post, size_t n)
 	a->post_hi = malloc((keep ? keep : 1) * sizeof(*a->post_hi));
 	a->post_lo = malloc((keep ? keep : 1) * sizeof(*a->post_lo));
 	if (a->dir == NULL || a->post_hi == NULL || a->post_lo == NULL)
-		goto out;       /* the caller releases what was set */
+		goto out; /* the caller releases what was set */
 	if (n_dropped != 0) {
 		uint64_t *shrunk = realloc(dropped, n_dropped * sizeof(*dropped));
 		a->dropped = shrunk != NULL ? shrunk : dropped;
@@ -197,7 +197,8 @@ void sigdb_anchors_each(const struct sigdb_sketches *s, unsigned seg,
 			uint32_t hi = a->post_hi[p];
 			uint32_t key = b << shift | (hi >> SIGDB_IDX_BITS) << 16 | a->post_lo[p];
 			uint32_t i = hi & SIGDB_IDX_MASK;
-			fn(ctx, sigdb_handle(seg, i), sigdb_anchor_from_key(s->recs[i].engine, key));
+			fn(ctx, sigdb_handle(seg, i),
+			   sigdb_anchor_from_key(s->recs[i].engine, key));
 		}
 	}
 	for (uint32_t d = 0; d < a->n_dropped; d++) {

@@ -24,7 +24,7 @@
 #include "../../abi/whorl_cartridge.h"
 #include "sigdb_int.h"
 
-#define KEY_LOW_MASK 0xffffffu      /* the 24 key bits a posting stores */
+#define KEY_LOW_MASK 0xffffffu /* the 24 key bits a posting stores */
 
 void sigdb_skview_release(struct sigdb_skview *v)
 {
@@ -51,7 +51,8 @@ int sigdb_skview_seal(struct sigdb_skview *v)
 	if (v->dead_bits == NULL)
 		return WHORL_ENOMEM;
 	for (uint32_t d = 0; d < v->n_dead; d++) {
-		uint32_t g = v->seg_first[v->dead[d] >> SIGDB_IDX_BITS] + (v->dead[d] & SIGDB_IDX_MASK);
+		uint32_t g =
+		    v->seg_first[v->dead[d] >> SIGDB_IDX_BITS] + (v->dead[d] & SIGDB_IDX_MASK);
 		v->dead_bits[g / 64] |= 1ull << (g % 64);
 	}
 	return 0;
@@ -193,7 +194,8 @@ void sigdb_skview_each(const struct sigdb_skview *v, unsigned from, unsigned to,
 			if (!cur_settle(v, s, &cur[s]))
 				continue;
 			const struct sigdb_sketch_rec *r = &v->seg[s]->recs[cur[s].i];
-			if (best < 0 || rec_cmp(r->engine, r->id, &v->seg[best]->recs[cur[best].i]) < 0)
+			if (best < 0 ||
+			    rec_cmp(r->engine, r->id, &v->seg[best]->recs[cur[best].i]) < 0)
 				best = (int)s;
 		}
 		if (best < 0)
@@ -216,7 +218,8 @@ size_t sigdb_skview_bytes(const struct sigdb_skview *v)
 {
 	size_t n = v->n_dead != 0 ? sigdb_heap_bytes(v->n_dead * sizeof(*v->dead)) : 0;
 	if (v->dead_bits != NULL)
-		n += sigdb_heap_bytes(((size_t)v->seg_first[v->n_seg] + 63) / 64 * sizeof(*v->dead_bits));
+		n += sigdb_heap_bytes(((size_t)v->seg_first[v->n_seg] + 63) / 64 *
+		                      sizeof(*v->dead_bits));
 	for (unsigned s = 0; s < v->n_seg; s++)
 		n += sigdb_sketches_bytes(v->seg[s]);
 	return n;
@@ -243,7 +246,7 @@ static void seg_candidates(const struct sigdb_skview *v, unsigned s, uint8_t eng
 		if (stored < low)
 			continue;
 		if (stored > low)
-			break;      /* postings ascend by key within a bucket */
+			break; /* postings ascend by key within a bucket */
 		uint32_t i = hi & SIGDB_IDX_MASK;
 		if (seg->recs[i].engine == engine && !dead_bit(v, s, i))
 			idx[(*n)++] = sigdb_handle(s, i);

@@ -25,7 +25,8 @@ struct sigdb *sigdb_empty(void)
 	struct sigdb *db = sigdb_alloc();
 	if (db == NULL)
 		return NULL;
-	if (sigdb_table_init(&db->table, SIGDB_SHARD_BITS_MIN) != 0 || sigdb_digest_compute(db) != 0) {
+	if (sigdb_table_init(&db->table, SIGDB_SHARD_BITS_MIN) != 0 ||
+	    sigdb_digest_compute(db) != 0) {
 		sigdb_unref(db);
 		return NULL;
 	}
@@ -45,8 +46,8 @@ void sigdb_unref(struct sigdb *db)
 	/* acq_rel: every use by other holders happens before the free. */
 	if (atomic_fetch_sub_explicit(&db->refs, 1, memory_order_acq_rel) != 1)
 		return;
-	sigdb_table_release(&db->table);    /* unrefs its shards */
-	sigdb_skview_release(&db->skv);     /* unrefs its segments */
+	sigdb_table_release(&db->table); /* unrefs its shards */
+	sigdb_skview_release(&db->skv);  /* unrefs its segments */
 	free(db);
 }
 

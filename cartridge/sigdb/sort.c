@@ -15,7 +15,7 @@
 #define SORT_DIGIT_BITS 8
 #define SORT_RADIX (1u << SORT_DIGIT_BITS)
 #define SORT_PASSES (64 / SORT_DIGIT_BITS)
-#define SORT_SMALL 64       /* below this, insertion sort */
+#define SORT_SMALL 64 /* below this, insertion sort */
 
 static void sort_insertion(uint64_t *v, size_t n)
 {
@@ -58,7 +58,7 @@ int sigdb_sort_u64(uint64_t *v, size_t n)
 		sort_insertion(v, n);
 		return 0;
 	}
-	size_t (*hist)[SORT_RADIX] = malloc(sizeof(size_t) * SORT_PASSES * SORT_RADIX);
+	size_t(*hist)[SORT_RADIX] = malloc(sizeof(size_t) * SORT_PASSES * SORT_RADIX);
 	uint64_t *tmp = malloc(n * sizeof(*tmp));
 	int rc = WHORL_ENOMEM;
 	if (hist == NULL || tmp == NULL)
@@ -103,7 +103,7 @@ int sigdb_sort_slots(struct sigdb_slot *v, size_t n)
 		slots_insertion(v, n);
 		return 0;
 	}
-	size_t (*hist)[SORT_RADIX] = calloc(SORT_PASSES, sizeof(*hist));
+	size_t(*hist)[SORT_RADIX] = calloc(SORT_PASSES, sizeof(*hist));
 	struct sigdb_slot *tmp = malloc(n * sizeof(*tmp));
 	struct sigdb_slot *src = v, *dst = tmp;
 	int rc = WHORL_ENOMEM;

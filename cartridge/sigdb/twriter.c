@@ -20,7 +20,7 @@
 #include "../../abi/whorl_cartridge.h"
 #include "sigdb_int.h"
 
-#define TWRITER_BUF_MIN 64      /* entries; grows when a shard is fuller */
+#define TWRITER_BUF_MIN 64 /* entries; grows when a shard is fuller */
 
 int sigdb_twriter_init(struct sigdb_twriter *w, unsigned bits, const struct sigdb_table *share)
 {
@@ -68,7 +68,7 @@ int sigdb_twriter_push(struct sigdb_twriter *w, uint64_t key, const struct sigdb
 	if (w->any && key <= w->last_key) {
 		if (key < w->last_key || w->n == 0)
 			return 1;
-		w->buf[w->n - 1].meta = *m;    /* the last of equal keys wins */
+		w->buf[w->n - 1].meta = *m; /* the last of equal keys wins */
 		return 0;
 	}
 	uint32_t i = sigdb_shard_of(key, w->t.shift);

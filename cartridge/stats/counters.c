@@ -15,9 +15,9 @@
 #include "stats.h"
 #include "../util/hash.h"
 
-const unsigned stats_size_kb[STATS_N_SIZES] = {0, 2, 4, 8, 16, 32, 64, 128, 256, 1024};
+const unsigned stats_size_kb[STATS_N_SIZES] = { 0, 2, 4, 8, 16, 32, 64, 128, 256, 1024 };
 
-#define STATS_PROBES 32            /* slots tried before a pair or key counts as dropped */
+#define STATS_PROBES 32 /* slots tried before a pair or key counts as dropped */
 
 unsigned stats_size_bucket(size_t bytes)
 {
@@ -44,7 +44,7 @@ static struct stats_cat_slot *cat_slot(struct stats_period *p, unsigned key)
 			return s;
 		if (cur == 0 && atomic_compare_exchange_strong(&s->key, &cur, key))
 			return s;
-		if (cur == key)              /* another scan claimed it for the same pair */
+		if (cur == key) /* another scan claimed it for the same pair */
 			return s;
 	}
 	return NULL;
@@ -52,8 +52,8 @@ static struct stats_cat_slot *cat_slot(struct stats_period *p, unsigned key)
 
 static void count_category(struct stats_period *p, unsigned cat, unsigned sub)
 {
-	unsigned keys[2] = {((cat & 0xffffu) << 16 | STATS_CAT_WHOLE) + 1,
-	                    ((cat & 0xffffu) << 16 | (sub & 0xffffu)) + 1};
+	unsigned keys[2] = { ((cat & 0xffffu) << 16 | STATS_CAT_WHOLE) + 1,
+		             ((cat & 0xffffu) << 16 | (sub & 0xffffu)) + 1 };
 	for (int i = 0; i < 2; i++) {
 		struct stats_cat_slot *s = cat_slot(p, keys[i]);
 		add(s != NULL ? &s->count : &p->cats_dropped);
@@ -67,7 +67,8 @@ void stats_count_message(struct stats_period *p, const struct stats_msg *m)
 	for (unsigned e = 1; e < STATS_N_ENGINES; e++)
 		if (m->engines & (1u << e))
 			add(&p->engine[e][b]);
-	if (m->wl_kind >= 0 && m->wl_kind < WL_N_KINDS && m->wl_type >= 0 && m->wl_type < WL_N_TYPES)
+	if (m->wl_kind >= 0 && m->wl_kind < WL_N_KINDS && m->wl_type >= 0 &&
+	    m->wl_type < WL_N_TYPES)
 		add(&p->wl[m->wl_kind][m->wl_type][b]);
 	if (m->category != 0 || m->subcategory != 0)
 		count_category(p, m->category, m->subcategory);

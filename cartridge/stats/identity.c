@@ -34,13 +34,15 @@ void stats_host_id(int anonymize, const struct logger *lg, char *out, size_t cap
 {
 	char name[STATS_HOST_ID_MAX];
 	if (gethostname(name, sizeof(name)) != 0 || name[0] == '\0') {
-		log_error(lg, "STATS", "Could not determine hostname (%s), using a host identifier of "
-		          "\"unknown\"", strerror(errno));
+		log_error(lg, "STATS",
+		          "Could not determine hostname (%s), using a host identifier of "
+		          "\"unknown\"",
+		          strerror(errno));
 		snprintf(out, cap, "unknown");
 		return;
 	}
 	name[sizeof(name) - 1] = '\0';
-	struct addrinfo hints = {.ai_flags = AI_CANONNAME, .ai_family = AF_UNSPEC};
+	struct addrinfo hints = { .ai_flags = AI_CANONNAME, .ai_family = AF_UNSPEC };
 	struct addrinfo *ai = NULL;
 	if (strchr(name, '.') == NULL && getaddrinfo(name, NULL, &hints, &ai) == 0 && ai != NULL &&
 	    ai->ai_canonname != NULL)
@@ -107,7 +109,8 @@ int stats_installation_id(const struct cfg *cfg, const struct logger *lg, int ke
 	char dir[PATH_MAX], path[PATH_MAX + 64];
 	int have_dir = keep && update_cache_prepare(cfg, lg, dir, sizeof(dir)) == 0;
 	if (have_dir) {
-		snprintf(path, sizeof(path), "%s/%s/%s", dir, UPDATE_STATE_SUBDIR, STATS_INSTALL_ID_FILE);
+		snprintf(path, sizeof(path), "%s/%s/%s", dir, UPDATE_STATE_SUBDIR,
+		         STATS_INSTALL_ID_FILE);
 		if (id_read(path, out, cap) == 0)
 			return 0;
 	}

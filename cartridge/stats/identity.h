@@ -14,7 +14,7 @@
 #include "../log/log.h"
 
 #define STATS_HOST_ID_MAX 256
-#define STATS_INSTALL_ID_BYTES 18            /* 24 base64 characters */
+#define STATS_INSTALL_ID_BYTES 18 /* 24 base64 characters */
 #define STATS_INSTALL_ID_FILE "installation.id"
 
 /* Writes the host id into out: gethostname() made fully qualified through

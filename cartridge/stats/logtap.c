@@ -26,18 +26,19 @@ static const char *level_name(int level)
 	return "DEBUG";
 }
 
-static void stats_log_record(struct stats_log *l, int level, const char *module, const char *message)
+static void stats_log_record(struct stats_log *l, int level, const char *module,
+                             const char *message)
 {
 	pthread_mutex_lock(&l->mu);
 	size_t room = sizeof(l->buf) - l->len;
-	int n = l->n_lines < STATS_LOG_MAX_LINES
-	            ? snprintf(l->buf + l->len, room, "%s %s: %s\n", level_name(level), module, message)
-	            : -1;
+	int n = l->n_lines < STATS_LOG_MAX_LINES ? snprintf(l->buf + l->len, room, "%s %s: %s\n",
+	                                                    level_name(level), module, message)
+	                                         : -1;
 	if (n > 0 && (size_t)n < room) {
 		l->len += (size_t)n;
 		l->n_lines++;
 	} else {
-		l->buf[l->len] = '\0';     /* drop the partial line */
+		l->buf[l->len] = '\0'; /* drop the partial line */
 		l->dropped++;
 	}
 	pthread_mutex_unlock(&l->mu);

@@ -56,22 +56,26 @@ static void log_failure(const struct logger *lg, const char *url, CURLcode rc, l
 	switch (rc) {
 	case CURLE_OK:
 		printable(r->text);
-		log_error(lg, "STATS", "Unexpected HTTP response for HTTP request POST %s: %ld %s", url,
-		          code, r->text);
+		log_error(lg, "STATS", "Unexpected HTTP response for HTTP request POST %s: %ld %s",
+		          url, code, r->text);
 		break;
 	case CURLE_COULDNT_RESOLVE_HOST:
 	case CURLE_COULDNT_RESOLVE_PROXY:
 	case CURLE_COULDNT_CONNECT:
-		log_error(lg, "STATS", "Could not connect to micro-updates host (%s), will not send report",
+		log_error(lg, "STATS",
+		          "Could not connect to micro-updates host (%s), will not send report",
 		          why);
 		break;
 	case CURLE_SEND_ERROR:
-		log_error(lg, "STATS", "Could not send HTTP request POST %s (%s), will not send report", url,
+		log_error(lg, "STATS",
+		          "Could not send HTTP request POST %s (%s), will not send report", url,
 		          why);
 		break;
 	default:
-		log_error(lg, "STATS", "Could not receive HTTP response for statistics report (%s), report "
-		          "may not have been sent successfully", why);
+		log_error(lg, "STATS",
+		          "Could not receive HTTP response for statistics report (%s), report "
+		          "may not have been sent successfully",
+		          why);
 	}
 }
 
@@ -116,7 +120,7 @@ static void pause_unless_cancelled(unsigned seconds, const atomic_int *cancel)
 	for (unsigned i = 0; i < seconds * 10; i++) {
 		if (cancel != NULL && atomic_load(cancel) != 0)
 			return;
-		nanosleep(&(struct timespec){0, 100000000L}, NULL);
+		nanosleep(&(struct timespec){ 0, 100000000L }, NULL);
 	}
 }
 
@@ -131,20 +135,21 @@ int stats_post(const struct cfg *cfg, const struct logger *lg, const char *url, 
 			pause_unless_cancelled(STATS_POST_RETRY_SECONDS, cancel);
 		if (cancel != NULL && atomic_load(cancel) != 0)
 			break;
-		struct reply_sink r = {.len = 0, .cancel = cancel};
+		struct reply_sink r = { .len = 0, .cancel = cancel };
 		r.text[0] = '\0';
 		long code = 0;
 		CURLcode rc = post_once(cfg, url, body, len, timeout, &r, &code);
 		if (rc == CURLE_OK && code == 200)
 			return 0;
 		if (rc == CURLE_OUT_OF_MEMORY) {
-			log_error(lg, "STATS", "Could not construct HTTP POST for statistics report, will not "
+			log_error(lg, "STATS",
+			          "Could not construct HTTP POST for statistics report, will not "
 			          "send report");
 			return WHORL_ENETWORK;
 		}
 		log_failure(lg, url, rc, code, &r);
 		if (rc == CURLE_OK && code >= 400 && code < 500)
-			break;          /* the collector refused this report: another try is the same */
+			break; /* the collector refused this report: another try is the same */
 	}
 	return WHORL_ENETWORK;
 }

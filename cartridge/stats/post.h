@@ -16,9 +16,9 @@
 #include "../cfg/cfg.h"
 #include "../log/log.h"
 
-#define STATS_POST_TRIES 3              /* attempts before a report is dropped */
-#define STATS_POST_RETRY_SECONDS 5      /* pause between attempts */
-#define STATS_POST_MAX_REPLY 4096       /* reply bytes kept for the log line */
+#define STATS_POST_TRIES 3         /* attempts before a report is dropped */
+#define STATS_POST_RETRY_SECONDS 5 /* pause between attempts */
+#define STATS_POST_MAX_REPLY 4096  /* reply bytes kept for the log line */
 
 /* POSTs body[0..len) to url. Tries up to `tries` times (a connection
  * failure or a 5xx answer is retried, a 4xx is not), sleeping

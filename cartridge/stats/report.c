@@ -120,8 +120,8 @@ static void report_whitelists(struct sbuf *b, const struct stats_period *p,
                               const struct stats_extra *x, unsigned exclude)
 {
 	/* The guide's order: header, envelope, body, ip. */
-	static const enum wl_type order[WL_N_TYPES] = {WL_HEADER, WL_ENVELOPE, WL_BODY, WL_HOST};
-	static const char *const names[WL_N_TYPES] = {"ip", "header", "body", "envelope"};
+	static const enum wl_type order[WL_N_TYPES] = { WL_HEADER, WL_ENVELOPE, WL_BODY, WL_HOST };
+	static const char *const names[WL_N_TYPES] = { "ip", "header", "body", "envelope" };
 	int excluded = (exclude & CFG_EXCLUDE_WHITELIST) != 0;
 	for (int k = 0; k < WL_N_KINDS; k++)
 		for (int i = 0; i < WL_N_TYPES; i++) {
@@ -161,10 +161,12 @@ static void report_categories(struct sbuf *b, const struct stats_period *p)
 			if (pass == 0 && sub == STATS_CAT_WHOLE)
 				sbuf_printf(b, "category %u = %llu\n", cat, (unsigned long long)n);
 			else if (pass == 1 && sub != STATS_CAT_WHOLE)
-				sbuf_printf(b, "subcategory %u.%u = %llu\n", cat, sub, (unsigned long long)n);
+				sbuf_printf(b, "subcategory %u.%u = %llu\n", cat, sub,
+				            (unsigned long long)n);
 		}
 	if (get(&p->cats_dropped) > 0)
-		sbuf_printf(b, "categories dropped = %llu\n", (unsigned long long)get(&p->cats_dropped));
+		sbuf_printf(b, "categories dropped = %llu\n",
+		            (unsigned long long)get(&p->cats_dropped));
 }
 
 static void report_sigs(struct sbuf *b, const struct stats_period *p)
@@ -182,7 +184,8 @@ static void report_sigs(struct sbuf *b, const struct stats_period *p)
 	if (any)
 		sbuf_printf(b, "\n");
 	if (get(&p->sigs_dropped) > 0)
-		sbuf_printf(b, "sigs seen dropped = %llu\n", (unsigned long long)get(&p->sigs_dropped));
+		sbuf_printf(b, "sigs seen dropped = %llu\n",
+		            (unsigned long long)get(&p->sigs_dropped));
 }
 
 void stats_report_text(struct sbuf *b, const struct stats_identity *id,

@@ -28,31 +28,31 @@ void sbuf_base64(struct sbuf *b, const void *bytes, size_t n);
  * borrowed for the call. */
 struct stats_identity {
 	const char *customer_id;
-	const char *host_id;             /* FQDN, or its SHA-1 hex when anonymised */
+	const char *host_id; /* FQDN, or its SHA-1 hex when anonymised */
 	uint64_t report_serial;
-	const char *run_id;              /* base64, new at every open: serials restart with it */
-	int64_t period_start, period_end;/* unix seconds */
+	const char *run_id;               /* base64, new at every open: serials restart with it */
+	int64_t period_start, period_end; /* unix seconds */
 	const char *spamdna_version;
-	const char *cmae_version;        /* "unknown" for non-CMAE hosts */
-	const char *app_name;            /* "unspecified" when the host gave none */
-	const char *app_version;         /* the host's version; "unknown" when none */
-	unsigned long license_id;        /* 0: no license.cfg */
-	int clean_shutdown;              /* the previous run shut down cleanly */
-	const char *installation_id;     /* base64 */
-	unsigned exclude;                /* CFG_EXCLUDE_* */
-	const char *http_proxy_auth;     /* "none", "basic" or "ntlm" */
+	const char *cmae_version;    /* "unknown" for non-CMAE hosts */
+	const char *app_name;        /* "unspecified" when the host gave none */
+	const char *app_version;     /* the host's version; "unknown" when none */
+	unsigned long license_id;    /* 0: no license.cfg */
+	int clean_shutdown;          /* the previous run shut down cleanly */
+	const char *installation_id; /* base64 */
+	unsigned exclude;            /* CFG_EXCLUDE_* */
+	const char *http_proxy_auth; /* "none", "basic" or "ntlm" */
 };
 
 /* What the engine adds from outside the period buffers. */
 struct stats_extra {
-	const char *log_text;            /* the period's log lines; may be NULL */
+	const char *log_text; /* the period's log lines; may be NULL */
 	unsigned log_dropped;
-	const char *whitelist_file;      /* whitelist.cfg as read; NULL: none */
+	const char *whitelist_file; /* whitelist.cfg as read; NULL: none */
 	size_t whitelist_len;
-	const char *entry_hits;          /* "<kind> whitelist entry hits = ..." lines; may be NULL */
-	const char *downloads;           /* the seven download counter lines */
-	const char *serials;             /* "mu <source> serial = c.i" lines */
-	int sigs_seen;                   /* "record sigs seen" is on */
+	const char *entry_hits; /* "<kind> whitelist entry hits = ..." lines; may be NULL */
+	const char *downloads;  /* the seven download counter lines */
+	const char *serials;    /* "mu <source> serial = c.i" lines */
+	int sigs_seen;          /* "record sigs seen" is on */
 };
 
 /* Appends the report's lines for period p to b, in Table 3's order. */

@@ -35,7 +35,7 @@ int stats_seal(const char *text, size_t len, const uint8_t pk[32], char **body, 
 	if (sodium_init() < 0 || crypto_box_seal(sealed, z, zlen, pk) != 0)
 		goto out;
 	*stage = "encode";
-	struct sbuf b = {0};
+	struct sbuf b = { 0 };
 	sbuf_printf(&b, "report = spamdna stats\nversion = %d\nencoding = c,s\nstats = ",
 	            STATS_REPORT_VERSION);
 	sbuf_base64(&b, sealed, zlen + crypto_box_SEALBYTES);

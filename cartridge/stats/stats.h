@@ -24,15 +24,15 @@
 #include "../log/log.h"
 #include "../wl/wl.h"
 
-#define STATS_REPORT_VERSION 1             /* Table 2's "version": bumped when keys change */
-#define STATS_N_SCORES 101                 /* scores 0-100 */
-#define STATS_N_SIZES 10                   /* size buckets, lower bounds in stats_size_kb */
+#define STATS_REPORT_VERSION 1 /* Table 2's "version": bumped when keys change */
+#define STATS_N_SCORES 101     /* scores 0-100 */
+#define STATS_N_SIZES 10       /* size buckets, lower bounds in stats_size_kb */
 #define STATS_N_ENGINES (WHORL_FP_ENGINE_MAX + 1)
-#define STATS_CAT_SLOTS 256                /* distinct category/subcategory pairs per period */
-#define STATS_SIG_SLOTS 4096               /* distinct fingerprints seen per period */
-#define STATS_LOG_MAX_LINES 256            /* log lines kept per period, later ones counted */
+#define STATS_CAT_SLOTS 256     /* distinct category/subcategory pairs per period */
+#define STATS_SIG_SLOTS 4096    /* distinct fingerprints seen per period */
+#define STATS_LOG_MAX_LINES 256 /* log lines kept per period, later ones counted */
 #define STATS_LOG_MAX_BYTES 32768
-#define STATS_DEFAULT_INTERVAL 3600        /* seconds: the guide's "every hour" */
+#define STATS_DEFAULT_INTERVAL 3600 /* seconds: the guide's "every hour" */
 
 /* Lower bounds, in KiB, of the size buckets ("message sizes = 0 2 4 ..."). */
 extern const unsigned stats_size_kb[STATS_N_SIZES];
@@ -40,13 +40,13 @@ extern const unsigned stats_size_kb[STATS_N_SIZES];
 /* One category (sub = STATS_CAT_WHOLE) or category/subcategory count. */
 #define STATS_CAT_WHOLE 0xffffu
 struct stats_cat_slot {
-	atomic_uint key;                       /* (cat << 16 | sub) + 1; 0 = free */
+	atomic_uint key; /* (cat << 16 | sub) + 1; 0 = free */
 	atomic_uint_fast64_t count;
 };
 
 /* One fingerprint seen ("sigs seen = <sig>:<engine>:<count>"). */
 struct stats_sig_slot {
-	_Atomic uint64_t key;                  /* the fingerprint; 0 = free (key 0 is stored as 1) */
+	_Atomic uint64_t key; /* the fingerprint; 0 = free (key 0 is stored as 1) */
 	atomic_uint engine;
 	atomic_uint_fast64_t count;
 };
@@ -57,7 +57,7 @@ struct stats_period {
 	atomic_uint_fast64_t engine[STATS_N_ENGINES][STATS_N_SIZES];
 	atomic_uint_fast64_t wl[WL_N_KINDS][WL_N_TYPES][STATS_N_SIZES];
 	struct stats_cat_slot cats[STATS_CAT_SLOTS];
-	atomic_uint_fast64_t cats_dropped;     /* pairs that found no free slot */
+	atomic_uint_fast64_t cats_dropped; /* pairs that found no free slot */
 	struct stats_sig_slot sigs[STATS_SIG_SLOTS];
 	atomic_uint_fast64_t sigs_dropped;
 };
@@ -78,18 +78,18 @@ struct stats_log {
 
 struct stats {
 	struct stats_period period[2];
-	atomic_uint active;                    /* index of the period scans count into */
+	atomic_uint active; /* index of the period scans count into */
 	struct stats_log log;
 };
 
 /* What one scan saw, for stats_count_message(). */
 struct stats_msg {
 	size_t bytes;
-	unsigned score;                        /* 0-100 */
-	unsigned category, subcategory;        /* 0/0: not abuse */
-	unsigned engines;                      /* bit e set: engine e found known abuse */
-	int wl_kind;                           /* enum wl_kind, or -1: not whitelisted */
-	int wl_type;                           /* enum wl_type when wl_kind >= 0 */
+	unsigned score;                 /* 0-100 */
+	unsigned category, subcategory; /* 0/0: not abuse */
+	unsigned engines;               /* bit e set: engine e found known abuse */
+	int wl_kind;                    /* enum wl_kind, or -1: not whitelisted */
+	int wl_type;                    /* enum wl_type when wl_kind >= 0 */
 };
 
 /* Sets up s (zeroed by the caller) and puts its log tap between lg and

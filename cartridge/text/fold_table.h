@@ -24,8 +24,8 @@ struct fold_run {
 	uint32_t lo;
 	uint32_t hi;
 	int32_t delta;
-	uint8_t kind;       /* enum fold_kind */
-	uint8_t len;        /* bytes of str for FOLD_STR */
+	uint8_t kind; /* enum fold_kind */
+	uint8_t len;  /* bytes of str for FOLD_STR */
 	char str[6];
 };
 

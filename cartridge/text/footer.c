@@ -36,14 +36,18 @@ struct footer_marker {
 	const char *text;
 	size_t len;
 };
-#define FOOTER_MARKER(s) {s, sizeof(s) - 1}
+#define FOOTER_MARKER(s)         \
+	{                        \
+		s, sizeof(s) - 1 \
+	}
 /* What list managers write and a message's own text hardly does: their
  * addresses and pages. Words any mail uses ("unsubscribe", "mailing list",
  * "sponsored by") are no marker: a spam's own closing lines are its text. */
 static const struct footer_marker footer_markers[] = {
-	FOOTER_MARKER("listinfo"), FOOTER_MARKER("mailman"), FOOTER_MARKER("-request@"),
-	FOOTER_MARKER("-unsubscribe@"), FOOTER_MARKER("yahoo! groups"),
-	FOOTER_MARKER("leave this list"), FOOTER_MARKER("list archive"),
+	FOOTER_MARKER("listinfo"),      FOOTER_MARKER("mailman"),
+	FOOTER_MARKER("-request@"),     FOOTER_MARKER("-unsubscribe@"),
+	FOOTER_MARKER("yahoo! groups"), FOOTER_MARKER("leave this list"),
+	FOOTER_MARKER("list archive"),
 };
 
 static int is_alnum_ascii(unsigned char c)
@@ -82,7 +86,8 @@ static int line_is_decoration(const char *s, size_t n)
 			cp = (uint32_t)(c & 0x1F) << 6 | ((unsigned char)s[i + 1] & 0x3F);
 			i += 1;
 		} else if ((c & 0xF0) == 0xE0 && i + 2 < n) {
-			cp = (uint32_t)(c & 0x0F) << 12 | ((uint32_t)((unsigned char)s[i + 1] & 0x3F) << 6) |
+			cp = (uint32_t)(c & 0x0F) << 12 |
+			     ((uint32_t)((unsigned char)s[i + 1] & 0x3F) << 6) |
 			     ((unsigned char)s[i + 2] & 0x3F);
 			i += 2;
 		} else {
@@ -115,8 +120,9 @@ static int line_is_sig_delimiter(const char *s, size_t n)
  * they extend a footer upwards from a line that names a list, never start
  * one. */
 static const struct footer_marker footer_words[] = {
-	FOOTER_MARKER("mailing list"), FOOTER_MARKER("unsubscri"), FOOTER_MARKER("sponsored by"),
-	FOOTER_MARKER("@"), FOOTER_MARKER("http"),
+	FOOTER_MARKER("mailing list"), FOOTER_MARKER("unsubscri"),
+	FOOTER_MARKER("sponsored by"), FOOTER_MARKER("@"),
+	FOOTER_MARKER("http"),
 };
 
 static int has_marker(const char *s, size_t n, const struct footer_marker *m, size_t n_m)
@@ -161,11 +167,11 @@ static int leaves_enough(const char *t, size_t cut, size_t n)
 static size_t footer_block(const char *t, size_t n)
 {
 	size_t end = n, lines = 0, bytes = 0;
-	size_t para = n;            /* start of the paragraph's highest line so far */
-	size_t naming = n;          /* the lowest line naming a list, extended upwards over
+	size_t para = n;   /* start of the paragraph's highest line so far */
+	size_t naming = n; /* the lowest line naming a list, extended upwards over
 	                               the footer wording right above it */
-	int extending = 0;          /* the lines visited since `naming` all had footer wording */
-	int closed = 0;             /* the paragraph's start was found within bounds */
+	int extending = 0; /* the lines visited since `naming` all had footer wording */
+	int closed = 0;    /* the paragraph's start was found within bounds */
 	while (end > 0) {
 		size_t start = end;
 		while (start > 0 && t[start - 1] != '\n')
@@ -185,7 +191,8 @@ static size_t footer_block(const char *t, size_t n)
 			if (++lines > TEXT_FOOTER_MAX_LINES || (bytes += len) > TEXT_FOOTER_MAX)
 				break;
 			para = start;
-			if (naming == n ? names_a_list(s, len) : extending && footer_wording(s, len)) {
+			if (naming == n ? names_a_list(s, len)
+			                : extending && footer_wording(s, len)) {
 				naming = start;
 				extending = 1;
 			} else {

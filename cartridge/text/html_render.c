@@ -36,10 +36,10 @@
 
 /* One open element and what it passes on to its content. */
 struct elem {
-	uint8_t tag;         /* enum tag_id */
-	uint8_t hidden;      /* hidden by style (inherited) */
-	uint8_t invisible;   /* hidden, or text colour on its own background */
-	uint32_t name_hash;  /* unknown elements: which end tag closes them */
+	uint8_t tag;        /* enum tag_id */
+	uint8_t hidden;     /* hidden by style (inherited) */
+	uint8_t invisible;  /* hidden, or text colour on its own background */
+	uint32_t name_hash; /* unknown elements: which end tag closes them */
 	int32_t color;
 	int32_t background;
 };
@@ -57,7 +57,7 @@ struct render {
 	size_t len;
 	char *text;
 	size_t text_len, text_cap;
-	char pending;        /* separator owed before the next text: 0, ' ', '\n' */
+	char pending; /* separator owed before the next text: 0, ' ', '\n' */
 	char *skel;
 	size_t skel_len;
 	int skel_full;
@@ -99,7 +99,7 @@ static void out_bytes(struct render *r, const char *s, size_t n)
 {
 	size_t need = n + (r->pending ? 1 : 0);
 	if (r->text_len + need >= r->text_cap)
-		return;  /* cannot happen (output bound); kept as a guard */
+		return; /* cannot happen (output bound); kept as a guard */
 	if (r->pending)
 		r->text[r->text_len++] = r->pending;
 	memcpy(r->text + r->text_len, s, n);
@@ -194,7 +194,7 @@ static size_t skip_to_gt(const struct render *r, size_t i)
 static size_t skip_markup_decl(const struct render *r, size_t i)
 {
 	if (i + 4 <= r->len && r->src[i + 2] == '-' && r->src[i + 3] == '-') {
-		size_t p = i + 2;  /* "<!-->" and "<!--->" are complete comments */
+		size_t p = i + 2; /* "<!-->" and "<!--->" are complete comments */
 		while (p < r->len) {
 			const char *dash = memchr(r->src + p, '-', r->len - p);
 			if (dash == NULL)
@@ -310,7 +310,7 @@ static size_t read_attrs(const struct render *r, size_t i, struct attrs *at)
 		       r->src[i] != '=' && (r->src[i] != '/' || i == ns))
 			i++;
 		if (i == ns)
-			i++;  /* a lone '=' */
+			i++; /* a lone '=' */
 		size_t nn = i - ns;
 		size_t p = i;
 		while (p < r->len && is_space((unsigned char)r->src[p]))
@@ -348,7 +348,7 @@ static void link_add(struct render *r, const char *v, size_t vn, uint8_t kind)
 	if (v == NULL || r->err)
 		return;
 	if (vn > TEXT_MAX_URL_LEN)
-		r->flags |= TEXT_F_LIMIT;      /* cut below, whether decoded or not */
+		r->flags |= TEXT_F_LIMIT; /* cut below, whether decoded or not */
 	if (memchr(v, '&', vn) != NULL)
 		vn = attr_decode(v, vn, buf, sizeof(buf)), v = buf;
 	int rc = text_link_add(r->a, r->links, &r->n_links, TEXT_MAX_URLS, v, vn, kind);
@@ -415,7 +415,7 @@ static struct elem elem_make(struct render *r, const struct elem *parent, uint8_
 	}
 	if (st.color != HTML_COLOR_NONE)
 		e.color = st.color;
-	if (st.background >= 0)  /* a transparent background shows the parent's */
+	if (st.background >= 0) /* a transparent background shows the parent's */
 		e.background = st.background;
 	e.hidden = parent->hidden || st.hidden || at->hidden;
 	e.invisible = e.hidden || html_color_hidden(e.color, e.background);
@@ -449,20 +449,12 @@ static void implicit_close(struct render *r, const struct tag_info *t)
 	static const uint8_t tr_bounds[] = { TAG_TABLE, TAG_TBODY, TAG_THEAD, TAG_TFOOT };
 	static const uint8_t sect_bounds[] = { TAG_TABLE };
 	switch (t->id) {
-	case TAG_LI:
-		pop_to(r, TAG_LI, TAG_LI, li_bounds, sizeof(li_bounds));
-		break;
+	case TAG_LI: pop_to(r, TAG_LI, TAG_LI, li_bounds, sizeof(li_bounds)); break;
 	case TAG_DD:
-	case TAG_DT:
-		pop_to(r, TAG_DD, TAG_DT, dd_bounds, sizeof(dd_bounds));
-		break;
+	case TAG_DT: pop_to(r, TAG_DD, TAG_DT, dd_bounds, sizeof(dd_bounds)); break;
 	case TAG_TD:
-	case TAG_TH:
-		pop_to(r, TAG_TD, TAG_TH, td_bounds, sizeof(td_bounds));
-		break;
-	case TAG_TR:
-		pop_to(r, TAG_TR, TAG_TR, tr_bounds, sizeof(tr_bounds));
-		break;
+	case TAG_TH: pop_to(r, TAG_TD, TAG_TH, td_bounds, sizeof(td_bounds)); break;
+	case TAG_TR: pop_to(r, TAG_TR, TAG_TR, tr_bounds, sizeof(tr_bounds)); break;
 	case TAG_TBODY:
 	case TAG_THEAD:
 	case TAG_TFOOT:
@@ -473,8 +465,7 @@ static void implicit_close(struct render *r, const struct tag_info *t)
 		if (r->depth > 0 && r->stack[r->depth - 1].tag == TAG_OPTION)
 			r->depth--;
 		return;
-	default:
-		break;
+	default: break;
 	}
 	if (t->flags & TF_BLOCK)
 		pop_to(r, TAG_P, TAG_P, p_bounds, sizeof(p_bounds));
@@ -493,8 +484,9 @@ static size_t skip_raw(const struct render *r, size_t i, const struct tag_info *
 		size_t k = 0;
 		while (k < t->len && (r->src[i + 1 + k] | 0x20) == t->name[k])
 			k++;
-		if (k == t->len && (i + 1 + k == r->len || !name_char((unsigned char)r->src[i + 1 + k]) ||
-		                    r->src[i + 1 + k] == '/'))
+		if (k == t->len &&
+		    (i + 1 + k == r->len || !name_char((unsigned char)r->src[i + 1 + k]) ||
+		     r->src[i + 1 + k] == '/'))
 			return skip_to_gt(r, i);
 	}
 	return r->len;

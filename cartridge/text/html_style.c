@@ -22,13 +22,14 @@ struct named_color {
 
 /* The colours mail HTML actually names; others are treated as unknown. */
 static const struct named_color named_colors[] = {
-	{"aqua", 0x00FFFF}, {"black", 0x000000}, {"blue", 0x0000FF}, {"cyan", 0x00FFFF},
-	{"fuchsia", 0xFF00FF}, {"gainsboro", 0xDCDCDC}, {"gray", 0x808080},
-	{"green", 0x008000}, {"grey", 0x808080}, {"ivory", 0xFFFFF0}, {"lime", 0x00FF00},
-	{"magenta", 0xFF00FF}, {"maroon", 0x800000}, {"navy", 0x000080}, {"olive", 0x808000},
-	{"orange", 0xFFA500}, {"purple", 0x800080}, {"red", 0xFF0000}, {"silver", 0xC0C0C0},
-	{"snow", 0xFFFAFA}, {"teal", 0x008080}, {"white", 0xFFFFFF}, {"whitesmoke", 0xF5F5F5},
-	{"yellow", 0xFFFF00},
+	{ "aqua", 0x00FFFF },   { "black", 0x000000 },      { "blue", 0x0000FF },
+	{ "cyan", 0x00FFFF },   { "fuchsia", 0xFF00FF },    { "gainsboro", 0xDCDCDC },
+	{ "gray", 0x808080 },   { "green", 0x008000 },      { "grey", 0x808080 },
+	{ "ivory", 0xFFFFF0 },  { "lime", 0x00FF00 },       { "magenta", 0xFF00FF },
+	{ "maroon", 0x800000 }, { "navy", 0x000080 },       { "olive", 0x808000 },
+	{ "orange", 0xFFA500 }, { "purple", 0x800080 },     { "red", 0xFF0000 },
+	{ "silver", 0xC0C0C0 }, { "snow", 0xFFFAFA },       { "teal", 0x008080 },
+	{ "white", 0xFFFFFF },  { "whitesmoke", 0xF5F5F5 }, { "yellow", 0xFFFF00 },
 };
 
 /* Longest declaration name or value token looked at. */
@@ -139,7 +140,7 @@ int32_t html_color_parse(const char *s, size_t n)
 	for (size_t i = 0; i < sizeof(named_colors) / sizeof(named_colors[0]); i++)
 		if (word_is(s, n, named_colors[i].name))
 			return named_colors[i].rgb;
-	if (n == 6)  /* legacy attribute form without '#' */
+	if (n == 6) /* legacy attribute form without '#' */
 		return color_hex(s, n);
 	return HTML_COLOR_NONE;
 }
@@ -200,7 +201,8 @@ static int font_size_hidden(const char *v, size_t n)
 		return 1;
 	if (!strcmp(unit, "px") || !strcmp(unit, "pt") || unit[0] == '\0')
 		return x <= 1;
-	if (!strcmp(unit, "em") || !strcmp(unit, "rem") || !strcmp(unit, "ex") || !strcmp(unit, "ch"))
+	if (!strcmp(unit, "em") || !strcmp(unit, "rem") || !strcmp(unit, "ex") ||
+	    !strcmp(unit, "ch"))
 		return x <= 0.1;
 	if (!strcmp(unit, "%"))
 		return x <= 10;
@@ -313,7 +315,7 @@ int html_style_parse(const char *s, size_t n, struct html_style *st)
 		n = strip_comments(s, n, buf);
 		s = buf;
 	}
-	struct style_flags f = {0, 0};
+	struct style_flags f = { 0, 0 };
 	size_t i = 0;
 	while (i < n) {
 		const char *decl = s + i;

@@ -28,17 +28,25 @@
 #define R4(x) x, x, x, x
 #define R16(x) R4(x), R4(x), R4(x), R4(x)
 static const uint8_t norm_ascii[256] = {
-	R16(NC_SEP), R16(NC_SEP),                                     /* 0x00-0x1f */
-	R16(NC_SEP),                                                  /* 0x20-0x2f */
-	'0', '1', '2', '3', '4', '5', '6', '7', '8', '9',             /* 0x30-0x39 */
-	NC_SEP, NC_SEP, NC_SEP, NC_SEP, NC_SEP, NC_SEP, NC_SEP,       /* 0x3a-0x40 */
-	'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm',
-	'n', 'o', 'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z',
-	NC_SEP, NC_SEP, NC_SEP, NC_SEP, NC_SEP, NC_SEP,               /* 0x5b-0x60 */
-	'a', 'b', 'c', 'd', 'e', 'f', 'g', 'h', 'i', 'j', 'k', 'l', 'm',
-	'n', 'o', 'p', 'q', 'r', 's', 't', 'u', 'v', 'w', 'x', 'y', 'z',
-	NC_SEP, NC_SEP, NC_SEP, NC_SEP, NC_SEP,                       /* 0x7b-0x7f */
-	R16(NC_MULTI), R16(NC_MULTI), R16(NC_MULTI), R16(NC_MULTI),    /* 0x80-0xff */
+	R16(NC_SEP),   R16(NC_SEP), /* 0x00-0x1f */
+	R16(NC_SEP),                /* 0x20-0x2f */
+	'0',           '1',           '2',           '3',           '4',    '5',
+	'6',           '7',           '8',           '9', /* 0x30-0x39 */
+	NC_SEP,        NC_SEP,        NC_SEP,        NC_SEP,        NC_SEP, NC_SEP,
+	NC_SEP, /* 0x3a-0x40 */
+	'a',           'b',           'c',           'd',           'e',    'f',
+	'g',           'h',           'i',           'j',           'k',    'l',
+	'm',           'n',           'o',           'p',           'q',    'r',
+	's',           't',           'u',           'v',           'w',    'x',
+	'y',           'z',           NC_SEP,        NC_SEP,        NC_SEP, NC_SEP,
+	NC_SEP,        NC_SEP, /* 0x5b-0x60 */
+	'a',           'b',           'c',           'd',           'e',    'f',
+	'g',           'h',           'i',           'j',           'k',    'l',
+	'm',           'n',           'o',           'p',           'q',    'r',
+	's',           't',           'u',           'v',           'w',    'x',
+	'y',           'z',           NC_SEP,        NC_SEP,        NC_SEP, NC_SEP,
+	NC_SEP,                                                     /* 0x7b-0x7f */
+	R16(NC_MULTI), R16(NC_MULTI), R16(NC_MULTI), R16(NC_MULTI), /* 0x80-0xff */
 	R16(NC_MULTI), R16(NC_MULTI), R16(NC_MULTI), R16(NC_MULTI),
 };
 #undef R4
@@ -65,7 +73,8 @@ static size_t utf8_decode(const unsigned char *s, size_t n, uint32_t *cp)
 		return 3;
 	}
 	if (c >= 0xF0 && c <= 0xF4) {
-		if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 || (s[3] & 0xC0) != 0x80)
+		if (n < 4 || (s[1] & 0xC0) != 0x80 || (s[2] & 0xC0) != 0x80 ||
+		    (s[3] & 0xC0) != 0x80)
 			return 0;
 		if ((c == 0xF0 && s[1] < 0x90) || (c == 0xF4 && s[1] >= 0x90))
 			return 0;
@@ -82,7 +91,7 @@ static const struct fold_run *fold_find(uint32_t cp)
 	if (cp < 0x800)
 		return &fold_runs[fold_index_2b[cp - 0x80]];
 	size_t lo = fold_index_2b[0x800 - 0x80 - 1], hi = fold_n_runs - 1;
-	while (lo < hi) {  /* last run with run.lo <= cp */
+	while (lo < hi) { /* last run with run.lo <= cp */
 		size_t mid = lo + (hi - lo + 1) / 2;
 		if (fold_runs[mid].lo <= cp)
 			lo = mid;
@@ -97,9 +106,9 @@ static const struct fold_run *fold_find(uint32_t cp)
 struct norm_out {
 	char *buf;
 	size_t len;
-	size_t room;         /* cap - 1: the NUL always fits */
+	size_t room; /* cap - 1: the NUL always fits */
 	int sep_pending;
-	int after_sep;       /* last code point was a separator (or start) */
+	int after_sep; /* last code point was a separator (or start) */
 	int full;
 };
 
@@ -125,8 +134,7 @@ static void norm_sep(struct norm_out *o)
 }
 
 /* Folds one non-ASCII code point cp (encoded in n bytes at src). */
-static void norm_fold(struct norm_out *o, uint32_t cp, const char *src, size_t n,
-                      unsigned *flags)
+static void norm_fold(struct norm_out *o, uint32_t cp, const char *src, size_t n, unsigned *flags)
 {
 	const struct fold_run *r = fold_find(cp);
 	char tmp[4];
@@ -142,9 +150,7 @@ static void norm_fold(struct norm_out *o, uint32_t cp, const char *src, size_t n
 				norm_put(o, tmp, text_utf8_encode(m, tmp));
 		}
 		break;
-	case FOLD_STR:
-		norm_put(o, r->str, r->len);
-		break;
+	case FOLD_STR: norm_put(o, r->str, r->len); break;
 	case FOLD_INVISIBLE:
 		/* A joiner or variation selector after a symbol (emoji
 		 * sequences) is ordinary; inside or beside a word it is a
@@ -152,11 +158,8 @@ static void norm_fold(struct norm_out *o, uint32_t cp, const char *src, size_t n
 		if (!o->after_sep)
 			*flags |= TEXT_F_INVISIBLE;
 		break;
-	case FOLD_DROP:
-		break;
-	default:
-		norm_sep(o);
-		break;
+	case FOLD_DROP: break;
+	default: norm_sep(o); break;
 	}
 }
 
@@ -180,7 +183,7 @@ size_t text_normalise(const char *in, size_t len, char *out, size_t cap, unsigne
 				o.sep_pending = 0;
 			}
 			if (o.sep_pending || o.len >= o.room) {
-				char c = (char)m;     /* no room: norm_put marks it full */
+				char c = (char)m; /* no room: norm_put marks it full */
 				norm_put(&o, &c, 1);
 				i++;
 				continue;
@@ -203,7 +206,7 @@ size_t text_normalise(const char *in, size_t len, char *out, size_t cap, unsigne
 			uint32_t cp;
 			size_t n = utf8_decode(s + i, len - i, &cp);
 			if (n == 0) {
-				i++;  /* invalid byte: U+FFFD, skipped */
+				i++; /* invalid byte: U+FFFD, skipped */
 				continue;
 			}
 			norm_fold(&o, cp, in + i, n, flags);

@@ -20,41 +20,41 @@
 
 #include "../util/arena.h"
 
-#define HTML_MAX_TAGS 65536            /* tags looked at per document; more sets TEXT_F_LIMIT */
-#define HTML_MAX_NESTING 256           /* open elements tracked for hidden-ness */
-#define HTML_MAX_SKELETON 4096         /* bytes of tag skeleton kept */
-#define TEXT_MAX_URLS 256              /* links kept per message */
-#define TEXT_MAX_URL_LEN 2048          /* longer links are cut */
-#define TEXT_FOOTER_MAX 1500           /* bytes of one list footer block (footer.c) */
-#define TEXT_FOOTER_MAX_LINES 15       /* lines of one list footer block */
-#define TEXT_FOOTER_MAX_CUTS 4         /* stacked footers cut from one text */
-#define TEXT_FOOTER_MIN_KEPT 40        /* letters and digits a cut must leave (or the footer's) */
+#define HTML_MAX_TAGS 65536      /* tags looked at per document; more sets TEXT_F_LIMIT */
+#define HTML_MAX_NESTING 256     /* open elements tracked for hidden-ness */
+#define HTML_MAX_SKELETON 4096   /* bytes of tag skeleton kept */
+#define TEXT_MAX_URLS 256        /* links kept per message */
+#define TEXT_MAX_URL_LEN 2048    /* longer links are cut */
+#define TEXT_FOOTER_MAX 1500     /* bytes of one list footer block (footer.c) */
+#define TEXT_FOOTER_MAX_LINES 15 /* lines of one list footer block */
+#define TEXT_FOOTER_MAX_CUTS 4   /* stacked footers cut from one text */
+#define TEXT_FOOTER_MIN_KEPT 40  /* letters and digits a cut must leave (or the footer's) */
 
-#define TEXT_F_HIDDEN   (1u << 0)      /* hidden content was dropped */
-#define TEXT_F_LIMIT    (1u << 1)      /* a limit above was reached (rescan) */
-#define TEXT_F_INVISIBLE (1u << 2)     /* invisible code points were dropped */
-#define TEXT_F_NOMEM    (1u << 3)
+#define TEXT_F_HIDDEN (1u << 0)    /* hidden content was dropped */
+#define TEXT_F_LIMIT (1u << 1)     /* a limit above was reached (rescan) */
+#define TEXT_F_INVISIBLE (1u << 2) /* invisible code points were dropped */
+#define TEXT_F_NOMEM (1u << 3)
 
 struct text_link {
-	const char *url;               /* as found, entity-decoded, NUL terminated */
+	const char *url; /* as found, entity-decoded, NUL terminated */
 	size_t len;
-	uint8_t kind;                  /* TEXT_LINK_* */
+	uint8_t kind; /* TEXT_LINK_* */
 };
-#define TEXT_LINK_HREF 1               /* <a href>, <area href> */
-#define TEXT_LINK_IMG  2               /* <img src>, background= */
-#define TEXT_LINK_TEXT 3               /* bare URL found in visible text */
-#define TEXT_LINK_FORM 4               /* <form action> */
+#define TEXT_LINK_HREF 1 /* <a href>, <area href> */
+#define TEXT_LINK_IMG 2  /* <img src>, background= */
+#define TEXT_LINK_TEXT 3 /* bare URL found in visible text */
+#define TEXT_LINK_FORM 4 /* <form action> */
 
 struct html_out {
-	char *text;                    /* visible text, UTF-8, NUL terminated */
+	char *text; /* visible text, UTF-8, NUL terminated */
 	size_t text_len;
 	struct text_link *links;
 	size_t n_links;
-	char *skeleton;                /* tag names in document order, space separated,
+	char *skeleton; /* tag names in document order, space separated,
 	                                  attributes dropped, e.g. "html body table tr td a" */
 	size_t skeleton_len;
-	size_t hidden_bytes;           /* bytes of text dropped as hidden */
-	unsigned flags;                /* TEXT_F_* */
+	size_t hidden_bytes; /* bytes of text dropped as hidden */
+	unsigned flags;      /* TEXT_F_* */
 };
 
 /* The length of t[0..n) without the mailing-list footers at its end (see
@@ -71,8 +71,8 @@ int html_render(struct arena *a, const char *html, size_t len, struct html_out *
  * '<', '>' or '`'; trailing punctuation (.,;:!?)]}*) is not part of it.
  * Returns TEXT_F_LIMIT when a URL was cut at TEXT_MAX_URL_LEN or did not fit
  * (links full), TEXT_F_NOMEM when the arena ran out, else 0. */
-unsigned text_find_urls(const char *t, size_t len, struct text_link *links, size_t *n,
-                        size_t cap, struct arena *a);
+unsigned text_find_urls(const char *t, size_t len, struct text_link *links, size_t *n, size_t cap,
+                        struct arena *a);
 
 /* Normalises UTF-8 text in[0..len) into out (capacity cap, at least len + 1
  * bytes is always enough). Returns the length written (NUL terminated).
@@ -84,7 +84,7 @@ size_t text_normalise(const char *in, size_t len, char *out, size_t cap, unsigne
  * sets *wlen, or NULL at the end. `*pos` starts at 0. Words are runs of
  * letters and digits; runs of three or more one-letter words ("f r e e")
  * are returned joined as one word in `joinbuf` (capacity joincap). */
-const char *text_next_word(const char *norm, size_t len, size_t *pos, size_t *wlen,
-                           char *joinbuf, size_t joincap);
+const char *text_next_word(const char *norm, size_t len, size_t *pos, size_t *wlen, char *joinbuf,
+                           size_t joincap);
 
 #endif

@@ -35,9 +35,9 @@ size_t text_utf8_encode(uint32_t cp, char *out);
 
 /* What an element's inline style says about the visibility of its text. */
 struct html_style {
-	int hidden;          /* display:none, visibility:hidden, font-size ~0, ... */
-	int32_t color;       /* text colour, HTML_COLOR_* when not a colour */
-	int32_t background;  /* background colour */
+	int hidden;         /* display:none, visibility:hidden, font-size ~0, ... */
+	int32_t color;      /* text colour, HTML_COLOR_* when not a colour */
+	int32_t background; /* background colour */
 };
 
 /* Longest style attribute with CSS comments looked at (comments are cut
@@ -63,7 +63,7 @@ int html_color_hidden(int32_t fg, int32_t bg);
 /* Appends a link url[0..len) (trimmed, tabs and newlines removed, cut at
  * TEXT_MAX_URL_LEN) to links[*n] unless *n == cap. Returns 0, 1 when the
  * cap was reached (not added), 2 when it was added cut, or WHORL_ENOMEM. */
-int text_link_add(struct arena *a, struct text_link *links, size_t *n, size_t cap,
-                  const char *url, size_t len, uint8_t kind);
+int text_link_add(struct arena *a, struct text_link *links, size_t *n, size_t cap, const char *url,
+                  size_t len, uint8_t kind);
 
 #endif

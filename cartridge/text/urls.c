@@ -15,8 +15,8 @@ static int is_space(unsigned char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
 }
 
-int text_link_add(struct arena *a, struct text_link *links, size_t *n, size_t cap,
-                  const char *url, size_t len, uint8_t kind)
+int text_link_add(struct arena *a, struct text_link *links, size_t *n, size_t cap, const char *url,
+                  size_t len, uint8_t kind)
 {
 	while (len > 0 && is_space((unsigned char)*url))
 		url++, len--;
@@ -53,8 +53,8 @@ static int url_stop(unsigned char c)
 /* Trailing bytes that are the sentence's, not the URL's. */
 static int url_trailing(unsigned char c)
 {
-	return c == '.' || c == ',' || c == ';' || c == ':' || c == '!' || c == '?' ||
-	       c == ')' || c == ']' || c == '}' || c == '*';
+	return c == '.' || c == ',' || c == ';' || c == ':' || c == '!' || c == '?' || c == ')' ||
+	       c == ']' || c == '}' || c == '*';
 }
 
 static int prefix_is(const char *t, size_t left, const char *p, size_t pl)
@@ -93,7 +93,8 @@ static size_t url_take(const char *t, size_t len, size_t start, size_t pl, struc
 		end--;
 	if (end == start + pl)
 		return stop;
-	int rc = text_link_add(k->a, k->links, k->n, k->cap, t + start, end - start, TEXT_LINK_TEXT);
+	int rc =
+	    text_link_add(k->a, k->links, k->n, k->cap, t + start, end - start, TEXT_LINK_TEXT);
 	if (rc < 0)
 		k->flags |= TEXT_F_NOMEM;
 	else if (rc > 0)
@@ -147,10 +148,10 @@ static void find_www(const char *t, size_t len, struct url_sink *k)
 	}
 }
 
-unsigned text_find_urls(const char *t, size_t len, struct text_link *links, size_t *n,
-                        size_t cap, struct arena *a)
+unsigned text_find_urls(const char *t, size_t len, struct text_link *links, size_t *n, size_t cap,
+                        struct arena *a)
 {
-	struct url_sink k = {links, n, cap, a, 0};
+	struct url_sink k = { links, n, cap, a, 0 };
 	find_http(t, len, &k);
 	find_www(t, len, &k);
 	return k.flags;

@@ -53,8 +53,8 @@ static size_t single_run(const char *norm, size_t len, size_t p, size_t limit)
 	return count;
 }
 
-const char *text_next_word(const char *norm, size_t len, size_t *pos, size_t *wlen,
-                           char *joinbuf, size_t joincap)
+const char *text_next_word(const char *norm, size_t len, size_t *pos, size_t *wlen, char *joinbuf,
+                           size_t joincap)
 {
 	size_t p = skip_spaces(norm, len, *pos), end;
 	if (p >= len) {
@@ -75,7 +75,7 @@ const char *text_next_word(const char *norm, size_t len, size_t *pos, size_t *wl
 		o += end - p;
 		p = end;
 	}
-	if (o == 0) {  /* not even one letter fits joinbuf: plain word */
+	if (o == 0) { /* not even one letter fits joinbuf: plain word */
 		*pos = end;
 		*wlen = end - p;
 		return norm + p;

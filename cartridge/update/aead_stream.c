@@ -34,8 +34,8 @@ static void put_le64(uint8_t *p, uint64_t v)
 		p[i] = (uint8_t)(v >> (8 * i));
 }
 
-void update_aead_stream_init(struct update_aead_stream *s, const uint8_t *nonce,
-                             const uint8_t *key, const uint8_t *ad, size_t ad_len)
+void update_aead_stream_init(struct update_aead_stream *s, const uint8_t *nonce, const uint8_t *key,
+                             const uint8_t *ad, size_t ad_len)
 {
 	uint8_t block0[UPDATE_STREAM_BLOCK];
 
@@ -53,8 +53,7 @@ void update_aead_stream_init(struct update_aead_stream *s, const uint8_t *nonce,
 }
 
 /* XORs up to n bytes with what is left of the current keystream block. */
-static size_t xor_leftover(struct update_aead_stream *s, uint8_t *out, const uint8_t *ct,
-                           size_t n)
+static size_t xor_leftover(struct update_aead_stream *s, uint8_t *out, const uint8_t *ct, size_t n)
 {
 	size_t k = UPDATE_STREAM_BLOCK - s->ks_used;
 
@@ -71,7 +70,7 @@ void update_aead_stream_update(struct update_aead_stream *s, uint8_t *out, const
 {
 	size_t done, whole;
 
-	crypto_onetimeauth_poly1305_update(&s->mac, ct, n);   /* before out may overwrite ct */
+	crypto_onetimeauth_poly1305_update(&s->mac, ct, n); /* before out may overwrite ct */
 	s->ct_len += n;
 	done = xor_leftover(s, out, ct, n);
 	whole = (n - done) / UPDATE_STREAM_BLOCK * UPDATE_STREAM_BLOCK;

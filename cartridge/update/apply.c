@@ -17,17 +17,15 @@ int update_record_apply(struct sigdb_builder *b, update_anchors_fn anchors,
 	size_t n = 0;
 
 	switch (r->tag) {
-	case UPDATE_REC_FP_PUT:
-		return sigdb_builder_put(b, r->key, &r->meta);
+	case UPDATE_REC_FP_PUT: return sigdb_builder_put(b, r->key, &r->meta);
 	case UPDATE_REC_SK_PUT:
 		if (anchors)
-			n = anchors(r->engine, r->algo, r->bytes, r->len, idx, sizeof idx / sizeof idx[0]);
-		return sigdb_builder_put_sketch(b, r->engine, r->algo, r->key, r->bytes, r->len, idx, n,
-		                                &r->meta);
-	case UPDATE_REC_FP_DEL:
-		return sigdb_builder_del(b, r->key);
-	case UPDATE_REC_SK_DEL:
-		return sigdb_builder_del_sketch(b, r->engine, r->key);
+			n = anchors(r->engine, r->algo, r->bytes, r->len, idx,
+			            sizeof idx / sizeof idx[0]);
+		return sigdb_builder_put_sketch(b, r->engine, r->algo, r->key, r->bytes, r->len,
+		                                idx, n, &r->meta);
+	case UPDATE_REC_FP_DEL: return sigdb_builder_del(b, r->key);
+	case UPDATE_REC_SK_DEL: return sigdb_builder_del_sketch(b, r->engine, r->key);
 	}
 	return WHORL_EFORMAT;
 }

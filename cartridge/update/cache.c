@@ -56,7 +56,7 @@ static int cache_write(const struct update_run *run, const char *dir, const char
 	if (snprintf(path, sizeof path, "%s/%s", dir, name) >= (int)sizeof path)
 		return -1;
 	snprintf(part, sizeof part, "%s.part", path);
-	(void)unlink(part);              /* a crash's leftover, or a planted link */
+	(void)unlink(part); /* a crash's leftover, or a planted link */
 	if ((fd = open(part, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
 		log_warn(run->lg, UPDATE_MOD, "Can not create partial micro-update file %s (%s)",
 		         name, strerror(errno));
@@ -68,16 +68,19 @@ static int cache_write(const struct update_run *run, const char *dir, const char
 		goto out;
 	}
 	if (rename(part, path) != 0) {
-		log_warn(run->lg, UPDATE_MOD, "Can not rename partial micro-update file %s.part to "
-		         "%s (%s)", name, name, strerror(errno));
+		log_warn(run->lg, UPDATE_MOD,
+		         "Can not rename partial micro-update file %s.part to "
+		         "%s (%s)",
+		         name, name, strerror(errno));
 		goto out;
 	}
 	rc = update_fsync_dir(dir);
 out:
 	close(fd);
 	if (rc != 0 && unlink(part) != 0 && errno != ENOENT)
-		log_warn(run->lg, UPDATE_MOD, "Can not remove partial micro-update file %s.part (%s)",
-		         name, strerror(errno));
+		log_warn(run->lg, UPDATE_MOD,
+		         "Can not remove partial micro-update file %s.part (%s)", name,
+		         strerror(errno));
 	return rc;
 }
 
@@ -89,7 +92,7 @@ int update_part_create(const struct update_run *run, const char *dir, const char
 	memset(part, 0, sizeof *part);
 	if (snprintf(part_path, sizeof part_path, "%s/%s.part", dir, name) >= (int)sizeof part_path)
 		return -1;
-	(void)unlink(part_path);         /* a crash's leftover, or a planted link */
+	(void)unlink(part_path); /* a crash's leftover, or a planted link */
 	part->fd = open(part_path, O_RDWR | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	if (part->fd < 0) {
 		log_warn(run->lg, UPDATE_MOD, "Can not create partial micro-update file %s (%s)",
@@ -107,8 +110,7 @@ static int part_is_ours(const struct update_part *part, char *path, size_t len)
 {
 	struct stat mine, there;
 
-	if (!part->dir[0] ||
-	    snprintf(path, len, "%s/%s.part", part->dir, part->name) >= (int)len)
+	if (!part->dir[0] || snprintf(path, len, "%s/%s.part", part->dir, part->name) >= (int)len)
 		return 0;
 	return fstat(part->fd, &mine) == 0 && lstat(path, &there) == 0 &&
 	       mine.st_dev == there.st_dev && mine.st_ino == there.st_ino;
@@ -135,15 +137,17 @@ static int part_commit(const struct update_run *run, struct update_part *part)
 
 	if (!part_is_ours(part, part_path, sizeof part_path) ||
 	    snprintf(path, sizeof path, "%s/%s", part->dir, name) >= (int)sizeof path)
-		return -1;                   /* another run took the name: it stores its own */
+		return -1; /* another run took the name: it stores its own */
 	if (fsync(part->fd) != 0) {
 		log_warn(run->lg, UPDATE_MOD, "Can not write to micro-update file %s (%s)", name,
 		         strerror(errno));
 		return -1;
 	}
 	if (rename(part_path, path) != 0) {
-		log_warn(run->lg, UPDATE_MOD, "Can not rename partial micro-update file %s.part to "
-		         "%s (%s)", name, name, strerror(errno));
+		log_warn(run->lg, UPDATE_MOD,
+		         "Can not rename partial micro-update file %s.part to "
+		         "%s (%s)",
+		         name, name, strerror(errno));
 		return -1;
 	}
 	return update_fsync_dir(part->dir);
@@ -161,8 +165,10 @@ static int cache_mkdir_one(const struct logger *lg, const char *dir, int announc
 
 	if (lstat(dir, &st) == 0) {
 		if (!S_ISDIR(st.st_mode)) {
-			log_warn(lg, UPDATE_MOD, "Can not create directory %s (%s). Expect errors "
-			         "saving micro-update files.", dir, "not a directory");
+			log_warn(lg, UPDATE_MOD,
+			         "Can not create directory %s (%s). Expect errors "
+			         "saving micro-update files.",
+			         dir, "not a directory");
 			return -1;
 		}
 		if ((st.st_mode & 077) != 0 && st.st_uid == geteuid())
@@ -173,8 +179,10 @@ static int cache_mkdir_one(const struct logger *lg, const char *dir, int announc
 		log_info(lg, UPDATE_MOD, "Attempting to create micro-update directory %s.", dir);
 	if (mkdir(dir, 0700) == 0 || errno == EEXIST)
 		return 0;
-	log_warn(lg, UPDATE_MOD, "Can not create directory %s (%s). Expect errors saving "
-	         "micro-update files.", dir, strerror(errno));
+	log_warn(lg, UPDATE_MOD,
+	         "Can not create directory %s (%s). Expect errors saving "
+	         "micro-update files.",
+	         dir, strerror(errno));
 	return -1;
 }
 
@@ -187,8 +195,10 @@ int update_cache_prepare(const struct cfg *cfg, const struct logger *lg, char *d
 		return -1;
 	if (stat(cfg->cache_path, &st) != 0 && mkdir(cfg->cache_path, 0755) != 0 &&
 	    errno != EEXIST) {
-		log_warn(lg, UPDATE_MOD, "Can not create directory %s (%s). Expect errors saving "
-		         "micro-update files.", cfg->cache_path, strerror(errno));
+		log_warn(lg, UPDATE_MOD,
+		         "Can not create directory %s (%s). Expect errors saving "
+		         "micro-update files.",
+		         cfg->cache_path, strerror(errno));
 		return -1;
 	}
 	snprintf(states, sizeof states, "%s/%s", dir, UPDATE_STATE_SUBDIR);
@@ -215,7 +225,7 @@ static int serial_desc(const void *a, const void *b)
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
-#define CACHE_MAX_SCAN 256             /* complete files of one source looked at */
+#define CACHE_MAX_SCAN 256 /* complete files of one source looked at */
 
 /* Orders serials (newest first) so the ones kept come first: the current
  * set's, the safe set's, then the rest newest first. */
@@ -330,7 +340,7 @@ static void cache_store_part(struct update_run *run)
 	if (cache_write(run, part->dir, ckname, part->cksum, part->cksum_len) == 0)
 		(void)part_commit(run, part);
 out:
-	update_part_drop(part);          /* renamed: only closes; else removes the .part */
+	update_part_drop(part); /* renamed: only closes; else removes the .part */
 }
 
 /* dir/name and its checksum file from a verified blob: checksum file

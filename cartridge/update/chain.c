@@ -28,7 +28,7 @@
 #include "state.h"
 #include "update_internal.h"
 
-#define CHAIN_MAX_SCAN 256             /* delta files looked at in one directory */
+#define CHAIN_MAX_SCAN 256 /* delta files looked at in one directory */
 #define CHAIN_SUFFIX ".z.enc"
 
 void update_chain_name(uint64_t base, uint64_t serial, char *buf, size_t len)
@@ -111,7 +111,7 @@ static void chain_reach(const struct chain_links *l, uint64_t from, size_t *pred
 		pred[i] = SIZE_MAX;
 	for (size_t i = 0; i < l->n; i++) {
 		if (l->base[i] == from)
-			pred[i] = l->n;            /* starts the chain */
+			pred[i] = l->n; /* starts the chain */
 		else if (reached_by(l, pred, l->base[i]) < l->n)
 			pred[i] = reached_by(l, pred, l->base[i]);
 	}
@@ -140,7 +140,7 @@ int update_chain_find(const char *dir, uint64_t complete, uint64_t incremental,
 	}
 	if (n == 0 || out->base[n - 1] != complete)
 		goto out;
-	for (size_t i = 0; i < n / 2; i++) {   /* oldest first */
+	for (size_t i = 0; i < n / 2; i++) { /* oldest first */
 		uint64_t b = out->base[i], s = out->serial[i];
 		out->base[i] = out->base[n - 1 - i];
 		out->serial[i] = out->serial[n - 1 - i];
@@ -166,8 +166,7 @@ static int chain_kept(const struct update_chain *keep, size_t n_keep, uint64_t b
 	return 0;
 }
 
-static void chain_remove(const struct logger *lg, const char *dir, uint64_t base,
-                         uint64_t serial)
+static void chain_remove(const struct logger *lg, const char *dir, uint64_t base, uint64_t serial)
 {
 	char name[UPDATE_MAX_NAME + 1], path[PATH_MAX];
 
@@ -175,15 +174,14 @@ static void chain_remove(const struct logger *lg, const char *dir, uint64_t base
 	if (snprintf(path, sizeof path, "%s/%s%s", dir, name, UPDATE_CKSUM_SUFFIX) <
 	    (int)sizeof path)
 		(void)unlink(path);
-	if (snprintf(path, sizeof path, "%s/%s", dir, name) < (int)sizeof path &&
-	    unlink(path) == 0)
+	if (snprintf(path, sizeof path, "%s/%s", dir, name) < (int)sizeof path && unlink(path) == 0)
 		log_info(lg, UPDATE_MOD, "Removed old sigs file %s.", name);
 	else if (errno != ENOENT)
 		log_warn(lg, UPDATE_MOD, "Can not remove old sigs files (%s).", strerror(errno));
 }
 
-void update_chain_prune(const struct logger *lg, const char *dir,
-                        const struct update_chain *keep, size_t n_keep)
+void update_chain_prune(const struct logger *lg, const char *dir, const struct update_chain *keep,
+                        size_t n_keep)
 {
 	struct chain_links *l = malloc(sizeof *l);
 

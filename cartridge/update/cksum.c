@@ -66,8 +66,9 @@ long update_cksum_write(const struct update_cksum *c, const uint8_t *sk, char *b
 
 	uline_printf(&w, "whorl-cksum %d\nkey-id ", UPDATE_FORMAT_VERSION);
 	uline_hex_put(&w, c->key_id, sizeof c->key_id);
-	uline_printf(&w, "\nfile %s\nsource %s\nserial %" PRIu64 "\nbase %" PRIu64
-	             "\nsize %" PRIu64 "\nraw-size %" PRIu64 "\nblake2b ",
+	uline_printf(&w,
+	             "\nfile %s\nsource %s\nserial %" PRIu64 "\nbase %" PRIu64 "\nsize %" PRIu64
+	             "\nraw-size %" PRIu64 "\nblake2b ",
 	             c->name, update_source_name(c->source), c->serial, c->base, c->size,
 	             c->raw_size);
 	uline_hex_put(&w, c->hash, sizeof c->hash);

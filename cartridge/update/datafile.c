@@ -39,9 +39,9 @@ static int data_inflate(const uint8_t *z, size_t zlen, uint8_t *out, uint64_t ra
 	if (zrc == Z_STREAM_END)
 		rc = (zs.total_out == raw_size && zs.avail_in == 0) ? 0 : WHORL_EFORMAT;
 	else if ((zrc == Z_BUF_ERROR || zrc == Z_OK) && zs.avail_out == 0)
-		rc = WHORL_ELIMIT;     /* more output than declared: a bomb or a lie */
+		rc = WHORL_ELIMIT; /* more output than declared: a bomb or a lie */
 	else
-		rc = WHORL_EFORMAT;    /* corrupt or truncated stream */
+		rc = WHORL_EFORMAT; /* corrupt or truncated stream */
 	inflateEnd(&zs);
 	return rc;
 }
@@ -70,8 +70,8 @@ int update_data_open(const uint8_t *file, size_t len, const struct update_cksum 
 		goto out;
 	rc = WHORL_ESIGNATURE;
 	if (crypto_aead_xchacha20poly1305_ietf_decrypt(
-	            plain, &plain_len, NULL, file + UPDATE_NONCE_BYTES, len - UPDATE_NONCE_BYTES,
-	            (const uint8_t *)ad, update_data_ad(c, ad), file, c->file_key) != 0)
+	        plain, &plain_len, NULL, file + UPDATE_NONCE_BYTES, len - UPDATE_NONCE_BYTES,
+	        (const uint8_t *)ad, update_data_ad(c, ad), file, c->file_key) != 0)
 		goto out;
 	rc = data_inflate(plain, (size_t)plain_len, payload, c->raw_size);
 	if (rc == 0) {
@@ -84,8 +84,8 @@ out:
 	return rc;
 }
 
-int update_data_seal(const uint8_t *payload, size_t len, struct update_cksum *c,
-                     uint8_t **file_out, size_t *file_len)
+int update_data_seal(const uint8_t *payload, size_t len, struct update_cksum *c, uint8_t **file_out,
+                     size_t *file_len)
 {
 	uLongf zlen = compressBound(len);
 	uint8_t *z = NULL, *file = NULL;

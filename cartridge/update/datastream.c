@@ -29,9 +29,9 @@
 struct data_stream {
 	int fd;
 	const struct update_cksum *c;
-	uint8_t *in, *out;                 /* UPDATE_STREAM_WINDOW each */
+	uint8_t *in, *out; /* UPDATE_STREAM_WINDOW each */
 	z_stream zs;
-	int z_ended;                       /* Z_STREAM_END seen */
+	int z_ended; /* Z_STREAM_END seen */
 	update_data_sink sink;
 	void *ctx;
 };
@@ -77,8 +77,8 @@ static int hash_check(struct data_stream *ds)
 		return WHORL_ESIGNATURE;
 	crypto_generichash_init(&h, NULL, 0, sizeof hash);
 	for (uint64_t off = 0; off < size;) {
-		size_t k = size - off < UPDATE_STREAM_WINDOW ? (size_t)(size - off)
-		                                            : UPDATE_STREAM_WINDOW;
+		size_t k =
+		    size - off < UPDATE_STREAM_WINDOW ? (size_t)(size - off) : UPDATE_STREAM_WINDOW;
 		if ((rc = read_at(ds->fd, ds->in, k, off)) != 0)
 			return rc;
 		crypto_generichash_update(&h, ds->in, k);
@@ -100,22 +100,22 @@ static int inflate_feed(struct data_stream *ds, const uint8_t *p, size_t n)
 		int zrc, rc;
 
 		if (ds->z_ended)
-			return zs->avail_in ? WHORL_EFORMAT : 0;   /* bytes after the stream */
+			return zs->avail_in ? WHORL_EFORMAT : 0; /* bytes after the stream */
 		zs->next_out = ds->out;
 		zs->avail_out = (uInt)UPDATE_STREAM_WINDOW;
 		zrc = inflate(zs, Z_NO_FLUSH);
 		made = UPDATE_STREAM_WINDOW - zs->avail_out;
 		if (zrc == Z_BUF_ERROR && made == 0)
-			return zs->avail_in ? WHORL_EFORMAT : 0;   /* wants more input */
+			return zs->avail_in ? WHORL_EFORMAT : 0; /* wants more input */
 		if (zrc != Z_OK && zrc != Z_STREAM_END)
 			return WHORL_EFORMAT;
 		if (zs->total_out > ds->c->raw_size)
-			return WHORL_ELIMIT;       /* a bomb or a lie: stop at the cap */
+			return WHORL_ELIMIT; /* a bomb or a lie: stop at the cap */
 		if (made && (rc = ds->sink(ds->ctx, ds->out, made)) != 0)
 			return rc;
 		ds->z_ended = zrc == Z_STREAM_END;
 		if (!ds->z_ended && zs->avail_in == 0 && zs->avail_out != 0)
-			return 0;                  /* all taken, nothing held back */
+			return 0; /* all taken, nothing held back */
 	}
 }
 
@@ -135,7 +135,7 @@ static int decrypt_pass(struct data_stream *ds)
 	                        update_data_ad(ds->c, ad));
 	for (uint64_t off = UPDATE_NONCE_BYTES; off < ct_end;) {
 		size_t k = ct_end - off < UPDATE_STREAM_WINDOW ? (size_t)(ct_end - off)
-		                                              : UPDATE_STREAM_WINDOW;
+		                                               : UPDATE_STREAM_WINDOW;
 		if ((rc = read_at(ds->fd, ds->in, k, off)) != 0)
 			break;
 		update_aead_stream_update(&aead, ds->in, ds->in, k);

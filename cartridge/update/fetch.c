@@ -26,8 +26,7 @@ void update_blob_free(struct update_blob *b)
 	memset(b, 0, sizeof *b);
 }
 
-void update_fetch_fail(const struct update_run *run, int source, const char *file,
-                       const char *why)
+void update_fetch_fail(const struct update_run *run, int source, const char *file, const char *why)
 {
 	log_error(run->lg, UPDATE_MOD, "Could not update %s from %s (microupdate file %s %s).",
 	          update_source_name(source), update_run_where(run), file, why);
@@ -38,8 +37,8 @@ static int cksum_matches(const struct update_run *run, int source,
                          const struct update_file_ref *ref, const struct update_cksum *c)
 {
 	return memcmp(c->key_id, run->key_id, sizeof c->key_id) == 0 &&
-	       strcmp(c->name, ref->name) == 0 && c->source == source &&
-	       c->serial == ref->serial && c->base == ref->base && c->size == ref->size &&
+	       strcmp(c->name, ref->name) == 0 && c->source == source && c->serial == ref->serial &&
+	       c->base == ref->base && c->size == ref->size &&
 	       memcmp(c->hash, ref->hash, sizeof c->hash) == 0;
 }
 
@@ -52,7 +51,7 @@ int update_cksum_fetch(struct update_run *run, int source, const struct update_f
 
 	snprintf(name, sizeof name, "%s%s", ref->name, UPDATE_CKSUM_SUFFIX);
 	rc = update_run_read(run, name, UPDATE_MAX_CKSUM_BYTES, raw, raw_len);
-	if (rc != 0 && run->net)           /* logged by the transport */
+	if (rc != 0 && run->net) /* logged by the transport */
 		return rc == WHORL_ELIMIT ? WHORL_ESIGNATURE : rc;
 	if (rc != 0) {
 		log_error(run->lg, UPDATE_MOD, "Failed to load checksum file from cache (%s): %s",
@@ -90,7 +89,7 @@ static int file_fetch(struct update_run *run, int source, const struct update_fi
 		goto out;
 	}
 	rc = update_run_read(run, ref->name, (size_t)ref->size, &data, &data_len);
-	if (rc != 0 && run->net) {         /* logged by the transport */
+	if (rc != 0 && run->net) { /* logged by the transport */
 		rc = rc == WHORL_ELIMIT ? WHORL_ESIGNATURE : rc;
 		goto out;
 	}
@@ -108,9 +107,9 @@ static int file_fetch(struct update_run *run, int source, const struct update_fi
 		rc = update_data_open(data, data_len, &c, payload);
 	if (rc != 0) {
 		update_fetch_fail(run, source, ref->name,
-		           rc == WHORL_ELIMIT ? "inflates past its declared size"
-		           : rc == WHORL_EFORMAT ? "could not be decompressed"
-		           : "failed the integrity check");
+		                  rc == WHORL_ELIMIT    ? "inflates past its declared size"
+		                  : rc == WHORL_EFORMAT ? "could not be decompressed"
+		                                        : "failed the integrity check");
 		goto out;
 	}
 	*raw_len = (size_t)c.raw_size;
@@ -133,9 +132,10 @@ out:
 void update_count_file(const struct update_run *run, const struct update_file_ref *ref, int ok)
 {
 	if (!run->hooks || !run->hooks->counters)
-		return;   /* the publisher re-reads its own mirror without hooks */
+		return; /* the publisher re-reads its own mirror without hooks */
 	if (!run->net)
-		update_count(run, ok ? UPDATE_COUNTER(run, disk_ok) : UPDATE_COUNTER(run, disk_fail));
+		update_count(run,
+		             ok ? UPDATE_COUNTER(run, disk_ok) : UPDATE_COUNTER(run, disk_fail));
 	else if (ref->base == 0)
 		update_count(run, ok ? UPDATE_COUNTER(run, complete_ok)
 		                     : UPDATE_COUNTER(run, complete_fail));

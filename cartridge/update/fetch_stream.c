@@ -24,7 +24,7 @@
 #include "state.h"
 #include "update_internal.h"
 
-#define SCRATCH_DIR "/tmp"             /* unnamed scratch file when the cache is unusable */
+#define SCRATCH_DIR "/tmp" /* unnamed scratch file when the cache is unusable */
 
 static int payload_sink(void *ctx, const uint8_t *p, size_t n)
 {
@@ -64,15 +64,15 @@ static int part_fill(struct update_run *run, const struct update_file_ref *ref,
 {
 	int rc = update_run_read_fd(run, ref->name, (size_t)ref->size, part->fd);
 
-	if (rc != 0 && run->net)           /* logged by the transport */
+	if (rc != 0 && run->net) /* logged by the transport */
 		return rc == WHORL_ELIMIT ? WHORL_ESIGNATURE : rc;
 	if (rc == WHORL_ELIMIT) {
 		update_fetch_fail(run, UPDATE_SRC_SIGS, ref->name, "is larger than declared");
 		return WHORL_ESIGNATURE;
 	}
 	if (rc != 0)
-		log_error(run->lg, UPDATE_MOD, "Could not update sigs from disk (%s: %s).", ref->name,
-		          rc == WHORL_EIO ? strerror(errno) : "name too long");
+		log_error(run->lg, UPDATE_MOD, "Could not update sigs from disk (%s: %s).",
+		          ref->name, rc == WHORL_EIO ? strerror(errno) : "name too long");
 	return rc;
 }
 
@@ -84,9 +84,9 @@ static void open_fail(const struct update_run *run, const struct update_file_ref
 		return;
 	}
 	update_fetch_fail(run, UPDATE_SRC_SIGS, ref->name,
-	                  rc == WHORL_ELIMIT ? "inflates past its declared size"
+	                  rc == WHORL_ELIMIT    ? "inflates past its declared size"
 	                  : rc == WHORL_EFORMAT ? "could not be decompressed"
-	                  : "failed the integrity check");
+	                                        : "failed the integrity check");
 }
 
 static int sigs_stream(struct update_run *run, const struct update_file_ref *ref,
@@ -98,13 +98,14 @@ static int sigs_stream(struct update_run *run, const struct update_file_ref *ref
 	size_t ck_len = 0;
 	int rc;
 
-	update_part_drop(&run->part);      /* one complete sigs file per run */
+	update_part_drop(&run->part); /* one complete sigs file per run */
 	memset(&c, 0, sizeof c);
 	if ((rc = update_cksum_fetch(run, UPDATE_SRC_SIGS, ref, &c, &ck, &ck_len)) != 0)
 		goto out;
 	rc = WHORL_ELIMIT;
 	if (c.raw_size > UPDATE_MAX_INFLATED_BYTES) {
-		update_fetch_fail(run, UPDATE_SRC_SIGS, ref->name, "declares a size past the limit");
+		update_fetch_fail(run, UPDATE_SRC_SIGS, ref->name,
+		                  "declares a size past the limit");
 		goto out;
 	}
 	ps->count_max = c.raw_size / UPDATE_MIN_RECORD_BYTES;
@@ -123,7 +124,7 @@ static int sigs_stream(struct update_run *run, const struct update_file_ref *ref
 		memset(&part, 0, sizeof part);
 	}
 out:
-	sodium_memzero(&c, sizeof c);     /* the file key */
+	sodium_memzero(&c, sizeof c); /* the file key */
 	free(ck);
 	update_part_drop(&part);
 	return rc;

@@ -23,8 +23,7 @@
 #include "io.h"
 #include "../util/file_write.h"
 
-int update_read_bounded(const char *dir, const char *name, size_t max, uint8_t **buf,
-                        size_t *len)
+int update_read_bounded(const char *dir, const char *name, size_t max, uint8_t **buf, size_t *len)
 {
 	char path[PATH_MAX];
 	int why = 0, rc;
@@ -72,7 +71,7 @@ int update_copy_bounded(const char *dir, const char *name, size_t max, int fd)
 
 	if (snprintf(path, sizeof path, "%s%s%s", dir, *dir ? "/" : "", name) >= (int)sizeof path)
 		return WHORL_EINVAL;
-	if ((in = file_open_regular(path, 0, &st, &why)) < 0)   /* never blocks on a FIFO */
+	if ((in = file_open_regular(path, 0, &st, &why)) < 0) /* never blocks on a FIFO */
 		return WHORL_EIO;
 	rc = WHORL_ELIMIT;
 	if ((uint64_t)st.st_size > max)

@@ -14,8 +14,7 @@
  * reading past max + 1 bytes. WHORL_EIO with errno set when it cannot be
  * opened or read (EINVAL: not a regular file; a FIFO never blocks).
  * *buf is malloc'd (NUL terminated, not counted). Thread-safe. */
-int update_read_bounded(const char *dir, const char *name, size_t max, uint8_t **buf,
-                        size_t *len);
+int update_read_bounded(const char *dir, const char *name, size_t max, uint8_t **buf, size_t *len);
 
 /* As update_read_bounded(), but appends the file to fd in fixed pieces
  * instead of returning it. */

@@ -14,7 +14,7 @@
 #include "../util/file_read.h"
 #include "../util/hex.h"
 
-#define KEYFILE_MAX_BYTES 256          /* hex plus generous white space */
+#define KEYFILE_MAX_BYTES 256 /* hex plus generous white space */
 
 static int key_from_hex(const uint8_t *p, size_t n, uint8_t pk[UPDATE_KEY_BYTES])
 {
@@ -33,7 +33,7 @@ static int key_from_hex(const uint8_t *p, size_t n, uint8_t pk[UPDATE_KEY_BYTES]
 		got++;
 		if (got < 2 * UPDATE_KEY_BYTES || i + 1 == n)
 			continue;
-		for (size_t k = i + 1; k < n; k++)   /* only white space may follow */
+		for (size_t k = i + 1; k < n; k++) /* only white space may follow */
 			if (!isspace(p[k]))
 				return WHORL_EFORMAT;
 		return 0;
@@ -52,7 +52,7 @@ int update_pubkey_load(const char *path, uint8_t pk[UPDATE_KEY_BYTES], int *why)
 		rc = WHORL_EFORMAT;
 	if (rc != 0)
 		return rc;
-	if (len == UPDATE_KEY_BYTES)   /* 32 bytes cannot be 64 hex digits */
+	if (len == UPDATE_KEY_BYTES) /* 32 bytes cannot be 64 hex digits */
 		memcpy(pk, buf, UPDATE_KEY_BYTES);
 	else
 		rc = key_from_hex((const uint8_t *)buf, len, pk);

@@ -34,18 +34,18 @@
 struct load_state {
 	struct update_run *run;
 	const struct sigdb *current;
-	uint64_t complete[UPDATE_N_SOURCES];   /* serials in use, advanced as files load */
+	uint64_t complete[UPDATE_N_SOURCES]; /* serials in use, advanced as files load */
 	uint64_t state[UPDATE_N_SOURCES];
-	uint64_t current_complete[UPDATE_N_SOURCES];  /* complete serials before this run */
+	uint64_t current_complete[UPDATE_N_SOURCES]; /* complete serials before this run */
 	int changed[UPDATE_N_SOURCES];
 	uint8_t *text[UPDATE_N_SOURCES];
 	size_t text_len[UPDATE_N_SOURCES];
 	struct sigdb_builder *b;
-	size_t n_missing;                     /* removals of absent entries */
+	size_t n_missing; /* removals of absent entries */
 	int64_t now;
-	int full_due;                         /* fetch a newer complete file even when
+	int full_due;       /* fetch a newer complete file even when
 	                                         the delta chain is intact */
-	uint32_t chain_len;                   /* sigs deltas on top of the complete file
+	uint32_t chain_len; /* sigs deltas on top of the complete file
 	                                         (kept on disk, replayed at load) */
 };
 
@@ -59,7 +59,7 @@ static int apply_record(void *ctx, const struct update_record *r)
 	struct load_state *ls = ctx;
 	int rc = update_record_apply(ls->b, ls->run->hooks->anchors, r);
 
-	if (rc == WHORL_ENODATA) {   /* already gone: harmless, counted and logged once */
+	if (rc == WHORL_ENODATA) { /* already gone: harmless, counted and logged once */
 		ls->n_missing++;
 		rc = 0;
 	}
@@ -85,7 +85,7 @@ static int load_sigs_delta(struct load_state *ls, const struct update_file_ref *
 	int rc;
 
 	if (run->n_deltas >= UPDATE_MAX_DELTAS)
-		return WHORL_ELIMIT;           /* load_sigs bounds the chain first */
+		return WHORL_ELIMIT; /* load_sigs bounds the chain first */
 	if ((rc = update_file_fetch(run, UPDATE_SRC_SIGS, ref, &payload, &len, &keep->blob)) != 0)
 		return rc;
 	keep->base = ref->base;
@@ -131,8 +131,8 @@ static int load_sigs_file(struct load_state *ls, const struct update_file_ref *r
 	if (kind == UPDATE_KIND_DELTA && ref->base != ls->state[UPDATE_SRC_SIGS]) {
 		log_error(run->lg, UPDATE_MOD,
 		          "Could not update sigs from %s (delta %s on the wrong base %" PRIu64
-		          ", serial in use %" PRIu64 ").", update_run_where(run), ref->name, ref->base,
-		          ls->state[UPDATE_SRC_SIGS]);
+		          ", serial in use %" PRIu64 ").",
+		          update_run_where(run), ref->name, ref->base, ls->state[UPDATE_SRC_SIGS]);
 		return WHORL_EFORMAT;
 	}
 	rc = kind == UPDATE_KIND_COMPLETE ? load_sigs_complete(ls, ref) : load_sigs_delta(ls, ref);
@@ -168,8 +168,8 @@ static int stale(const struct load_state *ls, int src, uint64_t latest)
 {
 	log_error(ls->run->lg, UPDATE_MOD,
 	          "Could not update %s from %s (serial %" PRIu64 " is older than the serial in "
-	          "use %" PRIu64 ").", update_source_name(src), update_run_where(ls->run), latest,
-	          ls->state[src]);
+	          "use %" PRIu64 ").",
+	          update_source_name(src), update_run_where(ls->run), latest, ls->state[src]);
 	return WHORL_ESTALE;
 }
 
@@ -196,7 +196,7 @@ static int load_sigs(struct load_state *ls)
 		return apply_deltas(ls, s, k);
 	}
 	if (ls->run->from_cache && s->complete <= cur)
-		return 0;              /* the cache holds nothing newer */
+		return 0; /* the cache holds nothing newer */
 	/* A complete file replaces the set whole; the builder may share what
 	 * did not change with the snapshot in use. */
 	if (!(ls->b = sigdb_builder_new_replace(ls->current)))
@@ -239,7 +239,7 @@ static int manifest_load(struct update_run *run, const struct update_status *st,
 	int rc = update_run_read(run, UPDATE_MANIFEST_NAME, UPDATE_MAX_MANIFEST_BYTES,
 	                         &run->man_bytes, &run->man_len);
 
-	if (rc != 0 && run->net)           /* 304, or logged by the transport */
+	if (rc != 0 && run->net) /* 304, or logged by the transport */
 		return rc;
 	if (rc != 0) {
 		log_error(run->lg, UPDATE_MOD, "Could not update signatures from disk (%s/%s: %s).",
@@ -249,24 +249,29 @@ static int manifest_load(struct update_run *run, const struct update_status *st,
 	}
 	body = update_signed_open(run->man_bytes, run->man_len, run->pk);
 	if (body < 0 || update_manifest_parse((char *)run->man_bytes, (size_t)body, &run->man)) {
-		log_error(run->lg, UPDATE_MOD, "Could not update signatures from %s (microupdate "
-		          "file %s failed the integrity check).", update_run_where(run),
-		          UPDATE_MANIFEST_NAME);
+		log_error(run->lg, UPDATE_MOD,
+		          "Could not update signatures from %s (microupdate "
+		          "file %s failed the integrity check).",
+		          update_run_where(run), UPDATE_MANIFEST_NAME);
 		return body < 0 ? (int)body : WHORL_EFORMAT;
 	}
 	if (memcmp(run->man.key_id, run->key_id, sizeof run->key_id) != 0) {
-		log_error(run->lg, UPDATE_MOD, "Could not update signatures from %s (manifest "
-		          "names an unknown publisher key).", update_run_where(run));
+		log_error(run->lg, UPDATE_MOD,
+		          "Could not update signatures from %s (manifest "
+		          "names an unknown publisher key).",
+		          update_run_where(run));
 		return WHORL_ESIGNATURE;
 	}
 	if (now >= run->man.expires) {
-		log_error(run->lg, UPDATE_MOD, "Could not update signatures from %s (manifest "
+		log_error(run->lg, UPDATE_MOD,
+		          "Could not update signatures from %s (manifest "
 		          "serial %" PRIu64 " expired at %" PRId64 ", now %" PRId64 ").",
 		          update_run_where(run), run->man.serial, run->man.expires, now);
 		return WHORL_ESTALE;
 	}
 	if (st && run->man.serial < st->manifest_serial) {
-		log_error(run->lg, UPDATE_MOD, "Could not update signatures from %s (manifest "
+		log_error(run->lg, UPDATE_MOD,
+		          "Could not update signatures from %s (manifest "
 		          "serial %" PRIu64 " is older than serial %" PRIu64 " already seen).",
 		          update_run_where(run), run->man.serial, st->manifest_serial);
 		return WHORL_ESTALE;
@@ -295,10 +300,10 @@ static void load_state_free(struct load_state *ls)
 static void deliver_text(const struct load_state *ls)
 {
 	const struct update_hooks *h = ls->run->hooks;
-	void (*fn[UPDATE_N_SOURCES])(void *, const char *, size_t) = {
-		[UPDATE_SRC_AWL] = h->on_awl, [UPDATE_SRC_CATS] = h->on_cats,
-		[UPDATE_SRC_ACF] = h->on_acf
-	};
+	void (*fn[UPDATE_N_SOURCES])(void *, const char *,
+	                             size_t) = { [UPDATE_SRC_AWL] = h->on_awl,
+		                                 [UPDATE_SRC_CATS] = h->on_cats,
+		                                 [UPDATE_SRC_ACF] = h->on_acf };
 
 	for (int i = 0; i < UPDATE_N_SOURCES; i++)
 		if (ls->changed[i] && ls->text[i] && fn[i])
@@ -312,9 +317,10 @@ static void update_log_network_success(const struct load_state *ls, int src)
 	const struct update_run *run = ls->run;
 	const char *how = ls->current_complete[src] != ls->complete[src] ? "" : " incremental";
 
-	log_info(run->lg, UPDATE_MOD, "Successful %s%s download from network (new serial "
-	         "%" PRIu64 ".%" PRIu64 ").", update_source_name(src), how, ls->complete[src],
-	         ls->state[src]);
+	log_info(run->lg, UPDATE_MOD,
+	         "Successful %s%s download from network (new serial "
+	         "%" PRIu64 ".%" PRIu64 ").",
+	         update_source_name(src), how, ls->complete[src], ls->state[src]);
 }
 
 static void report(const struct load_state *ls, struct update_status *st)
@@ -325,12 +331,15 @@ static void report(const struct load_state *ls, struct update_status *st)
 		if (ls->changed[i] && run->net)
 			update_log_network_success(ls, i);
 		else if (ls->changed[i])
-			log_info(run->lg, UPDATE_MOD, "Successfully updated %s from disk (new serial "
-			         "%" PRIu64 ".%" PRIu64 ").", update_source_name(i), ls->complete[i],
-			         ls->state[i]);
+			log_info(run->lg, UPDATE_MOD,
+			         "Successfully updated %s from disk (new serial "
+			         "%" PRIu64 ".%" PRIu64 ").",
+			         update_source_name(i), ls->complete[i], ls->state[i]);
 	if (ls->n_missing)
-		log_warn(run->lg, UPDATE_MOD, "Could not remove %zu signatures from local set "
-		         "(not present).", ls->n_missing);
+		log_warn(run->lg, UPDATE_MOD,
+		         "Could not remove %zu signatures from local set "
+		         "(not present).",
+		         ls->n_missing);
 	if (!st)
 		return;
 	if (run->net && (st->last_full == 0 ||
@@ -352,11 +361,10 @@ static void report(const struct load_state *ls, struct update_status *st)
  * the manifest, so the copy on disk used offline stays fresh; with a number
  * of hours every cycle (each cycle is that interval) takes the complete
  * file when a newer one exists. Network runs only. */
-static int full_is_due(const struct update_run *run, const struct update_status *st,
-                       int64_t now)
+static int full_is_due(const struct update_run *run, const struct update_status *st, int64_t now)
 {
-	uint32_t every = run->man.full_interval ? run->man.full_interval
-	                                        : UPDATE_DEFAULT_FULL_INTERVAL;
+	uint32_t every =
+	    run->man.full_interval ? run->man.full_interval : UPDATE_DEFAULT_FULL_INTERVAL;
 
 	if (!run->net || !st)
 		return 0;
@@ -381,8 +389,8 @@ static uint64_t manifest_bytes(const struct update_manifest *m)
 }
 
 /* Loads every source of the manifest in run->dir; *out_new as update_load_url. */
-static int load_dir(struct update_run *run, const struct sigdb *current,
-                    struct update_status *st, struct sigdb **out_new)
+static int load_dir(struct update_run *run, const struct sigdb *current, struct update_status *st,
+                    struct sigdb **out_new)
 {
 	struct load_state ls;
 	int rc, any = 0;
@@ -407,7 +415,8 @@ static int load_dir(struct update_run *run, const struct sigdb *current,
 		if (!ls.b && !(ls.b = sigdb_builder_new(current)))
 			goto out;
 		for (int i = 0; i < UPDATE_N_SOURCES; i++)
-			sigdb_builder_set_serial(ls.b, (enum sigdb_source)i, ls.complete[i], ls.state[i]);
+			sigdb_builder_set_serial(ls.b, (enum sigdb_source)i, ls.complete[i],
+			                         ls.state[i]);
 		*out_new = sigdb_builder_finish(ls.b);
 		ls.b = NULL;
 		if (!*out_new)
@@ -433,7 +442,7 @@ static void run_reset(struct update_run *run, const char *dir, int from_cache)
 	for (size_t k = 0; k < run->n_deltas; k++)
 		update_blob_free(&run->delta[k].blob);
 	run->n_deltas = 0;
-	update_part_drop(&run->part);      /* not stored: its .part goes */
+	update_part_drop(&run->part); /* not stored: its .part goes */
 	memset(&run->man, 0, sizeof run->man);
 	snprintf(run->dir, sizeof run->dir, "%s", dir);
 	run->from_cache = from_cache;
@@ -450,8 +459,10 @@ static int run_open(struct update_run *run, const struct cfg *cfg, const struct 
 	run->lg = lg;
 	run->hooks = hooks ? hooks : &no_hooks;
 	if ((rc = update_pubkey_load(cfg->publisher_key, run->pk, &why)) != 0) {
-		log_error(lg, UPDATE_MOD, "Could not load publisher key %s (%s), micro-updates "
-		          "cannot be verified.", cfg->publisher_key,
+		log_error(lg, UPDATE_MOD,
+		          "Could not load publisher key %s (%s), micro-updates "
+		          "cannot be verified.",
+		          cfg->publisher_key,
 		          rc == WHORL_EIO ? file_why_text(why) : "not 64 hex digits or 32 bytes");
 		return WHORL_ECONFIG;
 	}
@@ -472,8 +483,10 @@ static int load_mirror(const struct cfg *cfg, const struct logger *lg,
 	int rc;
 
 	if (!dir && !update_mirror_is_network(cfg)) {
-		log_warn(lg, UPDATE_MOD, "Micro-update url '%s' is not supported by this cartridge "
-		         "(http://, https:// or file:///).", cfg->mu_url);
+		log_warn(lg, UPDATE_MOD,
+		         "Micro-update url '%s' is not supported by this cartridge "
+		         "(http://, https:// or file:///).",
+		         cfg->mu_url);
 		return WHORL_ENOTSUP;
 	}
 	if ((rc = run_open(&run, cfg, lg, hooks)) != 0)
@@ -486,7 +499,7 @@ static int load_mirror(const struct cfg *cfg, const struct logger *lg,
 	if (net && rc == 0)
 		update_net_save(net, status);
 	if (rc == WHORL_ENODATA && net)
-		rc = 0;                          /* 304: the mirror has nothing new */
+		rc = 0; /* 304: the mirror has nothing new */
 	update_net_close(net);
 	run_reset(&run, "", 0);
 	return rc;
@@ -496,8 +509,8 @@ static int load_mirror(const struct cfg *cfg, const struct logger *lg,
  * *fell_back is set when an unclean shutdown made it fall back: the mirror
  * then waits for the next cycle. */
 static struct sigdb *load_start_set(const struct cfg *cfg, const struct logger *lg,
-                                    const struct update_hooks *hooks,
-                                    struct update_status *status, int *fell_back)
+                                    const struct update_hooks *hooks, struct update_status *status,
+                                    int *fell_back)
 {
 	struct sigdb *disk = NULL;
 	int unclean = status ? status->unclean_starts : 0, kind;
@@ -549,10 +562,10 @@ int update_load_url(const struct cfg *cfg, const struct logger *lg,
 		update_cache_prune(cfg, lg);
 		return rc;
 	}
-	if (rc == 0)                 /* a manifest that brought no new set */
+	if (rc == 0) /* a manifest that brought no new set */
 		update_state_note_manifest(cfg, lg, st);
 	if (disk) {
-		*out_new = disk;     /* nothing newer, or the mirror refused: the disk set */
+		*out_new = disk; /* nothing newer, or the mirror refused: the disk set */
 		rc = 0;
 	}
 	return rc;

@@ -66,8 +66,8 @@ static int parse_source(struct uline_reader *r, const struct uline *l, struct up
 	if (s->present)
 		return -1;
 	s->present = 1;
-	if (uline_u64(l, 2, &s->complete) || uline_u64(l, 3, &s->incremental) ||
-	    s->complete == 0 || s->incremental < s->complete ||
+	if (uline_u64(l, 2, &s->complete) || uline_u64(l, 3, &s->incremental) || s->complete == 0 ||
+	    s->incremental < s->complete ||
 	    (src != UPDATE_SRC_SIGS && s->incremental != s->complete))
 		return -1;
 	if (uline_next(r, &cl) != 1 || !uline_is(&cl, 0, "complete") ||
@@ -131,7 +131,8 @@ long update_manifest_write(const struct update_manifest *m, const uint8_t *sk, c
 
 	uline_printf(&w, "whorl-manifest %d\nkey-id ", UPDATE_FORMAT_VERSION);
 	uline_hex_put(&w, m->key_id, sizeof m->key_id);
-	uline_printf(&w, "\nserial %" PRIu64 "\nissued %" PRId64 "\nexpires %" PRId64
+	uline_printf(&w,
+	             "\nserial %" PRIu64 "\nissued %" PRId64 "\nexpires %" PRId64
 	             "\ncheck-interval %u\nfull-interval %u\n",
 	             m->serial, m->issued, m->expires, m->check_interval, m->full_interval);
 	for (int i = 0; i < UPDATE_N_SOURCES; i++) {

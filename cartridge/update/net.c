@@ -27,14 +27,14 @@
 #include "net.h"
 
 #define NET_FIRST_ALLOC ((size_t)16 << 10)
-#define NET_MAX_CREDENTIAL 600        /* user:password strings we build */
+#define NET_MAX_CREDENTIAL 600 /* user:password strings we build */
 
 struct net_sink {
 	uint8_t *buf;
-	int fd;                           /* >= 0: the body goes to this file, not buf */
+	int fd; /* >= 0: the body goes to this file, not buf */
 	size_t len, cap, max;
-	int over;                         /* the body passed max */
-	int io_errno;                     /* writing to fd failed */
+	int over;     /* the body passed max */
+	int io_errno; /* writing to fd failed */
 	const atomic_int *cancel;
 	struct net_reply *reply;
 };
@@ -90,7 +90,7 @@ static size_t sink_write(char *data, size_t size, size_t n, void *ctx)
 	struct net_sink *s = ctx;
 	size_t bytes = size * n;
 
-	if (bytes > s->max - s->len) {   /* one byte past the cap is refused */
+	if (bytes > s->max - s->len) { /* one byte past the cap is refused */
 		s->over = 1;
 		return 0;
 	}
@@ -138,7 +138,7 @@ static void parse_length(const char *p, const char *end, struct net_reply *r)
 	start = p;
 	for (; p < end && *p >= '0' && *p <= '9'; p++) {
 		if (v > (INT64_MAX - 9) / 10)
-			return;                   /* absurd: treated as undeclared */
+			return; /* absurd: treated as undeclared */
 		v = v * 10 + (*p - '0');
 	}
 	if (p == start || skip_blanks(p, end) != end)
@@ -170,7 +170,7 @@ static size_t sink_header(char *data, size_t size, size_t n, void *ctx)
 {
 	struct net_sink *s = ctx;
 
-	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) {   /* a new response: forget the last */
+	if (n >= 5 && strncmp(data, "HTTP/", 5) == 0) { /* a new response: forget the last */
 		s->reply->content_length = -1;
 		s->reply->etag[0] = 0;
 	}
@@ -186,7 +186,8 @@ static int ntlm_userpwd(const char *spec, char *out, size_t cap)
 
 	if (!colon || !strchr(colon + 1, ':'))
 		return -1;
-	return snprintf(out, cap, "%.*s\\%s", (int)(colon - spec), spec, colon + 1) < (int)cap ? 0 : -1;
+	return snprintf(out, cap, "%.*s\\%s", (int)(colon - spec), spec, colon + 1) < (int)cap ? 0
+	                                                                                       : -1;
 }
 
 void net_set_proxy(void *handle, const struct cfg *cfg, char *cred, size_t cap)
@@ -197,7 +198,8 @@ void net_set_proxy(void *handle, const struct cfg *cfg, char *cred, size_t cap)
 		return;
 	curl_easy_setopt(h, CURLOPT_PROXY, cfg->http_proxy);
 	curl_easy_setopt(h, CURLOPT_PROXYTYPE, (long)CURLPROXY_HTTP);
-	if (cfg->http_proxy_ntlm_auth[0] && ntlm_userpwd(cfg->http_proxy_ntlm_auth, cred, cap) == 0) {
+	if (cfg->http_proxy_ntlm_auth[0] &&
+	    ntlm_userpwd(cfg->http_proxy_ntlm_auth, cred, cap) == 0) {
 		curl_easy_setopt(h, CURLOPT_PROXYUSERPWD, cred);
 		curl_easy_setopt(h, CURLOPT_PROXYAUTH, (long)CURLAUTH_NTLM);
 	} else if (cfg->http_proxy_basic_auth[0]) {
@@ -311,7 +313,7 @@ static int net_perform(const struct cfg *cfg, const struct net_request *req, str
 	crc = curl_easy_perform(h);
 	reply_fill(h, crc, reply);
 	rc = result_code(crc, s, reply);
-	sodium_memzero(cred, sizeof cred);   /* may hold the proxy password */
+	sodium_memzero(cred, sizeof cred); /* may hold the proxy password */
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(h);
 	return rc;

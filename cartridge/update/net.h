@@ -17,29 +17,29 @@
 #include "../log/log.h"
 
 #define NET_MAX_URL 2048
-#define NET_MAX_ETAG 128              /* longer ETags are not remembered */
-#define NET_LOW_SPEED_BYTES 256L      /* below this many bytes/s for `timeout` s: a drip */
+#define NET_MAX_ETAG 128         /* longer ETags are not remembered */
+#define NET_LOW_SPEED_BYTES 256L /* below this many bytes/s for `timeout` s: a drip */
 
 /* What one response said, filled by net_get(). */
 struct net_reply {
 	long http_code;
-	int curl_rc;                      /* CURLcode */
-	int64_t content_length;           /* -1: none declared */
-	char etag[NET_MAX_ETAG];          /* "" when none (or too long) */
-	int64_t last_modified;            /* unix seconds; -1 unknown */
-	char addr[64];                    /* peer address, when connected */
-	int os_errno;                     /* CURLINFO_OS_ERRNO of a failed connect; 0: none */
+	int curl_rc;             /* CURLcode */
+	int64_t content_length;  /* -1: none declared */
+	char etag[NET_MAX_ETAG]; /* "" when none (or too long) */
+	int64_t last_modified;   /* unix seconds; -1 unknown */
+	char addr[64];           /* peer address, when connected */
+	int os_errno;            /* CURLINFO_OS_ERRNO of a failed connect; 0: none */
 };
 
 /* One GET. */
 struct net_request {
 	const char *url;
-	const char *user, *password;      /* HTTP basic auth; NULL: none */
-	size_t max;                       /* bodies longer than this are cut off: WHORL_ELIMIT */
-	const char *if_none_match;        /* NULL or "": unconditional */
-	int64_t if_modified_since;        /* <= 0: none */
-	const atomic_int *cancel;         /* non-zero aborts the transfer; may be NULL */
-	long total_ms;                    /* > 0: the whole transfer's limit (the rest of
+	const char *user, *password; /* HTTP basic auth; NULL: none */
+	size_t max;                  /* bodies longer than this are cut off: WHORL_ELIMIT */
+	const char *if_none_match;   /* NULL or "": unconditional */
+	int64_t if_modified_since;   /* <= 0: none */
+	const atomic_int *cancel;    /* non-zero aborts the transfer; may be NULL */
+	long total_ms;               /* > 0: the whole transfer's limit (the rest of
 	                                     the cycle's time, update_net_remaining_ms) */
 };
 

@@ -16,8 +16,8 @@
 #define NET_MOD "MICROUPDATE"
 
 /* Host and port the connection went to: the proxy when one is set. */
-static void target_host(const struct cfg *cfg, const char *url, char *host, size_t hcap,
-                        char *port, size_t pcap)
+static void target_host(const struct cfg *cfg, const char *url, char *host, size_t hcap, char *port,
+                        size_t pcap)
 {
 	CURLU *u = curl_url();
 	char *h = NULL, *p = NULL;
@@ -28,8 +28,9 @@ static void target_host(const struct cfg *cfg, const char *url, char *host, size
 	snprintf(port, pcap, "?");
 	if (!u)
 		return;
-	snprintf(with_scheme, sizeof with_scheme, "%s%s", proxied && !strstr(cfg->http_proxy, "://")
-	         ? "http://" : "", proxied ? cfg->http_proxy : url);
+	snprintf(with_scheme, sizeof with_scheme, "%s%s",
+	         proxied && !strstr(cfg->http_proxy, "://") ? "http://" : "",
+	         proxied ? cfg->http_proxy : url);
 	if (curl_url_set(u, CURLUPART_URL, with_scheme, 0) == CURLUE_OK) {
 		if (curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK)
 			snprintf(host, hcap, "%s", h);
@@ -66,25 +67,32 @@ static void log_resolve(const struct cfg *cfg, const struct logger *lg, const ch
 	int proxy = r->curl_rc == CURLE_COULDNT_RESOLVE_PROXY;
 
 	target_host(cfg, url, host, sizeof host, port, sizeof port);
-	log_warn(lg, NET_MOD, "Can not resolve %s hostname %s (%s), expect micro-update downloads "
-	         "to fail.", proxy ? "http proxy" : "micro-update", host,
+	log_warn(lg, NET_MOD,
+	         "Can not resolve %s hostname %s (%s), expect micro-update downloads "
+	         "to fail.",
+	         proxy ? "http proxy" : "micro-update", host,
 	         curl_easy_strerror((CURLcode)r->curl_rc));
 }
 
 static void log_http(const struct logger *lg, const char *file, long code)
 {
 	if (code == 401)
-		log_error(lg, NET_MOD, "Could not update signatures from network (invalid license "
+		log_error(lg, NET_MOD,
+		          "Could not update signatures from network (invalid license "
 		          "[HTTP error: 401]).");
 	else if (code == 407)
-		log_error(lg, NET_MOD, "Could not update signatures from network (http proxy "
+		log_error(lg, NET_MOD,
+		          "Could not update signatures from network (http proxy "
 		          "authentication failed [HTTP error: 407]).");
 	else if (code == 403)
-		log_error(lg, NET_MOD, "Could not update signatures from network (authorization "
+		log_error(lg, NET_MOD,
+		          "Could not update signatures from network (authorization "
 		          "denied).");
 	else
-		log_error(lg, NET_MOD, "Could not update signatures from network (unexpected "
-		          "download failure - http_code:%ld).", code);
+		log_error(lg, NET_MOD,
+		          "Could not update signatures from network (unexpected "
+		          "download failure - http_code:%ld).",
+		          code);
 	(void)file;
 }
 
@@ -94,14 +102,17 @@ void net_log_failure(const struct cfg *cfg, const struct logger *lg, const char 
 	char host[256], port[16], why[128];
 
 	if (rc == WHORL_ELIMIT) {
-		log_error(lg, NET_MOD, "Could not update signatures from network (microupdate file "
-		          "%s is larger than declared).", file);
+		log_error(lg, NET_MOD,
+		          "Could not update signatures from network (microupdate file "
+		          "%s is larger than declared).",
+		          file);
 	} else if (r->curl_rc == CURLE_ABORTED_BY_CALLBACK) {
 		log_info(lg, NET_MOD, "Download of %s stopped (shutting down).", file);
 	} else if (r->curl_rc == CURLE_OPERATION_TIMEDOUT && r->http_code != 0) {
-		log_error(lg, NET_MOD, "Could not update signatures from network (microupdate file "
-		          "%s: transfer slower than %ld bytes/s for %d s).", file, NET_LOW_SPEED_BYTES,
-		          cfg->mu_timeout);
+		log_error(lg, NET_MOD,
+		          "Could not update signatures from network (microupdate file "
+		          "%s: transfer slower than %ld bytes/s for %d s).",
+		          file, NET_LOW_SPEED_BYTES, cfg->mu_timeout);
 	} else if (r->curl_rc == CURLE_COULDNT_RESOLVE_HOST ||
 	           r->curl_rc == CURLE_COULDNT_RESOLVE_PROXY) {
 		log_resolve(cfg, lg, url, r);

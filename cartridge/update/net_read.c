@@ -51,9 +51,11 @@ static void log_cycle_limit(const struct update_run *run, const char *name)
 {
 	const struct update_net *net = run->net;
 
-	log_error(run->lg, UPDATE_MOD, "Could not update signatures from network (micro-update "
+	log_error(run->lg, UPDATE_MOD,
+	          "Could not update signatures from network (micro-update "
 	          "cycle stopped at %s after %" PRId64 " s: the limit for this cycle is %" PRId64
-	          " s, the mirror is too slow).", name, (monotonic_ms() - net->start_ms) / 1000,
+	          " s, the mirror is too slow).",
+	          name, (monotonic_ms() - net->start_ms) / 1000,
 	          (net->deadline_ms - net->start_ms) / 1000);
 }
 
@@ -76,8 +78,8 @@ static int name_is_cksum(const char *name)
 	return n > k && strcmp(name + n - k, UPDATE_CKSUM_SUFFIX) == 0;
 }
 
-static void net_request_fill(const struct update_run *run, const char *name, size_t max,
-                             char *url, size_t url_len, struct net_request *req);
+static void net_request_fill(const struct update_run *run, const char *name, size_t max, char *url,
+                             size_t url_len, struct net_request *req);
 
 /* Logs a failed transfer; a 401 without a license.cfg also gets the
  * guide's missing-licence line: the mirror wants one and none exists. */
@@ -92,8 +94,9 @@ static void net_read_failure(const struct update_run *run, const char *url, cons
 	}
 	net_log_failure(run->cfg, run->lg, url, name, rc, reply);
 	if (run->net->open_mirror && reply->http_code == 401)
-		log_error(run->lg, UPDATE_MOD, "%s",
-		          license_error_text(WHORL_ENODATA, run->cfg->config_dir, text, sizeof text));
+		log_error(
+		    run->lg, UPDATE_MOD, "%s",
+		    license_error_text(WHORL_ENODATA, run->cfg->config_dir, text, sizeof text));
 }
 
 static int net_read(struct update_run *run, const char *name, size_t max, uint8_t **buf,
@@ -122,7 +125,7 @@ static int net_read(struct update_run *run, const char *name, size_t max, uint8_
 		net->modified_out = reply.last_modified;
 	}
 	if (rc == WHORL_ENODATA && !is_manifest)
-		rc = WHORL_ENETWORK;           /* 304 without asking: a broken mirror */
+		rc = WHORL_ENETWORK; /* 304 without asking: a broken mirror */
 	if (rc != 0 && rc != WHORL_ENODATA && rc != WHORL_ENOMEM)
 		net_read_failure(run, url, name, rc, &reply);
 	if (rc != 0 && is_manifest && rc != WHORL_ENODATA)
@@ -131,8 +134,8 @@ static int net_read(struct update_run *run, const char *name, size_t max, uint8_
 }
 
 /* The request for <mirror>/name, as net_read() makes it. */
-static void net_request_fill(const struct update_run *run, const char *name, size_t max,
-                             char *url, size_t url_len, struct net_request *req)
+static void net_request_fill(const struct update_run *run, const char *name, size_t max, char *url,
+                             size_t url_len, struct net_request *req)
 {
 	const struct update_net *net = run->net;
 
@@ -165,7 +168,7 @@ int update_run_read_fd(struct update_run *run, const char *name, size_t max, int
 	net_request_fill(run, name, max, url, sizeof url, &req);
 	rc = net_get_fd(run->cfg, &req, fd, &len, &reply);
 	if (rc == WHORL_ENODATA)
-		rc = WHORL_ENETWORK;           /* 304 without asking: a broken mirror */
+		rc = WHORL_ENETWORK; /* 304 without asking: a broken mirror */
 	if (rc != 0 && rc != WHORL_ENOMEM)
 		net_read_failure(run, url, name, rc, &reply);
 	return rc;
@@ -189,14 +192,16 @@ static void note_open_mirror(const struct cfg *cfg, const struct logger *lg,
 	if (status && status->open_mirror_noted)
 		return;
 	update_mirror_url(cfg, url, sizeof url);
-	log_info(lg, UPDATE_MOD, "No license file %s/license.cfg: fetching micro-updates from %s "
-	         "without authentication (open mirror).", cfg->config_dir, url);
+	log_info(lg, UPDATE_MOD,
+	         "No license file %s/license.cfg: fetching micro-updates from %s "
+	         "without authentication (open mirror).",
+	         cfg->config_dir, url);
 	if (status)
 		status->open_mirror_noted = 1;
 }
 
-int update_net_open(const struct cfg *cfg, const struct logger *lg,
-                    struct update_status *status, struct update_net **out)
+int update_net_open(const struct cfg *cfg, const struct logger *lg, struct update_status *status,
+                    struct update_net **out)
 {
 	struct update_net *net;
 	struct license lic;
@@ -213,7 +218,7 @@ int update_net_open(const struct cfg *cfg, const struct logger *lg,
 	}
 	if (rc != 0) {
 		char text[LICENSE_ERROR_TEXT_MAX];
-		if (rc != WHORL_EIO)           /* EIO was logged by license_load */
+		if (rc != WHORL_EIO) /* EIO was logged by license_load */
 			log_error(lg, UPDATE_MOD, "%s",
 			          license_error_text(rc, cfg->config_dir, text, sizeof text));
 		license_clear(&lic);
@@ -236,7 +241,7 @@ int update_net_open(const struct cfg *cfg, const struct logger *lg,
 	net->modified_in = -1;
 	net->start_ms = monotonic_ms();
 	net->deadline_ms = net->start_ms + (int64_t)UPDATE_CYCLE_TIMEOUTS *
-	                   (cfg->mu_timeout > 0 ? cfg->mu_timeout : 60) * 1000;
+	                                       (cfg->mu_timeout > 0 ? cfg->mu_timeout : 60) * 1000;
 	if (status) {
 		snprintf(net->etag_in, sizeof net->etag_in, "%s", status->etag);
 		net->modified_in = status->last_modified;
@@ -248,12 +253,12 @@ int update_net_open(const struct cfg *cfg, const struct logger *lg,
 void update_net_save(const struct update_net *net, struct update_status *status)
 {
 	if (!status || (!net->etag_out[0] && net->modified_out <= 0))
-		return;                        /* a 304 keeps what was saved */
+		return; /* a 304 keeps what was saved */
 	snprintf(status->etag, sizeof status->etag, "%s", net->etag_out);
 	status->last_modified = net->modified_out;
 }
 
 void update_net_close(struct update_net *net)
 {
-	sodium_free(net);                  /* wipes the licence password */
+	sodium_free(net); /* wipes the licence password */
 }

@@ -16,9 +16,9 @@
 
 static const uint8_t payload_magic[4] = { 'W', 'S', 'I', 'G' };
 
-#define REC_FP_PUT_BYTES 19            /* tag engine algo key meta */
-#define REC_DEL_BYTES 10               /* tag engine key */
-#define REC_SK_PUT_FIXED 21            /* tag engine algo id meta len, then bytes */
+#define REC_FP_PUT_BYTES 19 /* tag engine algo key meta */
+#define REC_DEL_BYTES 10    /* tag engine key */
+#define REC_SK_PUT_FIXED 21 /* tag engine algo id meta len, then bytes */
 #define META_BYTES 8
 
 static uint64_t get_u64(const uint8_t *p)
@@ -85,9 +85,7 @@ static size_t record_decode(const uint8_t *p, size_t n, struct update_record *r)
 		return 0;
 	switch (r->tag) {
 	case UPDATE_REC_FP_DEL:
-	case UPDATE_REC_SK_DEL:
-		r->key = get_u64(p + 2);
-		return REC_DEL_BYTES;
+	case UPDATE_REC_SK_DEL: r->key = get_u64(p + 2); return REC_DEL_BYTES;
 	case UPDATE_REC_FP_PUT:
 		if (n < REC_FP_PUT_BYTES)
 			return 0;
@@ -107,8 +105,7 @@ static size_t record_decode(const uint8_t *p, size_t n, struct update_record *r)
 		if (update_sketch_id(r->bytes, r->len) != r->key)
 			return 0;
 		return REC_SK_PUT_FIXED + (size_t)r->len;
-	default:
-		return 0;
+	default: return 0;
 	}
 }
 
@@ -138,20 +135,18 @@ static size_t unit_need(const struct update_payload_stream *ps, const uint8_t *p
 	if (!ps->have_header)
 		return UPDATE_PAYLOAD_HEADER_BYTES;
 	if (ps->done == ps->n_records)
-		return 0;                      /* bytes after the last record */
+		return 0; /* bytes after the last record */
 	switch (p[0]) {
 	case UPDATE_REC_FP_DEL:
-	case UPDATE_REC_SK_DEL:
-		return REC_DEL_BYTES;
-	case UPDATE_REC_FP_PUT:
-		return REC_FP_PUT_BYTES;
+	case UPDATE_REC_SK_DEL: return REC_DEL_BYTES;
+	case UPDATE_REC_FP_PUT: return REC_FP_PUT_BYTES;
 	case UPDATE_REC_SK_PUT:
 		if (have < REC_SK_PUT_FIXED)
 			return REC_SK_PUT_FIXED;
 		len = get_u16(p + 19);
-		return len == 0 || len > UPDATE_MAX_SKETCH_BYTES ? 0 : REC_SK_PUT_FIXED + (size_t)len;
-	default:
-		return 0;
+		return len == 0 || len > UPDATE_MAX_SKETCH_BYTES ? 0
+		                                                 : REC_SK_PUT_FIXED + (size_t)len;
+	default: return 0;
 	}
 }
 
@@ -187,8 +182,7 @@ static int unit_take(struct update_payload_stream *ps, const uint8_t *p, size_t 
 
 /* Tops carry up towards its unit from p; the bytes taken, or 0 with
  * ps->err set when the unit is malformed. *whole is set once it is complete. */
-static size_t carry_fill(struct update_payload_stream *ps, const uint8_t *p, size_t n,
-                         int *whole)
+static size_t carry_fill(struct update_payload_stream *ps, const uint8_t *p, size_t n, int *whole)
 {
 	size_t taken = 0;
 
@@ -232,7 +226,7 @@ int update_payload_stream_feed(struct update_payload_stream *ps, const uint8_t *
 		if (need == 0) {
 			ps->err = WHORL_EFORMAT;
 		} else if (n < need) {
-			memcpy(ps->carry, p, n);   /* n < need <= sizeof carry */
+			memcpy(ps->carry, p, n); /* n < need <= sizeof carry */
 			ps->carry_len = n;
 			n = 0;
 		} else {
@@ -264,12 +258,9 @@ int update_payload_parse(const uint8_t *p, size_t len, int expect_kind,
 size_t update_record_size(const struct update_record *r)
 {
 	switch (r->tag) {
-	case UPDATE_REC_FP_PUT:
-		return REC_FP_PUT_BYTES;
-	case UPDATE_REC_SK_PUT:
-		return REC_SK_PUT_FIXED + r->len;
-	default:
-		return REC_DEL_BYTES;
+	case UPDATE_REC_FP_PUT: return REC_FP_PUT_BYTES;
+	case UPDATE_REC_SK_PUT: return REC_SK_PUT_FIXED + r->len;
+	default: return REC_DEL_BYTES;
 	}
 }
 

@@ -25,7 +25,8 @@ static int set_read_manifest(struct update_run *run, struct update_manifest *m)
 	if (rc == WHORL_EIO && errno == ENOENT)
 		return WHORL_ENODATA;
 	if (rc != 0) {
-		log_error(run->lg, UPDATE_MOD, "%s/%s: cannot read", run->dir, UPDATE_MANIFEST_NAME);
+		log_error(run->lg, UPDATE_MOD, "%s/%s: cannot read", run->dir,
+		          UPDATE_MANIFEST_NAME);
 		return rc;
 	}
 	body = update_signed_open(buf, len, run->pk);
@@ -37,8 +38,8 @@ static int set_read_manifest(struct update_run *run, struct update_manifest *m)
 	return rc;
 }
 
-static int set_read_sigs_file(struct update_run *run, const struct update_file_ref *ref,
-                              int kind, update_set_record_fn on_record, void *ctx)
+static int set_read_sigs_file(struct update_run *run, const struct update_file_ref *ref, int kind,
+                              update_set_record_fn on_record, void *ctx)
 {
 	uint8_t *payload;
 	size_t len;
@@ -72,7 +73,8 @@ static int set_read_sources(struct update_run *run, const struct update_manifest
 	    (rc = set_read_sigs_file(run, &s->full, UPDATE_KIND_COMPLETE, on_record, ctx)) != 0)
 		return rc;
 	for (size_t k = s->present ? set_chain_from(s) : s->n_deltas; k < s->n_deltas; k++)
-		if ((rc = set_read_sigs_file(run, &s->deltas[k], UPDATE_KIND_DELTA, on_record, ctx)))
+		if ((rc =
+		         set_read_sigs_file(run, &s->deltas[k], UPDATE_KIND_DELTA, on_record, ctx)))
 			return rc;
 	for (int i = 0; i < UPDATE_N_SOURCES; i++) {
 		if (i == UPDATE_SRC_SIGS || !m->src[i].present)
@@ -88,7 +90,7 @@ int update_set_read(const char *dir, const uint8_t pk[UPDATE_KEY_BYTES], const s
                     struct update_manifest *m, update_set_record_fn on_record, void *ctx,
                     uint8_t *text[UPDATE_N_SOURCES], size_t text_len[UPDATE_N_SOURCES])
 {
-	struct update_run *run = calloc(1, sizeof *run);   /* large: not on the stack */
+	struct update_run *run = calloc(1, sizeof *run); /* large: not on the stack */
 	int rc = WHORL_ENOMEM;
 
 	if (!run)

@@ -11,7 +11,7 @@
 #include "update_format.h"
 #include "update_lines.h"
 
-#define SIG_LINE_BYTES (4 + 2 * UPDATE_SIG_BYTES + 1)   /* "sig " hex "\n" */
+#define SIG_LINE_BYTES (4 + 2 * UPDATE_SIG_BYTES + 1) /* "sig " hex "\n" */
 
 static const char *const source_names[UPDATE_N_SOURCES] = { "sigs", "awl", "cats", "acf" };
 

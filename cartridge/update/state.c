@@ -30,12 +30,12 @@
 #include "../util/file_write.h"
 
 #define STATE_HEADER "whorl-srl-set 1"
-#define STATE_MAX_DIGITS 20            /* digits of a u64 */
+#define STATE_MAX_DIGITS 20 /* digits of a u64 */
 
-static const char *const set_names[UPDATE_SET_KINDS] = {
-	[UPDATE_SET_PACKAGE] = "package", [UPDATE_SET_CURRENT] = "current",
-	[UPDATE_SET_SAFE] = "safe", [UPDATE_SET_UNSAFE] = "unsafe"
-};
+static const char *const set_names[UPDATE_SET_KINDS] = { [UPDATE_SET_PACKAGE] = "package",
+	                                                 [UPDATE_SET_CURRENT] = "current",
+	                                                 [UPDATE_SET_SAFE] = "safe",
+	                                                 [UPDATE_SET_UNSAFE] = "unsafe" };
 
 const char *update_set_name(int kind)
 {
@@ -68,7 +68,7 @@ static size_t split_words(const char *line, size_t n, const char *w[], size_t wl
 		if (i < n && line[i] != ' ')
 			continue;
 		if (i == start || k == max)
-			return max + 1;        /* empty word or too many: malformed */
+			return max + 1; /* empty word or too many: malformed */
 		w[k] = line + start;
 		wl[k++] = i - start;
 		start = i + 1;
@@ -131,9 +131,10 @@ int update_set_parse(const char *text, size_t len, struct update_set *out, int *
 long update_set_format(const struct update_set *s, char *buf, size_t cap)
 {
 	size_t n;
-	int w = snprintf(buf, cap, "%s\nmanifest %" PRIu64 "\nsince %" PRId64 "\nexpires %" PRId64
-	                 "\n", STATE_HEADER, s->manifest_serial, s->since < 0 ? (int64_t)0 : s->since,
-	                 s->expires < 0 ? (int64_t)0 : s->expires);
+	int w =
+	    snprintf(buf, cap, "%s\nmanifest %" PRIu64 "\nsince %" PRId64 "\nexpires %" PRId64 "\n",
+	             STATE_HEADER, s->manifest_serial, s->since < 0 ? (int64_t)0 : s->since,
+	             s->expires < 0 ? (int64_t)0 : s->expires);
 
 	if (w < 0 || (size_t)w >= cap)
 		return WHORL_ELIMIT;
@@ -141,9 +142,10 @@ long update_set_format(const struct update_set *s, char *buf, size_t cap)
 	for (int i = 0; i < UPDATE_N_SOURCES; i++) {
 		if (!s->complete[i])
 			continue;
-		w = snprintf(buf + n, cap - n, "%s %" PRIu64 " %" PRIu64 "\n", update_source_name(i),
-		             s->complete[i],
-		             s->incremental[i] < s->complete[i] ? s->complete[i] : s->incremental[i]);
+		w = snprintf(buf + n, cap - n, "%s %" PRIu64 " %" PRIu64 "\n",
+		             update_source_name(i), s->complete[i],
+		             s->incremental[i] < s->complete[i] ? s->complete[i]
+		                                                : s->incremental[i]);
 		if (w < 0 || (size_t)w >= cap - n)
 			return WHORL_ELIMIT;
 		n += (size_t)w;
@@ -158,7 +160,8 @@ int update_set_same(const struct update_set *a, const struct update_set *b)
 
 static int state_path(const char *mu_dir, const char *name, char *buf, size_t cap)
 {
-	return snprintf(buf, cap, "%s/%s/%s", mu_dir, UPDATE_STATE_SUBDIR, name) < (int)cap ? 0 : -1;
+	return snprintf(buf, cap, "%s/%s/%s", mu_dir, UPDATE_STATE_SUBDIR, name) < (int)cap ? 0
+	                                                                                    : -1;
 }
 
 static int set_path(const char *mu_dir, int kind, char *buf, size_t cap)
@@ -168,8 +171,7 @@ static int set_path(const char *mu_dir, int kind, char *buf, size_t cap)
 	return state_path(mu_dir, name, buf, cap);
 }
 
-int update_state_read(const char *mu_dir, int kind, struct update_set *out,
-                      const struct logger *lg)
+int update_state_read(const char *mu_dir, int kind, struct update_set *out, const struct logger *lg)
 {
 	char path[PATH_MAX], *buf = NULL;
 	size_t n = 0;
@@ -218,13 +220,14 @@ static int state_file_put(const char *mu_dir, const char *path, const char *text
 	int fd, rc = WHORL_EIO;
 
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	(void)unlink(tmp);               /* a leftover of a crash, or a planted link */
+	(void)unlink(tmp); /* a leftover of a crash, or a planted link */
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600)) < 0) {
 		log_error(lg, UPDATE_MOD, "Failed to open %s for writing", tmp);
 		return WHORL_EIO;
 	}
 	if (file_write_all(fd, text, len) != 0 || fsync(fd) != 0) {
-		log_error(lg, UPDATE_MOD, "Failed to write the current state file (%s)", strerror(errno));
+		log_error(lg, UPDATE_MOD, "Failed to write the current state file (%s)",
+		          strerror(errno));
 		goto out;
 	}
 	if (rename(tmp, path) != 0) {
@@ -281,7 +284,7 @@ int update_state_marker_read(const char *mu_dir)
 	while (n > 0 && buf[n - 1] == '\n')
 		n--;
 	if (n <= 0 || parse_u64(buf, (size_t)n, &v) != 0 || v > INT_MAX / 2)
-		return 0;                /* torn by the crash it records: count it as one */
+		return 0; /* torn by the crash it records: count it as one */
 	return (int)v;
 }
 

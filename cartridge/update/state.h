@@ -19,9 +19,9 @@
 #include "update_format.h"
 
 #define UPDATE_STATE_SUBDIR "states"
-#define UPDATE_STATE_MAX_BYTES 2048    /* a larger state file is malformed */
-#define UPDATE_STATE_MAX_LINE 128      /* longest line a state file may hold */
-#define UPDATE_RUN_MARKER "running"    /* present while an engine runs */
+#define UPDATE_STATE_MAX_BYTES 2048 /* a larger state file is malformed */
+#define UPDATE_STATE_MAX_LINE 128   /* longest line a state file may hold */
+#define UPDATE_RUN_MARKER "running" /* present while an engine runs */
 
 enum update_set_kind {
 	UPDATE_SET_PACKAGE,
@@ -35,7 +35,7 @@ enum update_set_kind {
  * Files are named locally "<source>.<serial>.z.enc" (+ ".cksum"). */
 struct update_set {
 	uint64_t complete[UPDATE_N_SOURCES];
-	uint64_t incremental[UPDATE_N_SOURCES];  /* state serial: sigs deltas from complete
+	uint64_t incremental[UPDATE_N_SOURCES]; /* state serial: sigs deltas from complete
 	                                           to it are kept in the cache (chain.c) */
 	uint64_t manifest_serial;               /* highest manifest accepted so far */
 	int64_t since;                          /* unix seconds the set went live */
@@ -127,8 +127,8 @@ int update_chain_find(const char *dir, uint64_t complete, uint64_t incremental,
 int update_chain_present(const char *dir, const struct update_chain *c);
 /* Removes every delta file of dir that is not a link of keep[0..n_keep)
  * ("Removed old sigs file <f>."). */
-void update_chain_prune(const struct logger *lg, const char *dir,
-                        const struct update_chain *keep, size_t n_keep);
+void update_chain_prune(const struct logger *lg, const char *dir, const struct update_chain *keep,
+                        size_t n_keep);
 
 /* Start-up load from disk (state_load.c): tries the sets in the order of
  * update_state_choose(), re-verifying every file against the pinned key;

@@ -64,7 +64,8 @@ static int disk_cksum_open(struct disk_load *dl, int src, uint64_t base, uint64_
                            struct update_cksum *c, char name[UPDATE_MAX_NAME + 1])
 {
 	char ckname[UPDATE_MAX_NAME + sizeof UPDATE_CKSUM_SUFFIX];
-	uint64_t max_raw = src == UPDATE_SRC_SIGS ? UPDATE_MAX_INFLATED_BYTES : UPDATE_MAX_TEXT_BYTES;
+	uint64_t max_raw =
+	    src == UPDATE_SRC_SIGS ? UPDATE_MAX_INFLATED_BYTES : UPDATE_MAX_TEXT_BYTES;
 	uint8_t *ck = NULL;
 	size_t ck_len;
 	long body;
@@ -156,20 +157,22 @@ static int disk_sigs_load(struct disk_load *dl, uint64_t serial)
 		goto out;
 	rc = WHORL_EIO;
 	if (snprintf(path, sizeof path, "%s/%s", dl->dir, name) < (int)sizeof path)
-		fd = file_open_regular(path, FILE_READ_NOFOLLOW, NULL, &why);   /* no link, no FIFO */
+		fd = file_open_regular(path, FILE_READ_NOFOLLOW, NULL, &why); /* no link, no FIFO */
 	if (fd < 0) {
 		rc = disk_fail(dl, UPDATE_SRC_SIGS, name, rc);
 		goto out;
 	}
 	update_payload_stream_init(&ps, UPDATE_KIND_COMPLETE, put_record, dl);
-	ps.on_count = reserve_records;      /* a hint, capped by the signed raw size */
+	ps.on_count = reserve_records; /* a hint, capped by the signed raw size */
 	ps.count_max = c.raw_size / UPDATE_MIN_RECORD_BYTES;
 	rc = update_data_stream(fd, &c, sigs_sink, &ps);
 	if (rc == 0)
 		rc = update_payload_stream_finish(&ps);
 	if (rc != 0 && rc == ps.err)
-		log_error(dl->lg, UPDATE_MOD, "Could not update sigs from disk (sigs.%" PRIu64
-		          ".z.enc: malformed records).", serial);
+		log_error(dl->lg, UPDATE_MOD,
+		          "Could not update sigs from disk (sigs.%" PRIu64
+		          ".z.enc: malformed records).",
+		          serial);
 	else if (rc != 0)
 		rc = disk_fail(dl, UPDATE_SRC_SIGS, name, rc);
 out:
@@ -181,8 +184,7 @@ out:
 
 /* Applies the cached delta base -> serial on top of *db, which it replaces
  * on success (the old snapshot's reference is dropped). */
-static int disk_delta_apply(struct disk_load *dl, uint64_t base, uint64_t serial,
-                            struct sigdb **db)
+static int disk_delta_apply(struct disk_load *dl, uint64_t base, uint64_t serial, struct sigdb **db)
 {
 	uint64_t complete, incremental;
 	uint8_t *payload = NULL;
@@ -196,8 +198,10 @@ static int disk_delta_apply(struct disk_load *dl, uint64_t base, uint64_t serial
 	if (!(dl->b = sigdb_builder_new(*db)))
 		goto out;
 	if ((rc = update_payload_parse(payload, len, UPDATE_KIND_DELTA, delta_record, dl)) != 0) {
-		log_error(dl->lg, UPDATE_MOD, "Could not update sigs from disk (sigs.%" PRIu64 "-%"
-		          PRIu64 ".z.enc: malformed records).", base, serial);
+		log_error(dl->lg, UPDATE_MOD,
+		          "Could not update sigs from disk (sigs.%" PRIu64 "-%" PRIu64
+		          ".z.enc: malformed records).",
+		          base, serial);
 		goto out;
 	}
 	sigdb_serial(*db, SIGDB_SRC_SIGS, &complete, &incremental);
@@ -241,10 +245,10 @@ static uint32_t disk_chain_replay(struct disk_load *dl, const struct update_set 
 static void disk_deliver(const struct disk_load *dl)
 {
 	const struct update_hooks *h = dl->hooks;
-	void (*fn[UPDATE_N_SOURCES])(void *, const char *, size_t) = {
-		[UPDATE_SRC_AWL] = h->on_awl, [UPDATE_SRC_CATS] = h->on_cats,
-		[UPDATE_SRC_ACF] = h->on_acf
-	};
+	void (*fn[UPDATE_N_SOURCES])(void *, const char *,
+	                             size_t) = { [UPDATE_SRC_AWL] = h->on_awl,
+		                                 [UPDATE_SRC_CATS] = h->on_cats,
+		                                 [UPDATE_SRC_ACF] = h->on_acf };
 
 	for (int i = 0; i < UPDATE_N_SOURCES; i++)
 		if (dl->text[i] && fn[i])
@@ -276,11 +280,13 @@ static int disk_set_load(struct disk_load *dl, const struct update_set *s, struc
 	for (int i = 0; i < UPDATE_N_SOURCES; i++) {
 		if (i == UPDATE_SRC_SIGS || !s->complete[i])
 			continue;
-		if ((rc = disk_file_open(dl, i, 0, s->complete[i], &dl->text[i], &dl->text_len[i])) != 0)
+		if ((rc = disk_file_open(dl, i, 0, s->complete[i], &dl->text[i],
+		                         &dl->text_len[i])) != 0)
 			goto out;
 	}
 	for (int i = 0; i < UPDATE_N_SOURCES; i++)
-		sigdb_builder_set_serial(dl->b, (enum sigdb_source)i, s->complete[i], s->complete[i]);
+		sigdb_builder_set_serial(dl->b, (enum sigdb_source)i, s->complete[i],
+		                         s->complete[i]);
 	rc = WHORL_ENOMEM;
 	if (!(*out = sigdb_builder_finish(dl->b)))
 		goto out;
@@ -301,7 +307,8 @@ static void log_fallback(const struct logger *lg, int kind, const struct update_
 	for (int i = 0; i < UPDATE_N_SOURCES; i++)
 		if (cur->complete[i] != used->complete[i])
 			log_info(lg, UPDATE_MOD, "Will load source %s from %s set (%s is not safe)",
-			         update_source_name(i), update_set_name(kind), update_source_name(i));
+			         update_source_name(i), update_set_name(kind),
+			         update_source_name(i));
 }
 
 /* The loaded set replaces current; the one on trial is given up. */
@@ -326,7 +333,7 @@ static void status_fill(struct update_status *st, const struct update_set *s, ui
 	memcpy(st->complete, s->complete, sizeof st->complete);
 	memcpy(st->incremental, s->incremental, sizeof st->incremental);
 	st->manifest_serial = manifest > s->manifest_serial ? manifest : s->manifest_serial;
-	st->expires = s->expires;       /* so a freeze after a restart still shows */
+	st->expires = s->expires; /* so a freeze after a restart still shows */
 	st->chain_len = chain_len;
 	st->from_cache = 1;
 }
@@ -340,9 +347,9 @@ static void report_loaded(const struct disk_load *dl, const struct update_set *l
 	for (int i = 0; i < UPDATE_N_SOURCES; i++) {
 		if (!loaded->complete[i])
 			continue;
-		log_info(dl->lg, UPDATE_MOD, "Successfully updated %s from disk (new serial %" PRIu64
-		         ".%" PRIu64 ").", update_source_name(i), loaded->complete[i],
-		         loaded->incremental[i]);
+		log_info(dl->lg, UPDATE_MOD,
+		         "Successfully updated %s from disk (new serial %" PRIu64 ".%" PRIu64 ").",
+		         update_source_name(i), loaded->complete[i], loaded->incremental[i]);
 		if (c)
 			atomic_fetch_add(&c->disk_ok, 1);
 	}
@@ -351,8 +358,8 @@ static void report_loaded(const struct disk_load *dl, const struct update_set *l
 /* A state file names a serial that cannot be rebuilt from disk: one WARN
  * per source naming it and the serial loaded instead (used: NULL when
  * nothing loaded). */
-static void warn_unloadable(const struct logger *lg, int named_kind,
-                            const struct update_set *named, const struct update_set *used)
+static void warn_unloadable(const struct logger *lg, int named_kind, const struct update_set *named,
+                            const struct update_set *used)
 {
 	for (int i = 0; i < UPDATE_N_SOURCES; i++) {
 		char instead[96] = "nothing was loaded";
@@ -360,17 +367,20 @@ static void warn_unloadable(const struct logger *lg, int named_kind,
 		                            used->incremental[i] == named->incremental[i]))
 			continue;
 		if (used)
-			snprintf(instead, sizeof instead, "loaded serial %" PRIu64 ".%" PRIu64 " instead",
-			         used->complete[i], used->incremental[i]);
-		log_warn(lg, UPDATE_MOD, "srl_set.%s names %s serial %" PRIu64 ".%" PRIu64 ", which "
-		         "cannot be loaded from disk; %s.", update_set_name(named_kind),
-		         update_source_name(i), named->complete[i], named->incremental[i], instead);
+			snprintf(instead, sizeof instead,
+			         "loaded serial %" PRIu64 ".%" PRIu64 " instead", used->complete[i],
+			         used->incremental[i]);
+		log_warn(lg, UPDATE_MOD,
+		         "srl_set.%s names %s serial %" PRIu64 ".%" PRIu64 ", which "
+		         "cannot be loaded from disk; %s.",
+		         update_set_name(named_kind), update_source_name(i), named->complete[i],
+		         named->incremental[i], instead);
 	}
 }
 
 /* What the start-up load saw: the first set named but not loaded whole. */
 struct load_miss {
-	int kind;                       /* -1: none */
+	int kind; /* -1: none */
 	struct update_set named;
 };
 
@@ -386,8 +396,8 @@ static void note_miss(struct load_miss *m, int kind, const struct update_set *na
  * chain cut short (a delta that no longer verifies) is written back, so no
  * state file goes on naming a serial that cannot be rebuilt. */
 static void load_done(struct disk_load *dl, int kind, const struct update_set *s,
-                      const struct update_set *loaded, const struct update_set *cur,
-                      int have_cur, struct load_miss *miss)
+                      const struct update_set *loaded, const struct update_set *cur, int have_cur,
+                      struct load_miss *miss)
 {
 	if (!update_set_same(s, loaded) ||
 	    s->incremental[UPDATE_SRC_SIGS] != loaded->incremental[UPDATE_SRC_SIGS])
@@ -421,7 +431,7 @@ int update_state_load(const struct cfg *cfg, const struct logger *lg,
 	dl.hooks = hooks ? hooks : &no_hooks;
 	dl.dir = dir;
 	if (update_pubkey_load(cfg->publisher_key, dl.pk, NULL) != 0)
-		return WHORL_ECONFIG;     /* the mirror path logs the key problem */
+		return WHORL_ECONFIG; /* the mirror path logs the key problem */
 	update_key_id(dl.pk, dl.key_id);
 	have_cur = update_state_read(dir, UPDATE_SET_CURRENT, &cur, lg) == 0;
 	n = update_state_choose(dir, unclean, lg, order);

@@ -49,8 +49,8 @@ static void remove_leftovers(const char *dir, const char *suffix, const struct l
 			log_warn(lg, UPDATE_MOD, "Can not remove partial micro-update file %s (%s)",
 			         e->d_name, strerror(errno));
 		else if (log_source)
-			log_info(lg, UPDATE_MOD, "Removed partial %.*s file %s", (int)src_len, e->d_name,
-			         e->d_name);
+			log_info(lg, UPDATE_MOD, "Removed partial %.*s file %s", (int)src_len,
+			         e->d_name, e->d_name);
 	}
 	closedir(d);
 }
@@ -105,8 +105,8 @@ static int set_files_present(const char *dir, const struct update_set *s)
 				return 0;
 		}
 	}
-	return update_chain_find(dir, s->complete[UPDATE_SRC_SIGS],
-	                         s->incremental[UPDATE_SRC_SIGS], &chain) == 0 &&
+	return update_chain_find(dir, s->complete[UPDATE_SRC_SIGS], s->incremental[UPDATE_SRC_SIGS],
+	                         &chain) == 0 &&
 	       update_chain_present(dir, &chain);
 }
 
@@ -128,7 +128,8 @@ void update_state_commit(const struct cfg *cfg, const struct logger *lg,
 	if (!set_files_present(dir, &next)) {
 		/* The cache could not keep it: the state files go on naming a set
 		 * that can be rebuilt from disk. */
-		log_warn(lg, UPDATE_MOD, "Micro-update set %" PRIu64 " (sigs %" PRIu64 ".%" PRIu64
+		log_warn(lg, UPDATE_MOD,
+		         "Micro-update set %" PRIu64 " (sigs %" PRIu64 ".%" PRIu64
 		         ") could not be kept on disk; a restart loads the set recorded before.",
 		         next.manifest_serial, next.complete[UPDATE_SRC_SIGS],
 		         next.incremental[UPDATE_SRC_SIGS]);
@@ -144,8 +145,9 @@ void update_state_commit(const struct cfg *cfg, const struct logger *lg,
 		(void)update_state_remove(dir, UPDATE_SET_UNSAFE, lg);
 		return;
 	}
-	if (update_state_read(dir, UPDATE_SET_UNSAFE, &old, lg) == 0 && update_set_same(&old, &next))
-		return;                  /* same files still on trial: keep its start */
+	if (update_state_read(dir, UPDATE_SET_UNSAFE, &old, lg) == 0 &&
+	    update_set_same(&old, &next))
+		return; /* same files still on trial: keep its start */
 	(void)update_state_write(dir, UPDATE_SET_UNSAFE, &next, lg);
 }
 
@@ -162,8 +164,10 @@ void update_state_tick(const struct cfg *cfg, const struct logger *lg, int64_t n
 	    now - trial.since >= (int64_t)trial_s && set_files_present(dir, &trial) &&
 	    update_state_write(dir, UPDATE_SET_SAFE, &trial, lg) == 0) {
 		(void)update_state_remove(dir, UPDATE_SET_UNSAFE, lg);
-		log_info(lg, UPDATE_MOD, "Micro-update set %" PRIu64 " ran %u seconds without a "
-		         "crash: it is now the safe set.", trial.manifest_serial, trial_s);
+		log_info(lg, UPDATE_MOD,
+		         "Micro-update set %" PRIu64 " ran %u seconds without a "
+		         "crash: it is now the safe set.",
+		         trial.manifest_serial, trial_s);
 		(void)update_state_marker_write(dir, 0, lg);
 		return;
 	}
@@ -180,7 +184,7 @@ size_t update_state_choose(const char *mu_dir, int unclean, const struct logger 
 	struct update_set trial;
 	int on_trial = update_state_read(mu_dir, UPDATE_SET_UNSAFE, &trial, lg) == 0;
 
-	if (unclean >= 2) {              /* the safe set crashed too: what shipped */
+	if (unclean >= 2) { /* the safe set crashed too: what shipped */
 		order[0] = UPDATE_SET_PACKAGE;
 		order[1] = UPDATE_SET_SAFE;
 		order[2] = UPDATE_SET_CURRENT;

@@ -21,8 +21,8 @@
 
 #include "update_format.h"
 
-#define UPDATE_STREAM_WINDOW ((size_t)64 << 10)   /* bytes read / inflated per step */
-#define UPDATE_STREAM_BLOCK 64                    /* ChaCha20 block */
+#define UPDATE_STREAM_WINDOW ((size_t)64 << 10) /* bytes read / inflated per step */
+#define UPDATE_STREAM_BLOCK 64                  /* ChaCha20 block */
 
 /* One XChaCha20-Poly1305 (IETF) decryption in progress. Holds key
  * material: update_aead_stream_final() wipes it, on every outcome. */
@@ -30,15 +30,15 @@ struct update_aead_stream {
 	crypto_onetimeauth_poly1305_state mac;
 	uint8_t nonce[UPDATE_NONCE_BYTES];
 	uint8_t key[UPDATE_FILE_KEY_BYTES];
-	uint8_t ks[UPDATE_STREAM_BLOCK];   /* keystream of the block in use */
-	size_t ks_used;                    /* bytes of ks consumed; 64: none left */
-	uint64_t block;                    /* counter of the next keystream block */
+	uint8_t ks[UPDATE_STREAM_BLOCK]; /* keystream of the block in use */
+	size_t ks_used;                  /* bytes of ks consumed; 64: none left */
+	uint64_t block;                  /* counter of the next keystream block */
 	uint64_t ad_len, ct_len;
 };
 
 /* Starts a decryption under key and nonce with additional data ad[0..ad_len). */
-void update_aead_stream_init(struct update_aead_stream *s, const uint8_t *nonce,
-                             const uint8_t *key, const uint8_t *ad, size_t ad_len);
+void update_aead_stream_init(struct update_aead_stream *s, const uint8_t *nonce, const uint8_t *key,
+                             const uint8_t *ad, size_t ad_len);
 /* Authenticates ct[0..n) and writes its plaintext to out (which may be ct).
  * Chunks may have any size. */
 void update_aead_stream_update(struct update_aead_stream *s, uint8_t *out, const uint8_t *ct,

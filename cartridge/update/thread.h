@@ -13,7 +13,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#define UPDATE_JITTER_PERCENT 10u       /* each wait is the delay +-10% */
+#define UPDATE_JITTER_PERCENT 10u /* each wait is the delay +-10% */
 
 /* Runs one cycle; returns the seconds to wait before the next one. */
 typedef uint32_t (*update_cycle_fn)(void *ctx);
@@ -21,15 +21,15 @@ typedef uint32_t (*update_cycle_fn)(void *ctx);
 struct update_thread {
 	pthread_t tid;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;                  /* on CLOCK_MONOTONIC; wakes the thread */
-	pthread_cond_t done_cv;             /* on CLOCK_MONOTONIC; a cycle ended */
-	int stop;                           /* under mu */
-	unsigned long cycles;               /* cycles finished, under mu */
+	pthread_cond_t cv;      /* on CLOCK_MONOTONIC; wakes the thread */
+	pthread_cond_t done_cv; /* on CLOCK_MONOTONIC; a cycle ended */
+	int stop;               /* under mu */
+	unsigned long cycles;   /* cycles finished, under mu */
 	int running;
 	update_cycle_fn cycle;
 	void *ctx;
 	uint32_t first_delay;
-	atomic_int *cancel;                 /* set at stop: aborts a transfer in flight */
+	atomic_int *cancel; /* set at stop: aborts a transfer in flight */
 };
 
 /* Starts the thread; the first cycle runs after first_delay seconds. cancel

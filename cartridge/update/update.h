@@ -37,12 +37,12 @@ enum update_source {
 #define UPDATE_N_SOURCES 4
 
 #define UPDATE_CACHE_SUBDIR "micro_updates"
-#define UPDATE_CACHE_KEEP 2            /* complete files kept per source */
+#define UPDATE_CACHE_KEEP 2 /* complete files kept per source */
 #define UPDATE_DEFAULT_CHECK_INTERVAL 60u
 #define UPDATE_DEFAULT_FULL_INTERVAL 10800u
 #define UPDATE_DEFAULT_EXPIRY (7 * 86400)
 
-#define UPDATE_MAX_ETAG 128            /* longer ETags are not remembered */
+#define UPDATE_MAX_ETAG 128 /* longer ETags are not remembered */
 
 /* Download counters (the guide's Table 3), kept by the engine across
  * cycles and bumped by the loader as each file verifies or fails.
@@ -55,22 +55,22 @@ struct update_counters {
 };
 
 /* Anchors a stored sketch is indexed by (fp_sketch_stored_anchors). */
-typedef size_t (*update_anchors_fn)(uint8_t engine, uint8_t algo, const uint8_t *bytes,
-                                    size_t len, uint32_t *out, size_t cap);
+typedef size_t (*update_anchors_fn)(uint8_t engine, uint8_t algo, const uint8_t *bytes, size_t len,
+                                    uint32_t *out, size_t cap);
 
 /* What the engine gives the loader. Any member may be NULL. Text hooks get
  * the whole new text of a source (cats: categories file, acf: "key = value"
  * schedule, awl: whitelist text); they are called only after every file of
  * the set verified, and the text is valid only during the call. */
 struct update_hooks {
-	update_anchors_fn anchors;     /* NULL: sketches are stored unindexed */
+	update_anchors_fn anchors; /* NULL: sketches are stored unindexed */
 	void (*on_cats)(void *ctx, const char *text, size_t len);
 	void (*on_acf)(void *ctx, const char *text, size_t len);
 	void (*on_awl)(void *ctx, const char *text, size_t len);
-	int64_t (*now)(void *ctx);     /* unix seconds; NULL: time() */
+	int64_t (*now)(void *ctx); /* unix seconds; NULL: time() */
 	void *ctx;
-	struct update_counters *counters;  /* NULL: not counted */
-	const atomic_int *cancel;      /* non-zero stops a network transfer at once */
+	struct update_counters *counters; /* NULL: not counted */
+	const atomic_int *cancel;         /* non-zero stops a network transfer at once */
 };
 
 /* What the caller remembers between cycles (a later task persists it).
@@ -80,21 +80,21 @@ struct update_hooks {
 struct update_status {
 	uint64_t manifest_serial;
 	int64_t issued, expires;
-	uint32_t check_interval, full_interval;  /* seconds, from the manifest */
+	uint32_t check_interval, full_interval; /* seconds, from the manifest */
 	uint64_t complete[UPDATE_N_SOURCES];
 	uint64_t incremental[UPDATE_N_SOURCES];
-	int from_cache;                /* the set came from the local cache */
+	int from_cache; /* the set came from the local cache */
 	/* Conditional requests: what the mirror said about the last manifest
 	 * accepted from the network ("" / -1: ask unconditionally). */
 	char etag[UPDATE_MAX_ETAG];
 	int64_t last_modified;
-	int64_t last_full;             /* when a complete sigs file last came from the network
+	int64_t last_full;     /* when a complete sigs file last came from the network
 	                                  (0: not yet; the schedule's clock starts at the
 	                                  first network cycle) */
-	uint32_t chain_len;            /* sigs deltas applied on top of the complete file
+	uint32_t chain_len;    /* sigs deltas applied on top of the complete file
 	                                  (all kept in the cache; bounded by UPDATE_MAX_DELTAS) */
-	int open_mirror_noted;         /* the "no license.cfg, open mirror" line was logged */
-	int unclean_starts;            /* in: set by the engine at open (update_state_start);
+	int open_mirror_noted; /* the "no license.cfg, open mirror" line was logged */
+	int unclean_starts;    /* in: set by the engine at open (update_state_start);
 	                                  with nothing loaded yet, picks the start-up set */
 };
 

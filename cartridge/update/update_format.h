@@ -19,14 +19,14 @@
 #include "update.h"
 
 #define UPDATE_FORMAT_VERSION 1
-#define UPDATE_KEY_BYTES 32            /* Ed25519 public key */
-#define UPDATE_SECRET_KEY_BYTES 64     /* libsodium Ed25519 secret key (seed || pk) */
-#define UPDATE_SIG_BYTES 64            /* Ed25519 signature */
-#define UPDATE_HASH_BYTES 32           /* BLAKE2b-256 */
-#define UPDATE_FILE_KEY_BYTES 32       /* XChaCha20-Poly1305 key */
+#define UPDATE_KEY_BYTES 32        /* Ed25519 public key */
+#define UPDATE_SECRET_KEY_BYTES 64 /* libsodium Ed25519 secret key (seed || pk) */
+#define UPDATE_SIG_BYTES 64        /* Ed25519 signature */
+#define UPDATE_HASH_BYTES 32       /* BLAKE2b-256 */
+#define UPDATE_FILE_KEY_BYTES 32   /* XChaCha20-Poly1305 key */
 #define UPDATE_NONCE_BYTES 24
 #define UPDATE_TAG_BYTES 16
-#define UPDATE_KEY_ID_BYTES 8          /* first bytes of BLAKE2b-256(public key) */
+#define UPDATE_KEY_ID_BYTES 8 /* first bytes of BLAKE2b-256(public key) */
 
 #define UPDATE_MAX_MANIFEST_BYTES ((size_t)64 << 10)  /* a larger manifest is refused */
 #define UPDATE_MAX_CKSUM_BYTES ((size_t)1024)         /* a larger checksum file is refused */
@@ -34,26 +34,26 @@
 #define UPDATE_MAX_INFLATED_BYTES ((uint64_t)1 << 30) /* declared raw payload size bound */
 #define UPDATE_MAX_TEXT_BYTES ((uint64_t)1 << 20)     /* cats, acf, awl payloads */
 #define UPDATE_MAX_RECORDS ((uint64_t)SIGDB_MAX_ENTRIES + SIGDB_MAX_SKETCHES)
-#define UPDATE_MAX_DELTAS 64           /* deltas one manifest lists per source */
+#define UPDATE_MAX_DELTAS 64              /* deltas one manifest lists per source */
 #define UPDATE_MANIFEST_NAME "manifest"   /* the set's index, FORMATS.md 2.2 */
 #define UPDATE_CKSUM_SUFFIX ".cksum"      /* <datafile>.cksum, FORMATS.md 2.3 */
-#define UPDATE_MAX_NAME 64             /* file name length, [a-z0-9.-] only */
-#define UPDATE_MAX_SKETCH_BYTES 240    /* = FP_MAX_SKETCH_BYTES */
+#define UPDATE_MAX_NAME 64                /* file name length, [a-z0-9.-] only */
+#define UPDATE_MAX_SKETCH_BYTES 240       /* = FP_MAX_SKETCH_BYTES */
 #define UPDATE_MAX_INTERVAL (7u * 86400u) /* schedule values above are refused */
 
 /* One data file as a manifest names it. */
 struct update_file_ref {
-	uint64_t serial;               /* state serial after this file */
-	uint64_t base;                 /* 0 for a complete file */
+	uint64_t serial; /* state serial after this file */
+	uint64_t base;   /* 0 for a complete file */
 	char name[UPDATE_MAX_NAME + 1];
-	uint64_t size;                 /* bytes of the data file */
+	uint64_t size; /* bytes of the data file */
 	uint8_t hash[UPDATE_HASH_BYTES];
 };
 
 struct update_manifest_source {
 	int present;
-	uint64_t complete;             /* serial of the latest complete file */
-	uint64_t incremental;          /* latest state serial (>= complete) */
+	uint64_t complete;    /* serial of the latest complete file */
+	uint64_t incremental; /* latest state serial (>= complete) */
 	struct update_file_ref full;
 	struct update_file_ref deltas[UPDATE_MAX_DELTAS]; /* chain complete -> incremental */
 	size_t n_deltas;
@@ -62,9 +62,9 @@ struct update_manifest_source {
 struct update_manifest {
 	uint8_t key_id[UPDATE_KEY_ID_BYTES];
 	uint64_t serial;
-	int64_t issued, expires;       /* unix seconds */
-	uint32_t check_interval;       /* seconds */
-	uint32_t full_interval;        /* seconds */
+	int64_t issued, expires; /* unix seconds */
+	uint32_t check_interval; /* seconds */
+	uint32_t full_interval;  /* seconds */
 	struct update_manifest_source src[UPDATE_N_SOURCES];
 };
 
@@ -72,10 +72,10 @@ struct update_manifest {
 struct update_cksum {
 	uint8_t key_id[UPDATE_KEY_ID_BYTES];
 	char name[UPDATE_MAX_NAME + 1];
-	int source;                    /* enum update_source */
+	int source; /* enum update_source */
 	uint64_t serial, base;
-	uint64_t size;                 /* data file bytes */
-	uint64_t raw_size;             /* payload bytes after inflating */
+	uint64_t size;     /* data file bytes */
+	uint64_t raw_size; /* payload bytes after inflating */
 	uint8_t hash[UPDATE_HASH_BYTES];
 	uint8_t file_key[UPDATE_FILE_KEY_BYTES];
 };
@@ -119,8 +119,8 @@ int update_data_open(const uint8_t *file, size_t len, const struct update_cksum 
 /* Compresses and encrypts payload[0..len) under a fresh key: fills c's
  * size, raw_size, hash and file_key (source, serial, base set by caller)
  * and returns the file in *file_out (malloc'd). */
-int update_data_seal(const uint8_t *payload, size_t len, struct update_cksum *c,
-                     uint8_t **file_out, size_t *file_len);
+int update_data_seal(const uint8_t *payload, size_t len, struct update_cksum *c, uint8_t **file_out,
+                     size_t *file_len);
 
 /* Payload of a sigs file: header "WSIG" version kind n_records, then
  * n_records records (docs/FORMATS.md §2.5). */
@@ -135,18 +135,18 @@ enum update_record_tag {
 };
 
 struct update_record {
-	uint8_t tag;                   /* enum update_record_tag */
-	uint8_t engine;                /* WHORL_FP_* */
+	uint8_t tag;    /* enum update_record_tag */
+	uint8_t engine; /* WHORL_FP_* */
 	uint8_t algo;
-	uint64_t key;                  /* fp key, or sketch id */
-	struct sigdb_meta meta;        /* puts only */
-	const uint8_t *bytes;          /* sketch puts: points into the payload */
+	uint64_t key;           /* fp key, or sketch id */
+	struct sigdb_meta meta; /* puts only */
+	const uint8_t *bytes;   /* sketch puts: points into the payload */
 	uint16_t len;
 };
 
 /* Calls fn for each record; stops at the first nonzero return and returns
  * it. A complete payload may hold only puts. 0, WHORL_EFORMAT or fn's code. */
-#define UPDATE_MIN_RECORD_BYTES 10     /* the smallest record (a delete) */
+#define UPDATE_MIN_RECORD_BYTES 10 /* the smallest record (a delete) */
 /* The record count a payload's header declares (0 when the header is
  * short); a sizing hint only, update_payload_parse() checks everything. */
 uint32_t update_payload_count(const uint8_t *p, size_t len);
@@ -163,7 +163,7 @@ int update_payload_parse(const uint8_t *p, size_t len, int expect_kind,
  * on_count (optional, set after init) is called once with the header's
  * record count when it is at most count_max: a sizing hint only, as the
  * count is not checked until finish. */
-#define UPDATE_MAX_RECORD_BYTES (21 + UPDATE_MAX_SKETCH_BYTES)   /* a sketch put */
+#define UPDATE_MAX_RECORD_BYTES (21 + UPDATE_MAX_SKETCH_BYTES) /* a sketch put */
 struct update_payload_stream {
 	int expect_kind;
 	int (*fn)(void *ctx, const struct update_record *r);
@@ -181,7 +181,7 @@ void update_payload_stream_init(struct update_payload_stream *ps, int expect_kin
 int update_payload_stream_feed(struct update_payload_stream *ps, const uint8_t *p, size_t n);
 int update_payload_stream_finish(struct update_payload_stream *ps);
 /* Id of a sketch: whorl_hash64 of its bytes (checked on every put). */
-#define UPDATE_SKETCH_ID_SEED 0x736b657463682d31ull   /* "sketch-1" */
+#define UPDATE_SKETCH_ID_SEED 0x736b657463682d31ull /* "sketch-1" */
 uint64_t update_sketch_id(const uint8_t *bytes, size_t len);
 /* Bytes one record takes when encoded. */
 size_t update_record_size(const struct update_record *r);

@@ -43,11 +43,11 @@ struct update_net {
  * <cache>/<name> by update_cache_store() once the set is in use, removed
  * otherwise (update_part_drop). */
 struct update_part {
-	int open;                      /* fd is ours */
+	int open; /* fd is ours */
 	int fd;
-	char dir[PATH_MAX];            /* "": a scratch file, nothing to rename */
-	char name[UPDATE_MAX_NAME + 1];/* local name (update_cache_name), never the mirror's */
-	uint8_t *cksum;                /* its signed checksum file, for the cache */
+	char dir[PATH_MAX];             /* "": a scratch file, nothing to rename */
+	char name[UPDATE_MAX_NAME + 1]; /* local name (update_cache_name), never the mirror's */
+	uint8_t *cksum;                 /* its signed checksum file, for the cache */
 	size_t cksum_len;
 };
 
@@ -64,14 +64,14 @@ struct update_run {
 	uint8_t pk[UPDATE_KEY_BYTES];
 	uint8_t key_id[UPDATE_KEY_ID_BYTES];
 	char dir[PATH_MAX];
-	int from_cache;                /* dir is the cache: only complete files */
-	struct update_net *net;        /* not NULL: read from this mirror, not dir */
+	int from_cache;         /* dir is the cache: only complete files */
+	struct update_net *net; /* not NULL: read from this mirror, not dir */
 	struct update_manifest man;
 	uint8_t *man_bytes;
 	size_t man_len;
-	struct update_blob keep[UPDATE_N_SOURCES];   /* complete text files loaded */
-	struct update_part part;       /* the complete sigs file loaded, if any */
-	struct update_delta_keep delta[UPDATE_MAX_DELTAS];   /* sigs deltas applied, in order */
+	struct update_blob keep[UPDATE_N_SOURCES]; /* complete text files loaded */
+	struct update_part part;                   /* the complete sigs file loaded, if any */
+	struct update_delta_keep delta[UPDATE_MAX_DELTAS]; /* sigs deltas applied, in order */
 	size_t n_deltas;
 };
 
@@ -81,8 +81,7 @@ struct update_run {
 int update_cksum_fetch(struct update_run *run, int source, const struct update_file_ref *ref,
                        struct update_cksum *c, uint8_t **raw, size_t *raw_len);
 /* "Could not update <source> from <where> (microupdate file <file> <why>)." */
-void update_fetch_fail(const struct update_run *run, int source, const char *file,
-                       const char *why);
+void update_fetch_fail(const struct update_run *run, int source, const char *file, const char *why);
 /* Counts one data file fetched, as the guide's Table 3 does. */
 void update_count_file(const struct update_run *run, const struct update_file_ref *ref, int ok);
 
@@ -132,14 +131,14 @@ int update_run_read_fd(struct update_run *run, const char *name, size_t max, int
  * (logged with the guide's line), WHORL_ENOMEM. Without a license.cfg the
  * run fetches without authentication (an open mirror), logged at INFO once
  * per status (status->open_mirror_noted; status may be NULL). */
-int update_net_open(const struct cfg *cfg, const struct logger *lg,
-                    struct update_status *status, struct update_net **out);
+int update_net_open(const struct cfg *cfg, const struct logger *lg, struct update_status *status,
+                    struct update_net **out);
 /* A network cycle's time is bounded (a dripping mirror must not hold it
  * for minutes): UPDATE_CYCLE_TIMEOUTS x `micro-update timeout` from its
  * start, plus the bytes the manifest lists at UPDATE_CYCLE_MIN_RATE. Past
  * the limit every transfer stops and the cycle fails with one ERROR line. */
 #define UPDATE_CYCLE_TIMEOUTS 2
-#define UPDATE_CYCLE_MIN_RATE 16384u   /* bytes/s a mirror must at least deliver */
+#define UPDATE_CYCLE_MIN_RATE 16384u /* bytes/s a mirror must at least deliver */
 /* Extends the cycle's limit by the time `bytes` take at UPDATE_CYCLE_MIN_RATE. */
 void update_net_allow(struct update_net *net, uint64_t bytes);
 /* Remembers the accepted manifest's ETag / Last-Modified in *status. */

@@ -11,7 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#define ULINE_MAX_DIGITS 20            /* UINT64_MAX has 20 digits */
+#define ULINE_MAX_DIGITS 20 /* UINT64_MAX has 20 digits */
 
 static int uline_split(const char *s, size_t n, struct uline *l)
 {
@@ -22,7 +22,7 @@ static int uline_split(const char *s, size_t n, struct uline *l)
 		if (i < n && s[i] != ' ')
 			continue;
 		if (i == start || l->n == ULINE_MAX_FIELDS)
-			return -1;     /* empty field, double space, or too many */
+			return -1; /* empty field, double space, or too many */
 		l->field[l->n] = s + start;
 		l->flen[l->n] = i - start;
 		l->n++;

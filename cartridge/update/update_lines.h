@@ -24,7 +24,7 @@ struct uline_reader {
 struct uline {
 	const char *field[ULINE_MAX_FIELDS];
 	size_t flen[ULINE_MAX_FIELDS];
-	size_t n;                      /* fields found; ULINE_MAX_FIELDS + 1 when too many */
+	size_t n; /* fields found; ULINE_MAX_FIELDS + 1 when too many */
 };
 
 /* Next line split into fields; 1 when there is one, 0 at the end, -1 when
@@ -46,7 +46,7 @@ struct uline_writer {
 	int overflow;
 };
 void uline_printf(struct uline_writer *w, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+    __attribute__((format(printf, 2, 3)));
 void uline_hex_put(struct uline_writer *w, const uint8_t *bin, size_t n);
 
 #endif

@@ -30,12 +30,12 @@
 struct arena_chunk;
 
 struct arena {
-	struct arena_chunk *head;   /* chunk being filled */
-	struct arena_chunk *spare;  /* chunks kept from earlier scans */
-	size_t total;               /* bytes held in all chunks */
-	size_t charged;             /* bytes asked for since the last reset */
-	size_t limit;               /* most `charged` may reach: ARENA_MAX_BYTES unless set lower */
-	unsigned resets;            /* resets so far (the scrub byte under ASan) */
+	struct arena_chunk *head;  /* chunk being filled */
+	struct arena_chunk *spare; /* chunks kept from earlier scans */
+	size_t total;              /* bytes held in all chunks */
+	size_t charged;            /* bytes asked for since the last reset */
+	size_t limit;              /* most `charged` may reach: ARENA_MAX_BYTES unless set lower */
+	unsigned resets;           /* resets so far (the scrub byte under ASan) */
 };
 
 void arena_init(struct arena *a);

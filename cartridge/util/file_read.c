@@ -12,7 +12,7 @@
 #include "../../abi/whorl_cartridge.h"
 #include "file_read.h"
 
-#define FILE_READ_FIRST_CAP ((size_t)4096)   /* first buffer when no hint is given */
+#define FILE_READ_FIRST_CAP ((size_t)4096) /* first buffer when no hint is given */
 
 int file_open_regular(const char *path, unsigned flags, struct stat *st, int *why)
 {
@@ -59,8 +59,7 @@ static int file_reserve(char **buf, size_t *cap, size_t need, size_t max)
 	return 0;
 }
 
-int file_read_fd(int fd, size_t max, size_t hint, char **buf, size_t *cap, size_t *len,
-                 int *why)
+int file_read_fd(int fd, size_t max, size_t hint, char **buf, size_t *cap, size_t *len, int *why)
 {
 	size_t have = 0;
 	ssize_t n;

@@ -22,7 +22,8 @@
 #include <sys/stat.h>
 
 /* Flags for file_open_regular() and file_read_whole(). */
-#define FILE_READ_NOFOLLOW 0x1u   /* refuse a symbolic link as the last component
+#define FILE_READ_NOFOLLOW \
+	0x1u /* refuse a symbolic link as the last component
                                    * (for files whorl writes itself: state, cache) */
 
 /* Reasons a file is refused beyond errno values (positive, above any errno). */
@@ -44,8 +45,7 @@ int file_open_regular(const char *path, unsigned flags, struct stat *st, int *wh
  * bytes. Returns 0; WHORL_ELIMIT with *why = EFBIG when the file holds more
  * than max bytes; WHORL_ENOMEM (*why = ENOMEM); WHORL_EIO with *why = errno.
  * Thread-safe for distinct fds and buffers. */
-int file_read_fd(int fd, size_t max, size_t hint, char **buf, size_t *cap, size_t *len,
-                 int *why);
+int file_read_fd(int fd, size_t max, size_t hint, char **buf, size_t *cap, size_t *len, int *why);
 
 /* file_open_regular() then file_read_fd() into a new buffer of its own:
  * *data (malloc'd, NUL-terminated, the caller frees) and *len. Returns 0,

@@ -14,9 +14,9 @@
 
 static inline uint64_t load64_le(const unsigned char *p)
 {
-	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 |
-	       (uint64_t)p[3] << 24 | (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 |
-	       (uint64_t)p[6] << 48 | (uint64_t)p[7] << 56;
+	return (uint64_t)p[0] | (uint64_t)p[1] << 8 | (uint64_t)p[2] << 16 | (uint64_t)p[3] << 24 |
+	       (uint64_t)p[4] << 32 | (uint64_t)p[5] << 40 | (uint64_t)p[6] << 48 |
+	       (uint64_t)p[7] << 56;
 }
 
 /* 64x64->128 multiply, folded to 64 bits by xor of the halves. */
@@ -38,7 +38,7 @@ uint64_t whorl_hash64(const void *data, size_t n, uint64_t seed)
 		i += 8;
 	}
 	if (i < n) {
-		unsigned char tail[8] = {0};
+		unsigned char tail[8] = { 0 };
 		memcpy(tail, p + i, n - i);
 		h = fold_mul(load64_le(tail) ^ HASH_P2, h ^ HASH_P1);
 	}

@@ -15,13 +15,13 @@
 
 #include "wl.h"
 
-#define WL_ADDR_TEXT 64   /* longest address text we parse */
+#define WL_ADDR_TEXT 64 /* longest address text we parse */
 
 /* Masks addr beyond `bits` to zero. */
 static void addr_mask(uint8_t *addr, unsigned bits, unsigned total)
 {
 	for (unsigned b = bits; b < total; b++)
-		addr[b / 8] &= (uint8_t)~(0x80u >> (b % 8));
+		addr[b / 8] &= (uint8_t) ~(0x80u >> (b % 8));
 }
 
 /* "192.168.1" (1 to 3 octets, an optional trailing dot): 0 and the bits. */
@@ -84,7 +84,7 @@ static int addr_parse(const char *text, uint8_t *addr)
 		return 4;
 	if (inet_pton(AF_INET6, text, addr) != 1)
 		return 0;
-	static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+	static const uint8_t mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 	if (memcmp(addr, mapped, 12) == 0) {
 		memmove(addr, addr + 12, 4);
 		return 4;
@@ -122,7 +122,7 @@ static int name_parse(const char *s, struct wl_entry *e)
 {
 	size_t n = 0;
 	if (*s == '.')
-		s++;             /* ".bar.com" means the same as "bar.com" */
+		s++; /* ".bar.com" means the same as "bar.com" */
 	for (; *s != '\0'; s++) {
 		unsigned char c = (unsigned char)*s;
 		if (!(isalnum(c) || c == '-' || c == '.' || c == '_') || n + 1 >= sizeof(e->name))

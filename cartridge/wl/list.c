@@ -18,12 +18,12 @@
 #include "../util/file_read.h"
 #include "wl_internal.h"
 
-#define WL_LOG_LINE 512          /* characters of a malformed line shown in the log */
+#define WL_LOG_LINE 512 /* characters of a malformed line shown in the log */
 #define WL_MOD "WHITELIST"
 
 const char *wl_type_name(enum wl_type t)
 {
-	static const char *const names[WL_N_TYPES] = {"host", "header", "body", "envelope"};
+	static const char *const names[WL_N_TYPES] = { "host", "header", "body", "envelope" };
 	return (unsigned)t < WL_N_TYPES ? names[t] : "unknown";
 }
 
@@ -33,8 +33,8 @@ const char *wl_kind_name(enum wl_kind k)
 }
 
 /* The guide's module names, as in "(Host whitelist) enabled with ...". */
-static const char *const module_names[WL_N_TYPES] = {"Host whitelist", "Header whitelist",
-                                                      "Body whitelist", "Envelope whitelist"};
+static const char *const module_names[WL_N_TYPES] = { "Host whitelist", "Header whitelist",
+	                                              "Body whitelist", "Envelope whitelist" };
 
 void wl_free(struct wl *w)
 {
@@ -80,7 +80,7 @@ static void line_take(struct wl *w, const char *s, size_t n, unsigned line_no,
 		lead++;
 	if (lead == n || s[lead] == '#')
 		return;
-	struct wl_parse_error err = {{0}};
+	struct wl_parse_error err = { { 0 } };
 	if (n > WL_MAX_LINE)
 		snprintf(err.why, sizeof(err.why), "line longer than %d bytes", WL_MAX_LINE);
 	else if (line_has_control(s, n))
@@ -135,7 +135,7 @@ struct wl *wl_compile(const char *text, size_t len, enum wl_kind kind, const str
 	pcre2_set_depth_limit(w->mctx, WL_DEPTH_LIMIT);
 	pcre2_set_heap_limit(w->mctx, WL_HEAP_LIMIT_KIB);
 	unsigned line_no = 0;
-	struct log_bound bound;               /* 100,000 bad lines: 20 lines and a count */
+	struct log_bound bound; /* 100,000 bad lines: 20 lines and a count */
 	const struct logger *all_lg = lg;
 	log_bound_init(&bound, all_lg, LOG_BOUND_LINES);
 	lg = &bound.lg;
@@ -164,7 +164,8 @@ static int wl_file_read(const char *path, const struct logger *lg, char **text, 
 	if (rc == 0)
 		return 0;
 	if (why == ENOENT) {
-		log_warn(lg, WL_MOD, "Could not find config file %s (%s), local whitelist will be disabled",
+		log_warn(lg, WL_MOD,
+		         "Could not find config file %s (%s), local whitelist will be disabled",
 		         path, file_why_text(why));
 		return WHORL_ENODATA;
 	}
@@ -183,12 +184,13 @@ int wl_load_file(const char *config_dir, const struct logger *lg, struct wl **ou
 	*out = NULL;
 	if (config_dir == NULL || stat(config_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		log_warn(lg, WL_MOD, "Invalid configuration directory");
-	} else if ((size_t)snprintf(path, sizeof(path), "%s/%s", config_dir, WL_FILE) >= sizeof(path)) {
+	} else if ((size_t)snprintf(path, sizeof(path), "%s/%s", config_dir, WL_FILE) >=
+	           sizeof(path)) {
 		log_warn(lg, WL_MOD, "Invalid configuration directory");
 	} else {
 		rc = wl_file_read(path, lg, &text, &len);
 		if (rc == WHORL_ENODATA)
-			rc = 0;            /* no file: an empty list */
+			rc = 0; /* no file: an empty list */
 		else if (rc != 0)
 			return rc;
 	}
@@ -198,7 +200,7 @@ int wl_load_file(const char *config_dir, const struct logger *lg, struct wl **ou
 }
 
 static void put(char *buf, size_t cap, size_t *pos, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static void put(char *buf, size_t cap, size_t *pos, const char *fmt, ...)
 {
@@ -209,30 +211,32 @@ static void put(char *buf, size_t cap, size_t *pos, const char *fmt, ...)
 	int n = vsnprintf(buf + *pos, cap - *pos, fmt, ap);
 	va_end(ap);
 	if (n < 0 || (size_t)n >= cap - *pos) {
-		buf[*pos] = '\0';          /* never half a line */
+		buf[*pos] = '\0'; /* never half a line */
 		*pos = cap;
 		return;
 	}
 	*pos += (size_t)n;
 }
 
-void wl_stats_format(const struct wl_stats *st, const struct wl *const lists[WL_N_KINDS],
-                     char *buf, size_t cap, size_t *pos)
+void wl_stats_format(const struct wl_stats *st, const struct wl *const lists[WL_N_KINDS], char *buf,
+                     size_t cap, size_t *pos)
 {
 	/* The guide's order and names: header, envelope, body, ip. */
-	static const enum wl_type order[WL_N_TYPES] = {WL_HEADER, WL_ENVELOPE, WL_BODY, WL_HOST};
-	static const char *const stat_names[WL_N_TYPES] = {"ip", "header", "body", "envelope"};
+	static const enum wl_type order[WL_N_TYPES] = { WL_HEADER, WL_ENVELOPE, WL_BODY, WL_HOST };
+	static const char *const stat_names[WL_N_TYPES] = { "ip", "header", "body", "envelope" };
 	for (int k = 0; k < WL_N_KINDS; k++)
 		for (int i = 0; i < WL_N_TYPES; i++)
-			put(buf, cap, pos, "%s %s whitelist = %llu\n", wl_kind_name((enum wl_kind)k),
-			    stat_names[order[i]], (unsigned long long)atomic_load(&st->by_type[k][order[i]]));
+			put(buf, cap, pos, "%s %s whitelist = %llu\n",
+			    wl_kind_name((enum wl_kind)k), stat_names[order[i]],
+			    (unsigned long long)atomic_load(&st->by_type[k][order[i]]));
 	for (int k = 0; k < WL_N_KINDS; k++) {
 		const struct wl *w = lists[k];
 		for (size_t i = 0; w != NULL && i < w->n; i++) {
 			unsigned long long hits = atomic_load(&w->entries[i].hits);
 			if (hits > 0)
-				put(buf, cap, pos, "%s whitelist entry hits = %s:%u:%llu\n", wl_kind_name(w->kind),
-				    wl_type_name(w->entries[i].type), w->entries[i].line, hits);
+				put(buf, cap, pos, "%s whitelist entry hits = %s:%u:%llu\n",
+				    wl_kind_name(w->kind), wl_type_name(w->entries[i].type),
+				    w->entries[i].line, hits);
 		}
 	}
 }

@@ -28,13 +28,20 @@ struct wl_run {
 	const struct logger *lg;
 	pcre2_general_context *gctx;
 	pcre2_match_data *md;
-	pcre2_match_context *mctx;    /* the list's limits, match limit cut to budget */
+	pcre2_match_context *mctx; /* the list's limits, match limit cut to budget */
 	uint64_t budget_left;
-	struct { unsigned line; uint64_t cost; } top[WL_BUDGET_TOP];   /* costliest, by line */
+	struct {
+		unsigned line;
+		uint64_t cost;
+	} top[WL_BUDGET_TOP]; /* costliest, by line */
 	int no_memory;
 };
 
-enum { RX_NO = 0, RX_YES = 1, RX_GAVE_UP = -1 };
+enum {
+	RX_NO = 0,
+	RX_YES = 1,
+	RX_GAVE_UP = -1
+};
 
 static void *arena_pcre_alloc(size_t n, void *ctx)
 {
@@ -44,7 +51,7 @@ static void *arena_pcre_alloc(size_t n, void *ctx)
 static void arena_pcre_free(void *p, void *ctx)
 {
 	(void)p;
-	(void)ctx;               /* the arena is reset when the scan ends */
+	(void)ctx; /* the arena is reset when the scan ends */
 }
 
 static int run_match_data(struct wl_run *r)
@@ -56,7 +63,7 @@ static int run_match_data(struct wl_run *r)
 	r->gctx = pcre2_general_context_create(arena_pcre_alloc, arena_pcre_free, r->s->arena);
 	if (r->gctx != NULL)
 		r->md = pcre2_match_data_create(1, r->gctx);
-	if (r->md != NULL)    /* from the arena: the list's limits, set per call */
+	if (r->md != NULL) /* from the arena: the list's limits, set per call */
 		r->mctx = pcre2_match_context_create(r->gctx);
 	if (r->mctx != NULL) {
 		pcre2_set_depth_limit(r->mctx, WL_DEPTH_LIMIT);
@@ -97,13 +104,14 @@ static void budget_spent(const struct wl_run *r, const struct wl_entry *e)
 		return;
 	for (size_t i = 0; i < WL_BUDGET_TOP; i++)
 		if (r->top[i].cost > 0 && used < sizeof(names))
-			used += (size_t)snprintf(names + used, sizeof(names) - used, "%sline %u (%llu)",
-			                         used ? ", " : "", r->top[i].line,
-			                         (unsigned long long)r->top[i].cost);
-	log_warn(r->lg, "WHITELIST", "%s whitelist: regex work for one message reached its budget "
+			used += (size_t)snprintf(
+			    names + used, sizeof(names) - used, "%sline %u (%llu)",
+			    used ? ", " : "", r->top[i].line, (unsigned long long)r->top[i].cost);
+	log_warn(r->lg, "WHITELIST",
+	         "%s whitelist: regex work for one message reached its budget "
 	         "of %u units at the entry on line %u; the costliest entries were %s; the other "
-	         "regex entries are skipped for such messages", wl_kind_name(r->w->kind),
-	         WL_MSG_REGEX_BUDGET, e->line, names);
+	         "regex entries are skipped for such messages",
+	         wl_kind_name(r->w->kind), WL_MSG_REGEX_BUDGET, e->line, names);
 }
 
 static void gave_up(const struct wl_run *r, struct wl_entry *e, int rc)
@@ -114,9 +122,10 @@ static void gave_up(const struct wl_run *r, struct wl_entry *e, int rc)
 	PCRE2_UCHAR msg[120];
 	if (pcre2_get_error_message(rc, msg, sizeof(msg)) < 0)
 		msg[0] = '\0';
-	log_warn(r->lg, "WHITELIST", "%s %s whitelist entry on line %u gave up on a message (%s); "
-	         "that entry is skipped for such messages", wl_kind_name(r->w->kind),
-	         wl_type_name(e->type), e->line, (const char *)msg);
+	log_warn(r->lg, "WHITELIST",
+	         "%s %s whitelist entry on line %u gave up on a message (%s); "
+	         "that entry is skipped for such messages",
+	         wl_kind_name(r->w->kind), wl_type_name(e->type), e->line, (const char *)msg);
 }
 
 static int rx_match(struct wl_run *r, struct wl_entry *e, const char *subj, size_t len)
@@ -129,7 +138,8 @@ static int rx_match(struct wl_run *r, struct wl_entry *e, const char *subj, size
 		budget_spent(r, e);
 		return RX_GAVE_UP;
 	}
-	uint32_t limit = r->budget_left < WL_MATCH_LIMIT ? (uint32_t)r->budget_left : WL_MATCH_LIMIT;
+	uint32_t limit =
+	    r->budget_left < WL_MATCH_LIMIT ? (uint32_t)r->budget_left : WL_MATCH_LIMIT;
 	pcre2_set_match_limit(r->mctx, limit);
 	int rc = pcre2_match(e->re, (PCRE2_SPTR)subj, len, 0, 0, r->md, r->mctx);
 	budget_charge(r, e, rc == PCRE2_ERROR_MATCHLIMIT ? limit : (uint64_t)len + 1);
@@ -140,7 +150,7 @@ static int rx_match(struct wl_run *r, struct wl_entry *e, const char *subj, size
 	if (rc == PCRE2_ERROR_MATCHLIMIT && limit < WL_MATCH_LIMIT)
 		budget_spent(r, e); /* the message's budget, not this entry, ran out */
 	else
-		gave_up(r, e, rc);  /* match/depth/heap/JIT stack limit, or no memory */
+		gave_up(r, e, rc); /* match/depth/heap/JIT stack limit, or no memory */
 	return RX_GAVE_UP;
 }
 
@@ -181,7 +191,8 @@ static int envelope_match(struct wl_run *r, struct wl_entry *e)
 		v = env->mail_from;
 	if (v != NULL)
 		return rx_match(r, e, v, strlen(v)) == RX_YES;
-	if (e->command != WL_CMD_RCPT_TO || !WHORL_HAS_MEMBER(env, n_rcpt_to) || env->rcpt_to == NULL)
+	if (e->command != WL_CMD_RCPT_TO || !WHORL_HAS_MEMBER(env, n_rcpt_to) ||
+	    env->rcpt_to == NULL)
 		return 0;
 	for (size_t i = 0; i < env->n_rcpt_to; i++) {
 		const char *to = env->rcpt_to[i];
@@ -195,16 +206,11 @@ static int envelope_match(struct wl_run *r, struct wl_entry *e)
 static int entry_match(struct wl_run *r, struct wl_entry *e)
 {
 	switch (e->type) {
-	case WL_HOST:
-		return wl_host_match(e, r->s->client_ip, r->s->client_host);
-	case WL_HEADER:
-		return header_match(r, e);
-	case WL_BODY:
-		return rx_match(r, e, r->s->body, r->s->body_len) == RX_YES;
-	case WL_ENVELOPE:
-		return envelope_match(r, e);
-	default:
-		return 0;
+	case WL_HOST: return wl_host_match(e, r->s->client_ip, r->s->client_host);
+	case WL_HEADER: return header_match(r, e);
+	case WL_BODY: return rx_match(r, e, r->s->body, r->s->body_len) == RX_YES;
+	case WL_ENVELOPE: return envelope_match(r, e);
+	default: return 0;
 	}
 }
 
@@ -213,7 +219,7 @@ const struct wl_entry *wl_match(const struct wl *w, const struct wl_subject *s,
 {
 	if (w == NULL || w->n == 0)
 		return NULL;
-	struct wl_run r = {.w = w, .s = s, .lg = lg, .budget_left = WL_MSG_REGEX_BUDGET};
+	struct wl_run r = { .w = w, .s = s, .lg = lg, .budget_left = WL_MSG_REGEX_BUDGET };
 	for (size_t i = 0; i < w->n; i++) {
 		/* Entries are immutable but for their atomic counters and flags. */
 		struct wl_entry *e = &w->entries[i];

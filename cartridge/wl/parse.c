@@ -18,9 +18,18 @@
 
 #include "wl_internal.h"
 
-enum wl_key { K_TYPE, K_ADDRESS, K_HEADER, K_VALUE, K_REGEX, K_COMMAND, K_N };
-static const char *const key_names[K_N] = {"type", "address", "header", "value", "regex",
-                                           "command"};
+enum wl_key {
+	K_TYPE,
+	K_ADDRESS,
+	K_HEADER,
+	K_VALUE,
+	K_REGEX,
+	K_COMMAND,
+	K_N
+};
+static const char *const key_names[K_N] = {
+	"type", "address", "header", "value", "regex", "command"
+};
 
 struct fields {
 	const char *val[K_N];
@@ -113,8 +122,8 @@ static int fields_read(const char *s, size_t n, struct fields *f, struct wl_pars
 			ke--;
 		int key = key_find(s + i, ke - i);
 		if (key < 0) {
-			snprintf(err->why, sizeof(err->why), "unknown key '%.*s'", (int)(ke - i > 32 ? 32 : ke - i),
-			         s + i);
+			snprintf(err->why, sizeof(err->why), "unknown key '%.*s'",
+			         (int)(ke - i > 32 ? 32 : ke - i), s + i);
 			return -1;
 		}
 		if (f->present[key]) {
@@ -127,7 +136,8 @@ static int fields_read(const char *s, size_t n, struct fields *f, struct wl_pars
 		f->present[key] = 1;
 		i = skip_ws(s, i, n);
 		if (i < n && s[i] != ';') {
-			snprintf(err->why, sizeof(err->why), "expected ';' after %s", key_names[key]);
+			snprintf(err->why, sizeof(err->why), "expected ';' after %s",
+			         key_names[key]);
 			return -1;
 		}
 	}
@@ -135,9 +145,10 @@ static int fields_read(const char *s, size_t n, struct fields *f, struct wl_pars
 
 static int type_find(const struct fields *f, enum wl_type *t)
 {
-	static const char *const names[WL_N_TYPES] = {"host", "header", "body", "envelope"};
+	static const char *const names[WL_N_TYPES] = { "host", "header", "body", "envelope" };
 	for (int i = 0; i < WL_N_TYPES; i++)
-		if (strlen(names[i]) == f->len[K_TYPE] && strncasecmp(names[i], f->val[K_TYPE], f->len[K_TYPE]) == 0) {
+		if (strlen(names[i]) == f->len[K_TYPE] &&
+		    strncasecmp(names[i], f->val[K_TYPE], f->len[K_TYPE]) == 0) {
 			*t = (enum wl_type)i;
 			return 0;
 		}
@@ -170,18 +181,18 @@ static int regex_compile(const char *p, size_t len, void *gctx, struct wl_entry 
 		PCRE2_UCHAR msg[120];
 		if (pcre2_get_error_message(code, msg, sizeof(msg)) < 0)
 			snprintf((char *)msg, sizeof(msg), "error %d", code);
-		snprintf(err->why, sizeof(err->why), "malformed regex (%s at offset %zu)", (char *)msg,
-		         (size_t)off);
+		snprintf(err->why, sizeof(err->why), "malformed regex (%s at offset %zu)",
+		         (char *)msg, (size_t)off);
 		return -1;
 	}
-	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);   /* the interpreter when JIT is missing */
+	pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* the interpreter when JIT is missing */
 	e->re = re;
 	return 0;
 }
 
 static int command_find(const char *v, size_t n, enum wl_command *c)
 {
-	static const char *const names[] = {"helo", "mail from", "rcpt to"};
+	static const char *const names[] = { "helo", "mail from", "rcpt to" };
 	for (int i = 0; i < 3; i++)
 		if (strlen(names[i]) == n && strncasecmp(names[i], v, n) == 0) {
 			*c = (enum wl_command)i;
@@ -230,8 +241,7 @@ static int entry_build(const struct fields *f, enum wl_type t, void *gctx, struc
 		else
 			return regex_compile(f->val[K_VALUE], f->len[K_VALUE], gctx, e, err);
 		break;
-	default:
-		why = "unknown type";
+	default: why = "unknown type";
 	}
 	snprintf(err->why, sizeof(err->why), "%s", why);
 	return -1;
@@ -255,8 +265,8 @@ int wl_line_parse(const char *s, size_t n, void *gctx, struct wl_entry *e,
 	}
 	for (int k = K_ADDRESS; k < K_N; k++)
 		if (f.present[k] && !(type_keys[t] & (1u << k))) {
-			snprintf(err->why, sizeof(err->why), "unexpected key '%s' for type %s", key_names[k],
-			         wl_type_name(t));
+			snprintf(err->why, sizeof(err->why), "unexpected key '%s' for type %s",
+			         key_names[k], wl_type_name(t));
 			return -1;
 		}
 	return entry_build(&f, t, gctx, e, err);

@@ -33,46 +33,60 @@
 #include "../util/arena.h"
 
 #define WL_FILE "whitelist.cfg"
-#define WL_MAX_FILE_BYTES ((size_t)1 << 20)  /* larger whitelist.cfg files are refused */
-#define WL_MAX_LINE 4096                     /* longer lines are malformed */
-#define WL_MAX_ENTRIES 10000                 /* per list; later lines are skipped */
-#define WL_MAX_NAME 256                      /* host and header names */
-#define WL_MATCH_LIMIT 1000000u              /* pcre2_set_match_limit: backtracking steps */
-#define WL_DEPTH_LIMIT 10000u                /* pcre2_set_depth_limit: nested backtracks */
-#define WL_HEAP_LIMIT_KIB 8192u              /* pcre2_set_heap_limit: interpreter frames */
+#define WL_MAX_FILE_BYTES ((size_t)1 << 20) /* larger whitelist.cfg files are refused */
+#define WL_MAX_LINE 4096                    /* longer lines are malformed */
+#define WL_MAX_ENTRIES 10000                /* per list; later lines are skipped */
+#define WL_MAX_NAME 256                     /* host and header names */
+#define WL_MATCH_LIMIT 1000000u             /* pcre2_set_match_limit: backtracking steps */
+#define WL_DEPTH_LIMIT 10000u               /* pcre2_set_depth_limit: nested backtracks */
+#define WL_HEAP_LIMIT_KIB 8192u             /* pcre2_set_heap_limit: interpreter frames */
 /* Regex work one message may cost one list, in units: every regex call
  * costs the bytes of its subject plus one, and a call stopped by the match
  * limit costs that limit. Each call's match limit is also cut to what is
  * left. When it is spent, the list's remaining regex entries are skipped
  * for that message (logged once per list, naming the costliest entries). */
 #define WL_MSG_REGEX_BUDGET (8u * 1024 * 1024)
-#define WL_BUDGET_TOP 3                      /* costliest entries the log names */
+#define WL_BUDGET_TOP 3 /* costliest entries the log names */
 
-enum wl_kind { WL_LOCAL = 0, WL_AWL = 1, WL_N_KINDS };
-enum wl_type { WL_HOST = 0, WL_HEADER, WL_BODY, WL_ENVELOPE, WL_N_TYPES };
-enum wl_command { WL_CMD_HELO = 0, WL_CMD_MAIL_FROM, WL_CMD_RCPT_TO };
+enum wl_kind {
+	WL_LOCAL = 0,
+	WL_AWL = 1,
+	WL_N_KINDS
+};
+enum wl_type {
+	WL_HOST = 0,
+	WL_HEADER,
+	WL_BODY,
+	WL_ENVELOPE,
+	WL_N_TYPES
+};
+enum wl_command {
+	WL_CMD_HELO = 0,
+	WL_CMD_MAIL_FROM,
+	WL_CMD_RCPT_TO
+};
 
 struct wl_entry {
 	enum wl_type type;
-	unsigned line;                /* 1-based line in the source text */
+	unsigned line; /* 1-based line in the source text */
 	/* host */
-	int family;                   /* 0: hostname; 4 or 6: address */
-	uint8_t addr[16];             /* masked to `bits` */
-	unsigned bits;                /* prefix length in bits */
-	char name[WL_MAX_NAME];       /* header name, or lower-case host name */
+	int family;             /* 0: hostname; 4 or 6: address */
+	uint8_t addr[16];       /* masked to `bits` */
+	unsigned bits;          /* prefix length in bits */
+	char name[WL_MAX_NAME]; /* header name, or lower-case host name */
 	enum wl_command command;
-	void *re;                     /* pcre2_code_8 *; NULL for host entries */
-	atomic_uint_fast64_t hits;    /* messages this entry whitelisted */
-	atomic_int limit_logged;      /* "gave up" logged for this entry */
+	void *re;                  /* pcre2_code_8 *; NULL for host entries */
+	atomic_uint_fast64_t hits; /* messages this entry whitelisted */
+	atomic_int limit_logged;   /* "gave up" logged for this entry */
 };
 
 struct wl {
 	enum wl_kind kind;
 	size_t n;
-	struct wl_entry *entries;     /* n, in file order */
-	size_t per_type[WL_N_TYPES];  /* entries of each type */
-	void *mctx;                   /* pcre2_match_context_8 * with the limits */
-	atomic_int budget_logged;     /* WL_MSG_REGEX_BUDGET exhaustion logged */
+	struct wl_entry *entries;    /* n, in file order */
+	size_t per_type[WL_N_TYPES]; /* entries of each type */
+	void *mctx;                  /* pcre2_match_context_8 * with the limits */
+	atomic_int budget_logged;    /* WL_MSG_REGEX_BUDGET exhaustion logged */
 };
 
 /* Messages whitelisted, by list and type (the guide's "local header
@@ -83,13 +97,13 @@ struct wl_stats {
 
 /* What a message offers to the whitelists; members may be NULL/empty. */
 struct wl_subject {
-	const char *client_ip;        /* text; NULL when unknown */
-	const char *client_host;      /* reverse name; NULL when unknown */
+	const char *client_ip;   /* text; NULL when unknown */
+	const char *client_host; /* reverse name; NULL when unknown */
 	const struct mime_msg *mime;
-	const char *body;             /* decoded visible text */
+	const char *body; /* decoded visible text */
 	size_t body_len;
 	const struct whorl_envelope *env;
-	struct arena *arena;          /* scan's arena: decoded headers, match data */
+	struct arena *arena; /* scan's arena: decoded headers, match data */
 };
 
 /* Compiles text[0..len) as a list of `kind`. Malformed lines are skipped
@@ -128,7 +142,7 @@ int wl_host_match(const struct wl_entry *e, const char *ip, const char *host);
 
 /* Appends the stats lines (per type, then per entry with hits) to buf at
  * *pos (capacity cap); stops cleanly when full. */
-void wl_stats_format(const struct wl_stats *st, const struct wl *const lists[WL_N_KINDS],
-                     char *buf, size_t cap, size_t *pos);
+void wl_stats_format(const struct wl_stats *st, const struct wl *const lists[WL_N_KINDS], char *buf,
+                     size_t cap, size_t *pos);
 
 #endif

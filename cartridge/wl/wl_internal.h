@@ -6,7 +6,7 @@
 
 #include "wl.h"
 
-#define WL_WHY_LEN 160          /* a malformed line's reason */
+#define WL_WHY_LEN 160 /* a malformed line's reason */
 
 struct wl_parse_error {
 	char why[WL_WHY_LEN];

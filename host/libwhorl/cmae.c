@@ -13,7 +13,7 @@
 #include "cmae.h"
 #include "whorl.h"
 
-#define CMAE_NAME_MAX 256   /* longest category name copied */
+#define CMAE_NAME_MAX 256 /* longest category name copied */
 
 static pthread_mutex_t cmae_mu = PTHREAD_MUTEX_INITIALIZER;
 static _Atomic(whorl_host *) cmae_host;
@@ -47,7 +47,7 @@ int CMAE_Init(const char *ConfigDirectory)
 	o.log_ctx = cmae_log_ctx;
 	o.log_min_level = cmae_log_min;
 	o.app_name = "cmae";
-	o.cmae_version = WHORL_VERSION;   /* the facade's CMAE API level is libwhorl's */
+	o.cmae_version = WHORL_VERSION; /* the facade's CMAE API level is libwhorl's */
 	o.state_dir = getenv("WHORL_STATE_DIR");
 	if (o.state_dir != NULL && *o.state_dir == '\0')
 		o.state_dir = NULL;
@@ -95,8 +95,8 @@ int CMAE_Score(CMAE_Envelope Envelope, const char *RFC822Content, size_t RFC822C
 		return CMAE_EINVAL;
 	if (Envelope != NULL)
 		cmae_envelope(Envelope, &env);
-	rc = whorl_host_score(h, Envelope != NULL ? &env : NULL, RFC822Content,
-	                      RFC822ContentLength, &v);
+	rc = whorl_host_score(h, Envelope != NULL ? &env : NULL, RFC822Content, RFC822ContentLength,
+	                      &v);
 	if (rc != 0)
 		return rc;
 	if (AnalysisOut != NULL && (analysis = strdup(v->analysis)) == NULL) {
@@ -116,8 +116,8 @@ int CMAE_Score(CMAE_Envelope Envelope, const char *RFC822Content, size_t RFC822C
 	return 0;
 }
 
-int CMAE_DescribeCategory(unsigned int Category, unsigned int SubCategory,
-                          char **CategoryDescOut, char **SubCategoryDescOut)
+int CMAE_DescribeCategory(unsigned int Category, unsigned int SubCategory, char **CategoryDescOut,
+                          char **SubCategoryDescOut)
 {
 	char cat[CMAE_NAME_MAX], sub[CMAE_NAME_MAX], *c = NULL, *s = NULL;
 	whorl_host *h = cmae_host;

@@ -130,8 +130,7 @@ static int dcfg_line_apply(struct whorl_dcfg *c, const char *line, size_t len,
 	return dcfg_key_apply(c, key, p, why, why_len);
 }
 
-int whorl_dcfg_line(struct whorl_dcfg *c, const char *line, size_t len, char *why,
-                    size_t why_len)
+int whorl_dcfg_line(struct whorl_dcfg *c, const char *line, size_t len, char *why, size_t why_len)
 {
 	return dcfg_line_apply(c, line, len, NULL, NULL, why, why_len);
 }
@@ -151,8 +150,7 @@ static void dcfg_error(struct whorl_dcfg_errors *errs, const char *path, unsigne
 /* Reads the whole file (a regular file, bounded) into a malloc'd,
  * NUL-terminated buffer through file_read: a FIFO or device is refused at
  * once, never blocked on or read without end. */
-static int dcfg_read_file(const char *path, char **out, size_t *len_out, char *why,
-                          size_t why_len)
+static int dcfg_read_file(const char *path, char **out, size_t *len_out, char *why, size_t why_len)
 {
 	int err = 0, rc = file_read_whole(path, 0, WHORL_DCFG_FILE_MAX, out, len_out, &err);
 
@@ -190,7 +188,8 @@ int whorl_dcfg_load_ext(const char *path, struct whorl_dcfg *c, whorl_dcfg_extra
 		if (end == NULL)
 			end = buf + len;
 		lineno++;
-		if (dcfg_line_apply(c, line, (size_t)(end - line), extra, ctx, why, sizeof(why)) != 0) {
+		if (dcfg_line_apply(c, line, (size_t)(end - line), extra, ctx, why, sizeof(why)) !=
+		    0) {
 			dcfg_error(errs, path, lineno, why);
 			failed = 1;
 		}

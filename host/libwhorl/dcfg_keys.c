@@ -19,18 +19,31 @@
 
 #include "dcfg_internal.h"
 
-enum dcfg_type { T_BOOL, T_UINT, T_MS, T_SIZE, T_PATH, T_NAME, T_MODE, T_LISTEN, T_LEVEL,
-	         T_DEST, T_FACILITY };
+enum dcfg_type {
+	T_BOOL,
+	T_UINT,
+	T_MS,
+	T_SIZE,
+	T_PATH,
+	T_NAME,
+	T_MODE,
+	T_LISTEN,
+	T_LEVEL,
+	T_DEST,
+	T_FACILITY
+};
 
 struct dcfg_key {
 	const char *name;
 	enum dcfg_type type;
-	size_t off;                 /* offset of the member in struct whorl_dcfg */
-	unsigned long min, max;     /* T_UINT, T_MS and T_SIZE bounds */
+	size_t off;             /* offset of the member in struct whorl_dcfg */
+	unsigned long min, max; /* T_UINT, T_MS and T_SIZE bounds */
 };
 
-#define K(name, type, member, min, max) \
-	{ name, type, offsetof(struct whorl_dcfg, member), min, max }
+#define K(name, type, member, min, max)                                   \
+	{                                                                 \
+		name, type, offsetof(struct whorl_dcfg, member), min, max \
+	}
 
 /* Every key, in the order docs/WHORLD.md lists them. */
 static const struct dcfg_key dcfg_keys[] = {
@@ -67,24 +80,29 @@ struct dcfg_word {
 	int value;
 };
 
-static const struct dcfg_word dcfg_bools[] = {
-	{ "yes", 1 }, { "no", 0 }, { "true", 1 }, { "false", 0 }, { "on", 1 }, { "off", 0 },
-	{ "1", 1 }, { "0", 0 }, { NULL, 0 }
-};
+static const struct dcfg_word dcfg_bools[] = { { "yes", 1 },   { "no", 0 }, { "true", 1 },
+	                                       { "false", 0 }, { "on", 1 }, { "off", 0 },
+	                                       { "1", 1 },     { "0", 0 },  { NULL, 0 } };
 static const struct dcfg_word dcfg_levels[] = {
-	{ "debug", WHORL_LOG_DEBUG }, { "info", WHORL_LOG_INFO }, { "warn", WHORL_LOG_WARN },
-	{ "error", WHORL_LOG_ERROR }, { "critical", WHORL_LOG_CRITICAL }, { NULL, 0 }
+	{ "debug", WHORL_LOG_DEBUG },       { "info", WHORL_LOG_INFO },
+	{ "warn", WHORL_LOG_WARN },         { "error", WHORL_LOG_ERROR },
+	{ "critical", WHORL_LOG_CRITICAL }, { NULL, 0 }
 };
-static const struct dcfg_word dcfg_dests[] = {
-	{ "auto", WHORL_DLOG_AUTO }, { "stderr", WHORL_DLOG_STDERR },
-	{ "syslog", WHORL_DLOG_SYSLOG }, { NULL, 0 }
-};
-static const struct dcfg_word dcfg_facilities[] = {
-	{ "mail", LOG_MAIL }, { "daemon", LOG_DAEMON }, { "local0", LOG_LOCAL0 },
-	{ "local1", LOG_LOCAL1 }, { "local2", LOG_LOCAL2 }, { "local3", LOG_LOCAL3 },
-	{ "local4", LOG_LOCAL4 }, { "local5", LOG_LOCAL5 }, { "local6", LOG_LOCAL6 },
-	{ "local7", LOG_LOCAL7 }, { NULL, 0 }
-};
+static const struct dcfg_word dcfg_dests[] = { { "auto", WHORL_DLOG_AUTO },
+	                                       { "stderr", WHORL_DLOG_STDERR },
+	                                       { "syslog", WHORL_DLOG_SYSLOG },
+	                                       { NULL, 0 } };
+static const struct dcfg_word dcfg_facilities[] = { { "mail", LOG_MAIL },
+	                                            { "daemon", LOG_DAEMON },
+	                                            { "local0", LOG_LOCAL0 },
+	                                            { "local1", LOG_LOCAL1 },
+	                                            { "local2", LOG_LOCAL2 },
+	                                            { "local3", LOG_LOCAL3 },
+	                                            { "local4", LOG_LOCAL4 },
+	                                            { "local5", LOG_LOCAL5 },
+	                                            { "local6", LOG_LOCAL6 },
+	                                            { "local7", LOG_LOCAL7 },
+	                                            { NULL, 0 } };
 
 static int dcfg_word(const struct dcfg_word *w, const char *v, int *out)
 {
@@ -205,8 +223,7 @@ int whorl_dcfg_parse_listen(const char *s, struct whorl_dcfg_listen *out)
 }
 
 /* A comma-separated list of listen addresses; "none" for no listener. */
-static int dcfg_listen_list(struct whorl_dcfg_listens *l, const char *v, char *why,
-                            size_t why_len)
+static int dcfg_listen_list(struct whorl_dcfg_listens *l, const char *v, char *why, size_t why_len)
 {
 	char copy[WHORL_DCFG_LINE_MAX + 1], *save = NULL, *tok;
 	size_t n = 0;
@@ -216,9 +233,11 @@ static int dcfg_listen_list(struct whorl_dcfg_listens *l, const char *v, char *w
 		return 0;
 	}
 	snprintf(copy, sizeof(copy), "%s", v);
-	for (tok = strtok_r(copy, ", \t", &save); tok != NULL; tok = strtok_r(NULL, ", \t", &save)) {
+	for (tok = strtok_r(copy, ", \t", &save); tok != NULL;
+	     tok = strtok_r(NULL, ", \t", &save)) {
 		if (n == WHORL_DCFG_MAX_LISTEN) {
-			snprintf(why, why_len, "more than %d listen addresses", WHORL_DCFG_MAX_LISTEN);
+			snprintf(why, why_len, "more than %d listen addresses",
+			         WHORL_DCFG_MAX_LISTEN);
 			return WHORL_ECONFIG;
 		}
 		if (whorl_dcfg_parse_listen(tok, &l->a[n]) != 0) {
@@ -286,8 +305,8 @@ static int dcfg_set(const struct dcfg_key *k, struct whorl_dcfg *c, const char *
 	case T_DEST: return dcfg_word(dcfg_dests, v, ip);
 	case T_FACILITY: return dcfg_word(dcfg_facilities, v, ip);
 	case T_LISTEN:
-		return dcfg_listen_list((struct whorl_dcfg_listens *)(void *)(base + k->off), v, why,
-		                        why_len);
+		return dcfg_listen_list((struct whorl_dcfg_listens *)(void *)(base + k->off), v,
+		                        why, why_len);
 	case T_PATH:
 		if (strlen(v) >= WHORL_DCFG_PATH_MAX)
 			return WHORL_ECONFIG;
@@ -298,8 +317,7 @@ static int dcfg_set(const struct dcfg_key *k, struct whorl_dcfg *c, const char *
 			return WHORL_ECONFIG;
 		snprintf(base + k->off, sizeof(c->unix_socket_owner), "%s", v);
 		return 0;
-	default:
-		return dcfg_number(k, base, v);
+	default: return dcfg_number(k, base, v);
 	}
 }
 
@@ -313,9 +331,12 @@ static const char *dcfg_expect(const struct dcfg_key *k, char *buf, size_t len)
 	case T_MODE: return "an octal mode such as 0660";
 	case T_PATH: return "a path shorter than 512 bytes";
 	case T_NAME: return "a user or group name shorter than 64 bytes";
-	case T_MS: snprintf(buf, len, "a duration from %lums to %lus (e.g. 20s, 500ms)", k->min,
-	                    k->max / 1000); return buf;
-	case T_SIZE: snprintf(buf, len, "a size from %lu to %lu bytes (e.g. 10M)", k->min, k->max);
+	case T_MS:
+		snprintf(buf, len, "a duration from %lums to %lus (e.g. 20s, 500ms)", k->min,
+		         k->max / 1000);
+		return buf;
+	case T_SIZE:
+		snprintf(buf, len, "a size from %lu to %lu bytes (e.g. 10M)", k->min, k->max);
 		return buf;
 	default: snprintf(buf, len, "a number from %lu to %lu", k->min, k->max); return buf;
 	}
@@ -349,7 +370,8 @@ int dcfg_check(const struct whorl_dcfg *c, char *why, size_t why_len)
 		return WHORL_ECONFIG;
 	}
 	if (c->spamd_listen.n > 0 && !c->spamd_protocol && !c->rspamc_protocol) {
-		snprintf(why, why_len, "spamd listen is set but spamd protocol and rspamc protocol "
+		snprintf(why, why_len,
+		         "spamd listen is set but spamd protocol and rspamc protocol "
 		         "are both off");
 		return WHORL_ECONFIG;
 	}

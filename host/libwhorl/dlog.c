@@ -22,9 +22,9 @@
 
 #define WHORL_DLOG_LINE_MAX 2048
 
-static int dlog_syslog;                 /* 1: syslog, 0: stderr */
-static atomic_int dlog_also_stderr;     /* syslog lines on stderr too (before detaching) */
-static int dlog_journal;                /* stderr is the journal: "<N>" level prefixes */
+static int dlog_syslog;             /* 1: syslog, 0: stderr */
+static atomic_int dlog_also_stderr; /* syslog lines on stderr too (before detaching) */
+static int dlog_journal;            /* stderr is the journal: "<N>" level prefixes */
 static atomic_int dlog_min_level = WHORL_LOG_INFO;
 
 const char *whorl_dlog_level_name(int level)
@@ -44,8 +44,8 @@ static int dlog_priority(int level)
 void whorl_dlog_setup(int destination, int foreground, const char *ident, int facility,
                       int min_level)
 {
-	dlog_syslog = destination == WHORL_DLOG_SYSLOG ||
-	              (destination == WHORL_DLOG_AUTO && !foreground);
+	dlog_syslog =
+	    destination == WHORL_DLOG_SYSLOG || (destination == WHORL_DLOG_AUTO && !foreground);
 	if (dlog_syslog)
 		openlog(ident, LOG_PID | LOG_NDELAY, facility);
 	/* systemd sets JOURNAL_STREAM when stderr goes to the journal, which

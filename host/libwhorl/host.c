@@ -136,8 +136,9 @@ int whorl_host_open(const struct whorl_host_options *opts, whorl_host **out, cha
 	pthread_mutex_init(&h->swap_mu, NULL);
 	rc = host_options_read(opts, h, &cart_path, &state_dir);
 	if (rc != 0) {
-		host_err(errbuf, errlen, "%s", rc == WHORL_ENOMEM ? "out of memory"
-		                                 : "whorl_host_options.size too small");
+		host_err(errbuf, errlen, "%s",
+		         rc == WHORL_ENOMEM ? "out of memory"
+		                            : "whorl_host_options.size too small");
 		goto fail;
 	}
 	rc = host_first_slot(h, cart_path, state_dir, errbuf, errlen);
@@ -186,8 +187,8 @@ uint32_t whorl_host_start_flags(const whorl_host *h)
 	return h != NULL ? h->start_flags : 0;
 }
 
-int whorl_host_score(whorl_host *h, const struct whorl_envelope *env, const char *msg,
-                     size_t len, struct whorl_verdict **out)
+int whorl_host_score(whorl_host *h, const struct whorl_envelope *env, const char *msg, size_t len,
+                     struct whorl_verdict **out)
 {
 	struct whorl_verdict *v = NULL;
 	struct host_slot *s;
@@ -250,8 +251,8 @@ int whorl_host_describe_category(whorl_host *h, unsigned category, unsigned subc
 	if (h == NULL || cat_out == NULL || sub_out == NULL || cat_len == 0 || sub_len == 0)
 		return WHORL_EINVAL;
 	s = host_slot_acquire(h);
-	rc = s->api->describe_category(s->engine, category, subcategory, cat_out, cat_len,
-	                               sub_out, sub_len);
+	rc = s->api->describe_category(s->engine, category, subcategory, cat_out, cat_len, sub_out,
+	                               sub_len);
 	host_slot_release(s);
 	return rc;
 }

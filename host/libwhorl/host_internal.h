@@ -21,49 +21,49 @@
 
 #include "whorl.h"
 
-#define HOST_HASH_BYTES 32                     /* BLAKE2b-256 of a cartridge file */
-#define HOST_HASH_HEX (2 * HOST_HASH_BYTES)    /* its lower-case hex form */
+#define HOST_HASH_BYTES 32                      /* BLAKE2b-256 of a cartridge file */
+#define HOST_HASH_HEX (2 * HOST_HASH_BYTES)     /* its lower-case hex form */
 #define HOST_VERSION_MAX WHORL_HOST_VERSION_MAX /* longest cartridge version kept */
-#define HOST_ERR_MAX 512                       /* reason texts */
-#define HOST_OPEN_TIMEOUT_MS 30000u            /* default deadline for open + self_test */
-#define HOST_DRAIN_MS 5000u                    /* default deadline for draining a swap */
-#define HOST_TRIAL_MS 600000u                  /* default trial before "last viable" */
+#define HOST_ERR_MAX 512                        /* reason texts */
+#define HOST_OPEN_TIMEOUT_MS 30000u             /* default deadline for open + self_test */
+#define HOST_DRAIN_MS 5000u                     /* default deadline for draining a swap */
+#define HOST_TRIAL_MS 600000u                   /* default trial before "last viable" */
 
 struct host_slot {
 	struct whorl_cartridge *cart;
 	const struct whorl_cartridge_api *api;
 	whorl_engine *engine;
-	atomic_long refs;                      /* calls in flight on this slot */
-	struct whorl_host *host;               /* log forwarding target */
-	pthread_mutex_t log_mu;                /* guards `abandoned` against the log path */
-	int abandoned;                         /* open timed out: the opener owns the slot */
+	atomic_long refs;        /* calls in flight on this slot */
+	struct whorl_host *host; /* log forwarding target */
+	pthread_mutex_t log_mu;  /* guards `abandoned` against the log path */
+	int abandoned;           /* open timed out: the opener owns the slot */
 	char hash[HOST_HASH_HEX + 1];
-	char path[PATH_MAX];                   /* the installed, content-addressed copy */
+	char path[PATH_MAX]; /* the installed, content-addressed copy */
 	char version[HOST_VERSION_MAX];
-	struct host_slot *next;                /* free or parked list */
+	struct host_slot *next; /* free or parked list */
 };
 
 struct host_rollback;
 
 struct whorl_host {
 	_Atomic(struct host_slot *) cur;
-	pthread_mutex_t swap_mu;               /* one swap at a time; guards the lists */
-	struct host_slot *free_slots;          /* retired records, ready for reuse */
-	struct host_slot *parked;              /* old slots that did not drain in time */
+	pthread_mutex_t swap_mu;      /* one swap at a time; guards the lists */
+	struct host_slot *free_slots; /* retired records, ready for reuse */
+	struct host_slot *parked;     /* old slots that did not drain in time */
 	whorl_log_fn log;
 	void *log_ctx;
 	int log_min_level;
 	char *config_dir;
 	char *app_name;
-	char *app_version;             /* NULL: WHORL_VERSION */
-	char *cmae_version;            /* NULL: not a CMAE facade */
-	uint32_t start_flags;                  /* WHORL_START_* given to open() */
+	char *app_version;    /* NULL: WHORL_VERSION */
+	char *cmae_version;   /* NULL: not a CMAE facade */
+	uint32_t start_flags; /* WHORL_START_* given to open() */
 	uint32_t open_timeout_ms;
 	uint32_t drain_ms;
 	uint32_t trial_ms;
-	char install_dir[PATH_MAX];            /* where content-addressed copies live */
-	int install_dir_is_temp;               /* removed at close */
-	struct host_rollback *rb;              /* NULL without a state directory */
+	char install_dir[PATH_MAX]; /* where content-addressed copies live */
+	int install_dir_is_temp;    /* removed at close */
+	struct host_rollback *rb;   /* NULL without a state directory */
 };
 
 /* host.c: the running cartridge's raw table and engine, for the unit tests
@@ -74,7 +74,7 @@ whorl_engine *whorl_host_engine(const whorl_host *h);
 
 /* log.c: a "HOST" line through the host program's callback, at or above its level. */
 void host_logf(struct whorl_host *h, int level, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* slot.c: pin the running slot for one call, and let it go. */
 struct host_slot *host_slot_acquire(struct whorl_host *h);
 void host_slot_release(struct host_slot *s);
@@ -88,16 +88,15 @@ int loader_check_perms(const char *path, char *errbuf, size_t errlen);
 
 /* slot.c: load + open and self_test (on a thread, with a deadline). `src`
  * names the file the caller gave, for messages. */
-int slot_open(struct whorl_host *h, const char *src, const char *installed_path,
-              const char *hash, struct host_slot **out, char *errbuf, size_t errlen);
+int slot_open(struct whorl_host *h, const char *src, const char *installed_path, const char *hash,
+              struct host_slot **out, char *errbuf, size_t errlen);
 /* Quiesce, close, dlclose; then checks /proc/self/maps. 0, or WHORL_EBUSY
  * when the image is still mapped (logged). The record goes to free_slots. */
 int slot_retire(struct whorl_host *h, struct host_slot *s);
 int slot_image_mapped(const char *path);
 
 /* install.c: copy `src` to install_dir/cartridge-<hash>.so (temp + rename). */
-int install_dir_prepare(struct whorl_host *h, const char *state_dir, char *errbuf,
-                        size_t errlen);
+int install_dir_prepare(struct whorl_host *h, const char *state_dir, char *errbuf, size_t errlen);
 int install_cartridge(struct whorl_host *h, const char *src, char *path_out, size_t path_len,
                       char *hash_out, char *errbuf, size_t errlen);
 void install_dir_cleanup(struct whorl_host *h);

@@ -70,7 +70,8 @@ static const char *info_find_value(const char *text, const char *key, size_t *le
 		const char *nl = strchr(line, '\n');
 		size_t ll = nl != NULL ? (size_t)(nl - line) : strlen(line);
 
-		if (ll >= kl + 3 && strncmp(line, key, kl) == 0 && strncmp(line + kl, " = ", 3) == 0) {
+		if (ll >= kl + 3 && strncmp(line, key, kl) == 0 &&
+		    strncmp(line + kl, " = ", 3) == 0) {
 			*len = ll - kl - 3;
 			return line + kl + 3;
 		}

@@ -29,7 +29,7 @@
 #include "host_internal.h"
 #include "../../cartridge/util/file_write.h"
 
-#define INSTALL_CHUNK 65536   /* bytes read per call while hashing and copying */
+#define INSTALL_CHUNK 65536 /* bytes read per call while hashing and copying */
 #define INSTALL_PREFIX "cartridge-"
 
 static int install_fail(char *errbuf, size_t errlen, int rc, const char *what, const char *path)
@@ -39,8 +39,7 @@ static int install_fail(char *errbuf, size_t errlen, int rc, const char *what, c
 	return rc;
 }
 
-int install_dir_prepare(struct whorl_host *h, const char *state_dir, char *errbuf,
-                        size_t errlen)
+int install_dir_prepare(struct whorl_host *h, const char *state_dir, char *errbuf, size_t errlen)
 {
 	const char *tmp = getenv("TMPDIR");
 
@@ -50,13 +49,14 @@ int install_dir_prepare(struct whorl_host *h, const char *state_dir, char *errbu
 			return WHORL_ELIMIT;
 		if ((mkdir(state_dir, 0700) != 0 && errno != EEXIST) ||
 		    (mkdir(h->install_dir, 0700) != 0 && errno != EEXIST))
-			return install_fail(errbuf, errlen, WHORL_EIO, "cannot create", h->install_dir);
+			return install_fail(errbuf, errlen, WHORL_EIO, "cannot create",
+			                    h->install_dir);
 		return 0;
 	}
 	if (tmp == NULL || *tmp == '\0')
 		tmp = "/tmp";
-	if ((size_t)snprintf(h->install_dir, sizeof(h->install_dir), "%s/whorl-host-XXXXXX",
-	                     tmp) >= sizeof(h->install_dir))
+	if ((size_t)snprintf(h->install_dir, sizeof(h->install_dir), "%s/whorl-host-XXXXXX", tmp) >=
+	    sizeof(h->install_dir))
 		return WHORL_ELIMIT;
 	if (mkdtemp(h->install_dir) == NULL)
 		return install_fail(errbuf, errlen, WHORL_EIO, "cannot create a directory in", tmp);
@@ -117,10 +117,11 @@ int install_cartridge(struct whorl_host *h, const char *src, char *path_out, siz
 	rc = loader_check_perms(src, errbuf, errlen);
 	if (rc != 0)
 		return rc;
-	fd = file_open_regular(src, 0, NULL, &why);    /* never blocks on a FIFO */
+	fd = file_open_regular(src, 0, NULL, &why); /* never blocks on a FIFO */
 	if (fd < 0) {
 		if (errbuf != NULL && errlen > 0)
-			snprintf(errbuf, errlen, "cartridge %s: cannot open: %s", src, file_why_text(why));
+			snprintf(errbuf, errlen, "cartridge %s: cannot open: %s", src,
+			         file_why_text(why));
 		return WHORL_EIO;
 	}
 	rc = install_hash_fd(fd, hash_out);
@@ -183,7 +184,8 @@ void install_prune(const char *state_dir, const char *keep_a, const char *keep_b
 	DIR *dir;
 
 	if ((size_t)snprintf(dir_path, sizeof(dir_path), "%s/cartridges", state_dir) >=
-	    sizeof(dir_path) || (dir = opendir(dir_path)) == NULL)
+	        sizeof(dir_path) ||
+	    (dir = opendir(dir_path)) == NULL)
 		return;
 	while ((d = readdir(dir)) != NULL) {
 		if (install_name_hash(d->d_name, hex) == NULL || strcmp(hex, keep_a) == 0 ||

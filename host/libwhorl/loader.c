@@ -53,7 +53,7 @@ static const struct {
 };
 
 static int loader_fail(char *errbuf, size_t errlen, int rc, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 static int loader_fail(char *errbuf, size_t errlen, int rc, const char *fmt, ...)
 {
@@ -102,7 +102,7 @@ int loader_check_perms(const char *path, char *errbuf, size_t errlen)
 static void loader_signature_describe(uint32_t sig, char *out, size_t len)
 {
 	unsigned order = sig & 0xffu;
-	const char *order_name = order == 1 ? "little endian"
+	const char *order_name = order == 1   ? "little endian"
 	                         : order == 2 ? "big endian"
 	                                      : "unknown byte order";
 
@@ -129,8 +129,8 @@ static int loader_check_functions(const char *path, const struct whorl_cartridge
 }
 
 /* The checks after the entry answered, in the documented order. */
-static int loader_check_table(const char *path, const struct whorl_cartridge_api *api,
-                              char *errbuf, size_t errlen)
+static int loader_check_table(const char *path, const struct whorl_cartridge_api *api, char *errbuf,
+                              size_t errlen)
 {
 	char theirs[96], ours[96];
 

@@ -47,17 +47,17 @@ typedef void (*mail_report_fn)(void *ctx, const char *path, const char *why);
 /* One input file: a path, or standard input held in memory. */
 struct mail_file {
 	char *path;
-	char *data;               /* standard input's bytes (malloc'd), else NULL */
+	char *data; /* standard input's bytes (malloc'd), else NULL */
 	size_t data_len;
-	dev_t dev;                /* identity seen by the walk: a file replaced */
-	ino_t ino;                /* afterwards is refused, not misread */
+	dev_t dev; /* identity seen by the walk: a file replaced */
+	ino_t ino; /* afterwards is refused, not misread */
 };
 
 /* One message: bytes [off, off + len) of a file. */
 struct mail_msg {
-	size_t file;              /* index into mail_list.files */
-	size_t index;             /* 1-based number in an mbox of several, else 0 */
-	uint64_t off, len;        /* len MAIL_LEN_WHOLE_FILE: the whole file */
+	size_t file;       /* index into mail_list.files */
+	size_t index;      /* 1-based number in an mbox of several, else 0 */
+	uint64_t off, len; /* len MAIL_LEN_WHOLE_FILE: the whole file */
 };
 
 struct mail_list {
@@ -65,10 +65,10 @@ struct mail_list {
 	size_t n_files, cap_files;
 	struct mail_msg *msgs;
 	size_t n_msgs, cap_msgs;
-	size_t n_unreadable;      /* inputs reported and skipped */
-	mail_report_fn report;    /* may be NULL: skip silently, only count */
+	size_t n_unreadable;   /* inputs reported and skipped */
+	mail_report_fn report; /* may be NULL: skip silently, only count */
 	void *report_ctx;
-	char *chunk;              /* the walk's read buffer (MAIL_WALK_CHUNK) */
+	char *chunk; /* the walk's read buffer (MAIL_WALK_CHUNK) */
 };
 
 /* Starts an empty list that reports skipped inputs to report(ctx, ...). */
@@ -110,10 +110,10 @@ void mail_buf_free(struct mail_buf *b);
  * the newline before the next "From " line or the end. */
 typedef int (*mail_mbox_emit_fn)(void *ctx, uint64_t off, uint64_t len);
 struct mail_mbox_split {
-	uint64_t pos;             /* bytes fed so far */
-	uint64_t line_begin;      /* offset of the line being read */
-	uint64_t msg_start;       /* current message's first byte, or UINT64_MAX */
-	unsigned from_matched;    /* bytes of "From " matched at the line start */
+	uint64_t pos;          /* bytes fed so far */
+	uint64_t line_begin;   /* offset of the line being read */
+	uint64_t msg_start;    /* current message's first byte, or UINT64_MAX */
+	unsigned from_matched; /* bytes of "From " matched at the line start */
 	int at_line_start, in_envelope;
 	size_t n_msgs;
 	mail_mbox_emit_fn emit;

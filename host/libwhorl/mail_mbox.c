@@ -58,7 +58,7 @@ static size_t mbox_match_from(struct mail_mbox_split *s, const char *p, size_t n
 		i++;
 	}
 	if (s->from_matched < MBOX_FROM_LEN && i < n) {
-		s->from_matched = 0;      /* not a "From " line */
+		s->from_matched = 0; /* not a "From " line */
 		s->at_line_start = 0;
 	}
 	return i;
@@ -76,7 +76,7 @@ int mail_mbox_split_feed(struct mail_mbox_split *s, const char *p, size_t n)
 			if (s->from_matched == MBOX_FROM_LEN && (rc = mbox_from_line(s)) != 0)
 				return rc;
 			if (s->at_line_start)
-				continue;         /* the piece ended inside "From " */
+				continue; /* the piece ended inside "From " */
 		}
 		nl = memchr(p + i, '\n', n - i);
 		if (nl == NULL)
@@ -95,7 +95,7 @@ int mail_mbox_split_feed(struct mail_mbox_split *s, const char *p, size_t n)
 
 int mail_mbox_split_end(struct mail_mbox_split *s)
 {
-	if (s->in_envelope) {             /* a last "From " line with no newline */
+	if (s->in_envelope) { /* a last "From " line with no newline */
 		s->in_envelope = 0;
 		s->msg_start = s->pos;
 	}
@@ -124,7 +124,7 @@ size_t mail_mbox_unescape(char *p, size_t len)
 
 	while (in < len) {
 		if (mbox_quoted(p + in, len - in) > 0)
-			in++;                 /* drop one '>' */
+			in++; /* drop one '>' */
 		nl = memchr(p + in, '\n', len - in);
 		end = nl != NULL ? (size_t)(nl - p) + 1 : len;
 		memmove(p + out, p + in, end - in);

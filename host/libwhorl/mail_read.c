@@ -58,8 +58,8 @@ static int mail_pread(int fd, char *dst, size_t len, uint64_t off, int *why)
 }
 
 /* Message m of a file the walk split (or took whole). */
-static int mail_read_file(const struct mail_file *f, const struct mail_msg *m,
-                          struct mail_buf *b, size_t *len, int *why)
+static int mail_read_file(const struct mail_file *f, const struct mail_msg *m, struct mail_buf *b,
+                          size_t *len, int *why)
 {
 	struct stat st;
 	int fd, rc;
@@ -98,7 +98,7 @@ int mail_read(const struct mail_list *l, size_t i, struct mail_buf *b, const cha
 	*msg = NULL;
 	*len = 0;
 	if (f->data != NULL && m->index == 0) {
-		*msg = f->data + m->off;  /* standard input, one message */
+		*msg = f->data + m->off; /* standard input, one message */
 		*len = (size_t)m->len;
 		return 0;
 	}

@@ -49,8 +49,8 @@ static int walk_grow(void **p, size_t *cap, size_t n, size_t elem)
 }
 
 /* Appends a file; its index is l->n_files - 1. data is taken over. */
-static int walk_file_add(struct mail_list *l, const char *path, const struct stat *st,
-                         char *data, size_t data_len)
+static int walk_file_add(struct mail_list *l, const char *path, const struct stat *st, char *data,
+                         size_t data_len)
 {
 	struct mail_file *f;
 	char *copy = strdup(path);
@@ -72,8 +72,7 @@ static int walk_file_add(struct mail_list *l, const char *path, const struct sta
 	return 0;
 }
 
-static int walk_msg_add(struct mail_list *l, size_t file, size_t index, uint64_t off,
-                        uint64_t len)
+static int walk_msg_add(struct mail_list *l, size_t file, size_t index, uint64_t off, uint64_t len)
 {
 	if (walk_grow((void **)&l->msgs, &l->cap_msgs, l->n_msgs, sizeof(*l->msgs)) != 0)
 		return WHORL_ENOMEM;
@@ -118,7 +117,7 @@ static int walk_mbox(struct mail_list *l, int fd, const struct stat *st, size_t 
 			continue;
 		if (n < 0) {
 			walk_unreadable(l, path, file_why_text(errno));
-			break;                /* the messages found so far are kept */
+			break; /* the messages found so far are kept */
 		}
 		if (n == 0)
 			break;

@@ -26,10 +26,10 @@
 #include "../../cartridge/util/file_read.h"
 #include "host_internal.h"
 
-#define ROLLBACK_THRESHOLD 3u          /* unclean starts before the trial is dropped */
+#define ROLLBACK_THRESHOLD 3u /* unclean starts before the trial is dropped */
 #define ROLLBACK_FILE "rollback"
-#define ROLLBACK_LINE_MAX (PATH_MAX + 32)  /* longest line read; longer ones: malformed */
-#define ROLLBACK_MAX_BYTES ((size_t)64 << 10)  /* a larger record is unreadable */
+#define ROLLBACK_LINE_MAX (PATH_MAX + 32)     /* longest line read; longer ones: malformed */
+#define ROLLBACK_MAX_BYTES ((size_t)64 << 10) /* a larger record is unreadable */
 
 struct rb_entry {
 	char path[PATH_MAX];
@@ -42,11 +42,11 @@ struct host_rollback {
 	struct rb_entry trial, viable;
 	char refused[HOST_HASH_HEX + 1];
 	unsigned unclean;
-	struct timespec trial_since;       /* CLOCK_MONOTONIC when this trial began here */
+	struct timespec trial_since; /* CLOCK_MONOTONIC when this trial began here */
 	pthread_t timer;
 	int timer_running;
-	int stop;                          /* under mu */
-	pthread_mutex_t mu;                /* guards the record and `stop` */
+	int stop;           /* under mu */
+	pthread_mutex_t mu; /* guards the record and `stop` */
 	pthread_cond_t cv;
 };
 
@@ -131,7 +131,8 @@ static int rb_write(const struct host_rollback *rb)
 	f = fopen(tmp, "w");
 	if (f == NULL)
 		return WHORL_EIO;
-	fprintf(f, "trial_path %s\ntrial_hash %s\nviable_path %s\nviable_hash %s\n"
+	fprintf(f,
+	        "trial_path %s\ntrial_hash %s\nviable_path %s\nviable_hash %s\n"
 	        "refused_hash %s\nunclean %u\n",
 	        rb->trial.path, rb->trial.hash, rb->viable.path, rb->viable.hash, rb->refused,
 	        rb->unclean);
@@ -174,8 +175,10 @@ static void *rb_timer_run(void *arg)
 		rb->viable = rb->trial;
 		memset(&rb->trial, 0, sizeof(rb->trial));
 		if (rb_write(rb) == 0)
-			host_logf(h, WHORL_LOG_INFO, "cartridge %s ran cleanly for %u ms: it is now "
-			          "the last viable one", rb->viable.path, h->trial_ms);
+			host_logf(h, WHORL_LOG_INFO,
+			          "cartridge %s ran cleanly for %u ms: it is now "
+			          "the last viable one",
+			          rb->viable.path, h->trial_ms);
 	}
 	pthread_mutex_unlock(&rb->mu);
 	return NULL;
@@ -201,8 +204,7 @@ static void rb_timer_start(struct whorl_host *h)
 
 	rb_timer_stop(rb);
 	clock_gettime(CLOCK_MONOTONIC, &rb->trial_since);
-	if (rb->trial.hash[0] != '\0' &&
-	    pthread_create(&rb->timer, NULL, rb_timer_run, h) == 0)
+	if (rb->trial.hash[0] != '\0' && pthread_create(&rb->timer, NULL, rb_timer_run, h) == 0)
 		rb->timer_running = 1;
 }
 
@@ -251,8 +253,10 @@ static void rb_choose(struct whorl_host *h, char *path, size_t path_len, char *h
 	int have_viable = rb->viable.hash[0] != '\0';
 
 	if (have_viable && strcmp(hash, rb->refused) == 0) {
-		host_logf(h, WHORL_LOG_WARN, "cartridge %s was rolled back after unclean starts; "
-		          "starting the last viable cartridge %s", path, rb->viable.path);
+		host_logf(h, WHORL_LOG_WARN,
+		          "cartridge %s was rolled back after unclean starts; "
+		          "starting the last viable cartridge %s",
+		          path, rb->viable.path);
 		rb_set(path, path_len, rb->viable.path);
 		rb_set(hash, HOST_HASH_HEX + 1, rb->viable.hash);
 		h->start_flags |= WHORL_START_SAFE_DATA;
@@ -262,8 +266,10 @@ static void rb_choose(struct whorl_host *h, char *path, size_t path_len, char *h
 		if (have_viable)
 			rb_roll_back(h, path, path_len, hash);
 		else
-			host_logf(h, WHORL_LOG_ERROR, "cartridge %s on trial: %u unclean starts, but "
-			          "there is no last viable cartridge to return to", path, rb->unclean);
+			host_logf(h, WHORL_LOG_ERROR,
+			          "cartridge %s on trial: %u unclean starts, but "
+			          "there is no last viable cartridge to return to",
+			          path, rb->unclean);
 	} else if (have_viable && strcmp(hash, rb->viable.hash) == 0) {
 		memset(&rb->trial, 0, sizeof(rb->trial));
 	} else {
@@ -305,8 +311,10 @@ int rollback_fallback(struct whorl_host *h, char *path, size_t path_len, char *h
 	if (rb->trial.hash[0] == '\0' || strcmp(rb->trial.hash, hash) != 0 ||
 	    rb->viable.hash[0] == '\0')
 		return rc;
-	host_logf(h, WHORL_LOG_ERROR, "cartridge %s on trial could not be started; starting the "
-	          "last viable cartridge %s", rb->trial.path, rb->viable.path);
+	host_logf(h, WHORL_LOG_ERROR,
+	          "cartridge %s on trial could not be started; starting the "
+	          "last viable cartridge %s",
+	          rb->trial.path, rb->viable.path);
 	rb_set(rb->refused, sizeof(rb->refused), rb->trial.hash);
 	memset(&rb->trial, 0, sizeof(rb->trial));
 	rb_set(path, path_len, rb->viable.path);

@@ -27,8 +27,8 @@
 struct slot_job {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	int done;                  /* the thread finished open + self_test */
-	int abandoned;             /* the host gave up waiting */
+	int done;      /* the thread finished open + self_test */
+	int abandoned; /* the host gave up waiting */
 	int rc;
 	struct host_slot *slot;
 	struct whorl_host_services services;
@@ -181,8 +181,8 @@ static struct slot_job *slot_job_new(struct whorl_host *h, struct host_slot *s)
 }
 
 /* Runs open + self_test on a thread. 1 when the slot was abandoned. */
-static int slot_engine_open(struct whorl_host *h, struct host_slot *s, int *rc_out,
-                            char *why, size_t why_len)
+static int slot_engine_open(struct whorl_host *h, struct host_slot *s, int *rc_out, char *why,
+                            size_t why_len)
 {
 	struct slot_job *j = slot_job_new(h, s);
 	pthread_t t;
@@ -197,8 +197,10 @@ static int slot_engine_open(struct whorl_host *h, struct host_slot *s, int *rc_o
 	if (slot_job_wait(j, h->open_timeout_ms)) {
 		pthread_detach(t);
 		*rc_out = WHORL_ELIMIT;
-		snprintf(why, why_len, "open and self test did not finish within %u ms; the image "
-		         "stays loaded because a thread is still inside it", h->open_timeout_ms);
+		snprintf(why, why_len,
+		         "open and self test did not finish within %u ms; the image "
+		         "stays loaded because a thread is still inside it",
+		         h->open_timeout_ms);
 		return 1;
 	}
 	pthread_join(t, NULL);
@@ -250,8 +252,8 @@ static int slot_load(struct whorl_host *h, const char *src, struct host_slot *s,
 	return 0;
 }
 
-int slot_open(struct whorl_host *h, const char *src, const char *installed_path,
-              const char *hash, struct host_slot **out, char *errbuf, size_t errlen)
+int slot_open(struct whorl_host *h, const char *src, const char *installed_path, const char *hash,
+              struct host_slot **out, char *errbuf, size_t errlen)
 {
 	char why[HOST_ERR_MAX], local[HOST_ERR_MAX];
 	struct host_slot *s;

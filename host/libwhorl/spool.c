@@ -61,8 +61,8 @@ static int spool_fields_valid(const char *const *fields, size_t n_fields)
 	return 1;
 }
 
-static int spool_write_file(int fd, const char *const *fields, size_t n_fields,
-                            const char *msg, size_t len)
+static int spool_write_file(int fd, const char *const *fields, size_t n_fields, const char *msg,
+                            size_t len)
 {
 	char length[64];
 	int rc = 0;
@@ -82,8 +82,8 @@ static int spool_write_file(int fd, const char *const *fields, size_t n_fields,
 	return rc;
 }
 
-int whorl_spool_write(const char *dir, const char *const *fields, size_t n_fields,
-                      const char *msg, size_t len, char *name_out, size_t name_len)
+int whorl_spool_write(const char *dir, const char *const *fields, size_t n_fields, const char *msg,
+                      size_t len, char *name_out, size_t name_len)
 {
 	char name[128], tmp_path[WHORL_DCFG_PATH_MAX + 160], new_path[WHORL_DCFG_PATH_MAX + 160];
 	struct timeval tv;

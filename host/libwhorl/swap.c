@@ -16,7 +16,7 @@
 
 #include "host_internal.h"
 
-#define SWAP_POLL_NS 50000L    /* sleep between looks at the old slot's count */
+#define SWAP_POLL_NS 50000L /* sleep between looks at the old slot's count */
 
 static uint64_t swap_now_ms(void)
 {
@@ -60,7 +60,8 @@ static void swap_retire_old(struct whorl_host *h, struct host_slot *old)
 	if (swap_drain(old, h->drain_ms) != 0) {
 		host_logf(h, WHORL_LOG_WARN,
 		          "cartridge %s still had scans in flight after %u ms; it stays loaded "
-		          "until they finish", old->version, h->drain_ms);
+		          "until they finish",
+		          old->version, h->drain_ms);
 		old->next = h->parked;
 		h->parked = old;
 		return;

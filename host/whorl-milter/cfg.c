@@ -37,10 +37,16 @@ void wm_cfg_defaults(struct wm_cfg *c)
  * libwhorl. Every other key of whorld.cfg (listeners, threads, queue,
  * protocols: libmilter owns the connection to the MTA and the threads) is
  * refused, including keys whorld gains later. */
-static const char *const wm_common_keys[] = {
-	"unix socket mode", "minimum score", "log destination", "log level", "syslog facility",
-	"cartridge", "cartridge config dir", "state dir", "pid file", NULL
-};
+static const char *const wm_common_keys[] = { "unix socket mode",
+	                                      "minimum score",
+	                                      "log destination",
+	                                      "log level",
+	                                      "syslog facility",
+	                                      "cartridge",
+	                                      "cartridge config dir",
+	                                      "state dir",
+	                                      "pid file",
+	                                      NULL };
 
 static const char *const wm_action_names[] = { "accept", "headers", "reject", "quarantine",
 	                                       "discard" };
@@ -125,8 +131,10 @@ static int wm_nets_parse(struct wm_cfg *c, const char *v, char *why, size_t why_
 		if (n > 0) {
 			if (c->n_local_networks == WM_MAX_NETS ||
 			    wm_net_parse(v, n, &c->local_networks[c->n_local_networks]) != 0) {
-				snprintf(why, why_len, "local networks: '%.*s' is not an address/prefix "
-				         "(at most %u networks)", (int)n, v, WM_MAX_NETS);
+				snprintf(why, why_len,
+				         "local networks: '%.*s' is not an address/prefix "
+				         "(at most %u networks)",
+				         (int)n, v, WM_MAX_NETS);
 				return WHORL_ECONFIG;
 			}
 			c->n_local_networks++;
@@ -146,9 +154,10 @@ static int wm_band_parse(struct wm_cfg *c, const char *v, char *why, size_t why_
 
 	if (end == v || score > 100 || (*end != ' ' && *end != '\t') ||
 	    wm_action_parse(end + strspn(end, " \t"), &a) != 0 || c->n_bands == WM_MAX_BANDS) {
-		snprintf(why, why_len, "score band = '%s': expected a score 0-100 and an action "
-		         "(accept, headers, reject, quarantine, discard), at most %u bands", v,
-		         WM_MAX_BANDS);
+		snprintf(why, why_len,
+		         "score band = '%s': expected a score 0-100 and an action "
+		         "(accept, headers, reject, quarantine, discard), at most %u bands",
+		         v, WM_MAX_BANDS);
 		return WHORL_ECONFIG;
 	}
 	c->bands[c->n_bands].score = (unsigned)score;
@@ -166,8 +175,10 @@ static int wm_category_parse(struct wm_cfg *c, const char *v, char *why, size_t 
 	if (n == 0 || n >= WM_CATEGORY_MAX || v[n] == '\0' ||
 	    wm_action_parse(v + n + strspn(v + n, " \t"), &a) != 0 ||
 	    c->n_category_actions == WM_MAX_CATEGORY_ACTIONS) {
-		snprintf(why, why_len, "category action = '%s': expected a category name and an "
-		         "action, at most %u lines", v, WM_MAX_CATEGORY_ACTIONS);
+		snprintf(why, why_len,
+		         "category action = '%s': expected a category name and an "
+		         "action, at most %u lines",
+		         v, WM_MAX_CATEGORY_ACTIONS);
 		return WHORL_ECONFIG;
 	}
 	memcpy(ca->category, v, n);
@@ -184,8 +195,10 @@ static int wm_reply_check(const char *key, const char *v, char *out, char *why, 
 	if (strlen(v) >= WM_REPLY_MAX / 2 ||
 	    (strcmp(key, "reject reply") == 0 &&
 	     wm_reply_format(v, "spam", 100, rcode, xcode, text) != 0)) {
-		snprintf(why, why_len, "%s = '%s': expected e.g. \"550 5.7.1 text\" (a 4xx or 5xx "
-		         "code, at most %u bytes)", key, v, WM_REPLY_MAX / 2 - 1);
+		snprintf(why, why_len,
+		         "%s = '%s': expected e.g. \"550 5.7.1 text\" (a 4xx or 5xx "
+		         "code, at most %u bytes)",
+		         key, v, WM_REPLY_MAX / 2 - 1);
 		return WHORL_ECONFIG;
 	}
 	strcpy(out, v);
@@ -254,12 +267,15 @@ static int wm_cfg_key(void *ctx, const char *key, const char *v, char *why, size
 	} else if (strcmp(key, "local networks") == 0) {
 		return wm_nets_parse(c, v, why, why_len);
 	} else {
-		snprintf(why, why_len, "unknown key '%s' (whorl-milter.cfg takes the keys of "
-		         "docs/WHORL-MILTER.md, not all of whorld's)", key);
+		snprintf(why, why_len,
+		         "unknown key '%s' (whorl-milter.cfg takes the keys of "
+		         "docs/WHORL-MILTER.md, not all of whorld's)",
+		         key);
 		return WHORL_ECONFIG;
 	}
 	if (bad) {
-		snprintf(why, why_len, "%s = '%s': not a valid value (docs/WHORL-MILTER.md)", key, v);
+		snprintf(why, why_len, "%s = '%s': not a valid value (docs/WHORL-MILTER.md)", key,
+		         v);
 		return WHORL_ECONFIG;
 	}
 	return 0;

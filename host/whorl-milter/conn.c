@@ -19,7 +19,13 @@
 struct wm_daemon wm_daemon;
 
 /* The verdict headers, in the order they are written. */
-enum { WM_H_SCORE, WM_H_CATEGORY, WM_H_RESCAN, WM_H_ANALYSIS, WM_H_N };
+enum {
+	WM_H_SCORE,
+	WM_H_CATEGORY,
+	WM_H_RESCAN,
+	WM_H_ANALYSIS,
+	WM_H_N
+};
 static const char *const wm_names[2][WM_H_N] = {
 	{ "X-Whorl-Score", "X-Whorl-Category", "X-Whorl-Rescan", "X-Whorl-Analysis" },
 	{ "X-CMAE-Score", "X-Whorl-Category", "X-Whorl-Rescan", "X-CMAE-Analysis" },
@@ -29,9 +35,9 @@ struct wm_conn {
 	char client_ip[64];
 	char client_hostname[256];
 	char helo[WM_ADDR_MAX];
-	int local;                      /* client in "local networks" */
-	int skip;                       /* this message is passed unscanned */
-	unsigned seen[WM_H_N];          /* our headers already in the message */
+	int local;             /* client in "local networks" */
+	int skip;              /* this message is passed unscanned */
+	unsigned seen[WM_H_N]; /* our headers already in the message */
 	struct wm_msg *msg;
 };
 
@@ -184,8 +190,8 @@ static void wm_header_set(SMFICTX *ctx, const struct wm_conn *c, int i, const ch
 		smfi_chgheader(ctx, (char *)name, (int)k, NULL);
 }
 
-static void wm_headers_write(SMFICTX *ctx, const struct wm_conn *c,
-                             const struct whorl_verdict *v, int rescan)
+static void wm_headers_write(SMFICTX *ctx, const struct wm_conn *c, const struct whorl_verdict *v,
+                             int rescan)
 {
 	char value[WM_REPLY_MAX];
 
@@ -226,19 +232,19 @@ static sfsistat wm_act(SMFICTX *ctx, const struct wm_conn *c, const struct whorl
 	char rcode[WM_REPLY_MAX], xcode[WM_REPLY_MAX], text[WM_REPLY_MAX];
 	char tmpl[WM_REPLY_MAX + 8];
 
-	whorl_dlog_write(WHORL_LOG_INFO, "MILTER", "%s: from=%s ip=%s score=%u category=%s%s "
-	                 "action=%s", queue_id, mail_from,
-	                 c->client_ip, v->score, v->category_desc ? v->category_desc : "unknown",
-	                 rescan ? " rescan=1" : "", wm_action_name(a));
+	whorl_dlog_write(WHORL_LOG_INFO, "MILTER",
+	                 "%s: from=%s ip=%s score=%u category=%s%s "
+	                 "action=%s",
+	                 queue_id, mail_from, c->client_ip, v->score,
+	                 v->category_desc ? v->category_desc : "unknown", rescan ? " rescan=1" : "",
+	                 wm_action_name(a));
 	switch (a) {
-	case WM_ACCEPT:
-		return SMFIS_ACCEPT;
+	case WM_ACCEPT: return SMFIS_ACCEPT;
 	case WM_REJECT:
 		wm_reply_format(cfg->reject_reply, v->category_desc, v->score, rcode, xcode, text);
 		smfi_setreply(ctx, rcode, xcode[0] ? xcode : NULL, text);
 		return rcode[0] == '4' ? SMFIS_TEMPFAIL : SMFIS_REJECT;
-	case WM_DISCARD:
-		return SMFIS_DISCARD;
+	case WM_DISCARD: return SMFIS_DISCARD;
 	case WM_QUARANTINE:
 		/* The reason takes %c and %s like a reply; a code is put in
 		 * front only so the one formatter reads it. */
@@ -247,9 +253,7 @@ static sfsistat wm_act(SMFICTX *ctx, const struct wm_conn *c, const struct whorl
 		smfi_quarantine(ctx, text);
 		wm_headers_write(ctx, c, v, rescan);
 		return SMFIS_ACCEPT;
-	case WM_HEADERS:
-		wm_headers_write(ctx, c, v, rescan);
-		return SMFIS_ACCEPT;
+	case WM_HEADERS: wm_headers_write(ctx, c, v, rescan); return SMFIS_ACCEPT;
 	}
 	return SMFIS_ACCEPT;
 }

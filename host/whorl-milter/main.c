@@ -46,7 +46,10 @@ static int wm_args_parse(int argc, char **argv, struct wm_args *a, char *path, s
 	memset(a, 0, sizeof(*a));
 	while ((opt = getopt(argc, argv, "c:tVh")) != -1) {
 		switch (opt) {
-		case 'c': a->cfg_path = optarg; a->cfg_given = 1; break;
+		case 'c':
+			a->cfg_path = optarg;
+			a->cfg_given = 1;
+			break;
 		case 't': a->check = 1; break;
 		case 'V': printf("whorl-milter %s\n", WHORL_VERSION); return 0;
 		case 'h': wm_usage(stdout); return 0;
@@ -156,7 +159,8 @@ static int wm_run(const struct wm_cfg *c)
 	if (wm_scan_drain(c->scan_deadline_ms) > 0) {
 		/* A scan still inside the cartridge: closing it now would
 		 * pull the code from under that thread. */
-		whorl_dlog_write(WHORL_LOG_WARN, "MAIN", "scans still running; exiting without "
+		whorl_dlog_write(WHORL_LOG_WARN, "MAIN",
+		                 "scans still running; exiting without "
 		                 "closing the cartridge");
 		return WM_EXIT_RUNTIME;
 	}
@@ -184,8 +188,9 @@ int main(int argc, char **argv)
 		rc = wm_host_open(&cfg, &wm_daemon.host);
 		if (rc == 0)
 			whorl_host_close(wm_daemon.host);
-		printf("%s: %s\n", a.cfg_path, rc == 0 ? "configuration and cartridge OK" :
-		       "cartridge failed to open (see above)");
+		printf("%s: %s\n", a.cfg_path,
+		       rc == 0 ? "configuration and cartridge OK"
+		               : "cartridge failed to open (see above)");
 		return rc == 0 ? WM_EXIT_OK : WM_EXIT_CONFIG;
 	}
 	whorl_dlog_setup(cfg.common.log_destination, 1, WM_NAME, cfg.common.syslog_facility,

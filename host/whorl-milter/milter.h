@@ -15,30 +15,40 @@
 #include "whorl_daemon.h"
 
 #define WM_NAME "whorl-milter"
-#define WM_MAX_BANDS 8          /* "score band" lines */
+#define WM_MAX_BANDS 8             /* "score band" lines */
 #define WM_MAX_CATEGORY_ACTIONS 16 /* "category action" lines */
-#define WM_MAX_NETS 32          /* networks in "local networks" */
-#define WM_MAX_RCPT 256         /* RCPT TO addresses passed to the engine per message */
-#define WM_ADDR_MAX 512         /* longest HELO, MAIL FROM or RCPT TO kept */
-#define WM_REPLY_MAX 512        /* longest reject reply or quarantine reason */
-#define WM_CATEGORY_MAX 32      /* longest category name in "category action" */
+#define WM_MAX_NETS 32             /* networks in "local networks" */
+#define WM_MAX_RCPT 256            /* RCPT TO addresses passed to the engine per message */
+#define WM_ADDR_MAX 512            /* longest HELO, MAIL FROM or RCPT TO kept */
+#define WM_REPLY_MAX 512           /* longest reject reply or quarantine reason */
+#define WM_CATEGORY_MAX 32         /* longest category name in "category action" */
 
-enum wm_exit { WM_EXIT_OK = 0, WM_EXIT_CONFIG = 1, WM_EXIT_RUNTIME = 2 };
+enum wm_exit {
+	WM_EXIT_OK = 0,
+	WM_EXIT_CONFIG = 1,
+	WM_EXIT_RUNTIME = 2
+};
 
 /* What happens to a message. Names in wm_action_name(). */
 enum wm_action {
-	WM_ACCEPT = 0,      /* delivered untouched */
-	WM_HEADERS = 1,     /* delivered with the verdict headers */
-	WM_REJECT = 2,      /* refused with "reject reply" */
-	WM_QUARANTINE = 3,  /* held by the MTA (smfi_quarantine), with headers */
-	WM_DISCARD = 4      /* accepted and silently dropped */
+	WM_ACCEPT = 0,     /* delivered untouched */
+	WM_HEADERS = 1,    /* delivered with the verdict headers */
+	WM_REJECT = 2,     /* refused with "reject reply" */
+	WM_QUARANTINE = 3, /* held by the MTA (smfi_quarantine), with headers */
+	WM_DISCARD = 4     /* accepted and silently dropped */
 };
 
-enum wm_on_fail { WM_FAIL_TEMPFAIL = 0, WM_FAIL_ACCEPT = 1 };
-enum wm_header_names { WM_NAMES_WHORL = 0, WM_NAMES_CLOUDMARK = 1 };
+enum wm_on_fail {
+	WM_FAIL_TEMPFAIL = 0,
+	WM_FAIL_ACCEPT = 1
+};
+enum wm_header_names {
+	WM_NAMES_WHORL = 0,
+	WM_NAMES_CLOUDMARK = 1
+};
 
 struct wm_band {
-	unsigned score;          /* at or above */
+	unsigned score; /* at or above */
 	enum wm_action action;
 };
 
@@ -50,25 +60,25 @@ struct wm_category_action {
 /* An IPv4 network is kept as its IPv4-mapped IPv6 form (::ffff:a.b.c.d). */
 struct wm_net {
 	uint8_t addr[16];
-	unsigned prefix;         /* 0-128 */
+	unsigned prefix; /* 0-128 */
 };
 
 /* whorl-milter.cfg, parsed; defaults from wm_cfg_defaults(). */
 struct wm_cfg {
-	struct whorl_dcfg common;          /* log, cartridge, minimum score, pid file ... */
+	struct whorl_dcfg common;                /* log, cartridge, minimum score, pid file ... */
 	char milter_socket[WHORL_DCFG_PATH_MAX]; /* libmilter's "unix:PATH" / "inet:PORT@HOST" */
-	uint32_t scan_deadline_ms;         /* longest scan before "on fail" */
-	uint32_t progress_interval_ms;     /* smfi_progress while a scan runs */
-	uint32_t milter_timeout_ms;        /* libmilter's I/O timeout with the MTA */
-	size_t max_body_length;            /* bytes of the message scanned, at most */
+	uint32_t scan_deadline_ms;               /* longest scan before "on fail" */
+	uint32_t progress_interval_ms;           /* smfi_progress while a scan runs */
+	uint32_t milter_timeout_ms;              /* libmilter's I/O timeout with the MTA */
+	size_t max_body_length;                  /* bytes of the message scanned, at most */
 	enum wm_on_fail on_fail;
-	enum wm_action spam_action;        /* is-spam verdicts no band or category names */
-	enum wm_action ham_action;         /* the other verdicts */
+	enum wm_action spam_action; /* is-spam verdicts no band or category names */
+	enum wm_action ham_action;  /* the other verdicts */
 	struct wm_band bands[WM_MAX_BANDS];
 	size_t n_bands;
 	struct wm_category_action category_actions[WM_MAX_CATEGORY_ACTIONS];
 	size_t n_category_actions;
-	char reject_reply[WM_REPLY_MAX];   /* "550 5.7.1 text", %c category, %s score */
+	char reject_reply[WM_REPLY_MAX]; /* "550 5.7.1 text", %c category, %s score */
 	char quarantine_reason[WM_REPLY_MAX];
 	enum wm_header_names header_names;
 	int skip_authenticated;
@@ -108,11 +118,11 @@ struct wm_msg {
 	char client_hostname[256];
 	char helo[WM_ADDR_MAX];
 	char mail_from[WM_ADDR_MAX];
-	char *rcpt[WM_MAX_RCPT];           /* malloc'd copies */
+	char *rcpt[WM_MAX_RCPT]; /* malloc'd copies */
 	size_t n_rcpt;
-	char *buf;                         /* header and body as received, CRLF */
+	char *buf; /* header and body as received, CRLF */
 	size_t len, cap;
-	int truncated;                     /* more than max body length arrived */
+	int truncated; /* more than max body length arrived */
 	char queue_id[64];
 };
 

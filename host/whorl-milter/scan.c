@@ -23,7 +23,7 @@
 struct wm_job {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	int refs;                      /* the waiter and the scan thread */
+	int refs; /* the waiter and the scan thread */
 	int done;
 	int rc;
 	whorl_host *host;

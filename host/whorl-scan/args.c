@@ -12,8 +12,16 @@
 
 #include "scan.h"
 
-enum { OPT_CONFIG_DIR = 256, OPT_CARTRIDGE, OPT_STATE_DIR, OPT_JSON, OPT_FINGERPRINTS, OPT_MIN_SCORE,
-       OPT_TRIAL_MS, OPT_VERSION };
+enum {
+	OPT_CONFIG_DIR = 256,
+	OPT_CARTRIDGE,
+	OPT_STATE_DIR,
+	OPT_JSON,
+	OPT_FINGERPRINTS,
+	OPT_MIN_SCORE,
+	OPT_TRIAL_MS,
+	OPT_VERSION
+};
 
 static const struct option args_long[] = {
 	{ "config-dir", required_argument, NULL, OPT_CONFIG_DIR },
@@ -32,26 +40,27 @@ static const struct option args_long[] = {
 
 static void args_usage(FILE *f)
 {
-	fprintf(f,
-	        "usage: whorl-scan [--config-dir DIR] [--cartridge PATH] [--state-dir DIR [--trial-ms N]]\n"
-	        "                  [--json] [-j N] [-v]\n"
-	        "                  [--fingerprints] [--minimum-score N] PATH...\n"
-	        "Scores each message in PATH (files, mbox files, directories, maildirs; - is\n"
-	        "standard input) and prints one line per message:\n"
-	        "  PATH<TAB>score<TAB>category/subcategory<TAB>rescan<TAB>analysis\n"
-	        "  --config-dir DIR     configuration directory (default: %s)\n"
-	        "  --cartridge PATH     cartridge to load (default: %s)\n"
-	        "  --state-dir DIR      keep crash-rollback state in DIR (docs/HOSTING.md)\n"
-	        "  --trial-ms N         clean run a new cartridge needs to become the last\n"
-	        "                       viable one (1-%ld ms; default: libwhorl's 10 minutes)\n"
-	        "  --json               one JSON object per line\n"
-	        "  -j, --jobs N         scan on N threads (1-%d; default: CPUs online)\n"
-	        "  -v, --verbose        log INFO lines to stderr (-vv: DEBUG)\n"
-	        "  --fingerprints       print fingerprints instead of scoring\n"
-	        "  --minimum-score N    is_spam when score >= N (0-100)\n"
-	        "Exit: 0 all scanned, 1 usage or configuration error, 2 some input unreadable.\n",
-	        whorl_default_config_dir(), whorl_default_cartridge_path(), SCAN_MAX_TRIAL_MS,
-	        SCAN_MAX_JOBS);
+	fprintf(
+	    f,
+	    "usage: whorl-scan [--config-dir DIR] [--cartridge PATH] [--state-dir DIR [--trial-ms N]]\n"
+	    "                  [--json] [-j N] [-v]\n"
+	    "                  [--fingerprints] [--minimum-score N] PATH...\n"
+	    "Scores each message in PATH (files, mbox files, directories, maildirs; - is\n"
+	    "standard input) and prints one line per message:\n"
+	    "  PATH<TAB>score<TAB>category/subcategory<TAB>rescan<TAB>analysis\n"
+	    "  --config-dir DIR     configuration directory (default: %s)\n"
+	    "  --cartridge PATH     cartridge to load (default: %s)\n"
+	    "  --state-dir DIR      keep crash-rollback state in DIR (docs/HOSTING.md)\n"
+	    "  --trial-ms N         clean run a new cartridge needs to become the last\n"
+	    "                       viable one (1-%ld ms; default: libwhorl's 10 minutes)\n"
+	    "  --json               one JSON object per line\n"
+	    "  -j, --jobs N         scan on N threads (1-%d; default: CPUs online)\n"
+	    "  -v, --verbose        log INFO lines to stderr (-vv: DEBUG)\n"
+	    "  --fingerprints       print fingerprints instead of scoring\n"
+	    "  --minimum-score N    is_spam when score >= N (0-100)\n"
+	    "Exit: 0 all scanned, 1 usage or configuration error, 2 some input unreadable.\n",
+	    whorl_default_config_dir(), whorl_default_cartridge_path(), SCAN_MAX_TRIAL_MS,
+	    SCAN_MAX_JOBS);
 }
 
 /* Parses a decimal in [lo, hi]; -1 when it is not one. */

@@ -90,7 +90,7 @@ static int scan_open(const struct scan_options *o, struct scan_run *run, whorl_h
 	ho.trial_ms = (uint32_t)o->trial_ms;
 	ho.log = scan_log;
 	ho.log_ctx = run;
-	ho.log_min_level = o->verbose >= 2 ? WHORL_LOG_DEBUG
+	ho.log_min_level = o->verbose >= 2   ? WHORL_LOG_DEBUG
 	                   : o->verbose == 1 ? WHORL_LOG_INFO
 	                                     : WHORL_LOG_WARN;
 	ho.app_name = "whorl-scan";

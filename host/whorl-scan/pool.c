@@ -27,15 +27,15 @@ struct pool {
 	whorl_host *h;
 	const struct mail_list *l;
 	int fingerprints;
-	atomic_size_t next;         /* next job index to take */
-	size_t consumed;            /* jobs handed to emit; guarded by mu */
+	atomic_size_t next; /* next job index to take */
+	size_t consumed;    /* jobs handed to emit; guarded by mu */
 	size_t n_slots;
 	struct pool_slot *slots;
 	pthread_mutex_t mu;
-	pthread_cond_t ready_cv;    /* a slot was filled */
-	pthread_cond_t space_cv;    /* a slot was emptied */
-	int printer_waiting;        /* guarded by mu: the printer sleeps on ready_cv */
-	int workers_waiting;        /* guarded by mu: workers asleep on space_cv */
+	pthread_cond_t ready_cv; /* a slot was filled */
+	pthread_cond_t space_cv; /* a slot was emptied */
+	int printer_waiting;     /* guarded by mu: the printer sleeps on ready_cv */
+	int workers_waiting;     /* guarded by mu: workers asleep on space_cv */
 };
 
 static void pool_scan_one(struct pool *p, size_t i, struct mail_buf *b, struct scan_result *r)

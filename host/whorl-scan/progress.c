@@ -11,7 +11,7 @@
 
 #include "scan.h"
 
-#define PROGRESS_WIDTH 40  /* characters in the bar itself */
+#define PROGRESS_WIDTH 40 /* characters in the bar itself */
 
 void progress_init(struct progress *p, size_t total)
 {
@@ -23,8 +23,7 @@ void progress_init(struct progress *p, size_t total)
 
 static long progress_ms_since(const struct timespec *then, const struct timespec *now)
 {
-	return (long)(now->tv_sec - then->tv_sec) * 1000 +
-	       (now->tv_nsec - then->tv_nsec) / 1000000;
+	return (long)(now->tv_sec - then->tv_sec) * 1000 + (now->tv_nsec - then->tv_nsec) / 1000000;
 }
 
 static void progress_draw(const struct progress *p, size_t done)

@@ -17,9 +17,9 @@
 #include "whorl.h"
 #include "../libwhorl/mail.h"
 
-#define SCAN_MAX_JOBS 256            /* most worker threads -j accepts */
-#define SCAN_MAX_TRIAL_MS 86400000L  /* longest --trial-ms: one day */
-#define SCAN_RING_PER_WORKER 16      /* results buffered per worker for reordering */
+#define SCAN_MAX_JOBS 256           /* most worker threads -j accepts */
+#define SCAN_MAX_TRIAL_MS 86400000L /* longest --trial-ms: one day */
+#define SCAN_RING_PER_WORKER 16     /* results buffered per worker for reordering */
 
 /* Exit statuses (documented in whorl-scan(1)). */
 #define SCAN_EXIT_OK 0
@@ -27,30 +27,30 @@
 #define SCAN_EXIT_UNREADABLE 2
 
 struct scan_options {
-	const char *config_dir;     /* NULL: libwhorl's default */
-	const char *cartridge;      /* NULL: libwhorl's default */
-	const char *state_dir;      /* NULL: no rollback state */
-	long trial_ms;              /* 0: libwhorl's default trial length */
+	const char *config_dir; /* NULL: libwhorl's default */
+	const char *cartridge;  /* NULL: libwhorl's default */
+	const char *state_dir;  /* NULL: no rollback state */
+	long trial_ms;          /* 0: libwhorl's default trial length */
 	int json;
 	int jobs;
-	int verbose;                /* count of -v */
+	int verbose; /* count of -v */
 	int fingerprints;
-	int minimum_score;          /* -1: the cartridge's is_spam */
+	int minimum_score; /* -1: the cartridge's is_spam */
 	char **paths;
 	int n_paths;
 };
 
 /* args_parse results. */
 #define ARGS_RUN 0
-#define ARGS_EXIT_OK 1             /* --help or --version was printed */
-#define ARGS_EXIT_USAGE 2          /* error printed */
+#define ARGS_EXIT_OK 1    /* --help or --version was printed */
+#define ARGS_EXIT_USAGE 2 /* error printed */
 
 int args_parse(int argc, char **argv, struct scan_options *o);
 
 /* pool.c */
 struct scan_result {
-	int rc;                     /* 0, or negative WHORL_E* */
-	int err_no;                 /* why reading failed (file_why_text) when rc != 0 */
+	int rc;     /* 0, or negative WHORL_E* */
+	int err_no; /* why reading failed (file_why_text) when rc != 0 */
 	struct whorl_verdict *verdict;
 	struct whorl_fpset *fps;
 };

@@ -23,11 +23,14 @@
 #define CTL_EXIT_OK 0
 #define CTL_EXIT_REFUSED 1
 #define CTL_EXIT_UNREACHABLE 2
-#define CTL_TIMEOUT_MS 120000        /* a swap self-tests a cartridge; allow for it */
+#define CTL_TIMEOUT_MS 120000 /* a swap self-tests a cartridge; allow for it */
 
-static const struct { const char *word, *line; int has_arg; } ctl_cmds[] = {
-	{ "version", "VERSION", 0 }, { "status", "STATUS", 0 }, { "stats", "STATS", 0 },
-	{ "reload", "RELOAD", 0 }, { "update-now", "UPDATE-NOW", 0 }, { "swap", "SWAP", 1 },
+static const struct {
+	const char *word, *line;
+	int has_arg;
+} ctl_cmds[] = {
+	{ "version", "VERSION", 0 }, { "status", "STATUS", 0 },         { "stats", "STATS", 0 },
+	{ "reload", "RELOAD", 0 },   { "update-now", "UPDATE-NOW", 0 }, { "swap", "SWAP", 1 },
 };
 
 static int ctl_usage(void)
@@ -53,7 +56,8 @@ static int ctl_socket(const char *sock, const char *cfg_path, char *out, size_t 
 	}
 	whorl_dcfg_defaults(&c);
 	if (whorl_dcfg_load(cfg_path, &c, NULL) != 0 || c.control_socket[0] == '\0') {
-		fprintf(stderr, "whorlctl: no control socket: set \"control socket\" in %s or use -s\n",
+		fprintf(stderr,
+		        "whorlctl: no control socket: set \"control socket\" in %s or use -s\n",
 		        cfg_path);
 		return -1;
 	}

@@ -55,7 +55,8 @@ static int check_places(const struct whorl_dcfg *c)
 			bad |= check_dir_of("feedback spool", c->feedback_spool);
 		else if (!S_ISDIR(st.st_mode) || access(c->feedback_spool, W_OK | X_OK) != 0)
 			printf("whorld: feedback spool %s: not a writable directory\n",
-			       c->feedback_spool), bad = 1;
+			       c->feedback_spool),
+			    bad = 1;
 		else
 			printf("whorld: feedback spool %s: ok\n", c->feedback_spool);
 	} else {
@@ -115,7 +116,8 @@ int check_run(const struct whorl_dcfg *c, const char *cfg_path, int cfg_found)
 	int bad;
 
 	if (c == NULL) {
-		printf("whorld: configuration %s: errors (above); whorld would not start\n", cfg_path);
+		printf("whorld: configuration %s: errors (above); whorld would not start\n",
+		       cfg_path);
 		return WHORLD_EXIT_CONFIG;
 	}
 	printf("whorld: configuration %s: %s\n", cfg_path,

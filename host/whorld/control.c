@@ -25,9 +25,11 @@ static void control_version(struct whorld *d, struct obuf *o)
 	whorl_host_info(d->host, &info);
 	obuf_printf(o, "OK\nCmaeVersion = \"%s\"\nCmaeCartridgeVersion = \"%s\"\n", WHORL_VERSION,
 	            info.cartridge_version);
-	obuf_printf(o, "whorld = \"%s\"\ncartridge = \"%s\"\ncartridge path = \"%s\"\n"
-	            "cartridge hash = \"%s\"\n", WHORL_VERSION, info.cartridge_version,
-	            info.cartridge_path, info.cartridge_hash);
+	obuf_printf(o,
+	            "whorld = \"%s\"\ncartridge = \"%s\"\ncartridge path = \"%s\"\n"
+	            "cartridge hash = \"%s\"\n",
+	            WHORL_VERSION, info.cartridge_version, info.cartridge_path,
+	            info.cartridge_hash);
 }
 
 /* The cartridge's snapshot lines whose key starts with one of these. */
@@ -38,16 +40,18 @@ static void control_status(struct whorld *d, struct obuf *o)
 	char *text = NULL, *line, *save = NULL;
 
 	control_version(d, o);
-	obuf_printf(o, "uptime seconds = %llu\nrequests spamd = %lu\nrequests http = %lu\n"
+	obuf_printf(o,
+	            "uptime seconds = %llu\nrequests spamd = %lu\nrequests http = %lu\n"
 	            "scanned = %lu\nqueue depth = %u\nconnections = %u\nswaps = %lu\n",
 	            (unsigned long long)((whorld_now_ms() - d->t_start_ms) / 1000),
 	            atomic_load(&d->counters.requests), atomic_load(&d->counters.http_requests),
-	            atomic_load(&d->counters.scanned), work_in_flight(d),
-	            atomic_load(&d->n_conns), atomic_load(&d->counters.swaps));
+	            atomic_load(&d->counters.scanned), work_in_flight(d), atomic_load(&d->n_conns),
+	            atomic_load(&d->counters.swaps));
 	if (whorl_host_stats_text(d->host, &text) == 0) {
 		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 			for (size_t k = 0; k < sizeof(control_status_keys) / sizeof(char *); k++)
-				if (strncmp(line, control_status_keys[k], strlen(control_status_keys[k])) == 0)
+				if (strncmp(line, control_status_keys[k],
+				            strlen(control_status_keys[k])) == 0)
 					obuf_printf(o, "%s\n", line);
 		free(text);
 	}

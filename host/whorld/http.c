@@ -25,7 +25,7 @@
 struct http_server {
 	struct MHD_Daemon *daemons[WHORLD_MAX_LISTENERS];
 	size_t n;
-	int quiesced;                    /* the listen sockets are ours again */
+	int quiesced; /* the listen sockets are ours again */
 };
 
 int http_body_add(struct http_req *r, const char *p, size_t n, size_t max)
@@ -106,7 +106,8 @@ static enum MHD_Result http_rcpt_iter(void *cls, enum MHD_ValueKind kind, const 
 	struct http_req *r = cls;
 	size_t n = strlen(r->rcpt);
 
-	if (strcasecmp(key, "Rcpt") == 0 && value != NULL && n + strlen(value) + 2 < sizeof(r->rcpt))
+	if (strcasecmp(key, "Rcpt") == 0 && value != NULL &&
+	    n + strlen(value) + 2 < sizeof(r->rcpt))
 		snprintf(r->rcpt + n, sizeof(r->rcpt) - n, "%s%s", n > 0 ? "," : "", value);
 	return MHD_YES;
 }
@@ -129,8 +130,8 @@ static struct http_req *http_req_new(struct whorld *d, struct MHD_Connection *co
 	atomic_fetch_add(&d->counters.http_requests, 1);
 	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl != NULL && strtoull(cl, NULL, 10) >
-	                      cfg->max_message_size + (r->route == HTTP_ROUTE_CM_MESSAGE
-	                                                      ? HTTP_MULTIPART_SLACK : 0))
+	                      cfg->max_message_size +
+	                          (r->route == HTTP_ROUTE_CM_MESSAGE ? HTTP_MULTIPART_SLACK : 0))
 		r->too_large = 1;
 	if (r->route == HTTP_ROUTE_CM_MESSAGE && !r->too_large) {
 		r->pp = MHD_create_post_processor(conn, 65536, http_api_form_field, r);
@@ -169,7 +170,8 @@ static enum MHD_Result http_req_complete(struct whorld *d, struct http_req *r)
 		http_api_error(r, MHD_HTTP_NOT_FOUND, "no such endpoint");
 	} else if (r->too_large) {
 		atomic_fetch_add(&d->counters.http_too_large, 1);
-		http_api_error(r, MHD_HTTP_CONTENT_TOO_LARGE, "message too large: exceeds max message size");
+		http_api_error(r, MHD_HTTP_CONTENT_TOO_LARGE,
+		               "message too large: exceeds max message size");
 	} else if (r->bad_form) {
 		atomic_fetch_add(&d->counters.http_errors, 1);
 		http_api_error(r, MHD_HTTP_BAD_REQUEST, "malformed multipart/form-data");
@@ -187,9 +189,8 @@ static enum MHD_Result http_req_complete(struct whorld *d, struct http_req *r)
 }
 
 static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const char *url,
-                                   const char *method, const char *version,
-                                   const char *upload_data, size_t *upload_data_size,
-                                   void **req_cls)
+                                   const char *method, const char *version, const char *upload_data,
+                                   size_t *upload_data_size, void **req_cls)
 {
 	struct whorld *d = cls;
 	struct http_req *r = *req_cls;
@@ -249,13 +250,13 @@ int http_start(struct whorld *d)
 	d->http = s;
 	for (size_t i = 0; i < d->n_http_listeners; i++) {
 		s->daemons[s->n] = MHD_start_daemon(
-			MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-				MHD_USE_ERROR_LOG,
-			0, NULL, NULL, http_access, d, MHD_OPTION_LISTEN_SOCKET, d->http_listeners[i].fd,
-			MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
-			MHD_OPTION_CONNECTION_TIMEOUT, timeout_s > 0 ? timeout_s : 1u,
-			MHD_OPTION_NOTIFY_COMPLETED, http_completed, d,
-			MHD_OPTION_EXTERNAL_LOGGER, http_log, d, MHD_OPTION_END);
+		    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
+		        MHD_USE_ERROR_LOG,
+		    0, NULL, NULL, http_access, d, MHD_OPTION_LISTEN_SOCKET,
+		    d->http_listeners[i].fd, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
+		    MHD_OPTION_CONNECTION_TIMEOUT, timeout_s > 0 ? timeout_s : 1u,
+		    MHD_OPTION_NOTIFY_COMPLETED, http_completed, d, MHD_OPTION_EXTERNAL_LOGGER,
+		    http_log, d, MHD_OPTION_END);
 		if (s->daemons[s->n] == NULL) {
 			whorl_dlog_write(WHORL_LOG_ERROR, "HTTP", "cannot serve HTTP on %s",
 			                 d->http_listeners[i].name);

@@ -15,31 +15,36 @@
 
 #include "whorld.h"
 
-#define HTTP_FIELD_MAX 1024          /* a Cloudmark form field or envelope header */
-#define HTTP_RCPT_MAX 8192           /* all recipients, comma separated */
-#define HTTP_MULTIPART_SLACK 65536   /* multipart framing allowed above max message size */
+#define HTTP_FIELD_MAX 1024        /* a Cloudmark form field or envelope header */
+#define HTTP_RCPT_MAX 8192         /* all recipients, comma separated */
+#define HTTP_MULTIPART_SLACK 65536 /* multipart framing allowed above max message size */
 
 enum http_route {
-	HTTP_ROUTE_NONE, HTTP_ROUTE_SCORE, HTTP_ROUTE_CM_MESSAGE, HTTP_ROUTE_CM_MAX_SIZE,
-	HTTP_ROUTE_PING, HTTP_ROUTE_METRICS, HTTP_ROUTE_STATS
+	HTTP_ROUTE_NONE,
+	HTTP_ROUTE_SCORE,
+	HTTP_ROUTE_CM_MESSAGE,
+	HTTP_ROUTE_CM_MAX_SIZE,
+	HTTP_ROUTE_PING,
+	HTTP_ROUTE_METRICS,
+	HTTP_ROUTE_STATS
 };
 
 /* One request, from its first callback to MHD's "completed" notice. */
 struct http_req {
-	struct work_item item;           /* first: queued like a spamd connection */
+	struct work_item item; /* first: queued like a spamd connection */
 	struct whorld *d;
 	struct MHD_Connection *conn;
 	int route;
-	struct MHD_PostProcessor *pp;    /* multipart/form-data of the Cloudmark API */
-	char *body;                      /* the message (bounded by max message size) */
+	struct MHD_PostProcessor *pp; /* multipart/form-data of the Cloudmark API */
+	char *body;                   /* the message (bounded by max message size) */
 	size_t len, cap;
 	int too_large, bad_form;
 	char ip[HTTP_FIELD_MAX], helo[HTTP_FIELD_MAX], from[HTTP_FIELD_MAX],
-	     queue_id[HTTP_FIELD_MAX], hostname[HTTP_FIELD_MAX];
-	char rcpt[HTTP_RCPT_MAX];        /* comma separated */
-	atomic_int done;                 /* a scanning thread filled the reply */
+	    queue_id[HTTP_FIELD_MAX], hostname[HTTP_FIELD_MAX];
+	char rcpt[HTTP_RCPT_MAX]; /* comma separated */
+	atomic_int done;          /* a scanning thread filled the reply */
 	int status;
-	char *reply;                     /* malloc'd; handed to MHD */
+	char *reply; /* malloc'd; handed to MHD */
 	size_t reply_len;
 	const char *content_type;
 };
@@ -56,8 +61,8 @@ void http_api_error(struct http_req *r, int status, const char *text);
 /* The multipart iterator of POST /score/v2/message. */
 enum MHD_Result http_api_form_field(void *cls, enum MHD_ValueKind kind, const char *key,
                                     const char *filename, const char *content_type,
-                                    const char *transfer_encoding, const char *data,
-                                    uint64_t off, size_t size);
+                                    const char *transfer_encoding, const char *data, uint64_t off,
+                                    size_t size);
 
 /* http_metrics.c: Prometheus text and the cartridge's statistics. */
 void http_metrics_text(struct whorld *d, struct obuf *o);

@@ -24,7 +24,7 @@
 
 #include "http.h"
 
-#define API_RCPT_MAX 256             /* recipients passed to the cartridge */
+#define API_RCPT_MAX 256 /* recipients passed to the cartridge */
 
 static void api_put(void *ctx, const char *p, size_t n)
 {
@@ -102,8 +102,8 @@ static int api_field_add(char *dst, size_t cap, const char *data, size_t size)
 
 enum MHD_Result http_api_form_field(void *cls, enum MHD_ValueKind kind, const char *key,
                                     const char *filename, const char *content_type,
-                                    const char *transfer_encoding, const char *data,
-                                    uint64_t off, size_t size)
+                                    const char *transfer_encoding, const char *data, uint64_t off,
+                                    size_t size)
 {
 	struct http_req *r = cls;
 	int rc = 0;
@@ -144,8 +144,8 @@ static void api_envelope(struct http_req *r, struct whorl_envelope *env, const c
 }
 
 /* {"path":..., whorl-scan --json's fields, "symbols", cmae-*, "headers"}. */
-static void api_score_json(struct obuf *o, const struct http_req *r,
-                           const struct whorl_verdict *v, unsigned minimum, const char *symbols)
+static void api_score_json(struct obuf *o, const struct http_req *r, const struct whorl_verdict *v,
+                           unsigned minimum, const char *symbols)
 {
 	char num[32];
 	int is_spam = v->score >= minimum;
@@ -212,7 +212,8 @@ static void api_scan(struct whorld *d, struct http_req *r)
 
 	if (whorld_now_ms() - r->item.t_accept_ms > cfg->request_deadline_ms) {
 		atomic_fetch_add(&d->counters.timeouts, 1);
-		http_api_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "request deadline passed before the scan");
+		http_api_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+		               "request deadline passed before the scan");
 		return;
 	}
 	if (r->route == HTTP_ROUTE_CM_MESSAGE && r->len == 0) {

@@ -34,10 +34,12 @@ static void metrics_requests(struct whorld *d, struct obuf *o)
 	metric(o, "whorld_requests_total", "counter", "Requests received, by protocol.");
 	obuf_printf(o, "whorld_requests_total{protocol=\"spamd\"} %lu\n", ld(&c->requests));
 	obuf_printf(o, "whorld_requests_total{protocol=\"http\"} %lu\n", ld(&c->http_requests));
-	metric(o, "whorld_errors_total", "counter", "Malformed requests and failed scans, by protocol.");
+	metric(o, "whorld_errors_total", "counter",
+	       "Malformed requests and failed scans, by protocol.");
 	obuf_printf(o, "whorld_errors_total{protocol=\"spamd\"} %lu\n", ld(&c->errors));
 	obuf_printf(o, "whorld_errors_total{protocol=\"http\"} %lu\n", ld(&c->http_errors));
-	metric(o, "whorld_refused_total", "counter", "Requests refused at once, by protocol and reason.");
+	metric(o, "whorld_refused_total", "counter",
+	       "Requests refused at once, by protocol and reason.");
 	obuf_printf(o, "whorld_refused_total{protocol=\"spamd\",reason=\"busy\"} %lu\n",
 	            ld(&c->refused_busy));
 	obuf_printf(o, "whorld_refused_total{protocol=\"spamd\",reason=\"connections\"} %lu\n",
@@ -67,12 +69,15 @@ static void metrics_scans(struct whorld *d, struct obuf *o)
 	}
 	cum += ld(&c->latency_buckets[WHORLD_LATENCY_BUCKETS]);
 	obuf_printf(o, "whorld_scan_duration_seconds_bucket{le=\"+Inf\"} %lu\n", cum);
-	obuf_printf(o, "whorld_scan_duration_seconds_sum %.6f\n", (double)ld(&c->latency_sum_us) / 1e6);
+	obuf_printf(o, "whorld_scan_duration_seconds_sum %.6f\n",
+	            (double)ld(&c->latency_sum_us) / 1e6);
 	obuf_printf(o, "whorld_scan_duration_seconds_count %lu\n", cum);
-	metric(o, "whorld_verdicts_total", "counter", "Verdicts by category number (etc/categories).");
+	metric(o, "whorld_verdicts_total", "counter",
+	       "Verdicts by category number (etc/categories).");
 	for (unsigned k = 0; k < WHORLD_CATEGORIES; k++)
 		if (ld(&c->verdicts[k]) > 0)
-			obuf_printf(o, "whorld_verdicts_total{category=\"%u\"} %lu\n", k, ld(&c->verdicts[k]));
+			obuf_printf(o, "whorld_verdicts_total{category=\"%u\"} %lu\n", k,
+			            ld(&c->verdicts[k]));
 }
 
 static void metrics_process(struct whorld *d, struct obuf *o)
@@ -114,7 +119,8 @@ static void metrics_cartridge(struct whorld *d, struct obuf *o)
 		value = strtod(eq + 3, &end);
 		if (end == eq + 3 || *end != '\0')
 			continue;
-		obuf_printf(o, "whorld_cartridge_stat{name=\"%.*s\"} %g\n", (int)(eq - line), line, value);
+		obuf_printf(o, "whorld_cartridge_stat{name=\"%.*s\"} %g\n", (int)(eq - line), line,
+		            value);
 	}
 	free(text);
 }

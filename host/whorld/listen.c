@@ -29,7 +29,9 @@ static int listen_nonblock(int fd)
 	int fl = fcntl(fd, F_GETFL);
 
 	return fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) != 0 ||
-	       fcntl(fd, F_SETFD, FD_CLOEXEC) != 0 ? -1 : 0;
+	               fcntl(fd, F_SETFD, FD_CLOEXEC) != 0
+	           ? -1
+	           : 0;
 }
 
 /* Takes systemd's sockets when they are meant for this process. Returns
@@ -63,17 +65,20 @@ static int listen_from_systemd(struct whorld *d)
 	unsetenv("LISTEN_FDS");
 	unsetenv("LISTEN_FDNAMES");
 	if (n <= 0 || n > WHORLD_MAX_LISTENERS) {
-		whorl_dlog_write(WHORL_LOG_ERROR, "LISTEN", "LISTEN_FDS=%ld: expected 1 to %d sockets",
-		                 n, WHORLD_MAX_LISTENERS);
+		whorl_dlog_write(WHORL_LOG_ERROR, "LISTEN",
+		                 "LISTEN_FDS=%ld: expected 1 to %d sockets", n,
+		                 WHORLD_MAX_LISTENERS);
 		return -1;
 	}
 	for (long i = 0; i < n; i++) {
 		struct whorld_listener *l = names[i] ? &d->http_listeners[d->n_http_listeners++]
 		                                     : &d->listeners[d->n_listeners++];
 		l->fd = LISTEN_SD_FIRST_FD + (int)i;
-		snprintf(l->name, sizeof(l->name), "systemd socket %ld%s", i, names[i] ? " (http)" : "");
+		snprintf(l->name, sizeof(l->name), "systemd socket %ld%s", i,
+		         names[i] ? " (http)" : "");
 		if (listen_nonblock(l->fd) != 0) {
-			whorl_dlog_write(WHORL_LOG_ERROR, "LISTEN", "%s: %s", l->name, strerror(errno));
+			whorl_dlog_write(WHORL_LOG_ERROR, "LISTEN", "%s: %s", l->name,
+			                 strerror(errno));
 			return -1;
 		}
 		whorl_dlog_write(WHORL_LOG_INFO, "LISTEN", "listening on %s (socket activation)",
@@ -130,7 +135,8 @@ static int listen_unix_owner(const char *path, const struct whorl_dcfg *c)
 	if (c->unix_socket_owner[0] != '\0') {
 		struct passwd *pw = getpwnam(c->unix_socket_owner);
 		if (pw == NULL) {
-			whorl_dlog_write(WHORL_LOG_ERROR, "LISTEN", "unix socket owner %s: no such user",
+			whorl_dlog_write(WHORL_LOG_ERROR, "LISTEN",
+			                 "unix socket owner %s: no such user",
 			                 c->unix_socket_owner);
 			return -1;
 		}
@@ -139,7 +145,8 @@ static int listen_unix_owner(const char *path, const struct whorl_dcfg *c)
 	if (c->unix_socket_group[0] != '\0') {
 		struct group *gr = getgrnam(c->unix_socket_group);
 		if (gr == NULL) {
-			whorl_dlog_write(WHORL_LOG_ERROR, "LISTEN", "unix socket group %s: no such group",
+			whorl_dlog_write(WHORL_LOG_ERROR, "LISTEN",
+			                 "unix socket group %s: no such group",
 			                 c->unix_socket_group);
 			return -1;
 		}

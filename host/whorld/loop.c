@@ -32,14 +32,14 @@
 
 #include "whorld.h"
 
-#define LOOP_TAG_SIGNAL 100u          /* epoll tag of the signalfd; listeners are 0..7 */
+#define LOOP_TAG_SIGNAL 100u /* epoll tag of the signalfd; listeners are 0..7 */
 #define LOOP_EVENTS 64
-#define LOOP_ACCEPT_PAUSE_MS 100      /* after EMFILE: listeners rest this long */
+#define LOOP_ACCEPT_PAUSE_MS 100 /* after EMFILE: listeners rest this long */
 
 struct loop {
 	struct whorld *d;
 	int ep, sig_fd;
-	struct conn *reading;             /* connections whose request is arriving */
+	struct conn *reading; /* connections whose request is arriving */
 	int stopping;
 	uint64_t stop_deadline_ms;
 	uint64_t accept_paused_until;
@@ -113,9 +113,11 @@ static void loop_linger_read(struct loop *lp, struct conn *c)
 static void loop_peer_name(const struct sockaddr_storage *sa, char *out, size_t len)
 {
 	if (sa->ss_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out, (socklen_t)len);
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, out,
+		          (socklen_t)len);
 	else if (sa->ss_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out, (socklen_t)len);
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, out,
+		          (socklen_t)len);
 	else
 		snprintf(out, len, "unix");
 }
@@ -126,7 +128,8 @@ static void loop_pause_accept(struct loop *lp, int pause)
 
 	for (size_t i = 0; i < lp->d->n_listeners; i++) {
 		ev.data.u64 = i;
-		epoll_ctl(lp->ep, pause ? EPOLL_CTL_DEL : EPOLL_CTL_ADD, lp->d->listeners[i].fd, &ev);
+		epoll_ctl(lp->ep, pause ? EPOLL_CTL_DEL : EPOLL_CTL_ADD, lp->d->listeners[i].fd,
+		          &ev);
 	}
 }
 
@@ -225,7 +228,8 @@ static int loop_parse(struct loop *lp, struct conn *c)
 	if (rc == SPAMD_PARSE_ERROR) {
 		char text[300];
 		atomic_fetch_add(code == SPAMD_EX_DATAERR ? &lp->d->counters.too_large
-		                                          : &lp->d->counters.errors, 1);
+		                                          : &lp->d->counters.errors,
+		                 1);
 		snprintf(text, sizeof(text), "%s%s",
 		         code == SPAMD_EX_PROTOCOL ? "Bad header line: " : "", why);
 		loop_answer(lp, c, code, text);
@@ -263,8 +267,10 @@ static void loop_complete(struct loop *lp, struct conn *c)
 	}
 	if (work_submit(d, &c->item) != 0) {
 		atomic_fetch_add(&d->counters.refused_busy, 1);
-		work_answer_now(d, c, c->req.rspamc ? "RSPAMD/1.3 75 EX_TEMPFAIL Busy, try later\r\n"
-		                                    : "SPAMD/1.0 75 EX_TEMPFAIL Busy, try later\r\n", 43);
+		work_answer_now(d, c,
+		                c->req.rspamc ? "RSPAMD/1.3 75 EX_TEMPFAIL Busy, try later\r\n"
+		                              : "SPAMD/1.0 75 EX_TEMPFAIL Busy, try later\r\n",
+		                43);
 	}
 }
 
@@ -278,15 +284,17 @@ static void loop_eof(struct loop *lp, struct conn *c)
 		if (c->len == 0) {
 			loop_close(lp, c);
 		} else {
-			loop_answer(lp, c, SPAMD_EX_PROTOCOL, "Bad header line: (EOF during headers)");
+			loop_answer(lp, c, SPAMD_EX_PROTOCOL,
+			            "Bad header line: (EOF during headers)");
 		}
 		return;
 	}
 	if (total != 0 && c->len < total) {
 		atomic_fetch_add(&lp->d->counters.errors, 1);
-		snprintf(text, sizeof(text),
-		         "Bad header line: (Content-Length mismatch: Expected %zu bytes, got %zu bytes)",
-		         c->req.content_length, c->len - c->req.head_len);
+		snprintf(
+		    text, sizeof(text),
+		    "Bad header line: (Content-Length mismatch: Expected %zu bytes, got %zu bytes)",
+		    c->req.content_length, c->len - c->req.head_len);
 		loop_answer(lp, c, SPAMD_EX_PROTOCOL, text);
 		return;
 	}

@@ -69,7 +69,10 @@ static int whorld_args_parse(int argc, char **argv, struct whorld_args *a, char 
 	memset(a, 0, sizeof(*a));
 	while ((opt = getopt(argc, argv, "c:ftVh")) != -1) {
 		switch (opt) {
-		case 'c': a->cfg_path = optarg; a->cfg_given = 1; break;
+		case 'c':
+			a->cfg_path = optarg;
+			a->cfg_given = 1;
+			break;
 		case 'f': a->foreground = 1; break;
 		case 't': a->check = 1; break;
 		case 'V': printf("whorld %s\n", WHORL_VERSION); return 0;
@@ -140,8 +143,10 @@ int whorld_reload(struct whorld *d)
 	pthread_mutex_lock(&d->reload_mu);
 	old = atomic_load(&d->cfg);
 	if (n == NULL || whorld_cfg_read(d->cfg_path, 0, n) < 0 || d->n_old_cfgs == 64) {
-		whorl_dlog_write(WHORL_LOG_ERROR, "CONFIG", "reload of %s refused; the running "
-		                 "configuration stays", d->cfg_path);
+		whorl_dlog_write(WHORL_LOG_ERROR, "CONFIG",
+		                 "reload of %s refused; the running "
+		                 "configuration stays",
+		                 d->cfg_path);
 		free(n);
 		pthread_mutex_unlock(&d->reload_mu);
 		return -1;
@@ -149,7 +154,8 @@ int whorld_reload(struct whorld *d)
 	if (memcmp(&n->spamd_listen, &old->spamd_listen, sizeof(n->spamd_listen)) != 0 ||
 	    memcmp(&n->http_listen, &old->http_listen, sizeof(n->http_listen)) != 0 ||
 	    n->threads != old->threads || n->queue_size != old->queue_size)
-		whorl_dlog_write(WHORL_LOG_WARN, "CONFIG", "spamd listen, http listen, threads and queue size "
+		whorl_dlog_write(WHORL_LOG_WARN, "CONFIG",
+		                 "spamd listen, http listen, threads and queue size "
 		                 "take effect at the next start");
 	whorl_dlog_set_level(n->log_level);
 	d->old_cfgs[d->n_old_cfgs++] = old;
@@ -231,7 +237,8 @@ static void whorld_raise_nofile(unsigned max_connections)
 	rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
 	setrlimit(RLIMIT_NOFILE, &rl);
 	if (rl.rlim_cur < want)
-		whorl_dlog_write(WHORL_LOG_WARN, "MAIN", "only %llu file descriptors for %u connections",
+		whorl_dlog_write(WHORL_LOG_WARN, "MAIN",
+		                 "only %llu file descriptors for %u connections",
 		                 (unsigned long long)rl.rlim_cur, max_connections);
 }
 

@@ -32,8 +32,9 @@ void request_count_scan(struct whorld *d, uint64_t us, unsigned category)
 		b++;
 	atomic_fetch_add(&d->counters.latency_buckets[b], 1);
 	atomic_fetch_add(&d->counters.latency_sum_us, us);
-	atomic_fetch_add(&d->counters.verdicts[category < WHORLD_CATEGORIES ? category
-	                                                                    : WHORLD_CATEGORIES - 1], 1);
+	atomic_fetch_add(
+	    &d->counters.verdicts[category < WHORLD_CATEGORIES ? category : WHORLD_CATEGORIES - 1],
+	    1);
 	atomic_fetch_add(&d->counters.scanned, 1);
 }
 #define REQUEST_FIELD_MAX 600
@@ -96,20 +97,24 @@ static void request_tell(struct whorld *d, const struct whorl_dcfg *cfg, struct 
 {
 	char f_class[REQUEST_FIELD_MAX], f_action[128], f_user[REQUEST_FIELD_MAX], f_peer[128];
 	const char *fields[4] = { f_class, f_action, f_user, f_peer };
-	const char *cls = request_span(c, c->req.message_class), *user = request_span(c, c->req.user);
+	const char *cls = request_span(c, c->req.message_class),
+	           *user = request_span(c, c->req.user);
 	unsigned set = c->req.tell_set, rm = c->req.tell_remove;
 	int rc;
 
 	if (cfg->feedback_spool[0] == '\0') {
-		spamd_reply_error(o, 0, SPAMD_EX_UNAVAILABLE,
-		                  "Service Unavailable: TELL commands are not enabled, set feedback spool "
-		                  "in whorld.cfg.");
+		spamd_reply_error(
+		    o, 0, SPAMD_EX_UNAVAILABLE,
+		    "Service Unavailable: TELL commands are not enabled, set feedback spool "
+		    "in whorld.cfg.");
 		return;
 	}
 	snprintf(f_class, sizeof(f_class), "X-Whorl-Feedback-Class: %s", cls ? cls : "none");
 	snprintf(f_action, sizeof(f_action), "X-Whorl-Feedback-Action: %s%s%s%s",
-	         set & SPAMD_TELL_LOCAL ? " set-local" : "", set & SPAMD_TELL_REMOTE ? " set-remote" : "",
-	         rm & SPAMD_TELL_LOCAL ? " remove-local" : "", rm & SPAMD_TELL_REMOTE ? " remove-remote" : "");
+	         set & SPAMD_TELL_LOCAL ? " set-local" : "",
+	         set & SPAMD_TELL_REMOTE ? " set-remote" : "",
+	         rm & SPAMD_TELL_LOCAL ? " remove-local" : "",
+	         rm & SPAMD_TELL_REMOTE ? " remove-remote" : "");
 	snprintf(f_user, sizeof(f_user), "X-Whorl-Feedback-User: %s", user ? user : "(unknown)");
 	snprintf(f_peer, sizeof(f_peer), "X-Whorl-Feedback-Client: %s", c->peer);
 	rc = whorl_spool_write(cfg->feedback_spool, fields, 4, msg, len, NULL, 0);
@@ -155,7 +160,8 @@ static void request_scan(struct whorld *d, const struct whorl_dcfg *cfg, struct 
 	if (rc != 0) {
 		atomic_fetch_add(&d->counters.errors, 1);
 		whorl_dlog_write(WHORL_LOG_ERROR, "SPAMD", "scan failed: %s", whorl_strerror(rc));
-		spamd_reply_error(o, c->req.rspamc, SPAMD_EX_SOFTWARE, "Service Unavailable: scan failed");
+		spamd_reply_error(o, c->req.rspamc, SPAMD_EX_SOFTWARE,
+		                  "Service Unavailable: scan failed");
 		return;
 	}
 	spamd_symbols(v->analysis, v->category, v->category_desc, symbols, sizeof(symbols));
@@ -169,7 +175,8 @@ static void request_scan(struct whorld *d, const struct whorl_dcfg *cfg, struct 
 	us = whorld_now_us() - t0;
 	request_count_scan(d, us, v->category);
 	spamd_reply_scan(o, &c->req, &r, msg, len);
-	whorl_dlog_write(WHORL_LOG_INFO, "SPAMD", "%s %s from %s: %s %u/%u %s, %zu bytes in %llu ms",
+	whorl_dlog_write(WHORL_LOG_INFO, "SPAMD",
+	                 "%s %s from %s: %s %u/%u %s, %zu bytes in %llu ms",
 	                 spamd_cmd_name(c->req.cmd), c->req.rspamc ? "RSPAMC" : "SPAMC", c->peer,
 	                 r.is_spam ? "Y" : ".", r.score, r.minimum_score,
 	                 symbols[0] ? symbols : "-", len, (unsigned long long)(us / 1000));
@@ -189,13 +196,14 @@ static void request_answer(struct whorld *d, struct conn *c, struct work_scratch
 	if (whorld_now_ms() - c->item.t_accept_ms > cfg->request_deadline_ms) {
 		char why[128];
 		atomic_fetch_add(&d->counters.timeouts, 1);
-		snprintf(why, sizeof(why), "Timeout: (request deadline of %u ms passed before the scan)",
+		snprintf(why, sizeof(why),
+		         "Timeout: (request deadline of %u ms passed before the scan)",
 		         cfg->request_deadline_ms);
 		spamd_reply_error(&w->reply, c->req.rspamc, SPAMD_EX_TIMEOUT, why);
 	} else if (c->req.compress_zlib &&
 	           request_inflate(w, cfg->max_message_size, msg, len, &len, &code, &text) != 0) {
-		atomic_fetch_add(code == SPAMD_EX_DATAERR ? &d->counters.too_large
-		                                          : &d->counters.errors, 1);
+		atomic_fetch_add(
+		    code == SPAMD_EX_DATAERR ? &d->counters.too_large : &d->counters.errors, 1);
 		spamd_reply_error(&w->reply, c->req.rspamc, code, text);
 	} else {
 		if (c->req.compress_zlib)
@@ -207,7 +215,8 @@ static void request_answer(struct whorld *d, struct conn *c, struct work_scratch
 	}
 	if (w->reply.failed) {
 		obuf_reset(&w->reply);
-		spamd_reply_error(&w->reply, c->req.rspamc, SPAMD_EX_SOFTWARE, "Service Unavailable: out of memory");
+		spamd_reply_error(&w->reply, c->req.rspamc, SPAMD_EX_SOFTWARE,
+		                  "Service Unavailable: out of memory");
 	}
 	work_send(c->fd, w->reply.p, w->reply.len, 1, cfg->client_timeout_ms);
 	shutdown(c->fd, SHUT_WR);

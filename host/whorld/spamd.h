@@ -17,9 +17,9 @@
 
 #include "whorl.h"
 
-#define SPAMD_HEAD_MAX 16384        /* request line + headers + blank line */
-#define SPAMD_HEADERS_MAX 256       /* spamd's own limit */
-#define SPAMD_RCPT_MAX 128          /* RSPAMC Rcpt headers kept (more are ignored) */
+#define SPAMD_HEAD_MAX 16384  /* request line + headers + blank line */
+#define SPAMD_HEADERS_MAX 256 /* spamd's own limit */
+#define SPAMD_RCPT_MAX 128    /* RSPAMC Rcpt headers kept (more are ignored) */
 
 /* sysexits.h codes spamd answers with. */
 #define SPAMD_EX_OK 0
@@ -31,8 +31,15 @@
 #define SPAMD_EX_TIMEOUT 79
 
 enum spamd_cmd {
-	SPAMD_CHECK, SPAMD_SYMBOLS, SPAMD_REPORT, SPAMD_REPORT_IFSPAM, SPAMD_PROCESS,
-	SPAMD_HEADERS, SPAMD_PING, SPAMD_SKIP, SPAMD_TELL
+	SPAMD_CHECK,
+	SPAMD_SYMBOLS,
+	SPAMD_REPORT,
+	SPAMD_REPORT_IFSPAM,
+	SPAMD_PROCESS,
+	SPAMD_HEADERS,
+	SPAMD_PING,
+	SPAMD_SKIP,
+	SPAMD_TELL
 };
 
 #define SPAMD_TELL_LOCAL 1u
@@ -44,12 +51,12 @@ struct spamd_span {
 };
 
 struct spamd_req {
-	int cmd;                    /* enum spamd_cmd */
-	int rspamc;                 /* "RSPAMC/" rather than "SPAMC/" */
-	unsigned version;           /* protocol version x 10: SPAMC/1.2 is 12 */
-	size_t head_len;            /* bytes up to and including the blank line */
+	int cmd;          /* enum spamd_cmd */
+	int rspamc;       /* "RSPAMC/" rather than "SPAMC/" */
+	unsigned version; /* protocol version x 10: SPAMC/1.2 is 12 */
+	size_t head_len;  /* bytes up to and including the blank line */
 	int has_length;
-	size_t content_length;      /* bytes of body on the wire */
+	size_t content_length; /* bytes of body on the wire */
 	int compress_zlib;
 	struct spamd_span user, message_class, queue_id, from, helo, hostname, ip;
 	struct spamd_span rcpt[SPAMD_RCPT_MAX];
@@ -58,9 +65,9 @@ struct spamd_req {
 };
 
 enum spamd_parse_result {
-	SPAMD_PARSE_MORE = 0,       /* the head is not complete yet */
-	SPAMD_PARSE_DONE = 1,       /* head parsed into req */
-	SPAMD_PARSE_ERROR = -1      /* code and why say what to answer */
+	SPAMD_PARSE_MORE = 0,  /* the head is not complete yet */
+	SPAMD_PARSE_DONE = 1,  /* head parsed into req */
+	SPAMD_PARSE_ERROR = -1 /* code and why say what to answer */
 };
 
 /*
@@ -70,14 +77,14 @@ enum spamd_parse_result {
  * with req filled, or SPAMD_PARSE_ERROR with *code (SPAMD_EX_*) and a
  * reason in why. Spans in req point into buf. Reads only buf[0..len).
  */
-int spamd_parse_head(const char *buf, size_t len, size_t max_body, struct spamd_req *req,
-                     int *code, char *why, size_t why_len);
+int spamd_parse_head(const char *buf, size_t len, size_t max_body, struct spamd_req *req, int *code,
+                     char *why, size_t why_len);
 
 /* A growable output buffer (one per worker, reused). */
 struct obuf {
 	char *p;
 	size_t len, cap;
-	int failed;                 /* an allocation failed: the contents are short */
+	int failed; /* an allocation failed: the contents are short */
 };
 void obuf_reset(struct obuf *o);
 void obuf_add(struct obuf *o, const char *s, size_t n);
@@ -86,13 +93,13 @@ void obuf_free(struct obuf *o);
 
 /* What a reply says about a scanned message. */
 struct spamd_result {
-	unsigned score;             /* 0-100 */
-	unsigned minimum_score;     /* the threshold reported */
-	int is_spam;                /* score >= minimum_score */
-	const char *symbols;        /* comma separated, e.g. "WHORL_FUZZY,WHORL_SPAM" */
+	unsigned score;         /* 0-100 */
+	unsigned minimum_score; /* the threshold reported */
+	int is_spam;            /* score >= minimum_score */
+	const char *symbols;    /* comma separated, e.g. "WHORL_FUZZY,WHORL_SPAM" */
 	const char *analysis;
-	const char *category;       /* "spam" */
-	const char *subcategory;    /* "undefined" */
+	const char *category;    /* "spam" */
+	const char *subcategory; /* "undefined" */
 };
 
 /* The reply to a scanning command (CHECK ... HEADERS) for req's protocol
@@ -107,8 +114,8 @@ void spamd_reply_pong(struct obuf *o);
 void spamd_reply_error(struct obuf *o, int rspamc, int code, const char *text);
 /* "WHORL_FUZZY,WHORL_URL,WHORL_LEGIT_IP,WHORL_SPAM": the engines in the
  * analysis "e=" field and, unless the category is 0, the category. */
-void spamd_symbols(const char *analysis, unsigned category, const char *category_name,
-                   char *out, size_t out_len);
+void spamd_symbols(const char *analysis, unsigned category, const char *category_name, char *out,
+                   size_t out_len);
 /* Name of a command for logs ("CHECK"). */
 const char *spamd_cmd_name(int cmd);
 

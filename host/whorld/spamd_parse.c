@@ -25,10 +25,14 @@ struct parse_ctx {
 	size_t why_len;
 };
 
-static const struct { const char *name; int cmd; } parse_cmds[] = {
-	{ "CHECK", SPAMD_CHECK }, { "SYMBOLS", SPAMD_SYMBOLS }, { "REPORT", SPAMD_REPORT },
-	{ "REPORT_IFSPAM", SPAMD_REPORT_IFSPAM }, { "PROCESS", SPAMD_PROCESS },
-	{ "HEADERS", SPAMD_HEADERS }, { "PING", SPAMD_PING }, { "SKIP", SPAMD_SKIP },
+static const struct {
+	const char *name;
+	int cmd;
+} parse_cmds[] = {
+	{ "CHECK", SPAMD_CHECK },     { "SYMBOLS", SPAMD_SYMBOLS },
+	{ "REPORT", SPAMD_REPORT },   { "REPORT_IFSPAM", SPAMD_REPORT_IFSPAM },
+	{ "PROCESS", SPAMD_PROCESS }, { "HEADERS", SPAMD_HEADERS },
+	{ "PING", SPAMD_PING },       { "SKIP", SPAMD_SKIP },
 	{ "TELL", SPAMD_TELL },
 };
 
@@ -69,7 +73,8 @@ static int parse_request_line(struct parse_ctx *c, const char *p, size_t n)
 	proto_len = n - cmd_len - 1;
 	c->req->cmd = -1;
 	for (size_t i = 0; i < sizeof(parse_cmds) / sizeof(parse_cmds[0]); i++)
-		if (strlen(parse_cmds[i].name) == cmd_len && memcmp(parse_cmds[i].name, p, cmd_len) == 0)
+		if (strlen(parse_cmds[i].name) == cmd_len &&
+		    memcmp(parse_cmds[i].name, p, cmd_len) == 0)
 			c->req->cmd = parse_cmds[i].cmd;
 	if (proto_len > 6 && memcmp(proto, "SPAMC/", 6) == 0 &&
 	    parse_version(proto + 6, proto_len - 6, &c->req->version) == 0)
@@ -103,8 +108,8 @@ static int parse_content_length(struct parse_ctx *c, const char *v, size_t n)
 	if (value > c->max_body) {
 		*c->code = SPAMD_EX_DATAERR;
 		snprintf(c->why, c->why_len,
-		         "Message too large: Content-length %zu exceeds max message size %zu", value,
-		         c->max_body);
+		         "Message too large: Content-length %zu exceeds max message size %zu",
+		         value, c->max_body);
 		return SPAMD_PARSE_ERROR;
 	}
 	c->req->has_length = 1;
@@ -128,7 +133,8 @@ static int parse_tell_targets(struct parse_ctx *c, const char *v, size_t n, unsi
 		else if (parse_name_is(v + start, i - start, "remote"))
 			*out |= SPAMD_TELL_REMOTE;
 		else if (i > start)
-			return parse_fail(c, SPAMD_EX_PROTOCOL, "(Set/Remove value not local or remote)");
+			return parse_fail(c, SPAMD_EX_PROTOCOL,
+			                  "(Set/Remove value not local or remote)");
 	}
 	return 0;
 }
@@ -223,12 +229,13 @@ static int parse_check_complete(struct parse_ctx *c)
 		return SPAMD_PARSE_ERROR;
 	}
 	if ((r->tell_set & r->tell_remove) != 0)
-		return parse_fail(c, SPAMD_EX_PROTOCOL, "(Unable to set and remove the same target)");
+		return parse_fail(c, SPAMD_EX_PROTOCOL,
+		                  "(Unable to set and remove the same target)");
 	return SPAMD_PARSE_DONE;
 }
 
-int spamd_parse_head(const char *buf, size_t len, size_t max_body, struct spamd_req *req,
-                     int *code, char *why, size_t why_len)
+int spamd_parse_head(const char *buf, size_t len, size_t max_body, struct spamd_req *req, int *code,
+                     char *why, size_t why_len)
 {
 	struct parse_ctx c = { buf, max_body, req, code, why, why_len };
 	size_t pos = 0, next, scan_len = len < SPAMD_HEAD_MAX ? len : SPAMD_HEAD_MAX;
@@ -238,8 +245,9 @@ int spamd_parse_head(const char *buf, size_t len, size_t max_body, struct spamd_
 	memset(req, 0, sizeof(*req));
 	n = parse_line_end(buf, scan_len, &next);
 	if (n < 0)
-		return len >= SPAMD_HEAD_MAX ? parse_fail(&c, SPAMD_EX_PROTOCOL, "(request too long)")
-		                             : SPAMD_PARSE_MORE;
+		return len >= SPAMD_HEAD_MAX
+		           ? parse_fail(&c, SPAMD_EX_PROTOCOL, "(request too long)")
+		           : SPAMD_PARSE_MORE;
 	if ((rc = parse_request_line(&c, buf, (size_t)n)) != 0)
 		return rc;
 	pos = next;
@@ -253,8 +261,8 @@ int spamd_parse_head(const char *buf, size_t len, size_t max_body, struct spamd_
 		n = parse_line_end(buf + pos, scan_len - pos, &next);
 		if (n < 0)
 			return len >= SPAMD_HEAD_MAX
-			               ? parse_fail(&c, SPAMD_EX_PROTOCOL, "(request too long)")
-			               : SPAMD_PARSE_MORE;
+			           ? parse_fail(&c, SPAMD_EX_PROTOCOL, "(request too long)")
+			           : SPAMD_PARSE_MORE;
 		if (n == 0) {
 			req->head_len = pos + next;
 			return parse_check_complete(&c);

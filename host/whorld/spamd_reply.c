@@ -217,8 +217,7 @@ void spamd_reply_scan(struct obuf *o, const struct spamd_req *req, const struct 
 }
 
 /* Appends "WHORL_<NAME>" (upper case, [A-Z0-9_] only) to out. */
-static void symbols_add(char *out, size_t out_len, const char *prefix, const char *name,
-                        size_t n)
+static void symbols_add(char *out, size_t out_len, const char *prefix, const char *name, size_t n)
 {
 	size_t o = strlen(out);
 
@@ -239,8 +238,8 @@ static void symbols_add(char *out, size_t out_len, const char *prefix, const cha
 	out[o] = '\0';
 }
 
-void spamd_symbols(const char *analysis, unsigned category, const char *category_name,
-                   char *out, size_t out_len)
+void spamd_symbols(const char *analysis, unsigned category, const char *category_name, char *out,
+                   size_t out_len)
 {
 	const char *e = analysis != NULL ? strstr(analysis, "; e=") : NULL;
 

@@ -25,22 +25,22 @@
 
 #define WHORLD_NAME "whorld"
 #define WHORLD_MAX_LISTENERS WHORL_DCFG_MAX_LISTEN
-#define WHORLD_READ_CHUNK 65536       /* bytes read from a client per call */
-#define WHORLD_TICK_MS 100            /* how often timeouts are checked */
+#define WHORLD_READ_CHUNK 65536 /* bytes read from a client per call */
+#define WHORLD_TICK_MS 100      /* how often timeouts are checked */
 #define WHORLD_BACKLOG 511
-#define WHORLD_LATENCY_BUCKETS 11     /* /metrics histogram (bounds in http_metrics.c) */
-#define WHORLD_CATEGORIES 16          /* verdict counters by category number (0-15) */
-#define WHORLD_LINGER_MS 1000         /* after an error answer: drop client bytes this long */
+#define WHORLD_LATENCY_BUCKETS 11 /* /metrics histogram (bounds in http_metrics.c) */
+#define WHORLD_CATEGORIES 16      /* verdict counters by category number (0-15) */
+#define WHORLD_LINGER_MS 1000     /* after an error answer: drop client bytes this long */
 
 /* Exit statuses (whorld(8)). */
 #define WHORLD_EXIT_OK 0
-#define WHORLD_EXIT_CONFIG 1          /* bad configuration, cartridge refused, -t failed */
-#define WHORLD_EXIT_RUNTIME 2         /* could not listen or run */
+#define WHORLD_EXIT_CONFIG 1  /* bad configuration, cartridge refused, -t failed */
+#define WHORLD_EXIT_RUNTIME 2 /* could not listen or run */
 
 struct whorld_listener {
 	int fd;
 	int is_unix;
-	int created;                      /* we bound it (unlink the path at exit) */
+	int created;                         /* we bound it (unlink the path at exit) */
 	char name[WHORL_DCFG_PATH_MAX + 16]; /* "127.0.0.1:783" or the path, for logs */
 };
 
@@ -51,32 +51,32 @@ struct whorld;
  * itself). spamd connections and HTTP requests embed one. */
 struct work_item {
 	void (*run)(struct whorld *d, struct work_item *it, struct work_scratch *w);
-	uint64_t t_accept_ms;             /* for the request deadline (CLOCK_MONOTONIC) */
+	uint64_t t_accept_ms; /* for the request deadline (CLOCK_MONOTONIC) */
 };
 
 /* A client connection. Owned by the loop while its request arrives, then
  * by the queue and a worker, which closes and frees it. */
 struct conn {
-	struct work_item item;            /* first: the queue holds &conn->item */
+	struct work_item item; /* first: the queue holds &conn->item */
 	int fd;
-	char *buf;                        /* the request as received */
+	char *buf; /* the request as received */
 	size_t len, cap;
 	struct spamd_req req;
 	int head_done;
-	int closing;                      /* answered; dropping its bytes until it closes */
-	uint64_t t_accept_ms, t_last_ms;  /* CLOCK_MONOTONIC */
+	int closing;                     /* answered; dropping its bytes until it closes */
+	uint64_t t_accept_ms, t_last_ms; /* CLOCK_MONOTONIC */
 	char peer[64];
-	struct conn *prev, *next;         /* the loop's list of reading connections */
+	struct conn *prev, *next; /* the loop's list of reading connections */
 };
 
 /* Counters (atomic; whorlctl stats and /metrics will read them). */
 struct whorld_counters {
-	atomic_ulong accepted, refused_limit, refused_busy, requests, scanned, errors,
-		timeouts, too_large, tells;
+	atomic_ulong accepted, refused_limit, refused_busy, requests, scanned, errors, timeouts,
+	    too_large, tells;
 	atomic_ulong http_requests, http_errors, http_busy, http_too_large;
 	atomic_ulong latency_buckets[WHORLD_LATENCY_BUCKETS + 1]; /* scans, by duration */
 	atomic_ulong latency_sum_us;
-	atomic_ulong verdicts[WHORLD_CATEGORIES];                  /* scans, by category */
+	atomic_ulong verdicts[WHORLD_CATEGORIES]; /* scans, by category */
 	atomic_ulong swaps;
 };
 
@@ -86,18 +86,18 @@ struct whorld {
 	size_t n_old_cfgs;
 	const char *cfg_path;
 	int foreground;
-	int ready_fd;                     /* detaching: tells the parent we run; else -1 */
+	int ready_fd; /* detaching: tells the parent we run; else -1 */
 	whorl_host *host;
-	struct whorld_listener listeners[WHORLD_MAX_LISTENERS];      /* spamd */
+	struct whorld_listener listeners[WHORLD_MAX_LISTENERS]; /* spamd */
 	size_t n_listeners;
 	struct whorld_listener http_listeners[WHORLD_MAX_LISTENERS];
 	size_t n_http_listeners;
-	struct http_server *http;         /* NULL without HTTP listeners */
-	pthread_mutex_t reload_mu;        /* one reload at a time (SIGHUP, whorlctl) */
-	int ctl_fd;                       /* control socket, or -1 */
+	struct http_server *http;  /* NULL without HTTP listeners */
+	pthread_mutex_t reload_mu; /* one reload at a time (SIGHUP, whorlctl) */
+	int ctl_fd;                /* control socket, or -1 */
 	char ctl_path[WHORL_DCFG_PATH_MAX];
 	pthread_t ctl_thread;
-	atomic_uint n_conns;              /* open client connections, all states */
+	atomic_uint n_conns; /* open client connections, all states */
 	struct whorld_counters counters;
 	struct work_queue *queue;
 	uint64_t t_start_ms;

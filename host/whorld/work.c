@@ -27,7 +27,7 @@ struct work_queue {
 	pthread_cond_t cv;
 	struct work_item **ring;
 	unsigned cap, head, n;
-	atomic_uint in_flight;            /* queued + being answered */
+	atomic_uint in_flight; /* queued + being answered */
 	int stop;
 	pthread_t *threads;
 	unsigned n_threads;
@@ -35,7 +35,8 @@ struct work_queue {
 
 void work_send(int fd, const char *p, size_t len, int blocking, uint32_t timeout_ms)
 {
-	struct timeval tv = { (time_t)(timeout_ms / 1000), (suseconds_t)(timeout_ms % 1000) * 1000 };
+	struct timeval tv = { (time_t)(timeout_ms / 1000),
+		              (suseconds_t)(timeout_ms % 1000) * 1000 };
 	int flags = MSG_NOSIGNAL | (blocking ? 0 : MSG_DONTWAIT);
 
 	if (blocking) {

@@ -20,21 +20,21 @@
 #include "../../cartridge/fp/fp.h"
 #include "../../cartridge/score.h"
 
-struct infra_occ {                     /* one exact key of one message */
+struct infra_occ { /* one exact key of one message */
 	uint64_t key;
 	uint32_t msg;
 	uint8_t engine;
 };
 
-struct infra_sketch {                  /* one sketch, its bytes in the pool */
+struct infra_sketch { /* one sketch, its bytes in the pool */
 	size_t off;
 	uint32_t msg;
 	uint16_t len;
 	uint8_t engine, algo;
 };
 
-struct infra_anchor {                  /* one stored anchor of one sketch */
-	uint64_t anchor;                   /* engine, algo and anchor */
+struct infra_anchor {    /* one stored anchor of one sketch */
+	uint64_t anchor; /* engine, algo and anchor */
 	size_t sketch;
 };
 
@@ -116,9 +116,11 @@ int infra_observe(struct infra_learner *l, const struct whorl_fpset *fps)
 	}
 	for (size_t i = 0; i < fps->n_sketches; i++) {
 		const struct whorl_sketch *sk = &fps->sketches[i];
-		l->sketches[l->n_sketches++] = (struct infra_sketch){
-			.off = l->pool_len, .msg = msg, .len = sk->len, .engine = sk->engine,
-			.algo = sk->algo_version };
+		l->sketches[l->n_sketches++] = (struct infra_sketch){ .off = l->pool_len,
+			                                              .msg = msg,
+			                                              .len = sk->len,
+			                                              .engine = sk->engine,
+			                                              .algo = sk->algo_version };
 		memcpy(l->pool + l->pool_len, sk->bytes, sk->len);
 		l->pool_len += sk->len;
 	}
@@ -191,8 +193,8 @@ static void join_group(const struct infra_learner *l, const struct infra_anchor 
 			const struct infra_sketch *b = &l->sketches[g[j].sketch];
 			if (find(parent, a->msg) == find(parent, b->msg))
 				continue;
-			double sim = fp_sketch_similarity(a->engine, a->algo, l->pool + a->off, a->len,
-			                                  l->pool + b->off, b->len);
+			double sim = fp_sketch_similarity(a->engine, a->algo, l->pool + a->off,
+			                                  a->len, l->pool + b->off, b->len);
 			if (sim >= threshold)
 				join(parent, a->msg, b->msg);
 		}
@@ -210,12 +212,13 @@ static int join_sketches(const struct infra_learner *l, uint32_t *parent)
 		return WHORL_ENOMEM;
 	for (size_t i = 0; i < l->n_sketches; i++) {
 		const struct infra_sketch *sk = &l->sketches[i];
-		size_t k = fp_sketch_stored_anchors(sk->engine, sk->algo, l->pool + sk->off, sk->len,
-		                                    anchors, FP_MAX_STORED_ANCHORS);
+		size_t k = fp_sketch_stored_anchors(sk->engine, sk->algo, l->pool + sk->off,
+		                                    sk->len, anchors, FP_MAX_STORED_ANCHORS);
 		for (size_t a = 0; a < k; a++)
-			v[n++] = (struct infra_anchor){
-				.anchor = (uint64_t)sk->engine << 40 | (uint64_t)sk->algo << 32 | anchors[a],
-				.sketch = i };
+			v[n++] =
+			    (struct infra_anchor){ .anchor = (uint64_t)sk->engine << 40 |
+				                             (uint64_t)sk->algo << 32 | anchors[a],
+				                   .sketch = i };
 	}
 	qsort(v, n, sizeof *v, anchor_order);
 	for (size_t start = 0, end; start < n; start = end) {
@@ -239,7 +242,8 @@ static void hold_back_shared(struct infra_learner *l, uint32_t *parent, uint32_t
 		const struct infra_occ *o = &l->support[start];
 		size_t n = 0, distinct = 0;
 		for (end = start; end < l->n_support && l->support[end].key == o->key &&
-		     l->support[end].engine == o->engine; end++)
+		                  l->support[end].engine == o->engine;
+		     end++)
 			roots[n++] = find(parent, l->support[end].msg);
 		qsort(roots, n, sizeof *roots, u32_order);
 		for (size_t i = 0; i < n; i++)

@@ -26,17 +26,17 @@
 #include "../../abi/whorl_cartridge.h"
 #include "publish.h"
 
-#define INFRA_DEFAULT_MIN_CAMPAIGNS 3  /* campaigns sharing a key that make it infrastructure */
-#define INFRA_MAX_FANOUT 64            /* sketches compared per shared anchor (as sigdb) */
+#define INFRA_DEFAULT_MIN_CAMPAIGNS 3 /* campaigns sharing a key that make it infrastructure */
+#define INFRA_MAX_FANOUT 64           /* sketches compared per shared anchor (as sigdb) */
 
 struct infra_learner;
 
 /* What infra_hold_back() found and did. */
 struct infra_report {
-	size_t n_msgs;                     /* messages observed */
-	size_t n_campaigns;                /* campaigns they form */
-	size_t n_shared[WHORL_FP_ENGINE_MAX + 1];  /* keys in >= min_campaigns campaigns */
-	size_t n_held[WHORL_FP_ENGINE_MAX + 1];    /* of those, abuse records removed */
+	size_t n_msgs;                            /* messages observed */
+	size_t n_campaigns;                       /* campaigns they form */
+	size_t n_shared[WHORL_FP_ENGINE_MAX + 1]; /* keys in >= min_campaigns campaigns */
+	size_t n_held[WHORL_FP_ENGINE_MAX + 1];   /* of those, abuse records removed */
 };
 
 /* A new, empty learner, or NULL when out of memory. */

@@ -28,26 +28,23 @@ static void sink_log(void *ctx, int level, const char *module, const char *messa
 static int apply_prev(void *ctx, const struct update_record *r)
 {
 	struct publish_set *prev = ctx;
-	struct pub_rec rec = { .engine = r->engine, .algo = r->algo, .key = r->key,
-	                       .meta = r->meta, .bytes = (uint8_t *)r->bytes, .len = r->len };
+	struct pub_rec rec = { .engine = r->engine,
+		               .algo = r->algo,
+		               .key = r->key,
+		               .meta = r->meta,
+		               .bytes = (uint8_t *)r->bytes,
+		               .len = r->len };
 
 	switch (r->tag) {
-	case UPDATE_REC_FP_DEL:
-		publish_set_remove_fp(prev, r->engine, r->key);
-		return 0;
-	case UPDATE_REC_SK_DEL:
-		publish_set_remove_sketch(prev, r->engine, r->key);
-		return 0;
-	default:
-		rec.tag = r->tag;
-		return pub_set_put(prev, &rec);
+	case UPDATE_REC_FP_DEL: publish_set_remove_fp(prev, r->engine, r->key); return 0;
+	case UPDATE_REC_SK_DEL: publish_set_remove_sketch(prev, r->engine, r->key); return 0;
+	default: rec.tag = r->tag; return pub_set_put(prev, &rec);
 	}
 }
 
-int pub_mirror_read(const char *dir, const uint8_t pk[UPDATE_KEY_BYTES],
-                    struct update_manifest *m, struct publish_set *prev,
-                    uint8_t *text[UPDATE_N_SOURCES], size_t text_len[UPDATE_N_SOURCES],
-                    char *err, size_t errlen)
+int pub_mirror_read(const char *dir, const uint8_t pk[UPDATE_KEY_BYTES], struct update_manifest *m,
+                    struct publish_set *prev, uint8_t *text[UPDATE_N_SOURCES],
+                    size_t text_len[UPDATE_N_SOURCES], char *err, size_t errlen)
 {
 	struct err_sink sink = { err, errlen };
 	struct logger lg = { .fn = sink_log, .ctx = &sink, .min_level = WHORL_LOG_ERROR };

@@ -16,7 +16,7 @@
 #include "../../cartridge/fp/fp.h"
 #include "pub_internal.h"
 
-#define SEEN_MAX ((size_t)1 << 24)     /* distinct fingerprints read from the list */
+#define SEEN_MAX ((size_t)1 << 24) /* distinct fingerprints read from the list */
 
 struct seen_key {
 	uint64_t key;
@@ -62,7 +62,7 @@ static int seen_read(const char *path, struct seen_key **out, size_t *n, char *e
 			v = g;
 			cap *= 2;
 		}
-		v[(*n)++] = (struct seen_key){strtoull(hex, NULL, 16), engine_id(name)};
+		v[(*n)++] = (struct seen_key){ strtoull(hex, NULL, 16), engine_id(name) };
 	}
 	if (f != stdin)
 		fclose(f);
@@ -81,8 +81,8 @@ int publish_never_seen(const struct publish_key *k, const char *mirror, const ch
 	struct seen_key *seen = NULL;
 	size_t n_seen = 0, n = 0;
 	struct update_manifest m;
-	uint8_t *text[UPDATE_N_SOURCES] = {0};
-	size_t text_len[UPDATE_N_SOURCES] = {0};
+	uint8_t *text[UPDATE_N_SOURCES] = { 0 };
+	size_t text_len[UPDATE_N_SOURCES] = { 0 };
 	struct publish_set *set = publish_set_new();
 	int rc = WHORL_ENOMEM;
 	const struct pub_rec **recs = NULL;
@@ -96,16 +96,17 @@ int publish_never_seen(const struct publish_key *k, const char *mirror, const ch
 	if ((recs = pub_set_sorted(set, &n)) == NULL && n > 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		struct seen_key want = {recs[i]->key, recs[i]->engine};
+		struct seen_key want = { recs[i]->key, recs[i]->engine };
 		if (recs[i]->meta.flags & SIGDB_F_LEGIT)
-			continue;                  /* legitimate mail's fingerprints never "fire" */
+			continue; /* legitimate mail's fingerprints never "fire" */
 		(*n_published)++;
 		if (bsearch(&want, seen, n_seen, sizeof(*seen), seen_cmp) != NULL)
 			continue;
 		(*n_never)++;
 		fprintf(out, "%016llx:%s category %u.%u first seen day %u\n",
 		        (unsigned long long)recs[i]->key, fp_engine_name(recs[i]->engine),
-		        recs[i]->meta.category, recs[i]->meta.subcategory, recs[i]->meta.first_seen);
+		        recs[i]->meta.category, recs[i]->meta.subcategory,
+		        recs[i]->meta.first_seen);
 	}
 	rc = 0;
 out:

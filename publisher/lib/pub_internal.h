@@ -11,20 +11,20 @@
 #include "publish.h"
 
 struct pub_rec {
-	uint8_t tag;                   /* UPDATE_REC_FP_PUT or UPDATE_REC_SK_PUT */
+	uint8_t tag; /* UPDATE_REC_FP_PUT or UPDATE_REC_SK_PUT */
 	uint8_t engine, algo;
-	uint8_t live;                  /* 0 once removed */
-	uint16_t len;                  /* sketch bytes */
-	uint64_t key;                  /* fp key or sketch id */
+	uint8_t live; /* 0 once removed */
+	uint16_t len; /* sketch bytes */
+	uint64_t key; /* fp key or sketch id */
 	struct sigdb_meta meta;
-	uint8_t *bytes;                /* sketch bytes, malloc'd */
+	uint8_t *bytes; /* sketch bytes, malloc'd */
 };
 
 struct publish_set {
-	struct pub_rec *recs;          /* in insertion order */
+	struct pub_rec *recs; /* in insertion order */
 	size_t n, cap;
-	uint32_t *slots;               /* open addressing: record index + 1, 0 = empty */
-	size_t n_slots;                /* power of two */
+	uint32_t *slots; /* open addressing: record index + 1, 0 = empty */
+	size_t n_slots;  /* power of two */
 	size_t n_live;
 };
 
@@ -46,9 +46,8 @@ int pub_rec_same(const struct pub_rec *a, const struct pub_rec *b);
 /* Reads the set the mirror publishes now (verified with pk): records of
  * sigs into *prev, text sources into text[] (malloc'd). 0, WHORL_ENODATA
  * when the mirror has no manifest, else WHORL_E* with err set. */
-int pub_mirror_read(const char *dir, const uint8_t pk[UPDATE_KEY_BYTES],
-                    struct update_manifest *m, struct publish_set *prev,
-                    uint8_t *text[UPDATE_N_SOURCES], size_t text_len[UPDATE_N_SOURCES],
-                    char *err, size_t errlen);
+int pub_mirror_read(const char *dir, const uint8_t pk[UPDATE_KEY_BYTES], struct update_manifest *m,
+                    struct publish_set *prev, uint8_t *text[UPDATE_N_SOURCES],
+                    size_t text_len[UPDATE_N_SOURCES], char *err, size_t errlen);
 
 #endif

@@ -24,8 +24,8 @@
 
 #include "../../cartridge/sigdb/sigdb.h"
 
-#define PUBLISH_SECRET_KEY_FILE "publisher.key"   /* 128 hex digits, mode 0600 */
-#define PUBLISH_PUBLIC_KEY_FILE "publisher.pub"   /* 64 hex digits */
+#define PUBLISH_SECRET_KEY_FILE "publisher.key" /* 128 hex digits, mode 0600 */
+#define PUBLISH_PUBLIC_KEY_FILE "publisher.pub" /* 64 hex digits */
 #define PUBLISH_DEFAULT_FULL_EVERY 10
 #define PUBLISH_DEFAULT_EXPIRY_DAYS 7
 #define PUBLISH_MAX_EXPIRY_DAYS 365
@@ -39,7 +39,7 @@ int publish_keygen(const char *dir, char *err, size_t errlen);
 /* Reads a secret key file into sodium_malloc'd memory. NULL with err set. */
 struct publish_key *publish_key_load(const char *path, char *err, size_t errlen);
 void publish_key_free(struct publish_key *k);
-const uint8_t *publish_key_public(const struct publish_key *k);   /* 32 bytes */
+const uint8_t *publish_key_public(const struct publish_key *k); /* 32 bytes */
 
 struct publish_set *publish_set_new(void);
 void publish_set_free(struct publish_set *s);
@@ -59,22 +59,22 @@ int publish_set_remove_sketch(struct publish_set *s, uint8_t engine, uint64_t id
 /* Whether the set holds it (and its metadata). */
 int publish_set_get_fp(const struct publish_set *s, uint8_t engine, uint64_t key,
                        struct sigdb_meta *m);
-size_t publish_set_count(const struct publish_set *s);      /* live records */
+size_t publish_set_count(const struct publish_set *s); /* live records */
 
 struct publish_options {
-	const char *out_dir;           /* the mirror directory; created if missing */
-	int64_t now;                   /* unix seconds; 0: time() */
-	unsigned expiry_days;          /* 0: PUBLISH_DEFAULT_EXPIRY_DAYS */
-	unsigned check_interval;       /* seconds; 0: 60 */
-	unsigned full_interval;        /* seconds; 0: 10800 */
-	unsigned full_every;           /* 0: PUBLISH_DEFAULT_FULL_EVERY */
-	int force_full;                /* write a complete sigs file now */
-	int keep_deltas;               /* a complete file keeps the delta chain (the
+	const char *out_dir;     /* the mirror directory; created if missing */
+	int64_t now;             /* unix seconds; 0: time() */
+	unsigned expiry_days;    /* 0: PUBLISH_DEFAULT_EXPIRY_DAYS */
+	unsigned check_interval; /* seconds; 0: 60 */
+	unsigned full_interval;  /* seconds; 0: 10800 */
+	unsigned full_every;     /* 0: PUBLISH_DEFAULT_FULL_EVERY */
+	int force_full;          /* write a complete sigs file now */
+	int keep_deltas;         /* a complete file keeps the delta chain (the
 	                                  newest UPDATE_MAX_DELTAS) and adds the delta
 	                                  to its serial; 0: it starts a new chain */
-	const char *cats;              /* categories text; NULL: no cats source */
+	const char *cats;        /* categories text; NULL: no cats source */
 	size_t cats_len;
-	const char *awl;               /* backend whitelist text; NULL: empty */
+	const char *awl; /* backend whitelist text; NULL: empty */
 	size_t awl_len;
 };
 
@@ -82,9 +82,9 @@ struct publish_options {
 struct publish_result {
 	uint64_t manifest_serial;
 	uint64_t sigs_complete, sigs_incremental;
-	int wrote_complete;            /* a complete sigs file was written */
-	size_t n_put, n_del;           /* records in the file written */
-	size_t n_removed;              /* files no longer named, removed */
+	int wrote_complete;  /* a complete sigs file was written */
+	size_t n_put, n_del; /* records in the file written */
+	size_t n_removed;    /* files no longer named, removed */
 };
 
 /* Writes the set to o->out_dir. 0, or a negative WHORL_E* with err set

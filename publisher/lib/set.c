@@ -36,8 +36,7 @@ static size_t slot_of(uint8_t tag, uint8_t engine, uint64_t key, size_t n_slots)
 	return whorl_hash_combine(whorl_mix64(key), (uint64_t)tag << 8 | engine) & (n_slots - 1);
 }
 
-struct pub_rec *pub_set_find(const struct publish_set *s, uint8_t tag, uint8_t engine,
-                             uint64_t key)
+struct pub_rec *pub_set_find(const struct publish_set *s, uint8_t tag, uint8_t engine, uint64_t key)
 {
 	if (!s->n_slots)
 		return NULL;
@@ -139,8 +138,9 @@ static int set_remove(struct publish_set *s, uint8_t tag, uint8_t engine, uint64
 int publish_set_add_fp(struct publish_set *s, uint64_t key, uint8_t engine, uint8_t algo,
                        const struct sigdb_meta *m)
 {
-	struct pub_rec r = { .tag = UPDATE_REC_FP_PUT, .engine = engine, .algo = algo,
-	                     .key = key, .meta = *m };
+	struct pub_rec r = {
+		.tag = UPDATE_REC_FP_PUT, .engine = engine, .algo = algo, .key = key, .meta = *m
+	};
 
 	if (engine == 0 || engine > WHORL_FP_ENGINE_MAX || m->confidence > 100 ||
 	    (m->flags & ~SIGDB_F_LEGIT))
@@ -155,8 +155,12 @@ int publish_set_add_fp(struct publish_set *s, uint64_t key, uint8_t engine, uint
 int publish_set_add_sketch(struct publish_set *s, uint8_t engine, uint8_t algo,
                            const uint8_t *bytes, size_t len, const struct sigdb_meta *m)
 {
-	struct pub_rec r = { .tag = UPDATE_REC_SK_PUT, .engine = engine, .algo = algo,
-	                     .meta = *m, .bytes = (uint8_t *)bytes, .len = (uint16_t)len };
+	struct pub_rec r = { .tag = UPDATE_REC_SK_PUT,
+		             .engine = engine,
+		             .algo = algo,
+		             .meta = *m,
+		             .bytes = (uint8_t *)bytes,
+		             .len = (uint16_t)len };
 
 	if (engine == 0 || engine > WHORL_FP_ENGINE_MAX || len == 0 ||
 	    len > UPDATE_MAX_SKETCH_BYTES || m->confidence > 100 || (m->flags & ~SIGDB_F_LEGIT))

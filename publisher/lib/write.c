@@ -55,8 +55,8 @@ fail:
 static const char *file_name(char *buf, size_t len, int src, uint64_t serial, uint64_t base)
 {
 	if (base)
-		snprintf(buf, len, "%s.%" PRIu64 "-%" PRIu64 ".z.enc", update_source_name(src), base,
-		         serial);
+		snprintf(buf, len, "%s.%" PRIu64 "-%" PRIu64 ".z.enc", update_source_name(src),
+		         base, serial);
 	else
 		snprintf(buf, len, "%s.%" PRIu64 ".z.enc", update_source_name(src), serial);
 	return buf;
@@ -93,9 +93,13 @@ static int write_data(struct pub_run *pr, int src, uint64_t serial, uint64_t bas
 
 static struct update_record rec_put(const struct pub_rec *r)
 {
-	return (struct update_record){ .tag = r->tag, .engine = r->engine, .algo = r->algo,
-	                               .key = r->key, .meta = r->meta, .bytes = r->bytes,
-	                               .len = r->len };
+	return (struct update_record){ .tag = r->tag,
+		                       .engine = r->engine,
+		                       .algo = r->algo,
+		                       .key = r->key,
+		                       .meta = r->meta,
+		                       .bytes = r->bytes,
+		                       .len = r->len };
 }
 
 /* Encodes recs[0..n) as a payload of kind into a malloc'd buffer. */
@@ -123,16 +127,17 @@ static size_t diff(const struct publish_set *cur_set, const struct pub_rec **cur
 	size_t n = 0;
 
 	for (size_t i = 0; i < n_old; i++) {
-		const struct pub_rec *c = pub_set_find(cur_set, old[i]->tag, old[i]->engine,
-		                                       old[i]->key);
+		const struct pub_rec *c =
+		    pub_set_find(cur_set, old[i]->tag, old[i]->engine, old[i]->key);
 		if (c && c->live)
 			continue;
 		out[n] = (struct update_record){ .engine = old[i]->engine, .key = old[i]->key };
-		out[n++].tag = old[i]->tag == UPDATE_REC_FP_PUT ? UPDATE_REC_FP_DEL : UPDATE_REC_SK_DEL;
+		out[n++].tag =
+		    old[i]->tag == UPDATE_REC_FP_PUT ? UPDATE_REC_FP_DEL : UPDATE_REC_SK_DEL;
 	}
 	for (size_t i = 0; i < n_cur; i++) {
-		const struct pub_rec *o = pub_set_find(old_set, cur[i]->tag, cur[i]->engine,
-		                                       cur[i]->key);
+		const struct pub_rec *o =
+		    pub_set_find(old_set, cur[i]->tag, cur[i]->engine, cur[i]->key);
 		if (!o || !o->live || !pub_rec_same(o, cur[i]))
 			out[n++] = rec_put(cur[i]);
 	}
@@ -162,7 +167,8 @@ static int need_complete(const struct pub_run *pr)
 static void chain_append(struct update_manifest_source *s, const struct update_file_ref *ref)
 {
 	if (s->n_deltas == UPDATE_MAX_DELTAS) {
-		memmove(&s->deltas[0], &s->deltas[1], (UPDATE_MAX_DELTAS - 1) * sizeof s->deltas[0]);
+		memmove(&s->deltas[0], &s->deltas[1],
+		        (UPDATE_MAX_DELTAS - 1) * sizeof s->deltas[0]);
 		s->n_deltas--;
 	}
 	s->deltas[s->n_deltas++] = *ref;
@@ -179,8 +185,7 @@ static void count_records(struct pub_run *pr, const struct update_record *recs, 
 
 /* Seals recs as a payload of kind for (serial, base) into *ref. */
 static int write_sigs_payload(struct pub_run *pr, const struct update_record *recs, size_t n,
-                              int kind, uint64_t serial, uint64_t base,
-                              struct update_file_ref *ref)
+                              int kind, uint64_t serial, uint64_t base, struct update_file_ref *ref)
 {
 	size_t len;
 	uint8_t *payload = encode(recs, n, kind, &len);
@@ -332,7 +337,8 @@ static int named_in(const struct update_manifest *m, const char *name, size_t le
 		if (strlen(s->full.name) == len && memcmp(s->full.name, name, len) == 0)
 			return 1;
 		for (size_t k = 0; k < s->n_deltas; k++)
-			if (strlen(s->deltas[k].name) == len && memcmp(s->deltas[k].name, name, len) == 0)
+			if (strlen(s->deltas[k].name) == len &&
+			    memcmp(s->deltas[k].name, name, len) == 0)
 				return 1;
 	}
 	return 0;
@@ -366,7 +372,8 @@ static void prune_mirror(struct pub_run *pr)
 		return;
 	while ((e = readdir(dir))) {
 		size_t len = data_name_len(e->d_name);
-		if (len && !named_in(&pr->m, e->d_name, len) && !named_in(&pr->prev_m, e->d_name, len) &&
+		if (len && !named_in(&pr->m, e->d_name, len) &&
+		    !named_in(&pr->prev_m, e->d_name, len) &&
 		    unlinkat(dirfd(dir), e->d_name, 0) == 0)
 			pr->res.n_removed++;
 	}
@@ -383,7 +390,8 @@ static void manifest_start(struct pub_run *pr)
 	pr->m.serial = pr->prev_m.serial + 1;
 	pr->m.issued = now;
 	pr->m.expires = now + (int64_t)days * 86400;
-	pr->m.check_interval = o->check_interval ? o->check_interval : UPDATE_DEFAULT_CHECK_INTERVAL;
+	pr->m.check_interval =
+	    o->check_interval ? o->check_interval : UPDATE_DEFAULT_CHECK_INTERVAL;
 	pr->m.full_interval = o->full_interval ? o->full_interval : UPDATE_DEFAULT_FULL_INTERVAL;
 }
 
@@ -393,8 +401,10 @@ static int check_options(struct pub_run *pr)
 
 	if (!o->out_dir || o->expiry_days > PUBLISH_MAX_EXPIRY_DAYS ||
 	    o->check_interval > UPDATE_MAX_INTERVAL || o->full_interval > UPDATE_MAX_INTERVAL) {
-		snprintf(pr->err, pr->errlen, "bad options (output directory, expiry days <= %d, "
-		         "intervals <= %u s)", PUBLISH_MAX_EXPIRY_DAYS, UPDATE_MAX_INTERVAL);
+		snprintf(pr->err, pr->errlen,
+		         "bad options (output directory, expiry days <= %d, "
+		         "intervals <= %u s)",
+		         PUBLISH_MAX_EXPIRY_DAYS, UPDATE_MAX_INTERVAL);
 		return WHORL_EINVAL;
 	}
 	if (mkdir(o->out_dir, 0755) != 0 && errno != EEXIST) {

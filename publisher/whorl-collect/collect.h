@@ -13,18 +13,18 @@
 #include "store.h"
 
 #define COLLECT_DEFAULT_PORT 8025
-#define COLLECT_MAX_CONNECTIONS 64        /* at most this many bodies in memory at once */
-#define COLLECT_CONNECTION_TIMEOUT 15     /* seconds of silence before a connection is dropped */
-#define COLLECT_RATE_SLOTS 4096           /* addresses tracked for flood control */
+#define COLLECT_MAX_CONNECTIONS 64    /* at most this many bodies in memory at once */
+#define COLLECT_CONNECTION_TIMEOUT 15 /* seconds of silence before a connection is dropped */
+#define COLLECT_RATE_SLOTS 4096       /* addresses tracked for flood control */
 
 struct collect_cfg {
-	char listen[64];                  /* address to bind, default 127.0.0.1 */
+	char listen[64]; /* address to bind, default 127.0.0.1 */
 	unsigned port;
-	char key[1024];                   /* collector.key */
-	char database[2048];              /* store.h spec */
-	size_t max_body;                  /* <= COLLECT_MAX_BODY */
-	unsigned per_minute;              /* reports per address per minute, 0 = unlimited */
-	unsigned retention_days;          /* reports older are deleted, 0 = kept */
+	char key[1024];          /* collector.key */
+	char database[2048];     /* store.h spec */
+	size_t max_body;         /* <= COLLECT_MAX_BODY */
+	unsigned per_minute;     /* reports per address per minute, 0 = unlimited */
+	unsigned retention_days; /* reports older are deleted, 0 = kept */
 };
 
 /* Reads path (see docs/COLLECT.md); 0, or -1 with err. */

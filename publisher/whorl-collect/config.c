@@ -21,7 +21,8 @@ static char *trim(char *s)
 	while (*s == ' ' || *s == '\t')
 		s++;
 	size_t n = strlen(s);
-	while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
+	while (n > 0 &&
+	       (s[n - 1] == ' ' || s[n - 1] == '\t' || s[n - 1] == '\n' || s[n - 1] == '\r'))
 		s[--n] = '\0';
 	return s;
 }
@@ -51,7 +52,10 @@ static int apply(struct collect_cfg *c, const char *k, const char *v)
 	if (strcmp(k, "key") == 0)
 		return snprintf(c->key, sizeof(c->key), "%s", v) < (int)sizeof(c->key) ? 0 : -1;
 	if (strcmp(k, "database") == 0)
-		return snprintf(c->database, sizeof(c->database), "%s", v) < (int)sizeof(c->database) ? 0 : -1;
+		return snprintf(c->database, sizeof(c->database), "%s", v) <
+		               (int)sizeof(c->database)
+		           ? 0
+		           : -1;
 	if (strcmp(k, "max body bytes") == 0 && set_uint(v, COLLECT_MAX_BODY, &n) == 0 && n > 0) {
 		c->max_body = n;
 		return 0;

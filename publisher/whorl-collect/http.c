@@ -35,9 +35,9 @@ struct rate_slot {
 struct server {
 	const struct collect_cfg *cfg;
 	struct store store;
-	pthread_mutex_t mu;                    /* the store and the rate table */
+	pthread_mutex_t mu; /* the store and the rate table */
 	uint8_t pk[32], sk[32];
-	struct rate_slot *rate;                /* COLLECT_RATE_SLOTS */
+	struct rate_slot *rate; /* COLLECT_RATE_SLOTS */
 	int64_t last_prune;
 };
 
@@ -61,7 +61,7 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
                              char *text, int owned)
 {
 	struct MHD_Response *r = MHD_create_response_from_buffer(
-		strlen(text), text, owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_MUST_COPY);
+	    strlen(text), text, owned ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_MUST_COPY);
 	if (r == NULL)
 		return MHD_NO;
 	MHD_add_response_header(r, "Content-Type", type);
@@ -72,15 +72,18 @@ static enum MHD_Result reply(struct MHD_Connection *c, unsigned status, const ch
 
 static void client_addr(struct MHD_Connection *c, char *out, size_t cap)
 {
-	const union MHD_ConnectionInfo *ci = MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
 	snprintf(out, cap, "unknown");
 	if (ci == NULL || ci->client_addr == NULL)
 		return;
 	const struct sockaddr *sa = ci->client_addr;
 	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out, (socklen_t)cap);
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, out,
+		          (socklen_t)cap);
 	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, out, (socklen_t)cap);
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+		          out, (socklen_t)cap);
 }
 
 /* 1 when addr may send one more report this minute (counts it). */
@@ -135,7 +138,9 @@ static unsigned take_report(struct server *sv, const struct request *rq, const c
 	pthread_mutex_unlock(&sv->mu);
 	collect_report_free(&r);
 	free(text);
-	*why = rc == STORE_OK ? "stored" : rc == STORE_REPLAY ? "replayed report serial" : "database error";
+	*why = rc == STORE_OK       ? "stored"
+	       : rc == STORE_REPLAY ? "replayed report serial"
+	                            : "database error";
 	return rc == STORE_OK ? 200 : rc == STORE_REPLAY ? 409 : 500;
 }
 
@@ -161,15 +166,18 @@ static enum MHD_Result get_page(struct server *sv, struct MHD_Connection *c, con
 	summary_free(&s);
 	if (out == NULL)
 		return reply(c, 500, "text/plain", "out of memory\n", 0);
-	return reply(c, 200, strcmp(url, "/summary.txt") == 0 ? "text/plain; charset=utf-8"
-	                                                    : "text/html; charset=utf-8", out, 1);
+	return reply(c, 200,
+	             strcmp(url, "/summary.txt") == 0 ? "text/plain; charset=utf-8"
+	                                              : "text/html; charset=utf-8",
+	             out, 1);
 }
 
 /* The first call of a POST: refuse floods and declared oversize bodies at once. */
 static int post_start(struct server *sv, struct MHD_Connection *c, const char *addr,
                       enum MHD_Result *res)
 {
-	const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
+	const char *cl =
+	    MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl != NULL && strtoull(cl, NULL, 10) > sv->cfg->max_body) {
 		log_line(addr, 413, "body too large (Content-Length)");
 		*res = reply(c, 413, "text/plain", "body too large\n", 0);
@@ -206,7 +214,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
 	}
 	if (*data_size > 0) {
 		if (rq->len + *data_size > sv->cfg->max_body) {
-			rq->too_large = 1;           /* read and dropped: memory stays bounded */
+			rq->too_large = 1; /* read and dropped: memory stays bounded */
 		} else {
 			char *grown = realloc(rq->body, rq->len + *data_size + 1);
 			if (grown == NULL)
@@ -243,7 +251,8 @@ static void completed(void *cls, struct MHD_Connection *c, void **con_cls,
 
 static struct MHD_Daemon *start_daemon(struct server *sv)
 {
-	struct sockaddr_in sin = {.sin_family = AF_INET, .sin_port = htons((uint16_t)sv->cfg->port)};
+	struct sockaddr_in sin = { .sin_family = AF_INET,
+		                   .sin_port = htons((uint16_t)sv->cfg->port) };
 	if (inet_pton(AF_INET, sv->cfg->listen, &sin.sin_addr) != 1)
 		return NULL;
 	return MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG,
@@ -256,7 +265,7 @@ static struct MHD_Daemon *start_daemon(struct server *sv)
 
 int collect_serve(const struct collect_cfg *cfg)
 {
-	struct server sv = {.cfg = cfg};
+	struct server sv = { .cfg = cfg };
 	char err[512];
 	sv.rate = calloc(COLLECT_RATE_SLOTS, sizeof(*sv.rate));
 	if (sv.rate == NULL || collect_key_load(cfg->key, sv.pk, sv.sk, err, sizeof(err)) != 0 ||
@@ -270,7 +279,7 @@ int collect_serve(const struct collect_cfg *cfg)
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
-	pthread_sigmask(SIG_BLOCK, &set, NULL);    /* the daemon's thread inherits it */
+	pthread_sigmask(SIG_BLOCK, &set, NULL); /* the daemon's thread inherits it */
 	struct MHD_Daemon *d = start_daemon(&sv);
 	if (d == NULL) {
 		fprintf(stderr, "whorl-collect: cannot listen on %s:%u\n", cfg->listen, cfg->port);

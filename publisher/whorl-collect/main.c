@@ -37,9 +37,12 @@ static int row_num(void *ctx, int n, const char *const *c)
  * report, no report stored twice. */
 static int check_db(struct store *st)
 {
-	static const char *const what[] = {"reports", "gateways", "reports counted by gateways",
-	                                   "counts without a report", "sigs without a report",
-	                                   "reports stored twice"};
+	static const char *const what[] = { "reports",
+		                            "gateways",
+		                            "reports counted by gateways",
+		                            "counts without a report",
+		                            "sigs without a report",
+		                            "reports stored twice" };
 	static const char *const sql[] = {
 		"SELECT COUNT(*) FROM reports",
 		"SELECT COUNT(*) FROM gateways",
@@ -71,8 +74,10 @@ static int row_seen(void *ctx, int n, const char *const *c)
 
 static int sigs_seen(struct store *st)
 {
-	if (store_exec(st, "SELECT sig, engine, SUM(count) FROM sigs_seen GROUP BY sig, engine "
-	               "ORDER BY sig, engine", 0, NULL, row_seen, NULL) != 0) {
+	if (store_exec(st,
+	               "SELECT sig, engine, SUM(count) FROM sigs_seen GROUP BY sig, engine "
+	               "ORDER BY sig, engine",
+	               0, NULL, row_seen, NULL) != 0) {
 		fprintf(stderr, "whorl-collect: %s\n", st->err);
 		return 1;
 	}

@@ -27,7 +27,7 @@ const char *const collect_engine_names[COLLECT_N_ENGINES] = {
 };
 const char *const collect_wl_names[COLLECT_N_WL] = {
 	"local header", "local envelope", "local body", "local ip",
-	"awl header", "awl envelope", "awl body", "awl ip",
+	"awl header",   "awl envelope",   "awl body",   "awl ip",
 };
 const char *const collect_download_names[COLLECT_N_DOWNLOADS] = {
 	"successful complete micro-update downloads",
@@ -57,7 +57,7 @@ static int next_line(const char *buf, size_t len, size_t *at, struct kv *kv)
 		n--;
 	const char *eq = memchr(line, '=', n);
 	if (eq == NULL) {
-		*kv = (struct kv){line, line + n, 0, 0};
+		*kv = (struct kv){ line, line + n, 0, 0 };
 		return 0;
 	}
 	size_t k = (size_t)(eq - line), v = (size_t)(eq + 1 - line);
@@ -65,7 +65,7 @@ static int next_line(const char *buf, size_t len, size_t *at, struct kv *kv)
 		k--;
 	while (v < n && line[v] == ' ')
 		v++;
-	*kv = (struct kv){line, line + v, k, n - v};
+	*kv = (struct kv){ line, line + v, k, n - v };
 	return 0;
 }
 
@@ -101,7 +101,7 @@ static int inflate_bounded(const uint8_t *z, size_t zlen, char **out, size_t *ou
 		if (rc == Z_STREAM_END || (rc != Z_OK && rc != Z_BUF_ERROR) || s.avail_out > 0)
 			break;
 		if (cap >= COLLECT_MAX_TEXT) {
-			rc = Z_BUF_ERROR;          /* would pass the bound */
+			rc = Z_BUF_ERROR; /* would pass the bound */
 			break;
 		}
 		cap = cap * 2 < COLLECT_MAX_TEXT ? cap * 2 : COLLECT_MAX_TEXT;
@@ -163,7 +163,7 @@ int collect_open(const char *body, size_t len, const uint8_t pk[32], const uint8
 		*why = "body too large";
 		return -1;
 	}
-	struct kv kv, stats = {0};
+	struct kv kv, stats = { 0 };
 	int report = 0, version = 0, encoding = 0;
 	for (size_t at = 0; next_line(body, len, &at, &kv) == 0;) {
 		if (body_key_is(&kv, "report"))
@@ -175,8 +175,11 @@ int collect_open(const char *body, size_t len, const uint8_t pk[32], const uint8
 		else if (body_key_is(&kv, "stats"))
 			stats = kv;
 	}
-	*why = !report ? "not a spamdna stats report" : !version ? "unknown report version"
-	     : !encoding ? "unknown encoding (want c,s)" : stats.value == NULL ? "no stats block" : NULL;
+	*why = !report               ? "not a spamdna stats report"
+	       : !version            ? "unknown report version"
+	       : !encoding           ? "unknown encoding (want c,s)"
+	       : stats.value == NULL ? "no stats block"
+	                             : NULL;
 	if (*why != NULL)
 		return -1;
 	return open_block(&stats, pk, sk, text, text_len, why);

@@ -15,14 +15,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define COLLECT_MAX_BODY ((size_t)1 << 20)      /* POST bodies past 1 MiB are refused */
-#define COLLECT_MAX_TEXT ((size_t)4 << 20)      /* opened text past 4 MiB is refused */
-#define COLLECT_MAX_ID 128                      /* identity strings (customer id, ...) */
-#define COLLECT_MAX_CATS 512                    /* category and subcategory lines */
-#define COLLECT_MAX_SIGS 4096                   /* sigs seen entries (the gateway's table) */
+#define COLLECT_MAX_BODY ((size_t)1 << 20) /* POST bodies past 1 MiB are refused */
+#define COLLECT_MAX_TEXT ((size_t)4 << 20) /* opened text past 4 MiB is refused */
+#define COLLECT_MAX_ID 128                 /* identity strings (customer id, ...) */
+#define COLLECT_MAX_CATS 512               /* category and subcategory lines */
+#define COLLECT_MAX_SIGS 4096              /* sigs seen entries (the gateway's table) */
 #define COLLECT_N_SCORES 101
-#define COLLECT_N_ENGINES 8                     /* index 1-7: body ... struct */
-#define COLLECT_N_WL 8                          /* local/awl x header/envelope/body/ip */
+#define COLLECT_N_ENGINES 8 /* index 1-7: body ... struct */
+#define COLLECT_N_WL 8      /* local/awl x header/envelope/body/ip */
 #define COLLECT_N_DOWNLOADS 7
 #define COLLECT_REPORT_VERSION 1
 
@@ -34,7 +34,7 @@ extern const char *const collect_wl_names[COLLECT_N_WL];
 extern const char *const collect_download_names[COLLECT_N_DOWNLOADS];
 
 struct collect_cat {
-	unsigned cat, sub;                  /* sub = COLLECT_CAT_WHOLE: the whole category */
+	unsigned cat, sub; /* sub = COLLECT_CAT_WHOLE: the whole category */
 	uint64_t count;
 };
 #define COLLECT_CAT_WHOLE 0xffffu
@@ -60,11 +60,11 @@ struct collect_report {
 	uint64_t downloads[COLLECT_N_DOWNLOADS];
 	struct collect_cat cats[COLLECT_MAX_CATS];
 	size_t n_cats;
-	struct collect_sig *sigs;           /* malloc'd, n_sigs; free with collect_report_free */
+	struct collect_sig *sigs; /* malloc'd, n_sigs; free with collect_report_free */
 	size_t n_sigs;
 	uint64_t license_id;
 	int clean_shutdown;
-	uint64_t messages;                  /* sum of score[] */
+	uint64_t messages; /* sum of score[] */
 };
 
 /* Reads the POST body[0..len): checks "report = spamdna stats", "version",

@@ -80,7 +80,8 @@ static int parse_sigs(const struct line *l, struct collect_report *r)
 		const char *sp = memchr(p, ' ', (size_t)(end - p));
 		const char *item_end = sp != NULL ? sp : end;
 		const char *c1 = memchr(p, ':', (size_t)(item_end - p));
-		const char *c2 = c1 != NULL ? memchr(c1 + 1, ':', (size_t)(item_end - c1 - 1)) : NULL;
+		const char *c2 =
+		    c1 != NULL ? memchr(c1 + 1, ':', (size_t)(item_end - c1 - 1)) : NULL;
 		if (c2 == NULL || c1 - p != 16 || r->n_sigs >= COLLECT_MAX_SIGS)
 			return -1;
 		struct collect_sig *s = &r->sigs[r->n_sigs];
@@ -96,7 +97,8 @@ static int parse_sigs(const struct line *l, struct collect_report *r)
 			if ((size_t)(c2 - c1 - 1) == strlen(collect_engine_names[e]) &&
 			    memcmp(c1 + 1, collect_engine_names[e], (size_t)(c2 - c1 - 1)) == 0)
 				s->engine = e;
-		if (s->engine == 0 || u64_parse(c2 + 1, (size_t)(item_end - c2 - 1), &s->count) != 0)
+		if (s->engine == 0 ||
+		    u64_parse(c2 + 1, (size_t)(item_end - c2 - 1), &s->count) != 0)
 			return -1;
 		r->n_sigs++;
 		p = item_end + 1;
@@ -121,22 +123,25 @@ static int parse_category(const struct line *l, struct collect_report *r)
 	} else {
 		return -1;
 	}
-	r->cats[r->n_cats++] = (struct collect_cat){(unsigned)cat, (unsigned)sub, n};
+	r->cats[r->n_cats++] = (struct collect_cat){ (unsigned)cat, (unsigned)sub, n };
 	return 0;
 }
 
 /* Known identity and number keys; 1 when taken, 0 when not this kind, -1 bad. */
 static int parse_identity(const struct line *l, struct collect_report *r)
 {
-	static const struct { const char *key; size_t off; } strs[] = {
-		{"customer id", offsetof(struct collect_report, customer_id)},
-		{"host id", offsetof(struct collect_report, host_id)},
-		{"installation id", offsetof(struct collect_report, installation_id)},
-		{"run id", offsetof(struct collect_report, run_id)},
-		{"application name", offsetof(struct collect_report, app_name)},
-		{"spamdna version", offsetof(struct collect_report, spamdna_version)},
-		{"cmae version", offsetof(struct collect_report, cmae_version)},
-		{"mu sigs serial", offsetof(struct collect_report, sigs_serial)},
+	static const struct {
+		const char *key;
+		size_t off;
+	} strs[] = {
+		{ "customer id", offsetof(struct collect_report, customer_id) },
+		{ "host id", offsetof(struct collect_report, host_id) },
+		{ "installation id", offsetof(struct collect_report, installation_id) },
+		{ "run id", offsetof(struct collect_report, run_id) },
+		{ "application name", offsetof(struct collect_report, app_name) },
+		{ "spamdna version", offsetof(struct collect_report, spamdna_version) },
+		{ "cmae version", offsetof(struct collect_report, cmae_version) },
+		{ "mu sigs serial", offsetof(struct collect_report, sigs_serial) },
 	};
 	for (size_t i = 0; i < sizeof(strs) / sizeof(strs[0]); i++)
 		if (key_is(l, strs[i].key))
@@ -197,9 +202,10 @@ int collect_parse(const char *text, size_t len, struct collect_report *r, const 
 		size_t n = nl != NULL ? (size_t)(nl - s) : len - at;
 		at += n + 1;
 		const char *eq = memchr(s, '=', n);
-		if (eq == NULL || eq == s || eq[-1] != ' ' || (size_t)(eq - s) + 2 > n || eq[1] != ' ')
-			continue;                   /* not "key = value": skipped */
-		struct line l = {s, eq + 2, (size_t)(eq - s) - 1, n - (size_t)(eq - s) - 2};
+		if (eq == NULL || eq == s || eq[-1] != ' ' || (size_t)(eq - s) + 2 > n ||
+		    eq[1] != ' ')
+			continue; /* not "key = value": skipped */
+		struct line l = { s, eq + 2, (size_t)(eq - s) - 1, n - (size_t)(eq - s) - 2 };
 		int rc = parse_identity(&l, r);
 		if (rc == 0)
 			rc = parse_counter(&l, r);
@@ -212,7 +218,9 @@ int collect_parse(const char *text, size_t len, struct collect_report *r, const 
 	for (int s = 0; s < COLLECT_N_SCORES; s++)
 		r->messages += r->score[s];
 	*why = r->installation_id[0] == '\0' ? "no installation id"
-	     : r->run_id[0] == '\0' ? "no run id" : r->serial == 0 ? "no report serial" : NULL;
+	       : r->run_id[0] == '\0'        ? "no run id"
+	       : r->serial == 0              ? "no report serial"
+	                                     : NULL;
 	if (*why != NULL) {
 		collect_report_free(r);
 		return -1;

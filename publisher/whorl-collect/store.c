@@ -18,8 +18,8 @@
 
 #include "store.h"
 
-int store_exec(struct store *st, const char *sql, int n, const char *const *params,
-               store_row_fn fn, void *ctx)
+int store_exec(struct store *st, const char *sql, int n, const char *const *params, store_row_fn fn,
+               void *ctx)
 {
 	return st->be->exec(st->db, sql, n, params, fn, ctx, st->err, sizeof(st->err));
 }
@@ -32,7 +32,8 @@ static int store_schema(struct store *st)
 	         "run_id TEXT NOT NULL, report_serial BIGINT NOT NULL, received BIGINT NOT NULL, "
 	         "period_start BIGINT NOT NULL, period_end BIGINT NOT NULL, addr TEXT NOT NULL, "
 	         "customer_id TEXT NOT NULL, messages BIGINT NOT NULL, text TEXT NOT NULL, "
-	         "UNIQUE (installation_id, run_id, report_serial))", st->be->id_column);
+	         "UNIQUE (installation_id, run_id, report_serial))",
+	         st->be->id_column);
 	const char *ddl[] = {
 		reports,
 		"CREATE INDEX IF NOT EXISTS reports_received ON reports (received)",
@@ -67,7 +68,8 @@ int store_open(const char *spec, struct store *st, char *err, size_t errlen)
 		st->be = &store_pg_backend;
 		rc = store_pg_open(spec + 11, &st->db, err, errlen);
 	} else {
-		snprintf(err, errlen, "database %s: want sqlite:<path> or postgresql:<conninfo>", spec);
+		snprintf(err, errlen, "database %s: want sqlite:<path> or postgresql:<conninfo>",
+		         spec);
 		return -1;
 	}
 	if (rc != 0)
@@ -100,8 +102,9 @@ static int put_count(struct store *st, const char *id, const char *name, uint64_
 		return 0;
 	char v[24];
 	snprintf(v, sizeof(v), "%" PRIu64, value);
-	const char *p[] = {id, name, v};
-	return store_exec(st, "INSERT INTO report_counts (report_id, name, value) VALUES ($1, $2, $3)",
+	const char *p[] = { id, name, v };
+	return store_exec(st,
+	                  "INSERT INTO report_counts (report_id, name, value) VALUES ($1, $2, $3)",
 	                  3, p, NULL, NULL);
 }
 
@@ -125,7 +128,8 @@ static int put_counts(struct store *st, const char *id, const struct collect_rep
 		if (r->cats[c].sub == COLLECT_CAT_WHOLE)
 			snprintf(name, sizeof(name), "category %u", r->cats[c].cat);
 		else
-			snprintf(name, sizeof(name), "subcategory %u.%u", r->cats[c].cat, r->cats[c].sub);
+			snprintf(name, sizeof(name), "subcategory %u.%u", r->cats[c].cat,
+			         r->cats[c].sub);
 		rc = put_count(st, id, name, r->cats[c].count);
 	}
 	for (int d = 0; d < COLLECT_N_DOWNLOADS && rc == 0; d++)
@@ -134,9 +138,11 @@ static int put_counts(struct store *st, const char *id, const struct collect_rep
 		char sig[20], n[24];
 		snprintf(sig, sizeof(sig), "%016" PRIx64, r->sigs[i].key);
 		snprintf(n, sizeof(n), "%" PRIu64, r->sigs[i].count);
-		const char *p[] = {id, sig, collect_engine_names[r->sigs[i].engine], n};
-		rc = store_exec(st, "INSERT INTO sigs_seen (report_id, sig, engine, count) VALUES "
-		                "($1, $2, $3, $4)", 4, p, NULL, NULL);
+		const char *p[] = { id, sig, collect_engine_names[r->sigs[i].engine], n };
+		rc = store_exec(st,
+		                "INSERT INTO sigs_seen (report_id, sig, engine, count) VALUES "
+		                "($1, $2, $3, $4)",
+		                4, p, NULL, NULL);
 	}
 	return rc;
 }
@@ -150,24 +156,36 @@ static int put_gateway(struct store *st, const struct collect_report *r, const c
 	         r->downloads[2] + r->downloads[3] + r->downloads[5] + r->downloads[6]);
 	snprintf(lic, sizeof(lic), "%" PRIu64, r->license_id);
 	snprintf(clean, sizeof(clean), "%d", r->clean_shutdown);
-	const char *p[] = {r->installation_id, r->customer_id, r->host_id, r->app_name,
-	                   r->spamdna_version, r->sigs_serial, r->run_id, serial, now, addr, clean,
-	                   lic, ok, failed};
-	return store_exec(st,
-	                  "INSERT INTO gateways (installation_id, customer_id, host_id, app_name, "
-	                  "spamdna_version, sigs_serial, run_id, last_serial, first_seen, last_seen, "
-	                  "last_addr, clean_shutdown, license_id, downloads_ok, downloads_failed, reports) "
-	                  "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13, $14, 1) "
-	                  "ON CONFLICT (installation_id) DO UPDATE SET customer_id = excluded.customer_id, "
-	                  "host_id = excluded.host_id, app_name = excluded.app_name, "
-	                  "spamdna_version = excluded.spamdna_version, sigs_serial = excluded.sigs_serial, "
-	                  "run_id = excluded.run_id, last_serial = excluded.last_serial, "
-	                  "last_seen = excluded.last_seen, last_addr = excluded.last_addr, "
-	                  "clean_shutdown = excluded.clean_shutdown, license_id = excluded.license_id, "
-	                  "downloads_ok = excluded.downloads_ok, "
-	                  "downloads_failed = excluded.downloads_failed, "
-	                  "reports = gateways.reports + 1",
-	                  14, p, NULL, NULL);
+	const char *p[] = { r->installation_id,
+		            r->customer_id,
+		            r->host_id,
+		            r->app_name,
+		            r->spamdna_version,
+		            r->sigs_serial,
+		            r->run_id,
+		            serial,
+		            now,
+		            addr,
+		            clean,
+		            lic,
+		            ok,
+		            failed };
+	return store_exec(
+	    st,
+	    "INSERT INTO gateways (installation_id, customer_id, host_id, app_name, "
+	    "spamdna_version, sigs_serial, run_id, last_serial, first_seen, last_seen, "
+	    "last_addr, clean_shutdown, license_id, downloads_ok, downloads_failed, reports) "
+	    "VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9, $10, $11, $12, $13, $14, 1) "
+	    "ON CONFLICT (installation_id) DO UPDATE SET customer_id = excluded.customer_id, "
+	    "host_id = excluded.host_id, app_name = excluded.app_name, "
+	    "spamdna_version = excluded.spamdna_version, sigs_serial = excluded.sigs_serial, "
+	    "run_id = excluded.run_id, last_serial = excluded.last_serial, "
+	    "last_seen = excluded.last_seen, last_addr = excluded.last_addr, "
+	    "clean_shutdown = excluded.clean_shutdown, license_id = excluded.license_id, "
+	    "downloads_ok = excluded.downloads_ok, "
+	    "downloads_failed = excluded.downloads_failed, "
+	    "reports = gateways.reports + 1",
+	    14, p, NULL, NULL);
 }
 
 /* Inside the transaction: everything but BEGIN/COMMIT. */
@@ -176,21 +194,26 @@ static int put_locked(struct store *st, const struct collect_report *r, const ch
 {
 	char serial[24], start[24], end[24], messages[24], id[32] = "";
 	snprintf(serial, sizeof(serial), "%" PRIu64, r->serial);
-	const char *q[] = {r->installation_id, r->run_id, serial};
-	if (store_exec(st, "SELECT COUNT(*) FROM reports WHERE installation_id = $1 AND run_id = $2 "
-	               "AND report_serial >= $3", 3, q, row_first, id) != 0)
+	const char *q[] = { r->installation_id, r->run_id, serial };
+	if (store_exec(st,
+	               "SELECT COUNT(*) FROM reports WHERE installation_id = $1 AND run_id = $2 "
+	               "AND report_serial >= $3",
+	               3, q, row_first, id) != 0)
 		return STORE_ERROR;
 	if (strcmp(id, "0") != 0)
 		return STORE_REPLAY;
 	snprintf(start, sizeof(start), "%" PRId64, r->period_start);
 	snprintf(end, sizeof(end), "%" PRId64, r->period_end);
 	snprintf(messages, sizeof(messages), "%" PRIu64, r->messages);
-	const char *p[] = {r->installation_id, r->run_id, serial, now, start, end, addr,
-	                   r->customer_id, messages, text};
+	const char *p[] = { r->installation_id, r->run_id, serial, now, start, end, addr,
+		            r->customer_id,     messages,  text };
 	id[0] = '\0';
-	if (store_exec(st, "INSERT INTO reports (installation_id, run_id, report_serial, received, "
-	               "period_start, period_end, addr, customer_id, messages, text) VALUES ($1, $2, "
-	               "$3, $4, $5, $6, $7, $8, $9, $10) RETURNING id", 10, p, row_first, id) != 0 ||
+	if (store_exec(
+	        st,
+	        "INSERT INTO reports (installation_id, run_id, report_serial, received, "
+	        "period_start, period_end, addr, customer_id, messages, text) VALUES ($1, $2, "
+	        "$3, $4, $5, $6, $7, $8, $9, $10) RETURNING id",
+	        10, p, row_first, id) != 0 ||
 	    id[0] == '\0')
 		return STORE_ERROR;
 	if (put_counts(st, id, r) != 0 || put_gateway(st, r, addr, now, serial) != 0)
@@ -198,8 +221,8 @@ static int put_locked(struct store *st, const struct collect_report *r, const ch
 	return STORE_OK;
 }
 
-int store_put(struct store *st, const struct collect_report *r, const char *text,
-              const char *addr, int64_t now)
+int store_put(struct store *st, const struct collect_report *r, const char *text, const char *addr,
+              int64_t now)
 {
 	char now_s[24];
 	snprintf(now_s, sizeof(now_s), "%" PRId64, now);
@@ -219,15 +242,19 @@ int store_prune(struct store *st, int64_t before)
 {
 	char b[24];
 	snprintf(b, sizeof(b), "%" PRId64, before);
-	const char *p[] = {b};
+	const char *p[] = { b };
 	if (store_exec(st, "BEGIN", 0, NULL, NULL, NULL) != 0)
 		return STORE_ERROR;
 	/* Explicit deletes (SQLite may run with foreign keys off in other tools). */
-	int rc = store_exec(st, "DELETE FROM report_counts WHERE report_id IN (SELECT id FROM reports "
-	                    "WHERE received < $1)", 1, p, NULL, NULL);
+	int rc = store_exec(st,
+	                    "DELETE FROM report_counts WHERE report_id IN (SELECT id FROM reports "
+	                    "WHERE received < $1)",
+	                    1, p, NULL, NULL);
 	if (rc == 0)
-		rc = store_exec(st, "DELETE FROM sigs_seen WHERE report_id IN (SELECT id FROM reports "
-		                "WHERE received < $1)", 1, p, NULL, NULL);
+		rc = store_exec(st,
+		                "DELETE FROM sigs_seen WHERE report_id IN (SELECT id FROM reports "
+		                "WHERE received < $1)",
+		                1, p, NULL, NULL);
 	if (rc == 0)
 		rc = store_exec(st, "DELETE FROM reports WHERE received < $1", 1, p, NULL, NULL);
 	if (rc == 0 && store_exec(st, "COMMIT", 0, NULL, NULL, NULL) == 0)

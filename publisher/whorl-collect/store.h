@@ -21,24 +21,24 @@
 #define STORE_MAX_PARAMS 16
 #define STORE_OK 0
 #define STORE_ERROR (-1)
-#define STORE_REPLAY (-2)          /* this report (or a later one of its run) is stored */
+#define STORE_REPLAY (-2) /* this report (or a later one of its run) is stored */
 
 /* One result row: n text columns (NULL for SQL NULL). Return non-zero to stop. */
 typedef int (*store_row_fn)(void *ctx, int n, const char *const *cols);
 
 struct store_backend {
-	const char *name;                                  /* "sqlite", "postgresql" */
+	const char *name; /* "sqlite", "postgresql" */
 	/* Runs one statement with $1..$n text parameters; rows to fn (may be NULL). */
 	int (*exec)(void *db, const char *sql, int n, const char *const *params, store_row_fn fn,
 	            void *ctx, char *err, size_t errlen);
 	void (*close)(void *db);
-	const char *id_column;                             /* the reports.id column's DDL */
+	const char *id_column; /* the reports.id column's DDL */
 };
 
 struct store {
 	const struct store_backend *be;
 	void *db;
-	char err[512];                                     /* the last error */
+	char err[512]; /* the last error */
 };
 
 /* Opens spec ("sqlite:<path>" or "postgresql:<conninfo>") and creates the
@@ -47,13 +47,13 @@ int store_open(const char *spec, struct store *st, char *err, size_t errlen);
 void store_close(struct store *st);
 
 /* One statement (see store_backend.exec); the error goes to st->err. */
-int store_exec(struct store *st, const char *sql, int n, const char *const *params,
-               store_row_fn fn, void *ctx);
+int store_exec(struct store *st, const char *sql, int n, const char *const *params, store_row_fn fn,
+               void *ctx);
 
 /* Stores r (and its text) received at `now` from addr, in one transaction.
  * STORE_OK, STORE_REPLAY (nothing written), or STORE_ERROR (rolled back). */
-int store_put(struct store *st, const struct collect_report *r, const char *text,
-              const char *addr, int64_t now);
+int store_put(struct store *st, const struct collect_report *r, const char *text, const char *addr,
+              int64_t now);
 
 /* Deletes reports received before `before` (with their counts and sigs). */
 int store_prune(struct store *st, int64_t before);

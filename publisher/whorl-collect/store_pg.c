@@ -50,7 +50,8 @@ int store_pg_open(const char *conninfo, void **out, char *err, size_t errlen)
 {
 	PGconn *c = PQconnectdb(conninfo);
 	if (c == NULL || PQstatus(c) != CONNECTION_OK) {
-		snprintf(err, errlen, "postgresql: %s", c != NULL ? PQerrorMessage(c) : "out of memory");
+		snprintf(err, errlen, "postgresql: %s",
+		         c != NULL ? PQerrorMessage(c) : "out of memory");
 		err[strcspn(err, "\n")] = '\0';
 		PQfinish(c);
 		return -1;

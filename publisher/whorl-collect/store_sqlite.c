@@ -15,8 +15,8 @@
 
 #define SQLITE_BUSY_MS 10000
 
-static int sqlite_exec(void *db, const char *sql, int n, const char *const *params,
-                       store_row_fn fn, void *ctx, char *err, size_t errlen)
+static int sqlite_exec(void *db, const char *sql, int n, const char *const *params, store_row_fn fn,
+                       void *ctx, char *err, size_t errlen)
 {
 	sqlite3_stmt *stmt = NULL;
 	int rc = sqlite3_prepare_v2(db, sql, -1, &stmt, NULL);
@@ -51,15 +51,19 @@ static void sqlite_close(void *db)
 int store_sqlite_open(const char *path, void **out, char *err, size_t errlen)
 {
 	sqlite3 *db = NULL;
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-		snprintf(err, errlen, "%s: %s", path, db != NULL ? sqlite3_errmsg(db) : "cannot open");
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK) {
+		snprintf(err, errlen, "%s: %s", path,
+		         db != NULL ? sqlite3_errmsg(db) : "cannot open");
 		sqlite3_close(db);
 		return -1;
 	}
 	sqlite3_busy_timeout(db, SQLITE_BUSY_MS);
 	char *msg = NULL;
-	if (sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
-	                     "PRAGMA foreign_keys=ON;", NULL, NULL, &msg) != SQLITE_OK) {
+	if (sqlite3_exec(db,
+	                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
+	                 "PRAGMA foreign_keys=ON;",
+	                 NULL, NULL, &msg) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path, msg != NULL ? msg : "pragma failed");
 		sqlite3_free(msg);
 		sqlite3_close(db);

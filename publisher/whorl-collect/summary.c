@@ -77,7 +77,7 @@ static size_t cat_column(struct summary *s, unsigned cat)
 		s->cats[s->n_cats] = cat;
 		return s->n_cats++;
 	}
-	return SUMMARY_MAX_CATS;                 /* "other" */
+	return SUMMARY_MAX_CATS; /* "other" */
 }
 
 static int row_hour_cat(void *ctx, int n, const char *const *c)
@@ -98,10 +98,12 @@ static int row_counter(void *ctx, int n, const char *const *c)
 	struct summary *s = ctx;
 	const char *name = c[0] != NULL ? c[0] : "";
 	for (int e = 1; e < COLLECT_N_ENGINES; e++)
-		if (strncmp(name, "engine ", 7) == 0 && strcmp(name + 7, collect_engine_names[e]) == 0)
+		if (strncmp(name, "engine ", 7) == 0 &&
+		    strcmp(name + 7, collect_engine_names[e]) == 0)
 			s->engine[e] = num(c[1]);
 	for (int w = 0; w < COLLECT_N_WL; w++)
-		if (strncmp(name, "whitelist ", 10) == 0 && strcmp(name + 10, collect_wl_names[w]) == 0)
+		if (strncmp(name, "whitelist ", 10) == 0 &&
+		    strcmp(name + 10, collect_wl_names[w]) == 0)
 			s->wl[w] = num(c[1]);
 	return 0;
 }
@@ -134,26 +136,36 @@ int summary_read(struct store *st, int64_t now, struct summary *s)
 		return -1;
 	char since[24];
 	snprintf(since, sizeof(since), "%" PRId64, s->since);
-	const char *p[] = {since};
-	struct { const char *sql; int n; store_row_fn fn; } q[] = {
-		{"SELECT customer_id, host_id, app_name, sigs_serial, spamdna_version, last_serial, "
-		 "reports, downloads_failed, last_seen, clean_shutdown FROM gateways "
-		 "ORDER BY customer_id, host_id, installation_id", 0, row_gateway},
-		{"SELECT COUNT(*), COALESCE(SUM(messages), 0) FROM reports WHERE received >= $1", 1,
-		 row_totals},
-		{"SELECT received / 3600, SUM(messages) FROM reports WHERE received >= $1 "
-		 "GROUP BY received / 3600", 1, row_hour},
-		{"SELECT r.received / 3600, c.name, SUM(c.value) FROM reports r JOIN report_counts c ON "
-		 "c.report_id = r.id WHERE r.received >= $1 AND c.name LIKE 'category %' "
-		 "GROUP BY r.received / 3600, c.name ORDER BY c.name", 1, row_hour_cat},
-		{"SELECT c.name, SUM(c.value) FROM reports r JOIN report_counts c ON c.report_id = r.id "
-		 "WHERE r.received >= $1 AND (c.name LIKE 'engine %' OR c.name LIKE 'whitelist %') "
-		 "GROUP BY c.name", 1, row_counter},
-		{"SELECT s.sig, s.engine, SUM(s.count) AS n FROM reports r JOIN sigs_seen s ON "
-		 "s.report_id = r.id WHERE r.received >= $1 GROUP BY s.sig, s.engine "
-		 "ORDER BY n DESC, s.sig LIMIT 20", 1, row_sig},
-		{"SELECT COUNT(*) FROM (SELECT DISTINCT s.sig, s.engine FROM reports r JOIN sigs_seen s "
-		 "ON s.report_id = r.id WHERE r.received >= $1) AS d", 1, row_distinct},
+	const char *p[] = { since };
+	struct {
+		const char *sql;
+		int n;
+		store_row_fn fn;
+	} q[] = {
+		{ "SELECT customer_id, host_id, app_name, sigs_serial, spamdna_version, last_serial, "
+		  "reports, downloads_failed, last_seen, clean_shutdown FROM gateways "
+		  "ORDER BY customer_id, host_id, installation_id",
+		  0, row_gateway },
+		{ "SELECT COUNT(*), COALESCE(SUM(messages), 0) FROM reports WHERE received >= $1",
+		  1, row_totals },
+		{ "SELECT received / 3600, SUM(messages) FROM reports WHERE received >= $1 "
+		  "GROUP BY received / 3600",
+		  1, row_hour },
+		{ "SELECT r.received / 3600, c.name, SUM(c.value) FROM reports r JOIN report_counts c ON "
+		  "c.report_id = r.id WHERE r.received >= $1 AND c.name LIKE 'category %' "
+		  "GROUP BY r.received / 3600, c.name ORDER BY c.name",
+		  1, row_hour_cat },
+		{ "SELECT c.name, SUM(c.value) FROM reports r JOIN report_counts c ON c.report_id = r.id "
+		  "WHERE r.received >= $1 AND (c.name LIKE 'engine %' OR c.name LIKE 'whitelist %') "
+		  "GROUP BY c.name",
+		  1, row_counter },
+		{ "SELECT s.sig, s.engine, SUM(s.count) AS n FROM reports r JOIN sigs_seen s ON "
+		  "s.report_id = r.id WHERE r.received >= $1 GROUP BY s.sig, s.engine "
+		  "ORDER BY n DESC, s.sig LIMIT 20",
+		  1, row_sig },
+		{ "SELECT COUNT(*) FROM (SELECT DISTINCT s.sig, s.engine FROM reports r JOIN sigs_seen s "
+		  "ON s.report_id = r.id WHERE r.received >= $1) AS d",
+		  1, row_distinct },
 	};
 	for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++)
 		if (store_exec(st, q[i].sql, q[i].n, p, q[i].fn, s) != 0) {
@@ -182,16 +194,19 @@ static void print_gateways(const struct summary *s, FILE *f)
 	fprintf(f, "gateways reporting: %zu\n", s->total_gateways);
 	if (s->n_gateways > 0)
 		fprintf(f, "  %-20s %-28s %-14s %-12s %8s %8s %-22s %5s %8s\n", "customer", "host",
-		        "application", "data serial", "serial", "reports", "last report (age)", "clean",
-		        "upd.fail");
+		        "application", "data serial", "serial", "reports", "last report (age)",
+		        "clean", "upd.fail");
 	for (size_t i = 0; i < s->n_gateways; i++) {
 		const struct summary_gateway *g = &s->gateways[i];
 		char when[32], age[48];
 		clock_text(g->last_seen, when, sizeof(when), "%Y-%m-%d %H:%M:%S");
-		snprintf(age, sizeof(age), "%s (%llds)", when + 11, (long long)(s->now - g->last_seen));
-		fprintf(f, "  %-20.20s %-28.28s %-14.14s %-12.12s %8" PRIu64 " %8" PRIu64 " %-22s %5d %8"
-		        PRIu64 "\n", g->customer_id, g->host_id, g->app_name, g->sigs_serial,
-		        g->last_serial, g->reports, age, g->clean_shutdown, g->downloads_failed);
+		snprintf(age, sizeof(age), "%s (%llds)", when + 11,
+		         (long long)(s->now - g->last_seen));
+		fprintf(f,
+		        "  %-20.20s %-28.28s %-14.14s %-12.12s %8" PRIu64 " %8" PRIu64
+		        " %-22s %5d %8" PRIu64 "\n",
+		        g->customer_id, g->host_id, g->app_name, g->sigs_serial, g->last_serial,
+		        g->reports, age, g->clean_shutdown, g->downloads_failed);
 	}
 }
 
@@ -243,5 +258,6 @@ void summary_print(const struct summary *s, FILE *f)
 	fprintf(f, "%s\n", any ? "" : " none");
 	fprintf(f, "fingerprints seen most (%" PRIu64 " distinct):\n", s->sigs_distinct);
 	for (size_t i = 0; i < s->n_top; i++)
-		fprintf(f, "  %s:%s %" PRIu64 "\n", s->top[i].sig, s->top[i].engine, s->top[i].count);
+		fprintf(f, "  %s:%s %" PRIu64 "\n", s->top[i].sig, s->top[i].engine,
+		        s->top[i].count);
 }

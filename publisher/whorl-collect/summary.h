@@ -16,9 +16,9 @@
 #include "report.h"
 #include "store.h"
 
-#define SUMMARY_HOURS 24               /* the window of the hourly chart and the totals */
-#define SUMMARY_MAX_GATEWAYS 500       /* gateways listed (the count is exact) */
-#define SUMMARY_MAX_CATS 12            /* categories charted; the rest are summed in "other" */
+#define SUMMARY_HOURS 24         /* the window of the hourly chart and the totals */
+#define SUMMARY_MAX_GATEWAYS 500 /* gateways listed (the count is exact) */
+#define SUMMARY_MAX_CATS 12      /* categories charted; the rest are summed in "other" */
 #define SUMMARY_TOP_SIGS 20
 
 struct summary_gateway {
@@ -35,15 +35,15 @@ struct summary_sig {
 };
 
 struct summary {
-	int64_t now, since;                               /* the window: [since, now] */
-	struct summary_gateway *gateways;                 /* malloc'd, n_gateways */
+	int64_t now, since;               /* the window: [since, now] */
+	struct summary_gateway *gateways; /* malloc'd, n_gateways */
 	size_t n_gateways, total_gateways;
-	uint64_t reports, messages;                       /* in the window */
+	uint64_t reports, messages; /* in the window */
 	/* per hour (index 0 = the oldest hour of the window) and category */
-	unsigned cats[SUMMARY_MAX_CATS];                  /* category numbers charted */
+	unsigned cats[SUMMARY_MAX_CATS]; /* category numbers charted */
 	size_t n_cats;
 	uint64_t hour_total[SUMMARY_HOURS];
-	uint64_t hour_cat[SUMMARY_HOURS][SUMMARY_MAX_CATS + 1];   /* + "other" */
+	uint64_t hour_cat[SUMMARY_HOURS][SUMMARY_MAX_CATS + 1]; /* + "other" */
 	uint64_t engine[COLLECT_N_ENGINES];
 	uint64_t wl[COLLECT_N_WL];
 	uint64_t cat_total[SUMMARY_MAX_CATS + 1];

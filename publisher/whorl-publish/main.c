@@ -51,20 +51,20 @@
 #include "../lib/publish.h"
 #include "whorl.h"
 
-#define MAX_DIRS 64                    /* --category and --legit options */
+#define MAX_DIRS 64 /* --category and --legit options */
 
 struct label {
-	const char *spec;                  /* as given on the command line */
+	const char *spec; /* as given on the command line */
 	const char *dir;
 	struct sigdb_meta meta;
 };
 
 struct args {
 	const char *key, *out, *cartridge, *config_dir, *awl;
-	struct label labels[MAX_DIRS];     /* abuse first, then legit */
+	struct label labels[MAX_DIRS]; /* abuse first, then legit */
 	int n_labels;
 	unsigned confidence, expiry_days, full_every, check_interval, full_interval;
-	unsigned infra_campaigns;          /* 0: publish infrastructure keys as they come */
+	unsigned infra_campaigns; /* 0: publish infrastructure keys as they come */
 	int force_full, keep_deltas;
 };
 
@@ -73,9 +73,9 @@ static struct {
 	whorl_host *host;
 	struct publish_set *set;
 	const struct sigdb_meta *meta;
-	struct infra_learner *infra;       /* NULL with --infra-campaigns 0 */
+	struct infra_learner *infra; /* NULL with --infra-campaigns 0 */
 	size_t n_msgs, n_failed, n_unreadable;
-	int infra_rc;                      /* first infra_observe() failure */
+	int infra_rc; /* first infra_observe() failure */
 } walk;
 
 static void add_message(const char *msg, size_t len)
@@ -127,7 +127,8 @@ static int add_source(const struct label *lb)
 			break;
 		if (rc != 0) {
 			fprintf(stderr, "whorl-publish: %s: %s\n",
-			        mail_msg_name(&l.msgs[i], mail_msg_path(&l, &l.msgs[i]), name, sizeof name),
+			        mail_msg_name(&l.msgs[i], mail_msg_path(&l, &l.msgs[i]), name,
+			                      sizeof name),
 			        file_why_text(why));
 			walk.n_unreadable++;
 			rc = 0;
@@ -144,9 +145,11 @@ static int add_source(const struct label *lb)
 		return -1;
 	}
 	if (read_ok == 0) {
-		fprintf(stderr, "whorl-publish: %s %s: no message could be read from %s; nothing "
-		        "published\n", lb->meta.flags & SIGDB_F_LEGIT ? "--legit" : "--category",
-		        lb->spec, lb->dir);
+		fprintf(stderr,
+		        "whorl-publish: %s %s: no message could be read from %s; nothing "
+		        "published\n",
+		        lb->meta.flags & SIGDB_F_LEGIT ? "--legit" : "--category", lb->spec,
+		        lb->dir);
 		return -1;
 	}
 	return 0;
@@ -154,10 +157,12 @@ static int add_source(const struct label *lb)
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: whorl-publish --key KEY --out MIRROR [--category NAME=DIR]... "
-	        "[--legit DIR]...\n       [--cartridge PATH] [--config-dir DIR] [--confidence N] "
-	        "[--expiry-days N] [--full-every N] [--full] [--drop-deltas]\n       [--check-interval S] "
-	        "[--full-interval S] [--awl FILE] [--infra-campaigns N]\n");
+	fprintf(
+	    stderr,
+	    "usage: whorl-publish --key KEY --out MIRROR [--category NAME=DIR]... "
+	    "[--legit DIR]...\n       [--cartridge PATH] [--config-dir DIR] [--confidence N] "
+	    "[--expiry-days N] [--full-every N] [--full] [--drop-deltas]\n       [--check-interval S] "
+	    "[--full-interval S] [--awl FILE] [--infra-campaigns N]\n");
 	return 2;
 }
 
@@ -186,7 +191,7 @@ static int load_categories(const char *config_dir, struct categories *cats, uint
 	snprintf(path, sizeof path, "%s/categories", config_dir);
 	rc = file_read_whole(path, 0, UPDATE_MAX_TEXT_BYTES, (char **)text, len, &why);
 	if (rc != 0 && why == ENOENT)
-		return 0;              /* built-in defaults, no cats source */
+		return 0; /* built-in defaults, no cats source */
 	if (rc != 0) {
 		fprintf(stderr, "whorl-publish: cannot read %s: %s\n", path, file_why_text(why));
 		return -1;
@@ -222,9 +227,10 @@ static int add_label(struct args *a, const struct categories *cats, const char *
 		l->dir = eq + 1;
 	}
 	l->meta = (struct sigdb_meta){ .category = (uint8_t)(cat < 0 ? 0 : cat),
-	                               .confidence = (uint8_t)a->confidence,
-	                               .flags = legit ? SIGDB_F_LEGIT : 0,
-	                               .first_seen = today, .last_seen = today };
+		                       .confidence = (uint8_t)a->confidence,
+		                       .flags = legit ? SIGDB_F_LEGIT : 0,
+		                       .first_seen = today,
+		                       .last_seen = today };
 	a->n_labels++;
 	return 0;
 }
@@ -232,8 +238,9 @@ static int add_label(struct args *a, const struct categories *cats, const char *
 static int parse_args(int argc, char **argv, struct args *a, const char **specs, int *legit,
                       int *n_specs)
 {
-	*a = (struct args){ .confidence = 90, .keep_deltas = 1,
-	                    .infra_campaigns = INFRA_DEFAULT_MIN_CAMPAIGNS };
+	*a = (struct args){ .confidence = 90,
+		            .keep_deltas = 1,
+		            .infra_campaigns = INFRA_DEFAULT_MIN_CAMPAIGNS };
 	for (int i = 1; i < argc; i++) {
 		const char *o = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 		if (strcmp(o, "--full") == 0) {
@@ -247,18 +254,39 @@ static int parse_args(int argc, char **argv, struct args *a, const char **specs,
 		if (!v || *n_specs == MAX_DIRS)
 			return -1;
 		i++;
-		if (strcmp(o, "--key") == 0) a->key = v;
-		else if (strcmp(o, "--out") == 0) a->out = v;
-		else if (strcmp(o, "--cartridge") == 0) a->cartridge = v;
-		else if (strcmp(o, "--config-dir") == 0) a->config_dir = v;
-		else if (strcmp(o, "--awl") == 0) a->awl = v;
-		else if (strcmp(o, "--confidence") == 0) { if (parse_uint(v, 100, &a->confidence)) return -1; }
-		else if (strcmp(o, "--expiry-days") == 0) { if (parse_uint(v, PUBLISH_MAX_EXPIRY_DAYS, &a->expiry_days) || !a->expiry_days) return -1; }
-		else if (strcmp(o, "--check-interval") == 0) { if (parse_uint(v, UPDATE_MAX_INTERVAL, &a->check_interval) || !a->check_interval) return -1; }
-		else if (strcmp(o, "--full-interval") == 0) { if (parse_uint(v, UPDATE_MAX_INTERVAL, &a->full_interval) || !a->full_interval) return -1; }
-		else if (strcmp(o, "--infra-campaigns") == 0) { if (parse_uint(v, UINT16_MAX, &a->infra_campaigns) || a->infra_campaigns == 1) return -1; }
-		else if (strcmp(o, "--full-every") == 0) { if (parse_uint(v, UPDATE_MAX_DELTAS, &a->full_every) || !a->full_every) return -1; }
-		else if (strcmp(o, "--category") == 0 || strcmp(o, "--legit") == 0) {
+		if (strcmp(o, "--key") == 0)
+			a->key = v;
+		else if (strcmp(o, "--out") == 0)
+			a->out = v;
+		else if (strcmp(o, "--cartridge") == 0)
+			a->cartridge = v;
+		else if (strcmp(o, "--config-dir") == 0)
+			a->config_dir = v;
+		else if (strcmp(o, "--awl") == 0)
+			a->awl = v;
+		else if (strcmp(o, "--confidence") == 0) {
+			if (parse_uint(v, 100, &a->confidence))
+				return -1;
+		} else if (strcmp(o, "--expiry-days") == 0) {
+			if (parse_uint(v, PUBLISH_MAX_EXPIRY_DAYS, &a->expiry_days) ||
+			    !a->expiry_days)
+				return -1;
+		} else if (strcmp(o, "--check-interval") == 0) {
+			if (parse_uint(v, UPDATE_MAX_INTERVAL, &a->check_interval) ||
+			    !a->check_interval)
+				return -1;
+		} else if (strcmp(o, "--full-interval") == 0) {
+			if (parse_uint(v, UPDATE_MAX_INTERVAL, &a->full_interval) ||
+			    !a->full_interval)
+				return -1;
+		} else if (strcmp(o, "--infra-campaigns") == 0) {
+			if (parse_uint(v, UINT16_MAX, &a->infra_campaigns) ||
+			    a->infra_campaigns == 1)
+				return -1;
+		} else if (strcmp(o, "--full-every") == 0) {
+			if (parse_uint(v, UPDATE_MAX_DELTAS, &a->full_every) || !a->full_every)
+				return -1;
+		} else if (strcmp(o, "--category") == 0 || strcmp(o, "--legit") == 0) {
 			legit[*n_specs] = o[2] == 'l';
 			specs[(*n_specs)++] = v;
 		} else
@@ -280,8 +308,9 @@ static int hold_back_infrastructure(unsigned min_campaigns)
 		return -1;
 	}
 	printf("%zu messages in %zu campaigns; shared by %u+ campaigns, not published as abuse: "
-	       "%zu url, %zu ip, %zu struct keys\n", r.n_msgs, r.n_campaigns, min_campaigns,
-	       r.n_held[WHORL_FP_URL], r.n_held[WHORL_FP_IP], r.n_held[WHORL_FP_STRUCT]);
+	       "%zu url, %zu ip, %zu struct keys\n",
+	       r.n_msgs, r.n_campaigns, min_campaigns, r.n_held[WHORL_FP_URL],
+	       r.n_held[WHORL_FP_IP], r.n_held[WHORL_FP_STRUCT]);
 	return 0;
 }
 
@@ -290,13 +319,17 @@ static int publish_all(const struct args *a, whorl_host *host, const uint8_t *ca
 {
 	char err[512];
 	struct publish_key *k = publish_key_load(a->key, err, sizeof err);
-	struct publish_options o = { .out_dir = a->out, .expiry_days = a->expiry_days,
-	                             .full_every = a->full_every, .force_full = a->force_full,
-	                             .keep_deltas = a->keep_deltas,
-	                             .check_interval = a->check_interval,
-	                             .full_interval = a->full_interval,
-	                             .cats = (const char *)cats_text, .cats_len = cats_len,
-	                             .awl = (const char *)awl_text, .awl_len = awl_len };
+	struct publish_options o = { .out_dir = a->out,
+		                     .expiry_days = a->expiry_days,
+		                     .full_every = a->full_every,
+		                     .force_full = a->force_full,
+		                     .keep_deltas = a->keep_deltas,
+		                     .check_interval = a->check_interval,
+		                     .full_interval = a->full_interval,
+		                     .cats = (const char *)cats_text,
+		                     .cats_len = cats_len,
+		                     .awl = (const char *)awl_text,
+		                     .awl_len = awl_len };
 	struct publish_result res;
 	int rc = 1;
 
@@ -320,11 +353,11 @@ static int publish_all(const struct args *a, whorl_host *host, const uint8_t *ca
 		goto out;
 	}
 	printf("%zu messages (%zu not fingerprinted, %zu unreadable), %zu records; manifest %llu, "
-	       "sigs %llu.%llu (%s: %zu added, %zu removed)\n", walk.n_msgs, walk.n_failed,
-	       walk.n_unreadable,
-	       publish_set_count(walk.set), (unsigned long long)res.manifest_serial,
-	       (unsigned long long)res.sigs_complete, (unsigned long long)res.sigs_incremental,
-	       res.wrote_complete ? "complete" : "delta", res.n_put, res.n_del);
+	       "sigs %llu.%llu (%s: %zu added, %zu removed)\n",
+	       walk.n_msgs, walk.n_failed, walk.n_unreadable, publish_set_count(walk.set),
+	       (unsigned long long)res.manifest_serial, (unsigned long long)res.sigs_complete,
+	       (unsigned long long)res.sigs_incremental, res.wrote_complete ? "complete" : "delta",
+	       res.n_put, res.n_del);
 	rc = 0;
 out:
 	publish_set_free(walk.set);
@@ -338,23 +371,30 @@ static int never_seen_mode(int argc, char **argv, int *rc)
 {
 	const char *key = NULL, *out = NULL, *seen = NULL;
 	for (int i = 1; i + 1 < argc; i += 2) {
-		if (strcmp(argv[i], "--key") == 0) key = argv[i + 1];
-		else if (strcmp(argv[i], "--out") == 0) out = argv[i + 1];
-		else if (strcmp(argv[i], "--never-seen") == 0) seen = argv[i + 1];
-		else return 0;
+		if (strcmp(argv[i], "--key") == 0)
+			key = argv[i + 1];
+		else if (strcmp(argv[i], "--out") == 0)
+			out = argv[i + 1];
+		else if (strcmp(argv[i], "--never-seen") == 0)
+			seen = argv[i + 1];
+		else
+			return 0;
 	}
 	if (seen == NULL)
 		return 0;
 	char err[512] = "";
 	size_t never = 0, published = 0;
-	struct publish_key *k = key != NULL && out != NULL ? publish_key_load(key, err, sizeof err) : NULL;
+	struct publish_key *k =
+	    key != NULL && out != NULL ? publish_key_load(key, err, sizeof err) : NULL;
 	*rc = 1;
 	if (k == NULL)
-		fprintf(stderr, "whorl-publish: %s\n", err[0] ? err : "--never-seen needs --key and --out");
+		fprintf(stderr, "whorl-publish: %s\n",
+		        err[0] ? err : "--never-seen needs --key and --out");
 	else if (publish_never_seen(k, out, seen, stdout, &never, &published, err, sizeof err) != 0)
 		fprintf(stderr, "whorl-publish: %s\n", err);
 	else {
-		fprintf(stderr, "whorl-publish: %zu of %zu published abuse fingerprints never seen\n",
+		fprintf(stderr,
+		        "whorl-publish: %zu of %zu published abuse fingerprints never seen\n",
 		        never, published);
 		*rc = 0;
 	}
@@ -387,14 +427,16 @@ int main(int argc, char **argv)
 		        file_why_text(why), (unsigned long long)UPDATE_MAX_TEXT_BYTES);
 		goto out;
 	}
-	for (int pass = 0; pass < 2; pass++)          /* abuse labels, then legit */
+	for (int pass = 0; pass < 2; pass++) /* abuse labels, then legit */
 		for (int i = 0; i < n_specs; i++)
 			if (legit[i] == pass && add_label(&a, &cats, specs[i], legit[i]) != 0) {
 				fprintf(stderr, "whorl-publish: bad label '%s'\n", specs[i]);
 				goto out;
 			}
-	struct whorl_host_options ho = { .size = sizeof ho, .cartridge_path = a.cartridge,
-	                                 .config_dir = a.config_dir, .app_name = "whorl-publish" };
+	struct whorl_host_options ho = { .size = sizeof ho,
+		                         .cartridge_path = a.cartridge,
+		                         .config_dir = a.config_dir,
+		                         .app_name = "whorl-publish" };
 	if (whorl_host_open(&ho, &host, err, sizeof err) != 0) {
 		fprintf(stderr, "whorl-publish: %s\n", err);
 		goto out;

@@ -17,7 +17,7 @@
 #define N_SKETCHES 100000
 #define SKETCH_LEN 136
 #define SKETCH_ANCHORS 12
-#define BUILD_RUNS 3            /* the machine may be shared: keep the best run */
+#define BUILD_RUNS 3 /* the machine may be shared: keep the best run */
 
 static double clock_s(clockid_t id)
 {
@@ -65,7 +65,8 @@ static struct sigdb *bench_build_exact(void)
 		}
 	}
 	printf("exact: %d fingerprints: build (puts + finish) %.3f s wall, %.3f s cpu "
-	       "(best of %d)\n", N_EXACT, best, best_cpu, BUILD_RUNS);
+	       "(best of %d)\n",
+	       N_EXACT, best, best_cpu, BUILD_RUNS);
 	printf("exact: %.2f bytes per fingerprint (%zu bytes held)\n",
 	       (double)sigdb_memory_bytes(db) / N_EXACT, sigdb_memory_bytes(db));
 	return db;
@@ -78,7 +79,8 @@ static void bench_lookups(const struct sigdb *db, uint64_t offset, const char *w
 	struct sigdb_meta m;
 	double t0 = now();
 	for (uint64_t i = 0; i < N_LOOKUPS; i++)
-		found += (size_t)sigdb_lookup(db, whorl_fp_key(1, (i * 7919) % N_EXACT + offset), &m);
+		found +=
+		    (size_t)sigdb_lookup(db, whorl_fp_key(1, (i * 7919) % N_EXACT + offset), &m);
 	double t = now() - t0;
 	printf("exact: %s: %.1f M lookups/s (%zu of %d found)\n", what, N_LOOKUPS / t / 1e6, found,
 	       N_LOOKUPS);
@@ -166,7 +168,8 @@ static struct sigdb *bench_sketch_delta(const struct sigdb *base)
 	if (db == NULL)
 		return NULL;
 	printf("sketches: delta of 1%% new, 1%% replaced, 1%% deleted: %.3f s, %zu bytes beyond "
-	       "the base's %zu\n", now() - t0, sigdb_memory_bytes(db) - sigdb_memory_bytes(base),
+	       "the base's %zu\n",
+	       now() - t0, sigdb_memory_bytes(db) - sigdb_memory_bytes(base),
 	       sigdb_memory_bytes(base));
 	return db;
 }

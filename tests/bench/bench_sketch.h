@@ -14,13 +14,13 @@
 #include <stdint.h>
 #include <string.h>
 
-#define GEN_FUZZY_K 64                     /* bins per view (fuzzy.c FUZZY_K) */
-#define GEN_FUZZY_ANCHORS 4                /* per view (fuzzy.c FUZZY_STORED_ANCHORS) */
+#define GEN_FUZZY_K 64      /* bins per view (fuzzy.c FUZZY_K) */
+#define GEN_FUZZY_ANCHORS 4 /* per view (fuzzy.c FUZZY_STORED_ANCHORS) */
 #define GEN_FUZZY_BYTES (6 + 2 * GEN_FUZZY_K + 2 * 4 * GEN_FUZZY_ANCHORS)
 #define GEN_FUZZY_VERSION 2
-#define GEN_FUZZY_FORMAT 2                 /* byte 0 (fuzzy.c FUZZY_FORMAT) */
+#define GEN_FUZZY_FORMAT 2 /* byte 0 (fuzzy.c FUZZY_FORMAT) */
 
-static inline uint64_t rng_next(uint64_t *state)   /* splitmix64 */
+static inline uint64_t rng_next(uint64_t *state) /* splitmix64 */
 {
 	uint64_t z = (*state += 0x9e3779b97f4a7c15ull);
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
@@ -44,8 +44,8 @@ static inline void sketch_random(uint64_t *state, uint8_t *b)
 {
 	memset(b, 0, GEN_FUZZY_BYTES);
 	b[0] = GEN_FUZZY_FORMAT;
-	put_le(b + 2, 8 + rng_below(state, 2000), 2);       /* words >= FUZZY_MIN_WORDS */
-	put_le(b + 4, 40 + rng_below(state, 20000), 2);     /* grams >= FUZZY_MIN_GRAMS */
+	put_le(b + 2, 8 + rng_below(state, 2000), 2);   /* words >= FUZZY_MIN_WORDS */
+	put_le(b + 4, 40 + rng_below(state, 20000), 2); /* grams >= FUZZY_MIN_GRAMS */
 	for (size_t i = 0; i < 2 * GEN_FUZZY_K; i++)
 		b[6 + i] = (uint8_t)rng_next(state);
 	for (size_t i = 0; i < 2 * GEN_FUZZY_ANCHORS; i++)

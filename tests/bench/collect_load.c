@@ -44,22 +44,28 @@ static double now_s(void)
 /* One gateway's report text: counts drawn from i so each differs. */
 static char *report_text(size_t i, size_t *len)
 {
-	struct sbuf b = {0};
+	struct sbuf b = { 0 };
 	unsigned r = (unsigned)(i * 2654435761u);
-	sbuf_printf(&b, "customer id = load%zu\nhost id = gw%zu.example.net\nreport serial = 1\n"
-	            "run id = bench\nperiod start = %lld\nperiod end = %lld\n"
-	            "spamdna version = whorl-cartridge bench\ncmae version = unknown\n"
-	            "application name = collect_load\nmessage sizes = 0 2 4 8 16 32 64 128 256 1024\n",
-	            i % 50, i, (long long)time(NULL) - 3600, (long long)time(NULL));
-	sbuf_printf(&b, "score 0 = %u\nscore 0 sizes = %u 0 0 0 0 0 0 0 0 0\n", 100 + r % 900, 100 + r % 900);
-	sbuf_printf(&b, "score 95 = %u\nscore 95 sizes = 0 %u 0 0 0 0 0 0 0 0\n", 1 + r % 50, 1 + r % 50);
+	sbuf_printf(
+	    &b,
+	    "customer id = load%zu\nhost id = gw%zu.example.net\nreport serial = 1\n"
+	    "run id = bench\nperiod start = %lld\nperiod end = %lld\n"
+	    "spamdna version = whorl-cartridge bench\ncmae version = unknown\n"
+	    "application name = collect_load\nmessage sizes = 0 2 4 8 16 32 64 128 256 1024\n",
+	    i % 50, i, (long long)time(NULL) - 3600, (long long)time(NULL));
+	sbuf_printf(&b, "score 0 = %u\nscore 0 sizes = %u 0 0 0 0 0 0 0 0 0\n", 100 + r % 900,
+	            100 + r % 900);
+	sbuf_printf(&b, "score 95 = %u\nscore 95 sizes = 0 %u 0 0 0 0 0 0 0 0\n", 1 + r % 50,
+	            1 + r % 50);
 	sbuf_printf(&b, "fuzzy engine = %u\nurl engine = %u\n", 1 + r % 40, r % 20);
 	sbuf_printf(&b, "local header whitelist = %u\nawl ip whitelist = 0\n", r % 3);
 	sbuf_printf(&b, "category 1 = %u\nsubcategory 1.0 = %u\n", 1 + r % 50, 1 + r % 50);
-	sbuf_printf(&b, "successful complete micro-update downloads = 1\n"
+	sbuf_printf(&b,
+	            "successful complete micro-update downloads = 1\n"
 	            "failed incremental micro-update downloads = %u\nmu sigs serial = 7.%u\n",
 	            r % 7 == 0, r % 5);
-	sbuf_printf(&b, "sigs seen = %016zx:fuzzy:%u %016x:url:1\n", i % 200 + 1, 1 + r % 9, r % 100 + 1);
+	sbuf_printf(&b, "sigs seen = %016zx:fuzzy:%u %016x:url:1\n", i % 200 + 1, 1 + r % 9,
+	            r % 100 + 1);
 	sbuf_printf(&b, "license id = 0\nclean shutdown = 1\ninstallation id = bench%08zu\n", i);
 	*len = b.len;
 	return b.failed ? NULL : b.s;
@@ -94,13 +100,14 @@ static void *deliver(void *arg)
 int main(int argc, char **argv)
 {
 	uint8_t pk[32];
-	if (argc < 4 || argc > 5 || sodium_init() < 0 || update_pubkey_load(argv[2], pk, NULL) != 0) {
+	if (argc < 4 || argc > 5 || sodium_init() < 0 ||
+	    update_pubkey_load(argv[2], pk, NULL) != 0) {
 		fprintf(stderr, "usage: collect_load URL COLLECTOR_PUB N [THREADS]\n");
 		return 2;
 	}
 	size_t n = strtoul(argv[3], NULL, 10), threads = argc == 5 ? strtoul(argv[4], NULL, 10) : 4;
 	threads = threads < 1 ? 1 : threads > 64 ? 64 : threads;
-	struct job j = {.url = argv[1], .n = n, .bodies = calloc(n, sizeof(char *))};
+	struct job j = { .url = argv[1], .n = n, .bodies = calloc(n, sizeof(char *)) };
 	atomic_init(&j.next, 0);
 	atomic_init(&j.stored, 0);
 	double t0 = now_s();
@@ -108,7 +115,8 @@ int main(int argc, char **argv)
 		size_t len, body_len;
 		const char *stage;
 		char *text = report_text(i, &len);
-		if (text == NULL || stats_seal(text, len, pk, &j.bodies[i], &body_len, &stage) != 0) {
+		if (text == NULL ||
+		    stats_seal(text, len, pk, &j.bodies[i], &body_len, &stage) != 0) {
 			fprintf(stderr, "collect_load: building report %zu failed\n", i);
 			return 1;
 		}

@@ -32,8 +32,8 @@
 #include "whorl_cartridge.h"
 #include "bench_sketch.h"
 
-#define GEN_MAX_RECORDS 50000000ull       /* --exact + --sketches */
-#define GEN_FP_VERSION 1                   /* every exact engine is at version 1 */
+#define GEN_MAX_RECORDS 50000000ull /* --exact + --sketches */
+#define GEN_FP_VERSION 1            /* every exact engine is at version 1 */
 #define GEN_CONFIDENCE 90
 
 static const uint8_t gen_exact_engines[] = {
@@ -43,7 +43,7 @@ static const uint8_t gen_exact_engines[] = {
 /* Abuse categories of etc/categories and their highest subcategory. */
 static const struct {
 	uint8_t category, max_sub;
-} gen_categories[] = {{1, 8}, {2, 2}, {3, 4}, {4, 4}, {5, 3}, {7, 2}};
+} gen_categories[] = { { 1, 8 }, { 2, 2 }, { 3, 4 }, { 4, 4 }, { 5, 3 }, { 7, 2 } };
 
 #define N_OF(a) (sizeof(a) / sizeof((a)[0]))
 
@@ -75,7 +75,8 @@ static int add_random(struct publish_set *s, uint64_t n_exact, uint64_t n_sketch
 	for (uint64_t i = 0; i < n_sketch; i++) {
 		struct sigdb_meta m = rng_meta(&state, today);
 		sketch_random(&state, b);
-		int rc = publish_set_add_sketch(s, WHORL_FP_FUZZY, GEN_FUZZY_VERSION, b, sizeof(b), &m);
+		int rc =
+		    publish_set_add_sketch(s, WHORL_FP_FUZZY, GEN_FUZZY_VERSION, b, sizeof(b), &m);
 		if (rc != 0)
 			return rc;
 	}
@@ -118,8 +119,8 @@ int main(int argc, char **argv)
 {
 	struct gen_args a;
 	struct update_manifest prev_m;
-	uint8_t *text[UPDATE_N_SOURCES] = {0};
-	size_t text_len[UPDATE_N_SOURCES] = {0};
+	uint8_t *text[UPDATE_N_SOURCES] = { 0 };
+	size_t text_len[UPDATE_N_SOURCES] = { 0 };
 	struct publish_key *k = NULL;
 	struct publish_set *s = NULL;
 	struct publish_result res;
@@ -146,9 +147,12 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	struct publish_options o = {
-		.out_dir = a.out, .force_full = 1,
-		.cats = (const char *)text[UPDATE_SRC_CATS], .cats_len = text_len[UPDATE_SRC_CATS],
-		.awl = (const char *)text[UPDATE_SRC_AWL], .awl_len = text_len[UPDATE_SRC_AWL],
+		.out_dir = a.out,
+		.force_full = 1,
+		.cats = (const char *)text[UPDATE_SRC_CATS],
+		.cats_len = text_len[UPDATE_SRC_CATS],
+		.awl = (const char *)text[UPDATE_SRC_AWL],
+		.awl_len = text_len[UPDATE_SRC_AWL],
 	};
 	if (publish_write(k, s, &o, &res, err, sizeof(err)) != 0) {
 		fprintf(stderr, "gen_sigs: %s\n", err);

@@ -100,9 +100,9 @@ static int forge_bomb(const struct publish_key *k, const char *dir, struct updat
 	if (!ref || !zeros)
 		goto out;
 	for (int i = 0; i < UPDATE_N_SOURCES; i++)
-		if (m->src[i].present && ((ref >= m->src[i].deltas &&
-		                           ref < m->src[i].deltas + UPDATE_MAX_DELTAS) ||
-		                          ref == &m->src[i].full))
+		if (m->src[i].present &&
+		    ((ref >= m->src[i].deltas && ref < m->src[i].deltas + UPDATE_MAX_DELTAS) ||
+		     ref == &m->src[i].full))
 			c.source = i;
 	c.serial = ref->serial;
 	c.base = ref->base;

@@ -33,14 +33,14 @@
 #include "mutate_words.h"
 
 /* Limits; anything past them is copied through untouched. */
-#define MUT_MAX_INPUT (32u << 20)   /* largest message read, bytes */
-#define MUT_MAX_DEPTH 16            /* MIME nesting followed */
-#define MUT_MAX_PARTS 512           /* MIME parts per message */
-#define MUT_MAX_BOUNDARY 200        /* RFC 2046 allows 70; be lenient */
+#define MUT_MAX_INPUT (32u << 20) /* largest message read, bytes */
+#define MUT_MAX_DEPTH 16          /* MIME nesting followed */
+#define MUT_MAX_PARTS 512         /* MIME parts per message */
+#define MUT_MAX_BOUNDARY 200      /* RFC 2046 allows 70; be lenient */
 #define MUT_MAX_CHARSET 40
-#define MUT_MAX_HOSTS 64            /* distinct URL hosts remapped per message */
-#define MUT_MAX_GROUP 256           /* sibling elements shuffled together */
-#define MUT_WRAP_MIN 56             /* re-wrap width range */
+#define MUT_MAX_HOSTS 64  /* distinct URL hosts remapped per message */
+#define MUT_MAX_GROUP 256 /* sibling elements shuffled together */
+#define MUT_WRAP_MIN 56   /* re-wrap width range */
 #define MUT_WRAP_SPAN 22
 
 #define N_ELEMS(a) (sizeof(a) / sizeof((a)[0]))
@@ -77,11 +77,16 @@ static void buf_put(struct buf *b, const void *s, size_t n)
 	b->p[b->len] = '\0';
 }
 
-static void buf_puts(struct buf *b, const char *s) { buf_put(b, s, strlen(s)); }
-static void buf_putc(struct buf *b, char c) { buf_put(b, &c, 1); }
+static void buf_puts(struct buf *b, const char *s)
+{
+	buf_put(b, s, strlen(s));
+}
+static void buf_putc(struct buf *b, char c)
+{
+	buf_put(b, &c, 1);
+}
 
-__attribute__((format(printf, 2, 3)))
-static void buf_printf(struct buf *b, const char *fmt, ...)
+__attribute__((format(printf, 2, 3))) static void buf_printf(struct buf *b, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);
@@ -146,14 +151,29 @@ static uint64_t rng_next(struct rng *r)
 	return z ^ (z >> 31);
 }
 
-static size_t rng_below(struct rng *r, size_t n) { return n ? (size_t)(rng_next(r) % n) : 0; }
-static double rng_unit(struct rng *r) { return (double)(rng_next(r) >> 11) / 9007199254740992.0; }
-static int rng_chance(struct rng *r, double p) { return rng_unit(r) < p; }
-static size_t rng_range(struct rng *r, size_t lo, size_t hi) { return lo + rng_below(r, hi - lo + 1); }
+static size_t rng_below(struct rng *r, size_t n)
+{
+	return n ? (size_t)(rng_next(r) % n) : 0;
+}
+static double rng_unit(struct rng *r)
+{
+	return (double)(rng_next(r) >> 11) / 9007199254740992.0;
+}
+static int rng_chance(struct rng *r, double p)
+{
+	return rng_unit(r) < p;
+}
+static size_t rng_range(struct rng *r, size_t lo, size_t hi)
+{
+	return lo + rng_below(r, hi - lo + 1);
+}
 
 #define RNG_PICK(r, arr) ((arr)[rng_below((r), N_ELEMS(arr))])
 
-static const char *rng_word(struct rng *r) { return RNG_PICK(r, MUTATE_WORDS); }
+static const char *rng_word(struct rng *r)
+{
+	return RNG_PICK(r, MUTATE_WORDS);
+}
 
 static void rng_token(struct rng *r, struct buf *b, size_t len)
 {
@@ -177,7 +197,7 @@ static void rng_shuffle(struct rng *r, size_t *idx, size_t n)
 		idx[i - 1] = idx[j];
 		idx[j] = t;
 	}
-	if (n >= 2 && idx[0] == 0 && idx[1] == 1) {   /* never leave the order as it was */
+	if (n >= 2 && idx[0] == 0 && idx[1] == 1) { /* never leave the order as it was */
 		int identity = 1;
 		for (size_t i = 0; i < n && identity; i++)
 			identity = idx[i] == i;
@@ -191,7 +211,7 @@ static void rng_shuffle(struct rng *r, size_t *idx, size_t n)
 /* ------------------------------------------------------------ message model */
 
 struct hdr {
-	char *text;     /* "Name: value", folded lines joined by '\n', no final EOL */
+	char *text; /* "Name: value", folded lines joined by '\n', no final EOL */
 	size_t len;
 };
 
@@ -200,13 +220,23 @@ struct hdrs {
 	size_t n, cap;
 };
 
-enum part_kind { PART_OPAQUE, PART_TEXT, PART_MULTI };
-enum cte { CTE_7BIT, CTE_8BIT, CTE_BASE64, CTE_QP, CTE_OTHER };
+enum part_kind {
+	PART_OPAQUE,
+	PART_TEXT,
+	PART_MULTI
+};
+enum cte {
+	CTE_7BIT,
+	CTE_8BIT,
+	CTE_BASE64,
+	CTE_QP,
+	CTE_OTHER
+};
 
 struct part {
 	struct hdrs hdrs;
-	int has_separator;          /* a blank line ended the header block */
-	const char *raw_body;       /* points into the input */
+	int has_separator;    /* a blank line ended the header block */
+	const char *raw_body; /* points into the input */
 	size_t raw_body_len;
 	enum part_kind kind;
 	/* PART_MULTI */
@@ -219,7 +249,7 @@ struct part {
 	int is_html, in_alternative;
 	char charset[MUT_MAX_CHARSET + 1];
 	enum cte cte;
-	struct buf text;            /* decoded, '\n' line ends, bytes in charset */
+	struct buf text; /* decoded, '\n' line ends, bytes in charset */
 	int dirty;
 };
 
@@ -310,7 +340,7 @@ static int hdrs_get(const struct hdrs *h, const char *name, struct buf *out)
 /* Replaces the first field called name, or appends it. */
 static void hdrs_set(struct hdrs *h, const char *name, const char *value)
 {
-	struct buf t = {0};
+	struct buf t = { 0 };
 	buf_printf(&t, "%s: %s", name, value);
 	size_t i = hdrs_find(h, name);
 	if (i == SIZE_MAX) {
@@ -334,7 +364,7 @@ static size_t hdrs_top(const struct hdrs *h)
 static void hdrs_parse(struct hdrs *h, const char *p, size_t n, size_t *body_off, int *has_sep)
 {
 	size_t i = 0;
-	struct buf field = {0};
+	struct buf field = { 0 };
 	int open = 0;
 	*has_sep = 0;
 	while (i < n) {
@@ -390,7 +420,7 @@ static int ct_param(const char *v, const char *name, char *out, size_t on)
 {
 	size_t m = strlen(name);
 	for (const char *s = v; *s; s++) {
-		if (*s == '"') {                     /* skip quoted text */
+		if (*s == '"') { /* skip quoted text */
 			for (s++; *s && *s != '"'; s++)
 				if (*s == '\\' && s[1])
 					s++;
@@ -414,7 +444,8 @@ static int ct_param(const char *v, const char *name, char *out, size_t on)
 			;
 		size_t k = 0;
 		int quoted = *q == '"';
-		for (q += quoted; *q && (quoted ? *q != '"' : (*q != ';' && !isspace((unsigned char)*q))); q++) {
+		for (q += quoted;
+		     *q && (quoted ? *q != '"' : (*q != ';' && !isspace((unsigned char)*q))); q++) {
 			if (quoted && *q == '\\' && q[1])
 				q++;
 			if (k + 1 < on)
@@ -441,7 +472,7 @@ static enum cte cte_parse(const char *v)
 
 static const char *cte_name(enum cte c)
 {
-	static const char *const names[] = {"7bit", "8bit", "base64", "quoted-printable", "7bit"};
+	static const char *const names[] = { "7bit", "8bit", "base64", "quoted-printable", "7bit" };
 	return names[c];
 }
 
@@ -481,7 +512,8 @@ static void b64_decode(const char *s, size_t n, struct buf *out)
 
 static void b64_encode(const char *s, size_t n, const char *eol, struct buf *out)
 {
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	size_t col = 0;
 	for (size_t i = 0; i < n; i += 3) {
 		uint32_t v = (uint32_t)(unsigned char)s[i] << 16;
@@ -522,7 +554,7 @@ static void qp_decode(const char *s, size_t n, struct buf *out)
 		while (j < n && (s[j] == ' ' || s[j] == '\t'))
 			j++;
 		if (j < n && (s[j] == '\n' || (s[j] == '\r' && j + 1 < n && s[j + 1] == '\n'))) {
-			i = s[j] == '\r' ? j + 1 : j;             /* soft line break */
+			i = s[j] == '\r' ? j + 1 : j; /* soft line break */
 			continue;
 		}
 		if (j >= n) {
@@ -617,7 +649,7 @@ static int bytes_have_c1(const char *s, size_t n)
 
 static void latin1_to_utf8(struct buf *t)
 {
-	struct buf o = {0};
+	struct buf o = { 0 };
 	for (size_t i = 0; i < t->len; i++) {
 		unsigned char c = (unsigned char)t->p[i];
 		if (c < 0x80) {
@@ -633,14 +665,15 @@ static void latin1_to_utf8(struct buf *t)
 /* Converts UTF-8 to ISO-8859-1; -1 (text unchanged) if not representable. */
 static int utf8_to_latin1(struct buf *t)
 {
-	struct buf o = {0};
+	struct buf o = { 0 };
 	for (size_t i = 0; i < t->len; i++) {
 		unsigned char c = (unsigned char)t->p[i];
 		if (c < 0x80) {
 			buf_putc(&o, (char)c);
 		} else if ((c == 0xc2 || c == 0xc3) && i + 1 < t->len &&
 		           ((unsigned char)t->p[i + 1] & 0xc0) == 0x80) {
-			buf_putc(&o, (char)(((c & 0x03) << 6) | ((unsigned char)t->p[i + 1] & 0x3f)));
+			buf_putc(&o,
+			         (char)(((c & 0x03) << 6) | ((unsigned char)t->p[i + 1] & 0x3f)));
 			i++;
 		} else {
 			buf_free(&o);
@@ -651,7 +684,10 @@ static int utf8_to_latin1(struct buf *t)
 	return 0;
 }
 
-static int cs_is(const char *cs, const char *a) { return strcmp(cs, a) == 0; }
+static int cs_is(const char *cs, const char *a)
+{
+	return strcmp(cs, a) == 0;
+}
 
 static int cs_latin1_like(const char *cs)
 {
@@ -742,7 +778,8 @@ static int multi_parse(struct msg *m, struct part *p, int depth)
 			p->preamble = s;
 			p->preamble_len = i;
 		} else if (d) {
-			multi_add_kid(m, p, s + kid_start, before_eol(s, kid_start, i) - kid_start, depth);
+			multi_add_kid(m, p, s + kid_start, before_eol(s, kid_start, i) - kid_start,
+			              depth);
 		}
 		if (d == 2) {
 			p->epilogue = s + next;
@@ -755,7 +792,7 @@ static int multi_parse(struct msg *m, struct part *p, int depth)
 		}
 		i = next;
 	}
-	if (open)   /* no close delimiter: the last part runs to the end */
+	if (open) /* no close delimiter: the last part runs to the end */
 		multi_add_kid(m, p, s + kid_start, n - kid_start, depth);
 	return open;
 }
@@ -774,7 +811,7 @@ static void part_decode_text(struct part *p)
 static void part_classify(struct msg *m, struct part *p, const char *ctv, int depth)
 {
 	char type[64], sub[64];
-	struct buf v = {0};
+	struct buf v = { 0 };
 	ct_type(ctv, type, sizeof(type), sub, sizeof(sub));
 	if (!strcmp(type, "multipart") && depth < MUT_MAX_DEPTH && m->n_parts < MUT_MAX_PARTS &&
 	    ct_param(ctv, "boundary", p->boundary, sizeof(p->boundary))) {
@@ -808,7 +845,7 @@ done:
 static void part_parse(struct msg *m, struct part *p, const char *s, size_t n, int depth)
 {
 	size_t body_off;
-	struct buf ctv = {0};
+	struct buf ctv = { 0 };
 	hdrs_parse(&p->hdrs, s, n, &body_off, &p->has_separator);
 	p->raw_body = s + body_off;
 	p->raw_body_len = n - body_off;
@@ -857,7 +894,7 @@ static enum cte part_output_cte(const struct part *p)
 
 static void part_sync_headers(struct msg *m, struct part *p)
 {
-	struct buf v = {0};
+	struct buf v = { 0 };
 	buf_printf(&v, "text/%s", p->is_html ? "html" : "plain");
 	if (*p->charset)
 		buf_printf(&v, "; charset=\"%s\"", p->charset);
@@ -872,7 +909,7 @@ static void part_sync_headers(struct msg *m, struct part *p)
 static void part_write_text(struct msg *m, struct part *p, struct buf *out)
 {
 	if (p->cte == CTE_BASE64) {
-		struct buf canon = {0};
+		struct buf canon = { 0 };
 		put_lines(p->text.p, p->text.len, "\r\n", &canon);
 		b64_encode(canon.p, canon.len, m->eol, out);
 		buf_free(&canon);
@@ -915,8 +952,7 @@ static void part_write(struct msg *m, struct part *p, struct buf *out)
 static int tag_is(const char *s, size_t n, const char *name)
 {
 	size_t m = strlen(name);
-	return n > m + 1 && strncasecmp(s + 1, name, m) == 0 &&
-	       !isalnum((unsigned char)s[m + 1]);
+	return n > m + 1 && strncasecmp(s + 1, name, m) == 0 && !isalnum((unsigned char)s[m + 1]);
 }
 
 /* End of the markup starting at s[i], or i when s[i] starts no markup.
@@ -934,8 +970,9 @@ static size_t html_markup_end(const char *s, size_t n, size_t i)
 	}
 	const char *gt = memchr(s + i, '>', n - i);
 	size_t end = gt ? (size_t)(gt - s) + 1 : n;
-	const char *raw = tag_is(s + i, n - i, "script") ? "</script" :
-	                  tag_is(s + i, n - i, "style") ? "</style" : NULL;
+	const char *raw = tag_is(s + i, n - i, "script")  ? "</script"
+	                  : tag_is(s + i, n - i, "style") ? "</style"
+	                                                  : NULL;
 	if (raw) {
 		size_t e = ci_find(s, n, end, raw);
 		if (e == SIZE_MAX)
@@ -948,11 +985,15 @@ static size_t html_markup_end(const char *s, size_t n, size_t i)
 
 /* --------------------------------------------------------------- mutations */
 
-enum tok_kind { TOK_SPACE, TOK_WORD, TOK_OTHER };
+enum tok_kind {
+	TOK_SPACE,
+	TOK_WORD,
+	TOK_OTHER
+};
 
 struct tok {
-	size_t off, len;     /* in the run */
-	size_t pre, core;    /* TOK_WORD: leading punctuation and letters */
+	size_t off, len;  /* in the run */
+	size_t pre, core; /* TOK_WORD: leading punctuation and letters */
 	enum tok_kind kind;
 };
 
@@ -971,11 +1012,11 @@ struct mut {
 	struct rng rng;
 	struct toks toks;
 	/* per-kind state */
-	double prob;               /* per-word probability of the current kind */
-	double frac;               /* hashbuster: share of the text to add */
-	size_t added;              /* bytes or items inserted so far */
-	size_t count;              /* words seen by a counting pass */
-	size_t eligible;           /* words a kind could change */
+	double prob;     /* per-word probability of the current kind */
+	double frac;     /* hashbuster: share of the text to add */
+	size_t added;    /* bytes or items inserted so far */
+	size_t count;    /* words seen by a counting pass */
+	size_t eligible; /* words a kind could change */
 	char name_first[32], name_last[32], email[96], old_to[128];
 	struct host_map hosts[MUT_MAX_HOSTS];
 	size_t n_hosts;
@@ -996,12 +1037,18 @@ static void toks_push(struct toks *t, struct tok k)
 	t->v[t->n++] = k;
 }
 
-static int is_lead_punct(char c) { return c && strchr("\"'([", c) != NULL; }
-static int is_trail_punct(char c) { return c && strchr(".,;:!?\"')]", c) != NULL; }
+static int is_lead_punct(char c)
+{
+	return c && strchr("\"'([", c) != NULL;
+}
+static int is_trail_punct(char c)
+{
+	return c && strchr(".,;:!?\"')]", c) != NULL;
+}
 
 static struct tok tok_classify(const char *s, size_t off, size_t len)
 {
-	struct tok t = {off, len, 0, 0, TOK_OTHER};
+	struct tok t = { off, len, 0, 0, TOK_OTHER };
 	size_t i = off, end = off + len;
 	while (i < end && is_lead_punct(s[i]))
 		i++;
@@ -1030,7 +1077,7 @@ static void toks_split(struct toks *t, const char *s, size_t n)
 		while (j < n && (isspace((unsigned char)s[j]) != 0) == space)
 			j++;
 		if (space)
-			toks_push(t, (struct tok){i, j - i, 0, 0, TOK_SPACE});
+			toks_push(t, (struct tok){ i, j - i, 0, 0, TOK_SPACE });
 		else
 			toks_push(t, tok_classify(s, i, j - i));
 		i = j;
@@ -1043,7 +1090,7 @@ typedef void (*run_fn)(struct mut *mt, const char *s, size_t n, struct buf *out)
  * markup_fn (copied when NULL).  Plain text is a single run. */
 static void text_map(struct mut *mt, struct part *p, run_fn fn, run_fn markup_fn)
 {
-	struct buf out = {0};
+	struct buf out = { 0 };
 	const char *s = p->text.p;
 	size_t n = p->text.len, i = 0, run = 0;
 	if (!p->is_html) {
@@ -1087,7 +1134,7 @@ static void count_run(struct mut *mt, const char *s, size_t n, struct buf *out)
 	toks_split(&mt->toks, s, n);
 	for (size_t i = 0; i < mt->toks.n; i++)
 		mt->count += mt->toks.v[i].kind == TOK_WORD;
-	mt->added += n;          /* visible bytes */
+	mt->added += n; /* visible bytes */
 	buf_put(out, s, n);
 }
 
@@ -1103,7 +1150,7 @@ static void part_count(struct mut *mt, struct part *p)
 /* Inserts s at byte offset at of the part's text. */
 static void text_insert_at(struct part *p, size_t at, const char *s)
 {
-	struct buf out = {0};
+	struct buf out = { 0 };
 	buf_put(&out, p->text.p, at);
 	buf_puts(&out, s);
 	buf_put(&out, p->text.p + at, p->text.len - at);
@@ -1149,7 +1196,7 @@ static void html_escape(const char *s, size_t n, struct buf *out)
 static size_t url_len_at(const char *s, size_t n, size_t i)
 {
 	size_t j;
-	if (ci_prefix(s + i, n - i, "http://"))          /* glued to text is still a link */
+	if (ci_prefix(s + i, n - i, "http://")) /* glued to text is still a link */
 		j = i + 7;
 	else if (ci_prefix(s + i, n - i, "https://"))
 		j = i + 8;
@@ -1171,7 +1218,7 @@ static size_t url_len_at(const char *s, size_t n, size_t i)
 /* Plain text into HTML: paragraphs, line breaks, links. */
 static void part_to_html(struct part *p)
 {
-	struct buf out = {0};
+	struct buf out = { 0 };
 	const char *s = p->text.p;
 	size_t n = p->text.len;
 	buf_puts(&out, "<html><body>\n<p>");
@@ -1209,7 +1256,7 @@ static void put_filler(struct mut *mt, size_t bytes, struct buf *out)
 {
 	size_t col = 0, start = out->len;
 	while (out->len - start < bytes) {
-		struct buf w = {0};
+		struct buf w = { 0 };
 		if (rng_chance(&mt->rng, 0.2))
 			rng_token(&mt->rng, &w, rng_range(&mt->rng, 4, 10));
 		else
@@ -1259,7 +1306,7 @@ static int kind_hashbuster(struct mut *mt)
 			mt->prob = 0.5;
 		mt->added = 0;
 		text_map(mt, p, hashbuster_run, NULL);
-		struct buf block = {0};
+		struct buf block = { 0 };
 		buf_puts(&block, p->is_html ? "\n<p>" : "\n\n");
 		put_filler(mt, target > mt->added ? target - mt->added : 8, &block);
 		buf_puts(&block, p->is_html ? "</p>\n" : "\n");
@@ -1272,7 +1319,7 @@ static int kind_hashbuster(struct mut *mt)
 		}
 		buf_free(&block);
 	}
-	return 0;   /* text changes are seen by msg_text_digest() */
+	return 0; /* text changes are seen by msg_text_digest() */
 }
 
 /* ---- invisible: hidden text the reader never sees */
@@ -1301,16 +1348,16 @@ static void put_split_word(struct mut *mt, const char *s, const struct tok *t, c
 static void put_hidden_element(struct mut *mt, size_t how, struct buf *out)
 {
 	static const char *const open[][3] = {
-		{"<div style=\"display:none\">", "<span style=\"display: none;\">",
-		 "<div style=\"visibility:hidden;height:0\">"},
-		{"<span style=\"font-size:0\">", "<span style=\"font-size:0px\">",
-		 "<font style=\"font-size:0pt\">"},
-		{"<font color=\"#ffffff\">", "<font color=#FFFFFF>", "<font color=\"white\">"},
+		{ "<div style=\"display:none\">", "<span style=\"display: none;\">",
+		  "<div style=\"visibility:hidden;height:0\">" },
+		{ "<span style=\"font-size:0\">", "<span style=\"font-size:0px\">",
+		  "<font style=\"font-size:0pt\">" },
+		{ "<font color=\"#ffffff\">", "<font color=#FFFFFF>", "<font color=\"white\">" },
 	};
 	static const char *const close[][3] = {
-		{"</div>", "</span>", "</div>"},
-		{"</span>", "</span>", "</font>"},
-		{"</font>", "</font>", "</font>"},
+		{ "</div>", "</span>", "</div>" },
+		{ "</span>", "</span>", "</font>" },
+		{ "</font>", "</font>", "</font>" },
 	};
 	size_t v = rng_below(&mt->rng, 3);
 	buf_puts(out, open[how][v]);
@@ -1322,7 +1369,7 @@ static void put_hidden_element(struct mut *mt, size_t how, struct buf *out)
 /* Hides text before the word or inside it (comment, zero-width entity). */
 static void invisible_html_word(struct mut *mt, const char *s, const struct tok *t, struct buf *out)
 {
-	static const char *const zw[] = {"&#8203;", "&shy;", "&#173;", "&#x200B;"};
+	static const char *const zw[] = { "&#8203;", "&shy;", "&#173;", "&#x200B;" };
 	size_t how = rng_below(&mt->rng, 5);
 	if (how >= 3 && t->core < 2)
 		how = rng_below(&mt->rng, 3);
@@ -1331,7 +1378,7 @@ static void invisible_html_word(struct mut *mt, const char *s, const struct tok 
 		put_hidden_element(mt, how, out);
 		buf_put(out, s + t->off, t->len);
 	} else if (how == 3) {
-		struct buf c = {0};
+		struct buf c = { 0 };
 		buf_puts(&c, "<!-- ");
 		rng_token(&mt->rng, &c, rng_range(&mt->rng, 3, 8));
 		buf_puts(&c, " -->");
@@ -1360,7 +1407,8 @@ static void invisible_plain_run(struct mut *mt, const char *s, size_t n, struct 
 	for (size_t i = 0; i < mt->toks.n; i++) {
 		const struct tok *t = &mt->toks.v[i];
 		if (t->kind == TOK_WORD && t->core >= 4 && rng_chance(&mt->rng, mt->prob)) {
-			put_split_word(mt, s, t, rng_chance(&mt->rng, 0.7) ? "\xe2\x80\x8b" : "\xc2\xad", out);
+			put_split_word(
+			    mt, s, t, rng_chance(&mt->rng, 0.7) ? "\xe2\x80\x8b" : "\xc2\xad", out);
 			mt->added++;
 		} else {
 			buf_put(out, s + t->off, t->len);
@@ -1376,7 +1424,7 @@ static void invisible_html(struct mut *mt, struct part *p)
 	mt->added = 0;
 	text_map(mt, p, invisible_html_run, NULL);
 	if (!mt->added) {
-		struct buf d = {0};
+		struct buf d = { 0 };
 		buf_puts(&d, "<div style=\"display:none\">");
 		hidden_words(mt, &d);
 		buf_puts(&d, "</div>\n");
@@ -1402,30 +1450,34 @@ static int kind_invisible(struct mut *mt)
 			part_to_html(p);
 		invisible_html(mt, p);
 	}
-	return 0;   /* text changes are seen by msg_text_digest() */
+	return 0; /* text changes are seen by msg_text_digest() */
 }
 
 /* ---- personalise: greeting, recipient, reference number */
 
 static const char *const FIRST_NAMES[] = {
-	"James", "Mary", "John", "Patricia", "Robert", "Jennifer", "Michael", "Linda", "William",
-	"Elizabeth", "David", "Barbara", "Richard", "Susan", "Joseph", "Jessica", "Thomas", "Sarah",
-	"Charles", "Karen", "Daniel", "Nancy", "Matthew", "Lisa", "Anthony", "Betty", "Mark",
-	"Margaret", "Donald", "Sandra", "Steven", "Ashley", "Paul", "Kimberly", "Andrew", "Emily",
-	"Joshua", "Donna", "Kenneth", "Michelle", "Kevin", "Carol", "Brian", "Amanda", "George",
-	"Melissa", "Edward", "Deborah", "Ronald", "Stephanie", "Jane", "Peter", "Helen", "Frank",
+	"James",   "Mary",      "John",    "Patricia", "Robert",  "Jennifer", "Michael", "Linda",
+	"William", "Elizabeth", "David",   "Barbara",  "Richard", "Susan",    "Joseph",  "Jessica",
+	"Thomas",  "Sarah",     "Charles", "Karen",    "Daniel",  "Nancy",    "Matthew", "Lisa",
+	"Anthony", "Betty",     "Mark",    "Margaret", "Donald",  "Sandra",   "Steven",  "Ashley",
+	"Paul",    "Kimberly",  "Andrew",  "Emily",    "Joshua",  "Donna",    "Kenneth", "Michelle",
+	"Kevin",   "Carol",     "Brian",   "Amanda",   "George",  "Melissa",  "Edward",  "Deborah",
+	"Ronald",  "Stephanie", "Jane",    "Peter",    "Helen",   "Frank",
 };
 static const char *const LAST_NAMES[] = {
-	"Smith", "Johnson", "Williams", "Brown", "Jones", "Garcia", "Miller", "Davis", "Rodriguez",
-	"Martinez", "Hernandez", "Lopez", "Wilson", "Anderson", "Thomas", "Taylor", "Moore",
-	"Jackson", "Martin", "Lee", "Thompson", "White", "Harris", "Clark", "Lewis", "Robinson",
-	"Walker", "Young", "Allen", "King", "Wright", "Scott", "Green", "Baker", "Adams", "Nelson",
-	"Hill", "Campbell", "Mitchell", "Roberts", "Carter", "Phillips", "Evans", "Turner", "Parker",
+	"Smith",  "Johnson",   "Williams", "Brown",     "Jones",    "Garcia", "Miller",
+	"Davis",  "Rodriguez", "Martinez", "Hernandez", "Lopez",    "Wilson", "Anderson",
+	"Thomas", "Taylor",    "Moore",    "Jackson",   "Martin",   "Lee",    "Thompson",
+	"White",  "Harris",    "Clark",    "Lewis",     "Robinson", "Walker", "Young",
+	"Allen",  "King",      "Wright",   "Scott",     "Green",    "Baker",  "Adams",
+	"Nelson", "Hill",      "Campbell", "Mitchell",  "Roberts",  "Carter", "Phillips",
+	"Evans",  "Turner",    "Parker",
 };
 static const char *const MAIL_DOMAINS[] = {
-	"aol.com", "yahoo.com", "hotmail.com", "msn.com", "earthlink.net", "comcast.net",
-	"juno.com", "netscape.net", "attbi.com", "mindspring.com", "compuserve.com", "excite.com",
-	"lycos.com", "prodigy.net", "verizon.net", "cox.net", "bellsouth.net", "mail.com",
+	"aol.com",        "yahoo.com",     "hotmail.com",  "msn.com",     "earthlink.net",
+	"comcast.net",    "juno.com",      "netscape.net", "attbi.com",   "mindspring.com",
+	"compuserve.com", "excite.com",    "lycos.com",    "prodigy.net", "verizon.net",
+	"cox.net",        "bellsouth.net", "mail.com",
 };
 static const char *const TLDS[] = {
 	"com", "com", "com", "net", "net", "org", "biz", "info", "us", "ws", "cc", "tv", "ru", "de",
@@ -1448,17 +1500,13 @@ static void person_pick(struct mut *mt)
 	lower_into(l, sizeof(l), mt->name_last);
 	const char *dom = RNG_PICK(&mt->rng, MAIL_DOMAINS);
 	switch (rng_below(&mt->rng, 4)) {
-	case 0:
-		snprintf(mt->email, sizeof(mt->email), "%c%s@%s", f[0], l, dom);
-		break;
-	case 1:
-		snprintf(mt->email, sizeof(mt->email), "%s.%s@%s", f, l, dom);
-		break;
+	case 0: snprintf(mt->email, sizeof(mt->email), "%c%s@%s", f[0], l, dom); break;
+	case 1: snprintf(mt->email, sizeof(mt->email), "%s.%s@%s", f, l, dom); break;
 	case 2:
-		snprintf(mt->email, sizeof(mt->email), "%s%zu@%s", f, rng_range(&mt->rng, 1, 99), dom);
+		snprintf(mt->email, sizeof(mt->email), "%s%zu@%s", f, rng_range(&mt->rng, 1, 99),
+		         dom);
 		break;
-	default:
-		snprintf(mt->email, sizeof(mt->email), "%s_%c@%s", l, f[0], dom);
+	default: snprintf(mt->email, sizeof(mt->email), "%s_%c@%s", l, f[0], dom);
 	}
 }
 
@@ -1480,8 +1528,8 @@ static void greeting_text(struct mut *mt, struct buf *g, size_t style)
 
 static void reference_text(struct mut *mt, struct buf *r, size_t style)
 {
-	static const char *const fmt[] = {"Your reference number: ", "Order #", "Ref: ",
-	                                  "Customer ID: ", "Confirmation code: "};
+	static const char *const fmt[] = { "Your reference number: ", "Order #",
+		                           "Ref: ", "Customer ID: ", "Confirmation code: " };
 	buf_puts(r, fmt[style % N_ELEMS(fmt)]);
 	if (style % 2) {
 		rng_digits(&mt->rng, r, rng_range(&mt->rng, 6, 9));
@@ -1497,7 +1545,7 @@ static void reference_text(struct mut *mt, struct buf *r, size_t style)
 static void text_replace_all(struct part *p, const char *from, const char *to)
 {
 	size_t fl = strlen(from), i = 0;
-	struct buf out = {0};
+	struct buf out = { 0 };
 	if (fl < 5)
 		return;
 	for (;;) {
@@ -1539,7 +1587,7 @@ static void addr_extract(const char *v, char *out, size_t on)
 
 static void personalise_part(struct mut *mt, struct part *p, size_t gstyle, const char *ref)
 {
-	struct buf g = {0}, ins = {0};
+	struct buf g = { 0 }, ins = { 0 };
 	greeting_text(mt, &g, gstyle);
 	if (*mt->old_to)
 		text_replace_all(p, mt->old_to, mt->email);
@@ -1562,7 +1610,7 @@ static void personalise_part(struct mut *mt, struct part *p, size_t gstyle, cons
 
 static int kind_personalise(struct mut *mt)
 {
-	struct buf v = {0}, ref = {0}, to = {0};
+	struct buf v = { 0 }, ref = { 0 }, to = { 0 };
 	person_pick(mt);
 	hdrs_get(&mt->m->root->hdrs, "To", &v);
 	addr_extract(v.p, mt->old_to, sizeof(mt->old_to));
@@ -1585,7 +1633,7 @@ static int kind_personalise(struct mut *mt)
 
 static void fresh_domain(struct mut *mt, char *out, size_t on)
 {
-	struct buf d = {0};
+	struct buf d = { 0 };
 	buf_puts(&d, rng_word(&mt->rng));
 	if (rng_chance(&mt->rng, 0.6)) {
 		if (rng_chance(&mt->rng, 0.3))
@@ -1641,7 +1689,7 @@ static void rotate_path(struct mut *mt, const char *s, size_t n, struct buf *out
 	}
 }
 
-#define URL_MAX_NESTING 4   /* redirector URLs inside URLs followed */
+#define URL_MAX_NESTING 4 /* redirector URLs inside URLs followed */
 
 /* Offset of a URL embedded in s (a redirector's target), or SIZE_MAX. */
 static size_t url_inner_at(const char *s, size_t n)
@@ -1655,7 +1703,7 @@ static size_t url_inner_at(const char *s, size_t n)
 
 static void rotate_url(struct mut *mt, const char *s, size_t n, struct buf *out, int depth)
 {
-	static const char *const keys[] = {"id", "ref", "u", "r", "cid", "track", "src", "m"};
+	static const char *const keys[] = { "id", "ref", "u", "r", "cid", "track", "src", "m" };
 	size_t h = ci_prefix(s, n, "https://") ? 8 : ci_prefix(s, n, "http://") ? 7 : 0;
 	size_t he = h;
 	while (he < n && (isalnum((unsigned char)s[he]) || strchr(".-_", s[he])))
@@ -1698,7 +1746,7 @@ static size_t email_domain_at(const char *s, size_t n, size_t i)
 
 static void urlrotate_text(struct mut *mt, struct part *p, int emails)
 {
-	struct buf out = {0};
+	struct buf out = { 0 };
 	const char *s = p->text.p;
 	size_t n = p->text.len;
 	for (size_t i = 0; i < n;) {
@@ -1726,7 +1774,7 @@ static int kind_urlrotate(struct mut *mt)
 	mt->added = 0;
 	for (size_t k = 0; k < mt->m->n_text; k++)
 		urlrotate_text(mt, mt->m->text_parts[k], 0);
-	if (!mt->added)   /* no link: the campaign's payload is a reply address */
+	if (!mt->added) /* no link: the campaign's payload is a reply address */
 		for (size_t k = 0; k < mt->m->n_text; k++)
 			urlrotate_text(mt, mt->m->text_parts[k], 1);
 	return mt->added > 0;
@@ -1900,7 +1948,7 @@ static void spans_push(struct spans *s, size_t off, size_t len)
 			exit(3);
 		}
 	}
-	s->v[s->n++] = (struct span){off, len};
+	s->v[s->n++] = (struct span){ off, len };
 }
 
 /* Sentences of s: each ends after [.!?]+ followed by white space. */
@@ -1962,8 +2010,8 @@ static void put_wrapped(const char *s, size_t n, size_t width, struct buf *out)
 static int put_shuffled_sentences(struct mut *mt, const char *s, size_t n, size_t width,
                                   struct buf *out)
 {
-	struct spans sent = {0};
-	struct buf joined = {0};
+	struct spans sent = { 0 };
+	struct buf joined = { 0 };
 	size_t *idx = NULL;
 	int done = 0;
 	sentences_split(s, n, &sent);
@@ -1991,7 +2039,7 @@ out:
  * a list of lines gets its lines shuffled. */
 static void reorder_paragraph(struct mut *mt, const char *s, size_t n, struct buf *out)
 {
-	struct spans lines = {0};
+	struct spans lines = { 0 };
 	size_t maxlen = 0, i = 0;
 	while (i < n) {
 		const char *nl = memchr(s + i, '\n', n - i);
@@ -2048,8 +2096,8 @@ static void paragraphs_split(const char *s, size_t n, struct spans *out)
 
 static void reorder_plain(struct mut *mt, struct part *p)
 {
-	struct spans para = {0};
-	struct buf out = {0};
+	struct spans para = { 0 };
+	struct buf out = { 0 };
 	size_t *idx = NULL;
 	paragraphs_split(p->text.p, p->text.len, &para);
 	if (!para.n)
@@ -2125,13 +2173,13 @@ static void html_shuffle_siblings(struct mut *mt, struct part *p, const char *na
 {
 	const char *s = p->text.p;
 	size_t n = p->text.len, i = 0, copied = 0;
-	struct buf out = {0};
+	struct buf out = { 0 };
 	struct span el[MUT_MAX_GROUP];
 	while (i < n) {
 		size_t k = 0, j = i, e;
 		while (k < MUT_MAX_GROUP && j < n && tag_open_named(s, n, j, name) &&
 		       (e = html_element_end(s, n, j, name, implicit)) > j) {
-			el[k++] = (struct span){j, e - j};
+			el[k++] = (struct span){ j, e - j };
 			j = e;
 			while (j < n && isspace((unsigned char)s[j]))
 				j++;
@@ -2146,8 +2194,9 @@ static void html_shuffle_siblings(struct mut *mt, struct part *p, const char *na
 		buf_put(&out, s + copied, i - copied);
 		for (size_t g = 0; g < k; g++) {
 			buf_put(&out, s + el[idx[g]].off, el[idx[g]].len);
-			if (g + 1 < k)   /* keep the white space that stood between */
-				buf_put(&out, s + el[g].off + el[g].len, el[g + 1].off - el[g].off - el[g].len);
+			if (g + 1 < k) /* keep the white space that stood between */
+				buf_put(&out, s + el[g].off + el[g].len,
+				        el[g + 1].off - el[g].off - el[g].len);
 		}
 		copied = i = el[k - 1].off + el[k - 1].len;
 		mt->added++;
@@ -2164,8 +2213,8 @@ out:
 /* Tags that may sit inside a <br>-separated line; any other tag ends a group. */
 static int tag_inline(const char *s, size_t n, int *depth_change)
 {
-	static const char *const names[] = {"a", "font", "b", "i", "u", "span", "strong", "em",
-	                                    "big", "small", "img", "br"};
+	static const char *const names[] = { "a",      "font", "b",   "i",     "u",   "span",
+		                             "strong", "em",   "big", "small", "img", "br" };
 	int closing = n > 1 && s[1] == '/';
 	*depth_change = 0;
 	if (n > 1 && s[1] == '!')
@@ -2173,14 +2222,14 @@ static int tag_inline(const char *s, size_t n, int *depth_change)
 	for (size_t i = 0; i < N_ELEMS(names); i++) {
 		if (!tag_is(s + closing, n - (size_t)closing, names[i]))
 			continue;
-		if (i < N_ELEMS(names) - 2)       /* img and br are void */
+		if (i < N_ELEMS(names) - 2) /* img and br are void */
 			*depth_change = closing ? -1 : 1;
 		return 1;
 	}
 	return 0;
 }
 
-#define BR_MAX_PREFIX 8   /* inline containers opened before a group's first line */
+#define BR_MAX_PREFIX 8 /* inline containers opened before a group's first line */
 
 /* Lines separated by <br> inside one block element.  depth runs over the
  * whole group; every line must end at the depth the first one ended at
@@ -2224,7 +2273,7 @@ static size_t br_group_flush(struct mut *mt, struct br_group *g, const char *s, 
 /* Ends a line at a <br>; -1 (line not taken) when it breaks the nesting. */
 static int br_group_line_end(struct br_group *g, size_t end)
 {
-	if (g->base < 0) {                       /* the first line fixes the base depth */
+	if (g->base < 0) { /* the first line fixes the base depth */
 		if (g->depth < 0 || (size_t)g->depth > g->n_prefix)
 			return -1;
 		g->base = g->depth;
@@ -2233,7 +2282,7 @@ static int br_group_line_end(struct br_group *g, size_t end)
 	} else if (g->depth != g->base || g->min_depth < g->base || g->n == MUT_MAX_GROUP) {
 		return -1;
 	}
-	g->line[g->n++] = (struct span){g->line_start, end - g->line_start};
+	g->line[g->n++] = (struct span){ g->line_start, end - g->line_start };
 	g->line_start = end;
 	g->min_depth = g->depth;
 	return 0;
@@ -2253,7 +2302,7 @@ static void html_shuffle_br_lines(struct mut *mt, struct part *p)
 {
 	const char *s = p->text.p;
 	size_t n = p->text.len, i = 0, copied = 0;
-	struct buf out = {0};
+	struct buf out = { 0 };
 	struct br_group *g = calloc(1, sizeof(*g));
 	if (!g)
 		return;
@@ -2305,7 +2354,7 @@ static int kind_reorder(struct mut *mt)
 		html_shuffle_br_lines(mt, p);
 		text_map(mt, p, reorder_html_run, NULL);
 	}
-	return 0;   /* text changes are seen by msg_text_digest() */
+	return 0; /* text changes are seen by msg_text_digest() */
 }
 
 /* ---- reencode: transfer encoding, charset, line wrapping */
@@ -2326,8 +2375,8 @@ static void reencode_charset(struct mut *mt, struct part *p)
 
 static void rewrap_plain(struct part *p, size_t width)
 {
-	struct spans para = {0};
-	struct buf out = {0};
+	struct spans para = { 0 };
+	struct buf out = { 0 };
 	const char *s = p->text.p;
 	size_t at = 0;
 	paragraphs_split(s, p->text.len, &para);
@@ -2354,11 +2403,11 @@ static void rewrap_plain(struct part *p, size_t width)
 
 static void rewrap_html(struct part *p, size_t width)
 {
-	static const char *const keep[] = {"<pre", "<script", "<textarea", "<xmp", "<plaintext"};
+	static const char *const keep[] = { "<pre", "<script", "<textarea", "<xmp", "<plaintext" };
 	for (size_t i = 0; i < N_ELEMS(keep); i++)
 		if (ci_find(p->text.p, p->text.len, 0, keep[i]) != SIZE_MAX)
 			return;
-	struct buf out = {0};
+	struct buf out = { 0 };
 	put_wrapped(p->text.p, p->text.len, width, &out);
 	buf_putc(&out, '\n');
 	buf_take(&p->text, &out);
@@ -2387,25 +2436,33 @@ static int kind_reencode(struct mut *mt)
 		p->cte = choice[rng_below(&mt->rng, nc)];
 		p->dirty = 1;
 	}
-	return 0;   /* text changes are seen by msg_text_digest() */
+	return 0; /* text changes are seen by msg_text_digest() */
 }
 
 /* ---- headers: trace, identity and subject churn */
 
 static const char *const MAILERS[] = {
-	"Microsoft Outlook Express 6.00.2600.0000", "Microsoft Outlook Express 5.50.4522.1200",
-	"Microsoft Office Outlook, Build 11.0.5510", "QUALCOMM Windows Eudora Version 5.1",
-	"Mozilla 4.79 [en] (Win98; U)", "The Bat! (v1.61) Personal", "Pegasus Mail for Windows (4.02)",
-	"AOL 7.0 for Windows US sub 118", "Microsoft CDO for Windows 2000", "eGroups Message Poster",
-	"Lotus Notes Release 5.0.10", "Internet Mail Service (5.5.2653.19)", "PHP/4.1.2",
+	"Microsoft Outlook Express 6.00.2600.0000",
+	"Microsoft Outlook Express 5.50.4522.1200",
+	"Microsoft Office Outlook, Build 11.0.5510",
+	"QUALCOMM Windows Eudora Version 5.1",
+	"Mozilla 4.79 [en] (Win98; U)",
+	"The Bat! (v1.61) Personal",
+	"Pegasus Mail for Windows (4.02)",
+	"AOL 7.0 for Windows US sub 118",
+	"Microsoft CDO for Windows 2000",
+	"eGroups Message Poster",
+	"Lotus Notes Release 5.0.10",
+	"Internet Mail Service (5.5.2653.19)",
+	"PHP/4.1.2",
 };
 
 static void rand_date(struct mut *mt, char *out, size_t on)
 {
-	static const char *const days[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
-	static const char *const mons[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-	                                   "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-	static const int zones[] = {-800, -700, -600, -500, -400, 0, 100, 200, 300, 800, 900};
+	static const char *const days[] = { "Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat" };
+	static const char *const mons[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+		                            "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+	static const int zones[] = { -800, -700, -600, -500, -400, 0, 100, 200, 300, 800, 900 };
 	int zone = RNG_PICK(&mt->rng, zones);
 	time_t t = (time_t)(1009843200 + rng_below(&mt->rng, 730u * 86400u)) + zone / 100 * 3600;
 	struct tm tm;
@@ -2426,7 +2483,7 @@ static void rand_ip(struct mut *mt, struct buf *out)
 
 static void new_message_id(struct mut *mt)
 {
-	struct buf id = {0};
+	struct buf id = { 0 };
 	char dom[100];
 	fresh_domain(mt, dom, sizeof(dom));
 	buf_putc(&id, '<');
@@ -2440,7 +2497,7 @@ static void new_message_id(struct mut *mt)
 
 static void churn_subject(struct mut *mt)
 {
-	struct buf v = {0}, s = {0};
+	struct buf v = { 0 }, s = { 0 };
 	if (!hdrs_get(&mt->m->root->hdrs, "Subject", &v) || !v.len) {
 		buf_puts(&v, rng_word(&mt->rng));
 		buf_printf(&v, " %s", rng_word(&mt->rng));
@@ -2473,9 +2530,10 @@ static void churn_subject(struct mut *mt)
 
 static void churn_from(struct mut *mt)
 {
-	static const char *const roles[] = {"Customer Service", "Member Services", "Special Offers",
-	                                    "Account Manager", "Support Team", "Rewards Center"};
-	struct buf v = {0}, f = {0};
+	static const char *const roles[] = { "Customer Service", "Member Services",
+		                             "Special Offers",   "Account Manager",
+		                             "Support Team",     "Rewards Center" };
+	struct buf v = { 0 }, f = { 0 };
 	char addr[160];
 	hdrs_get(&mt->m->root->hdrs, "From", &v);
 	addr_extract(v.p, addr, sizeof(addr));
@@ -2496,7 +2554,7 @@ static void churn_from(struct mut *mt)
 
 static void add_received(struct mut *mt)
 {
-	struct buf r = {0}, ip = {0}, id = {0};
+	struct buf r = { 0 }, ip = { 0 }, id = { 0 };
 	char from_dom[100], by_dom[100], date[64];
 	fresh_domain(mt, from_dom, sizeof(from_dom));
 	fresh_domain(mt, by_dom, sizeof(by_dom));
@@ -2504,8 +2562,9 @@ static void add_received(struct mut *mt)
 	rand_date(mt, date, sizeof(date));
 	for (size_t i = 0; i < 10; i++)
 		buf_putc(&id, "0123456789ABCDEF"[rng_below(&mt->rng, 16)]);
-	buf_printf(&r, "Received: from %s (%s [%s])\n\tby mail.%s (Postfix) with SMTP id %s\n\t; %s",
-	           rng_chance(&mt->rng, 0.5) ? "User" : from_dom, from_dom, ip.p, by_dom, id.p, date);
+	buf_printf(
+	    &r, "Received: from %s (%s [%s])\n\tby mail.%s (Postfix) with SMTP id %s\n\t; %s",
+	    rng_chance(&mt->rng, 0.5) ? "User" : from_dom, from_dom, ip.p, by_dom, id.p, date);
 	hdrs_add(&mt->m->root->hdrs, hdrs_top(&mt->m->root->hdrs), r.p, r.len);
 	buf_free(&r);
 	buf_free(&ip);
@@ -2524,7 +2583,7 @@ static void churn_origin_ip(struct mut *mt)
 		return;
 	const char *s = h->v[last].text;
 	size_t n = h->v[last].len, i = 0;
-	struct buf out = {0};
+	struct buf out = { 0 };
 	while (i < n) {
 		unsigned a, b, c, d;
 		int used = 0;
@@ -2561,32 +2620,32 @@ static int kind_headers(struct mut *mt)
 
 static void html_obfuscate_word(struct mut *mt, const char *s, const struct tok *t, struct buf *out)
 {
-	static const char *const empty[] = {"<b></b>", "<i></i>", "<u></u>", "<font></font>",
-	                                    "<span></span>"};
-	static const char *const faces[] = {"Arial", "Verdana", "Tahoma", "Times New Roman",
-	                                    "Helvetica", "Georgia"};
+	static const char *const empty[] = { "<b></b>", "<i></i>", "<u></u>", "<font></font>",
+		                             "<span></span>" };
+	static const char *const faces[] = { "Arial",           "Verdana",   "Tahoma",
+		                             "Times New Roman", "Helvetica", "Georgia" };
 	const char *core = s + t->off + t->pre;
 	size_t how = rng_below(&mt->rng, 4);
 	if (how != 3 && t->core < 2)
 		how = 3;
 	buf_put(out, s + t->off, t->pre);
-	if (how == 0) {                       /* numeric entities for some letters */
+	if (how == 0) { /* numeric entities for some letters */
 		for (size_t i = 0; i < t->core; i++)
 			if (rng_chance(&mt->rng, 0.4))
 				buf_printf(out, rng_chance(&mt->rng, 0.5) ? "&#%u;" : "&#x%x;",
 				           (unsigned)(unsigned char)core[i]);
 			else
 				buf_putc(out, core[i]);
-	} else if (how == 1) {                /* empty inline tag inside the word */
+	} else if (how == 1) { /* empty inline tag inside the word */
 		size_t cut = 1 + rng_below(&mt->rng, t->core - 1);
 		buf_put(out, core, cut);
 		buf_puts(out, RNG_PICK(&mt->rng, empty));
 		buf_put(out, core + cut, t->core - cut);
-	} else if (how == 2) {                /* span split */
+	} else if (how == 2) { /* span split */
 		size_t cut = 1 + rng_below(&mt->rng, t->core - 1);
 		buf_printf(out, "<span>%.*s</span><span>%.*s</span>", (int)cut, core,
 		           (int)(t->core - cut), core + cut);
-	} else {                              /* font tag around the word */
+	} else { /* font tag around the word */
 		buf_printf(out, "<font face=\"%s\">%.*s</font>", RNG_PICK(&mt->rng, faces),
 		           (int)t->core, core);
 	}
@@ -2609,8 +2668,9 @@ static void html_obfuscate_run(struct mut *mt, const char *s, size_t n, struct b
 /* Adds a random attribute to some open tags. */
 static void html_attr_markup(struct mut *mt, const char *s, size_t n, struct buf *out)
 {
-	static const char *const attrs[] = {"class", "id", "title", "lang", "name", "align"};
-	static const char *const names[] = {"p", "div", "td", "table", "font", "span", "a", "tr", "b"};
+	static const char *const attrs[] = { "class", "id", "title", "lang", "name", "align" };
+	static const char *const names[] = { "p",    "div", "td", "table", "font",
+		                             "span", "a",   "tr", "b" };
 	size_t nl = 1;
 	while (nl < n && isalnum((unsigned char)s[nl]))
 		nl++;
@@ -2630,8 +2690,9 @@ static void html_attr_markup(struct mut *mt, const char *s, size_t n, struct buf
 
 static void html_wrap_table(struct mut *mt, struct part *p)
 {
-	struct buf open = {0};
-	buf_printf(&open, "\n<table width=\"%zu%%\" border=\"0\" cellpadding=\"%zu\" "
+	struct buf open = { 0 };
+	buf_printf(&open,
+	           "\n<table width=\"%zu%%\" border=\"0\" cellpadding=\"%zu\" "
 	           "cellspacing=\"0\" bgcolor=\"#ffffff\"><tr><td>\n",
 	           rng_range(&mt->rng, 90, 100), rng_range(&mt->rng, 0, 12));
 	text_insert_after(p, "<body", open.p);
@@ -2651,30 +2712,31 @@ static int kind_html(struct mut *mt)
 		if (rng_chance(&mt->rng, 0.7) || !mt->added)
 			html_wrap_table(mt, p);
 	}
-	return 0;   /* text changes are seen by msg_text_digest() */
+	return 0; /* text changes are seen by msg_text_digest() */
 }
 
 /* ---- the kinds */
 
 struct kind {
 	const char *name;
-	int (*apply)(struct mut *mt);   /* 1 if it changed something */
+	int (*apply)(struct mut *mt); /* 1 if it changed something */
 	const char *what;
 };
 
 static int kind_combo(struct mut *mt);
 
 static const struct kind kind_table[] = {
-	{"hashbuster", kind_hashbuster, "random words and tokens, 10-40% of the text"},
-	{"invisible", kind_invisible, "hidden text: display:none, zero size, white, comments, ZWSP"},
-	{"personalise", kind_personalise, "recipient greeting, To:, reference number"},
-	{"urlrotate", kind_urlrotate, "fresh host and path/query tokens for every URL"},
-	{"wordswap", kind_wordswap, "synonyms for 10-20% of the words, neighbours swapped"},
-	{"reorder", kind_reorder, "sentences and paragraphs shuffled"},
-	{"reencode", kind_reencode, "transfer encoding, charset and line wrapping changed"},
-	{"headers", kind_headers, "Message-ID, Date, Subject, From name, X-Mailer, Received"},
-	{"html", kind_html, "entities, empty tags, span splits, font tags, attributes, tables"},
-	{"combo", kind_combo, "3-4 of the above"},
+	{ "hashbuster", kind_hashbuster, "random words and tokens, 10-40% of the text" },
+	{ "invisible", kind_invisible,
+	  "hidden text: display:none, zero size, white, comments, ZWSP" },
+	{ "personalise", kind_personalise, "recipient greeting, To:, reference number" },
+	{ "urlrotate", kind_urlrotate, "fresh host and path/query tokens for every URL" },
+	{ "wordswap", kind_wordswap, "synonyms for 10-20% of the words, neighbours swapped" },
+	{ "reorder", kind_reorder, "sentences and paragraphs shuffled" },
+	{ "reencode", kind_reencode, "transfer encoding, charset and line wrapping changed" },
+	{ "headers", kind_headers, "Message-ID, Date, Subject, From name, X-Mailer, Received" },
+	{ "html", kind_html, "entities, empty tags, span splits, font tags, attributes, tables" },
+	{ "combo", kind_combo, "3-4 of the above" },
 };
 #define N_BASE_KINDS (N_ELEMS(kind_table) - 1)
 
@@ -2792,7 +2854,7 @@ static int dir_make(const char *path)
 /* mkdir -p */
 static int dir_make_parents(const char *path)
 {
-	struct buf p = {0};
+	struct buf p = { 0 };
 	int rc = 0;
 	buf_puts(&p, path);
 	for (size_t i = 1; i < p.len && rc == 0; i++) {
@@ -2809,8 +2871,8 @@ static int dir_make_parents(const char *path)
 }
 
 struct options {
-	const char *kind;      /* NULL with --all */
-	const char *out_dir;   /* NULL: write to stdout */
+	const char *kind;    /* NULL with --all */
+	const char *out_dir; /* NULL: write to stdout */
 	uint64_t seed;
 	int all;
 	char **files;
@@ -2857,7 +2919,7 @@ static int options_parse(int argc, char **argv, struct options *o)
 /* One input file, every selected kind. Returns the number of failures. */
 static int run_file(struct mut *mt, const struct options *o, const char *path, size_t *fallbacks)
 {
-	struct buf in = {0}, out = {0}, dst = {0};
+	struct buf in = { 0 }, out = { 0 }, dst = { 0 };
 	int failures = 0;
 	if (file_read(path, &in) != 0) {
 		fprintf(stderr, "mutate: cannot read %s\n", path);
@@ -2914,8 +2976,10 @@ int main(int argc, char **argv)
 	for (int i = 0; i < o.n_files; i++)
 		failures += run_file(&mt, &o, o.files[i], &fallbacks);
 	if (o.out_dir)
-		fprintf(stderr, "mutate: %d file(s), %zu variant(s) changed only by a new Message-ID, "
-		        "%d failure(s)\n", o.n_files, fallbacks, failures);
+		fprintf(stderr,
+		        "mutate: %d file(s), %zu variant(s) changed only by a new Message-ID, "
+		        "%d failure(s)\n",
+		        o.n_files, fallbacks, failures);
 	free(mt.syn_index);
 	free(mt.toks.v);
 	return failures ? 1 : 0;

@@ -33,10 +33,10 @@
 
 #include "whorl.h"
 
-#define SPEED_MAX_MESSAGES 100000          /* messages held in memory */
-#define SPEED_MAX_MESSAGE (8u << 20)       /* larger files are skipped */
+#define SPEED_MAX_MESSAGES 100000    /* messages held in memory */
+#define SPEED_MAX_MESSAGE (8u << 20) /* larger files are skipped */
 #define SPEED_THREADS 2
-#define SPEED_MAX_LATENCIES 2000000        /* per-message timings kept (one thread) */
+#define SPEED_MAX_LATENCIES 2000000 /* per-message timings kept (one thread) */
 
 struct message {
 	char *bytes;
@@ -51,12 +51,12 @@ struct corpus {
 struct worker {
 	whorl_host *host;
 	const struct corpus *c;
-	size_t first, step;       /* messages first, first+step, ... */
-	double seconds;           /* run at least this long */
+	size_t first, step; /* messages first, first+step, ... */
+	double seconds;     /* run at least this long */
 	size_t scored, errors, spam;
 	double bytes;
-	double cpu;               /* the thread's CPU seconds over the run */
-	double *lat;              /* when set: seconds per message, up to lat_cap */
+	double cpu;  /* the thread's CPU seconds over the run */
+	double *lat; /* when set: seconds per message, up to lat_cap */
 	size_t lat_n, lat_cap;
 	pthread_t thread;
 };
@@ -147,8 +147,8 @@ static void corpus_add(struct corpus *c, const char *path, int depth)
 static void *worker_run(void *arg)
 {
 	struct worker *w = arg;
-	struct whorl_envelope env = {sizeof(env), "192.0.2.25", NULL, "bench.example",
-	                             "bench@example.org", NULL, 0};
+	struct whorl_envelope env = { sizeof(env),         "192.0.2.25", NULL, "bench.example",
+		                      "bench@example.org", NULL,         0 };
 	double start = now_seconds(), cpu0 = thread_cpu_seconds();
 	do {
 		for (size_t i = w->first; i < w->c->n; i += w->step) {
@@ -236,7 +236,7 @@ static void report_latency(double *lat, size_t n)
 	static const struct {
 		const char *name;
 		double q;
-	} pct[] = {{"p50", 0.50}, {"p90", 0.90}, {"p99", 0.99}, {"p999", 0.999}};
+	} pct[] = { { "p50", 0.50 }, { "p90", 0.90 }, { "p99", 0.99 }, { "p999", 0.999 } };
 	for (size_t i = 0; i < sizeof(pct) / sizeof(pct[0]); i++)
 		printf("threads1_latency_%s = %.1f us\n", pct[i].name,
 		       lat[(size_t)(pct[i].q * (double)(n - 1))] * 1e6);
@@ -249,9 +249,9 @@ static void report_stats(whorl_host *h)
 	static const struct {
 		const char *key, *name, *unit;
 	} wanted[] = {
-		{"known fingerprints", "known_fingerprints", "fps"},
-		{"known sketches", "known_sketches", "sketches"},
-		{"snapshot bytes", "snapshot_bytes", "B"},
+		{ "known fingerprints", "known_fingerprints", "fps" },
+		{ "known sketches", "known_sketches", "sketches" },
+		{ "snapshot bytes", "snapshot_bytes", "B" },
 	};
 	char value[64];
 
@@ -303,10 +303,12 @@ static void log_to_stderr(void *ctx, int level, const char *module, const char *
 /* Opens the host and prints how long it took; 0 or the WHORL_E* code. */
 static int host_open_timed(const struct options *o, const char *figure, whorl_host **h)
 {
-	struct whorl_host_options ho = {.size = sizeof(ho), .cartridge_path = o->cartridge,
-	                                .config_dir = o->config_dir, .log = log_to_stderr,
-	                                .log_min_level = WHORL_LOG_ERROR,
-	                                .app_name = "whorl-bench-speed"};
+	struct whorl_host_options ho = { .size = sizeof(ho),
+		                         .cartridge_path = o->cartridge,
+		                         .config_dir = o->config_dir,
+		                         .log = log_to_stderr,
+		                         .log_min_level = WHORL_LOG_ERROR,
+		                         .app_name = "whorl-bench-speed" };
 	char err[512] = "";
 	double t0 = now_seconds();
 	int rc = whorl_host_open(&ho, h, err, sizeof(err));
@@ -357,7 +359,7 @@ static void report_ceiling(void)
 static void run_all(whorl_host *h, const struct corpus *c, double seconds)
 {
 	struct worker w[SPEED_THREADS];
-	workers_init(w, 1, h, c, 0);               /* warm-up: one pass */
+	workers_init(w, 1, h, c, 0); /* warm-up: one pass */
 	run_workers(w, 1);
 	printf("spam_verdicts_per_pass = %zu msgs\n", w[0].spam);
 
@@ -372,7 +374,8 @@ static void run_all(whorl_host *h, const struct corpus *c, double seconds)
 	free(w[0].lat);
 
 	workers_init(w, SPEED_THREADS, h, c, seconds);
-	double two = report_run("threads2", w, SPEED_THREADS, run_workers(w, SPEED_THREADS), &two_cpu);
+	double two =
+	    report_run("threads2", w, SPEED_THREADS, run_workers(w, SPEED_THREADS), &two_cpu);
 	printf("scaling_2_threads = %.2f x\n", one > 0 ? two / one : 0);
 	/* What the rate would be if each thread had had a CPU to itself for the
 	 * whole run: removes time lost to other processes, not to contention. */
@@ -384,12 +387,13 @@ static void run_all(whorl_host *h, const struct corpus *c, double seconds)
 int main(int argc, char **argv)
 {
 	struct options o;
-	struct corpus c = {0};
+	struct corpus c = { 0 };
 	whorl_host *h = NULL;
 	int rc = 1;
 	if (options_parse(argc, argv, &o) != 0) {
-		fprintf(stderr, "usage: speed --config-dir DIR [--cartridge PATH] [--seconds S] PATH...\n"
-		                "       speed --config-dir DIR [--cartridge PATH] --stats-only\n");
+		fprintf(stderr,
+		        "usage: speed --config-dir DIR [--cartridge PATH] [--seconds S] PATH...\n"
+		        "       speed --config-dir DIR [--cartridge PATH] --stats-only\n");
 		return 2;
 	}
 	for (int i = 0; i < o.n_paths; i++)

@@ -22,7 +22,7 @@
 #define SWAPS 1000
 #define WARMUP_SWAPS 50
 #define SCAN_THREADS 2
-#define SAMPLES_PER_THREAD 200000   /* latency samples kept per thread */
+#define SAMPLES_PER_THREAD 200000 /* latency samples kept per thread */
 
 static const char spam_msg[] = "Subject: hi\nX-Test-Spam: yes\n\nbody\n";
 
@@ -42,7 +42,7 @@ static uint64_t now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
-static unsigned expect_score;   /* the first verdict's: every build must agree */
+static unsigned expect_score; /* the first verdict's: every build must agree */
 
 static void *scan_loop(void *arg)
 {

@@ -46,11 +46,14 @@
 #include "bench_sketch.h"
 
 #define GOLDEN 0x9e3779b97f4a7c15ull
-#define LAT_SCANS 20000                /* scans per latency figure */
+#define LAT_SCANS 20000 /* scans per latency figure */
 #define LOOP_MIN_FPS 1000
 #define LOOP_SPAN_FPS 3000
 
-static uint64_t key_of(uint64_t i) { return i * GOLDEN + 1; }
+static uint64_t key_of(uint64_t i)
+{
+	return i * GOLDEN + 1;
+}
 
 static double now_s(void)
 {
@@ -104,8 +107,11 @@ static int publish_range(struct publish_key *k, const char *mirror, uint64_t fro
 	char err[256] = "";
 	struct publish_set *s = publish_set_new();
 	struct sigdb_meta m = { .category = 1, .confidence = 90 };
-	struct publish_options o = { .out_dir = mirror, .force_full = force_full, .full_every = 4,
-	                             .cats = "1/0 spam undefined\n", .cats_len = 19 };
+	struct publish_options o = { .out_dir = mirror,
+		                     .force_full = force_full,
+		                     .full_every = 4,
+		                     .cats = "1/0 spam undefined\n",
+		                     .cats_len = 19 };
 	int rc;
 
 	for (uint64_t i = from; s && i < to; i++)
@@ -238,7 +244,8 @@ static int mode_check(const char *dir, const char *mu)
 	sigdb_serial(db, SIGDB_SRC_SIGS, &complete, &incr);
 	for (uint64_t i = 0; i < count; i++)
 		if (sigdb_lookup(db, key_of(i), &m) != 1) {
-			fprintf(stderr, "check: serial %" PRIu64 ".%" PRIu64 " misses fp %" PRIu64 "\n",
+			fprintf(stderr,
+			        "check: serial %" PRIu64 ".%" PRIu64 " misses fp %" PRIu64 "\n",
 			        complete, incr, i);
 			_exit(3);
 		}
@@ -248,7 +255,7 @@ static int mode_check(const char *dir, const char *mu)
 	}
 	printf("loaded %" PRIu64 ".%" PRIu64 " %zu\n", complete, incr, count);
 	fflush(stdout);
-	_exit(count ? 0 : 4);          /* no close: the state files stay as they are */
+	_exit(count ? 0 : 4); /* no close: the state files stay as they are */
 }
 
 /* ---- bench ---- */
@@ -362,7 +369,8 @@ static int mode_bench(uint64_t n_full, uint64_t n_delta)
 	t0 = now_s();
 	if (open_engine(cmd, &e) != 0)
 		return 1;
-	printf("open + apply full set of %" PRIu64 " fps: %.3f s, peak RSS %ld KiB, after %ld KiB\n",
+	printf("open + apply full set of %" PRIu64
+	       " fps: %.3f s, peak RSS %ld KiB, after %ld KiB\n",
 	       n_full, now_s() - t0, proc_kb("VmHWM"), proc_kb("VmRSS"));
 
 	/* a delta of n_delta new fps */
@@ -411,7 +419,9 @@ int main(int argc, char **argv)
 		return mode_check(argv[2], argv[3]);
 	if (argc == 6 && strcmp(argv[1], "config") == 0)
 		return write_cfg(argv[2], argv[3], argv[4], argv[5]) == 0 ? 0 : 1;
-	fprintf(stderr, "usage: update_apply bench [N_FULL] [N_DELTA] [SKETCH_EVERY] | publish-loop MIRROR KEY |"
-	        " cycle DIR | check DIR MU_DIR | config DIR MIRROR PUBKEY CACHE\n");
+	fprintf(
+	    stderr,
+	    "usage: update_apply bench [N_FULL] [N_DELTA] [SKETCH_EVERY] | publish-loop MIRROR KEY |"
+	    " cycle DIR | check DIR MU_DIR | config DIR MIRROR PUBKEY CACHE\n");
 	return 1;
 }

@@ -72,8 +72,9 @@ static int echo_config_check(const char *dir, char *errbuf, size_t errlen)
 
 	if (dir == NULL || stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		snprintf(errbuf, errlen, "config dir %s: %s", dir != NULL ? dir : "(null)",
-		         dir == NULL ? "none given" : errno != 0 ? strerror(errno)
-		                                                 : "not a directory");
+		         dir == NULL  ? "none given"
+		         : errno != 0 ? strerror(errno)
+		                      : "not a directory");
 		return WHORL_ECONFIG;
 	}
 	return 0;
@@ -217,8 +218,8 @@ static void echo_fpset_free(whorl_engine *e, struct whorl_fpset *fpset)
 }
 
 static int echo_describe_category(whorl_engine *e, unsigned category, unsigned subcategory,
-                                  char *category_out, size_t category_len,
-                                  char *subcategory_out, size_t subcategory_len)
+                                  char *category_out, size_t category_len, char *subcategory_out,
+                                  size_t subcategory_len)
 {
 	static const char *const names[] = { "clean", "spam" };
 	int known = category < 2 && subcategory == 0;
@@ -308,11 +309,11 @@ static const char *echo_strerror(int code)
 #ifndef ECHO_SCORE_FN
 #define ECHO_SCORE_FN echo_score
 #endif
-#define ECHO_API_FUNCTIONS                                                              \
-	.open = echo_open, .score = ECHO_SCORE_FN, .verdict_free = echo_verdict_free,          \
-	.fingerprint = echo_fingerprint, .fpset_free = echo_fpset_free,                     \
-	.describe_category = echo_describe_category, .reload = echo_reload,                 \
-	.update_now = echo_update_now, .stats_snapshot = echo_stats_snapshot,               \
+#define ECHO_API_FUNCTIONS                                                                 \
+	.open = echo_open, .score = ECHO_SCORE_FN, .verdict_free = echo_verdict_free,      \
+	.fingerprint = echo_fingerprint, .fpset_free = echo_fpset_free,                    \
+	.describe_category = echo_describe_category, .reload = echo_reload,                \
+	.update_now = echo_update_now, .stats_snapshot = echo_stats_snapshot,              \
 	.text_free = echo_text_free, .self_test = echo_self_test, .quiesce = echo_quiesce, \
 	.close = echo_close, .strerror = echo_strerror
 

@@ -5,8 +5,8 @@
  */
 #include "whorl_cartridge.h"
 
-__attribute__((visibility("default"))) const struct whorl_cartridge_api *
-whorl_cartridge_entry(uint32_t host_major, uint32_t host_minor)
+__attribute__((visibility("default"))) const struct whorl_cartridge_api *whorl_cartridge_entry(
+    uint32_t host_major, uint32_t host_minor)
 {
 	(void)host_major;
 	(void)host_minor;

@@ -21,7 +21,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct cfg c;              /* large: keep it off the stack */
+	static struct cfg c; /* large: keep it off the stack */
 	static struct categories cats;
 	size_t total = 0;
 	struct logger lg = { fuzz_log, &total, WHORL_LOG_DEBUG };
@@ -29,8 +29,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	cfg_defaults(&c, "/etc/whorl");
 	cfg_parse(&c, (const char *)data, size, &lg);
-	if (c.n_gateway_hosts < 0 || c.n_gateway_hosts > CFG_MAX_GATEWAY_HOSTS ||
-	    c.mu_port < 1 || c.mu_port > 65535 || c.minimum_score < 0 || c.minimum_score > 100 ||
+	if (c.n_gateway_hosts < 0 || c.n_gateway_hosts > CFG_MAX_GATEWAY_HOSTS || c.mu_port < 1 ||
+	    c.mu_port > 65535 || c.minimum_score < 0 || c.minimum_score > 100 ||
 	    memchr(c.customer_id, '\0', sizeof(c.customer_id)) == NULL ||
 	    memchr(c.http_proxy, '\0', sizeof(c.http_proxy)) == NULL)
 		abort();

@@ -49,7 +49,8 @@ static char *seal(const uint8_t *text, size_t len, const uint8_t pk[32], size_t 
 		body = malloc(strlen(head) + b64 + 2);
 		if (body != NULL) {
 			strcpy(body, head);
-			sodium_bin2base64(body + strlen(head), b64, sealed, zlen + crypto_box_SEALBYTES,
+			sodium_bin2base64(body + strlen(head), b64, sealed,
+			                  zlen + crypto_box_SEALBYTES,
 			                  sodium_base64_VARIANT_ORIGINAL);
 			strcat(body, "\n");
 			*body_len = strlen(body);

@@ -29,16 +29,16 @@ static const char *fuzz_name = "fuzz";
  * an attachment and a relay, so that every engine has something stored. */
 static const char *const fuzz_known[] = {
 	("Received: from x.example.net (x.example.net [203.0.113.7]) by mx1.example.com\r\n"
-	"From: offers@fastcash.example.net\r\nSubject: your loan is approved\r\n"
-	"Content-Type: text/html\r\n\r\n<p>Claim your guaranteed cash today, no credit check, "
-	"approval in minutes.</p><a href=\"http://fastcash.example.net/apply?id=1\">apply</a>\r\n"),
+	 "From: offers@fastcash.example.net\r\nSubject: your loan is approved\r\n"
+	 "Content-Type: text/html\r\n\r\n<p>Claim your guaranteed cash today, no credit check, "
+	 "approval in minutes.</p><a href=\"http://fastcash.example.net/apply?id=1\">apply</a>\r\n"),
 	("From: billing@example.net\r\nSubject: invoice\r\nMIME-Version: 1.0\r\n"
-	"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n"
-	"Please open the attached invoice now.\r\n--b\r\nContent-Type: application/zip\r\n"
-	"Content-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=i.zip\r\n\r\n"
-	"UEsDBBQAAAAIAIBJcF33u6zEsgAAAOcAAAATAAAAaW52b2ljZV8wNDI3LnBkZi5qcx2OQWrDQAxF\r\n--b--\r\n"),
+	 "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n"
+	 "Please open the attached invoice now.\r\n--b\r\nContent-Type: application/zip\r\n"
+	 "Content-Transfer-Encoding: base64\r\nContent-Disposition: attachment; filename=i.zip\r\n\r\n"
+	 "UEsDBBQAAAAIAIBJcF33u6zEsgAAAOcAAAATAAAAaW52b2ljZV8wNDI3LnBkZi5qcx2OQWrDQAxF\r\n--b--\r\n"),
 	("From: martin@example.com\r\nSubject: minutes\r\n\r\nThanks for the minutes of the "
-	"allotment committee; the compost delivery is booked for the 14th.\r\n"),
+	 "allotment committee; the compost delivery is booked for the 14th.\r\n"),
 };
 
 static void fuzz_die(const char *what)
@@ -67,12 +67,14 @@ static void fuzz_cleanup(void)
 static void fuzz_add(struct publish_set *s, const char *msg, int legit)
 {
 	struct whorl_fpset *fps = NULL;
-	struct sigdb_meta m = {.category = legit ? 0 : 1, .confidence = 90,
-	                       .flags = legit ? SIGDB_F_LEGIT : 0};
+	struct sigdb_meta m = { .category = legit ? 0 : 1,
+		                .confidence = 90,
+		                .flags = legit ? SIGDB_F_LEGIT : 0 };
 	if (scan_fingerprint(fuzz_engine, msg, strlen(msg), &fps) != 0)
 		fuzz_die("fingerprint");
 	for (size_t i = 0; i < fps->n_fps; i++)
-		publish_set_add_fp(s, fps->fps[i].key, fps->fps[i].engine, fps->fps[i].algo_version, &m);
+		publish_set_add_fp(s, fps->fps[i].key, fps->fps[i].engine, fps->fps[i].algo_version,
+		                   &m);
 	for (size_t i = 0; i < fps->n_sketches; i++)
 		publish_set_add_sketch(s, fps->sketches[i].engine, fps->sketches[i].algo_version,
 		                       fps->sketches[i].bytes, fps->sketches[i].len, &m);
@@ -94,7 +96,7 @@ static void fuzz_publish(void)
 	for (size_t i = 0; i < n; i++)
 		fuzz_add(s, fuzz_known[i], i + 1 == n);
 	snprintf(path, sizeof(path), "%s/mirror", fuzz_root);
-	struct publish_options o = {.out_dir = path};
+	struct publish_options o = { .out_dir = path };
 	if (publish_write(k, s, &o, NULL, err, sizeof(err)) != 0)
 		fuzz_die(err);
 	publish_set_free(s);
@@ -110,11 +112,12 @@ static void fuzz_engine_open(const char *name)
 	snprintf(fuzz_root, sizeof(fuzz_root), "/tmp/whorl_%s.XXXXXX", name);
 	if (mkdtemp(fuzz_root) == NULL)
 		fuzz_die("mkdtemp");
-	atexit(fuzz_cleanup);      /* the fuzzer, not the cartridge: allowed here */
+	atexit(fuzz_cleanup); /* the fuzzer, not the cartridge: allowed here */
 	snprintf(cfg, sizeof(cfg),
 	         "micro-update url = file://%s/mirror\npublisher key = %s/keys/publisher.pub\n"
 	         "favor analysis over speed = yes\nconsider empty messages spam = yes\n"
-	         "image processing depth = high\nuse ip information = yes\n", fuzz_root, fuzz_root);
+	         "image processing depth = high\nuse ip information = yes\n",
+	         fuzz_root, fuzz_root);
 	snprintf(path, sizeof(path), "%s/cartridge.cfg", fuzz_root);
 	fuzz_write(path, cfg);
 	/* No data yet: opened on an empty mirror, as a new gateway starts. */

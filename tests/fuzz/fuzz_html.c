@@ -21,7 +21,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		    out.skeleton_len > HTML_MAX_SKELETON || out.n_links > TEXT_MAX_URLS)
 			abort();
 		for (size_t i = 0; i < out.n_links; i++)
-			if (out.links[i].len > TEXT_MAX_URL_LEN || strlen(out.links[i].url) != out.links[i].len)
+			if (out.links[i].len > TEXT_MAX_URL_LEN ||
+			    strlen(out.links[i].url) != out.links[i].len)
 				abort();
 		char *norm = malloc(out.text_len + 1);
 		size_t n = text_normalise(out.text, out.text_len, norm, out.text_len + 1, NULL);

@@ -64,9 +64,18 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const uint8_t *magic = NULL;
 	size_t magic_len = 0;
 	switch (data[0] & 3) {
-	case 1: magic = gif; magic_len = sizeof(gif); break;
-	case 2: magic = png; magic_len = sizeof(png); break;
-	case 3: magic = jpeg; magic_len = sizeof(jpeg); break;
+	case 1:
+		magic = gif;
+		magic_len = sizeof(gif);
+		break;
+	case 2:
+		magic = png;
+		magic_len = sizeof(png);
+		break;
+	case 3:
+		magic = jpeg;
+		magic_len = sizeof(jpeg);
+		break;
 	default: break;
 	}
 	size_t len = magic_len + size - 1;

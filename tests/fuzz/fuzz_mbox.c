@@ -42,7 +42,8 @@ static void split(const uint8_t *p, size_t n, size_t piece, struct spans *out)
 	out->total = n;
 	mail_mbox_split_init(&s, spans_add, out);
 	for (at = 0; at < n; at += piece)
-		if (mail_mbox_split_feed(&s, (const char *)p + at, n - at < piece ? n - at : piece) != 0)
+		if (mail_mbox_split_feed(&s, (const char *)p + at,
+		                         n - at < piece ? n - at : piece) != 0)
 			abort();
 	if (mail_mbox_split_end(&s) != 0 || s.n_msgs != out->n)
 		abort();

@@ -26,7 +26,8 @@ static void check_result(const struct mime_msg *m)
 		if (i > 0 && (p->parent < 0 || (size_t)p->parent >= i ||
 		              p->depth != m->parts[p->parent].depth + 1))
 			abort();
-		if (p->data == NULL || p->data[p->data_len] != '\0' || p->depth > MIME_MAX_DEPTH + 1)
+		if (p->data == NULL || p->data[p->data_len] != '\0' ||
+		    p->depth > MIME_MAX_DEPTH + 1)
 			abort();
 		(void)strlen(p->filename);
 		(void)strlen(p->type);
@@ -37,7 +38,7 @@ static void check_result(const struct mime_msg *m)
  * (scan_attach.c): bounded, each one rendered and NUL terminated. */
 static void check_units(const struct mime_msg *m)
 {
-	struct fp_input in = {.mime = m, .arena = &fuzz_arena};
+	struct fp_input in = { .mime = m, .arena = &fuzz_arena };
 	struct scan_units u;
 	scan_text_gather(&in);
 	scan_attach_units(&in, fuzz_cache, &u);

@@ -41,9 +41,10 @@ static void check_fpset(const struct whorl_fpset *s)
 			fuzz_die("bad fingerprint engine");
 	for (size_t i = 0; i < s->n_sketches; i++) {
 		const struct whorl_sketch *k = &s->sketches[i];
-		if (k->engine < 1 || k->engine > WHORL_FP_ENGINE_MAX || k->len == 0 || k->bytes == NULL)
+		if (k->engine < 1 || k->engine > WHORL_FP_ENGINE_MAX || k->len == 0 ||
+		    k->bytes == NULL)
 			fuzz_die("bad sketch");
-		volatile uint8_t last = k->bytes[k->len - 1];   /* in bounds for ASan */
+		volatile uint8_t last = k->bytes[k->len - 1]; /* in bounds for ASan */
 		(void)last;
 	}
 }

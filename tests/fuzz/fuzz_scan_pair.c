@@ -96,8 +96,8 @@ static int same_fpset(const struct whorl_fpset *a, const struct whorl_fpset *b)
 		return 0;
 	for (size_t i = 0; i < a->n_sketches; i++) {
 		const struct whorl_sketch *x = &a->sketches[i], *y = &b->sketches[i];
-		if (x->engine != y->engine || x->algo_version != y->algo_version || x->len != y->len ||
-		    memcmp(x->bytes, y->bytes, x->len) != 0)
+		if (x->engine != y->engine || x->algo_version != y->algo_version ||
+		    x->len != y->len || memcmp(x->bytes, y->bytes, x->len) != 0)
 			return 0;
 	}
 	return 1;
@@ -125,7 +125,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	size_t cut = ((size_t)data[0] << 8 | data[1]) % (body + 1);
 	/* Private copies so reads past either end are caught by ASan. */
 	char *a = malloc(cut ? cut : 1), *b = malloc(body - cut ? body - cut : 1);
-	struct pair_result alone = {0}, first = {0}, after = {0};
+	struct pair_result alone = { 0 }, first = { 0 }, after = { 0 };
 	if (a == NULL || b == NULL) {
 		free(a);
 		free(b);

@@ -24,11 +24,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct spamd_req req;
 	struct obuf o = { 0 };
-	struct spamd_result r = { 60, 50, 1, "WHORL_FUZZY,WHORL_SPAM", "whorl/0.1.0; s=60; e=fuzzy:0.9",
-	                          "spam", "undefined" };
+	struct spamd_result r = {
+		60,     50,         1, "WHORL_FUZZY,WHORL_SPAM", "whorl/0.1.0; s=60; e=fuzzy:0.9",
+		"spam", "undefined"
+	};
 	char why[256];
 	int code = 0;
-	int rc = spamd_parse_head((const char *)data, size, 1u << 20, &req, &code, why, sizeof(why));
+	int rc =
+	    spamd_parse_head((const char *)data, size, 1u << 20, &req, &code, why, sizeof(why));
 
 	if (rc != SPAMD_PARSE_DONE)
 		return 0;

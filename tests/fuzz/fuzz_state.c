@@ -20,7 +20,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!copy)
 		return 0;
-	memcpy(copy, data, size);      /* exact bounds: ASan sees any over-read */
+	memcpy(copy, data, size); /* exact bounds: ASan sees any over-read */
 	if (update_set_parse(copy, size, &a, &line) == 0) {
 		long n = update_set_format(&a, buf, sizeof buf);
 		if (n < 0 || update_set_parse(buf, (size_t)n, &b, &line) != 0 ||

@@ -66,7 +66,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		break;
 	default:
 		if (update_signed_open(data + 1, size - 1, pk) >= 0)
-			abort();       /* no valid signature under this key is findable */
+			abort(); /* no valid signature under this key is findable */
 		break;
 	}
 	return 0;

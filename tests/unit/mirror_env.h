@@ -19,7 +19,7 @@
 
 struct mirror_env {
 	char root[256], mirror[300], keys[300], cache[300];
-	struct cfg cfg;             /* micro-update url, publisher key, cache path */
+	struct cfg cfg; /* micro-update url, publisher key, cache path */
 	struct publish_key *key;
 };
 

@@ -58,33 +58,33 @@ START_TEST(test_cfg_defaults)
 END_TEST
 
 static const char full_cfg[] =
-	"# every key, odd case and spacing\n"
-	"Consider Empty Messages Spam = yes\n"
-	"customer id = \"Example Corp\"\n"
-	"download   micro-updates before init=1\n"
-	"ENABLE MICRO-UPDATES = no\n"
-	"exclude from stats reports = whitelist, proxy auth\n"
-	"Favor  Analysis\tover speed = YES\n"
-	"gateway received hosts = mx1.example.com, 192.0.2.25 ,mx2.example.net\n"
-	"http proxy = proxy.example.com:3128\n"
-	"http proxy basic auth = alice:s3cret\n"
-	"http proxy ntlm auth = CORP:bob:pa55\n"
-	"image processing depth = Medium\n"
-	"local address for m-u cons = 2001:db8::25\n"
-	"micro-update cache path = var/cache\n"
-	"micro-update hostname = updates.example.org\n"
-	"micro-update interval = 6\n"
-	"micro-update port = 8080\n"
-	"micro-update timeout = 30\n"
-	"report statistics = 0\n"
-	"use envelope for ip information = true\n"
-	"use ip information = off\n"
-	"anonymize statistics = On\n"
-	"micro-update url = https://mirror.example.org/whorl/\n"
-	"publisher key = /srv/keys/pub.key\n"
-	"minimum score = 80\n"
-	"max body length = 1048576\n"
-	"micro-update trial period = 600\n";
+    "# every key, odd case and spacing\n"
+    "Consider Empty Messages Spam = yes\n"
+    "customer id = \"Example Corp\"\n"
+    "download   micro-updates before init=1\n"
+    "ENABLE MICRO-UPDATES = no\n"
+    "exclude from stats reports = whitelist, proxy auth\n"
+    "Favor  Analysis\tover speed = YES\n"
+    "gateway received hosts = mx1.example.com, 192.0.2.25 ,mx2.example.net\n"
+    "http proxy = proxy.example.com:3128\n"
+    "http proxy basic auth = alice:s3cret\n"
+    "http proxy ntlm auth = CORP:bob:pa55\n"
+    "image processing depth = Medium\n"
+    "local address for m-u cons = 2001:db8::25\n"
+    "micro-update cache path = var/cache\n"
+    "micro-update hostname = updates.example.org\n"
+    "micro-update interval = 6\n"
+    "micro-update port = 8080\n"
+    "micro-update timeout = 30\n"
+    "report statistics = 0\n"
+    "use envelope for ip information = true\n"
+    "use ip information = off\n"
+    "anonymize statistics = On\n"
+    "micro-update url = https://mirror.example.org/whorl/\n"
+    "publisher key = /srv/keys/pub.key\n"
+    "minimum score = 80\n"
+    "max body length = 1048576\n"
+    "micro-update trial period = 600\n";
 
 START_TEST(test_cfg_every_key)
 {
@@ -145,9 +145,13 @@ static const struct {
 
 START_TEST(test_cfg_bool_spellings)
 {
-	static const struct { const char *v; int want; } spell[] = {
-		{ "yes", 1 }, { "no", 0 }, { "1", 1 }, { "0", 0 }, { "YES", 1 }, { "No", 0 },
-		{ "true", 1 }, { "FALSE", 0 }, { "on", 1 }, { "Off", 0 }, { "\"yes\"", 1 },
+	static const struct {
+		const char *v;
+		int want;
+	} spell[] = {
+		{ "yes", 1 }, { "no", 0 },  { "1", 1 },       { "0", 0 },
+		{ "YES", 1 }, { "No", 0 },  { "true", 1 },    { "FALSE", 0 },
+		{ "on", 1 },  { "Off", 0 }, { "\"yes\"", 1 },
 	};
 	char line[256];
 	struct cfg c;
@@ -222,8 +226,7 @@ static const struct {
 	  "Invalid image processing depth extreme, using default depth of \"high\"." },
 	{ "local address for m-u cons = 192.0.2.300",
 	  "Invalid local address for m-u cons 192.0.2.300, not binding micro-update connections to an address." },
-	{ "customer id =",
-	  "Invalid customer id , using default value \"none\"." },
+	{ "customer id =", "Invalid customer id , using default value \"none\"." },
 	{ "exclude from stats reports = everything",
 	  "Invalid exclude from stats reports everything, not excluding anything from stats reports." },
 	{ "gateway received hosts = mx1.example.com, bad/host",
@@ -234,10 +237,8 @@ static const struct {
 	  "Invalid micro-update url ftp://mirror.example.org/ (must start with http://, https:// or file://), using the micro-update hostname and port." },
 	{ "publisher key =",
 	  "Invalid publisher key , using default value \"" DIR "/publisher.pub\"." },
-	{ "minimum score = 101",
-	  "Invalid minimum score 101, using default minimum score of 50." },
-	{ "max body length = 10k",
-	  "Invalid max body length 10k, using default of 0 (no limit)." },
+	{ "minimum score = 101", "Invalid minimum score 101, using default minimum score of 50." },
+	{ "max body length = 10k", "Invalid max body length 10k, using default of 0 (no limit)." },
 };
 
 START_TEST(test_cfg_invalid_value_texts)
@@ -263,8 +264,9 @@ START_TEST(test_cfg_invalid_after_valid_resets_default)
 	struct cfg c;
 	struct capture cap;
 
-	parse(&c, &cap, "micro-update port = 8080\nmicro-update port = x\n"
-	                "http proxy = p.example.com:3128\nhttp proxy = :\n");
+	parse(&c, &cap,
+	      "micro-update port = 8080\nmicro-update port = x\n"
+	      "http proxy = p.example.com:3128\nhttp proxy = :\n");
 	ck_assert_int_eq(c.mu_port, 80);
 	ck_assert_str_eq(c.http_proxy, "");
 }
@@ -275,16 +277,18 @@ START_TEST(test_cfg_deprecated_and_unknown)
 	struct cfg c, dflt;
 	struct capture cap;
 
-	parse(&c, &cap, "micro-update-path = /x\nMicro-Update-Filename = y\n"
-	                "frobnicate  the   Widget = 3\nmicro-update signature type = rsa\n");
+	parse(&c, &cap,
+	      "micro-update-path = /x\nMicro-Update-Filename = y\n"
+	      "frobnicate  the   Widget = 3\nmicro-update signature type = rsa\n");
 	ck_assert_logged(&cap, WHORL_LOG_INFO,
 	                 "The option \"micro-update-path\" has been deprecated, ignoring");
 	ck_assert_logged(&cap, WHORL_LOG_INFO,
 	                 "The option \"micro-update-filename\" has been deprecated, ignoring");
 	ck_assert_logged(&cap, WHORL_LOG_WARN,
 	                 "Unknown option \"frobnicate the widget\" in cartridge.cfg, ignoring");
-	ck_assert_logged(&cap, WHORL_LOG_INFO,
-	                 "The option \"micro-update signature type\" is accepted for compatibility and has no effect, ignoring");
+	ck_assert_logged(
+	    &cap, WHORL_LOG_INFO,
+	    "The option \"micro-update signature type\" is accepted for compatibility and has no effect, ignoring");
 	ck_assert_int_eq(capture_count_other(&cap), 4);
 	cfg_defaults(&dflt, DIR);
 	ck_assert(memcmp(&c, &dflt, sizeof(c)) == 0);
@@ -295,23 +299,22 @@ START_TEST(test_cfg_syntax)
 {
 	struct cfg c;
 	struct capture cap;
-	static const char text[] =
-		"\xef\xbb\xbf# comment\r\n"
-		"   # indented comment\r\n"
-		"\r\n"
-		"\t \r\n"
-		"micro-update port = 81\r\n"
-		"  MICRO-UPDATE   PORT\t=\t'82'  \r\n"
-		"customer id = \"a \"quoted\" name\"\r\n"
-		"micro-update hostname = 'mismatched\"\r\n"
-		"no equals sign here\r\n"
-		"= value without key\r\n"
-		"micro-update timeout = 7";    /* no line end at all */
+	static const char text[] = "\xef\xbb\xbf# comment\r\n"
+	                           "   # indented comment\r\n"
+	                           "\r\n"
+	                           "\t \r\n"
+	                           "micro-update port = 81\r\n"
+	                           "  MICRO-UPDATE   PORT\t=\t'82'  \r\n"
+	                           "customer id = \"a \"quoted\" name\"\r\n"
+	                           "micro-update hostname = 'mismatched\"\r\n"
+	                           "no equals sign here\r\n"
+	                           "= value without key\r\n"
+	                           "micro-update timeout = 7"; /* no line end at all */
 
 	parse(&c, &cap, text);
-	ck_assert_int_eq(c.mu_port, 82);                 /* the last one wins */
+	ck_assert_int_eq(c.mu_port, 82); /* the last one wins */
 	ck_assert_str_eq(c.customer_id, "a \"quoted\" name");
-	ck_assert_str_eq(c.mu_hostname, "localhost");   /* quote kept, so invalid */
+	ck_assert_str_eq(c.mu_hostname, "localhost"); /* quote kept, so invalid */
 	ck_assert_int_eq(c.mu_timeout, 7);
 	ck_assert_logged(&cap, WHORL_LOG_WARN,
 	                 "Malformed line 9 in cartridge.cfg (expected key = value), ignoring");
@@ -413,7 +416,8 @@ START_TEST(test_cfg_huge_line_skipped)
 	parse(&c, &cap, text);
 	ck_assert_str_eq(c.customer_id, "none");
 	ck_assert_int_eq(c.mu_port, 99);
-	ck_assert_logged(&cap, WHORL_LOG_WARN, "Line 1 of cartridge.cfg is longer than 4096 bytes, ignoring");
+	ck_assert_logged(&cap, WHORL_LOG_WARN,
+	                 "Line 1 of cartridge.cfg is longer than 4096 bytes, ignoring");
 	/* Exactly CFG_MAX_LINE is fine, but too long for a string value. */
 	text[CFG_MAX_LINE] = '\n';
 	parse(&c, &cap, text);
@@ -453,7 +457,9 @@ END_TEST
 
 START_TEST(test_cfg_control_characters_and_nul)
 {
-	static const char text[] = "customer id = a\x1b" "b\nmicro-update port = 9\0" "9\n"
+	static const char text[] = "customer id = a\x1b"
+	                           "b\nmicro-update port = 9\0"
+	                           "9\n"
 	                           "micro-update timeout = 5\n";
 	struct cfg c;
 	struct capture cap;
@@ -477,8 +483,9 @@ START_TEST(test_cfg_secret_not_logged)
 	struct cfg c;
 	struct capture cap;
 
-	parse(&c, &cap, "http proxy basic auth = alice:topsecret:x\n"
-	                "http proxy ntlm auth = D:bob:topsecret:y\n");
+	parse(&c, &cap,
+	      "http proxy basic auth = alice:topsecret:x\n"
+	      "http proxy ntlm auth = D:bob:topsecret:y\n");
 	for (int i = 0; i < cap.n; i++)
 		ck_assert_ptr_null(strstr(cap.text[i], "topsecret"));
 }
@@ -497,10 +504,13 @@ START_TEST(test_cfg_problem_lines_bounded)
 		n += (size_t)snprintf(text + n, sizeof(text) - n, "no such key %d = 1\n", i);
 	parse(&c, &cap, text);
 	for (int i = 0; i < cap.n; i++)
-		warns += cap.level[i] == WHORL_LOG_WARN && strstr(cap.text[i], "Unknown option") != NULL;
+		warns +=
+		    cap.level[i] == WHORL_LOG_WARN && strstr(cap.text[i], "Unknown option") != NULL;
 	ck_assert_int_eq(warns, 20);
-	ck_assert_int_ge(capture_find(&cap, WHORL_LOG_WARN, "480 more problems in cartridge.cfg were "
-	                                                    "not logged (the first 20 were)"), 0);
+	ck_assert_int_ge(capture_find(&cap, WHORL_LOG_WARN,
+	                              "480 more problems in cartridge.cfg were "
+	                              "not logged (the first 20 were)"),
+	                 0);
 }
 END_TEST
 

@@ -60,16 +60,16 @@ static inline int capture_count_other(const struct capture *cap)
 	return n;
 }
 
-#define ck_assert_logged(cap, lvl, txt)                                                     \
-	do {                                                                                \
-		int found_ = capture_find((cap), (lvl), (txt));                             \
-		if (found_ < 0) {                                                           \
-			for (int i_ = 0; i_ < (cap)->n; i_++)                               \
-				fprintf(stderr, "  logged [%d] %s\n", (cap)->level[i_],     \
-				        (cap)->text[i_]);                                   \
-		}                                                                           \
-		ck_assert_msg(found_ >= 0, "not logged at level %d: %s", (lvl), (txt));     \
-		ck_assert_str_eq((cap)->module[found_], "CONFIG");                          \
+#define ck_assert_logged(cap, lvl, txt)                                                 \
+	do {                                                                            \
+		int found_ = capture_find((cap), (lvl), (txt));                         \
+		if (found_ < 0) {                                                       \
+			for (int i_ = 0; i_ < (cap)->n; i_++)                           \
+				fprintf(stderr, "  logged [%d] %s\n", (cap)->level[i_], \
+				        (cap)->text[i_]);                               \
+		}                                                                       \
+		ck_assert_msg(found_ >= 0, "not logged at level %d: %s", (lvl), (txt)); \
+		ck_assert_str_eq((cap)->module[found_], "CONFIG");                      \
 	} while (0)
 
 #endif

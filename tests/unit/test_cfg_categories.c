@@ -82,7 +82,8 @@ START_TEST(test_cats_parse_syntax)
 	const char *sub;
 
 	ck_assert_int_eq(parse_str(&cats, "# comment\r\n\r\n  7/0\tvirus  undefined  \r\n"
-	                                  "12/34 custom thing\n9999/9999 max max"), 0);
+	                                  "12/34 custom thing\n9999/9999 max max"),
+	                 0);
 	ck_assert_int_eq(cats.n, 3);
 	ck_assert_str_eq(categories_name(&cats, 12, 34, &sub), "custom");
 	ck_assert_str_eq(sub, "thing");
@@ -91,9 +92,9 @@ START_TEST(test_cats_parse_syntax)
 END_TEST
 
 static const char *const bad_files[] = {
-	"",                              /* no entry */
+	"", /* no entry */
 	"# only a comment\n",
-	"7/0 virus\n",                   /* no subcategory name */
+	"7/0 virus\n", /* no subcategory name */
 	"7 virus undefined\n",
 	"7/ virus undefined\n",
 	"/0 virus undefined\n",
@@ -101,11 +102,12 @@ static const char *const bad_files[] = {
 	"7/0 virus undefined extra\n",
 	"10000/0 big undefined\n",
 	"7/0 virus undefined\n7/0 virus again\n",     /* duplicate pair */
-	"7/0 virus undefined\n7/1 worm worm\n",        /* two names for 7 */
-	"7/0 virus undefined\n8/0 VIRUS undefined\n",  /* two numbers for virus */
+	"7/0 virus undefined\n7/1 worm worm\n",       /* two names for 7 */
+	"7/0 virus undefined\n8/0 VIRUS undefined\n", /* two numbers for virus */
 	"-1/0 neg undefined\n",
-	"7/0 virus undefin\x01" "ed\n",
-	"7/0 virus aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",   /* 49 bytes */
+	"7/0 virus undefin\x01"
+	"ed\n",
+	"7/0 virus aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n", /* 49 bytes */
 };
 
 START_TEST(test_cats_parse_rejects)
@@ -157,8 +159,9 @@ START_TEST(test_cats_parse_says_why)
 		  "line 3: category 1 is already named \"spam\"" },
 		{ "1/0 spam undefined\n2/0 SPAM undefined\n",
 		  "line 2: name \"SPAM\" is already category 1" },
-		{ "1-0 spam undefined\n", "line 1: not \"<category>/<subcategory> <name> <subname>\" "
-		                         "(numbers 0-9999, names 1-47 printable bytes)" },
+		{ "1-0 spam undefined\n",
+		  "line 1: not \"<category>/<subcategory> <name> <subname>\" "
+		  "(numbers 0-9999, names 1-47 printable bytes)" },
 		{ "1/0 spam undefined extra\n", "line 1: text after the subcategory name" },
 		{ "# only a comment\n", "no entries" },
 	};
@@ -167,8 +170,8 @@ START_TEST(test_cats_parse_says_why)
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		why[0] = '\0';
-		ck_assert_int_eq(categories_parse_why(&cats, cases[i].text, strlen(cases[i].text), why,
-		                                      sizeof why),
+		ck_assert_int_eq(categories_parse_why(&cats, cases[i].text, strlen(cases[i].text),
+		                                      why, sizeof why),
 		                 WHORL_EFORMAT);
 		ck_assert_str_eq(why, cases[i].why);
 	}

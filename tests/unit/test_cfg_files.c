@@ -132,7 +132,8 @@ START_TEST(test_cfg_load_missing_file)
 	ck_assert_int_eq(cfg_load(&c, tmpdir, &lg), 0);
 	cfg_defaults(&dflt, tmpdir);
 	ck_assert(memcmp(&c, &dflt, sizeof(c)) == 0);
-	snprintf(want, sizeof(want), "No config file %s/cartridge.cfg, using default settings", tmpdir);
+	snprintf(want, sizeof(want), "No config file %s/cartridge.cfg, using default settings",
+	         tmpdir);
 	ck_assert_logged(&cap, WHORL_LOG_INFO, want);
 	ck_assert_logged(&cap, WHORL_LOG_INFO, "Will not consider empty messages as spam");
 	rmdir(tmpdir);
@@ -148,7 +149,7 @@ START_TEST(test_cfg_load_unreadable_and_bad_dir)
 
 	make_tmpdir();
 	snprintf(path, sizeof(path), "%s/cartridge.cfg", tmpdir);
-	ck_assert_int_eq(mkdir(path, 0700), 0);        /* a directory cannot be read */
+	ck_assert_int_eq(mkdir(path, 0700), 0); /* a directory cannot be read */
 	capture_init(&cap, &lg);
 	ck_assert_int_eq(cfg_load(&c, tmpdir, &lg), WHORL_EIO);
 	ck_assert_int_eq(c.mu_port, 80);
@@ -183,7 +184,8 @@ START_TEST(test_cfg_and_license_refuse_fifo_and_devices)
 	capture_init(&cap, &lg);
 	ck_assert_int_eq(cfg_load(&c, tmpdir, &lg), WHORL_EIO);
 	snprintf(want, sizeof(want),
-	         "Could not read config file %s (not a regular file), using default settings", path);
+	         "Could not read config file %s (not a regular file), using default settings",
+	         path);
 	ck_assert_int_ge(capture_find(&cap, WHORL_LOG_ERROR, want), 0);
 	unlink(path);
 	ck_assert_int_eq(symlink("/dev/zero", path), 0);
@@ -273,9 +275,10 @@ START_TEST(test_license_missing)
 	ck_assert_int_eq(l.valid, 0);
 	ck_assert_int_eq(cap.n, 0);
 	char text[LICENSE_ERROR_TEXT_MAX], want[LICENSE_ERROR_TEXT_MAX];
-	snprintf(want, sizeof want,
-	         "Could not update signatures from network (missing license file [%s/license.cfg]).",
-	         tmpdir);
+	snprintf(
+	    want, sizeof want,
+	    "Could not update signatures from network (missing license file [%s/license.cfg]).",
+	    tmpdir);
 	ck_assert_str_eq(license_error_text(WHORL_ENODATA, tmpdir, text, sizeof text), want);
 	rmdir(tmpdir);
 }
@@ -297,9 +300,10 @@ START_TEST(test_license_malformed)
 	ck_assert_uint_eq(l.id, 0);
 	ck_assert_str_eq(l.password, "");
 	char text[LICENSE_ERROR_TEXT_MAX], want[LICENSE_ERROR_TEXT_MAX];
-	snprintf(want, sizeof want,
-	         "Could not update signatures from network (malformed license id in %s/license.cfg).",
-	         dir);
+	snprintf(
+	    want, sizeof want,
+	    "Could not update signatures from network (malformed license id in %s/license.cfg).",
+	    dir);
 	ck_assert_str_eq(license_error_text(WHORL_ECONFIG, dir, text, sizeof text), want);
 	ck_assert_ptr_null(license_error_text(0, dir, text, sizeof text));
 }

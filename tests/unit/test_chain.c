@@ -65,7 +65,7 @@ START_TEST(test_find_in_order)
 
 	update_chain_name(7, 9, name, sizeof name);
 	ck_assert_str_eq(name, "sigs.7-9.z.enc");
-	delta(3, 4);            /* written out of order on purpose */
+	delta(3, 4); /* written out of order on purpose */
 	delta(1, 2);
 	delta(2, 3);
 	ck_assert_int_eq(update_chain_find(dir, 1, 4, &c), 0);
@@ -77,7 +77,7 @@ START_TEST(test_find_in_order)
 	ck_assert_int_eq(update_chain_present(dir, &c), 1);
 	ck_assert_int_eq(update_chain_find(dir, 2, 3, &c), 0);
 	ck_assert_uint_eq(c.n, 1);
-	ck_assert_int_eq(update_chain_find(dir, 4, 4, &c), 0);   /* nothing to replay */
+	ck_assert_int_eq(update_chain_find(dir, 4, 4, &c), 0); /* nothing to replay */
 	ck_assert_uint_eq(c.n, 0);
 }
 END_TEST
@@ -89,10 +89,10 @@ START_TEST(test_missing_link_and_branch)
 
 	delta(1, 2);
 	delta(3, 4);
-	ck_assert_int_eq(update_chain_find(dir, 1, 4, &c), WHORL_ENODATA);   /* 2 -> 3 gone */
-	ck_assert_int_eq(update_chain_find(dir, 1, 5, &c), WHORL_ENODATA);   /* beyond */
+	ck_assert_int_eq(update_chain_find(dir, 1, 4, &c), WHORL_ENODATA); /* 2 -> 3 gone */
+	ck_assert_int_eq(update_chain_find(dir, 1, 5, &c), WHORL_ENODATA); /* beyond */
 	delta(2, 3);
-	delta(2, 7);            /* a stray branch from an older publication */
+	delta(2, 7); /* a stray branch from an older publication */
 	touch("sigs.3-x.z.enc");
 	touch("sigs.5-5.z.enc");
 	touch("sigs.1.z.enc");
@@ -127,7 +127,7 @@ START_TEST(test_prune)
 
 	delta(1, 2);
 	delta(2, 3);
-	delta(3, 4);            /* written before a crash: no state names it */
+	delta(3, 4); /* written before a crash: no state names it */
 	delta(5, 6);
 	touch("sigs.5.z.enc");
 	ck_assert_int_eq(update_chain_find(dir, 1, 3, &keep[0]), 0);

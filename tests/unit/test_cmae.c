@@ -35,21 +35,24 @@ static void teardown(void)
 START_TEST(scores_spam_and_ham)
 {
 	const char *rcpt[] = { "<postmaster@example.org>" };
-	struct CMAE_EnvelopeData env = { "192.0.2.1", "mx.example.net", "mx.example.net",
-	                                 "<a@example.net>", rcpt, 1 };
+	struct CMAE_EnvelopeData env = {
+		"192.0.2.1", "mx.example.net", "mx.example.net", "<a@example.net>", rcpt, 1
+	};
 	unsigned score = 0, cat = 9, sub = 9, rescan = 9;
 	char *analysis = NULL;
 
 	ck_assert_int_eq(CMAE_Score(&env, spam_msg, sizeof(spam_msg) - 1, &score, &cat, &sub,
-	                            &rescan, &analysis), CMAE_OK);
+	                            &rescan, &analysis),
+	                 CMAE_OK);
 	ck_assert_uint_eq(score, 90);
 	ck_assert_uint_eq(cat, 1);
 	ck_assert_uint_eq(sub, 0);
 	ck_assert_uint_eq(rescan, 0);
 	ck_assert_str_eq(analysis, "echo; rule=x-test-spam; score=90");
 	CMAE_Free(analysis);
-	ck_assert_int_eq(CMAE_Score(NULL, ham_msg, sizeof(ham_msg) - 1, &score, &cat, NULL, NULL,
-	                            NULL), CMAE_OK);
+	ck_assert_int_eq(
+	    CMAE_Score(NULL, ham_msg, sizeof(ham_msg) - 1, &score, &cat, NULL, NULL, NULL),
+	    CMAE_OK);
 	ck_assert_uint_eq(score, 5);
 	ck_assert_uint_eq(cat, 0);
 	ck_assert_int_eq(CMAE_Score(NULL, "x", 1, &score, NULL, NULL, &rescan, NULL), CMAE_OK);
@@ -79,8 +82,9 @@ START_TEST(init_twice_and_after_shutdown)
 
 	ck_assert_int_eq(CMAE_Init("/"), CMAE_EBUSY);
 	CMAE_Shutdown();
-	ck_assert_int_eq(CMAE_Score(NULL, ham_msg, sizeof(ham_msg) - 1, &score, NULL, NULL, NULL,
-	                            NULL), CMAE_EINVAL);
+	ck_assert_int_eq(
+	    CMAE_Score(NULL, ham_msg, sizeof(ham_msg) - 1, &score, NULL, NULL, NULL, NULL),
+	    CMAE_EINVAL);
 	ck_assert_int_eq(CMAE_Init("/nonexistent/whorl"), CMAE_ECONFIG);
 	ck_assert_str_ne(CMAE_StrError(CMAE_EABI), CMAE_StrError(CMAE_ECONFIG));
 	ck_assert_int_eq(CMAE_Init("/"), CMAE_OK);
@@ -97,8 +101,9 @@ START_TEST(swaps_through_facade)
 	ck_assert_int_eq(CMAE_Swap(path), CMAE_OK);
 	snprintf(path, sizeof(path), "%s/tests/cartridges/bad_major.so", b && *b ? b : "build");
 	ck_assert_int_eq(CMAE_Swap(path), CMAE_EABI);
-	ck_assert_int_eq(CMAE_Score(NULL, spam_msg, sizeof(spam_msg) - 1, &score, NULL, NULL, NULL,
-	                            NULL), CMAE_OK);
+	ck_assert_int_eq(
+	    CMAE_Score(NULL, spam_msg, sizeof(spam_msg) - 1, &score, NULL, NULL, NULL, NULL),
+	    CMAE_OK);
 	ck_assert_uint_eq(score, 90);
 }
 END_TEST

@@ -65,12 +65,26 @@ END_TEST
 START_TEST(test_dcfg_bad_values)
 {
 	static const char *const bad[] = {
-		"threads = 0", "threads = 257", "threads = 2x", "max message size = 10T",
-		"max message size = 100", "request deadline = 5ms", "request deadline = 2h",
-		"unix socket mode = 0999", "spamd protocol = maybe", "log destination = file",
-		"syslog facility = kern", "minimum score = 101", "no equals sign", "nosuch key = 1",
-		"spamd listen = localhost", "spamd listen = ::1:783", "spamd listen = unix:relative",
-		"spamd listen = 127.0.0.1:0", "spamd listen = 127.0.0.1:70000", "spamd listen = ",
+		"threads = 0",
+		"threads = 257",
+		"threads = 2x",
+		"max message size = 10T",
+		"max message size = 100",
+		"request deadline = 5ms",
+		"request deadline = 2h",
+		"unix socket mode = 0999",
+		"spamd protocol = maybe",
+		"log destination = file",
+		"syslog facility = kern",
+		"minimum score = 101",
+		"no equals sign",
+		"nosuch key = 1",
+		"spamd listen = localhost",
+		"spamd listen = ::1:783",
+		"spamd listen = unix:relative",
+		"spamd listen = 127.0.0.1:0",
+		"spamd listen = 127.0.0.1:70000",
+		"spamd listen = ",
 	};
 	struct whorl_dcfg c;
 	char why[256];
@@ -89,7 +103,8 @@ START_TEST(test_dcfg_listen)
 	char why[256];
 
 	whorl_dcfg_defaults(&c);
-	ck_assert_int_eq(line(&c, "spamd listen = [::1]:783, unix:/run/whorld/w.sock 10.0.0.1:7", why), 0);
+	ck_assert_int_eq(
+	    line(&c, "spamd listen = [::1]:783, unix:/run/whorld/w.sock 10.0.0.1:7", why), 0);
 	ck_assert_uint_eq(c.spamd_listen.n, 3);
 	ck_assert_str_eq(c.spamd_listen.a[0].addr, "::1");
 	ck_assert(c.spamd_listen.a[1].is_unix);
@@ -138,8 +153,8 @@ START_TEST(test_spool_write)
 	size_t n;
 
 	ck_assert_ptr_nonnull(mkdtemp(dir));
-	ck_assert_int_eq(whorl_spool_write(dir, fields, 2, "Subject: x\n\nhi\n", 15, name,
-	                                   sizeof(name)), 0);
+	ck_assert_int_eq(
+	    whorl_spool_write(dir, fields, 2, "Subject: x\n\nhi\n", 15, name, sizeof(name)), 0);
 	snprintf(path, sizeof(path), "%s/new/%s", dir, name);
 	f = fopen(path, "r");
 	ck_assert_ptr_nonnull(f);

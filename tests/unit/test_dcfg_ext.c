@@ -61,13 +61,15 @@ START_TEST(test_dcfg_ext_keys)
 	struct ext_seen seen;
 	struct whorl_dcfg_errors errs;
 
-	ck_assert_int_eq(ext_load("Favourite   Colour = \"deep blue\"\nminimum score = 70\n", &c,
-	                          &seen, &errs), 0);
+	ck_assert_int_eq(
+	    ext_load("Favourite   Colour = \"deep blue\"\nminimum score = 70\n", &c, &seen, &errs),
+	    0);
 	ck_assert_str_eq(seen.color, "deep blue");
 	ck_assert_uint_eq(c.minimum_score, 70);
 	ck_assert_int_eq(seen.calls, 2);
-	ck_assert_int_eq(ext_load("favourite colour = none\nthreads = 4\nbogus = 1\n# c\n", &c,
-	                          &seen, &errs), WHORL_ECONFIG);
+	ck_assert_int_eq(
+	    ext_load("favourite colour = none\nthreads = 4\nbogus = 1\n# c\n", &c, &seen, &errs),
+	    WHORL_ECONFIG);
 	ck_assert_uint_eq(errs.n, 3);
 	ck_assert_ptr_nonnull(strstr(errs.line[0], ":1: no colour"));
 	ck_assert_ptr_nonnull(strstr(errs.line[1], ":2: threads: not used here"));

@@ -18,9 +18,9 @@
 
 #include "test_engine_env.h"
 
-#define DEEP_NESTING 20                /* past MIME_MAX_DEPTH (16) */
+#define DEEP_NESTING 20 /* past MIME_MAX_DEPTH (16) */
 
-static struct eenv E;                  /* per test: each test runs in its own fork */
+static struct eenv E; /* per test: each test runs in its own fork */
 
 static void setup(void)
 {
@@ -91,7 +91,8 @@ START_TEST(test_published_spam_and_variant)
 	snprintf(want, sizeof(want), "s=%u;", v->score);
 	ck_assert_msg(strstr(v->analysis, want) != NULL, "no score in %s", v->analysis);
 	ck_assert_msg(strstr(v->analysis, "e=body") != NULL, "body not named: %s", v->analysis);
-	ck_assert_msg(strstr(v->analysis, "fuzzy:1.00") != NULL, "fuzzy not named: %s", v->analysis);
+	ck_assert_msg(strstr(v->analysis, "fuzzy:1.00") != NULL, "fuzzy not named: %s",
+	              v->analysis);
 	ck_assert_msg(strstr(v->analysis, "d=sigs:1.1;") != NULL, "serial: %s", v->analysis);
 	whorl_host_verdict_free(h, v);
 
@@ -102,7 +103,7 @@ START_TEST(test_published_spam_and_variant)
 	ck_assert_msg(strstr(v->analysis, "e=body") == NULL, "variant hit body: %s", v->analysis);
 	whorl_host_verdict_free(h, v);
 
-	v = score_file(h, "spam-loan-reworded.eml");  /* a sentence and the link host changed */
+	v = score_file(h, "spam-loan-reworded.eml"); /* a sentence and the link host changed */
 	ck_assert_msg(v->score >= 50 && v->category == CAT_SPAM, "reworded: %u %u %s", v->score,
 	              v->category, v->analysis);
 	whorl_host_verdict_free(h, v);
@@ -129,11 +130,13 @@ START_TEST(test_virus_category)
 	ck_assert_str_eq(v->category_desc, "virus");
 	ck_assert_str_eq(v->subcategory_desc, "undefined");
 	whorl_host_verdict_free(h, v);
-	ck_assert_int_eq(whorl_host_describe_category(h, 7, 0, cat, sizeof(cat), sub, sizeof(sub)), 0);
+	ck_assert_int_eq(whorl_host_describe_category(h, 7, 0, cat, sizeof(cat), sub, sizeof(sub)),
+	                 0);
 	ck_assert_str_eq(cat, "virus");
 	ck_assert_str_eq(sub, "undefined");
 	/* 8/0 is only in the categories file of the config dir, not built in. */
-	ck_assert_int_eq(whorl_host_describe_category(h, 8, 0, cat, sizeof(cat), sub, sizeof(sub)), 0);
+	ck_assert_int_eq(whorl_host_describe_category(h, 8, 0, cat, sizeof(cat), sub, sizeof(sub)),
+	                 0);
 	ck_assert_str_eq(cat, "etest-only");
 	ck_assert_int_eq(whorl_host_describe_category(h, 6, 0, cat, sizeof(cat), sub, sizeof(sub)),
 	                 WHORL_EINVAL);
@@ -151,8 +154,8 @@ START_TEST(test_favor_analysis)
 	struct whorl_verdict *vs = score_file(fast, "spam-loan.eml");
 	int nf = analysis_engines(vf->analysis), ns = analysis_engines(vs->analysis);
 	ck_assert_msg(nf >= 3, "a published message should hit several engines: %s", vf->analysis);
-	ck_assert_msg(ns >= 1 && ns < nf, "stop early: %d engines (%s) vs %d (%s)", ns, vs->analysis,
-	              nf, vf->analysis);
+	ck_assert_msg(ns >= 1 && ns < nf, "stop early: %d engines (%s) vs %d (%s)", ns,
+	              vs->analysis, nf, vf->analysis);
 	ck_assert_int_eq(vs->is_spam, 1);
 	ck_assert_uint_eq(vs->category, CAT_SPAM);
 	whorl_host_verdict_free(full, vf);
@@ -163,7 +166,7 @@ START_TEST(test_favor_analysis)
 END_TEST
 
 static const char empty_msg[] =
-	"From: nobody@example.org\r\nTo: x@example.com\r\nSubject:  \r\n\r\n  \r\n";
+    "From: nobody@example.org\r\nTo: x@example.com\r\nSubject:  \r\n\r\n  \r\n";
 
 START_TEST(test_empty_messages)
 {
@@ -194,8 +197,8 @@ START_TEST(test_minimum_score)
 	publish_base(NULL);
 	whorl_host *lo = gateway("lo", "favor analysis over speed = yes\nminimum score = 50");
 	whorl_host *hi = gateway("hi", "favor analysis over speed = yes\nminimum score = 80");
-	const char *names[] = {"spam-loan.eml", "spam-loan-variant.eml", "spam-loan-reworded.eml",
-	                       "virus-invoice.eml", "ham-allotment.eml"};
+	const char *names[] = { "spam-loan.eml", "spam-loan-variant.eml", "spam-loan-reworded.eml",
+		                "virus-invoice.eml", "ham-allotment.eml" };
 	int flipped = 0;
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		struct whorl_verdict *a = score_file(lo, names[i]);
@@ -204,7 +207,7 @@ START_TEST(test_minimum_score)
 		ck_assert_int_eq(a->is_spam, a->score >= 50);
 		ck_assert_int_eq(b->is_spam, b->score >= 80);
 		if (!b->is_spam)
-			ck_assert_uint_eq(b->category, 0);   /* no category below the threshold */
+			ck_assert_uint_eq(b->category, 0); /* no category below the threshold */
 		flipped += a->is_spam && !b->is_spam;
 		whorl_host_verdict_free(lo, a);
 		whorl_host_verdict_free(hi, b);
@@ -228,8 +231,8 @@ START_TEST(test_reload_config)
 	size_t len;
 	snprintf(path, sizeof(path), "%s/rc/cartridge.cfg", E.root);
 	char *cfg = eenv_read_file(path, &len);
-	const char *more = "minimum score = 80\n";       /* the last occurrence wins */
-	memcpy(cfg + len, more, strlen(more));           /* room: EENV_MAX_MSG + 1 */
+	const char *more = "minimum score = 80\n"; /* the last occurrence wins */
+	memcpy(cfg + len, more, strlen(more));     /* room: EENV_MAX_MSG + 1 */
 	eenv_write_file(path, cfg, len + strlen(more));
 	free(cfg);
 	ck_assert_int_eq(whorl_host_reload(h, WHORL_RELOAD_CONFIG), 0);
@@ -249,7 +252,7 @@ START_TEST(test_license_checked_at_open)
 	publish_base(NULL);
 	char path[EENV_PATH + 64];
 	eenv_log_clear(&E);
-	whorl_host *h = gateway("lic", "");     /* file:// mirror, no license.cfg: fine */
+	whorl_host *h = gateway("lic", ""); /* file:// mirror, no license.cfg: fine */
 	whorl_host_close(h);
 	/* (the statistics report at close says "license id = 0": not a complaint) */
 	ck_assert_msg(strstr(E.log, "license.cfg") == NULL, "log:\n%s", E.log);
@@ -259,9 +262,11 @@ START_TEST(test_license_checked_at_open)
 	char dir[EENV_PATH + 64];
 	snprintf(dir, sizeof(dir), "%s/lic", E.root);
 	eenv_open(&E, dir, &h);
-	char want[EENV_PATH + 160];                /* the real path, not the guide's etc/ */
-	snprintf(want, sizeof(want), "Could not update signatures from network (malformed license id "
-	         "in %s/license.cfg).", dir);
+	char want[EENV_PATH + 160]; /* the real path, not the guide's etc/ */
+	snprintf(want, sizeof(want),
+	         "Could not update signatures from network (malformed license id "
+	         "in %s/license.cfg).",
+	         dir);
 	ck_assert_msg(strstr(E.log, want) != NULL, "log:\n%s", E.log);
 	ck_assert_ptr_null(strstr(E.log, "secret"));
 	whorl_host_close(h);
@@ -274,12 +279,16 @@ static char *deep_message(int depth, size_t *len)
 	size_t cap = 1 << 16, n = 0;
 	char *m = malloc(cap);
 	ck_assert_ptr_nonnull(m);
-	n += (size_t)snprintf(m + n, cap - n, "From: a@example.org\r\nSubject: nested\r\n"
+	n += (size_t)snprintf(m + n, cap - n,
+	                      "From: a@example.org\r\nSubject: nested\r\n"
 	                      "MIME-Version: 1.0\r\n");
 	for (int i = 0; i < depth; i++)
-		n += (size_t)snprintf(m + n, cap - n, "Content-Type: multipart/mixed; boundary=\"b%d\"\r\n"
-		                      "\r\n--b%d\r\n", i, i);
-	n += (size_t)snprintf(m + n, cap - n, "Content-Type: text/plain\r\n\r\nthe innermost text\r\n");
+		n += (size_t)snprintf(m + n, cap - n,
+		                      "Content-Type: multipart/mixed; boundary=\"b%d\"\r\n"
+		                      "\r\n--b%d\r\n",
+		                      i, i);
+	n += (size_t)snprintf(m + n, cap - n,
+	                      "Content-Type: text/plain\r\n\r\nthe innermost text\r\n");
 	for (int i = depth - 1; i >= 0; i--)
 		n += (size_t)snprintf(m + n, cap - n, "--b%d--\r\n", i);
 	ck_assert_uint_lt(n, cap);
@@ -298,7 +307,7 @@ START_TEST(test_rescan)
 	ck_assert_msg(strstr(v->analysis, "r=1") != NULL, "%s", v->analysis);
 	whorl_host_verdict_free(h, v);
 	free(deep);
-	deep = deep_message(3, &len);      /* well within the limits */
+	deep = deep_message(3, &len); /* well within the limits */
 	v = eenv_score(h, deep, len);
 	ck_assert_msg(v->rescan == 0, "3-deep nesting: %s", v->analysis);
 	whorl_host_verdict_free(h, v);
@@ -309,7 +318,7 @@ END_TEST
 
 START_TEST(test_rescan_without_data)
 {
-	whorl_host *h = gateway("gw", "");          /* the mirror is empty: no data */
+	whorl_host *h = gateway("gw", ""); /* the mirror is empty: no data */
 	ck_assert_ptr_nonnull(strstr(E.log, "Have not updated signatures yet"));
 	struct whorl_verdict *v = score_file(h, "spam-loan.eml");
 	ck_assert_msg(v->rescan == 1 && v->score < 50, "no data: %u r=%d %s", v->score, v->rescan,
@@ -342,7 +351,7 @@ END_TEST
  * test; a message cut by it is scored with rescan 1 (issues 10 and 12). */
 START_TEST(test_self_test_max_body_length)
 {
-	static const char *const limits[] = {"1", "2", "100", "250"};
+	static const char *const limits[] = { "1", "2", "100", "250" };
 	publish_base(NULL);
 	for (size_t i = 0; i < sizeof(limits) / sizeof(limits[0]); i++) {
 		char extra[64], name[16], err[256] = "";
@@ -391,7 +400,7 @@ START_TEST(test_reload_delta)
 	              v->analysis);
 	ck_assert_msg(strstr(v->analysis, "d=sigs:1.2;") != NULL, "serial: %s", v->analysis);
 	whorl_host_verdict_free(h, v);
-	v = score_file(h, "spam-loan.eml");       /* the base is still there */
+	v = score_file(h, "spam-loan.eml"); /* the base is still there */
 	ck_assert_msg(v->score >= 50, "base after delta: %u %s", v->score, v->analysis);
 	whorl_host_verdict_free(h, v);
 	/* Nothing newer: a reload changes nothing and succeeds. */
@@ -403,9 +412,11 @@ END_TEST
 START_TEST(test_reload_tampered)
 {
 	char delta[EENV_PATH];
-	const char *names[] = {"spam-loan.eml", "spam-loan-variant.eml", "spam-watch.eml",
-	                       "virus-invoice.eml", "ham-allotment.eml"};
-	enum { N = sizeof(names) / sizeof(names[0]) };
+	const char *names[] = { "spam-loan.eml", "spam-loan-variant.eml", "spam-watch.eml",
+		                "virus-invoice.eml", "ham-allotment.eml" };
+	enum {
+		N = sizeof(names) / sizeof(names[0])
+	};
 	unsigned before[N];
 	publish_base(NULL);
 	whorl_host *h = gateway("gw", "");

@@ -25,9 +25,9 @@
 #include "../../host/libwhorl/host_internal.h" /* whorl_host_api/_engine: the raw table */
 #include "../../publisher/lib/publish.h"
 
-#define EENV_ROOT 64               /* the mkdtemp directory's name */
+#define EENV_ROOT 64 /* the mkdtemp directory's name */
 #define EENV_PATH 512
-#define EENV_LOG_BYTES 16384       /* log lines kept, joined with '\n' */
+#define EENV_LOG_BYTES 16384 /* log lines kept, joined with '\n' */
 #define EENV_MAX_MSG ((size_t)1 << 20)
 
 /* The test mail was copied from a mail store behind mx1.example.com (as
@@ -40,12 +40,12 @@
 #define CAT_VIRUS 7
 
 struct eenv {
-	char root[EENV_ROOT];          /* everything lives under it */
+	char root[EENV_ROOT]; /* everything lives under it */
 	char mirror[EENV_PATH];
-	char pub[EENV_PATH];           /* publisher.pub */
+	char pub[EENV_PATH]; /* publisher.pub */
 	struct publish_key *key;
-	whorl_host *fp_host;           /* fingerprints for the publisher (no data) */
-	size_t n_fps;                  /* distinct exact fingerprints of the last set */
+	whorl_host *fp_host; /* fingerprints for the publisher (no data) */
+	size_t n_fps;        /* distinct exact fingerprints of the last set */
 	pthread_mutex_t log_lock;
 	char log[EENV_LOG_BYTES];
 };
@@ -112,8 +112,8 @@ static inline char *eenv_msg(const char *name, size_t *len)
 /* Creates root/<name>/ as a gateway configuration directory: cartridge.cfg
  * loading the mirror with the pinned key, plus `extra` lines, and the
  * categories file of etc/ with one extra entry only that file names. */
-static inline void eenv_config(struct eenv *env, const char *name, const char *extra,
-                               char *dir_out, size_t dir_len)
+static inline void eenv_config(struct eenv *env, const char *name, const char *extra, char *dir_out,
+                               size_t dir_len)
 {
 	char path[EENV_PATH + 64], cfg[4096];
 	size_t cats_len;
@@ -121,14 +121,14 @@ static inline void eenv_config(struct eenv *env, const char *name, const char *e
 	ck_assert_int_eq(mkdir(dir_out, 0700), 0);
 	int n = snprintf(cfg, sizeof(cfg),
 	                 "micro-update url = file://%s\npublisher key = %s\n"
-	                 "enable micro-updates = yes\n%s\n%s\n", env->mirror, env->pub,
-	                 EENV_GATEWAY_LINE, extra);
+	                 "enable micro-updates = yes\n%s\n%s\n",
+	                 env->mirror, env->pub, EENV_GATEWAY_LINE, extra);
 	snprintf(path, sizeof(path), "%s/cartridge.cfg", dir_out);
 	eenv_write_file(path, cfg, (size_t)n);
 	snprintf(path, sizeof(path), "%s/etc/categories", eenv_srcdir());
 	char *cats = eenv_read_file(path, &cats_len);
 	const char *mine = "8/0 etest-only undefined\n";
-	memcpy(cats + cats_len, mine, strlen(mine));   /* room: EENV_MAX_MSG + 1 */
+	memcpy(cats + cats_len, mine, strlen(mine)); /* room: EENV_MAX_MSG + 1 */
 	snprintf(path, sizeof(path), "%s/categories", dir_out);
 	eenv_write_file(path, cats, cats_len + strlen(mine));
 	free(cats);
@@ -138,9 +138,13 @@ static inline int eenv_open(struct eenv *env, const char *config_dir, whorl_host
 {
 	char cart[EENV_PATH], err[512] = "";
 	snprintf(cart, sizeof(cart), "%s/lib/cartridge.so", eenv_build());
-	struct whorl_host_options o = {.size = sizeof(o), .cartridge_path = cart,
-	                               .config_dir = config_dir, .log = eenv_log, .log_ctx = env,
-	                               .log_min_level = WHORL_LOG_DEBUG, .app_name = "test_engine"};
+	struct whorl_host_options o = { .size = sizeof(o),
+		                        .cartridge_path = cart,
+		                        .config_dir = config_dir,
+		                        .log = eenv_log,
+		                        .log_ctx = env,
+		                        .log_min_level = WHORL_LOG_DEBUG,
+		                        .app_name = "test_engine" };
 	int rc = whorl_host_open(&o, out, err, sizeof(err));
 	ck_assert_msg(rc == 0, "whorl_host_open(%s, %s): %d %s", cart, config_dir, rc, err);
 	return rc;
@@ -186,9 +190,11 @@ static inline void eenv_add(struct eenv *env, struct publish_set *s, const char 
                             unsigned category, int legit)
 {
 	struct whorl_fpset *fps = NULL;
-	struct sigdb_meta m = {.category = (uint8_t)category, .confidence = 90,
-	                       .flags = legit ? SIGDB_F_LEGIT : 0, .first_seen = 20000,
-	                       .last_seen = 20000};
+	struct sigdb_meta m = { .category = (uint8_t)category,
+		                .confidence = 90,
+		                .flags = legit ? SIGDB_F_LEGIT : 0,
+		                .first_seen = 20000,
+		                .last_seen = 20000 };
 	ck_assert_int_eq(whorl_host_fingerprint(env->fp_host, msg, len, &fps), 0);
 	ck_assert_uint_gt(fps->n_fps, 0);
 	for (size_t i = 0; i < fps->n_fps; i++) {
@@ -196,13 +202,14 @@ static inline void eenv_add(struct eenv *env, struct publish_set *s, const char 
 		if (!publish_set_get_fp(s, fps->fps[i].engine, fps->fps[i].key, &had))
 			env->n_fps++;
 		ck_assert_int_eq(publish_set_add_fp(s, fps->fps[i].key, fps->fps[i].engine,
-		                                    fps->fps[i].algo_version, &m), 0);
+		                                    fps->fps[i].algo_version, &m),
+		                 0);
 	}
 	for (size_t i = 0; i < fps->n_sketches; i++)
-		ck_assert_int_eq(publish_set_add_sketch(s, fps->sketches[i].engine,
-		                                        fps->sketches[i].algo_version,
-		                                        fps->sketches[i].bytes, fps->sketches[i].len,
-		                                        &m), 0);
+		ck_assert_int_eq(publish_set_add_sketch(
+		                     s, fps->sketches[i].engine, fps->sketches[i].algo_version,
+		                     fps->sketches[i].bytes, fps->sketches[i].len, &m),
+		                 0);
 	whorl_host_fpset_free(env->fp_host, fps);
 }
 
@@ -221,7 +228,7 @@ static inline void eenv_publish(struct eenv *env, const struct publish_set *s,
                                 struct publish_result *res)
 {
 	char err[512] = "";
-	struct publish_options o = {.out_dir = env->mirror};
+	struct publish_options o = { .out_dir = env->mirror };
 	struct publish_result r;
 	int rc = publish_write(env->key, s, &o, res != NULL ? res : &r, err, sizeof(err));
 	ck_assert_msg(rc == 0, "publish_write: %d %s", rc, err);

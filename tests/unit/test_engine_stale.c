@@ -40,7 +40,7 @@ START_TEST(test_expired_set_keeps_scanning_with_rescan)
 {
 	struct publish_set *s = publish_set_new();
 	eenv_add_file(&E, s, "spam-loan.eml", CAT_SPAM, 0);
-	eenv_publish(&E, s, NULL);          /* expires in PUBLISH_DEFAULT_EXPIRY_DAYS */
+	eenv_publish(&E, s, NULL); /* expires in PUBLISH_DEFAULT_EXPIRY_DAYS */
 	publish_set_free(s);
 	char dir[EENV_PATH], cart[EENV_PATH], err[256] = "";
 	eenv_config(&E, "gw", "favor analysis over speed = yes", dir, sizeof(dir));
@@ -49,8 +49,10 @@ START_TEST(test_expired_set_keeps_scanning_with_rescan)
 	ck_assert_int_eq(whorl_cartridge_load(cart, &c, err, sizeof(err)), 0);
 	const struct whorl_cartridge_api *api = whorl_cartridge_table(c);
 	fake_now_ms = (uint64_t)time(NULL) * 1000;
-	struct whorl_host_services hs = {.size = sizeof(hs), .abi_major = WHORL_ABI_MAJOR,
-	                                 .abi_minor = WHORL_ABI_MINOR, .clock_ms = test_clock};
+	struct whorl_host_services hs = { .size = sizeof(hs),
+		                          .abi_major = WHORL_ABI_MAJOR,
+		                          .abi_minor = WHORL_ABI_MINOR,
+		                          .clock_ms = test_clock };
 	whorl_engine *e = NULL;
 	ck_assert_int_eq(api->open(&hs, dir, &e, err, sizeof(err)), 0);
 	size_t len;

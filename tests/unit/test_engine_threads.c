@@ -23,11 +23,11 @@
 
 #define N_THREADS 4
 #define N_PUBLISHES 200
-#define MIN_SCANS_PER_THREAD 50   /* each thread must really have raced the reloads */
+#define MIN_SCANS_PER_THREAD 50 /* each thread must really have raced the reloads */
 
-static const char *const mix_names[] = {"spam-loan.eml", "virus-invoice.eml",
-                                        "spam-loan-variant.eml", "spam-watch.eml",
-                                        "ham-allotment.eml"};
+static const char *const mix_names[] = { "spam-loan.eml", "virus-invoice.eml",
+	                                 "spam-loan-variant.eml", "spam-watch.eml",
+	                                 "ham-allotment.eml" };
 #define N_MIX (sizeof(mix_names) / sizeof(mix_names[0]))
 
 struct expect {
@@ -38,7 +38,7 @@ struct expect {
 struct mix {
 	char *msg[N_MIX];
 	size_t len[N_MIX];
-	struct expect state[2][N_MIX];   /* verdicts with set A and with set B */
+	struct expect state[2][N_MIX]; /* verdicts with set A and with set B */
 };
 
 struct worker {
@@ -49,7 +49,7 @@ struct worker {
 	char first_bad[256];
 };
 
-static struct eenv E;                /* per test: each test runs in its own fork */
+static struct eenv E; /* per test: each test runs in its own fork */
 
 /* The categories each set ships: category 1 is renamed in set B, so the
  * categories table is swapped under the scans too. */
@@ -80,8 +80,9 @@ static void publish_state(int state)
 	eenv_add_file(&E, s, "virus-invoice.eml", CAT_VIRUS, !a);
 	eenv_add_file(&E, s, "spam-watch.eml", CAT_SPAM, a);
 	eenv_add_file(&E, s, "ham-allotment.eml", CAT_SPAM, a);
-	struct publish_options o = {.out_dir = E.mirror, .cats = cats_text[state],
-	                            .cats_len = strlen(cats_text[state])};
+	struct publish_options o = { .out_dir = E.mirror,
+		                     .cats = cats_text[state],
+		                     .cats_len = strlen(cats_text[state]) };
 	struct publish_result res;
 	int rc = publish_write(E.key, s, &o, &res, err, sizeof(err));
 	ck_assert_msg(rc == 0, "publish_write: %d %s", rc, err);
@@ -90,7 +91,7 @@ static void publish_state(int state)
 
 static struct expect expect_of(const struct whorl_verdict *v)
 {
-	return (struct expect){.score = v->score, .category = v->category, .is_spam = v->is_spam};
+	return (struct expect){ .score = v->score, .category = v->category, .is_spam = v->is_spam };
 }
 
 static int expect_eq(struct expect a, struct expect b)
@@ -123,10 +124,12 @@ static void *worker_run(void *arg)
 		 * see the new data with the old names, but never a name of neither. */
 		int name_ok = strcmp(v->category_desc, cat_name(0, v->category)) == 0 ||
 		              strcmp(v->category_desc, cat_name(1, v->category)) == 0;
-		if (((!expect_eq(got, w->mix->state[0][i]) && !expect_eq(got, w->mix->state[1][i])) ||
-		     !name_ok) && w->inconsistent++ == 0)
-			snprintf(w->first_bad, sizeof(w->first_bad), "%s: %u %u %d (%s)", mix_names[i],
-			         v->score, v->category, v->is_spam, v->analysis);
+		if (((!expect_eq(got, w->mix->state[0][i]) &&
+		      !expect_eq(got, w->mix->state[1][i])) ||
+		     !name_ok) &&
+		    w->inconsistent++ == 0)
+			snprintf(w->first_bad, sizeof(w->first_bad), "%s: %u %u %d (%s)",
+			         mix_names[i], v->score, v->category, v->is_spam, v->analysis);
 		whorl_host_verdict_free(w->h, v);
 	}
 	return NULL;
@@ -138,8 +141,8 @@ static void check_state(whorl_host *h, const struct mix *m, int state, int round
 	for (size_t i = 0; i < N_MIX; i++) {
 		struct whorl_verdict *v = eenv_score(h, m->msg[i], m->len[i]);
 		ck_assert_msg(expect_eq(expect_of(v), m->state[state][i]),
-		              "round %d, state %d, %s: %u (%s)", round, state, mix_names[i], v->score,
-		              v->analysis);
+		              "round %d, state %d, %s: %u (%s)", round, state, mix_names[i],
+		              v->score, v->analysis);
 		ck_assert_str_eq(v->category_desc, cat_name(state, v->category));
 		whorl_host_verdict_free(h, v);
 	}
@@ -170,7 +173,7 @@ START_TEST(test_scans_race_reloads)
 		ck_assert_msg(!m.state[0][i].is_spam && m.state[1][i].is_spam, "%s", mix_names[i]);
 
 	for (int t = 0; t < N_THREADS; t++) {
-		w[t] = (struct worker){.h = h, .mix = &m, .stop = &stop};
+		w[t] = (struct worker){ .h = h, .mix = &m, .stop = &stop };
 		ck_assert_int_eq(pthread_create(&tid[t], NULL, worker_run, &w[t]), 0);
 	}
 	for (int round = 0; round < N_PUBLISHES; round++) {
@@ -187,8 +190,9 @@ START_TEST(test_scans_race_reloads)
 	for (int t = 0; t < N_THREADS; t++) {
 		ck_assert_int_eq(pthread_join(tid[t], NULL), 0);
 		ck_assert_msg(w[t].failed == 0, "thread %d: %ld failed scans", t, w[t].failed);
-		ck_assert_msg(w[t].inconsistent == 0, "thread %d: %ld verdicts of neither state, first %s",
-		              t, w[t].inconsistent, w[t].first_bad);
+		ck_assert_msg(w[t].inconsistent == 0,
+		              "thread %d: %ld verdicts of neither state, first %s", t,
+		              w[t].inconsistent, w[t].first_bad);
 		ck_assert_msg(w[t].scans >= MIN_SCANS_PER_THREAD, "thread %d: only %ld scans", t,
 		              w[t].scans);
 		scans += w[t].scans;
@@ -215,7 +219,7 @@ int main(void)
 	Suite *s = suite_create("engine_threads");
 	TCase *tc = tcase_create("engine_threads");
 	tcase_add_checked_fixture(tc, setup, teardown);
-	tcase_set_timeout(tc, 300);      /* slow under sanitizers */
+	tcase_set_timeout(tc, 300); /* slow under sanitizers */
 	tcase_add_test(tc, test_scans_race_reloads);
 	suite_add_tcase(s, tc);
 	return check_run(s);

@@ -11,17 +11,22 @@
 
 #include "cartridge/text/text.h"
 
-#define AUTHOR "Hello all, has anyone measured how the new scheduler behaves on two cores?\n" \
+#define AUTHOR                                                                         \
+	"Hello all, has anyone measured how the new scheduler behaves on two cores?\n" \
 	"I see odd latencies with the default settings and would like to compare notes.\n"
-#define MAILMAN "_______________________________________________\nIlug mailing list\n" \
+#define MAILMAN                                                                \
+	"_______________________________________________\nIlug mailing list\n" \
 	"Ilug@lists.example.org\nhttp://lists.example.org/mailman/listinfo/ilug\n"
-#define ILUG "-- \nIrish Linux Users' Group: ilug@linux.ie\n" \
+#define ILUG                                                                            \
+	"-- \nIrish Linux Users' Group: ilug@linux.ie\n"                                \
 	"http://www.linux.ie/mailman/listinfo/ilug for (un)subscription information.\n" \
 	"List maintainer: listmaster@linux.ie\n"
-#define SPONSOR "-------------------------------------------------------\n" \
+#define SPONSOR                                                     \
+	"-------------------------------------------------------\n" \
 	"This sf.net email is sponsored by: a new phone for free\n" \
 	"https://www.example.com/r.asp?r=sourceforge1\n"
-#define SPAM_TEXT "GET YOUR UNIVERSITY DIPLOMA\nDo you want a prosperous future, increased\n" \
+#define SPAM_TEXT                                                                   \
+	"GET YOUR UNIVERSITY DIPLOMA\nDo you want a prosperous future, increased\n" \
 	"money earning power, and the respect of all? Call now, 24 hours a day, 7 days a week.\n"
 #define SPAM SPAM_TEXT "No one is turned down. To unsubscribe reply with remove in the subject.\n"
 
@@ -63,7 +68,8 @@ START_TEST(footers_cut)
 	cuts_to(AUTHOR "Ilug mailing list\nhttp://x.example/listinfo/ilug\n", AUTHOR);
 	/* A Yahoo! Groups unsubscribe block. */
 	cuts_to(AUTHOR "\nTo unsubscribe from this group, send an email to:\n"
-	        "forteana-unsubscribe@egroups.com\n", AUTHOR);
+	               "forteana-unsubscribe@egroups.com\n",
+	        AUTHOR);
 }
 END_TEST
 
@@ -97,9 +103,14 @@ END_TEST
 static void check_invariant(const char *text)
 {
 	static const char *const rules[] = {
-		"------------------------------", "==========", "______________________________",
-		"********************", "~~~~~~~~~~~~", "\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80",
-		"- - - - - - - - - -", "-----~->",
+		"------------------------------",
+		"==========",
+		"______________________________",
+		"********************",
+		"~~~~~~~~~~~~",
+		"\xe2\x94\x80\xe2\x94\x80\xe2\x94\x80",
+		"- - - - - - - - - -",
+		"-----~->",
 	};
 	char *want = alnum_of(text, strip(text));
 	size_t len = strlen(text);
@@ -109,11 +120,12 @@ static void check_invariant(const char *text)
 		for (size_t at = 0; at <= len; at++) {
 			if (at > 0 && text[at - 1] != '\n')
 				continue;
-			int n = snprintf(buf, len + 64, "%.*s%s\n%s", (int)at, text, rules[r], text + at);
+			int n = snprintf(buf, len + 64, "%.*s%s\n%s", (int)at, text, rules[r],
+			                 text + at);
 			ck_assert_int_gt(n, 0);
 			char *got = alnum_of(buf, text_strip_footers(buf, (size_t)n));
-			ck_assert_msg(strcmp(got, want) == 0, "rule %zu before offset %zu changed the cut",
-			              r, at);
+			ck_assert_msg(strcmp(got, want) == 0,
+			              "rule %zu before offset %zu changed the cut", r, at);
 			free(got);
 		}
 	free(buf);

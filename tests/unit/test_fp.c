@@ -36,8 +36,12 @@ static void setup(void)
 	memset(&test_msg, 0, sizeof(test_msg));
 	memset(&test_in, 0, sizeof(test_in));
 	memset(&test_out, 0, sizeof(test_out));
-	test_parts[0] = (struct mime_part){.parent = -1, .type = "text", .subtype = "plain",
-	                                   .charset = "", .filename = "", .content_id = ""};
+	test_parts[0] = (struct mime_part){ .parent = -1,
+		                            .type = "text",
+		                            .subtype = "plain",
+		                            .charset = "",
+		                            .filename = "",
+		                            .content_id = "" };
 	test_msg.parts = test_parts;
 	test_msg.n_parts = 1;
 	test_msg.headers = test_headers;
@@ -75,7 +79,7 @@ END_TEST
 
 static void url_keys(const char *url, uint64_t keys[2])
 {
-	struct text_link l = {.url = url, .len = strlen(url), .kind = TEXT_LINK_HREF};
+	struct text_link l = { .url = url, .len = strlen(url), .kind = TEXT_LINK_HREF };
 	memset(&test_out, 0, sizeof(test_out));
 	test_in.links = &l;
 	test_in.n_links = 1;
@@ -94,7 +98,7 @@ START_TEST(test_url_golden_and_normalisation)
 	const char *same[] = {
 		"HTTPS://www.Shop.Example.COM:8080/pills/buy/?id=12345#top",
 		"http://victim@shop.example.com./pills/buy",
-		"http://shop.example.com/pills%2Fbuy",   /* %2F is reserved: stays encoded */
+		"http://shop.example.com/pills%2Fbuy", /* %2F is reserved: stays encoded */
 	};
 	url_keys(same[0], b);
 	ck_assert_uint_eq(a[0], b[0]);
@@ -118,9 +122,9 @@ END_TEST
 START_TEST(test_url_skips_non_web_links)
 {
 	struct text_link l[3] = {
-		{.url = "mailto:someone@example.com", .len = 26, .kind = TEXT_LINK_HREF},
-		{.url = "cid:part1.abc", .len = 13, .kind = TEXT_LINK_HREF},
-		{.url = "http://img.example.com/a.gif", .len = 28, .kind = TEXT_LINK_IMG},
+		{ .url = "mailto:someone@example.com", .len = 26, .kind = TEXT_LINK_HREF },
+		{ .url = "cid:part1.abc", .len = 13, .kind = TEXT_LINK_HREF },
+		{ .url = "http://img.example.com/a.gif", .len = 28, .kind = TEXT_LINK_IMG },
 	};
 	test_in.links = l;
 	test_in.n_links = 3;
@@ -131,15 +135,18 @@ END_TEST
 
 static void add_received(size_t i, const char *value)
 {
-	test_headers[i] = (struct mime_header){.name = "Received", .raw = value, .raw_len = strlen(value)};
+	test_headers[i] =
+	    (struct mime_header){ .name = "Received", .raw = value, .raw_len = strlen(value) };
 	test_msg.n_headers = i + 1;
 }
 
 START_TEST(test_ip_first_public_hop)
 {
 	char ip[64];
-	add_received(0, "from mail.internal (mail.internal [10.0.0.5]) by mx.example.org with ESMTP");
-	add_received(1, "from sender.example.net (sender.example.net [198.51.100.7]) by mail.internal");
+	add_received(0,
+	             "from mail.internal (mail.internal [10.0.0.5]) by mx.example.org with ESMTP");
+	add_received(
+	    1, "from sender.example.net (sender.example.net [198.51.100.7]) by mail.internal");
 	ck_assert_int_eq(fp_ip_sender(&test_in, ip, sizeof(ip)), 0);
 	ck_assert_str_eq(ip, "198.51.100.7");
 	fp_ip_compute(&test_in, &test_out);
@@ -152,7 +159,8 @@ START_TEST(test_ip_skips_our_own_relays)
 	char ip[64];
 	/* A mail store's view: our MX handed the message to the store. */
 	add_received(0, "from mx1.example.com (mx1.example.com [192.0.2.25]) by store.example.com");
-	add_received(1, "from bot.example.net (bot.example.net [198.51.100.77]) by mx1.example.com");
+	add_received(1,
+	             "from bot.example.net (bot.example.net [198.51.100.77]) by mx1.example.com");
 	ck_assert_int_eq(fp_ip_sender(&test_in, ip, sizeof(ip)), 0);
 	ck_assert_str_eq(ip, "198.51.100.77");
 	/* The sender's own HELO is not trusted to chain: forged lower hops
@@ -180,7 +188,7 @@ END_TEST
 START_TEST(test_ip_envelope_and_off)
 {
 	char ip[64];
-	struct whorl_envelope env = {.size = sizeof(env), .client_ip = "2001:DB8::0:1"};
+	struct whorl_envelope env = { .size = sizeof(env), .client_ip = "2001:DB8::0:1" };
 	add_received(0, "from x ([198.51.100.7]) by y");
 	test_in.env = &env;
 	test_cfg.use_envelope_ip = 1;
@@ -196,10 +204,16 @@ START_TEST(test_attach_golden)
 	static unsigned char payload[64];
 	for (size_t i = 0; i < sizeof(payload); i++)
 		payload[i] = (unsigned char)(i * 7);
-	test_parts[1] = (struct mime_part){.parent = 0, .depth = 1, .type = "application",
-	                                   .subtype = "zip", .charset = "", .filename = "a.zip",
-	                                   .content_id = "", .is_attachment = 1,
-	                                   .data = payload, .data_len = sizeof(payload)};
+	test_parts[1] = (struct mime_part){ .parent = 0,
+		                            .depth = 1,
+		                            .type = "application",
+		                            .subtype = "zip",
+		                            .charset = "",
+		                            .filename = "a.zip",
+		                            .content_id = "",
+		                            .is_attachment = 1,
+		                            .data = payload,
+		                            .data_len = sizeof(payload) };
 	test_parts[2] = test_parts[1];
 	test_parts[2].type = "image";
 	test_msg.n_parts = 3;
@@ -249,7 +263,8 @@ START_TEST(test_engine_table)
 		ck_assert(e->name != NULL && e->algo_version > 0 && e->compute != NULL);
 		int ops = (e->stored_anchors != NULL) + (e->similarity != NULL) +
 		          (e->threshold != NULL) + (e->weak_threshold != NULL);
-		ck_assert_msg(ops == 0 || ops == 4, "%s has %d of 4 sketch operations", e->name, ops);
+		ck_assert_msg(ops == 0 || ops == 4, "%s has %d of 4 sketch operations", e->name,
+		              ops);
 		for (unsigned other = 1; other < id; other++)
 			ck_assert_str_ne(e->name, fp_engine_get(other)->name);
 	}
@@ -262,8 +277,9 @@ START_TEST(test_engine_table)
 	                  fp_engine_get(WHORL_FP_IP)->algo_version);
 	/* A sketch is only compared by the version that made it. */
 	uint8_t b[8] = { 0 };
-	ck_assert(fp_sketch_similarity(WHORL_FP_FUZZY, fp_engine_get(WHORL_FP_FUZZY)->algo_version + 1,
-	                               b, sizeof(b), b, sizeof(b)) < 0);
+	ck_assert(fp_sketch_similarity(WHORL_FP_FUZZY,
+	                               fp_engine_get(WHORL_FP_FUZZY)->algo_version + 1, b,
+	                               sizeof(b), b, sizeof(b)) < 0);
 }
 END_TEST
 

@@ -16,14 +16,14 @@
 #include "cartridge/fp/fp.h"
 #include "cartridge/util/hash.h"
 
-#define FUZZY_GOLDEN 16460606092590001398ull     /* whorl_hash64 of the golden sketch bytes */
+#define FUZZY_GOLDEN 16460606092590001398ull /* whorl_hash64 of the golden sketch bytes */
 
 static const char text_a[] =
-	"dear friend we are pleased to announce our exclusive offer on genuine swiss "
-	"watches rolex omega breitling and cartier at prices you will not believe "
-	"every watch ships within two days with a certificate of authenticity and "
-	"full warranty visit our online store today and save up to eighty percent "
-	"this offer is valid only while supplies last so order now";
+    "dear friend we are pleased to announce our exclusive offer on genuine swiss "
+    "watches rolex omega breitling and cartier at prices you will not believe "
+    "every watch ships within two days with a certificate of authenticity and "
+    "full warranty visit our online store today and save up to eighty percent "
+    "this offer is valid only while supplies last so order now";
 
 static struct arena test_arena;
 static struct cfg test_cfg;
@@ -44,8 +44,12 @@ static void teardown(void)
 /* The fuzzy sketch of already normalised text; NULL when none is made. */
 static const struct fp_sketch *sketch_of(const char *norm, struct fp_list *out)
 {
-	struct fp_input in = {.mime = &test_msg, .norm = norm, .norm_len = strlen(norm),
-	                      .cfg = &test_cfg, .arena = &test_arena, .skeleton = ""};
+	struct fp_input in = { .mime = &test_msg,
+		               .norm = norm,
+		               .norm_len = strlen(norm),
+		               .cfg = &test_cfg,
+		               .arena = &test_arena,
+		               .skeleton = "" };
 	memset(out, 0, sizeof(*out));
 	fp_fuzzy_compute(&in, out);
 	return out->n_sketches == 1 ? &out->sketches[0] : NULL;
@@ -71,7 +75,8 @@ START_TEST(test_fuzzy_golden)
 	ck_assert_uint_eq(s->len, 166);
 	ck_assert_uint_eq(whorl_hash64(s->bytes, s->len, 0), FUZZY_GOLDEN);
 	uint32_t anchors[16];
-	ck_assert_uint_eq(fp_sketch_stored_anchors(WHORL_FP_FUZZY, 2, s->bytes, s->len, anchors, 16), 8);
+	ck_assert_uint_eq(
+	    fp_sketch_stored_anchors(WHORL_FP_FUZZY, 2, s->bytes, s->len, anchors, 16), 8);
 	ck_assert_uint_ge(s->n_query_anchors, 40);
 }
 END_TEST
@@ -81,11 +86,11 @@ START_TEST(test_fuzzy_identity_and_order)
 	ck_assert_double_ge(sim(text_a, text_a), 0.999);
 	/* Sentences in another order: the word set is the same. */
 	const char *reordered =
-		"this offer is valid only while supplies last so order now every watch ships "
-		"within two days with a certificate of authenticity and full warranty dear "
-		"friend we are pleased to announce our exclusive offer on genuine swiss watches "
-		"rolex omega breitling and cartier at prices you will not believe visit our "
-		"online store today and save up to eighty percent";
+	    "this offer is valid only while supplies last so order now every watch ships "
+	    "within two days with a certificate of authenticity and full warranty dear "
+	    "friend we are pleased to announce our exclusive offer on genuine swiss watches "
+	    "rolex omega breitling and cartier at prices you will not believe visit our "
+	    "online store today and save up to eighty percent";
 	ck_assert_double_ge(sim(text_a, reordered), 0.85);
 }
 END_TEST
@@ -97,11 +102,11 @@ START_TEST(test_fuzzy_hashbusters_and_spacing)
 	         "quartz meadow lantern pebble orchard velvet harbor tundra sparrow mosaic");
 	ck_assert_double_ge(sim(text_a, busted), 0.75);
 	const char *spaced =
-		"dear friend we are pleased to announce our exclusive offer on genuine s w i s s "
-		"w a t c h e s rolex omega breitling and cartier at prices you will not believe "
-		"every watch ships within two days with a certificate of authenticity and "
-		"full warranty visit our online store today and save up to eighty percent "
-		"this offer is valid only while supplies last so order now";
+	    "dear friend we are pleased to announce our exclusive offer on genuine s w i s s "
+	    "w a t c h e s rolex omega breitling and cartier at prices you will not believe "
+	    "every watch ships within two days with a certificate of authenticity and "
+	    "full warranty visit our online store today and save up to eighty percent "
+	    "this offer is valid only while supplies last so order now";
 	ck_assert_double_ge(sim(text_a, spaced), 0.85);
 }
 END_TEST
@@ -109,10 +114,10 @@ END_TEST
 START_TEST(test_fuzzy_unrelated_texts_differ)
 {
 	const char *other =
-		"the meeting about the quarterly budget review has moved to thursday afternoon "
-		"please bring the spreadsheets for the regional offices and the draft of the "
-		"hiring plan we will also discuss the new expense policy and the schedule for "
-		"the office move next spring lunch will be provided for everyone attending";
+	    "the meeting about the quarterly budget review has moved to thursday afternoon "
+	    "please bring the spreadsheets for the regional offices and the draft of the "
+	    "hiring plan we will also discuss the new expense policy and the schedule for "
+	    "the office move next spring lunch will be provided for everyone attending";
 	ck_assert_double_lt(sim(text_a, other), 0.3);
 }
 END_TEST
@@ -130,21 +135,21 @@ END_TEST
 /* Ordinary prose a spammer pads the campaign with (many distinct words, so
  * the padded text has 3-4 times the campaign's distinct words and grams). */
 static const char filler[] =
-	"the quarterly meeting has been moved to the second thursday because several "
-	"committee members travel abroad the library extended its opening hours on "
-	"wednesday evenings volunteers still help with the spring cleanup near the harbour "
-	"tickets for the charity concert can be collected from reception before noon "
-	"the printer on the third floor gets replaced after lunch and the heating in the "
-	"east wing will be serviced during the holidays our treasurer reports balanced "
-	"accounts for the year the photography club shows pictures in the foyer and the "
-	"school choir rehearses for the winter festival every tuesday road works near the "
-	"station may cause delays recycling bins are collected on thursdays lunchtime yoga "
-	"resumes after the summer break the museum offers free entry on the first sunday "
-	"the bakery on the corner opens at seven lost property stays at the front desk "
-	"for a fortnight the swimming pool closes for maintenance in august and next "
-	"month a guest speaker talks about the history of lighthouses along the coast "
-	"registration for autumn pottery courses opens soon the lift in building b "
-	"remains out of service";
+    "the quarterly meeting has been moved to the second thursday because several "
+    "committee members travel abroad the library extended its opening hours on "
+    "wednesday evenings volunteers still help with the spring cleanup near the harbour "
+    "tickets for the charity concert can be collected from reception before noon "
+    "the printer on the third floor gets replaced after lunch and the heating in the "
+    "east wing will be serviced during the holidays our treasurer reports balanced "
+    "accounts for the year the photography club shows pictures in the foyer and the "
+    "school choir rehearses for the winter festival every tuesday road works near the "
+    "station may cause delays recycling bins are collected on thursdays lunchtime yoga "
+    "resumes after the summer break the museum offers free entry on the first sunday "
+    "the bakery on the corner opens at seven lost property stays at the front desk "
+    "for a fortnight the swimming pool closes for maintenance in august and next "
+    "month a guest speaker talks about the history of lighthouses along the coast "
+    "registration for autumn pottery courses opens soon the lift in building b "
+    "remains out of service";
 
 START_TEST(test_fuzzy_campaign_padded_with_filler)
 {
@@ -152,7 +157,8 @@ START_TEST(test_fuzzy_campaign_padded_with_filler)
 	size_t half = sizeof(filler) / 2;
 	while (filler[half] != ' ')
 		half++;
-	snprintf(padded, sizeof(padded), "%.*s %s %s", (int)half, filler, text_a, filler + half + 1);
+	snprintf(padded, sizeof(padded), "%.*s %s %s", (int)half, filler, text_a,
+	         filler + half + 1);
 	static struct fp_list lp, la;
 	const struct fp_sketch *sp = sketch_of(padded, &lp), *sa = sketch_of(text_a, &la);
 	ck_assert_ptr_nonnull(sp);
@@ -169,11 +175,11 @@ END_TEST
 START_TEST(test_fuzzy_leetspeak)
 {
 	const char *leet =
-		"d3ar fr1end we are pl3ased to announce our exclus1ve 0ffer on genu1ne sw1ss "
-		"watch3s r0lex 0mega bre1tl1ng and cart1er at pr1ces you w1ll not bel1eve "
-		"every watch sh1ps w1th1n two days w1th a cert1f1cate of authent1c1ty and "
-		"full warranty v1s1t our onl1ne st0re today and save up to e1ghty percent "
-		"th1s 0ffer 1s val1d only wh1le suppl1es last so 0rder n0w 2002 100";
+	    "d3ar fr1end we are pl3ased to announce our exclus1ve 0ffer on genu1ne sw1ss "
+	    "watch3s r0lex 0mega bre1tl1ng and cart1er at pr1ces you w1ll not bel1eve "
+	    "every watch sh1ps w1th1n two days w1th a cert1f1cate of authent1c1ty and "
+	    "full warranty v1s1t our onl1ne st0re today and save up to e1ghty percent "
+	    "th1s 0ffer 1s val1d only wh1le suppl1es last so 0rder n0w 2002 100";
 	ck_assert_double_ge(sim(text_a, leet), 0.9);
 }
 END_TEST
@@ -196,12 +202,14 @@ END_TEST
 
 START_TEST(test_fuzzy_rejects_foreign_bytes)
 {
-	uint8_t junk[166] = {0};
+	uint8_t junk[166] = { 0 };
 	struct fp_list out;
 	const struct fp_sketch *s = sketch_of(text_a, &out);
 	ck_assert_double_lt(fp_sketch_similarity(WHORL_FP_FUZZY, 2, s->bytes, s->len, junk, 50), 0);
-	ck_assert_double_lt(fp_sketch_similarity(WHORL_FP_FUZZY, 2, s->bytes, s->len, junk, 166), 0);
-	ck_assert_double_lt(fp_sketch_similarity(WHORL_FP_FUZZY, 9, s->bytes, s->len, s->bytes, s->len), 0);
+	ck_assert_double_lt(fp_sketch_similarity(WHORL_FP_FUZZY, 2, s->bytes, s->len, junk, 166),
+	                    0);
+	ck_assert_double_lt(
+	    fp_sketch_similarity(WHORL_FP_FUZZY, 9, s->bytes, s->len, s->bytes, s->len), 0);
 	uint32_t anchors[16];
 	ck_assert_uint_eq(fp_sketch_stored_anchors(WHORL_FP_FUZZY, 2, junk, 166, anchors, 16), 0);
 }

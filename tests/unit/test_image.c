@@ -65,7 +65,14 @@ static uint64_t hash_of(const uint8_t *data, size_t len)
 	return h;
 }
 
-enum enc { ENC_PNG, ENC_PNG_ADAM7, ENC_JPEG90, ENC_JPEG40, ENC_GIF, N_ENC };
+enum enc {
+	ENC_PNG,
+	ENC_PNG_ADAM7,
+	ENC_JPEG90,
+	ENC_JPEG40,
+	ENC_GIF,
+	N_ENC
+};
 
 static struct hashes hash_enc(const struct pic *p, enum enc e)
 {
@@ -137,8 +144,8 @@ START_TEST(resizing_matches)
 		int d2 = dist(ref, hash_enc(&big, ENC_JPEG90));
 		int d3 = dist(ref, hash_enc(&big, ENC_GIF));
 		ck_assert_msg(d1 <= IMG_SKETCH_MAX_HAMMING && d2 <= IMG_SKETCH_MAX_HAMMING &&
-		              d3 <= IMG_SKETCH_MAX_HAMMING, "seed %d distances %d %d %d",
-		              (int)seed, d1, d2, d3);
+		                  d3 <= IMG_SKETCH_MAX_HAMMING,
+		              "seed %d distances %d %d %d", (int)seed, d1, d2, d3);
 		pic_free(&small);
 		pic_free(&big);
 		pic_free(&p);
@@ -148,7 +155,9 @@ END_TEST
 
 START_TEST(different_pictures_differ)
 {
-	enum { N = 20 };
+	enum {
+		N = 20
+	};
 	struct hashes h[N];
 	for (int i = 0; i < N; i++) {
 		struct pic p = pic_make(100 + (uint64_t)i, 300, 200);
@@ -167,7 +176,11 @@ END_TEST
  * content, see img_region.c). */
 START_TEST(golden_hashes)
 {
-	static const struct { uint64_t seed; uint32_t w, h; uint64_t hash; } golden[] = {
+	static const struct {
+		uint64_t seed;
+		uint32_t w, h;
+		uint64_t hash;
+	} golden[] = {
 		{ 1, 300, 200, 0x2b37b12a16d6e4a3ull },
 		{ 2, 64, 48, 0xabb53b895152e6a8ull },
 		{ 3, 500, 333, 0x21fba9eb2ca3aa41ull },
@@ -184,7 +197,8 @@ START_TEST(golden_hashes)
 		ck_assert_uint_eq(info.height, golden[i].h);
 		if (getenv("WHORL_PRINT_GOLDEN") != NULL)
 			printf("{ %d, %u, %u, 0x%016llxull },\n", (int)golden[i].seed, golden[i].w,
-			       golden[i].h, (unsigned long long)h), fflush(stdout);
+			       golden[i].h, (unsigned long long)h),
+			    fflush(stdout);
 		ck_assert_msg(h == golden[i].hash, "golden %zu: hash 0x%016llxull", i,
 		              (unsigned long long)h);
 		free(b);
@@ -215,8 +229,8 @@ static struct pic pic_drawing(uint64_t seed, uint32_t w, uint32_t h)
 	const uint8_t ink[3] = { 20, 20, 40 };
 	for (int i = 0; i < 40; i++) {
 		int x = (int)pic_rand(&s, w - w / 8), y = (int)pic_rand(&s, h - h / 10);
-		pic_fill_rect(&p, x, y, x + (int)pic_rand(&s, w / 8) + 4, y + (int)pic_rand(&s, h / 10) + 2,
-		              ink);
+		pic_fill_rect(&p, x, y, x + (int)pic_rand(&s, w / 8) + 4,
+		              y + (int)pic_rand(&s, h / 10) + 2, ink);
 	}
 	return p;
 }
@@ -231,8 +245,8 @@ START_TEST(normalisation_survives_margins_frames_and_inversion)
 		struct pic moved = pic_place(&p, 380, 260, 60, 17, white);
 		struct pic framed = pic_place(&moved, 380, 260, 0, 0, red);
 		for (uint32_t y = 8; y < 252; y++)
-			memcpy(framed.rgb + ((size_t)y * 380 + 8) * 3, moved.rgb + ((size_t)y * 380 + 8) * 3,
-			       364 * 3);
+			memcpy(framed.rgb + ((size_t)y * 380 + 8) * 3,
+			       moved.rgb + ((size_t)y * 380 + 8) * 3, 364 * 3);
 		struct pic neg = { .w = 300, .h = 200, .rgb = pic_xmalloc((size_t)300 * 200 * 3) };
 		for (size_t i = 0; i < (size_t)300 * 200 * 3; i++)
 			neg.rgb[i] = (uint8_t)(255 - p.rgb[i]);
@@ -240,8 +254,8 @@ START_TEST(normalisation_survives_margins_frames_and_inversion)
 		int d2 = dist(ref, hash_enc(&framed, ENC_PNG));
 		int d3 = dist(ref, hash_enc(&neg, ENC_PNG));
 		ck_assert_msg(d1 <= IMG_SKETCH_MAX_HAMMING && d2 <= IMG_SKETCH_MAX_HAMMING &&
-		              d3 <= IMG_SKETCH_MAX_HAMMING, "seed %d distances %d %d %d", (int)seed,
-		              d1, d2, d3);
+		                  d3 <= IMG_SKETCH_MAX_HAMMING,
+		              "seed %d distances %d %d %d", (int)seed, d1, d2, d3);
 		pic_free(&p);
 		pic_free(&moved);
 		pic_free(&framed);
@@ -322,7 +336,8 @@ static void check_broken(const uint8_t *b, size_t len)
 	uint8_t *copy = malloc(len);
 	for (size_t cut = 0; cut + 12 < len; cut += 1 + cut / 64) {
 		memcpy(copy, b, cut);
-		ck_assert_msg(img_phash(copy, cut, &info, &h) < 0, "prefix %zu of %zu decoded", cut, len);
+		ck_assert_msg(img_phash(copy, cut, &info, &h) < 0, "prefix %zu of %zu decoded", cut,
+		              len);
 	}
 	uint64_t s = 12345;
 	for (int i = 0; i < 300; i++) {
@@ -451,7 +466,8 @@ START_TEST(sketch_api)
 	hb.hash ^= 0x8000000000000003ull;
 	img_sketch_encode(&hb, b);
 	ck_assert(img_sketch_similarity(a, IMG_SKETCH_BYTES, a, IMG_SKETCH_BYTES) == 1.0);
-	ck_assert(img_sketch_similarity(a, IMG_SKETCH_BYTES, b, IMG_SKETCH_BYTES) == 1.0 - 3.0 / 64);
+	ck_assert(img_sketch_similarity(a, IMG_SKETCH_BYTES, b, IMG_SKETCH_BYTES) ==
+	          1.0 - 3.0 / 64);
 	ck_assert(img_sketch_similarity(a, 8, b, IMG_SKETCH_BYTES) < 0);
 	ck_assert(img_sketch_similarity(a, IMG_SKETCH_BYTES, b, 9) < 0);
 	/* the same layout hash with other tiles: not a match */
@@ -497,7 +513,8 @@ static double time_us(const uint8_t *b, size_t len, int n)
 	for (int i = 0; i < n; i++)
 		(void)hash_of(b, len);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
-	return ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / n / 1e3;
+	return ((double)(t1.tv_sec - t0.tv_sec) * 1e9 + (double)(t1.tv_nsec - t0.tv_nsec)) / n /
+	       1e3;
 }
 
 /* Informational: decode + hash time of a typical 300x200 image. */
@@ -506,8 +523,9 @@ START_TEST(timing)
 	struct pic p = pic_make(5, 300, 200);
 	size_t lj, lp, lg;
 	uint8_t *j = pic_jpeg(&p, 85, &lj), *png = pic_png(&p, 0, &lp), *g = pic_gif(&p, &lg);
-	printf("image decode+hash 300x200: jpeg %.0f us (%zu B), png %.0f us (%zu B), gif %.0f us (%zu B)\n",
-	       time_us(j, lj, 300), lj, time_us(png, lp, 300), lp, time_us(g, lg, 300), lg);
+	printf(
+	    "image decode+hash 300x200: jpeg %.0f us (%zu B), png %.0f us (%zu B), gif %.0f us (%zu B)\n",
+	    time_us(j, lj, 300), lj, time_us(png, lp, 300), lp, time_us(g, lg, 300), lg);
 	free(j);
 	free(png);
 	free(g);

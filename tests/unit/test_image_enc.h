@@ -85,7 +85,8 @@ static inline struct pic pic_make(uint64_t seed, uint32_t w, uint32_t h)
 		for (uint32_t x = 0; x < w; x++) {
 			unsigned t = dir ? x * 256 / w : y * 256 / h;
 			for (int i = 0; i < 3; i++)
-				p.rgb[3 * ((size_t)y * w + x) + i] = (uint8_t)((a[i] * (256 - t) + b[i] * t) >> 8);
+				p.rgb[3 * ((size_t)y * w + x) + i] =
+				    (uint8_t)((a[i] * (256 - t) + b[i] * t) >> 8);
 		}
 	}
 #define SX(v) ((int)((int64_t)(v) * (int)w / 1000))
@@ -98,7 +99,8 @@ static inline struct pic pic_make(uint64_t seed, uint32_t w, uint32_t h)
 		if (pic_rand(&s, 2))
 			pic_fill_rect(&p, SX(x), SY(y), SX(x + sw), SY(y + sh), c);
 		else
-			pic_fill_disc(&p, SX(x), SY(y), SX(sw / 2) < SY(sh / 2) ? SX(sw / 2) : SY(sh / 2), c);
+			pic_fill_disc(&p, SX(x), SY(y),
+			              SX(sw / 2) < SY(sh / 2) ? SX(sw / 2) : SY(sh / 2), c);
 	}
 	/* a light panel with lines of dark "words" */
 	uint8_t panel[3] = { 240, 240, 230 }, ink[3] = { 20, 20, 40 };
@@ -145,8 +147,10 @@ static inline struct pic pic_resize(const struct pic *src, uint32_t w, uint32_t 
 		for (uint32_t x = 0; x < w; x++) {
 			uint32_t x0 = x * src->w / w, x1 = (x + 1) * src->w / w;
 			uint32_t y0 = y * src->h / h, y1 = (y + 1) * src->h / h;
-			if (x1 <= x0) x1 = x0 + 1;
-			if (y1 <= y0) y1 = y0 + 1;
+			if (x1 <= x0)
+				x1 = x0 + 1;
+			if (y1 <= y0)
+				y1 = y0 + 1;
 			for (int i = 0; i < 3; i++) {
 				unsigned sum = 0, n = 0;
 				for (uint32_t yy = y0; yy < y1; yy++)

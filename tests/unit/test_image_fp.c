@@ -14,7 +14,16 @@
 #include "../../cartridge/img/img.h"
 #include "../../cartridge/util/hash.h"
 
-enum { P_ROOT, P_TEXT, P_PNG, P_JPEG_OCTET, P_PIXEL, P_BROKEN, P_PNG_AGAIN, N_PARTS };
+enum {
+	P_ROOT,
+	P_TEXT,
+	P_PNG,
+	P_JPEG_OCTET,
+	P_PIXEL,
+	P_BROKEN,
+	P_PNG_AGAIN,
+	N_PARTS
+};
 
 struct fixture {
 	struct mime_part parts[N_PARTS];
@@ -99,7 +108,8 @@ static int has_key(const struct fp_list *out, uint64_t raw, uint16_t flags)
 	uint64_t key = whorl_fp_key(WHORL_FP_IMAGE, raw);
 	for (size_t i = 0; i < out->n_fps; i++)
 		if (out->fps[i].key == key && out->fps[i].flags == flags &&
-		    out->fps[i].engine == WHORL_FP_IMAGE && out->fps[i].algo_version == fp_engine_get(WHORL_FP_IMAGE)->algo_version)
+		    out->fps[i].engine == WHORL_FP_IMAGE &&
+		    out->fps[i].algo_version == fp_engine_get(WHORL_FP_IMAGE)->algo_version)
 			return 1;
 	return 0;
 }
@@ -153,7 +163,7 @@ static size_t expected_sketches(const struct mime_part *p, uint8_t want[][IMG_SK
 {
 	struct img_thumb *t = calloc(1, sizeof(*t));
 	struct img_luma luma = { malloc(IMG_LUMA_MAX_SIDE * IMG_LUMA_MAX_SIDE),
-	                         IMG_LUMA_MAX_SIDE * IMG_LUMA_MAX_SIDE, 0, 0, 0 };
+		                 IMG_LUMA_MAX_SIDE * IMG_LUMA_MAX_SIDE, 0, 0, 0 };
 	struct img_info info;
 	struct img_content c;
 	struct img_box boxes[IMG_MAX_REGIONS];
@@ -252,7 +262,9 @@ END_TEST
  * list says the engine did not see everything. */
 START_TEST(decode_budget_sets_overflow)
 {
-	enum { N = 40 };
+	enum {
+		N = 40
+	};
 	struct mime_part parts[N];
 	uint8_t *bufs[N];
 	memset(parts, 0, sizeof(parts));

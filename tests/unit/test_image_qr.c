@@ -39,25 +39,38 @@ static uint8_t *read_data(const char *name, size_t *len)
 	return b;
 }
 
-static struct fp_list *scan_image(struct one_image *m, const char *name,
-                                  enum cfg_image_depth depth)
+static struct fp_list *scan_image(struct one_image *m, const char *name, enum cfg_image_depth depth)
 {
 	memset(m, 0, sizeof(*m));
 	size_t len;
 	m->data = read_data(name, &len);
-	m->parts[0] = (struct mime_part){ .parent = -1, .type = "multipart", .subtype = "mixed",
-	                                  .is_multipart = 1, .charset = "", .filename = "",
-	                                  .content_id = "" };
-	m->parts[1] = (struct mime_part){ .parent = 0, .depth = 1, .type = "image", .subtype = "png",
-	                                  .charset = "", .filename = "", .content_id = "",
-	                                  .data = m->data, .data_len = len };
+	m->parts[0] = (struct mime_part){ .parent = -1,
+		                          .type = "multipart",
+		                          .subtype = "mixed",
+		                          .is_multipart = 1,
+		                          .charset = "",
+		                          .filename = "",
+		                          .content_id = "" };
+	m->parts[1] = (struct mime_part){ .parent = 0,
+		                          .depth = 1,
+		                          .type = "image",
+		                          .subtype = "png",
+		                          .charset = "",
+		                          .filename = "",
+		                          .content_id = "",
+		                          .data = m->data,
+		                          .data_len = len };
 	m->msg.parts = m->parts;
 	m->msg.n_parts = 2;
 	m->msg.subject = "";
 	m->cfg.image_depth = depth;
 	arena_init(&m->arena);
-	m->in = (struct fp_input){ .mime = &m->msg, .cfg = &m->cfg, .arena = &m->arena,
-	                           .visible = "", .norm = "", .skeleton = "" };
+	m->in = (struct fp_input){ .mime = &m->msg,
+		                   .cfg = &m->cfg,
+		                   .arena = &m->arena,
+		                   .visible = "",
+		                   .norm = "",
+		                   .skeleton = "" };
 	struct fp_list *out = calloc(1, sizeof(*out));
 	fp_image_compute(&m->in, out);
 	return out;

@@ -15,19 +15,19 @@
 #include "cartridge/util/hash.h"
 #include "publisher/lib/infra.h"
 
-#define URL_SHARED 0x1001u             /* a list footer's link */
-#define IP_SHARED 0x1002u              /* the list server */
-#define URL_OWN 0x1003u                /* one campaign's payload link */
+#define URL_SHARED 0x1001u /* a list footer's link */
+#define IP_SHARED 0x1002u  /* the list server */
+#define URL_OWN 0x1003u    /* one campaign's payload link */
 
 static const struct sigdb_meta abuse = { .category = 1, .confidence = 90 };
 static const struct sigdb_meta legit = { .confidence = 90, .flags = SIGDB_F_LEGIT };
 
 static const char campaign_text[] =
-	"dear friend we are pleased to announce our exclusive offer on genuine swiss "
-	"watches rolex omega breitling and cartier at prices you will not believe "
-	"every watch ships within two days with a certificate of authenticity and "
-	"full warranty visit our online store today and save up to eighty percent "
-	"this offer is valid only while supplies last so order now";
+    "dear friend we are pleased to announce our exclusive offer on genuine swiss "
+    "watches rolex omega breitling and cartier at prices you will not believe "
+    "every watch ships within two days with a certificate of authenticity and "
+    "full warranty visit our online store today and save up to eighty percent "
+    "this offer is valid only while supplies last so order now";
 
 static struct arena test_arena;
 static struct cfg test_cfg;
@@ -47,8 +47,8 @@ static void teardown(void)
 
 /* One message: its body key, optionally the fuzzy sketch of `text`, and
  * infrastructure keys; observed by l and published into s as abuse. */
-static void message(struct infra_learner *l, struct publish_set *s, uint64_t body,
-                    const char *text, const uint64_t *urls, size_t n_urls, uint64_t ip)
+static void message(struct infra_learner *l, struct publish_set *s, uint64_t body, const char *text,
+                    const uint64_t *urls, size_t n_urls, uint64_t ip)
 {
 	struct whorl_fp fps[8];
 	struct whorl_sketch sk;
@@ -57,20 +57,26 @@ static void message(struct infra_learner *l, struct publish_set *s, uint64_t bod
 
 	ck_assert_ptr_nonnull(fl);
 	memset(fl, 0, sizeof *fl);
-	fps[n++] = (struct whorl_fp){ .key = whorl_fp_key(WHORL_FP_BODY, body), .engine = WHORL_FP_BODY };
+	fps[n++] =
+	    (struct whorl_fp){ .key = whorl_fp_key(WHORL_FP_BODY, body), .engine = WHORL_FP_BODY };
 	for (size_t i = 0; i < n_urls; i++)
 		fps[n++] = (struct whorl_fp){ .key = whorl_fp_key(WHORL_FP_URL, urls[i]),
-		                              .engine = WHORL_FP_URL };
+			                      .engine = WHORL_FP_URL };
 	fps[n++] = (struct whorl_fp){ .key = whorl_fp_key(WHORL_FP_IP, ip), .engine = WHORL_FP_IP };
 	struct whorl_fpset set = { .size = sizeof set, .n_fps = n, .fps = fps };
 	if (text) {
-		struct fp_input in = { .mime = &test_msg, .norm = text, .norm_len = strlen(text),
-		                       .cfg = &test_cfg, .arena = &test_arena, .skeleton = "" };
+		struct fp_input in = { .mime = &test_msg,
+			               .norm = text,
+			               .norm_len = strlen(text),
+			               .cfg = &test_cfg,
+			               .arena = &test_arena,
+			               .skeleton = "" };
 		fp_fuzzy_compute(&in, fl);
 		ck_assert_uint_eq(fl->n_sketches, 1);
 		sk = (struct whorl_sketch){ .engine = fl->sketches[0].engine,
-		                            .algo_version = fl->sketches[0].algo_version,
-		                            .len = fl->sketches[0].len, .bytes = fl->sketches[0].bytes };
+			                    .algo_version = fl->sketches[0].algo_version,
+			                    .len = fl->sketches[0].len,
+			                    .bytes = fl->sketches[0].bytes };
 		set.n_sketches = 1;
 		set.sketches = &sk;
 	}
@@ -94,7 +100,7 @@ START_TEST(test_shared_keys_held_back)
 	struct infra_report r;
 
 	message(l, s, 1, NULL, own, 2, IP_SHARED);
-	message(l, s, 1, NULL, own, 2, IP_SHARED);     /* a re-send of campaign 1 */
+	message(l, s, 1, NULL, own, 2, IP_SHARED); /* a re-send of campaign 1 */
 	message(l, s, 2, NULL, shared, 1, IP_SHARED);
 	message(l, s, 3, NULL, shared, 1, IP_SHARED);
 	ck_assert_int_eq(infra_hold_back(l, s, 3, &r), 0);
@@ -142,7 +148,8 @@ START_TEST(test_variants_are_one_campaign)
 	char text[1024];
 
 	for (unsigned i = 0; i < 5; i++) {
-		snprintf(text, sizeof text, "%s qx%uzv wk%ujp", campaign_text, i * 7919, i * 104729);
+		snprintf(text, sizeof text, "%s qx%uzv wk%ujp", campaign_text, i * 7919,
+		         i * 104729);
 		message(l, s, 100 + i, text, own, 1, 0x2000 + i);
 	}
 	ck_assert_int_eq(infra_hold_back(l, s, 3, &r), 0);

@@ -58,7 +58,8 @@ static void expect_refused(const char *name, int want, const char *needle1, cons
 
 START_TEST(refuses_bad_major)
 {
-	expect_refused("bad_major", WHORL_EABI, "not binary compatible", "ABI major 2, host speaks 1");
+	expect_refused("bad_major", WHORL_EABI, "not binary compatible",
+	               "ABI major 2, host speaks 1");
 }
 END_TEST
 
@@ -74,7 +75,8 @@ END_TEST
 
 START_TEST(refuses_bad_build)
 {
-	expect_refused("bad_build", WHORL_EBUILD, "32-bit pointers, 4-byte size_t, 4-byte long, big endian",
+	expect_refused("bad_build", WHORL_EBUILD,
+	               "32-bit pointers, 4-byte size_t, 4-byte long, big endian",
 	               sizeof(void *) == 8 ? "64-bit pointers" : "build signature");
 }
 END_TEST
@@ -181,8 +183,8 @@ START_TEST(loads_good_echo_and_unloads)
 	char path[1200], err[512] = "";
 	const struct whorl_cartridge_api *api;
 
-	ck_assert_int_eq(whorl_cartridge_load(cart("good_echo", path, sizeof(path)), &c, err,
-	                                      sizeof(err)), 0);
+	ck_assert_int_eq(
+	    whorl_cartridge_load(cart("good_echo", path, sizeof(path)), &c, err, sizeof(err)), 0);
 	api = whorl_cartridge_table(c);
 	ck_assert_ptr_nonnull(api);
 	ck_assert_uint_eq(api->abi_major, WHORL_ABI_MAJOR);

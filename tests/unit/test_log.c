@@ -45,8 +45,9 @@ START_TEST(test_log_formats_and_passes_module)
 
 	log_init(&lg, &h);
 	ck_assert_int_eq(lg.min_level, WHORL_LOG_DEBUG);
-	log_error(&lg, "CONFIG", "Invalid micro-update timeout %s, using default timeout of %d seconds.",
-	          "abc", 60);
+	log_error(&lg, "CONFIG",
+	          "Invalid micro-update timeout %s, using default timeout of %d seconds.", "abc",
+	          60);
 	ck_assert_int_eq(cap.n, 1);
 	ck_assert_int_eq(cap.level, WHORL_LOG_ERROR);
 	ck_assert_str_eq(cap.module, "CONFIG");
@@ -95,7 +96,7 @@ START_TEST(test_log_refuses_too_small_services)
 	struct whorl_host_services h = host_for(&cap);
 	struct logger lg;
 
-	h.size = offsetof(struct whorl_host_services, log);   /* log member not covered */
+	h.size = offsetof(struct whorl_host_services, log); /* log member not covered */
 	log_init(&lg, &h);
 	ck_assert_ptr_null(lg.fn);
 }
@@ -126,9 +127,12 @@ START_TEST(test_log_sanitises_control_characters)
 	struct logger lg;
 
 	log_init(&lg, &h);
-	log_warn(&lg, NULL, "a\nb\rc\x1b[31md\x7f" "\xc3\xa9");
+	log_warn(&lg, NULL,
+	         "a\nb\rc\x1b[31md\x7f"
+	         "\xc3\xa9");
 	ck_assert_str_eq(cap.module, "");
-	ck_assert_str_eq(cap.message, "a.b.c.[31md." "\xc3\xa9");
+	ck_assert_str_eq(cap.message, "a.b.c.[31md."
+	                              "\xc3\xa9");
 }
 END_TEST
 

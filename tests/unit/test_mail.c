@@ -43,7 +43,8 @@ static void split(const char *text, size_t piece, struct spans *out)
 	memset(out, 0, sizeof(*out));
 	mail_mbox_split_init(&s, spans_add, out);
 	for (at = 0; at < len; at += piece)
-		ck_assert_int_eq(mail_mbox_split_feed(&s, text + at, len - at < piece ? len - at : piece), 0);
+		ck_assert_int_eq(
+		    mail_mbox_split_feed(&s, text + at, len - at < piece ? len - at : piece), 0);
 	ck_assert_int_eq(mail_mbox_split_end(&s), 0);
 }
 
@@ -63,7 +64,7 @@ START_TEST(split_messages)
 		split(box, piece, &pieces);
 		ck_assert_mem_eq(&pieces, &whole, sizeof(whole));
 	}
-	split("From only", 3, &pieces);   /* an envelope with no newline */
+	split("From only", 3, &pieces); /* an envelope with no newline */
 	ck_assert_uint_eq(pieces.n, 1);
 	ck_assert_uint_eq(pieces.off[0], 9);
 	ck_assert_uint_eq(pieces.len[0], 0);
@@ -174,7 +175,7 @@ START_TEST(walk_files_mboxes_maildirs_links)
 	ck_assert_str_eq(text_of(&l, 3, &b), "Subject: linked\n\n>From kept\n");
 	ck_assert_uint_eq(l.msgs[3].index, 0);
 	ck_assert_str_eq(text_of(&l, 4, &b), "Subject: c\n\nC\n");
-	ck_assert_str_eq(text_of(&l, 5, &b), "From z\nSubject: n\n");   /* maildir: whole file */
+	ck_assert_str_eq(text_of(&l, 5, &b), "From z\nSubject: n\n"); /* maildir: whole file */
 	ck_assert_uint_eq(l.n_unreadable, 0);
 	mail_list_free(&l);
 	mail_buf_free(&b);

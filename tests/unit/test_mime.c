@@ -68,7 +68,8 @@ static const char *header(const struct mime_msg *m, const char *name)
 
 START_TEST(headers_folding_lf_crlf)
 {
-	const char *crlf = "Subject: hello\r\n  world\r\nX-A:  one\r\n\ttwo  \r\nTo: x\r\n\r\nbody\r\n";
+	const char *crlf =
+	    "Subject: hello\r\n  world\r\nX-A:  one\r\n\ttwo  \r\nTo: x\r\n\r\nbody\r\n";
 	struct mime_msg m = parse(crlf);
 	ck_assert_uint_eq(m.n_headers, 3);
 	ck_assert_str_eq(header(&m, "SUBJECT"), "hello  world");
@@ -108,15 +109,15 @@ END_TEST
 START_TEST(params_2231_2047)
 {
 	const char *msg =
-		"Content-Type: multipart/mixed; BOUNDARY=\"b\"\n\n"
-		"--b\nContent-Type: application/pdf; NAME=\"a \\\"quoted\\\" name.pdf\"\n\nA\n"
-		"--b\nContent-Type: application/pdf\nContent-Disposition: attachment;\n"
-		" filename*0*=iso-8859-1'fr'caf%E9%20;\n filename*1=\"menu\";\n filename*2*=%2Epdf\n\nB\n"
-		"--b\nContent-Disposition: attachment; filename*=UTF-8''%E2%82%AC.txt\n\nC\n"
-		"--b\nContent-Type: text/plain; name==?UTF-8?B?w6l0w6kucGRm?=\n\nD\n"
-		"--b\nContent-Type: Text/HTML; Charset=\"ISO-8859-1\" (comment)\n"
-		"Content-ID: <id@x>\nContent-Transfer-Encoding: 8bit\n\n\xe9\n"
-		"--b--\n";
+	    "Content-Type: multipart/mixed; BOUNDARY=\"b\"\n\n"
+	    "--b\nContent-Type: application/pdf; NAME=\"a \\\"quoted\\\" name.pdf\"\n\nA\n"
+	    "--b\nContent-Type: application/pdf\nContent-Disposition: attachment;\n"
+	    " filename*0*=iso-8859-1'fr'caf%E9%20;\n filename*1=\"menu\";\n filename*2*=%2Epdf\n\nB\n"
+	    "--b\nContent-Disposition: attachment; filename*=UTF-8''%E2%82%AC.txt\n\nC\n"
+	    "--b\nContent-Type: text/plain; name==?UTF-8?B?w6l0w6kucGRm?=\n\nD\n"
+	    "--b\nContent-Type: Text/HTML; Charset=\"ISO-8859-1\" (comment)\n"
+	    "Content-ID: <id@x>\nContent-Transfer-Encoding: 8bit\n\n\xe9\n"
+	    "--b--\n";
 	struct mime_msg m = parse(msg);
 	ck_assert_uint_eq(m.n_parts, 6);
 	ck_assert_str_eq(m.parts[1].filename, "a \"quoted\" name.pdf");
@@ -139,11 +140,16 @@ START_TEST(multipart_nested)
 	size_t len;
 	char *msg = file_read("related_alternative.eml", &len);
 	struct mime_msg m = parse_lim(msg, len, NULL);
-	ck_assert_str_eq(m.subject, "Sp\xc3\xa9" "cial offer for you");
+	ck_assert_str_eq(m.subject, "Sp\xc3\xa9"
+	                            "cial offer for you");
 	ck_assert_uint_eq(m.n_parts, 5);
-	static const struct { int parent, depth; const char *type, *subtype; } want[] = {
+	static const struct {
+		int parent, depth;
+		const char *type, *subtype;
+	} want[] = {
 		{ -1, 0, "multipart", "related" }, { 0, 1, "multipart", "alternative" },
-		{ 1, 2, "text", "plain" }, { 1, 2, "text", "html" }, { 0, 1, "image", "png" },
+		{ 1, 2, "text", "plain" },         { 1, 2, "text", "html" },
+		{ 0, 1, "image", "png" },
 	};
 	for (size_t i = 0; i < 5; i++) {
 		ck_assert_int_eq(m.parts[i].parent, want[i].parent);
@@ -181,11 +187,11 @@ START_TEST(message_rfc822)
 	ck_assert_str_eq(m.parts[2].filename, "fwd.eml");
 	ck_assert_int_eq(m.parts[3].parent, 2);
 	ck_assert_int_eq(m.parts[3].depth, 2);
-	const struct mime_header *s = mime_header_find(m.parts[3].headers, m.parts[3].n_headers,
-	                                               "subject");
+	const struct mime_header *s =
+	    mime_header_find(m.parts[3].headers, m.parts[3].n_headers, "subject");
 	ck_assert_ptr_nonnull(s);
 	char *dec = mime_header_decode(&arena, s->raw, s->raw_len, NULL);
-	ck_assert_ptr_nonnull(dec);   /* koi8-r without a cache: not UTF-8 Cyrillic */
+	ck_assert_ptr_nonnull(dec); /* koi8-r without a cache: not UTF-8 Cyrillic */
 	ck_assert_str_eq(m.parts[3].charset, "koi8-r");
 	ck_assert_str_eq((char *)m.parts[3].data,
 	                 "\xd0\x9f\xd1\x80\xd0\xb8\xd0\xb2\xd0\xb5\xd1\x82, "
@@ -298,7 +304,8 @@ START_TEST(limit_depth)
 	struct sb b = { 0 };
 	char line[128];
 	for (int i = 0; i < 20; i++) {
-		snprintf(line, sizeof(line), "Content-Type: multipart/mixed; boundary=\"b%d\"\n\n--b%d\n", i, i);
+		snprintf(line, sizeof(line),
+		         "Content-Type: multipart/mixed; boundary=\"b%d\"\n\n--b%d\n", i, i);
 		sb_add(&b, line);
 	}
 	sb_add(&b, "Content-Type: text/plain\n\ndeep\n");
@@ -339,7 +346,7 @@ START_TEST(limit_headers)
 	line[1023] = '\n';
 	line[1024] = '\0';
 	sb_add(&b, "Subject: big\n");
-	for (int i = 0; i < 1024; i++)    /* 1 MB of header fields */
+	for (int i = 0; i < 1024; i++) /* 1 MB of header fields */
 		sb_add(&b, line);
 	sb_add(&b, "\nbody\n");
 	struct mime_msg m = parse_lim(b.p, b.len, NULL);
@@ -366,7 +373,9 @@ START_TEST(limit_decoded_and_body_length)
 	struct sb b = { 0 };
 	sb_add(&b, "Content-Type: application/octet-stream\nContent-Transfer-Encoding: base64\n\n");
 	for (int i = 0; i < 100; i++)
-		sb_add(&b, "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB\n");
+		sb_add(
+		    &b,
+		    "QUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFBQUFB\n");
 	struct mime_limits lim = { .max_decoded = 1000 };
 	struct mime_msg m = parse_lim(b.p, b.len, &lim);
 	ck_assert(m.flags & MIME_F_DECODED);
@@ -396,8 +405,11 @@ static int utf8_ok(const unsigned char *s, size_t n)
 {
 	for (size_t i = 0; i < n;) {
 		unsigned char c = s[i];
-		size_t k = c < 0x80 ? 1 : (c & 0xE0) == 0xC0 ? 2 : (c & 0xF0) == 0xE0 ? 3 :
-		           (c & 0xF8) == 0xF0 ? 4 : 0;
+		size_t k = c < 0x80             ? 1
+		           : (c & 0xE0) == 0xC0 ? 2
+		           : (c & 0xF0) == 0xE0 ? 3
+		           : (c & 0xF8) == 0xF0 ? 4
+		                                : 0;
 		if (k == 0 || i + k > n)
 			return 0;
 		for (size_t j = 1; j < k; j++)
@@ -418,7 +430,8 @@ static void msg_check_sane(const struct mime_msg *m, const char *path)
 		if (i > 0) {
 			ck_assert_msg(p->parent >= 0 && (size_t)p->parent < i, "%s", path);
 			ck_assert_int_eq(p->depth, m->parts[p->parent].depth + 1);
-			ck_assert(m->parts[p->parent].is_multipart || p->encoding == MIME_ENC_UUENCODE);
+			ck_assert(m->parts[p->parent].is_multipart ||
+			          p->encoding == MIME_ENC_UUENCODE);
 		}
 		ck_assert_ptr_nonnull(p->data);
 		ck_assert_ptr_nonnull(p->type);
@@ -435,7 +448,7 @@ START_TEST(corpus)
 	glob_t g;
 	snprintf(pattern, sizeof(pattern), "%s/.cache/whorl-corpus/*/*.eml", home ? home : "/");
 	if (glob(pattern, 0, NULL, &g) != 0)
-		return;   /* no corpus here: nothing to check */
+		return; /* no corpus here: nothing to check */
 	struct arena a;
 	size_t parsed = 0;
 	arena_init(&a);

@@ -30,10 +30,18 @@ static size_t b64(const char *in, unsigned char *out, size_t cap, unsigned *errs
 
 START_TEST(base64_golden)
 {
-	static const struct { const char *in, *out; } v[] = {
-		{ "", "" }, { "Zg==", "f" }, { "Zm8=", "fo" }, { "Zm9v", "foo" },
-		{ "Zm9vYg==", "foob" }, { "Zm9vYmE=", "fooba" }, { "Zm9vYmFy", "foobar" },
-		{ "Zm9v\r\nYmFy\r\n", "foobar" }, { "  Zm9v YmFy\t", "foobar" },
+	static const struct {
+		const char *in, *out;
+	} v[] = {
+		{ "", "" },
+		{ "Zg==", "f" },
+		{ "Zm8=", "fo" },
+		{ "Zm9v", "foo" },
+		{ "Zm9vYg==", "foob" },
+		{ "Zm9vYmE=", "fooba" },
+		{ "Zm9vYmFy", "foobar" },
+		{ "Zm9v\r\nYmFy\r\n", "foobar" },
+		{ "  Zm9v YmFy\t", "foobar" },
 	};
 	unsigned char out[64];
 	for (size_t i = 0; i < sizeof(v) / sizeof(v[0]); i++) {
@@ -50,18 +58,18 @@ START_TEST(base64_broken)
 {
 	unsigned char out[64];
 	unsigned errs;
-	size_t n = b64("Zm9vYg", out, sizeof(out), &errs);   /* missing padding */
+	size_t n = b64("Zm9vYg", out, sizeof(out), &errs); /* missing padding */
 	ck_assert_uint_eq(n, 4);
 	ck_assert(memcmp(out, "foob", 4) == 0);
 	ck_assert_uint_eq(errs, 1);
-	n = b64("Zm9v*YmFy!", out, sizeof(out), &errs);       /* junk characters */
+	n = b64("Zm9v*YmFy!", out, sizeof(out), &errs); /* junk characters */
 	ck_assert_uint_eq(n, 6);
 	ck_assert(memcmp(out, "foobar", 6) == 0);
 	ck_assert_uint_eq(errs, 2);
-	n = b64("Zg==Zm8=", out, sizeof(out), &errs);         /* concatenated chunks */
+	n = b64("Zg==Zm8=", out, sizeof(out), &errs); /* concatenated chunks */
 	ck_assert_uint_eq(n, 3);
 	ck_assert(memcmp(out, "ffo", 3) == 0);
-	n = b64("Zm9vYmFy", out, 4, &errs);                  /* bounded by cap */
+	n = b64("Zm9vYmFy", out, 4, &errs); /* bounded by cap */
 	ck_assert_uint_eq(n, 4);
 	ck_assert(memcmp(out, "foob", 4) == 0);
 	n = b64("Z", out, sizeof(out), &errs);
@@ -93,7 +101,8 @@ START_TEST(qp_golden)
 	qp("trailing   \r\nspace\t\nkept in  middle", out, sizeof(out), 0, &errs);
 	ck_assert_str_eq((char *)out, "trailing\r\nspace\nkept in  middle");
 	qp("lower=e9case", out, sizeof(out), 0, &errs);
-	ck_assert_str_eq((char *)out, "lower\xe9" "case");
+	ck_assert_str_eq((char *)out, "lower\xe9"
+	                              "case");
 	qp("a_b=5F", out, sizeof(out), 1, &errs);
 	ck_assert_str_eq((char *)out, "a b_");
 }
@@ -123,7 +132,8 @@ START_TEST(uu_golden)
 	ck_assert_uint_eq(n, 3);
 	ck_assert(memcmp(out, "Cat", 3) == 0);
 	ck_assert_uint_eq(errs, 0);
-	const char *two = "M5&AE('%U:6-K(&)R;W=N(&9O>\"!J=6UP<R!O=F5R('1H92!L87IY(&1O9RX*\n`\nend\n";
+	const char *two =
+	    "M5&AE('%U:6-K(&)R;W=N(&9O>\"!J=6UP<R!O=F5R('1H92!L87IY(&1O9RX*\n`\nend\n";
 	n = mime_uu_decode(two, strlen(two), out, sizeof(out), &errs);
 	ck_assert_uint_eq(n, 45);
 	ck_assert(memcmp(out, "The quick brown fox jumps over the lazy dog.\n", 45) == 0);
@@ -161,10 +171,15 @@ START_TEST(charset_builtin)
 	ck_assert_str_eq(conv("utf8", NULL, "\xc3\xa9", &bad), "\xc3\xa9");
 	ck_assert_int_eq(bad, 0);
 	/* Invalid UTF-8: each bad byte becomes U+FFFD. */
-	ck_assert_str_eq(conv("UTF-8", NULL, "a\xff" "b\xc0\xaf", &bad),
-	                 "a\xef\xbf\xbd" "b\xef\xbf\xbd\xef\xbf\xbd");
+	ck_assert_str_eq(conv("UTF-8", NULL,
+	                      "a\xff"
+	                      "b\xc0\xaf",
+	                      &bad),
+	                 "a\xef\xbf\xbd"
+	                 "b\xef\xbf\xbd\xef\xbf\xbd");
 	ck_assert_int_eq(bad, 1);
-	ck_assert_str_eq(conv("utf-8", NULL, "\xed\xa0\x80", &bad), "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
+	ck_assert_str_eq(conv("utf-8", NULL, "\xed\xa0\x80", &bad),
+	                 "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd");
 	/* No charset / us-ascii: valid UTF-8 stays UTF-8, else windows-1252. */
 	ck_assert_str_eq(conv("", NULL, "\xc3\xa9", &bad), "\xc3\xa9");
 	ck_assert_int_eq(bad, 0);
@@ -191,15 +206,17 @@ START_TEST(charset_iconv)
 	ck_assert_str_eq(conv("ISO-8859-2", cache, "\xa3\xf3\x64\xbc", &bad),
 	                 "\xc5\x81\xc3\xb3\x64\xc5\xba");
 	/* Cached descriptor reused after an invalid sequence left state behind. */
-	ck_assert_str_eq(conv("shift_jis", cache, "\x82\xa0\x82", &bad), "\xe3\x81\x82\xef\xbf\xbd");
+	ck_assert_str_eq(conv("shift_jis", cache, "\x82\xa0\x82", &bad),
+	                 "\xe3\x81\x82\xef\xbf\xbd");
 	ck_assert_int_eq(bad, 1);
 	ck_assert_str_eq(conv("shift_jis", cache, "\x82\xa0", &bad), "\xe3\x81\x82");
 	ck_assert_int_eq(bad, 0);
 	/* Many charsets: the fixed table evicts and still converts. */
-	static const char *names[] = { "iso-8859-2", "iso-8859-3", "iso-8859-4", "iso-8859-5",
-		"iso-8859-6", "iso-8859-7", "iso-8859-9", "iso-8859-10", "iso-8859-13",
-		"iso-8859-14", "iso-8859-15", "koi8-u", "cp1250", "cp1251", "cp1253", "cp1254",
-		"cp1255", "cp1256", "cp1257", "koi8-r" };
+	static const char *names[] = { "iso-8859-2",  "iso-8859-3",  "iso-8859-4",  "iso-8859-5",
+		                       "iso-8859-6",  "iso-8859-7",  "iso-8859-9",  "iso-8859-10",
+		                       "iso-8859-13", "iso-8859-14", "iso-8859-15", "koi8-u",
+		                       "cp1250",      "cp1251",      "cp1253",      "cp1254",
+		                       "cp1255",      "cp1256",      "cp1257",      "koi8-r" };
 	for (int round = 0; round < 2; round++)
 		for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 			ck_assert_str_eq(conv(names[i], cache, "abc", &bad), "abc");
@@ -240,7 +257,8 @@ START_TEST(charset_utf16)
 	/* A surrogate pair (U+1F600), an unpaired surrogate, an odd tail. */
 	ck_assert_str_eq(CONVN("utf-16be", cache, "\xd8\x3d\xde\x00", &bad), "\xf0\x9f\x98\x80");
 	ck_assert_int_eq(bad, 0);
-	ck_assert_str_eq(CONVN("utf-16be", cache, "\xd8\x3d\0a", &bad), "\xef\xbf\xbd" "a");
+	ck_assert_str_eq(CONVN("utf-16be", cache, "\xd8\x3d\0a", &bad), "\xef\xbf\xbd"
+	                                                                "a");
 	ck_assert_int_eq(bad, 1);
 	ck_assert_str_eq(CONVN("utf-16le", cache, "a\0b", &bad), "a\xef\xbf\xbd");
 	ck_assert_int_eq(bad, 1);
@@ -257,25 +275,40 @@ END_TEST
  * converted before: each result is compared with a fresh cache's. */
 START_TEST(charset_stateless)
 {
-	static const char *names[] = { "utf-16", "utf-16le", "utf-32", "iso-2022-jp", "utf-7",
-		"shift_jis", "gb2312", "koi8-r", "euc-kr", "big5", "ucs-2", "unicode", "x-utf16" };
-	static const struct { const char *p; size_t n; } in[] = {
-		{ "\xfe\xff\0A\0B", 6 }, { "\xff\xfe" "A\0B\0", 6 }, { "\0\0\xfe\xff\0\0\0A", 8 },
-		{ "\x1b$B$\"\x1b(B", 8 }, { "\x1b$B$\"", 5 }, { "+AGEAYgBj-x", 11 },
-		{ "+AGEAYgBj", 9 }, { "\x82\xa0\x82", 3 }, { "\xb0\xa1\xb0", 3 }, { "ab", 2 },
+	static const char *names[] = { "utf-16",    "utf-16le", "utf-32", "iso-2022-jp", "utf-7",
+		                       "shift_jis", "gb2312",   "koi8-r", "euc-kr",      "big5",
+		                       "ucs-2",     "unicode",  "x-utf16" };
+	static const struct {
+		const char *p;
+		size_t n;
+	} in[] = {
+		{ "\xfe\xff\0A\0B", 6 },
+		{ "\xff\xfe"
+		  "A\0B\0",
+		  6 },
+		{ "\0\0\xfe\xff\0\0\0A", 8 },
+		{ "\x1b$B$\"\x1b(B", 8 },
+		{ "\x1b$B$\"", 5 },
+		{ "+AGEAYgBj-x", 11 },
+		{ "+AGEAYgBj", 9 },
+		{ "\x82\xa0\x82", 3 },
+		{ "\xb0\xa1\xb0", 3 },
+		{ "ab", 2 },
 	};
 	struct charset_cache *shared = charset_cache_new();
 	ck_assert_ptr_nonnull(shared);
 	for (int round = 0; round < 3; round++)
 		for (size_t c = 0; c < sizeof(names) / sizeof(names[0]); c++)
 			for (size_t k = 0; k < sizeof(in) / sizeof(in[0]); k++) {
-				size_t i = (k * 7 + c * 3 + (size_t)round) % (sizeof(in) / sizeof(in[0]));
+				size_t i =
+				    (k * 7 + c * 3 + (size_t)round) % (sizeof(in) / sizeof(in[0]));
 				struct charset_cache *fresh = charset_cache_new();
 				int bad1, bad2;
 				const char *a = convn(names[c], shared, in[i].p, in[i].n, &bad1);
 				const char *b = convn(names[c], fresh, in[i].p, in[i].n, &bad2);
 				ck_assert_msg(strcmp(a, b) == 0 && bad1 == bad2,
-				              "%s input %zu: cached and fresh results differ", names[c], i);
+				              "%s input %zu: cached and fresh results differ",
+				              names[c], i);
 				charset_cache_free(fresh);
 			}
 	charset_cache_free(shared);

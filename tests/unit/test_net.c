@@ -37,9 +37,9 @@ END_TEST
 START_TEST(test_content_length_refused)
 {
 	static const char *const bad[] = {
-		"Content-Length: \r\n", "Content-Length: -5\r\n", "Content-Length: 12abc\r\n",
-		"Content-Length: 99999999999999999999999\r\n", "Content-Lengthx: 5\r\n",
-		"Content-Length 5\r\n",
+		"Content-Length: \r\n",      "Content-Length: -5\r\n",
+		"Content-Length: 12abc\r\n", "Content-Length: 99999999999999999999999\r\n",
+		"Content-Lengthx: 5\r\n",    "Content-Length 5\r\n",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
 		struct net_reply r = fresh();
@@ -59,7 +59,7 @@ START_TEST(test_etag)
 	long_tag[sizeof long_tag - 1] = 0;
 	memcpy(long_tag, "ETag: ", 6);
 	parse(&r, long_tag);
-	ck_assert_str_eq(r.etag, "");      /* too long: not remembered */
+	ck_assert_str_eq(r.etag, ""); /* too long: not remembered */
 }
 END_TEST
 
@@ -86,7 +86,7 @@ START_TEST(test_jitter)
 	}
 	ck_assert(low && high);
 	ck_assert_uint_ge(update_jitter(0), 1);
-	for (int i = 0; i < 200; i++)      /* the default minute is jittered too */
+	for (int i = 0; i < 200; i++) /* the default minute is jittered too */
 		low |= (update_jitter(60) != 60) << 1;
 	ck_assert_int_eq(low & 2, 2);
 }

@@ -32,11 +32,11 @@
 #define MAX_SEEN 4096
 
 struct env {
-	struct mirror_env m;        /* root, mirror, keys, cache, cfg, key */
+	struct mirror_env m; /* root, mirror, keys, cache, cfg, key */
 	struct logger lg;
 	char last[4096];
 };
-static struct env E;          /* test-only state; each test runs in its own fork */
+static struct env E; /* test-only state; each test runs in its own fork */
 
 /* Records of one decoded payload, in file order. */
 struct seen {
@@ -49,7 +49,10 @@ static void cap_log(void *ctx, int level, const char *module, const char *msg)
 	size_t n = strlen(E.last);
 	snprintf(E.last + n, sizeof E.last - n, "%s|", msg);
 }
-static int64_t fake_now(void *ctx) { return T0 + 60; }
+static int64_t fake_now(void *ctx)
+{
+	return T0 + 60;
+}
 static const struct update_hooks hooks = { .now = fake_now };
 
 static void setup(void)
@@ -66,8 +69,10 @@ static void teardown(void)
 
 static struct sigdb_meta meta_of(uint64_t i)
 {
-	return (struct sigdb_meta){ .category = (uint8_t)(1 + i % 5), .confidence = 90,
-	                            .first_seen = 19000, .last_seen = 19001 };
+	return (struct sigdb_meta){ .category = (uint8_t)(1 + i % 5),
+		                    .confidence = 90,
+		                    .first_seen = 19000,
+		                    .last_seen = 19001 };
 }
 
 static uint64_t key_of(uint64_t i)
@@ -88,7 +93,8 @@ static struct publish_set *make_set(uint64_t from, uint64_t to)
 			for (size_t k = 0; k < sizeof sk; k++)
 				sk[k] = (uint8_t)(i * 7 + k);
 			ck_assert_int_eq(publish_set_add_sketch(s, (uint8_t)(1 + i / 50 % 7), 1, sk,
-			                                        sizeof sk, &m), 0);
+			                                        sizeof sk, &m),
+			                 0);
 		}
 	}
 	return s;
@@ -99,8 +105,11 @@ static struct publish_result publish(uint64_t from, uint64_t to, int force_full,
 {
 	char err[256] = "";
 	struct publish_set *s = make_set(from, to);
-	struct publish_options o = { .out_dir = E.m.mirror, .now = T0, .force_full = force_full,
-	                             .keep_deltas = keep, .full_every = full_every };
+	struct publish_options o = { .out_dir = E.m.mirror,
+		                     .now = T0,
+		                     .force_full = force_full,
+		                     .keep_deltas = keep,
+		                     .full_every = full_every };
 	struct publish_result res;
 	int rc = publish_write(E.m.key, s, &o, &res, err, sizeof err);
 	ck_assert_msg(rc == 0, "publish_write: %d %s", rc, err);
@@ -113,7 +122,7 @@ static int collect(void *ctx, const struct update_record *r)
 	struct seen *s = ctx;
 	ck_assert_uint_lt(s->n, MAX_SEEN);
 	s->r[s->n] = *r;
-	s->r[s->n++].bytes = NULL;          /* points into the freed payload */
+	s->r[s->n++].bytes = NULL; /* points into the freed payload */
 	return 0;
 }
 
@@ -127,12 +136,14 @@ static void decode(const char *name, int kind, struct seen *out)
 	long body;
 
 	snprintf(ckname, sizeof ckname, "%s%s", name, UPDATE_CKSUM_SUFFIX);
-	ck_assert_int_eq(update_read_bounded(E.m.mirror, ckname, UPDATE_MAX_CKSUM_BYTES, &ck, &ck_len), 0);
+	ck_assert_int_eq(
+	    update_read_bounded(E.m.mirror, ckname, UPDATE_MAX_CKSUM_BYTES, &ck, &ck_len), 0);
 	body = update_signed_open(ck, ck_len, publish_key_public(E.m.key));
 	ck_assert_int_ge(body, 0);
 	ck_assert_int_eq(update_cksum_parse((char *)ck, (size_t)body, &c), 0);
 	free(ck);
-	ck_assert_int_eq(update_read_bounded(E.m.mirror, name, UPDATE_MAX_FILE_BYTES, &file, &file_len), 0);
+	ck_assert_int_eq(
+	    update_read_bounded(E.m.mirror, name, UPDATE_MAX_FILE_BYTES, &file, &file_len), 0);
 	ck_assert_int_eq(update_data_open(file, file_len, &c, &payload), 0);
 	free(file);
 	out->n = 0;
@@ -157,8 +168,8 @@ static void check_run_of(const struct seen *s, size_t from, size_t to, int tag)
 	for (size_t i = from; i < to; i++) {
 		ck_assert_int_eq(s->r[i].tag, tag);
 		if (i > from)
-			ck_assert_msg(before(&s->r[i - 1], &s->r[i]), "record %zu (tag %d) out of order",
-			              i, tag);
+			ck_assert_msg(before(&s->r[i - 1], &s->r[i]),
+			              "record %zu (tag %d) out of order", i, tag);
 	}
 }
 
@@ -176,7 +187,8 @@ static void read_manifest(struct update_manifest *m)
 	size_t len;
 	long body;
 	ck_assert_int_eq(update_read_bounded(E.m.mirror, UPDATE_MANIFEST_NAME,
-	                                     UPDATE_MAX_MANIFEST_BYTES, &buf, &len), 0);
+	                                     UPDATE_MAX_MANIFEST_BYTES, &buf, &len),
+	                 0);
 	body = update_signed_open(buf, len, publish_key_public(E.m.key));
 	ck_assert_int_ge(body, 0);
 	ck_assert_int_eq(update_manifest_parse((char *)buf, (size_t)body, m), 0);
@@ -219,7 +231,7 @@ START_TEST(test_delta_in_key_order)
 	size_t n_fdel, n_sdel, n_fput;
 	ck_assert_ptr_nonnull(s);
 	publish(0, 500, 0, 0, 0);
-	publish(200, 800, 0, 0, 0);     /* removes 0..199, adds 500..799 */
+	publish(200, 800, 0, 0, 0); /* removes 0..199, adds 500..799 */
 	decode("sigs.1-2.z.enc", UPDATE_KIND_DELTA, s);
 	n_fdel = count_tag(s, UPDATE_REC_FP_DEL);
 	n_sdel = count_tag(s, UPDATE_REC_SK_DEL);
@@ -240,7 +252,7 @@ START_TEST(test_one_record_per_key)
 	struct publish_set *s = publish_set_new();
 	struct sigdb_meta a = meta_of(1), b = meta_of(2), got;
 	ck_assert_int_eq(publish_set_add_fp(s, 42, 1, 1, &a), 0);
-	ck_assert_int_eq(publish_set_add_fp(s, 42, 3, 1, &b), 0);   /* same key, other engine */
+	ck_assert_int_eq(publish_set_add_fp(s, 42, 3, 1, &b), 0); /* same key, other engine */
 	ck_assert_uint_eq(publish_set_count(s), 1);
 	ck_assert_int_eq(publish_set_get_fp(s, 1, 42, NULL), 0);
 	ck_assert_int_eq(publish_set_get_fp(s, 3, 42, &got), 1);
@@ -278,16 +290,16 @@ START_TEST(test_chain_kept_across_complete)
 	struct update_manifest m;
 	struct publish_result r;
 	const struct update_manifest_source *s = &m.src[UPDATE_SRC_SIGS];
-	publish(0, 100, 0, 1, 0);            /* complete 1 */
-	publish(0, 110, 0, 1, 0);            /* delta 1->2 */
-	r = publish(5, 120, 1, 1, 0);        /* complete 3, and delta 2->3 */
+	publish(0, 100, 0, 1, 0);     /* complete 1 */
+	publish(0, 110, 0, 1, 0);     /* delta 1->2 */
+	r = publish(5, 120, 1, 1, 0); /* complete 3, and delta 2->3 */
 	ck_assert_int_eq(r.wrote_complete, 1);
 	read_manifest(&m);
 	ck_assert_uint_eq(s->complete, 3);
 	ck_assert_uint_eq(s->incremental, 3);
 	ck_assert_uint_eq(s->n_deltas, 2);
 	check_chain(s);
-	r = publish(5, 130, 0, 1, 0);        /* delta 3->4 */
+	r = publish(5, 130, 0, 1, 0); /* delta 3->4 */
 	ck_assert_int_eq(r.wrote_complete, 0);
 	ck_assert_uint_eq(r.n_put, 10);
 	read_manifest(&m);
@@ -310,7 +322,7 @@ START_TEST(test_chain_capped_and_pruned)
 	DIR *d;
 	struct dirent *e;
 	for (uint64_t k = 0; k < 70; k++)
-		publish(k, 100 + k, 0, 1, 3);     /* a complete file every 3 deltas */
+		publish(k, 100 + k, 0, 1, 3); /* a complete file every 3 deltas */
 	read_manifest(&m);
 	ck_assert_uint_eq(s->incremental, 70);
 	ck_assert_uint_eq(s->n_deltas, UPDATE_MAX_DELTAS);
@@ -409,7 +421,7 @@ START_TEST(test_set_read)
 	ck_assert_int_eq(update_set_read(E.m.mirror, pk, &E.lg, &m, collect, s, text, text_len),
 	                 WHORL_ENODATA);
 	publish(0, 100, 0, 0, 0);
-	publish(0, 120, 0, 0, 0);              /* a delta: 20 more */
+	publish(0, 120, 0, 0, 0); /* a delta: 20 more */
 	ck_assert_int_eq(update_set_read(E.m.mirror, pk, &E.lg, &m, collect, s, text, text_len), 0);
 	ck_assert_uint_eq(m.src[UPDATE_SRC_SIGS].incremental, 2);
 	ck_assert_uint_eq(count_tag(s, UPDATE_REC_FP_PUT), 120);

@@ -22,8 +22,8 @@
 #include "whorl.h"
 
 #define TRIALS 100
-#define THRESHOLD 3                 /* documented in docs/HOSTING.md */
-#define LONG_TRIAL_MS 600000u       /* no promotion during a crashing start */
+#define THRESHOLD 3           /* documented in docs/HOSTING.md */
+#define LONG_TRIAL_MS 600000u /* no promotion during a crashing start */
 
 static const char crash_msg[] = "Subject: boom\nX-Whorl-Crash: now\n\nbody\n";
 static const char spam_msg[] = "Subject: hi\nX-Test-Spam: yes\n\nbody\n";
@@ -49,9 +49,9 @@ static void teardown(void)
 }
 
 struct start_result {
-	int crashed;                /* the child died of a signal */
-	unsigned flags;             /* whorl_host_start_flags() it saw */
-	char version[128];          /* the cartridge it ran */
+	int crashed;       /* the child died of a signal */
+	unsigned flags;    /* whorl_host_start_flags() it saw */
+	char version[128]; /* the cartridge it ran */
 };
 
 /* The child: open, report what runs, scan msg, close cleanly after wait_ms. */
@@ -75,7 +75,8 @@ static void child_run(int fd, const char *state, const char *cartridge, uint32_t
 	struct whorl_host_info info = { .size = sizeof(info) };
 	if (whorl_host_info(h, &info) != 0)
 		_exit(3);
-	n = snprintf(line, sizeof(line), "%u %s\n", whorl_host_start_flags(h), info.cartridge_version);
+	n = snprintf(line, sizeof(line), "%u %s\n", whorl_host_start_flags(h),
+	             info.cartridge_version);
 	if (write(fd, line, (size_t)n) != n)
 		_exit(4);
 	if (whorl_host_score(h, NULL, msg, strlen(msg), &v) != 0)
@@ -198,8 +199,8 @@ START_TEST(clean_run_promotes_trial)
 	ck_assert_msg(strstr(text, "unclean 0\n") != NULL, "%s", text);
 	ck_assert_msg(strstr(text, "trial_hash \n") != NULL, "%s", text);
 	for (n = 0; n < THRESHOLD; n++)
-		ck_assert_int_eq(start(state, "crash_on_marker", LONG_TRIAL_MS, crash_msg, 0).crashed,
-		                 1);
+		ck_assert_int_eq(
+		    start(state, "crash_on_marker", LONG_TRIAL_MS, crash_msg, 0).crashed, 1);
 	r = start(state, "crash_on_marker", LONG_TRIAL_MS, crash_msg, 0);
 	ck_assert_str_eq(r.version, "whorl-test-echo 2.0");
 	/* Only the copy the record names is left: good_echo and the
@@ -220,8 +221,8 @@ START_TEST(unpromoted_trial_is_not_viable)
 	r = start(state, "good_echo2", LONG_TRIAL_MS, spam_msg, 0);
 	ck_assert_str_eq(r.version, "whorl-test-echo 2.0");
 	for (i = 0; i < THRESHOLD; i++)
-		ck_assert_int_eq(start(state, "crash_on_marker", LONG_TRIAL_MS, crash_msg, 0).crashed,
-		                 1);
+		ck_assert_int_eq(
+		    start(state, "crash_on_marker", LONG_TRIAL_MS, crash_msg, 0).crashed, 1);
 	r = start(state, "crash_on_marker", LONG_TRIAL_MS, crash_msg, 0);
 	ck_assert_str_eq(r.version, "whorl-test-echo 1.0");
 }

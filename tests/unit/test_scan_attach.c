@@ -20,8 +20,8 @@
 #include "test_engine_env.h"
 
 #define MSG_MAX ((size_t)4 << 20)
-#define HUGE_ATTACHMENT ((size_t)3 << 20)   /* past SCAN_ATTACH_MAX_BYTES (1 MiB) */
-#define DEEP_FORWARDS 20                     /* past MIME_MAX_DEPTH (16) */
+#define HUGE_ATTACHMENT ((size_t)3 << 20) /* past SCAN_ATTACH_MAX_BYTES (1 MiB) */
+#define DEEP_FORWARDS 20                  /* past MIME_MAX_DEPTH (16) */
 
 /* Pinned: the body key of the campaign's text, in every form. A change
  * means the body engine or the rendering changed: bump the body engine's
@@ -29,16 +29,17 @@
 #define CAMPAIGN_BODY_KEY 0x5c1322c9a7441ff1ull
 
 static const char CAMPAIGN[] =
-	"<html><body><p>Dear customer, your mailbox storage is almost full and incoming "
-	"messages will be returned to their senders within 24 hours.</p>"
-	"<p>To keep receiving mail, confirm your account details on the secure page below "
-	"and your quota will be raised to 50 GB at no cost.</p>"
-	"<p><a href=\"http://quota-upgrade.example.net/confirm?u=1\">Confirm my account now</a></p>"
-	"<p>Failure to confirm within one day will close the mailbox permanently. "
-	"Thank you for choosing our mail service.</p></body></html>";
+    "<html><body><p>Dear customer, your mailbox storage is almost full and incoming "
+    "messages will be returned to their senders within 24 hours.</p>"
+    "<p>To keep receiving mail, confirm your account details on the secure page below "
+    "and your quota will be raised to 50 GB at no cost.</p>"
+    "<p><a href=\"http://quota-upgrade.example.net/confirm?u=1\">Confirm my account now</a></p>"
+    "<p>Failure to confirm within one day will close the mailbox permanently. "
+    "Thank you for choosing our mail service.</p></body></html>";
 
-static const char HEAD[] = "From: IT Desk <desk@mailhost.example.net>\r\n"
-	"To: user@example.org\r\nSubject: Mailbox notice\r\nMIME-Version: 1.0\r\n";
+static const char HEAD[] =
+    "From: IT Desk <desk@mailhost.example.net>\r\n"
+    "To: user@example.org\r\nSubject: Mailbox notice\r\nMIME-Version: 1.0\r\n";
 
 static struct eenv E;
 
@@ -54,7 +55,8 @@ static void teardown(void)
 
 static void b64(const unsigned char *s, size_t n, char *out)
 {
-	static const char tab[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	static const char tab[] =
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	size_t o = 0, col = 0;
 	for (size_t i = 0; i < n; i += 3) {
 		unsigned v = (unsigned)s[i] << 16 | (i + 1 < n ? (unsigned)s[i + 1] << 8 : 0) |
@@ -75,8 +77,8 @@ static void b64(const unsigned char *s, size_t n, char *out)
 /* The campaign as the body of a message. */
 static size_t form_body(char *out)
 {
-	return (size_t)sprintf(out, "%sContent-Type: text/html; charset=utf-8\r\n\r\n%s\r\n",
-	                       HEAD, CAMPAIGN);
+	return (size_t)sprintf(out, "%sContent-Type: text/html; charset=utf-8\r\n\r\n%s\r\n", HEAD,
+	                       CAMPAIGN);
 }
 
 static const char NOTE[] = "Please see the attached file.";
@@ -85,9 +87,11 @@ static const char NOTE[] = "Please see the attached file.";
 static size_t form_mixed_note(char *out, const char *note, const char *part_head,
                               const char *part_body)
 {
-	return (size_t)sprintf(out, "%sContent-Type: multipart/mixed; boundary=\"zz\"\r\n\r\n"
+	return (size_t)sprintf(out,
+	                       "%sContent-Type: multipart/mixed; boundary=\"zz\"\r\n\r\n"
 	                       "--zz\r\nContent-Type: text/plain\r\n\r\n%s"
-	                       "\r\n--zz\r\n%s\r\n%s\r\n--zz--\r\n", HEAD, note, part_head, part_body);
+	                       "\r\n--zz\r\n%s\r\n%s\r\n--zz--\r\n",
+	                       HEAD, note, part_head, part_body);
 }
 
 static size_t form_mixed(char *out, const char *part_head, const char *part_body)
@@ -99,7 +103,8 @@ static size_t form_attached(char *out, const char *ctype, const unsigned char *d
 {
 	char *enc = malloc(n * 2 + 16), head[256];
 	b64(data, n, enc);
-	snprintf(head, sizeof(head), "Content-Type: %s\r\nContent-Transfer-Encoding: base64\r\n"
+	snprintf(head, sizeof(head),
+	         "Content-Type: %s\r\nContent-Transfer-Encoding: base64\r\n"
 	         "Content-Disposition: attachment; filename=\"%s\"\r\n",
 	         ctype, strstr(ctype, "eml") ? "fwd.eml" : "notice.htm");
 	size_t len = form_mixed(out, head, enc);
@@ -107,7 +112,15 @@ static size_t form_attached(char *out, const char *ctype, const unsigned char *d
 	return len;
 }
 
-enum form { F_BODY, F_HTML, F_OCTET, F_UTF16, F_RFC822, F_EML, F_N };
+enum form {
+	F_BODY,
+	F_HTML,
+	F_OCTET,
+	F_UTF16,
+	F_RFC822,
+	F_EML,
+	F_N
+};
 
 static size_t make_form(enum form f, char *out)
 {
@@ -115,14 +128,13 @@ static size_t make_form(enum form f, char *out)
 	static unsigned char u16[8192];
 	size_t n = 0;
 	switch (f) {
-	case F_BODY:
-		return form_body(out);
+	case F_BODY: return form_body(out);
 	case F_HTML:
-		return form_attached(out, "text/html; charset=utf-8", (const unsigned char *)CAMPAIGN,
-		                     strlen(CAMPAIGN));
+		return form_attached(out, "text/html; charset=utf-8",
+		                     (const unsigned char *)CAMPAIGN, strlen(CAMPAIGN));
 	case F_OCTET:
-		return form_attached(out, "application/octet-stream", (const unsigned char *)CAMPAIGN,
-		                     strlen(CAMPAIGN));
+		return form_attached(out, "application/octet-stream",
+		                     (const unsigned char *)CAMPAIGN, strlen(CAMPAIGN));
 	case F_UTF16:
 		u16[n++] = 0xff;
 		u16[n++] = 0xfe;
@@ -138,8 +150,7 @@ static size_t make_form(enum form f, char *out)
 		n = form_body(inner);
 		return form_attached(out, "application/octet-stream; name=fwd.eml",
 		                     (const unsigned char *)inner, n);
-	default:
-		return 0;
+	default: return 0;
 	}
 }
 
@@ -182,8 +193,7 @@ START_TEST(test_same_fingerprints_in_every_form)
 	size_t len = make_form(F_BODY, msg);
 	struct whorl_fpset *ref = fingerprint(msg, len);
 	uint64_t key = body_key(ref);
-	ck_assert_msg(key == CAMPAIGN_BODY_KEY, "body key %#llx",
-	              (unsigned long long)key);
+	ck_assert_msg(key == CAMPAIGN_BODY_KEY, "body key %#llx", (unsigned long long)key);
 	ck_assert_uint_gt(ref->n_sketches, 0);
 	for (int f = F_HTML; f < F_N; f++) {
 		len = make_form((enum form)f, msg);
@@ -191,9 +201,11 @@ START_TEST(test_same_fingerprints_in_every_form)
 		ck_assert_msg(has_key(s, WHORL_FP_BODY, key), "form %d: no campaign body key", f);
 		for (size_t i = 0; i < ref->n_fps; i++)
 			if (ref->fps[i].engine == WHORL_FP_URL)
-				ck_assert_msg(has_key(s, WHORL_FP_URL, ref->fps[i].key), "form %d: url", f);
+				ck_assert_msg(has_key(s, WHORL_FP_URL, ref->fps[i].key),
+				              "form %d: url", f);
 		for (size_t i = 0; i < ref->n_sketches; i++)
-			ck_assert_msg(has_sketch(s, &ref->sketches[i]), "form %d: sketch %zu", f, i);
+			ck_assert_msg(has_sketch(s, &ref->sketches[i]), "form %d: sketch %zu", f,
+			              i);
 		ck_assert_int_eq(s->rescan, 0);
 		whorl_host_fpset_free(E.fp_host, s);
 	}
@@ -213,13 +225,16 @@ static void catches_all_from(enum form pub)
 	publish_set_free(s);
 	char dir[EENV_PATH];
 	whorl_host *h = NULL;
-	eenv_config(&E, "gw", "download micro-updates before init = yes\n"
-	            "favor analysis over speed = yes\n", dir, sizeof(dir));
+	eenv_config(&E, "gw",
+	            "download micro-updates before init = yes\n"
+	            "favor analysis over speed = yes\n",
+	            dir, sizeof(dir));
 	eenv_open(&E, dir, &h);
 	for (int f = 0; f < F_N; f++) {
 		len = make_form((enum form)f, msg);
 		struct whorl_verdict *v = eenv_score(h, msg, len);
-		ck_assert_msg(v->is_spam, "published form %d, scanned form %d: %s", pub, f, v->analysis);
+		ck_assert_msg(v->is_spam, "published form %d, scanned form %d: %s", pub, f,
+		              v->analysis);
 		ck_assert_msg(strstr(v->analysis, "body") != NULL, "form %d: %s", f, v->analysis);
 		whorl_host_verdict_free(h, v);
 	}
@@ -228,7 +243,8 @@ static void catches_all_from(enum form pub)
 	 * its own, as any short spam body is.) */
 	len = form_mixed_note(msg, "Here are the minutes, see you on Tuesday.",
 	                      "Content-Type: text/plain\r\nContent-Disposition: attachment; "
-	                      "filename=minutes.txt\r\n", "Minutes of the allotment committee: the "
+	                      "filename=minutes.txt\r\n",
+	                      "Minutes of the allotment committee: the "
 	                      "compost delivery is booked for the 14th, the shed roof is mended.");
 	struct whorl_verdict *v = eenv_score(h, msg, len);
 	ck_assert_msg(!v->is_spam, "unrelated attachment: %s", v->analysis);
@@ -272,12 +288,12 @@ static int score_fp(const char *msg, size_t len)
 START_TEST(test_utf8_page_with_a_stale_meta_charset)
 {
 	static const char page[] =
-		"<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=big5\">"
-		"</head><body><p>\xe6\x9c\x89\xe4\xb8\x80\xe9\x9a\xbb\xe7\x83\x8f\xe9\xb4\x89"
-		"\xe6\x95\xb4\xe5\xa4\xa9\xe5\xb0\xb1\xe5\x9d\x90\xe5\x9c\xa8\xe6\xa8\xb9"
-		"\xe4\xb8\x8a\xef\xbc\x8c\xe4\xbd\x86\xe5\xb0\xb1\xe6\x98\xaf\xe4\xb8\x8d"
-		"\xe5\x81\x9a\xe4\xba\x8b\xe3\x80\x82 Call now for the lowest rates on every "
-		"loan, approval in minutes, no credit check at all.</p></body></html>";
+	    "<html><head><meta http-equiv=\"Content-Type\" content=\"text/html; charset=big5\">"
+	    "</head><body><p>\xe6\x9c\x89\xe4\xb8\x80\xe9\x9a\xbb\xe7\x83\x8f\xe9\xb4\x89"
+	    "\xe6\x95\xb4\xe5\xa4\xa9\xe5\xb0\xb1\xe5\x9d\x90\xe5\x9c\xa8\xe6\xa8\xb9"
+	    "\xe4\xb8\x8a\xef\xbc\x8c\xe4\xbd\x86\xe5\xb0\xb1\xe6\x98\xaf\xe4\xb8\x8d"
+	    "\xe5\x81\x9a\xe4\xba\x8b\xe3\x80\x82 Call now for the lowest rates on every "
+	    "loan, approval in minutes, no credit check at all.</p></body></html>";
 	char *msg = malloc(MSG_MAX);
 	size_t len = (size_t)sprintf(msg, "%sContent-Type: text/html; charset=utf-8\r\n\r\n%s\r\n",
 	                             HEAD, page);
@@ -297,17 +313,19 @@ START_TEST(test_bad_attachments_get_a_verdict)
 {
 	char *msg = malloc(MSG_MAX), *big = malloc(HUGE_ATTACHMENT + 1);
 	static const char *const bad[][2] = {
-		{"Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n"
-		 "Content-Disposition: attachment; filename=x.eml\r\n", "%%%% not base64 ==== PGh0"},
-		{"Content-Type: text/html\r\nContent-Disposition: attachment; filename=a.eml\r\n",
-		 "<p>an HTML page that claims to be a message"},
-		{"Content-Type: image/gif\r\nContent-Disposition: attachment; filename=a.html\r\n",
-		 "GIF89a\x01\x02\x03\xff\xfe\x00\x00"},
-		{"Content-Type: application/octet-stream; charset=no-such-charset\r\n"
-		 "Content-Disposition: attachment; filename=a.txt\r\n", "\xff\xfe\xd8\x00"},
-		{"Content-Type: message/rfc822\r\n", "no header at all"},
-		{"Content-Type: application/octet-stream; name=m.mht\r\n",
-		 "Content-Type: multipart/related; boundary=q\r\n\r\n--q\r\nContent-Type: text/html"},
+		{ "Content-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n"
+		  "Content-Disposition: attachment; filename=x.eml\r\n",
+		  "%%%% not base64 ==== PGh0" },
+		{ "Content-Type: text/html\r\nContent-Disposition: attachment; filename=a.eml\r\n",
+		  "<p>an HTML page that claims to be a message" },
+		{ "Content-Type: image/gif\r\nContent-Disposition: attachment; filename=a.html\r\n",
+		  "GIF89a\x01\x02\x03\xff\xfe\x00\x00" },
+		{ "Content-Type: application/octet-stream; charset=no-such-charset\r\n"
+		  "Content-Disposition: attachment; filename=a.txt\r\n",
+		  "\xff\xfe\xd8\x00" },
+		{ "Content-Type: message/rfc822\r\n", "no header at all" },
+		{ "Content-Type: application/octet-stream; name=m.mht\r\n",
+		  "Content-Type: multipart/related; boundary=q\r\n\r\n--q\r\nContent-Type: text/html" },
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		size_t len = form_mixed(msg, bad[i][0], bad[i][1]);
@@ -318,8 +336,10 @@ START_TEST(test_bad_attachments_get_a_verdict)
 	for (size_t i = 80; i < HUGE_ATTACHMENT; i += 81)
 		big[i] = ' ';
 	big[HUGE_ATTACHMENT] = '\0';
-	size_t len = form_mixed(msg, "Content-Type: text/plain\r\n"
-	                        "Content-Disposition: attachment; filename=log.txt\r\n", big);
+	size_t len = form_mixed(msg,
+	                        "Content-Type: text/plain\r\n"
+	                        "Content-Disposition: attachment; filename=log.txt\r\n",
+	                        big);
 	ck_assert_int_eq(score_fp(msg, len), 1);
 	/* Forwards inside forwards, past every depth limit. */
 	len = (size_t)sprintf(msg, "%s", HEAD);

@@ -11,7 +11,7 @@
 
 #include "cartridge/score.h"
 
-#define MIN_SCORE 50u                  /* the default "minimum score" */
+#define MIN_SCORE 50u /* the default "minimum score" */
 
 static const struct sigdb_meta abuse = { .category = 1, .confidence = 100 };
 static const struct sigdb_meta legit = { .confidence = 100, .flags = SIGDB_F_LEGIT };
@@ -84,7 +84,7 @@ START_TEST(test_content_lifted_by_infrastructure)
 	add(&st, WHORL_FP_URL, 45);
 	unsigned s = finish(&st);
 	ck_assert_uint_ge(s, MIN_SCORE);
-	ck_assert_uint_eq(s, 65);           /* min(noisy-OR 67, 40 + 25) */
+	ck_assert_uint_eq(s, 65); /* min(noisy-OR 67, 40 + 25) */
 	add(&st, WHORL_FP_IP, 40);
 	ck_assert_uint_eq(finish(&st), 65);
 }
@@ -103,7 +103,7 @@ START_TEST(test_noisy_or)
 	memset(&st, 0, sizeof st);
 	add(&st, WHORL_FP_BODY, 99);
 	add(&st, WHORL_FP_URL, 45);
-	ck_assert_uint_eq(finish(&st), 99);  /* capped */
+	ck_assert_uint_eq(finish(&st), 99); /* capped */
 }
 END_TEST
 
@@ -118,7 +118,7 @@ START_TEST(test_legit_penalty)
 	ck_assert_uint_eq(finish(&st), 0);
 	memset(&st, 0, sizeof st);
 	add(&st, WHORL_FP_FUZZY, 70);
-	score_add(&st, WHORL_FP_URL, 45, 1.0, &legit);      /* counts 18 */
+	score_add(&st, WHORL_FP_URL, 45, 1.0, &legit); /* counts 18 */
 	unsigned s = finish(&st);
 	ck_assert_uint_ge(s, 69);
 	ck_assert_uint_le(s, 70);

@@ -23,9 +23,12 @@ static uint64_t rng_next(uint64_t *s)
 
 static struct sigdb_meta meta_for(uint64_t key)
 {
-	struct sigdb_meta m = { .category = (uint8_t)key, .subcategory = (uint8_t)(key >> 8),
-	                        .confidence = (uint8_t)(key % 101), .flags = (uint8_t)(key >> 16 & 1),
-	                        .first_seen = (uint16_t)(key >> 24), .last_seen = (uint16_t)(key >> 40) };
+	struct sigdb_meta m = { .category = (uint8_t)key,
+		                .subcategory = (uint8_t)(key >> 8),
+		                .confidence = (uint8_t)(key % 101),
+		                .flags = (uint8_t)(key >> 16 & 1),
+		                .first_seen = (uint16_t)(key >> 24),
+		                .last_seen = (uint16_t)(key >> 40) };
 	return m;
 }
 
@@ -75,7 +78,7 @@ static struct sigdb *build_puts(const struct sigdb *base, uint64_t seed, size_t 
 	ck_assert_ptr_nonnull(b);
 	ck_assert_int_eq(sigdb_builder_reserve(b, n), 0);
 	for (size_t i = 0; i < n; i++) {
-		uint64_t k = rng_next(&s) % (n / 2) + (i % 97 == 0 ? 0 : 1);   /* repeats, key 0 */
+		uint64_t k = rng_next(&s) % (n / 2) + (i % 97 == 0 ? 0 : 1); /* repeats, key 0 */
 		struct sigdb_meta m = meta_for(k ^ i);
 		m.confidence = (uint8_t)(i % 101);
 		ck_assert_int_eq(sigdb_builder_put(b, k * 0x9e3779b97f4a7c15ull, &m), 0);
@@ -90,7 +93,7 @@ START_TEST(test_flat_matches_map)
 	struct sigdb *empty = sigdb_empty();
 	for (int del_at = -1; del_at < 5000; del_at += 2501) {
 		struct sigdb *flat = build_puts(NULL, 42, 20000, del_at);
-		struct sigdb *map = build_puts(empty, 42, 20000, del_at);   /* a base: map mode */
+		struct sigdb *map = build_puts(empty, 42, 20000, del_at); /* a base: map mode */
 		ck_assert_ptr_nonnull(flat);
 		ck_assert_ptr_nonnull(map);
 		ck_assert_uint_eq(sigdb_count(flat), sigdb_count(map));
@@ -192,7 +195,10 @@ END_TEST
  * exercises growth and backward-shift deletion in the builder. */
 START_TEST(test_builder_model)
 {
-	enum { U = 5000, OPS = 200000 };
+	enum {
+		U = 5000,
+		OPS = 200000
+	};
 	static uint8_t present[U];
 	static struct sigdb_meta model[U];
 	memset(present, 0, sizeof(present));
@@ -310,28 +316,29 @@ static void put_sketch(struct sigdb_builder *b, uint8_t engine, uint64_t id, uin
 	memcpy(bytes + 1, &id, 8);
 	bytes[31] = tag;
 	struct sigdb_meta m = { .category = tag };
-	ck_assert_int_eq(sigdb_builder_put_sketch(b, engine, 2, id, bytes, sizeof(bytes), anchors, n,
-	                                          &m), 0);
+	ck_assert_int_eq(
+	    sigdb_builder_put_sketch(b, engine, 2, id, bytes, sizeof(bytes), anchors, n, &m), 0);
 }
 
 START_TEST(test_sketches)
 {
 	struct sigdb_builder *b = sigdb_builder_new(NULL);
-	uint32_t a1[] = { 10, 20, 30, 10 };     /* a duplicate anchor */
+	uint32_t a1[] = { 10, 20, 30, 10 }; /* a duplicate anchor */
 	uint32_t a2[] = { 20, 40 };
 	put_sketch(b, 1, 100, 1, a1, 4);
 	put_sketch(b, 1, 200, 2, a2, 2);
-	put_sketch(b, 2, 100, 3, a2, 2);        /* same id and anchors, other engine */
+	put_sketch(b, 2, 100, 3, a2, 2); /* same id and anchors, other engine */
 	put_sketch(b, 1, 300, 4, a2, 1);
-	put_sketch(b, 1, 300, 5, a1, 1);        /* replaces: now anchor 10 only */
+	put_sketch(b, 1, 300, 5, a1, 1); /* replaces: now anchor 10 only */
 	ck_assert_int_eq(sigdb_builder_del_sketch(b, 1, 999), WHORL_ENODATA);
 	uint8_t big[SIGDB_MAX_SKETCH_BYTES + 1] = { 0 };
 	uint32_t many[SIGDB_MAX_SKETCH_ANCHORS + 1] = { 0 };
 	struct sigdb_meta m = { 0 };
 	ck_assert_int_eq(sigdb_builder_put_sketch(b, 1, 2, 5, big, sizeof(big), a1, 1, &m),
 	                 WHORL_ELIMIT);
-	ck_assert_int_eq(sigdb_builder_put_sketch(b, 1, 2, 5, big, 8, many, SIGDB_MAX_SKETCH_ANCHORS + 1,
-	                                          &m), WHORL_ELIMIT);
+	ck_assert_int_eq(
+	    sigdb_builder_put_sketch(b, 1, 2, 5, big, 8, many, SIGDB_MAX_SKETCH_ANCHORS + 1, &m),
+	    WHORL_ELIMIT);
 	struct sigdb *db = sigdb_builder_finish(b);
 	ck_assert_uint_eq(sigdb_sketch_count(db), 4);
 	int64_t s100 = sketch_index(db, 1, 100, NULL), s200 = sketch_index(db, 1, 200, NULL);
@@ -417,7 +424,11 @@ END_TEST
 
 START_TEST(test_sketches_many)
 {
-	enum { N = 100000, A = 12, LEN = 136 };
+	enum {
+		N = 100000,
+		A = 12,
+		LEN = 136
+	};
 	uint64_t seed = 11;
 	uint8_t bytes[LEN];
 	uint32_t anchors[A];
@@ -428,8 +439,9 @@ START_TEST(test_sketches_many)
 			bytes[j] = (uint8_t)(id >> (8 * (j % 8)));
 		for (int j = 0; j < A; j++)
 			anchors[j] = (uint32_t)rng_next(&seed);
-		ck_assert_int_eq(sigdb_builder_put_sketch(b, (uint8_t)(id % 3), 1, id, bytes, LEN, anchors,
-		                                          A, &m), 0);
+		ck_assert_int_eq(sigdb_builder_put_sketch(b, (uint8_t)(id % 3), 1, id, bytes, LEN,
+		                                          anchors, A, &m),
+		                 0);
 	}
 	struct sigdb *db = sigdb_builder_finish(b);
 	ck_assert_uint_eq(sigdb_sketch_count(db), N);
@@ -442,8 +454,8 @@ START_TEST(test_sketches_many)
 	for (uint64_t id = 0; id < N; id++) {
 		uint32_t at = first[id % 3] + (uint32_t)(id / 3);
 		for (int j = 0; j < A; j++) {
-			size_t n = sigdb_sketch_candidates(db, (uint8_t)(id % 3), (uint32_t)rng_next(&seed),
-			                                   idx, 8);
+			size_t n = sigdb_sketch_candidates(db, (uint8_t)(id % 3),
+			                                   (uint32_t)rng_next(&seed), idx, 8);
 			ck_assert(has_idx(idx, n, at));
 		}
 		size_t len;
@@ -482,7 +494,7 @@ START_TEST(test_foreach)
 	struct sigdb_builder *b = sigdb_builder_new(NULL);
 	uint64_t key_sum = 0, id_sum = 0;
 	for (uint64_t k = 0; k < 3000; k++) {
-		uint64_t key = k * 0x9e3779b97f4a7c15ull;   /* k = 0 gives key 0 */
+		uint64_t key = k * 0x9e3779b97f4a7c15ull; /* k = 0 gives key 0 */
 		struct sigdb_meta m = meta_for(key);
 		sigdb_builder_put(b, key, &m);
 		key_sum += key;
@@ -508,7 +520,7 @@ START_TEST(test_refcount)
 	struct sigdb *db = sigdb_empty();
 	sigdb_ref(db);
 	sigdb_unref(db);
-	ck_assert_int_eq(sigdb_lookup(db, 1, NULL), 0);   /* still alive (ASan would tell) */
+	ck_assert_int_eq(sigdb_lookup(db, 1, NULL), 0); /* still alive (ASan would tell) */
 	sigdb_unref(db);
 	sigdb_ref(NULL);
 	sigdb_unref(NULL);

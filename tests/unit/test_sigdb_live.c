@@ -27,7 +27,7 @@ struct shared {
 	atomic_int done;
 	atomic_long errors;
 	atomic_long reads;
-	int monotone;           /* one writer: generations never go back */
+	int monotone; /* one writer: generations never go back */
 };
 
 static uint64_t gen_key(uint32_t g, uint32_t i)
@@ -150,7 +150,8 @@ static void run(struct shared *sh, struct writer_arg *w, int n_writers)
 	atomic_store(&sh->done, 1);
 	for (int i = 0; i < N_READERS; i++)
 		pthread_join(r[i], NULL);
-	if (getenv("SIGDB_TEST_VERBOSE")) fprintf(stderr, "reads %ld\n", (long)atomic_load(&sh->reads));
+	if (getenv("SIGDB_TEST_VERBOSE"))
+		fprintf(stderr, "reads %ld\n", (long)atomic_load(&sh->reads));
 	ck_assert_int_eq(atomic_load(&sh->errors), 0);
 	ck_assert_int_ge(atomic_load(&sh->reads), N_READERS * 1000);
 }
@@ -177,7 +178,8 @@ START_TEST(test_two_writers)
 	static struct shared sh;
 	memset(&sh, 0, sizeof(sh));
 	sigdb_live_init(&sh.live, gen_build(NULL, 1));
-	struct writer_arg w[2] = { { &sh, 2, 2, N_PUBLISH / 2, 0 }, { &sh, 3, 2, N_PUBLISH / 2, 0 } };
+	struct writer_arg w[2] = { { &sh, 2, 2, N_PUBLISH / 2, 0 },
+		                   { &sh, 3, 2, N_PUBLISH / 2, 0 } };
 	run(&sh, w, 2);
 	sigdb_live_destroy(&sh.live);
 }
@@ -193,7 +195,7 @@ START_TEST(test_null_and_destroy)
 	sigdb_live_publish(&live, gen_build(NULL, 5));
 	db = sigdb_live_acquire(&live);
 	sigdb_live_destroy(&live);
-	ck_assert_int_eq(gen_check(db, 5, 0), 0);  /* a held reference outlives the live */
+	ck_assert_int_eq(gen_check(db, 5, 0), 0); /* a held reference outlives the live */
 	sigdb_unref(db);
 }
 END_TEST

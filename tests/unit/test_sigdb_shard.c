@@ -17,10 +17,10 @@
 #include "cartridge/sigdb/sigdb.h"
 #include "cartridge/sigdb/sigdb_int.h"
 
-#define U 6000                  /* key universe of the differential test */
-#define U_CLUSTER 40            /* small keys: all in shard 0 */
-#define N_SK 600                /* sketch universe */
-#define SK_SHARED 5000000u      /* an anchor every sketch has: over the fan-out cap */
+#define U 6000             /* key universe of the differential test */
+#define U_CLUSTER 40       /* small keys: all in shard 0 */
+#define N_SK 600           /* sketch universe */
+#define SK_SHARED 5000000u /* an anchor every sketch has: over the fan-out cap */
 
 static uint64_t rng_next(uint64_t *s)
 {
@@ -39,9 +39,12 @@ static uint64_t key_of(size_t u)
 static struct sigdb_meta meta_rand(uint64_t *seed)
 {
 	uint64_t r = rng_next(seed);
-	struct sigdb_meta m = { .category = (uint8_t)r, .subcategory = (uint8_t)(r >> 8),
-	                        .confidence = (uint8_t)(r >> 16), .flags = (uint8_t)(r >> 24),
-	                        .first_seen = (uint16_t)(r >> 32), .last_seen = (uint16_t)(r >> 48) };
+	struct sigdb_meta m = { .category = (uint8_t)r,
+		                .subcategory = (uint8_t)(r >> 8),
+		                .confidence = (uint8_t)(r >> 16),
+		                .flags = (uint8_t)(r >> 24),
+		                .first_seen = (uint16_t)(r >> 32),
+		                .last_seen = (uint16_t)(r >> 48) };
 	return m;
 }
 
@@ -66,7 +69,8 @@ static void sketch_put(struct sigdb_builder *b, struct model *md, size_t i, uint
 	memset(bytes, tag, sizeof(bytes));
 	struct sigdb_meta m = { .category = tag };
 	ck_assert_int_eq(sigdb_builder_put_sketch(b, (uint8_t)(i % 3), 1, i * 1000003u, bytes,
-	                                          sizeof(bytes), anchors, 3, &m), 0);
+	                                          sizeof(bytes), anchors, 3, &m),
+	                 0);
 	md->sk_present[i] = 1;
 	md->sk_tag[i] = tag;
 }
@@ -95,7 +99,8 @@ static struct sigdb *model_build(const struct model *md)
 	ck_assert_ptr_nonnull(b);
 	for (size_t i = 0; i < U; i++)
 		if (md->present[order[i]])
-			ck_assert_int_eq(sigdb_builder_put(b, key_of(order[i]), &md->meta[order[i]]), 0);
+			ck_assert_int_eq(
+			    sigdb_builder_put(b, key_of(order[i]), &md->meta[order[i]]), 0);
 	for (size_t i = 0; i < N_SK; i++)
 		if (md->sk_present[i])
 			sketch_put(b, &scratch, i, md->sk_tag[i]);
@@ -107,7 +112,7 @@ static struct sigdb *model_build(const struct model *md)
 
 struct walk {
 	const struct model *md;
-	size_t at;          /* position in order[] */
+	size_t at; /* position in order[] */
 	int first;
 	uint64_t last;
 };
@@ -148,7 +153,8 @@ static void walk_sk(void *ctx, uint8_t engine, uint8_t algo, uint64_t id, const 
                     size_t len, const struct sigdb_meta *m)
 {
 	struct sk_walk *w = ctx;
-	ck_assert(w->first || engine > w->last_engine || (engine == w->last_engine && id > w->last_id));
+	ck_assert(w->first || engine > w->last_engine ||
+	          (engine == w->last_engine && id > w->last_id));
 	w->first = 0;
 	w->last_engine = engine;
 	w->last_id = id;
@@ -181,8 +187,9 @@ static void sketch_check(const struct sigdb *db, const struct model *md)
 		ck_assert_uint_eq(len, 20);
 		ck_assert_uint_eq(p[5], md->sk_tag[i]);
 		ck_assert_uint_eq(m.category, md->sk_tag[i]);
-		ck_assert_uint_eq(sigdb_sketch_candidates(db, (uint8_t)(i % 3), 100000u + md->sk_tag[i],
-		                                          idx, 8) >= 1, 1);
+		ck_assert_uint_eq(sigdb_sketch_candidates(db, (uint8_t)(i % 3),
+		                                          100000u + md->sk_tag[i], idx, 8) >= 1,
+		                  1);
 	}
 	ck_assert_uint_eq(sigdb_sketch_count(db), n_sk);
 	struct sk_walk w = { md, 0, 1, 0, 0 };
@@ -228,7 +235,8 @@ static void random_changes(struct sigdb_builder *b, struct model *md, uint64_t *
 		uint64_t r = rng_next(seed);
 		size_t u = r % U;
 		if (dels && (r >> 62) == 0) {
-			ck_assert_int_eq(sigdb_builder_del(b, key_of(u)), md->present[u] ? 0 : WHORL_ENODATA);
+			ck_assert_int_eq(sigdb_builder_del(b, key_of(u)),
+			                 md->present[u] ? 0 : WHORL_ENODATA);
 			md->present[u] = 0;
 		} else {
 			struct sigdb_meta m = meta_rand(seed);
@@ -239,8 +247,9 @@ static void random_changes(struct sigdb_builder *b, struct model *md, uint64_t *
 		if ((r >> 40) % 8 == 0) {
 			size_t k = (r >> 20) % N_SK;
 			if (dels && (r >> 30) & 1) {
-				ck_assert_int_eq(sigdb_builder_del_sketch(b, (uint8_t)(k % 3), k * 1000003u),
-				                 md->sk_present[k] ? 0 : WHORL_ENODATA);
+				ck_assert_int_eq(
+				    sigdb_builder_del_sketch(b, (uint8_t)(k % 3), k * 1000003u),
+				    md->sk_present[k] ? 0 : WHORL_ENODATA);
 				md->sk_present[k] = 0;
 			} else {
 				sketch_put(b, md, k, (uint8_t)(r >> 8));
@@ -257,7 +266,7 @@ static struct sigdb_builder *complete_build(const struct sigdb *base, struct mod
 	struct sigdb_builder *b = sigdb_builder_new_replace(base);
 	static size_t perm[U];
 	ck_assert_ptr_nonnull(b);
-	for (size_t i = 0; i < U / 20; i++) {     /* the content changes a little */
+	for (size_t i = 0; i < U / 20; i++) { /* the content changes a little */
 		size_t u = rng_next(seed) % U;
 		md->present[u] = !md->present[u];
 		md->meta[u] = meta_rand(seed);
@@ -281,7 +290,7 @@ static struct sigdb_builder *complete_build(const struct sigdb *base, struct mod
 		}
 		ck_assert_int_eq(sigdb_builder_put(b, key_of(u), &md->meta[u]), 0);
 	}
-	for (size_t i = 0; i < N_SK / 40; i++) {  /* sketches too */
+	for (size_t i = 0; i < N_SK / 40; i++) { /* sketches too */
 		uint64_t r = rng_next(seed);
 		size_t k = r % N_SK;
 		if ((r >> 32) & 1)
@@ -308,17 +317,19 @@ START_TEST(test_differential)
 	for (int round = 0; round < 40; round++) {
 		int kind = (int)(rng_next(&seed) % 6);
 		struct sigdb_builder *b;
-		if (kind <= 1) {                          /* delta on cur (or on nothing) */
+		if (kind <= 1) { /* delta on cur (or on nothing) */
 			b = sigdb_builder_new(kind == 0 ? cur : NULL);
 			if (kind == 1) {
 				memset(&md, 0, sizeof md);
 			}
-			random_changes(b, &md, &seed, rng_next(&seed) % (round % 5 == 0 ? 8000 : 400), 1);
-		} else {                                  /* a complete file */
+			random_changes(b, &md, &seed,
+			               rng_next(&seed) % (round % 5 == 0 ? 8000 : 400), 1);
+		} else { /* a complete file */
 			const struct sigdb *base = kind % 2 ? cur : NULL;
 			b = complete_build(base, &md, &seed, kind < 4, (int)(rng_next(&seed) & 1));
 			if (kind == 5)
-				random_changes(b, &md, &seed, 50, 1);   /* deletes on a replacing builder */
+				random_changes(b, &md, &seed, 50,
+				               1); /* deletes on a replacing builder */
 		}
 		md.serial = (uint64_t)round;
 		sigdb_builder_set_serial(b, SIGDB_SRC_SIGS, 1, md.serial);
@@ -349,7 +360,8 @@ static struct sigdb *build_sorted(size_t n, uint64_t salt)
 	uint32_t anchor = 5;
 	uint8_t bytes[8] = { 1, 2, 3 };
 	struct sigdb_meta m = { .category = 2 };
-	ck_assert_int_eq(sigdb_builder_put_sketch(b, 1, 1, 42, bytes, sizeof bytes, &anchor, 1, &m), 0);
+	ck_assert_int_eq(sigdb_builder_put_sketch(b, 1, 1, 42, bytes, sizeof bytes, &anchor, 1, &m),
+	                 0);
 	struct sigdb *db = sigdb_builder_finish(b);
 	ck_assert_ptr_nonnull(db);
 	return db;
@@ -365,7 +377,9 @@ static size_t nonempty_shards(const struct sigdb *db)
 
 START_TEST(test_sharing)
 {
-	enum { N = 100000 };
+	enum {
+		N = 100000
+	};
 	uint64_t seed = 99;
 	struct sigdb *base = build_sorted(N, 0);
 	/* A 1% delta: half new keys, half deletes. */
@@ -387,7 +401,8 @@ START_TEST(test_sharing)
 	ck_assert_uint_eq(delta->skv.n_seg, 1);
 	ck_assert_ptr_eq(delta->skv.seg[0], base->skv.seg[0]);
 	/* The delta's memory beyond its base is about what changed. */
-	ck_assert_uint_lt(sigdb_table_bytes(&delta->table) - 0, 3 * sigdb_table_bytes(&base->table));
+	ck_assert_uint_lt(sigdb_table_bytes(&delta->table) - 0,
+	                  3 * sigdb_table_bytes(&base->table));
 
 	/* The same content as a complete file, in order: everything shared. */
 	struct sigdb_builder *r = sigdb_builder_new_replace(base);
@@ -399,7 +414,8 @@ START_TEST(test_sharing)
 	uint32_t anchor = 5;
 	uint8_t bytes[8] = { 1, 2, 3 };
 	struct sigdb_meta m = { .category = 2 };
-	ck_assert_int_eq(sigdb_builder_put_sketch(r, 1, 1, 42, bytes, sizeof bytes, &anchor, 1, &m), 0);
+	ck_assert_int_eq(sigdb_builder_put_sketch(r, 1, 1, 42, bytes, sizeof bytes, &anchor, 1, &m),
+	                 0);
 	struct sigdb *same = sigdb_builder_finish(r);
 	ck_assert_ptr_nonnull(same);
 	ck_assert_uint_eq(sigdb_shared_shards(base, same), all);
@@ -420,7 +436,7 @@ START_TEST(test_sharing)
 	struct sigdb *one = sigdb_builder_finish(r);
 	ck_assert_ptr_nonnull(one);
 	ck_assert_uint_eq(sigdb_shared_shards(base, one), all - 1);
-	ck_assert_uint_eq(one->skv.n_seg, 0);     /* its sketch set differs (empty) */
+	ck_assert_uint_eq(one->skv.n_seg, 0); /* its sketch set differs (empty) */
 	ck_assert_uint_eq(sigdb_sketch_count(one), 0);
 	sigdb_unref(one);
 	sigdb_unref(same);
@@ -448,21 +464,21 @@ START_TEST(test_lifetimes)
 	memset(&m0, 0, sizeof m0);
 	struct sigdb_builder *b = sigdb_builder_new(NULL);
 	random_changes(b, &m0, &seed, 5000, 0);
-	sigdb_builder_set_serial(b, SIGDB_SRC_SIGS, 1, 0);   /* as model_build does */
+	sigdb_builder_set_serial(b, SIGDB_SRC_SIGS, 1, 0); /* as model_build does */
 	struct sigdb *s0 = sigdb_builder_finish(b);
 	m1 = m0;
 	b = sigdb_builder_new(s0);
 	random_changes(b, &m1, &seed, 300, 1);
 	struct sigdb *s1 = sigdb_builder_finish(b);
-	sigdb_unref(s0);                          /* the base goes first */
+	sigdb_unref(s0); /* the base goes first */
 	model_check(s1, &m1);
 	m2 = m1;
 	b = sigdb_builder_new(s1);
 	random_changes(b, &m2, &seed, 300, 1);
 	struct sigdb *s2 = sigdb_builder_finish(b);
-	sigdb_unref(s2);                          /* the newer goes first */
+	sigdb_unref(s2); /* the newer goes first */
 	model_check(s1, &m1);
-	b = sigdb_builder_new(s1);                /* a builder keeps its base alive */
+	b = sigdb_builder_new(s1); /* a builder keeps its base alive */
 	sigdb_unref(s1);
 	random_changes(b, &m1, &seed, 300, 1);
 	s2 = sigdb_builder_finish(b);
@@ -473,7 +489,7 @@ END_TEST
 
 /* ---- sketches of a complete file compared with the base's as they come ---- */
 
-#define N_MATCH 200             /* sketches of the match tests */
+#define N_MATCH 200 /* sketches of the match tests */
 
 /* Sketch i in (engine, id) order: engine 1, id i + 1; `tag` in its bytes
  * and category, `extra` as its third anchor. */
@@ -484,8 +500,8 @@ static void match_put(struct sigdb_builder *b, size_t i, uint8_t tag, uint32_t e
 	struct sigdb_meta m = { .category = tag, .confidence = 80 };
 	memset(bytes, (int)(i & 0xff), sizeof(bytes));
 	bytes[0] = tag;
-	ck_assert_int_eq(sigdb_builder_put_sketch(b, 1, 2, i + 1, bytes, sizeof(bytes), anchors, 3,
-	                                          &m), 0);
+	ck_assert_int_eq(
+	    sigdb_builder_put_sketch(b, 1, 2, i + 1, bytes, sizeof(bytes), anchors, 3, &m), 0);
 }
 
 /* What a test feeds: n sketches; the one at `at` (if < n) with tag/extra. */
@@ -493,8 +509,8 @@ struct match_case {
 	size_t n, at, dup_at;
 	uint8_t tag;
 	uint32_t extra;
-	size_t held;                /* sketches the builder must hold before finishing */
-	uint32_t dead;              /* base sketches masked out in the result */
+	size_t held;   /* sketches the builder must hold before finishing */
+	uint32_t dead; /* base sketches masked out in the result */
 };
 
 /* The sketches two snapshots give for anchor (engine 1), as ids and tags. */
@@ -528,7 +544,7 @@ static struct sigdb *match_build(const struct sigdb *base, const struct match_ca
 	for (size_t i = 0; i < c->n; i++) {
 		match_put(b, i, i == c->at ? c->tag : 1, i == c->at ? c->extra : 3);
 		if (i == c->dup_at)
-			match_put(b, i, 9, 3);       /* put twice: the second one wins */
+			match_put(b, i, 9, 3); /* put twice: the second one wins */
 	}
 	/* Sketches repeating the base's bytes are not stored (yet). */
 	ck_assert_uint_eq(sigdb_builder_held_sketches(b), base != NULL ? c->held : c->n);
@@ -544,15 +560,15 @@ START_TEST(test_sketch_match)
 	const struct match_case cases[] = {
 		{ N_MATCH, 100, N_MATCH, 7, 3, 1, 1 },  /* one sketch's bytes and category differ */
 		{ N_MATCH, 150, N_MATCH, 1, 99, 1, 1 }, /* same bytes, another anchor */
-		{ N_MATCH - 30, N_MATCH, N_MATCH, 1, 3, 0, 30 },  /* fewer sketches: a prefix */
-		{ N_MATCH, N_MATCH, 60, 1, 3, 1, 1 },   /* one put twice, the second differs */
-		{ N_MATCH, 0, N_MATCH, 7, 3, 1, 1 },    /* the first differs */
+		{ N_MATCH - 30, N_MATCH, N_MATCH, 1, 3, 0, 30 }, /* fewer sketches: a prefix */
+		{ N_MATCH, N_MATCH, 60, 1, 3, 1, 1 }, /* one put twice, the second differs */
+		{ N_MATCH, 0, N_MATCH, 7, 3, 1, 1 },  /* the first differs */
 	};
 	struct sigdb *base = match_build(NULL, &same), *db;
 	char want[SIGDB_DIGEST_HEX], got[SIGDB_DIGEST_HEX];
 
 	db = match_build(base, &same);
-	ck_assert_uint_eq(db->skv.n_seg, 1);             /* shared, never copied */
+	ck_assert_uint_eq(db->skv.n_seg, 1); /* shared, never copied */
 	ck_assert_ptr_eq(db->skv.seg[0], base->skv.seg[0]);
 	ck_assert_uint_eq(db->skv.n_dead, 0);
 	sigdb_digest_hex(db, got, sizeof got);
@@ -568,14 +584,15 @@ START_TEST(test_sketch_match)
 		ck_assert_uint_eq(sigdb_sketch_count(db), cases[k].n);
 		sigdb_digest_hex(db, got, sizeof got);
 		sigdb_digest_hex(scratch, want, sizeof want);
-		ck_assert_msg(strcmp(got, want) == 0, "case %zu: digest differs from a scratch build", k);
+		ck_assert_msg(strcmp(got, want) == 0,
+		              "case %zu: digest differs from a scratch build", k);
 		for (uint32_t i = 0; i < N_MATCH + 1; i++) {
 			/* not anchor 3, shared by all: over the fan-out cap in the
 			 * base's segment, but not in the new one (the per-segment rule) */
 			uint32_t anchors[] = { i * 7 + 1, 5000 + i, 99 };
 			for (size_t a = 0; a < 3; a++)
-				ck_assert_msg(cands_same(db, scratch, anchors[a]), "case %zu anchor %u", k,
-				              anchors[a]);
+				ck_assert_msg(cands_same(db, scratch, anchors[a]),
+				              "case %zu anchor %u", k, anchors[a]);
 		}
 		sigdb_unref(scratch);
 		sigdb_unref(db);
@@ -586,8 +603,8 @@ END_TEST
 
 /* ---- segmented sketch views: what deltas and complete files share ---- */
 
-#define SEG_N 10000             /* sketches of the base */
-#define SEG_U 20000             /* id universe */
+#define SEG_N 10000 /* sketches of the base */
+#define SEG_U 20000 /* id universe */
 
 /* Sketch id at version v (> 0): bytes, anchors and metadata from both. */
 static void seg_put(struct sigdb_builder *b, uint64_t id, uint8_t v)
@@ -600,7 +617,8 @@ static void seg_put(struct sigdb_builder *b, uint64_t id, uint8_t v)
 	for (size_t i = 0; i < 8; i++)
 		anchors[i] = (uint32_t)rng_next(&r);
 	struct sigdb_meta m = { .category = v, .confidence = 50 };
-	ck_assert_int_eq(sigdb_builder_put_sketch(b, 1, 3, id, bytes, sizeof bytes, anchors, 8, &m), 0);
+	ck_assert_int_eq(sigdb_builder_put_sketch(b, 1, 3, id, bytes, sizeof bytes, anchors, 8, &m),
+	                 0);
 }
 
 static struct sigdb *seg_scratch(const uint8_t *ver)
@@ -668,7 +686,8 @@ START_TEST(test_sketch_segments)
 	ck_assert_uint_eq(d1->skv.n_dead, 0);
 	ck_assert_uint_eq(sigdb_skview_bytes(&d1->skv) - sigdb_skview_bytes(&base->skv),
 	                  sigdb_sketches_bytes(d1->skv.seg[1]));
-	ck_assert_uint_lt(sigdb_sketches_bytes(d1->skv.seg[1]) * 50, sigdb_skview_bytes(&base->skv));
+	ck_assert_uint_lt(sigdb_sketches_bytes(d1->skv.seg[1]) * 50,
+	                  sigdb_skview_bytes(&base->skv));
 	seg_same_as_scratch(d1, ver);
 
 	/* Deletes and replacements of base sketches: masked out, not copied. */
@@ -680,7 +699,7 @@ START_TEST(test_sketch_segments)
 		ver[id + 1] = 2;
 		seg_put(b, id + 1, 2);
 	}
-	seg_put(b, SEG_U - 1, 1);                 /* put then deleted: gone */
+	seg_put(b, SEG_U - 1, 1); /* put then deleted: gone */
 	ck_assert_int_eq(sigdb_builder_del_sketch(b, 1, SEG_U - 1), 0);
 	struct sigdb *d2 = sigdb_builder_finish(b);
 	ck_assert_ptr_nonnull(d2);

@@ -42,7 +42,8 @@ START_TEST(test_parse_more_and_limits)
 	char big[SPAMD_HEAD_MAX + 10];
 
 	ck_assert_int_eq(parse("CHECK SPAMC/1.5\r\nContent-len"), SPAMD_PARSE_MORE);
-	ck_assert_int_eq(parse("CHECK SPAMC/1.5\r\nContent-length: 1001\r\n\r\n"), SPAMD_PARSE_ERROR);
+	ck_assert_int_eq(parse("CHECK SPAMC/1.5\r\nContent-length: 1001\r\n\r\n"),
+	                 SPAMD_PARSE_ERROR);
 	ck_assert_int_eq(code, SPAMD_EX_DATAERR);
 	ck_assert_ptr_nonnull(strstr(why, "exceeds max message size 1000"));
 	memset(big, 'a', sizeof(big) - 1);
@@ -55,8 +56,11 @@ END_TEST
 START_TEST(test_parse_garbage)
 {
 	static const char *const bad[] = {
-		"GET / HTTP/1.1\r\n\r\n", "CHECK\r\n\r\n", "CHECK SPAMC/x.y\r\n\r\n",
-		"FROB SPAMC/1.5\r\n\r\n", "CHECK SPAMC/1.5\r\nno colon\r\n\r\n",
+		"GET / HTTP/1.1\r\n\r\n",
+		"CHECK\r\n\r\n",
+		"CHECK SPAMC/x.y\r\n\r\n",
+		"FROB SPAMC/1.5\r\n\r\n",
+		"CHECK SPAMC/1.5\r\nno colon\r\n\r\n",
 		"CHECK SPAMC/1.5\r\nContent-length: -1\r\n\r\n",
 		"CHECK SPAMC/1.5\r\nContent-length: 99999999999999999999\r\n\r\n",
 		"CHECK SPAMC/1.5\r\nCompress: gzip\r\nContent-length: 1\r\n\r\n",
@@ -108,13 +112,14 @@ START_TEST(test_parse_rspamc_and_tell)
 	ck_assert_int_eq(memcmp(s + req.ip.off, "192.0.2.1", req.ip.len), 0);
 	ck_assert_int_eq(memcmp(s + req.queue_id.off, "Q1", req.queue_id.len), 0);
 	ck_assert_int_eq(parse("TELL SPAMC/1.5\r\nMessage-class: spam\r\nSet: local, remote\r\n"
-	                       "Content-length: 3\r\n\r\n"), SPAMD_PARSE_DONE);
+	                       "Content-length: 3\r\n\r\n"),
+	                 SPAMD_PARSE_DONE);
 	ck_assert_uint_eq(req.tell_set, SPAMD_TELL_LOCAL | SPAMD_TELL_REMOTE);
 }
 END_TEST
 
-static const struct spamd_result spam = { 90, 50, 1, "WHORL_FUZZY,WHORL_SPAM", "a", "spam",
-	                                  "undefined" };
+static const struct spamd_result spam = { 90,  50,     1,          "WHORL_FUZZY,WHORL_SPAM",
+	                                  "a", "spam", "undefined" };
 
 static void reply_for(const char *head, struct obuf *o)
 {
@@ -143,8 +148,9 @@ START_TEST(test_reply_framing)
 	reply_for("HEADERS SPAMC/1.5\r\n\r\n", &o);
 	ck_assert_int_eq(strcmp(o.p + o.len - 6, "S: x\n\n"), 0);
 	reply_for("CHECK RSPAMC/1.3\r\n\r\n", &o);
-	ck_assert_str_eq(o.p, "RSPAMD/1.3 0 EX_OK\r\nMetric: default; True; 90.00 / 50.00 / 0.0\r\n"
-	                      "Action: reject\r\nSymbol: WHORL_FUZZY\r\nSymbol: WHORL_SPAM\r\n\r\n");
+	ck_assert_str_eq(o.p,
+	                 "RSPAMD/1.3 0 EX_OK\r\nMetric: default; True; 90.00 / 50.00 / 0.0\r\n"
+	                 "Action: reject\r\nSymbol: WHORL_FUZZY\r\nSymbol: WHORL_SPAM\r\n\r\n");
 	obuf_free(&o);
 }
 END_TEST
@@ -159,7 +165,7 @@ START_TEST(test_symbols)
 	spamd_symbols("whorl/0.1.0; s=0; e=none; d=sigs:1.1; r=0", 0, "legit", out, sizeof(out));
 	ck_assert_str_eq(out, "");
 	spamd_symbols("echo", 2, "phish-ing", out, 12);
-	ck_assert_str_eq(out, "");           /* does not fit: left out, never cut */
+	ck_assert_str_eq(out, ""); /* does not fit: left out, never cut */
 }
 END_TEST
 

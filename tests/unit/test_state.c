@@ -24,20 +24,23 @@
 #define TRIAL 600u
 
 struct env {
-	struct mirror_env m;        /* root, mirror, keys, cache, cfg, key */
+	struct mirror_env m; /* root, mirror, keys, cache, cfg, key */
 	char mu[320];
 	struct logger lg;
 	int64_t now;
 	char last[8192];
 };
-static struct env E;          /* test-only state; each test runs in its own fork */
+static struct env E; /* test-only state; each test runs in its own fork */
 
 static void cap_log(void *ctx, int level, const char *module, const char *msg)
 {
 	size_t n = strlen(E.last);
 	snprintf(E.last + n, sizeof E.last - n, "%s|", msg);
 }
-static int64_t fake_now(void *ctx) { return E.now; }
+static int64_t fake_now(void *ctx)
+{
+	return E.now;
+}
 static const struct update_hooks hooks = { .now = fake_now };
 
 static void setup(void)
@@ -63,8 +66,11 @@ static void publish_full(uint64_t n)
 		struct sigdb_meta m = { .category = 1, .confidence = 90 };
 		ck_assert_int_eq(publish_set_add_fp(s, i * 0x9e3779b97f4a7c15ull + 1, 1, 1, &m), 0);
 	}
-	struct publish_options o = { .out_dir = E.m.mirror, .now = T0, .force_full = 1,
-	                             .cats = "1/0 spam undefined\n", .cats_len = 19 };
+	struct publish_options o = { .out_dir = E.m.mirror,
+		                     .now = T0,
+		                     .force_full = 1,
+		                     .cats = "1/0 spam undefined\n",
+		                     .cats_len = 19 };
 	ck_assert_msg(publish_write(E.m.key, s, &o, NULL, err, sizeof err) == 0, "%s", err);
 	publish_set_free(s);
 }
@@ -103,11 +109,19 @@ START_TEST(test_parse_bounds)
 	ck_assert_int_eq(update_set_parse(good, strlen(good) - 1, &s, &line), WHORL_EFORMAT);
 	ck_assert_int_eq(line, 6);
 	static const char *bad[] = {
-		"", "whorl-srl-set 2\n", "whorl-srl-set 1\nsigs 3 5\nsigs 4 4\n",
-		"whorl-srl-set 1\nsigs 3 2\n", "whorl-srl-set 1\nsigs 0 0\n",
-		"whorl-srl-set 1\nsigs 18446744073709551616 1\n", "whorl-srl-set 1\nsigs  3 3\n",
-		"whorl-srl-set 1\nbogus 3 3\n", "whorl-srl-set 1\nsigs 3 3 3\n",
-		"whorl-srl-set 1\nsince -1\n", "whorl-srl-set 1\nexpires x\n", "whorl-srl-set 1\n\n", "whorl-srl-set 1\nsigs 3 3x\n",
+		"",
+		"whorl-srl-set 2\n",
+		"whorl-srl-set 1\nsigs 3 5\nsigs 4 4\n",
+		"whorl-srl-set 1\nsigs 3 2\n",
+		"whorl-srl-set 1\nsigs 0 0\n",
+		"whorl-srl-set 1\nsigs 18446744073709551616 1\n",
+		"whorl-srl-set 1\nsigs  3 3\n",
+		"whorl-srl-set 1\nbogus 3 3\n",
+		"whorl-srl-set 1\nsigs 3 3 3\n",
+		"whorl-srl-set 1\nsince -1\n",
+		"whorl-srl-set 1\nexpires x\n",
+		"whorl-srl-set 1\n\n",
+		"whorl-srl-set 1\nsigs 3 3x\n",
 	};
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
 		ck_assert_msg(update_set_parse(bad[i], strlen(bad[i]), &s, &line) == WHORL_EFORMAT,
@@ -168,14 +182,14 @@ START_TEST(test_trial_promotion_and_fallback)
 	set_read(UPDATE_SET_UNSAFE, &trial, WHORL_ENODATA);
 	ck_assert_uint_eq(safe.complete[UPDATE_SRC_SIGS], 1);
 
-	publish_full(200);           /* serial 2 on trial */
+	publish_full(200); /* serial 2 on trial */
 	ck_assert_int_eq(update_load_url(&E.m.cfg, &E.lg, &hooks, db, &st, &next), 0);
 	ck_assert_ptr_nonnull(next);
 	sigdb_unref(db);
 	sigdb_unref(next);
 	set_read(UPDATE_SET_UNSAFE, &trial, 0);
 	ck_assert_uint_eq(trial.complete[UPDATE_SRC_SIGS], 2);
-	update_state_stop(&E.m.cfg, &E.lg);   /* clean: the set on trial loads again */
+	update_state_stop(&E.m.cfg, &E.lg); /* clean: the set on trial loads again */
 	db = start(&unclean, &st);
 	ck_assert_int_eq(unclean, 0);
 	ck_assert_uint_eq(sigdb_count(db), 200);
@@ -190,7 +204,7 @@ START_TEST(test_trial_promotion_and_fallback)
 	set_read(UPDATE_SET_CURRENT, &cur, 0);
 	ck_assert_uint_eq(cur.complete[UPDATE_SRC_SIGS], 1);
 	set_read(UPDATE_SET_UNSAFE, &trial, WHORL_ENODATA);
-	ck_assert_uint_ge(cur.manifest_serial, 2);   /* rollback guard survives */
+	ck_assert_uint_ge(cur.manifest_serial, 2); /* rollback guard survives */
 	sigdb_unref(db);
 }
 END_TEST
@@ -205,14 +219,14 @@ START_TEST(test_package_and_repeated_crash)
 	int unclean;
 
 	publish_full(50);
-	db = start(&unclean, &st);          /* serial 1 cached, current */
+	db = start(&unclean, &st); /* serial 1 cached, current */
 	sigdb_unref(db);
 	update_state_stop(&E.m.cfg, &E.lg);
 	pkg.complete[UPDATE_SRC_SIGS] = 1;
 	pkg.incremental[UPDATE_SRC_SIGS] = 1;
 	ck_assert_int_eq(update_state_remove(E.mu, UPDATE_SET_SAFE, &E.lg), 0);
 	ck_assert_int_eq(update_state_write(E.mu, UPDATE_SET_PACKAGE, &pkg, &E.lg), 0);
-	publish_full(80);                   /* serial 2 comes at the next start */
+	publish_full(80); /* serial 2 comes at the next start */
 	db = start(&unclean, &st);
 	ck_assert_msg(strstr(E.last, "Copied package microupdate files to \"safe\" set"), "%s",
 	              E.last);
@@ -220,11 +234,11 @@ START_TEST(test_package_and_repeated_crash)
 	ck_assert_uint_eq(safe.complete[UPDATE_SRC_SIGS], 1);
 	ck_assert_uint_eq(sigdb_count(db), 80);
 	sigdb_unref(db);
-	db = start(&unclean, &st);          /* crash 1: safe */
+	db = start(&unclean, &st); /* crash 1: safe */
 	ck_assert_int_eq(unclean, 1);
 	ck_assert_uint_eq(sigdb_count(db), 50);
 	sigdb_unref(db);
-	db = start(&unclean, &st);          /* crash 2: package */
+	db = start(&unclean, &st); /* crash 2: package */
 	ck_assert_int_eq(unclean, 2);
 	ck_assert_uint_eq(sigdb_count(db), 50);
 	/* The package set is loaded from disk (serial 1.1); the mirror's 2 is not. */
@@ -245,7 +259,7 @@ START_TEST(test_partial_removed)
 	ck_assert_int_ge(fd = open(p, O_CREAT | O_WRONLY, 0600), 0);
 	close(fd);
 	E.last[0] = 0;
-	ck_assert_int_eq(update_state_start(&E.m.cfg, &E.lg), 1);   /* no stop: unclean */
+	ck_assert_int_eq(update_state_start(&E.m.cfg, &E.lg), 1); /* no stop: unclean */
 	ck_assert_msg(strstr(E.last, "Removed partial sigs file sigs.3.z.enc.part"), "%s", E.last);
 	ck_assert_int_ne(access(p, F_OK), 0);
 }
@@ -262,9 +276,9 @@ START_TEST(test_corrupt_current_falls_back)
 	publish_full(30);
 	db = start(&unclean, &st);
 	sigdb_unref(db);
-	update_state_tick(&E.m.cfg, &E.lg, E.now + TRIAL, TRIAL);   /* serial 1 safe */
+	update_state_tick(&E.m.cfg, &E.lg, E.now + TRIAL, TRIAL); /* serial 1 safe */
 	publish_full(40);
-	db = start(&unclean, &st);          /* unclean 1, but nothing on trial: current */
+	db = start(&unclean, &st); /* unclean 1, but nothing on trial: current */
 	ck_assert_uint_eq(sigdb_count(db), 40);
 	sigdb_unref(db);
 	update_state_stop(&E.m.cfg, &E.lg);
@@ -274,7 +288,7 @@ START_TEST(test_corrupt_current_falls_back)
 	fseek(f, 40, SEEK_SET);
 	fputc(0x5a, f);
 	fclose(f);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", E.m.mirror);   /* and no mirror */
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", E.m.mirror); /* and no mirror */
 	ck_assert_int_eq(system(cmd), 0);
 	db = start(&unclean, &st);
 	ck_assert_uint_eq(sigdb_count(db), 30);

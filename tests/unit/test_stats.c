@@ -57,8 +57,12 @@ END_TEST
 START_TEST(test_count_moves_exactly)
 {
 	struct stats_period *p = new_period();
-	struct stats_msg m = {.bytes = 5000, .score = 77, .category = 1, .subcategory = 2,
-	                      .engines = (1u << WHORL_FP_BODY) | (1u << WHORL_FP_URL), .wl_kind = -1};
+	struct stats_msg m = { .bytes = 5000,
+		               .score = 77,
+		               .category = 1,
+		               .subcategory = 2,
+		               .engines = (1u << WHORL_FP_BODY) | (1u << WHORL_FP_URL),
+		               .wl_kind = -1 };
 	stats_count_message(p, &m);
 	ck_assert_uint_eq(p->score[77][2], 1);
 	ck_assert_uint_eq(p->engine[WHORL_FP_BODY][2], 1);
@@ -70,9 +74,9 @@ START_TEST(test_count_moves_exactly)
 			cats++;
 			ck_assert_uint_eq(p->cats[i].count, 1);
 		}
-	ck_assert_int_eq(cats, 2);          /* category 1 and 1/2 */
+	ck_assert_int_eq(cats, 2); /* category 1 and 1/2 */
 	/* A whitelisted clean message: score, whitelist, no category. */
-	struct stats_msg w = {.bytes = 100, .score = 0, .wl_kind = WL_AWL, .wl_type = WL_BODY};
+	struct stats_msg w = { .bytes = 100, .score = 0, .wl_kind = WL_AWL, .wl_type = WL_BODY };
 	stats_count_message(p, &w);
 	ck_assert_uint_eq(p->score[0][0], 1);
 	ck_assert_uint_eq(p->wl[WL_AWL][WL_BODY][0], 1);
@@ -86,8 +90,8 @@ START_TEST(test_sigs_seen)
 	struct stats_period *p = new_period();
 	stats_count_sig(p, WHORL_FP_BODY, 0x1234);
 	stats_count_sig(p, WHORL_FP_BODY, 0x1234);
-	stats_count_sig(p, WHORL_FP_URL, 0x1234);   /* same key, other engine: its own entry */
-	stats_count_sig(p, WHORL_FP_FUZZY, 0);      /* key 0 is kept as 1 */
+	stats_count_sig(p, WHORL_FP_URL, 0x1234); /* same key, other engine: its own entry */
+	stats_count_sig(p, WHORL_FP_FUZZY, 0);    /* key 0 is kept as 1 */
 	int found = 0;
 	for (int i = 0; i < STATS_SIG_SLOTS; i++) {
 		if (p->sigs[i].key == 0x1234 && p->sigs[i].engine == WHORL_FP_BODY) {
@@ -113,9 +117,9 @@ END_TEST
 START_TEST(test_flip)
 {
 	struct stats *s = calloc(1, sizeof(*s));
-	struct logger lg = {0};
+	struct logger lg = { 0 };
 	ck_assert_int_eq(stats_init(s, &lg), 0);
-	struct stats_msg m = {.bytes = 1, .score = 5, .wl_kind = -1};
+	struct stats_msg m = { .bytes = 1, .score = 5, .wl_kind = -1 };
 	stats_count_message(stats_active(s), &m);
 	struct stats_period *old = stats_flip(s);
 	ck_assert_ptr_eq(old, &s->period[0]);
@@ -139,12 +143,12 @@ static void host_log(void *ctx, int level, const char *module, const char *messa
 START_TEST(test_log_tap)
 {
 	struct stats *s = calloc(1, sizeof(*s));
-	struct logger lg = {.fn = host_log, .ctx = NULL, .min_level = WHORL_LOG_DEBUG};
+	struct logger lg = { .fn = host_log, .ctx = NULL, .min_level = WHORL_LOG_DEBUG };
 	ck_assert_int_eq(stats_init(s, &lg), 0);
 	log_msg(&lg, WHORL_LOG_DEBUG, "X", "not kept");
 	log_info(&lg, "CONFIG", "kept %d", 1);
 	log_error(&lg, "STATS", "kept too");
-	ck_assert_int_eq(host_lines, 3);          /* every line still reaches the host */
+	ck_assert_int_eq(host_lines, 3); /* every line still reaches the host */
 	unsigned dropped = 9;
 	char *text = stats_log_take(&s->log, &dropped);
 	ck_assert_str_eq(text, "INFO CONFIG: kept 1\nERROR STATS: kept too\n");
@@ -156,7 +160,7 @@ START_TEST(test_log_tap)
 	ck_assert_uint_eq(dropped, 5);
 	ck_assert_ptr_null(strstr(text, "line 256"));
 	free(text);
-	text = stats_log_take(&s->log, &dropped);  /* taken: empty */
+	text = stats_log_take(&s->log, &dropped); /* taken: empty */
 	ck_assert_str_eq(text, "");
 	free(text);
 	stats_destroy(s);
@@ -166,19 +170,29 @@ END_TEST
 
 static char *report_of(const struct stats_period *p, unsigned exclude, int sigs)
 {
-	struct stats_identity id = {.customer_id = "acme", .host_id = "mx.example.org",
-	                            .report_serial = 7, .run_id = "cnVu", .period_start = 100,
-	                            .period_end = 200, .spamdna_version = "whorl-cartridge 0.1.0",
-	                            .cmae_version = "unknown", .app_name = "test",
-	                            .app_version = "9.9",
-	                            .license_id = 42, .clean_shutdown = 1,
-	                            .installation_id = "AAAA", .exclude = exclude,
-	                            .http_proxy_auth = "basic"};
-	struct stats_extra x = {.log_text = "INFO A: b\n", .whitelist_file = "type = body\n",
-	                        .whitelist_len = 12, .entry_hits = "local whitelist entry hits = body:1:2\n",
-	                        .downloads = "successful complete micro-update downloads = 3\n",
-	                        .serials = "mu sigs serial = 4.5\n", .sigs_seen = sigs};
-	struct sbuf b = {0};
+	struct stats_identity id = { .customer_id = "acme",
+		                     .host_id = "mx.example.org",
+		                     .report_serial = 7,
+		                     .run_id = "cnVu",
+		                     .period_start = 100,
+		                     .period_end = 200,
+		                     .spamdna_version = "whorl-cartridge 0.1.0",
+		                     .cmae_version = "unknown",
+		                     .app_name = "test",
+		                     .app_version = "9.9",
+		                     .license_id = 42,
+		                     .clean_shutdown = 1,
+		                     .installation_id = "AAAA",
+		                     .exclude = exclude,
+		                     .http_proxy_auth = "basic" };
+	struct stats_extra x = { .log_text = "INFO A: b\n",
+		                 .whitelist_file = "type = body\n",
+		                 .whitelist_len = 12,
+		                 .entry_hits = "local whitelist entry hits = body:1:2\n",
+		                 .downloads = "successful complete micro-update downloads = 3\n",
+		                 .serials = "mu sigs serial = 4.5\n",
+		                 .sigs_seen = sigs };
+	struct sbuf b = { 0 };
 	stats_report_text(&b, &id, p, &x);
 	ck_assert(!b.failed);
 	return b.s;
@@ -187,10 +201,14 @@ static char *report_of(const struct stats_period *p, unsigned exclude, int sigs)
 START_TEST(test_report_text)
 {
 	struct stats_period *p = new_period();
-	stats_count_message(p, &(struct stats_msg){.bytes = 3000, .score = 90, .category = 1,
-	                                            .engines = 1u << WHORL_FP_FUZZY, .wl_kind = -1});
-	stats_count_message(p, &(struct stats_msg){.bytes = 10, .score = 0, .wl_kind = WL_LOCAL,
-	                                            .wl_type = WL_BODY});
+	stats_count_message(p, &(struct stats_msg){ .bytes = 3000,
+	                                            .score = 90,
+	                                            .category = 1,
+	                                            .engines = 1u << WHORL_FP_FUZZY,
+	                                            .wl_kind = -1 });
+	stats_count_message(p,
+	                    &(struct stats_msg){
+	                        .bytes = 10, .score = 0, .wl_kind = WL_LOCAL, .wl_type = WL_BODY });
 	stats_count_sig(p, WHORL_FP_FUZZY, 0xabcdef);
 	char *t = report_of(p, 0, 1);
 	const char *want[] = {
@@ -249,12 +267,14 @@ START_TEST(test_seal_round_trip)
 	const char *stage = NULL;
 	ck_assert_int_eq(stats_seal(text, strlen(text), pk, &body, &len, &stage), 0);
 	ck_assert_uint_eq(strlen(body), len);
-	ck_assert_ptr_eq(strstr(body, "report = spamdna stats\nversion = 1\nencoding = c,s\n"), body);
+	ck_assert_ptr_eq(strstr(body, "report = spamdna stats\nversion = 1\nencoding = c,s\n"),
+	                 body);
 	char *b64 = body_value(body, "stats = ");
 	uint8_t sealed[4096], z[4096];
 	size_t n = 0;
 	ck_assert_int_eq(sodium_base642bin(sealed, sizeof(sealed), b64, strlen(b64), NULL, &n, NULL,
-	                                   sodium_base64_VARIANT_ORIGINAL), 0);
+	                                   sodium_base64_VARIANT_ORIGINAL),
+	                 0);
 	ck_assert_int_eq(crypto_box_seal_open(z, sealed, n, pk, sk), 0);
 	char plain[256];
 	uLongf plen = sizeof(plain);
@@ -276,7 +296,7 @@ START_TEST(test_sha1_host_id)
 	stats_sha1_hex("abc", hex);
 	ck_assert_str_eq(hex, "a9993e364706816aba3e25717850c26c9cd0d89d");
 	char id[STATS_HOST_ID_MAX];
-	struct logger lg = {0};
+	struct logger lg = { 0 };
 	stats_host_id(1, &lg, id, sizeof(id));
 	ck_assert_uint_eq(strlen(id), 40);
 	ck_assert_uint_eq(strspn(id, "0123456789abcdef"), 40);

@@ -101,7 +101,7 @@ START_TEST(test_scan_moves_its_counters)
 {
 	whorl_host *h = gateway("gw", "record sigs seen = yes\ncustomer id = acme");
 	char *t0 = snapshot(h);
-	ck_assert_uint_eq(scored(t0), 0);       /* the self test at open counts nothing */
+	ck_assert_uint_eq(scored(t0), 0); /* the self test at open counts nothing */
 	ck_assert_ptr_null(strstr(t0, " engine = "));
 	free(t0);
 	size_t len;
@@ -235,9 +235,12 @@ START_TEST(test_host_names_itself)
 	char dir[EENV_PATH], cart[EENV_PATH], err[256] = "";
 	eenv_config(&E, "named", "", dir, sizeof(dir));
 	snprintf(cart, sizeof(cart), "%s/lib/cartridge.so", eenv_build());
-	struct whorl_host_options o = {.size = sizeof(o), .cartridge_path = cart, .config_dir = dir,
-	                               .app_name = "mta-x", .app_version = "4.2",
-	                               .cmae_version = "2.5"};
+	struct whorl_host_options o = { .size = sizeof(o),
+		                        .cartridge_path = cart,
+		                        .config_dir = dir,
+		                        .app_name = "mta-x",
+		                        .app_version = "4.2",
+		                        .cmae_version = "2.5" };
 	whorl_host *h = NULL;
 	ck_assert_msg(whorl_host_open(&o, &h, err, sizeof(err)) == 0, "%s", err);
 	char *t = snapshot(h);
@@ -268,7 +271,7 @@ static void *race_scan(void *p)
 		ck_assert_uint_eq(v->score, 0);
 		whorl_host_verdict_free(a->h, v);
 		if (i % 100 == 99)
-			usleep(300000);         /* spread the scans over several periods */
+			usleep(300000); /* spread the scans over several periods */
 	}
 	return NULL;
 }
@@ -292,7 +295,7 @@ START_TEST(test_periods_lose_nothing)
 {
 	whorl_host *h = gateway("race", "statistics interval = 1");
 	const char *msg = "From: a@example.org\r\nSubject: hello\r\n\r\nnothing to see\r\n";
-	struct race_arg a = {h, msg, strlen(msg)};
+	struct race_arg a = { h, msg, strlen(msg) };
 	pthread_t t[RACE_THREADS];
 	for (int i = 0; i < RACE_THREADS; i++)
 		ck_assert_int_eq(pthread_create(&t[i], NULL, race_scan, &a), 0);

@@ -150,7 +150,8 @@ START_TEST(swaps_between_builds_while_scanning)
 	for (i = 0; i < SWAPS; i++) {
 		info_of(h, &info);
 		snprintf(old, sizeof(old), "%s", info.cartridge_path);
-		ck_assert_msg(whorl_host_swap(h, (i & 1) ? a : b, err, sizeof(err)) == 0, "%s", err);
+		ck_assert_msg(whorl_host_swap(h, (i & 1) ? a : b, err, sizeof(err)) == 0, "%s",
+		              err);
 		info_of(h, &info);
 		ck_assert_str_eq(info.cartridge_version,
 		                 (i & 1) ? "whorl-test-echo 1.0" : "whorl-test-echo 2.0");
@@ -220,8 +221,9 @@ static void expect_swap_refused(whorl_host *h, const char *path, int want, const
 	ck_assert_msg(strstr(err, needle) != NULL, "no '%s' in: %s", needle, err);
 	ck_assert_int_eq(cap.n_errors, 1);
 	ck_assert_msg(strstr(cap.last_error, "refused") != NULL &&
-	              strstr(cap.last_error, "still running whorl-test-echo 1.0") != NULL &&
-	              strstr(cap.last_error, needle) != NULL, "log: %s", cap.last_error);
+	                  strstr(cap.last_error, "still running whorl-test-echo 1.0") != NULL &&
+	                  strstr(cap.last_error, needle) != NULL,
+	              "log: %s", cap.last_error);
 	info_of(h, &info);
 	ck_assert_str_eq(info.cartridge_version, "whorl-test-echo 1.0");
 	ck_assert_int_eq(whorl_host_score(h, NULL, spam_msg, sizeof(spam_msg) - 1, &v), 0);

@@ -106,7 +106,8 @@ static int html_case(const char *html_path)
 	size_t hlen, elen;
 	char *html = slurp(html_path, &hlen);
 	char exp_path[4096];
-	snprintf(exp_path, sizeof(exp_path), "%.*s.expect", (int)(strlen(html_path) - 5), html_path);
+	snprintf(exp_path, sizeof(exp_path), "%.*s.expect", (int)(strlen(html_path) - 5),
+	         html_path);
 	char *exp = slurp(exp_path, &elen);
 	ck_assert_msg(html && exp, "%s: missing .html or .expect", html_path);
 	/* drop the trailing newline editors add to .html files */
@@ -124,26 +125,29 @@ static int html_case(const char *html_path)
 	int any_link = 0;
 	for (size_t i = 0; i < out.n_links; i++) {
 		size_t l = strlen(got_links);
-		snprintf(got_links + l, sizeof(got_links) - l, "%s %s\n", kind_name(out.links[i].kind),
-		         out.links[i].url);
+		snprintf(got_links + l, sizeof(got_links) - l, "%s %s\n",
+		         kind_name(out.links[i].kind), out.links[i].url);
 	}
 	char *save = NULL;
 	for (char *line = strtok_r(exp, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		if (!strncmp(line, "text: ", 6) || !strcmp(line, "text:")) {
 			const char *want = line[5] ? line + 6 : "";
-			ck_assert_msg(!strcmp(norm, want), "%s: text\n got: [%s]\nwant: [%s]\nraw: [%s]",
-			              html_path, norm, want, out.text);
+			ck_assert_msg(!strcmp(norm, want),
+			              "%s: text\n got: [%s]\nwant: [%s]\nraw: [%s]", html_path,
+			              norm, want, out.text);
 		} else if (!strncmp(line, "hidden: ", 8)) {
 			int want = !strcmp(line + 8, "yes");
-			ck_assert_msg(!!(out.flags & TEXT_F_HIDDEN) == want && (out.hidden_bytes > 0) == want,
+			ck_assert_msg(!!(out.flags & TEXT_F_HIDDEN) == want &&
+			                  (out.hidden_bytes > 0) == want,
 			              "%s: hidden flag %u bytes %zu, want %d", html_path, out.flags,
 			              out.hidden_bytes, want);
 		} else if (!strncmp(line, "limit: ", 7)) {
 			int want = !strcmp(line + 7, "yes");
 			ck_assert_msg(!!(out.flags & TEXT_F_LIMIT) == want, "%s: limit", html_path);
 		} else if (!strncmp(line, "skeleton: ", 10)) {
-			ck_assert_msg(!strcmp(out.skeleton, line + 10), "%s: skeleton\n got: [%s]\nwant: [%s]",
-			              html_path, out.skeleton, line + 10);
+			ck_assert_msg(!strcmp(out.skeleton, line + 10),
+			              "%s: skeleton\n got: [%s]\nwant: [%s]", html_path,
+			              out.skeleton, line + 10);
 		} else if (!strncmp(line, "link: ", 6)) {
 			size_t l = strlen(links);
 			snprintf(links + l, sizeof(links) - l, "%s\n", line + 6);
@@ -153,8 +157,8 @@ static int html_case(const char *html_path)
 		}
 	}
 	if (any_link)
-		ck_assert_msg(!strcmp(links, got_links), "%s: links\n got:\n%s\nwant:\n%s", html_path,
-		              got_links, links);
+		ck_assert_msg(!strcmp(links, got_links), "%s: links\n got:\n%s\nwant:\n%s",
+		              html_path, got_links, links);
 	ck_assert(out.text[out.text_len] == '\0');
 	ck_assert(out.text_len <= hlen);
 	free(norm);
@@ -231,7 +235,8 @@ static void words_line(char **f, int n, int lineno)
 		size_t l = strlen(got);
 		snprintf(got + l, sizeof(got) - l, "%s%.*s", l ? "|" : "", (int)wlen, w);
 	}
-	ck_assert_msg(!strcmp(got, f[1]), "words.tsv:%d:\n got: [%s]\nwant: [%s]", lineno, got, f[1]);
+	ck_assert_msg(!strcmp(got, f[1]), "words.tsv:%d:\n got: [%s]\nwant: [%s]", lineno, got,
+	              f[1]);
 }
 
 START_TEST(words_table)
@@ -255,7 +260,8 @@ static void urls_line(char **f, int n, int lineno)
 		ck_assert_int_eq(links[i].kind, TEXT_LINK_TEXT);
 	}
 	const char *want = strcmp(f[1], "-") ? f[1] : "";
-	ck_assert_msg(!strcmp(got, want), "urls.tsv:%d:\n got: [%s]\nwant: [%s]", lineno, got, want);
+	ck_assert_msg(!strcmp(got, want), "urls.tsv:%d:\n got: [%s]\nwant: [%s]", lineno, got,
+	              want);
 	arena_destroy(&a);
 }
 
@@ -315,8 +321,9 @@ START_TEST(entity_decode_bounds)
 	ck_assert_uint_eq(html_entity_decode("&nosuch;", 8, 0, &cp), 0);
 	ck_assert_uint_eq(html_entity_decode("&", 1, 0, &cp), 0);
 	/* the output of every decodable reference fits in what it consumed */
-	const char *samples[] = { "&#9", "&#99", "&#128", "&#x80", "&#x7ff", "&#2048", "&#xffff",
-	                          "&#x10000", "&lt", "&ne;", "&hellip;", "&euro;", "&shy" };
+	const char *samples[] = { "&#9",      "&#99",    "&#128",    "&#x80", "&#x7ff",
+		                  "&#2048",   "&#xffff", "&#x10000", "&lt",   "&ne;",
+		                  "&hellip;", "&euro;",  "&shy" };
 	for (size_t i = 0; i < sizeof(samples) / sizeof(samples[0]); i++) {
 		char buf[4];
 		size_t used = html_entity_decode(samples[i], strlen(samples[i]), 0, &cp);
@@ -342,19 +349,29 @@ START_TEST(style_and_colors)
 	ck_assert_int_eq(html_color_parse("White", 5), 0xFFFFFF);
 	ck_assert_int_eq(html_color_parse("ff0000", 6), 0xFF0000);
 	ck_assert_int_eq(html_color_parse("nonsense", 8), HTML_COLOR_NONE);
-	const char *hide[] = { "display:none", "DISPLAY: NONE !important", "visibility:hidden",
-	                       "font-size:0", "font-size:0px", "font-size:1px", "font-size:0.5pt",
-	                       "font-size:0.05em", "opacity:0", "opacity:0.0", "height:0;overflow:hidden",
-	                       "max-height:0px; overflow:hidden", "mso-hide:all", "text-indent:-9999px",
-	                       "display:/* x */none" };
+	const char *hide[] = { "display:none",
+		               "DISPLAY: NONE !important",
+		               "visibility:hidden",
+		               "font-size:0",
+		               "font-size:0px",
+		               "font-size:1px",
+		               "font-size:0.5pt",
+		               "font-size:0.05em",
+		               "opacity:0",
+		               "opacity:0.0",
+		               "height:0;overflow:hidden",
+		               "max-height:0px; overflow:hidden",
+		               "mso-hide:all",
+		               "text-indent:-9999px",
+		               "display:/* x */none" };
 	for (size_t i = 0; i < sizeof(hide) / sizeof(hide[0]); i++) {
 		struct html_style s = { 0, HTML_COLOR_NONE, HTML_COLOR_NONE };
 		html_style_parse(hide[i], strlen(hide[i]), &s);
 		ck_assert_msg(s.hidden, "%s not hidden", hide[i]);
 	}
-	const char *show[] = { "display:block", "font-size:12px", "font-size:2px", "opacity:0.9",
-	                       "height:0", "overflow:hidden", "font-size:small", "text-indent:10px",
-	                       "dis/**/play:none" };
+	const char *show[] = { "display:block",   "font-size:12px",   "font-size:2px",
+		               "opacity:0.9",     "height:0",         "overflow:hidden",
+		               "font-size:small", "text-indent:10px", "dis/**/play:none" };
 	for (size_t i = 0; i < sizeof(show) / sizeof(show[0]); i++) {
 		struct html_style s = { 0, HTML_COLOR_NONE, HTML_COLOR_NONE };
 		html_style_parse(show[i], strlen(show[i]), &s);
@@ -415,7 +432,7 @@ START_TEST(corpus_no_crash)
 	snprintf(pattern, sizeof(pattern), "%s/.cache/whorl-corpus/*/*.eml", home ? home : "/");
 	glob_t g;
 	if (glob(pattern, 0, NULL, &g) != 0)
-		return;  /* no corpus on this machine */
+		return; /* no corpus on this machine */
 	struct arena a;
 	arena_init(&a);
 	char *norm = malloc(MAX_FILE + 1);

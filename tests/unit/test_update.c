@@ -27,27 +27,33 @@
 #define T0 1700000000
 
 struct env {
-	struct mirror_env m;        /* root, mirror, keys, cache, cfg, key */
+	struct mirror_env m; /* root, mirror, keys, cache, cfg, key */
 	struct logger lg;
 	int64_t now;
-	char last[4096];          /* all log lines, joined */
+	char last[4096]; /* all log lines, joined */
 	char cats[256];
 	int n_cats, n_acf;
 };
-static struct env E;          /* test-only state; each test runs in its own fork */
+static struct env E; /* test-only state; each test runs in its own fork */
 
 static void cap_log(void *ctx, int level, const char *module, const char *msg)
 {
 	size_t n = strlen(E.last);
 	snprintf(E.last + n, sizeof E.last - n, "%s|", msg);
 }
-static int64_t fake_now(void *ctx) { return E.now; }
+static int64_t fake_now(void *ctx)
+{
+	return E.now;
+}
 static void on_cats(void *ctx, const char *t, size_t n)
 {
 	snprintf(E.cats, sizeof E.cats, "%.*s", (int)n, t);
 	E.n_cats++;
 }
-static void on_acf(void *ctx, const char *t, size_t n) { E.n_acf++; }
+static void on_acf(void *ctx, const char *t, size_t n)
+{
+	E.n_acf++;
+}
 static const struct update_hooks hooks = { .on_cats = on_cats, .on_acf = on_acf, .now = fake_now };
 
 static void setup(void)
@@ -65,10 +71,12 @@ static void teardown(void)
 
 static struct sigdb_meta meta_of(uint64_t i)
 {
-	return (struct sigdb_meta){ .category = (uint8_t)(1 + i % 5), .subcategory = 0,
-	                            .confidence = (uint8_t)(50 + i % 50),
-	                            .flags = (i % 7 == 0) ? SIGDB_F_LEGIT : 0,
-	                            .first_seen = 19000, .last_seen = (uint16_t)(19000 + i % 9) };
+	return (struct sigdb_meta){ .category = (uint8_t)(1 + i % 5),
+		                    .subcategory = 0,
+		                    .confidence = (uint8_t)(50 + i % 50),
+		                    .flags = (i % 7 == 0) ? SIGDB_F_LEGIT : 0,
+		                    .first_seen = 19000,
+		                    .last_seen = (uint16_t)(19000 + i % 9) };
 }
 
 /* A set with fps [from, to) and one sketch per 100 fps. */
@@ -78,12 +86,14 @@ static struct publish_set *make_set(uint64_t from, uint64_t to)
 	for (uint64_t i = from; i < to; i++) {
 		struct sigdb_meta m = meta_of(i);
 		ck_assert_int_eq(publish_set_add_fp(s, i * 0x9e3779b97f4a7c15ull + 1,
-		                                    (uint8_t)(1 + i % 7), 1, &m), 0);
+		                                    (uint8_t)(1 + i % 7), 1, &m),
+		                 0);
 		if (i % 100 == 0) {
 			uint8_t sk[40];
 			for (size_t k = 0; k < sizeof sk; k++)
 				sk[k] = (uint8_t)(i + k);
-			ck_assert_int_eq(publish_set_add_sketch(s, WHORL_FP_FUZZY, 1, sk, sizeof sk, &m), 0);
+			ck_assert_int_eq(
+			    publish_set_add_sketch(s, WHORL_FP_FUZZY, 1, sk, sizeof sk, &m), 0);
 		}
 	}
 	return s;
@@ -93,9 +103,12 @@ static void publish(uint64_t from, uint64_t to, int force_full, unsigned full_ev
 {
 	char err[256] = "";
 	struct publish_set *s = make_set(from, to);
-	struct publish_options o = { .out_dir = E.m.mirror, .now = T0, .force_full = force_full,
-	                             .full_every = full_every, .cats = "1/0 spam undefined\n",
-	                             .cats_len = 19 };
+	struct publish_options o = { .out_dir = E.m.mirror,
+		                     .now = T0,
+		                     .force_full = force_full,
+		                     .full_every = full_every,
+		                     .cats = "1/0 spam undefined\n",
+		                     .cats_len = 19 };
 	int rc = publish_write(E.m.key, s, &o, NULL, err, sizeof err);
 	ck_assert_msg(rc == 0, "publish_write: %d %s", rc, err);
 	publish_set_free(s);
@@ -189,13 +202,13 @@ START_TEST(test_roundtrip_delta)
 	uint64_t c, i;
 	publish(0, 300, 0, 0);
 	ck_assert_int_eq(load(NULL, &db1, NULL), 0);
-	publish(10, 320, 0, 0);      /* removes 0..9, adds 300..319 */
+	publish(10, 320, 0, 0); /* removes 0..9, adds 300..319 */
 	ck_assert_int_eq(load(db1, &db2, NULL), 0);
 	ck_assert_ptr_nonnull(db2);
 	ck_assert_uint_eq(sigdb_count(db2), 310);
 	has_fps(db2, 10, 320);
 	ck_assert_int_eq(sigdb_lookup(db2, 0 * 0x9e3779b97f4a7c15ull + 1, NULL), 0);
-	ck_assert_uint_eq(sigdb_sketch_count(db2), 3);   /* 100, 200, 300 */
+	ck_assert_uint_eq(sigdb_sketch_count(db2), 3); /* 100, 200, 300 */
 	sigdb_serial(db2, SIGDB_SRC_SIGS, &c, &i);
 	ck_assert_uint_eq(c, 1);
 	ck_assert_uint_eq(i, 2);
@@ -216,7 +229,7 @@ START_TEST(test_full_every)
 	publish(0, 50, 0, 2);
 	publish(0, 60, 0, 2);
 	publish(0, 70, 0, 2);
-	publish(0, 80, 0, 2);        /* two deltas already: a new complete */
+	publish(0, 80, 0, 2); /* two deltas already: a new complete */
 	ck_assert_int_eq(load(NULL, &db, NULL), 0);
 	sigdb_serial(db, SIGDB_SRC_SIGS, &c, &i);
 	ck_assert_uint_eq(c, 4);
@@ -271,7 +284,7 @@ START_TEST(test_stream_cache_part)
 	ck_assert_int_eq(symlink(target, q), 0);
 	ck_assert_int_eq(load(NULL, &db, NULL), 0);
 	ck_assert_uint_eq(sigdb_count(db), 2000);
-	ck_assert_int_eq(slurp(target, a, sizeof a), 0);      /* the link was not followed */
+	ck_assert_int_eq(slurp(target, a, sizeof a), 0); /* the link was not followed */
 	ck_assert(!cache_has_part());
 	path_of(q, sizeof q, "sigs.1.z.enc");
 	na = slurp(p, a, sizeof a);
@@ -353,7 +366,8 @@ START_TEST(test_rollback)
 	publish(0, 120, 0, 0);
 	ck_assert_int_eq(load(NULL, &db, &st), 0);
 	ck_assert_uint_eq(st.manifest_serial, 2);
-	snprintf(cmd, sizeof cmd, "rm -rf '%s' && mv '%s/old' '%s'", E.m.mirror, E.m.root, E.m.mirror);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s' && mv '%s/old' '%s'", E.m.mirror, E.m.root,
+	         E.m.mirror);
 	ck_assert_int_eq(system(cmd), 0);
 	struct sigdb *out = (struct sigdb *)1;
 	/* Older manifest serial than already seen. */
@@ -380,8 +394,8 @@ static void resign(void (*edit)(struct update_manifest *))
 	char p[512];
 	uint8_t pk[32];
 	memcpy(pk, publish_key_public(E.m.key), 32);
-	ck_assert_int_eq(update_read_bounded(E.m.mirror, "manifest", UPDATE_MAX_MANIFEST_BYTES, &buf,
-	                                     &len), 0);
+	ck_assert_int_eq(
+	    update_read_bounded(E.m.mirror, "manifest", UPDATE_MAX_MANIFEST_BYTES, &buf, &len), 0);
 	body = update_signed_open(buf, len, pk);
 	ck_assert_int_ge(body, 0);
 	ck_assert_int_eq(update_manifest_parse((char *)buf, (size_t)body, &m), 0);
@@ -406,7 +420,7 @@ START_TEST(test_wrong_base)
 {
 	publish(0, 100, 0, 0);
 	publish(0, 110, 0, 0);
-	publish(0, 120, 0, 0);      /* complete 1, deltas 1->2, 2->3 */
+	publish(0, 120, 0, 0); /* complete 1, deltas 1->2, 2->3 */
 	resign(drop_first_delta);
 	expect_refused(WHORL_EFORMAT, "delta sigs.2-3.z.enc on the wrong base 2, serial in use 1");
 }
@@ -479,7 +493,7 @@ static void fix_ref(struct update_manifest *m)
 
 START_TEST(test_compression_bomb)
 {
-	size_t big = (size_t)64 << 20;    /* 64 MiB of zeros: about 64 KiB compressed */
+	size_t big = (size_t)64 << 20; /* 64 MiB of zeros: about 64 KiB compressed */
 	uint8_t *zeros = calloc(1, big);
 	uint8_t *buf;
 	size_t len;
@@ -489,7 +503,8 @@ START_TEST(test_compression_bomb)
 	craft_sigs(zeros, big, 4096);
 	free(zeros);
 	/* read back the crafted checksum to learn size/hash for the manifest */
-	ck_assert_int_eq(update_read_bounded(E.m.mirror, "sigs.1.z.enc.cksum", 1024, &buf, &len), 0);
+	ck_assert_int_eq(update_read_bounded(E.m.mirror, "sigs.1.z.enc.cksum", 1024, &buf, &len),
+	                 0);
 	body = update_signed_open(buf, len, publish_key_public(E.m.key));
 	ck_assert_int_ge(body, 0);
 	ck_assert_int_eq(update_cksum_parse((char *)buf, (size_t)body, &crafted), 0);
@@ -509,7 +524,8 @@ START_TEST(test_declared_raw_past_limit)
 	update_payload_header(payload, UPDATE_KIND_COMPLETE, 0);
 	publish(0, 10, 0, 0);
 	craft_sigs(payload, sizeof payload, UPDATE_MAX_INFLATED_BYTES + 1);
-	ck_assert_int_eq(update_read_bounded(E.m.mirror, "sigs.1.z.enc.cksum", 1024, &buf, &len), 0);
+	ck_assert_int_eq(update_read_bounded(E.m.mirror, "sigs.1.z.enc.cksum", 1024, &buf, &len),
+	                 0);
 	body = update_signed_open(buf, len, publish_key_public(E.m.key));
 	ck_assert_int_ge(body, 0);
 	ck_assert_int_eq(update_cksum_parse((char *)buf, (size_t)body, &crafted), WHORL_EFORMAT);
@@ -579,7 +595,8 @@ START_TEST(test_pubkey_raw)
 	char fifo[600];
 	snprintf(fifo, sizeof fifo, "%s/fifo.cksum", E.m.root);
 	ck_assert_int_eq(mkfifo(fifo, 0600), 0);
-	ck_assert_int_eq(update_read_bounded(E.m.root, "fifo.cksum", 1024, &fbuf, &flen), WHORL_EIO);
+	ck_assert_int_eq(update_read_bounded(E.m.root, "fifo.cksum", 1024, &fbuf, &flen),
+	                 WHORL_EIO);
 	ck_assert_ptr_null(fbuf);
 	ck_assert_int_eq(update_copy_bounded(E.m.root, "fifo.cksum", 1024, 1), WHORL_EIO);
 	unlink(fifo);

@@ -28,7 +28,7 @@ static const size_t piece_sizes[] = { 1, 3, 16, 63, 64, 65, 100, 127, 128, 1000,
 
 struct sealed {
 	uint8_t key[32], nonce[24], ad[AD_BYTES];
-	uint8_t *ct;                       /* ciphertext || tag */
+	uint8_t *ct; /* ciphertext || tag */
 	size_t ct_len, msg_len;
 	uint8_t *msg;
 };
@@ -75,8 +75,8 @@ static int stream_open(const struct sealed *s, size_t piece, uint8_t *out)
 
 START_TEST(test_aead_equals_one_shot)
 {
-	static const size_t lens[] = { 0, 1, 15, 16, 17, 63, 64, 65, 127, 128, 129, 1000, 4095,
-	                               65536, 65537, 200003 };
+	static const size_t lens[] = { 0,   1,   15,  16,   17,   63,    64,    65,
+		                       127, 128, 129, 1000, 4095, 65536, 65537, 200003 };
 
 	for (size_t i = 0; i < sizeof lens / sizeof lens[0]; i++) {
 		struct sealed s;
@@ -86,9 +86,10 @@ START_TEST(test_aead_equals_one_shot)
 		seal(&s, lens[i]);
 		ref = malloc(lens[i] + 1);
 		got = malloc(lens[i] + 1);
-		ck_assert_int_eq(crypto_aead_xchacha20poly1305_ietf_decrypt(
-		                         ref, &n, NULL, s.ct, s.ct_len, s.ad, sizeof s.ad, s.nonce,
-		                         s.key), 0);
+		ck_assert_int_eq(
+		    crypto_aead_xchacha20poly1305_ietf_decrypt(ref, &n, NULL, s.ct, s.ct_len, s.ad,
+		                                               sizeof s.ad, s.nonce, s.key),
+		    0);
 		ck_assert_uint_eq(n, lens[i]);
 		ck_assert_int_eq(memcmp(ref, s.msg, lens[i]), 0);
 		for (size_t p = 0; p < N_PIECES; p++) {
@@ -140,7 +141,7 @@ START_TEST(test_aead_refuses_flips)
 
 	seal(&s, len);
 	out = malloc(len);
-	for (size_t pos = 0; pos < s.ct_len; pos += 97) {     /* ciphertext and tag */
+	for (size_t pos = 0; pos < s.ct_len; pos += 97) { /* ciphertext and tag */
 		s.ct[pos] ^= 1;
 		ck_assert_int_eq(stream_open(&s, 64, out), WHORL_ESIGNATURE);
 		s.ct[pos] ^= 1;
@@ -246,23 +247,23 @@ START_TEST(test_data_stream_refusals)
 
 	make_payload(payload, len);
 	ck_assert_int_eq(update_data_seal(payload, len, &c, &file, &flen), 0);
-	file[flen / 2] ^= 1;                                  /* flipped byte: hash */
+	file[flen / 2] ^= 1; /* flipped byte: hash */
 	ck_assert_int_eq(stream_file(file, flen, &c, &out), WHORL_ESIGNATURE);
-	ck_assert_uint_eq(out.len, 0);                        /* nothing decrypted */
+	ck_assert_uint_eq(out.len, 0); /* nothing decrypted */
 	file[flen / 2] ^= 1;
-	ck_assert_int_eq(stream_file(file, flen - 1, &c, &out), WHORL_ESIGNATURE);  /* truncated */
+	ck_assert_int_eq(stream_file(file, flen - 1, &c, &out), WHORL_ESIGNATURE); /* truncated */
 	bad = c;
-	bad.file_key[0] ^= 1;                                 /* hash fine, wrong key */
+	bad.file_key[0] ^= 1; /* hash fine, wrong key */
 	ck_assert_int_eq(stream_file(file, flen, &bad, &out), WHORL_ESIGNATURE);
 	bad = c;
-	bad.serial = 8;                                       /* additional data differs */
+	bad.serial = 8; /* additional data differs */
 	ck_assert_int_eq(stream_file(file, flen, &bad, &out), WHORL_ESIGNATURE);
 	bad = c;
-	bad.raw_size = len - 1;                               /* inflates past the cap */
+	bad.raw_size = len - 1; /* inflates past the cap */
 	out.cap = len + UPDATE_STREAM_WINDOW;
 	ck_assert_int_eq(stream_file(file, flen, &bad, &out), WHORL_ELIMIT);
 	ck_assert_uint_le(out.len, len - 1);
-	bad.raw_size = len + 1;                               /* ends short of its size */
+	bad.raw_size = len + 1; /* ends short of its size */
 	ck_assert_int_eq(stream_file(file, flen, &bad, &out), WHORL_EFORMAT);
 	ck_assert_int_eq(stream_file(file, flen, &c, &out), 0);
 	free(file);
@@ -276,7 +277,7 @@ END_TEST
 struct digest {
 	uint64_t h;
 	size_t n;
-	int stop_at;                       /* fn fails at this record (0: never) */
+	int stop_at; /* fn fails at this record (0: never) */
 };
 
 static int digest_record(void *ctx, const struct update_record *r)
@@ -300,12 +301,13 @@ static size_t build_payload(uint8_t *out, int kind, uint32_t n)
 
 	update_payload_header(out, kind, n);
 	for (uint32_t i = 0; i < n; i++) {
-		struct update_record r = { .engine = 1 + i % WHORL_FP_ENGINE_MAX, .algo = 1,
-		                           .key = 0x1234567ull * (i + 1),
-		                           .meta = { .category = 1, .confidence = 90 } };
+		struct update_record r = { .engine = 1 + i % WHORL_FP_ENGINE_MAX,
+			                   .algo = 1,
+			                   .key = 0x1234567ull * (i + 1),
+			                   .meta = { .category = 1, .confidence = 90 } };
 		uint32_t pick = kind == UPDATE_KIND_COMPLETE ? i % 2 : i % 4;
 		r.tag = (uint8_t[]){ UPDATE_REC_FP_PUT, UPDATE_REC_SK_PUT, UPDATE_REC_FP_DEL,
-		                     UPDATE_REC_SK_DEL }[pick];
+			             UPDATE_REC_SK_DEL }[pick];
 		if (r.tag == UPDATE_REC_SK_PUT) {
 			r.len = (uint16_t)(1 + (i * 37) % UPDATE_MAX_SKETCH_BYTES);
 			randombytes_buf(sk, r.len);
@@ -317,8 +319,8 @@ static size_t build_payload(uint8_t *out, int kind, uint32_t n)
 	return pos;
 }
 
-static int parse_pieces(const uint8_t *p, size_t len, int kind, const size_t *cuts,
-                        size_t n_cuts, struct digest *d)
+static int parse_pieces(const uint8_t *p, size_t len, int kind, const size_t *cuts, size_t n_cuts,
+                        struct digest *d)
 {
 	struct update_payload_stream ps;
 	size_t at = 0;
@@ -342,7 +344,7 @@ static void compare_random_splits(const uint8_t *p, size_t len, int kind, int st
 		struct digest d = { .stop_at = stop_at };
 		for (size_t i = 0; i < n_cuts; i++)
 			cuts[i] = len ? randombytes_uniform((uint32_t)len + 1) : 0;
-		for (size_t i = 1; i < n_cuts; i++)          /* sorted: pieces in order */
+		for (size_t i = 1; i < n_cuts; i++) /* sorted: pieces in order */
 			for (size_t j = i; j > 0 && cuts[j - 1] > cuts[j]; j--) {
 				size_t t = cuts[j];
 				cuts[j] = cuts[j - 1];
@@ -367,13 +369,13 @@ START_TEST(test_payload_stream_equals_parse)
 		ck_assert_uint_eq(d.n, 500);
 		d.n = 0;
 		compare_random_splits(p, len, kind, 0);
-		compare_random_splits(p, len, kind, 123);            /* fn stops it */
-		compare_random_splits(p, len - 5, kind, 0);          /* truncated */
-		compare_random_splits(p, 7, kind, 0);                /* inside the header */
+		compare_random_splits(p, len, kind, 123);   /* fn stops it */
+		compare_random_splits(p, len - 5, kind, 0); /* truncated */
+		compare_random_splits(p, 7, kind, 0);       /* inside the header */
 		p[len] = 0;
-		compare_random_splits(p, len + 1, kind, 0);          /* a byte after the last */
-		compare_random_splits(p, len, 1 - kind, 0);          /* the other kind */
-		for (int k = 0; k < 40; k++) {                        /* random damage */
+		compare_random_splits(p, len + 1, kind, 0); /* a byte after the last */
+		compare_random_splits(p, len, 1 - kind, 0); /* the other kind */
+		for (int k = 0; k < 40; k++) {              /* random damage */
 			size_t at = randombytes_uniform((uint32_t)len);
 			uint8_t was = p[at];
 			p[at] = (uint8_t)randombytes_uniform(256);

@@ -27,7 +27,7 @@ static void log_cap(void *ctx, int level, const char *module, const char *messag
 	snprintf(logbuf + n, sizeof(logbuf) - n, "%d:%s: %s\n", level, module, message);
 }
 
-static struct logger LG = {.fn = log_cap, .ctx = NULL, .min_level = 0};
+static struct logger LG = { .fn = log_cap, .ctx = NULL, .min_level = 0 };
 
 static struct wl *compile(const char *text, enum wl_kind kind)
 {
@@ -90,36 +90,37 @@ END_TEST
 static const struct {
 	const char *line, *why;
 } malformed[] = {
-	{"type = spam; address = [1.2.3.4]", "unknown type"},
-	{"address = [1.2.3.4]", "missing type"},
-	{"type = host", "missing address"},
-	{"type = host; address = []", "missing address"},
-	{"type = host; address = [10.0.0.0/0]", "invalid CIDR mask"},
-	{"type = host; address = [10.0.0.0/33]", "invalid CIDR mask"},
-	{"type = host; address = [::/0]", "invalid CIDR mask"},
-	{"type = host; address = [2001:db8::/129]", "invalid CIDR mask"},
-	{"type = host; address = [10.0.0.0/x]", "malformed address"},
-	{"type = host; address = [300.1.2]", "malformed address"},
-	{"type = host; address = [bar..com]", "malformed address"},
-	{"type = host; address = [bar com]", "malformed address"},
-	{"type = header; value = [x]", "missing header"},
-	{"type = header; header = [From]", "missing command or regex"},
-	{"type = body", "missing command or regex"},
-	{"type = body; regex = []", "missing command or regex"},
-	{"type = envelope; value = [x]", "missing command or regex"},
-	{"type = envelope; command = [helo]", "missing command or regex"},
-	{"type = envelope; command = [data]; value = [x]", "unknown command"},
-	{"type = body; regex = [(abc]",
-	 "malformed regex (missing closing parenthesis at offset 4)"},
-	{"type = body; regex = [abc", "missing ']'"},
-	{"type = body; colour = [red]", "unknown key 'colour'"},
-	{"type = body; type = body; regex = [x]", "duplicate key 'type'"},
-	{"type = body; regex = [x]; address = [1.2.3.4]", "unexpected key 'address' for type body"},
-	{"type = body; regex = [x] junk", "missing ']'"},
-	{"type = body regex = [x]", "unknown type"},
-	{"type = body; regex = [x]; type", "missing ']'"},
-	{"type = host; address = 1.2.3.4 x = [y]", "malformed address"},
-	{"just words", "missing '='"},
+	{ "type = spam; address = [1.2.3.4]", "unknown type" },
+	{ "address = [1.2.3.4]", "missing type" },
+	{ "type = host", "missing address" },
+	{ "type = host; address = []", "missing address" },
+	{ "type = host; address = [10.0.0.0/0]", "invalid CIDR mask" },
+	{ "type = host; address = [10.0.0.0/33]", "invalid CIDR mask" },
+	{ "type = host; address = [::/0]", "invalid CIDR mask" },
+	{ "type = host; address = [2001:db8::/129]", "invalid CIDR mask" },
+	{ "type = host; address = [10.0.0.0/x]", "malformed address" },
+	{ "type = host; address = [300.1.2]", "malformed address" },
+	{ "type = host; address = [bar..com]", "malformed address" },
+	{ "type = host; address = [bar com]", "malformed address" },
+	{ "type = header; value = [x]", "missing header" },
+	{ "type = header; header = [From]", "missing command or regex" },
+	{ "type = body", "missing command or regex" },
+	{ "type = body; regex = []", "missing command or regex" },
+	{ "type = envelope; value = [x]", "missing command or regex" },
+	{ "type = envelope; command = [helo]", "missing command or regex" },
+	{ "type = envelope; command = [data]; value = [x]", "unknown command" },
+	{ "type = body; regex = [(abc]",
+	  "malformed regex (missing closing parenthesis at offset 4)" },
+	{ "type = body; regex = [abc", "missing ']'" },
+	{ "type = body; colour = [red]", "unknown key 'colour'" },
+	{ "type = body; type = body; regex = [x]", "duplicate key 'type'" },
+	{ "type = body; regex = [x]; address = [1.2.3.4]",
+	  "unexpected key 'address' for type body" },
+	{ "type = body; regex = [x] junk", "missing ']'" },
+	{ "type = body regex = [x]", "unknown type" },
+	{ "type = body; regex = [x]; type", "missing ']'" },
+	{ "type = host; address = 1.2.3.4 x = [y]", "malformed address" },
+	{ "just words", "missing '='" },
 };
 
 START_TEST(test_malformed_lines)
@@ -161,7 +162,8 @@ static int host_hits(const char *address, const char *ip, const char *host)
 	struct wl_entry e;
 	const char *why = NULL;
 	memset(&e, 0, sizeof(e));
-	ck_assert_msg(wl_host_parse(address, strlen(address), &e, &why) == 0, "%s: %s", address, why);
+	ck_assert_msg(wl_host_parse(address, strlen(address), &e, &why) == 0, "%s: %s", address,
+	              why);
 	return wl_host_match(&e, ip, host);
 }
 
@@ -177,10 +179,10 @@ START_TEST(test_host_ipv4)
 	ck_assert(!host_hits("128.0.0.0/1", "100.1.1.1", NULL));
 	ck_assert(host_hits("203.0.113.7/32", "203.0.113.7", NULL));
 	ck_assert(!host_hits("203.0.113.7/32", "203.0.113.6", NULL));
-	ck_assert(host_hits("203.0.113.77/24", "203.0.113.1", NULL));   /* host bits ignored */
+	ck_assert(host_hits("203.0.113.77/24", "203.0.113.1", NULL)); /* host bits ignored */
 	ck_assert(host_hits("172.16.0.0/12", "172.31.255.255", NULL));
 	ck_assert(!host_hits("172.16.0.0/12", "172.32.0.0", NULL));
-	ck_assert(host_hits("10.0.0.0/8", "::ffff:10.1.2.3", NULL));     /* v4-mapped */
+	ck_assert(host_hits("10.0.0.0/8", "::ffff:10.1.2.3", NULL)); /* v4-mapped */
 	ck_assert(!host_hits("10.0.0.0/8", "::a01:203", NULL));
 	ck_assert(!host_hits("10.0.0.0/8", NULL, "ten.example"));
 	ck_assert(!host_hits("10.0.0.0/8", "not an ip", NULL));
@@ -197,10 +199,10 @@ START_TEST(test_host_ipv6)
 	ck_assert(host_hits("2001:db8::/32", "2001:db8:ffff::1", NULL));
 	ck_assert(!host_hits("2001:db8::/32", "2001:db9::1", NULL));
 	ck_assert(host_hits("2001:db8:1::/48", "IPv6:2001:db8:1::9", NULL));
-	ck_assert(host_hits("2001:db8", "2001:db8::5", NULL));           /* leading groups */
+	ck_assert(host_hits("2001:db8", "2001:db8::5", NULL)); /* leading groups */
 	ck_assert(host_hits("2001:db8:", "2001:db8::5", NULL));
 	ck_assert(!host_hits("2001:db8", "2001:db9::5", NULL));
-	ck_assert(!host_hits("2001:db8::/32", "32.1.13.184", NULL));     /* families differ */
+	ck_assert(!host_hits("2001:db8::/32", "32.1.13.184", NULL)); /* families differ */
 }
 END_TEST
 
@@ -227,27 +229,29 @@ struct msg_fixture {
 
 static void fixture_parse(struct msg_fixture *f, const char *msg, const char *body)
 {
-	struct mime_limits lim = {0};
+	struct mime_limits lim = { 0 };
 	arena_init(&f->arena);
 	ck_assert_int_eq(mime_parse(&f->arena, NULL, msg, strlen(msg), &lim, &f->mime), 0);
-	f->sub = (struct wl_subject){.mime = &f->mime, .body = body,
-	                             .body_len = body ? strlen(body) : 0, .arena = &f->arena};
+	f->sub = (struct wl_subject){ .mime = &f->mime,
+		                      .body = body,
+		                      .body_len = body ? strlen(body) : 0,
+		                      .arena = &f->arena };
 }
 
-static const char test_msg[] =
-	"From: \"Ann\" <ann@example.com>\r\n"
-	"Subject: =?utf-8?q?J=C3=B6rg_wrote?=\r\n"
-	"From: \"Bob\" <bob@justice.gov>\r\n"
-	"To: oscar@example.org\r\n"
-	"\r\n"
-	"Hello.\r\n";
+static const char test_msg[] = "From: \"Ann\" <ann@example.com>\r\n"
+                               "Subject: =?utf-8?q?J=C3=B6rg_wrote?=\r\n"
+                               "From: \"Bob\" <bob@justice.gov>\r\n"
+                               "To: oscar@example.org\r\n"
+                               "\r\n"
+                               "Hello.\r\n";
 
 START_TEST(test_header_all_occurrences_and_decoded)
 {
 	struct msg_fixture f;
 	fixture_parse(&f, test_msg, "Hello.");
 	struct wl *w = compile("type = header; header = [from]; value = [@.*gov>]\n"
-	                       "type = header; header = [Subject]; value = [^Jörg wrote$]\n", WL_LOCAL);
+	                       "type = header; header = [Subject]; value = [^Jörg wrote$]\n",
+	                       WL_LOCAL);
 	const struct wl_entry *e = wl_match(w, &f.sub, &LG);
 	ck_assert_ptr_nonnull(e);
 	ck_assert_uint_eq(e->line, 1);
@@ -267,10 +271,12 @@ END_TEST
 START_TEST(test_envelope)
 {
 	struct msg_fixture f;
-	const char *rcpts[] = {"<a@example.org>", "<b@site.ite>"};
-	struct whorl_envelope env = {.size = sizeof(env), .helo = "mx.example.ite",
-	                             .mail_from = "<list@news.example.com>", .rcpt_to = rcpts,
-	                             .n_rcpt_to = 2};
+	const char *rcpts[] = { "<a@example.org>", "<b@site.ite>" };
+	struct whorl_envelope env = { .size = sizeof(env),
+		                      .helo = "mx.example.ite",
+		                      .mail_from = "<list@news.example.com>",
+		                      .rcpt_to = rcpts,
+		                      .n_rcpt_to = 2 };
 	fixture_parse(&f, test_msg, "Hello.");
 	f.sub.env = &env;
 	struct wl *w = compile("type = envelope; command = [helo]; value = [\\.ite$]\n", WL_LOCAL);
@@ -295,7 +301,8 @@ START_TEST(test_body_and_order)
 	f.sub.client_ip = "192.0.2.9";
 	struct wl *w = compile("type = body; regex = [nothing here]\n"
 	                       "type = host; address = [192.0.2.0/24]\n"
-	                       "type = body; regex = [CLOUD.ARK]\n", WL_LOCAL);
+	                       "type = body; regex = [CLOUD.ARK]\n",
+	                       WL_LOCAL);
 	const struct wl_entry *e = wl_match(w, &f.sub, &LG);
 	ck_assert_ptr_nonnull(e);
 	ck_assert_uint_eq(e->line, 2);
@@ -321,7 +328,8 @@ START_TEST(test_redos_gives_up)
 	struct msg_fixture f;
 	fixture_parse(&f, test_msg, body);
 	struct wl *w = compile("type = body; regex = [(a+)+$]\n"
-	                       "type = body; regex = [CLOUD.ARK]\n", WL_LOCAL);
+	                       "type = body; regex = [CLOUD.ARK]\n",
+	                       WL_LOCAL);
 	for (int round = 0; round < 2; round++) {
 		const struct wl_entry *e = wl_match(w, &f.sub, &LG);
 		ck_assert_ptr_nonnull(e);
@@ -330,7 +338,7 @@ START_TEST(test_redos_gives_up)
 	ck_assert_uint_eq(atomic_load(&w->entries[0].hits), 0);
 	const char *gave = strstr(logbuf, "local body whitelist entry on line 1 gave up");
 	ck_assert_msg(gave != NULL, "%s", logbuf);
-	ck_assert_ptr_null(strstr(gave + 40, "gave up"));     /* logged once */
+	ck_assert_ptr_null(strstr(gave + 40, "gave up")); /* logged once */
 	wl_free(w);
 	arena_destroy(&f.arena);
 	free(body);
@@ -346,8 +354,10 @@ START_TEST(test_load_file)
 	ck_assert_int_eq(wl_load_file(dir, &LG, &w), 0);
 	ck_assert_ptr_nonnull(w);
 	ck_assert_uint_eq(w->n, 0);
-	snprintf(want, sizeof(want), "2:WHITELIST: Could not find config file %s/whitelist.cfg "
-	         "(No such file or directory), local whitelist will be disabled\n", dir);
+	snprintf(want, sizeof(want),
+	         "2:WHITELIST: Could not find config file %s/whitelist.cfg "
+	         "(No such file or directory), local whitelist will be disabled\n",
+	         dir);
 	assert_logged(want);
 	wl_free(w);
 	snprintf(path, sizeof(path), "%s/whitelist.cfg", dir);
@@ -371,8 +381,10 @@ START_TEST(test_load_file)
 	logbuf[0] = '\0';
 	ck_assert_int_eq(wl_load_file(dir, &LG, &w), WHORL_EIO);
 	ck_assert_ptr_null(w);
-	snprintf(want, sizeof(want), "2:WHITELIST: Could not open config file %s (not a regular "
-	         "file), local whitelist will be disabled\n", path);
+	snprintf(want, sizeof(want),
+	         "2:WHITELIST: Could not open config file %s (not a regular "
+	         "file), local whitelist will be disabled\n",
+	         path);
 	assert_logged(want);
 	ck_assert_int_eq(unlink(path), 0);
 	ck_assert_int_eq(rmdir(dir), 0);
@@ -395,7 +407,7 @@ START_TEST(test_stats_lines)
 	memset(&st, 0, sizeof(st));
 	atomic_store(&st.by_type[WL_AWL][WL_HOST], 2);
 	atomic_store(&st.by_type[WL_LOCAL][WL_HEADER], 5);
-	const struct wl *lists[WL_N_KINDS] = {NULL, w};
+	const struct wl *lists[WL_N_KINDS] = { NULL, w };
 	char buf[2048];
 	size_t pos = 0;
 	wl_stats_format(&st, lists, buf, sizeof(buf), &pos);
@@ -411,7 +423,7 @@ START_TEST(test_stats_lines)
 	char small[40];
 	pos = 0;
 	wl_stats_format(&st, lists, small, sizeof(small), &pos);
-	ck_assert_str_eq(small, "local header whitelist = 5\n");   /* never half a line */
+	ck_assert_str_eq(small, "local header whitelist = 5\n"); /* never half a line */
 	wl_free(w);
 	arena_destroy(&f.arena);
 }
@@ -430,7 +442,8 @@ START_TEST(test_problem_lines_bounded)
 	for (const char *p = logbuf; (p = strstr(p, "2:WHITELIST: ")) != NULL; p++)
 		lines++;
 	ck_assert_uint_le(lines, 22);
-	assert_logged("280 more problems in the local whitelist were not logged (the first 20 were)");
+	assert_logged(
+	    "280 more problems in the local whitelist were not logged (the first 20 were)");
 	wl_free(w);
 }
 END_TEST
@@ -480,7 +493,8 @@ static Suite *wl_suite(void)
 	tcase_add_test(tc, test_problem_lines_bounded);
 	tcase_add_test(tc, test_regex_budget_per_message);
 	tcase_add_test(tc, test_backend_enabled);
-	tcase_add_loop_test(tc, test_malformed_lines, 0, (int)(sizeof(malformed) / sizeof(malformed[0])));
+	tcase_add_loop_test(tc, test_malformed_lines, 0,
+	                    (int)(sizeof(malformed) / sizeof(malformed[0])));
 	tcase_add_test(tc, test_control_and_long_lines);
 	tcase_add_test(tc, test_host_ipv4);
 	tcase_add_test(tc, test_host_ipv6);

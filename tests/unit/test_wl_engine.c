@@ -35,7 +35,9 @@ static void publish_spam(const char *awl)
 	ck_assert_ptr_nonnull(s);
 	eenv_add_file(&E, s, "spam-loan.eml", CAT_SPAM, 0);
 	eenv_add_file(&E, s, "ham-allotment.eml", CAT_SPAM, 1);
-	struct publish_options o = {.out_dir = E.mirror, .awl = awl, .awl_len = awl ? strlen(awl) : 0};
+	struct publish_options o = { .out_dir = E.mirror,
+		                     .awl = awl,
+		                     .awl_len = awl ? strlen(awl) : 0 };
 	struct publish_result res;
 	ck_assert_msg(publish_write(E.key, s, &o, &res, err, sizeof(err)) == 0, "%s", err);
 	publish_set_free(s);
@@ -73,9 +75,12 @@ START_TEST(test_local_stops_scan)
 	whorl_host *h;
 	publish_spam(NULL);
 	eenv_config(&E, "gw", "favor analysis over speed = no", dir, sizeof(dir));
-	write_wl(dir, "# ours\ntype = header; header = [From]; value = [@fastcash-approval\\.example\\.net>]\n");
+	write_wl(
+	    dir,
+	    "# ours\ntype = header; header = [From]; value = [@fastcash-approval\\.example\\.net>]\n");
 	eenv_open(&E, dir, &h);
-	ck_assert_ptr_nonnull(strstr(E.log, "1:WHITELIST: (Header whitelist) enabled with 1 entry\n"));
+	ck_assert_ptr_nonnull(
+	    strstr(E.log, "1:WHITELIST: (Header whitelist) enabled with 1 entry\n"));
 	struct whorl_verdict *v = score_file(h, "spam-loan.eml");
 	ck_assert_uint_eq(v->score, 0);
 	ck_assert_uint_eq(v->category, 0);
@@ -83,7 +88,7 @@ START_TEST(test_local_stops_scan)
 	ck_assert_msg(strstr(v->analysis, "e=none") != NULL, "%s", v->analysis);
 	ck_assert_msg(strstr(v->analysis, "; wl=local:header:2") != NULL, "%s", v->analysis);
 	whorl_host_verdict_free(h, v);
-	v = score_file(h, "ham-allotment.eml");   /* not whitelisted: no wl= */
+	v = score_file(h, "ham-allotment.eml"); /* not whitelisted: no wl= */
 	ck_assert_ptr_null(strstr(v->analysis, "wl="));
 	whorl_host_verdict_free(h, v);
 	whorl_host_close(h);
@@ -106,8 +111,9 @@ START_TEST(test_local_favor_analysis)
 	ck_assert_msg(strstr(v->analysis, "; wl=local:host:1") != NULL, "%s", v->analysis);
 	whorl_host_verdict_free(h, v);
 	/* The envelope's client address comes first. */
-	struct whorl_envelope env = {.size = sizeof(env), .client_ip = "198.51.100.7",
-	                             .client_hostname = "mx.example.org"};
+	struct whorl_envelope env = { .size = sizeof(env),
+		                      .client_ip = "198.51.100.7",
+		                      .client_hostname = "mx.example.org" };
 	size_t len;
 	char *msg = eenv_msg("spam-loan.eml", &len);
 	ck_assert_int_eq(whorl_host_score(h, &env, msg, len, &v), 0);
@@ -125,7 +131,8 @@ START_TEST(test_reload)
 	publish_spam(NULL);
 	eenv_config(&E, "gw", "", dir, sizeof(dir));
 	eenv_open(&E, dir, &h);
-	ck_assert_msg(strstr(E.log, "2:WHITELIST: Could not find config file ") != NULL, "%s", E.log);
+	ck_assert_msg(strstr(E.log, "2:WHITELIST: Could not find config file ") != NULL, "%s",
+	              E.log);
 	struct whorl_verdict *v = score_file(h, "spam-loan.eml");
 	ck_assert_uint_ge(v->score, 50);
 	whorl_host_verdict_free(h, v);
@@ -156,23 +163,28 @@ START_TEST(test_backend_awl)
 {
 	char dir[EENV_PATH];
 	whorl_host *h;
-	publish_spam("# backend\ntype = envelope; command = [mail from]; value = [^<offers@fastcash]\n"
-	             "type = host; address = [bad/0]\n");
+	publish_spam(
+	    "# backend\ntype = envelope; command = [mail from]; value = [^<offers@fastcash]\n"
+	    "type = host; address = [bad/0]\n");
 	eenv_config(&E, "gw", "", dir, sizeof(dir));
 	write_wl(dir, "type = header; header = [From]; value = [nobody-matches-this]\n");
 	eenv_open(&E, dir, &h);
 	ck_assert_msg(strstr(E.log, "1:WHITELIST: (Envelope whitelist) Backend whitelist enabled "
-	                            "with 1 entry\n") != NULL, "%s", E.log);
+	                            "with 1 entry\n") != NULL,
+	              "%s", E.log);
 	ck_assert_msg(strstr(E.log, "2:WHITELIST: Malformed line 'type = host; address = [bad/0]', "
-	                            "malformed address, skipping\n") != NULL, "%s", E.log);
-	struct whorl_envelope env = {.size = sizeof(env), .mail_from = "<offers@fastcash-approval.example.net>"};
+	                            "malformed address, skipping\n") != NULL,
+	              "%s", E.log);
+	struct whorl_envelope env = { .size = sizeof(env),
+		                      .mail_from = "<offers@fastcash-approval.example.net>" };
 	size_t len;
 	char *msg = eenv_msg("spam-loan.eml", &len);
 	struct whorl_verdict *v = NULL;
 	ck_assert_int_eq(whorl_host_score(h, &env, msg, len, &v), 0);
-	ck_assert_msg(v->score == 0 && strstr(v->analysis, "; wl=awl:envelope:2"), "%s", v->analysis);
+	ck_assert_msg(v->score == 0 && strstr(v->analysis, "; wl=awl:envelope:2"), "%s",
+	              v->analysis);
 	whorl_host_verdict_free(h, v);
-	v = score_file(h, "spam-loan.eml");         /* no envelope: not whitelisted */
+	v = score_file(h, "spam-loan.eml"); /* no envelope: not whitelisted */
 	ck_assert_uint_ge(v->score, 50);
 	whorl_host_verdict_free(h, v);
 	free(msg);
@@ -239,7 +251,7 @@ START_TEST(test_reload_races_scans)
 	size_t len;
 	msg = eenv_msg("spam-loan.eml", &len);
 	for (int i = 0; i < N_THREADS; i++) {
-		w[i] = (struct worker){.h = h, .msg = msg, .len = len, .stop = &stop};
+		w[i] = (struct worker){ .h = h, .msg = msg, .len = len, .stop = &stop };
 		ck_assert_int_eq(pthread_create(&t[i], NULL, worker_run, &w[i]), 0);
 	}
 	for (int r = 0; r < N_RELOADS; r++) {
@@ -247,7 +259,8 @@ START_TEST(test_reload_races_scans)
 		write_wl(dir, wl_states[state]);
 		ck_assert_int_eq(whorl_host_reload(h, WHORL_RELOAD_WHITELIST), 0);
 		struct whorl_verdict *v = eenv_score(h, msg, len);
-		ck_assert_msg(state == 2 ? v->score >= 50 : v->score == 0, "round %d: %s", r, v->analysis);
+		ck_assert_msg(state == 2 ? v->score >= 50 : v->score == 0, "round %d: %s", r,
+		              v->analysis);
 		whorl_host_verdict_free(h, v);
 	}
 	atomic_store(&stop, 1);
