@@ -5,6 +5,7 @@
 #   make san        unit tests under ASan+UBSan (build-san/)
 #   make fuzz       each libFuzzer target for FUZZ_SECONDS (build-fuzz/)
 #   make fuzz-long  each target for FUZZ_LONG_SECONDS (30 min), figures per target
+#   make style      formatting (.clang-format) and function length (scripts/style-check.sh)
 #   make bench      build the benchmark programs (and the test cartridges swap_stress loads)
 #   make install PREFIX=/usr/local DESTDIR=
 # Sources are picked up by wildcard: adding a file to a folder is enough.
@@ -70,7 +71,7 @@ LIBWHORL_SO := $(BUILD)/lib/libwhorl.so
 LIBWHORL_A := $(BUILD)/lib/libwhorl.a
 PUBLIB_A := $(BUILD)/lib/libwhorl_publish.a
 
-.PHONY: all deps demo check unit integration san tsan fuzz fuzz-long bench install clean
+.PHONY: all deps demo check unit integration san tsan fuzz fuzz-long bench style install clean
 all: $(CARTRIDGE) $(CART_A) $(LIBWHORL_SO) $(LIBWHORL_A) $(PROGS) \
 	$(BUILD)/etc/categories $(BUILD)/etc/cartridge.cfg.sample $(BUILD)/etc/whitelist.cfg.sample \
 	$(BUILD)/etc/whorld.cfg.sample $(BUILD)/etc/whorl-milter.cfg.sample
@@ -198,6 +199,9 @@ fuzz:
 FUZZ_LONG_SECONDS ?= 1800
 fuzz-long:
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=$(FUZZ_LONG_SECONDS)
+
+style: deps
+	@sh scripts/style-check.sh
 
 demo: deps
 	@$(MAKE) --no-print-directory all

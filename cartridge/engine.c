@@ -110,32 +110,44 @@ static void engine_check_license(struct whorl_engine *e, const struct cfg *cfg)
 	license_clear(&lic);
 }
 
-int engine_open(const struct whorl_host_services *host, const char *config_dir, whorl_engine **out,
-                char *errbuf, size_t errlen)
+/* A new engine object on config_dir with the host's log, clock and
+ * statistics wired; NULL with *rc and errbuf set when it cannot be. */
+static struct whorl_engine *engine_new(const struct whorl_host_services *host,
+                                       const char *config_dir, char *errbuf, size_t errlen, int *rc)
 {
-	*out = NULL;
 	struct stat st;
 	if (config_dir == NULL || stat(config_dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
 		snprintf(errbuf, errlen, "Invalid configuration directory %s",
 		         config_dir ? config_dir : "(null)");
-		return WHORL_ECONFIG;
+		*rc = WHORL_ECONFIG;
+		return NULL;
 	}
 	struct whorl_engine *e = calloc(1, sizeof(*e));
-	if (e == NULL) {
-		snprintf(errbuf, errlen, "out of memory");
-		return WHORL_ENOMEM;
+	if (e != NULL) {
+		log_init(&e->log, host);
+		if (host != NULL && WHORL_HAS_MEMBER(host, clock_ms)) {
+			e->clock_ms = host->clock_ms;
+			e->clock_ctx = host->ctx;
+		}
+		if (engine_stats_open(e, host) == 0) { /* reads the clock: after it */
+			snprintf(e->config_dir, sizeof(e->config_dir), "%s", config_dir);
+			return e;
+		}
 	}
-	log_init(&e->log, host);
-	if (host != NULL && WHORL_HAS_MEMBER(host, clock_ms)) {
-		e->clock_ms = host->clock_ms;
-		e->clock_ctx = host->ctx;
-	}
-	if (engine_stats_open(e, host) != 0) {
-		free(e);
-		snprintf(errbuf, errlen, "out of memory");
-		return WHORL_ENOMEM;
-	}
-	snprintf(e->config_dir, sizeof(e->config_dir), "%s", config_dir);
+	free(e);
+	snprintf(errbuf, errlen, "out of memory");
+	*rc = WHORL_ENOMEM;
+	return NULL;
+}
+
+int engine_open(const struct whorl_host_services *host, const char *config_dir, whorl_engine **out,
+                char *errbuf, size_t errlen)
+{
+	int rc = 0;
+	*out = NULL;
+	struct whorl_engine *e = engine_new(host, config_dir, errbuf, errlen, &rc);
+	if (e == NULL)
+		return rc;
 	struct cfg *cfg = malloc(sizeof(*cfg));
 	if (cfg != NULL)
 		cfg_load(cfg, config_dir, &e->log);

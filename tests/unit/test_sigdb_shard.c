@@ -375,6 +375,8 @@ static size_t nonempty_shards(const struct sigdb *db)
 	return n;
 }
 
+/* Long: one scenario (base, delta, complete file, reload) whose snapshots are
+ * compared step by step; split, each part would rebuild the ones before. */
 START_TEST(test_sharing)
 {
 	enum {
@@ -663,6 +665,8 @@ static struct sigdb *seg_delta(struct sigdb *db, uint8_t *ver, uint64_t *seed, s
 	return next;
 }
 
+/* Long: the segment life cycle in order (delta, complete file repeating it,
+ * compaction) on one evolving set; each step's checks need the previous one. */
 START_TEST(test_sketch_segments)
 {
 	static uint8_t ver[SEG_U], ver0[SEG_U];

@@ -101,6 +101,8 @@ static const char *kind_name(uint8_t kind)
 
 /* ---- HTML golden files ---- */
 
+/* One golden case: render the .html, compare with each "key: value" line of
+ * its .expect. Long: one branch per kind of expectation line, each short. */
 static int html_case(const char *html_path)
 {
 	size_t hlen, elen;
