@@ -46,6 +46,11 @@ void update_net_allow(struct update_net *net, uint64_t bytes)
 	net->deadline_ms += (int64_t)(bytes / UPDATE_CYCLE_MIN_RATE) * 1000;
 }
 
+/* curl's timers may fire a few milliseconds before the deadline we gave it
+ * (they round to whole milliseconds on a loaded machine): a timeout this
+ * close to the cycle's end is the cycle's limit, not the low-speed one. */
+#define UPDATE_CYCLE_TIMER_SLACK_MS 250
+
 /* The cycle ran out of time: one ERROR line naming the limit. */
 static void log_cycle_limit(const struct update_run *run, const char *name)
 {
@@ -88,7 +93,8 @@ static void net_read_failure(const struct update_run *run, const char *url, cons
 {
 	char text[LICENSE_ERROR_TEXT_MAX];
 
-	if (reply->curl_rc == CURLE_OPERATION_TIMEDOUT && monotonic_ms() >= run->net->deadline_ms) {
+	if (reply->curl_rc == CURLE_OPERATION_TIMEDOUT &&
+	    monotonic_ms() + UPDATE_CYCLE_TIMER_SLACK_MS >= run->net->deadline_ms) {
 		log_cycle_limit(run, name);
 		return;
 	}

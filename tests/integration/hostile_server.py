@@ -5,9 +5,10 @@ Serves MIRROR_DIR on 127.0.0.1:PORT, except that the mode file (MODE_FILE,
 re-read on every request) names a misbehaviour applied to paths containing
 its target:  "<mode> <substring>"  with mode one of
   drip      send the body one byte every 0.5 s
-  trickle   send the body padded to 64 KiB at about 600 bytes/s (twice the
-            per-transfer low-speed limit of 256 bytes/s, so that limit never
-            stops it even on a loaded machine: about 110 s for one file)
+  trickle   send the body padded to 64 KiB at about 1,200 bytes/s (almost
+            five times the per-transfer low-speed limit of 256 bytes/s, so
+            that limit never stops it even on a loaded machine, where 600
+            bytes/s sometimes did: about 55 s for one file)
   hang      read the request and never answer (the connection stays open)
   endless   declare no length and send bytes forever
   liar      send the file with 1 MiB more (declared honestly by HTTP, but
@@ -107,8 +108,8 @@ class Handler(http.server.BaseHTTPRequestHandler):
             elif mode == "trickle":
                 body = data + b"#" * max(0, 65536 - len(data))
                 self.head(200, len(body))
-                for i in range(0, len(body), 60):
-                    self.wfile.write(body[i:i + 60])
+                for i in range(0, len(body), 120):
+                    self.wfile.write(body[i:i + 120])
                     self.wfile.flush()
                     time.sleep(0.1)
             elif mode == "hang":

@@ -5,8 +5,8 @@
 #  B. an HTTP mirror that accepts and never answers, with the default
 #     `micro-update timeout` (60 s, longer than libwhorl's 30 s open deadline)
 #     and `download micro-updates before init = yes`
-#  C. an HTTP mirror that trickles a 64 KiB manifest at ~600 bytes/s (above
-#     the per-transfer low-speed limit: about 110 s for one file)
+#  C. an HTTP mirror that trickles a 64 KiB manifest at ~1,200 bytes/s (well
+#     above the per-transfer low-speed limit: about 55 s for one file)
 #  D. a cartridge.cfg that is a FIFO
 # Each time the engine starts on the set on disk within a bounded time, and
 # whorl-update --once ends within the cycle's time limit, saying so in the
@@ -67,6 +67,7 @@ t0=$(now); out=$(timeout 100 "$bin/whorl-update" --config-dir "$tmp/c" --cartrid
 [ -n "${NET_DEBUG:-}" ] && printf '%s\n' "$out"
 check "C trickle: whorl-update --once ends within the cycle limit (rc $rc, $t s)" [ "$rc" -ne 124 -a "$t" -lt 30 ]
 check "C trickle: the cycle limit is logged" has "$out" 'micro-update cycle stopped at manifest after [0-9]* s: the limit for this cycle is 10 s'
+has "$out" 'cycle stopped at' || printf '%s\n' "$out" | grep 'ERROR:MICROUPDATE\|^whorl-update:'
 check "C trickle: 1.1 kept" has "$out" 'mu sigs serial = 1.1'
 
 # D. cartridge.cfg is a FIFO: the defaults (cache and key in the configuration
