@@ -10,7 +10,8 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev check libsubunit-dev \
   libmicrohttpd-dev libzbar-dev libsqlite3-dev sqlite3 libpq-dev postgresql-15 \
   libmilter-dev miltertest postfix \
   spamc spamassassin spamd rspamd redis-server chromium swaks clang-format systemd curl \
-  python3-pil python3-qrcode fonts-dejavu-core strace"
+  python3-pil python3-qrcode fonts-dejavu-core strace \
+  libnss-wrapper libmariadb3 libidn12 libspf2-2"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
@@ -18,14 +19,29 @@ for p in $PKGS; do
 done
 # npm only fetches the benchmark corpus; any npm will do (Debian's or nodesource's).
 command -v npm >/dev/null 2>&1 || missing="$missing npm"
-[ -z "$missing" ] && exit 0
-echo "deps: installing$missing" >&2
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
 export DEBIAN_FRONTEND=noninteractive
-# Postfix is only for tests (tests/integration/milter_postfix.sh starts its
-# own instance with postfix -c): installed unconfigured, so no system MTA runs.
-echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
-$SUDO apt-get update -qq >/dev/null
-# shellcheck disable=SC2086
-$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+if [ -n "$missing" ]; then
+	echo "deps: installing$missing" >&2
+	# Postfix is only for tests (tests/integration/milter_postfix.sh starts its
+	# own instance with postfix -c): installed unconfigured, so no system MTA runs.
+	echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+	$SUDO apt-get update -qq >/dev/null
+	# shellcheck disable=SC2086
+	$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null
+fi
+
+# Exim 4.96 for tests/integration/whorld_exim.sh. exim4-daemon-heavy cannot be
+# installed beside Postfix (both provide mail-transport-agent), so its .deb is
+# downloaded and unpacked into a cache; the test runs that binary with its own
+# configuration. Its libraries (libmariadb3, libidn12, libspf2-2) and
+# libnss-wrapper (the test's stand-in for the Debian-exim user) are in PKGS.
+exim_cache=${XDG_CACHE_HOME:-$HOME/.cache}/whorl-exim
+if [ ! -x "$exim_cache/root/usr/sbin/exim4" ]; then
+	echo "deps: unpacking exim4-daemon-heavy into $exim_cache" >&2
+	mkdir -p "$exim_cache"
+	(cd "$exim_cache" && { apt-get download -qq exim4-daemon-heavy 2>/dev/null ||
+		{ $SUDO apt-get update -qq >/dev/null && apt-get download -qq exim4-daemon-heavy; }; })
+	dpkg-deb -x "$(ls "$exim_cache"/exim4-daemon-heavy_*.deb | tail -1)" "$exim_cache/root"
+fi

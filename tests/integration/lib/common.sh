@@ -84,3 +84,16 @@ net_tmp() {
 	pids=""
 	trap 'for p in $pids; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
 }
+
+# demo_cartridge DIR: DIR becomes a cartridge config directory for the real
+# cartridge on the etc/demo labels (signing keys in $tmp/keys, the published
+# set in $tmp/mirror, read by the cartridge's micro-update). Exits on a
+# failed publish.
+demo_cartridge() {
+	"$bin/whorl-keygen" "$tmp/keys" > /dev/null
+	publish_demo > "$tmp/publish.log" 2>&1 || { echo "FAIL: publish"; cat "$tmp/publish.log"; exit 1; }
+	mkdir -p "$1"
+	cp "$top/etc/categories" "$1/"
+	printf 'micro-update url = file://%s\npublisher key = %s\nfavor analysis over speed = yes\n' \
+		"$tmp/mirror" "$tmp/keys/publisher.pub" > "$1/cartridge.cfg"
+}
