@@ -92,6 +92,11 @@ int whorl_host_update_now(whorl_host *h);
  * is left). Thread-safe; reads the cartridge in use at the call. */
 uint64_t whorl_host_capabilities(whorl_host *h);
 
+/* Name of a fingerprint engine (enum whorl_fp_engine): "body", "fuzzy",
+ * "url", "ip", "attach", "image", "struct"; "unknown" for any other value.
+ * A static string; thread-safe. */
+const char *whorl_fp_engine_name(unsigned engine);
+
 /* Text for a WHORL_E* code (host side; works without a cartridge). */
 const char *whorl_strerror(int code);
 

@@ -80,6 +80,7 @@ struct whorl_dcfg {
 	char feedback_spool[WHORL_DCFG_PATH_MAX];       /* empty: TELL refused */
 	char pid_file[WHORL_DCFG_PATH_MAX];             /* empty: none written */
 	char control_socket[WHORL_DCFG_PATH_MAX];       /* empty: no control socket */
+	int feedback_content; /* WHORL_FEEDBACK_MESSAGE and/or _FINGERPRINTS */
 };
 
 /* Problems found by whorl_dcfg_load(), one line each ("file:line: why"). */
@@ -159,6 +160,68 @@ const char *whorl_dlog_level_name(int level);
  */
 int whorl_spool_write(const char *dir, const char *const *fields, size_t n_fields, const char *msg,
                       size_t len, char *name_out, size_t name_len);
+
+/*
+ * Feedback (docs/FEEDBACK.md): a report that a message is spam or not spam,
+ * recorded in the feedback spool for the publisher's collector. Every front
+ * end (spamd TELL, HTTP POST /v1/feedback, the control socket's REPORT,
+ * whorl-milter's ActiveFilter hook) goes through whorl_feedback_record(),
+ * the one writer of reports.
+ */
+enum whorl_feedback_class {
+	WHORL_FEEDBACK_NONE = 0, /* only a removal (TELL with Remove and no class) */
+	WHORL_FEEDBACK_SPAM = 1,
+	WHORL_FEEDBACK_HAM = 2 /* not spam: a false positive */
+};
+/* What the reporter asked for (spamd's TELL Set/Remove; "set-local" for
+ * every other front end). Recorded in X-Whorl-Feedback-Action. */
+#define WHORL_FEEDBACK_SET_LOCAL (1u << 0)
+#define WHORL_FEEDBACK_SET_REMOTE (1u << 1)
+#define WHORL_FEEDBACK_REMOVE_LOCAL (1u << 2)
+#define WHORL_FEEDBACK_REMOVE_REMOTE (1u << 3)
+/* What the report holds: the message as given, its fingerprints (computed
+ * by the running cartridge), or both. */
+#define WHORL_FEEDBACK_MESSAGE (1u << 0)
+#define WHORL_FEEDBACK_FINGERPRINTS (1u << 1)
+#define WHORL_FEEDBACK_TEXT_MAX 256 /* longest reporter, client, source or reason kept */
+
+struct whorl_feedback {
+	size_t size;          /* caller sets sizeof(struct whorl_feedback) */
+	int feedback_class;   /* enum whorl_feedback_class */
+	unsigned actions;     /* WHORL_FEEDBACK_SET_LOCAL, ... */
+	unsigned content;     /* WHORL_FEEDBACK_MESSAGE and/or _FINGERPRINTS; not 0 */
+	const char *reporter; /* the reporter's id (user, mailbox); NULL: "(unknown)" */
+	const char *client;   /* peer address, "unix"; NULL: "local" */
+	const char *source;   /* front end: "spamd", "http", "control", "milter"; NULL: "api" */
+	int score;            /* the verdict's score when known (0-100), else -1 */
+	const char *reason;   /* why it was reported (ActiveFilter's rule); may be NULL */
+};
+
+/*
+ * Records one report in the spool directory spool_dir (created when
+ * missing; layout and fields in docs/FEEDBACK.md). msg/len is the message
+ * (plain or wire form, as scanned); it is copied into the report when
+ * fb->content has WHORL_FEEDBACK_MESSAGE, and with
+ * WHORL_FEEDBACK_FINGERPRINTS the cartridge running in h fingerprints it
+ * and the fingerprints and sketches are recorded (h may be NULL without
+ * that flag). Text members are cleaned (control bytes become '?') and cut
+ * at WHORL_FEEDBACK_TEXT_MAX. Nothing is kept: the caller still owns msg
+ * and fb. The report file's name goes into name_out when not NULL.
+ * Returns 0; WHORL_EINVAL (NULL or empty spool_dir, NULL msg, a size too
+ * small, an unknown class, no content, fingerprints without a host),
+ * WHORL_ENOTSUP (the cartridge does not fingerprint), WHORL_ENOMEM,
+ * WHORL_EIO (the spool cannot be written; nothing is left in new/).
+ * Thread-safe: any number of threads may record at once, also while h
+ * scans or swaps.
+ */
+int whorl_feedback_record(whorl_host *h, const char *spool_dir, const struct whorl_feedback *fb,
+                          const char *msg, size_t len, char *name_out, size_t name_len);
+/* "spam" gives WHORL_FEEDBACK_SPAM; "ham", "not-spam" or "notspam" give
+ * WHORL_FEEDBACK_HAM (any case; s need not be NUL terminated, len bytes
+ * are read); anything else WHORL_EINVAL. */
+int whorl_feedback_class_parse(const char *s, size_t len);
+/* "none", "spam", "ham"; "unknown" for another value. */
+const char *whorl_feedback_class_name(int feedback_class);
 
 /*
  * Control socket (docs/WHORLD.md, "whorlctl"): a unix socket, one request

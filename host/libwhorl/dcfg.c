@@ -38,6 +38,7 @@ void whorl_dcfg_defaults(struct whorl_dcfg *c)
 	c->rspamc_protocol = 1;
 	c->cloudmark_api = 1;
 	c->minimum_score = 50;
+	c->feedback_content = WHORL_FEEDBACK_MESSAGE;
 	c->log_destination = WHORL_DLOG_AUTO;
 	c->log_level = WHORL_LOG_INFO;
 	c->syslog_facility = LOG_MAIL;

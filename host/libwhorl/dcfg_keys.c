@@ -30,7 +30,8 @@ enum dcfg_type {
 	T_LISTEN,
 	T_LEVEL,
 	T_DEST,
-	T_FACILITY
+	T_FACILITY,
+	T_CONTENT
 };
 
 struct dcfg_key {
@@ -71,6 +72,7 @@ static const struct dcfg_key dcfg_keys[] = {
 	K("cartridge config dir", T_PATH, cartridge_config_dir, 0, 0),
 	K("state dir", T_PATH, state_dir, 0, 0),
 	K("feedback spool", T_PATH, feedback_spool, 0, 0),
+	K("feedback content", T_CONTENT, feedback_content, 0, 0),
 	K("pid file", T_PATH, pid_file, 0, 0),
 	K("control socket", T_PATH, control_socket, 0, 0),
 };
@@ -103,6 +105,12 @@ static const struct dcfg_word dcfg_facilities[] = { { "mail", LOG_MAIL },
 	                                            { "local6", LOG_LOCAL6 },
 	                                            { "local7", LOG_LOCAL7 },
 	                                            { NULL, 0 } };
+
+static const struct dcfg_word dcfg_contents[] = { { "message", WHORL_FEEDBACK_MESSAGE },
+	                                          { "fingerprints", WHORL_FEEDBACK_FINGERPRINTS },
+	                                          { "both", WHORL_FEEDBACK_MESSAGE |
+	                                                        WHORL_FEEDBACK_FINGERPRINTS },
+	                                          { NULL, 0 } };
 
 static int dcfg_word(const struct dcfg_word *w, const char *v, int *out)
 {
@@ -304,6 +312,7 @@ static int dcfg_set(const struct dcfg_key *k, struct whorl_dcfg *c, const char *
 	case T_LEVEL: return dcfg_word(dcfg_levels, v, ip);
 	case T_DEST: return dcfg_word(dcfg_dests, v, ip);
 	case T_FACILITY: return dcfg_word(dcfg_facilities, v, ip);
+	case T_CONTENT: return dcfg_word(dcfg_contents, v, ip);
 	case T_LISTEN:
 		return dcfg_listen_list((struct whorl_dcfg_listens *)(void *)(base + k->off), v,
 		                        why, why_len);
@@ -328,6 +337,7 @@ static const char *dcfg_expect(const struct dcfg_key *k, char *buf, size_t len)
 	case T_LEVEL: return "debug, info, warn, error or critical";
 	case T_DEST: return "auto, stderr or syslog";
 	case T_FACILITY: return "mail, daemon or local0 to local7";
+	case T_CONTENT: return "message, fingerprints or both";
 	case T_MODE: return "an octal mode such as 0660";
 	case T_PATH: return "a path shorter than 512 bytes";
 	case T_NAME: return "a user or group name shorter than 64 bytes";

@@ -20,15 +20,6 @@
 /* Longest category or subcategory name printed. */
 #define OUTPUT_NAME_MAX 128
 
-static const char *const output_engine_names[WHORL_FP_ENGINE_MAX + 1] = {
-	"unknown", "body", "fuzzy", "url", "ip", "attach", "image", "struct",
-};
-
-static const char *output_engine_name(unsigned engine)
-{
-	return engine <= WHORL_FP_ENGINE_MAX ? output_engine_names[engine] : "unknown";
-}
-
 static void output_text_string(FILE *f, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)(s != NULL ? s : "");
@@ -114,13 +105,13 @@ static void output_fpset_text(const struct output *o, const char *shown,
 
 	for (i = 0; i < fps->n_fps; i++) {
 		output_text_string(o->f, shown);
-		fprintf(o->f, "\t%s\tv%u\t%016llx\n", output_engine_name(fps->fps[i].engine),
+		fprintf(o->f, "\t%s\tv%u\t%016llx\n", whorl_fp_engine_name(fps->fps[i].engine),
 		        (unsigned)fps->fps[i].algo_version, (unsigned long long)fps->fps[i].key);
 	}
 	for (i = 0; i < fps->n_sketches; i++) {
 		sk = &fps->sketches[i];
 		output_text_string(o->f, shown);
-		fprintf(o->f, "\t%s\tv%u\tsketch:", output_engine_name(sk->engine),
+		fprintf(o->f, "\t%s\tv%u\tsketch:", whorl_fp_engine_name(sk->engine),
 		        (unsigned)sk->algo_version);
 		output_hex(o->f, sk->bytes, sk->len);
 		putc('\n', o->f);
@@ -140,13 +131,13 @@ static void output_fpset_json(const struct output *o, const char *shown,
 	fprintf(o->f, ",\"rescan\":%s,\"fingerprints\":[", fps->rescan ? "true" : "false");
 	for (i = 0; i < fps->n_fps; i++)
 		fprintf(o->f, "%s{\"engine\":\"%s\",\"version\":%u,\"key\":\"%016llx\"}",
-		        i ? "," : "", output_engine_name(fps->fps[i].engine),
+		        i ? "," : "", whorl_fp_engine_name(fps->fps[i].engine),
 		        (unsigned)fps->fps[i].algo_version, (unsigned long long)fps->fps[i].key);
 	fputs("],\"sketches\":[", o->f);
 	for (i = 0; i < fps->n_sketches; i++) {
 		sk = &fps->sketches[i];
 		fprintf(o->f, "%s{\"engine\":\"%s\",\"version\":%u,\"bytes\":\"", i ? "," : "",
-		        output_engine_name(sk->engine), (unsigned)sk->algo_version);
+		        whorl_fp_engine_name(sk->engine), (unsigned)sk->algo_version);
 		output_hex(o->f, sk->bytes, sk->len);
 		fputs("\"}", o->f);
 	}

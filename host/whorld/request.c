@@ -37,7 +37,6 @@ void request_count_scan(struct whorld *d, uint64_t us, unsigned category)
 	    1);
 	atomic_fetch_add(&d->counters.scanned, 1);
 }
-#define REQUEST_FIELD_MAX 600
 
 /* NUL-terminates a header value in place (the byte after it is its CR or
  * LF, inside the head) and returns it; NULL when absent. */
@@ -91,15 +90,26 @@ static int request_inflate(struct work_scratch *w, size_t max, const char *in, s
 	return 0;
 }
 
-/* Records a TELL in the feedback spool. */
+/* Records a TELL in the feedback spool (through libwhorl's one writer). */
 static void request_tell(struct whorld *d, const struct whorl_dcfg *cfg, struct conn *c,
                          const char *msg, size_t len, struct obuf *o)
 {
-	char f_class[REQUEST_FIELD_MAX], f_action[128], f_user[REQUEST_FIELD_MAX], f_peer[128];
-	const char *fields[4] = { f_class, f_action, f_user, f_peer };
-	const char *cls = request_span(c, c->req.message_class),
-	           *user = request_span(c, c->req.user);
+	const char *cls = request_span(c, c->req.message_class);
 	unsigned set = c->req.tell_set, rm = c->req.tell_remove;
+	struct whorl_feedback fb = {
+		.size = sizeof(fb),
+		.feedback_class =
+		    cls ? whorl_feedback_class_parse(cls, strlen(cls)) : WHORL_FEEDBACK_NONE,
+		.actions = (set & SPAMD_TELL_LOCAL ? WHORL_FEEDBACK_SET_LOCAL : 0) |
+		           (set & SPAMD_TELL_REMOTE ? WHORL_FEEDBACK_SET_REMOTE : 0) |
+		           (rm & SPAMD_TELL_LOCAL ? WHORL_FEEDBACK_REMOVE_LOCAL : 0) |
+		           (rm & SPAMD_TELL_REMOTE ? WHORL_FEEDBACK_REMOVE_REMOTE : 0),
+		.content = cfg->feedback_content,
+		.reporter = request_span(c, c->req.user),
+		.client = c->peer,
+		.source = "spamd",
+		.score = -1,
+	};
 	int rc;
 
 	if (cfg->feedback_spool[0] == '\0') {
@@ -109,18 +119,10 @@ static void request_tell(struct whorld *d, const struct whorl_dcfg *cfg, struct 
 		    "in whorld.cfg.");
 		return;
 	}
-	snprintf(f_class, sizeof(f_class), "X-Whorl-Feedback-Class: %s", cls ? cls : "none");
-	snprintf(f_action, sizeof(f_action), "X-Whorl-Feedback-Action: %s%s%s%s",
-	         set & SPAMD_TELL_LOCAL ? " set-local" : "",
-	         set & SPAMD_TELL_REMOTE ? " set-remote" : "",
-	         rm & SPAMD_TELL_LOCAL ? " remove-local" : "",
-	         rm & SPAMD_TELL_REMOTE ? " remove-remote" : "");
-	snprintf(f_user, sizeof(f_user), "X-Whorl-Feedback-User: %s", user ? user : "(unknown)");
-	snprintf(f_peer, sizeof(f_peer), "X-Whorl-Feedback-Client: %s", c->peer);
-	rc = whorl_spool_write(cfg->feedback_spool, fields, 4, msg, len, NULL, 0);
+	rc = whorl_feedback_record(d->host, cfg->feedback_spool, &fb, msg, len, NULL, 0);
 	atomic_fetch_add(&d->counters.tells, 1);
 	if (rc != 0) {
-		whorl_dlog_write(WHORL_LOG_ERROR, "FEEDBACK", "cannot write to %s: %s",
+		whorl_dlog_write(WHORL_LOG_ERROR, "FEEDBACK", "cannot record a report in %s: %s",
 		                 cfg->feedback_spool, whorl_strerror(rc));
 		spamd_reply_error(o, 0, SPAMD_EX_SOFTWARE, "Service Unavailable: feedback spool");
 		return;

@@ -100,7 +100,7 @@ check "spamc -L spam: learned, exit 0" [ "$out" = "Message successfully un/learn
 f=$(ls "$tmp/spool/new" 2>/dev/null | head -1)
 check "TELL: one report in the spool's new/" [ "$(ls "$tmp/spool/new" | wc -l)" -eq 1 ]
 check "TELL: the report has class, action, length and the message" \
-	sh -c 'grep -q "^X-Whorl-Feedback-Class: spam$" "$1" && grep -q "^X-Whorl-Feedback-Action:  set-local$" "$1" && grep -q "^X-Whorl-Feedback-Length: 35$" "$1" && tail -c 35 "$1" | cmp -s - "$2"' _ "$tmp/spool/new/$f" "$tmp/spam.eml"
+	sh -c 'grep -q "^X-Whorl-Feedback-Class: spam$" "$1" && grep -q "^X-Whorl-Feedback-Action: set-local$" "$1" && grep -q "^X-Whorl-Feedback-Source: spamd$" "$1" && grep -q "^X-Whorl-Feedback-Length: 35$" "$1" && tail -c 35 "$1" | cmp -s - "$2"' _ "$tmp/spool/new/$f" "$tmp/spam.eml"
 
 # 3. Exim's requests, answered in the framing Exim parses.
 len=$(wc -c < "$tmp/spam.eml")

@@ -57,6 +57,11 @@ START_TEST(test_dcfg_values)
 	ck_assert_int_eq(c.log_level, WHORL_LOG_WARN);
 	ck_assert_int_eq(line(&c, "feedback spool = \"/var/spool/whorl feedback\"", why), 0);
 	ck_assert_str_eq(c.feedback_spool, "/var/spool/whorl feedback");
+	ck_assert_int_eq(c.feedback_content, WHORL_FEEDBACK_MESSAGE);
+	ck_assert_int_eq(line(&c, "feedback content = Both", why), 0);
+	ck_assert_int_eq(c.feedback_content, WHORL_FEEDBACK_MESSAGE | WHORL_FEEDBACK_FINGERPRINTS);
+	ck_assert_int_eq(line(&c, "feedback content = fingerprints", why), 0);
+	ck_assert_int_eq(c.feedback_content, WHORL_FEEDBACK_FINGERPRINTS);
 	ck_assert_int_eq(line(&c, "# threads = 9", why), 0);
 	ck_assert_uint_eq(c.threads, 2);
 }
@@ -77,6 +82,7 @@ START_TEST(test_dcfg_bad_values)
 		"log destination = file",
 		"syslog facility = kern",
 		"minimum score = 101",
+		"feedback content = headers",
 		"no equals sign",
 		"nosuch key = 1",
 		"spamd listen = localhost",
