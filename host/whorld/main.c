@@ -242,17 +242,26 @@ static void whorld_raise_nofile(unsigned max_connections)
 		                 (unsigned long long)rl.rlim_cur, max_connections);
 }
 
-static int whorld_serve(struct whorld *d, const struct whorl_dcfg *c)
+/* Blocks the signals the loop's signalfd takes, before any thread starts:
+ * threads inherit the mask, and a cartridge thread (the update scheduler,
+ * started by whorl_host_open) with SIGTERM unblocked would take it and die
+ * of it instead of draining. */
+static void whorld_block_signals(void)
 {
 	sigset_t set;
-	int status;
 
 	sigemptyset(&set);
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
-	pthread_sigmask(SIG_BLOCK, &set, NULL); /* the loop's signalfd takes them */
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
+}
+
+static int whorld_serve(struct whorld *d, const struct whorl_dcfg *c)
+{
+	int status;
+
 	whorld_raise_nofile(c->max_connections);
 	if (listen_open(d, c) != 0)
 		return WHORLD_EXIT_RUNTIME;
@@ -312,6 +321,7 @@ int main(int argc, char **argv)
 		}
 	}
 	atomic_store(&d.cfg, c);
+	whorld_block_signals();
 	if (whorld_host_open(&d, c) != 0)
 		return WHORLD_EXIT_CONFIG;
 	rc = whorld_serve(&d, c);

@@ -136,6 +136,8 @@ PY
 out=$(spamc -d 127.0.0.1 -p "$sport" -c < "$demo/scan/legit-new-family.eml"); rc=$?
 check "real cartridge, spamc -c: new legit mail is ham ($out, exit $rc)" [ "$rc" -eq 0 ]
 stop_whorld
+check "SIGTERM with the real cartridge (its update thread started before the signal mask): exit 0" \
+	[ "$rc_stop" -eq 0 ]
 
 echo "whorld_http: $fails failed"
 [ "$fails" -eq 0 ]
