@@ -222,6 +222,18 @@ int whorl_feedback_record(whorl_host *h, const char *spool_dir, const struct who
 int whorl_feedback_class_parse(const char *s, size_t len);
 /* "none", "spam", "ham"; "unknown" for another value. */
 const char *whorl_feedback_class_name(int feedback_class);
+/*
+ * The control socket's REPORT command, for any daemon that serves one:
+ * args is what follows "REPORT " ("spam|ham REPORTER /ABSOLUTE/PATH").
+ * Reads the file (at most max_size bytes) and records it with
+ * whorl_feedback_record() (source "control", client "unix", `content` as
+ * in struct whorl_feedback). Writes the whole control reply into reply:
+ * "OK\nrecorded CLASS PATH-OF-THE-REPORT\n" or "ERR <why>\n". Returns 0,
+ * WHORL_ECONFIG (no spool), WHORL_EINVAL (malformed args), or the
+ * error of reading the file or recording. Thread-safe.
+ */
+int whorl_feedback_ctl_report(whorl_host *h, const char *spool_dir, unsigned content,
+                              size_t max_size, const char *args, char *reply, size_t reply_len);
 
 /*
  * Control socket (docs/WHORLD.md, "whorlctl"): a unix socket, one request

@@ -1,9 +1,12 @@
 /*
  * main.c - whorlctl: talks to whorld's control socket.
  *
- *   whorlctl [-c whorld.cfg] [-s SOCKET] version | status | stats | reload
- *                                       | update-now | swap PATH
+ *   whorlctl [-c whorld.cfg] [-s SOCKET] [-u REPORTER] version | status | stats
+ *            | reload | update-now | swap PATH | report spam|ham FILE
  *
+ * "report" records FILE as spam or not spam (ham) in the daemon's feedback
+ * spool (docs/FEEDBACK.md); the reporter is -u, else the login name of
+ * whoever runs whorlctl. The daemon reads FILE itself.
  * The socket is -s, else "control socket" of whorld.cfg (-c, or the
  * default configuration directory's). PATH is made absolute here
  * (realpath), so whorld never reads a path relative to its own directory.
@@ -13,6 +16,7 @@
  */
 #include <errno.h>
 #include <limits.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,16 +31,18 @@
 
 static const struct {
 	const char *word, *line;
-	int has_arg;
+	int n_args;
 } ctl_cmds[] = {
 	{ "version", "VERSION", 0 }, { "status", "STATUS", 0 },         { "stats", "STATS", 0 },
 	{ "reload", "RELOAD", 0 },   { "update-now", "UPDATE-NOW", 0 }, { "swap", "SWAP", 1 },
+	{ "report", "REPORT", 2 },
 };
 
 static int ctl_usage(void)
 {
-	fprintf(stderr, "usage: whorlctl [-c whorld.cfg] [-s SOCKET] version | status | stats | "
-	                "reload | update-now | swap PATH\n");
+	fprintf(stderr,
+	        "usage: whorlctl [-c whorld.cfg] [-s SOCKET] [-u REPORTER] version | status "
+	        "| stats | reload | update-now | swap PATH | report spam|ham FILE\n");
 	return CTL_EXIT_UNREACHABLE;
 }
 
@@ -65,25 +71,50 @@ static int ctl_socket(const char *sock, const char *cfg_path, char *out, size_t 
 	return 0;
 }
 
-/* The request line for argv[optind...]. */
-static int ctl_line(int argc, char **argv, char *line, size_t len)
+/* The reporter's id: -u, else the login name of the user running us. */
+static const char *ctl_reporter(const char *given, char *buf, size_t len)
 {
-	char abs[PATH_MAX];
+	const struct passwd *pw = getpwuid(getuid());
+
+	if (given != NULL && given[0] != '\0' && strpbrk(given, " \t\r\n") == NULL)
+		return given;
+	if (pw != NULL && pw->pw_name != NULL)
+		snprintf(buf, len, "%s", pw->pw_name);
+	else
+		snprintf(buf, len, "uid-%lu", (unsigned long)getuid());
+	return buf;
+}
+
+/* The request line for argv[optind...]. */
+static int ctl_line(int argc, char **argv, const char *reporter, char *line, size_t len)
+{
+	char abs[PATH_MAX], who[128];
+	const char *path;
+	int n;
 
 	for (size_t i = 0; i < sizeof(ctl_cmds) / sizeof(ctl_cmds[0]); i++) {
 		if (strcmp(argv[0], ctl_cmds[i].word) != 0)
 			continue;
-		if (argc != 1 + ctl_cmds[i].has_arg)
+		if (argc != 1 + ctl_cmds[i].n_args)
 			return -1;
-		if (!ctl_cmds[i].has_arg) {
+		if (ctl_cmds[i].n_args == 0) {
 			snprintf(line, len, "%s", ctl_cmds[i].line);
 			return 0;
 		}
-		if (realpath(argv[1], abs) == NULL) {
-			fprintf(stderr, "whorlctl: %s: %s\n", argv[1], strerror(errno));
+		path = argv[ctl_cmds[i].n_args];
+		if (realpath(path, abs) == NULL) {
+			fprintf(stderr, "whorlctl: %s: %s\n", path, strerror(errno));
 			return -2;
 		}
-		snprintf(line, len, "%s %s", ctl_cmds[i].line, abs);
+		if (ctl_cmds[i].n_args == 1)
+			n = snprintf(line, len, "%s %s", ctl_cmds[i].line, abs);
+		else
+			n = snprintf(line, len, "%s %s %s %s", ctl_cmds[i].line, argv[1],
+			             ctl_reporter(reporter, who, sizeof(who)), abs);
+		if (n < 0 || (size_t)n >= len) {
+			fprintf(stderr, "whorlctl: %s: path too long\n", path);
+			return -2;
+		}
 		return 0;
 	}
 	return -1;
@@ -91,21 +122,23 @@ static int ctl_line(int argc, char **argv, char *line, size_t len)
 
 int main(int argc, char **argv)
 {
-	const char *sock = NULL, *cfg_path = NULL;
+	const char *sock = NULL, *cfg_path = NULL, *reporter = NULL;
 	char path[WHORL_DCFG_PATH_MAX], line[WHORL_CTL_LINE_MAX + 16], *reply = NULL, *body;
 	int opt, rc;
 
-	while ((opt = getopt(argc, argv, "c:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:s:u:")) != -1) {
 		if (opt == 'c')
 			cfg_path = optarg;
 		else if (opt == 's')
 			sock = optarg;
+		else if (opt == 'u')
+			reporter = optarg;
 		else
 			return ctl_usage();
 	}
 	if (optind >= argc)
 		return ctl_usage();
-	rc = ctl_line(argc - optind, argv + optind, line, sizeof(line));
+	rc = ctl_line(argc - optind, argv + optind, reporter, line, sizeof(line));
 	if (rc != 0)
 		return rc == -1 ? ctl_usage() : CTL_EXIT_REFUSED;
 	if (ctl_socket(sock, cfg_path, path, sizeof(path)) != 0)

@@ -1,6 +1,7 @@
 /*
  * control.c - whorld's control socket (whorlctl talks to it), served by
- * one thread: VERSION, STATUS, STATS, RELOAD, UPDATE-NOW, SWAP PATH.
+ * one thread: VERSION, STATUS, STATS, RELOAD, UPDATE-NOW, SWAP PATH,
+ * REPORT CLASS REPORTER PATH (libwhorl's whorl_feedback_ctl_report()).
  * The wire form and access rules are libwhorl's (whorl_ctl_*, in
  * whorl_daemon.h); this file is what each command does. A swap takes the
  * API lock for writing, so /metrics and /stats never call into a
@@ -89,6 +90,24 @@ static void control_swap(struct whorld *d, const char *path, struct obuf *o)
 	control_version(d, o);
 }
 
+static void control_report(struct whorld *d, const char *args, struct obuf *o)
+{
+	const struct whorl_dcfg *cfg = whorld_cfg(d);
+	char reply[WHORL_CTL_LINE_MAX + 256];
+	const char *text;
+	int rc;
+
+	rc =
+	    whorl_feedback_ctl_report(d->host, cfg->feedback_spool, (unsigned)cfg->feedback_content,
+	                              cfg->max_message_size, args, reply, sizeof(reply));
+	if (rc == 0)
+		atomic_fetch_add(&d->counters.tells, 1);
+	text = rc == 0 ? strchr(reply, '\n') + 1 : reply; /* "OK\n" comes first */
+	whorl_dlog_write(rc == 0 ? WHORL_LOG_INFO : WHORL_LOG_WARN, "CONTROL", "report: %.*s",
+	                 (int)strcspn(text, "\n"), text);
+	obuf_printf(o, "%s", reply);
+}
+
 static void control_dispatch(struct whorld *d, const char *line, struct obuf *o)
 {
 	int rc;
@@ -107,6 +126,8 @@ static void control_dispatch(struct whorld *d, const char *line, struct obuf *o)
 		obuf_printf(o, rc == 0 ? "OK\n" : "ERR %s\n", whorl_strerror(rc));
 	} else if (strncmp(line, "SWAP ", 5) == 0) {
 		control_swap(d, line + 5, o);
+	} else if (strncmp(line, "REPORT ", 7) == 0) {
+		control_report(d, line + 7, o);
 	} else {
 		obuf_printf(o, "ERR unknown command\n");
 	}

@@ -14,6 +14,8 @@
  * timeout, whole seconds, at least 1).
  * Not for: what the endpoints answer (http_api.c, http_metrics.c).
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -61,6 +63,8 @@ static int http_route_of(const char *method, const char *url, const struct whorl
 
 	if (post && strcmp(url, "/v1/score") == 0)
 		return HTTP_ROUTE_SCORE;
+	if (post && strcmp(url, "/v1/feedback") == 0)
+		return HTTP_ROUTE_FEEDBACK;
 	if (post && cfg->cloudmark_api && strcmp(url, "/score/v2/message") == 0)
 		return HTTP_ROUTE_CM_MESSAGE;
 	if (get && cfg->cloudmark_api && strcmp(url, "/score/v2/max-message-size") == 0)
@@ -112,6 +116,22 @@ static enum MHD_Result http_rcpt_iter(void *cls, enum MHD_ValueKind kind, const 
 	return MHD_YES;
 }
 
+/* The client's address as text, or "unix" for a unix socket. */
+static void http_peer(struct MHD_Connection *c, char *dst, size_t len)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	const struct sockaddr *sa = ci != NULL ? ci->client_addr : NULL;
+
+	snprintf(dst, len, "unix");
+	if (sa != NULL && sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)sa)->sin_addr, dst,
+		          (socklen_t)len);
+	else if (sa != NULL && sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr,
+		          dst, (socklen_t)len);
+}
+
 /* The first callback of a request: route and early limits. */
 static struct http_req *http_req_new(struct whorld *d, struct MHD_Connection *conn,
                                      const char *method, const char *url)
@@ -144,6 +164,10 @@ static struct http_req *http_req_new(struct whorld *d, struct MHD_Connection *co
 		http_header(conn, "Queue-Id", r->queue_id, sizeof(r->queue_id));
 		http_header(conn, "Hostname", r->hostname, sizeof(r->hostname));
 		MHD_get_connection_values(conn, MHD_HEADER_KIND, http_rcpt_iter, r);
+	} else if (r->route == HTTP_ROUTE_FEEDBACK) {
+		http_header(conn, "Class", r->fb_class, sizeof(r->fb_class));
+		http_header(conn, "Reporter", r->reporter, sizeof(r->reporter));
+		http_peer(conn, r->peer, sizeof(r->peer));
 	}
 	return r;
 }
@@ -158,7 +182,7 @@ static void http_req_data(struct http_req *r, const char *data, size_t size)
 	if (r->pp != NULL) {
 		if (MHD_post_process(r->pp, data, size) != MHD_YES && !r->too_large)
 			r->bad_form = 1;
-	} else if (r->route == HTTP_ROUTE_SCORE) {
+	} else if (r->route == HTTP_ROUTE_SCORE || r->route == HTTP_ROUTE_FEEDBACK) {
 		http_body_add(r, data, size, max);
 	}
 }
@@ -175,7 +199,8 @@ static enum MHD_Result http_req_complete(struct whorld *d, struct http_req *r)
 	} else if (r->bad_form) {
 		atomic_fetch_add(&d->counters.http_errors, 1);
 		http_api_error(r, MHD_HTTP_BAD_REQUEST, "malformed multipart/form-data");
-	} else if (r->route != HTTP_ROUTE_SCORE && r->route != HTTP_ROUTE_CM_MESSAGE) {
+	} else if (r->route != HTTP_ROUTE_SCORE && r->route != HTTP_ROUTE_CM_MESSAGE &&
+	           r->route != HTTP_ROUTE_FEEDBACK) {
 		http_api_simple(d, r);
 	} else {
 		MHD_suspend_connection(r->conn);

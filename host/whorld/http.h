@@ -26,7 +26,8 @@ enum http_route {
 	HTTP_ROUTE_CM_MAX_SIZE,
 	HTTP_ROUTE_PING,
 	HTTP_ROUTE_METRICS,
-	HTTP_ROUTE_STATS
+	HTTP_ROUTE_STATS,
+	HTTP_ROUTE_FEEDBACK
 };
 
 /* One request, from its first callback to MHD's "completed" notice. */
@@ -41,8 +42,10 @@ struct http_req {
 	int too_large, bad_form;
 	char ip[HTTP_FIELD_MAX], helo[HTTP_FIELD_MAX], from[HTTP_FIELD_MAX],
 	    queue_id[HTTP_FIELD_MAX], hostname[HTTP_FIELD_MAX];
-	char rcpt[HTTP_RCPT_MAX]; /* comma separated */
-	atomic_int done;          /* a scanning thread filled the reply */
+	char rcpt[HTTP_RCPT_MAX];                    /* comma separated */
+	char fb_class[32], reporter[HTTP_FIELD_MAX]; /* POST /v1/feedback */
+	char peer[64];                               /* client address, or "unix" */
+	atomic_int done;                             /* a scanning thread filled the reply */
 	int status;
 	char *reply; /* malloc'd; handed to MHD */
 	size_t reply_len;

@@ -11,6 +11,10 @@
  *                                  rcptTo, connIp); {"score", "analysis",
  *                                  "appendHeaders": [{"headerField", "body"}]}
  *   GET /score/v2/max-message-size {"maxMessageSize": N}
+ *   POST /v1/feedback              message body, Class: spam|ham and
+ *                                  Reporter: id headers; recorded in the
+ *                                  feedback spool through libwhorl
+ *                                  (docs/FEEDBACK.md); {"recorded": NAME}
  *   GET /ping, /metrics, /stats
  *
  * Scans run on a scanning thread (http_api_run), which fills the reply
@@ -241,12 +245,62 @@ static void api_scan(struct whorld *d, struct http_req *r)
 	api_reply(r, MHD_HTTP_OK, "application/json", &o);
 }
 
+/* POST /v1/feedback: one report through whorl_feedback_record(). */
+static void api_feedback(struct whorld *d, struct http_req *r)
+{
+	const struct whorl_dcfg *cfg = whorld_cfg(d);
+	struct whorl_feedback fb = {
+		.size = sizeof(fb),
+		.feedback_class = whorl_feedback_class_parse(r->fb_class, strlen(r->fb_class)),
+		.actions = WHORL_FEEDBACK_SET_LOCAL,
+		.content = (unsigned)cfg->feedback_content,
+		.reporter = r->reporter,
+		.client = r->peer,
+		.source = "http",
+		.score = -1,
+	};
+	char name[128];
+	struct obuf o = { 0 };
+	int rc;
+
+	if (cfg->feedback_spool[0] == '\0') {
+		http_api_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+		               "feedback is not enabled: set feedback spool in whorld.cfg");
+		return;
+	}
+	if (fb.feedback_class < 0 || r->len == 0) {
+		atomic_fetch_add(&d->counters.http_errors, 1);
+		http_api_error(r, MHD_HTTP_BAD_REQUEST,
+		               r->len == 0 ? "no message" : "Class header must be spam or ham");
+		return;
+	}
+	rc = whorl_feedback_record(d->host, cfg->feedback_spool, &fb, r->body, r->len, name,
+	                           sizeof(name));
+	if (rc != 0) {
+		whorl_dlog_write(WHORL_LOG_ERROR, "FEEDBACK", "cannot record a report in %s: %s",
+		                 cfg->feedback_spool, whorl_strerror(rc));
+		http_api_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, whorl_strerror(rc));
+		return;
+	}
+	atomic_fetch_add(&d->counters.tells, 1);
+	whorl_dlog_write(WHORL_LOG_INFO, "HTTP", "/v1/feedback: %s from %s (%s), %zu bytes: %s",
+	                 whorl_feedback_class_name(fb.feedback_class),
+	                 r->reporter[0] ? r->reporter : "(unknown)", r->peer, r->len, name);
+	api_str(&o, "recorded", name, 1);
+	api_str(&o, "class", whorl_feedback_class_name(fb.feedback_class), 0);
+	obuf_add(&o, "}\n", 2);
+	api_reply(r, MHD_HTTP_OK, "application/json", &o);
+}
+
 void http_api_run(struct whorld *d, struct work_item *it, struct work_scratch *w)
 {
 	struct http_req *r = (struct http_req *)it;
 
 	(void)w;
-	api_scan(d, r);
+	if (r->route == HTTP_ROUTE_FEEDBACK)
+		api_feedback(d, r);
+	else
+		api_scan(d, r);
 	atomic_store(&r->done, 1);
 	MHD_resume_connection(r->conn);
 }

@@ -52,7 +52,8 @@ static void metrics_requests(struct whorld *d, struct obuf *o)
 	            ld(&c->http_too_large));
 	metric(o, "whorld_timeouts_total", "counter", "Idle, slow-client and deadline timeouts.");
 	obuf_printf(o, "whorld_timeouts_total %lu\n", ld(&c->timeouts));
-	metric(o, "whorld_tells_total", "counter", "TELL reports written to the feedback spool.");
+	metric(o, "whorld_tells_total", "counter",
+	       "Feedback reports recorded in the spool (TELL, POST /v1/feedback, REPORT).");
 	obuf_printf(o, "whorld_tells_total %lu\n", ld(&c->tells));
 }
 

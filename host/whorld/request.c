@@ -120,13 +120,13 @@ static void request_tell(struct whorld *d, const struct whorl_dcfg *cfg, struct 
 		return;
 	}
 	rc = whorl_feedback_record(d->host, cfg->feedback_spool, &fb, msg, len, NULL, 0);
-	atomic_fetch_add(&d->counters.tells, 1);
 	if (rc != 0) {
 		whorl_dlog_write(WHORL_LOG_ERROR, "FEEDBACK", "cannot record a report in %s: %s",
 		                 cfg->feedback_spool, whorl_strerror(rc));
 		spamd_reply_error(o, 0, SPAMD_EX_SOFTWARE, "Service Unavailable: feedback spool");
 		return;
 	}
+	atomic_fetch_add(&d->counters.tells, 1);
 	/* The spool is local: "remote" is recorded for the feedback network
 	 * but not claimed as done. */
 	spamd_reply_tell(o, set & SPAMD_TELL_LOCAL, rm & SPAMD_TELL_LOCAL);
