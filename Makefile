@@ -178,9 +178,10 @@ san:
 		SANFLAGS="-fsanitize=address,undefined -fno-sanitize-recover=undefined" unit
 
 # ThreadSanitizer over the tests where threads race: lock-free snapshot
-# swaps, scans racing data reloads and whitelist reloads (tests/run_tsan.sh).
+# swaps, scans racing data reloads and whitelist reloads, grace periods
+# under more scans than scratch slots (tests/run_tsan.sh).
 TSAN_BUILD := build-tsan
-TSAN_TESTS := test_sigdb_live test_engine_threads test_wl_engine test_stats_engine
+TSAN_TESTS := test_sigdb_live test_engine_threads test_wl_engine test_stats_engine test_scratch_grace
 tsan:
 	@$(MAKE) --no-print-directory BUILD=$(TSAN_BUILD) OPT="-O1 -g" SANFLAGS=-fsanitize=thread \
 		$(TSAN_BUILD)/lib/cartridge.so $(TSAN_TESTS:%=$(TSAN_BUILD)/tests/unit/%)

@@ -167,7 +167,6 @@ int engine_open(const struct whorl_host_services *host, const char *config_dir, 
 	engine_check_license(e, cfg);
 	atomic_init(&e->cfg, cfg);
 	atomic_init(&e->cats, cats);
-	atomic_init(&e->private_scans, 0);
 	atomic_init(&e->data_expires, 0);
 	sigdb_live_init(&e->live, empty);
 	pthread_mutex_init(&e->update_lock, NULL);

@@ -36,7 +36,8 @@
  * (engine_grace_period) wait on before freeing a replaced table. */
 struct scan_scratch {
 	atomic_int busy;
-	atomic_uint seq; /* bumped at every release */
+	atomic_uint seq;      /* bumped at every release */
+	unsigned private_gen; /* a private slot's grace generation (engine_grace_period) */
 	struct arena arena;
 	struct charset_cache *charsets;
 	struct fp_list fps;
@@ -52,7 +53,13 @@ struct whorl_engine {
 	_Atomic(struct categories *) cats; /* replaced whole by cats updates */
 	struct scan_scratch *scratch;      /* ENGINE_SCRATCH_SLOTS slots */
 	atomic_uint scratch_hint;
-	atomic_long private_scans;       /* scans on malloc'd slots, in flight */
+	/* Scans on malloc'd slots, counted by the grace generation they
+	 * started in (its low bit picks the counter): a grace period moves
+	 * the generation on and waits only for the old one's count to drain,
+	 * so scans that start after the switch never hold it up. */
+	atomic_uint private_gen;
+	atomic_long private_scans[2];
+	pthread_mutex_t grace_lock;      /* one grace period at a time; never taken by scans */
 	_Atomic uint64_t data_loaded_ms; /* when the live data was loaded; 0 = never */
 	_Atomic int64_t data_expires; /* unix seconds the live set's manifest expires; 0 = none */
 	pthread_mutex_t
@@ -90,15 +97,18 @@ struct whorl_engine {
 };
 
 /* Scratch slots: acquire never blocks (a fresh slot is malloc'd when all
- * are busy), release returns it. */
+ * are busy), release returns it. init also sets up the grace-period state
+ * (private_gen, private_scans, grace_lock); destroy frees both. */
 int engine_scratch_init(struct whorl_engine *e);
 void engine_scratch_destroy(struct whorl_engine *e);
 struct scan_scratch *engine_scratch_acquire(struct whorl_engine *e);
 void engine_scratch_release(struct whorl_engine *e, struct scan_scratch *s);
 
 /* Returns once every scan that was in flight when it was called has ended:
- * after swapping a table pointer, the old table may then be freed. Must not
- * be called from inside a scan. */
+ * after swapping a table pointer, the old table may then be freed. Scans
+ * that start after the call are not waited for, so steady load (even more
+ * concurrent scans than slots) cannot starve it. Any thread; grace periods
+ * run one at a time. Must not be called from inside a scan. */
 void engine_grace_period(struct whorl_engine *e);
 
 /* Loads the update set named by the configuration and publishes it; keeps

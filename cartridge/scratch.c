@@ -21,9 +21,15 @@
  * tests/integration/determinism.sh and tests/fuzz/fuzz_scan_pair.c check it.
  *
  * Grace periods: a writer that swapped a table pointer waits until every
- * slot busy at the swap has been released (its seq moved on) and no private
- * slot is in flight; a scan claims its slot (seq_cst) before it loads any
- * table pointer, so no scan can still hold the old table afterwards.
+ * slot busy at the swap has been released (its seq moved on) and every
+ * private slot taken before the swap has been released; a scan claims its
+ * slot (seq_cst) before it loads any table pointer, so no scan can still
+ * hold the old table afterwards. Private slots are counted per generation
+ * (two counters, picked by the generation's low bit, as in Linux's SRCU):
+ * the writer moves the generation on and waits for the old counter only,
+ * so scans that start after the switch go to the other counter and cannot
+ * keep it from draining. Waiting for one count of all private scans would
+ * never end while more scans than slots run all the time (issue 10.5).
  */
 #include <sched.h>
 #include <stdlib.h>
@@ -56,6 +62,10 @@ int engine_scratch_init(struct whorl_engine *e)
 	e->scratch = calloc(ENGINE_SCRATCH_SLOTS, sizeof(*e->scratch));
 	if (e->scratch == NULL)
 		return WHORL_ENOMEM;
+	atomic_init(&e->private_gen, 0);
+	atomic_init(&e->private_scans[0], 0);
+	atomic_init(&e->private_scans[1], 0);
+	pthread_mutex_init(&e->grace_lock, NULL);
 	for (size_t i = 0; i < ENGINE_SCRATCH_SLOTS; i++)
 		if (scratch_setup(&e->scratch[i]) != 0) {
 			engine_scratch_destroy(e);
@@ -73,6 +83,24 @@ void engine_scratch_destroy(struct whorl_engine *e)
 		scratch_teardown(&e->scratch[i]);
 	free(e->scratch);
 	e->scratch = NULL;
+	pthread_mutex_destroy(&e->grace_lock);
+}
+
+/* Counts a private scan in the current generation and returns it. The
+ * count is made (seq_cst) before the generation is read again: when that
+ * second read still finds it, the count is in place before any grace
+ * period can move the generation on, so that period waits for it. When a
+ * grace period moved it in between, count again in the new one (lock-free:
+ * it moves once per grace period, and a grace period waits for scans). */
+static unsigned private_enter(struct whorl_engine *e)
+{
+	for (;;) {
+		unsigned gen = atomic_load(&e->private_gen);
+		atomic_fetch_add(&e->private_scans[gen & 1], 1);
+		if (atomic_load(&e->private_gen) == gen)
+			return gen;
+		atomic_fetch_sub(&e->private_scans[gen & 1], 1);
+	}
 }
 
 struct scan_scratch *engine_scratch_acquire(struct whorl_engine *e)
@@ -88,13 +116,14 @@ struct scan_scratch *engine_scratch_acquire(struct whorl_engine *e)
 		        &s->busy, &expected, 1, memory_order_seq_cst, memory_order_relaxed))
 			return s;
 	}
-	atomic_fetch_add(&e->private_scans, 1);
+	unsigned gen = private_enter(e);
 	struct scan_scratch *s = malloc(sizeof(*s));
 	if (s == NULL || scratch_setup(s) != 0) {
 		free(s);
-		atomic_fetch_sub(&e->private_scans, 1);
+		atomic_fetch_sub(&e->private_scans[gen & 1], 1);
 		return NULL;
 	}
+	s->private_gen = gen;
 	atomic_store(&s->busy, 2); /* 2: private, freed on release */
 	return s;
 }
@@ -111,9 +140,10 @@ void engine_scratch_release(struct whorl_engine *e, struct scan_scratch *s)
 	s->fps.n_fps = s->fps.n_sketches = 0;
 	s->fps.overflow = 0;
 	if (atomic_load_explicit(&s->busy, memory_order_relaxed) == 2) {
+		unsigned gen = s->private_gen;
 		scratch_teardown(s);
 		free(s);
-		atomic_fetch_sub_explicit(&e->private_scans, 1, memory_order_release);
+		atomic_fetch_sub_explicit(&e->private_scans[gen & 1], 1, memory_order_release);
 		return;
 	}
 	atomic_fetch_add_explicit(&s->seq, 1, memory_order_release);
@@ -124,16 +154,22 @@ void engine_grace_period(struct whorl_engine *e)
 {
 	unsigned seen[ENGINE_SCRATCH_SLOTS];
 	int busy[ENGINE_SCRATCH_SLOTS];
+	/* One at a time: two periods moving the generation at once could
+	 * each wait on the counter that new scans are entering. */
+	pthread_mutex_lock(&e->grace_lock);
 	atomic_thread_fence(memory_order_seq_cst);
 	for (size_t i = 0; i < ENGINE_SCRATCH_SLOTS; i++) {
 		seen[i] = atomic_load(&e->scratch[i].seq);
 		busy[i] = atomic_load(&e->scratch[i].busy) != 0;
 	}
+	/* Scans on private slots: new ones count in the next generation from
+	 * here on; wait for the ones counted in the old one. */
+	unsigned old_gen = atomic_fetch_add(&e->private_gen, 1);
 	for (size_t i = 0; i < ENGINE_SCRATCH_SLOTS; i++)
 		while (busy[i] && atomic_load(&e->scratch[i].busy) != 0 &&
 		       atomic_load(&e->scratch[i].seq) == seen[i])
 			sched_yield();
-	/* Scans on private slots are only counted: wait for all of them. */
-	while (atomic_load(&e->private_scans) != 0)
+	while (atomic_load(&e->private_scans[old_gen & 1]) != 0)
 		sched_yield();
+	pthread_mutex_unlock(&e->grace_lock);
 }
