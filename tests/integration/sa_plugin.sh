@@ -11,7 +11,8 @@
 # and -k reach whorld's feedback spool through plugin_report /
 # plugin_revoke; spamd --allow-tell + spamc -C report reaches plugin_report
 # (spamd's TELL with Set: remote) and so whorld's spool; with whorl_learn,
-# sa-learn --spam reaches it via learn_message.
+# sa-learn --spam reaches it via learn_message, and so does spamd +
+# spamc -L spam|ham (spamd learns, which calls learn_message).
 # Everything on 127.0.0.1 or in a temp dir (never /etc/spamassassin),
 # servers stopped by PID. Prints PASS/FAIL per check.
 set -u
@@ -181,12 +182,14 @@ check "asynchronous: the request is sent at check_start, before the rules run" \
 stop_whorld
 
 # 6. spamd (with --allow-tell) + spamc -C report reaches plugin_report.
-start_whorld
-sport=$(free_port)
-spamd -C "$tmp/rules" --siteconfigpath="$tmp/sa" -x --allow-tell -i 127.0.0.1 -p "$sport" \
-	-A 127.0.0.1 -m 1 --pidfile "$tmp/spamd.pid" -s stderr -D whorl 2>"$tmp/spamd.log" &
-spid=$!
-python3 - "$sport" <<'PY' || { echo "FAIL: spamd did not start"; sed 's/^/  spamd: /' "$tmp/spamd.log"; }
+# start_spamd: Debian's spamd on a free port of 127.0.0.1 with the plugin
+# loaded and --allow-tell, logging -D whorl into $tmp/spamd.log.
+start_spamd() {
+	sport=$(free_port)
+	spamd -C "$tmp/rules" --siteconfigpath="$tmp/sa" -x --allow-tell -i 127.0.0.1 -p "$sport" \
+		-A 127.0.0.1 -m 1 --pidfile "$tmp/spamd.pid" -s stderr -D whorl 2>"$tmp/spamd.log" &
+	spid=$!
+	python3 - "$sport" <<'PY' || { echo "FAIL: spamd did not start"; sed 's/^/  spamd: /' "$tmp/spamd.log"; }
 import socket, sys, time
 for _ in range(400):
     try:
@@ -195,6 +198,9 @@ for _ in range(400):
         time.sleep(0.05)
 sys.exit(1)
 PY
+}
+start_whorld
+start_spamd
 n0=$(ls "$tmp/spool/new" | wc -l)
 out=$(spamc -d 127.0.0.1 -p "$sport" -C report < "$spam" 2>&1); rc=$?
 n1=$(ls "$tmp/spool/new" | wc -l)
@@ -216,6 +222,29 @@ sa-learn -C "$tmp/rules" --siteconfigpath="$tmp/sa" --prefspath="$tmp/prefs/user
 n1=$(ls "$tmp/spool/new" | wc -l)
 check "whorl_learn 1: sa-learn --spam reaches whorld's spool via learn_message" \
 	sh -c '[ "$1" -eq $(($2 + 1)) ] && grep -q "learn: spam sent to whorld" "$3"' _ "$n1" "$n0" "$tmp/learn.out"
+
+# 8. spamd + spamc -L spam: spamd's TELL with Set: local makes spamd learn
+# (bayes_learn_during_report 1, SpamAssassin's default), which calls the
+# plugin's learn_message (whorl_learn 1), and the report lands in whorld's
+# spool; spamc -L ham likewise. (spamd calls plugin_report only for Set:
+# remote, i.e. spamc -C report: section 6.)
+sed -i 's/^bayes_learn_during_report 0$/bayes_learn_during_report 1/' "$tmp/sa/local.cf"
+start_spamd
+n0=$(ls "$tmp/spool/new" | wc -l)
+out=$(spamc -d 127.0.0.1 -p "$sport" -L spam < "$spam" 2>&1); rc=$?
+f=$(ls "$tmp/spool/new" | sort | tail -1)
+check "spamd + spamc -L spam: '$out', one report in whorld's spool" \
+	sh -c '[ "$1" -eq 0 ] && [ "$(ls "$2" | wc -l)" -eq $(($3 + 1)) ]' _ "$rc" "$tmp/spool/new" "$n0"
+check "spamd + spamc -L spam: class spam, set-local, sent by the plugin (spamd logged it)" \
+	sh -c 'grep -q "^X-Whorl-Feedback-Class: spam$" "$1" && grep -q "^X-Whorl-Feedback-Action: set-local$" "$1" && grep -q "learn: spam sent to whorld" "$2"' _ "$tmp/spool/new/$f" "$tmp/spamd.log"
+check "spamd + spamc -L spam: the report holds the message" \
+	sh -c 'tail -c "$(grep -m1 "^X-Whorl-Feedback-Length: " "$1" | cut -d" " -f2)" "$1" | cmp -s - "$2"' _ "$tmp/spool/new/$f" "$spam"
+out=$(spamc -d 127.0.0.1 -p "$sport" -L ham < "$ham" 2>&1); rc=$?
+f=$(ls "$tmp/spool/new" | sort | tail -1)
+check "spamd + spamc -L ham: '$out', class ham in whorld's spool" \
+	sh -c '[ "$1" -eq 0 ] && grep -q "^X-Whorl-Feedback-Class: ham$" "$2" && grep -q "learn: ham sent to whorld" "$3"' _ "$rc" "$tmp/spool/new/$f" "$tmp/spamd.log"
+[ "$fails" -eq 0 ] || sed 's/^/  spamd: /' "$tmp/spamd.log" | tail -15
+kill "$spid"; wait "$spid" 2>/dev/null; spid=""
 stop_whorld
 
 echo "sa_plugin: $fails failed"
