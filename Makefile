@@ -43,15 +43,19 @@ CART_SRC := $(wildcard cartridge/*.c cartridge/*/*.c)
 # libwhorl reads files the one way the engine does (cartridge/util/file_read.c).
 HOST_SRC := $(wildcard host/libwhorl/*.c) cartridge/util/file_read.c cartridge/util/file_write.c
 PUBLIB_SRC := $(wildcard publisher/lib/*.c)
+# The collector's database (SQLite or PostgreSQL), for whorl-collect and
+# whorl-publish --never-seen.
+COLLECTDB_SRC := $(wildcard publisher/collectdb/*.c)
 CART_OBJ := $(CART_SRC:%.c=$(BUILD)/obj/%.o)
 HOST_OBJ := $(HOST_SRC:%.c=$(BUILD)/obj/%.o)
 PUBLIB_OBJ := $(PUBLIB_SRC:%.c=$(BUILD)/obj/%.o)
+COLLECTDB_OBJ := $(COLLECTDB_SRC:%.c=$(BUILD)/obj/%.o)
 
 # Programs: one folder each under host/ and publisher/ with a main.
 # Daemons go to sbin/ (whorld, whorl-milter), everything else to bin/.
 SBIN_PROGS := whorld whorl-milter
 HOST_PROGS := $(filter-out $(SBIN_PROGS),$(notdir $(filter-out host/libwhorl,$(patsubst %/,%,$(wildcard host/*/)))))
-PUB_PROGS := $(notdir $(filter-out publisher/lib,$(patsubst %/,%,$(wildcard publisher/*/))))
+PUB_PROGS := $(notdir $(filter-out publisher/lib publisher/collectdb,$(patsubst %/,%,$(wildcard publisher/*/))))
 BIN_PROGS := $(HOST_PROGS:%=$(BUILD)/bin/%) $(PUB_PROGS:%=$(BUILD)/bin/%)
 SBIN_PROG_FILES := $(SBIN_PROGS:%=$(BUILD)/sbin/%)
 PROGS := $(BIN_PROGS) $(SBIN_PROG_FILES)
@@ -70,6 +74,7 @@ CART_A := $(BUILD)/lib/libcartridge_internal.a
 LIBWHORL_SO := $(BUILD)/lib/libwhorl.so
 LIBWHORL_A := $(BUILD)/lib/libwhorl.a
 PUBLIB_A := $(BUILD)/lib/libwhorl_publish.a
+COLLECTDB_A := $(BUILD)/lib/libwhorl_collectdb.a
 
 .PHONY: all deps demo check unit integration san tsan fuzz fuzz-long bench style install clean
 all: $(CARTRIDGE) $(CART_A) $(LIBWHORL_SO) $(LIBWHORL_A) $(PROGS) \
@@ -89,7 +94,7 @@ $(BUILD)/obj/%.o: %.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS_ALL) -MMD -MP -c $< -o $@
 
--include $(CART_OBJ:.o=.d) $(HOST_OBJ:.o=.d) $(PUBLIB_OBJ:.o=.d)
+-include $(CART_OBJ:.o=.d) $(HOST_OBJ:.o=.d) $(PUBLIB_OBJ:.o=.d) $(COLLECTDB_OBJ:.o=.d)
 
 $(CARTRIDGE): $(CART_OBJ) cartridge/cartridge.map
 	@mkdir -p $(@D)
@@ -113,6 +118,10 @@ $(PUBLIB_A): $(PUBLIB_OBJ)
 	@mkdir -p $(@D)
 	rm -f $@ && ar rcs $@ $^
 
+$(COLLECTDB_A): $(COLLECTDB_OBJ)
+	@mkdir -p $(@D)
+	rm -f $@ && ar rcs $@ $^
+
 # A program is every .c in its folder, linked with libwhorl (and the
 # publisher library for publisher programs). Programs get an rpath-free
 # static libwhorl; cartridge.so is found relative to the binary.
@@ -123,16 +132,22 @@ $(BUILD)/$(2)/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard host/$(1)/*.c)) $
 -include $(patsubst %.c,$(BUILD)/obj/%.d,$(wildcard host/$(1)/*.c))
 endef
 define pub_prog
-$(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard publisher/$(1)/*.c)) $(PUBLIB_A) $(LIBWHORL_A) $(CART_A)
+$(BUILD)/bin/$(1): $(patsubst %.c,$(BUILD)/obj/%.o,$(wildcard publisher/$(1)/*.c)) $($(1)_ARCHIVES) $(PUBLIB_A) $(LIBWHORL_A) $(CART_A)
 	@mkdir -p $$(@D)
 	$$(CC) -o $$@ $$^ $$(LDFLAGS_ALL) $$(LIBS) $$($(1)_LIBS)
 -include $(patsubst %.c,$(BUILD)/obj/%.d,$(wildcard publisher/$(1)/*.c))
 endef
-# whorl-collect alone links an HTTP server and the two SQL client libraries
-# (README: dependencies); nothing else gets them.
+# whorl-collect alone links an HTTP server; it and whorl-publish (which reads
+# the collector's database for --never-seen) link the two SQL client
+# libraries (README: dependencies); nothing else gets them.
 COLLECT_PKGS := libmicrohttpd sqlite3 libpq
+COLLECTDB_PKGS := sqlite3 libpq
 whorl-collect_LIBS := $(shell pkg-config --libs $(COLLECT_PKGS) 2>/dev/null)
+whorl-publish_LIBS := $(shell pkg-config --libs $(COLLECTDB_PKGS) 2>/dev/null)
+whorl-collect_ARCHIVES := $(COLLECTDB_A)
+whorl-publish_ARCHIVES := $(COLLECTDB_A)
 $(BUILD)/obj/publisher/whorl-collect/%.o: CFLAGS_ALL += $(shell pkg-config --cflags $(COLLECT_PKGS) 2>/dev/null)
+$(BUILD)/obj/publisher/collectdb/%.o: CFLAGS_ALL += $(shell pkg-config --cflags $(COLLECTDB_PKGS) 2>/dev/null)
 $(foreach p,$(HOST_PROGS),$(eval $(call host_prog,$(p),bin)))
 # whorld serves HTTP with libmicrohttpd (README, dependencies).
 MHD_CFLAGS := $(shell pkg-config --cflags libmicrohttpd 2>/dev/null)

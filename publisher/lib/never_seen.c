@@ -1,14 +1,14 @@
 /*
  * never_seen.c - the fingerprints a mirror publishes that no gateway ever
- * reported seeing: the live records of the mirror's set (read back and
- * verified as a delta run would) minus a "sigs seen" list exported by
- * `whorl-collect sigs-seen` ("<16 hex>:<engine> <count>" per line). A
- * candidate list for expiry; nothing is removed here.
+ * reported seeing: the live abuse records of the mirror's set (read back
+ * and verified as a delta run would) minus the `sigs seen` the gateways
+ * reported (publish_seen, filled from the collector's database by
+ * publisher/collectdb). A candidate list for expiry; nothing is removed
+ * here.
  *
- * Not for: reading the collector's database (whorl-collect exports it, so
- * that whorl-publish links neither SQLite nor libpq) or expiring anything.
+ * Not for: reading the collector's database (publisher/collectdb/store.c)
+ * or expiring anything.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,16 +16,9 @@
 #include "../../cartridge/fp/fp.h"
 #include "pub_internal.h"
 
-#define SEEN_MAX ((size_t)1 << 24) /* distinct fingerprints read from the list */
-
-struct seen_key {
-	uint64_t key;
-	unsigned engine;
-};
-
 static int seen_cmp(const void *a, const void *b)
 {
-	const struct seen_key *x = a, *y = b;
+	const struct publish_seen_key *x = a, *y = b;
 	if (x->key != y->key)
 		return x->key < y->key ? -1 : 1;
 	return (x->engine > y->engine) - (x->engine < y->engine);
@@ -39,47 +32,37 @@ static unsigned engine_id(const char *name)
 	return 0;
 }
 
-/* Reads the list into a sorted malloc'd array; -1 with err. */
-static int seen_read(const char *path, struct seen_key **out, size_t *n, char *err, size_t errlen)
+int publish_seen_add(struct publish_seen *s, const char *hex, const char *engine)
 {
-	FILE *f = strcmp(path, "-") == 0 ? stdin : fopen(path, "r");
-	if (f == NULL) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
-		return -1;
+	unsigned e = engine != NULL ? engine_id(engine) : 0;
+	if (e == 0 || hex == NULL || strlen(hex) != 16 || strspn(hex, "0123456789abcdef") != 16)
+		return 1;
+	if (s->n == PUBLISH_SEEN_MAX)
+		return WHORL_ELIMIT;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 1024;
+		struct publish_seen_key *v = realloc(s->v, cap * sizeof(*v));
+		if (v == NULL)
+			return WHORL_ENOMEM;
+		s->v = v;
+		s->cap = cap;
 	}
-	size_t cap = 1024;
-	struct seen_key *v = malloc(cap * sizeof(*v));
-	char line[256], hex[17], name[16];
-	*n = 0;
-	while (v != NULL && fgets(line, sizeof(line), f) != NULL && *n < SEEN_MAX) {
-		if (sscanf(line, "%16[0-9a-f]:%15[a-z]", hex, name) != 2 || strlen(hex) != 16 ||
-		    engine_id(name) == 0)
-			continue;
-		if (*n == cap) {
-			struct seen_key *g = realloc(v, 2 * cap * sizeof(*v));
-			if (g == NULL)
-				break;
-			v = g;
-			cap *= 2;
-		}
-		v[(*n)++] = (struct seen_key){ strtoull(hex, NULL, 16), engine_id(name) };
-	}
-	if (f != stdin)
-		fclose(f);
-	if (v == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return -1;
-	}
-	qsort(v, *n, sizeof(*v), seen_cmp);
-	*out = v;
+	s->v[s->n++] = (struct publish_seen_key){ strtoull(hex, NULL, 16), e };
+	s->sorted = 0;
 	return 0;
 }
 
-int publish_never_seen(const struct publish_key *k, const char *mirror, const char *seen_path,
-                       FILE *out, size_t *n_never, size_t *n_published, char *err, size_t errlen)
+void publish_seen_free(struct publish_seen *s)
 {
-	struct seen_key *seen = NULL;
-	size_t n_seen = 0, n = 0;
+	free(s->v);
+	*s = (struct publish_seen){ 0 };
+}
+
+int publish_never_seen(const uint8_t pk[32], const char *mirror, struct publish_seen *seen,
+                       publish_never_fn fn, void *ctx, size_t *n_never, size_t *n_published,
+                       char *err, size_t errlen)
+{
+	size_t n = 0;
 	struct update_manifest m;
 	uint8_t *text[UPDATE_N_SOURCES] = { 0 };
 	size_t text_len[UPDATE_N_SOURCES] = { 0 };
@@ -87,33 +70,34 @@ int publish_never_seen(const struct publish_key *k, const char *mirror, const ch
 	int rc = WHORL_ENOMEM;
 	const struct pub_rec **recs = NULL;
 	*n_never = *n_published = 0;
-	if (set == NULL || seen_read(seen_path, &seen, &n_seen, err, errlen) != 0)
+	if (set == NULL)
 		goto out;
-	rc = pub_mirror_read(mirror, publish_key_public(k), &m, set, text, text_len, err, errlen);
+	if (!seen->sorted && seen->n > 0)
+		qsort(seen->v, seen->n, sizeof(*seen->v), seen_cmp);
+	seen->sorted = 1;
+	rc = pub_mirror_read(mirror, pk, &m, set, text, text_len, err, errlen);
 	if (rc != 0)
 		goto out;
 	rc = WHORL_ENOMEM;
 	if ((recs = pub_set_sorted(set, &n)) == NULL && n > 0)
 		goto out;
 	for (size_t i = 0; i < n; i++) {
-		struct seen_key want = { recs[i]->key, recs[i]->engine };
+		struct publish_seen_key want = { recs[i]->key, recs[i]->engine };
 		if (recs[i]->meta.flags & SIGDB_F_LEGIT)
 			continue; /* legitimate mail's fingerprints never "fire" */
 		(*n_published)++;
-		if (bsearch(&want, seen, n_seen, sizeof(*seen), seen_cmp) != NULL)
+		if (seen->n > 0 && bsearch(&want, seen->v, seen->n, sizeof(*seen->v), seen_cmp))
 			continue;
 		(*n_never)++;
-		fprintf(out, "%016llx:%s category %u.%u first seen day %u\n",
-		        (unsigned long long)recs[i]->key, fp_engine_name(recs[i]->engine),
-		        recs[i]->meta.category, recs[i]->meta.subcategory,
-		        recs[i]->meta.first_seen);
+		fn(ctx, recs[i]->key, recs[i]->engine, &recs[i]->meta);
 	}
 	rc = 0;
 out:
+	if (rc == WHORL_ENOMEM)
+		snprintf(err, errlen, "out of memory");
 	free(recs);
 	for (int s = 0; s < UPDATE_N_SOURCES; s++)
 		free(text[s]);
-	free(seen);
 	publish_set_free(set);
 	return rc;
 }

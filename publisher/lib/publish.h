@@ -93,12 +93,38 @@ int publish_write(const struct publish_key *k, const struct publish_set *s,
                   const struct publish_options *o, struct publish_result *res, char *err,
                   size_t errlen);
 
-/* Lists, one a line on out, the abuse fingerprints the mirror publishes now
- * (verified with k's public key) that are not in the "sigs seen" list at
- * seen_path ("-": stdin; lines "<16 hex>:<engine> ...", as `whorl-collect
- * sigs-seen` prints them). Counts into *n_never and *n_published. 0, or a
- * negative WHORL_E* with err set. Nothing is expired. */
-int publish_never_seen(const struct publish_key *k, const char *mirror, const char *seen_path,
-                       FILE *out, size_t *n_never, size_t *n_published, char *err, size_t errlen);
+/* The fingerprints gateways reported seeing (`sigs seen`, as whorl-collect
+ * stores them: 16 hex digits and an engine name), distinct, at most
+ * PUBLISH_SEEN_MAX. Filled with publish_seen_add (publisher/collectdb reads
+ * them from the collector's database), freed with publish_seen_free. */
+#define PUBLISH_SEEN_MAX ((size_t)1 << 24)
+struct publish_seen_key {
+	uint64_t key;
+	unsigned engine;
+};
+struct publish_seen {
+	struct publish_seen_key *v; /* malloc'd */
+	size_t n, cap;
+	int sorted;
+};
+/* Adds one (hex: 16 lowercase hex digits, engine: a fingerprint engine's
+ * name). 0; 1 when it is not a fingerprint (skipped); WHORL_ENOMEM, or
+ * WHORL_ELIMIT past PUBLISH_SEEN_MAX. */
+int publish_seen_add(struct publish_seen *s, const char *hex, const char *engine);
+void publish_seen_free(struct publish_seen *s);
+
+/* One abuse fingerprint published and never seen (meta: its category,
+ * first-seen day, ...). */
+typedef void (*publish_never_fn)(void *ctx, uint64_t key, unsigned engine,
+                                 const struct sigdb_meta *meta);
+
+/* Calls fn, in the set's order, for every abuse fingerprint the mirror
+ * publishes now (verified with the publisher public key pk) that is not in
+ * seen (sorted here). Counts into *n_never and *n_published. 0, or a
+ * negative WHORL_E* with err set. A candidate list for expiry: nothing is
+ * expired. Not thread safe on one seen. */
+int publish_never_seen(const uint8_t pk[32], const char *mirror, struct publish_seen *seen,
+                       publish_never_fn fn, void *ctx, size_t *n_never, size_t *n_published,
+                       char *err, size_t errlen);
 
 #endif

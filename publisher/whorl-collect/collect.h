@@ -10,7 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "store.h"
+#include "../collectdb/store.h"
+#include "report.h"
 
 #define COLLECT_DEFAULT_PORT 8025
 #define COLLECT_MAX_CONNECTIONS 64    /* at most this many bodies in memory at once */
@@ -25,6 +26,12 @@ struct collect_cfg {
 	size_t max_body;         /* <= COLLECT_MAX_BODY */
 	unsigned per_minute;     /* reports per address per minute, 0 = unlimited */
 	unsigned retention_days; /* reports older are deleted, 0 = kept */
+	/* The publisher's mirror and public key: the summary lists the abuse
+	 * fingerprints it publishes that no report named (mirror[0] == '\0':
+	 * not configured). */
+	char mirror[1024];
+	char publisher_key[1024];
+	uint8_t publisher_pk[32]; /* read from publisher_key by collect_cfg_load */
 };
 
 /* Reads path (see docs/COLLECT.md); 0, or -1 with err. */

@@ -14,6 +14,8 @@
 
 #include <sodium.h>
 
+#include "../../cartridge/update/update.h"
+#include "../../cartridge/util/file_read.h"
 #include "collect.h"
 
 static char *trim(char *s)
@@ -56,6 +58,15 @@ static int apply(struct collect_cfg *c, const char *k, const char *v)
 		               (int)sizeof(c->database)
 		           ? 0
 		           : -1;
+	if (strcmp(k, "mirror") == 0)
+		return snprintf(c->mirror, sizeof(c->mirror), "%s", v) < (int)sizeof(c->mirror)
+		           ? 0
+		           : -1;
+	if (strcmp(k, "publisher key") == 0)
+		return snprintf(c->publisher_key, sizeof(c->publisher_key), "%s", v) <
+		               (int)sizeof(c->publisher_key)
+		           ? 0
+		           : -1;
 	if (strcmp(k, "max body bytes") == 0 && set_uint(v, COLLECT_MAX_BODY, &n) == 0 && n > 0) {
 		c->max_body = n;
 		return 0;
@@ -69,6 +80,26 @@ static int apply(struct collect_cfg *c, const char *k, const char *v)
 		return 0;
 	}
 	return -1;
+}
+
+/* "mirror" needs "publisher key" (the gateways' publisher.pub) to verify
+ * what it reads; both or neither. */
+static int load_publisher_key(const char *path, struct collect_cfg *c, char *err, size_t errlen)
+{
+	int why = 0;
+	if (c->mirror[0] == '\0' && c->publisher_key[0] == '\0')
+		return 0;
+	if (c->mirror[0] == '\0' || c->publisher_key[0] == '\0') {
+		snprintf(err, errlen, "%s: \"mirror\" and \"publisher key\" go together", path);
+		return -1;
+	}
+	int rc = update_pubkey_load(c->publisher_key, c->publisher_pk, &why);
+	if (rc != 0) {
+		snprintf(err, errlen, "%s: %s", c->publisher_key,
+		         rc == WHORL_EIO ? file_why_text(why) : "not a publisher public key");
+		return -1;
+	}
+	return 0;
 }
 
 int collect_cfg_load(const char *path, struct collect_cfg *c, char *err, size_t errlen)
@@ -101,7 +132,7 @@ int collect_cfg_load(const char *path, struct collect_cfg *c, char *err, size_t 
 		}
 	}
 	fclose(f);
-	return rc;
+	return rc == 0 ? load_publisher_key(path, c, err, errlen) : rc;
 }
 
 int collect_key_load(const char *path, uint8_t pk[32], uint8_t sk[32], char *err, size_t errlen)

@@ -24,6 +24,7 @@
 #include <sodium.h>
 
 #include "collect.h"
+#include "store_put.h"
 #include "summary.h"
 
 struct rate_slot {
@@ -152,6 +153,7 @@ static enum MHD_Result get_page(struct server *sv, struct MHD_Connection *c, con
 	pthread_mutex_unlock(&sv->mu);
 	if (rc != 0)
 		return reply(c, 500, "text/plain", "database error\n", 0);
+	summary_never_from_store(&s, &sv->store, sv->cfg->mirror, sv->cfg->publisher_pk, &sv->mu);
 	char *out = NULL;
 	if (strcmp(url, "/summary.txt") == 0) {
 		size_t len = 0;
@@ -269,7 +271,7 @@ int collect_serve(const struct collect_cfg *cfg)
 	char err[512];
 	sv.rate = calloc(COLLECT_RATE_SLOTS, sizeof(*sv.rate));
 	if (sv.rate == NULL || collect_key_load(cfg->key, sv.pk, sv.sk, err, sizeof(err)) != 0 ||
-	    store_open(cfg->database, &sv.store, err, sizeof(err)) != 0) {
+	    store_open(cfg->database, STORE_CREATE, &sv.store, err, sizeof(err)) != 0) {
 		fprintf(stderr, "whorl-collect: %s\n", sv.rate == NULL ? "out of memory" : err);
 		free(sv.rate);
 		return 1;

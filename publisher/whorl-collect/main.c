@@ -7,8 +7,6 @@
  *   whorl-collect [-c FILE] serve     run the HTTP receiver
  *   whorl-collect [-c FILE] summary   print the summary
  *   whorl-collect [-c FILE] check     check the database is consistent
- *   whorl-collect [-c FILE] sigs-seen every fingerprint reported seen, with
- *                                     its count (for whorl-publish --never-seen)
  *
  * Not for: the gateway side (cartridge/stats/).
  */
@@ -24,7 +22,7 @@
 static void usage(void)
 {
 	fprintf(stderr, "usage: whorl-collect keygen DIR\n"
-	                "       whorl-collect [-c collect.cfg] serve|summary|check|sigs-seen\n");
+	                "       whorl-collect [-c collect.cfg] serve|summary|check\n");
 }
 
 static int row_num(void *ctx, int n, const char *const *c)
@@ -65,25 +63,6 @@ static int check_db(struct store *st)
 	return ok ? 0 : 1;
 }
 
-static int row_seen(void *ctx, int n, const char *const *c)
-{
-	if (n >= 3 && c[0] != NULL && c[1] != NULL)
-		printf("%s:%s %s\n", c[0], c[1], c[2] != NULL ? c[2] : "0");
-	return 0;
-}
-
-static int sigs_seen(struct store *st)
-{
-	if (store_exec(st,
-	               "SELECT sig, engine, SUM(count) FROM sigs_seen GROUP BY sig, engine "
-	               "ORDER BY sig, engine",
-	               0, NULL, row_seen, NULL) != 0) {
-		fprintf(stderr, "whorl-collect: %s\n", st->err);
-		return 1;
-	}
-	return fflush(stdout) == 0 ? 0 : 1;
-}
-
 int main(int argc, char **argv)
 {
 	const char *cfg_path = "collect.cfg";
@@ -111,27 +90,25 @@ int main(int argc, char **argv)
 	}
 	if (strcmp(argv[i], "serve") == 0)
 		return collect_serve(&cfg);
-	if (strcmp(argv[i], "summary") != 0 && strcmp(argv[i], "check") != 0 &&
-	    strcmp(argv[i], "sigs-seen") != 0) {
+	if (strcmp(argv[i], "summary") != 0 && strcmp(argv[i], "check") != 0) {
 		usage();
 		return 1;
 	}
 	struct store st;
-	if (store_open(cfg.database, &st, err, sizeof(err)) != 0) {
+	if (store_open(cfg.database, STORE_CREATE, &st, err, sizeof(err)) != 0) {
 		fprintf(stderr, "whorl-collect: %s\n", err);
 		return 1;
 	}
 	int rc = 0;
 	if (strcmp(argv[i], "check") == 0) {
 		rc = check_db(&st);
-	} else if (strcmp(argv[i], "sigs-seen") == 0) {
-		rc = sigs_seen(&st);
 	} else {
 		struct summary s;
 		if (summary_read(&st, (int64_t)time(NULL), &s) != 0) {
 			fprintf(stderr, "whorl-collect: %s\n", st.err);
 			rc = 1;
 		} else {
+			summary_never_from_store(&s, &st, cfg.mirror, cfg.publisher_pk, NULL);
 			summary_print(&s, stdout);
 			summary_free(&s);
 		}

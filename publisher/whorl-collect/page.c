@@ -1,9 +1,9 @@
 /*
  * page.c - the summary as one HTML page (GET /): tables for gateways,
- * update failures and the fingerprints seen most, and charts drawn as
- * inline SVG here on the server (stacked bars of messages per hour by
- * verdict category, horizontal bars of engine hit rates and whitelist
- * hits). No script, no external file: the page renders offline.
+ * update failures, the fingerprints seen most and those never seen, and
+ * charts drawn as inline SVG here on the server (stacked bars of messages
+ * per hour by verdict category, horizontal bars of engine hit rates and
+ * whitelist hits). No script, no external file: the page renders offline.
  *
  * Not for: reading the numbers (summary.c).
  */
@@ -149,6 +149,43 @@ static void page_bars(FILE *f, const char *title, const char *const *names, cons
 	fputs("</svg>\n", f);
 }
 
+static void page_never(const struct summary *s, FILE *f)
+{
+	fputs("<h2>Fingerprints never seen since published</h2>\n", f);
+	if (s->never_state != SUMMARY_NEVER_OK) {
+		fputs(
+		    s->never_state == SUMMARY_NEVER_OFF
+		        ? "<p>Not configured: set <code>mirror</code> and <code>publisher key</code> "
+		          "in collect.cfg.</p>\n"
+		        : "<p>Cannot read the mirror: ",
+		    f);
+		if (s->never_state == SUMMARY_NEVER_FAILED) {
+			esc(f, s->never_err);
+			fputs("</p>\n", f);
+		}
+		return;
+	}
+	fprintf(f,
+	        "<p>%zu of %zu published abuse fingerprints never reported seen (published "
+	        "longest ago first; candidates for expiry, nothing is expired).</p>\n<table><tr>"
+	        "<th>fingerprint</th><th>engine</th><th>category</th><th>published</th></tr>\n",
+	        s->n_never_total, s->n_published);
+	for (size_t i = 0; i < s->n_never; i++) {
+		char day[16];
+		time_t t = (time_t)s->never[i].first_seen * 86400;
+		struct tm tm;
+		gmtime_r(&t, &tm);
+		strftime(day, sizeof(day), "%Y-%m-%d", &tm);
+		fputs("<tr><td><code>", f);
+		esc(f, s->never[i].sig);
+		fputs("</code></td><td>", f);
+		esc(f, s->never[i].engine);
+		fprintf(f, "</td><td>%u.%u</td><td>%s</td></tr>\n", s->never[i].category,
+		        s->never[i].subcategory, day);
+	}
+	fputs("</table>\n", f);
+}
+
 static void page_lists(const struct summary *s, FILE *f)
 {
 	fputs("<h2>Update failures</h2>\n<table><tr><th>customer</th><th>host</th>"
@@ -174,11 +211,8 @@ static void page_lists(const struct summary *s, FILE *f)
 		esc(f, s->top[i].engine);
 		fprintf(f, "</td><td>%" PRIu64 "</td></tr>\n", s->top[i].count);
 	}
-	fputs(
-	    "</table>\n<p>Fingerprints never seen: <code>whorl-collect sigs-seen &gt; seen.txt; "
-	    "whorl-publish --key KEY --out MIRROR --never-seen seen.txt</code> lists them against "
-	    "the published set.</p>\n",
-	    f);
+	fputs("</table>\n", f);
+	page_never(s, f);
 }
 
 char *summary_page(const struct summary *s)

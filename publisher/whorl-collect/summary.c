@@ -232,6 +232,27 @@ static void print_hours(const struct summary *s, FILE *f)
 	}
 }
 
+static void print_never(const struct summary *s, FILE *f)
+{
+	fprintf(f, "fingerprints never seen since published: ");
+	if (s->never_state == SUMMARY_NEVER_OFF) {
+		fprintf(f, "not configured (collect.cfg: mirror, publisher key)\n");
+		return;
+	}
+	if (s->never_state == SUMMARY_NEVER_FAILED) {
+		fprintf(f, "cannot read the mirror: %s\n", s->never_err);
+		return;
+	}
+	fprintf(f, "%zu of %zu published abuse fingerprints (published longest ago first):\n",
+	        s->n_never_total, s->n_published);
+	for (size_t i = 0; i < s->n_never; i++) {
+		char day[16];
+		clock_text((int64_t)s->never[i].first_seen * 86400, day, sizeof(day), "%Y-%m-%d");
+		fprintf(f, "  %s:%s category %u.%u published %s\n", s->never[i].sig,
+		        s->never[i].engine, s->never[i].category, s->never[i].subcategory, day);
+	}
+}
+
 void summary_print(const struct summary *s, FILE *f)
 {
 	char when[32];
@@ -260,4 +281,5 @@ void summary_print(const struct summary *s, FILE *f)
 	for (size_t i = 0; i < s->n_top; i++)
 		fprintf(f, "  %s:%s %" PRIu64 "\n", s->top[i].sig, s->top[i].engine,
 		        s->top[i].count);
+	print_never(s, f);
 }

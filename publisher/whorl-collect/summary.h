@@ -2,7 +2,8 @@
  * summary.h - what an operator looks at first, read from the store: the
  * gateways reporting (customer, host, data serial, last report and its
  * age), messages per hour by verdict category, per-engine hit rates,
- * whitelist hits, update failures and the fingerprints seen most. Printed
+ * whitelist hits, update failures, the fingerprints seen most and those
+ * published but never seen. Printed
  * as text (`whorl-collect summary`) or drawn as a page (page.c).
  *
  * Not for: storing (store.c).
@@ -14,12 +15,13 @@
 #include <stdint.h>
 
 #include "report.h"
-#include "store.h"
+#include "../collectdb/store.h"
 
 #define SUMMARY_HOURS 24         /* the window of the hourly chart and the totals */
 #define SUMMARY_MAX_GATEWAYS 500 /* gateways listed (the count is exact) */
 #define SUMMARY_MAX_CATS 12      /* categories charted; the rest are summed in "other" */
 #define SUMMARY_TOP_SIGS 20
+#define SUMMARY_NEVER_SIGS 50 /* never-seen fingerprints listed (the count is exact) */
 
 struct summary_gateway {
 	char customer_id[COLLECT_MAX_ID], host_id[COLLECT_MAX_ID], app_name[COLLECT_MAX_ID];
@@ -32,6 +34,13 @@ struct summary_gateway {
 struct summary_sig {
 	char sig[20], engine[16];
 	uint64_t count;
+};
+
+/* A published abuse fingerprint no report named. */
+struct summary_never {
+	char sig[20], engine[16];
+	unsigned category, subcategory;
+	unsigned first_seen; /* day (unix days) it was first published */
 };
 
 struct summary {
@@ -50,11 +59,34 @@ struct summary {
 	struct summary_sig top[SUMMARY_TOP_SIGS];
 	size_t n_top;
 	uint64_t sigs_distinct;
+	/* never seen since published (summary_never_seen); the oldest first */
+	int never_state; /* SUMMARY_NEVER_* */
+	char never_err[512];
+	size_t n_never_total, n_published, n_never;
+	struct summary_never never[SUMMARY_NEVER_SIGS];
 };
+
+#define SUMMARY_NEVER_OFF 0    /* no "mirror" configured */
+#define SUMMARY_NEVER_OK 1     /* never[] and the counts are filled */
+#define SUMMARY_NEVER_FAILED 2 /* never_err says why */
 
 /* Fills *s from st for the SUMMARY_HOURS before now. 0, or -1 (st->err). */
 int summary_read(struct store *st, int64_t now, struct summary *s);
 void summary_free(struct summary *s);
+
+/* Fills the never-seen part of *s: the abuse fingerprints the mirror
+ * publishes now (verified with pk) that are not in seen (from
+ * store_sigs_seen over every report kept), the SUMMARY_NEVER_SIGS published
+ * longest ago listed. A mirror that cannot be read sets never_state to
+ * SUMMARY_NEVER_FAILED with the reason; nothing else fails. */
+void summary_never_seen(struct summary *s, const char *mirror, const uint8_t pk[32],
+                        struct publish_seen *seen);
+/* The same, reading seen from st first (holding mu, when not NULL, while
+ * it reads the database; the mirror is read without it). Nothing when
+ * mirror is "". */
+#include <pthread.h>
+void summary_never_from_store(struct summary *s, struct store *st, const char *mirror,
+                              const uint8_t pk[32], pthread_mutex_t *mu);
 
 /* The text form, to f. */
 #include <stdio.h>

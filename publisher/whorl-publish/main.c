@@ -29,11 +29,12 @@
  * are shared infrastructure and are not published as abuse
  * (publisher/lib/infra.h, docs/SCORING.md).
  *
- *   whorl-publish --key KEY --out MIRROR --never-seen SEEN
+ *   whorl-publish --key KEY --out MIRROR --never-seen DATABASE
  *
  * lists the abuse fingerprints MIRROR publishes that no gateway reported
- * seeing, given the list `whorl-collect sigs-seen` exports (SEEN, or - for
- * stdin): candidates for expiry, nothing is expired (docs/COLLECT.md).
+ * seeing, read from whorl-collect's database (DATABASE: the value of its
+ * collect.cfg "database" line): candidates for expiry, nothing is expired
+ * (never_seen.c, docs/COLLECT.md).
  *
  * Not for: the set format (publisher/lib, cartridge/update).
  */
@@ -49,6 +50,7 @@
 #include "../../host/libwhorl/mail.h"
 #include "../lib/infra.h"
 #include "../lib/publish.h"
+#include "never_seen.h"
 #include "whorl.h"
 
 #define MAX_DIRS 64 /* --category and --legit options */
@@ -364,42 +366,6 @@ out:
 	infra_free(walk.infra);
 	publish_key_free(k);
 	return rc;
-}
-
-/* --key KEY --out MIRROR --never-seen SEEN, in any order; 1 when argv is that form. */
-static int never_seen_mode(int argc, char **argv, int *rc)
-{
-	const char *key = NULL, *out = NULL, *seen = NULL;
-	for (int i = 1; i + 1 < argc; i += 2) {
-		if (strcmp(argv[i], "--key") == 0)
-			key = argv[i + 1];
-		else if (strcmp(argv[i], "--out") == 0)
-			out = argv[i + 1];
-		else if (strcmp(argv[i], "--never-seen") == 0)
-			seen = argv[i + 1];
-		else
-			return 0;
-	}
-	if (seen == NULL)
-		return 0;
-	char err[512] = "";
-	size_t never = 0, published = 0;
-	struct publish_key *k =
-	    key != NULL && out != NULL ? publish_key_load(key, err, sizeof err) : NULL;
-	*rc = 1;
-	if (k == NULL)
-		fprintf(stderr, "whorl-publish: %s\n",
-		        err[0] ? err : "--never-seen needs --key and --out");
-	else if (publish_never_seen(k, out, seen, stdout, &never, &published, err, sizeof err) != 0)
-		fprintf(stderr, "whorl-publish: %s\n", err);
-	else {
-		fprintf(stderr,
-		        "whorl-publish: %zu of %zu published abuse fingerprints never seen\n",
-		        never, published);
-		*rc = 0;
-	}
-	publish_key_free(k);
-	return 1;
 }
 
 int main(int argc, char **argv)

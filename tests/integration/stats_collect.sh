@@ -6,8 +6,9 @@
 # auth arrives; replays, garbage, oversized bodies, reports sealed to another
 # key and floods are refused with their statuses; the database stays
 # consistent; the page renders in headless Chromium to a non-trivial
-# screenshot (skipped with a note when chromium is missing); whorl-publish
-# --never-seen lists the fingerprints no report named; 1,000 generated
+# screenshot (skipped with a note when chromium is missing); the summary,
+# the page and whorl-publish --never-seen (reading the collector's database)
+# list the published fingerprints no report named; 1,000 generated
 # gateways' reports leave the database consistent; with no collector a
 # long-running host retries each report 3 times, drops it and goes on.
 # Not for: PostgreSQL (stats_collect_pg.sh) or counter semantics (unit tests).
@@ -22,7 +23,22 @@ tmp=$(mktemp -d /tmp/whorl_stats_collect.XXXXXX) || exit 1
 pids=""
 trap 'for p in $pids; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; [ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"' EXIT INT TERM
 
-"$bin/whorl-keygen" "$tmp/keys" >/dev/null && publish_demo >/dev/null ||
+# a spam message published with the demo set that no gateway scans
+mkdir -p "$tmp/unseen"
+cat > "$tmp/unseen/unseen.eml" <<'EOF'
+From: "Prize Desk" <desk@never-scanned.example>
+To: someone@example.org
+Subject: Claim your unseen reward now
+Message-ID: <unseen-1@never-scanned.example>
+Date: Wed, 02 Dec 2026 10:00:00 +0000
+Content-Type: text/plain
+
+Your reward voucher is waiting at http://reward-never-scanned.example/claim?id=777
+Reply within 24 hours to keep your place in the queue of winners.
+EOF
+unseen_fp=$("$bin/whorl-scan" --fingerprints --config-dir "$tmp/unseen" --cartridge "$cart" "$tmp/unseen/unseen.eml" 2>/dev/null |
+	awk -F '\t' '$2 == "body" {print $4 ":body"}')
+"$bin/whorl-keygen" "$tmp/keys" >/dev/null && publish_demo --category spam="$tmp/unseen" >/dev/null ||
 	{ echo "FAIL: publishing the demo set"; exit 1; }
 collect_start "sqlite:$tmp/collect.db"
 check "collector key is 0600" [ "$(stat -c %a "$tmp/ckeys/collector.key")" = 600 ]
@@ -51,21 +67,38 @@ check "summary: fingerprints seen listed" grep -q "^  [0-9a-f]\{16\}:[a-z]* [0-9
 fuzzy_hits=$(awk '$1 == "fuzzy" {print $2}' "$tmp/summary.txt")
 check "summary: fuzzy engine hit rate counted" [ "${fuzzy_hits:-0}" -gt 0 ]
 
-# fingerprints that never fired, for the publisher
-"$bin/whorl-collect" -c "$tmp/collect.cfg" sigs-seen > "$tmp/seen.txt"; rc=$?
-check "sigs-seen: exported" sh -c "[ $rc -eq 0 ] && grep -q '^[0-9a-f]\{16\}:[a-z]* [0-9]' '$tmp/seen.txt'"
-"$bin/whorl-publish" --key "$tmp/keys/publisher.key" --out "$tmp/mirror" --never-seen "$tmp/seen.txt" \
+# fingerprints never seen since published: $tmp/unseen/unseen.eml was
+# published with the demo set and no gateway scanned it
+sed -n '/^fingerprints never seen since published: /,$p' "$tmp/summary.txt" > "$tmp/never_sum.txt"
+never_n=$(sed -n '1s/^[^:]*: \([0-9]*\) of \([0-9]*\) published.*/\1/p' "$tmp/never_sum.txt")
+published=$(sed -n '1s/^[^:]*: \([0-9]*\) of \([0-9]*\) published.*/\2/p' "$tmp/never_sum.txt")
+check "summary: never seen counted (${never_n:-?} of ${published:-?})" [ "${never_n:-0}" -gt 0 -a "${never_n:-0}" -lt "${published:-0}" ]
+check "summary: the whole never-seen list shown (at most 50)" [ "$(($(wc -l < "$tmp/never_sum.txt") - 1))" -eq "${never_n:-0}" -a "${never_n:-0}" -le 50 ]
+check "summary: the published, never scanned body fingerprint listed ($unseen_fp)" \
+	grep -q "^  $unseen_fp category 1\.0 published [0-9-]*$" "$tmp/never_sum.txt"
+seen_one=$(sed -n '/^fingerprints seen most/{n;p}' "$tmp/summary.txt" | awk '{print $1}')
+check "summary: a fingerprint seen ($seen_one) is not in the never-seen list" \
+	sh -c "[ -n '$seen_one' ] && ! grep -q '^  $seen_one ' '$tmp/never_sum.txt'"
+curl -s "http://127.0.0.1:$cport/" > "$tmp/page0.html"
+check "page: the never-seen table lists the unseen fingerprint" \
+	sh -c "grep -q 'Fingerprints never seen since published' '$tmp/page0.html' && grep -q '<code>${unseen_fp%%:*}</code></td><td>body' '$tmp/page0.html'"
+
+# whorl-publish reads the collector's database itself
+"$bin/whorl-publish" --key "$tmp/keys/publisher.key" --out "$tmp/mirror" --never-seen "sqlite:$tmp/collect.db" \
 	> "$tmp/never.txt" 2>"$tmp/never.err"; rc=$?
 check "never-seen: exit 0" [ "$rc" -eq 0 ]
-check "never-seen: counted" grep -q "published abuse fingerprints never seen" "$tmp/never.err"
-never=$(wc -l < "$tmp/never.txt")
-published=$(sed -n 's/.* of \([0-9]*\) published.*/\1/p' "$tmp/never.err")
-check "never-seen: some fired, some never ($never of $published)" [ "$never" -gt 0 -a "$never" -lt "${published:-0}" ]
-seen_one=$(head -1 "$tmp/seen.txt" | cut -d' ' -f1)
+check "never-seen: the same count as the summary" grep -q "^whorl-publish: $never_n of $published published abuse fingerprints never seen" "$tmp/never.err"
+check "never-seen: the unseen fingerprint listed" grep -q "^$unseen_fp category 1\.0 published " "$tmp/never.txt"
 check "never-seen: a fingerprint seen is not listed" sh -c "! grep -q '^$seen_one ' '$tmp/never.txt'"
-: > "$tmp/empty.txt"
-n_all=$("$bin/whorl-publish" --key "$tmp/keys/publisher.key" --out "$tmp/mirror" --never-seen "$tmp/empty.txt" 2>/dev/null | wc -l)
-check "never-seen: with nothing seen, every abuse fingerprint is listed ($n_all)" [ "$n_all" -eq "${published:-0}" ]
+sort "$tmp/never.txt" > "$tmp/never_a.txt"
+sed -n '2,$s/^  //p' "$tmp/never_sum.txt" | sort > "$tmp/never_b.txt"
+check "never-seen: the same list as the summary" cmp -s "$tmp/never_a.txt" "$tmp/never_b.txt"
+"$bin/whorl-publish" --key "$tmp/keys/publisher.key" --out "$tmp/mirror" --never-seen "sqlite:$tmp/nothere.db" >/dev/null 2>"$tmp/never2.err"; rc=$?
+check "never-seen: a database that is not there is an error, not created" sh -c "[ $rc -eq 1 ] && [ ! -e '$tmp/nothere.db' ] && grep -q 'nothere.db' '$tmp/never2.err'"
+printf 'database = sqlite:%s\n' "$tmp/empty.db" > "$tmp/empty.cfg"
+"$bin/whorl-collect" -c "$tmp/empty.cfg" check >/dev/null
+"$bin/whorl-publish" --key "$tmp/keys/publisher.key" --out "$tmp/mirror" --never-seen "sqlite:$tmp/empty.db" >/dev/null 2>"$tmp/never3.err"; rc=$?
+check "never-seen: a database with no sigs seen is refused (exit 1, says why)" sh -c "[ $rc -eq 1 ] && grep -q 'holds no sigs seen' '$tmp/never3.err'"
 
 # 2. through tinyproxy with basic auth
 TINYPROXY=$(command -v tinyproxy || ls /usr/bin/tinyproxy /usr/sbin/tinyproxy 2>/dev/null | head -1)

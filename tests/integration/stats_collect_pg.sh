@@ -3,7 +3,9 @@
 # server started by the test in a temp dir (initdb/pg_ctl as the postgres
 # user when run as root: PostgreSQL refuses root) on 127.0.0.1; two gateways
 # (whorl-scan, different customer ids) report to whorl-collect; the summary
-# shows both with the counts their scans printed; a replay is refused;
+# shows both with the counts their scans printed, and the published
+# fingerprints never seen, which whorl-publish --never-seen also reads from
+# the same database; a replay is refused;
 # 1000 generated gateways' reports arrive and the database stays consistent.
 # Skips (exit 0) only when PostgreSQL 15 is not installed.
 # Not for: what stats_collect.sh covers on SQLite (bad input, proxy, page).
@@ -51,6 +53,26 @@ check "summary: reports and messages ($messages)" grep -q "^reports: 2, messages
 cat_sum=$(sed -n 's/.*total [0-9]*, not abuse [0-9]*//p' "$tmp/summary.txt" | grep -o 'category [0-9]* [0-9]*' | awk '{s += $3} END {print s + 0}')
 check "summary: categorised messages = scans with a category ($abuse)" [ "$cat_sum" -eq "$abuse" ]
 check "summary: fingerprints seen listed" grep -q "^  [0-9a-f]\{16\}:[a-z]* [0-9]" "$tmp/summary.txt"
+
+# never seen since published: the summary's list, and whorl-publish reading
+# the same PostgreSQL database with the collector's "database" value
+sed -n '/^fingerprints never seen since published: /,$p' "$tmp/summary.txt" > "$tmp/never_sum.txt"
+never_n=$(sed -n '1s/^[^:]*: \([0-9]*\) of \([0-9]*\) published.*/\1/p' "$tmp/never_sum.txt")
+published=$(sed -n '1s/^[^:]*: \([0-9]*\) of \([0-9]*\) published.*/\2/p' "$tmp/never_sum.txt")
+check "summary: never seen counted (${never_n:-?} of ${published:-?})" [ "${never_n:-0}" -gt 0 -a "${never_n:-0}" -lt "${published:-0}" ]
+"$bin/whorl-publish" --key "$tmp/keys/publisher.key" --out "$tmp/mirror" \
+	--never-seen "postgresql:host=127.0.0.1 port=$pgport dbname=postgres user=postgres" \
+	> "$tmp/never.txt" 2>"$tmp/never.err"; rc=$?
+check "never-seen on postgresql: exit 0" [ "$rc" -eq 0 ]
+check "never-seen on postgresql: the summary's count" grep -q "^whorl-publish: $never_n of $published published abuse fingerprints never seen" "$tmp/never.err"
+seen_one=$(sed -n '/^fingerprints seen most/{n;p}' "$tmp/summary.txt" | awk '{print $1}')
+check "never-seen on postgresql: a fingerprint seen ($seen_one) is not listed" sh -c "[ -n '$seen_one' ] && ! grep -q '^$seen_one ' '$tmp/never.txt'"
+sort "$tmp/never.txt" > "$tmp/never_a.txt"
+sed -n '2,$s/^  //p' "$tmp/never_sum.txt" | sort > "$tmp/never_b.txt"
+check "never-seen on postgresql: the same list as the summary" cmp -s "$tmp/never_a.txt" "$tmp/never_b.txt"
+"$bin/whorl-publish" --key "$tmp/keys/publisher.key" --out "$tmp/mirror" \
+	--never-seen "postgresql:host=127.0.0.1 port=$pgport dbname=nosuchdb user=postgres" >/dev/null 2>"$tmp/never2.err"; rc=$?
+check "never-seen on postgresql: a database that is not there is an error" sh -c "[ $rc -eq 1 ] && grep -q 'nosuchdb' '$tmp/never2.err'"
 
 # a replayed report is refused by the same transaction logic
 capture_report gw-r "$scan_dir"/phish-*

@@ -1,7 +1,8 @@
 # collect.sh - what the statistics drivers share (stats_collect.sh,
 # stats_collect_pg.sh); sourced after common.sh, with $tmp set.
 # collect_start DATABASE [EXTRA LINES]: whorl-collect on a free port ($cport)
-#   with $tmp/ckeys/collector.key, its log in $tmp/collect.log.
+#   with $tmp/ckeys/collector.key, reading the published set from $tmp/mirror
+#   (verified with $tmp/keys/publisher.pub), its log in $tmp/collect.log.
 # gateway NAME CUSTOMER FILES...: a gateway configuration in $tmp/NAME on the
 #   demo mirror, reporting to the collector; whorl-scan --json of FILES into
 #   $tmp/NAME.json, its log in $tmp/NAME.log. The report is sent when
@@ -19,6 +20,8 @@ collect_start() {
 		echo "listen = 127.0.0.1:$cport"
 		echo "key = $tmp/ckeys/collector.key"
 		echo "database = $1"
+		echo "mirror = $tmp/mirror"
+		echo "publisher key = $tmp/keys/publisher.pub"
 		shift
 		for line in "$@"; do echo "$line"; done
 	} > "$tmp/collect.cfg"

@@ -5,7 +5,8 @@
  * timeout so that a `whorl-collect summary` beside a running server waits
  * instead of failing.
  *
- * Not for: SQL of its own (store.c writes it once for both back ends).
+ * Not for: SQL of its own (store.c and whorl-collect write it once for both
+ * back ends).
  */
 #include <stdio.h>
 
@@ -48,11 +49,13 @@ static void sqlite_close(void *db)
 	sqlite3_close(db);
 }
 
-int store_sqlite_open(const char *path, void **out, char *err, size_t errlen)
+int store_sqlite_open(const char *path, int create, void **out, char *err, size_t errlen)
 {
 	sqlite3 *db = NULL;
-	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
-	    SQLITE_OK) {
+	if (sqlite3_open_v2(path, &db,
+	                    SQLITE_OPEN_READWRITE |
+	                        (create == STORE_CREATE ? SQLITE_OPEN_CREATE : 0),
+	                    NULL) != SQLITE_OK) {
 		snprintf(err, errlen, "%s: %s", path,
 		         db != NULL ? sqlite3_errmsg(db) : "cannot open");
 		sqlite3_close(db);

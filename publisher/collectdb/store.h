@@ -1,11 +1,13 @@
 /*
- * store.h - where whorl-collect keeps reports: one small interface, two
- * back ends chosen by the "database" line (docs/COLLECT.md):
+ * store.h - the database where whorl-collect keeps reports, for the
+ * collector and for whorl-publish (--never-seen): one small interface, two
+ * back ends chosen by the collector's "database" line (docs/COLLECT.md):
  *   sqlite:<path>          one file, WAL mode (the default)
  *   postgresql:<conninfo>  a PostgreSQL server through libpq
- * Everything above the back ends (schema, storing a report in one
- * transaction, replay refusal, retention, the summary queries) is written
- * once in store.c on top of store_exec(), so both pass the same tests.
+ * Everything above the back ends (the schema and the sigs-seen read here in
+ * store.c; storing a report in one transaction, replay refusal, retention
+ * and the summary queries in publisher/whorl-collect) is written once on
+ * top of store_exec(), so both pass the same tests.
  *
  * Not thread safe: one connection, used by one thread at a time (the HTTP
  * server runs its handlers on one thread).
@@ -16,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "report.h"
+#include "../lib/publish.h"
 
 #define STORE_MAX_PARAMS 16
 #define STORE_OK 0
@@ -41,25 +43,27 @@ struct store {
 	char err[512]; /* the last error */
 };
 
-/* Opens spec ("sqlite:<path>" or "postgresql:<conninfo>") and creates the
- * schema when missing. 0, or -1 with the reason in err. */
-int store_open(const char *spec, struct store *st, char *err, size_t errlen);
+#define STORE_CREATE 1   /* create the SQLite file and the schema when missing */
+#define STORE_EXISTING 0 /* a database the collector made: nothing created */
+
+/* Opens spec ("sqlite:<path>" or "postgresql:<conninfo>"); with
+ * STORE_CREATE creates the schema when missing. 0, or -1 with the reason
+ * in err. */
+int store_open(const char *spec, int create, struct store *st, char *err, size_t errlen);
 void store_close(struct store *st);
 
 /* One statement (see store_backend.exec); the error goes to st->err. */
 int store_exec(struct store *st, const char *sql, int n, const char *const *params, store_row_fn fn,
                void *ctx);
 
-/* Stores r (and its text) received at `now` from addr, in one transaction.
- * STORE_OK, STORE_REPLAY (nothing written), or STORE_ERROR (rolled back). */
-int store_put(struct store *st, const struct collect_report *r, const char *text, const char *addr,
-              int64_t now);
-
-/* Deletes reports received before `before` (with their counts and sigs). */
-int store_prune(struct store *st, int64_t before);
+/* Adds every distinct fingerprint the stored reports name in `sigs seen`
+ * (all the reports kept, see `retention days`) to *seen; *n_rows counts
+ * the distinct rows read (those that are not a fingerprint are skipped).
+ * 0, or -1 (st->err). */
+int store_sigs_seen(struct store *st, struct publish_seen *seen, size_t *n_rows);
 
 /* Backends (store_sqlite.c, store_pg.c). */
-int store_sqlite_open(const char *path, void **db, char *err, size_t errlen);
+int store_sqlite_open(const char *path, int create, void **db, char *err, size_t errlen);
 int store_pg_open(const char *conninfo, void **db, char *err, size_t errlen);
 extern const struct store_backend store_sqlite_backend, store_pg_backend;
 
