@@ -32,6 +32,7 @@ extern "C" {
 #define WHORL_DCFG_LINE_MAX 2048       /* longest line of whorld.cfg */
 #define WHORL_DCFG_FILE_MAX (1u << 20) /* largest whorld.cfg read */
 #define WHORL_DCFG_ERRORS_MAX 16       /* problems reported by one load */
+#define WHORL_DCFG_MAX_WORKERS 64      /* worker processes under one master */
 
 /* One listening address: a TCP host and port, or a unix socket path. */
 struct whorl_dcfg_listen {
@@ -59,12 +60,13 @@ struct whorl_dcfg {
 	unsigned unix_socket_mode;              /* permission bits of unix sockets created */
 	char unix_socket_owner[64];             /* user name or empty */
 	char unix_socket_group[64];             /* group name or empty */
-	unsigned threads;                       /* scanning threads */
-	size_t max_message_size;                /* bytes; larger requests are refused whole */
-	uint32_t request_deadline_ms;           /* from accept to the start of the scan */
-	unsigned queue_size;                    /* complete requests waiting for a thread */
-	unsigned max_connections;               /* open client connections */
-	uint32_t idle_timeout_ms;               /* longest silence while a request arrives */
+	unsigned threads;                       /* scanning threads (per worker) */
+	unsigned workers;                    /* worker processes under a master; 0: one process */
+	size_t max_message_size;             /* bytes; larger requests are refused whole */
+	uint32_t request_deadline_ms;        /* from accept to the start of the scan */
+	unsigned queue_size;                 /* complete requests waiting for a thread */
+	unsigned max_connections;            /* open client connections */
+	uint32_t idle_timeout_ms;            /* longest silence while a request arrives */
 	uint32_t client_timeout_ms;          /* longest time to receive a request or send a reply */
 	uint32_t drain_timeout_ms;           /* SIGTERM: longest wait for requests in flight */
 	int spamd_protocol;                  /* SPAMC/x.y requests served */
@@ -77,6 +79,7 @@ struct whorl_dcfg {
 	char cartridge[WHORL_DCFG_PATH_MAX]; /* empty: libwhorl's default */
 	char cartridge_config_dir[WHORL_DCFG_PATH_MAX]; /* empty: libwhorl's default */
 	char state_dir[WHORL_DCFG_PATH_MAX];            /* empty: no rollback record */
+	uint32_t cartridge_trial_ms; /* clean run before a cartridge is viable (0: libwhorl's) */
 	char feedback_spool[WHORL_DCFG_PATH_MAX];       /* empty: TELL refused */
 	char pid_file[WHORL_DCFG_PATH_MAX];             /* empty: none written */
 	char control_socket[WHORL_DCFG_PATH_MAX];       /* empty: no control socket */

@@ -9,6 +9,7 @@
  * Not for: the protocols clients scan with (loop.c, http.c).
  */
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,9 +46,9 @@ static void control_status(struct whorld *d, struct obuf *o)
 	            "uptime seconds = %llu\nrequests spamd = %lu\nrequests http = %lu\n"
 	            "scanned = %lu\nqueue depth = %u\nconnections = %u\nswaps = %lu\n",
 	            (unsigned long long)((whorld_now_ms() - d->t_start_ms) / 1000),
-	            atomic_load(&d->counters.requests), atomic_load(&d->counters.http_requests),
-	            atomic_load(&d->counters.scanned), work_in_flight(d), atomic_load(&d->n_conns),
-	            atomic_load(&d->counters.swaps));
+	            atomic_load(&d->counters->requests), atomic_load(&d->counters->http_requests),
+	            atomic_load(&d->counters->scanned), work_in_flight(d), atomic_load(&d->n_conns),
+	            atomic_load(&d->counters->swaps));
 	if (whorl_host_stats_text(d->host, &text) == 0) {
 		for (line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
 			for (size_t k = 0; k < sizeof(control_status_keys) / sizeof(char *); k++)
@@ -85,7 +86,8 @@ static void control_swap(struct whorld *d, const char *path, struct obuf *o)
 		obuf_printf(o, "ERR %s\n", err);
 		return;
 	}
-	atomic_fetch_add(&d->counters.swaps, 1);
+	if (d->worker_id == 0) /* with workers the master counts a swap once */
+		atomic_fetch_add(&d->counters->swaps, 1);
 	whorl_dlog_write(WHORL_LOG_INFO, "CONTROL", "swapped to %s", path);
 	control_version(d, o);
 }
@@ -101,14 +103,14 @@ static void control_report(struct whorld *d, const char *args, struct obuf *o)
 	    whorl_feedback_ctl_report(d->host, cfg->feedback_spool, (unsigned)cfg->feedback_content,
 	                              cfg->max_message_size, args, reply, sizeof(reply));
 	if (rc == 0)
-		atomic_fetch_add(&d->counters.tells, 1);
+		atomic_fetch_add(&d->counters->tells, 1);
 	text = rc == 0 ? strchr(reply, '\n') + 1 : reply; /* "OK\n" comes first */
 	whorl_dlog_write(rc == 0 ? WHORL_LOG_INFO : WHORL_LOG_WARN, "CONTROL", "report: %.*s",
 	                 (int)strcspn(text, "\n"), text);
 	obuf_printf(o, "%s", reply);
 }
 
-static void control_dispatch(struct whorld *d, const char *line, struct obuf *o)
+void control_dispatch(struct whorld *d, const char *line, struct obuf *o)
 {
 	int rc;
 
@@ -148,6 +150,8 @@ static void *control_thread(void *arg)
 		if (whorl_ctl_read_request(fd, line, sizeof(line), CONTROL_TIMEOUT_MS, why,
 		                           sizeof(why)) != 0)
 			obuf_printf(&o, "ERR %s\n", why);
+		else if (d->host == NULL) /* the master of workers */
+			master_control(d, line, &o);
 		else
 			control_dispatch(d, line, &o);
 		work_send(fd, o.p != NULL ? o.p : "", o.len, 1, CONTROL_TIMEOUT_MS);
@@ -155,6 +159,41 @@ static void *control_thread(void *arg)
 	}
 	obuf_free(&o);
 	return NULL;
+}
+
+/* A worker: answers the master's commands, one SOCK_SEQPACKET message
+ * each way. When the master goes away the worker drains and stops. */
+static void *control_channel_thread(void *arg)
+{
+	struct whorld *d = arg;
+	char line[WHORL_CTL_LINE_MAX];
+	struct obuf o = { 0 };
+	ssize_t n;
+
+	while ((n = recv(d->chan_fd, line, sizeof(line) - 1, 0)) > 0 || (n < 0 && errno == EINTR)) {
+		if (n < 0)
+			continue;
+		line[n] = '\0';
+		obuf_reset(&o);
+		control_dispatch(d, line, &o);
+		if (send(d->chan_fd, o.p, o.len, MSG_NOSIGNAL) < 0 && errno == EMSGSIZE)
+			send(d->chan_fd, "ERR answer too long\n", 20, MSG_NOSIGNAL);
+	}
+	obuf_free(&o);
+	if (!atomic_load(&d->chan_stopping))
+		kill(getpid(), SIGTERM);
+	return NULL;
+}
+
+int control_channel_start(struct whorld *d)
+{
+	if (send(d->chan_fd, "READY\n", 6, MSG_NOSIGNAL) != 6 ||
+	    pthread_create(&d->ctl_thread, NULL, control_channel_thread, d) != 0) {
+		whorl_dlog_write(WHORL_LOG_ERROR, "CONTROL", "master channel: %s", strerror(errno));
+		return -1;
+	}
+	d->chan_thread = 1;
+	return 0;
 }
 
 int control_start(struct whorld *d, const char *path)
@@ -180,6 +219,12 @@ int control_start(struct whorld *d, const char *path)
 
 void control_stop(struct whorld *d)
 {
+	if (d->chan_thread) {
+		atomic_store(&d->chan_stopping, 1);
+		shutdown(d->chan_fd, SHUT_RDWR); /* wakes recv() */
+		pthread_join(d->ctl_thread, NULL);
+		d->chan_thread = 0;
+	}
 	if (d->ctl_fd < 0)
 		return;
 	shutdown(d->ctl_fd, SHUT_RDWR); /* wakes accept() */

@@ -147,7 +147,7 @@ static struct http_req *http_req_new(struct whorld *d, struct MHD_Connection *co
 	r->item.run = http_api_run;
 	r->item.t_accept_ms = whorld_now_ms();
 	r->route = http_route_of(method, url, cfg);
-	atomic_fetch_add(&d->counters.http_requests, 1);
+	atomic_fetch_add(&d->counters->http_requests, 1);
 	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
 	if (cl != NULL && strtoull(cl, NULL, 10) >
 	                      cfg->max_message_size +
@@ -193,11 +193,11 @@ static enum MHD_Result http_req_complete(struct whorld *d, struct http_req *r)
 	if (r->route == HTTP_ROUTE_NONE) {
 		http_api_error(r, MHD_HTTP_NOT_FOUND, "no such endpoint");
 	} else if (r->too_large) {
-		atomic_fetch_add(&d->counters.http_too_large, 1);
+		atomic_fetch_add(&d->counters->http_too_large, 1);
 		http_api_error(r, MHD_HTTP_CONTENT_TOO_LARGE,
 		               "message too large: exceeds max message size");
 	} else if (r->bad_form) {
-		atomic_fetch_add(&d->counters.http_errors, 1);
+		atomic_fetch_add(&d->counters->http_errors, 1);
 		http_api_error(r, MHD_HTTP_BAD_REQUEST, "malformed multipart/form-data");
 	} else if (r->route != HTTP_ROUTE_SCORE && r->route != HTTP_ROUTE_CM_MESSAGE &&
 	           r->route != HTTP_ROUTE_FEEDBACK) {
@@ -207,7 +207,7 @@ static enum MHD_Result http_req_complete(struct whorld *d, struct http_req *r)
 		if (work_submit(d, &r->item) == 0)
 			return MHD_YES;
 		MHD_resume_connection(r->conn);
-		atomic_fetch_add(&d->counters.http_busy, 1);
+		atomic_fetch_add(&d->counters->http_busy, 1);
 		http_api_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "busy, try later");
 	}
 	return http_send(r);

@@ -215,7 +215,7 @@ static void api_scan(struct whorld *d, struct http_req *r)
 	int rc;
 
 	if (whorld_now_ms() - r->item.t_accept_ms > cfg->request_deadline_ms) {
-		atomic_fetch_add(&d->counters.timeouts, 1);
+		atomic_fetch_add(&d->counters->timeouts, 1);
 		http_api_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
 		               "request deadline passed before the scan");
 		return;
@@ -227,7 +227,7 @@ static void api_scan(struct whorld *d, struct http_req *r)
 	api_envelope(r, &env, rcpt);
 	rc = whorl_host_score(d->host, &env, r->body != NULL ? r->body : "", r->len, &v);
 	if (rc != 0) {
-		atomic_fetch_add(&d->counters.http_errors, 1);
+		atomic_fetch_add(&d->counters->http_errors, 1);
 		http_api_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, whorl_strerror(rc));
 		return;
 	}
@@ -269,7 +269,7 @@ static void api_feedback(struct whorld *d, struct http_req *r)
 		return;
 	}
 	if (fb.feedback_class < 0 || r->len == 0) {
-		atomic_fetch_add(&d->counters.http_errors, 1);
+		atomic_fetch_add(&d->counters->http_errors, 1);
 		http_api_error(r, MHD_HTTP_BAD_REQUEST,
 		               r->len == 0 ? "no message" : "Class header must be spam or ham");
 		return;
@@ -282,7 +282,7 @@ static void api_feedback(struct whorld *d, struct http_req *r)
 		http_api_error(r, MHD_HTTP_INTERNAL_SERVER_ERROR, whorl_strerror(rc));
 		return;
 	}
-	atomic_fetch_add(&d->counters.tells, 1);
+	atomic_fetch_add(&d->counters->tells, 1);
 	whorl_dlog_write(WHORL_LOG_INFO, "HTTP", "/v1/feedback: %s from %s (%s), %zu bytes: %s",
 	                 whorl_feedback_class_name(fb.feedback_class),
 	                 r->reporter[0] ? r->reporter : "(unknown)", r->peer, r->len, name);

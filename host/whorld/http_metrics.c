@@ -27,9 +27,8 @@ static unsigned long ld(atomic_ulong *a)
 	return atomic_load(a);
 }
 
-static void metrics_requests(struct whorld *d, struct obuf *o)
+static void metrics_requests(struct whorld_counters *c, struct obuf *o)
 {
-	struct whorld_counters *c = &d->counters;
 
 	metric(o, "whorld_requests_total", "counter", "Requests received, by protocol.");
 	obuf_printf(o, "whorld_requests_total{protocol=\"spamd\"} %lu\n", ld(&c->requests));
@@ -57,9 +56,8 @@ static void metrics_requests(struct whorld *d, struct obuf *o)
 	obuf_printf(o, "whorld_tells_total %lu\n", ld(&c->tells));
 }
 
-static void metrics_scans(struct whorld *d, struct obuf *o)
+static void metrics_scans(struct whorld_counters *c, struct obuf *o)
 {
-	struct whorld_counters *c = &d->counters;
 	unsigned long cum = 0;
 
 	metric(o, "whorld_scan_duration_seconds", "histogram", "Time the cartridge took per scan.");
@@ -81,7 +79,7 @@ static void metrics_scans(struct whorld *d, struct obuf *o)
 			            ld(&c->verdicts[k]));
 }
 
-static void metrics_process(struct whorld *d, struct obuf *o)
+static void metrics_process(struct whorld *d, struct whorld_counters *c, struct obuf *o)
 {
 	long pages = 0, rss = 0;
 	FILE *f = fopen("/proc/self/statm", "r");
@@ -98,7 +96,10 @@ static void metrics_process(struct whorld *d, struct obuf *o)
 	metric(o, "whorld_resident_memory_bytes", "gauge", "Resident set size.");
 	obuf_printf(o, "whorld_resident_memory_bytes %ld\n", rss * sysconf(_SC_PAGESIZE));
 	metric(o, "whorld_swaps_total", "counter", "Cartridge swaps (whorlctl swap).");
-	obuf_printf(o, "whorld_swaps_total %lu\n", atomic_load(&d->counters.swaps));
+	obuf_printf(o, "whorld_swaps_total %lu\n", ld(&c->swaps));
+	metric(o, "whorld_worker_restarts_total", "counter",
+	       "Worker processes that died and were started again (workers = N).");
+	obuf_printf(o, "whorld_worker_restarts_total %lu\n", ld(&c->worker_restarts));
 	metric(o, "whorld_uptime_seconds", "gauge", "Seconds since whorld started.");
 	obuf_printf(o, "whorld_uptime_seconds %.3f\n",
 	            (double)(whorld_now_ms() - d->t_start_ms) / 1000.0);
@@ -128,9 +129,12 @@ static void metrics_cartridge(struct whorld *d, struct obuf *o)
 
 void http_metrics_text(struct whorld *d, struct obuf *o)
 {
-	metrics_requests(d, o);
-	metrics_scans(d, o);
-	metrics_process(d, o);
+	struct whorld_counters sum;
+
+	whorld_counters_sum(d, &sum);
+	metrics_requests(&sum, o);
+	metrics_scans(&sum, o);
+	metrics_process(d, &sum, o);
 	metrics_cartridge(d, o);
 }
 

@@ -140,7 +140,7 @@ static void loop_accept_one(struct loop *lp, int fd, const struct sockaddr_stora
 	struct epoll_event ev = { .events = EPOLLIN | EPOLLRDHUP };
 
 	atomic_fetch_add(&d->n_conns, 1);
-	atomic_fetch_add(&d->counters.accepted, 1);
+	atomic_fetch_add(&d->counters->accepted, 1);
 	if (c == NULL) {
 		close(fd);
 		atomic_fetch_sub(&d->n_conns, 1);
@@ -151,7 +151,7 @@ static void loop_accept_one(struct loop *lp, int fd, const struct sockaddr_stora
 	c->item.t_accept_ms = c->t_accept_ms = c->t_last_ms = whorld_now_ms();
 	loop_peer_name(sa, c->peer, sizeof(c->peer));
 	if (atomic_load(&d->n_conns) > whorld_cfg(d)->max_connections) {
-		atomic_fetch_add(&d->counters.refused_limit, 1);
+		atomic_fetch_add(&d->counters->refused_limit, 1);
 		work_answer_now(d, c, "SPAMD/1.0 75 EX_TEMPFAIL Too many connections\r\n", 46);
 		return;
 	}
@@ -227,8 +227,8 @@ static int loop_parse(struct loop *lp, struct conn *c)
 		return 0;
 	if (rc == SPAMD_PARSE_ERROR) {
 		char text[300];
-		atomic_fetch_add(code == SPAMD_EX_DATAERR ? &lp->d->counters.too_large
-		                                          : &lp->d->counters.errors,
+		atomic_fetch_add(code == SPAMD_EX_DATAERR ? &lp->d->counters->too_large
+		                                          : &lp->d->counters->errors,
 		                 1);
 		snprintf(text, sizeof(text), "%s%s",
 		         code == SPAMD_EX_PROTOCOL ? "Bad header line: " : "", why);
@@ -249,7 +249,7 @@ static void loop_complete(struct loop *lp, struct conn *c)
 {
 	struct whorld *d = lp->d;
 
-	atomic_fetch_add(&d->counters.requests, 1);
+	atomic_fetch_add(&d->counters->requests, 1);
 	if (!loop_protocol_on(whorld_cfg(d), &c->req)) {
 		loop_answer(lp, c, SPAMD_EX_UNAVAILABLE,
 		            c->req.rspamc ? "Service Unavailable: rspamc protocol is off"
@@ -266,7 +266,7 @@ static void loop_complete(struct loop *lp, struct conn *c)
 		return;
 	}
 	if (work_submit(d, &c->item) != 0) {
-		atomic_fetch_add(&d->counters.refused_busy, 1);
+		atomic_fetch_add(&d->counters->refused_busy, 1);
 		work_answer_now(d, c,
 		                c->req.rspamc ? "RSPAMD/1.3 75 EX_TEMPFAIL Busy, try later\r\n"
 		                              : "SPAMD/1.0 75 EX_TEMPFAIL Busy, try later\r\n",
@@ -290,7 +290,7 @@ static void loop_eof(struct loop *lp, struct conn *c)
 		return;
 	}
 	if (total != 0 && c->len < total) {
-		atomic_fetch_add(&lp->d->counters.errors, 1);
+		atomic_fetch_add(&lp->d->counters->errors, 1);
 		snprintf(
 		    text, sizeof(text),
 		    "Bad header line: (Content-Length mismatch: Expected %zu bytes, got %zu bytes)",
@@ -323,7 +323,7 @@ static int loop_read_some(struct loop *lp, struct conn *c)
 	ssize_t n;
 
 	if (want == 0 || conn_reserve(c, c->len + want) != 0) {
-		atomic_fetch_add(&lp->d->counters.too_large, 1);
+		atomic_fetch_add(&lp->d->counters->too_large, 1);
 		loop_answer(lp, c, SPAMD_EX_DATAERR, "Message too large: exceeds max message size");
 		return -1;
 	}
@@ -390,7 +390,7 @@ static void loop_timeouts(struct loop *lp)
 			         cfg->client_timeout_ms);
 		else
 			continue;
-		atomic_fetch_add(&lp->d->counters.timeouts, 1);
+		atomic_fetch_add(&lp->d->counters->timeouts, 1);
 		loop_answer(lp, c, SPAMD_EX_TIMEOUT, text);
 	}
 	if (lp->accept_paused_until != 0 && now >= lp->accept_paused_until && !lp->stopping) {

@@ -45,6 +45,23 @@ uint64_t whorld_now_us(void)
 	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
 }
 
+void whorld_counters_sum(const struct whorld *d, struct whorld_counters *out)
+{
+	enum {
+		N_MEMBERS = sizeof(struct whorld_counters) / sizeof(atomic_ulong)
+	};
+	_Static_assert(sizeof(struct whorld_counters) % sizeof(atomic_ulong) == 0,
+	               "whorld_counters holds atomic_ulong members only");
+	atomic_ulong *o = (atomic_ulong *)out;
+
+	memset(out, 0, sizeof(*out));
+	for (unsigned s = 0; s < d->n_all_counters; s++) {
+		atomic_ulong *in = (atomic_ulong *)&d->all_counters[s];
+		for (size_t k = 0; k < N_MEMBERS; k++)
+			atomic_fetch_add(&o[k], atomic_load(&in[k]));
+	}
+}
+
 struct whorld_args {
 	const char *cfg_path;
 	int cfg_given;
@@ -108,7 +125,7 @@ static int whorld_cfg_read(const char *path, int must_exist, struct whorl_dcfg *
 	return -1;
 }
 
-static int whorld_host_open(struct whorld *d, const struct whorl_dcfg *c)
+int whorld_host_open(struct whorld *d, const struct whorl_dcfg *c, const char *state_dir)
 {
 	struct whorl_host_options ho;
 	char err[1024];
@@ -116,9 +133,10 @@ static int whorld_host_open(struct whorld *d, const struct whorl_dcfg *c)
 
 	memset(&ho, 0, sizeof(ho));
 	ho.size = sizeof(ho);
-	ho.cartridge_path = c->cartridge[0] ? c->cartridge : NULL;
+	ho.cartridge_path = d->cartridge_path[0] ? d->cartridge_path : NULL;
 	ho.config_dir = c->cartridge_config_dir[0] ? c->cartridge_config_dir : NULL;
-	ho.state_dir = c->state_dir[0] ? c->state_dir : NULL;
+	ho.state_dir = state_dir;
+	ho.trial_ms = c->cartridge_trial_ms;
 	ho.log = whorl_dlog_cartridge;
 	ho.log_min_level = c->log_level;
 	ho.app_name = WHORLD_NAME;
@@ -153,13 +171,19 @@ int whorld_reload(struct whorld *d)
 	}
 	if (memcmp(&n->spamd_listen, &old->spamd_listen, sizeof(n->spamd_listen)) != 0 ||
 	    memcmp(&n->http_listen, &old->http_listen, sizeof(n->http_listen)) != 0 ||
-	    n->threads != old->threads || n->queue_size != old->queue_size)
+	    n->threads != old->threads || n->queue_size != old->queue_size ||
+	    n->workers != old->workers)
 		whorl_dlog_write(WHORL_LOG_WARN, "CONFIG",
-		                 "spamd listen, http listen, threads and queue size "
+		                 "spamd listen, http listen, threads, workers and queue size "
 		                 "take effect at the next start");
 	whorl_dlog_set_level(n->log_level);
 	d->old_cfgs[d->n_old_cfgs++] = old;
 	atomic_store(&d->cfg, n);
+	if (d->host == NULL) { /* the master of workers: they reload their own */
+		pthread_mutex_unlock(&d->reload_mu);
+		whorl_dlog_write(WHORL_LOG_INFO, "CONFIG", "reloaded %s", d->cfg_path);
+		return 0;
+	}
 	rc = whorl_host_reload(d->host, WHORL_RELOAD_CONFIG | WHORL_RELOAD_WHITELIST);
 	whorl_dlog_write(rc == 0 ? WHORL_LOG_INFO : WHORL_LOG_ERROR, "CONFIG",
 	                 "reloaded %s; cartridge configuration and whitelists: %s", d->cfg_path,
@@ -195,8 +219,7 @@ static int whorld_detach_start(void)
 	return fds[1];
 }
 
-/* The child is ready: tells the parent and lets go of the terminal. */
-static void whorld_detach_finish(int ready_fd)
+void whorld_detach_stdio(void)
 {
 	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
 
@@ -206,12 +229,17 @@ static void whorld_detach_finish(int ready_fd)
 		if (fd > 2)
 			close(fd);
 	}
+}
+
+void whorld_detach_finish(int ready_fd)
+{
+	whorld_detach_stdio();
 	if (chdir("/") != 0 || write(ready_fd, "1", 1) != 1)
 		whorl_dlog_write(WHORL_LOG_WARN, "MAIN", "detach: %s", strerror(errno));
 	close(ready_fd);
 }
 
-static void whorld_pid_file(const char *path, int create)
+void whorld_pid_file(const char *path, int create)
 {
 	FILE *f;
 
@@ -254,35 +282,47 @@ static void whorld_block_signals(void)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGCHLD);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
 
-static int whorld_serve(struct whorld *d, const struct whorl_dcfg *c)
+/* A worker (d->worker_id > 0) finds its listeners open and answers the
+ * master on its channel instead of a control socket; the master writes
+ * the pid file. */
+int whorld_serve(struct whorld *d, const struct whorl_dcfg *c)
 {
-	int status;
+	int status, worker = d->worker_id > 0;
 
-	whorld_raise_nofile(c->max_connections);
-	if (listen_open(d, c) != 0)
+	if (!worker && listen_open(d, c) != 0)
 		return WHORLD_EXIT_RUNTIME;
-	whorld_pid_file(c->pid_file, 1);
+	if (!worker)
+		whorld_pid_file(c->pid_file, 1);
 	if (work_start(d, c->threads, c->queue_size) != 0) {
 		whorl_dlog_write(WHORL_LOG_ERROR, "MAIN", "cannot start %u threads", c->threads);
 		return WHORLD_EXIT_RUNTIME;
 	}
-	if (http_start(d) != 0 || control_start(d, c->control_socket) != 0)
+	if (http_start(d) != 0 ||
+	    (worker ? control_channel_start(d) : control_start(d, c->control_socket)) != 0)
 		return WHORLD_EXIT_RUNTIME;
 	if (d->ready_fd >= 0)
 		whorld_detach_finish(d->ready_fd);
-	whorl_dlog_write(WHORL_LOG_INFO, "MAIN", "whorld %s ready: %u threads, queue %u, pid %ld",
-	                 WHORL_VERSION, c->threads, c->queue_size, (long)getpid());
+	if (worker)
+		whorl_dlog_write(WHORL_LOG_INFO, "MAIN",
+		                 "worker %u ready: %u threads, queue %u, pid %ld", d->worker_id,
+		                 c->threads, c->queue_size, (long)getpid());
+	else
+		whorl_dlog_write(WHORL_LOG_INFO, "MAIN",
+		                 "whorld %s ready: %u threads, queue %u, pid %ld", WHORL_VERSION,
+		                 c->threads, c->queue_size, (long)getpid());
 	status = loop_run(d);
 	control_stop(d);
 	if (status == WHORLD_EXIT_OK) {
 		work_stop(d);
 		http_stop(d);
 	}
-	whorld_pid_file(c->pid_file, 0);
+	if (!worker)
+		whorld_pid_file(c->pid_file, 0);
 	whorl_dlog_write(WHORL_LOG_INFO, "MAIN", "stopped");
 	return status;
 }
@@ -311,6 +351,10 @@ int main(int argc, char **argv)
 	d.t_start_ms = whorld_now_ms();
 	d.ready_fd = -1;
 	d.ctl_fd = -1;
+	d.chan_fd = -1;
+	d.counters = d.all_counters = &d.own_counters;
+	d.n_all_counters = 1;
+	snprintf(d.cartridge_path, sizeof(d.cartridge_path), "%s", c->cartridge);
 	pthread_mutex_init(&d.reload_mu, NULL);
 	if (!a.foreground) {
 		whorl_dlog_also_stderr(1);
@@ -322,7 +366,10 @@ int main(int argc, char **argv)
 	}
 	atomic_store(&d.cfg, c);
 	whorld_block_signals();
-	if (whorld_host_open(&d, c) != 0)
+	whorld_raise_nofile(c->max_connections);
+	if (c->workers > 0)
+		return master_run(&d, c);
+	if (whorld_host_open(&d, c, c->state_dir[0] ? c->state_dir : NULL) != 0)
 		return WHORLD_EXIT_CONFIG;
 	rc = whorld_serve(&d, c);
 	listen_close(&d);

@@ -30,12 +30,12 @@ void request_count_scan(struct whorld *d, uint64_t us, unsigned category)
 
 	while (b < WHORLD_LATENCY_BUCKETS && us > whorld_latency_bounds_us[b])
 		b++;
-	atomic_fetch_add(&d->counters.latency_buckets[b], 1);
-	atomic_fetch_add(&d->counters.latency_sum_us, us);
+	atomic_fetch_add(&d->counters->latency_buckets[b], 1);
+	atomic_fetch_add(&d->counters->latency_sum_us, us);
 	atomic_fetch_add(
-	    &d->counters.verdicts[category < WHORLD_CATEGORIES ? category : WHORLD_CATEGORIES - 1],
+	    &d->counters->verdicts[category < WHORLD_CATEGORIES ? category : WHORLD_CATEGORIES - 1],
 	    1);
-	atomic_fetch_add(&d->counters.scanned, 1);
+	atomic_fetch_add(&d->counters->scanned, 1);
 }
 
 /* NUL-terminates a header value in place (the byte after it is its CR or
@@ -126,7 +126,7 @@ static void request_tell(struct whorld *d, const struct whorl_dcfg *cfg, struct 
 		spamd_reply_error(o, 0, SPAMD_EX_SOFTWARE, "Service Unavailable: feedback spool");
 		return;
 	}
-	atomic_fetch_add(&d->counters.tells, 1);
+	atomic_fetch_add(&d->counters->tells, 1);
 	/* The spool is local: "remote" is recorded for the feedback network
 	 * but not claimed as done. */
 	spamd_reply_tell(o, set & SPAMD_TELL_LOCAL, rm & SPAMD_TELL_LOCAL);
@@ -160,7 +160,7 @@ static void request_scan(struct whorld *d, const struct whorl_dcfg *cfg, struct 
 	request_envelope(c, &env, rcpt);
 	rc = whorl_host_score(d->host, c->req.rspamc ? &env : NULL, msg, len, &v);
 	if (rc != 0) {
-		atomic_fetch_add(&d->counters.errors, 1);
+		atomic_fetch_add(&d->counters->errors, 1);
 		whorl_dlog_write(WHORL_LOG_ERROR, "SPAMD", "scan failed: %s", whorl_strerror(rc));
 		spamd_reply_error(o, c->req.rspamc, SPAMD_EX_SOFTWARE,
 		                  "Service Unavailable: scan failed");
@@ -197,7 +197,7 @@ static void request_answer(struct whorld *d, struct conn *c, struct work_scratch
 		len = c->req.content_length; /* bytes after the body are not part of it */
 	if (whorld_now_ms() - c->item.t_accept_ms > cfg->request_deadline_ms) {
 		char why[128];
-		atomic_fetch_add(&d->counters.timeouts, 1);
+		atomic_fetch_add(&d->counters->timeouts, 1);
 		snprintf(why, sizeof(why),
 		         "Timeout: (request deadline of %u ms passed before the scan)",
 		         cfg->request_deadline_ms);
@@ -205,7 +205,7 @@ static void request_answer(struct whorld *d, struct conn *c, struct work_scratch
 	} else if (c->req.compress_zlib &&
 	           request_inflate(w, cfg->max_message_size, msg, len, &len, &code, &text) != 0) {
 		atomic_fetch_add(
-		    code == SPAMD_EX_DATAERR ? &d->counters.too_large : &d->counters.errors, 1);
+		    code == SPAMD_EX_DATAERR ? &d->counters->too_large : &d->counters->errors, 1);
 		spamd_reply_error(&w->reply, c->req.rspamc, code, text);
 	} else {
 		if (c->req.compress_zlib)

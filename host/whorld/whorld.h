@@ -69,7 +69,10 @@ struct conn {
 	struct conn *prev, *next; /* the loop's list of reading connections */
 };
 
-/* Counters (atomic; whorlctl stats and /metrics will read them). */
+/* Counters (atomic; whorlctl status and /metrics read them). Only
+ * atomic_ulong members: whorld_counters_sum() adds them member by member.
+ * With workers each worker has one in memory shared with the master and
+ * its siblings, so /metrics in any worker reports the whole service. */
 struct whorld_counters {
 	atomic_ulong accepted, refused_limit, refused_busy, requests, scanned, errors, timeouts,
 	    too_large, tells;
@@ -77,7 +80,8 @@ struct whorld_counters {
 	atomic_ulong latency_buckets[WHORLD_LATENCY_BUCKETS + 1]; /* scans, by duration */
 	atomic_ulong latency_sum_us;
 	atomic_ulong verdicts[WHORLD_CATEGORIES]; /* scans, by category */
-	atomic_ulong swaps;
+	atomic_ulong swaps;                       /* counted by the master with workers */
+	atomic_ulong worker_restarts;             /* master only */
 };
 
 struct whorld {
@@ -97,14 +101,35 @@ struct whorld {
 	int ctl_fd;                /* control socket, or -1 */
 	char ctl_path[WHORL_DCFG_PATH_MAX];
 	pthread_t ctl_thread;
-	atomic_uint n_conns; /* open client connections, all states */
-	struct whorld_counters counters;
+	atomic_uint n_conns;              /* open client connections, all states */
+	struct whorld_counters *counters; /* this process's: own_counters or a shared slot */
+	struct whorld_counters own_counters;
+	struct whorld_counters *all_counters; /* every worker's slot (or own_counters) */
+	unsigned n_all_counters;
+	unsigned worker_id; /* 1..workers in a worker process; 0 otherwise */
+	int chan_fd;        /* a worker's channel to the master, or -1 */
+	int chan_thread;    /* its thread runs (in ctl_thread) */
+	atomic_int chan_stopping;
+	char cartridge_path[WHORL_DCFG_PATH_MAX]; /* what a worker opens (swaps change it) */
 	struct work_queue *queue;
 	uint64_t t_start_ms;
 };
 
 /* main.c */
 uint64_t whorld_now_ms(void);
+/* Adds every process's counters (all_counters) into *out. */
+void whorld_counters_sum(const struct whorld *d, struct whorld_counters *out);
+/* Opens the host on cartridge_path with state_dir (NULL: none). 0 or -1 (logged). */
+int whorld_host_open(struct whorld *d, const struct whorl_dcfg *c, const char *state_dir);
+/* Detached: lets go of the terminal (/dev/null on 0-2, no stderr log
+ * copy); _finish also tells the waiting parent we run. */
+void whorld_detach_stdio(void);
+void whorld_detach_finish(int ready_fd);
+/* Writes (create) or removes the pid file; "" does nothing. */
+void whorld_pid_file(const char *path, int create);
+/* Runs one process's listeners, threads, HTTP and loop (the whole daemon
+ * without workers, or one worker). Returns the exit status. */
+int whorld_serve(struct whorld *d, const struct whorl_dcfg *c);
 uint64_t whorld_now_us(void);
 /* The configuration a request should use (never freed while running). */
 static inline const struct whorl_dcfg *whorld_cfg(struct whorld *d)
@@ -164,8 +189,21 @@ void request_count_scan(struct whorld *d, uint64_t us, unsigned category);
 /* main.c: SIGHUP and whorlctl reload. 0, or -1 (the running configuration stays). */
 int whorld_reload(struct whorld *d);
 
-/* control.c: the control socket's thread (nothing when path is ""). */
+/* control.c: the control socket's thread (nothing when path is ""). In
+ * the master of workers (d->host NULL) each command is forwarded to the
+ * workers (master.c). */
 int control_start(struct whorld *d, const char *path);
 void control_stop(struct whorld *d);
+/* A worker's thread answering the master's commands on d->chan_fd. */
+int control_channel_start(struct whorld *d);
+/* One command run on this process's host into o (OK/ERR first line). */
+void control_dispatch(struct whorld *d, const char *line, struct obuf *o);
+
+/* master.c: workers = N. Owns the listeners, forks N workers that serve on
+ * them, restarts those that die, forwards signals and control commands.
+ * Returns the exit status. */
+int master_run(struct whorld *d, const struct whorl_dcfg *c);
+/* The master's control commands: forwarded to every worker, answers joined. */
+void master_control(struct whorld *d, const char *line, struct obuf *o);
 
 #endif
