@@ -157,4 +157,5 @@ check "SIGTERM: both workers exited cleanly" \
 	[ "$(grep -c 'MASTER: worker [12] (pid [0-9]*) exited with status 0' "$tmp/whorld.log")" -eq 2 ]
 check "the unix socket is removed" [ ! -e "$tmp/spamd.sock" ]
 [ "$fails" -eq 0 ] || { echo "--- whorld.log"; tail -40 "$tmp/whorld.log"; }
+echo "whorld_workers: $fails failed"
 [ "$fails" -eq 0 ]
