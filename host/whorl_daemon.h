@@ -80,10 +80,10 @@ struct whorl_dcfg {
 	char cartridge_config_dir[WHORL_DCFG_PATH_MAX]; /* empty: libwhorl's default */
 	char state_dir[WHORL_DCFG_PATH_MAX];            /* empty: no rollback record */
 	uint32_t cartridge_trial_ms; /* clean run before a cartridge is viable (0: libwhorl's) */
-	char feedback_spool[WHORL_DCFG_PATH_MAX];       /* empty: TELL refused */
-	char pid_file[WHORL_DCFG_PATH_MAX];             /* empty: none written */
-	char control_socket[WHORL_DCFG_PATH_MAX];       /* empty: no control socket */
-	int feedback_content; /* WHORL_FEEDBACK_MESSAGE and/or _FINGERPRINTS */
+	char feedback_spool[WHORL_DCFG_PATH_MAX]; /* empty: TELL refused */
+	char pid_file[WHORL_DCFG_PATH_MAX];       /* empty: none written */
+	char control_socket[WHORL_DCFG_PATH_MAX]; /* empty: no control socket */
+	int feedback_content;                     /* WHORL_FEEDBACK_MESSAGE and/or _FINGERPRINTS */
 };
 
 /* Problems found by whorl_dcfg_load(), one line each ("file:line: why"). */
