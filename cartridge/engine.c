@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 
 #include "engine.h"
 #include "util/file_read.h"
@@ -20,36 +19,6 @@
 
 #define ENGINE_CATS_FILE "categories"
 #define ENGINE_CATS_MAX_BYTES ((size_t)256 << 10)
-
-uint64_t engine_now_ms(const struct whorl_engine *e)
-{
-	if (e->clock_ms != NULL)
-		return e->clock_ms(e->clock_ctx);
-	struct timespec ts;
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
-
-void engine_set_categories(struct whorl_engine *e, struct categories *cats)
-{
-	struct categories *old = atomic_exchange(&e->cats, cats);
-	engine_grace_period(e);
-	free(old);
-}
-
-void engine_set_cfg(struct whorl_engine *e, struct cfg *cfg)
-{
-	struct cfg *old = atomic_exchange(&e->cfg, cfg);
-	engine_grace_period(e);
-	free(old);
-}
-
-void engine_set_whitelist(struct whorl_engine *e, enum wl_kind kind, struct wl *w)
-{
-	struct wl *old = atomic_exchange(&e->wl[kind], w);
-	engine_grace_period(e);
-	wl_free(old);
-}
 
 /* Re-reads whitelist.cfg; an unreadable file keeps the list in use. */
 static int engine_reload_whitelist(struct whorl_engine *e)

@@ -126,13 +126,16 @@ int engine_update_data_now(struct whorl_engine *e);
 void engine_update_open(struct whorl_engine *e);
 /* Table 3 download counters and staleness as stats_snapshot lines. */
 int engine_update_stats(struct whorl_engine *e, char *buf, size_t len);
-/* Replace the categories table / configuration (taking ownership), wait a
- * grace period and free the old one. Caller holds update_lock. */
+/* engine_swap.c: replace the categories table / configuration (taking
+ * ownership), wait a grace period and free the old one. Caller holds
+ * update_lock. */
 void engine_set_categories(struct whorl_engine *e, struct categories *cats);
 void engine_set_cfg(struct whorl_engine *e, struct cfg *cfg);
 /* Same for one whitelist (w may be NULL: none). Caller holds update_lock. */
 void engine_set_whitelist(struct whorl_engine *e, enum wl_kind kind, struct wl *w);
 
+/* engine_clock.c: the host's clock when it gave one, else the wall clock
+ * (milliseconds since the epoch). Any thread. */
 uint64_t engine_now_ms(const struct whorl_engine *e);
 
 /* Statistics (engine_stats.c). open: the log tap and host names, right
