@@ -22,6 +22,7 @@ struct reply_sink {
 	char text[STATS_POST_MAX_REPLY];
 	size_t len;
 	const atomic_int *cancel;
+	struct net_reply timing; /* connected, waited_s: what a timeout was */
 };
 
 static size_t reply_write(char *data, size_t size, size_t n, void *ctx)
@@ -50,10 +51,25 @@ static void printable(char *s)
 }
 
 static void log_failure(const struct logger *lg, const char *url, CURLcode rc, long code,
-                        struct reply_sink *r)
+                        long timeout, struct reply_sink *r)
 {
 	const char *why = curl_easy_strerror(rc);
+	char timed_out[96];
 	switch (rc) {
+	case CURLE_OPERATION_TIMEDOUT:
+		net_timeout_text(r->timing.connected, r->timing.waited_s, timeout, timed_out,
+		                 sizeof timed_out);
+		if (r->timing.connected)
+			log_error(lg, "STATS",
+			          "Could not receive HTTP response for statistics report (%s), "
+			          "report may not have been sent successfully",
+			          timed_out);
+		else
+			log_error(
+			    lg, "STATS",
+			    "Could not connect to micro-updates host (%s), will not send report",
+			    timed_out);
+		break;
 	case CURLE_OK:
 		printable(r->text);
 		log_error(lg, "STATS", "Unexpected HTTP response for HTTP request POST %s: %ld %s",
@@ -109,6 +125,7 @@ static CURLcode post_once(const struct cfg *cfg, const char *url, const char *bo
 	CURLcode rc = curl_easy_perform(h);
 	*code = 0;
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, code);
+	net_timing_fill(h, &r->timing);
 	curl_slist_free_all(hdrs);
 	curl_easy_cleanup(h);
 	return rc;
@@ -147,7 +164,7 @@ int stats_post(const struct cfg *cfg, const struct logger *lg, const char *url, 
 			          "send report");
 			return WHORL_ENETWORK;
 		}
-		log_failure(lg, url, rc, code, &r);
+		log_failure(lg, url, rc, code, timeout, &r);
 		if (rc == CURLE_OK && code >= 400 && code < 500)
 			break; /* the collector refused this report: another try is the same */
 	}

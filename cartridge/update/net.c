@@ -267,6 +267,7 @@ static void reply_fill(CURL *h, CURLcode rc, struct net_reply *reply)
 		reply->os_errno = (int)os_errno;
 	if (curl_easy_getinfo(h, CURLINFO_FILETIME_T, &ft) == CURLE_OK)
 		reply->last_modified = ft;
+	net_timing_fill(h, reply);
 }
 
 static int result_code(CURLcode rc, const struct net_sink *s, const struct net_reply *r)

@@ -29,6 +29,8 @@ struct net_reply {
 	int64_t last_modified;   /* unix seconds; -1 unknown */
 	char addr[64];           /* peer address, when connected */
 	int os_errno;            /* CURLINFO_OS_ERRNO of a failed connect; 0: none */
+	int connected;           /* the TCP connection (to the proxy, if any) was made */
+	long waited_s;           /* seconds from connecting (or starting) to the end */
 };
 
 /* One GET. */
@@ -63,6 +65,16 @@ int net_get_fd(const struct cfg *cfg, const struct net_request *req, int fd, siz
  * reply as it returned them). */
 void net_log_failure(const struct cfg *cfg, const struct logger *lg, const char *url,
                      const char *file, int rc, const struct net_reply *reply);
+
+/* The <net_error> text of a transfer that timed out before any answer:
+ * "connected, no answer within <waited_s> s" when the connection was made,
+ * else "connection timed out after <connect_timeout_s> s". Used by
+ * micro-updates and statistics reports. */
+void net_timeout_text(int connected, long waited_s, long connect_timeout_s, char *buf, size_t cap);
+
+/* Fills reply->connected and reply->waited_s from the finished transfer on
+ * the libcurl easy handle `handle`. */
+void net_timing_fill(void *handle, struct net_reply *reply);
 
 /* One response header line (without CRLF) into *reply: Content-Length,
  * ETag. Other headers are ignored. Bounded by len; never reads past it. */

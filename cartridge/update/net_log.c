@@ -1,8 +1,9 @@
 /*
  * net_log.c - the guide's Appendix A lines for a failed download: "Could
  * not connect to host <host>:<port> (addr <addr>)--<net_error>.", the
- * licence and HTTP status ERROR lines, and what we add for a drip, a body
- * past its declared size and a cancelled transfer.
+ * licence and HTTP status ERROR lines, and what we add for a drip, a server
+ * that connected and never answered, a body past its declared size and a
+ * cancelled transfer.
  *
  * Not for: doing the transfer (net.c).
  */
@@ -42,6 +43,28 @@ static void target_host(const struct cfg *cfg, const char *url, char *host, size
 	curl_url_cleanup(u);
 }
 
+void net_timeout_text(int connected, long waited_s, long connect_timeout_s, char *buf, size_t cap)
+{
+	if (connected)
+		snprintf(buf, cap, "connected, no answer within %ld s", waited_s);
+	else
+		snprintf(buf, cap, "connection timed out after %ld s", connect_timeout_s);
+}
+
+void net_timing_fill(void *handle, struct net_reply *reply)
+{
+	curl_off_t connect_us = 0, total_us = 0;
+
+	if (curl_easy_getinfo(handle, CURLINFO_CONNECT_TIME_T, &connect_us) != CURLE_OK)
+		connect_us = 0;
+	if (curl_easy_getinfo(handle, CURLINFO_TOTAL_TIME_T, &total_us) != CURLE_OK)
+		total_us = 0;
+	reply->connected = connect_us > 0;
+	/* Rounded: curl's timers end a few milliseconds either side. */
+	reply->waited_s =
+	    total_us > connect_us ? (long)((total_us - connect_us + 500000) / 1000000) : 0;
+}
+
 static int is_connect_error(int crc)
 {
 	return crc == CURLE_COULDNT_CONNECT || crc == CURLE_OPERATION_TIMEDOUT;
@@ -52,7 +75,7 @@ static int is_connect_error(int crc)
 static void connect_error(const struct cfg *cfg, const struct net_reply *r, char *buf, size_t cap)
 {
 	if (r->curl_rc == CURLE_OPERATION_TIMEDOUT)
-		snprintf(buf, cap, "connection timed out after %d s", cfg->mu_timeout);
+		net_timeout_text(0, 0, cfg->mu_timeout, buf, cap);
 	else if (r->os_errno)
 		snprintf(buf, cap, "%s", strerror(r->os_errno));
 	else
@@ -116,6 +139,15 @@ void net_log_failure(const struct cfg *cfg, const struct logger *lg, const char 
 	} else if (r->curl_rc == CURLE_COULDNT_RESOLVE_HOST ||
 	           r->curl_rc == CURLE_COULDNT_RESOLVE_PROXY) {
 		log_resolve(cfg, lg, url, r);
+	} else if (r->curl_rc == CURLE_OPERATION_TIMEDOUT && r->connected) {
+		/* Not a connect failure: the server took the connection and
+		 * never sent a status line. */
+		target_host(cfg, url, host, sizeof host, port, sizeof port);
+		net_timeout_text(1, r->waited_s, cfg->mu_timeout, why, sizeof why);
+		log_error(lg, NET_MOD,
+		          "Could not update signatures from network (microupdate file %s from "
+		          "host %s:%s (addr %s): %s).",
+		          file, host, port, r->addr[0] ? r->addr : host, why);
 	} else if (is_connect_error(r->curl_rc)) {
 		target_host(cfg, url, host, sizeof host, port, sizeof port);
 		connect_error(cfg, r, why, sizeof why);

@@ -9,7 +9,8 @@ its target:  "<mode> <substring>"  with mode one of
             five times the per-transfer low-speed limit of 256 bytes/s, so
             that limit never stops it even on a loaded machine, where 600
             bytes/s sometimes did: about 55 s for one file)
-  hang      read the request and never answer (the connection stays open)
+  hang      read the request and never answer (the connection stays open);
+            POST requests too (a statistics collector that never answers)
   endless   declare no length and send bytes forever
   liar      send the file with 1 MiB more (declared honestly by HTTP, but
             more than the manifest declares)
@@ -136,6 +137,12 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.wfile.write(data)
         except (BrokenPipeError, ConnectionResetError):
             pass
+
+    def do_POST(self):
+        if mode_for(self.path) == "hang":
+            time.sleep(3600)
+        else:
+            self.head(501, 0)
 
 
 http.server.ThreadingHTTPServer(("127.0.0.1", PORT), Handler).serve_forever()

@@ -8,7 +8,8 @@
 # delta and a complete file), file names with "../" or "/", an expired
 # manifest (freeze: the last good set stays, verdicts ask for a rescan);
 # symlinks planted in the cache are replaced, never followed; a connect
-# timeout and a refused connection give the guide's line.
+# timeout and a refused connection give the guide's line; a mirror that
+# connects and never answers is named as such, not as a connect timeout.
 set -u
 . "$(pwd)/tests/integration/lib/common.sh"
 has() { printf '%s' "$1" | grep -q -- "$2"; }
@@ -239,5 +240,17 @@ for c in "$bh:connection timed out after 2 s" "$closed:Connection refused"; do
 	fi
 done
 cp "$tmp/cartridge.cfg.good" "$tmp/etc/cartridge.cfg"
+# a mirror that takes the connection and never answers: not a connect
+# failure; the line says the connection was made and how long it waited
+echo "hang /" > "$tmp/mode"
+out=$(update)
+if has "$out" "Could not update signatures from network (microupdate file [a-z.]* from host 127.0.0.1:$port (addr 127.0.0.1): connected, no answer within [0-9]* s)." &&
+   ! has "$out" "Could not connect to host" && ! has "$out" "timed out" &&
+   [ -n "$dbase" ] && [ "$(digest "$out")" = "$dbase" ]; then
+	pass "hanging mirror: connected, no answer (not 'connection timed out'), cached set kept"
+else
+	fail "hanging mirror: connected, no answer (not 'connection timed out'), cached set kept"; printf '%s\n' "$out" | grep -v INFO | head -5
+fi
+echo "ok x" > "$tmp/mode"
 echo "net_hostile: $fails failed"
 [ "$fails" -eq 0 ]

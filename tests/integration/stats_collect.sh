@@ -10,7 +10,8 @@
 # the page and whorl-publish --never-seen (reading the collector's database)
 # list the published fingerprints no report named; 1,000 generated
 # gateways' reports leave the database consistent; with no collector a
-# long-running host retries each report 3 times, drops it and goes on.
+# long-running host retries each report 3 times, drops it and goes on; a
+# collector that connects and never answers is named as such.
 # Not for: PostgreSQL (stats_collect_pg.sh) or counter semantics (unit tests).
 set -u
 . "$(pwd)/tests/integration/lib/common.sh"
@@ -204,6 +205,20 @@ check "dead collector: a report tried 3 times then dropped, periods go on ($trie
 check "dead collector: the shutdown report gets one try" grep -q "^INFO:STATS: Shutting down, stopping background stats reporting." "$tmp/gw-d.log"
 check "dead collector: nothing written beside the update state" \
 	sh -c "[ -z \"\$(find '$tmp/gw-d' -newer '$tmp/gw-d/cartridge.cfg' -type f ! -path '*/micro_updates/*')\" ]"
+
+# 8. a collector that takes the connection and never answers: the report's
+# line says so ("connected, no answer"), not "connection timed out"
+hport=$(free_port)
+echo "hang /" > "$tmp/hang.mode"
+python3 "$top/tests/integration/hostile_server.py" "$hport" "$tmp" "$tmp/hang.mode" &
+pids="$pids $!"
+wait_port "$hport" || fail "hanging collector: the server did not start"
+gateway_cfg gw-h hangcollector "statistics url = http://127.0.0.1:$hport/cmstats" "micro-update timeout = 2"
+timeout 60 "$bin/whorl-scan" -v --config-dir "$tmp/gw-h" --cartridge "$cart" "$scan_dir"/spam-* \
+	>/dev/null 2>"$tmp/gw-h.log"
+check "hanging collector: connected, no answer within the limit" \
+	grep -q "^ERROR:STATS: Could not receive HTTP response for statistics report (connected, no answer within [0-9]* s), report may not have been sent successfully" "$tmp/gw-h.log"
+check "hanging collector: not called a connect timeout" sh -c "! grep -q 'timed out\|Timeout was reached' '$tmp/gw-h.log'"
 
 echo "stats_collect: $fails failed"
 [ "$fails" -eq 0 ]
