@@ -240,7 +240,8 @@ static void scan_engines_run(struct scan_job *j, const struct sigdb *db, struct 
 }
 
 /* The whitelists, local first: the entry that whitelists the message (its
- * list in *kind), or NULL. Counts the hit per list and type. */
+ * list in *kind), or NULL. Counts the hit per list and type. A miss after a
+ * regex entry was skipped (wl_subject.skipped) sets j->rescan. */
 static const struct wl_entry *scan_whitelist(struct scan_job *j, enum wl_kind *kind)
 {
 	struct whorl_engine *e = j->e;
@@ -250,11 +251,13 @@ static const struct wl_entry *scan_whitelist(struct scan_job *j, enum wl_kind *k
 		return NULL;
 	const struct whorl_envelope *env = j->in.env;
 	char ip[64] = "", host[WL_MAX_NAME] = "";
+	int skipped = 0;
 	struct wl_subject sub = { .mime = &j->mime,
 		                  .body = j->in.visible,
 		                  .body_len = j->in.visible_len,
 		                  .env = env,
-		                  .arena = &j->s->arena };
+		                  .arena = &j->s->arena,
+		                  .skipped = &skipped };
 	if (env != NULL && WHORL_HAS_MEMBER(env, client_hostname) && env->client_ip != NULL) {
 		sub.client_ip = env->client_ip;
 		sub.client_host = env->client_hostname;
@@ -273,6 +276,10 @@ static const struct wl_entry *scan_whitelist(struct scan_job *j, enum wl_kind *k
 			return hit;
 		}
 	}
+	/* A regex entry not tried in full (budget or limit) might have
+	 * whitelisted it: the miss was decided on part of the work. */
+	if (skipped)
+		j->rescan = 1;
 	return NULL;
 }
 

@@ -10,6 +10,8 @@
  * spent, the list's other regex entries are skipped for that message; the
  * first time, the costliest entries are named. The budget counts bytes and
  * limit hits, never time, so the same message always gets the same result.
+ * Either cut is reported through wl_subject.skipped, and a message that no
+ * entry whitelisted then gets rescan = 1 (scan.c).
  *
  * Not for: parsing (parse.c, host.c) or deciding the verdict (scan.c).
  */
@@ -128,15 +130,24 @@ static void gave_up(const struct wl_run *r, struct wl_entry *e, int rc)
 	         wl_kind_name(r->w->kind), wl_type_name(e->type), e->line, (const char *)msg);
 }
 
+/* The entry was not tried in full on this message: the caller's verdict
+ * must say rescan (docs/LIMITS.md). */
+static int rx_skipped(const struct wl_run *r)
+{
+	if (r->s->skipped != NULL)
+		*r->s->skipped = 1;
+	return RX_GAVE_UP;
+}
+
 static int rx_match(struct wl_run *r, struct wl_entry *e, const char *subj, size_t len)
 {
 	if (subj == NULL)
 		return RX_NO;
 	if (run_match_data(r) != 0)
-		return RX_GAVE_UP;
+		return rx_skipped(r);
 	if (r->budget_left == 0) {
 		budget_spent(r, e);
-		return RX_GAVE_UP;
+		return rx_skipped(r);
 	}
 	uint32_t limit =
 	    r->budget_left < WL_MATCH_LIMIT ? (uint32_t)r->budget_left : WL_MATCH_LIMIT;
@@ -151,7 +162,7 @@ static int rx_match(struct wl_run *r, struct wl_entry *e, const char *subj, size
 		budget_spent(r, e); /* the message's budget, not this entry, ran out */
 	else
 		gave_up(r, e, rc); /* match/depth/heap/JIT stack limit, or no memory */
-	return RX_GAVE_UP;
+	return rx_skipped(r);
 }
 
 static int header_match(struct wl_run *r, struct wl_entry *e)

@@ -104,6 +104,11 @@ struct wl_subject {
 	size_t body_len;
 	const struct whorl_envelope *env;
 	struct arena *arena; /* scan's arena: decoded headers, match data */
+	/* Set to 1 by wl_match when a regex entry was skipped for this message
+	 * (the message's WL_MSG_REGEX_BUDGET was spent, or the entry reached
+	 * its own limit): a miss is then not a full answer, and the verdict
+	 * says rescan. NULL: not wanted. */
+	int *skipped;
 };
 
 /* Compiles text[0..len) as a list of `kind`. Malformed lines are skipped

@@ -451,7 +451,8 @@ END_TEST
 /* Regex work is bounded per message, not only per entry (issue 12.4):
  * 200 body entries over a 64 KiB body cost about 13 MB of subject, past
  * WL_MSG_REGEX_BUDGET, so the entry that would match comes too late; the
- * log names the costliest entries once. A small body is matched in full. */
+ * log names the costliest entries once, and the subject is told entries
+ * were skipped (the verdict's rescan). A small body is matched in full. */
 START_TEST(test_regex_budget_per_message)
 {
 	static char text[210 * 48], body[65537];
@@ -466,8 +467,11 @@ START_TEST(test_regex_budget_per_message)
 	memcpy(body + sizeof(body) - 4, "xyz", 4);
 	fixture_parse(&f, test_msg, body);
 	struct wl *w = compile(text, WL_LOCAL);
+	int skipped = 0;
+	f.sub.skipped = &skipped;
 	ck_assert_uint_eq(w->n, 201);
 	ck_assert_ptr_null(wl_match(w, &f.sub, &LG));
+	ck_assert_int_eq(skipped, 1); /* the miss is not a full answer: rescan */
 	assert_logged("local whitelist: regex work for one message reached its budget of 8388608 "
 	              "units at the entry on line 129; the costliest entries were line ");
 	/* Logged once per list; the same message gets the same answer. */
@@ -476,9 +480,12 @@ START_TEST(test_regex_budget_per_message)
 	ck_assert_ptr_null(strstr(logbuf, "budget"));
 	arena_destroy(&f.arena);
 	fixture_parse(&f, test_msg, "a short body xyz");
+	skipped = 0;
+	f.sub.skipped = &skipped;
 	const struct wl_entry *e = wl_match(w, &f.sub, &LG);
 	ck_assert_ptr_nonnull(e);
 	ck_assert_uint_eq(e->line, 201);
+	ck_assert_int_eq(skipped, 0);
 	wl_free(w);
 	arena_destroy(&f.arena);
 }

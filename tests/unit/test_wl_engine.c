@@ -2,7 +2,8 @@
  * test_wl_engine.c - the whitelists inside the real cartridge.so: a local
  * whitelist.cfg decides the verdict (score 0, analysis "wl=local:...") with
  * "favor analysis over speed" no and yes; reload(WHITELIST) takes a new
- * file and keeps the old list when the file cannot be read; the backend
+ * file and keeps the old list when the file cannot be read; a miss after
+ * the per-message regex budget ran out says rescan; the backend
  * list arrives as the awl source of a published set; and reloads race
  * four scanning threads. ThreadSanitizer, by hand (clean on the wl branch):
  *   make BUILD=build-tsan OPT="-O1 -g" SANFLAGS=-fsanitize=thread \
@@ -159,6 +160,50 @@ START_TEST(test_reload)
 }
 END_TEST
 
+/* A whitelist whose regex work runs out of the per-message budget did not
+ * give a full answer: the verdict says rescan (docs/LIMITS.md). 200 body
+ * entries over a message with 64 KiB of visible text spend it; one entry
+ * over the same message, and the 200 over a short message, do not. */
+START_TEST(test_regex_budget_rescan)
+{
+	static char wl_text[210 * 48];
+	char dir[EENV_PATH];
+	size_t n = 0, len = 0;
+	whorl_host *h;
+	const char head[] = "From: Ann <ann@example.com>\r\nSubject: words\r\n\r\n";
+	char *msg = malloc(sizeof(head) + 65536);
+	ck_assert_ptr_nonnull(msg);
+	memcpy(msg, head, sizeof(head) - 1);
+	len = sizeof(head) - 1;
+	while (len + 6 < sizeof(head) + 65536 - 1) {
+		memcpy(msg + len, "word ", 5);
+		len += 5;
+	}
+	for (int i = 0; i < 200; i++)
+		n += (size_t)snprintf(wl_text + n, sizeof(wl_text) - n,
+		                      "type = body; regex = [(*NO_JIT)nomatch%d]\n", i);
+	publish_spam(NULL);
+	eenv_config(&E, "gw", "", dir, sizeof(dir));
+	write_wl(dir, "type = body; regex = [(*NO_JIT)nomatch]\n");
+	eenv_open(&E, dir, &h);
+	struct whorl_verdict *v = eenv_score(h, msg, len);
+	ck_assert_msg(v->rescan == 0, "one entry: %s", v->analysis);
+	whorl_host_verdict_free(h, v);
+	write_wl(dir, wl_text);
+	ck_assert_int_eq(whorl_host_reload(h, WHORL_RELOAD_WHITELIST), 0);
+	v = eenv_score(h, msg, len);
+	ck_assert_msg(v->rescan == 1, "budget spent: %s", v->analysis);
+	whorl_host_verdict_free(h, v);
+	ck_assert_msg(strstr(E.log, "regex work for one message reached its budget") != NULL, "%s",
+	              E.log);
+	v = score_file(h, "ham-allotment.eml");
+	ck_assert_msg(v->rescan == 0, "short message: %s", v->analysis);
+	whorl_host_verdict_free(h, v);
+	whorl_host_close(h);
+	free(msg);
+}
+END_TEST
+
 START_TEST(test_backend_awl)
 {
 	char dir[EENV_PATH];
@@ -284,6 +329,7 @@ static Suite *wl_engine_suite(void)
 	tcase_add_test(tc, test_local_stops_scan);
 	tcase_add_test(tc, test_local_favor_analysis);
 	tcase_add_test(tc, test_reload);
+	tcase_add_test(tc, test_regex_budget_rescan);
 	tcase_add_test(tc, test_backend_awl);
 	tcase_add_test(tc, test_reload_races_scans);
 	suite_add_tcase(s, tc);
