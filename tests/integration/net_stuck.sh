@@ -1,7 +1,8 @@
 #!/bin/sh
 # net_stuck.sh - stuck I/O never turns into an outage (issue 12, point 2).
 # A gateway with a good set (1.1) in its cache meets:
-#  A. a file:// mirror whose manifest is a FIFO (blocks like a hung mount)
+#  A. a file:// mirror whose manifest is a FIFO (blocks like a hung mount),
+#     with and without a writer holding it open: open, scan and close end
 #  B. an HTTP mirror that accepts and never answers, with the default
 #     `micro-update timeout` (60 s, longer than libwhorl's 30 s open deadline)
 #     and `download micro-updates before init = yes`
@@ -46,6 +47,19 @@ check "A fifo manifest: 1.1 from disk" has "$out" 'mu sigs serial = 1.1'
 check "A fifo manifest: the refusal is logged" has "$out" 'Could not update signatures from disk (.*/manifest'
 t0=$(now); v=$(scan "$tmp/a"); rc=$?; t=$(( $(now) - t0 ))
 check "A fifo manifest: whorl-scan starts and scores with 1.1 (rc $rc, $t s)" sh -c 'printf "%s" "$1" | grep -q "d=sigs:1.1"' _ "$v"
+# open, scan and close (quiesce joins the update thread) all end in bounded
+# time, also with a writer holding the FIFO open and never writing (where a
+# blocking open or read would wait forever)
+check "A fifo manifest: whorl-scan open + scan + close within 30 s (rc $rc, $t s)" [ "$rc" -eq 0 -a "$t" -lt 30 ]
+sleep 300 > "$tmp/fifo_mirror/manifest" &
+writer=$!
+pids="$pids $writer"
+t0=$(now); v=$(scan "$tmp/a"); rc=$?; t=$(( $(now) - t0 ))
+check "A fifo manifest with an idle writer: whorl-scan open + scan + close within 30 s (rc $rc, $t s)" [ "$rc" -eq 0 -a "$t" -lt 30 ]
+check "A fifo manifest with an idle writer: scores with 1.1" sh -c 'printf "%s" "$1" | grep -q "d=sigs:1.1"' _ "$v"
+t0=$(now); out=$(timeout 60 "$bin/whorl-update" --config-dir "$tmp/a" --cartridge "$cart" --once -v 2>&1); rc=$?; t=$(( $(now) - t0 ))
+check "A fifo manifest with an idle writer: whorl-update --once ends (rc $rc, $t s)" [ "$rc" -eq 0 -a "$t" -lt 20 ]
+kill "$writer" 2>/dev/null
 
 # B. an HTTP mirror that never answers, download before init, default timeout
 port=$(free_port)
