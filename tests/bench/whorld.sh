@@ -1,0 +1,309 @@
+#!/usr/bin/env bash
+# whorld.sh - the daemon benchmark (issue 11, point 6): whorld holding a
+# snapshot of 1,000,000 fingerprints, loaded by build/bench/whorld_load over
+# HTTP keep-alive (POST /v1/score) and over the spamd protocol (CHECK
+# SPAMC/1.5, a connection per request as spamc makes them), beside, in the
+# same run and on the same messages, the in-memory engine bench
+# (build/bench/speed, two threads: speed.sh's figure) and rspamd 3.4 with
+# only fuzzy_check enabled (its normal worker over HTTP /checkv2, a
+# redis-backed fuzzy storage worker, the corpus's spam learned into it with
+# rspamc fuzzy_add). Prints "name = value unit" figures, then a table with
+# the ratios the issue targets. Never passes or fails on timing (exit status
+# is non-zero only when it could not run or a server answered nothing).
+#
+#   nice tests/bench/whorld.sh              the bench (a few minutes)
+#   nice tests/bench/whorld.sh --soak       the soak: whorld under load for
+#                                           SOAK_SECONDS (default 600), RSS
+#                                           sampled every SOAK_EVERY seconds
+#
+# The update set is speed.sh's: the corpus (spam-1 + spam-2 as spam,
+# easy-ham-2 legit) plus N_EXACT random exact fingerprints and N_SKETCH
+# random sketches from gen_sigs (defaults 1000000 and 100000). The messages
+# scanned are the whole corpus (6,046), held in memory by each program.
+# whorld runs with threads = 2 (the machine's cores); rspamd with two normal
+# workers. Half-rate pass: the HTTP and spamd loads again, paced at half of
+# the rate just measured, for p99 at half the maximum rate.
+#
+# Environment: WHORL_CORPUS, BUILD (default build), N_EXACT, N_SKETCH,
+# CLIENTS (default 4), SECONDS_PER_RUN (default 10), SOAK_SECONDS,
+# SOAK_EVERY (default 5), NO_RSPAMD=1 (skip rspamd), KEEP=1 (keep the work
+# folder). Every server is started on 127.0.0.1 at a free port and stopped
+# by PID. Not for: pass/fail tests (tests/integration/whorld_*.sh).
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/../.." && pwd)
+build=${BUILD:-$root/build}
+case $build in /*) ;; *) build=$root/$build ;; esac
+n_exact=${N_EXACT:-1000000}
+n_sketch=${N_SKETCH:-100000}
+clients=${CLIENTS:-4}
+secs=${SECONDS_PER_RUN:-10}
+soak=0
+[[ ${1:-} == --soak ]] && soak=1
+soak_secs=${SOAK_SECONDS:-600}
+soak_every=${SOAK_EVERY:-5}
+
+die() { echo "whorld.sh: $*" >&2; exit 2; }
+
+# shellcheck source=tests/integration/lib/corpus.sh
+. "$root/tests/integration/lib/corpus.sh"
+corpus=$(corpus_path) || die "no corpus"
+groups=("$corpus/easy-ham-1" "$corpus/easy-ham-2" "$corpus/hard-ham-1" "$corpus/spam-1" "$corpus/spam-2")
+for p in bin/whorl-keygen bin/whorl-publish sbin/whorld bench/speed bench/gen_sigs bench/whorld_load; do
+	[[ -x $build/$p ]] || make -C "$root" --no-print-directory bench >/dev/null 2>&1 || true
+	[[ -x $build/$p ]] || die "$build/$p missing (run make bench first)"
+done
+if [[ $soak == 0 && ${NO_RSPAMD:-0} != 1 ]]; then
+	for p in rspamd rspamc redis-server redis-cli; do
+		command -v $p >/dev/null || die "$p missing (scripts/deps.sh installs it)"
+	done
+fi
+
+work=$(mktemp -d "${TMPDIR:-/tmp}/whorl-whorld-bench.XXXXXX")
+pids=()
+cleanup() {
+	local p
+	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	if [[ ${KEEP:-0} == 1 ]]; then echo "work folder: $work" >&2; else rm -rf "$work"; fi
+}
+trap cleanup EXIT
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+figure() { sed -n "s/^$1 = \([0-9.]*\).*/\1/p" "$2" | head -n 1; }
+# Resident memory of the processes $@ together, in MiB (0 when gone).
+rss_mib() {
+	local kb=0 p v
+	for p in "$@"; do
+		v=$(awk '/^VmRSS:/ {print $2}' "/proc/$p/status" 2>/dev/null || true)
+		kb=$((kb + ${v:-0}))
+	done
+	python3 -c "print('%.1f' % ($kb / 1024))"
+}
+# Waits until HTTP URL $1 answers 200 (up to $2 seconds).
+wait_http() {
+	local i
+	for ((i = 0; i < $2 * 10; i++)); do
+		curl -sf -o /dev/null "$1" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# CPU time (user + system, clock ticks) of the processes $@ together.
+cpu_ticks() {
+	local t=0 p v
+	for p in "$@"; do
+		v=$(awk '{print $14 + $15}' "/proc/$p/stat" 2>/dev/null || true)
+		t=$((t + ${v:-0}))
+	done
+	echo "$t"
+}
+# run_load LABEL OUT WHORLD_LOAD-OPTIONS...: one load run over the corpus;
+# its figures go to OUT and stdout, with the CPU time the servers
+# ($server_pids) spent meanwhile and their messages per CPU second (the
+# figure other jobs on the machine disturb least).
+run_load() {
+	local label=$1 out=$2 c0 c1
+	shift 2
+	c0=$(cpu_ticks $server_pids)
+	"$build/bench/whorld_load" --label "$label" --warmup 0 "$@" "${groups[@]}" >"$out" \
+		|| { cat "$out" >&2; die "$label: the load generator failed"; }
+	c1=$(cpu_ticks $server_pids)
+	python3 - "$label" "$(figure "${label}_requests" "$out")" "$((c1 - c0))" \
+		"$(getconf CLK_TCK)" >>"$out" <<'PY'
+import sys
+label, n, ticks, hz = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+cpu = ticks / hz
+print("%s_server_cpu_s = %.2f s" % (label, cpu))
+print("%s_msgs_per_server_cpu_s = %.0f msgs/s" % (label, n / cpu if cpu > 0 else 0))
+PY
+	cat "$out"
+}
+
+# 1. The update set and a gateway configuration loading it before init.
+"$build/bin/whorl-keygen" "$work/keys" >/dev/null
+"$build/bin/whorl-publish" --key "$work/keys/publisher.key" --out "$work/mirror" \
+	--category "spam=$corpus/spam-1" --category "spam=$corpus/spam-2" \
+	--legit "$corpus/easy-ham-2" >"$work/publish.log" 2>&1 \
+	|| { cat "$work/publish.log" >&2; die "whorl-publish failed"; }
+if [[ $n_exact$n_sketch != 00 ]]; then
+	"$build/bench/gen_sigs" --key "$work/keys/publisher.key" --out "$work/mirror" \
+		--exact "$n_exact" --sketches "$n_sketch" --seed 1 >"$work/gen.log" 2>&1 \
+		|| { cat "$work/gen.log" >&2; die "gen_sigs failed"; }
+fi
+echo "update_set = corpus + $n_exact exact fingerprints + $n_sketch sketches"
+mkdir -p "$work/etc/cache"
+cat >"$work/etc/cartridge.cfg" <<CFG
+micro-update url = file://$work/mirror
+publisher key = $work/keys/publisher.pub
+enable micro-updates = yes
+download micro-updates before init = yes
+micro-update cache path = $work/etc/cache
+favor analysis over speed = yes
+report statistics = no
+CFG
+cp "$root/etc/categories" "$work/etc/"
+find "${groups[@]}" -type f -exec cat {} + >/dev/null # page cache warm
+
+# 2. The in-memory reference (and the snapshot's size), same set, same run:
+#    speed.sh's program, run before whorld and again after it (the machine's
+#    load moves; the higher two-thread rate is the reference).
+in_memory() { # OUT
+	"$build/bench/speed" --config-dir "$work/etc" --cartridge "$build/lib/cartridge.so" \
+		--seconds 3 "${groups[@]}" >"$1" 2>"$work/speed.err" \
+		|| { cat "$work/speed.err" >&2; die "bench/speed failed"; }
+	grep -E '^(known_fingerprints|known_sketches|snapshot_bytes|threads[12]_msgs_per_s|messages) ' \
+		"$1" | sed 's/^/in_memory_/'
+}
+in_memory "$work/speed.out"
+snap_mib=$(python3 -c "print('%.1f' % ($(figure snapshot_bytes "$work/speed.out") / 1048576))")
+
+# 3. whorld, two scanning threads.
+sport=$(free_port)
+hport=$(free_port)
+cat >"$work/whorld.cfg" <<CFG
+spamd listen = 127.0.0.1:$sport
+http listen = 127.0.0.1:$hport
+cartridge = $build/lib/cartridge.so
+cartridge config dir = $work/etc
+threads = 2
+queue size = 256
+log level = warn
+CFG
+"$build/sbin/whorld" -f -c "$work/whorld.cfg" 2>"$work/whorld.log" &
+wpid=$!
+pids+=("$wpid")
+wait_http "http://127.0.0.1:$hport/ping" 300 || { cat "$work/whorld.log" >&2; die "whorld did not start"; }
+echo "whorld_rss_idle = $(rss_mib "$wpid") MiB"
+echo "snapshot_size = $snap_mib MiB"
+server_pids=$wpid
+hload() { # LABEL OUT OPTIONS...
+	run_load "$1" "$2" --proto http --target "127.0.0.1:$hport" --path /v1/score \
+		--expect '"cmae-score"' --spam-marker '"is_spam":true' "${@:3}"
+}
+sload() { run_load "$1" "$2" --proto spamd --target "127.0.0.1:$sport" "${@:3}"; }
+
+# The soak: HTTP and spamd clients together for soak_secs, RSS every soak_every s.
+if [[ $soak == 1 ]]; then
+	hload soak_http "$work/soak_http.out" --clients 2 --seconds "$soak_secs" >/dev/null &
+	lp1=$!
+	sload soak_spamd "$work/soak_spamd.out" --clients 2 --seconds "$soak_secs" >/dev/null &
+	lp2=$!
+	pids+=("$lp1" "$lp2")
+	echo "# t_s rss_mib"
+	t0=$(date +%s)
+	while kill -0 "$lp1" 2>/dev/null; do
+		echo "$(($(date +%s) - t0)) $(rss_mib "$wpid")" | tee -a "$work/rss.txt"
+		sleep "$soak_every"
+	done
+	wait "$lp1" || die "the soak's HTTP load failed"
+	wait "$lp2" || die "the soak's spamd load failed"
+	cat "$work/soak_http.out" "$work/soak_spamd.out"
+	python3 - "$work/rss.txt" "$snap_mib" "$soak_secs" <<'PY'
+import sys
+rows = [tuple(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
+snap, secs = float(sys.argv[2]), sys.argv[3]
+rss = [r for _, r in rows]
+# Growth: the last minute's mean against the mean of the minute after the
+# first (warm-up) minute, so a single sample's noise does not count.
+def mean(xs): return sum(xs) / len(xs)
+first = [r for t, r in rows if 60 <= t < 120] or rss[: max(1, len(rss) // 10)]
+last = [r for t, r in rows if t >= rows[-1][0] - 60] or rss[-max(1, len(rss) // 10):]
+print("soak_seconds = %s s" % secs)
+print("soak_rss_samples = %d" % len(rss))
+print("soak_rss_first = %.1f MiB" % rss[0])
+print("soak_rss_min = %.1f MiB" % min(rss))
+print("soak_rss_max = %.1f MiB" % max(rss))
+print("soak_rss_last = %.1f MiB" % rss[-1])
+print("soak_rss_growth = %.1f MiB (mean of the last minute - mean of the second minute)"
+      % (mean(last) - mean(first)))
+print("soak_rss_max_over_snapshot = %.1f MiB (target <= 64)" % (max(rss) - snap))
+PY
+	exit 0
+fi
+
+# 4. whorld at full rate, then paced at half of it.
+hload whorld_http "$work/http.out" --clients "$clients" --seconds "$secs"
+echo "whorld_rss_after_http = $(rss_mib "$wpid") MiB"
+sload whorld_spamd "$work/spamd.out" --clients "$clients" --seconds "$secs"
+echo "whorld_rss_after_spamd = $(rss_mib "$wpid") MiB" | tee "$work/rss_whorld"
+http_rate=$(figure whorld_http_msgs_per_s "$work/http.out")
+spamd_rate=$(figure whorld_spamd_msgs_per_s "$work/spamd.out")
+hload whorld_http_half "$work/http_half.out" --clients "$clients" --seconds "$secs" \
+	--rate "$((http_rate / 2))"
+sload whorld_spamd_half "$work/spamd_half.out" --clients "$clients" --seconds "$secs" \
+	--rate "$((spamd_rate / 2))"
+whorld_rss=$(rss_mib "$wpid")
+kill "$wpid"
+wait "$wpid" || die "whorld did not stop cleanly (see $work/whorld.log)"
+pids=()
+in_memory "$work/speed2.out"
+mem2=$(python3 -c "print(max($(figure threads2_msgs_per_s "$work/speed.out"), $(figure threads2_msgs_per_s "$work/speed2.out")))")
+echo "in_memory_threads2_reference = $mem2 msgs/s (the higher of the two runs)"
+
+# 5. rspamd 3.4, fuzzy_check only, redis-backed fuzzy storage.
+rspamd_rss=0 redis_rss=0
+if [[ ${NO_RSPAMD:-0} != 1 ]]; then
+	. "$root/tests/bench/rspamd_fuzzy.sh"
+	rspamd_fuzzy_start "$work/rspamd"
+	rspamd_fuzzy_learn "$corpus/spam-1" "$corpus/spam-2"
+	server_pids="$(rspamd_fuzzy_pids) $rspamd_redis_pid"
+	run_load rspamd_http "$work/rspamd.out" --proto http --target "127.0.0.1:$rspamd_normal_port" \
+		--path /checkv2 --expect '"action"' --spam-marker LOCAL_FUZZY_DENIED \
+		--clients "$clients" --seconds "$secs"
+	rspamd_rss=$(rss_mib $(rspamd_fuzzy_pids))
+	redis_rss=$(rss_mib "$rspamd_redis_pid")
+	echo "rspamd_rss = $rspamd_rss MiB (main + workers)"
+	echo "rspamd_redis_rss = $redis_rss MiB"
+	rspamd_fuzzy_stop
+fi
+
+# 6. The table and the ratios.
+python3 - "$work" "$mem2" "$snap_mib" "$whorld_rss" "$rspamd_rss" "$redis_rss" <<'PY'
+import os, re, sys
+work, mem2, snap, wrss, rrss, redis = sys.argv[1:]
+mem2 = float(mem2)
+def figs(name):
+    d = {}
+    path = os.path.join(work, name)
+    if not os.path.exists(path):
+        return None
+    for line in open(path):
+        m = re.match(r"\w+?_(msgs_per_s|msgs_per_server_cpu_s|latency_p50|latency_p99|errors) = ([0-9.]+)", line)
+        if m:
+            d[m.group(1)] = float(m.group(2))
+    return d
+def speed_cpu(name):
+    m = re.search(r"^threads2_msgs_per_cpu_s = ([0-9.]+)", open(os.path.join(work, name)).read(), re.M)
+    return float(m.group(1))
+mem_cpu = max(speed_cpu(n) for n in ("speed.out", "speed2.out"))
+h, s, hh, sh, r = (figs(n) for n in ("http.out", "spamd.out", "http_half.out", "spamd_half.out", "rspamd.out"))
+print()
+print("%-36s %8s %10s %8s %8s %11s %6s" % ("", "msgs/s", "msgs/CPU-s", "p50 ms", "p99 ms", "RSS MiB", "errors"))
+print("%-36s %8.0f %10.0f" % ("in-memory bench (speed), 2 threads", mem2, mem_cpu))
+def row(name, d, rss):
+    print("%-36s %8.0f %10.0f %8.3f %8.3f %11s %6.0f" % (name, d["msgs_per_s"], d["msgs_per_server_cpu_s"],
+          d["latency_p50"], d["latency_p99"], rss, d["errors"]))
+row("whorld HTTP keep-alive /v1/score", h, wrss)
+row("whorld spamd CHECK, conn per request", s, wrss)
+row("whorld HTTP, paced at half its max", hh, "")
+row("whorld spamd, paced at half its max", sh, "")
+if r:
+    row("rspamd 3.4 fuzzy_check /checkv2", r, "%s+%s" % (rrss, redis))
+print("(msgs/CPU-s: messages per CPU second of the server's processes -- whorld; rspamd's")
+print(" main, workers and redis; speed's own. Snapshot %s MiB. whorld's RSS after all its" % snap)
+print(" runs; rspamd's processes + redis'.)")
+print()
+def ratio(name, value, target, fmt="%.2f"):
+    print("%s = %s (target %s)" % (name, fmt % value, target))
+ratio("ratio_http_to_in_memory_2t", h["msgs_per_s"] / mem2, ">= 0.75")
+ratio("ratio_http_to_in_memory_cpu", h["msgs_per_server_cpu_s"] / mem_cpu, "(per CPU second)")
+ratio("ratio_spamd_to_in_memory_2t", s["msgs_per_s"] / mem2, ">= 0.50")
+ratio("ratio_spamd_to_in_memory_cpu", s["msgs_per_server_cpu_s"] / mem_cpu, "(per CPU second)")
+if r:
+    ratio("ratio_http_to_rspamd", h["msgs_per_s"] / r["msgs_per_s"], ">= 10", "%.1f")
+    ratio("ratio_http_to_rspamd_cpu", h["msgs_per_server_cpu_s"] / r["msgs_per_server_cpu_s"], "(per CPU second)", "%.1f")
+    ratio("ratio_spamd_to_rspamd", s["msgs_per_s"] / r["msgs_per_s"], ">= 10", "%.1f")
+ratio("p99_http_at_half_rate_ms", hh["latency_p99"], "<= 5", "%.3f")
+ratio("p99_spamd_at_half_rate_ms", sh["latency_p99"], "<= 5", "%.3f")
+ratio("rss_over_snapshot_mib", float(wrss) - float(snap), "<= 64", "%.1f")
+PY
