@@ -9,26 +9,149 @@
  * by max message size (413, never a partial scan); once complete, a scan
  * is put on whorld's bounded queue (503 with Retry-After at once when
  * full) and the connection is suspended until a scanning thread has the
- * reply and resumes it. Keep-alive is MHD's. Limits from whorld.cfg: max
- * connections (MHD refuses beyond it), idle timeout (MHD's connection
- * timeout, whole seconds, at least 1).
+ * reply and resumes it. Keep-alive is MHD's. Limits from whorld.cfg:
+ * - max connections: MHD's own limit is HTTP_REFUSE_SLACK higher; a
+ *   connection past ours is tracked as over the limit and its request is
+ *   answered 503 (Retry-After, Connection: close) as soon as MHD has read
+ *   its head. Only past MHD's limit does MHD close without an answer.
+ * - idle timeout: MHD's connection timeout (whole seconds, at least 1).
+ * - client timeout: each connection (MHD's socket context, struct
+ *   http_conn) carries the time its current request began to arrive (the
+ *   accept, or the end of the previous request on a keep-alive connection);
+ *   http_timeouts(), on the event loop's tick, cuts a connection whose
+ *   request has not fully arrived within the client timeout: it writes a
+ *   408 reply on the socket (MHD is not writing then: no response is
+ *   queued while a request arrives) and shuts the socket down, so MHD
+ *   sees the end of the stream and closes it. A client that trickles its
+ *   head or body therefore loses its connection within the bound (the
+ *   408 may be lost to a reset if the client is still sending).
  * Not for: what the endpoints answer (http_api.c, http_metrics.c).
  */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <netinet/in.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 
 #include "http.h"
+
+#define HTTP_REFUSE_SLACK 64u /* connections past max connections answered 503 */
+#define HTTP_408_REPLY                                                                            \
+	"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Type: application/json\r\n" \
+	"Content-Length: 41\r\n\r\n{\"error\":\"request not received in time\"}\n"
+
+/* One client connection (MHD's socket context), from accept to close. */
+struct http_conn {
+	int fd;
+	uint64_t t_request_ms; /* when its current request began to arrive */
+	int receiving;         /* a request is arriving or awaited (not being answered) */
+	int over_limit;        /* accepted past max connections: its request gets 503 */
+	int cut;               /* the client timeout shut it down */
+	struct http_conn *prev, *next;
+};
 
 struct http_server {
 	struct MHD_Daemon *daemons[WHORLD_MAX_LISTENERS];
 	size_t n;
-	int quiesced; /* the listen sockets are ours again */
+	int quiesced;       /* the listen sockets are ours again */
+	pthread_mutex_t mu; /* the list, each receiving flag and clock */
+	struct http_conn *conns;
+	atomic_uint n_conns;
 };
+
+static struct http_conn *http_conn_of(struct MHD_Connection *c)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(c, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
+/* A request began (receiving = 1, its clock starts) or fully arrived. */
+static void http_conn_receiving(struct whorld *d, struct MHD_Connection *c, int receiving)
+{
+	struct http_conn *hc = http_conn_of(c);
+
+	if (hc == NULL)
+		return;
+	pthread_mutex_lock(&d->http->mu);
+	hc->receiving = receiving;
+	if (receiving)
+		hc->t_request_ms = whorld_now_ms();
+	pthread_mutex_unlock(&d->http->mu);
+}
+
+static void http_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
+                        enum MHD_ConnectionNotificationCode code)
+{
+	struct whorld *d = cls;
+	struct http_server *s = d->http;
+	struct http_conn *hc = *socket_context;
+	const union MHD_ConnectionInfo *ci;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+		hc = calloc(1, sizeof(*hc));
+		if (hc == NULL || ci == NULL) {
+			free(hc); /* untracked: http_access answers 503 */
+			return;
+		}
+		hc->fd = ci->connect_fd;
+		hc->receiving = 1;
+		hc->t_request_ms = whorld_now_ms();
+		hc->over_limit = atomic_fetch_add(&s->n_conns, 1) >= whorld_cfg(d)->max_connections;
+		pthread_mutex_lock(&s->mu);
+		hc->next = s->conns;
+		if (s->conns != NULL)
+			s->conns->prev = hc;
+		s->conns = hc;
+		pthread_mutex_unlock(&s->mu);
+		*socket_context = hc;
+	} else if (hc != NULL) { /* closed: MHD closes the socket after this */
+		pthread_mutex_lock(&s->mu);
+		if (hc->prev != NULL)
+			hc->prev->next = hc->next;
+		else
+			s->conns = hc->next;
+		if (hc->next != NULL)
+			hc->next->prev = hc->prev;
+		pthread_mutex_unlock(&s->mu);
+		atomic_fetch_sub(&s->n_conns, 1);
+		free(hc);
+		*socket_context = NULL;
+	}
+}
+
+void http_timeouts(struct whorld *d)
+{
+	struct http_server *s = d->http;
+	uint32_t limit = whorld_cfg(d)->client_timeout_ms;
+	uint64_t now = whorld_now_ms();
+
+	if (s == NULL)
+		return;
+	pthread_mutex_lock(&s->mu);
+	for (struct http_conn *hc = s->conns; hc != NULL; hc = hc->next) {
+		if (!hc->receiving || hc->cut || now - hc->t_request_ms <= limit)
+			continue;
+		hc->cut = 1;
+		if (send(hc->fd, HTTP_408_REPLY, sizeof(HTTP_408_REPLY) - 1,
+		         MSG_DONTWAIT | MSG_NOSIGNAL) < 0)
+			whorl_dlog_write(WHORL_LOG_DEBUG, "HTTP", "408: %s", strerror(errno));
+		shutdown(hc->fd, SHUT_RDWR); /* MHD reads the end and closes it */
+		atomic_fetch_add(&d->counters->timeouts, 1);
+	}
+	pthread_mutex_unlock(&s->mu);
+}
+
+unsigned http_connections(struct whorld *d)
+{
+	return d->http != NULL ? atomic_load(&d->http->n_conns) : 0;
+}
 
 int http_body_add(struct http_req *r, const char *p, size_t n, size_t max)
 {
@@ -90,6 +213,8 @@ static enum MHD_Result http_send(struct http_req *r)
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
 	if (r->status == MHD_HTTP_SERVICE_UNAVAILABLE)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
+	if (r->close)
+		MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close");
 	rc = MHD_queue_response(r->conn, (unsigned)r->status, resp);
 	MHD_destroy_response(resp);
 	return rc;
@@ -190,6 +315,7 @@ static void http_req_data(struct http_req *r, const char *data, size_t size)
 /* The request is complete: answer, refuse or queue it. */
 static enum MHD_Result http_req_complete(struct whorld *d, struct http_req *r)
 {
+	http_conn_receiving(d, r->conn, 0);
 	if (r->route == HTTP_ROUTE_NONE) {
 		http_api_error(r, MHD_HTTP_NOT_FOUND, "no such endpoint");
 	} else if (r->too_large) {
@@ -222,8 +348,15 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
 
 	(void)version;
 	if (r == NULL) {
+		struct http_conn *hc = http_conn_of(conn);
 		*req_cls = r = http_req_new(d, conn, method, url);
-		return r != NULL ? MHD_YES : MHD_NO;
+		if (r == NULL || (hc != NULL && !hc->over_limit))
+			return r != NULL ? MHD_YES : MHD_NO;
+		http_conn_receiving(d, conn, 0);
+		atomic_fetch_add(&d->counters->http_refused_limit, 1);
+		r->close = 1;
+		http_api_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "too many connections, try later");
+		return http_send(r);
 	}
 	if (atomic_load(&r->done))
 		return http_send(r);
@@ -240,7 +373,8 @@ static void http_completed(void *cls, struct MHD_Connection *conn, void **req_cl
 {
 	struct http_req *r = *req_cls;
 
-	(void)cls, (void)conn, (void)toe;
+	(void)toe;
+	http_conn_receiving(cls, conn, 1); /* the next request's clock starts */
 	if (r == NULL)
 		return;
 	if (r->pp != NULL)
@@ -272,16 +406,17 @@ int http_start(struct whorld *d)
 	s = calloc(1, sizeof(*s));
 	if (s == NULL)
 		return -1;
+	pthread_mutex_init(&s->mu, NULL);
 	d->http = s;
 	for (size_t i = 0; i < d->n_http_listeners; i++) {
 		s->daemons[s->n] = MHD_start_daemon(
 		    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
 		        MHD_USE_ERROR_LOG,
-		    0, NULL, NULL, http_access, d, MHD_OPTION_LISTEN_SOCKET,
-		    d->http_listeners[i].fd, MHD_OPTION_CONNECTION_LIMIT, cfg->max_connections,
-		    MHD_OPTION_CONNECTION_TIMEOUT, timeout_s > 0 ? timeout_s : 1u,
-		    MHD_OPTION_NOTIFY_COMPLETED, http_completed, d, MHD_OPTION_EXTERNAL_LOGGER,
-		    http_log, d, MHD_OPTION_END);
+		    0, NULL, NULL, http_access, d, MHD_OPTION_EXTERNAL_LOGGER, http_log, d,
+		    MHD_OPTION_LISTEN_SOCKET, d->http_listeners[i].fd, MHD_OPTION_CONNECTION_LIMIT,
+		    cfg->max_connections + HTTP_REFUSE_SLACK, MHD_OPTION_CONNECTION_TIMEOUT,
+		    timeout_s > 0 ? timeout_s : 1u, MHD_OPTION_NOTIFY_COMPLETED, http_completed, d,
+		    MHD_OPTION_NOTIFY_CONNECTION, http_notify, d, MHD_OPTION_END);
 		if (s->daemons[s->n] == NULL) {
 			whorl_dlog_write(WHORL_LOG_ERROR, "HTTP", "cannot serve HTTP on %s",
 			                 d->http_listeners[i].name);
@@ -310,6 +445,7 @@ void http_stop(struct whorld *d)
 	/* A daemon that was not quiesced closed its listen socket itself. */
 	for (size_t i = 0; !d->http->quiesced && i < d->http->n; i++)
 		d->http_listeners[i].fd = -1;
+	pthread_mutex_destroy(&d->http->mu);
 	free(d->http);
 	d->http = NULL;
 	listen_close_http(d);

@@ -40,6 +40,7 @@ struct http_req {
 	char *body;                   /* the message (bounded by max message size) */
 	size_t len, cap;
 	int too_large, bad_form;
+	int close; /* the reply says Connection: close */
 	char ip[HTTP_FIELD_MAX], helo[HTTP_FIELD_MAX], from[HTTP_FIELD_MAX],
 	    queue_id[HTTP_FIELD_MAX], hostname[HTTP_FIELD_MAX];
 	char rcpt[HTTP_RCPT_MAX];                    /* comma separated */

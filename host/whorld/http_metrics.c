@@ -49,6 +49,8 @@ static void metrics_requests(struct whorld_counters *c, struct obuf *o)
 	            ld(&c->http_busy));
 	obuf_printf(o, "whorld_refused_total{protocol=\"http\",reason=\"too_large\"} %lu\n",
 	            ld(&c->http_too_large));
+	obuf_printf(o, "whorld_refused_total{protocol=\"http\",reason=\"connections\"} %lu\n",
+	            ld(&c->http_refused_limit));
 	metric(o, "whorld_timeouts_total", "counter", "Idle, slow-client and deadline timeouts.");
 	obuf_printf(o, "whorld_timeouts_total %lu\n", ld(&c->timeouts));
 	metric(o, "whorld_tells_total", "counter",
@@ -91,6 +93,8 @@ static void metrics_process(struct whorld *d, struct whorld_counters *c, struct 
 	}
 	metric(o, "whorld_connections", "gauge", "Open spamd-protocol connections.");
 	obuf_printf(o, "whorld_connections %u\n", atomic_load(&d->n_conns));
+	metric(o, "whorld_http_connections", "gauge", "Open HTTP connections.");
+	obuf_printf(o, "whorld_http_connections %u\n", http_connections(d));
 	metric(o, "whorld_queue_depth", "gauge", "Requests queued or being scanned.");
 	obuf_printf(o, "whorld_queue_depth %u\n", work_in_flight(d));
 	metric(o, "whorld_resident_memory_bytes", "gauge", "Resident set size.");

@@ -393,6 +393,7 @@ static void loop_timeouts(struct loop *lp)
 		atomic_fetch_add(&lp->d->counters->timeouts, 1);
 		loop_answer(lp, c, SPAMD_EX_TIMEOUT, text);
 	}
+	http_timeouts(lp->d);
 	if (lp->accept_paused_until != 0 && now >= lp->accept_paused_until && !lp->stopping) {
 		lp->accept_paused_until = 0;
 		loop_pause_accept(lp, 0);

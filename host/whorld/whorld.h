@@ -76,7 +76,7 @@ struct conn {
 struct whorld_counters {
 	atomic_ulong accepted, refused_limit, refused_busy, requests, scanned, errors, timeouts,
 	    too_large, tells;
-	atomic_ulong http_requests, http_errors, http_busy, http_too_large;
+	atomic_ulong http_requests, http_errors, http_busy, http_too_large, http_refused_limit;
 	atomic_ulong latency_buckets[WHORLD_LATENCY_BUCKETS + 1]; /* scans, by duration */
 	atomic_ulong latency_sum_us;
 	atomic_ulong verdicts[WHORLD_CATEGORIES]; /* scans, by category */
@@ -152,6 +152,11 @@ int http_start(struct whorld *d);
 /* Stops accepting; requests in flight finish (drain). */
 void http_quiesce(struct whorld *d);
 void http_stop(struct whorld *d);
+/* The event loop's tick: cuts HTTP connections whose request has not
+ * arrived within the client timeout (408, then shutdown). */
+void http_timeouts(struct whorld *d);
+/* Open HTTP connections of this process. */
+unsigned http_connections(struct whorld *d);
 
 /* loop.c: runs until SIGTERM/SIGINT, then drains. Returns the exit status. */
 int loop_run(struct whorld *d);

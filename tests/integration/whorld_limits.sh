@@ -1,5 +1,6 @@
 #!/bin/sh
-# whorld_limits.sh - whorld's limits and bad input on the spamd protocol:
+# whorld_limits.sh - whorld's limits and bad input on the spamd protocol
+# (and, in 7, HTTP's connection limit and whole-request timeout):
 # garbage request lines, a lying Content-length (short body then EOF), a
 # body over max message size (refused before it is read, never scanned in
 # part), an idle client, a slowloris client, the connection limit, a full
@@ -157,6 +158,86 @@ wait "$cpid"
 check "SIGTERM drains: the scan in flight is answered" [ "$(cat "$tmp/drain.out")" = "5.0/50.0" ]
 check "SIGTERM drains: exit 0" [ "$rc_stop" -eq 0 ]
 check "SIGTERM: logged the drain" grep -q "stopping: draining 1 requests" "$tmp/whorld.log"
+
+# 7. HTTP: past max connections a request is answered 503 (not just
+# closed); a client trickling its head or body is cut within the client
+# timeout (408 or a closed connection) while others are served.
+hport=$(free_port)
+start_whorld "http listen = 127.0.0.1:$hport
+max connections = 4
+idle timeout = 30s
+client timeout = 30s"
+wait_port "$hport" || { echo "FAIL: whorld HTTP did not start"; exit 1; }
+python3 - "$hport" > "$tmp/http_limit.out" <<'PY'
+import socket, sys
+port = int(sys.argv[1])
+held = [socket.create_connection(("127.0.0.1", port), 5) for _ in range(4)]
+extra = socket.create_connection(("127.0.0.1", port), 10)
+extra.sendall(b"GET /ping HTTP/1.1\r\nHost: x\r\n\r\n")
+got = b""
+try:
+    while True:
+        c = extra.recv(4096)
+        if not c: break
+        got += c
+except OSError as e:
+    got += b"<%s>" % str(e).encode()
+print(got.decode("latin-1").replace("\r", ""))
+PY
+check "HTTP connection 5 of 4: 503" grep -q "^HTTP/1.1 503 " "$tmp/http_limit.out"
+check "HTTP 503: Retry-After and Connection: close" \
+	sh -c 'grep -qi "^Retry-After: 1$" "$1" && grep -qi "^Connection: close$" "$1"' _ "$tmp/http_limit.out"
+n=0
+until curl -s -f -m 5 "http://127.0.0.1:$hport/ping" > /dev/null || [ $n -ge 50 ]; do sleep 0.1; n=$((n + 1)); done
+check "HTTP served again once the 4 closed" curl -s -f -o /dev/null -m 5 "http://127.0.0.1:$hport/ping"
+check "/metrics counts the refusal" \
+	sh -c 'curl -s "http://127.0.0.1:$1/metrics" | grep -q "^whorld_refused_total{protocol=\"http\",reason=\"connections\"} 1$"' _ "$hport"
+stop_whorld
+start_whorld "http listen = 127.0.0.1:$hport
+idle timeout = 30s
+client timeout = 2s"
+wait_port "$hport" || { echo "FAIL: whorld HTTP did not start"; exit 1; }
+# trickle HEAD BODY: sends HEAD then BODY one byte every 300 ms (60 s of
+# bytes) until the server answers or closes; prints what it got and how
+# many bytes it sent.
+cat > "$tmp/trickle.py" <<'PY'
+import select, socket, sys, time
+port, head, body = int(sys.argv[1]), sys.argv[2].encode(), sys.argv[3].encode()
+s = socket.create_connection(("127.0.0.1", port), 10)
+s.sendall(head)
+sent, got = 0, b""
+for b in body:
+    r, _, _ = select.select([s], [], [], 0.3)
+    if r:
+        try:
+            got = s.recv(4096) or b"<closed>"
+        except OSError:
+            got = b"<reset>"
+        break
+    try:
+        s.send(bytes([b])); sent += 1
+    except OSError:
+        got = b"<reset>"
+        break
+print("sent=%d of %d got=%s" % (sent, len(body), got.decode("latin-1").split("\r")[0]))
+PY
+python3 "$tmp/trickle.py" "$hport" "$(printf 'POST /v1/score HTTP/1.1\r\nHost: x\r\nContent-Length: 200\r\n\r\n')" \
+	"$(head -c 200 /dev/zero | tr '\0' 'a')" > "$tmp/tr_body.out" &
+tb=$!
+python3 "$tmp/trickle.py" "$hport" "" \
+	"$(printf 'POST /v1/score HTTP/1.1\r\nHost: x\r\nX-Pad: %0150d\r\n\r\n' 0)" > "$tmp/tr_head.out" &
+th=$!
+n=0
+while [ $n -lt 10 ] && curl -s -f -m 5 "http://127.0.0.1:$hport/ping" > /dev/null; do n=$((n + 1)); sleep 0.1; done
+wait $tb $th
+check "HTTP served while two clients trickle ($n of 10 pings)" [ "$n" -eq 10 ]
+for w in body head; do
+	check "HTTP client trickling its $w: cut before it finished (408 or closed: $(cat "$tmp/tr_$w.out"))" \
+		sh -c 'grep -Eq "^sent=([0-9]+) of ([0-9]+) got=(HTTP/1.1 408 |<closed>|<reset>)" "$1" && ! grep -Eq "^sent=([0-9]+) of \1 " "$1"' _ "$tmp/tr_$w.out"
+done
+check "HTTP trickles counted as timeouts" \
+	sh -c 'curl -s "http://127.0.0.1:$1/metrics" | grep -q "^whorld_timeouts_total [2-9]"' _ "$hport"
+stop_whorld
 
 echo "whorld_limits: $fails failed"
 [ "$fails" -eq 0 ]
