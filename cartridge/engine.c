@@ -137,6 +137,8 @@ int engine_open(const struct whorl_host_services *host, const char *config_dir, 
 	atomic_init(&e->cfg, cfg);
 	atomic_init(&e->cats, cats);
 	atomic_init(&e->data_expires, 0);
+	for (int i = 0; i < UPDATE_N_SOURCES; i++)
+		atomic_init(&e->data_issued[i], 0);
 	sigdb_live_init(&e->live, empty);
 	pthread_mutex_init(&e->update_lock, NULL);
 	struct wl *local = NULL;

@@ -62,6 +62,9 @@ struct whorl_engine {
 	pthread_mutex_t grace_lock;      /* one grace period at a time; never taken by scans */
 	_Atomic uint64_t data_loaded_ms; /* when the live data was loaded; 0 = never */
 	_Atomic int64_t data_expires; /* unix seconds the live set's manifest expires; 0 = none */
+	/* Per source (UPDATE_SRC_*): unix seconds the manifest that brought its
+	 * live serial was issued (0 = unknown); "mu <source> age" in statistics. */
+	_Atomic int64_t data_issued[UPDATE_N_SOURCES];
 	pthread_mutex_t
 	    update_lock; /* one writer (update, reload) at a time; never taken by scans */
 	struct update_status update_status; /* what the last accepted set said */

@@ -97,11 +97,16 @@ static void source_serials(struct whorl_engine *e, struct sbuf *b)
 {
 	static const char *const names[] = { "sigs", "awl", "cats", "acf" };
 	struct sigdb *db = sigdb_live_acquire(&e->live);
+	int64_t now = (int64_t)(engine_now_ms(e) / 1000);
 	for (int s = SIGDB_SRC_SIGS; s <= SIGDB_SRC_ACF; s++) {
 		uint64_t c = 0, i = 0;
+		int64_t issued = atomic_load(&e->data_issued[s]);
 		sigdb_serial(db, (enum sigdb_source)s, &c, &i);
 		sbuf_printf(b, "mu %s serial = %llu.%llu\n", names[s], (unsigned long long)c,
 		            (unsigned long long)i);
+		if (c != 0 && issued > 0)
+			sbuf_printf(b, "mu %s age = %lld\n", names[s],
+			            (long long)(now > issued ? now - issued : 0));
 	}
 	sigdb_unref(db);
 }

@@ -68,6 +68,12 @@ static void update_hooks_fill(struct whorl_engine *e, struct update_hooks *hooks
 static void update_publish(struct whorl_engine *e, const struct update_status *status,
                            struct sigdb *fresh)
 {
+	/* A source whose serial moved (or the first set) is as old as this manifest. */
+	for (int i = 0; i < UPDATE_N_SOURCES; i++)
+		if (atomic_load(&e->data_issued[i]) == 0 ||
+		    status->complete[i] != e->update_status.complete[i] ||
+		    status->incremental[i] != e->update_status.incremental[i])
+			atomic_store(&e->data_issued[i], status->issued);
 	e->update_status = *status;
 	atomic_store(&e->data_expires, status->expires);
 	if (fresh != NULL) {

@@ -5,9 +5,9 @@
  * /metrics: requests, errors and refusals by protocol and reason, a scan
  * latency histogram, verdicts by category, timeouts, connections, queue
  * depth, RSS, uptime, and every numeric line of the cartridge's snapshot
- * as whorld_cartridge_stat{name="..."} (micro-update successes and
- * failures, serials, fingerprint counts), so whatever the cartridge adds
- * appears without a change here.
+ * as whorld_cartridge_stat{name="..."}, so whatever the cartridge adds
+ * appears without a change here; and named metrics for the data (age,
+ * serials, staleness) and the micro-update downloads from its "mu" lines.
  * Not for: the server (http.c).
  */
 #include <stdio.h>
@@ -109,6 +109,77 @@ static void metrics_process(struct whorld *d, struct whorld_counters *c, struct 
 	            (double)(whorld_now_ms() - d->t_start_ms) / 1000.0);
 }
 
+/* The micro-update download counters of the snapshot, by result, kind and origin. */
+static const struct {
+	const char *key, *labels;
+} metrics_downloads[] = {
+	{ "successful complete micro-update downloads",
+	  "result=\"success\",kind=\"complete\",origin=\"network\"" },
+	{ "successful incremental micro-update downloads",
+	  "result=\"success\",kind=\"incremental\",origin=\"network\"" },
+	{ "failed complete micro-update downloads",
+	  "result=\"failure\",kind=\"complete\",origin=\"network\"" },
+	{ "failed incremental micro-update downloads",
+	  "result=\"failure\",kind=\"incremental\",origin=\"network\"" },
+	{ "successful complete micro-update downloads from disk",
+	  "result=\"success\",kind=\"complete\",origin=\"disk\"" },
+	{ "failed complete micro-update downloads from disk",
+	  "result=\"failure\",kind=\"complete\",origin=\"disk\"" },
+	{ "failed micro-update serial number downloads from network",
+	  "result=\"failure\",kind=\"serial\",origin=\"network\"" },
+};
+
+/* The value of "key = value" in the snapshot text, or NULL. */
+static const char *metrics_value(const char *text, const char *key, char *buf, size_t len)
+{
+	size_t k = strlen(key);
+
+	for (const char *p = text; p != NULL && *p != '\0'; p = strchr(p, '\n'), p = p ? p + 1 : p)
+		if (strncmp(p, key, k) == 0 && strncmp(p + k, " = ", 3) == 0) {
+			snprintf(buf, len, "%.*s", (int)strcspn(p + k + 3, "\n"), p + k + 3);
+			return buf;
+		}
+	return NULL;
+}
+
+/* The data's serials, age and staleness and the update counters, from the
+ * cartridge's "mu ..." lines (docs/FORMATS.md 3.2), as named metrics. */
+static void metrics_data(const char *text, struct obuf *o)
+{
+	static const char *const sources[] = { "sigs", "awl", "cats", "acf" };
+	char key[64], v[64];
+	unsigned long long c, i;
+
+	metric(o, "whorld_data_age_seconds", "gauge",
+	       "Seconds since the publisher issued the data of each source in use.");
+	for (size_t s = 0; s < 4; s++) {
+		snprintf(key, sizeof(key), "mu %s age", sources[s]);
+		if (metrics_value(text, key, v, sizeof(v)) != NULL)
+			obuf_printf(o, "whorld_data_age_seconds{source=\"%s\"} %s\n", sources[s],
+			            v);
+	}
+	metric(o, "whorld_data_serial", "gauge",
+	       "Serial of each source's data: its complete file and its state.");
+	for (size_t s = 0; s < 4; s++) {
+		snprintf(key, sizeof(key), "mu %s serial", sources[s]);
+		if (metrics_value(text, key, v, sizeof(v)) != NULL &&
+		    sscanf(v, "%llu.%llu", &c, &i) == 2)
+			obuf_printf(o,
+			            "whorld_data_serial{source=\"%s\",part=\"complete\"} %llu\n"
+			            "whorld_data_serial{source=\"%s\",part=\"incremental\"} %llu\n",
+			            sources[s], c, sources[s], i);
+	}
+	metric(o, "whorld_data_stale", "gauge", "1 when the live set's manifest has expired.");
+	if (metrics_value(text, "mu set stale", v, sizeof(v)) != NULL)
+		obuf_printf(o, "whorld_data_stale %d\n", strcmp(v, "yes") == 0);
+	metric(o, "whorld_update_downloads_total", "counter",
+	       "Micro-update downloads since start, by result, kind and origin.");
+	for (size_t k = 0; k < sizeof(metrics_downloads) / sizeof(metrics_downloads[0]); k++)
+		if (metrics_value(text, metrics_downloads[k].key, v, sizeof(v)) != NULL)
+			obuf_printf(o, "whorld_update_downloads_total{%s} %s\n",
+			            metrics_downloads[k].labels, v);
+}
+
 /* Every "name = number" line of the snapshot as a gauge. */
 static void metrics_cartridge(struct whorld *d, struct obuf *o)
 {
@@ -116,6 +187,7 @@ static void metrics_cartridge(struct whorld *d, struct obuf *o)
 
 	if (whorl_host_stats_text(d->host, &text) != 0)
 		return;
+	metrics_data(text, o);
 	metric(o, "whorld_cartridge_stat", "gauge", "Numeric lines of the cartridge's statistics.");
 	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save)) {
 		char *eq = strstr(line, " = "), *end;

@@ -135,6 +135,25 @@ sys.exit(0 if r["symbols"] == sys.argv[2] and r["score"] >= 50 and "d=sigs:1.1;"
 PY
 out=$(spamc -d 127.0.0.1 -p "$sport" -c < "$demo/scan/legit-new-family.eml"); rc=$?
 check "real cartridge, spamc -c: new legit mail is ham ($out, exit $rc)" [ "$rc" -eq 0 ]
+curl -s "$url/metrics" > "$tmp/real_metrics.txt"
+issued=$(sed -n 's/^issued //p' "$tmp/mirror/manifest" 2>/dev/null | head -1)
+check "real /metrics: the sigs data's age (from the manifest's issue time, $issued)" python3 - "$tmp/real_metrics.txt" "${issued:-}" <<'PY'
+import re, sys, time
+text = open(sys.argv[1]).read()
+m = re.search(r'^whorld_data_age_seconds\{source="sigs"\} (\d+)$', text, re.M)
+if not m:
+    sys.exit(1)
+age = int(m.group(1))
+# The age is now - issued, read at the scrape: between the bounds taken around it.
+issued = int(sys.argv[2]) if sys.argv[2] else None
+sys.exit(0 if issued is None or 0 <= age <= int(time.time()) - issued + 1 else 1)
+PY
+check "real /metrics: data serials by source and part" \
+	sh -c 'grep -q "^whorld_data_serial{source=\"sigs\",part=\"complete\"} 1$" "$1" && grep -q "^whorld_data_serial{source=\"sigs\",part=\"incremental\"} 1$" "$1"' _ "$tmp/real_metrics.txt"
+check "real /metrics: data not stale, update downloads by result (file:// mirror: disk)" \
+	sh -c 'grep -q "^whorld_data_stale 0$" "$1" && grep -q "^whorld_update_downloads_total{result=\"success\",kind=\"complete\",origin=\"disk\"} [1-9]" "$1" && grep -q "^whorld_update_downloads_total{result=\"failure\",kind=\"serial\",origin=\"network\"} 0$" "$1"' _ "$tmp/real_metrics.txt"
+check "real /metrics: still parses as Prometheus text" \
+	python3 -c 'import re,sys; sys.exit(0 if all(re.match(r"^(#.*|[a-z_]+(\{[^}]*\})? [-0-9.e+Inf]+)$", l) for l in open(sys.argv[1]).read().splitlines()) else 1)' "$tmp/real_metrics.txt"
 stop_whorld
 check "SIGTERM with the real cartridge (its update thread started before the signal mask): exit 0" \
 	[ "$rc_stop" -eq 0 ]
