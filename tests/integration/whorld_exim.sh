@@ -27,17 +27,7 @@ wpid=""
 trap 'for p in $pids $wpid; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
 
 # The real cartridge on the demo set, behind whorld's spamd listener.
-demo_cartridge "$tmp/real"
-sport=$(free_port)
-cat > "$tmp/whorld.cfg" <<CFG
-spamd listen = 127.0.0.1:$sport
-cartridge = $cart
-cartridge config dir = $tmp/real
-threads = 2
-CFG
-"$whorld" -f -c "$tmp/whorld.cfg" 2>>"$tmp/whorld.log" &
-wpid=$!
-wait_port "$sport" || { echo "FAIL: whorld did not start"; cat "$tmp/whorld.log"; exit 1; }
+demo_whorld
 
 # Exim was built to run as Debian-exim and refuses uid 0 for it: as root,
 # nobody's uid stands in; otherwise the caller's own uid.

@@ -97,3 +97,22 @@ demo_cartridge() {
 	printf 'micro-update url = file://%s\npublisher key = %s\nfavor analysis over speed = yes\n' \
 		"$tmp/mirror" "$tmp/keys/publisher.pub" > "$1/cartridge.cfg"
 }
+
+# demo_whorld [EXTRA whorld.cfg LINES]: whorld with the real cartridge on the
+# demo set (demo_cartridge $tmp/real), spamd protocol on a free port of
+# 127.0.0.1 ($sport), two threads; its pid in $wpid (the driver's trap kills
+# it), its log in $tmp/whorld.log. Exits when it does not start.
+demo_whorld() {
+	demo_cartridge "$tmp/real"
+	sport=$(free_port)
+	cat > "$tmp/whorld.cfg" <<CFG
+spamd listen = 127.0.0.1:$sport
+cartridge = $cart
+cartridge config dir = $tmp/real
+threads = 2
+${1:-}
+CFG
+	"$top/$build/sbin/whorld" -f -c "$tmp/whorld.cfg" 2>>"$tmp/whorld.log" &
+	wpid=$!
+	wait_port "$sport" || { echo "FAIL: whorld did not start"; cat "$tmp/whorld.log"; exit 1; }
+}
