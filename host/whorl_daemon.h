@@ -61,22 +61,23 @@ struct whorl_dcfg {
 	char unix_socket_owner[64];             /* user name or empty */
 	char unix_socket_group[64];             /* group name or empty */
 	unsigned threads;                       /* scanning threads (per worker) */
-	unsigned workers;                    /* worker processes under a master; 0: one process */
-	size_t max_message_size;             /* bytes; larger requests are refused whole */
-	uint32_t request_deadline_ms;        /* from accept to the start of the scan */
-	unsigned queue_size;                 /* complete requests waiting for a thread */
-	unsigned max_connections;            /* open client connections */
-	uint32_t idle_timeout_ms;            /* longest silence while a request arrives */
-	uint32_t client_timeout_ms;          /* longest time to receive a request or send a reply */
-	uint32_t drain_timeout_ms;           /* SIGTERM: longest wait for requests in flight */
-	int spamd_protocol;                  /* SPAMC/x.y requests served */
-	int rspamc_protocol;                 /* RSPAMC/1.3 requests served */
-	int cloudmark_api;                   /* /score/v2/... served on the HTTP listeners */
-	unsigned minimum_score;              /* Spam: True at or above (Momentum's MinimumScore) */
-	int log_destination;                 /* enum whorl_dlog_dest */
-	int log_level;                       /* WHORL_LOG_*: lines below are dropped */
-	int syslog_facility;                 /* LOG_MAIL, LOG_DAEMON, LOG_LOCAL0-7 */
-	char cartridge[WHORL_DCFG_PATH_MAX]; /* empty: libwhorl's default */
+	unsigned workers;             /* worker processes under a master; 0: one process */
+	size_t max_message_size;      /* bytes; larger requests are refused whole */
+	uint32_t request_deadline_ms; /* from accept to the start of the scan */
+	unsigned queue_size;          /* complete requests waiting for a thread */
+	unsigned max_connections;     /* open client connections */
+	uint32_t idle_timeout_ms;     /* longest silence while a request arrives */
+	uint32_t client_timeout_ms;   /* longest time to receive a request or send a reply */
+	uint32_t drain_timeout_ms;    /* SIGTERM: longest wait for requests in flight */
+	int spamd_protocol;           /* SPAMC/x.y requests served */
+	int rspamc_protocol;          /* RSPAMC/1.3 requests served */
+	int cloudmark_api;            /* /score/v2/... served on the HTTP listeners */
+	unsigned minimum_score;       /* Spam: True at or above (Momentum's MinimumScore) */
+	int cmae_headers;             /* PROCESS/HEADERS add X-CMAE-Score and X-CMAE-Analysis */
+	int log_destination;          /* enum whorl_dlog_dest */
+	int log_level;                /* WHORL_LOG_*: lines below are dropped */
+	int syslog_facility;          /* LOG_MAIL, LOG_DAEMON, LOG_LOCAL0-7 */
+	char cartridge[WHORL_DCFG_PATH_MAX];            /* empty: libwhorl's default */
 	char cartridge_config_dir[WHORL_DCFG_PATH_MAX]; /* empty: libwhorl's default */
 	char state_dir[WHORL_DCFG_PATH_MAX];            /* empty: no rollback record */
 	uint32_t cartridge_trial_ms; /* clean run before a cartridge is viable (0: libwhorl's) */

@@ -66,6 +66,7 @@ static const struct dcfg_key dcfg_keys[] = {
 	K("rspamc protocol", T_BOOL, rspamc_protocol, 0, 0),
 	K("cloudmark api", T_BOOL, cloudmark_api, 0, 0),
 	K("minimum score", T_UINT, minimum_score, 0, 100),
+	K("cmae headers", T_BOOL, cmae_headers, 0, 0),
 	K("log destination", T_DEST, log_destination, 0, 0),
 	K("log level", T_LEVEL, log_level, 0, 0),
 	K("syslog facility", T_FACILITY, syslog_facility, 0, 0),

@@ -127,8 +127,15 @@ static void request_tell(struct whorld *d, const struct whorl_dcfg *cfg, struct 
 		return;
 	}
 	atomic_fetch_add(&d->counters->tells, 1);
-	/* The spool is local: "remote" is recorded for the feedback network
-	 * but not claimed as done. */
+	/* "remote" would be forwarding to the publisher's collector, which
+	 * whorl does not have (docs/PROTOCOLS.md): it is recorded in the report
+	 * for a collector that takes the spool, said in the log, and never
+	 * claimed in DidSet/DidRemove. */
+	if ((set | rm) & SPAMD_TELL_REMOTE)
+		whorl_dlog_write(WHORL_LOG_INFO, "FEEDBACK",
+		                 "TELL from %s asked for remote: recorded in the feedback spool "
+		                 "only (whorl forwards no reports; DidSet/DidRemove say local)",
+		                 c->peer);
 	spamd_reply_tell(o, set & SPAMD_TELL_LOCAL, rm & SPAMD_TELL_LOCAL);
 }
 
@@ -174,6 +181,7 @@ static void request_scan(struct whorld *d, const struct whorl_dcfg *cfg, struct 
 	r.analysis = v->analysis != NULL ? v->analysis : "";
 	r.category = v->category_desc != NULL ? v->category_desc : "unknown";
 	r.subcategory = v->subcategory_desc != NULL ? v->subcategory_desc : "unknown";
+	r.cmae_headers = cfg->cmae_headers;
 	us = whorld_now_us() - t0;
 	request_count_scan(d, us, v->category);
 	spamd_reply_scan(o, &c->req, &r, msg, len);

@@ -100,6 +100,7 @@ struct spamd_result {
 	const char *analysis;
 	const char *category;    /* "spam" */
 	const char *subcategory; /* "undefined" */
+	int cmae_headers;        /* PROCESS/HEADERS: X-CMAE-* headers too */
 };
 
 /* The reply to a scanning command (CHECK ... HEADERS) for req's protocol

@@ -116,8 +116,9 @@ static size_t reply_header_len(const char *msg, size_t len)
 	return len;
 }
 
-/* The message with whorl's X-Spam-* headers on top, using its line ends;
- * only the header block for HEADERS. */
+/* The message with whorl's X-Spam-* headers on top (and X-CMAE-Score and
+ * X-CMAE-Analysis when configured), using its line ends; only the header
+ * block for HEADERS. */
 static void reply_rewritten(struct obuf *o, const struct spamd_req *req,
                             const struct spamd_result *r, const char *msg, size_t len)
 {
@@ -130,6 +131,9 @@ static void reply_rewritten(struct obuf *o, const struct spamd_req *req,
 	            r->is_spam ? "Yes" : "No", (double)r->score, (double)r->minimum_score,
 	            r->symbols[0] != '\0' ? r->symbols : "none", eol);
 	obuf_printf(o, "X-Whorl-Analysis: %s%s", r->analysis, eol);
+	if (r->cmae_headers) /* as the Cloudmark Authority API's appendHeaders */
+		obuf_printf(o, "X-CMAE-Score: %u%sX-CMAE-Analysis: %s%s", r->score, eol,
+		            r->analysis, eol);
 	obuf_add(o, msg, req->cmd == SPAMD_HEADERS ? reply_header_len(msg, len) : len);
 }
 

@@ -143,6 +143,30 @@ check "SIGHUP: the connection open across the reload is answered (new minimum 95
 out=$(spamc -d 127.0.0.1 -p "$port" -c < "$tmp/spam.eml"); rc=$?
 check "SIGHUP: the new minimum score applies (90.0/95.0, exit 0)" [ "$out" = "90.0/95.0" -a "$rc" -eq 0 ]
 check "SIGHUP: logged" grep -q "CONFIG: reloaded" "$tmp/whorld.log"
+# cmae headers = yes (another SIGHUP): PROCESS and HEADERS add X-CMAE-*
+# beside whorl's own headers.
+echo "cmae headers = yes" >> "$tmp/whorld.cfg"
+kill -HUP "$wpid"
+n=0
+while [ "$(grep -c 'CONFIG: reloaded' "$tmp/whorld.log")" -lt 2 ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+out=$(spamc -d 127.0.0.1 -p "$port" -E < "$tmp/spam.eml")
+check "cmae headers: PROCESS adds X-CMAE-Score and X-CMAE-Analysis after whorl's" \
+	sh -c 'printf "%s\n" "$1" | grep -q "^X-Spam-Status: No, score=90.0 required=95.0" && printf "%s\n" "$1" | grep -q "^X-Whorl-Analysis: " && printf "%s\n" "$1" | grep -q "^X-CMAE-Score: 90$" && printf "%s\n" "$1" | grep -q "^X-CMAE-Analysis: echo; rule=x-test-spam; score=90$"' _ "$out"
+$raw send "127.0.0.1:$port" "$tmp/headers.req" > "$tmp/headers2.out"
+check "cmae headers: HEADERS too, body still left out" \
+	python3 -c 'import sys; b = open(sys.argv[1], "rb").read(); sys.exit(0 if b.endswith(b"X-Test-Spam: yes\n\n") and b"\nX-CMAE-Score: 90\n" in b else 1)' "$tmp/headers2.out"
+# TELL with Set: local, remote (spamc -C report): recorded with both
+# actions, DidSet claims local only, the log says why.
+n_before=$(ls "$tmp/spool/new" | wc -l)
+{ printf 'TELL SPAMC/1.5\r\nMessage-class: spam\r\nSet: local, remote\r\nContent-length: %d\r\n\r\n' "$len"; cat "$tmp/spam.eml"; } > "$tmp/tell_remote.req"
+$raw send "127.0.0.1:$port" "$tmp/tell_remote.req" > "$tmp/tell_remote.out"
+check "TELL Set: local, remote: EX_OK, DidSet: local (remote not claimed)" \
+	sh -c 'head -1 "$1" | grep -q "^SPAMD/1.1 0 EX_OK" && grep -q "^DidSet: local.$" "$1" && ! grep -q remote "$1"' _ "$tmp/tell_remote.out"
+f=$(ls -t "$tmp/spool/new" | head -1)
+check "TELL Set: local, remote: recorded as set-local set-remote" \
+	sh -c '[ "$(ls "$1" | wc -l)" -eq $(($2 + 1)) ] && grep -q "^X-Whorl-Feedback-Action: set-local set-remote$" "$1/$3"' _ "$tmp/spool/new" "$n_before" "$f"
+check "TELL Set: remote: the log says it was not forwarded" \
+	grep -q "FEEDBACK: TELL from 127.0.0.1 asked for remote: recorded in the feedback spool only" "$tmp/whorld.log"
 
 # 5. SIGTERM stops it cleanly and removes the unix socket; spamc then fails.
 stop_whorld
