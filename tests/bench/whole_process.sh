@@ -12,7 +12,9 @@
 # (user + system): on a busy machine only the second is comparable.
 # Target (issue 10.6): whole_process_ratio_cpu >= 0.8.
 #
-# Environment: WHORL_CORPUS, BUILD (default build), RUNS (default 3: best of).
+# Environment: WHORL_CORPUS, BUILD (default build), RUNS (default 3: best of),
+# REF_SCAN (a second whorl-scan binary, e.g. an older build, run alternating
+# with this one: ref_* figures beside the others, the same run).
 # Not for: engine-only speed (speed.sh), accuracy.
 set -euo pipefail
 
@@ -61,17 +63,28 @@ find "${groups[@]}" -type f -exec cat {} + >/dev/null   # page cache warm, as th
 mem_wall=$(sed -n 's/^threads1_msgs_per_s = \([0-9.]*\).*/\1/p' "$work/speed.out")
 mem_cpu=$(sed -n 's/^threads1_msgs_per_cpu_s = \([0-9.]*\).*/\1/p' "$work/speed.out")
 
-# The whole process, best of RUNS.
-best_wall=0 best_cpu=0 n=0
-for ((r = 0; r < runs; r++)); do
-	/usr/bin/time -f "%e %U %S" -o "$work/time" "$build/bin/whorl-scan" --config-dir "$work/etc" \
+# One whole-process run of the whorl-scan at $1: sets run_wall, run_cpu (msgs/s).
+scan_once() {
+	/usr/bin/time -f "%e %U %S" -o "$work/time" "$1" --config-dir "$work/etc" \
 		--cartridge "$build/lib/cartridge.so" --json -j 1 "${groups[@]}" >"$work/scan.jsonl" 2>/dev/null \
-		|| die "whorl-scan failed"
+		|| die "whorl-scan ($1) failed"
 	n=$(wc -l <"$work/scan.jsonl")
 	read -r wall user sys <"$work/time"
-	read -r w c < <(python3 -c "print(round($n / max($wall, 1e-9)), round($n / max($user + $sys, 1e-9)))")
-	((w > best_wall)) && best_wall=$w
-	((c > best_cpu)) && best_cpu=$c
+	read -r run_wall run_cpu < <(python3 -c "print(round($n / max($wall, 1e-9)), round($n / max($user + $sys, 1e-9)))")
+}
+
+# The whole process, best of RUNS; with REF_SCAN (another whorl-scan, e.g.
+# an older build) that one too, runs alternating, for a before/after.
+best_wall=0 best_cpu=0 ref_wall=0 ref_cpu=0 n=0
+for ((r = 0; r < runs; r++)); do
+	scan_once "$build/bin/whorl-scan"
+	((run_wall > best_wall)) && best_wall=$run_wall
+	((run_cpu > best_cpu)) && best_cpu=$run_cpu
+	if [[ -n ${REF_SCAN:-} ]]; then
+		scan_once "$REF_SCAN"
+		((run_wall > ref_wall)) && ref_wall=$run_wall
+		((run_cpu > ref_cpu)) && ref_cpu=$run_cpu
+	fi
 done
 echo "messages = $n msgs"
 echo "in_memory_threads1_msgs_per_s = $mem_wall msgs/s"
@@ -80,3 +93,8 @@ echo "whole_process_msgs_per_s = $best_wall msgs/s"
 echo "whole_process_msgs_per_cpu_s = $best_cpu msgs/s"
 python3 -c "print('whole_process_ratio_wall = %.2f x' % ($best_wall / $mem_wall))"
 python3 -c "print('whole_process_ratio_cpu = %.2f x' % ($best_cpu / $mem_cpu))"
+if [[ -n ${REF_SCAN:-} ]]; then
+	echo "ref_whole_process_msgs_per_s = $ref_wall msgs/s"
+	echo "ref_whole_process_msgs_per_cpu_s = $ref_cpu msgs/s"
+	python3 -c "print('ref_whole_process_ratio_cpu = %.2f x' % ($ref_cpu / $mem_cpu))"
+fi
