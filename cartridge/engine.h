@@ -52,7 +52,7 @@ struct whorl_engine {
 	struct sigdb_live live;
 	_Atomic(struct categories *) cats; /* replaced whole by cats updates */
 	struct scan_scratch *scratch;      /* ENGINE_SCRATCH_SLOTS slots */
-	atomic_uint scratch_hint;
+	atomic_uint scratch_hint;          /* first slot acquire probes: 0 (tests move it) */
 	/* Scans on malloc'd slots, counted by the grace generation they
 	 * started in (its low bit picks the counter): a grace period moves
 	 * the generation on and waits only for the old one's count to drain,

@@ -3,8 +3,12 @@
  *
  * Each slot holds an arena, iconv descriptors and a fingerprint list that
  * survive across scans, so a warmed-up scan allocates nothing. A scan claims
- * a slot with one compare-and-swap, starting from a rotating hint so threads
- * spread over the slots; when every slot is busy it gets a private one from
+ * a slot with one compare-and-swap, probing from the hint (slot 0 unless a
+ * test moves it), so the slots in use, and the memory they keep (up to
+ * SCRATCH_KEEP_BYTES of arena each, and their iconv descriptors), follow the
+ * number of scans running at once, not all 64 slots: a rotating hint visited
+ * every slot in turn and a busy whorld grew by ~150 MiB (docs/BENCHMARKS.md,
+ * whorld soak). When every slot is busy a scan gets a private one from
  * malloc instead of waiting.
  *
  * What a slot carries from one scan to the next, and why no verdict can
@@ -105,7 +109,7 @@ static unsigned private_enter(struct whorl_engine *e)
 
 struct scan_scratch *engine_scratch_acquire(struct whorl_engine *e)
 {
-	unsigned start = atomic_fetch_add_explicit(&e->scratch_hint, 1, memory_order_relaxed);
+	unsigned start = atomic_load_explicit(&e->scratch_hint, memory_order_relaxed);
 	for (unsigned k = 0; k < ENGINE_SCRATCH_SLOTS; k++) {
 		struct scan_scratch *s = &e->scratch[(start + k) % ENGINE_SCRATCH_SLOTS];
 		int expected = 0;
