@@ -31,22 +31,18 @@ void wm_cfg_defaults(struct wm_cfg *c)
 	         "550 5.7.1 Message rejected as %%c by whorl (score %%s)");
 	snprintf(c->quarantine_reason, sizeof(c->quarantine_reason), "whorl: %%c, score %%s");
 	c->skip_authenticated = 1;
+	wm_af_defaults(&c->af);
 }
 
 /* The keys every whorl daemon shares that the milter uses, read by
  * libwhorl. Every other key of whorld.cfg (listeners, threads, queue,
  * protocols: libmilter owns the connection to the MTA and the threads) is
  * refused, including keys whorld gains later. */
-static const char *const wm_common_keys[] = { "unix socket mode",
-	                                      "minimum score",
-	                                      "log destination",
-	                                      "log level",
-	                                      "syslog facility",
-	                                      "cartridge",
-	                                      "cartridge config dir",
-	                                      "state dir",
-	                                      "pid file",
-	                                      NULL };
+static const char *const wm_common_keys[] = {
+	"unix socket mode", "minimum score",  "log destination",      "log level",
+	"syslog facility",  "cartridge",      "cartridge config dir", "state dir",
+	"pid file",         "feedback spool", "feedback content",     NULL
+};
 
 static const char *const wm_action_names[] = { "accept", "headers", "reject", "quarantine",
 	                                       "discard" };
@@ -216,11 +212,11 @@ static int wm_word(const char *v, const char *a, const char *b, int *out)
 	return 0;
 }
 
-/* whorl_dcfg_extra_fn: the milter's keys (long: one branch per key). */
+/* whorl_dcfg_extra_fn: the milter's keys (Long: one branch per key). */
 static int wm_cfg_key(void *ctx, const char *key, const char *v, char *why, size_t why_len)
 {
 	struct wm_cfg *c = ctx;
-	int word = 0, bad = 0;
+	int word = 0, bad = 0, af;
 
 	for (size_t i = 0; wm_common_keys[i] != NULL; i++)
 		if (strcmp(key, wm_common_keys[i]) == 0)
@@ -266,6 +262,8 @@ static int wm_cfg_key(void *ctx, const char *key, const char *v, char *why, size
 		c->skip_authenticated = word;
 	} else if (strcmp(key, "local networks") == 0) {
 		return wm_nets_parse(c, v, why, why_len);
+	} else if ((af = wm_af_key(&c->af, key, v, why, why_len)) != WHORL_DCFG_NOT_MINE) {
+		return af;
 	} else {
 		snprintf(why, why_len,
 		         "unknown key '%s' (whorl-milter.cfg takes the keys of "
@@ -292,6 +290,12 @@ int wm_cfg_load(const char *path, struct wm_cfg *c)
 	for (size_t i = 0; i < errs->n; i++)
 		whorl_dlog_write(WHORL_LOG_ERROR, "CONFIG", "%s", errs->line[i]);
 	free(errs);
+	if (rc == 0 && c->af.mode != WM_AF_OFF && c->common.feedback_spool[0] == '\0') {
+		whorl_dlog_write(WHORL_LOG_ERROR, "CONFIG",
+		                 "%s: activefilter mode = %s needs a feedback spool", path,
+		                 wm_af_mode_name(c->af.mode));
+		rc = WHORL_ECONFIG;
+	}
 	return rc;
 }
 

@@ -38,6 +38,7 @@ struct wm_conn {
 	int local;             /* client in "local networks" */
 	int skip;              /* this message is passed unscanned */
 	unsigned seen[WM_H_N]; /* our headers already in the message */
+	struct wm_af_seen af;  /* what ActiveFilter read in the headers */
 	struct wm_msg *msg;
 };
 
@@ -104,6 +105,7 @@ static sfsistat wm_envfrom(SMFICTX *ctx, char **argv)
 	wm_msg_free(c->msg);
 	c->msg = NULL;
 	memset(c->seen, 0, sizeof(c->seen));
+	memset(&c->af, 0, sizeof(c->af));
 	c->skip = c->local || (wm_daemon.cfg->skip_authenticated && auth != NULL && auth[0]);
 	if (c->skip) {
 		whorl_dlog_write(WHORL_LOG_INFO, "MILTER", "%s: %s sender, not scanned",
@@ -147,6 +149,7 @@ static sfsistat wm_header(SMFICTX *ctx, char *name, char *value)
 	for (int i = 0; i < WM_H_N; i++)
 		if (strcasecmp(name, wm_names[wm_daemon.cfg->header_names][i]) == 0)
 			c->seen[i]++;
+	wm_af_header(&wm_daemon.cfg->af, &c->af, name, value);
 	if (wm_msg_append(c->msg, name, strlen(name), max) != 0 ||
 	    wm_msg_append(c->msg, ": ", 2, max) != 0 ||
 	    wm_msg_append(c->msg, value, strlen(value), max) != 0 ||
@@ -262,6 +265,7 @@ static sfsistat wm_eom(SMFICTX *ctx)
 {
 	struct wm_conn *c = wm_conn_of(ctx);
 	struct whorl_verdict *v = NULL;
+	struct wm_msg *kept = NULL; /* the message back, for ActiveFilter */
 	const char *qid = smfi_getsymval(ctx, "i");
 	char queue_id[64], mail_from[WM_ADDR_MAX];
 	int rc, rescan;
@@ -273,12 +277,18 @@ static sfsistat wm_eom(SMFICTX *ctx)
 	rescan = c->msg->truncated;
 	memcpy(mail_from, c->msg->mail_from, sizeof(mail_from));
 	rc = wm_scan(ctx, wm_daemon.host, c->msg, wm_daemon.cfg->scan_deadline_ms,
-	             wm_daemon.cfg->progress_interval_ms, &v);
+	             wm_daemon.cfg->progress_interval_ms, &v,
+	             wm_daemon.cfg->af.mode != WM_AF_OFF ? &kept : NULL);
 	c->msg = NULL; /* wm_scan took it */
 	if (rc != 0)
 		return wm_fail(ctx, queue_id, rc);
 	rescan = rescan || v->rescan;
-	st = wm_act(ctx, c, v, rescan, queue_id, mail_from);
+	if (kept != NULL &&
+	    wm_af_apply(ctx, wm_daemon.cfg, wm_daemon.host, &c->af, kept, v, queue_id))
+		st = SMFIS_DISCARD;
+	else
+		st = wm_act(ctx, c, v, rescan, queue_id, mail_from);
+	wm_msg_free(kept);
 	whorl_host_verdict_free(wm_daemon.host, v);
 	return st;
 }

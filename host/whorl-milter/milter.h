@@ -57,6 +57,22 @@ struct wm_category_action {
 	enum wm_action action;
 };
 
+/* ActiveFilter (activefilter.c, docs/FEEDBACK.md): what to do when the
+ * local decision and the verdict disagree. */
+enum wm_af_mode {
+	WM_AF_OFF = 0,
+	WM_AF_KEEP = 1,   /* report; deliver as it is */
+	WM_AF_MOVE = 2,   /* report; X-Whorl-Folder names where it belongs */
+	WM_AF_DISCARD = 3 /* report; drop the missed spam */
+};
+struct wm_af_cfg {
+	enum wm_af_mode mode;
+	unsigned score;         /* score_af: "not spam" locally, at or above: reported */
+	char header[128];       /* the local decision's header */
+	char spam_folder[128];  /* move: where a missed spam goes */
+	char inbox_folder[128]; /* move: where a false positive goes */
+};
+
 /* An IPv4 network is kept as its IPv4-mapped IPv6 form (::ffff:a.b.c.d). */
 struct wm_net {
 	uint8_t addr[16];
@@ -84,6 +100,7 @@ struct wm_cfg {
 	int skip_authenticated;
 	struct wm_net local_networks[WM_MAX_NETS];
 	size_t n_local_networks;
+	struct wm_af_cfg af;
 };
 
 /* Fills c with the documented defaults (docs/WHORL-MILTER.md). */
@@ -135,11 +152,12 @@ int wm_msg_append(struct wm_msg *m, const char *p, size_t n, size_t max);
 
 /* Scans m with a deadline, calling smfi_progress(ctx) every interval.
  * Takes m: it is freed here or by the scan thread when the deadline
- * passed first. Returns 0 with *out set (free it with
+ * passed first; with kept not NULL, a scan that finished in time hands m
+ * back in *kept (the caller frees it), else *kept is NULL. Returns 0 with *out set (free it with
  * whorl_host_verdict_free), a WHORL_E* from the engine, or WHORL_EBUSY
  * when the deadline passed. */
 int wm_scan(void *smfi_ctx, whorl_host *host, struct wm_msg *m, uint32_t deadline_ms,
-            uint32_t progress_ms, struct whorl_verdict **out);
+            uint32_t progress_ms, struct whorl_verdict **out, struct wm_msg **kept);
 /* Waits (at most ms) for abandoned scans to finish before the host closes.
  * Returns the number still running. */
 unsigned wm_scan_drain(uint32_t ms);
@@ -151,6 +169,35 @@ struct wm_daemon {
 	whorl_host *host;
 };
 extern struct wm_daemon wm_daemon;
+
+/* ActiveFilter (activefilter.c). What one message's headers said. */
+struct wm_af_seen {
+	int local_spam;    /* the local decision header said spam */
+	unsigned n_folder; /* X-Whorl-Folder copies already there */
+};
+/* What ActiveFilter does with one verdict. */
+struct wm_af_decision {
+	int report;         /* 0, or the WHORL_FEEDBACK_* class reported */
+	int discard;        /* drop the message (discard mode) */
+	const char *folder; /* move mode: X-Whorl-Folder's value, else NULL */
+	char reason[160];
+};
+void wm_af_defaults(struct wm_af_cfg *c);
+/* An "activefilter ..." key: 0, WHORL_ECONFIG (why says why) or
+ * WHORL_DCFG_NOT_MINE. */
+int wm_af_key(struct wm_af_cfg *c, const char *key, const char *v, char *why, size_t why_len);
+const char *wm_af_mode_name(enum wm_af_mode m);
+/* Notes a header of the message in s (reset s per message). */
+void wm_af_header(const struct wm_af_cfg *c, struct wm_af_seen *s, const char *name,
+                  const char *value);
+/* The rule of activefilter.c's header comment; pure, for the tests. */
+void wm_af_decide(const struct wm_af_cfg *c, int local_spam, unsigned score, unsigned minimum,
+                  struct wm_af_decision *d);
+/* Decides, records the report through whorl_feedback_record() and sets
+ * X-Whorl-Folder; returns 1 when the message is to be discarded. */
+int wm_af_apply(void *smfi_ctx, const struct wm_cfg *cfg, whorl_host *host,
+                const struct wm_af_seen *s, const struct wm_msg *m, const struct whorl_verdict *v,
+                const char *queue_id);
 
 /* Registers the callbacks with libmilter (conn.c). 0 or -1. */
 int wm_conn_register(void);

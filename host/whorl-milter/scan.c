@@ -115,7 +115,7 @@ static struct wm_job *wm_job_new(whorl_host *host, struct wm_msg *m)
 }
 
 int wm_scan(void *smfi_ctx, whorl_host *host, struct wm_msg *m, uint32_t deadline_ms,
-            uint32_t progress_ms, struct whorl_verdict **out)
+            uint32_t progress_ms, struct whorl_verdict **out, struct wm_msg **kept)
 {
 	struct wm_job *j = wm_job_new(host, m);
 	struct timespec end, next;
@@ -123,6 +123,8 @@ int wm_scan(void *smfi_ctx, whorl_host *host, struct wm_msg *m, uint32_t deadlin
 	int rc;
 
 	*out = NULL;
+	if (kept != NULL)
+		*kept = NULL;
 	if (j == NULL) {
 		wm_msg_free(m);
 		return WHORL_ENOMEM;
@@ -154,6 +156,10 @@ int wm_scan(void *smfi_ctx, whorl_host *host, struct wm_msg *m, uint32_t deadlin
 	if (j->done) {
 		*out = j->verdict;
 		j->verdict = NULL;
+		if (kept != NULL) {
+			*kept = j->msg; /* the scan thread is done with it */
+			j->msg = NULL;
+		}
 	}
 	pthread_mutex_unlock(&j->mu);
 	wm_job_put(j);

@@ -12,44 +12,8 @@
 # a temp dir and is stopped by PID.
 set -u
 . "${WHORL_SRCDIR:-.}/tests/integration/lib/common.sh"
-milter="$top/$build/sbin/whorl-milter"
-slow_so="$top/$build/tests/cartridges/slow_on_marker.so"
-need_files "$milter" "$slow_so"
-command -v miltertest >/dev/null || { echo "FAIL: miltertest missing (scripts/deps.sh)"; exit 1; }
-
-tmp=$(mktemp -d /tmp/whorl_milter_actions.XXXXXX) || exit 1
-mpid=""
-trap '[ -n "$mpid" ] && kill "$mpid" 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
-mkdir -p "$tmp/etc"
-export MILTER_SOCK="unix:$tmp/milter.sock"
-
-# start_milter [EXTRA LINES]: a fresh whorl-milter.cfg and the milter on it.
-start_milter() {
-	cat > "$tmp/whorl-milter.cfg" <<CFG
-milter socket = $MILTER_SOCK
-cartridge = $slow_so
-cartridge config dir = $tmp/etc
-log level = debug
-$1
-CFG
-	rm -f "$tmp/milter.sock"
-	"$milter" -c "$tmp/whorl-milter.cfg" 2>>"$tmp/milter.log" &
-	mpid=$!
-	for _ in $(seq 100); do [ -S "$tmp/milter.sock" ] && return 0; sleep 0.05; done
-	echo "FAIL: whorl-milter did not start"; cat "$tmp/milter.log"; exit 1
-}
-stop_milter() { kill "$mpid"; wait "$mpid"; rc_stop=$?; mpid=""; }
-
-# lua NAME: runs the Lua on stdin (after lib/milter.lua) with miltertest;
-# its PASS lines are printed, a failure counts once.
-lua() {
-	{ printf 'dofile("%s")\n' "$top/tests/integration/lib/milter.lua"; cat; } > "$tmp/t.lua"
-	if out=$(timeout 30 miltertest -s "$tmp/t.lua" 2>&1); then
-		printf '%s\n' "$out" | grep '^PASS' ; pass "$1"
-	else
-		printf '%s\n' "$out" | sed 's/^/  /'; fail "$1"
-	fi
-}
+. "$top/tests/integration/lib/milter.sh"
+milter_setup milter_actions
 
 # 1. -t
 start_cfg_check() {
