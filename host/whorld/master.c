@@ -544,6 +544,22 @@ static void master_swap(struct master *m, const char *line, struct obuf *o, char
 	obuf_free(&ignored);
 }
 
+/* Asks the first running worker and passes its answer on. */
+static void master_one(struct master *m, const char *line, struct obuf *o, char *buf)
+{
+	struct obuf body = { 0 };
+	unsigned i = 0;
+
+	while (i + 1 < m->n && m->w[i].pid == 0)
+		i++;
+	if (master_ask(m, i, line, &body, buf) == 0)
+		obuf_printf(o, "OK\n");
+	else
+		obuf_printf(o, "ERR ");
+	obuf_add(o, body.p, body.len);
+	obuf_free(&body);
+}
+
 void master_control(struct whorld *d, const char *line, struct obuf *o)
 {
 	struct master *m = &master;
@@ -553,17 +569,10 @@ void master_control(struct whorld *d, const char *line, struct obuf *o)
 	if (buf == NULL) {
 		obuf_printf(o, "ERR out of memory\n");
 	} else if (strcmp(line, "VERSION") == 0) {
-		struct obuf body = { 0 };
-		unsigned i = 0;
-		while (i + 1 < m->n && m->w[i].pid == 0)
-			i++;
-		if (master_ask(m, i, line, &body, buf) == 0)
-			obuf_printf(o, "OK\n");
-		else
-			obuf_printf(o, "ERR ");
-		obuf_add(o, body.p, body.len);
+		master_one(m, line, o, buf);
 		obuf_printf(o, "workers = %u\n", m->n);
-		obuf_free(&body);
+	} else if (strncmp(line, "REPORT ", 7) == 0) {
+		master_one(m, line, o, buf); /* any worker records it, once */
 	} else if (strcmp(line, "STATUS") == 0) {
 		master_status_head(m, o);
 		master_each(m, line, o, buf);

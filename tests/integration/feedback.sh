@@ -6,8 +6,9 @@
 # Reporter headers, client address), spamc -L over the spamd protocol;
 # refusals (bad class, no message, no spool); and "feedback content =
 # fingerprints" (after a reload): fingerprints from the cartridge, no
-# message on disk. whorld runs the echo test cartridge, whose fingerprint
-# is the FNV-1a of the bytes, on 127.0.0.1 and a temp dir; stopped by PID.
+# message on disk; and with "workers = 2", through the master. whorld runs
+# the echo test cartridge, whose fingerprint is the FNV-1a of the bytes, on
+# 127.0.0.1 and a temp dir; stopped by PID.
 set -u
 . "${WHORL_SRCDIR:-.}/tests/integration/lib/common.sh"
 whorld="$top/$build/sbin/whorld"
@@ -144,6 +145,23 @@ check "no feedback spool: whorlctl exit 1 ($(cat "$tmp/err")), HTTP 503 ($c1), n
 m=$(curl -s "http://127.0.0.1:$hport/metrics" | grep '^whorld_tells_total ')
 check "metrics count the reports recorded ($m)" [ "$m" = "whorld_tells_total 6" ]
 
+kill "$wpid"; wait "$wpid"; wpid=""
+
+# 6. workers = 2: the master hands REPORT to one worker (recorded once);
+# TELL and POST /v1/feedback are served by the workers themselves.
+write_cfg "workers = 2"
+"$whorld" -f -c "$tmp/whorld.cfg" 2>>"$tmp/whorld.log" &
+wpid=$!
+n=0
+while ! grep -q "ready: 2 workers" "$tmp/whorld.log" && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+n0=$(nreports)
+out=$("$ctl" -s "$sock" report spam "$tmp/spam.eml" 2>&1); rc=$?
+check "workers = 2: whorlctl report through the master: exit 0, recorded once ($out)" \
+	sh -c '[ "$1" -eq 0 ] && printf "%s" "$2" | grep -q "^recorded spam " && [ "$(ls "$3" | wc -l)" -eq $(($4 + 1)) ]' _ "$rc" "$out" "$spool/new" "$n0"
+c1=$(curl -s -o /dev/null -w '%{http_code}' -H 'Class: ham' --data-binary @"$tmp/ham.eml" "$url")
+spamc -d 127.0.0.1 -p "$port" -L spam < "$tmp/spam.eml" >/dev/null 2>&1; rc=$?
+check "workers = 2: POST /v1/feedback ($c1) and spamc -L (exit $rc) recorded" \
+	[ "$c1" = 200 -a "$rc" -eq 0 -a "$(nreports)" -eq $((n0 + 3)) ]
 kill "$wpid"; wait "$wpid"; wpid=""
 echo "feedback: $fails failed"
 [ "$fails" -eq 0 ]
