@@ -62,6 +62,11 @@ static int check_places(const struct whorl_dcfg *c)
 	} else {
 		printf("whorld: feedback spool not set: TELL is refused\n");
 	}
+	if (c->workers > 0)
+		printf("whorld: %u worker processes of %u threads each%s\n", c->workers, c->threads,
+		       c->state_dir[0] ? ", rollback records in <state dir>/worker-K" : "");
+	else
+		printf("whorld: one process of %u threads\n", c->threads);
 	return bad;
 }
 

@@ -475,8 +475,10 @@ static void master_status_head(struct master *m, struct obuf *o)
 	            (unsigned long long)((whorld_now_ms() - m->d->t_start_ms) / 1000),
 	            atomic_load(&sum.requests), atomic_load(&sum.http_requests),
 	            atomic_load(&sum.scanned), atomic_load(&sum.swaps));
+	pthread_mutex_lock(&m->mu);
 	for (unsigned i = 0; i < m->n; i++)
 		obuf_printf(o, "worker %u pid = %ld\n", i + 1, (long)m->w[i].pid);
+	pthread_mutex_unlock(&m->mu);
 }
 
 /* Asks every worker; "OK" when all answered OK, else "ERR" with each
@@ -550,8 +552,10 @@ static void master_one(struct master *m, const char *line, struct obuf *o, char 
 	struct obuf body = { 0 };
 	unsigned i = 0;
 
+	pthread_mutex_lock(&m->mu);
 	while (i + 1 < m->n && m->w[i].pid == 0)
 		i++;
+	pthread_mutex_unlock(&m->mu);
 	if (master_ask(m, i, line, &body, buf) == 0)
 		obuf_printf(o, "OK\n");
 	else
