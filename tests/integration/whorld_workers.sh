@@ -11,7 +11,9 @@
 # a crashing worker (at most 4 per crash: 4 clients, one request each),
 # ham is answered throughout, the marker is answered after the rollback,
 # /metrics sums every worker, SIGHUP and whorlctl reload reach the workers,
-# and SIGTERM stops all with status 0 and removes the unix socket.
+# and SIGTERM stops all with status 0 and removes the unix socket. Then
+# under systemd-socket-activate: the master adopts the socket, a worker
+# killed with SIGKILL is replaced, the socket keeps answering.
 # Servers on 127.0.0.1 and in a temp dir, stopped by PID; bounded waits.
 set -u
 . "${WHORL_SRCDIR:-.}/tests/integration/lib/common.sh"
@@ -161,6 +163,37 @@ check "SIGTERM: master and workers stop, exit 0 (got $rc)" [ "$rc" -eq 0 ]
 check "SIGTERM: both workers exited cleanly" \
 	[ "$(grep -c 'MASTER: worker [12] (pid [0-9]*) exited with status 0' "$tmp/whorld.log")" -eq 2 ]
 check "the unix socket is removed" [ ! -e "$tmp/spamd.sock" ]
+# Socket activation: the master adopts systemd's socket and the workers
+# serve on it; a worker killed outright is replaced and the socket keeps
+# answering.
+if command -v systemd-socket-activate >/dev/null; then
+	aport=$(free_port)
+	sed -i "s/^spamd listen = .*/spamd listen = 127.0.0.1:1/; /^http listen/d; /^state dir/d" "$tmp/whorld.cfg"
+	systemd-socket-activate -l "127.0.0.1:$aport" "$whorld" -f -c "$tmp/whorld.cfg" 2>>"$tmp/act.log" &
+	wpid=$!
+	wait_port "$aport"
+	# systemd-socket-activate starts whorld at the first connection.
+	check "socket activation with workers: spamc answered" \
+		sh -c '[ "$(spamc -x -c -d 127.0.0.1 -p "$1" < "$2")" = "5.0/50.0" ]' _ "$aport" "$tmp/ham.eml"
+	check "socket activation with workers: the master adopts systemd's socket" \
+		grep -q "listening on systemd socket 0 (socket activation)" "$tmp/act.log"
+	victim=$(sed -n 's/.*MASTER: worker 1 started (pid \([0-9]*\)).*/\1/p' "$tmp/act.log" | tail -1)
+	[ -n "$victim" ] && kill -KILL "$victim"
+	n=0
+	while [ "$(grep -c 'MASTER: worker 1 started' "$tmp/act.log")" -lt 2 ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+	check "socket activation with workers: a worker killed by SIGKILL is replaced (logged)" \
+		grep -q "worker 1 (pid $victim) was killed by signal 9" "$tmp/act.log"
+	ok=0
+	for i in 1 2 3 4 5 6; do
+		[ "$(spamc -x -c -d 127.0.0.1 -p "$aport" < "$tmp/ham.eml")" = "5.0/50.0" ] && ok=$((ok + 1))
+	done
+	check "socket activation with workers: still answering after the kill ($ok of 6)" [ "$ok" -eq 6 ]
+	kill "$wpid"; wait "$wpid"; rc=$?; wpid=""
+	check "socket activation with workers: SIGTERM, exit 0 (got $rc)" [ "$rc" -eq 0 ]
+else
+	fail "systemd-socket-activate missing"
+fi
+
 [ "$fails" -eq 0 ] || { echo "--- whorld.log"; tail -40 "$tmp/whorld.log"; }
 echo "whorld_workers: $fails failed"
 [ "$fails" -eq 0 ]
