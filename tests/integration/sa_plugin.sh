@@ -46,6 +46,7 @@ unix socket mode = 0600
 cartridge = $cart
 cartridge config dir = $tmp/etc
 feedback spool = $tmp/spool
+feedback content = both
 CFG
 start_whorld() {
 	"$whorld" -f -c "$tmp/whorld.cfg" 2>>"$tmp/whorld.log" &
@@ -237,6 +238,8 @@ check "spamd + spamc -L spam: '$out', one report in whorld's spool" \
 	sh -c '[ "$1" -eq 0 ] && [ "$(ls "$2" | wc -l)" -eq $(($3 + 1)) ]' _ "$rc" "$tmp/spool/new" "$n0"
 check "spamd + spamc -L spam: class spam, set-local, sent by the plugin (spamd logged it)" \
 	sh -c 'grep -q "^X-Whorl-Feedback-Class: spam$" "$1" && grep -q "^X-Whorl-Feedback-Action: set-local$" "$1" && grep -q "learn: spam sent to whorld" "$2"' _ "$tmp/spool/new/$f" "$tmp/spamd.log"
+check "spamd + spamc -L spam: the real cartridge's fingerprints are in the report (feedback content = both)" \
+	sh -c 'grep -q "^X-Whorl-Feedback-Content: message fingerprints$" "$1" && grep -q "^X-Whorl-Feedback-Fingerprint: body v[0-9]* [0-9a-f]\{16\} [0-9a-f]\{4\}$" "$1" && grep -q "^X-Whorl-Feedback-Sketch: fuzzy v[0-9]* [0-9a-f]*$" "$1"' _ "$tmp/spool/new/$f"
 check "spamd + spamc -L spam: the report holds the message" \
 	sh -c 'tail -c "$(grep -m1 "^X-Whorl-Feedback-Length: " "$1" | cut -d" " -f2)" "$1" | cmp -s - "$2"' _ "$tmp/spool/new/$f" "$spam"
 out=$(spamc -d 127.0.0.1 -p "$sport" -L ham < "$ham" 2>&1); rc=$?
