@@ -85,25 +85,27 @@ net_tmp() {
 	trap 'for p in $pids; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
 }
 
-# demo_cartridge DIR: DIR becomes a cartridge config directory for the real
-# cartridge on the etc/demo labels (signing keys in $tmp/keys, the published
-# set in $tmp/mirror, read by the cartridge's micro-update). Exits on a
-# failed publish.
-demo_cartridge() {
-	"$bin/whorl-keygen" "$tmp/keys" > /dev/null
-	publish_demo > "$tmp/publish.log" 2>&1 || { echo "FAIL: publish"; cat "$tmp/publish.log"; exit 1; }
+# demo_gateway DIR: keys in $tmp/keys, the demo set published into
+# $tmp/mirror, and in DIR a gateway's cartridge.cfg on that mirror.
+demo_gateway() {
 	mkdir -p "$1"
-	cp "$top/etc/categories" "$1/"
-	printf 'micro-update url = file://%s\npublisher key = %s\nfavor analysis over speed = yes\n' \
-		"$tmp/mirror" "$tmp/keys/publisher.pub" > "$1/cartridge.cfg"
+	"$bin/whorl-keygen" "$tmp/keys" >/dev/null || { echo "FAIL: whorl-keygen"; exit 1; }
+	publish_demo >/dev/null 2>"$tmp/publish.log" || { echo "FAIL: publish"; cat "$tmp/publish.log"; exit 1; }
+	cp "$top/etc/categories" "$1/categories"
+	cat > "$1/cartridge.cfg" <<CFG
+micro-update url = file://$tmp/mirror
+publisher key = $tmp/keys/publisher.pub
+favor analysis over speed = yes
+minimum score = 50
+CFG
 }
 
 # demo_whorld [EXTRA whorld.cfg LINES]: whorld with the real cartridge on the
-# demo set (demo_cartridge $tmp/real), spamd protocol on a free port of
+# demo set (demo_gateway $tmp/real), spamd protocol on a free port of
 # 127.0.0.1 ($sport), two threads; its pid in $wpid (the driver's trap kills
 # it), its log in $tmp/whorld.log. Exits when it does not start.
 demo_whorld() {
-	demo_cartridge "$tmp/real"
+	demo_gateway "$tmp/real"
 	sport=$(free_port)
 	cat > "$tmp/whorld.cfg" <<CFG
 spamd listen = 127.0.0.1:$sport

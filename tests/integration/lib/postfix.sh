@@ -1,5 +1,5 @@
-# postfix.sh - a private Postfix 3.7 and a demo gateway for the milter
-# drivers and bench; sourced after
+# postfix.sh - a private Postfix 3.7 for the milter and spamc
+# drivers and bench (demo_gateway is in common.sh); sourced after
 # common.sh, never run alone. postfix_start MILTERS starts smtp-sink (each
 # delivered message a file in $tmp/sink/) and Debian's Postfix with its own
 # configuration directory $tmp/pf/etc (postfix -c: inet_interfaces =
@@ -84,19 +84,4 @@ postfix_stop() {
 	[ -n "${pf_up:-}" ] && postfix -c "$tmp/pf/etc" stop >/dev/null 2>&1
 	[ -n "${sink_pid:-}" ] && kill "$sink_pid" 2>/dev/null
 	pf_up="" sink_pid=""
-}
-
-# demo_gateway DIR: keys in $tmp/keys, the demo set published into
-# $tmp/mirror, and in DIR a gateway's cartridge.cfg on that mirror.
-demo_gateway() {
-	mkdir -p "$1"
-	"$bin/whorl-keygen" "$tmp/keys" >/dev/null || { echo "FAIL: whorl-keygen"; exit 1; }
-	publish_demo >/dev/null 2>"$tmp/publish.log" || { echo "FAIL: publish"; cat "$tmp/publish.log"; exit 1; }
-	cp "$top/etc/categories" "$1/categories"
-	cat > "$1/cartridge.cfg" <<CFG
-micro-update url = file://$tmp/mirror
-publisher key = $tmp/keys/publisher.pub
-favor analysis over speed = yes
-minimum score = 50
-CFG
 }
