@@ -60,7 +60,8 @@ static int check_places(const struct whorl_dcfg *c)
 		else
 			printf("whorld: feedback spool %s: ok\n", c->feedback_spool);
 	} else {
-		printf("whorld: feedback spool not set: TELL is refused\n");
+		printf("whorld: feedback spool not set: TELL, POST /v1/feedback and REPORT are "
+		       "refused\n");
 	}
 	if (c->workers > 0)
 		printf("whorld: %u worker processes of %u threads each%s\n", c->workers, c->threads,
