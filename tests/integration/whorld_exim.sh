@@ -69,7 +69,7 @@ CONF
 	NSS_WRAPPER_PASSWD="$tmp/passwd" NSS_WRAPPER_GROUP="$tmp/group" LD_PRELOAD="$nss_wrapper" \
 		"$exim" -C "$d/exim.conf" -bdf 2>>"$d/stderr" &
 	pids="$pids $!"
-	wait_port "$2" || { echo "FAIL: exim ($1) did not start"; cat "$d/stderr" "$d"/log/* 2>/dev/null; exit 1; }
+	wait_alive "$2" "$!" 4 || { echo "FAIL: exim ($1) did not start"; cat "$d/stderr" "$d"/log/* 2>/dev/null; exit 1; }
 }
 # send NAME PORT MESSAGE: swaks's transcript in $tmp/NAME.swaks.
 send() {
@@ -102,8 +102,7 @@ check "whorld saw Exim's REPORT SPAMC/1.2" grep -q 'REPORT SPAMC' "$tmp/whorld.l
 check "whorld saw Exim's CHECK RSPAMC/1.3" grep -q 'CHECK RSPAMC' "$tmp/whorld.log"
 
 # whorld down: the spam condition defers, the sender keeps the message.
-kill "$wpid"
-wait "$wpid"
+stop_pid "$wpid"
 wpid=""
 for v in default rspamd; do
 	eval "p=\$port_$v"

@@ -53,15 +53,11 @@ rspamd -f $as -c /etc/rspamd/rspamd.conf --var "LOCAL_CONFDIR=$r/local" --var "D
 rpid=$!
 pids="$pids $rpid"
 # Loading its rules takes rspamd 2-10 s on a loaded machine: 60 s at most.
-i=0
-while ! wait_port "$rport"; do
-	i=$((i + 1))
-	if [ "$i" -ge 12 ] || ! kill -0 "$rpid" 2>/dev/null; then
-		echo "FAIL: rspamd did not start"
-		tail -20 "$r/stdout" "$r/log/rspamd.log"
-		exit 1
-	fi
-done
+wait_alive "$rport" "$rpid" 12 || {
+	echo "FAIL: rspamd did not start"
+	tail -20 "$r/stdout" "$r/log/rspamd.log"
+	exit 1
+}
 
 # scan NAME MESSAGE: rspamc's symbols (and, for NAME.json, its JSON reply).
 scan() {
@@ -90,8 +86,7 @@ check "rspamd read whorld's max message size at start (its first request)" \
 check "whorld answered both on /score/v2/message" \
 	[ "$(grep -c '/score/v2/message: ' "$tmp/whorld.log")" -ge 2 ]
 
-kill "$wpid"
-wait "$wpid"
+stop_pid "$wpid"
 wpid=""
 scan down "$demo/scan/spam-pharma-v2.eml"
 check "rspamc, whorld down: CLOUDMARK_FAIL, no CLOUDMARK_SPAM" \
@@ -101,9 +96,7 @@ check "docs/INTEGRATION.md has integrations/rspamd/external_services.conf verbat
 	python3 -c 'import sys; sys.exit(0 if open(sys.argv[1]).read() in open(sys.argv[2]).read() else 1)' \
 	"$snippet" "$top/docs/INTEGRATION.md"
 
-kill "$rpid"
-wait "$rpid"
-check "rspamd stopped on SIGTERM" sh -c '! kill -0 "$1" 2>/dev/null' _ "$rpid"
+check "rspamd stopped on SIGTERM (20 s at most)" stop_pid "$rpid"
 if [ "$fails" -ne 0 ]; then
 	cat "$tmp"/spam.txt "$tmp"/ham.txt "$tmp"/down.txt "$tmp/whorld.log"
 	grep -i 'cloudmark\|error' "$r/log/rspamd.log" | tail -20

@@ -107,8 +107,7 @@ check "postfix pipe: the demo ham handed on with X-Spam-Status: No" \
 	sh -c '[ -n "$1" ] && grep -q "^X-Spam-Status: No, score=" "$1"' _ "$f"
 
 # whorld down: spamc's safe fallback passes the message on unscanned.
-kill "$wpid"
-wait "$wpid"
+stop_pid "$wpid"
 wpid=""
 before=$(ls "$m/inbox/new")
 procmail -m "$tmp/procmailrc" < "$spam"

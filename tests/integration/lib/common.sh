@@ -116,5 +116,28 @@ ${1:-}
 CFG
 	"$top/$build/sbin/whorld" -f -c "$tmp/whorld.cfg" 2>>"$tmp/whorld.log" &
 	wpid=$!
-	wait_port "$sport" || { echo "FAIL: whorld did not start"; cat "$tmp/whorld.log"; exit 1; }
+	wait_alive "$sport" "$wpid" 4 || { echo "FAIL: whorld did not start"; cat "$tmp/whorld.log"; exit 1; }
+}
+
+# wait_alive PORT PID N: like wait_port, for up to N times 5 s while PID
+# runs (servers that load much at start, on a loaded machine).
+wait_alive() {
+	i=0
+	until wait_port "$1"; do
+		i=$((i + 1))
+		[ "$i" -lt "$3" ] && kill -0 "$2" 2>/dev/null || return 1
+	done
+}
+
+# stop_pid PID: SIGTERM, then SIGKILL if PID still runs 20 s later; returns
+# 0 when it stopped on SIGTERM.
+stop_pid() {
+	kill "$1" 2>/dev/null
+	for _ in $(seq 200); do
+		kill -0 "$1" 2>/dev/null || { wait "$1" 2>/dev/null; return 0; }
+		sleep 0.1
+	done
+	kill -9 "$1" 2>/dev/null
+	wait "$1" 2>/dev/null
+	return 1
 }
