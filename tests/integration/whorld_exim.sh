@@ -4,8 +4,10 @@
 # real whorld through its "spam =" ACL condition, with the snippets of
 # integrations/exim/ that docs/INTEGRATION.md prints: spamd_address in the
 # default form (REPORT SPAMC/1.2) and in the variant=rspamd form (CHECK
-# RSPAMC/1.3). swaks sends a demo spam (550, nothing queued) and a demo ham
-# (250, queued with X-Whorl-Score); with whorld stopped, the defer (451).
+# RSPAMC/1.3), and the default form over whorld's unix socket (reached
+# through its group, as Debian-exim would). swaks sends a demo spam (550,
+# nothing queued) and a demo ham (250, queued with X-Whorl-Score); with
+# whorld stopped, the defer (451).
 # Each Exim daemon runs in the foreground on 127.0.0.1 and a free port with
 # its own configuration, spool and logs in a temp dir; libnss_wrapper gives
 # it the "Debian-exim" user it was built for. Everything stopped by PID.
@@ -27,7 +29,11 @@ wpid=""
 trap 'for p in $pids $wpid; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
 
 # The real cartridge on the demo set, behind whorld's spamd listener.
-demo_whorld
+# Exim's user reaches the unix socket through its group (as Debian-exim would).
+egroup=$(getent group "$( [ "$(id -u)" -eq 0 ] && echo 65534 || id -g)" | cut -d: -f1)
+demo_spamd_more=", unix:$tmp/whorld.sock"
+demo_whorld "unix socket group = $egroup
+unix socket mode = 0660"
 
 # Exim was built to run as Debian-exim and refuses uid 0 for it: as root,
 # nobody's uid stands in; otherwise the caller's own uid.
@@ -61,7 +67,7 @@ queue_only = true
 acl_smtp_rcpt = acl_check_rcpt
 acl_smtp_data = acl_check_data
 CONF
-		sed "s/ 10783 / $sport /" "$3"
+		sed -e "s/ 10783 / $sport /" -e "s| /run/whorld/whorld.sock | $tmp/whorld.sock |" "$3"
 		printf 'begin acl\nacl_check_rcpt:\n  accept\n'
 		cat "$snip/acl_check_data.conf"
 	} > "$d/exim.conf"
@@ -84,10 +90,12 @@ port_default=$(free_port)
 start_exim default "$port_default" "$snip/spamd_address.conf"
 port_rspamd=$(free_port)
 start_exim rspamd "$port_rspamd" "$snip/spamd_address_rspamd.conf"
+port_unix=$(free_port)
+start_exim unix "$port_unix" "$snip/spamd_address_unix.conf"
 spam="$demo/scan/spam-pharma-v2.eml"
 ham="$demo/scan/legit-new-family.eml"
 
-for v in default rspamd; do
+for v in default rspamd unix; do
 	eval "p=\$port_$v"
 	send "$v-spam" "$p" "$spam"
 	check "exim $v: spam rejected with 550 5.7.1 and whorl's score" \
@@ -100,11 +108,12 @@ for v in default rspamd; do
 done
 check "whorld saw Exim's REPORT SPAMC/1.2" grep -q 'REPORT SPAMC' "$tmp/whorld.log"
 check "whorld saw Exim's CHECK RSPAMC/1.3" grep -q 'CHECK RSPAMC' "$tmp/whorld.log"
+check "whorld saw Exim on its unix socket" grep -q 'REPORT SPAMC from unix: Y' "$tmp/whorld.log"
 
 # whorld down: the spam condition defers, the sender keeps the message.
 stop_pid "$wpid"
 wpid=""
-for v in default rspamd; do
+for v in default rspamd unix; do
 	eval "p=\$port_$v"
 	send "$v-down" "$p" "$ham"
 	check "exim $v, whorld down: 451 temporary failure" \

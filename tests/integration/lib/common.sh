@@ -102,13 +102,14 @@ CFG
 
 # demo_whorld [EXTRA whorld.cfg LINES]: whorld with the real cartridge on the
 # demo set (demo_gateway $tmp/real), spamd protocol on a free port of
-# 127.0.0.1 ($sport), two threads; its pid in $wpid (the driver's trap kills
+# 127.0.0.1 ($sport; more listeners after a comma in $demo_spamd_more), two
+# threads; its pid in $wpid (the driver's trap kills
 # it), its log in $tmp/whorld.log. Exits when it does not start.
 demo_whorld() {
 	demo_gateway "$tmp/real"
 	sport=$(free_port)
 	cat > "$tmp/whorld.cfg" <<CFG
-spamd listen = 127.0.0.1:$sport
+spamd listen = 127.0.0.1:$sport${demo_spamd_more:-}
 cartridge = $cart
 cartridge config dir = $tmp/real
 threads = 2
