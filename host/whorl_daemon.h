@@ -1,7 +1,8 @@
 /*
  * whorl_daemon.h - what the daemons hosting a cartridge share, in libwhorl:
  * the whorld.cfg reader, log plumbing (stderr or syslog, cartridge lines
- * passed through with their level and module) and the feedback spool.
+ * passed through with their level and module), the feedback spool, the
+ * control socket (both ends) and what the mains do alike.
  *
  * whorld uses all of it; whorl-milter will use the same configuration
  * reader, log sink and spool, so none of it lives in a program's folder
@@ -259,6 +260,82 @@ int whorl_ctl_read_request(int fd, char *line, size_t len, int timeout_ms, char 
 /* Client side: sends line, reads the whole reply into *reply_out
  * (malloc'd, NUL-terminated; caller frees). 0 or -1 with errno set. */
 int whorl_ctl_request(const char *path, const char *line, int timeout_ms, char **reply_out);
+
+/*
+ * The server side, shared by whorld and whorl-milter: whorl_ctl_answer()
+ * answers one request line into r: VERSION ("<daemon_name> = ..." among
+ * the lines), STATUS (the version lines, the daemon's lines, the
+ * cartridge's snapshot lines), STATS, UPDATE-NOW and SWAP on ops->host
+ * itself; RELOAD calls ops->reload, and a line it does not know goes to
+ * ops->command. whorl_ctl_serve_start() runs one thread that accepts on
+ * the control socket and answers each request so (or hands every line to
+ * ops->forward, for a process without a host of its own). The callbacks
+ * run on that thread (or the caller's), one request at a time.
+ */
+struct whorl_ctl_reply {
+	char *p;
+	size_t len, cap;
+	int failed; /* out of memory: the reply becomes an ERR line */
+};
+/* Appends text to a reply (bounded by WHORL_CTL_REPLY_MAX). */
+void whorl_ctl_printf(struct whorl_ctl_reply *r, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
+void whorl_ctl_reply_add(struct whorl_ctl_reply *r, const char *p, size_t n);
+struct whorl_ctl_ops {
+	const char *daemon_name; /* "whorld", "whorl-milter" */
+	whorl_host *host;        /* must outlive the server */
+	void *ctx;               /* passed to the callbacks */
+	/* RELOAD: re-read the daemon's configuration and have the cartridge
+	 * reload its own and the whitelists. 0, or -1 (reason logged). */
+	int (*reload)(void *ctx);
+	/* STATUS: the daemon's "key = value" lines, after the version lines
+	 * (may be NULL). */
+	void (*status)(void *ctx, struct whorl_ctl_reply *r);
+	/* After a successful SWAP (a counter; may be NULL). */
+	void (*swapped)(void *ctx);
+	/* Any other line: returns 1 when it answered into r, 0 when the
+	 * command is unknown (may be NULL). */
+	int (*command)(void *ctx, const char *line, struct whorl_ctl_reply *r);
+	/* When set, the server hands every line here instead (whorld's master
+	 * forwarding to its workers). */
+	void (*forward)(void *ctx, const char *line, struct whorl_ctl_reply *r);
+};
+void whorl_ctl_answer(const struct whorl_ctl_ops *ops, const char *line, struct whorl_ctl_reply *r);
+struct whorl_ctl_server;
+/* Listens on path (whorl_ctl_listen) and starts the thread. An empty path
+ * means no control socket: 0 with *out NULL. 0, or -1 (logged). */
+int whorl_ctl_serve_start(const char *path, const struct whorl_ctl_ops *ops,
+                          struct whorl_ctl_server **out);
+/* In a child forked while s ran: closes the listening socket and frees s
+ * (the thread did not survive the fork; the path stays the parent's). */
+void whorl_ctl_serve_forget(struct whorl_ctl_server *s);
+/* Stops the thread, closes and removes the socket, frees s (NULL: nothing). */
+void whorl_ctl_serve_stop(struct whorl_ctl_server *s);
+
+/*
+ * What the daemons' mains share. whorl_daemon_args() reads "-c FILE -t -V
+ * -h" (and -f when with_foreground): returns 1 to go on, 0 when it printed
+ * the version or the usage (exit 0), -1 on a wrong command line (usage on
+ * stderr). Without -c, cfg_path is <config dir>/<name>.cfg.
+ */
+struct whorl_daemon_args {
+	const char *cfg_path;
+	int cfg_given;  /* -c: the file must exist */
+	int foreground; /* -f */
+	int check;      /* -t */
+	char default_path[WHORL_DCFG_PATH_MAX + 32];
+};
+int whorl_daemon_args(int argc, char **argv, const char *name, int with_foreground,
+                      struct whorl_daemon_args *a);
+/* Opens the cartridge (NULL or "": libwhorl's default) with c's cartridge
+ * config dir, cartridge trial and log level and the given state dir (NULL:
+ * none), its lines into the log sink; logs what was loaded or why not.
+ * Returns whorl_host_open()'s status. */
+int whorl_daemon_host_open(const struct whorl_dcfg *c, const char *cartridge, const char *state_dir,
+                           const char *app_name, whorl_host **out);
+/* Writes our pid to path (create) or removes it; "" does nothing. A
+ * failure is a WARN line. */
+void whorl_daemon_pid_file(const char *path, int create);
 
 /*
  * JSON strings (RFC 8259) for any output: calls put(ctx, bytes, n) with

@@ -38,11 +38,19 @@ void wm_cfg_defaults(struct wm_cfg *c)
  * libwhorl. Every other key of whorld.cfg (listeners, threads, queue,
  * protocols: libmilter owns the connection to the MTA and the threads) is
  * refused, including keys whorld gains later. */
-static const char *const wm_common_keys[] = {
-	"unix socket mode", "minimum score",  "log destination",      "log level",
-	"syslog facility",  "cartridge",      "cartridge config dir", "state dir",
-	"pid file",         "feedback spool", "feedback content",     NULL
-};
+static const char *const wm_common_keys[] = { "unix socket mode",
+	                                      "minimum score",
+	                                      "log destination",
+	                                      "log level",
+	                                      "syslog facility",
+	                                      "cartridge",
+	                                      "cartridge config dir",
+	                                      "state dir",
+	                                      "pid file",
+	                                      "feedback spool",
+	                                      "feedback content",
+	                                      "control socket",
+	                                      NULL };
 
 static const char *const wm_action_names[] = { "accept", "headers", "reject", "quarantine",
 	                                       "discard" };

@@ -35,10 +35,12 @@ struct wm_conn {
 	char client_ip[64];
 	char client_hostname[256];
 	char helo[WM_ADDR_MAX];
-	int local;             /* client in "local networks" */
-	int skip;              /* this message is passed unscanned */
-	unsigned seen[WM_H_N]; /* our headers already in the message */
-	struct wm_af_seen af;  /* what ActiveFilter read in the headers */
+	int local;                /* client in "local networks" */
+	int skip;                 /* this message is passed unscanned */
+	unsigned seen[WM_H_N];    /* our headers already in the message */
+	struct wm_af_seen af;     /* what ActiveFilter read in the headers */
+	const struct wm_cfg *cfg; /* the configuration of this message (a reload
+	                           * changes the next one; old ones are kept) */
 	struct wm_msg *msg;
 };
 
@@ -66,8 +68,11 @@ static sfsistat wm_connect(SMFICTX *ctx, char *hostname, _SOCK_ADDR *sa)
 		in = &((struct sockaddr_in6 *)(void *)sa)->sin6_addr;
 	if (in == NULL || inet_ntop(sa->sa_family, in, c->client_ip, sizeof(c->client_ip)) == NULL)
 		c->client_ip[0] = '\0';
-	c->local = wm_cfg_is_local(wm_daemon.cfg, sa);
+	c->cfg = wm_cfg_now();
+	c->local = wm_cfg_is_local(c->cfg, sa);
 	smfi_setpriv(ctx, c);
+	atomic_fetch_add(&wm_daemon.counters.connections, 1);
+	atomic_fetch_add(&wm_daemon.counters.connections_open, 1);
 	if (c->local)
 		whorl_dlog_write(WHORL_LOG_DEBUG, "MILTER", "%s: local network, not scanned",
 		                 c->client_ip);
@@ -106,8 +111,11 @@ static sfsistat wm_envfrom(SMFICTX *ctx, char **argv)
 	c->msg = NULL;
 	memset(c->seen, 0, sizeof(c->seen));
 	memset(&c->af, 0, sizeof(c->af));
-	c->skip = c->local || (wm_daemon.cfg->skip_authenticated && auth != NULL && auth[0]);
+	c->cfg = wm_cfg_now();
+	c->skip = c->local || (c->cfg->skip_authenticated && auth != NULL && auth[0]);
+	atomic_fetch_add(&wm_daemon.counters.messages, 1);
 	if (c->skip) {
+		atomic_fetch_add(&wm_daemon.counters.skipped, 1);
 		whorl_dlog_write(WHORL_LOG_INFO, "MILTER", "%s: %s sender, not scanned",
 		                 c->client_ip, c->local ? "local" : "authenticated");
 		return SMFIS_ACCEPT;
@@ -142,14 +150,15 @@ static sfsistat wm_envrcpt(SMFICTX *ctx, char **argv)
 static sfsistat wm_header(SMFICTX *ctx, char *name, char *value)
 {
 	struct wm_conn *c = wm_conn_of(ctx);
-	size_t max = wm_daemon.cfg->max_body_length;
+	size_t max;
 
 	if (c == NULL || c->msg == NULL)
 		return SMFIS_TEMPFAIL;
+	max = c->cfg->max_body_length;
 	for (int i = 0; i < WM_H_N; i++)
-		if (strcasecmp(name, wm_names[wm_daemon.cfg->header_names][i]) == 0)
+		if (strcasecmp(name, wm_names[c->cfg->header_names][i]) == 0)
 			c->seen[i]++;
-	wm_af_header(&wm_daemon.cfg->af, &c->af, name, value);
+	wm_af_header(&c->cfg->af, &c->af, name, value);
 	if (wm_msg_append(c->msg, name, strlen(name), max) != 0 ||
 	    wm_msg_append(c->msg, ": ", 2, max) != 0 ||
 	    wm_msg_append(c->msg, value, strlen(value), max) != 0 ||
@@ -163,7 +172,7 @@ static sfsistat wm_eoh(SMFICTX *ctx)
 	struct wm_conn *c = wm_conn_of(ctx);
 
 	if (c == NULL || c->msg == NULL ||
-	    wm_msg_append(c->msg, "\r\n", 2, wm_daemon.cfg->max_body_length) != 0)
+	    wm_msg_append(c->msg, "\r\n", 2, c->cfg->max_body_length) != 0)
 		return SMFIS_TEMPFAIL;
 	return SMFIS_CONTINUE;
 }
@@ -173,7 +182,7 @@ static sfsistat wm_body(SMFICTX *ctx, unsigned char *p, size_t n)
 	struct wm_conn *c = wm_conn_of(ctx);
 
 	if (c == NULL || c->msg == NULL ||
-	    wm_msg_append(c->msg, (const char *)p, n, wm_daemon.cfg->max_body_length) != 0)
+	    wm_msg_append(c->msg, (const char *)p, n, c->cfg->max_body_length) != 0)
 		return SMFIS_TEMPFAIL;
 	return SMFIS_CONTINUE;
 }
@@ -182,7 +191,7 @@ static sfsistat wm_body(SMFICTX *ctx, unsigned char *p, size_t n)
  * deletes the others, or adds it. */
 static void wm_header_set(SMFICTX *ctx, const struct wm_conn *c, int i, const char *value)
 {
-	const char *name = wm_names[wm_daemon.cfg->header_names][i];
+	const char *name = wm_names[c->cfg->header_names][i];
 
 	if (c->seen[i] == 0) {
 		smfi_addheader(ctx, (char *)name, (char *)value);
@@ -213,10 +222,11 @@ static void wm_headers_write(SMFICTX *ctx, const struct wm_conn *c, const struct
 }
 
 /* "on fail": the engine erred or missed the deadline. */
-static sfsistat wm_fail(SMFICTX *ctx, const char *queue_id, int rc)
+static sfsistat wm_fail(SMFICTX *ctx, const struct wm_conn *c, const char *queue_id, int rc)
 {
-	int accept = wm_daemon.cfg->on_fail == WM_FAIL_ACCEPT;
+	int accept = c->cfg->on_fail == WM_FAIL_ACCEPT;
 
+	atomic_fetch_add(&wm_daemon.counters.failed, 1);
 	whorl_dlog_write(WHORL_LOG_ERROR, "MILTER", "%s: scan failed (%s); %s", queue_id,
 	                 rc == WHORL_EBUSY ? "deadline passed" : whorl_strerror(rc),
 	                 accept ? "accepted (on fail = accept)" : "temporary failure");
@@ -229,7 +239,7 @@ static sfsistat wm_fail(SMFICTX *ctx, const char *queue_id, int rc)
 static sfsistat wm_act(SMFICTX *ctx, const struct wm_conn *c, const struct whorl_verdict *v,
                        int rescan, const char *queue_id, const char *mail_from)
 {
-	const struct wm_cfg *cfg = wm_daemon.cfg;
+	const struct wm_cfg *cfg = c->cfg;
 	int is_spam = v->score >= cfg->common.minimum_score;
 	enum wm_action a = wm_action_for(cfg, v->score, is_spam, v->category_desc);
 	char rcode[WM_REPLY_MAX], xcode[WM_REPLY_MAX], text[WM_REPLY_MAX];
@@ -241,6 +251,7 @@ static sfsistat wm_act(SMFICTX *ctx, const struct wm_conn *c, const struct whorl
 	                 queue_id, mail_from, c->client_ip, v->score,
 	                 v->category_desc ? v->category_desc : "unknown", rescan ? " rescan=1" : "",
 	                 wm_action_name(a));
+	atomic_fetch_add(&wm_daemon.counters.actions[a], 1);
 	switch (a) {
 	case WM_ACCEPT: return SMFIS_ACCEPT;
 	case WM_REJECT:
@@ -276,15 +287,14 @@ static sfsistat wm_eom(SMFICTX *ctx)
 	wm_copy(queue_id, sizeof(queue_id), qid != NULL ? qid : "NOQUEUE");
 	rescan = c->msg->truncated;
 	memcpy(mail_from, c->msg->mail_from, sizeof(mail_from));
-	rc = wm_scan(ctx, wm_daemon.host, c->msg, wm_daemon.cfg->scan_deadline_ms,
-	             wm_daemon.cfg->progress_interval_ms, &v,
-	             wm_daemon.cfg->af.mode != WM_AF_OFF ? &kept : NULL);
+	rc = wm_scan(ctx, wm_daemon.host, c->msg, c->cfg->scan_deadline_ms,
+	             c->cfg->progress_interval_ms, &v, c->cfg->af.mode != WM_AF_OFF ? &kept : NULL);
 	c->msg = NULL; /* wm_scan took it */
 	if (rc != 0)
-		return wm_fail(ctx, queue_id, rc);
+		return wm_fail(ctx, c, queue_id, rc);
+	atomic_fetch_add(&wm_daemon.counters.scanned, 1);
 	rescan = rescan || v->rescan;
-	if (kept != NULL &&
-	    wm_af_apply(ctx, wm_daemon.cfg, wm_daemon.host, &c->af, kept, v, queue_id))
+	if (kept != NULL && wm_af_apply(ctx, c->cfg, wm_daemon.host, &c->af, kept, v, queue_id))
 		st = SMFIS_DISCARD;
 	else
 		st = wm_act(ctx, c, v, rescan, queue_id, mail_from);
@@ -312,6 +322,7 @@ static sfsistat wm_close(SMFICTX *ctx)
 		wm_msg_free(c->msg);
 		free(c);
 		smfi_setpriv(ctx, NULL);
+		atomic_fetch_sub(&wm_daemon.counters.connections_open, 1);
 	}
 	return SMFIS_CONTINUE;
 }

@@ -7,12 +7,12 @@
  *   whorl-milter -t [-c FILE]   check the configuration and the cartridge
  *
  * libmilter owns the socket, the threads (one per MTA connection) and the
- * signals: SIGTERM, SIGINT and SIGHUP stop smfi_main, after which scans
+ * signals: SIGTERM, SIGINT and SIGHUP stop smfi_main (a reload is
+ * "whorlctl reload", control.c), after which scans
  * that missed their deadline are given "scan deadline" to finish before
  * the cartridge is closed.
  * Not for: the callbacks (conn.c) or the keys (cfg.c).
  */
-#include <getopt.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -24,90 +24,6 @@
 #include <libmilter/mfapi.h>
 
 #include "milter.h"
-
-struct wm_args {
-	const char *cfg_path;
-	int cfg_given;
-	int check;
-};
-
-static void wm_usage(FILE *f)
-{
-	fprintf(f, "usage: whorl-milter [-t] [-c FILE]\n"
-	           "  -c FILE  configuration (default: <config dir>/whorl-milter.cfg)\n"
-	           "  -t       check the configuration and the cartridge, then exit\n"
-	           "  -V       print the version\n");
-}
-
-static int wm_args_parse(int argc, char **argv, struct wm_args *a, char *path, size_t path_len)
-{
-	int opt;
-
-	memset(a, 0, sizeof(*a));
-	while ((opt = getopt(argc, argv, "c:tVh")) != -1) {
-		switch (opt) {
-		case 'c':
-			a->cfg_path = optarg;
-			a->cfg_given = 1;
-			break;
-		case 't': a->check = 1; break;
-		case 'V': printf("whorl-milter %s\n", WHORL_VERSION); return 0;
-		case 'h': wm_usage(stdout); return 0;
-		default: wm_usage(stderr); return -1;
-		}
-	}
-	if (optind != argc) {
-		wm_usage(stderr);
-		return -1;
-	}
-	if (a->cfg_path == NULL) {
-		snprintf(path, path_len, "%s/whorl-milter.cfg", whorl_default_config_dir());
-		a->cfg_path = path;
-	}
-	return 1;
-}
-
-static int wm_host_open(const struct wm_cfg *c, whorl_host **out)
-{
-	struct whorl_host_options ho;
-	char err[1024];
-	int rc;
-
-	memset(&ho, 0, sizeof(ho));
-	ho.size = sizeof(ho);
-	ho.cartridge_path = c->common.cartridge[0] ? c->common.cartridge : NULL;
-	ho.config_dir = c->common.cartridge_config_dir[0] ? c->common.cartridge_config_dir : NULL;
-	ho.state_dir = c->common.state_dir[0] ? c->common.state_dir : NULL;
-	ho.log = whorl_dlog_cartridge;
-	ho.log_min_level = c->common.log_level;
-	ho.app_name = WM_NAME;
-	rc = whorl_host_open(&ho, out, err, sizeof(err));
-	if (rc != 0) {
-		whorl_dlog_write(WHORL_LOG_ERROR, "MAIN", "%s", err);
-	} else {
-		struct whorl_host_info info = { .size = sizeof(info) };
-
-		whorl_host_info(*out, &info);
-		whorl_dlog_write(WHORL_LOG_INFO, "MAIN", "cartridge %s (%s) loaded",
-		                 info.cartridge_path, info.cartridge_version);
-	}
-	return rc;
-}
-
-static void wm_pid_file(const char *path, int create)
-{
-	FILE *f;
-
-	if (path[0] == '\0')
-		return;
-	if (!create) {
-		unlink(path);
-		return;
-	}
-	f = fopen(path, "w");
-	if (f == NULL || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0)
-		whorl_dlog_write(WHORL_LOG_WARN, "MAIN", "pid file %s: cannot write", path);
-}
 
 /* Opens the milter socket (a stale unix socket is removed first) and
  * gives a unix socket the configured mode. 0 or -1 (logged). */
@@ -145,17 +61,19 @@ static int wm_run(const struct wm_cfg *c)
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	if (wm_host_open(c, &wm_daemon.host) != 0)
+	if (whorl_daemon_host_open(&c->common, c->common.cartridge, c->common.state_dir, WM_NAME,
+	                           &wm_daemon.host) != 0)
 		return WM_EXIT_CONFIG;
-	if (wm_listen(c) != 0) {
+	if (wm_listen(c) != 0 || wm_control_start(c) != 0) {
 		whorl_host_close(wm_daemon.host);
 		return WM_EXIT_RUNTIME;
 	}
-	wm_pid_file(c->common.pid_file, 1);
+	whorl_daemon_pid_file(c->common.pid_file, 1);
 	whorl_dlog_write(WHORL_LOG_INFO, "MAIN", "whorl-milter %s ready on %s, pid %ld",
 	                 WHORL_VERSION, c->milter_socket, (long)getpid());
 	rc = smfi_main();
-	wm_pid_file(c->common.pid_file, 0);
+	wm_control_stop(); /* no swap or reload from here on */
+	whorl_daemon_pid_file(c->common.pid_file, 0);
 	if (wm_scan_drain(c->scan_deadline_ms) > 0) {
 		/* A scan still inside the cartridge: closing it now would
 		 * pull the code from under that thread. */
@@ -172,20 +90,21 @@ static int wm_run(const struct wm_cfg *c)
 int main(int argc, char **argv)
 {
 	static struct wm_cfg cfg;
-	struct wm_args a;
-	char path[WHORL_DCFG_PATH_MAX + 32];
+	static struct whorl_daemon_args a;
 	int rc;
 
-	rc = wm_args_parse(argc, argv, &a, path, sizeof(path));
+	rc = whorl_daemon_args(argc, argv, WM_NAME, 0, &a);
 	if (rc <= 0)
 		return rc == 0 ? WM_EXIT_OK : WM_EXIT_CONFIG;
 	whorl_dlog_setup(WHORL_DLOG_STDERR, 1, WM_NAME, 0, WHORL_LOG_INFO);
 	wm_cfg_defaults(&cfg);
 	if ((a.cfg_given || access(a.cfg_path, F_OK) == 0) && wm_cfg_load(a.cfg_path, &cfg) != 0)
 		return WM_EXIT_CONFIG;
-	wm_daemon.cfg = &cfg;
+	atomic_store(&wm_daemon.cfg, &cfg);
+	wm_daemon.cfg_path = a.cfg_path;
 	if (a.check) {
-		rc = wm_host_open(&cfg, &wm_daemon.host);
+		rc = whorl_daemon_host_open(&cfg.common, cfg.common.cartridge, cfg.common.state_dir,
+		                            WM_NAME, &wm_daemon.host);
 		if (rc == 0)
 			whorl_host_close(wm_daemon.host);
 		printf("%s: %s\n", a.cfg_path,

@@ -8,6 +8,7 @@
 #define WHORL_MILTER_H
 
 #include <netinet/in.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -162,11 +163,32 @@ int wm_scan(void *smfi_ctx, whorl_host *host, struct wm_msg *m, uint32_t deadlin
  * Returns the number still running. */
 unsigned wm_scan_drain(uint32_t ms);
 
+/* Counters whorlctl status shows (atomic; any thread). */
+struct wm_counters {
+	atomic_ulong connections;     /* MTA connections since start */
+	atomic_uint connections_open; /* open now */
+	atomic_ulong messages;        /* MAIL FROM seen */
+	atomic_ulong skipped;         /* local network or authenticated sender */
+	atomic_ulong scanned;         /* verdicts */
+	atomic_ulong failed;          /* "on fail" taken */
+	atomic_ulong actions[5];      /* by enum wm_action */
+	atomic_ulong swaps, reloads;  /* whorlctl swap, whorlctl reload */
+};
+
+#define WM_OLD_CFGS 64 /* reloads kept before a reload is refused */
+
 /* The running daemon, for libmilter's callbacks (which carry no context
- * of their own). Set once by main before smfi_main. */
+ * of their own). Set by main before smfi_main; cfg is replaced by a
+ * reload (the replaced ones stay allocated: a message in flight keeps
+ * reading the one it started with). */
 struct wm_daemon {
-	const struct wm_cfg *cfg;
+	_Atomic(const struct wm_cfg *) cfg;
+	const struct wm_cfg *old_cfgs[WM_OLD_CFGS];
+	size_t n_old_cfgs;
+	const char *cfg_path;
 	whorl_host *host;
+	struct whorl_ctl_server *ctl; /* control socket, or NULL */
+	struct wm_counters counters;
 };
 extern struct wm_daemon wm_daemon;
 
@@ -198,6 +220,18 @@ void wm_af_decide(const struct wm_af_cfg *c, int local_spam, unsigned score, uns
 int wm_af_apply(void *smfi_ctx, const struct wm_cfg *cfg, whorl_host *host,
                 const struct wm_af_seen *s, const struct wm_msg *m, const struct whorl_verdict *v,
                 const char *queue_id);
+
+/* The configuration a new message uses. */
+static inline const struct wm_cfg *wm_cfg_now(void)
+{
+	return atomic_load(&wm_daemon.cfg);
+}
+
+/* control.c: the control socket (libwhorl's server) with the milter's
+ * STATUS lines and RELOAD; nothing when "control socket" is empty.
+ * 0 or -1 (logged). */
+int wm_control_start(const struct wm_cfg *c);
+void wm_control_stop(void);
 
 /* Registers the callbacks with libmilter (conn.c). 0 or -1. */
 int wm_conn_register(void);

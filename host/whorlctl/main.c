@@ -1,14 +1,15 @@
 /*
- * main.c - whorlctl: talks to whorld's control socket.
+ * main.c - whorlctl: talks to the control socket of whorld or whorl-milter.
  *
- *   whorlctl [-c whorld.cfg] [-s SOCKET] [-u REPORTER] version | status | stats
+ *   whorlctl [-c FILE.cfg] [-s SOCKET] [-u REPORTER] version | status | stats
  *            | reload | update-now | swap PATH | report spam|ham FILE
  *
  * "report" records FILE as spam or not spam (ham) in the daemon's feedback
  * spool (docs/FEEDBACK.md); the reporter is -u, else the login name of
  * whoever runs whorlctl. The daemon reads FILE itself.
- * The socket is -s, else "control socket" of whorld.cfg (-c, or the
- * default configuration directory's). PATH is made absolute here
+ * The socket is -s, else "control socket" of the daemon's configuration
+ * (-c whorld.cfg or -c whorl-milter.cfg; default: the configuration
+ * directory's whorld.cfg); only that key is read from the file. PATH is made absolute here
  * (realpath), so whorld never reads a path relative to its own directory.
  * Prints the reply's text; exit 0 when whorld answered OK, 1 when it
  * refused (its reason on stderr), 2 when it could not be asked.
@@ -40,13 +41,22 @@ static const struct {
 
 static int ctl_usage(void)
 {
-	fprintf(stderr,
-	        "usage: whorlctl [-c whorld.cfg] [-s SOCKET] [-u REPORTER] version | status "
-	        "| stats | reload | update-now | swap PATH | report spam|ham FILE\n");
+	fprintf(
+	    stderr,
+	    "usage: whorlctl [-c whorld.cfg|whorl-milter.cfg] [-s SOCKET] [-u REPORTER] version | status "
+	    "| stats | reload | update-now | swap PATH | report spam|ham FILE\n");
 	return CTL_EXIT_UNREACHABLE;
 }
 
-/* The control socket: -s, else whorld.cfg's. */
+/* A whorl_dcfg_extra_fn: every key but "control socket" is the daemon's
+ * business, not whorlctl's. */
+static int ctl_cfg_key(void *ctx, const char *key, const char *value, char *why, size_t why_len)
+{
+	(void)ctx, (void)value, (void)why, (void)why_len;
+	return strcmp(key, "control socket") == 0 ? WHORL_DCFG_NOT_MINE : 0;
+}
+
+/* The control socket: -s, else the configuration file's. */
 static int ctl_socket(const char *sock, const char *cfg_path, char *out, size_t len)
 {
 	struct whorl_dcfg c;
@@ -61,7 +71,8 @@ static int ctl_socket(const char *sock, const char *cfg_path, char *out, size_t 
 		cfg_path = def;
 	}
 	whorl_dcfg_defaults(&c);
-	if (whorl_dcfg_load(cfg_path, &c, NULL) != 0 || c.control_socket[0] == '\0') {
+	if (whorl_dcfg_load_ext(cfg_path, &c, ctl_cfg_key, NULL, NULL) != 0 ||
+	    c.control_socket[0] == '\0') {
 		fprintf(stderr,
 		        "whorlctl: no control socket: set \"control socket\" in %s or use -s\n",
 		        cfg_path);

@@ -16,7 +16,6 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,52 +61,6 @@ void whorld_counters_sum(const struct whorld *d, struct whorld_counters *out)
 	}
 }
 
-struct whorld_args {
-	const char *cfg_path;
-	int cfg_given;
-	int foreground;
-	int check;
-};
-
-static void whorld_usage(FILE *f)
-{
-	fprintf(f, "usage: whorld [-f] [-t] [-c FILE]\n"
-	           "  -c FILE  configuration (default: <config dir>/whorld.cfg)\n"
-	           "  -f       stay in the foreground, log to stderr\n"
-	           "  -t       check the configuration, the cartridge and its data, then exit\n"
-	           "  -V       print the version\n");
-}
-
-static int whorld_args_parse(int argc, char **argv, struct whorld_args *a, char *path,
-                             size_t path_len)
-{
-	int opt;
-
-	memset(a, 0, sizeof(*a));
-	while ((opt = getopt(argc, argv, "c:ftVh")) != -1) {
-		switch (opt) {
-		case 'c':
-			a->cfg_path = optarg;
-			a->cfg_given = 1;
-			break;
-		case 'f': a->foreground = 1; break;
-		case 't': a->check = 1; break;
-		case 'V': printf("whorld %s\n", WHORL_VERSION); return 0;
-		case 'h': whorld_usage(stdout); return 0;
-		default: whorld_usage(stderr); return -1;
-		}
-	}
-	if (optind != argc) {
-		whorld_usage(stderr);
-		return -1;
-	}
-	if (a->cfg_path == NULL) {
-		snprintf(path, path_len, "%s/whorld.cfg", whorl_default_config_dir());
-		a->cfg_path = path;
-	}
-	return 1;
-}
-
 /* Loads whorld.cfg into c; a missing default file means the defaults.
  * Returns 1 when the file was read, 0 for defaults, -1 on errors (printed). */
 static int whorld_cfg_read(const char *path, int must_exist, struct whorl_dcfg *c)
@@ -123,34 +76,6 @@ static int whorld_cfg_read(const char *path, int must_exist, struct whorl_dcfg *
 	for (size_t i = 0; i < errs.n; i++)
 		whorl_dlog_write(WHORL_LOG_ERROR, "CONFIG", "%s", errs.line[i]);
 	return -1;
-}
-
-int whorld_host_open(struct whorld *d, const struct whorl_dcfg *c, const char *state_dir)
-{
-	struct whorl_host_options ho;
-	char err[1024];
-	int rc;
-
-	memset(&ho, 0, sizeof(ho));
-	ho.size = sizeof(ho);
-	ho.cartridge_path = d->cartridge_path[0] ? d->cartridge_path : NULL;
-	ho.config_dir = c->cartridge_config_dir[0] ? c->cartridge_config_dir : NULL;
-	ho.state_dir = state_dir;
-	ho.trial_ms = c->cartridge_trial_ms;
-	ho.log = whorl_dlog_cartridge;
-	ho.log_min_level = c->log_level;
-	ho.app_name = WHORLD_NAME;
-	rc = whorl_host_open(&ho, &d->host, err, sizeof(err));
-	if (rc != 0) {
-		whorl_dlog_write(WHORL_LOG_ERROR, "MAIN", "%s", err);
-	} else {
-		struct whorl_host_info info = { .size = sizeof(info) };
-
-		whorl_host_info(d->host, &info);
-		whorl_dlog_write(WHORL_LOG_INFO, "MAIN", "cartridge %s (%s) loaded",
-		                 info.cartridge_path, info.cartridge_version);
-	}
-	return rc;
 }
 
 int whorld_reload(struct whorld *d)
@@ -239,21 +164,6 @@ void whorld_detach_finish(int ready_fd)
 	close(ready_fd);
 }
 
-void whorld_pid_file(const char *path, int create)
-{
-	FILE *f;
-
-	if (path[0] == '\0')
-		return;
-	if (!create) {
-		unlink(path);
-		return;
-	}
-	f = fopen(path, "w");
-	if (f == NULL || fprintf(f, "%ld\n", (long)getpid()) < 0 || fclose(f) != 0)
-		whorl_dlog_write(WHORL_LOG_WARN, "MAIN", "pid file %s: %s", path, strerror(errno));
-}
-
 /* Room for every connection plus listeners, logs and cartridge files. */
 static void whorld_raise_nofile(unsigned max_connections)
 {
@@ -297,7 +207,7 @@ int whorld_serve(struct whorld *d, const struct whorl_dcfg *c)
 	if (!worker && listen_open(d, c) != 0)
 		return WHORLD_EXIT_RUNTIME;
 	if (!worker)
-		whorld_pid_file(c->pid_file, 1);
+		whorl_daemon_pid_file(c->pid_file, 1);
 	if (work_start(d, c->threads, c->queue_size) != 0) {
 		whorl_dlog_write(WHORL_LOG_ERROR, "MAIN", "cannot start %u threads", c->threads);
 		return WHORLD_EXIT_RUNTIME;
@@ -322,7 +232,7 @@ int whorld_serve(struct whorld *d, const struct whorl_dcfg *c)
 		http_stop(d);
 	}
 	if (!worker)
-		whorld_pid_file(c->pid_file, 0);
+		whorl_daemon_pid_file(c->pid_file, 0);
 	whorl_dlog_write(WHORL_LOG_INFO, "MAIN", "stopped");
 	return status;
 }
@@ -330,12 +240,11 @@ int whorld_serve(struct whorld *d, const struct whorl_dcfg *c)
 int main(int argc, char **argv)
 {
 	static struct whorld d;
-	struct whorld_args a;
-	char path[WHORL_DCFG_PATH_MAX + 16];
+	static struct whorl_daemon_args a;
 	struct whorl_dcfg *c = malloc(sizeof(*c));
 	int rc, found;
 
-	rc = whorld_args_parse(argc, argv, &a, path, sizeof(path));
+	rc = whorl_daemon_args(argc, argv, WHORLD_NAME, 1, &a);
 	if (rc <= 0 || c == NULL)
 		return rc == 0 ? WHORLD_EXIT_OK : WHORLD_EXIT_CONFIG;
 	whorl_dlog_setup(WHORL_DLOG_STDERR, 1, WHORLD_NAME, 0, WHORL_LOG_INFO);
@@ -350,7 +259,6 @@ int main(int argc, char **argv)
 	d.foreground = a.foreground;
 	d.t_start_ms = whorld_now_ms();
 	d.ready_fd = -1;
-	d.ctl_fd = -1;
 	d.chan_fd = -1;
 	d.counters = d.all_counters = &d.own_counters;
 	d.n_all_counters = 1;
@@ -369,7 +277,7 @@ int main(int argc, char **argv)
 	whorld_raise_nofile(c->max_connections);
 	if (c->workers > 0)
 		return master_run(&d, c);
-	if (whorld_host_open(&d, c, c->state_dir[0] ? c->state_dir : NULL) != 0)
+	if (whorl_daemon_host_open(c, d.cartridge_path, c->state_dir, WHORLD_NAME, &d.host) != 0)
 		return WHORLD_EXIT_CONFIG;
 	rc = whorld_serve(&d, c);
 	listen_close(&d);

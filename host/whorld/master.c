@@ -91,8 +91,8 @@ static void master_worker_main(struct master *m, unsigned i, int chan)
 
 	prctl(PR_SET_PDEATHSIG, SIGTERM); /* the master gone: drain and stop */
 	close(m->sig_fd);
-	if (d->ctl_fd >= 0)
-		close(d->ctl_fd); /* the master's control socket (its path stays) */
+	whorl_ctl_serve_forget(d->ctl); /* the master's control socket (its path stays) */
+	d->ctl = NULL;
 	for (unsigned k = 0; k < m->n; k++)
 		if (m->w[k].chan >= 0)
 			close(m->w[k].chan);
@@ -100,7 +100,7 @@ static void master_worker_main(struct master *m, unsigned i, int chan)
 		d->listeners[k].created = 0; /* the master unlinks its sockets */
 	for (size_t k = 0; k < d->n_http_listeners; k++)
 		d->http_listeners[k].created = 0;
-	d->ctl_fd = d->ready_fd = -1;
+	d->ready_fd = -1;
 	d->chan_fd = chan;
 	d->worker_id = i + 1;
 	d->counters = &d->all_counters[i + 1];
@@ -113,7 +113,7 @@ static void master_worker_main(struct master *m, unsigned i, int chan)
 			whorl_dlog_write(WHORL_LOG_ERROR, "MAIN", "%s: %s", state, strerror(errno));
 		state_dir = state;
 	}
-	if (whorld_host_open(d, c, state_dir) != 0)
+	if (whorl_daemon_host_open(c, d->cartridge_path, state_dir, WHORLD_NAME, &d->host) != 0)
 		_exit(WHORLD_EXIT_CONFIG);
 	rc = whorld_serve(d, c);
 	if (rc == WHORLD_EXIT_OK)
@@ -367,7 +367,7 @@ int master_run(struct whorld *d, const struct whorl_dcfg *c)
 
 	if (master_setup(m, d, c) != 0 || listen_open(d, c) != 0)
 		return WHORLD_EXIT_RUNTIME;
-	whorld_pid_file(c->pid_file, 1);
+	whorl_daemon_pid_file(c->pid_file, 1);
 	rc = master_start_workers(m);
 	if (rc == 0 && control_start(d, c->control_socket) != 0) {
 		rc = WHORLD_EXIT_RUNTIME;
@@ -375,7 +375,7 @@ int master_run(struct whorld *d, const struct whorl_dcfg *c)
 		master_loop(m);
 	}
 	if (rc != 0) {
-		whorld_pid_file(c->pid_file, 0);
+		whorl_daemon_pid_file(c->pid_file, 0);
 		return rc;
 	}
 	if (d->ready_fd >= 0)
@@ -387,7 +387,7 @@ int master_run(struct whorld *d, const struct whorl_dcfg *c)
 	control_stop(d);
 	listen_close(d);
 	listen_close_http(d);
-	whorld_pid_file(c->pid_file, 0);
+	whorl_daemon_pid_file(c->pid_file, 0);
 	whorl_dlog_write(WHORL_LOG_INFO, "MASTER", "stopped");
 	return m->status;
 }

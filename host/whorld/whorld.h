@@ -96,11 +96,10 @@ struct whorld {
 	size_t n_listeners;
 	struct whorld_listener http_listeners[WHORLD_MAX_LISTENERS];
 	size_t n_http_listeners;
-	struct http_server *http;  /* NULL without HTTP listeners */
-	pthread_mutex_t reload_mu; /* one reload at a time (SIGHUP, whorlctl) */
-	int ctl_fd;                /* control socket, or -1 */
-	char ctl_path[WHORL_DCFG_PATH_MAX];
-	pthread_t ctl_thread;
+	struct http_server *http;         /* NULL without HTTP listeners */
+	pthread_mutex_t reload_mu;        /* one reload at a time (SIGHUP, whorlctl) */
+	struct whorl_ctl_server *ctl;     /* control socket, or NULL */
+	pthread_t chan_tid;               /* a worker's channel thread */
 	atomic_uint n_conns;              /* open client connections, all states */
 	struct whorld_counters *counters; /* this process's: own_counters or a shared slot */
 	struct whorld_counters own_counters;
@@ -108,7 +107,7 @@ struct whorld {
 	unsigned n_all_counters;
 	unsigned worker_id; /* 1..workers in a worker process; 0 otherwise */
 	int chan_fd;        /* a worker's channel to the master, or -1 */
-	int chan_thread;    /* its thread runs (in ctl_thread) */
+	int chan_thread;    /* its thread runs (chan_tid) */
 	atomic_int chan_stopping;
 	char cartridge_path[WHORL_DCFG_PATH_MAX]; /* what a worker opens (swaps change it) */
 	struct work_queue *queue;
@@ -119,14 +118,10 @@ struct whorld {
 uint64_t whorld_now_ms(void);
 /* Adds every process's counters (all_counters) into *out. */
 void whorld_counters_sum(const struct whorld *d, struct whorld_counters *out);
-/* Opens the host on cartridge_path with state_dir (NULL: none). 0 or -1 (logged). */
-int whorld_host_open(struct whorld *d, const struct whorl_dcfg *c, const char *state_dir);
 /* Detached: lets go of the terminal (/dev/null on 0-2, no stderr log
  * copy); _finish also tells the waiting parent we run. */
 void whorld_detach_stdio(void);
 void whorld_detach_finish(int ready_fd);
-/* Writes (create) or removes the pid file; "" does nothing. */
-void whorld_pid_file(const char *path, int create);
 /* Runs one process's listeners, threads, HTTP and loop (the whole daemon
  * without workers, or one worker). Returns the exit status. */
 int whorld_serve(struct whorld *d, const struct whorl_dcfg *c);
@@ -201,8 +196,6 @@ int control_start(struct whorld *d, const char *path);
 void control_stop(struct whorld *d);
 /* A worker's thread answering the master's commands on d->chan_fd. */
 int control_channel_start(struct whorld *d);
-/* One command run on this process's host into o (OK/ERR first line). */
-void control_dispatch(struct whorld *d, const char *line, struct obuf *o);
 
 /* master.c: workers = N. Owns the listeners, forks N workers that serve on
  * them, restarts those that die, forwards signals and control commands.

@@ -32,11 +32,7 @@ start_milter "unix:$tmp/milter.sock" 2
 wait_port "$milter_port" || { echo "whorl-milter did not start"; exit 1; }
 for _ in $(seq 100); do [ -S "$tmp/milter.sock" ] && break; sleep 0.05; done
 postfix_start "inet:127.0.0.1:$milter_port"
-# Rejected spam counts as an SMTP error; Postfix's tarpit after 10 errors
-# (1 s per reply) would be timed instead of the milter.
-postconf -c "$tmp/pf/etc" -e smtpd_error_sleep_time=0 smtpd_soft_error_limit=100000 \
-	smtpd_hard_error_limit=100000
-postfix_set "smtpd_junk_command_limit=100000"
+postfix_no_tarpit
 
 # run LABEL: N transactions, figures printed.
 run() {

@@ -80,6 +80,15 @@ postfix_set() {
 	sleep 1
 }
 
+# postfix_no_tarpit: rejected messages count as SMTP errors; Postfix's
+# tarpit after 10 of them (1 s per reply) would slow a load or be timed
+# instead of the milter. Reloads Postfix.
+postfix_no_tarpit() {
+	postconf -c "$tmp/pf/etc" -e smtpd_error_sleep_time=0 smtpd_soft_error_limit=100000 \
+		smtpd_hard_error_limit=100000
+	postfix_set "smtpd_junk_command_limit=100000"
+}
+
 postfix_stop() {
 	[ -n "${pf_up:-}" ] && postfix -c "$tmp/pf/etc" stop >/dev/null 2>&1
 	[ -n "${sink_pid:-}" ] && kill "$sink_pid" 2>/dev/null
