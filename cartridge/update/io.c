@@ -41,12 +41,17 @@ int update_read_bounded(const char *dir, const char *name, size_t max, uint8_t *
 
 #define COPY_WINDOW ((size_t)64 << 10)
 
-/* Appends everything readable on in to out, at most max bytes. */
-static int copy_fd(int in, int out, size_t max, uint8_t *buf)
+/* Appends everything readable on in to out, at most max bytes; stops
+ * before the next piece once *cancel is non-zero. */
+static int copy_fd(int in, int out, size_t max, uint8_t *buf, const atomic_int *cancel)
 {
 	size_t total = 0;
 
 	for (;;) {
+		if (cancel != NULL && atomic_load(cancel) != 0) {
+			errno = ECANCELED;
+			return WHORL_EIO;
+		}
 		ssize_t n = read(in, buf, COPY_WINDOW);
 		if (n < 0 && errno == EINTR)
 			continue;
@@ -62,7 +67,8 @@ static int copy_fd(int in, int out, size_t max, uint8_t *buf)
 	}
 }
 
-int update_copy_bounded(const char *dir, const char *name, size_t max, int fd)
+int update_copy_bounded(const char *dir, const char *name, size_t max, int fd,
+                        const atomic_int *cancel)
 {
 	char path[PATH_MAX];
 	uint8_t *buf = NULL;
@@ -79,7 +85,7 @@ int update_copy_bounded(const char *dir, const char *name, size_t max, int fd)
 	rc = WHORL_ENOMEM;
 	if (!(buf = malloc(COPY_WINDOW)))
 		goto out;
-	rc = copy_fd(in, fd, max, buf);
+	rc = copy_fd(in, fd, max, buf, cancel);
 out:
 	free(buf);
 	close(in);

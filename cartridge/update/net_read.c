@@ -168,7 +168,8 @@ int update_run_read_fd(struct update_run *run, const char *name, size_t max, int
 	int rc;
 
 	if (!run->net)
-		return update_copy_bounded(run->dir, name, max, fd);
+		return update_copy_bounded(run->dir, name, max, fd,
+		                           run->hooks ? run->hooks->cancel : NULL);
 	if (cycle_over(run, name, &req.total_ms))
 		return WHORL_ENETWORK;
 	net_request_fill(run, name, max, url, sizeof url, &req);
