@@ -118,8 +118,14 @@ START_TEST(test_parse_rspamc_and_tell)
 }
 END_TEST
 
-static const struct spamd_result spam = { 90,  50,     1,          "WHORL_FUZZY,WHORL_SPAM",
-	                                  "a", "spam", "undefined" };
+static const struct spamd_result spam = { .score = 90,
+	                                  .minimum_score = 50,
+	                                  .is_spam = 1,
+	                                  .symbols = "WHORL_FUZZY,WHORL_SPAM",
+	                                  .analysis = "a",
+	                                  .category = "spam",
+	                                  .subcategory = "undefined",
+	                                  .cmae_headers = 0 };
 
 static void reply_for(const char *head, struct obuf *o)
 {
