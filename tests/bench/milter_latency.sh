@@ -42,21 +42,24 @@ label, port, n, files = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.arg
 msgs = [open(f, "rb").read() for f in files]
 s = smtplib.SMTP("127.0.0.1", port, timeout=60)
 s.ehlo("client.example")
-times, refused = [], 0
+times, acc, rej = [], [], []
 for i in range(n):
     t0 = time.perf_counter()
     try:
         s.sendmail("sender@example.net", ["user@example.org"], msgs[i % len(msgs)])
-    except smtplib.SMTPDataError:
-        refused += 1
+        kind = acc
     except smtplib.SMTPResponseException:
-        refused += 1
-    times.append((time.perf_counter() - t0) * 1000)
+        kind = rej
+    ms = (time.perf_counter() - t0) * 1000
+    times.append(ms)
+    kind.append(ms)
 s.quit()
-times.sort()
-pct = lambda p: times[min(len(times) - 1, int(p * len(times)))]
-print("%-18s n=%d rejected=%d  p50 %.2f ms  p99 %.2f ms  max %.2f ms" %
-      (label, n, refused, pct(0.50), pct(0.99), times[-1]))
+def pct(v, p):
+    v = sorted(v)
+    return v[min(len(v) - 1, int(p * len(v)))] if v else 0.0
+print("%-16s n=%d  p50 %6.2f ms  p99 %6.2f ms  max %6.2f ms | accepted %d p50 %.2f ms | rejected %d p50 %.2f ms" %
+      (label, n, pct(times, 0.50), pct(times, 0.99), max(times), len(acc), pct(acc, 0.5),
+       len(rej), pct(rej, 0.5)))
 PY
 }
 echo "milter_latency: $n transactions each, $(ls "$demo"/scan/*.eml | wc -l) demo messages in turn"
