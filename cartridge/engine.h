@@ -87,6 +87,8 @@ struct whorl_engine {
 	_Atomic uint64_t stats_serial;  /* reports made (sent or not) */
 	atomic_uint stats_sent;         /* reports the collector accepted */
 	int stats_started;              /* the reporter's first cycle ran */
+	atomic_int stats_running;       /* stats_thread may be kicked (started, not stopping) */
+	atomic_uint stats_waiting;      /* the interval the reporter waits now; 0 = none yet */
 	int stats_have_key;
 	uint8_t stats_collector_pk[32];
 	char stats_host_id[256];

@@ -56,9 +56,14 @@ static uint32_t stats_interval(struct whorl_engine *e)
 	return acf != 0 ? acf : STATS_DEFAULT_INTERVAL;
 }
 
+/* Takes "statistics interval = <seconds>" from the acf. A new interval
+ * under `statistics interval = auto` ends the period in progress at once
+ * (it was timed with the old one, an hour for a gateway that had no acf),
+ * so the publisher's interval holds from the next period on. */
 void engine_stats_acf(struct whorl_engine *e, const char *text, size_t len)
 {
 	static const char key[] = "statistics interval";
+	unsigned before = atomic_load(&e->stats_acf_interval);
 	for (size_t at = 0; at < len;) {
 		const char *line = text + at, *nl = memchr(line, '\n', len - at);
 		size_t n = nl != NULL ? (size_t)(nl - line) : len - at;
@@ -67,9 +72,17 @@ void engine_stats_acf(struct whorl_engine *e, const char *text, size_t len)
 			continue;
 		const char *eq = memchr(line, '=', n);
 		unsigned long v = eq != NULL ? strtoul(eq + 1, NULL, 10) : 0;
-		if (v >= 60 && v <= 7 * 86400)
+		if (v >= 1 && v <= CFG_MAX_STATS_INTERVAL)
 			atomic_store(&e->stats_acf_interval, (unsigned)v);
 	}
+	unsigned now = atomic_load(&e->stats_acf_interval);
+	const struct cfg *cfg = atomic_load(&e->cfg);
+	if (now == before || cfg == NULL || cfg->statistics_interval != 0)
+		return;
+	log_info(&e->log, "STATS", "Statistics interval from the publisher: %u s", now);
+	unsigned waiting = atomic_load(&e->stats_waiting);
+	if (atomic_load(&e->stats_running) && waiting != 0 && waiting != now)
+		update_thread_kick(&e->stats_thread);
 }
 
 /* "<kind> whitelist entry hits = <type>:<line>:<n>" for entries that
@@ -241,7 +254,14 @@ static uint32_t stats_cycle(void *ctx)
 	if (e->stats_started)
 		engine_stats_period_end(e, 0);
 	e->stats_started = 1;
-	return stats_interval(e);
+	/* Published before it is read again: an acf arriving meanwhile either
+	 * is seen here or sees this wait (engine_stats_acf kicks it). */
+	uint32_t v = stats_interval(e);
+	atomic_store(&e->stats_waiting, v);
+	uint32_t again = stats_interval(e);
+	if (again != v)
+		atomic_store(&e->stats_waiting, again);
+	return again;
 }
 
 int engine_stats_open(struct whorl_engine *e, const struct whorl_host_services *host)
@@ -261,6 +281,8 @@ int engine_stats_open(struct whorl_engine *e, const struct whorl_host_services *
 	atomic_init(&e->stats_cancel, 0);
 	atomic_init(&e->stats_sent, 0);
 	atomic_init(&e->stats_acf_interval, 0);
+	atomic_init(&e->stats_running, 0);
+	atomic_init(&e->stats_waiting, 0);
 	atomic_init(&e->stats_serial, 0);
 	atomic_init(&e->stats_period_start, (int64_t)(engine_now_ms(e) / 1000));
 	unsigned char run[12];
@@ -311,6 +333,13 @@ void engine_stats_start(struct whorl_engine *e)
 		log_error(&e->log, "STATS",
 		          "Could not start background statistics thread, will not log "
 		          "or report statistics");
+	else
+		atomic_store(&e->stats_running, 1);
+	/* An acf that came while the thread started, after its first cycle
+	 * read the interval, found it not running yet. */
+	unsigned waiting = atomic_load(&e->stats_waiting);
+	if (atomic_load(&e->stats_running) && waiting != 0 && waiting != stats_interval(e))
+		update_thread_kick(&e->stats_thread);
 }
 
 void engine_stats_quiesce(struct whorl_engine *e)
@@ -318,6 +347,7 @@ void engine_stats_quiesce(struct whorl_engine *e)
 	if (!e->stats_thread.running)
 		return;
 	log_info(&e->log, "STATS", "Shutting down, stopping background stats reporting.");
+	atomic_store(&e->stats_running, 0);
 	update_thread_stop(&e->stats_thread);
 	/* What this run counted since the last report is not lost: one report
 	 * more, one bounded try. */

@@ -21,6 +21,9 @@
 #define CFG_MAX_LINE 4096                    /* longer lines are ignored, logged */
 #define CFG_MAX_STR 1024                     /* longest string value kept */
 #define CFG_MAX_GATEWAY_HOSTS 32
+/* "statistics interval", from cartridge.cfg or the publisher's acf: at
+ * most one week (whorl-publish --statistics-interval has the same bound). */
+#define CFG_MAX_STATS_INTERVAL 604800
 #define CFG_MU_TRIAL_DEFAULT 3600u /* "micro-update trial period": an hour */
 
 enum cfg_image_depth {

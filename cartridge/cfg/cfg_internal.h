@@ -17,7 +17,6 @@
 #define CFG_MAX_TIMEOUT 3600                  /* "micro-update timeout": at most one hour */
 #define CFG_MAX_TRIAL 2592000u                /* "micro-update trial period": at most 30 days */
 #define CFG_MAX_BODY_LENGTH ((size_t)1 << 40) /* "max body length": at most 1 TiB */
-#define CFG_MAX_STATS_INTERVAL 604800         /* "statistics interval": at most one week */
 #define CFG_DEFAULT_PROXY_PORT 80             /* "http proxy" written as host or host: */
 
 /* 1 or 0 for yes/no/1/0/true/false/on/off (any case); -1 otherwise. */

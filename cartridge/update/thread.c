@@ -19,16 +19,18 @@ uint32_t update_jitter(uint32_t delay)
 	return d < 1 ? 1u : (uint32_t)d;
 }
 
-/* Waits `seconds` or until stopped; 1 when stopped. Caller holds t->mu. */
+/* Waits `seconds`, until kicked or until stopped; 1 when stopped. Caller
+ * holds t->mu. */
 static int wait_or_stop(struct update_thread *t, uint32_t seconds)
 {
 	struct timespec until;
 
 	clock_gettime(CLOCK_MONOTONIC, &until);
 	until.tv_sec += seconds;
-	while (!t->stop)
+	while (!t->stop && !t->kick)
 		if (pthread_cond_timedwait(&t->cv, &t->mu, &until) == ETIMEDOUT)
 			break;
+	t->kick = 0;
 	return t->stop;
 }
 
@@ -55,6 +57,7 @@ int update_thread_start(struct update_thread *t, update_cycle_fn cycle, void *ct
 	pthread_condattr_t ca;
 
 	t->stop = 0;
+	t->kick = 0;
 	t->cycles = 0;
 	t->cycle = cycle;
 	t->ctx = ctx;
@@ -100,6 +103,14 @@ int update_thread_wait(struct update_thread *t, unsigned long n, uint32_t timeou
 		rc = WHORL_ENODATA;
 	pthread_mutex_unlock(&t->mu);
 	return rc;
+}
+
+void update_thread_kick(struct update_thread *t)
+{
+	pthread_mutex_lock(&t->mu);
+	t->kick = 1;
+	pthread_cond_signal(&t->cv);
+	pthread_mutex_unlock(&t->mu);
 }
 
 void update_thread_stop(struct update_thread *t)

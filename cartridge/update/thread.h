@@ -24,6 +24,7 @@ struct update_thread {
 	pthread_cond_t cv;      /* on CLOCK_MONOTONIC; wakes the thread */
 	pthread_cond_t done_cv; /* on CLOCK_MONOTONIC; a cycle ended */
 	int stop;               /* under mu */
+	int kick;               /* under mu: end the wait in progress */
 	unsigned long cycles;   /* cycles finished, under mu */
 	int running;
 	update_cycle_fn cycle;
@@ -41,6 +42,9 @@ int update_thread_start(struct update_thread *t, update_cycle_fn cycle, void *ct
  * 0 when it has, WHORL_EBUSY at the deadline (the cycle goes on in the
  * background), WHORL_ENODATA when the thread is not running or stopped. */
 int update_thread_wait(struct update_thread *t, unsigned long n, uint32_t timeout_ms);
+/* Ends the wait in progress: the next cycle runs now (its return value
+ * times the wait after it). Only between a successful start and stop. */
+void update_thread_kick(struct update_thread *t);
 /* Wakes and joins the thread (a no-op when it never started). */
 void update_thread_stop(struct update_thread *t);
 /* delay +- UPDATE_JITTER_PERCENT, at least 1 s. */

@@ -62,17 +62,20 @@ int publish_set_get_fp(const struct publish_set *s, uint8_t engine, uint64_t key
 size_t publish_set_count(const struct publish_set *s); /* live records */
 
 struct publish_options {
-	const char *out_dir;     /* the mirror directory; created if missing */
-	int64_t now;             /* unix seconds; 0: time() */
-	unsigned expiry_days;    /* 0: PUBLISH_DEFAULT_EXPIRY_DAYS */
-	unsigned check_interval; /* seconds; 0: 60 */
-	unsigned full_interval;  /* seconds; 0: 10800 */
-	unsigned full_every;     /* 0: PUBLISH_DEFAULT_FULL_EVERY */
-	int force_full;          /* write a complete sigs file now */
-	int keep_deltas;         /* a complete file keeps the delta chain (the
+	const char *out_dir;          /* the mirror directory; created if missing */
+	int64_t now;                  /* unix seconds; 0: time() */
+	unsigned expiry_days;         /* 0: PUBLISH_DEFAULT_EXPIRY_DAYS */
+	unsigned check_interval;      /* seconds; 0: 60 */
+	unsigned full_interval;       /* seconds; 0: 10800 */
+	unsigned statistics_interval; /* seconds (1-CFG_MAX_STATS_INTERVAL) the acf
+	                                 gives gateways' statistics periods; 0:
+	                                 not in the acf (gateways: one hour) */
+	unsigned full_every;          /* 0: PUBLISH_DEFAULT_FULL_EVERY */
+	int force_full;               /* write a complete sigs file now */
+	int keep_deltas;              /* a complete file keeps the delta chain (the
 	                                  newest UPDATE_MAX_DELTAS) and adds the delta
 	                                  to its serial; 0: it starts a new chain */
-	const char *cats;        /* categories text; NULL: no cats source */
+	const char *cats;             /* categories text; NULL: no cats source */
 	size_t cats_len;
 	const char *awl; /* backend whitelist text; NULL: empty */
 	size_t awl_len;

@@ -292,11 +292,14 @@ static int write_text(struct pub_run *pr, int src, const char *text, size_t len)
 
 static int write_texts(struct pub_run *pr)
 {
-	char acf[128];
+	char acf[160];
 	int rc, n;
 
 	n = snprintf(acf, sizeof acf, "check interval = %u\nfull interval = %u\n",
 	             pr->m.check_interval, pr->m.full_interval);
+	if (pr->o->statistics_interval != 0)
+		n += snprintf(acf + n, sizeof acf - (size_t)n, "statistics interval = %u\n",
+		              pr->o->statistics_interval);
 	if ((rc = write_text(pr, UPDATE_SRC_ACF, acf, (size_t)n)) != 0)
 		return rc;
 	if ((rc = write_text(pr, UPDATE_SRC_AWL, pr->o->awl ? pr->o->awl : "",

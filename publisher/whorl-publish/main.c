@@ -7,7 +7,7 @@
  *                 [--cartridge PATH] [--config-dir DIR] [--confidence N]
  *                 [--expiry-days N] [--full-every N] [--full] [--drop-deltas]
  *                 [--check-interval S] [--full-interval S] [--awl FILE]
- *                 [--infra-campaigns N]
+ *                 [--statistics-interval S] [--infra-campaigns N]
  *
  * Each DIR (a directory, a maildir, an mbox or a message file) is read by
  * libwhorl's mail reader exactly as whorl-scan reads it (host/libwhorl/mail.h:
@@ -23,7 +23,11 @@
  * the complete file; --drop-deltas drops it whenever a complete file is
  * written (--keep-deltas, the default, is accepted); --check-interval and
  * --full-interval set the schedule the manifest gives gateways under
- * `micro-update interval = auto` (seconds; 60 and 10800 by default).
+ * `micro-update interval = auto` (seconds; 60 and 10800 by default);
+ * --statistics-interval puts "statistics interval = S" in the acf source,
+ * the period of the statistics reports of gateways with `statistics
+ * interval = auto` (without it they report hourly; give it on every run
+ * that should keep it, like --awl).
  * Links, sending addresses and templates that messages of N or more
  * different campaigns carry (--infra-campaigns, default 3; 0 turns it off)
  * are shared infrastructure and are not published as abuse
@@ -66,7 +70,8 @@ struct args {
 	struct label labels[MAX_DIRS]; /* abuse first, then legit */
 	int n_labels;
 	unsigned confidence, expiry_days, full_every, check_interval, full_interval;
-	unsigned infra_campaigns; /* 0: publish infrastructure keys as they come */
+	unsigned statistics_interval; /* 0: none in the acf */
+	unsigned infra_campaigns;     /* 0: publish infrastructure keys as they come */
 	int force_full, keep_deltas;
 };
 
@@ -164,7 +169,7 @@ static int usage(void)
 	    "usage: whorl-publish --key KEY --out MIRROR [--category NAME=DIR]... "
 	    "[--legit DIR]...\n       [--cartridge PATH] [--config-dir DIR] [--confidence N] "
 	    "[--expiry-days N] [--full-every N] [--full] [--drop-deltas]\n       [--check-interval S] "
-	    "[--full-interval S] [--awl FILE] [--infra-campaigns N]\n");
+	    "[--full-interval S] [--statistics-interval S] [--awl FILE] [--infra-campaigns N]\n");
 	return 2;
 }
 
@@ -281,6 +286,10 @@ static int parse_args(int argc, char **argv, struct args *a, const char **specs,
 			if (parse_uint(v, UPDATE_MAX_INTERVAL, &a->full_interval) ||
 			    !a->full_interval)
 				return -1;
+		} else if (strcmp(o, "--statistics-interval") == 0) {
+			if (parse_uint(v, CFG_MAX_STATS_INTERVAL, &a->statistics_interval) ||
+			    !a->statistics_interval)
+				return -1;
 		} else if (strcmp(o, "--infra-campaigns") == 0) {
 			if (parse_uint(v, UINT16_MAX, &a->infra_campaigns) ||
 			    a->infra_campaigns == 1)
@@ -328,6 +337,7 @@ static int publish_all(const struct args *a, whorl_host *host, const uint8_t *ca
 		                     .keep_deltas = a->keep_deltas,
 		                     .check_interval = a->check_interval,
 		                     .full_interval = a->full_interval,
+		                     .statistics_interval = a->statistics_interval,
 		                     .cats = (const char *)cats_text,
 		                     .cats_len = cats_len,
 		                     .awl = (const char *)awl_text,
