@@ -149,6 +149,10 @@ static void verify_one(const struct sigdb *db, const struct fp_sketch *sk, uint3
 	if (stored == NULL || algo != sk->algo_version)
 		return;
 	double sim = fp_sketch_similarity(sk->engine, algo, sk->bytes, sk->len, stored, slen);
+	if ((m.flags & SIGDB_F_LEGIT) == 0) {
+		double contained = fp_sketch_containment(sk, algo, stored, slen);
+		sim = contained > sim ? contained : sim;
+	}
 	if (sim < weak)
 		return;
 	if (seen != NULL)

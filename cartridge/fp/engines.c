@@ -35,6 +35,7 @@ static const struct fp_engine fp_engine_table[] = {
 		.compute = fp_fuzzy_compute, .flags = FP_ENGINE_CONTENT | FP_ENGINE_TEXT,
 		.legit_factor = 1.0,
 		.stored_anchors = fp_fuzzy_stored_anchors, .similarity = fp_fuzzy_similarity,
+		.containment = fp_fuzzy_containment,
 		.threshold = fp_fuzzy_threshold, .weak_threshold = fp_fuzzy_weak_threshold,
 	},
 	[WHORL_FP_URL] = {

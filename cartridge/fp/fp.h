@@ -56,6 +56,11 @@ struct fp_sketch {
 	const uint8_t *bytes;          /* stored form, what publishers store */
 	const uint32_t *query_anchors; /* anchors to look up at scan time */
 	size_t n_query_anchors;
+	/* What a query keeps beyond its stored form to verify with (the fuzzy
+	 * engine: which values each bin holds, for containment); NULL/0 when
+	 * the engine keeps nothing. Never stored or published. */
+	const uint8_t *query_extra;
+	size_t query_extra_len;
 };
 
 struct fp_list {
@@ -91,6 +96,11 @@ struct fp_engine {
 	double legit_factor; /* a legitimate hit's share of its weight */
 	size_t (*stored_anchors)(const uint8_t *bytes, size_t len, uint32_t *anchors, size_t cap);
 	double (*similarity)(const uint8_t *query, size_t qlen, const uint8_t *stored, size_t slen);
+	/* How much of the stored text the query contains (0 to 1; 0 when it
+	 * cannot tell or it is below the match threshold), from the query's
+	 * extra; NULL for engines without it. */
+	double (*containment)(const uint8_t *extra, size_t elen, const uint8_t *query, size_t qlen,
+	                      const uint8_t *stored, size_t slen);
 	double (*threshold)(void);      /* a match on its own */
 	double (*weak_threshold)(void); /* supports other evidence (<= threshold) */
 };
@@ -127,6 +137,14 @@ size_t fp_sketch_stored_anchors(uint8_t engine, uint8_t algo, const uint8_t *byt
  * malformed stored bytes). */
 double fp_sketch_similarity(uint8_t engine, uint8_t algo, const uint8_t *query, size_t qlen,
                             const uint8_t *stored, size_t slen);
+/* How much of a stored sketch's text the query sketch q contains, from q's
+ * query_extra: 0.0 when the engine cannot tell (no containment operation,
+ * no extra, other version, malformed bytes) or when it is below the
+ * engine's match threshold, else the contained share up to 1.0. A campaign
+ * padded with filler prose contains all of its text; the scan counts it
+ * for abuse records only (spammers paste legitimate prose). */
+double fp_sketch_containment(const struct fp_sketch *q, uint8_t algo, const uint8_t *stored,
+                             size_t slen);
 /* Smallest similarity that counts as a match for this engine on its own. */
 double fp_sketch_threshold(uint8_t engine);
 /* Smallest similarity that still supports other evidence (<= the above). */

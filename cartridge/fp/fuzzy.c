@@ -23,6 +23,12 @@
  * (FUZZY_MAX_RATIO_CONTAINED when the stored text is the smaller set: a
  * campaign padded with filler prose).
  *
+ * Containment (scan side only, abuse records only): a query also keeps,
+ * per bin, which 8-bit values its set holds (FUZZY_EXTRA_BYTES, never
+ * stored). A stored text is inside the query when the query holds most of
+ * its bin minima, beyond chance: a campaign between paragraphs of filler
+ * prose, however much filler, still matches (fp_fuzzy_containment).
+ *
  * Lookup: a stored sketch is indexed by the FUZZY_STORED_ANCHORS smallest
  * feature hashes of each view; a query looks up its FUZZY_QUERY_ANCHORS
  * smallest. A stored text whose features survive in the variant keeps its
@@ -63,12 +69,21 @@
 #define FUZZY_SEED_W 0x66757a7a7957ull /* "fuzzyW" */
 #define FUZZY_SEED_C 0x66757a7a7943ull /* "fuzzyC" */
 #define FUZZY_SKETCH_BYTES (6 + 2 * FUZZY_K + 2 * 4 * FUZZY_STORED_ANCHORS)
-#define FUZZY_THRESHOLD 0.70      /* similarity that counts as a match alone */
+#define FUZZY_THRESHOLD 0.70 /* similarity that counts as a match alone */
+#define FUZZY_SEEN_WORDS 4   /* 256 bits: which 8-bit bin values a query holds */
+#define FUZZY_SEEN_BYTES (FUZZY_K * FUZZY_SEEN_WORDS * 8) /* one view's bitmaps */
+/* Query-only extra: W bitmaps, C bitmaps, then per view (W, C) a u32: how
+ * many values its bins hold in all. */
+#define FUZZY_EXTRA_BYTES (2 * FUZZY_SEEN_BYTES + 2 * 4)
+/* Containment is only estimated while a query bin's values are sparse: past
+ * this mean share of the 256 values present, chance agreement drowns it. */
+#define FUZZY_CONTAIN_MAX_CHANCE 0.25
 #define FUZZY_WEAK_THRESHOLD 0.50 /* similarity that supports other evidence */
 
 struct fuzzy_view {
 	uint32_t minv[FUZZY_K];
-	uint32_t bottom[FUZZY_QUERY_ANCHORS]; /* ascending, distinct */
+	uint64_t seen[FUZZY_K][FUZZY_SEEN_WORDS]; /* per bin: the 8-bit values present */
+	uint32_t bottom[FUZZY_QUERY_ANCHORS];     /* ascending, distinct */
 	size_t n_bottom;
 	uint64_t admit; /* anchors below this may enter bottom[]: 2^32
 	                               * until it is full, then its largest */
@@ -106,6 +121,7 @@ static inline void view_add(struct fuzzy_view *v, uint64_t h)
 	unsigned bin = (unsigned)(h >> FUZZY_BIN_SHIFT);
 	uint32_t val = (uint32_t)h, old = v->minv[bin];
 	v->minv[bin] = val < old ? val : old; /* branch-free: the outcome is random */
+	v->seen[bin][(val & 0xff) >> 6] |= 1ull << (val & 63);
 	unsigned bit = (unsigned)(h >> 32) & (FUZZY_LC_BITS - 1);
 	v->bits[bit >> 6] |= 1ull << (bit & 63);
 	uint32_t anchor = (uint32_t)(h >> 27) | 1u;
@@ -384,6 +400,20 @@ static void sketch_write(uint8_t *b, const struct fuzzy_view *w, const struct fu
 	}
 }
 
+/* A view's per-bin value bitmaps as bytes, bit v of a bin in byte v / 8
+ * (whatever the host's byte order), and their total population. */
+static void seen_write(uint8_t *out, uint8_t *count, const struct fuzzy_view *v)
+{
+	uint32_t present = 0;
+	const uint64_t *w = &v->seen[0][0];
+	for (size_t i = 0; i < FUZZY_K * FUZZY_SEEN_WORDS; i++, out += 8) {
+		present += (uint32_t)__builtin_popcountll(w[i]);
+		for (unsigned k = 0; k < 8; k++) /* one little-endian store */
+			out[k] = (uint8_t)(w[i] >> (8 * k));
+	}
+	put_u32(count, present);
+}
+
 void fp_fuzzy_compute(const struct fp_input *in, struct fp_list *out)
 {
 	struct fuzzy_view w, c;
@@ -394,11 +424,14 @@ void fp_fuzzy_compute(const struct fp_input *in, struct fp_list *out)
 		return;
 	uint8_t *bytes = arena_alloc(in->arena, FUZZY_SKETCH_BYTES);
 	uint32_t *anchors = arena_alloc(in->arena, 2 * FUZZY_QUERY_ANCHORS * sizeof(uint32_t));
-	if (bytes == NULL || anchors == NULL) {
+	uint8_t *extra = arena_alloc(in->arena, FUZZY_EXTRA_BYTES);
+	if (bytes == NULL || anchors == NULL || extra == NULL) {
 		out->overflow = 1;
 		return;
 	}
 	sketch_write(bytes, &w, &c, nw, nc);
+	seen_write(extra, extra + 2 * FUZZY_SEEN_BYTES, &w);
+	seen_write(extra + FUZZY_SEEN_BYTES, extra + 2 * FUZZY_SEEN_BYTES + 4, &c);
 	size_t na = 0;
 	if (nw >= FUZZY_MIN_WORDS)
 		for (size_t i = 0; i < w.n_bottom; i++)
@@ -412,6 +445,8 @@ void fp_fuzzy_compute(const struct fp_input *in, struct fp_list *out)
 		.bytes = bytes,
 		.query_anchors = anchors,
 		.n_query_anchors = na,
+		.query_extra = extra,
+		.query_extra_len = FUZZY_EXTRA_BYTES,
 	};
 	fp_list_add_sketch(out, &sk);
 }
@@ -478,6 +513,57 @@ double fp_fuzzy_similarity(const uint8_t *q, size_t qlen, const uint8_t *s, size
 	if (use_w && use_c)
 		return (simw > simc ? simw : simc) * 0.75 + (simw + simc) / 2 * 0.25;
 	return use_w ? simw : simc;
+}
+
+/* How much of a stored view's set the query holds, 0 to 1, or 0 when it
+ * cannot be told. The stored bin values are the minima of the stored set;
+ * each one the query holds too (its 8 bits are among the query's values in
+ * that bin) is a stored element found in the query. Bins the stored set
+ * left empty carry borrowed values, so hits are counted against the
+ * expected number of filled bins, after taking away what chance agreement
+ * explains: a bin holding p of the 256 values agrees by chance with
+ * probability p/256 (present: p summed over the bins). Only for a stored
+ * set of at least contained_min elements, smaller than the query, and
+ * while the query's bins are sparse (FUZZY_CONTAIN_MAX_CHANCE). */
+static double view_containment(const uint8_t *seen, uint32_t present, const uint8_t *s, unsigned nq,
+                               unsigned ns, unsigned contained_min)
+{
+	if (ns < contained_min || nq <= ns)
+		return 0;
+	double chance = present / 256.0, mean_chance = chance / FUZZY_K;
+	if (mean_chance > FUZZY_CONTAIN_MAX_CHANCE)
+		return 0;
+	unsigned hits = 0;
+	for (unsigned b = 0; b < FUZZY_K; b++)
+		hits += (seen[b * FUZZY_SEEN_WORDS * 8 + (s[b] >> 3)] >> (s[b] & 7)) & 1u;
+	double filled = FUZZY_K * (1 - pow(1 - 1.0 / FUZZY_K, ns));
+	double c = (hits - chance) / (filled * (1 - mean_chance));
+	return c < 0 ? 0 : c > 1 ? 1 : c;
+}
+
+/* Both views must show the stored text inside the query: the words alone
+ * are found in any long text, the letter grams keep their order. A stored
+ * text of fewer than FUZZY_CONTAINED_MIN x FUZZY_MIN_GRAMS grams (a
+ * one-line pitch, a spam that was mostly a list's boilerplate) is found
+ * inside long legitimate mail by coincidence, so it never counts. */
+double fp_fuzzy_containment(const uint8_t *extra, size_t elen, const uint8_t *q, size_t qlen,
+                            const uint8_t *s, size_t slen)
+{
+	if (extra == NULL || elen != FUZZY_EXTRA_BYTES || qlen != FUZZY_SKETCH_BYTES ||
+	    slen != FUZZY_SKETCH_BYTES || q[0] != FUZZY_FORMAT || s[0] != FUZZY_FORMAT)
+		return 0;
+	unsigned qw = get_u16(q + 2), qc = get_u16(q + 4), sw = get_u16(s + 2), sc = get_u16(s + 4);
+	if (qw < FUZZY_MIN_WORDS || sw < FUZZY_MIN_WORDS || qc < FUZZY_MIN_GRAMS ||
+	    sc < FUZZY_MIN_GRAMS)
+		return 0;
+	const uint8_t *counts = extra + 2 * FUZZY_SEEN_BYTES;
+	double cw = view_containment(extra, get_u32(counts), s + 6, qw, sw, FUZZY_MIN_WORDS);
+	if (cw < FUZZY_THRESHOLD)
+		return 0;
+	double cc = view_containment(extra + FUZZY_SEEN_BYTES, get_u32(counts + 4), s + 6 + FUZZY_K,
+	                             qc, sc, FUZZY_CONTAINED_MIN * FUZZY_MIN_GRAMS);
+	double c = cw < cc ? cw : cc;
+	return c >= FUZZY_THRESHOLD ? c : 0;
 }
 
 double fp_fuzzy_threshold(void)

@@ -28,6 +28,15 @@ double fp_sketch_similarity(uint8_t engine, uint8_t algo, const uint8_t *query, 
 	return e != NULL ? e->similarity(query, qlen, stored, slen) : -1;
 }
 
+double fp_sketch_containment(const struct fp_sketch *q, uint8_t algo, const uint8_t *stored,
+                             size_t slen)
+{
+	const struct fp_engine *e = sketch_engine(q->engine, algo);
+	if (e == NULL || e->containment == NULL || q->query_extra == NULL)
+		return 0;
+	return e->containment(q->query_extra, q->query_extra_len, q->bytes, q->len, stored, slen);
+}
+
 double fp_sketch_threshold(uint8_t engine)
 {
 	const struct fp_engine *e = fp_engine_get(engine);

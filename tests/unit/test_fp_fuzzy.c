@@ -172,6 +172,76 @@ START_TEST(test_fuzzy_campaign_padded_with_filler)
 }
 END_TEST
 
+/* How much of stored text s the query text q contains (fp_sketch_containment). */
+static double contained(const char *q, const char *s)
+{
+	static struct fp_list lq, ls;
+	const struct fp_sketch *sq = sketch_of(q, &lq), *ss = sketch_of(s, &ls);
+	ck_assert_ptr_nonnull(sq);
+	ck_assert_ptr_nonnull(ss);
+	return fp_sketch_containment(sq, ss->algo_version, ss->bytes, ss->len);
+}
+
+/* The campaign between filler paragraphs three times its size: past the
+ * ratio where the overlap estimate is trusted, the query still holds every
+ * stored bin minimum. */
+START_TEST(test_fuzzy_campaign_inside_long_filler)
+{
+	char padded[sizeof(text_a) + 6 * sizeof(filler)];
+	snprintf(padded, sizeof(padded), "%s %s %s %s %s", filler, filler, text_a, filler, filler);
+	/* The filler repeats, so add distinct words too: the query's sets grow. */
+	size_t n = strlen(padded);
+	for (unsigned i = 0; i < 150 && n + 16 < sizeof(padded); i++)
+		n += (size_t)snprintf(padded + n, sizeof(padded) - n, " zq%cx%cword", 'a' + i % 26,
+		                      'a' + i / 26);
+	ck_assert_double_lt(sim(padded, text_a), 0.70);
+	ck_assert_double_ge(contained(padded, text_a), 0.85);
+	/* Containment is one way: the short text does not hold the long one. */
+	ck_assert_double_eq(contained(text_a, padded), 0);
+}
+END_TEST
+
+START_TEST(test_fuzzy_containment_needs_the_text)
+{
+	const char *other =
+	    "the meeting about the quarterly budget review has moved to thursday afternoon "
+	    "please bring the spreadsheets for the regional offices and the draft of the "
+	    "hiring plan we will also discuss the new expense policy and the schedule for "
+	    "the office move next spring lunch will be provided for everyone attending";
+	char padded[2 * sizeof(filler) + 512];
+	snprintf(padded, sizeof(padded), "%s %s", filler, other);
+	ck_assert_double_eq(contained(padded, text_a), 0);
+	/* Half of the campaign's text is not "contained". */
+	char half[sizeof(text_a) / 2 + sizeof(filler) + 4];
+	snprintf(half, sizeof(half), "%s %.*s", filler, (int)(sizeof(text_a) / 2), text_a);
+	ck_assert_double_eq(contained(half, text_a), 0);
+	/* A short stored text (under three times the minimum of letter grams)
+	 * never counts, even when the query holds all of it. */
+	const char *pitch = "genuine swiss watches rolex omega breitling cartier discount";
+	char with_pitch[sizeof(filler) + 128];
+	snprintf(with_pitch, sizeof(with_pitch), "%s %s", filler, pitch);
+	ck_assert_double_eq(contained(with_pitch, pitch), 0);
+}
+END_TEST
+
+START_TEST(test_fuzzy_containment_rejects_foreign_bytes)
+{
+	static struct fp_list lq, ls;
+	const struct fp_sketch *q = sketch_of(text_a, &lq), *s = sketch_of(text_a, &ls);
+	uint8_t junk[166] = { 0 };
+	ck_assert_ptr_nonnull(q->query_extra);
+	ck_assert_double_eq(fp_sketch_containment(q, 2, junk, sizeof(junk)), 0);
+	ck_assert_double_eq(fp_sketch_containment(q, 2, junk, 50), 0);
+	ck_assert_double_eq(fp_sketch_containment(q, 9, s->bytes, s->len), 0);
+	struct fp_sketch bare = *q;
+	bare.query_extra = NULL;
+	ck_assert_double_eq(fp_sketch_containment(&bare, 2, s->bytes, s->len), 0);
+	bare.query_extra = q->query_extra;
+	bare.query_extra_len = q->query_extra_len - 1;
+	ck_assert_double_eq(fp_sketch_containment(&bare, 2, s->bytes, s->len), 0);
+}
+END_TEST
+
 START_TEST(test_fuzzy_leetspeak)
 {
 	const char *leet =
@@ -227,6 +297,9 @@ int main(void)
 	tcase_add_test(tc, test_fuzzy_tiny_text_no_sketch);
 	tcase_add_test(tc, test_fuzzy_cjk_text);
 	tcase_add_test(tc, test_fuzzy_campaign_padded_with_filler);
+	tcase_add_test(tc, test_fuzzy_campaign_inside_long_filler);
+	tcase_add_test(tc, test_fuzzy_containment_needs_the_text);
+	tcase_add_test(tc, test_fuzzy_containment_rejects_foreign_bytes);
 	tcase_add_test(tc, test_fuzzy_leetspeak);
 	tcase_add_test(tc, test_fuzzy_rejects_foreign_bytes);
 	suite_add_tcase(s, tc);
