@@ -233,7 +233,8 @@ const char *whorl_feedback_class_name(int feedback_class);
  * Reads the file (at most max_size bytes) and records it with
  * whorl_feedback_record() (source "control", client "unix", `content` as
  * in struct whorl_feedback). Writes the whole control reply into reply:
- * "OK\nrecorded CLASS PATH-OF-THE-REPORT\n" or "ERR <why>\n". Returns 0,
+ * "OK\nrecorded CLASS PATH-OF-THE-REPORT\n" or "ERR <why>\n", and logs a
+ * recorded report (INFO) or a failure to record (ERROR). Returns 0,
  * WHORL_ECONFIG (no spool), WHORL_EINVAL (malformed args), or the
  * error of reading the file or recording. Thread-safe.
  */

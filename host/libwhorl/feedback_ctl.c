@@ -9,7 +9,8 @@
  * control socket only admits root and the daemon's own user, so it reads
  * nothing its peer could not), bounded by the daemon's maximum message
  * size, and records the report through whorl_feedback_record() with source
- * "control".
+ * "control", and logs what happened (CONTROL: report: ...) through the
+ * daemon log (dlog.c).
  * Not for: the socket's wire form and access rules (ctl.c).
  */
 #include <stdio.h>
@@ -56,11 +57,17 @@ int whorl_feedback_ctl_report(whorl_host *h, const char *spool_dir, unsigned con
 	}
 	rc = whorl_feedback_record(h, spool_dir, &fb, msg, len, name, sizeof(name));
 	free(msg);
-	if (rc != 0)
+	if (rc != 0) {
 		snprintf(reply, reply_len, "ERR cannot record the report: %s\n",
 		         whorl_strerror(rc));
-	else
+		whorl_dlog_write(WHORL_LOG_ERROR, "CONTROL", "report of %s: %s", path,
+		                 whorl_strerror(rc));
+	} else {
 		snprintf(reply, reply_len, "OK\nrecorded %s %s/new/%s\n",
 		         whorl_feedback_class_name(fb.feedback_class), spool_dir, name);
+		whorl_dlog_write(WHORL_LOG_INFO, "CONTROL", "report: recorded %s %s from %s: %s",
+		                 whorl_feedback_class_name(fb.feedback_class), path, reporter,
+		                 name);
+	}
 	return rc;
 }

@@ -1,6 +1,7 @@
 /*
  * control.c - whorl-milter's part of the control socket (whorlctl -s
- * SOCKET, or -c whorl-milter.cfg): its STATUS lines and RELOAD. The
+ * SOCKET, or -c whorl-milter.cfg): its STATUS lines, RELOAD and REPORT
+ * (whorlctl report, recorded by libwhorl's whorl_feedback_ctl_report). The
  * socket, its thread and VERSION, STATS, SWAP and UPDATE-NOW are
  * libwhorl's (whorl_ctl_serve_*), the same code whorld answers with.
  * A reload re-reads whorl-milter.cfg into a new configuration that the
@@ -91,6 +92,24 @@ static int wm_control_reload(void *ctx)
 	return rc == 0 ? 0 : -1;
 }
 
+/* REPORT spam|ham REPORTER PATH (whorlctl report): libwhorl records it in
+ * the feedback spool of the configuration in use, bounded by max body
+ * length. */
+static int wm_control_command(void *ctx, const char *line, struct whorl_ctl_reply *r)
+{
+	const struct wm_cfg *c = wm_cfg_now();
+	char reply[WHORL_CTL_LINE_MAX + 256];
+
+	(void)ctx;
+	if (strncmp(line, "REPORT ", 7) != 0)
+		return 0;
+	whorl_feedback_ctl_report(wm_daemon.host, c->common.feedback_spool,
+	                          (unsigned)c->common.feedback_content, c->max_body_length,
+	                          line + 7, reply, sizeof(reply));
+	whorl_ctl_printf(r, "%s", reply);
+	return 1;
+}
+
 int wm_control_start(const struct wm_cfg *c)
 {
 	struct whorl_ctl_ops ops = {
@@ -99,6 +118,7 @@ int wm_control_start(const struct wm_cfg *c)
 		.reload = wm_control_reload,
 		.status = wm_control_status,
 		.swapped = wm_control_swapped,
+		.command = wm_control_command,
 	};
 
 	clock_gettime(CLOCK_MONOTONIC, &wm_t_start);

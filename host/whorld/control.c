@@ -49,17 +49,10 @@ static void control_report(struct whorld *d, const char *args, struct whorl_ctl_
 {
 	const struct whorl_dcfg *cfg = whorld_cfg(d);
 	char reply[WHORL_CTL_LINE_MAX + 256];
-	const char *text;
-	int rc;
 
-	rc =
-	    whorl_feedback_ctl_report(d->host, cfg->feedback_spool, (unsigned)cfg->feedback_content,
-	                              cfg->max_message_size, args, reply, sizeof(reply));
-	if (rc == 0)
+	if (whorl_feedback_ctl_report(d->host, cfg->feedback_spool, (unsigned)cfg->feedback_content,
+	                              cfg->max_message_size, args, reply, sizeof(reply)) == 0)
 		atomic_fetch_add(&d->counters->tells, 1);
-	text = rc == 0 ? strchr(reply, '\n') + 1 : reply; /* "OK\n" comes first */
-	whorl_dlog_write(rc == 0 ? WHORL_LOG_INFO : WHORL_LOG_WARN, "CONTROL", "report: %.*s",
-	                 (int)strcspn(text, "\n"), text);
 	whorl_ctl_printf(r, "%s", reply);
 }
 

@@ -7,7 +7,8 @@
 # delivers as is, move writes X-Whorl-Folder (Spam, or Inbox for a local
 # false positive, replacing a forged one), discard drops the missed spam;
 # agreement, and mode off, record nothing; a mode without a spool is a
-# configuration error. Uses the slow_on_marker test cartridge (the echo
+# configuration error; "whorlctl report" reaches the milter's control
+# socket and the same spool. Uses the slow_on_marker test cartridge (the echo
 # rules: "X-Test-Spam: yes" scores 90, else 5). The milter runs on a unix
 # socket in a temp dir and is stopped by PID.
 set -u
@@ -34,7 +35,8 @@ common="spam action = headers
 feedback spool = $spool
 activefilter score = 80"
 start_milter "$common
-activefilter mode = keep"
+activefilter mode = keep
+control socket = $tmp/control"
 lua "activefilter mode = keep" <<'LUA'
 local conn = send{ headers = { { "Subject", "buy" }, { "X-Spam-Flag", "NO" },
 	{ "X-Test-Spam", "yes" } }, rcpt = "<joe@example.org>", body = "cheap pills\r\n" }
@@ -59,6 +61,12 @@ check "keep: class spam, source milter, score 90, reporter the recipient, the re
 check "keep: the report holds the message as the milter received it" \
 	sh -c 'grep -q "^X-Test-Spam: yes" "$1" && tail -c 13 "$1" | grep -q "cheap pills"' _ "$f"
 check "keep: the milter logged the report" grep -q "TESTQID: reported spam (activefilter keep" "$tmp/milter.log"
+# whorlctl report, to the milter's control socket: the same spool.
+printf 'Subject: minutes\n\nsee you at ten\n' > "$tmp/ham.eml"
+out=$("$top/$build/bin/whorlctl" -c "$tmp/whorl-milter.cfg" -u postmaster report ham "$tmp/ham.eml" 2>&1); rc=$?
+f=$(newest)
+check "whorlctl report ham to whorl-milter: exit 0 ($out), class ham, source control, reporter postmaster" \
+	sh -c '[ "$1" -eq 0 ] && grep -q "^X-Whorl-Feedback-Class: ham$" "$2" && grep -q "^X-Whorl-Feedback-Source: control$" "$2" && grep -q "^X-Whorl-Feedback-User: postmaster$" "$2" && tail -c 15 "$2" | grep -q "see you at ten"' _ "$rc" "$f"
 stop_milter
 
 # 3. move: X-Whorl-Folder says where the message belongs.
@@ -82,7 +90,7 @@ expect("agreement: no X-Whorl-Folder", mt.getreply(conn) == SMFIR_ACCEPT and
 	not mt.eom_check(conn, MT_HDRCHANGE, "X-Whorl-Folder"))
 mt.disconnect(conn)
 LUA
-check "move: two more reports, a spam and a ham" [ "$(nreports)" -eq 3 ]
+check "move: two more reports, a spam and a ham" [ "$(nreports)" -eq 4 ]
 f=$(newest)
 check "move: the false positive reported as ham with its reason" \
 	sh -c 'grep -q "^X-Whorl-Feedback-Class: ham$" "$1" && grep -q "^X-Whorl-Feedback-Score: 5$" "$1" && grep -q "^X-Whorl-Feedback-Reason: activefilter move: local decision spam, verdict 5 < minimum score 50$" "$1"' _ "$f"
@@ -102,7 +110,7 @@ mt.disconnect(conn)
 LUA
 f=$(newest)
 check "discard: one more report, of fingerprints only (feedback content)" \
-	sh -c '[ "$(ls "$1" | wc -l)" -eq 4 ] && grep -q "^X-Whorl-Feedback-Content: fingerprints$" "$2" && grep -q "^X-Whorl-Feedback-Fingerprint: body v1 " "$2" && grep -q "^X-Whorl-Feedback-Length: 0$" "$2"' _ "$spool/new" "$f"
+	sh -c '[ "$(ls "$1" | wc -l)" -eq 5 ] && grep -q "^X-Whorl-Feedback-Content: fingerprints$" "$2" && grep -q "^X-Whorl-Feedback-Fingerprint: body v1 " "$2" && grep -q "^X-Whorl-Feedback-Length: 0$" "$2"' _ "$spool/new" "$f"
 stop_milter
 
 # 5. off (the default): nothing is reported.
@@ -113,7 +121,7 @@ expect("missed spam delivered, no folder", mt.getreply(conn) == SMFIR_ACCEPT and
 	not mt.eom_check(conn, MT_HDRCHANGE, "X-Whorl-Folder"))
 mt.disconnect(conn)
 LUA
-check "off: no report" [ "$(nreports)" -eq 4 ]
+check "off: no report" [ "$(nreports)" -eq 5 ]
 stop_milter
 
 [ "$fails" -eq 0 ] || { echo "--- milter log"; tail -40 "$tmp/milter.log"; exit 1; }
