@@ -9,7 +9,10 @@
 # the milter stopped Postfix's milter_default_action decides (tempfail,
 # then accept after "postfix reload"); with the engine forced past its
 # deadline (the slow_on_marker test cartridge) "on fail" decides (451
-# 4.7.1, then delivered unscanned with "on fail = accept"). Everything runs
+# 4.7.1, then delivered unscanned with "on fail = accept"). Postfix's
+# milter lines and the milter's configuration are the snippets of
+# integrations/postfix/ that docs/INTEGRATION.md prints (checked here), and
+# whorlctl -c reaches the milter's control socket. Everything runs
 # on 127.0.0.1 and in a temp dir and is stopped by PID (postfix -c DIR stop).
 set -u
 . "${WHORL_SRCDIR:-.}/tests/integration/lib/common.sh"
@@ -31,9 +34,14 @@ mkdir -p "$tmp/slow"
 demo_gateway "$tmp/etc"
 
 # start_milter CARTRIDGE CONFIG_DIR [EXTRA LINES]
+# integrations/postfix/whorl-milter.cfg (printed by docs/INTEGRATION.md)
+# with the test's port and paths, then the cartridge and EXTRA LINES (a
+# key given again overrides the snippet's).
 start_milter() {
-	printf 'milter socket = inet:%s@127.0.0.1\ncartridge = %s\ncartridge config dir = %s\n%s\n' \
-		"$milter_port" "$1" "$2" "${3:-}" > "$tmp/whorl-milter.cfg"
+	sed -e "s|inet:8890@127.0.0.1|inet:$milter_port@127.0.0.1|" \
+		-e "s|/run/whorl/whorl-milter.ctl|$tmp/control|" \
+		"$top/integrations/postfix/whorl-milter.cfg" > "$tmp/whorl-milter.cfg"
+	printf 'cartridge = %s\ncartridge config dir = %s\n%s\n' "$1" "$2" "${3:-}" >> "$tmp/whorl-milter.cfg"
 	"$milter" -c "$tmp/whorl-milter.cfg" 2>>"$tmp/milter.log" &
 	mpid=$!
 	wait_port "$milter_port" || { echo "FAIL: whorl-milter did not start"; cat "$tmp/milter.log"; exit 1; }
@@ -104,6 +112,20 @@ f=$(delivered "X-Whorl-Test: fail-2")
 check "engine past its deadline, on fail = accept: delivered without headers" \
 	sh -c '[ -n "$1" ] && ! grep -q "^X-Whorl-Score" "$1"' _ "$f"
 stop_milter
+
+# whorlctl reaches this milter through the snippet's control socket.
+start_milter "$cart" "$tmp/etc"
+out=$("$bin/whorlctl" -c "$tmp/whorl-milter.cfg" status); rc=$?
+check "whorlctl -c whorl-milter.cfg status: the snippet's control socket answers" \
+	sh -c '[ "$2" -eq 0 ] && printf "%s" "$1" | grep -q "^whorl-milter = "' _ "$out" "$rc"
+stop_milter
+
+# docs/INTEGRATION.md prints the snippets these runs used, as they are.
+for f in "$top"/integrations/postfix/main.cf "$top"/integrations/postfix/whorl-milter.cfg; do
+	check "docs/INTEGRATION.md has ${f#"$top"/} verbatim" \
+		python3 -c 'import sys; sys.exit(0 if open(sys.argv[1]).read() in open(sys.argv[2]).read() else 1)' \
+		"$f" "$top/docs/INTEGRATION.md"
+done
 
 [ "$fails" -eq 0 ] || { echo "--- swaks"; printf '%s\n' "$out" | tail -15; echo "--- maillog";
 	tail -20 "$tmp/pf/maillog"; echo "--- milter"; grep -E "MILTER|ERROR" "$tmp/milter.log" | tail; exit 1; }

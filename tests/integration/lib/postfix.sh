@@ -4,7 +4,8 @@
 # delivered message a file in $tmp/sink/) and Debian's Postfix with its own
 # configuration directory $tmp/pf/etc (postfix -c: inet_interfaces =
 # 127.0.0.1, smtpd on the free port $smtp_port, chroot off, relaying
-# example.org to smtp-sink on $sink_port, smtpd_milters = MILTERS). Needs
+# example.org to smtp-sink on $sink_port, the milter lines of
+# integrations/postfix/main.cf with smtpd_milters = MILTERS). Needs
 # root (postfix start) and $tmp readable by the postfix user. postfix_stop
 # stops both; call it from the driver's exit trap.
 
@@ -39,9 +40,10 @@ alias_database =
 local_recipient_maps =
 biff = no
 smtp_dns_support_level = disabled
-smtpd_milters = $1
-milter_default_action = tempfail
 CF
+	# The milter lines are integrations/postfix/main.cf, which
+	# docs/INTEGRATION.md prints, with the milter's address put in.
+	sed "s|inet:127.0.0.1:8890|$1|" "$top/integrations/postfix/main.cf" >> "$tmp/pf/etc/main.cf"
 	cat > "$tmp/pf/etc/master.cf" <<CF
 127.0.0.1:$smtp_port inet n - n - - smtpd
 pickup unix n - n 60 1 pickup
