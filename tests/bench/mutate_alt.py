@@ -153,6 +153,19 @@ def mutate_text(kind, text, rnd, is_html):
     return fn(text, rnd), is_html
 
 
+def reader_text(data):
+    """8-bit bytes declared us-ascii (or not declared): read as a mail reader
+    and the cartridge do, UTF-8 when valid, else windows-1252 (bytes it leaves
+    undefined as Latin-1). Python's us-ascii decoder would turn every such
+    byte into U+FFFD and the variant would carry none of the campaign's text."""
+    try:
+        return data.decode('utf-8')
+    except UnicodeDecodeError:
+        pass
+    text = data.decode('windows-1252', 'surrogateescape')
+    return re.sub('[\udc80-\udcff]', lambda m: chr(ord(m.group()) - 0xdc00), text)
+
+
 def mutate_message(kind, raw, rnd):
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     changed = False
@@ -165,6 +178,8 @@ def mutate_message(kind, raw, rnd):
             text = part.get_content()
         except (LookupError, ValueError, AssertionError):
             continue
+        if '\ufffd' in text and part.get_content_charset('us-ascii') == 'us-ascii':
+            text = reader_text(part.get_payload(decode=True))
         is_html = part.get_content_subtype() == 'html'
         new, new_html = mutate_text(kind, text, rnd, is_html)
         if new == text:
