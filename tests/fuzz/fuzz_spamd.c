@@ -24,10 +24,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	static struct spamd_req req;
 	struct obuf o = { 0 };
-	struct spamd_result r = {
-		60,     50,         1, "WHORL_FUZZY,WHORL_SPAM", "whorl/0.1.0; s=60; e=fuzzy:0.9",
-		"spam", "undefined"
-	};
+	struct spamd_result r = { .score = 60,
+		                  .minimum_score = 50,
+		                  .is_spam = 1,
+		                  .symbols = "WHORL_FUZZY,WHORL_SPAM",
+		                  .analysis = "whorl/0.1.0; s=60; e=fuzzy:0.9",
+		                  .category = "spam",
+		                  .subcategory = "undefined",
+		                  .cmae_headers = 0 };
 	char why[256];
 	int code = 0;
 	int rc =
