@@ -11,12 +11,14 @@
 #include <stdint.h>
 
 #include "../collectdb/store.h"
+#include "../../cartridge/cfg/cfg.h"
 #include "report.h"
 
 #define COLLECT_DEFAULT_PORT 8025
 #define COLLECT_MAX_CONNECTIONS 64    /* at most this many bodies in memory at once */
 #define COLLECT_CONNECTION_TIMEOUT 15 /* seconds of silence before a connection is dropped */
 #define COLLECT_RATE_SLOTS 4096       /* addresses tracked for flood control */
+#define COLLECT_MAX_CATS_FILE 65536   /* a larger "categories" file is refused */
 
 struct collect_cfg {
 	char listen[64]; /* address to bind, default 127.0.0.1 */
@@ -32,6 +34,10 @@ struct collect_cfg {
 	char mirror[1024];
 	char publisher_key[1024];
 	uint8_t publisher_pk[32]; /* read from publisher_key by collect_cfg_load */
+	/* The names of the verdict categories the summary shows: "categories"
+	 * (the file the publisher publishes), else the built-in table. */
+	char categories[1024];
+	struct categories cats;
 };
 
 /* Reads path (see docs/COLLECT.md); 0, or -1 with err. */

@@ -67,6 +67,11 @@ static int apply(struct collect_cfg *c, const char *k, const char *v)
 		               (int)sizeof(c->publisher_key)
 		           ? 0
 		           : -1;
+	if (strcmp(k, "categories") == 0)
+		return snprintf(c->categories, sizeof(c->categories), "%s", v) <
+		               (int)sizeof(c->categories)
+		           ? 0
+		           : -1;
 	if (strcmp(k, "max body bytes") == 0 && set_uint(v, COLLECT_MAX_BODY, &n) == 0 && n > 0) {
 		c->max_body = n;
 		return 0;
@@ -102,6 +107,27 @@ static int load_publisher_key(const char *path, struct collect_cfg *c, char *err
 	return 0;
 }
 
+/* "categories" (a categories file, as etc/categories), else the built-in
+ * table; a file that cannot be read or parsed stops the program. */
+static int load_categories(struct collect_cfg *c, char *err, size_t errlen)
+{
+	char *text = NULL, why_text[CATS_WHY_MAX];
+	size_t len = 0;
+	int why = 0;
+	categories_defaults(&c->cats);
+	if (c->categories[0] == '\0')
+		return 0;
+	if (file_read_whole(c->categories, 0, COLLECT_MAX_CATS_FILE, &text, &len, &why) != 0) {
+		snprintf(err, errlen, "%s: %s", c->categories, file_why_text(why));
+		return -1;
+	}
+	int rc = categories_parse_why(&c->cats, text, len, why_text, sizeof(why_text));
+	free(text);
+	if (rc != 0)
+		snprintf(err, errlen, "%s: %s", c->categories, why_text);
+	return rc != 0 ? -1 : 0;
+}
+
 int collect_cfg_load(const char *path, struct collect_cfg *c, char *err, size_t errlen)
 {
 	memset(c, 0, sizeof(*c));
@@ -132,7 +158,9 @@ int collect_cfg_load(const char *path, struct collect_cfg *c, char *err, size_t 
 		}
 	}
 	fclose(f);
-	return rc == 0 ? load_publisher_key(path, c, err, errlen) : rc;
+	if (rc == 0)
+		rc = load_publisher_key(path, c, err, errlen);
+	return rc == 0 ? load_categories(c, err, errlen) : rc;
 }
 
 int collect_key_load(const char *path, uint8_t pk[32], uint8_t sk[32], char *err, size_t errlen)

@@ -149,7 +149,7 @@ static enum MHD_Result get_page(struct server *sv, struct MHD_Connection *c, con
 {
 	struct summary s;
 	pthread_mutex_lock(&sv->mu);
-	int rc = summary_read(&sv->store, (int64_t)time(NULL), &s);
+	int rc = summary_read(&sv->store, (int64_t)time(NULL), &sv->cfg->cats, &s);
 	pthread_mutex_unlock(&sv->mu);
 	if (rc != 0)
 		return reply(c, 500, "text/plain", "database error\n", 0);

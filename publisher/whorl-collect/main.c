@@ -104,7 +104,7 @@ int main(int argc, char **argv)
 		rc = check_db(&st);
 	} else {
 		struct summary s;
-		if (summary_read(&st, (int64_t)time(NULL), &s) != 0) {
+		if (summary_read(&st, (int64_t)time(NULL), &cfg.cats, &s) != 0) {
 			fprintf(stderr, "whorl-collect: %s\n", st.err);
 			rc = 1;
 		} else {

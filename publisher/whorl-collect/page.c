@@ -113,9 +113,11 @@ static void page_hours(const struct summary *s, FILE *f)
 	fputs("</svg>\n<p class=\"legend\"><span style=\"background:" CLEAN_COLOUR
 	      "\"></span>not abuse",
 	      f);
-	for (size_t c = 0; c < s->n_cats; c++)
-		fprintf(f, " <span style=\"background:%s\"></span>category %u", palette[c % 13],
-		        s->cats[c]);
+	for (size_t c = 0; c < s->n_cats; c++) {
+		fprintf(f, " <span style=\"background:%s\"></span>", palette[c % 13]);
+		esc(f, categories_name(s->cats, s->cat_nums[c], 0, NULL));
+		fprintf(f, " (%u)", s->cat_nums[c]);
+	}
 	fputs("</p>\n", f);
 }
 
@@ -180,7 +182,13 @@ static void page_never(const struct summary *s, FILE *f)
 		esc(f, s->never[i].sig);
 		fputs("</code></td><td>", f);
 		esc(f, s->never[i].engine);
-		fprintf(f, "</td><td>%u.%u</td><td>%s</td></tr>\n", s->never[i].category,
+		const char *sub_name = NULL;
+		fputs("</td><td>", f);
+		esc(f, categories_name(s->cats, s->never[i].category, s->never[i].subcategory,
+		                       &sub_name));
+		fputs("/", f);
+		esc(f, sub_name != NULL ? sub_name : "unknown");
+		fprintf(f, " (%u.%u)</td><td>%s</td></tr>\n", s->never[i].category,
 		        s->never[i].subcategory, day);
 	}
 	fputs("</table>\n", f);

@@ -71,10 +71,10 @@ static int row_hour(void *ctx, int n, const char *const *c)
 static size_t cat_column(struct summary *s, unsigned cat)
 {
 	for (size_t i = 0; i < s->n_cats; i++)
-		if (s->cats[i] == cat)
+		if (s->cat_nums[i] == cat)
 			return i;
 	if (s->n_cats < SUMMARY_MAX_CATS) {
-		s->cats[s->n_cats] = cat;
+		s->cat_nums[s->n_cats] = cat;
 		return s->n_cats++;
 	}
 	return SUMMARY_MAX_CATS; /* "other" */
@@ -126,10 +126,11 @@ static int row_distinct(void *ctx, int n, const char *const *c)
 	return 1;
 }
 
-int summary_read(struct store *st, int64_t now, struct summary *s)
+int summary_read(struct store *st, int64_t now, const struct categories *cats, struct summary *s)
 {
 	memset(s, 0, sizeof(*s));
 	s->now = now;
+	s->cats = cats;
 	s->since = (now / 3600 - (SUMMARY_HOURS - 1)) * 3600;
 	s->gateways = calloc(SUMMARY_MAX_GATEWAYS, sizeof(*s->gateways));
 	if (s->gateways == NULL)
@@ -225,7 +226,9 @@ static void print_hours(const struct summary *s, FILE *f)
 		        s->hour_total[h] > abuse ? s->hour_total[h] - abuse : 0);
 		for (size_t c = 0; c < s->n_cats; c++)
 			if (s->hour_cat[h][c] > 0)
-				fprintf(f, ", category %u %" PRIu64, s->cats[c], s->hour_cat[h][c]);
+				fprintf(f, ", %s (%u) %" PRIu64,
+				        categories_name(s->cats, s->cat_nums[c], 0, NULL),
+				        s->cat_nums[c], s->hour_cat[h][c]);
 		if (s->hour_cat[h][SUMMARY_MAX_CATS] > 0)
 			fprintf(f, ", other %" PRIu64, s->hour_cat[h][SUMMARY_MAX_CATS]);
 		fprintf(f, "\n");
@@ -248,8 +251,12 @@ static void print_never(const struct summary *s, FILE *f)
 	for (size_t i = 0; i < s->n_never; i++) {
 		char day[16];
 		clock_text((int64_t)s->never[i].first_seen * 86400, day, sizeof(day), "%Y-%m-%d");
-		fprintf(f, "  %s:%s category %u.%u published %s\n", s->never[i].sig,
-		        s->never[i].engine, s->never[i].category, s->never[i].subcategory, day);
+		const char *sub_name = NULL;
+		const char *name = categories_name(s->cats, s->never[i].category,
+		                                   s->never[i].subcategory, &sub_name);
+		fprintf(f, "  %s:%s %s/%s (%u.%u) published %s\n", s->never[i].sig,
+		        s->never[i].engine, name, sub_name != NULL ? sub_name : "unknown",
+		        s->never[i].category, s->never[i].subcategory, day);
 	}
 }
 

@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../../cartridge/cfg/cfg.h"
 #include "report.h"
 #include "../collectdb/store.h"
 
@@ -45,11 +46,12 @@ struct summary_never {
 
 struct summary {
 	int64_t now, since;               /* the window: [since, now] */
+	const struct categories *cats;    /* names of the category numbers (caller's) */
 	struct summary_gateway *gateways; /* malloc'd, n_gateways */
 	size_t n_gateways, total_gateways;
 	uint64_t reports, messages; /* in the window */
 	/* per hour (index 0 = the oldest hour of the window) and category */
-	unsigned cats[SUMMARY_MAX_CATS]; /* category numbers charted */
+	unsigned cat_nums[SUMMARY_MAX_CATS]; /* category numbers charted */
 	size_t n_cats;
 	uint64_t hour_total[SUMMARY_HOURS];
 	uint64_t hour_cat[SUMMARY_HOURS][SUMMARY_MAX_CATS + 1]; /* + "other" */
@@ -70,8 +72,9 @@ struct summary {
 #define SUMMARY_NEVER_OK 1     /* never[] and the counts are filled */
 #define SUMMARY_NEVER_FAILED 2 /* never_err says why */
 
-/* Fills *s from st for the SUMMARY_HOURS before now. 0, or -1 (st->err). */
-int summary_read(struct store *st, int64_t now, struct summary *s);
+/* Fills *s from st for the SUMMARY_HOURS before now; the category numbers
+ * are named from cats (kept, not copied). 0, or -1 (st->err). */
+int summary_read(struct store *st, int64_t now, const struct categories *cats, struct summary *s);
 void summary_free(struct summary *s);
 
 /* Fills the never-seen part of *s: the abuse fingerprints the mirror

@@ -41,7 +41,12 @@ unseen_fp=$("$bin/whorl-scan" --fingerprints --config-dir "$tmp/unseen" --cartri
 	awk -F '\t' '$2 == "body" {print $4 ":body"}')
 "$bin/whorl-keygen" "$tmp/keys" >/dev/null && publish_demo --category spam="$tmp/unseen" >/dev/null ||
 	{ echo "FAIL: publishing the demo set"; exit 1; }
-collect_start "sqlite:$tmp/collect.db"
+# the collector names categories from its own categories file (spam renamed)
+sed 's/^\(1\/[0-9]*\) spam /\1 junkmail /' "$top/etc/categories" > "$tmp/collect-cats"
+printf 'categories = %s\n' "$tmp/nothere" > "$tmp/badcats.cfg"
+"$bin/whorl-collect" -c "$tmp/badcats.cfg" summary >/dev/null 2>"$tmp/badcats.err"; rc=$?
+check "collector: a categories file that is not there stops it, named" sh -c "[ $rc -ne 0 ] && grep -q nothere '$tmp/badcats.err'"
+collect_start "sqlite:$tmp/collect.db" "categories = $tmp/collect-cats"
 check "collector key is 0600" [ "$(stat -c %a "$tmp/ckeys/collector.key")" = 600 ]
 
 # 1. two gateways, two customers
@@ -62,8 +67,10 @@ check "summary: acme listed" grep -q "^  acme " "$tmp/summary.txt"
 check "summary: globex listed" grep -q "^  globex " "$tmp/summary.txt"
 check "summary: data serial 1.1 shown" grep -q "^  acme .* 1\.1 " "$tmp/summary.txt"
 check "summary: reports and messages ($messages)" grep -q "^reports: 2, messages: $messages$" "$tmp/summary.txt"
-cat_sum=$(sed -n 's/.*total [0-9]*, not abuse [0-9]*//p' "$tmp/summary.txt" | grep -o 'category [0-9]* [0-9]*' | awk '{s += $3} END {print s + 0}')
+cat_sum=$(sed -n 's/.*total [0-9]*, not abuse [0-9]*//p' "$tmp/summary.txt" | grep -o '([0-9]*) [0-9]*' | awk '{s += $2} END {print s + 0}')
 check "summary: categorised messages = scans with a category ($abuse)" [ "$cat_sum" -eq "$abuse" ]
+check "summary: categories named from the collector's categories file" grep -q ", junkmail (1) [0-9]" "$tmp/summary.txt"
+check "summary: no bare category numbers" sh -c "! grep -q 'category [0-9]' '$tmp/summary.txt'"
 check "summary: fingerprints seen listed" grep -q "^  [0-9a-f]\{16\}:[a-z]* [0-9]" "$tmp/summary.txt"
 fuzzy_hits=$(awk '$1 == "fuzzy" {print $2}' "$tmp/summary.txt")
 check "summary: fuzzy engine hit rate counted" [ "${fuzzy_hits:-0}" -gt 0 ]
@@ -76,13 +83,14 @@ published=$(sed -n '1s/^[^:]*: \([0-9]*\) of \([0-9]*\) published.*/\2/p' "$tmp/
 check "summary: never seen counted (${never_n:-?} of ${published:-?})" [ "${never_n:-0}" -gt 0 -a "${never_n:-0}" -lt "${published:-0}" ]
 check "summary: the whole never-seen list shown (at most 50)" [ "$(($(wc -l < "$tmp/never_sum.txt") - 1))" -eq "${never_n:-0}" -a "${never_n:-0}" -le 50 ]
 check "summary: the published, never scanned body fingerprint listed ($unseen_fp)" \
-	grep -q "^  $unseen_fp category 1\.0 published [0-9-]*$" "$tmp/never_sum.txt"
+	grep -q "^  $unseen_fp junkmail/undefined (1\.0) published [0-9-]*$" "$tmp/never_sum.txt"
 seen_one=$(sed -n '/^fingerprints seen most/{n;p}' "$tmp/summary.txt" | awk '{print $1}')
 check "summary: a fingerprint seen ($seen_one) is not in the never-seen list" \
 	sh -c "[ -n '$seen_one' ] && ! grep -q '^  $seen_one ' '$tmp/never_sum.txt'"
 curl -s "http://127.0.0.1:$cport/" > "$tmp/page0.html"
 check "page: the never-seen table lists the unseen fingerprint" \
-	sh -c "grep -q 'Fingerprints never seen since published' '$tmp/page0.html' && grep -q '<code>${unseen_fp%%:*}</code></td><td>body' '$tmp/page0.html'"
+	sh -c "grep -q 'Fingerprints never seen since published' '$tmp/page0.html' && grep -q '<code>${unseen_fp%%:*}</code></td><td>body</td><td>junkmail/undefined (1.0)' '$tmp/page0.html'"
+check "page: the chart's legend names the categories" grep -q '</span>junkmail (1)' "$tmp/page0.html"
 
 # whorl-publish reads the collector's database itself
 "$bin/whorl-publish" --key "$tmp/keys/publisher.key" --out "$tmp/mirror" --never-seen "sqlite:$tmp/collect.db" \
@@ -91,8 +99,8 @@ check "never-seen: exit 0" [ "$rc" -eq 0 ]
 check "never-seen: the same count as the summary" grep -q "^whorl-publish: $never_n of $published published abuse fingerprints never seen" "$tmp/never.err"
 check "never-seen: the unseen fingerprint listed" grep -q "^$unseen_fp category 1\.0 published " "$tmp/never.txt"
 check "never-seen: a fingerprint seen is not listed" sh -c "! grep -q '^$seen_one ' '$tmp/never.txt'"
-sort "$tmp/never.txt" > "$tmp/never_a.txt"
-sed -n '2,$s/^  //p' "$tmp/never_sum.txt" | sort > "$tmp/never_b.txt"
+cut -d' ' -f1 "$tmp/never.txt" | sort > "$tmp/never_a.txt"
+sed -n '2,$s/^  //p' "$tmp/never_sum.txt" | cut -d' ' -f1 | sort > "$tmp/never_b.txt"
 check "never-seen: the same list as the summary" cmp -s "$tmp/never_a.txt" "$tmp/never_b.txt"
 "$bin/whorl-publish" --key "$tmp/keys/publisher.key" --out "$tmp/mirror" --never-seen "sqlite:$tmp/nothere.db" >/dev/null 2>"$tmp/never2.err"; rc=$?
 check "never-seen: a database that is not there is an error, not created" sh -c "[ $rc -eq 1 ] && [ ! -e '$tmp/nothere.db' ] && grep -q 'nothere.db' '$tmp/never2.err'"
