@@ -184,9 +184,16 @@ sload() { run_load "$1" "$2" --proto spamd --target "127.0.0.1:$sport" "${@:3}";
 
 # The soak: HTTP and spamd clients together for soak_secs, RSS every soak_every s.
 if [[ $soak == 1 ]]; then
-	hload soak_http "$work/soak_http.out" --clients 2 --seconds "$soak_secs" >/dev/null &
+	# Both loads at once, so their CPU figure is one for the two.
+	c0=$(cpu_ticks "$wpid")
+	"$build/bench/whorld_load" --label soak_http --warmup 0 --proto http \
+		--target "127.0.0.1:$hport" --path /v1/score --expect '"cmae-score"' \
+		--spam-marker '"is_spam":true' --clients 2 --seconds "$soak_secs" "${groups[@]}" \
+		>"$work/soak_http.out" &
 	lp1=$!
-	sload soak_spamd "$work/soak_spamd.out" --clients 2 --seconds "$soak_secs" >/dev/null &
+	"$build/bench/whorld_load" --label soak_spamd --warmup 0 --proto spamd \
+		--target "127.0.0.1:$sport" --clients 2 --seconds "$soak_secs" "${groups[@]}" \
+		>"$work/soak_spamd.out" &
 	lp2=$!
 	pids+=("$lp1" "$lp2")
 	echo "# t_s rss_mib"
@@ -197,9 +204,17 @@ if [[ $soak == 1 ]]; then
 	done
 	wait "$lp1" || die "the soak's HTTP load failed"
 	wait "$lp2" || die "the soak's spamd load failed"
+	c1=$(cpu_ticks "$wpid")
 	cat "$work/soak_http.out" "$work/soak_spamd.out"
-	python3 - "$work/rss.txt" "$snap_mib" "$soak_secs" <<'PY'
+	python3 - "$work/rss.txt" "$snap_mib" "$soak_secs" "$((c1 - c0))" "$(getconf CLK_TCK)" \
+		"$(figure soak_http_requests "$work/soak_http.out")" \
+		"$(figure soak_spamd_requests "$work/soak_spamd.out")" <<'PY'
 import sys
+ticks, hz, n_http, n_spamd = (int(x) for x in sys.argv[4:8])
+cpu = ticks / hz
+print("soak_server_cpu_s = %.1f s" % cpu)
+print("soak_msgs_per_server_cpu_s = %.0f msgs/s (HTTP and spamd together)"
+      % ((n_http + n_spamd) / cpu if cpu > 0 else 0))
 rows = [tuple(map(float, l.split())) for l in open(sys.argv[1]) if l.strip()]
 snap, secs = float(sys.argv[2]), sys.argv[3]
 rss = [r for _, r in rows]
