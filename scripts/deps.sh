@@ -8,7 +8,7 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev check libsubunit-dev \
   libgif-dev libpng-dev libjpeg62-turbo-dev \
   nginx tinyproxy \
   libmicrohttpd-dev libzbar-dev libsqlite3-dev sqlite3 libpq-dev postgresql-15 \
-  libmilter-dev miltertest postfix \
+  libmilter-dev miltertest postfix m4 \
   spamc spamassassin spamd rspamd redis-server chromium swaks clang-format systemd curl \
   python3-pil python3-qrcode fonts-dejavu-core strace \
   libnss-wrapper libmariadb3 libidn12 libspf2-2 procmail"
@@ -44,4 +44,23 @@ if [ ! -x "$exim_cache/root/usr/sbin/exim4" ]; then
 	(cd "$exim_cache" && { apt-get download -qq exim4-daemon-heavy 2>/dev/null ||
 		{ $SUDO apt-get update -qq >/dev/null && apt-get download -qq exim4-daemon-heavy; }; })
 	dpkg-deb -x "$(ls "$exim_cache"/exim4-daemon-heavy_*.deb | tail -1)" "$exim_cache/root"
+fi
+
+# Sendmail 8.17 for tests/integration/milter_sendmail.sh. sendmail-bin
+# conflicts with Postfix too, so sendmail-bin, sendmail-cf (the m4 files
+# the test builds its sendmail.cf with) and libwrap0 (a library of
+# sendmail's not otherwise installed) are unpacked into a cache; the
+# unpacked sendmail loses its setgid bit so the loader honours
+# LD_LIBRARY_PATH. m4 is in PKGS.
+sm_cache=${XDG_CACHE_HOME:-$HOME/.cache}/whorl-sendmail
+if [ ! -x "$sm_cache/root/usr/libexec/sendmail/sendmail" ]; then
+	echo "deps: unpacking sendmail-bin, sendmail-cf and libwrap0 into $sm_cache" >&2
+	mkdir -p "$sm_cache"
+	(cd "$sm_cache" && { apt-get download -qq sendmail-bin sendmail-cf libwrap0 2>/dev/null ||
+		{ $SUDO apt-get update -qq >/dev/null &&
+			apt-get download -qq sendmail-bin sendmail-cf libwrap0; }; })
+	for deb in sendmail-bin sendmail-cf libwrap0; do
+		dpkg-deb -x "$(ls "$sm_cache"/${deb}_*.deb | tail -1)" "$sm_cache/root"
+	done
+	chmod g-s "$sm_cache/root/usr/libexec/sendmail/sendmail"
 fi

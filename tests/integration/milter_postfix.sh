@@ -56,18 +56,6 @@ send() {
 	out=$(swaks --server "127.0.0.1:$smtp_port" --from sender@example.net --to user@example.org \
 		--helo client.example --data "$1" --timeout 30 2>&1); rc=$?
 }
-# delivered WORD: waits (10 s at most) for a message containing WORD in
-# smtp-sink's dumps and prints its file name.
-delivered() {
-	for _ in $(seq 100); do
-		f=$(grep -l -- "$1" "$tmp"/sink/* 2>/dev/null | head -1)
-		[ -n "$f" ] && { echo "$f"; return 0; }
-		sleep 0.1
-	done
-	return 1
-}
-# with_marker FILE WORD: a copy of FILE with "X-Whorl-Test: WORD" on top.
-with_marker() { { printf 'X-Whorl-Test: %s\n' "$2"; cat "$1"; } > "$tmp/$2.eml"; echo "$tmp/$2.eml"; }
 
 ham=$(with_marker "$demo/scan/legit-new-meeting.eml" ham-1)
 send "$ham"

@@ -96,3 +96,17 @@ postfix_stop() {
 	[ -n "${sink_pid:-}" ] && kill "$sink_pid" 2>/dev/null
 	pf_up="" sink_pid=""
 }
+
+# delivered WORD: waits (15 s at most) for a message containing WORD in
+# smtp-sink's dumps ($tmp/sink) and prints its file name.
+delivered() {
+	for _ in $(seq 150); do
+		f=$(grep -l -- "$1" "$tmp"/sink/* 2>/dev/null | head -1)
+		[ -n "$f" ] && { echo "$f"; return 0; }
+		sleep 0.1
+	done
+	return 1
+}
+
+# with_marker FILE WORD: a copy of FILE with "X-Whorl-Test: WORD" on top.
+with_marker() { { printf 'X-Whorl-Test: %s\n' "$2"; cat "$1"; } > "$tmp/$2.eml"; echo "$tmp/$2.eml"; }
