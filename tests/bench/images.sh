@@ -7,7 +7,7 @@
 #
 # Generates the messages with tests/bench/gen_images.py (kinds listed there),
 # publishes the original image campaigns as known spam (easy-ham-2 as known
-# legitimate mail) with "image processing depth = high", scans the variants,
+# legitimate mail) with "image processing depth = DEPTH" (default high), scans the variants,
 # the legitimate image set and easy-ham-1 + hard-ham-1, and prints recall per
 # kind at the minimum score and the false positives (count and list).
 # With SPEED=1 it then times whorl-scan over the corpus (all five groups) and
@@ -17,7 +17,10 @@
 #
 # Environment: WHORL_CORPUS (corpus folder), BUILD (default build), SEED
 # (default 1), GEN (reuse a folder gen_images.py already filled), JOBS
-# (whorl-scan -j, default 2), SPEED=1, KEEP=1 keeps the work folder.
+# (whorl-scan -j, default 2), DEPTH (the image processing depth of the
+# publisher and of the recall/false-positive scan, default high: medium shows
+# what matches by picture alone when no QR code is read), SPEED=1, KEEP=1
+# keeps the work folder.
 #
 # Not for: the text-mutation accuracy figures (accuracy.sh), pass/fail tests.
 set -euo pipefail
@@ -59,7 +62,9 @@ fi
 
 "$build/bin/whorl-keygen" "$work/keys" >/dev/null
 mkdir -p "$work/etc" "$work/cache"
-echo "image processing depth = high" >"$work/etc/publish.cfg"
+depth=${DEPTH:-high}
+case $depth in low | medium | high) ;; *) die "DEPTH must be low, medium or high" ;; esac
+echo "image processing depth = $depth" >"$work/etc/publish.cfg"
 cp "$work/etc/publish.cfg" "$work/etc/cartridge.cfg"
 "$build/bin/whorl-publish" --key "$work/keys/publisher.key" --out "$work/mirror" --config-dir "$work/etc" \
 	--category "spam=$gen/published" --legit "$corpus/easy-ham-2" >"$work/publish.log" 2>&1 \
@@ -79,15 +84,15 @@ config() {  # $1: image processing depth
 	[[ -f $root/etc/categories ]] && cp "$root/etc/categories" "$work/etc-$1/"
 	return 0
 }
-config high
+config "$depth"
 
-"$build/bin/whorl-scan" --config-dir "$work/etc-high" --json -j "$jobs" \
+"$build/bin/whorl-scan" --config-dir "$work/etc-$depth" --json -j "$jobs" \
 	"$gen/published" "$gen/variants" "$gen/legit" "$corpus/easy-ham-1" "$corpus/hard-ham-1" \
 	>"$work/scan.jsonl" 2>"$work/scan.err" || { tail -n 20 "$work/scan.err" >&2; die "whorl-scan failed"; }
 
-$py - "$work" "$gen" "$corpus" <<'PY'
+$py - "$work" "$gen" "$corpus" "$depth" <<'PY'
 import json, os, sys
-work, gen, corpus = sys.argv[1:4]
+work, gen, corpus, depth = sys.argv[1:5]
 res = {}
 for line in open(os.path.join(work, 'scan.jsonl')):
     if line.strip():
@@ -105,7 +110,7 @@ def spam(p):
     return bool(r.get('is_spam'))
 def pct(a, b):
     return '%.1f' % (100.0 * a / b) if b else 'n/a'
-print('# whorl image-campaign benchmark (image processing depth = high)')
+print('# whorl image-campaign benchmark (image processing depth = %s)' % depth)
 pub = listing(os.path.join(gen, 'published'))
 print('published_recall = %s %% (%d of %d)' % (pct(sum(map(spam, pub)), len(pub)),
                                               sum(map(spam, pub)), len(pub)))

@@ -142,6 +142,46 @@ START_TEST(medium_reads_no_codes)
 }
 END_TEST
 
+/* The best similarity between any sketch of a and any of b (0 when either
+ * has none). */
+static double best_similarity(const struct fp_list *a, const struct fp_list *b)
+{
+	double best = 0;
+	for (size_t i = 0; i < a->n_sketches; i++)
+		for (size_t j = 0; j < b->n_sketches; j++) {
+			double s = img_sketch_similarity(a->sketches[i].bytes, a->sketches[i].len,
+			                                 b->sketches[j].bytes, b->sketches[j].len);
+			best = s > best ? s : best;
+		}
+	return best;
+}
+
+/* At medium no code is read, so a QR image is only a picture: two different
+ * codes (a link, the link redrawn with tracking, a Wi-Fi code) must not
+ * match each other by it, while a code matches its own picture. */
+START_TEST(medium_other_codes_do_not_match_by_picture)
+{
+	static const char *names[] = { "qr-url.png", "qr-url-tracked.png", "qr-wifi.png" };
+	struct one_image m[3];
+	struct fp_list *l[3];
+	for (int i = 0; i < 3; i++) {
+		l[i] = scan_image(&m[i], names[i], CFG_IMAGE_MEDIUM);
+		ck_assert_uint_gt(l[i]->n_sketches, 0); /* the picture is hashed */
+	}
+	for (int i = 0; i < 3; i++)
+		for (int j = 0; j < 3; j++) {
+			double s = best_similarity(l[i], l[j]);
+			if (i == j)
+				ck_assert(s == 1.0);
+			else
+				ck_assert_msg(s < IMG_SKETCH_THRESHOLD, "%s matches %s (%.3f)",
+				              names[i], names[j], s);
+		}
+	for (int i = 0; i < 3; i++)
+		done(&m[i], l[i]);
+}
+END_TEST
+
 /* A payload over IMG_QR_MAX_BYTES is cut (the message says rescan), what
  * was kept still gives a key, nothing crashes. */
 START_TEST(huge_binary_payload_is_cut)
@@ -178,6 +218,7 @@ int main(void)
 	tcase_add_test(tc, link_redrawn_with_tracking_is_the_same);
 	tcase_add_test(tc, text_payload_goes_to_the_body_engine);
 	tcase_add_test(tc, medium_reads_no_codes);
+	tcase_add_test(tc, medium_other_codes_do_not_match_by_picture);
 	tcase_add_test(tc, huge_binary_payload_is_cut);
 	tcase_add_test(tc, decoder_on_blank_and_tiny_copies);
 	suite_add_tcase(s, tc);
