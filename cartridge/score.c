@@ -3,7 +3,7 @@
  *
  * Engine weights express how much one hit of that engine alone proves:
  * an exact body or attachment digest is the message itself (99); a fuzzy
- * or image match counts from 50 at its threshold to 99 at identity. Links
+ * match counts from 56 at its threshold (image: 60) to 99 at identity. Links
  * (45 for host and path, 35 for the registered domain), the sender address
  * (40) and a template skeleton (30) only support other evidence and stay
  * below the default "minimum score" of 50 alone: the publisher learns them

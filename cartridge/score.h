@@ -42,7 +42,7 @@ struct score_state {
  * Sketch similarities from `threshold` up weigh SCORE_SKETCH_MIN-99; from
  * `weak` up to `threshold` they weigh SCORE_SKETCH_WEAK_MIN-SCORE_SKETCH_WEAK_MAX
  * (supporting evidence, below the default minimum score). */
-#define SCORE_SKETCH_MIN 50.0
+#define SCORE_SKETCH_MIN 56.0
 #define SCORE_SKETCH_WEAK_MIN 10.0
 #define SCORE_SKETCH_WEAK_MAX 45.0
 double score_engine_weight(unsigned engine, uint16_t fp_flags, double strength, double threshold,

@@ -90,6 +90,24 @@ START_TEST(test_content_lifted_by_infrastructure)
 }
 END_TEST
 
+/* A fuzzy match at its own threshold is a verdict alone, also at the
+ * publisher's default confidence (whorl-publish --confidence 90); just
+ * below the threshold it only supports. */
+START_TEST(test_fuzzy_threshold_flags_alone)
+{
+	struct score_state st;
+	const struct sigdb_meta m = { .category = 1, .confidence = 90 };
+	memset(&st, 0, sizeof st);
+	score_add(&st, WHORL_FP_FUZZY, score_engine_weight(WHORL_FP_FUZZY, 0, 0.70, 0.70, 0.50),
+	          0.70, &m);
+	ck_assert_uint_ge(finish(&st), MIN_SCORE);
+	memset(&st, 0, sizeof st);
+	score_add(&st, WHORL_FP_FUZZY, score_engine_weight(WHORL_FP_FUZZY, 0, 0.69, 0.70, 0.50),
+	          0.69, &m);
+	ck_assert_uint_lt(finish(&st), MIN_SCORE);
+}
+END_TEST
+
 /* Below the lift the rule changes nothing: independent engines compound. */
 START_TEST(test_noisy_or)
 {
@@ -133,6 +151,7 @@ int main(void)
 	tcase_add_test(tc, test_infrastructure_alone_never_flags);
 	tcase_add_test(tc, test_weak_content_plus_infrastructure);
 	tcase_add_test(tc, test_content_lifted_by_infrastructure);
+	tcase_add_test(tc, test_fuzzy_threshold_flags_alone);
 	tcase_add_test(tc, test_noisy_or);
 	tcase_add_test(tc, test_legit_penalty);
 	suite_add_tcase(s, tc);
