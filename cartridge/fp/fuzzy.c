@@ -45,6 +45,7 @@
 #include <math.h>
 #include <string.h>
 
+#include "../util/bits.h"
 #include "../util/hash.h"
 #include "sketch.h"
 
@@ -135,7 +136,7 @@ static unsigned view_count(const struct fuzzy_view *v)
 {
 	size_t zeros = 0;
 	for (size_t i = 0; i < FUZZY_LC_BITS / 64; i++)
-		zeros += 64 - (size_t)__builtin_popcountll(v->bits[i]);
+		zeros += 64 - (size_t)whorl_popcount64(v->bits[i]);
 	double n;
 	if (zeros > 0)
 		n = -(double)FUZZY_LC_BITS * log((double)zeros / FUZZY_LC_BITS);
@@ -407,7 +408,7 @@ static void seen_write(uint8_t *out, uint8_t *count, const struct fuzzy_view *v)
 	uint32_t present = 0;
 	const uint64_t *w = &v->seen[0][0];
 	for (size_t i = 0; i < FUZZY_K * FUZZY_SEEN_WORDS; i++, out += 8) {
-		present += (uint32_t)__builtin_popcountll(w[i]);
+		present += whorl_popcount64(w[i]);
 		for (unsigned k = 0; k < 8; k++) /* one little-endian store */
 			out[k] = (uint8_t)(w[i] >> (8 * k));
 	}

@@ -30,6 +30,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../util/bits.h"
+
 #define IMG_MAX_WIDTH 8192u                    /* wider images are refused (WHORL_ELIMIT) */
 #define IMG_MAX_HEIGHT 8192u                   /* taller images are refused (WHORL_ELIMIT) */
 #define IMG_MAX_PIXELS (16u << 20)             /* width * height bound (WHORL_ELIMIT) */
@@ -250,7 +252,7 @@ double img_sketch_similarity(const uint8_t *q, size_t qlen, const uint8_t *s, si
 /* Hamming distance of two hashes. */
 static inline int img_hamming(uint64_t a, uint64_t b)
 {
-	return __builtin_popcountll(a ^ b);
+	return (int)whorl_popcount64(a ^ b);
 }
 
 /* Distance of two pictures whatever their polarity: the Hamming distance

@@ -125,10 +125,19 @@ static const struct footer_marker footer_words[] = {
 	FOOTER_MARKER("http"),
 };
 
+/* Whether s[0..n) holds one of m[0..n_m), case-insensitively. A byte that
+ * cannot start a marker (by the low 6 bits of the markers' first bytes, a
+ * prefilter that may let others through) is passed over with one test: this
+ * runs over every line of a message's last paragraphs. */
 static int has_marker(const char *s, size_t n, const struct footer_marker *m, size_t n_m)
 {
+	uint64_t starts = 0;
+	for (size_t k = 0; k < n_m; k++)
+		starts |= 1ull << ((unsigned char)m[k].text[0] & 63);
 	for (size_t i = 0; i < n; i++) {
 		int c = (unsigned char)s[i] | 0x20;
+		if ((((starts >> (c & 63)) | (starts >> ((unsigned char)s[i] & 63))) & 1) == 0)
+			continue;
 		for (size_t k = 0; k < n_m; k++)
 			if ((c == m[k].text[0] || (unsigned char)s[i] == m[k].text[0]) &&
 			    i + m[k].len <= n && strncasecmp(s + i, m[k].text, m[k].len) == 0)

@@ -2,7 +2,7 @@
  * speed.c - the speed benchmark: scores in-memory messages through libwhorl
  * and prints figures, one per line, "name = value unit".
  *
- *   speed --config-dir DIR [--cartridge PATH] [--seconds S] PATH...
+ *   speed --config-dir DIR [--cartridge PATH] [--seconds S] [--one-thread] PATH...
  *   speed --config-dir DIR [--cartridge PATH] --stats-only
  *
  * PATHs are message files or folders of them (read once, into memory).
@@ -16,7 +16,8 @@
  * integer work: the host may be shared), and peak RSS. --stats-only opens, prints the stats lines and stops
  * (speed.sh uses it to split snapshot bytes between exact fingerprints and
  * sketches). DIR is expected to say "favor analysis over speed = yes"
- * (speed.sh writes it).  Prints numbers; never passes or fails.
+ * (speed.sh writes it).  --one-thread stops after the one-thread run (for
+ * alternating A/B rounds of two cartridges).  Prints numbers; never passes or fails.
  *
  * Not for: accuracy (accuracy.sh).
  */
@@ -264,6 +265,7 @@ struct options {
 	const char *config_dir, *cartridge;
 	double seconds;
 	int stats_only;
+	int one_thread; /* --one-thread: no two-thread run, no ceiling (A/B rounds) */
 	char **paths;
 	int n_paths;
 };
@@ -276,6 +278,10 @@ static int options_parse(int argc, char **argv, struct options *o)
 	for (; i < argc && !strncmp(argv[i], "--", 2); i++) {
 		if (!strcmp(argv[i], "--stats-only")) {
 			o->stats_only = 1;
+			continue;
+		}
+		if (!strcmp(argv[i], "--one-thread")) {
+			o->one_thread = 1;
 			continue;
 		}
 		if (i + 1 >= argc)
@@ -356,7 +362,7 @@ static void report_ceiling(void)
 }
 
 /* The timed runs: warm-up pass, one thread (with latencies), two threads. */
-static void run_all(whorl_host *h, const struct corpus *c, double seconds)
+static void run_all(whorl_host *h, const struct corpus *c, double seconds, int one_thread)
 {
 	struct worker w[SPEED_THREADS];
 	workers_init(w, 1, h, c, 0); /* warm-up: one pass */
@@ -372,6 +378,8 @@ static void run_all(whorl_host *h, const struct corpus *c, double seconds)
 	double one = report_run("threads1", w, 1, run_workers(w, 1), &one_cpu);
 	report_latency(w[0].lat, w[0].lat_n);
 	free(w[0].lat);
+	if (one_thread)
+		return;
 
 	workers_init(w, SPEED_THREADS, h, c, seconds);
 	double two =
@@ -391,9 +399,10 @@ int main(int argc, char **argv)
 	whorl_host *h = NULL;
 	int rc = 1;
 	if (options_parse(argc, argv, &o) != 0) {
-		fprintf(stderr,
-		        "usage: speed --config-dir DIR [--cartridge PATH] [--seconds S] PATH...\n"
-		        "       speed --config-dir DIR [--cartridge PATH] --stats-only\n");
+		fprintf(
+		    stderr,
+		    "usage: speed --config-dir DIR [--cartridge PATH] [--seconds S] [--one-thread] PATH...\n"
+		    "       speed --config-dir DIR [--cartridge PATH] --stats-only\n");
 		return 2;
 	}
 	for (int i = 0; i < o.n_paths; i++)
@@ -423,7 +432,7 @@ int main(int argc, char **argv)
 	if (host_open_timed(&o, "snapshot_reload_time", &h) != 0)
 		goto done;
 
-	run_all(h, &c, o.seconds);
+	run_all(h, &c, o.seconds, o.one_thread);
 	struct rusage ru;
 	getrusage(RUSAGE_SELF, &ru);
 	printf("peak_rss = %.1f MiB\n", (double)ru.ru_maxrss / 1024.0);
