@@ -7,6 +7,11 @@ set -u
 build=$1
 shift
 export WHORL_TEST_BUILD="$build" WHORL_SRCDIR="$(pwd)" CK_FORK=no
+# Check's default of 4 s per test is too short for a loaded machine or a
+# sanitizer build (one 5-check suite failed that way under load); a test
+# that really hangs still fails, after 60 s. Tests that need longer set
+# their own (tcase_set_timeout).
+export CK_DEFAULT_TIMEOUT="${CK_DEFAULT_TIMEOUT:-60}"
 export TSAN_OPTIONS="halt_on_error=1 exitcode=66 ${TSAN_OPTIONS:-}"
 norand=""
 setarch "$(uname -m)" -R true 2>/dev/null && norand="setarch $(uname -m) -R"
