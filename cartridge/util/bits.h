@@ -24,7 +24,12 @@ static inline unsigned whorl_popcount64(uint64_t x)
 	x -= (x >> 1) & 0x5555555555555555ull;
 	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
 	x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
-	return (unsigned)((x * 0x0101010101010101ull) >> 56);
+	/* Shifts, not a multiply: SSE2 has 64-bit adds and shifts, no 64-bit
+	 * multiply, so a loop of these vectorises on the baseline. */
+	x += x >> 8;
+	x += x >> 16;
+	x += x >> 32;
+	return (unsigned)(x & 0x7f);
 #endif
 }
 
