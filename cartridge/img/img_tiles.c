@@ -12,16 +12,24 @@
  */
 #include "img.h"
 
-static int px_ink(uint8_t v, const struct img_content *c)
+/* Whether each of the 256 copy levels is ink (further from the background
+ * than c->ink_delta): one lookup a pixel instead of the arithmetic. */
+struct ink_table {
+	uint8_t ink[256];
+};
+
+static void ink_table_fill(const struct img_content *c, struct ink_table *t)
 {
-	unsigned v16 = (unsigned)v * 16u;
-	unsigned d = v16 > c->background ? v16 - c->background : c->background - v16;
-	return d > c->ink_delta;
+	for (unsigned v = 0; v < 256; v++) {
+		unsigned v16 = v * 16u;
+		unsigned d = v16 > c->background ? v16 - c->background : c->background - v16;
+		t->ink[v] = d > c->ink_delta;
+	}
 }
 
 /* Whether the line x0..x1 x y0..y1 of the copy holds content: ink, and
  * not one uniform colour (the rest of a frame). */
-static int line_inked(const struct img_luma *l, const struct img_content *c, uint32_t x0,
+static int line_inked(const struct img_luma *l, const struct ink_table *it, uint32_t x0,
                       uint32_t x1, uint32_t y0, uint32_t y1)
 {
 	int ink = 0;
@@ -29,7 +37,7 @@ static int line_inked(const struct img_luma *l, const struct img_content *c, uin
 	for (uint32_t y = y0; y < y1; y++)
 		for (uint32_t x = x0; x < x1; x++) {
 			uint8_t v = l->px[(size_t)y * l->w + x];
-			ink |= px_ink(v, c);
+			ink |= it->ink[v];
 			lo = v < lo ? v : lo;
 			hi = v > hi ? v : hi;
 		}
@@ -38,8 +46,8 @@ static int line_inked(const struct img_luma *l, const struct img_content *c, uin
 
 /* The thumb box in the copy's pixels, each side moved in (by at most one
  * thumb cell) to its first line of content. */
-static void pixel_box(const struct img_luma *l, const struct img_content *c,
-                      const struct img_box *b, uint32_t p[4])
+static void pixel_box(const struct img_luma *l, const struct ink_table *c, const struct img_box *b,
+                      uint32_t p[4])
 {
 	uint32_t x0 = (uint32_t)((uint64_t)b->x0 * l->w / IMG_FINE);
 	uint32_t y0 = (uint32_t)((uint64_t)b->y0 * l->h / IMG_FINE);
@@ -57,42 +65,42 @@ static void pixel_box(const struct img_luma *l, const struct img_content *c,
 	p[0] = x0, p[1] = y0, p[2] = x1, p[3] = y1;
 }
 
-/* Ink pixels of the tile [x0, x1) x [y0, y1). */
-static uint64_t tile_ink(const struct img_luma *l, const struct img_content *c, uint32_t x0,
-                         uint32_t y0, uint32_t x1, uint32_t y1)
-{
-	uint64_t ink = 0;
-	for (uint32_t y = y0; y < y1; y++)
-		for (uint32_t x = x0; x < x1; x++)
-			ink += (uint64_t)px_ink(l->px[(size_t)y * l->w + x], c);
-	return ink;
-}
-
-/* Area average of the tile [x0, x1) x [y0, y1) onto g (thumb units). */
-static void tile_grid(const struct img_luma *l, uint32_t x0, uint32_t y0, uint32_t x1, uint32_t y1,
-                      struct img_grid *g)
+/* Area average of the tile [x0, x1) x [y0, y1) onto g (thumb units), and
+ * the tile's ink pixels, in one pass over its pixels. */
+static uint64_t tile_grid(const struct img_luma *l, const struct ink_table *it, uint32_t x0,
+                          uint32_t y0, uint32_t x1, uint32_t y1, struct img_grid *g)
 {
 	uint32_t w = x1 - x0, h = y1 - y0;
+	uint64_t ink = 0;
 	for (unsigned r = 0; r < IMG_GRID; r++) {
 		uint32_t ya = y0 + r * h / IMG_GRID, yb = y0 + (r + 1) * h / IMG_GRID;
-		yb = yb > ya ? yb : ya + 1;
+		uint32_t ye = yb > ya ? yb : ya + 1; /* a cell at least one pixel */
 		for (unsigned col = 0; col < IMG_GRID; col++) {
 			uint32_t xa = x0 + col * w / IMG_GRID, xb = x0 + (col + 1) * w / IMG_GRID;
-			xb = xb > xa ? xb : xa + 1;
-			uint32_t s = 0;
-			for (uint32_t y = ya; y < yb; y++)
-				for (uint32_t x = xa; x < xb; x++)
-					s += l->px[(size_t)y * l->w + x];
-			g->cell[r][col] = (uint16_t)(s * 16u / ((yb - ya) * (xb - xa)));
+			uint32_t xe = xb > xa ? xb : xa + 1;
+			uint32_t s = 0, k = 0;
+			for (uint32_t y = ya; y < ye; y++) {
+				const uint8_t *row = l->px + (size_t)y * l->w;
+				for (uint32_t x = xa; x < xe; x++) {
+					s += row[x];
+					k += it->ink[row[x]];
+				}
+			}
+			g->cell[r][col] = (uint16_t)(s * 16u / ((ye - ya) * (xe - xa)));
+			/* A pixel shared by two cells (tile under 32 px) counts once. */
+			ink += (yb > ya && xb > xa) ? k : 0;
 		}
 	}
+	return ink;
 }
 
 void img_tiles_luma(const struct img_luma *l, const struct img_content *c, const struct img_box *b,
                     struct img_hash *out)
 {
 	uint32_t p[4];
-	pixel_box(l, c, b, p);
+	struct ink_table it;
+	ink_table_fill(c, &it);
+	pixel_box(l, &it, b, p);
 	uint32_t w = p[2] - p[0], h = p[3] - p[1];
 	for (unsigned ty = 0; ty < IMG_TILES; ty++)
 		for (unsigned tx = 0; tx < IMG_TILES; tx++) {
@@ -104,8 +112,7 @@ void img_tiles_luma(const struct img_luma *l, const struct img_content *c, const
 			x1 = x1 > x0 ? x1 : x0 + 1;
 			y1 = y1 > y0 ? y1 : y0 + 1;
 			struct img_grid g;
-			tile_grid(l, x0, y0, x1, y1, &g);
-			uint64_t ink = tile_ink(l, c, x0, y0, x1, y1);
+			uint64_t ink = tile_grid(l, &it, x0, y0, x1, y1, &g);
 			uint64_t area = (uint64_t)(x1 - x0) * (y1 - y0);
 			int flat = img_grid_is_flat(&g);
 			out->tile[i] = flat ? 0 : img_grid_phash(&g);
