@@ -42,8 +42,8 @@ static void page_gateways(const struct summary *s, FILE *f)
 {
 	fprintf(f,
 	        "<h2>Gateways reporting: %zu</h2>\n<table><tr><th>customer</th><th>host</th>"
-	        "<th>application</th><th>data serial</th><th>report serial</th><th>reports</th>"
-	        "<th>last report age</th><th>clean shutdown</th></tr>\n",
+	        "<th>application</th><th>data serial</th><th>data age</th><th>report serial</th>"
+	        "<th>reports</th><th>last report age</th><th>clean shutdown</th></tr>\n",
 	        s->total_gateways);
 	for (size_t i = 0; i < s->n_gateways; i++) {
 		const struct summary_gateway *g = &s->gateways[i];
@@ -55,10 +55,12 @@ static void page_gateways(const struct summary *s, FILE *f)
 		esc(f, g->app_name);
 		fputs("</td><td>", f);
 		esc(f, g->sigs_serial);
+		char data_age[24];
+		summary_age_text(g->data_age, data_age, sizeof(data_age));
 		fprintf(f,
-		        "</td><td>%" PRIu64 "</td><td>%" PRIu64
+		        "</td><td>%s</td><td>%" PRIu64 "</td><td>%" PRIu64
 		        "</td><td>%lld s</td><td>%d</td></tr>\n",
-		        g->last_serial, g->reports, (long long)(s->now - g->last_seen),
+		        data_age, g->last_serial, g->reports, (long long)(s->now - g->last_seen),
 		        g->clean_shutdown);
 	}
 	fputs("</table>\n", f);

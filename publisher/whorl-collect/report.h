@@ -47,6 +47,10 @@ struct collect_sig {
 
 /* One report, as read. Unknown keys are skipped (a newer gateway may add
  * some), a known key with a malformed value refuses the report. */
+/* The report_counts name under which a report's "mu sigs age" is stored
+ * (store_put.c) and read back for the gateways' data age (summary.c). */
+#define COLLECT_SIGS_AGE_COUNT "mu sigs age"
+
 struct collect_report {
 	char customer_id[COLLECT_MAX_ID], host_id[COLLECT_MAX_ID];
 	char installation_id[COLLECT_MAX_ID], run_id[COLLECT_MAX_ID];
@@ -64,6 +68,8 @@ struct collect_report {
 	size_t n_sigs;
 	uint64_t license_id;
 	int clean_shutdown;
+	int64_t sigs_age;  /* "mu sigs age": seconds since the publisher issued the
+	                    * sigs in use when the report was made; -1 when absent */
 	uint64_t messages; /* sum of score[] */
 };
 

@@ -155,6 +155,12 @@ static int parse_identity(const struct line *l, struct collect_report *r)
 		*(key_is(l, "period start") ? &r->period_start : &r->period_end) = (int64_t)v;
 		return 1;
 	}
+	if (key_is(l, "mu sigs age")) {
+		if (u64_parse(l->value, l->value_len, &v) != 0 || v > INT64_MAX)
+			return -1;
+		r->sigs_age = (int64_t)v;
+		return 1;
+	}
 	if (key_is(l, "license id"))
 		return u64_parse(l->value, l->value_len, &r->license_id) == 0 ? 1 : -1;
 	if (key_is(l, "clean shutdown")) {
@@ -197,6 +203,7 @@ static int parse_counter(const struct line *l, struct collect_report *r)
 int collect_parse(const char *text, size_t len, struct collect_report *r, const char **why)
 {
 	memset(r, 0, sizeof(*r));
+	r->sigs_age = -1;
 	for (size_t at = 0; at < len;) {
 		const char *s = text + at, *nl = memchr(s, '\n', len - at);
 		size_t n = nl != NULL ? (size_t)(nl - s) : len - at;

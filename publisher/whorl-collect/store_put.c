@@ -26,16 +26,21 @@ static int row_first(void *ctx, int n, const char *const *cols)
 	return 1;
 }
 
-static int put_count(struct store *st, const char *id, const char *name, uint64_t value)
+/* One report_counts row, also for 0 (a data age of 0 s is a value). */
+static int put_count_row(struct store *st, const char *id, const char *name, uint64_t value)
 {
-	if (value == 0)
-		return 0;
 	char v[24];
 	snprintf(v, sizeof(v), "%" PRIu64, value);
 	const char *p[] = { id, name, v };
 	return store_exec(st,
 	                  "INSERT INTO report_counts (report_id, name, value) VALUES ($1, $2, $3)",
 	                  3, p, NULL, NULL);
+}
+
+/* A counter: zero counts are not stored (the readers sum what is there). */
+static int put_count(struct store *st, const char *id, const char *name, uint64_t value)
+{
+	return value == 0 ? 0 : put_count_row(st, id, name, value);
 }
 
 static int put_counts(struct store *st, const char *id, const struct collect_report *r)
@@ -64,6 +69,8 @@ static int put_counts(struct store *st, const char *id, const struct collect_rep
 	}
 	for (int d = 0; d < COLLECT_N_DOWNLOADS && rc == 0; d++)
 		rc = put_count(st, id, collect_download_names[d], r->downloads[d]);
+	if (rc == 0 && r->sigs_age >= 0)
+		rc = put_count_row(st, id, COLLECT_SIGS_AGE_COUNT, (uint64_t)r->sigs_age);
 	for (size_t i = 0; i < r->n_sigs && rc == 0; i++) {
 		char sig[20], n[24];
 		snprintf(sig, sizeof(sig), "%016" PRIx64, r->sigs[i].key);

@@ -26,7 +26,7 @@ static int row_gateway(void *ctx, int n, const char *const *c)
 {
 	struct summary *s = ctx;
 	s->total_gateways++;
-	if (n < 10 || s->n_gateways >= SUMMARY_MAX_GATEWAYS)
+	if (n < 11 || s->n_gateways >= SUMMARY_MAX_GATEWAYS)
 		return 0;
 	struct summary_gateway *g = &s->gateways[s->n_gateways++];
 	copy(g->customer_id, sizeof(g->customer_id), c[0]);
@@ -39,6 +39,8 @@ static int row_gateway(void *ctx, int n, const char *const *c)
 	g->downloads_failed = num(c[7]);
 	g->last_seen = (int64_t)num(c[8]);
 	g->clean_shutdown = (int)num(c[9]);
+	long long age = c[10] != NULL ? strtoll(c[10], NULL, 10) : -1;
+	g->data_age = age < 0 ? -1 : age + (s->now > g->last_seen ? s->now - g->last_seen : 0);
 	return 0;
 }
 
@@ -144,8 +146,11 @@ int summary_read(struct store *st, int64_t now, const struct categories *cats, s
 		store_row_fn fn;
 	} q[] = {
 		{ "SELECT customer_id, host_id, app_name, sigs_serial, spamdna_version, last_serial, "
-		  "reports, downloads_failed, last_seen, clean_shutdown FROM gateways "
-		  "ORDER BY customer_id, host_id, installation_id",
+		  "reports, downloads_failed, last_seen, clean_shutdown, COALESCE((SELECT c.value "
+		  "FROM reports r JOIN report_counts c ON c.report_id = r.id WHERE "
+		  "r.installation_id = gateways.installation_id AND r.run_id = gateways.run_id AND "
+		  "r.report_serial = gateways.last_serial AND c.name = '" COLLECT_SIGS_AGE_COUNT
+		  "'), -1) FROM gateways ORDER BY customer_id, host_id, installation_id",
 		  0, row_gateway },
 		{ "SELECT COUNT(*), COALESCE(SUM(messages), 0) FROM reports WHERE received >= $1",
 		  1, row_totals },
@@ -190,24 +195,38 @@ static void clock_text(int64_t t, char *out, size_t cap, const char *fmt)
 	strftime(out, cap, fmt, &tm);
 }
 
+void summary_age_text(int64_t age, char *out, size_t cap)
+{
+	if (age < 0)
+		snprintf(out, cap, "unknown");
+	else if (age < 3600)
+		snprintf(out, cap, "%llds", (long long)age);
+	else if (age < 86400 * 2)
+		snprintf(out, cap, "%lldh%02lldm", (long long)(age / 3600),
+		         (long long)(age % 3600 / 60));
+	else
+		snprintf(out, cap, "%lldd", (long long)(age / 86400));
+}
+
 static void print_gateways(const struct summary *s, FILE *f)
 {
 	fprintf(f, "gateways reporting: %zu\n", s->total_gateways);
 	if (s->n_gateways > 0)
-		fprintf(f, "  %-20s %-28s %-14s %-12s %8s %8s %-22s %5s %8s\n", "customer", "host",
-		        "application", "data serial", "serial", "reports", "last report (age)",
-		        "clean", "upd.fail");
+		fprintf(f, "  %-20s %-28s %-14s %-12s %-10s %8s %8s %-22s %5s %8s\n", "customer",
+		        "host", "application", "data serial", "data age", "serial", "reports",
+		        "last report (age)", "clean", "upd.fail");
 	for (size_t i = 0; i < s->n_gateways; i++) {
 		const struct summary_gateway *g = &s->gateways[i];
-		char when[32], age[48];
+		char when[32], age[48], data_age[24];
 		clock_text(g->last_seen, when, sizeof(when), "%Y-%m-%d %H:%M:%S");
 		snprintf(age, sizeof(age), "%s (%llds)", when + 11,
 		         (long long)(s->now - g->last_seen));
+		summary_age_text(g->data_age, data_age, sizeof(data_age));
 		fprintf(f,
-		        "  %-20.20s %-28.28s %-14.14s %-12.12s %8" PRIu64 " %8" PRIu64
+		        "  %-20.20s %-28.28s %-14.14s %-12.12s %-10s %8" PRIu64 " %8" PRIu64
 		        " %-22s %5d %8" PRIu64 "\n",
-		        g->customer_id, g->host_id, g->app_name, g->sigs_serial, g->last_serial,
-		        g->reports, age, g->clean_shutdown, g->downloads_failed);
+		        g->customer_id, g->host_id, g->app_name, g->sigs_serial, data_age,
+		        g->last_serial, g->reports, age, g->clean_shutdown, g->downloads_failed);
 	}
 }
 

@@ -29,6 +29,8 @@ struct summary_gateway {
 	char sigs_serial[COLLECT_MAX_ID], spamdna_version[COLLECT_MAX_ID];
 	uint64_t last_serial, reports, downloads_failed;
 	int64_t last_seen;
+	int64_t data_age; /* age of its sigs now: the last report's "mu sigs age" plus the
+	                   * time since that report; -1 when it did not say */
 	int clean_shutdown;
 };
 
@@ -94,6 +96,10 @@ void summary_never_from_store(struct summary *s, struct store *st, const char *m
 /* The text form, to f. */
 #include <stdio.h>
 void summary_print(const struct summary *s, FILE *f);
+
+/* A data age in seconds as the summary and the page show it ("42s",
+ * "3h07m", "5d"; "unknown" when age < 0), into out[0..cap). */
+void summary_age_text(int64_t age, char *out, size_t cap);
 
 /* The HTML page with inline SVG charts, malloc'd (NULL when out of memory). */
 char *summary_page(const struct summary *s);

@@ -66,6 +66,8 @@ check "summary: 2 gateways" grep -q "^gateways reporting: 2$" "$tmp/summary.txt"
 check "summary: acme listed" grep -q "^  acme " "$tmp/summary.txt"
 check "summary: globex listed" grep -q "^  globex " "$tmp/summary.txt"
 check "summary: data serial 1.1 shown" grep -q "^  acme .* 1\.1 " "$tmp/summary.txt"
+check "summary: the data's age shown (from the report's mu sigs age)" \
+	grep -Eq "^  acme .* 1\.1 +[0-9]+(s|h[0-9]{2}m|d) " "$tmp/summary.txt"
 check "summary: reports and messages ($messages)" grep -q "^reports: 2, messages: $messages$" "$tmp/summary.txt"
 cat_sum=$(sed -n 's/.*total [0-9]*, not abuse [0-9]*//p' "$tmp/summary.txt" | grep -o '([0-9]*) [0-9]*' | awk '{s += $2} END {print s + 0}')
 check "summary: categorised messages = scans with a category ($abuse)" [ "$cat_sum" -eq "$abuse" ]
@@ -169,6 +171,9 @@ curl -s "http://127.0.0.1:$cport/" > "$tmp/page.html"
 check "page: inline SVG charts" [ "$(grep -c '<svg' "$tmp/page.html")" -ge 3 ]
 check "page: both customers" sh -c "grep -q acme '$tmp/page.html' && grep -q globex '$tmp/page.html'"
 check "page: no script" sh -c "! grep -qi '<script' '$tmp/page.html'"
+check "page: a data age column" grep -q "<th>data age</th>" "$tmp/page.html"
+check "page: the gateways' data age beside their serial" \
+	grep -Eq "<td>1\.1</td><td>[0-9]+(s|h[0-9]{2}m|d)</td>" "$tmp/page.html"
 CHROMIUM=$(command -v chromium || command -v chromium-browser || true)
 if [ -n "$CHROMIUM" ]; then
 	timeout 60 "$CHROMIUM" --headless --no-sandbox --disable-gpu --disable-background-networking \

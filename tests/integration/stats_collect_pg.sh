@@ -49,6 +49,8 @@ expect_counts gw-a gw-b
 check "summary: exit 0" [ "$rc" -eq 0 ]
 check "summary: 2 gateways" grep -q "^gateways reporting: 2$" "$tmp/summary.txt"
 check "summary: acme and globex listed" sh -c "grep -q '^  acme ' '$tmp/summary.txt' && grep -q '^  globex ' '$tmp/summary.txt'"
+check "summary: the gateways' data age (PostgreSQL's correlated subquery)" \
+	grep -Eq "^  acme .* 1\.1 +[0-9]+(s|h[0-9]{2}m|d) " "$tmp/summary.txt"
 check "summary: reports and messages ($messages)" grep -q "^reports: 2, messages: $messages$" "$tmp/summary.txt"
 cat_sum=$(sed -n 's/.*total [0-9]*, not abuse [0-9]*//p' "$tmp/summary.txt" | grep -o '([0-9]*) [0-9]*' | awk '{s += $2} END {print s + 0}')
 check "summary: categorised messages = scans with a category ($abuse)" [ "$cat_sum" -eq "$abuse" ]
