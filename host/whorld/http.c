@@ -1,15 +1,19 @@
 /*
  * http.c - whorld's HTTP servers: one libmicrohttpd daemon per HTTP
  * listener (the sockets are whorld's own, so unix sockets and systemd's
- * sockets work), one polling thread each; scans do not run there.
+ * sockets work), each with a thread per connection (MHD's), which reads
+ * the connection's requests and answers them itself: a scan costs no hand
+ * over between threads (the profile showed two wake-ups per request when
+ * a polling thread queued scans for other threads and was woken back).
  *
  * A request's life: the first callback routes it and refuses a declared
  * Content-Length above max message size at once (413); body chunks are
  * kept (or fed to MHD's multipart parser for the Cloudmark API), bounded
  * by max message size (413, never a partial scan); once complete, a scan
- * is put on whorld's bounded queue (503 with Retry-After at once when
- * full) and the connection is suspended until a scanning thread has the
- * reply and resumes it. Keep-alive is MHD's. Limits from whorld.cfg:
+ * is admitted by work.c (503 with Retry-After at once when `threads +
+ * queue size` requests are in flight), waits for one of the `threads`
+ * scan slots (503 if the request deadline passes first) and is answered on
+ * the connection's thread. Keep-alive is MHD's. Limits from whorld.cfg:
  * - max connections: MHD's own limit is HTTP_REFUSE_SLACK higher; a
  *   connection past ours is tracked as over the limit and its request is
  *   answered 503 (Retry-After, Connection: close) as soon as MHD has read
@@ -274,8 +278,7 @@ static struct http_req *http_req_new(struct whorld *d, struct MHD_Connection *co
 		return NULL;
 	r->d = d;
 	r->conn = conn;
-	r->item.run = http_api_run;
-	r->item.t_accept_ms = whorld_now_ms();
+	r->t_accept_ms = whorld_now_ms();
 	r->route = http_route_of(method, url, cfg);
 	atomic_fetch_add(&d->counters->http_requests, 1);
 	cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_LENGTH);
@@ -317,7 +320,32 @@ static void http_req_data(struct http_req *r, const char *data, size_t size)
 	}
 }
 
-/* The request is complete: answer, refuse or queue it. */
+/* A complete scan or feedback request, on its connection's thread:
+ * admitted (or 503 at once), then answered here as soon as a scan slot is
+ * free (503 when the request deadline passes first). */
+static void http_req_answer(struct whorld *d, struct http_req *r)
+{
+	int rc = work_admit(d);
+
+	if (rc != 0) {
+		atomic_fetch_add(&d->counters->http_busy, 1);
+		http_api_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+		               rc == WORK_STOPPING ? "shutting down, try later"
+		                                   : "busy, try later");
+		return;
+	}
+	if (work_slot_take(d, r->t_accept_ms + whorld_cfg(d)->request_deadline_ms) != 0) {
+		atomic_fetch_add(&d->counters->timeouts, 1);
+		http_api_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
+		               "request deadline passed before the scan");
+	} else {
+		http_api_answer(d, r);
+		work_slot_give(d);
+	}
+	work_done(d);
+}
+
+/* The request is complete: answer or refuse it. */
 static enum MHD_Result http_req_complete(struct whorld *d, struct http_req *r)
 {
 	http_conn_receiving(d, r->conn, 0);
@@ -334,12 +362,7 @@ static enum MHD_Result http_req_complete(struct whorld *d, struct http_req *r)
 	           r->route != HTTP_ROUTE_FEEDBACK) {
 		http_api_simple(d, r);
 	} else {
-		MHD_suspend_connection(r->conn);
-		if (work_submit(d, &r->item) == 0)
-			return MHD_YES;
-		MHD_resume_connection(r->conn);
-		atomic_fetch_add(&d->counters->http_busy, 1);
-		http_api_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "busy, try later");
+		http_req_answer(d, r);
 	}
 	return http_send(r);
 }
@@ -363,8 +386,6 @@ static enum MHD_Result http_access(void *cls, struct MHD_Connection *conn, const
 		http_api_error(r, MHD_HTTP_SERVICE_UNAVAILABLE, "too many connections, try later");
 		return http_send(r);
 	}
-	if (atomic_load(&r->done))
-		return http_send(r);
 	if (*upload_data_size > 0) {
 		http_req_data(r, upload_data, *upload_data_size);
 		*upload_data_size = 0;
@@ -415,8 +436,8 @@ int http_start(struct whorld *d)
 	d->http = s;
 	for (size_t i = 0; i < d->n_http_listeners; i++) {
 		s->daemons[s->n] = MHD_start_daemon(
-		    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_EPOLL | MHD_ALLOW_SUSPEND_RESUME |
-		        MHD_USE_ERROR_LOG,
+		    MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL |
+		        MHD_USE_ITC | MHD_USE_ERROR_LOG,
 		    0, NULL, NULL, http_access, d, MHD_OPTION_EXTERNAL_LOGGER, http_log, d,
 		    MHD_OPTION_LISTEN_SOCKET, d->http_listeners[i].fd, MHD_OPTION_CONNECTION_LIMIT,
 		    cfg->max_connections + HTTP_REFUSE_SLACK, MHD_OPTION_CONNECTION_TIMEOUT,

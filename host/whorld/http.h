@@ -1,7 +1,7 @@
 /*
  * http.h - whorld's HTTP side (libmicrohttpd; no HTTP parsing of our own):
- * http.c runs the servers and a request's life (limits, body, queue,
- * suspend until a scanning thread answers); http_api.c builds the
+ * http.c runs the servers and a request's life (limits, body, admission,
+ * a scan slot, the answer on the connection's own thread); http_api.c builds the
  * answers of each endpoint; http_metrics.c the /metrics and /stats texts.
  *
  * Nothing here is tied to scanning: a request is a method, a path, a
@@ -32,8 +32,8 @@ enum http_route {
 
 /* One request, from its first callback to MHD's "completed" notice. */
 struct http_req {
-	struct work_item item; /* first: queued like a spamd connection */
 	struct whorld *d;
+	uint64_t t_accept_ms; /* its first callback: for the request deadline */
 	struct MHD_Connection *conn;
 	int route;
 	struct MHD_PostProcessor *pp; /* multipart/form-data of the Cloudmark API */
@@ -46,7 +46,6 @@ struct http_req {
 	char rcpt[HTTP_RCPT_MAX];                    /* comma separated */
 	char fb_class[32], reporter[HTTP_FIELD_MAX]; /* POST /v1/feedback */
 	char peer[64];                               /* client address, or "unix" */
-	atomic_int done;                             /* a scanning thread filled the reply */
 	int status;
 	char *reply; /* malloc'd; handed to MHD */
 	size_t reply_len;
@@ -56,8 +55,9 @@ struct http_req {
 /* http.c */
 int http_body_add(struct http_req *r, const char *p, size_t n, size_t max);
 
-/* http_api.c: the work_item run of a scan request (a scanning thread). */
-void http_api_run(struct whorld *d, struct work_item *it, struct work_scratch *w);
+/* http_api.c: answers a scan or feedback request (fills r->status/reply);
+ * the caller holds a scan slot. */
+void http_api_answer(struct whorld *d, struct http_req *r);
 /* Replies built on MHD's thread (no scan): fills r->status/reply. */
 void http_api_simple(struct whorld *d, struct http_req *r);
 /* Replies for refusals: JSON {"error": text}. */

@@ -17,8 +17,8 @@
  *                                  (docs/FEEDBACK.md); {"recorded": NAME}
  *   GET /ping, /metrics, /stats
  *
- * Scans run on a scanning thread (http_api_run), which fills the reply
- * and resumes the suspended connection.
+ * Scans and feedback run on the connection's thread (http_api_answer,
+ * called by http.c holding a scan slot).
  * Not for: the server (http.c).
  */
 #include <stdio.h>
@@ -147,6 +147,27 @@ static void api_envelope(struct http_req *r, struct whorl_envelope *env, const c
 	env->rcpt_to = rcpt;
 }
 
+/* The reply's last member and its end: the X-CMAE-Score / X-CMAE-Analysis
+ * pair a host appends, as "ARRAY":[{KEY:name, VALUE:value}, ...]}. The two
+ * APIs differ only in the names: /v1/score "headers" with "name"/"value",
+ * the Cloudmark API "appendHeaders" with "headerField"/"body". */
+static void api_cmae_headers(struct obuf *o, const char *array, const char *key, const char *value,
+                             const struct whorl_verdict *v)
+{
+	char num[32];
+
+	snprintf(num, sizeof(num), "%u", v->score);
+	obuf_add(o, ",", 1);
+	whorl_json_string(array, api_put, o);
+	obuf_add(o, ":[", 2);
+	api_str(o, key, CMAE_HDR_SCORE, 1);
+	api_str(o, value, num, 0);
+	obuf_add(o, "},", 2);
+	api_str(o, key, CMAE_HDR_ANALYSIS, 1);
+	api_str(o, value, v->analysis, 0);
+	obuf_add(o, "}]}\n", 4);
+}
+
 /* {"path":..., whorl-scan --json's fields, "symbols", cmae-*, "headers"}. */
 static void api_score_json(struct obuf *o, const struct http_req *r, const struct whorl_verdict *v,
                            unsigned minimum, const char *symbols)
@@ -175,32 +196,16 @@ static void api_score_json(struct obuf *o, const struct http_req *r, const struc
 	api_str(o, "cmae-analysis", v->analysis, 0);
 	api_str(o, "cmae-category-desc", cat, 0);
 	api_str(o, "cmae-subcategory-desc", sub, 0);
-	snprintf(num, sizeof(num), "%u", v->score);
-	obuf_add(o, ",\"headers\":[", 12);
-	api_str(o, "name", "X-CMAE-Score", 1);
-	api_str(o, "value", num, 0);
-	obuf_add(o, "},", 2);
-	api_str(o, "name", "X-CMAE-Analysis", 1);
-	api_str(o, "value", v->analysis, 0);
-	obuf_add(o, "}]}\n", 4);
+	api_cmae_headers(o, "headers", "name", "value", v);
 }
 
 /* {"score":N,"analysis":...,"appendHeaders":[{"headerField":...,"body":...}]}. */
 static void api_cloudmark_json(struct obuf *o, const struct whorl_verdict *v)
 {
-	char num[32];
-
-	snprintf(num, sizeof(num), "%u", v->score);
 	obuf_printf(o, "{\"score\":%u,\"category\":%u,\"subcategory\":%u,\"rescan\":%d", v->score,
 	            v->category, v->subcategory, v->rescan ? 1 : 0);
 	api_str(o, "analysis", v->analysis, 0);
-	obuf_add(o, ",\"appendHeaders\":[", 18);
-	api_str(o, "headerField", "X-CMAE-Score", 1);
-	api_str(o, "body", num, 0);
-	obuf_add(o, "},", 2);
-	api_str(o, "headerField", "X-CMAE-Analysis", 1);
-	api_str(o, "body", v->analysis, 0);
-	obuf_add(o, "}]}\n", 4);
+	api_cmae_headers(o, "appendHeaders", "headerField", "body", v);
 }
 
 static void api_scan(struct whorld *d, struct http_req *r)
@@ -214,12 +219,6 @@ static void api_scan(struct whorld *d, struct http_req *r)
 	uint64_t t0 = whorld_now_us();
 	int rc;
 
-	if (whorld_now_ms() - r->item.t_accept_ms > cfg->request_deadline_ms) {
-		atomic_fetch_add(&d->counters->timeouts, 1);
-		http_api_error(r, MHD_HTTP_SERVICE_UNAVAILABLE,
-		               "request deadline passed before the scan");
-		return;
-	}
 	if (r->route == HTTP_ROUTE_CM_MESSAGE && r->len == 0) {
 		http_api_error(r, MHD_HTTP_BAD_REQUEST, "no rfc822 part");
 		return;
@@ -292,15 +291,10 @@ static void api_feedback(struct whorld *d, struct http_req *r)
 	api_reply(r, MHD_HTTP_OK, "application/json", &o);
 }
 
-void http_api_run(struct whorld *d, struct work_item *it, struct work_scratch *w)
+void http_api_answer(struct whorld *d, struct http_req *r)
 {
-	struct http_req *r = (struct http_req *)it;
-
-	(void)w;
 	if (r->route == HTTP_ROUTE_FEEDBACK)
 		api_feedback(d, r);
 	else
 		api_scan(d, r);
-	atomic_store(&r->done, 1);
-	MHD_resume_connection(r->conn);
 }

@@ -406,6 +406,7 @@ static void loop_stop(struct loop *lp)
 		return;
 	lp->stopping = 1;
 	lp->stop_deadline_ms = whorld_now_ms() + whorld_cfg(lp->d)->drain_timeout_ms;
+	work_refuse(lp->d); /* HTTP requests on open keep-alive connections: 503 */
 	loop_pause_accept(lp, 1);
 	listen_close(lp->d);
 	http_quiesce(lp->d);

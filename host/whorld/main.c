@@ -228,8 +228,8 @@ int whorld_serve(struct whorld *d, const struct whorl_dcfg *c)
 	status = loop_run(d);
 	control_stop(d);
 	if (status == WHORLD_EXIT_OK) {
+		http_stop(d); /* its connection threads use the queue */
 		work_stop(d);
-		http_stop(d);
 	}
 	if (!worker)
 		whorl_daemon_pid_file(c->pid_file, 0);

@@ -17,6 +17,11 @@
 
 #include "whorl.h"
 
+/* The headers the Cloudmark Authority API has its hosts append (PROCESS and
+ * HEADERS with cmae headers = yes; the HTTP replies' header lists). */
+#define CMAE_HDR_SCORE "X-CMAE-Score"
+#define CMAE_HDR_ANALYSIS "X-CMAE-Analysis"
+
 #define SPAMD_HEAD_MAX 16384  /* request line + headers + blank line */
 #define SPAMD_HEADERS_MAX 256 /* spamd's own limit */
 #define SPAMD_RCPT_MAX 128    /* RSPAMC Rcpt headers kept (more are ignored) */

@@ -132,7 +132,7 @@ static void reply_rewritten(struct obuf *o, const struct spamd_req *req,
 	            r->symbols[0] != '\0' ? r->symbols : "none", eol);
 	obuf_printf(o, "X-Whorl-Analysis: %s%s", r->analysis, eol);
 	if (r->cmae_headers) /* as the Cloudmark Authority API's appendHeaders */
-		obuf_printf(o, "X-CMAE-Score: %u%sX-CMAE-Analysis: %s%s", r->score, eol,
+		obuf_printf(o, CMAE_HDR_SCORE ": %u%s" CMAE_HDR_ANALYSIS ": %s%s", r->score, eol,
 		            r->analysis, eol);
 	obuf_add(o, msg, req->cmd == SPAMD_HEADERS ? reply_header_len(msg, len) : len);
 }

@@ -6,8 +6,10 @@
  * them from systemd); loop.c is the event loop on the main thread: it
  * accepts, reads requests without blocking, enforces the connection limit
  * and the idle and client timeouts, handles signals, and hands complete
- * requests to the bounded queue; work.c is the queue and the scanning
- * threads, which answer and close each connection.
+ * requests to work.c, which admits them (a bounded number in flight),
+ * bounds the scans running at once, and runs the threads that answer and
+ * close each spamd connection; HTTP requests are answered on
+ * libmicrohttpd's connection threads (http.c).
  * Not for: protocol bytes (spamd.h) or anything the milter will share
  * (host/whorl_daemon.h, in libwhorl).
  */
@@ -157,14 +159,30 @@ unsigned http_connections(struct whorld *d);
 int loop_run(struct whorld *d);
 void conn_free(struct whorld *d, struct conn *c);
 
-/* work.c */
+/* work.c: admission (threads + queue size requests in flight), the
+ * `threads` scan slots, and the spamd threads. All of it any thread. */
+#define WORK_BUSY (-1)     /* as many requests in flight as allowed */
+#define WORK_STOPPING (-2) /* draining after SIGTERM */
 struct work_queue;
-int work_start(struct whorld *d, unsigned n_threads, unsigned capacity);
-/* Hands a job to the queue; -1 when the queue is full (the caller still
- * owns it). Any thread. */
+int work_start(struct whorld *d, unsigned n_threads, unsigned queue_size);
+/* Counts one request in flight: 0, or WORK_BUSY / WORK_STOPPING (not
+ * counted; answer "try later" at once). Each 0 needs one work_done(). */
+int work_admit(struct whorld *d);
+void work_done(struct whorld *d);
+/* Waits for a scan slot until deadline_ms (whorld_now_ms() clock; 0: no
+ * deadline): 0 holding it, -1 when the deadline passed first. Each 0 needs
+ * one work_slot_give(). */
+int work_slot_take(struct whorld *d, uint64_t deadline_ms);
+void work_slot_give(struct whorld *d);
+/* Admits a spamd job and hands it to a spamd thread, which answers it in
+ * a slot and frees it; WORK_BUSY / WORK_STOPPING when refused (the caller
+ * still owns it). */
 int work_submit(struct whorld *d, struct work_item *it);
-/* Requests queued or being scanned. */
+/* Requests in flight (waiting for a slot or being answered). */
 unsigned work_in_flight(struct whorld *d);
+/* From now on work_admit() refuses (the drain). */
+void work_refuse(struct whorld *d);
+/* Joins the spamd threads; call after http_stop(). */
 void work_stop(struct whorld *d);
 /* Writes a reply: blocking with a send timeout, or MSG_DONTWAIT. */
 void work_send(int fd, const char *p, size_t len, int blocking, uint32_t timeout_ms);

@@ -5,7 +5,8 @@
 # module calls it (multipart POST /score/v2/message, GET
 # /score/v2/max-message-size), GET /ping, /metrics (Prometheus text),
 # /stats; keep-alive; 413 for a body over max message size; 503 at once
-# when the queue is full; 404. Then the real cartridge on the demo data:
+# when the queue is full; 503 past the request deadline; 503 for requests
+# arriving during the drain; 404. Then the real cartridge on the demo data:
 # the same spam through spamc -y and /v1/score names the engines that hit.
 # Servers on 127.0.0.1, stopped by PID.
 set -u
@@ -113,6 +114,47 @@ check "queue full (1 thread, queue 1): the third gets 503 at once" \
 	[ "$(sort "$tmp/codes" | tr '\n' ' ')" = "200 200 503 " ]
 stop_whorld
 check "SIGTERM with HTTP: exit 0" [ "$rc_stop" -eq 0 ]
+
+# 4b. A request waiting for the scan slot past the request deadline gets 503
+# (not a late scan); after SIGTERM a request on a kept-alive connection gets
+# 503 "shutting down" while the scan in flight finishes (the drain).
+start_whorld "$slow_so" "$tmp/etc" "request deadline = 500ms"
+python3 - "$hport" "$wpid" > "$tmp/drain.out" 2>&1 <<'PY'
+import http.client, os, signal, sys, threading, time
+port, pid = int(sys.argv[1]), int(sys.argv[2])
+slow = b"Subject: slow\nX-Whorl-Sleep-Ms: 4000\n\nx\n"
+fast = b"Subject: fast\n\nx\n"
+def post(conn, body):
+    conn.request("POST", "/v1/score", body=body)
+    r = conn.getresponse()
+    return r.status, r.read().decode()
+kept = http.client.HTTPConnection("127.0.0.1", port, timeout=20)
+kept.request("GET", "/ping"); kept.getresponse().read()
+res = {}
+t = threading.Thread(target=lambda: res.update(a=post(http.client.HTTPConnection("127.0.0.1", port, timeout=20), slow)))
+t.start()
+time.sleep(0.5)
+late = post(http.client.HTTPConnection("127.0.0.1", port, timeout=20), fast)
+print("waiting past the deadline:", late)
+os.kill(pid, signal.SIGTERM)
+drain = None
+for _ in range(30):
+    drain = post(kept, fast)
+    if "shutting down" in drain[1]:
+        break
+    time.sleep(0.1)
+print("after SIGTERM:", drain)
+t.join()
+print("in flight:", res.get("a"))
+ok = (late[0] == 503 and "deadline" in late[1] and drain[0] == 503 and "shutting down" in drain[1]
+      and res.get("a", (0,))[0] == 200)
+sys.exit(0 if ok else 1)
+PY
+rc=$?
+cat "$tmp/drain.out"
+check "HTTP: 503 past the request deadline; 503 shutting down after SIGTERM; the scan in flight answered" [ "$rc" -eq 0 ]
+wait "$wpid"; rc_stop=$?; wpid="" # the script sent the SIGTERM
+check "SIGTERM with a drained HTTP scan: exit 0" [ "$rc_stop" -eq 0 ]
 
 # 5. The real cartridge on the demo data: the engines that hit.
 "$bin/whorl-keygen" "$tmp/keys" > /dev/null
