@@ -148,6 +148,37 @@ int whorl_host_stat(whorl_host *h, const char *key, char *buf, size_t len);
 uint32_t whorl_host_start_flags(const whorl_host *h);
 
 /*
+ * A job: one call run on a thread of its own while the caller waits for it
+ * with a deadline (job.c). When the deadline passes first the caller may walk
+ * away; the thread finishes alone and nothing waits for it. Jobs and the host
+ * are independent: a job may run a whorl_host_score() of its own.
+ */
+typedef struct whorl_job whorl_job;
+typedef void (*whorl_job_fn)(void *arg);
+
+/* Starts run(arg) on a new detached thread. Two references are held, the
+ * caller's and the thread's; when the last one is dropped (the thread drops
+ * its own after run returns, the caller with whorl_job_put), release(arg)
+ * runs once on that thread (release may be NULL). So what arg holds belongs
+ * to the job until release: the caller reads or takes from it only after
+ * whorl_job_wait() returned 1. On success 0 and *out. WHORL_ENOMEM when no
+ * memory or no thread: then neither run nor release is called and arg stays
+ * the caller's. Thread-safe. */
+int whorl_job_start(whorl_job_fn run, whorl_job_fn release, void *arg, whorl_job **out);
+/* Waits until run(arg) returns or deadline_ms passes (CLOCK_MONOTONIC).
+ * While it waits, every tick_ms it calls tick(tick_ctx) on the calling thread
+ * with no lock held (e.g. a milter's smfi_progress; tick NULL or tick_ms 0:
+ * none). Returns 1 when run returned (what it wrote in arg is visible to the
+ * caller), 0 when the deadline passed first. One waiter per job; may be called
+ * again after 0. Does not drop the caller's reference. */
+int whorl_job_wait(whorl_job *j, uint32_t deadline_ms, uint32_t tick_ms, whorl_job_fn tick,
+                   void *tick_ctx);
+/* Drops the caller's reference; j (and arg, unless the caller took parts of
+ * it after a wait that returned 1) must not be used after. Every started job
+ * is put exactly once by its caller. Thread-safe. */
+void whorl_job_put(whorl_job *j);
+
+/*
  * The loader on its own, for tests and tools: dlopen + ABI checks, no engine.
  */
 struct whorl_cartridge;

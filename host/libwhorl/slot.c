@@ -2,11 +2,11 @@
  * slot.c - one cartridge image with one engine: open it, retire it.
  *
  * slot_open() loads the image (loader.c: permissions and ABI checks), then
- * runs the cartridge's open() and self_test() on a thread of their own and
- * waits at most open_timeout_ms. When the deadline passes the slot is
- * abandoned to that thread: the host refuses the cartridge and never
+ * runs the cartridge's open() and self_test() on a thread of their own (a
+ * whorl_job, job.c) and waits at most open_timeout_ms. When the deadline
+ * passes the slot is abandoned to that thread: the host refuses the cartridge and never
  * dlcloses an image a thread may still be executing. If open() ever
- * returns, the thread quiesces and closes the engine itself; the image stays
+ * returns, the job's release quiesces and closes the engine; the image stays
  * mapped (and its record allocated) for the life of the process. The log
  * callback of an abandoned slot drops every line, so a late cartridge never
  * reaches a host that may be gone.
@@ -15,7 +15,6 @@
  * the running slot for the length of one call.
  * Not for: choosing what to open (host.c, swap.c, rollback.c).
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -23,13 +22,10 @@
 
 #include "host_internal.h"
 
-/* The hand-over between the host and the thread that runs open(). */
+/* What the thread that runs open() gets and gives back (a whorl_job's arg). */
 struct slot_job {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
-	int done;      /* the thread finished open + self_test */
-	int abandoned; /* the host gave up waiting */
 	int rc;
+	int taken; /* the host took the result; else release() closes the engine */
 	struct host_slot *slot;
 	struct whorl_host_services services;
 	char config_dir[PATH_MAX];
@@ -99,81 +95,31 @@ static int slot_job_open_engine(struct slot_job *j)
 	return rc;
 }
 
-static void slot_job_free(struct slot_job *j)
-{
-	pthread_cond_destroy(&j->cv);
-	pthread_mutex_destroy(&j->mu);
-	free(j);
-}
-
-static void *slot_job_run(void *arg)
+static void slot_job_run(void *arg)
 {
 	struct slot_job *j = arg;
-	int rc = slot_job_open_engine(j), abandoned;
 
-	pthread_mutex_lock(&j->mu);
-	j->rc = rc;
-	j->done = 1;
-	abandoned = j->abandoned;
-	pthread_cond_signal(&j->cv);
-	pthread_mutex_unlock(&j->mu);
-	if (!abandoned)
-		return NULL;
-	/* The host is gone from this job: clean up what open() made. */
-	if (j->slot->engine != NULL) {
+	j->rc = slot_job_open_engine(j);
+}
+
+/* Last one out: after an abandoned open, close what open() made. */
+static void slot_job_release(void *arg)
+{
+	struct slot_job *j = arg;
+
+	if (!j->taken && j->slot->engine != NULL) {
 		j->slot->api->quiesce(j->slot->engine);
 		j->slot->api->close(j->slot->engine);
 	}
-	slot_job_free(j); /* the slot and its image are kept mapped on purpose */
-	return NULL;
-}
-
-static void slot_deadline(struct timespec *ts, uint32_t ms)
-{
-	clock_gettime(CLOCK_MONOTONIC, ts);
-	ts->tv_sec += ms / 1000u;
-	ts->tv_nsec += (long)(ms % 1000u) * 1000000L;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
-}
-
-/* Waits for the job; on timeout hands the slot to the thread. 1: timed out. */
-static int slot_job_wait(struct slot_job *j, uint32_t ms)
-{
-	struct timespec until;
-	int timed_out = 0;
-
-	slot_deadline(&until, ms);
-	pthread_mutex_lock(&j->mu);
-	while (!j->done && !timed_out)
-		timed_out = pthread_cond_timedwait(&j->cv, &j->mu, &until) == ETIMEDOUT;
-	if (j->done)
-		timed_out = 0;
-	else
-		j->abandoned = 1;
-	pthread_mutex_unlock(&j->mu);
-	if (timed_out) {
-		pthread_mutex_lock(&j->slot->log_mu);
-		j->slot->abandoned = 1;
-		pthread_mutex_unlock(&j->slot->log_mu);
-	}
-	return timed_out;
+	free(j); /* the slot and its image are kept mapped on purpose */
 }
 
 static struct slot_job *slot_job_new(struct whorl_host *h, struct host_slot *s)
 {
 	struct slot_job *j = calloc(1, sizeof(*j));
-	pthread_condattr_t ca;
 
 	if (j == NULL)
 		return NULL;
-	pthread_mutex_init(&j->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&j->cv, &ca);
-	pthread_condattr_destroy(&ca);
 	j->slot = s;
 	slot_services_fill(h, s, &j->services);
 	snprintf(j->config_dir, sizeof(j->config_dir), "%s", h->config_dir);
@@ -185,17 +131,19 @@ static int slot_engine_open(struct whorl_host *h, struct host_slot *s, int *rc_o
                             size_t why_len)
 {
 	struct slot_job *j = slot_job_new(h, s);
-	pthread_t t;
+	whorl_job *job;
 
-	if (j == NULL || pthread_create(&t, NULL, slot_job_run, j) != 0) {
-		if (j != NULL)
-			slot_job_free(j);
+	if (j == NULL || whorl_job_start(slot_job_run, slot_job_release, j, &job) != 0) {
+		free(j);
 		*rc_out = WHORL_ENOMEM;
 		snprintf(why, why_len, "cannot start the thread that opens the engine");
 		return 0;
 	}
-	if (slot_job_wait(j, h->open_timeout_ms)) {
-		pthread_detach(t);
+	if (!whorl_job_wait(job, h->open_timeout_ms, 0, NULL, NULL)) {
+		pthread_mutex_lock(&s->log_mu);
+		s->abandoned = 1;
+		pthread_mutex_unlock(&s->log_mu);
+		whorl_job_put(job); /* the thread closes the engine if open() returns */
 		*rc_out = WHORL_ELIMIT;
 		snprintf(why, why_len,
 		         "open and self test did not finish within %u ms; the image "
@@ -203,10 +151,10 @@ static int slot_engine_open(struct whorl_host *h, struct host_slot *s, int *rc_o
 		         h->open_timeout_ms);
 		return 1;
 	}
-	pthread_join(t, NULL);
+	j->taken = 1;
 	*rc_out = j->rc;
 	snprintf(why, why_len, "%s", j->why[0] != '\0' ? j->why : whorl_strerror(j->rc));
-	slot_job_free(j);
+	whorl_job_put(job);
 	return 0;
 }
 
