@@ -41,20 +41,7 @@ done
 work=$(mktemp -d "${TMPDIR:-/tmp}/whorl-separators.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-"$build/bin/whorl-keygen" "$work/keys" >/dev/null
-"$build/bin/whorl-publish" --key "$work/keys/publisher.key" --out "$work/mirror" \
-	--category "spam=$corpus/spam-1" --legit "$corpus/easy-ham-2" >"$work/publish.log" 2>&1 \
-	|| { cat "$work/publish.log" >&2; die "whorl-publish failed"; }
-mkdir -p "$work/etc" "$work/cache"
-cat >"$work/etc/cartridge.cfg" <<CFG
-micro-update url = file://$work/mirror
-publisher key = $work/keys/publisher.pub
-enable micro-updates = yes
-download micro-updates before init = yes
-micro-update cache path = $work/cache
-favor analysis over speed = yes
-CFG
-[[ -f $root/etc/categories ]] && cp "$root/etc/categories" "$work/etc/"
+corpus_gateway "$work" spam-1 easy-ham-2
 
 python3 - "$corpus" "$work" <<'PY' || die "making the variants failed"
 import email, os, re, sys

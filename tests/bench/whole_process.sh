@@ -24,13 +24,9 @@ case $build in /*) ;; *) build=$root/$build ;; esac
 runs=${RUNS:-3}
 die() { echo "whole_process.sh: $*" >&2; exit 2; }
 
-fetch=
-for c in "$root/../shared/corpus/fetch.sh" "$root/../../shared/corpus/fetch.sh" \
-	/work/shared/corpus/fetch.sh; do
-	[[ -f $c ]] && { fetch=$c; break; }
-done
-[[ -n $fetch ]] || die "corpus/fetch.sh not found"
-corpus=$(bash "$fetch" | tail -n 1)
+# shellcheck source=tests/integration/lib/corpus.sh
+. "$root/tests/integration/lib/corpus.sh"
+corpus=$(corpus_path) || die "no corpus"
 for p in bin/whorl-keygen bin/whorl-publish bin/whorl-scan bench/speed; do
 	[[ -x $build/$p ]] || make -C "$root" --no-print-directory bench >/dev/null 2>&1 || true
 	[[ -x $build/$p ]] || die "$build/$p missing (run make bench first)"
@@ -38,22 +34,7 @@ done
 work=$(mktemp -d "${TMPDIR:-/tmp}/whorl-whole.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 
-"$build/bin/whorl-keygen" "$work/keys" >/dev/null
-"$build/bin/whorl-publish" --key "$work/keys/publisher.key" --out "$work/mirror" \
-	--category "spam=$corpus/spam-1" --category "spam=$corpus/spam-2" \
-	--legit "$corpus/easy-ham-2" >"$work/publish.log" 2>&1 \
-	|| { cat "$work/publish.log" >&2; die "whorl-publish failed"; }
-mkdir -p "$work/etc/cache"
-cat >"$work/etc/cartridge.cfg" <<CFG
-micro-update url = file://$work/mirror
-publisher key = $work/keys/publisher.pub
-enable micro-updates = yes
-download micro-updates before init = yes
-micro-update cache path = $work/etc/cache
-favor analysis over speed = yes
-report statistics = no
-CFG
-cp "$root/etc/categories" "$work/etc/"
+corpus_gateway "$work" "spam-1 spam-2" easy-ham-2 "report statistics = no"
 groups=("$corpus/easy-ham-1" "$corpus/easy-ham-2" "$corpus/hard-ham-1" "$corpus/spam-1" "$corpus/spam-2")
 find "${groups[@]}" -type f -exec cat {} + >/dev/null   # page cache warm, as the issue measures it
 

@@ -120,28 +120,13 @@ PY
 }
 
 # 1. The update set and a gateway configuration loading it before init.
-"$build/bin/whorl-keygen" "$work/keys" >/dev/null
-"$build/bin/whorl-publish" --key "$work/keys/publisher.key" --out "$work/mirror" \
-	--category "spam=$corpus/spam-1" --category "spam=$corpus/spam-2" \
-	--legit "$corpus/easy-ham-2" >"$work/publish.log" 2>&1 \
-	|| { cat "$work/publish.log" >&2; die "whorl-publish failed"; }
+corpus_gateway "$work" "spam-1 spam-2" easy-ham-2 "report statistics = no"
 if [[ $n_exact$n_sketch != 00 ]]; then
 	"$build/bench/gen_sigs" --key "$work/keys/publisher.key" --out "$work/mirror" \
 		--exact "$n_exact" --sketches "$n_sketch" --seed 1 >"$work/gen.log" 2>&1 \
 		|| { cat "$work/gen.log" >&2; die "gen_sigs failed"; }
 fi
 echo "update_set = corpus + $n_exact exact fingerprints + $n_sketch sketches"
-mkdir -p "$work/etc/cache"
-cat >"$work/etc/cartridge.cfg" <<CFG
-micro-update url = file://$work/mirror
-publisher key = $work/keys/publisher.pub
-enable micro-updates = yes
-download micro-updates before init = yes
-micro-update cache path = $work/etc/cache
-favor analysis over speed = yes
-report statistics = no
-CFG
-cp "$root/etc/categories" "$work/etc/"
 find "${groups[@]}" -type f -exec cat {} + >/dev/null # page cache warm
 
 # 2. The in-memory reference (and the snapshot's size), same set, same run:

@@ -1,5 +1,6 @@
-# corpus.sh - where the SpamAssassin corpus is: sourced by the bash scripts
-# that need it (tests/bench/accuracy.sh, tests/integration/lib/determinism.sh).
+# corpus.sh - where the SpamAssassin corpus is, and a gateway on it: sourced
+# by the bash scripts that need them (tests/bench/*.sh,
+# tests/integration/lib/determinism.sh).
 # Needs $root (the repository root). corpus_path prints the corpus folder,
 # fetching it with shared/corpus/fetch.sh the first time; it returns
 # non-zero, with a line on stderr, when fetch.sh is not found or fails.
@@ -17,4 +18,33 @@ corpus_path() {
 	local out
 	out=$(bash "$fetch") || { echo "fetching the corpus failed ($fetch)" >&2; return 1; }
 	printf '%s\n' "${out##*$'\n'}"
+}
+
+# corpus_gateway WORK "SPAM_GROUPS" LEGIT_GROUP [CFG_LINE...]: a gateway on
+# the corpus, the one way the corpus benches and tests make it. A key pair in
+# WORK/keys; the groups SPAM_GROUPS (e.g. "spam-1 spam-2") published as spam
+# with LEGIT_GROUP as legitimate mail to WORK/mirror (log: WORK/publish.log);
+# WORK/etc holding cartridge.cfg (that mirror read before init, cache in
+# WORK/etc/cache, then each CFG_LINE) and the categories file. Needs $corpus
+# (corpus_path's answer), $build and $root; calls die when a step fails.
+corpus_gateway() {
+	local work=$1 spam=$2 legit=$3 g
+	shift 3
+	local cats=()
+	for g in $spam; do cats+=(--category "spam=$corpus/$g"); done
+	"$build/bin/whorl-keygen" "$work/keys" >/dev/null || die "whorl-keygen failed"
+	"$build/bin/whorl-publish" --key "$work/keys/publisher.key" --out "$work/mirror" \
+		"${cats[@]}" --legit "$corpus/$legit" >"$work/publish.log" 2>&1 \
+		|| { cat "$work/publish.log" >&2; die "whorl-publish failed"; }
+	mkdir -p "$work/etc/cache"
+	{
+		echo "micro-update url = file://$work/mirror"
+		echo "publisher key = $work/keys/publisher.pub"
+		echo "enable micro-updates = yes"
+		echo "download micro-updates before init = yes"
+		echo "micro-update cache path = $work/etc/cache"
+		echo "favor analysis over speed = yes"
+		for g in "$@"; do echo "$g"; done
+	} >"$work/etc/cartridge.cfg"
+	cp "$root/etc/categories" "$work/etc/" || die "no $root/etc/categories"
 }
