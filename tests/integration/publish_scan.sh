@@ -36,13 +36,7 @@ check "publish: manifest and sigs.1 in the mirror" \
 	test -s "$tmp/mirror/manifest" -a -s "$tmp/mirror/sigs.1.z.enc"
 
 # 2. a gateway on the mirror scores the next wave
-cp "$top/etc/categories" "$tmp/etc/categories"
-cat > "$tmp/etc/cartridge.cfg" <<CFG
-micro-update url = file://$tmp/mirror
-publisher key = $tmp/keys/publisher.pub
-favor analysis over speed = yes
-minimum score = 50
-CFG
+demo_gateway_cfg "$tmp/etc"
 scan --json "$demo/scan" > "$tmp/wave.json" 2>"$tmp/wave.log"; rc=$?
 check "scan --json: exit 0" [ "$rc" -eq 0 ]
 check "scan --json: every message right (abuse >= 50 with its category, legit < 50)" \

@@ -85,12 +85,10 @@ net_tmp() {
 	trap 'for p in $pids; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
 }
 
-# demo_gateway DIR: keys in $tmp/keys, the demo set published into
-# $tmp/mirror, and in DIR a gateway's cartridge.cfg on that mirror.
-demo_gateway() {
+# demo_gateway_cfg DIR: in DIR a gateway's cartridge.cfg on $tmp/mirror
+# (signed by $tmp/keys) and the categories file.
+demo_gateway_cfg() {
 	mkdir -p "$1"
-	"$bin/whorl-keygen" "$tmp/keys" >/dev/null || { echo "FAIL: whorl-keygen"; exit 1; }
-	publish_demo >/dev/null 2>"$tmp/publish.log" || { echo "FAIL: publish"; cat "$tmp/publish.log"; exit 1; }
 	cp "$top/etc/categories" "$1/categories"
 	cat > "$1/cartridge.cfg" <<CFG
 micro-update url = file://$tmp/mirror
@@ -98,6 +96,14 @@ publisher key = $tmp/keys/publisher.pub
 favor analysis over speed = yes
 minimum score = 50
 CFG
+}
+
+# demo_gateway DIR: keys in $tmp/keys, the demo set published into
+# $tmp/mirror, and in DIR a gateway on that mirror (demo_gateway_cfg).
+demo_gateway() {
+	"$bin/whorl-keygen" "$tmp/keys" >/dev/null || { echo "FAIL: whorl-keygen"; exit 1; }
+	publish_demo >/dev/null 2>"$tmp/publish.log" || { echo "FAIL: publish"; cat "$tmp/publish.log"; exit 1; }
+	demo_gateway_cfg "$1"
 }
 
 # demo_whorld [EXTRA whorld.cfg LINES]: whorld with the real cartridge on the
