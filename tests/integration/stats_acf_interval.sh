@@ -12,12 +12,8 @@ set -u
 . "$(pwd)/tests/integration/lib/common.sh"
 . "$(pwd)/tests/integration/lib/collect.sh"
 
-for f in "$bin/whorl-keygen" "$bin/whorl-publish" "$bin/whorl-update" "$bin/whorl-collect" "$cart"; do
-	[ -e "$f" ] || { echo "FAIL: $f missing (make all)"; exit 1; }
-done
-tmp=$(mktemp -d /tmp/whorl_stats_acf.XXXXXX) || exit 1
-pids=""
-trap 'for p in $pids; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; [ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"' EXIT INT TERM
+need_files "$bin/whorl-keygen" "$bin/whorl-publish" "$bin/whorl-update" "$bin/whorl-collect" "$cart"
+net_tmp stats_acf
 
 "$bin/whorl-keygen" "$tmp/keys" >/dev/null && publish_demo --statistics-interval 2 >/dev/null ||
 	{ echo "FAIL: publishing the demo set"; exit 1; }

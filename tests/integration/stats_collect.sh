@@ -17,12 +17,8 @@ set -u
 . "$(pwd)/tests/integration/lib/common.sh"
 . "$(pwd)/tests/integration/lib/collect.sh"
 
-for f in "$bin/whorl-keygen" "$bin/whorl-publish" "$bin/whorl-scan" "$bin/whorl-collect" "$cart"; do
-	[ -e "$f" ] || { echo "FAIL: $f missing (make all)"; exit 1; }
-done
-tmp=$(mktemp -d /tmp/whorl_stats_collect.XXXXXX) || exit 1
-pids=""
-trap 'for p in $pids; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; [ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"' EXIT INT TERM
+need_files "$bin/whorl-keygen" "$bin/whorl-publish" "$bin/whorl-scan" "$bin/whorl-collect" "$cart"
+net_tmp stats_collect
 
 # a spam message published with the demo set that no gateway scans
 mkdir -p "$tmp/unseen"

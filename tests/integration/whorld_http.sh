@@ -13,16 +13,10 @@ set -u
 . "${WHORL_SRCDIR:-.}/tests/integration/lib/common.sh"
 whorld="$top/$build/sbin/whorld"
 slow_so="$top/$build/tests/cartridges/slow_on_marker.so"
-for f in "$whorld" "$slow_so" "$cart" "$bin/whorl-keygen" "$bin/whorl-publish"; do
-	[ -e "$f" ] || { echo "FAIL: $f missing (make all $f)"; exit 1; }
-done
+need_files "$whorld" "$slow_so" "$cart" "$bin/whorl-keygen" "$bin/whorl-publish"
 command -v curl >/dev/null || { echo "FAIL: curl missing"; exit 1; }
 
-tmp=$(mktemp -d /tmp/whorl_whorld_http.XXXXXX) || exit 1
-wpid=""
-trap '[ -n "$wpid" ] && kill "$wpid" 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
-mkdir -p "$tmp/etc"
-printf 'Subject: buy\nX-Test-Spam: yes\n\nnow\n' > "$tmp/spam.eml"
+whorld_tmp whorld_http
 sport=$(free_port)
 hport=$(free_port)
 url="http://127.0.0.1:$hport"

@@ -13,15 +13,9 @@ set -u
 whorld="$top/$build/sbin/whorld"
 slow_so="$top/$build/tests/cartridges/slow_on_marker.so"
 raw="python3 $top/tests/integration/lib/spamd_raw.py"
-for f in "$whorld" "$slow_so"; do
-	[ -e "$f" ] || { echo "FAIL: $f missing (make all $f)"; exit 1; }
-done
+need_files "$whorld" "$slow_so"
 
-tmp=$(mktemp -d /tmp/whorl_whorld_limits.XXXXXX) || exit 1
-wpid=""
-trap '[ -n "$wpid" ] && kill "$wpid" 2>/dev/null; [ -n "${KEEP:-}" ] || rm -rf "$tmp"' EXIT INT TERM
-mkdir -p "$tmp/etc"
-printf 'Subject: buy\nX-Test-Spam: yes\n\nnow\n' > "$tmp/spam.eml"
+whorld_tmp whorld_limits
 port=$(free_port)
 addr="127.0.0.1:$port"
 

@@ -11,16 +11,10 @@ set -u
 whorld="$top/$build/sbin/whorld"
 echo_so="$top/$build/tests/cartridges/good_echo.so"
 raw="python3 $top/tests/integration/lib/spamd_raw.py"
-for f in "$whorld" "$echo_so"; do
-	[ -e "$f" ] || { echo "FAIL: $f missing (make all $f)"; exit 1; }
-done
+need_files "$whorld" "$echo_so"
 command -v spamc >/dev/null || { echo "FAIL: spamc missing (scripts/deps.sh)"; exit 1; }
 
-tmp=$(mktemp -d /tmp/whorl_whorld_spamd.XXXXXX) || exit 1
-wpid=""
-trap '[ -n "$wpid" ] && kill "$wpid" 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
-mkdir -p "$tmp/etc"
-printf 'Subject: buy\nX-Test-Spam: yes\n\nnow\n' > "$tmp/spam.eml"
+whorld_tmp whorld_spamd
 printf 'Subject: hello\n\nsee you\n' > "$tmp/ham.eml"
 port=$(free_port)
 sock="$tmp/whorld.sock"

@@ -77,12 +77,25 @@ need_files() {
 }
 
 # net_tmp NAME: a fresh $tmp (readable by nginx's worker) and an empty
-# $pids; at exit every pid in $pids is killed and $tmp removed.
+# $pids; at exit every pid in $pids is killed and $tmp removed (kept when
+# KEEP_TMP is set, to look at after a failure).
 net_tmp() {
 	tmp=$(mktemp -d "/tmp/whorl_$1.XXXXXX") || exit 1
 	chmod 755 "$tmp"
 	pids=""
-	trap 'for p in $pids; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
+	trap 'for p in $pids; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; [ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"' EXIT INT TERM
+}
+
+# whorld_tmp NAME: for the drivers that run one whorld at a time: a fresh
+# $tmp with $tmp/etc and $tmp/spam.eml (a spam to the echo cartridges:
+# X-Test-Spam: yes), an empty $wpid; at exit the whorld in $wpid is killed
+# (not waited for) and $tmp removed (kept when KEEP_TMP is set).
+whorld_tmp() {
+	tmp=$(mktemp -d "/tmp/whorl_$1.XXXXXX") || exit 1
+	wpid=""
+	trap '[ -n "$wpid" ] && kill "$wpid" 2>/dev/null; [ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"' EXIT INT TERM
+	mkdir -p "$tmp/etc"
+	printf 'Subject: buy\nX-Test-Spam: yes\n\nnow\n' > "$tmp/spam.eml"
 }
 
 # demo_gateway_cfg DIR: in DIR a gateway's cartridge.cfg on $tmp/mirror
