@@ -19,6 +19,7 @@
 /* Bounded polls: the machine may be loaded, so nothing asserts on timing. */
 #define POLL_STEP_US 10000
 #define POLL_MAX 3000
+#define N_JOBS 64 /* jobs at once in many_jobs_release_once_each */
 
 struct probe {
 	atomic_int gate_open; /* run() waits for it */
@@ -122,7 +123,6 @@ END_TEST
 
 START_TEST(many_jobs_release_once_each)
 {
-	enum { N_JOBS = 64 };
 	static struct probe probes[N_JOBS];
 	whorl_job *job;
 
