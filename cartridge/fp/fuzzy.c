@@ -43,6 +43,7 @@
 #include "fp.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <string.h>
 
 #include "../util/bits.h"
@@ -79,6 +80,8 @@
 /* Containment is only estimated while a query bin's values are sparse: past
  * this mean share of the 256 values present, chance agreement drowns it. */
 #define FUZZY_CONTAIN_MAX_CHANCE 0.25
+#define FUZZY_CONTAIN_STEP 16 /* bins compared between two early-exit tests */
+_Static_assert(FUZZY_K % FUZZY_CONTAIN_STEP == 0, "containment steps cover the bins");
 #define FUZZY_WEAK_THRESHOLD 0.50 /* similarity that supports other evidence */
 
 struct fuzzy_view {
@@ -521,6 +524,34 @@ double fp_fuzzy_similarity(const uint8_t *q, size_t qlen, const uint8_t *s, size
 	return use_w ? simw : simc;
 }
 
+/* Expected filled bins of a stored set of n elements, K (1 - (1 - 1/K)^n),
+ * for n < FUZZY_FILLED_TABLE, filled once per process: pow() per candidate
+ * cost more than the rest of the comparison. The same pow() fills it, so
+ * every value is the one computed per call before; larger sets (rare: a
+ * text of over 4,096 distinct words or grams) still call pow(). */
+#define FUZZY_FILLED_TABLE 4096
+static double fuzzy_filled_table[FUZZY_FILLED_TABLE];
+static pthread_once_t fuzzy_filled_once = PTHREAD_ONCE_INIT;
+
+static double filled_bins_pow(unsigned n)
+{
+	return FUZZY_K * (1 - pow(1 - 1.0 / FUZZY_K, n));
+}
+
+static void filled_table_init(void)
+{
+	for (unsigned n = 0; n < FUZZY_FILLED_TABLE; n++)
+		fuzzy_filled_table[n] = filled_bins_pow(n);
+}
+
+static double filled_bins(unsigned n)
+{
+	if (n >= FUZZY_FILLED_TABLE)
+		return filled_bins_pow(n);
+	pthread_once(&fuzzy_filled_once, filled_table_init);
+	return fuzzy_filled_table[n];
+}
+
 /* How much of a stored view's set the query holds, 0 to 1, or 0 when it
  * cannot be told. The stored bin values are the minima of the stored set;
  * each one the query holds too (its 8 bits are among the query's values in
@@ -530,7 +561,8 @@ double fp_fuzzy_similarity(const uint8_t *q, size_t qlen, const uint8_t *s, size
  * explains: a bin holding p of the 256 values agrees by chance with
  * probability p/256 (present: p summed over the bins). Only for a stored
  * set of at least contained_min elements, smaller than the query, and
- * while the query's bins are sparse (FUZZY_CONTAIN_MAX_CHANCE). */
+ * while the query's bins are sparse (FUZZY_CONTAIN_MAX_CHANCE). A result
+ * under FUZZY_THRESHOLD may come back as 0: callers use none below it. */
 static double view_containment(const uint8_t *seen, uint32_t present, const uint8_t *s, unsigned nq,
                                unsigned ns, unsigned contained_min)
 {
@@ -539,11 +571,19 @@ static double view_containment(const uint8_t *seen, uint32_t present, const uint
 	double chance = present / 256.0, mean_chance = chance / FUZZY_K;
 	if (mean_chance > FUZZY_CONTAIN_MAX_CHANCE)
 		return 0;
+	double scale = filled_bins(ns) * (1 - mean_chance);
 	unsigned hits = 0;
-	for (unsigned b = 0; b < FUZZY_K; b++)
-		hits += (seen[b * FUZZY_SEEN_WORDS * 8 + (s[b] >> 3)] >> (s[b] & 7)) & 1u;
-	double filled = FUZZY_K * (1 - pow(1 - 1.0 / FUZZY_K, ns));
-	double c = (hits - chance) / (filled * (1 - mean_chance));
+	for (unsigned b = 0; b < FUZZY_K; b += FUZZY_CONTAIN_STEP) {
+		/* Most candidates hold too little: stop once all the bins left
+		 * could not lift the result to FUZZY_THRESHOLD. The bound is the
+		 * final formula with every bin left a hit, so it rounds the same
+		 * way and never exceeds what the full count would give. */
+		if (((double)(hits + FUZZY_K - b) - chance) / scale < FUZZY_THRESHOLD)
+			return 0;
+		for (unsigned k = b; k < b + FUZZY_CONTAIN_STEP; k++)
+			hits += (seen[k * FUZZY_SEEN_WORDS * 8 + (s[k] >> 3)] >> (s[k] & 7)) & 1u;
+	}
+	double c = (hits - chance) / scale;
 	return c < 0 ? 0 : c > 1 ? 1 : c;
 }
 

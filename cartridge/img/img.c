@@ -12,7 +12,8 @@
 #include "../../abi/whorl_cartridge.h"
 #include "img_acc.h"
 
-#define DCT_MAX_FREQ 10 /* the 64 coefficients after DC use u + v <= 10 */
+#define DCT_MAX_FREQ 10         /* the 64 coefficients after DC use u + v <= 10 */
+#define DCT_HALF (IMG_GRID / 2) /* samples on each side of the basis' middle */
 /* Spread below which a thumb is "flat": std deviation under 2 gray levels,
  * i.e. under 32 thumb units: 1024*sum(v^2) - sum(v)^2 < (1024*32)^2. */
 #define FLAT_MAX_SPREAD ((int64_t)(1024 * 32) * (1024 * 32))
@@ -72,19 +73,29 @@ static int64_t dct_basis(unsigned u, unsigned x)
 }
 
 /* The 64 lowest-frequency coefficients after DC, in zigzag order (by
- * diagonal u+v, then by u). */
+ * diagonal u+v, then by u). The basis is even about the middle for even
+ * frequencies and odd for odd ones, exactly in the Q14 table too
+ * (basis(u, 31 - x) = (-1)^u basis(u, x)), so each sum first folds the two
+ * halves of its samples: half the products, the same integers. */
 static void dct_low(const struct img_grid *t, int64_t coef[IMG_HASH_BITS])
 {
-	int32_t basis[DCT_MAX_FREQ + 1][IMG_GRID]; /* one table per call: no global state */
+	int32_t basis[DCT_MAX_FREQ + 1][DCT_HALF]; /* one table per call: no global state */
 	for (unsigned u = 0; u <= DCT_MAX_FREQ; u++)
-		for (unsigned x = 0; x < IMG_GRID; x++)
+		for (unsigned x = 0; x < DCT_HALF; x++)
 			basis[u][x] = (int32_t)dct_basis(u, x);
 	int64_t rows[IMG_GRID][DCT_MAX_FREQ + 1];
 	for (unsigned y = 0; y < IMG_GRID; y++) {
+		/* [0]: sums, for even frequencies; [1]: differences, for odd ones. */
+		int64_t fold[2][DCT_HALF];
+		for (unsigned x = 0; x < DCT_HALF; x++) {
+			int64_t a = t->cell[y][x], b = t->cell[y][IMG_GRID - 1 - x];
+			fold[0][x] = a + b;
+			fold[1][x] = a - b;
+		}
 		for (unsigned v = 0; v <= DCT_MAX_FREQ; v++) {
 			int64_t s = 0;
-			for (unsigned x = 0; x < IMG_GRID; x++)
-				s += (int64_t)t->cell[y][x] * basis[v][x];
+			for (unsigned x = 0; x < DCT_HALF; x++)
+				s += fold[v & 1][x] * basis[v][x];
 			rows[y][v] = s;
 		}
 	}
@@ -93,8 +104,10 @@ static void dct_low(const struct img_grid *t, int64_t coef[IMG_HASH_BITS])
 		for (unsigned u = 0; u <= diag && n < IMG_HASH_BITS; u++) {
 			unsigned v = diag - u;
 			int64_t s = 0;
-			for (unsigned y = 0; y < IMG_GRID; y++)
-				s += basis[u][y] * rows[y][v];
+			for (unsigned y = 0; y < DCT_HALF; y++) {
+				int64_t a = rows[y][v], b = rows[IMG_GRID - 1 - y][v];
+				s += basis[u][y] * (u & 1 ? a - b : a + b);
+			}
 			coef[n++] = s;
 		}
 	}

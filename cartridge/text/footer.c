@@ -30,7 +30,6 @@
 #include "text.h"
 
 #include <string.h>
-#include <strings.h>
 
 struct footer_marker {
 	const char *text;
@@ -125,22 +124,40 @@ static const struct footer_marker footer_words[] = {
 	FOOTER_MARKER("http"),
 };
 
-/* Whether s[0..n) holds one of m[0..n_m), case-insensitively. A byte that
- * cannot start a marker (by the low 6 bits of the markers' first bytes, a
- * prefilter that may let others through) is passed over with one test: this
- * runs over every line of a message's last paragraphs. */
+/* ASCII-only lower case (strncasecmp's folding in the C locale). */
+static inline unsigned char lower_ascii(unsigned char c)
+{
+	return c >= 'A' && c <= 'Z' ? (unsigned char)(c + ('a' - 'A')) : c;
+}
+
+/* Whether s[0..n) starts with the lower-case literal lit[0..len), ignoring
+ * ASCII case. */
+static int starts_with_ci(const char *s, const char *lit, size_t len)
+{
+	for (size_t k = 0; k < len; k++)
+		if (lower_ascii((unsigned char)s[k]) != (unsigned char)lit[k])
+			return 0;
+	return 1;
+}
+
+/* Whether s[0..n) holds one of m[0..n_m) (lower-case ASCII literals),
+ * case-insensitively. A byte whose lower case starts no marker (a 128-bit
+ * set of the markers' first bytes) is passed over with one test: this runs
+ * over every line of a message's last paragraphs. */
 static int has_marker(const char *s, size_t n, const struct footer_marker *m, size_t n_m)
 {
-	uint64_t starts = 0;
-	for (size_t k = 0; k < n_m; k++)
-		starts |= 1ull << ((unsigned char)m[k].text[0] & 63);
+	uint64_t starts[2] = { 0, 0 };
+	for (size_t k = 0; k < n_m; k++) {
+		unsigned char f = (unsigned char)m[k].text[0];
+		starts[f >> 6] |= 1ull << (f & 63);
+	}
 	for (size_t i = 0; i < n; i++) {
-		int c = (unsigned char)s[i] | 0x20;
-		if ((((starts >> (c & 63)) | (starts >> ((unsigned char)s[i] & 63))) & 1) == 0)
+		unsigned char c = lower_ascii((unsigned char)s[i]);
+		if (c >= 128 || ((starts[c >> 6] >> (c & 63)) & 1) == 0)
 			continue;
 		for (size_t k = 0; k < n_m; k++)
-			if ((c == m[k].text[0] || (unsigned char)s[i] == m[k].text[0]) &&
-			    i + m[k].len <= n && strncasecmp(s + i, m[k].text, m[k].len) == 0)
+			if (c == (unsigned char)m[k].text[0] && i + m[k].len <= n &&
+			    starts_with_ci(s + i, m[k].text, m[k].len))
 				return 1;
 	}
 	return 0;
@@ -165,11 +182,21 @@ static size_t count_alnum(const char *s, size_t n)
 	return k;
 }
 
+/* Whether t[0..n) holds at least `want` letters and digits; stops counting
+ * there (the text before a footer can be the whole message). */
+static int has_alnum(const char *t, size_t n, size_t want)
+{
+	size_t k = 0;
+	for (size_t i = 0; i < n && k < want; i++)
+		k += is_alnum_ascii((unsigned char)t[i]);
+	return k >= want;
+}
+
 /* Whether cutting t[0..n) at `cut` leaves enough of it. */
 static int leaves_enough(const char *t, size_t cut, size_t n)
 {
-	size_t kept = count_alnum(t, cut), cut_off = count_alnum(t + cut, n - cut);
-	return kept >= (cut_off < TEXT_FOOTER_MIN_KEPT ? cut_off : TEXT_FOOTER_MIN_KEPT);
+	size_t cut_off = count_alnum(t + cut, n - cut);
+	return has_alnum(t, cut, cut_off < TEXT_FOOTER_MIN_KEPT ? cut_off : TEXT_FOOTER_MIN_KEPT);
 }
 
 /* Where the footer block ending at t[n] starts, or n when it is none. */
