@@ -6,6 +6,7 @@
  * Not for: parsing JSON (nothing in whorl reads it).
  */
 #include <stdio.h>
+#include <string.h>
 
 #include "whorl_daemon.h"
 
@@ -36,34 +37,50 @@ static size_t json_utf8_len(const unsigned char *p)
 	return n;
 }
 
+/* The escape of the byte or sequence at p (n: its UTF-8 length, 0 when
+ * invalid) into esc, or NULL when it is written as it is. */
+static const char *json_escape(const unsigned char *p, size_t n, char esc[8])
+{
+	if (n == 0)
+		return "\\ufffd";
+	if (*p == '"' || *p == '\\') {
+		esc[0] = '\\', esc[1] = (char)*p, esc[2] = '\0';
+		return esc;
+	}
+	if (*p == '\n')
+		return "\\n";
+	if (*p == '\t')
+		return "\\t";
+	if (*p < 0x20 || *p == 0x7f) {
+		snprintf(esc, 8, "\\u%04x", *p);
+		return esc;
+	}
+	return NULL;
+}
+
 void whorl_json_string(const char *s, whorl_json_put_fn put, void *ctx)
 {
 	const unsigned char *p = (const unsigned char *)(s != NULL ? s : "");
+	const unsigned char *run = p; /* bytes written as they are, not yet put */
+	const char *e;
 	char esc[8];
 	size_t n;
 
 	put(ctx, "\"", 1);
 	while (*p != '\0') {
 		n = json_utf8_len(p);
-		if (n == 0) {
-			put(ctx, "\\ufffd", 6);
-			p++;
+		e = json_escape(p, n, esc);
+		if (e == NULL) {
+			p += n;
 			continue;
 		}
-		if (*p == '"' || *p == '\\') {
-			esc[0] = '\\', esc[1] = (char)*p;
-			put(ctx, esc, 2);
-		} else if (*p == '\n') {
-			put(ctx, "\\n", 2);
-		} else if (*p == '\t') {
-			put(ctx, "\\t", 2);
-		} else if (*p < 0x20 || *p == 0x7f) {
-			snprintf(esc, sizeof(esc), "\\u%04x", *p);
-			put(ctx, esc, 6);
-		} else {
-			put(ctx, (const char *)p, n);
-		}
-		p += n;
+		if (p > run)
+			put(ctx, (const char *)run, (size_t)(p - run));
+		put(ctx, e, strlen(e));
+		p += n > 0 ? n : 1;
+		run = p;
 	}
+	if (p > run)
+		put(ctx, (const char *)run, (size_t)(p - run));
 	put(ctx, "\"", 1);
 }

@@ -43,7 +43,8 @@
 
 #include "http.h"
 
-#define HTTP_REFUSE_SLACK 64u /* connections past max connections answered 503 */
+#define HTTP_REFUSE_SLACK 64u    /* connections past max connections answered 503 */
+#define HTTP_KEEP_BUFFER 262144u /* body and reply buffers a connection keeps between requests */
 #define HTTP_408_REPLY                                                                            \
 	"HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Type: application/json\r\n" \
 	"Content-Length: 41\r\n\r\n{\"error\":\"request not received in time\"}\n"
@@ -55,6 +56,7 @@ struct http_conn {
 	int receiving;         /* a request is arriving or awaited (not being answered) */
 	int over_limit;        /* accepted past max connections: its request gets 503 */
 	int cut;               /* the client timeout shut it down */
+	struct http_req *req;  /* its request record, reused (NULL before the first) */
 	struct http_conn *prev, *next;
 };
 
@@ -87,6 +89,17 @@ static void http_conn_receiving(struct whorld *d, struct MHD_Connection *c, int 
 	if (receiving)
 		hc->t_request_ms = whorld_now_ms();
 	pthread_mutex_unlock(&d->http->mu);
+}
+
+static void http_req_free(struct http_req *r)
+{
+	if (r == NULL)
+		return;
+	if (r->pp != NULL)
+		MHD_destroy_post_processor(r->pp);
+	free(r->body);
+	obuf_free(&r->out);
+	free(r);
 }
 
 static void http_notify(void *cls, struct MHD_Connection *conn, void **socket_context,
@@ -125,6 +138,7 @@ static void http_notify(void *cls, struct MHD_Connection *conn, void **socket_co
 			hc->next->prev = hc->prev;
 		pthread_mutex_unlock(&s->mu);
 		atomic_fetch_sub(&s->n_conns, 1);
+		http_req_free(hc->req);
 		free(hc);
 		*socket_context = NULL;
 	}
@@ -215,10 +229,11 @@ static enum MHD_Result http_send(struct http_req *r)
 	struct MHD_Response *resp;
 	enum MHD_Result rc;
 
-	resp = MHD_create_response_from_buffer(r->reply_len, r->reply, MHD_RESPMEM_MUST_FREE);
+	/* r->out stays as it is until the request is completed (the next
+	 * request of the connection starts after that). */
+	resp = MHD_create_response_from_buffer(r->out.len, r->out.p, MHD_RESPMEM_PERSISTENT);
 	if (resp == NULL)
 		return MHD_NO;
-	r->reply = NULL; /* MHD owns it now */
 	MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, r->content_type);
 	if (r->status == MHD_HTTP_SERVICE_UNAVAILABLE)
 		MHD_add_response_header(resp, MHD_HTTP_HEADER_RETRY_AFTER, "1");
@@ -266,16 +281,46 @@ static void http_peer(struct MHD_Connection *c, char *dst, size_t len)
 		          dst, (socklen_t)len);
 }
 
+/* Empties a connection's request record for its next request; the body
+ * and reply buffers stay (up to HTTP_KEEP_BUFFER bytes each). */
+static void http_req_reset(struct http_req *r)
+{
+	if (r->cap > HTTP_KEEP_BUFFER) {
+		free(r->body);
+		r->body = NULL;
+		r->cap = 0;
+	}
+	if (r->out.cap > HTTP_KEEP_BUFFER)
+		obuf_free(&r->out);
+	obuf_reset(&r->out);
+	r->pp = NULL;
+	r->len = 0;
+	r->too_large = r->bad_form = r->close = r->status = 0;
+	r->ip[0] = r->helo[0] = r->from[0] = r->queue_id[0] = r->hostname[0] = '\0';
+	r->rcpt[0] = r->fb_class[0] = r->reporter[0] = r->peer[0] = '\0';
+	r->content_type = NULL;
+}
+
 /* The first callback of a request: route and early limits. */
 static struct http_req *http_req_new(struct whorld *d, struct MHD_Connection *conn,
                                      const char *method, const char *url)
 {
 	const struct whorl_dcfg *cfg = whorld_cfg(d);
-	struct http_req *r = calloc(1, sizeof(*r));
+	struct http_conn *hc = http_conn_of(conn);
+	struct http_req *r = hc != NULL ? hc->req : NULL;
 	const char *cl;
 
-	if (r == NULL)
-		return NULL;
+	if (r == NULL) {
+		r = calloc(1, sizeof(*r));
+		if (r == NULL)
+			return NULL;
+		if (hc != NULL)
+			hc->req = r;
+		else
+			r->own = 1;
+	} else {
+		http_req_reset(r);
+	}
 	r->d = d;
 	r->conn = conn;
 	r->t_accept_ms = whorld_now_ms();
@@ -405,9 +450,9 @@ static void http_completed(void *cls, struct MHD_Connection *conn, void **req_cl
 		return;
 	if (r->pp != NULL)
 		MHD_destroy_post_processor(r->pp);
-	free(r->body);
-	free(r->reply);
-	free(r);
+	r->pp = NULL;
+	if (r->own)
+		http_req_free(r); /* else the connection keeps it for its next request */
 	*req_cls = NULL;
 }
 

@@ -30,7 +30,9 @@ enum http_route {
 	HTTP_ROUTE_FEEDBACK
 };
 
-/* One request, from its first callback to MHD's "completed" notice. */
+/* One request, from its first callback to MHD's "completed" notice. A
+ * connection keeps one and reuses it, with its body and reply buffers,
+ * for each of its keep-alive requests. */
 struct http_req {
 	struct whorld *d;
 	uint64_t t_accept_ms; /* its first callback: for the request deadline */
@@ -47,9 +49,9 @@ struct http_req {
 	char fb_class[32], reporter[HTTP_FIELD_MAX]; /* POST /v1/feedback */
 	char peer[64];                               /* client address, or "unix" */
 	int status;
-	char *reply; /* malloc'd; handed to MHD */
-	size_t reply_len;
+	struct obuf out; /* the reply; MHD sends it from here (persistent) */
 	const char *content_type;
+	int own; /* calloc'd for this request alone (no connection context) */
 };
 
 /* http.c */

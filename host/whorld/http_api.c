@@ -43,51 +43,54 @@ static void api_str(struct obuf *o, const char *key, const char *value, int firs
 	whorl_json_string(value, api_put, o);
 }
 
-/* Hands o's bytes to r as its reply (o is left empty). */
-static void api_reply(struct http_req *r, int status, const char *type, struct obuf *o)
+/* r's reply buffer, emptied (it is the connection's, kept across its
+ * requests: no allocation per request once it has grown). */
+static struct obuf *api_begin(struct http_req *r)
 {
-	free(r->reply);
+	obuf_reset(&r->out);
+	return &r->out;
+}
+
+/* The reply in r->out is complete (500 with no body if it ran out of memory). */
+static void api_reply(struct http_req *r, int status, const char *type)
+{
 	r->status = status;
 	r->content_type = type;
-	r->reply = o->failed ? NULL : o->p;
-	r->reply_len = o->failed ? 0 : o->len;
-	if (o->failed) {
-		free(o->p);
+	if (r->out.failed) {
+		obuf_reset(&r->out);
 		r->status = MHD_HTTP_INTERNAL_SERVER_ERROR;
-		r->reply = strdup("");
 	}
-	memset(o, 0, sizeof(*o));
 }
 
 void http_api_error(struct http_req *r, int status, const char *text)
 {
-	struct obuf o = { 0 };
+	struct obuf *o = api_begin(r);
 
-	api_str(&o, "error", text, 1);
-	obuf_add(&o, "}\n", 2);
-	api_reply(r, status, "application/json", &o);
+	api_str(o, "error", text, 1);
+	obuf_add(o, "}\n", 2);
+	api_reply(r, status, "application/json");
 }
 
 void http_api_simple(struct whorld *d, struct http_req *r)
 {
-	struct obuf o = { 0 };
+	struct obuf *o = api_begin(r);
 
 	switch (r->route) {
 	case HTTP_ROUTE_PING:
-		obuf_add(&o, "pong\n", 5);
-		api_reply(r, MHD_HTTP_OK, "text/plain", &o);
+		obuf_add(o, "pong\n", 5);
+		api_reply(r, MHD_HTTP_OK, "text/plain");
 		return;
 	case HTTP_ROUTE_CM_MAX_SIZE:
-		obuf_printf(&o, "{\"maxMessageSize\":%zu}\n", whorld_cfg(d)->max_message_size);
-		api_reply(r, MHD_HTTP_OK, "application/json", &o);
+		obuf_printf(o, "{\"maxMessageSize\":%zu}\n", whorld_cfg(d)->max_message_size);
+		api_reply(r, MHD_HTTP_OK, "application/json");
 		return;
 	case HTTP_ROUTE_METRICS:
-		http_metrics_text(d, &o);
-		api_reply(r, MHD_HTTP_OK, "text/plain; version=0.0.4", &o);
+		http_metrics_text(d, o);
+		api_reply(r, MHD_HTTP_OK, "text/plain; version=0.0.4");
 		return;
 	default:
-		http_stats_text(d, &o);
-		api_reply(r, MHD_HTTP_OK, "text/plain", &o);
+		http_stats_text(d, o);
+		api_reply(r, MHD_HTTP_OK, "text/plain");
 		return;
 	}
 }
@@ -215,7 +218,7 @@ static void api_scan(struct whorld *d, struct http_req *r)
 	const char *rcpt[API_RCPT_MAX];
 	struct whorl_verdict *v = NULL;
 	char symbols[256];
-	struct obuf o = { 0 };
+	struct obuf *o = api_begin(r);
 	uint64_t t0 = whorld_now_us();
 	int rc;
 
@@ -233,15 +236,15 @@ static void api_scan(struct whorld *d, struct http_req *r)
 	request_count_scan(d, whorld_now_us() - t0, v->category);
 	spamd_symbols(v->analysis, v->category, v->category_desc, symbols, sizeof(symbols));
 	if (r->route == HTTP_ROUTE_SCORE)
-		api_score_json(&o, r, v, cfg->minimum_score, symbols);
+		api_score_json(o, r, v, cfg->minimum_score, symbols);
 	else
-		api_cloudmark_json(&o, v);
+		api_cloudmark_json(o, v);
 	whorl_dlog_write(WHORL_LOG_INFO, "HTTP", "%s: %s %u/%u %s, %zu bytes",
 	                 r->route == HTTP_ROUTE_SCORE ? "/v1/score" : "/score/v2/message",
 	                 v->score >= cfg->minimum_score ? "Y" : ".", v->score, cfg->minimum_score,
 	                 symbols[0] ? symbols : "-", r->len);
 	whorl_host_verdict_free(d->host, v);
-	api_reply(r, MHD_HTTP_OK, "application/json", &o);
+	api_reply(r, MHD_HTTP_OK, "application/json");
 }
 
 /* POST /v1/feedback: one report through whorl_feedback_record(). */
@@ -259,7 +262,7 @@ static void api_feedback(struct whorld *d, struct http_req *r)
 		.score = -1,
 	};
 	char name[128];
-	struct obuf o = { 0 };
+	struct obuf *o = api_begin(r);
 	int rc;
 
 	if (cfg->feedback_spool[0] == '\0') {
@@ -285,10 +288,10 @@ static void api_feedback(struct whorld *d, struct http_req *r)
 	whorl_dlog_write(WHORL_LOG_INFO, "HTTP", "/v1/feedback: %s from %s (%s), %zu bytes: %s",
 	                 whorl_feedback_class_name(fb.feedback_class),
 	                 r->reporter[0] ? r->reporter : "(unknown)", r->peer, r->len, name);
-	api_str(&o, "recorded", name, 1);
-	api_str(&o, "class", whorl_feedback_class_name(fb.feedback_class), 0);
-	obuf_add(&o, "}\n", 2);
-	api_reply(r, MHD_HTTP_OK, "application/json", &o);
+	api_str(o, "recorded", name, 1);
+	api_str(o, "class", whorl_feedback_class_name(fb.feedback_class), 0);
+	obuf_add(o, "}\n", 2);
+	api_reply(r, MHD_HTTP_OK, "application/json");
 }
 
 void http_api_answer(struct whorld *d, struct http_req *r)
