@@ -1455,34 +1455,6 @@ static int kind_invisible(struct mut *mt)
 
 /* ---- personalise: greeting, recipient, reference number */
 
-static const char *const FIRST_NAMES[] = {
-	"James",   "Mary",      "John",    "Patricia", "Robert",  "Jennifer", "Michael", "Linda",
-	"William", "Elizabeth", "David",   "Barbara",  "Richard", "Susan",    "Joseph",  "Jessica",
-	"Thomas",  "Sarah",     "Charles", "Karen",    "Daniel",  "Nancy",    "Matthew", "Lisa",
-	"Anthony", "Betty",     "Mark",    "Margaret", "Donald",  "Sandra",   "Steven",  "Ashley",
-	"Paul",    "Kimberly",  "Andrew",  "Emily",    "Joshua",  "Donna",    "Kenneth", "Michelle",
-	"Kevin",   "Carol",     "Brian",   "Amanda",   "George",  "Melissa",  "Edward",  "Deborah",
-	"Ronald",  "Stephanie", "Jane",    "Peter",    "Helen",   "Frank",
-};
-static const char *const LAST_NAMES[] = {
-	"Smith",  "Johnson",   "Williams", "Brown",     "Jones",    "Garcia", "Miller",
-	"Davis",  "Rodriguez", "Martinez", "Hernandez", "Lopez",    "Wilson", "Anderson",
-	"Thomas", "Taylor",    "Moore",    "Jackson",   "Martin",   "Lee",    "Thompson",
-	"White",  "Harris",    "Clark",    "Lewis",     "Robinson", "Walker", "Young",
-	"Allen",  "King",      "Wright",   "Scott",     "Green",    "Baker",  "Adams",
-	"Nelson", "Hill",      "Campbell", "Mitchell",  "Roberts",  "Carter", "Phillips",
-	"Evans",  "Turner",    "Parker",
-};
-static const char *const MAIL_DOMAINS[] = {
-	"aol.com",        "yahoo.com",     "hotmail.com",  "msn.com",     "earthlink.net",
-	"comcast.net",    "juno.com",      "netscape.net", "attbi.com",   "mindspring.com",
-	"compuserve.com", "excite.com",    "lycos.com",    "prodigy.net", "verizon.net",
-	"cox.net",        "bellsouth.net", "mail.com",
-};
-static const char *const TLDS[] = {
-	"com", "com", "com", "net", "net", "org", "biz", "info", "us", "ws", "cc", "tv", "ru", "de",
-};
-
 static void lower_into(char *dst, size_t dn, const char *src)
 {
 	size_t k = 0;
@@ -2440,22 +2412,6 @@ static int kind_reencode(struct mut *mt)
 }
 
 /* ---- headers: trace, identity and subject churn */
-
-static const char *const MAILERS[] = {
-	"Microsoft Outlook Express 6.00.2600.0000",
-	"Microsoft Outlook Express 5.50.4522.1200",
-	"Microsoft Office Outlook, Build 11.0.5510",
-	"QUALCOMM Windows Eudora Version 5.1",
-	"Mozilla 4.79 [en] (Win98; U)",
-	"The Bat! (v1.61) Personal",
-	"Pegasus Mail for Windows (4.02)",
-	"AOL 7.0 for Windows US sub 118",
-	"Microsoft CDO for Windows 2000",
-	"eGroups Message Poster",
-	"Lotus Notes Release 5.0.10",
-	"Internet Mail Service (5.5.2653.19)",
-	"PHP/4.1.2",
-};
 
 static void rand_date(struct mut *mt, char *out, size_t on)
 {
