@@ -603,11 +603,13 @@ double fp_fuzzy_containment(const uint8_t *extra, size_t elen, const uint8_t *q,
 	    sc < FUZZY_MIN_GRAMS)
 		return 0;
 	const uint8_t *counts = extra + 2 * FUZZY_SEEN_BYTES;
-	double cw = view_containment(extra, get_u32(counts), s + 6, qw, sw, FUZZY_MIN_WORDS);
-	if (cw < FUZZY_THRESHOLD)
-		return 0;
+	/* Grams first: they fail far more often than words, and either failing
+	 * decides. */
 	double cc = view_containment(extra + FUZZY_SEEN_BYTES, get_u32(counts + 4), s + 6 + FUZZY_K,
 	                             qc, sc, FUZZY_CONTAINED_MIN * FUZZY_MIN_GRAMS);
+	if (cc < FUZZY_THRESHOLD)
+		return 0;
+	double cw = view_containment(extra, get_u32(counts), s + 6, qw, sw, FUZZY_MIN_WORDS);
 	double c = cw < cc ? cw : cc;
 	return c >= FUZZY_THRESHOLD ? c : 0;
 }
