@@ -42,17 +42,11 @@ die() { echo "accuracy.sh: $*" >&2; exit 2; }
 
 # shellcheck source=tests/integration/lib/corpus.sh
 . "$root/tests/integration/lib/corpus.sh"
-corpus=$(corpus_path) || die "no corpus"
-for g in spam-1 easy-ham-1 easy-ham-2 hard-ham-1; do
-	[[ -d $corpus/$g ]] || die "corpus group $corpus/$g missing"
-done
+corpus_need spam-1 easy-ham-1 easy-ham-2 hard-ham-1
 
 [[ -x $build/bench/mutate ]] || make -C "$root" --no-print-directory "${build#$root/}/bench/mutate" >/dev/null \
 	|| die "cannot build $build/bench/mutate"
-for p in whorl-keygen whorl-publish whorl-scan; do
-	[[ -x $build/bin/$p ]] || make -C "$root" --no-print-directory all >/dev/null 2>&1 || true
-	[[ -x $build/bin/$p ]] || die "$build/bin/$p missing (run make first)"
-done
+build_need all bin/whorl-keygen bin/whorl-publish bin/whorl-scan
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/whorl-accuracy.XXXXXX")
 if [[ ${KEEP:-0} == 1 ]]; then

@@ -33,19 +33,11 @@ py=/usr/bin/python3
 
 die() { echo "images.sh: $*" >&2; exit 2; }
 
-fetch=""
-for c in "$root/../shared/corpus/fetch.sh" "$root/../../shared/corpus/fetch.sh" /work/shared/corpus/fetch.sh; do
-	[[ -f $c ]] && { fetch=$c; break; }
-done
-[[ -n $fetch ]] || die "corpus/fetch.sh not found"
-corpus=$(bash "$fetch" | tail -n 1)
-for g in spam-1 easy-ham-1 easy-ham-2 hard-ham-1; do
-	[[ -d $corpus/$g ]] || die "corpus group $corpus/$g missing"
-done
+# shellcheck source=tests/integration/lib/corpus.sh
+. "$root/tests/integration/lib/corpus.sh"
+corpus_need spam-1 easy-ham-1 easy-ham-2 hard-ham-1
 $py -c 'import PIL, qrcode' 2>/dev/null || die "python3-pil and python3-qrcode are needed (scripts/deps.sh)"
-for p in whorl-keygen whorl-publish whorl-scan; do
-	[[ -x $build/bin/$p ]] || die "$build/bin/$p missing (run make first)"
-done
+build_need "" bin/whorl-keygen bin/whorl-publish bin/whorl-scan
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/whorl-images.XXXXXX")
 if [[ ${KEEP:-0} == 1 ]]; then

@@ -30,13 +30,8 @@ die() { echo "separators.sh: $*" >&2; exit 2; }
 
 # shellcheck source=tests/integration/lib/corpus.sh
 . "$root/tests/integration/lib/corpus.sh"
-corpus=$(corpus_path) || die "no corpus"
-for g in spam-1 easy-ham-1 easy-ham-2 hard-ham-1; do
-	[[ -d $corpus/$g ]] || die "corpus group $corpus/$g missing"
-done
-for p in whorl-keygen whorl-publish whorl-scan; do
-	[[ -x $build/bin/$p ]] || die "$build/bin/$p missing (run make first)"
-done
+corpus_need spam-1 easy-ham-1 easy-ham-2 hard-ham-1
+build_need "" bin/whorl-keygen bin/whorl-publish bin/whorl-scan
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/whorl-separators.XXXXXX")
 trap 'rm -rf "$work"' EXIT

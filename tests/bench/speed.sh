@@ -26,18 +26,10 @@ n_sketch=${N_SKETCH:-100000}
 
 die() { echo "speed.sh: $*" >&2; exit 2; }
 
-fetch=
-for c in "$root/../shared/corpus/fetch.sh" "$root/../../shared/corpus/fetch.sh" \
-	/work/shared/corpus/fetch.sh; do
-	[[ -f $c ]] && { fetch=$c; break; }
-done
-[[ -n $fetch ]] || die "corpus/fetch.sh not found (looked in ../shared/corpus and /work/shared/corpus)"
-corpus=$(bash "$fetch" | tail -n 1)
-
-for p in bin/whorl-keygen bin/whorl-publish bench/speed; do
-	[[ -x $build/$p ]] || make -C "$root" --no-print-directory bench >/dev/null 2>&1 || true
-	[[ -x $build/$p ]] || die "$build/$p missing (run make bench first)"
-done
+# shellcheck source=tests/integration/lib/corpus.sh
+. "$root/tests/integration/lib/corpus.sh"
+corpus_need
+build_need bench bin/whorl-keygen bin/whorl-publish bench/speed
 
 work=$(mktemp -d "${TMPDIR:-/tmp}/whorl-speed.XXXXXX")
 if [[ ${KEEP:-0} == 1 ]]; then

@@ -26,11 +26,8 @@ die() { echo "whole_process.sh: $*" >&2; exit 2; }
 
 # shellcheck source=tests/integration/lib/corpus.sh
 . "$root/tests/integration/lib/corpus.sh"
-corpus=$(corpus_path) || die "no corpus"
-for p in bin/whorl-keygen bin/whorl-publish bin/whorl-scan bench/speed; do
-	[[ -x $build/$p ]] || make -C "$root" --no-print-directory bench >/dev/null 2>&1 || true
-	[[ -x $build/$p ]] || die "$build/$p missing (run make bench first)"
-done
+corpus_need easy-ham-1 easy-ham-2 hard-ham-1 spam-1 spam-2
+build_need bench bin/whorl-keygen bin/whorl-publish bin/whorl-scan bench/speed
 work=$(mktemp -d "${TMPDIR:-/tmp}/whorl-whole.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 

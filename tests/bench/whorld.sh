@@ -47,12 +47,9 @@ die() { echo "whorld.sh: $*" >&2; exit 2; }
 
 # shellcheck source=tests/integration/lib/corpus.sh
 . "$root/tests/integration/lib/corpus.sh"
-corpus=$(corpus_path) || die "no corpus"
+corpus_need easy-ham-1 easy-ham-2 hard-ham-1 spam-1 spam-2
 groups=("$corpus/easy-ham-1" "$corpus/easy-ham-2" "$corpus/hard-ham-1" "$corpus/spam-1" "$corpus/spam-2")
-for p in bin/whorl-keygen bin/whorl-publish sbin/whorld bench/speed bench/gen_sigs bench/whorld_load; do
-	[[ -x $build/$p ]] || make -C "$root" --no-print-directory bench >/dev/null 2>&1 || true
-	[[ -x $build/$p ]] || die "$build/$p missing (run make bench first)"
-done
+build_need bench bin/whorl-keygen bin/whorl-publish sbin/whorld bench/speed bench/gen_sigs bench/whorld_load
 if [[ $soak == 0 && ${NO_RSPAMD:-0} != 1 ]]; then
 	for p in rspamd rspamc redis-server redis-cli; do
 		command -v $p >/dev/null || die "$p missing (scripts/deps.sh installs it)"

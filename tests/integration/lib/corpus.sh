@@ -1,6 +1,6 @@
-# corpus.sh - where the SpamAssassin corpus is, and a gateway on it: sourced
-# by the bash scripts that need them (tests/bench/*.sh,
-# tests/integration/lib/determinism.sh).
+# corpus.sh - what the bash scripts that run on the SpamAssassin corpus
+# share (tests/bench/*.sh, tests/integration/lib/determinism.sh): where the
+# corpus is, the programs they need, and a gateway on the corpus.
 # Needs $root (the repository root). corpus_path prints the corpus folder,
 # fetching it with shared/corpus/fetch.sh the first time; it returns
 # non-zero, with a line on stderr, when fetch.sh is not found or fails.
@@ -18,6 +18,29 @@ corpus_path() {
 	local out
 	out=$(bash "$fetch") || { echo "fetching the corpus failed ($fetch)" >&2; return 1; }
 	printf '%s\n' "${out##*$'\n'}"
+}
+
+# corpus_need GROUP...: sets $corpus (corpus_path) and calls die when it or
+# one of the group folders (e.g. spam-1) is not there.
+corpus_need() {
+	local g
+	corpus=$(corpus_path) || die "no corpus"
+	for g in "$@"; do
+		[[ -d $corpus/$g ]] || die "corpus group $corpus/$g missing"
+	done
+}
+
+# build_need TARGET PROGRAM...: each PROGRAM (under $build, e.g.
+# bin/whorl-scan) executable; when one is not, `make TARGET` is tried first
+# (TARGET empty: not), then die is called if it is still missing. Needs
+# $build.
+build_need() {
+	local target=$1 p
+	shift
+	for p in "$@"; do
+		[[ -x $build/$p || -z $target ]] || make -C "$root" --no-print-directory "$target" >/dev/null 2>&1 || true
+		[[ -x $build/$p ]] || die "$build/$p missing (run make ${target:-all} first)"
+	done
 }
 
 # corpus_gateway WORK "SPAM_GROUPS" LEGIT_GROUP [CFG_LINE...]: a gateway on
