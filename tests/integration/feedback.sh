@@ -14,17 +14,12 @@ set -u
 whorld="$top/$build/sbin/whorld"
 ctl="$top/$build/bin/whorlctl"
 carts="$top/$build/tests/cartridges"
-for f in "$whorld" "$ctl" "$carts/good_echo.so"; do
-	[ -e "$f" ] || { echo "FAIL: $f missing (make all $f)"; exit 1; }
-done
+need_files "$whorld" "$ctl" "$carts/good_echo.so"
 for p in curl spamc python3; do
 	command -v "$p" >/dev/null || { echo "FAIL: $p not installed (scripts/deps.sh)"; exit 1; }
 done
 
-tmp=$(mktemp -d /tmp/whorl_feedback.XXXXXX) || exit 1
-wpid=""
-trap '[ -n "$wpid" ] && kill "$wpid" 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
-mkdir -p "$tmp/etc"
+whorld_tmp feedback
 port=$(free_port)
 hport=$(free_port)
 sock="$tmp/control"

@@ -14,9 +14,7 @@ set -u
 . "$(pwd)/tests/integration/lib/common.sh"
 has() { printf '%s' "$1" | grep -q -- "$2"; }
 forge="$top/$build/bench/mirror_forge"
-for f in "$bin/whorl-keygen" "$bin/whorl-publish" "$bin/whorl-update" "$bin/whorl-scan" "$cart" "$forge"; do
-	[ -e "$f" ] || { echo "FAIL: $f missing (make all)"; exit 1; }
-done
+need_files "$bin/whorl-keygen" "$bin/whorl-publish" "$bin/whorl-update" "$bin/whorl-scan" "$cart" "$forge"
 tmp=$(mktemp -d /tmp/whorl_net_hostile.XXXXXX) || exit 1
 pid=""
 bhpid=""

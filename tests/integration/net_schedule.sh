@@ -17,13 +17,8 @@ digest() { printf '%s\n' "$1" | sed -n 's/^snapshot digest = //p'; }
 
 NGINX=$(command -v nginx || ls /usr/sbin/nginx 2>/dev/null)
 [ -n "$NGINX" ] || { echo "SKIP: nginx not installed (scripts/deps.sh installs it)"; exit 0; }
-for f in "$bin/whorl-keygen" "$bin/whorl-publish" "$bin/whorl-update" "$bin/whorl-scan" "$cart"; do
-	[ -e "$f" ] || { echo "FAIL: $f missing (make all)"; exit 1; }
-done
-tmp=$(mktemp -d /tmp/whorl_net_schedule.XXXXXX) || exit 1
-chmod 755 "$tmp"
-pids=""
-trap 'for p in $pids; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
+need_files "$bin/whorl-keygen" "$bin/whorl-publish" "$bin/whorl-update" "$bin/whorl-scan" "$cart"
+net_tmp net_schedule
 
 "$bin/whorl-keygen" "$tmp/keys" >/dev/null
 mkdir -p "$tmp/more" "$tmp/more2"

@@ -12,9 +12,7 @@
 set -u
 . "$(pwd)/tests/integration/lib/common.sh"
 
-for f in "$bin/whorl-keygen" "$bin/whorl-publish" "$bin/whorl-scan" "$cart"; do
-	[ -e "$f" ] || { echo "FAIL: $f missing (make all)"; exit 1; }
-done
+need_files "$bin/whorl-keygen" "$bin/whorl-publish" "$bin/whorl-scan" "$cart"
 
 tmp=$(mktemp -d /tmp/whorl_publish_scan.XXXXXX) || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM

@@ -7,9 +7,7 @@
 # Prints PASS/FAIL per check; exits non-zero when any check failed.
 set -u
 . "$(dirname "$0")/lib/common.sh"
-for f in "$bin/whorl-keygen" "$bin/whorl-publish" "$cart"; do
-	[ -e "$f" ] || { echo "FAIL: $f missing (make all)"; exit 1; }
-done
+need_files "$bin/whorl-keygen" "$bin/whorl-publish" "$cart"
 tmp=$(mktemp -d /tmp/whorl_publish_sources.XXXXXX) || exit 1
 trap 'rm -rf "$tmp"' EXIT INT TERM
 "$bin/whorl-keygen" "$tmp/keys" >/dev/null || { echo "FAIL: whorl-keygen"; exit 1; }

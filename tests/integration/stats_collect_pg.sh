@@ -15,9 +15,7 @@ set -u
 
 pgbin=/usr/lib/postgresql/15/bin
 [ -x "$pgbin/initdb" ] || { echo "SKIP: PostgreSQL 15 not installed (scripts/deps.sh installs it)"; exit 0; }
-for f in "$bin/whorl-keygen" "$bin/whorl-publish" "$bin/whorl-scan" "$bin/whorl-collect" "$cart"; do
-	[ -e "$f" ] || { echo "FAIL: $f missing (make all)"; exit 1; }
-done
+need_files "$bin/whorl-keygen" "$bin/whorl-publish" "$bin/whorl-scan" "$bin/whorl-collect" "$cart"
 tmp=$(mktemp -d /tmp/whorl_stats_pg.XXXXXX) || exit 1
 chmod 755 "$tmp"
 pids=""

@@ -10,15 +10,9 @@ set -u
 whorld="$top/$build/sbin/whorld"
 ctl="$top/$build/bin/whorlctl"
 carts="$top/$build/tests/cartridges"
-for f in "$whorld" "$ctl" "$carts/good_echo.so" "$carts/good_echo2.so" "$carts/bad_major.so"; do
-	[ -e "$f" ] || { echo "FAIL: $f missing (make all $f)"; exit 1; }
-done
+need_files "$whorld" "$ctl" "$carts/good_echo.so" "$carts/good_echo2.so" "$carts/bad_major.so"
 
-tmp=$(mktemp -d /tmp/whorl_whorlctl.XXXXXX) || exit 1
-chmod 0755 "$tmp"
-wpid=""
-trap '[ -n "$wpid" ] && kill "$wpid" 2>/dev/null; rm -rf "$tmp"' EXIT INT TERM
-mkdir -p "$tmp/etc"
+whorld_tmp whorlctl
 port=$(free_port)
 sock="$tmp/control"
 cat > "$tmp/whorld.cfg" <<CFG

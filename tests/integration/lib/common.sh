@@ -87,11 +87,12 @@ net_tmp() {
 }
 
 # whorld_tmp NAME: for the drivers that run one whorld at a time: a fresh
-# $tmp with $tmp/etc and $tmp/spam.eml (a spam to the echo cartridges:
+# $tmp (readable by other users) with $tmp/etc and $tmp/spam.eml (a spam to the echo cartridges:
 # X-Test-Spam: yes), an empty $wpid; at exit the whorld in $wpid is killed
 # (not waited for) and $tmp removed (kept when KEEP_TMP is set).
 whorld_tmp() {
 	tmp=$(mktemp -d "/tmp/whorl_$1.XXXXXX") || exit 1
+	chmod 755 "$tmp"
 	wpid=""
 	trap '[ -n "$wpid" ] && kill "$wpid" 2>/dev/null; [ -n "${KEEP_TMP:-}" ] || rm -rf "$tmp"' EXIT INT TERM
 	mkdir -p "$tmp/etc"
