@@ -61,11 +61,11 @@ struct whorl_dcfg {
 	unsigned unix_socket_mode;              /* permission bits of unix sockets created */
 	char unix_socket_owner[64];             /* user name or empty */
 	char unix_socket_group[64];             /* group name or empty */
-	unsigned threads;                       /* scanning threads (per worker) */
+	unsigned threads;                       /* scan slots and spamd threads (per worker) */
 	unsigned workers;             /* worker processes under a master; 0: one process */
 	size_t max_message_size;      /* bytes; larger requests are refused whole */
 	uint32_t request_deadline_ms; /* from accept to the start of the scan */
-	unsigned queue_size;          /* complete requests waiting for a thread */
+	unsigned queue_size;          /* complete requests that may wait for a scan slot */
 	unsigned max_connections;     /* open client connections */
 	uint32_t idle_timeout_ms;     /* longest silence while a request arrives */
 	uint32_t client_timeout_ms;   /* longest time to receive a request or send a reply */
@@ -77,6 +77,7 @@ struct whorl_dcfg {
 	int cmae_headers;             /* PROCESS/HEADERS add X-CMAE-Score and X-CMAE-Analysis */
 	int log_destination;          /* enum whorl_dlog_dest */
 	int log_level;                /* WHORL_LOG_*: lines below are dropped */
+	int log_scans;                /* an INFO line per scan (like spamd's result: line) */
 	int syslog_facility;          /* LOG_MAIL, LOG_DAEMON, LOG_LOCAL0-7 */
 	char cartridge[WHORL_DCFG_PATH_MAX];            /* empty: libwhorl's default */
 	char cartridge_config_dir[WHORL_DCFG_PATH_MAX]; /* empty: libwhorl's default */

@@ -41,6 +41,7 @@ void whorl_dcfg_defaults(struct whorl_dcfg *c)
 	c->feedback_content = WHORL_FEEDBACK_MESSAGE;
 	c->log_destination = WHORL_DLOG_AUTO;
 	c->log_level = WHORL_LOG_INFO;
+	c->log_scans = 1;
 	c->syslog_facility = LOG_MAIL;
 }
 

@@ -69,6 +69,7 @@ static const struct dcfg_key dcfg_keys[] = {
 	K("cmae headers", T_BOOL, cmae_headers, 0, 0),
 	K("log destination", T_DEST, log_destination, 0, 0),
 	K("log level", T_LEVEL, log_level, 0, 0),
+	K("log scans", T_BOOL, log_scans, 0, 0),
 	K("syslog facility", T_FACILITY, syslog_facility, 0, 0),
 	K("cartridge", T_PATH, cartridge, 0, 0),
 	K("cartridge config dir", T_PATH, cartridge_config_dir, 0, 0),

@@ -239,10 +239,11 @@ static void api_scan(struct whorld *d, struct http_req *r)
 		api_score_json(o, r, v, cfg->minimum_score, symbols);
 	else
 		api_cloudmark_json(o, v);
-	whorl_dlog_write(WHORL_LOG_INFO, "HTTP", "%s: %s %u/%u %s, %zu bytes",
-	                 r->route == HTTP_ROUTE_SCORE ? "/v1/score" : "/score/v2/message",
-	                 v->score >= cfg->minimum_score ? "Y" : ".", v->score, cfg->minimum_score,
-	                 symbols[0] ? symbols : "-", r->len);
+	if (cfg->log_scans)
+		whorl_dlog_write(WHORL_LOG_INFO, "HTTP", "%s: %s %u/%u %s, %zu bytes",
+		                 r->route == HTTP_ROUTE_SCORE ? "/v1/score" : "/score/v2/message",
+		                 v->score >= cfg->minimum_score ? "Y" : ".", v->score,
+		                 cfg->minimum_score, symbols[0] ? symbols : "-", r->len);
 	whorl_host_verdict_free(d->host, v);
 	api_reply(r, MHD_HTTP_OK, "application/json");
 }

@@ -185,11 +185,12 @@ static void request_scan(struct whorld *d, const struct whorl_dcfg *cfg, struct 
 	us = whorld_now_us() - t0;
 	request_count_scan(d, us, v->category);
 	spamd_reply_scan(o, &c->req, &r, msg, len);
-	whorl_dlog_write(WHORL_LOG_INFO, "SPAMD",
-	                 "%s %s from %s: %s %u/%u %s, %zu bytes in %llu ms",
-	                 spamd_cmd_name(c->req.cmd), c->req.rspamc ? "RSPAMC" : "SPAMC", c->peer,
-	                 r.is_spam ? "Y" : ".", r.score, r.minimum_score,
-	                 symbols[0] ? symbols : "-", len, (unsigned long long)(us / 1000));
+	if (cfg->log_scans)
+		whorl_dlog_write(WHORL_LOG_INFO, "SPAMD",
+		                 "%s %s from %s: %s %u/%u %s, %zu bytes in %llu ms",
+		                 spamd_cmd_name(c->req.cmd), c->req.rspamc ? "RSPAMC" : "SPAMC",
+		                 c->peer, r.is_spam ? "Y" : ".", r.score, r.minimum_score,
+		                 symbols[0] ? symbols : "-", len, (unsigned long long)(us / 1000));
 	whorl_host_verdict_free(d->host, v);
 }
 

@@ -88,6 +88,7 @@ check "/metrics: verdicts by category" grep -q '^whorld_verdicts_total{category=
 check "/metrics: queue depth, RSS" sh -c 'grep -q "^whorld_queue_depth 0$" "$1" && grep -q "^whorld_resident_memory_bytes [1-9]" "$1"' _ "$tmp/metrics.txt"
 check "/metrics: parses as Prometheus text (every sample line is name{labels} number)" \
 	python3 -c 'import re,sys; sys.exit(0 if all(re.match(r"^(#.*|[a-z_]+(\{[^}]*\})? [-0-9.e+Inf]+)$", l) for l in open(sys.argv[1]).read().splitlines()) else 1)' "$tmp/metrics.txt"
+check "one INFO line per scan by default (log scans = yes)" grep -q "INFO HTTP: /v1/score: Y 90/50" "$tmp/whorld.log"
 check "unknown path: 404" [ "$(curl -s -o /dev/null -w '%{http_code}' "$url/nope")" = 404 ]
 n=$(curl -s -o /dev/null -o /dev/null -o /dev/null -w '%{num_connects}\n' "$url/ping" "$url/ping" "$url/ping" | tr '\n' ' ')
 check "keep-alive: three requests, one connection (num_connects: $n)" [ "$n" = "1 0 0 " ]
@@ -112,7 +113,9 @@ check "SIGTERM with HTTP: exit 0" [ "$rc_stop" -eq 0 ]
 # 4b. A request waiting for the scan slot past the request deadline gets 503
 # (not a late scan); after SIGTERM a request on a kept-alive connection gets
 # 503 "shutting down" while the scan in flight finishes (the drain).
-start_whorld "$slow_so" "$tmp/etc" "request deadline = 500ms"
+scan_lines=$(grep -c "INFO HTTP: /v1/score: " "$tmp/whorld.log")
+start_whorld "$slow_so" "$tmp/etc" "request deadline = 500ms
+log scans = no"
 python3 - "$hport" "$wpid" > "$tmp/drain.out" 2>&1 <<'PY'
 import http.client, os, signal, sys, threading, time
 port, pid = int(sys.argv[1]), int(sys.argv[2])
@@ -148,6 +151,8 @@ rc=$?
 cat "$tmp/drain.out"
 check "HTTP: 503 past the request deadline; 503 shutting down after SIGTERM; the scan in flight answered" [ "$rc" -eq 0 ]
 wait "$wpid"; rc_stop=$?; wpid="" # the script sent the SIGTERM
+check "log scans = no: no scan line, other INFO lines kept" \
+	sh -c '[ "$(grep -c "INFO HTTP: /v1/score: " "$1")" = "$2" ] && tail -n 3 "$1" | grep -q "INFO MAIN: stopped"' _ "$tmp/whorld.log" "$scan_lines"
 check "SIGTERM with a drained HTTP scan: exit 0" [ "$rc_stop" -eq 0 ]
 
 # 5. The real cartridge on the demo data: the engines that hit.

@@ -32,6 +32,7 @@ START_TEST(test_dcfg_defaults)
 	ck_assert_uint_eq(c.max_message_size, 10u << 20);
 	ck_assert_uint_eq(c.minimum_score, 50);
 	ck_assert_int_eq(c.syslog_facility, LOG_MAIL);
+	ck_assert_int_eq(c.log_scans, 1);
 }
 END_TEST
 
@@ -55,6 +56,8 @@ START_TEST(test_dcfg_values)
 	ck_assert_int_eq(c.rspamc_protocol, 0);
 	ck_assert_int_eq(line(&c, "log level = warn", why), 0);
 	ck_assert_int_eq(c.log_level, WHORL_LOG_WARN);
+	ck_assert_int_eq(line(&c, "log scans = no", why), 0);
+	ck_assert_int_eq(c.log_scans, 0);
 	ck_assert_int_eq(line(&c, "feedback spool = \"/var/spool/whorl feedback\"", why), 0);
 	ck_assert_str_eq(c.feedback_spool, "/var/spool/whorl feedback");
 	ck_assert_int_eq(c.feedback_content, WHORL_FEEDBACK_MESSAGE);
