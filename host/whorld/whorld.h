@@ -184,7 +184,8 @@ unsigned work_in_flight(struct whorld *d);
 void work_refuse(struct whorld *d);
 /* Joins the spamd threads; call after http_stop(). */
 void work_stop(struct whorld *d);
-/* Writes a reply: blocking with a send timeout, or MSG_DONTWAIT. */
+/* Writes a reply: blocking = waits for socket room up to timeout_ms in all
+ * (else gives up when the socket buffer is full). */
 void work_send(int fd, const char *p, size_t len, int blocking, uint32_t timeout_ms);
 /* Answers c on the calling thread and closes it (PING, errors). */
 void work_answer_now(struct whorld *d, struct conn *c, const char *reply, size_t len);

@@ -12,18 +12,17 @@
  * over to another thread: http.c); spamd requests, which the event loop
  * reads, are handed to `threads` spamd threads through a ring. A thread
  * has request.c answer it (the request deadline is checked there), and
- * closes the connection. Replies are written with a send timeout (client
- * timeout). Each spamd thread keeps its reply and inflate buffers across
+ * closes the connection. A reply must be written within the client
+ * timeout. Each spamd thread keeps its reply and inflate buffers across
  * requests.
  * Not for: reading requests (loop.c, http.c) or protocol bytes (spamd_*.c).
  */
 #include <errno.h>
-#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -44,26 +43,27 @@ struct work_queue {
 	unsigned n_threads;
 };
 
+/* Sends without blocking; only a reply larger than the socket buffer
+ * waits (poll) for room, until the deadline: one syscall per reply in the
+ * usual case, no switching the socket to blocking and back. */
 void work_send(int fd, const char *p, size_t len, int blocking, uint32_t timeout_ms)
 {
-	struct timeval tv = { (time_t)(timeout_ms / 1000),
-		              (suseconds_t)(timeout_ms % 1000) * 1000 };
-	int flags = MSG_NOSIGNAL | (blocking ? 0 : MSG_DONTWAIT);
+	uint64_t deadline = blocking ? whorld_now_ms() + timeout_ms : 0, now;
+	struct pollfd pfd = { .fd = fd, .events = POLLOUT };
 
-	if (blocking) {
-		int fl = fcntl(fd, F_GETFL);
-		if (fl >= 0)
-			fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
-		setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	}
 	while (len > 0) {
-		ssize_t n = send(fd, p, len, flags);
+		ssize_t n = send(fd, p, len, MSG_NOSIGNAL | MSG_DONTWAIT);
+		if (n > 0) {
+			p += n;
+			len -= (size_t)n;
+			continue;
+		}
 		if (n < 0 && errno == EINTR)
 			continue;
-		if (n <= 0)
-			return; /* the client left or is too slow: nothing more to tell it */
-		p += n;
-		len -= (size_t)n;
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK) && blocking &&
+		    (now = whorld_now_ms()) < deadline && poll(&pfd, 1, (int)(deadline - now)) > 0)
+			continue;
+		return; /* the client left or is too slow: nothing more to tell it */
 	}
 }
 

@@ -82,6 +82,13 @@ check "spamc (PROCESS) -E: headers added, exit 1 for spam" \
 	[ "$(printf '%s\n' "$out" | head -2 | tr '\n' '|')" = "X-Spam-Flag: YES|X-Spam-Status: Yes, score=90.0 required=50.0 tests=WHORL_SPAM|" -a "$rc" -eq 1 ]
 check "spamc (PROCESS): the message follows unchanged" \
 	[ "$(printf '%s\n' "$out" | tail -4 | tr '\n' '|')" = "Subject: buy|X-Test-Spam: yes||now|" ]
+# A PROCESS reply far larger than the socket buffers, to a client that
+# starts reading only after a pause: whorld waits for room (within the
+# client timeout) and the whole message comes back.
+{ printf 'Subject: big\n\n'; head -c 2000000 /dev/zero | tr '\0' x | fold -w 76; } > "$tmp/big.eml"
+n=$(spamc -d 127.0.0.1 -p "$port" -s 4000000 < "$tmp/big.eml" | (sleep 1; wc -c))
+check "PROCESS of 2 MB read after a 1 s pause: all of it back ($n bytes)" \
+	[ "$n" -gt "$(wc -c < "$tmp/big.eml")" ]
 { printf 'HEADERS SPAMC/1.5\r\nContent-length: %d\r\n\r\n' "$(wc -c < "$tmp/spam.eml")"; cat "$tmp/spam.eml"; } > "$tmp/headers.req"
 $raw send "127.0.0.1:$port" "$tmp/headers.req" > "$tmp/headers.out"
 check "HEADERS: the new header block only, body left out" \
