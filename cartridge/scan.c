@@ -425,27 +425,39 @@ void scan_verdict_free(whorl_engine *e, struct whorl_verdict *v)
 	free(v);
 }
 
-/* Copies the fingerprint list into one malloc'd block the host frees. */
+/* Whether a key is for looking up only: a body part key (body.c) is a
+ * paragraph of a message, not the message, and is never published. */
+static int fp_is_query_only(const struct whorl_fp *f)
+{
+	return f->engine == WHORL_FP_BODY && (f->flags & FP_BODY_F_PART) != 0;
+}
+
+/* Copies the fingerprint list, without its query-only keys, into one
+ * malloc'd block the host frees. */
 static struct whorl_fpset *fpset_new(const struct fp_list *l, int rescan)
 {
-	size_t bytes = 0;
+	size_t bytes = 0, n_fps = 0;
+	for (size_t i = 0; i < l->n_fps; i++)
+		n_fps += !fp_is_query_only(&l->fps[i]);
 	for (size_t i = 0; i < l->n_sketches; i++)
 		bytes += l->sketches[i].len;
-	size_t size = sizeof(struct whorl_fpset) + l->n_fps * sizeof(struct whorl_fp) +
+	size_t size = sizeof(struct whorl_fpset) + n_fps * sizeof(struct whorl_fp) +
 	              l->n_sketches * sizeof(struct whorl_sketch) + bytes;
 	struct whorl_fpset *set = calloc(1, size);
 	if (set == NULL)
 		return NULL;
 	struct whorl_fp *fps = (struct whorl_fp *)(set + 1);
-	struct whorl_sketch *sks = (struct whorl_sketch *)(fps + l->n_fps);
+	struct whorl_sketch *sks = (struct whorl_sketch *)(fps + n_fps);
 	uint8_t *data = (uint8_t *)(sks + l->n_sketches);
 	set->size = sizeof(*set);
-	set->n_fps = l->n_fps;
+	set->n_fps = n_fps;
 	set->fps = fps;
 	set->n_sketches = l->n_sketches;
 	set->sketches = sks;
 	set->rescan = rescan;
-	memcpy(fps, l->fps, l->n_fps * sizeof(*fps));
+	for (size_t i = 0, k = 0; i < l->n_fps; i++)
+		if (!fp_is_query_only(&l->fps[i]))
+			fps[k++] = l->fps[i];
 	for (size_t i = 0; i < l->n_sketches; i++) {
 		const struct fp_sketch *s = &l->sketches[i];
 		sks[i] = (struct whorl_sketch){ s->engine, s->algo_version, s->len, data };

@@ -172,7 +172,8 @@ unsigned scan_text_gather(struct fp_input *in)
 	in->visible_len = vis.len;
 	char *clean = arena_alloc(a, vis.len + 1);
 	char *norm = arena_alloc(a, vis.len + 1);
-	if (clean == NULL || norm == NULL) {
+	struct text_part *parts = arena_alloc(a, FP_BODY_MAX_PARTS * sizeof(*parts));
+	if (clean == NULL || norm == NULL || parts == NULL) {
 		in->norm = "";
 		in->norm_len = 0;
 		return flags | TEXT_F_NOMEM;
@@ -180,8 +181,10 @@ unsigned scan_text_gather(struct fp_input *in)
 	memcpy(clean, in->visible, vis.len);
 	clean[vis.len] = '\0';
 	blank_links(clean, vis.len);
-	in->norm_len = text_normalise(clean, vis.len, norm, vis.len + 1, &flags);
+	in->norm_len = text_normalise_parts(clean, vis.len, norm, parts, FP_BODY_MAX_PARTS,
+	                                    &in->n_parts, &flags);
 	in->norm = norm;
+	in->parts = parts;
 	return flags;
 }
 

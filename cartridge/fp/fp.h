@@ -31,13 +31,18 @@
 #define FP_MAX_QUERY_ANCHORS 64  /* anchors one sketch is looked up by */
 #define FP_MAX_STORED_ANCHORS 16 /* anchors one stored sketch is indexed by */
 #define FP_MAX_SKETCH_BYTES 240  /* stored sketch size bound */
+#define FP_BODY_MAX_PARTS 64     /* lines and paragraphs of a text looked at (body.c) */
 
 struct fp_input {
 	const struct mime_msg *mime;
 	const char *visible; /* visible text of all text parts, UTF-8, joined by "\n" */
 	size_t visible_len;
-	const char *norm; /* text_normalise(visible) */
+	const char *norm; /* text_normalise(visible with links and addresses blanked) */
 	size_t norm_len;
+	/* Ranges in norm of its lines and paragraphs (text_normalise_parts), the
+	 * first FP_BODY_MAX_PARTS; NULL/0 when not gathered. */
+	const struct text_part *parts;
+	size_t n_parts;
 	const struct text_link *links; /* links from HTML and from plain text */
 	size_t n_links;
 	const char *skeleton; /* HTML tag skeleton of the first HTML part, "" if none */
@@ -126,6 +131,10 @@ void fp_fuzzy_compute(const struct fp_input *in, struct fp_list *out);
  * fp_url_add_link() returns 0 and the host-and-path key's raw value in
  * *hostpath (may be NULL), or -1 for a link it does not key. */
 void fp_body_add_text(struct fp_list *out, const char *norm, size_t len);
+/* A body key with this flag is the digest of one paragraph or line of the
+ * text, not of the whole text (body.c): looked up against the stored
+ * whole-text digests, never published (scan_fingerprint drops them). */
+#define FP_BODY_F_PART 1u
 int fp_url_add_link(struct fp_list *out, const char *url, size_t len, uint64_t *hostpath);
 
 /* Sketch operations, dispatched on engine and algo_version. */

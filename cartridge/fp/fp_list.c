@@ -3,7 +3,8 @@
  *
  * Bounded (FP_MAX_FPS exact keys, FP_MAX_SKETCHES sketches): past a bound
  * the list sets `overflow` and the scan reports rescan. Exact keys are
- * deduplicated so that a link repeated fifty times counts once.
+ * deduplicated so that a link repeated fifty times counts once (a body
+ * whole-text key is kept beside an equal part key added before it).
  */
 #include "fp.h"
 
@@ -15,8 +16,12 @@ void fp_list_add(struct fp_list *out, uint8_t engine, uint64_t raw, uint16_t fla
 {
 	const struct fp_engine *e = fp_engine_get(engine);
 	uint64_t key = whorl_fp_key(engine, raw);
+	/* A body part key (query only) does not stand for the same text's
+	 * whole-text key, which an attachment's unit may add later. */
 	for (size_t i = 0; i < out->n_fps; i++)
-		if (out->fps[i].key == key)
+		if (out->fps[i].key == key &&
+		    (engine != WHORL_FP_BODY || out->fps[i].flags == flags ||
+		     flags == FP_BODY_F_PART))
 			return;
 	if (out->n_fps >= FP_MAX_FPS) {
 		out->overflow = 1;

@@ -80,6 +80,19 @@ unsigned text_find_urls(const char *t, size_t len, struct text_link *links, size
  * were dropped. */
 size_t text_normalise(const char *in, size_t len, char *out, size_t cap, unsigned *flags);
 
+/* A range [from, to) of normalised text: a paragraph or a line. */
+struct text_part {
+	uint32_t from, to;
+};
+
+/* text_normalise() of in[0..len) into out (at least len + 1 bytes), the
+ * same bytes, and the ranges in out of each non-empty line and of each
+ * paragraph of two or more lines (lines between blank lines), in order of
+ * their end, at most cap of them in parts[] (*n_parts: how many). Returns
+ * the length written (NUL terminated). */
+size_t text_normalise_parts(const char *in, size_t len, char *out, struct text_part *parts,
+                            size_t cap, size_t *n_parts, unsigned *flags);
+
 /* Word iteration over normalised text: returns the next word's start and
  * sets *wlen, or NULL at the end. `*pos` starts at 0. Words are runs of
  * letters and digits; runs of three or more one-letter words ("f r e e")

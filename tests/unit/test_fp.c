@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "cartridge/fp/fp.h"
+#include "cartridge/text/text.h"
 #include "cartridge/util/hash.h"
 
 /* Pinned outputs; see the header comment before changing any. */
@@ -21,6 +22,8 @@
 #define IP_GOLDEN 1098907487065175081ull
 #define ATTACH_GOLDEN 7180711907310599610ull
 #define STRUCT_GOLDEN 10569799939066666078ull
+/* The part key of "Wind up your mates today! Please visit" (body.c). */
+#define BODY_PART_GOLDEN 12167116041677028886ull
 
 static struct cfg test_cfg;
 static struct mime_part test_parts[4];
@@ -74,6 +77,64 @@ START_TEST(test_body_short_text_makes_no_key)
 	test_in.norm_len = strlen(test_in.norm);
 	fp_body_compute(&test_in, &test_out);
 	ck_assert_uint_eq(test_out.n_fps, 0);
+}
+END_TEST
+
+/* Body keys of visible text `vis` (links already blanked), with part keys:
+ * the whole-text key first, then parts. */
+static struct text_part test_parts_buf[FP_BODY_MAX_PARTS];
+
+static void body_of(const char *vis, char *norm)
+{
+	memset(&test_out, 0, sizeof(test_out));
+	test_in.norm_len = text_normalise_parts(vis, strlen(vis), norm, test_parts_buf,
+	                                        FP_BODY_MAX_PARTS, &test_in.n_parts, NULL);
+	test_in.norm = norm;
+	test_in.parts = test_parts_buf;
+	fp_body_compute(&test_in, &test_out);
+}
+
+static int has_part(uint64_t key)
+{
+	for (size_t i = 0; i < test_out.n_fps; i++)
+		if (test_out.fps[i].key == key && (test_out.fps[i].flags & FP_BODY_F_PART))
+			return 1;
+	return 0;
+}
+
+/* A short campaign's whole text, with filler paragraphs, a greeting and a
+ * reference number around it, is one of the message's part keys; the same
+ * text on its own makes no part key (its whole-text key says it all). */
+START_TEST(test_body_part_keys)
+{
+	char norm[512];
+	body_of("Wind up your mates today! Please visit \r\n", norm);
+	ck_assert_uint_eq(test_out.n_fps, 1);
+	uint64_t whole = test_out.fps[0].key;
+	ck_assert_uint_eq(test_out.fps[0].flags, 0);
+	ck_assert_uint_eq(whole, BODY_PART_GOLDEN);
+	body_of("The garden committee thanks everyone who donated plants and\r\nseeds.\r\n"
+	        "\r\nHi Jane,\r\n  \r\n-----------------\r\nWind up your mates today! Please "
+	        "visit \r\n\r\nRef: TP-3879784\r\n",
+	        norm);
+	ck_assert_uint_eq(test_out.fps[0].flags, 0);
+	ck_assert_uint_ne(test_out.fps[0].key, whole);
+	ck_assert(has_part(whole)); /* a separator line ends no paragraph */
+	/* Wrapped over two lines, inside a paragraph of three: the paragraph
+	 * and each line are parts, not the two lines joined. */
+	body_of("Dear friend\nWind up your mates\ntoday! Please visit\n", norm);
+	ck_assert(!has_part(whole));
+	ck_assert_uint_eq(test_out.n_fps, 1); /* lines under 24 bytes make no key */
+	body_of("Dear friend, this one is for you\n\nWind up your mates\ntoday! Please visit\n",
+	        norm);
+	ck_assert(has_part(whole));
+	/* A part key never hides an equal whole-text key added after it
+	 * (an attachment's text unit): both stay. */
+	fp_body_add_text(&test_out, "wind up your mates today please visit", 37);
+	size_t n = 0;
+	for (size_t i = 0; i < test_out.n_fps; i++)
+		n += test_out.fps[i].key == whole;
+	ck_assert_uint_eq(n, 2);
 }
 END_TEST
 
@@ -290,6 +351,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, NULL);
 	tcase_add_test(tc, test_body_golden);
 	tcase_add_test(tc, test_body_short_text_makes_no_key);
+	tcase_add_test(tc, test_body_part_keys);
 	tcase_add_test(tc, test_url_golden_and_normalisation);
 	tcase_add_test(tc, test_url_skips_non_web_links);
 	tcase_add_test(tc, test_ip_first_public_hop);

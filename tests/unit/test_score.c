@@ -9,6 +9,7 @@
 #include "check_main.h"
 #include <string.h>
 
+#include "cartridge/fp/fp.h"
 #include "cartridge/score.h"
 
 #define MIN_SCORE 50u /* the default "minimum score" */
@@ -109,6 +110,29 @@ START_TEST(test_fuzzy_threshold_flags_alone)
 END_TEST
 
 /* Below the lift the rule changes nothing: independent engines compound. */
+/* A paragraph equal to a known short campaign's whole text (a body part
+ * key) flags with the campaign's link or sender beside it, at the
+ * publisher's default confidence of 90, never alone; a whole-text digest
+ * still weighs 99. */
+START_TEST(test_body_part_needs_support)
+{
+	const struct sigdb_meta m90 = { .category = 1, .confidence = 90 };
+	double part = score_engine_weight(WHORL_FP_BODY, FP_BODY_F_PART, 1.0, 1.0, 1.0);
+	ck_assert(part > 0 && part < MIN_SCORE);
+	ck_assert(score_engine_weight(WHORL_FP_BODY, 0, 1.0, 1.0, 1.0) >= 99.0);
+	unsigned support[] = { WHORL_FP_URL, WHORL_FP_IP };
+	for (size_t i = 0; i < 2; i++) {
+		struct score_state st;
+		memset(&st, 0, sizeof st);
+		score_add(&st, WHORL_FP_BODY, part, 1.0, &m90);
+		ck_assert_uint_lt(finish(&st), MIN_SCORE);
+		score_add(&st, support[i], score_engine_weight(support[i], 0, 1.0, 1.0, 1.0), 1.0,
+		          &m90);
+		ck_assert_uint_ge(finish(&st), MIN_SCORE);
+	}
+}
+END_TEST
+
 START_TEST(test_noisy_or)
 {
 	struct score_state st;
@@ -152,6 +176,7 @@ int main(void)
 	tcase_add_test(tc, test_weak_content_plus_infrastructure);
 	tcase_add_test(tc, test_content_lifted_by_infrastructure);
 	tcase_add_test(tc, test_fuzzy_threshold_flags_alone);
+	tcase_add_test(tc, test_body_part_needs_support);
 	tcase_add_test(tc, test_noisy_or);
 	tcase_add_test(tc, test_legit_penalty);
 	suite_add_tcase(s, tc);

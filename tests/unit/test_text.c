@@ -99,6 +99,26 @@ static const char *kind_name(uint8_t kind)
 	}
 }
 
+/* text_normalise_parts() writes what text_normalise() does (want), and
+ * its ranges are non-empty, in bounds, and a line's text has no space at
+ * either end. */
+static void same_by_parts(const char *in, size_t len, const char *want, const char *what)
+{
+	char *out = malloc(len + 1);
+	struct text_part parts[16];
+	size_t n = 99;
+	size_t got = text_normalise_parts(in, len, out, parts, 16, &n, NULL);
+	ck_assert_msg(got == strlen(want) && !strcmp(out, want), "%s: by parts [%s], whole [%s]",
+	              what, out, want);
+	ck_assert_uint_le(n, 16);
+	for (size_t k = 0; k < n; k++) {
+		ck_assert_uint_lt(parts[k].from, parts[k].to);
+		ck_assert_uint_le(parts[k].to, got);
+		ck_assert(out[parts[k].from] != ' ' && out[parts[k].to - 1] != ' ');
+	}
+	free(out);
+}
+
 /* ---- HTML golden files ---- */
 
 /* One golden case: render the .html, compare with each "key: value" line of
@@ -122,6 +142,7 @@ static int html_case(const char *html_path)
 	ck_assert_int_eq(html_render(&a, html, hlen, &out), 0);
 	char *norm = malloc(out.text_len + 1);
 	text_normalise(out.text, out.text_len, norm, out.text_len + 1, NULL);
+	same_by_parts(out.text, out.text_len, norm, html_path);
 
 	char links[8192] = "", got_links[8192] = "";
 	int any_link = 0;
@@ -206,6 +227,30 @@ static void tsv_each(const char *rel, tsv_fn fn, int min_cases)
 	free(data);
 }
 
+START_TEST(normalise_parts_ranges)
+{
+	const char *t = "Hi Jane,\r\n\r\nWind up your mates\n--------\ntoday!  \n \nRef: 12\n";
+	char out[128];
+	struct text_part p[8];
+	size_t n = 0;
+	size_t len = text_normalise_parts(t, strlen(t), out, p, 8, &n, NULL);
+	ck_assert_str_eq(out, "hi jane wind up your mates today ref 12");
+	ck_assert_uint_eq(len, strlen(out));
+	/* lines "hi jane", "wind up your mates", "today", the paragraph of the
+	 * last two (the separator line ends nothing), then "ref 12". */
+	const char *want[] = { "hi jane", "wind up your mates", "today", "wind up your mates today",
+		               "ref 12" };
+	ck_assert_uint_eq(n, 5);
+	for (size_t k = 0; k < n; k++)
+		ck_assert_msg(strlen(want[k]) == p[k].to - p[k].from &&
+		                  !memcmp(out + p[k].from, want[k], strlen(want[k])),
+		              "part %zu", k);
+	/* At most cap ranges. */
+	ck_assert_uint_eq(text_normalise_parts(t, strlen(t), out, p, 2, &n, NULL), len);
+	ck_assert_uint_eq(n, 2);
+}
+END_TEST
+
 static void normalise_line(char **f, int n, int lineno)
 {
 	size_t len = unescape(f[0]);
@@ -216,6 +261,16 @@ static void normalise_line(char **f, int n, int lineno)
 	ck_assert_msg(got <= len, "line %d: output longer than input", lineno);
 	ck_assert_msg(!strcmp(out, f[1]), "normalise.tsv:%d:\n got: [%s]\nwant: [%s]", lineno, out,
 	              f[1]);
+	char what[32];
+	snprintf(what, sizeof(what), "normalise.tsv:%d", lineno);
+	same_by_parts(f[0], len, out, what);
+	unsigned pflags = 0;
+	char *tmp = malloc(len + 1);
+	struct text_part parts[4];
+	size_t np;
+	text_normalise_parts(f[0], len, tmp, parts, 4, &np, &pflags);
+	ck_assert_uint_eq(pflags, flags);
+	free(tmp);
 	int want_inv = n > 2 && strchr(f[2], 'I') != NULL;
 	ck_assert_msg(!!(flags & TEXT_F_INVISIBLE) == want_inv, "normalise.tsv:%d: invisible flag",
 	              lineno);
@@ -469,6 +524,7 @@ static Suite *text_suite(void)
 	TCase *tc = tcase_create("golden");
 	tcase_add_test(tc, html_golden_files);
 	tcase_add_test(tc, normalise_table);
+	tcase_add_test(tc, normalise_parts_ranges);
 	tcase_add_test(tc, words_table);
 	tcase_add_test(tc, urls_table);
 	suite_add_tcase(s, tc);
