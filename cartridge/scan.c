@@ -27,7 +27,9 @@
 
 #define SCAN_MAX_CANDIDATES 64 /* candidates taken per anchor */
 #define SCAN_CAND_SLOTS 1024   /* distinct candidates counted per query (power of 2) */
-#define SCAN_MAX_VERIFIED 64   /* candidates verified per query, most-shared first */
+#define SCAN_MAX_VERIFIED \
+	256 /* candidates verified per query, most-shared first: a
+                                * published image adds up to IMG_MAX_CROPS near sketches */
 #define SCAN_ANALYSIS_LEN 256
 #define SCAN_WL_ANALYSIS_LEN 40 /* "; wl=local:envelope:<line>" kept free */
 
@@ -483,6 +485,7 @@ int scan_fingerprint_cfg(whorl_engine *e, const struct cfg *cfg, const char *msg
 		return WHORL_ENOMEM;
 	int rc = scan_prepare(&j, NULL, msg != NULL ? msg : "", len);
 	if (rc == 0) {
+		j.in.publishing = 1;
 		for (size_t k = 0; k < FP_N_ENGINES; k++)
 			scan_engine_at(k, 0)->compute(&j.in, &j.s->fps);
 		for (size_t u = 0; u < j.units.n; u++)

@@ -27,7 +27,7 @@
 #include "../util/arena.h"
 
 #define FP_MAX_FPS 1024          /* exact keys per message; more are dropped (rescan) */
-#define FP_MAX_SKETCHES 64       /* sketches per message */
+#define FP_MAX_SKETCHES 192      /* sketches per message (a publisher's image crops: 118) */
 #define FP_MAX_QUERY_ANCHORS 64  /* anchors one sketch is looked up by */
 #define FP_MAX_STORED_ANCHORS 16 /* anchors one stored sketch is indexed by */
 #define FP_MAX_SKETCH_BYTES 240  /* stored sketch size bound */
@@ -51,6 +51,10 @@ struct fp_input {
 	const struct whorl_envelope *env; /* may be NULL */
 	const struct cfg *cfg;
 	struct arena *arena;
+	/* Set by fingerprint() (a publisher's or a feedback's record), not by
+	 * score(): an engine may then add sketches only a stored record needs
+	 * (the image engine's crops, img.h), so the scan keeps its own work. */
+	int publishing;
 };
 
 /* A sketch as produced by an engine for one message. */

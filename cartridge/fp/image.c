@@ -9,7 +9,9 @@
  *   depth medium: also a perceptual hash of each region of the normalised
  *                 picture (img/img_region.c: frame and margins trimmed, a
  *                 polarity-free hash, the content and the content without a
- *                 banner strip) with the region's ink, as sketches;
+ *                 banner strip) with the region's ink, as sketches; a
+ *                 publisher's record (fingerprint(), not score()) adds
+ *                 the sketches of the content's crops (img/img_crop.c);
  *   depth high:   also the QR codes read with libzbar: a URL payload gives
  *                 the url engine's keys, any other payload the body
  *                 engine's text digest, and either an image key of the
@@ -17,7 +19,7 @@
  *                 gives no picture sketch: QR codes look alike at the
  *                 resolution of a perceptual hash, their payload is what
  *                 identifies them.
- * Misses: heavy crops, rotations, pictures split across several images,
+ * Misses: crops past 12 % of a side (and some corner crops), rotations, pictures split across several images,
  * formats other than GIF/PNG/JPEG, frames after the first of an animated
  * GIF, QR codes whose modules are under 2 px after the copy's scaling.
  *
@@ -26,7 +28,8 @@
  * cannot be decoded keeps its "low" key. Work per message is bounded by the
  * named limits below; a message past one sets out->overflow (rescan).
  * Memory: one thumb per message and one luminance copy (1 MiB: the tiles'
- * pixels and the QR decoder's input), from the arena.
+ * pixels and the QR decoder's input), from the arena; a publisher's crops
+ * add IMG_MAX_CROPS sketches (about 50 KiB) at most.
  *
  * Not for: decoding (img/), looking the fingerprints up (sigdb/).
  */
@@ -43,8 +46,11 @@
 	(16u << 20)              /* declared pixels decoded per message: one
                                             * 16M-pixel PNG takes ~140 ms */
 #define FP_IMAGE_MAX_SKETCHES 24 /* region sketches per message */
-#define FP_IMAGE_MAX_QR_SCANS 8  /* images searched for QR codes per message */
-#define FP_IMAGE_QR_MAJOR 4      /* a code over 1/4 of the content: no picture sketch */
+/* Crop sketches a publisher adds per message (img.h, IMG_MAX_CROPS per
+ * image): the first image's crops all fit. */
+#define FP_IMAGE_MAX_CROP_SKETCHES IMG_MAX_CROPS
+#define FP_IMAGE_MAX_QR_SCANS 8 /* images searched for QR codes per message */
+#define FP_IMAGE_QR_MAJOR 4     /* a code over 1/4 of the content: no picture sketch */
 #define FP_IMAGE_SEED_BYTES 0x696d672d62797465ull /* "img-byte" */
 #define FP_IMAGE_SEED_QR 0x696d672d71722d31ull    /* "img-qr-1" */
 
@@ -52,47 +58,52 @@ struct image_work {
 	unsigned decodes;
 	uint64_t pixels;
 	unsigned sketches;
+	unsigned crop_sketches;
 	unsigned qr_scans;
 	struct img_thumb *thumb; /* from the arena, at the first decode */
 	struct img_luma luma;    /* px from the arena, at the first decode */
 };
 
-/* Appends a sketch of len bytes (copied to the arena) looked up by the
- * given anchors. */
-static void add_sketch(const struct fp_input *in, struct fp_list *out, struct image_work *w,
-                       const uint8_t *src, size_t len, const uint32_t *anchors, size_t n_anchors)
+/* Appends h's sketch (bytes and query anchors copied to the arena), counted
+ * in *count against limit (overflow set past it). */
+static void add_picture(const struct fp_input *in, struct fp_list *out, const struct img_hash *h,
+                        unsigned *count, unsigned limit)
 {
-	if (w->sketches >= FP_IMAGE_MAX_SKETCHES) {
+	if (*count >= limit) {
 		out->overflow = 1;
 		return;
 	}
-	uint8_t *bytes = arena_alloc(in->arena, len);
-	uint32_t *a = arena_alloc(in->arena, n_anchors * sizeof(*a) + 1);
+	uint8_t *bytes = arena_alloc(in->arena, IMG_SKETCH_BYTES);
+	uint32_t *a = arena_alloc(in->arena, IMG_QUERY_ANCHORS * sizeof(*a));
 	if (bytes == NULL || a == NULL) {
 		out->overflow = 1;
 		return;
 	}
-	w->sketches++;
-	memcpy(bytes, src, len);
-	memcpy(a, anchors, n_anchors * sizeof(*a));
+	(*count)++;
+	img_sketch_encode(h, bytes);
 	struct fp_sketch sk = {
 		.engine = WHORL_FP_IMAGE,
-		.len = (uint16_t)len,
+		.len = IMG_SKETCH_BYTES,
 		.bytes = bytes,
 		.query_anchors = a,
-		.n_query_anchors = n_anchors,
+		.n_query_anchors = img_sketch_query_anchors(h->hash, a, IMG_QUERY_ANCHORS),
 	};
 	fp_list_add_sketch(out, &sk);
 }
 
-static void add_picture(const struct fp_input *in, struct fp_list *out, struct image_work *w,
-                        const struct img_hash *h)
+/* A publisher's record of the picture also holds the sketches of its
+ * crops (img/img_crop.c), within FP_IMAGE_MAX_CROP_SKETCHES a message; a
+ * scan never computes them, so its work and its lookups stay as they are. */
+static void add_crops(const struct fp_input *in, struct fp_list *out, struct image_work *w,
+                      const struct img_content *c)
 {
-	uint8_t bytes[IMG_SKETCH_BYTES];
-	uint32_t anchors[IMG_QUERY_ANCHORS];
-	img_sketch_encode(h, bytes);
-	size_t n = img_sketch_query_anchors(h->hash, anchors, IMG_QUERY_ANCHORS);
-	add_sketch(in, out, w, bytes, sizeof(bytes), anchors, n);
+	struct img_box boxes[IMG_MAX_CROPS];
+	size_t n = img_content_crops(w->thumb, c, boxes, IMG_MAX_CROPS);
+	for (size_t i = 0; i < n; i++) {
+		struct img_hash h;
+		if (img_region_hash(w->thumb, c, &boxes[i], &h) == 0 && h.ink >= IMG_MIN_INK)
+			add_picture(in, out, &h, &w->crop_sketches, FP_IMAGE_MAX_CROP_SKETCHES);
+	}
 }
 
 /* Takes one decode from the budget; 0 when it is spent (overflow set). */
@@ -210,8 +221,10 @@ static void image_pixels(const struct fp_input *in, const struct mime_part *p,
 	for (size_t i = 0; i < n; i++) {
 		struct img_hash h;
 		if (img_region_hash(w->thumb, &c, &boxes[i], &h) == 0 && h.ink >= IMG_MIN_INK)
-			add_picture(in, out, w, &h);
+			add_picture(in, out, &h, &w->sketches, FP_IMAGE_MAX_SKETCHES);
 	}
+	if (in->publishing)
+		add_crops(in, out, w, &c);
 }
 
 static void image_part(const struct fp_input *in, const struct mime_part *p,

@@ -212,6 +212,34 @@ int img_content_find(const struct img_thumb *t, struct img_content *c);
 size_t img_content_regions(const struct img_thumb *t, const struct img_content *c,
                            struct img_box *boxes, size_t cap);
 
+/* Normalises box b of t as img_content_find() normalises the whole thumb:
+ * uniform edge lines peeled off, then cut to its ink cells (against c's
+ * background and ink). Returns how many ink cells it holds (0: b is
+ * peeled but not cut). */
+unsigned img_box_refine(const struct img_thumb *t, const struct img_content *c, struct img_box *b);
+
+/* Crops: a copy of a picture with 5-10 % of it cut off keeps the rest, but
+ * its content box moves and every region hash and tile with it. So a
+ * publisher stores, beside a picture's own sketches, those of systematic
+ * crops of its content box (img_crop.c): one side or two opposite sides
+ * cut by multiples of IMG_CROP_STEP_PCT, or a corner (one horizontal and
+ * one vertical side) by multiples of IMG_CROP_CORNER_STEP_PCT, up to
+ * IMG_CROP_MAX_PCT of the box's width or height. A scan computes nothing
+ * more. A copy cut along one axis is then within 1 % of the box of one
+ * stored crop on every side, which its tiles tolerate (a tile is a
+ * quarter of the box; 2 % off already fails most text tiles); a corner is
+ * within 1.5 %, which they tolerate less often (docs/BENCHMARKS.md). */
+#define IMG_CROP_STEP_PCT 2
+#define IMG_CROP_CORNER_STEP_PCT 3
+#define IMG_CROP_MAX_PCT 12
+#define IMG_MAX_CROPS 118 /* one side 24, two opposite sides 30, corners 64 */
+
+/* The crops of c's box (refined as img_box_refine() does, each box once,
+ * none equal to c->box), at most cap of them, in a fixed order. Returns
+ * how many were written. */
+size_t img_content_crops(const struct img_thumb *t, const struct img_content *c,
+                         struct img_box *boxes, size_t cap);
+
 /* Resamples box of t to a 32x32 grid, hashes it and its tiles (from the
  * luminance copy when t has one) and counts their ink. Returns 0, or
  * WHORL_ENODATA when the grid is flat. */

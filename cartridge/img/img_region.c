@@ -136,6 +136,11 @@ static unsigned refine(const struct img_thumb *t, const struct img_content *c, s
 	return ink_box(t, c, b);
 }
 
+unsigned img_box_refine(const struct img_thumb *t, const struct img_content *c, struct img_box *b)
+{
+	return refine(t, c, b);
+}
+
 int img_content_find(const struct img_thumb *t, struct img_content *c)
 {
 	memset(c, 0, sizeof(*c));

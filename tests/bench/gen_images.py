@@ -13,6 +13,10 @@ caught is caught by the image (or the QR payload it carries).
 The kinds were fixed before any result was looked at:
   scale     resized by 0.85-0.97 or 1.03-1.15, pasted with other margins
   crop      5-10 % of the width or the height cut off, on one or two sides
+  crop-corner  5-10 % of the width cut off one side and 5-10 % of the height
+            off the top or the bottom (a corner); added later than the kinds
+            above, with its own random stream so that their messages stay
+            as they were
   banner    a 40-70 px coloured strip with a slogan above or below
   recolour  the luminance re-mapped between two other colours
   invert    the negative (dark-background edition)
@@ -50,6 +54,7 @@ import qrcode.constants
 
 FONT_DIR = '/usr/share/fonts/truetype/dejavu'
 SPAM_KINDS = ['scale', 'crop', 'banner', 'recolour', 'invert', 'noise', 'border', 'jpeg', 'gif']
+LATE_KINDS = ['crop-corner']
 QR_KINDS = ['qr-version', 'qr-ecc', 'qr-module', 'qr-tracking', 'qr-document']
 LAYOUTS = ['card', 'invoice', 'ticket', 'receipt']
 TITLE_COLOURS = [(0, 82, 155), (200, 30, 45), (20, 120, 60), (60, 60, 60)]
@@ -230,6 +235,12 @@ def edit_crop(img, rng):
     return img.crop((0, top, img.width, img.height - (cut - top))), 'PNG'
 
 
+def edit_crop_corner(img, rng):
+    cx, cy = round(img.width * rng.uniform(0.05, 0.10)), round(img.height * rng.uniform(0.05, 0.10))
+    left, top = rng.choice([0, cx]), rng.choice([0, cy])
+    return img.crop((left, top, img.width - (cx - left), img.height - (cy - top))), 'PNG'
+
+
 def edit_banner(img, rng):
     bh = rng.randint(40, 70)
     out = Image.new('RGB', (img.width, img.height + bh), 'white')
@@ -277,7 +288,7 @@ def edit_gif(img, rng):
 
 EDITS = {'scale': edit_scale, 'crop': edit_crop, 'banner': edit_banner, 'recolour': edit_recolour,
          'invert': edit_invert, 'noise': edit_noise, 'border': edit_border, 'jpeg': edit_jpeg,
-         'gif': edit_gif}
+         'gif': edit_gif, 'crop-corner': edit_crop_corner}
 
 
 def encode(img, fmt, rng):
@@ -375,12 +386,21 @@ def main():
     vocab = sorted({w for _, ws in spam + ham for w in ws if w.isalpha() and len(w) > 2})
     mailer = Mailer(vocab, rng)
     pub, var, leg = (os.path.join(a.out, d) for d in ('published', 'variants', 'legit'))
+    late = []
     for i, (name, words) in enumerate(spam):
         img = RENDER[LAYOUTS[i % len(LAYOUTS)]](words, rng)
         mailer.mail(os.path.join(pub, 'img-%03d.eml' % i), encode(img, 'PNG', rng), 'PNG', 'Offers')
         for kind in SPAM_KINDS:
             v, fmt = EDITS[kind](img, rng)
             mailer.mail(os.path.join(var, kind, 'img-%03d.eml' % i), encode(v, fmt, rng), fmt, 'Offers')
+        late.append((i, img))
+    for i, img in late:  # the kinds added later: their own stream, the set above unchanged
+        lrng = random.Random(a.seed * 1000003 + i)
+        for kind in LATE_KINDS:
+            v, fmt = EDITS[kind](img, lrng)
+            lmail = Mailer(vocab, lrng)
+            lmail.n = 100000 + i
+            lmail.mail(os.path.join(var, kind, 'img-%03d.eml' % i), encode(v, fmt, lrng), fmt, 'Offers')
     for i in range(a.qr):
         url, notice = phish_url(rng, vocab), rng.choice(NOTICES)
         img = qr_notice_image(qr_image(url, rng), notice)

@@ -7,7 +7,9 @@
  * comes with sane info and that the header-only probe agrees with the full
  * decode about the format; then runs what the image engine runs on a
  * decoded picture: the bounded luminance copy, the normalisation into
- * regions (boxes inside the thumb), region and tile hashes, and the QR
+ * regions (boxes inside the thumb), a publisher's crops of the content
+ * (boxes inside the content's, at most IMG_MAX_CROPS), region and tile
+ * hashes, and the QR
  * decoder (libzbar) on the copy, whose payloads must respect their bounds.
  */
 #include <stdint.h>
@@ -31,6 +33,7 @@ static void regions_and_codes(const uint8_t *buf, size_t len)
 	struct img_info info;
 	struct img_content c;
 	struct img_box boxes[IMG_MAX_REGIONS];
+	static struct img_box crops[IMG_MAX_CROPS];
 	thumb.luma = &luma;
 	if (img_decode_thumb(buf, len, &info, &thumb) != 0)
 		return;
@@ -46,6 +49,17 @@ static void regions_and_codes(const uint8_t *buf, size_t len)
 			    boxes[i].x1 > IMG_FINE || boxes[i].y1 > IMG_FINE)
 				abort();
 			(void)img_region_hash(&thumb, &c, &boxes[i], &h);
+		}
+		n = img_content_crops(&thumb, &c, crops, IMG_MAX_CROPS);
+		if (n > IMG_MAX_CROPS)
+			abort();
+		for (size_t i = 0; i < n; i++) {
+			struct img_hash h;
+			if (crops[i].x0 < c.box.x0 || crops[i].y0 < c.box.y0 ||
+			    crops[i].x1 > c.box.x1 || crops[i].y1 > c.box.y1 ||
+			    crops[i].x0 >= crops[i].x1 || crops[i].y0 >= crops[i].y1)
+				abort();
+			(void)img_region_hash(&thumb, &c, &crops[i], &h);
 		}
 	}
 	if (img_qr_scan(&luma, &qr) == 0)

@@ -325,6 +325,42 @@ START_TEST(broken_header_sets_overflow)
 }
 END_TEST
 
+/* A publisher's record (fingerprint(): in->publishing) holds the scan's
+ * own sketches first, then the first image's crops, all of them (the
+ * message's crop bound is one image's); a scan computes no crop. */
+START_TEST(publishing_adds_crops)
+{
+	struct fixture f, g; /* g's arena holds the scan's sketches */
+	struct fp_list *scan = compute(&g, CFG_IMAGE_MEDIUM);
+	fixture_init(&f, CFG_IMAGE_MEDIUM);
+	f.in.publishing = 1;
+	struct fp_list *pub = calloc(1, sizeof(*pub));
+	fp_image_compute(&f.in, pub);
+	ck_assert_uint_eq(pub->n_fps, scan->n_fps);
+	ck_assert_uint_gt(pub->n_sketches, scan->n_sketches);
+	ck_assert_uint_le(pub->n_sketches, scan->n_sketches + IMG_MAX_CROPS);
+	/* the scan's sketches, in order, are a prefix (crops follow their image) */
+	size_t k = 0;
+	for (size_t i = 0; i < pub->n_sketches && k < scan->n_sketches; i++)
+		k += memcmp(pub->sketches[i].bytes, scan->sketches[k].bytes, IMG_SKETCH_BYTES) == 0;
+	ck_assert_uint_eq(k, scan->n_sketches);
+	for (size_t i = 0; i < pub->n_sketches; i++) {
+		ck_assert_uint_eq(pub->sketches[i].len, IMG_SKETCH_BYTES);
+		ck_assert_uint_ge(pub->sketches[i].bytes[8], IMG_MIN_INK);
+	}
+	/* crops are a publisher's: the same message scanned has none */
+	struct fp_list *again = calloc(1, sizeof(*again));
+	f.in.publishing = 0;
+	fp_image_compute(&f.in, again);
+	ck_assert_uint_eq(again->n_sketches, scan->n_sketches);
+	free(again);
+	free(pub);
+	free(scan);
+	fixture_free(&f);
+	fixture_free(&g);
+}
+END_TEST
+
 START_TEST(fp_list_bounds)
 {
 	struct fp_list *out = calloc(1, sizeof(*out));
@@ -355,6 +391,7 @@ int main(void)
 	tcase_add_test(tc, null_cfg_means_high);
 	tcase_add_test(tc, decode_budget_sets_overflow);
 	tcase_add_test(tc, broken_header_sets_overflow);
+	tcase_add_test(tc, publishing_adds_crops);
 	tcase_add_test(tc, fp_list_bounds);
 	suite_add_tcase(s, tc);
 	return check_run(s);

@@ -1,0 +1,210 @@
+/*
+ * test_image_crop.c - the crops a publisher stores beside a picture
+ * (cartridge/img/img_crop.c) and what they match.
+ *
+ * A "newsletter" template is drawn in the test (a title bar, lines of
+ * word-like blocks, a footer rule): the campaign and a legitimate mail
+ * share the template, only their words differ. Golden vectors: copies of
+ * the campaign with 5-10 % cut off one side, two opposite sides or a corner
+ * match the published record (the picture's sketches and its crops), while
+ * the legitimate picture of the same template, whole or cropped, does not;
+ * without the crops, a cropped copy does not match.
+ */
+#include <check.h>
+
+#include "check_main.h"
+#include <stdlib.h>
+
+#include "test_image_enc.h"
+
+#include "../../abi/whorl_cartridge.h"
+#include "../../cartridge/img/img.h"
+
+#define MAX_STORED (IMG_MAX_REGIONS + IMG_MAX_CROPS)
+
+/* Stored-form sketches of one picture. */
+struct record {
+	uint8_t sk[MAX_STORED][IMG_SKETCH_BYTES];
+	size_t n;
+};
+
+/* The template: 600 px wide, a title bar, 12 lines of "words" (blocks of
+ * widths drawn from seed), a footer rule. */
+static struct pic newsletter(uint64_t seed)
+{
+	const uint8_t title[3] = { 0, 82, 155 }, ink[3] = { 30, 30, 30 },
+	              rule[3] = { 200, 200, 200 };
+	struct pic p = { .w = 600, .h = 380, .rgb = pic_xmalloc((size_t)600 * 380 * 3) };
+	memset(p.rgb, 255, (size_t)600 * 380 * 3);
+	uint64_t s = seed;
+	pic_fill_rect(&p, 0, 0, 600, 48, title);
+	for (int line = 0; line < 12; line++) {
+		int y = 72 + 22 * line, x = 24;
+		while (x < 540) {
+			int w = 12 + (int)pic_rand(&s, 60);
+			pic_fill_rect(&p, x, y, x + w < 576 ? x + w : 576, y + 12, ink);
+			x += w + 8;
+		}
+	}
+	pic_fill_rect(&p, 24, 350, 576, 351, rule);
+	return p;
+}
+
+/* p with l, t, r, b pixels cut off its sides. */
+static struct pic crop(const struct pic *p, uint32_t l, uint32_t t, uint32_t r, uint32_t b)
+{
+	struct pic q = { .w = p->w - l - r, .h = p->h - t - b };
+	q.rgb = pic_xmalloc((size_t)q.w * q.h * 3);
+	for (uint32_t y = 0; y < q.h; y++)
+		memcpy(q.rgb + (size_t)y * q.w * 3, p->rgb + ((size_t)(y + t) * p->w + l) * 3,
+		       (size_t)q.w * 3);
+	return q;
+}
+
+/* The sketches fp/image.c makes of p (PNG): its regions, and with
+ * publishing also its crops. */
+static void sketches(const struct pic *p, int publishing, struct record *out)
+{
+	size_t len;
+	uint8_t *png = pic_png(p, 0, &len);
+	struct img_thumb *t = calloc(1, sizeof(*t));
+	struct img_luma luma = { .cap = (size_t)IMG_LUMA_MAX_SIDE * IMG_LUMA_MAX_SIDE };
+	luma.px = pic_xmalloc(luma.cap);
+	t->luma = &luma;
+	struct img_info info;
+	struct img_content c;
+	struct img_box boxes[MAX_STORED];
+	ck_assert_int_eq(img_decode_thumb(png, len, &info, t), 0);
+	ck_assert_int_eq(img_content_find(t, &c), 0);
+	size_t n = img_content_regions(t, &c, boxes, IMG_MAX_REGIONS);
+	if (publishing)
+		n += img_content_crops(t, &c, boxes + n, IMG_MAX_CROPS);
+	out->n = 0;
+	for (size_t i = 0; i < n; i++) {
+		struct img_hash h;
+		if (img_region_hash(t, &c, &boxes[i], &h) == 0 && h.ink >= IMG_MIN_INK)
+			img_sketch_encode(&h, out->sk[out->n++]);
+	}
+	free(luma.px);
+	free(t);
+	free(png);
+}
+
+/* Whether some sketch of the copy matches one of the record, as a scan
+ * verifies a candidate. */
+static int matches(const struct record *copy, const struct record *stored)
+{
+	for (size_t i = 0; i < copy->n; i++)
+		for (size_t j = 0; j < stored->n; j++)
+			if (img_sketch_similarity(copy->sk[i], IMG_SKETCH_BYTES, stored->sk[j],
+			                          IMG_SKETCH_BYTES) >= IMG_SKETCH_THRESHOLD)
+				return 1;
+	return 0;
+}
+
+/* Cuts in pixels of the 600x380 picture: 5-10 % of it. needs_crops: the
+ * copy misses the picture's own sketches (a cut across the lines of text
+ * rescales them all); a cut from the top or the bottom of this template
+ * lands between lines or in the title bar, which the content box's own
+ * normalisation already absorbs. */
+static const struct {
+	uint32_t l, t, r, b;
+	int needs_crops;
+	const char *what;
+} cuts[] = {
+	{ 42, 0, 0, 0, 1, "7 % left" },
+	{ 0, 0, 57, 0, 1, "9.5 % right" },
+	{ 0, 23, 0, 0, 0, "6 % top" },
+	{ 0, 0, 0, 34, 0, "9 % bottom" },
+	{ 20, 0, 25, 0, 0, "3.3 % left and 4.2 % right" },
+	{ 0, 15, 0, 15, 0, "4 % top and 4 % bottom" },
+	{ 36, 0, 0, 30, 1, "6 % left, 8 % bottom: a corner" },
+};
+
+START_TEST(cropped_campaign_matches_its_record)
+{
+	struct pic spam = newsletter(11);
+	static struct record stored, plain, copy;
+	sketches(&spam, 1, &stored);
+	sketches(&spam, 0, &plain);
+	ck_assert_uint_gt(stored.n, plain.n);
+	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
+		struct pic v = crop(&spam, cuts[i].l, cuts[i].t, cuts[i].r, cuts[i].b);
+		sketches(&v, 0, &copy);
+		ck_assert_msg(matches(&copy, &stored), "%s: no stored crop matches", cuts[i].what);
+		if (cuts[i].needs_crops)
+			ck_assert_msg(!matches(&copy, &plain), "%s: matches without crops",
+			              cuts[i].what);
+		pic_free(&v);
+	}
+	pic_free(&spam);
+}
+END_TEST
+
+START_TEST(legit_mail_of_the_same_template_does_not_match)
+{
+	static struct record stored, copy;
+	for (uint64_t spam_seed = 11; spam_seed <= 13; spam_seed++) {
+		struct pic spam = newsletter(spam_seed);
+		sketches(&spam, 1, &stored);
+		for (uint64_t seed = 100; seed < 106; seed++) {
+			struct pic ham = newsletter(seed);
+			sketches(&ham, 0, &copy);
+			ck_assert_msg(!matches(&copy, &stored), "legit %d matches spam %d",
+			              (int)seed, (int)spam_seed);
+			struct pic v = crop(&ham, 0, 0, 40, 0);
+			sketches(&v, 0, &copy);
+			ck_assert_msg(!matches(&copy, &stored), "cropped legit %d matches spam %d",
+			              (int)seed, (int)spam_seed);
+			pic_free(&v);
+			pic_free(&ham);
+		}
+		pic_free(&spam);
+	}
+}
+END_TEST
+
+/* The boxes: distinct, none the content's own, inside it, in a fixed
+ * order (the same picture gives the same crops). */
+START_TEST(crop_boxes_are_bounded_and_distinct)
+{
+	struct pic p = newsletter(5);
+	size_t len;
+	uint8_t *png = pic_png(&p, 0, &len);
+	struct img_thumb *t = calloc(1, sizeof(*t));
+	struct img_info info;
+	struct img_content c;
+	struct img_box a[IMG_MAX_CROPS], b[IMG_MAX_CROPS];
+	ck_assert_int_eq(img_decode_thumb(png, len, &info, t), 0);
+	ck_assert_int_eq(img_content_find(t, &c), 0);
+	size_t n = img_content_crops(t, &c, a, IMG_MAX_CROPS);
+	ck_assert_uint_gt(n, IMG_MAX_CROPS / 2);
+	ck_assert_uint_le(n, IMG_MAX_CROPS);
+	ck_assert_uint_eq(img_content_crops(t, &c, b, IMG_MAX_CROPS), n);
+	ck_assert_int_eq(memcmp(a, b, n * sizeof(a[0])), 0);
+	for (size_t i = 0; i < n; i++) {
+		ck_assert(a[i].x0 >= c.box.x0 && a[i].x1 <= c.box.x1 && a[i].x0 < a[i].x1);
+		ck_assert(a[i].y0 >= c.box.y0 && a[i].y1 <= c.box.y1 && a[i].y0 < a[i].y1);
+		ck_assert(memcmp(&a[i], &c.box, sizeof(c.box)) != 0);
+		for (size_t j = 0; j < i; j++)
+			ck_assert(memcmp(&a[i], &a[j], sizeof(a[i])) != 0);
+	}
+	ck_assert_uint_eq(img_content_crops(t, &c, a, 3), 3);
+	ck_assert_uint_eq(img_content_crops(t, &c, a, 0), 0);
+	free(t);
+	free(png);
+	pic_free(&p);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("image_crop");
+	TCase *tc = tcase_create("crop");
+	tcase_set_timeout(tc, 120);
+	tcase_add_test(tc, cropped_campaign_matches_its_record);
+	tcase_add_test(tc, legit_mail_of_the_same_template_does_not_match);
+	tcase_add_test(tc, crop_boxes_are_bounded_and_distinct);
+	suite_add_tcase(s, tc);
+	return check_run(s);
+}
