@@ -15,9 +15,7 @@ whorld="$top/$build/sbin/whorld"
 ctl="$top/$build/bin/whorlctl"
 carts="$top/$build/tests/cartridges"
 need_files "$whorld" "$ctl" "$carts/good_echo.so"
-for p in curl spamc python3; do
-	command -v "$p" >/dev/null || { echo "FAIL: $p not installed (scripts/deps.sh)"; exit 1; }
-done
+need_commands curl spamc python3
 
 whorld_tmp feedback
 port=$(free_port)

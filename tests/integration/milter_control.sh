@@ -19,9 +19,7 @@ milter="$top/$build/sbin/whorl-milter"
 ctl="$bin/whorlctl"
 carts="$top/$build/tests/cartridges"
 need_files "$milter" "$ctl" "$carts/good_echo.so" "$carts/good_echo2.so" "$carts/bad_major.so"
-for c in postfix smtp-sink; do
-	command -v "$c" >/dev/null || { echo "FAIL: $c missing (scripts/deps.sh)"; exit 1; }
-done
+need_commands postfix smtp-sink
 [ "$(id -u)" -eq 0 ] || { echo "FAIL: postfix start needs root"; exit 1; }
 
 . "$top/tests/integration/lib/postfix.sh"

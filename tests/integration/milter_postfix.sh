@@ -19,9 +19,7 @@ set -u
 milter="$top/$build/sbin/whorl-milter"
 slow_so="$top/$build/tests/cartridges/slow_on_marker.so"
 need_files "$milter" "$slow_so" "$bin/whorl-keygen" "$bin/whorl-publish" "$cart"
-for c in postfix smtp-sink swaks; do
-	command -v "$c" >/dev/null || { echo "FAIL: $c missing (scripts/deps.sh)"; exit 1; }
-done
+need_commands postfix smtp-sink swaks
 [ "$(id -u)" -eq 0 ] || { echo "FAIL: postfix start needs root"; exit 1; }
 
 . "$top/tests/integration/lib/postfix.sh"

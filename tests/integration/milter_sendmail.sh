@@ -19,9 +19,7 @@ sm_root=${XDG_CACHE_HOME:-$HOME/.cache}/whorl-sendmail/root
 sm="$sm_root/usr/libexec/sendmail/sendmail"
 [ -x "$sm" ] && [ -f "$sm_root/usr/share/sendmail/cf/m4/cf.m4" ] ||
 	{ echo "FAIL: $sm missing (scripts/deps.sh unpacks sendmail-bin and sendmail-cf)"; exit 1; }
-for c in m4 smtp-sink swaks unshare; do
-	command -v "$c" >/dev/null || { echo "FAIL: $c missing (scripts/deps.sh)"; exit 1; }
-done
+need_commands m4 smtp-sink swaks unshare
 [ "$(id -u)" -eq 0 ] || { echo "FAIL: sendmail -bD with a private queue needs root"; exit 1; }
 export LD_LIBRARY_PATH="$sm_root/usr/lib/x86_64-linux-gnu"
 

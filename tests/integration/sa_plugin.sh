@@ -19,9 +19,7 @@ set -u
 . "${WHORL_SRCDIR:-.}/tests/integration/lib/common.sh"
 whorld="$top/$build/sbin/whorld"
 need_files "$whorld" "$cart" "$bin/whorl-keygen" "$bin/whorl-publish"
-for p in spamassassin spamd spamc; do
-	command -v "$p" >/dev/null || { echo "FAIL: $p missing (scripts/deps.sh)"; exit 1; }
-done
+need_commands spamassassin spamd spamc
 
 tmp=$(mktemp -d /tmp/whorl_sa_plugin.XXXXXX) || exit 1
 chmod 755 "$tmp"   # spamd started as root reads its configuration as nobody

@@ -15,9 +15,7 @@ set -u
 whorld="$top/$build/sbin/whorld"
 snippet="$top/integrations/rspamd/external_services.conf"
 need_files "$whorld" "$cart" "$bin/whorl-keygen" "$bin/whorl-publish"
-for c in rspamd rspamc; do
-	command -v "$c" >/dev/null || { echo "FAIL: $c missing (scripts/deps.sh: rspamd)"; exit 1; }
-done
+need_commands rspamd rspamc
 
 net_tmp whorld_rspamd
 wpid=""

@@ -18,9 +18,7 @@ set -u
 . "${WHORL_SRCDIR:-.}/tests/integration/lib/common.sh"
 snip="$top/integrations/spamc"
 need_files "$top/$build/sbin/whorld" "$cart" "$bin/whorl-keygen" "$bin/whorl-publish"
-for c in spamc procmail postfix swaks; do
-	command -v "$c" >/dev/null || { echo "FAIL: $c missing (scripts/deps.sh)"; exit 1; }
-done
+need_commands spamc procmail postfix swaks
 [ "$(id -u)" -eq 0 ] || { echo "FAIL: postfix start needs root"; exit 1; }
 
 . "$top/tests/integration/lib/postfix.sh"

@@ -76,6 +76,14 @@ need_files() {
 	done
 }
 
+# need_commands COMMAND...: FAIL and exit when one is not on $PATH (the
+# packages scripts/deps.sh installs).
+need_commands() {
+	for c in "$@"; do
+		command -v "$c" >/dev/null || { echo "FAIL: $c missing (scripts/deps.sh)"; exit 1; }
+	done
+}
+
 # net_tmp NAME: a fresh $tmp (readable by nginx's worker) and an empty
 # $pids; at exit every pid in $pids is killed and $tmp removed (kept when
 # KEEP_TMP is set, to look at after a failure).
