@@ -23,7 +23,8 @@
 #define SCORE_EMPTY_SPAM 99 /* "consider empty messages spam = yes" */
 /* The most that supporting (infrastructure) evidence adds above the content
  * evidence: half the default "minimum score", so content evidence must
- * bring at least the other half (a fuzzy match at similarity about 0.60). */
+ * bring at least the other half (a fuzzy match at similarity 0.55, at the
+ * publisher's default confidence of 90). */
 #define SCORE_SUPPORT_LIFT 25.0
 
 struct score_hit {
@@ -43,7 +44,10 @@ struct score_state {
  * `weak` up to `threshold` they weigh SCORE_SKETCH_WEAK_MIN-SCORE_SKETCH_WEAK_MAX
  * (supporting evidence, below the default minimum score). */
 #define SCORE_SKETCH_MIN 56.0
-#define SCORE_SKETCH_WEAK_MIN 10.0
+/* The supporting tier starts at 22 so that a resemblance of 0.55 (24.97 at
+ * confidence 90) with the campaign's own link or sender reaches the default
+ * minimum score: docs/SCORING.md, "Weights". */
+#define SCORE_SKETCH_WEAK_MIN 22.0
 #define SCORE_SKETCH_WEAK_MAX 45.0
 double score_engine_weight(unsigned engine, uint16_t fp_flags, double strength, double threshold,
                            double weak);

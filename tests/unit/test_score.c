@@ -57,20 +57,36 @@ START_TEST(test_infrastructure_alone_never_flags)
 }
 END_TEST
 
-/* A faint text resemblance (the supporting fuzzy tier) plus infrastructure
- * is still not a verdict: the content evidence must carry half the way. */
+/* A faint text resemblance (the supporting fuzzy tier below 0.55) plus
+ * infrastructure is still not a verdict: the content evidence must carry
+ * half the way. From 0.55 (at the publisher's default confidence of 90) a
+ * resemblance with the campaign's link or sender flags; with a template
+ * (struct) alone, or alone, it does not. */
 START_TEST(test_weak_content_plus_infrastructure)
 {
+	const struct sigdb_meta m90 = { .category = 1, .confidence = 90 };
 	struct score_state st;
 	memset(&st, 0, sizeof st);
-	double weak = score_engine_weight(WHORL_FP_FUZZY, 0, 0.58, 0.70, 0.50);
-	ck_assert(weak > 10 && weak < 25);
-	add(&st, WHORL_FP_FUZZY, weak);
-	add(&st, WHORL_FP_URL, 45);
-	add(&st, WHORL_FP_IP, 40);
+	double faint = score_engine_weight(WHORL_FP_FUZZY, 0, 0.54, 0.70, 0.50);
+	ck_assert(faint > 10 && faint * 0.9 < SCORE_SUPPORT_LIFT);
+	score_add(&st, WHORL_FP_FUZZY, faint, 0.54, &m90);
+	score_add(&st, WHORL_FP_URL, 45, 1.0, &m90);
+	score_add(&st, WHORL_FP_IP, 40, 1.0, &m90);
 	unsigned s = finish(&st);
 	ck_assert_uint_lt(s, MIN_SCORE);
-	ck_assert_uint_eq(s, (unsigned)(weak + SCORE_SUPPORT_LIFT + 0.5));
+	ck_assert_uint_eq(s, (unsigned)(faint * 0.9 + SCORE_SUPPORT_LIFT + 0.5));
+	double weak = score_engine_weight(WHORL_FP_FUZZY, 0, 0.55, 0.70, 0.50);
+	unsigned support[] = { WHORL_FP_URL, WHORL_FP_IP };
+	for (size_t i = 0; i < 2; i++) {
+		memset(&st, 0, sizeof st);
+		score_add(&st, WHORL_FP_FUZZY, weak, 0.55, &m90);
+		ck_assert_uint_lt(finish(&st), MIN_SCORE);
+		score_add(&st, WHORL_FP_STRUCT, 30, 1.0, &m90);
+		ck_assert_uint_lt(finish(&st), MIN_SCORE);
+		score_add(&st, support[i], score_engine_weight(support[i], 0, 1.0, 1.0, 1.0), 1.0,
+		          &m90);
+		ck_assert_uint_ge(finish(&st), MIN_SCORE);
+	}
 }
 END_TEST
 
