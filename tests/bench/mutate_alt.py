@@ -166,6 +166,23 @@ def reader_text(data):
     return re.sub('[\udc80-\udcff]', lambda m: chr(ord(m.group()) - 0xdc00), text)
 
 
+# Labels mail readers (WHATWG Encoding Standard) and the cartridge
+# (cartridge/mime/charset.c) read as a larger charset: Python's own codecs
+# for these names turn every character outside the smaller one into U+FFFD.
+READER_CHARSETS = {'gb2312': 'gbk', 'x-gbk': 'gbk', 'ks_c_5601-1987': 'cp949'}
+
+
+def part_text(part):
+    """The text of a text part as a mail reader shows it."""
+    text = part.get_content()
+    cs = part.get_content_charset('us-ascii')
+    if '\ufffd' in text and cs in READER_CHARSETS:
+        return part.get_payload(decode=True).decode(READER_CHARSETS[cs], 'replace')
+    if '\ufffd' in text and cs == 'us-ascii':
+        return reader_text(part.get_payload(decode=True))
+    return text
+
+
 def mutate_message(kind, raw, rnd):
     msg = email.message_from_bytes(raw, policy=email.policy.default)
     changed = False
@@ -175,11 +192,9 @@ def mutate_message(kind, raw, rnd):
         if part.get_content_disposition() == 'attachment':
             continue
         try:
-            text = part.get_content()
+            text = part_text(part)
         except (LookupError, ValueError, AssertionError):
             continue
-        if '\ufffd' in text and part.get_content_charset('us-ascii') == 'us-ascii':
-            text = reader_text(part.get_payload(decode=True))
         is_html = part.get_content_subtype() == 'html'
         new, new_html = mutate_text(kind, text, rnd, is_html)
         if new == text:
