@@ -196,9 +196,12 @@ san:
 # swaps, scans racing data reloads and whitelist reloads, grace periods
 # under more scans than scratch slots, feedback reports recorded from
 # several threads (test_feedback, on the echo cartridge), jobs walked away
-# from at their deadline (test_job) (tests/run_tsan.sh).
+# from at their deadline (test_job), file:// mirror reads forked from a
+# threaded process beside a thread that reaps every child (test_child_read)
+# (tests/run_tsan.sh).
 TSAN_BUILD := build-tsan
-TSAN_TESTS := test_sigdb_live test_engine_threads test_wl_engine test_stats_engine test_scratch_grace test_feedback test_job
+TSAN_TESTS := test_sigdb_live test_engine_threads test_wl_engine test_stats_engine test_scratch_grace test_feedback test_job \
+	test_child_read
 tsan:
 	@$(MAKE) --no-print-directory BUILD=$(TSAN_BUILD) OPT="-O1 -g" SANFLAGS=-fsanitize=thread \
 		$(TSAN_BUILD)/lib/cartridge.so $(TSAN_BUILD)/tests/cartridges/good_echo.so \

@@ -11,7 +11,7 @@ PKGS="build-essential pkg-config clang libclang-rt-14-dev check libsubunit-dev \
   libmilter-dev miltertest postfix m4 \
   spamc spamassassin spamd rspamd redis-server chromium swaks clang-format systemd curl \
   python3-pil python3-qrcode fonts-dejavu-core strace \
-  libnss-wrapper libmariadb3 libidn12 libspf2-2 procmail"
+  libnss-wrapper libmariadb3 libidn12 libspf2-2 procmail fuse3 python3-fusepy"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||

@@ -51,7 +51,7 @@ int update_cksum_fetch(struct update_run *run, int source, const struct update_f
 
 	snprintf(name, sizeof name, "%s%s", ref->name, UPDATE_CKSUM_SUFFIX);
 	rc = update_run_read(run, name, UPDATE_MAX_CKSUM_BYTES, raw, raw_len);
-	if (rc != 0 && run->net) /* logged by the transport */
+	if (rc != 0 && update_run_logged(run)) /* logged by the transport */
 		return rc == WHORL_ELIMIT ? WHORL_ESIGNATURE : rc;
 	if (rc != 0) {
 		log_error(run->lg, UPDATE_MOD, "Failed to load checksum file from cache (%s): %s",
@@ -89,7 +89,7 @@ static int file_fetch(struct update_run *run, int source, const struct update_fi
 		goto out;
 	}
 	rc = update_run_read(run, ref->name, (size_t)ref->size, &data, &data_len);
-	if (rc != 0 && run->net) { /* logged by the transport */
+	if (rc != 0 && update_run_logged(run)) { /* logged by the transport */
 		rc = rc == WHORL_ELIMIT ? WHORL_ESIGNATURE : rc;
 		goto out;
 	}

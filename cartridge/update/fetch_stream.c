@@ -64,7 +64,7 @@ static int part_fill(struct update_run *run, const struct update_file_ref *ref,
 {
 	int rc = update_run_read_fd(run, ref->name, (size_t)ref->size, part->fd);
 
-	if (rc != 0 && run->net) /* logged by the transport */
+	if (rc != 0 && update_run_logged(run)) /* logged by the transport */
 		return rc == WHORL_ELIMIT ? WHORL_ESIGNATURE : rc;
 	if (rc == WHORL_ELIMIT) {
 		update_fetch_fail(run, UPDATE_SRC_SIGS, ref->name, "is larger than declared");

@@ -17,15 +17,6 @@
  * *buf is malloc'd (NUL terminated, not counted). Thread-safe. */
 int update_read_bounded(const char *dir, const char *name, size_t max, uint8_t **buf, size_t *len);
 
-/* As update_read_bounded(), but appends the file to fd in fixed pieces
- * instead of returning it. cancel (may be NULL) is read before every piece:
- * once non-zero the copy stops there, WHORL_EIO with errno ECANCELED, so
- * quiesce() waits for at most one piece of a slow file:// mirror. A read
- * that sleeps in the kernel (a hung hard NFS mount) is not interrupted:
- * docs/UPDATES.md gives that limit. */
-int update_copy_bounded(const char *dir, const char *name, size_t max, int fd,
-                        const atomic_int *cancel);
-
 /* fsync of a directory, so a rename in it is durable; 0 or -1. */
 int update_fsync_dir(const char *dir);
 

@@ -239,7 +239,7 @@ static int manifest_load(struct update_run *run, const struct update_status *st,
 	int rc = update_run_read(run, UPDATE_MANIFEST_NAME, UPDATE_MAX_MANIFEST_BYTES,
 	                         &run->man_bytes, &run->man_len);
 
-	if (rc != 0 && run->net) /* 304, or logged by the transport */
+	if (rc != 0 && update_run_logged(run)) /* 304, or logged by the transport */
 		return rc;
 	if (rc != 0) {
 		log_error(run->lg, UPDATE_MOD, "Could not update signatures from disk (%s/%s: %s).",
@@ -400,8 +400,7 @@ static int load_dir(struct update_run *run, const struct sigdb *current, struct 
 	ls.now = load_now(run->hooks);
 	if ((rc = manifest_load(run, st, ls.now)) != 0)
 		goto out;
-	if (run->net)
-		update_net_allow(run->net, manifest_bytes(&run->man));
+	update_run_allow(run, manifest_bytes(&run->man));
 	ls.full_due = full_is_due(run, st, ls.now);
 	if ((rc = load_sigs(&ls)) != 0)
 		goto out;
@@ -495,6 +494,8 @@ static int load_mirror(const struct cfg *cfg, const struct logger *lg,
 		return rc;
 	run_reset(&run, dir ? dir : "", 0);
 	run.net = net;
+	run.dir_in_child = dir != NULL; /* a hung mount holds a child, not this thread */
+	update_run_clock_start(&run);
 	rc = load_dir(&run, current, status, out_new);
 	if (net && rc == 0)
 		update_net_save(net, status);

@@ -7,7 +7,9 @@
  * (none when there is no license.cfg: an open mirror), and the manifest
  * asked for conditionally (If-None-Match and
  * If-Modified-Since from the last manifest accepted). update_run_read_fd()
- * does the same into a file (complete sigs files, streamed).
+ * does the same into a file (complete sigs files, streamed). A file://
+ * mirror's files are read by dir_read.c. The cycle's time limit, for both
+ * kinds of mirror, is kept here (update_run_clock_start).
  *
  * Not for: verification (fetch.c, loader.c) or the transfer (net.c).
  */
@@ -19,6 +21,7 @@
 #include <time.h>
 
 #include "../../abi/whorl_cartridge.h"
+#include "child_read.h"
 #include "net.h"
 #include "update_internal.h"
 
@@ -33,17 +36,18 @@ void update_count(const struct update_run *run, atomic_ullong *which)
 		atomic_fetch_add(which, 1);
 }
 
-static int64_t monotonic_ms(void)
+void update_run_clock_start(struct update_run *run)
 {
-	struct timespec ts;
+	const struct cfg *cfg = run->cfg;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	run->start_ms = child_read_now_ms();
+	run->deadline_ms = run->start_ms + (int64_t)UPDATE_CYCLE_TIMEOUTS *
+	                                       (cfg->mu_timeout > 0 ? cfg->mu_timeout : 60) * 1000;
 }
 
-void update_net_allow(struct update_net *net, uint64_t bytes)
+void update_run_allow(struct update_run *run, uint64_t bytes)
 {
-	net->deadline_ms += (int64_t)(bytes / UPDATE_CYCLE_MIN_RATE) * 1000;
+	run->deadline_ms += (int64_t)(bytes / UPDATE_CYCLE_MIN_RATE) * 1000;
 }
 
 /* curl's timers may fire a few milliseconds before the deadline we gave it
@@ -51,29 +55,45 @@ void update_net_allow(struct update_net *net, uint64_t bytes)
  * close to the cycle's end is the cycle's limit, not the low-speed one. */
 #define UPDATE_CYCLE_TIMER_SLACK_MS 250
 
-/* The cycle ran out of time: one ERROR line naming the limit. */
-static void log_cycle_limit(const struct update_run *run, const char *name)
+void update_run_limit_log(const struct update_run *run, const char *name, int64_t at_ms)
 {
-	const struct update_net *net = run->net;
+	char url[CFG_MAX_STR + 64];
+	int64_t ran_s = (at_ms - run->start_ms) / 1000;
+	int64_t limit_s = (run->deadline_ms - run->start_ms) / 1000;
 
+	if (run->net) {
+		log_error(run->lg, UPDATE_MOD,
+		          "Could not update signatures from network (micro-update "
+		          "cycle stopped at %s after %" PRId64
+		          " s: the limit for this cycle is %" PRId64 " s, the mirror is too slow).",
+		          name, ran_s, limit_s);
+		return;
+	}
+	update_mirror_url(run->cfg, url, sizeof url);
 	log_error(run->lg, UPDATE_MOD,
-	          "Could not update signatures from network (micro-update "
-	          "cycle stopped at %s after %" PRId64 " s: the limit for this cycle is %" PRId64
-	          " s, the mirror is too slow).",
-	          name, (monotonic_ms() - net->start_ms) / 1000,
-	          (net->deadline_ms - net->start_ms) / 1000);
+	          "Could not update signatures from disk (micro-update cycle stopped at %s after "
+	          "%" PRId64 " s: the limit for this cycle is %" PRId64
+	          " s, the mirror %s does not answer).",
+	          name, ran_s, limit_s, url);
 }
 
-/* 1 when the cycle's time is up (logged once, for the file it stopped). */
+/* 1 when the cycle's time is up (logged once, for the file it stopped);
+ * *left_ms (may be NULL) is the time left. */
 static int cycle_over(const struct update_run *run, const char *name, long *left_ms)
 {
-	int64_t left = run->net->deadline_ms - monotonic_ms();
+	int64_t left = run->deadline_ms - child_read_now_ms();
 
-	*left_ms = left > 0 ? (long)left : 0;
-	if (left > 0)
+	if (left_ms)
+		*left_ms = left > 0 ? (long)left : 0;
+	if (run->deadline_ms == 0 || left > 0)
 		return 0;
-	log_cycle_limit(run, name);
+	update_run_limit_log(run, name, child_read_now_ms());
 	return 1;
+}
+
+int update_run_time_over(const struct update_run *run, const char *name)
+{
+	return cycle_over(run, name, NULL);
 }
 
 static int name_is_cksum(const char *name)
@@ -94,8 +114,8 @@ static void net_read_failure(const struct update_run *run, const char *url, cons
 	char text[LICENSE_ERROR_TEXT_MAX];
 
 	if (reply->curl_rc == CURLE_OPERATION_TIMEDOUT &&
-	    monotonic_ms() + UPDATE_CYCLE_TIMER_SLACK_MS >= run->net->deadline_ms) {
-		log_cycle_limit(run, name);
+	    child_read_now_ms() + UPDATE_CYCLE_TIMER_SLACK_MS >= run->deadline_ms) {
+		update_run_limit_log(run, name, child_read_now_ms());
 		return;
 	}
 	net_log_failure(run->cfg, run->lg, url, name, rc, reply);
@@ -168,8 +188,7 @@ int update_run_read_fd(struct update_run *run, const char *name, size_t max, int
 	int rc;
 
 	if (!run->net)
-		return update_copy_bounded(run->dir, name, max, fd,
-		                           run->hooks ? run->hooks->cancel : NULL);
+		return update_dir_read_fd(run, name, max, fd);
 	if (cycle_over(run, name, &req.total_ms))
 		return WHORL_ENETWORK;
 	net_request_fill(run, name, max, url, sizeof url, &req);
@@ -186,6 +205,8 @@ int update_run_read(struct update_run *run, const char *name, size_t max, uint8_
 {
 	if (run->net)
 		return net_read(run, name, max, buf, len);
+	if (run->dir_in_child)
+		return update_dir_read(run, name, max, buf, len);
 	return update_read_bounded(run->dir, name, max, buf, len);
 }
 
@@ -246,9 +267,6 @@ int update_net_open(const struct cfg *cfg, const struct logger *lg, struct updat
 	snprintf(net->password, sizeof net->password, "%s", lic.password);
 	license_clear(&lic);
 	net->modified_in = -1;
-	net->start_ms = monotonic_ms();
-	net->deadline_ms = net->start_ms + (int64_t)UPDATE_CYCLE_TIMEOUTS *
-	                                       (cfg->mu_timeout > 0 ? cfg->mu_timeout : 60) * 1000;
 	if (status) {
 		snprintf(net->etag_in, sizeof net->etag_in, "%s", status->etag);
 		net->modified_in = status->last_modified;

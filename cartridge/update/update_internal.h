@@ -27,11 +27,10 @@ struct update_blob {
 
 /* A network mirror for one run: base URL, licence, conditional tags. */
 struct update_net {
-	char base[CFG_MAX_STR + 64];   /* ends with '/' */
-	char user[24];                 /* licence id */
-	char password[256];            /* licence password (wiped at the end) */
-	int open_mirror;               /* no license.cfg: no authentication at all */
-	int64_t start_ms, deadline_ms; /* CLOCK_MONOTONIC: the cycle's time limit */
+	char base[CFG_MAX_STR + 64]; /* ends with '/' */
+	char user[24];               /* licence id */
+	char password[256];          /* licence password (wiped at the end) */
+	int open_mirror;             /* no license.cfg: no authentication at all */
 	char etag_in[UPDATE_MAX_ETAG];
 	int64_t modified_in;
 	char etag_out[UPDATE_MAX_ETAG];
@@ -66,6 +65,12 @@ struct update_run {
 	char dir[PATH_MAX];
 	int from_cache;         /* dir is the cache: only complete files */
 	struct update_net *net; /* not NULL: read from this mirror, not dir */
+	/* dir is a file:// mirror: each file is read in a child (dir_read.c) */
+	int dir_in_child;
+	/* the last update_run_read*() failure was logged where it happened */
+	int read_logged;
+	/* the cycle's time limit, on child_read_now_ms()'s clock (0: none) */
+	int64_t start_ms, deadline_ms;
 	struct update_manifest man;
 	uint8_t *man_bytes;
 	size_t man_len;
@@ -117,14 +122,35 @@ int update_cache_dir(const struct cfg *cfg, char *buf, size_t len);
 
 /* Reads one file of the set: from run->net's mirror when set (checksum
  * files with the licence as HTTP basic auth; the manifest conditionally),
- * else update_read_bounded(run->dir, ...). Network failures are logged
- * here and return WHORL_ENETWORK or WHORL_ELIMIT; WHORL_ENODATA means the
- * manifest is unchanged (304). Disk failures are left to the caller. */
+ * from a file:// mirror through a child process (update_dir_read) when
+ * run->dir_in_child, else update_read_bounded(run->dir, ...). Network
+ * failures are logged here and return WHORL_ENETWORK or WHORL_ELIMIT;
+ * WHORL_ENODATA means the manifest is unchanged (304). Disk failures are
+ * left to the caller unless update_run_logged() says otherwise. */
 int update_run_read(struct update_run *run, const char *name, size_t max, uint8_t **buf,
                     size_t *len);
 /* As update_run_read(), but the file is appended to fd as it arrives, at
- * most max bytes (WHORL_ELIMIT past that). */
+ * most max bytes (WHORL_ELIMIT past that). A run without run->net reads
+ * through a child process (update_dir_read_fd). */
 int update_run_read_fd(struct update_run *run, const char *name, size_t max, int fd);
+/* 1 when the last update_run_read*() failure was logged where it happened:
+ * every failure of a network run; of a file:// mirror run the cycle's time
+ * limit, a cancel and a reader process that failed (dir_read.c). */
+static inline int update_run_logged(const struct update_run *run)
+{
+	return run->net != NULL || run->read_logged;
+}
+
+/* run->dir/name of a file:// mirror, read in a child process (dir_read.c,
+ * child_read.h) until run->deadline_ms or the hooks' cancel flag: a mirror
+ * whose filesystem stops answering costs a killed child, never a blocked
+ * thread. As update_read_bounded() (0, WHORL_EIO with errno, WHORL_ELIMIT,
+ * WHORL_ENOMEM), and WHORL_EIO / WHORL_EBUSY with run->read_logged set for
+ * the failures it logs itself (time limit, cancel, reader process). */
+int update_dir_read(struct update_run *run, const char *name, size_t max, uint8_t **buf,
+                    size_t *len);
+/* As update_dir_read(), appending the file to fd. */
+int update_dir_read_fd(struct update_run *run, const char *name, size_t max, int fd);
 /* Opens a network run on update_mirror_url(): 0 and *out (free with
  * update_net_close), WHORL_ENODATA when `enable micro-updates = no`
  * (disk only), WHORL_ECONFIG when license.cfg is malformed or unreadable
@@ -133,14 +159,23 @@ int update_run_read_fd(struct update_run *run, const char *name, size_t max, int
  * per status (status->open_mirror_noted; status may be NULL). */
 int update_net_open(const struct cfg *cfg, const struct logger *lg, struct update_status *status,
                     struct update_net **out);
-/* A network cycle's time is bounded (a dripping mirror must not hold it
- * for minutes): UPDATE_CYCLE_TIMEOUTS x `micro-update timeout` from its
- * start, plus the bytes the manifest lists at UPDATE_CYCLE_MIN_RATE. Past
- * the limit every transfer stops and the cycle fails with one ERROR line. */
+/* A mirror cycle's time is bounded, for http(s) and file:// mirrors alike
+ * (a dripping server or a hung mount must not hold it for minutes):
+ * UPDATE_CYCLE_TIMEOUTS x `micro-update timeout` from its start, plus the
+ * bytes the manifest lists at UPDATE_CYCLE_MIN_RATE. Past the limit every
+ * transfer or child read stops and the cycle fails with one ERROR line. */
 #define UPDATE_CYCLE_TIMEOUTS 2
 #define UPDATE_CYCLE_MIN_RATE 16384u /* bytes/s a mirror must at least deliver */
+/* Starts the cycle's clock: run->start_ms now, run->deadline_ms the limit. */
+void update_run_clock_start(struct update_run *run);
 /* Extends the cycle's limit by the time `bytes` take at UPDATE_CYCLE_MIN_RATE. */
-void update_net_allow(struct update_net *net, uint64_t bytes);
+void update_run_allow(struct update_run *run, uint64_t bytes);
+/* 1 when the cycle's time is up, logged (update_run_limit_log) for name. */
+int update_run_time_over(const struct update_run *run, const char *name);
+/* The ERROR line of a cycle stopped by its limit at file `name`: how long
+ * it had run at at_ms (child_read_now_ms()'s clock), the limit, and for a
+ * file:// mirror the mirror's URL. */
+void update_run_limit_log(const struct update_run *run, const char *name, int64_t at_ms);
 /* Remembers the accepted manifest's ETag / Last-Modified in *status. */
 void update_net_save(const struct update_net *net, struct update_status *status);
 void update_net_close(struct update_net *net);

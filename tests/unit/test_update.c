@@ -599,31 +599,7 @@ START_TEST(test_pubkey_raw)
 	ck_assert_int_eq(update_read_bounded(E.m.root, "fifo.cksum", 1024, &fbuf, &flen),
 	                 WHORL_EIO);
 	ck_assert_ptr_null(fbuf);
-	ck_assert_int_eq(update_copy_bounded(E.m.root, "fifo.cksum", 1024, 1, NULL), WHORL_EIO);
 	unlink(fifo);
-	/* A copy from a file:// mirror stops before its next piece once the
-	 * engine is quiescing (cancel set): nothing more is written. */
-	char copy_path[600], src_path[600];
-	atomic_int cancel = 0;
-	snprintf(src_path, sizeof src_path, "%s/src.bin", E.m.root);
-	FILE *src = fopen(src_path, "w");
-	ck_assert_ptr_nonnull(src);
-	for (int k = 0; k < 200000; k++)
-		fputc('a' + k % 26, src);
-	ck_assert_int_eq(fclose(src), 0);
-	snprintf(copy_path, sizeof copy_path, "%s/copy.out", E.m.root);
-	int out = open(copy_path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	ck_assert_int_ge(out, 0);
-	ck_assert_int_eq(update_copy_bounded(E.m.root, "src.bin", 1 << 20, out, &cancel), 0);
-	off_t whole = lseek(out, 0, SEEK_CUR);
-	ck_assert_int_eq(whole, 200000);
-	atomic_store(&cancel, 1);
-	errno = 0;
-	ck_assert_int_eq(update_copy_bounded(E.m.root, "src.bin", 1 << 20, out, &cancel),
-	                 WHORL_EIO);
-	ck_assert_int_eq(errno, ECANCELED);
-	ck_assert_int_eq(lseek(out, 0, SEEK_CUR), whole);
-	close(out);
 	int why = 0;
 	ck_assert_int_eq(update_pubkey_load("/dev/zero", pk, &why), WHORL_EIO);
 	ck_assert_int_eq(why, FILE_WHY_NOT_REGULAR);
