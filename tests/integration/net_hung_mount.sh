@@ -21,6 +21,7 @@ set -u
 . "$(pwd)/tests/integration/lib/common.sh"
 need_files "$bin/whorl-keygen" "$bin/whorl-publish" "$bin/whorl-update" "$bin/whorl-scan" \
 	"$top/$build/sbin/whorld" "$cart"
+need_commands fusermount3 curl
 PY=/usr/bin/python3 # Debian's python, where python3-fusepy is installed
 
 tmp=$(mktemp -d /tmp/whorl_hung_mount.XXXXXX) || exit 1
