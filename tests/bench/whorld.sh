@@ -21,13 +21,20 @@
 # random sketches from gen_sigs (defaults 1000000 and 100000). The messages
 # scanned are the whole corpus (6,046), held in memory by each program.
 # whorld runs with threads = 2 (the machine's cores); rspamd with two normal
-# workers. Half-rate pass: the HTTP and spamd loads again, paced at half of
+# workers (its own default on 2 cores would be one: MIN(4, MAX(1, cores -
+# 2)) in rspamd's worker configuration; two let it use both cores). CPU
+# figures are the servers' processes only (whorld; rspamd's main, workers
+# and redis), never the load generator's. Half-rate pass: the HTTP and spamd loads again, paced at half of
 # the rate just measured, for p99 at half the maximum rate.
 #
 # Environment: WHORL_CORPUS, BUILD (default build), N_EXACT, N_SKETCH,
 # CLIENTS (default 4), SECONDS_PER_RUN (default 10), SOAK_SECONDS,
 # SOAK_EVERY (default 5), NO_RSPAMD=1 (skip rspamd), KEEP=1 (keep the work
-# folder). Every server is started on 127.0.0.1 at a free port and stopped
+# folder), WHORLD_BEFORE=DIR (another build folder, e.g. a copy of build/
+# made before a change: its whorld and this one, both with this build's
+# cartridge, run the two full-rate loads alternately, ROUNDS times (default
+# 3), first, in the same run; "before:" and "after:" rows are the medians).
+# Every server is started on 127.0.0.1 at a free port and stopped
 # by PID. Not for: pass/fail tests (tests/integration/whorld_*.sh).
 set -euo pipefail
 
@@ -139,10 +146,14 @@ in_memory() { # OUT
 in_memory "$work/speed.out"
 snap_mib=$(python3 -c "print('%.1f' % ($(figure snapshot_bytes "$work/speed.out") / 1048576))")
 
-# 3. whorld, two scanning threads.
-sport=$(free_port)
-hport=$(free_port)
-cat >"$work/whorld.cfg" <<CFG
+# 3. whorld, two scanning threads. whorld_start BUILD_DIR LOG: starts
+#    BUILD_DIR's whorld (wpid, sport, hport), always with this build's
+#    cartridge (a drop-in: an older whorld runs it), so a WHORLD_BEFORE
+#    comparison measures whorld alone.
+whorld_start() {
+	sport=$(free_port)
+	hport=$(free_port)
+	cat >"$work/whorld.cfg" <<CFG
 spamd listen = 127.0.0.1:$sport
 http listen = 127.0.0.1:$hport
 cartridge = $build/lib/cartridge.so
@@ -151,18 +162,40 @@ threads = 2
 queue size = 256
 log level = warn
 CFG
-"$build/sbin/whorld" -f -c "$work/whorld.cfg" 2>"$work/whorld.log" &
-wpid=$!
-pids+=("$wpid")
-wait_http "http://127.0.0.1:$hport/ping" 300 || { cat "$work/whorld.log" >&2; die "whorld did not start"; }
-echo "whorld_rss_idle = $(rss_mib "$wpid") MiB"
-echo "snapshot_size = $snap_mib MiB"
-server_pids=$wpid
+	"$1/sbin/whorld" -f -c "$work/whorld.cfg" 2>"$2" &
+	wpid=$!
+	pids+=("$wpid")
+	wait_http "http://127.0.0.1:$hport/ping" 300 || { cat "$2" >&2; die "whorld did not start"; }
+	server_pids=$wpid
+}
+whorld_stop() {
+	kill "$wpid"
+	wait "$wpid" || die "whorld did not stop cleanly (see $work/whorld.log)"
+	pids=()
+}
 hload() { # LABEL OUT OPTIONS...
 	run_load "$1" "$2" --proto http --target "127.0.0.1:$hport" --path /v1/score \
 		--expect '"cmae-score"' --spam-marker '"is_spam":true' "${@:3}"
 }
 sload() { run_load "$1" "$2" --proto spamd --target "127.0.0.1:$sport" "${@:3}"; }
+# WHORLD_BEFORE=DIR: an older build's whorld and this one, full rate, in
+# ROUNDS alternations (the machine's load moves between runs; the medians of
+# the alternated runs are what compares them).
+if [[ -n ${WHORLD_BEFORE:-} && $soak == 0 ]]; then
+	[[ -x $WHORLD_BEFORE/sbin/whorld ]] || die "WHORLD_BEFORE: $WHORLD_BEFORE/sbin/whorld missing"
+	for ((round = 1; round <= ${ROUNDS:-3}; round++)); do
+		for side in before after; do
+			[[ $side == before ]] && dir=$WHORLD_BEFORE || dir=$build
+			whorld_start "$dir" "$work/whorld_$side.log"
+			hload "${side}_http" "$work/${side}_http.$round.out" --clients "$clients" --seconds "$secs"
+			sload "${side}_spamd" "$work/${side}_spamd.$round.out" --clients "$clients" --seconds "$secs"
+			whorld_stop
+		done
+	done
+fi
+whorld_start "$build" "$work/whorld.log"
+echo "whorld_rss_idle = $(rss_mib "$wpid") MiB"
+echo "snapshot_size = $snap_mib MiB"
 
 # The soak: HTTP and spamd clients together for soak_secs, RSS every soak_every s.
 if [[ $soak == 1 ]]; then
@@ -230,9 +263,7 @@ hload whorld_http_half "$work/http_half.out" --clients "$clients" --seconds "$se
 sload whorld_spamd_half "$work/spamd_half.out" --clients "$clients" --seconds "$secs" \
 	--rate "$((spamd_rate / 2))"
 whorld_rss=$(rss_mib "$wpid")
-kill "$wpid"
-wait "$wpid" || die "whorld did not stop cleanly (see $work/whorld.log)"
-pids=()
+whorld_stop
 in_memory "$work/speed2.out"
 mem2=$(python3 -c "print(max($(figure threads2_msgs_per_s "$work/speed.out"), $(figure threads2_msgs_per_s "$work/speed2.out")))")
 echo "in_memory_threads2_reference = $mem2 msgs/s (the higher of the two runs)"
@@ -274,12 +305,31 @@ def speed_cpu(name):
     return float(m.group(1))
 mem_cpu = max(speed_cpu(n) for n in ("speed.out", "speed2.out"))
 h, s, hh, sh, r = (figs(n) for n in ("http.out", "spamd.out", "http_half.out", "spamd_half.out", "rspamd.out"))
+def median_figs(prefix):
+    runs = [figs(n) for n in sorted(os.listdir(work)) if n.startswith(prefix + ".") and n.endswith(".out")]
+    if not runs:
+        return None
+    d = {}
+    for k in runs[0]:
+        xs = sorted(x[k] for x in runs)
+        d[k] = xs[len(xs) // 2]
+    d["n"] = len(runs)
+    d["cpu_runs"] = " ".join("%.0f" % x["msgs_per_server_cpu_s"] for x in runs)
+    return d
+bh, bs, ah, as_ = (median_figs(n) for n in ("before_http", "before_spamd", "after_http", "after_spamd"))
 print()
 print("%-36s %8s %10s %8s %8s %11s %6s" % ("", "msgs/s", "msgs/CPU-s", "p50 ms", "p99 ms", "RSS MiB", "errors"))
 print("%-36s %8.0f %10.0f" % ("in-memory bench (speed), 2 threads", mem2, mem_cpu))
 def row(name, d, rss):
     print("%-36s %8.0f %10.0f %8.3f %8.3f %11s %6.0f" % (name, d["msgs_per_s"], d["msgs_per_server_cpu_s"],
           d["latency_p50"], d["latency_p99"], rss, d["errors"]))
+if bh:
+    row("before: HTTP, median of %d" % bh["n"], bh, "")
+    row("after: HTTP, median of %d" % ah["n"], ah, "")
+    row("before: spamd, median of %d" % bs["n"], bs, "")
+    row("after: spamd, median of %d" % as_["n"], as_, "")
+    print("(msgs/CPU-s of each alternated run -- before HTTP: %s; after HTTP: %s;" % (bh["cpu_runs"], ah["cpu_runs"]))
+    print(" before spamd: %s; after spamd: %s)" % (bs["cpu_runs"], as_["cpu_runs"]))
 row("whorld HTTP keep-alive /v1/score", h, wrss)
 row("whorld spamd CHECK, conn per request", s, wrss)
 row("whorld HTTP, paced at half its max", hh, "")
@@ -292,6 +342,12 @@ print(" runs; rspamd's processes + redis'.)")
 print()
 def ratio(name, value, target, fmt="%.2f"):
     print("%s = %s (target %s)" % (name, fmt % value, target))
+if bh:
+    for side, hd, sd in (("before", bh, bs), ("after", ah, as_)):
+        ratio("%s_ratio_http_to_in_memory_cpu" % side, hd["msgs_per_server_cpu_s"] / mem_cpu, "(per CPU second, median)")
+        ratio("%s_ratio_spamd_to_in_memory_cpu" % side, sd["msgs_per_server_cpu_s"] / mem_cpu, "(per CPU second, median)")
+        if r:
+            ratio("%s_ratio_http_to_rspamd_cpu" % side, hd["msgs_per_server_cpu_s"] / r["msgs_per_server_cpu_s"], "(per CPU second, median)", "%.1f")
 ratio("ratio_http_to_in_memory_2t", h["msgs_per_s"] / mem2, ">= 0.75")
 ratio("ratio_http_to_in_memory_cpu", h["msgs_per_server_cpu_s"] / mem_cpu, "(per CPU second)")
 ratio("ratio_spamd_to_in_memory_2t", s["msgs_per_s"] / mem2, ">= 0.50")
