@@ -174,10 +174,10 @@ READER_CHARSETS = {'gb2312': 'gbk', 'x-gbk': 'gbk', 'ks_c_5601-1987': 'cp949'}
 
 def part_text(part):
     """The text of a text part as a mail reader shows it."""
-    text = part.get_content()
     cs = part.get_content_charset('us-ascii')
-    if '\ufffd' in text and cs in READER_CHARSETS:
+    if cs in READER_CHARSETS:  # before Python's codec, which lacks x-gbk
         return part.get_payload(decode=True).decode(READER_CHARSETS[cs], 'replace')
+    text = part.get_content()
     if '\ufffd' in text and cs == 'us-ascii':
         return reader_text(part.get_payload(decode=True))
     return text

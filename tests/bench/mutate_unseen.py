@@ -158,6 +158,25 @@ def b64_lines(data, eol):
 
 # ---------------------------------------------------------------- text parts
 
+# Labels mail readers (WHATWG Encoding Standard) and the cartridge
+# (cartridge/mime/charset.c) read as a larger charset: Python's codecs for
+# these names turn every character outside the smaller one into U+FFFD
+# (gb2312, ks_c_5601-1987 as EUC-KR), or do not know the name (x-gbk).
+READER_CHARSETS = {'gb2312': 'gbk', 'x-gbk': 'gbk', 'ks_c_5601-1987': 'cp949'}
+
+
+def part_text(part):
+    """The text of a text part as a mail reader shows it."""
+    cs = part.get_content_charset('us-ascii')
+    if cs in READER_CHARSETS:
+        return part.get_payload(decode=True).decode(READER_CHARSETS[cs], 'replace')
+    text = part.get_content()
+    if '\ufffd' in text and cs == 'us-ascii':
+        # 8-bit bytes under us-ascii: read them as a mail reader does.
+        text = part.get_payload(decode=True).decode('windows-1252', 'replace')
+    return text
+
+
 def inline_texts(msg):
     """Inline text parts with their decoded text: [(part, text, is_html)]."""
     out = []
@@ -167,12 +186,9 @@ def inline_texts(msg):
         if part.get_content_disposition() == 'attachment':
             continue
         try:
-            text = part.get_content()
+            text = part_text(part)
         except (LookupError, ValueError, AssertionError, UnicodeError):
             continue
-        if '\ufffd' in text and part.get_content_charset('us-ascii') == 'us-ascii':
-            # 8-bit bytes under us-ascii: read them as a mail reader does.
-            text = part.get_payload(decode=True).decode('windows-1252', 'replace')
         out.append((part, text, part.get_content_subtype() == 'html'))
     return out
 
