@@ -122,7 +122,14 @@ void charset_cache_free(struct charset_cache *c)
 
 /* Lower-cases and trims `charset` into buf; cuts a comment, a parameter
  * tail or an RFC 2231 "*lang" suffix. Returns 0 when the name holds
- * characters no charset name has (it is then unknown). */
+ * characters no charset name has (it is then unknown).
+ *
+ * The characters kept are exactly those glibc's iconv_open keeps when it
+ * looks a name up (letters, digits, '-', '_', '.', ':'; it drops the others
+ * silently), so the name this file classifies is the name iconv would open.
+ * Were one dropped there and kept here ("ut+f-16"), a name of the stateful
+ * UTF-16 family would pass the checks below as unknown and reach iconv as
+ * "UTF-16", whose byte order then carries over to the next message. */
 static int cs_normalise(const char *charset, char buf[CHARSET_NAME_MAX + 1])
 {
 	const char *s = charset;
@@ -135,7 +142,7 @@ static int cs_normalise(const char *charset, char buf[CHARSET_NAME_MAX + 1])
 		    c == '*')
 			break;
 		int ok = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-		         c == '.' || c == ':' || c == '+';
+		         c == '.' || c == ':';
 		if (!ok || n == CHARSET_NAME_MAX)
 			return 0;
 		buf[n++] = (char)c;
