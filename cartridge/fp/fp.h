@@ -128,16 +128,17 @@ void fp_struct_compute(const struct fp_input *in, struct fp_list *out);
 void fp_fuzzy_compute(const struct fp_input *in, struct fp_list *out);
 
 /* Keys of one more text or link, for text found elsewhere than in the text
- * parts (the payload of a QR code): the body engine's digest of a
- * normalised text (text_normalise(); nothing under its minimum length), and
+ * parts (the payload of a QR code): the body engine's two digests of a
+ * normalised text (text_normalise(); words and letters, body.c; none under
+ * their minimum lengths), and
  * the url engine's two keys of a link, normalised as links in text are
  * (query and fragment dropped, so tracking parameters change nothing);
  * fp_url_add_link() returns 0 and the host-and-path key's raw value in
  * *hostpath (may be NULL), or -1 for a link it does not key. */
 void fp_body_add_text(struct fp_list *out, const char *norm, size_t len);
-/* A body key with this flag is the digest of one paragraph or line of the
- * text, not of the whole text (body.c): looked up against the stored
- * whole-text digests, never published (scan_fingerprint drops them). */
+/* A body key with this flag is the letters digest of one paragraph or line
+ * of the text, not of the whole text (body.c): looked up against the stored
+ * whole-text letters digests, never published (scan_fingerprint drops them). */
 #define FP_BODY_F_PART 1u
 int fp_url_add_link(struct fp_list *out, const char *url, size_t len, uint64_t *hostpath);
 

@@ -13,6 +13,7 @@
 
 #include "cartridge/fp/fp.h"
 #include "cartridge/text/text.h"
+#include "cartridge/util/arena.h"
 #include "cartridge/util/hash.h"
 
 /* Pinned outputs; see the header comment before changing any. */
@@ -22,8 +23,12 @@
 #define IP_GOLDEN 1098907487065175081ull
 #define ATTACH_GOLDEN 7180711907310599610ull
 #define STRUCT_GOLDEN 10569799939066666078ull
-/* The part key of "Wind up your mates today! Please visit" (body.c). */
-#define BODY_PART_GOLDEN 12167116041677028886ull
+/* The letters digest of "buy cheap watches today and save more than ever
+ * before" (body.c), published beside BODY_GOLDEN. */
+#define BODY_LETTERS_GOLDEN 17938965192931396618ull
+/* The letters digest of "Wind up your mates today! Please visit" (body.c):
+ * its whole-text key and the part key of a line that holds it. */
+#define BODY_PART_GOLDEN 13059839102264118485ull
 
 static struct cfg test_cfg;
 static struct mime_part test_parts[4];
@@ -31,6 +36,7 @@ static struct mime_header test_headers[8];
 static struct mime_msg test_msg;
 static struct fp_input test_in;
 static struct fp_list test_out;
+static struct arena test_arena;
 
 static void setup(void)
 {
@@ -53,6 +59,13 @@ static void setup(void)
 	test_in.cfg = &test_cfg;
 	test_in.skeleton = "";
 	test_in.norm = "";
+	arena_init(&test_arena);
+	test_in.arena = &test_arena;
+}
+
+static void teardown(void)
+{
+	arena_destroy(&test_arena);
 }
 
 static uint64_t only_key(unsigned engine)
@@ -67,7 +80,12 @@ START_TEST(test_body_golden)
 	test_in.norm = "buy cheap watches today and save more than ever before";
 	test_in.norm_len = strlen(test_in.norm);
 	fp_body_compute(&test_in, &test_out);
-	ck_assert_uint_eq(only_key(WHORL_FP_BODY), BODY_GOLDEN);
+	ck_assert_uint_eq(test_out.n_fps, 2);
+	ck_assert_uint_eq(test_out.fps[0].engine, WHORL_FP_BODY);
+	ck_assert_uint_eq(test_out.fps[0].key, BODY_GOLDEN);
+	ck_assert_uint_eq(test_out.fps[1].engine, WHORL_FP_BODY);
+	ck_assert_uint_eq(test_out.fps[1].key, BODY_LETTERS_GOLDEN);
+	ck_assert_uint_eq(test_out.fps[1].flags, 0);
 }
 END_TEST
 
@@ -77,11 +95,16 @@ START_TEST(test_body_short_text_makes_no_key)
 	test_in.norm_len = strlen(test_in.norm);
 	fp_body_compute(&test_in, &test_out);
 	ck_assert_uint_eq(test_out.n_fps, 0);
+	/* 19 letters: under both minimums. */
+	test_in.norm = "win up your mates t";
+	test_in.norm_len = strlen(test_in.norm);
+	fp_body_compute(&test_in, &test_out);
+	ck_assert_uint_eq(test_out.n_fps, 0);
 }
 END_TEST
 
 /* Body keys of visible text `vis` (links already blanked), with part keys:
- * the whole-text key first, then parts. */
+ * the whole-text keys first (words, letters), then parts. */
 static struct text_part test_parts_buf[FP_BODY_MAX_PARTS];
 
 static void body_of(const char *vis, char *norm)
@@ -94,13 +117,74 @@ static void body_of(const char *vis, char *norm)
 	fp_body_compute(&test_in, &test_out);
 }
 
-static int has_part(uint64_t key)
+static int has_key(uint64_t key, uint16_t flags)
 {
 	for (size_t i = 0; i < test_out.n_fps; i++)
-		if (test_out.fps[i].key == key && (test_out.fps[i].flags & FP_BODY_F_PART))
+		if (test_out.fps[i].key == key && test_out.fps[i].flags == flags)
 			return 1;
 	return 0;
 }
+
+static int has_part(uint64_t key)
+{
+	return has_key(key, FP_BODY_F_PART);
+}
+
+/* The letters digest does not depend on where the words break: joined by
+ * invisible format characters (zero-width joiner, space, non-joiner, word
+ * joiner, BOM, soft hyphen), glued together, split or spaced out, the
+ * same text has the same letters key; its words key is another. */
+START_TEST(test_body_letters_ignore_word_boundaries)
+{
+	char norm[512];
+	body_of("Wind up your mates today! Please visit", norm);
+	ck_assert_uint_eq(test_out.n_fps, 2);
+	uint64_t words = test_out.fps[0].key, letters = test_out.fps[1].key;
+	ck_assert_uint_eq(letters, BODY_PART_GOLDEN);
+	static const char *const same[] = {
+		"Wind\u200dup\u200dyour\u200dmates\u200dtoday!\u200dPlease\u200dvisit",
+		"Wind\u200bup\u200byour\u200cmates\u2060today!\ufeffPlease\u00advisit",
+		"WindUpYourMatesToday!PleaseVisit",
+		"W i n d up your ma\u00adtes to\u200bday!  Please v-i-s-i-t",
+		"<Wind> up\tyour\r\nmates...today (Please) visit\r\n",
+	};
+	for (size_t i = 0; i < sizeof(same) / sizeof(same[0]); i++) {
+		body_of(same[i], norm);
+		ck_assert_msg(has_key(letters, 0), "letters key of \"%s\"", same[i]);
+	}
+	ck_assert(has_key(words, 0)); /* the last one: the same words */
+	body_of(same[0], norm);
+	ck_assert(!has_key(words, 0)); /* one word to the words digest */
+	/* Glued under FP_BODY_MIN_BYTES: the letters key only, still the
+	 * same. */
+	body_of("Wind up your mates today", norm);
+	ck_assert_uint_eq(test_out.n_fps, 2);
+	uint64_t short_letters = test_out.fps[1].key;
+	body_of("WindUpYourMatesToday", norm);
+	ck_assert_uint_eq(test_out.n_fps, 1);
+	ck_assert_uint_eq(test_out.fps[0].key, short_letters);
+	/* Past one FP_BODY_LETTER_BLOCK: the scan's in-place digest and
+	 * fp_body_add_text()'s copying one agree, whatever the spacing. */
+	static char long_text[2048], long_norm[2048];
+	size_t o = 0;
+	for (int i = 0; o < 1500; i++)
+		o += (size_t)snprintf(long_text + o, sizeof(long_text) - o, "word%c%d ",
+		                      'a' + i % 26, i);
+	body_of(long_text, long_norm);
+	uint64_t long_letters = test_out.fps[1].key;
+	memset(&test_out, 0, sizeof(test_out));
+	fp_body_add_text(&test_out, long_norm, strlen(long_norm));
+	ck_assert_uint_eq(test_out.fps[1].key, long_letters);
+	for (size_t i = 0; long_text[i]; i++)
+		if (long_text[i] == ' ' && i % 3 == 0)
+			long_text[i] = '\n'; /* new lines, new parts, same letters */
+	body_of(long_text, long_norm);
+	ck_assert(has_key(long_letters, 0));
+	/* Other letters, another key. */
+	body_of("Wind up your mates today! Please visis", norm);
+	ck_assert(!has_key(letters, 0));
+}
+END_TEST
 
 /* A short campaign's whole text, with filler paragraphs, a greeting and a
  * reference number around it, is one of the message's part keys; the same
@@ -109,22 +193,28 @@ START_TEST(test_body_part_keys)
 {
 	char norm[512];
 	body_of("Wind up your mates today! Please visit \r\n", norm);
-	ck_assert_uint_eq(test_out.n_fps, 1);
-	uint64_t whole = test_out.fps[0].key;
+	ck_assert_uint_eq(test_out.n_fps, 2);
 	ck_assert_uint_eq(test_out.fps[0].flags, 0);
+	ck_assert_uint_eq(test_out.fps[1].flags, 0);
+	uint64_t whole = test_out.fps[1].key; /* the letters digest */
 	ck_assert_uint_eq(whole, BODY_PART_GOLDEN);
 	body_of("The garden committee thanks everyone who donated plants and\r\nseeds.\r\n"
 	        "\r\nHi Jane,\r\n  \r\n-----------------\r\nWind up your mates today! Please "
 	        "visit \r\n\r\nRef: TP-3879784\r\n",
 	        norm);
 	ck_assert_uint_eq(test_out.fps[0].flags, 0);
-	ck_assert_uint_ne(test_out.fps[0].key, whole);
+	ck_assert(!has_key(whole, 0));
 	ck_assert(has_part(whole)); /* a separator line ends no paragraph */
+	/* The campaign's words joined by zero-width joiners in one line. */
+	body_of("Hi Jane,\n\nWind\u200dup\u200dyour\u200dmates\u200dtoday!\u200dPlease\u200dvisit\n"
+	        "\nRef: TP-3879784\n",
+	        norm);
+	ck_assert(has_part(whole));
 	/* Wrapped over two lines, inside a paragraph of three: the paragraph
 	 * and each line are parts, not the two lines joined. */
 	body_of("Dear friend\nWind up your mates\ntoday! Please visit\n", norm);
 	ck_assert(!has_part(whole));
-	ck_assert_uint_eq(test_out.n_fps, 1); /* lines under 24 bytes make no key */
+	ck_assert_uint_eq(test_out.n_fps, 2); /* lines under 20 letters make no key */
 	body_of("Dear friend, this one is for you\n\nWind up your mates\ntoday! Please visit\n",
 	        norm);
 	ck_assert(has_part(whole));
@@ -348,9 +438,10 @@ int main(void)
 {
 	Suite *s = suite_create("fp");
 	TCase *tc = tcase_create("engines");
-	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_body_golden);
 	tcase_add_test(tc, test_body_short_text_makes_no_key);
+	tcase_add_test(tc, test_body_letters_ignore_word_boundaries);
 	tcase_add_test(tc, test_body_part_keys);
 	tcase_add_test(tc, test_url_golden_and_normalisation);
 	tcase_add_test(tc, test_url_skips_non_web_links);
