@@ -3,13 +3,15 @@
  *
  * main.c reads the command line and whorld.cfg, opens the cartridge and
  * runs; check.c is "whorld -t"; listen.c opens the listeners (or takes
- * them from systemd); loop.c is the event loop on the main thread: it
- * accepts, reads requests without blocking, enforces the connection limit
- * and the idle and client timeouts, handles signals, and hands complete
- * requests to work.c, which admits them (a bounded number in flight),
- * bounds the scans running at once, and runs the threads that answer and
- * close each spamd connection; HTTP requests are answered on
- * libmicrohttpd's connection threads (http.c).
+ * them from systemd); loop.c holds the event loops: one per spamd thread,
+ * which accepts, reads and answers spamd requests on that thread, and the
+ * main thread's, which handles signals and takes the connections that
+ * arrive while every spamd thread is busy; both read without blocking and
+ * enforce the connection limit and the idle and client timeouts. work.c
+ * admits requests (a bounded number in flight), bounds the scans running
+ * at once, and carries the main loop's requests to the spamd threads;
+ * HTTP requests are answered on libmicrohttpd's connection threads
+ * (http.c).
  * Not for: protocol bytes (spamd.h) or anything the milter will share
  * (host/whorl_daemon.h, in libwhorl).
  */
@@ -66,9 +68,10 @@ struct conn {
 	struct spamd_req req;
 	int head_done;
 	int closing;                     /* answered; dropping its bytes until it closes */
+	int linked;                      /* on a loop's reading list and in its epoll */
 	uint64_t t_accept_ms, t_last_ms; /* CLOCK_MONOTONIC */
 	char peer[64];
-	struct conn *prev, *next; /* the loop's list of reading connections */
+	struct conn *prev, *next; /* the loop's list of reading connections (next: the inbox's) */
 };
 
 /* Counters (atomic; whorlctl status and /metrics read them). Only
@@ -158,6 +161,14 @@ unsigned http_connections(struct whorld *d);
 /* loop.c: runs until SIGTERM/SIGINT, then drains. Returns the exit status. */
 int loop_run(struct whorld *d);
 void conn_free(struct whorld *d, struct conn *c);
+/* A spamd thread's event loop: made by work_start() (main thread; it
+ * registers the spamd listeners and wake_fd in a new epoll), run by
+ * loop_spamd_thread(loop) until work_stopping(), freed by loop_spamd_free()
+ * after the thread is joined. NULL when out of memory or descriptors. */
+struct loop;
+struct loop *loop_spamd_new(struct whorld *d, int wake_fd);
+void *loop_spamd_thread(void *loop);
+void loop_spamd_free(struct loop *lp);
 
 /* work.c: admission (threads + queue size requests in flight), the
  * `threads` scan slots, and the spamd threads. All of it any thread. */
@@ -174,10 +185,30 @@ void work_done(struct whorld *d);
  * one work_slot_give(). */
 int work_slot_take(struct whorld *d, uint64_t deadline_ms);
 void work_slot_give(struct whorld *d);
-/* Admits a spamd job and hands it to a spamd thread, which answers it in
- * a slot and frees it; WORK_BUSY / WORK_STOPPING when refused (the caller
- * still owns it). */
+/* Admits a job of the main loop's and puts it on the ring for a spamd
+ * thread, which answers it in a slot and frees it; WORK_BUSY /
+ * WORK_STOPPING when refused (the caller still owns it). */
 int work_submit(struct whorld *d, struct work_item *it);
+/* A spamd thread: the next job on the ring (NULL when it is empty; never
+ * waits), and running an admitted job: waits for a slot, runs it, gives
+ * the slot back, counts it done. */
+struct work_item *work_next(struct whorld *d);
+void work_run(struct whorld *d, struct work_item *it, struct work_scratch *w);
+/* work_stop() has begun: spamd threads return. */
+int work_stopping(struct whorld *d);
+/* work_refuse() was called (the drain): spamd threads let go of the
+ * listeners, then call work_detach_done() once each; the main loop closes
+ * the listeners when work_all_detached(). */
+int work_refusing(struct whorld *d);
+/* A spamd loop gives a connection it will not wait for (a slow or idle
+ * client, an error answer lingering) to the main loop: work_give() queues
+ * it and makes work_inbox_fd() readable; the main loop takes the list with
+ * work_inbox_take() (NULL when empty; linked through ->next). */
+void work_give(struct whorld *d, struct conn *c);
+struct conn *work_inbox_take(struct whorld *d);
+int work_inbox_fd(struct whorld *d);
+void work_detach_done(struct whorld *d);
+int work_all_detached(struct whorld *d);
 /* Requests in flight (waiting for a slot or being answered). */
 unsigned work_in_flight(struct whorld *d);
 /* From now on work_admit() refuses (the drain). */
