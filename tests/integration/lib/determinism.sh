@@ -9,8 +9,8 @@
 #
 # Besides the corpus it scans re-encodings of some of its plain-text
 # messages (UTF-16 with either byte order mark or none, UTF-32, UTF-7,
-# ISO-2022-JP, KOI8-R): the charset converters are where state once
-# outlived its message.
+# ISO-2022-JP, KOI8-R, and UTF-16 under a label only iconv reads as such):
+# the charset converters are where state once outlived its message.
 # The data is spam-1 published as spam with easy-ham-2 as legitimate mail
 # (as tests/bench/accuracy.sh does), so the fingerprint engines, lookups and
 # scoring all take part.
@@ -61,7 +61,11 @@ ENC = [('utf16be', 'utf-16', codecs.BOM_UTF16_BE, 'utf-16-be'),
        ('utf32le', 'utf-32', codecs.BOM_UTF32_LE, 'utf-32-le'),
        ('utf7', 'utf-7', b'', 'utf-7'),
        ('iso2022jp', 'iso-2022-jp', b'', 'iso-2022-jp'),
-       ('koi8r', 'koi8-r', b'', 'koi8-r')]
+       ('koi8r', 'koi8-r', b'', 'koi8-r'),
+       # one label iconv_open folds into a byte-order-sniffing converter,
+       # with each byte order mark (the first one read must not decide)
+       ('folded16be', 'ut+f-16', codecs.BOM_UTF16_BE, 'utf-16-be'),
+       ('folded16le', 'ut+f-16', codecs.BOM_UTF16_LE, 'utf-16-le')]
 made = 0
 for path in files[::7]:
     raw = open(path, 'rb').read()
