@@ -140,9 +140,13 @@ static void cand_add(struct cand_set *cs, uint32_t idx)
 	cs->n++;
 }
 
-static void verify_one(const struct sigdb *db, const struct fp_sketch *sk, uint32_t idx,
-                       double threshold, double weak, struct score_state *st,
-                       struct stats_period *seen)
+/* Compares candidate idx with sk, whose engine e compares sketches of sk's
+ * algo_version (lookup_sketch checked it once for all the candidates: the
+ * calls below are what fp_sketch_similarity and fp_sketch_containment
+ * would make for a stored sketch of that version). */
+static void verify_one(const struct sigdb *db, const struct fp_engine *e,
+                       const struct fp_sketch *sk, uint32_t idx, double threshold, double weak,
+                       struct score_state *st, struct stats_period *seen)
 {
 	size_t slen;
 	uint8_t algo;
@@ -150,9 +154,12 @@ static void verify_one(const struct sigdb *db, const struct fp_sketch *sk, uint3
 	const uint8_t *stored = sigdb_sketch_get(db, idx, &slen, &algo, &m);
 	if (stored == NULL || algo != sk->algo_version)
 		return;
-	double sim = fp_sketch_similarity(sk->engine, algo, sk->bytes, sk->len, stored, slen);
+	double sim = e->similarity(sk->bytes, sk->len, stored, slen);
 	if ((m.flags & SIGDB_F_LEGIT) == 0) {
-		double contained = fp_sketch_containment(sk, algo, stored, slen);
+		double contained = e->containment != NULL && sk->query_extra != NULL
+		                       ? e->containment(sk->query_extra, sk->query_extra_len,
+		                                        sk->bytes, sk->len, stored, slen)
+		                       : 0;
 		sim = contained > sim ? contained : sim;
 	}
 	if (sim < weak)
@@ -168,6 +175,11 @@ static void verify_one(const struct sigdb *db, const struct fp_sketch *sk, uint3
 static void lookup_sketch(const struct sigdb *db, const struct fp_sketch *sk,
                           struct score_state *st, struct stats_period *seen)
 {
+	/* A sketch no engine here compares (fp_sketch_similarity's "not
+	 * comparable") never reaches the weak threshold: nothing to look up. */
+	const struct fp_engine *e = fp_engine_get(sk->engine);
+	if (e == NULL || e->similarity == NULL || e->algo_version != sk->algo_version)
+		return;
 	struct cand_set cs;
 	uint32_t cand[SCAN_MAX_CANDIDATES];
 	memset(cs.hits, 0, sizeof(cs.hits));
@@ -199,7 +211,7 @@ static void lookup_sketch(const struct sigdb *db, const struct fp_sketch *sk,
 		     h = cand_next(&cs, h + 1)) {
 			unsigned hits = cs.hits[h];
 			if (pass == 0 ? hits > cutoff : hits == cutoff) {
-				verify_one(db, sk, cs.idx[h], threshold, weak, st, seen);
+				verify_one(db, e, sk, cs.idx[h], threshold, weak, st, seen);
 				verified++;
 			}
 		}

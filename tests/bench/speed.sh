@@ -15,6 +15,16 @@
 # Environment: WHORL_CORPUS, BUILD (default build), N_EXACT, N_SKETCH,
 # SECONDS_PER_RUN (default 3), KEEP=1 keeps the work folder.
 #
+# SPEED_BEFORE=DIR (the build folder of an older tree, with bin/whorl-keygen,
+# bin/whorl-publish and lib/cartridge.so) measures only old beside new:
+# that tree's publisher publishes the corpus set (so both cartridges read
+# it; an older cartridge may not read today's files), then this build's
+# build/bench/speed --one-thread scores the corpus with the older cartridge
+# and this one alternately, ROUNDS times (default 7), each in its own cache
+# folder. Prints every run, the medians and the median of the per-round
+# ratios (single-thread messages per CPU second: the load of a shared
+# machine moves between runs, so one run per build says little).
+#
 # Not for: accuracy (accuracy.sh).
 set -euo pipefail
 
@@ -61,6 +71,54 @@ figure() { sed -n "s/^$1 = \([0-9.]*\).*/\1/p" "$2"; }
 
 cart=()
 [[ -f $build/lib/cartridge.so ]] && cart=(--cartridge "$build/lib/cartridge.so")
+
+# SPEED_BEFORE: the older tree's cartridge beside this one, alternating.
+if [[ -n ${SPEED_BEFORE:-} ]]; then
+	before=$(cd "$SPEED_BEFORE" && pwd) || die "SPEED_BEFORE: no folder $SPEED_BEFORE"
+	for f in bin/whorl-keygen bin/whorl-publish lib/cartridge.so; do
+		[[ -e $before/$f ]] || die "SPEED_BEFORE: no $before/$f"
+	done
+	[[ -f $build/lib/cartridge.so ]] || die "no $build/lib/cartridge.so"
+	"$before/bin/whorl-keygen" "$work/keys-before" >/dev/null
+	"$before/bin/whorl-publish" --key "$work/keys-before/publisher.key" --out "$work/mirror" \
+		--category "spam=$corpus/spam-1" --category "spam=$corpus/spam-2" \
+		--legit "$corpus/easy-ham-2" >"$work/publish.log" 2>&1 \
+		|| { cat "$work/publish.log" >&2; die "the older whorl-publish failed"; }
+	echo "update_set = corpus only, published by $before/bin/whorl-publish"
+	cp "$before/lib/cartridge.so" "$work/before.so"
+	cp "$build/lib/cartridge.so" "$work/after.so"
+	for side in before after; do
+		write_config "$work/mirror" "$work/etc-$side"
+		sed -i "s#^publisher key = .*#publisher key = $work/keys-before/publisher.pub#" \
+			"$work/etc-$side/cartridge.cfg"
+	done
+	for ((round = 1; round <= ${ROUNDS:-7}; round++)); do
+		for side in before after; do
+			"$build/bench/speed" --config-dir "$work/etc-$side" --cartridge "$work/$side.so" \
+				--seconds "${SECONDS_PER_RUN:-3}" --one-thread \
+				"$corpus/easy-ham-1" "$corpus/easy-ham-2" "$corpus/hard-ham-1" \
+				"$corpus/spam-1" "$corpus/spam-2" >"$work/$side.out" 2>"$work/$side.err" \
+				|| { cat "$work/$side.err" >&2; die "speed failed with the $side cartridge"; }
+			v=$(figure threads1_msgs_per_cpu_s "$work/$side.out")
+			[[ -n $v ]] || die "no threads1_msgs_per_cpu_s from the $side cartridge"
+			echo "$round $side $v" >>"$work/rounds"
+		done
+	done
+	python3 - "$work/rounds" "$before" <<'PY'
+import statistics, sys
+runs = {"before": [], "after": []}
+for line in open(sys.argv[1]):
+    _, side, v = line.split()
+    runs[side].append(float(v))
+for side, label in (("before", "before (%s)" % sys.argv[2]), ("after", "after (this build)")):
+    print("%s_threads1_msgs_per_cpu_s = %s (runs, %s)" % (side, " ".join("%.0f" % v for v in runs[side]), label))
+    print("%s_threads1_msgs_per_cpu_s_median = %.0f msgs/s" % (side, statistics.median(runs[side])))
+ratios = [a / b for a, b in zip(runs["after"], runs["before"])]
+print("after_over_before_per_round = %s" % " ".join("%.2f" % r for r in ratios))
+print("after_over_before_median = %.2f x" % statistics.median(ratios))
+PY
+	exit 0
+fi
 
 # 1. The corpus: spam-1 + spam-2 as spam, easy-ham-2 as legit (so that real
 #    matches happen).  2. gen_sigs reads that set back from the mirror, adds

@@ -343,6 +343,56 @@ START_TEST(normalise_small_cap_truncates)
 }
 END_TEST
 
+/* ASCII text as the fast path must read it: letters lower-cased, digits
+ * kept, any run of other bytes one space, none at either end. */
+static size_t ascii_reference(const char *in, size_t len, char *out, size_t cap)
+{
+	size_t n = 0;
+	int gap = 0;
+	for (size_t i = 0; i < len && n + 1 < cap; i++) {
+		char c = in[i];
+		if (c >= 'A' && c <= 'Z')
+			c = (char)(c - 'A' + 'a');
+		if ((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9')) {
+			if (gap && n > 0) {
+				if (n + 2 >= cap)
+					break;
+				out[n++] = ' ';
+			}
+			gap = 0;
+			out[n++] = c;
+		} else {
+			gap = 1;
+		}
+	}
+	out[n] = '\0';
+	return n;
+}
+
+/* Runs of letters and digits read eight bytes at a time: every ASCII byte
+ * at every offset of runs up to 40 bytes, and output room cut anywhere. */
+START_TEST(normalise_ascii_runs)
+{
+	char in[48], out[64], want[64];
+	unsigned seed = 1;
+	for (unsigned b = 0; b < 128; b++)
+		for (size_t len = 1; len <= 40; len++)
+			for (size_t at = 0; at < len; at++) {
+				for (size_t i = 0; i < len; i++) {
+					seed = seed * 1103515245u + 12345u;
+					in[i] = "aZ09mQxyzAB"[(seed >> 16) % 11];
+				}
+				in[at] = (char)b;
+				size_t cap = 1 + (seed >> 8) % (len + 2);
+				size_t n = text_normalise(in, len, out, cap, NULL);
+				size_t w = ascii_reference(in, len, want, cap);
+				ck_assert_msg(n == w && strcmp(out, want) == 0,
+				              "byte 0x%02x at %zu of %zu, cap %zu: [%s] want [%s]",
+				              b, at, len, cap, out, want);
+			}
+}
+END_TEST
+
 /* Every code point, alone and between letters, stays within the bound. */
 START_TEST(normalise_bound_all_code_points)
 {
@@ -531,6 +581,7 @@ static Suite *text_suite(void)
 	TCase *tp = tcase_create("properties");
 	tcase_set_timeout(tp, 120);
 	tcase_add_test(tp, normalise_small_cap_truncates);
+	tcase_add_test(tp, normalise_ascii_runs);
 	tcase_add_test(tp, normalise_bound_all_code_points);
 	tcase_add_test(tp, entity_decode_bounds);
 	tcase_add_test(tp, style_and_colors);
