@@ -27,7 +27,7 @@
 #include "../util/arena.h"
 
 #define FP_MAX_FPS 1024          /* exact keys per message; more are dropped (rescan) */
-#define FP_MAX_SKETCHES 192      /* sketches per message (a publisher's image crops: 118) */
+#define FP_MAX_SKETCHES 256      /* sketches per message (a publisher's image crops: 198) */
 #define FP_MAX_QUERY_ANCHORS 64  /* anchors one sketch is looked up by */
 #define FP_MAX_STORED_ANCHORS 16 /* anchors one stored sketch is indexed by */
 #define FP_MAX_SKETCH_BYTES 240  /* stored sketch size bound */

@@ -11,7 +11,9 @@
  *                 polarity-free hash, the content and the content without a
  *                 banner strip) with the region's ink, as sketches; a
  *                 publisher's record (fingerprint(), not score()) adds
- *                 the sketches of the content's crops (img/img_crop.c);
+ *                 the sketches of the content's crops (img/img_crop.c),
+ *                 a scan those of its windows (img/img_window.c: the
+ *                 box with the sides a copy was cut at moved in);
  *   depth high:   also the QR codes read with libzbar: a URL payload gives
  *                 the url engine's keys, any other payload the body
  *                 engine's text digest, and either an image key of the
@@ -19,7 +21,8 @@
  *                 gives no picture sketch: QR codes look alike at the
  *                 resolution of a perceptual hash, their payload is what
  *                 identifies them.
- * Misses: crops past 12 % of a side (and some corner crops), rotations, pictures split across several images,
+ * Misses: crops past 12 % of a side, some corner crops (docs/BENCHMARKS.md),
+ * crops followed by new margins, rotations, pictures split across several images,
  * formats other than GIF/PNG/JPEG, frames after the first of an animated
  * GIF, QR codes whose modules are under 2 px after the copy's scaling.
  *
@@ -29,7 +32,8 @@
  * named limits below; a message past one sets out->overflow (rescan).
  * Memory: one thumb per message and one luminance copy (1 MiB: the tiles'
  * pixels and the QR decoder's input), from the arena; a publisher's crops
- * add IMG_MAX_CROPS sketches (about 50 KiB) at most.
+ * add IMG_MAX_CROPS sketches (about 80 KiB) at most, a scan's windows
+ * FP_IMAGE_MAX_WINDOW_SKETCHES (about 26 KiB).
  *
  * Not for: decoding (img/), looking the fingerprints up (sigdb/).
  */
@@ -49,6 +53,10 @@
 /* Crop sketches a publisher adds per message (img.h, IMG_MAX_CROPS per
  * image): the first image's crops all fit. */
 #define FP_IMAGE_MAX_CROP_SKETCHES IMG_MAX_CROPS
+/* Window sketches a scan adds per message (img.h, IMG_MAX_WINDOWS per
+ * image): the windows of the first images whose content reaches the
+ * canvas's edge; past it the rest are cut (rescan). */
+#define FP_IMAGE_MAX_WINDOW_SKETCHES (8 * IMG_MAX_WINDOWS)
 #define FP_IMAGE_MAX_QR_SCANS 8 /* images searched for QR codes per message */
 #define FP_IMAGE_QR_MAJOR 4     /* a code over 1/4 of the content: no picture sketch */
 #define FP_IMAGE_SEED_BYTES 0x696d672d62797465ull /* "img-byte" */
@@ -59,6 +67,7 @@ struct image_work {
 	uint64_t pixels;
 	unsigned sketches;
 	unsigned crop_sketches;
+	unsigned window_sketches;
 	unsigned qr_scans;
 	struct img_thumb *thumb; /* from the arena, at the first decode */
 	struct img_luma luma;    /* px from the arena, at the first decode */
@@ -91,19 +100,36 @@ static void add_picture(const struct fp_input *in, struct fp_list *out, const st
 	fp_list_add_sketch(out, &sk);
 }
 
-/* A publisher's record of the picture also holds the sketches of its
- * crops (img/img_crop.c), within FP_IMAGE_MAX_CROP_SKETCHES a message; a
- * scan never computes them, so its work and its lookups stay as they are. */
-static void add_crops(const struct fp_input *in, struct fp_list *out, struct image_work *w,
-                      const struct img_content *c)
+/* Appends the sketches of boxes[0..n) that hash and hold enough ink,
+ * counted in *count against limit. */
+static void add_boxes(const struct fp_input *in, struct fp_list *out, const struct image_work *w,
+                      const struct img_content *c, const struct img_box *boxes, size_t n,
+                      unsigned *count, unsigned limit)
 {
-	struct img_box boxes[IMG_MAX_CROPS];
-	size_t n = img_content_crops(w->thumb, c, boxes, IMG_MAX_CROPS);
 	for (size_t i = 0; i < n; i++) {
 		struct img_hash h;
 		if (img_region_hash(w->thumb, c, &boxes[i], &h) == 0 && h.ink >= IMG_MIN_INK)
-			add_picture(in, out, &h, &w->crop_sketches, FP_IMAGE_MAX_CROP_SKETCHES);
+			add_picture(in, out, &h, count, limit);
 	}
+}
+
+/* A publisher's record of the picture also holds the sketches of its
+ * crops (img/img_crop.c), within FP_IMAGE_MAX_CROP_SKETCHES a message; a
+ * scan's holds those of its windows instead (img/img_window.c: the content
+ * box with the sides that reach the canvas's edge moved in), within
+ * FP_IMAGE_MAX_WINDOW_SKETCHES: the two meet halfway. */
+static void add_crops_or_windows(const struct fp_input *in, struct fp_list *out,
+                                 struct image_work *w, const struct img_content *c)
+{
+	struct img_box boxes[IMG_MAX_CROPS > IMG_MAX_WINDOWS ? IMG_MAX_CROPS : IMG_MAX_WINDOWS];
+	if (in->publishing)
+		add_boxes(in, out, w, c, boxes,
+		          img_content_crops(w->thumb, c, boxes, IMG_MAX_CROPS), &w->crop_sketches,
+		          FP_IMAGE_MAX_CROP_SKETCHES);
+	else
+		add_boxes(in, out, w, c, boxes,
+		          img_content_windows(w->thumb, c, boxes, IMG_MAX_WINDOWS),
+		          &w->window_sketches, FP_IMAGE_MAX_WINDOW_SKETCHES);
 }
 
 /* Takes one decode from the budget; 0 when it is spent (overflow set). */
@@ -217,14 +243,9 @@ static void image_pixels(const struct fp_input *in, const struct mime_part *p,
 			return;
 	}
 	struct img_box boxes[IMG_MAX_REGIONS];
-	size_t n = img_content_regions(w->thumb, &c, boxes, IMG_MAX_REGIONS);
-	for (size_t i = 0; i < n; i++) {
-		struct img_hash h;
-		if (img_region_hash(w->thumb, &c, &boxes[i], &h) == 0 && h.ink >= IMG_MIN_INK)
-			add_picture(in, out, &h, &w->sketches, FP_IMAGE_MAX_SKETCHES);
-	}
-	if (in->publishing)
-		add_crops(in, out, w, &c);
+	add_boxes(in, out, w, &c, boxes, img_content_regions(w->thumb, &c, boxes, IMG_MAX_REGIONS),
+	          &w->sketches, FP_IMAGE_MAX_SKETCHES);
+	add_crops_or_windows(in, out, w, &c);
 }
 
 static void image_part(const struct fp_input *in, const struct mime_part *p,

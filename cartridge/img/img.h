@@ -218,27 +218,49 @@ size_t img_content_regions(const struct img_thumb *t, const struct img_content *
  * peeled but not cut). */
 unsigned img_box_refine(const struct img_thumb *t, const struct img_content *c, struct img_box *b);
 
+/* Refines b (img_box_refine()) and appends it to boxes[0..*n) unless it
+ * holds no ink, equals c->box or is already there. Returns whether it was
+ * appended; the caller makes sure boxes has room for one more. */
+int img_box_keep(const struct img_thumb *t, const struct img_content *c, struct img_box b,
+                 struct img_box *boxes, size_t *n);
+
 /* Crops: a copy of a picture with 5-10 % of it cut off keeps the rest, but
  * its content box moves and every region hash and tile with it. So a
  * publisher stores, beside a picture's own sketches, those of systematic
  * crops of its content box (img_crop.c): one side or two opposite sides
  * cut by multiples of IMG_CROP_STEP_PCT, or a corner (one horizontal and
  * one vertical side) by multiples of IMG_CROP_CORNER_STEP_PCT, up to
- * IMG_CROP_MAX_PCT of the box's width or height. A scan computes nothing
- * more. A copy cut along one axis is then within 1 % of the box of one
- * stored crop on every side, which its tiles tolerate (a tile is a
- * quarter of the box; 2 % off already fails most text tiles); a corner is
- * within 1.5 %, which they tolerate less often (docs/BENCHMARKS.md). */
+ * IMG_CROP_MAX_PCT of the box's width or height. A copy cut along one
+ * axis or at a corner is then within 1 % of the box of one stored crop on
+ * every side; its tiles (a quarter of the box each; 2 % off already fails
+ * most text tiles) tolerate that along one axis, less often on two, which
+ * the scan's windows below make up for (docs/BENCHMARKS.md). */
 #define IMG_CROP_STEP_PCT 2
-#define IMG_CROP_CORNER_STEP_PCT 3
+#define IMG_CROP_CORNER_STEP_PCT 2
 #define IMG_CROP_MAX_PCT 12
-#define IMG_MAX_CROPS 118 /* one side 24, two opposite sides 30, corners 64 */
+#define IMG_MAX_CROPS 198 /* one side 24, two opposite sides 30, corners 144 */
 
 /* The crops of c's box (refined as img_box_refine() does, each box once,
  * none equal to c->box), at most cap of them, in a fixed order. Returns
  * how many were written. */
 size_t img_content_crops(const struct img_thumb *t, const struct img_content *c,
                          struct img_box *boxes, size_t cap);
+
+/* Windows (img_window.c): a scan also hashes its content box with the
+ * sides that reach the canvas's edge (where a copy was cut) moved in by 1
+ * to IMG_WINDOW_MAX_SHRINK thumb cells (a cell is 1/128 of the picture,
+ * under half the crops' step), one side alone or the two sides of a
+ * corner, so that a cut between two of the publisher's crops meets one of
+ * them (docs/SCORING.md "windows"). A publisher computes none. */
+#define IMG_WINDOW_MAX_SHRINK 1
+#define IMG_MAX_WINDOWS 8 /* one side 4 x 1, corners 4 x 1 x 1 */
+
+/* The windows of c's box (refined as img_box_refine() does, each box once,
+ * none equal to c->box), at most cap of them, in a fixed order; none when
+ * the content reaches no edge of the canvas. Returns how many were
+ * written. */
+size_t img_content_windows(const struct img_thumb *t, const struct img_content *c,
+                           struct img_box *boxes, size_t cap);
 
 /* Resamples box of t to a 32x32 grid, hashes it and its tiles (from the
  * luminance copy when t has one) and counts their ink. Returns 0, or

@@ -25,8 +25,6 @@
  */
 #include "img.h"
 
-#include <string.h>
-
 #define STEPS (IMG_CROP_MAX_PCT / IMG_CROP_STEP_PCT)               /* per side: 6 */
 #define CORNER_STEPS (IMG_CROP_MAX_PCT / IMG_CROP_CORNER_STEP_PCT) /* per side: 4 */
 
@@ -85,14 +83,6 @@ static int cut_box(const struct img_box *b, const struct cut *k, struct img_box 
 	return 1;
 }
 
-static int box_seen(const struct img_box *boxes, size_t n, const struct img_box *b)
-{
-	for (size_t i = 0; i < n; i++)
-		if (memcmp(&boxes[i], b, sizeof(*b)) == 0)
-			return 1;
-	return 0;
-}
-
 size_t img_content_crops(const struct img_thumb *t, const struct img_content *c,
                          struct img_box *boxes, size_t cap)
 {
@@ -100,10 +90,8 @@ size_t img_content_crops(const struct img_thumb *t, const struct img_content *c,
 	size_t n_cuts = cut_list(cuts), n = 0;
 	for (size_t i = 0; i < n_cuts && n < cap; i++) {
 		struct img_box b;
-		if (!cut_box(&c->box, &cuts[i], &b) || img_box_refine(t, c, &b) == 0)
-			continue;
-		if (memcmp(&b, &c->box, sizeof(b)) != 0 && !box_seen(boxes, n, &b))
-			boxes[n++] = b;
+		if (cut_box(&c->box, &cuts[i], &b))
+			img_box_keep(t, c, b, boxes, &n);
 	}
 	return n;
 }

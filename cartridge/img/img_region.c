@@ -141,6 +141,18 @@ unsigned img_box_refine(const struct img_thumb *t, const struct img_content *c, 
 	return refine(t, c, b);
 }
 
+int img_box_keep(const struct img_thumb *t, const struct img_content *c, struct img_box b,
+                 struct img_box *boxes, size_t *n)
+{
+	if (refine(t, c, &b) == 0 || memcmp(&b, &c->box, sizeof(b)) == 0)
+		return 0;
+	for (size_t i = 0; i < *n; i++)
+		if (memcmp(&boxes[i], &b, sizeof(b)) == 0)
+			return 0;
+	boxes[(*n)++] = b;
+	return 1;
+}
+
 int img_content_find(const struct img_thumb *t, struct img_content *c)
 {
 	memset(c, 0, sizeof(*c));

@@ -17,6 +17,10 @@ The kinds were fixed before any result was looked at:
             off the top or the bottom (a corner); added later than the kinds
             above, with its own random stream so that their messages stay
             as they were
+  crop-mixed   5-10 % cut off one side or off a corner (one horizontal and
+            one vertical side, any of the four), the rest resized by
+            0.85-0.97 or 1.03-1.15 and saved as JPEG (quality 60-90) or PNG;
+            added after crop-corner, in the same late stream after it
   banner    a 40-70 px coloured strip with a slogan above or below
   recolour  the luminance re-mapped between two other colours
   invert    the negative (dark-background edition)
@@ -54,7 +58,7 @@ import qrcode.constants
 
 FONT_DIR = '/usr/share/fonts/truetype/dejavu'
 SPAM_KINDS = ['scale', 'crop', 'banner', 'recolour', 'invert', 'noise', 'border', 'jpeg', 'gif']
-LATE_KINDS = ['crop-corner']
+LATE_KINDS = ['crop-corner', 'crop-mixed']
 QR_KINDS = ['qr-version', 'qr-ecc', 'qr-module', 'qr-tracking', 'qr-document']
 LAYOUTS = ['card', 'invoice', 'ticket', 'receipt']
 TITLE_COLOURS = [(0, 82, 155), (200, 30, 45), (20, 120, 60), (60, 60, 60)]
@@ -241,6 +245,26 @@ def edit_crop_corner(img, rng):
     return img.crop((left, top, img.width - (cx - left), img.height - (cy - top))), 'PNG'
 
 
+def edit_crop_mixed(img, rng):
+    fx, fy = rng.uniform(0.05, 0.10), rng.uniform(0.05, 0.10)
+    shape = rng.choice(['left', 'right', 'top', 'bottom', 'corner'])
+    l = t = r = b = 0
+    if shape == 'corner':
+        cx, cy = round(img.width * fx), round(img.height * fy)
+        l, t = rng.choice([cx, 0]), rng.choice([cy, 0])
+        r, b = cx - l, cy - t
+    elif shape in ('left', 'right'):
+        cut = round(img.width * fx)
+        l, r = (cut, 0) if shape == 'left' else (0, cut)
+    else:
+        cut = round(img.height * fy)
+        t, b = (cut, 0) if shape == 'top' else (0, cut)
+    c = img.crop((l, t, img.width - r, img.height - b))
+    f = rng.choice([rng.uniform(0.85, 0.97), rng.uniform(1.03, 1.15)])
+    c = c.resize((max(1, round(c.width * f)), max(1, round(c.height * f))), Image.LANCZOS)
+    return c, rng.choice(['JPEG', 'PNG'])
+
+
 def edit_banner(img, rng):
     bh = rng.randint(40, 70)
     out = Image.new('RGB', (img.width, img.height + bh), 'white')
@@ -288,7 +312,8 @@ def edit_gif(img, rng):
 
 EDITS = {'scale': edit_scale, 'crop': edit_crop, 'banner': edit_banner, 'recolour': edit_recolour,
          'invert': edit_invert, 'noise': edit_noise, 'border': edit_border, 'jpeg': edit_jpeg,
-         'gif': edit_gif, 'crop-corner': edit_crop_corner}
+         'gif': edit_gif, 'crop-corner': edit_crop_corner,
+         'crop-mixed': edit_crop_mixed}
 
 
 def encode(img, fmt, rng):

@@ -108,7 +108,7 @@ print('published_recall = %s %% (%d of %d)' % (pct(sum(map(spam, pub)), len(pub)
                                               sum(map(spam, pub)), len(pub)))
 print()
 print('%-12s %7s %7s %8s' % ('kind', 'caught', 'total', 'recall%'))
-order = ['scale', 'crop', 'crop-corner', 'banner', 'recolour', 'invert', 'noise', 'border', 'jpeg', 'gif',
+order = ['scale', 'crop', 'crop-corner', 'crop-mixed', 'banner', 'recolour', 'invert', 'noise', 'border', 'jpeg', 'gif',
          'qr-version', 'qr-ecc', 'qr-module', 'qr-tracking', 'qr-document']
 for k in order:
     d = os.path.join(gen, 'variants', k)

@@ -20,7 +20,7 @@
 #include "../../abi/whorl_cartridge.h"
 #include "../../cartridge/img/img.h"
 
-#define MAX_STORED (IMG_MAX_REGIONS + IMG_MAX_CROPS)
+#define MAX_STORED (IMG_MAX_REGIONS + IMG_MAX_CROPS + IMG_MAX_WINDOWS)
 
 /* Stored-form sketches of one picture. */
 struct record {
@@ -61,9 +61,27 @@ static struct pic crop(const struct pic *p, uint32_t l, uint32_t t, uint32_t r, 
 	return q;
 }
 
-/* The sketches fp/image.c makes of p (PNG): its regions, and with
- * publishing also its crops. */
-static void sketches(const struct pic *p, int publishing, struct record *out)
+/* Decodes p (PNG, no luminance copy) into *t and finds its content. */
+static void content_of(const struct pic *p, struct img_thumb *t, struct img_content *c)
+{
+	size_t len;
+	uint8_t *png = pic_png(p, 0, &len);
+	struct img_info info;
+	ck_assert_int_eq(img_decode_thumb(png, len, &info, t), 0);
+	ck_assert_int_eq(img_content_find(t, c), 0);
+	free(png);
+}
+
+/* What a record holds besides the picture's regions (fp/image.c). */
+enum extra {
+	REGIONS_ONLY,
+	WITH_CROPS,
+	WITH_WINDOWS
+};
+
+/* The sketches fp/image.c makes of p (PNG): its regions, and also its
+ * crops (a publisher's record) or its windows (a scan's). */
+static void sketches(const struct pic *p, enum extra extra, struct record *out)
 {
 	size_t len;
 	uint8_t *png = pic_png(p, 0, &len);
@@ -77,8 +95,10 @@ static void sketches(const struct pic *p, int publishing, struct record *out)
 	ck_assert_int_eq(img_decode_thumb(png, len, &info, t), 0);
 	ck_assert_int_eq(img_content_find(t, &c), 0);
 	size_t n = img_content_regions(t, &c, boxes, IMG_MAX_REGIONS);
-	if (publishing)
+	if (extra == WITH_CROPS)
 		n += img_content_crops(t, &c, boxes + n, IMG_MAX_CROPS);
+	if (extra == WITH_WINDOWS)
+		n += img_content_windows(t, &c, boxes + n, IMG_MAX_WINDOWS);
 	out->n = 0;
 	for (size_t i = 0; i < n; i++) {
 		struct img_hash h;
@@ -125,16 +145,46 @@ START_TEST(cropped_campaign_matches_its_record)
 {
 	struct pic spam = newsletter(11);
 	static struct record stored, plain, copy;
-	sketches(&spam, 1, &stored);
-	sketches(&spam, 0, &plain);
+	sketches(&spam, WITH_CROPS, &stored);
+	sketches(&spam, REGIONS_ONLY, &plain);
 	ck_assert_uint_gt(stored.n, plain.n);
 	for (size_t i = 0; i < sizeof(cuts) / sizeof(cuts[0]); i++) {
 		struct pic v = crop(&spam, cuts[i].l, cuts[i].t, cuts[i].r, cuts[i].b);
-		sketches(&v, 0, &copy);
+		sketches(&v, WITH_WINDOWS, &copy);
 		ck_assert_msg(matches(&copy, &stored), "%s: no stored crop matches", cuts[i].what);
 		if (cuts[i].needs_crops)
 			ck_assert_msg(!matches(&copy, &plain), "%s: matches without crops",
 			              cuts[i].what);
+		pic_free(&v);
+	}
+	pic_free(&spam);
+}
+END_TEST
+
+/* Corner cuts (pixels of the 600x380 picture: 6.5 % of the width and
+ * 5-9 % of the height) that fall between the publisher's crops: the copy's
+ * own regions match none of them, its windows (img_window.c) do. */
+static const struct {
+	uint32_t l, t, r, b;
+} between[] = {
+	{ 39, 19, 0, 0 },
+	{ 0, 25, 39, 0 },
+	{ 39, 0, 0, 28 },
+	{ 0, 0, 39, 34 },
+};
+
+START_TEST(corner_between_crops_matches_by_its_windows)
+{
+	struct pic spam = newsletter(11);
+	static struct record stored, copy, bare;
+	sketches(&spam, WITH_CROPS, &stored);
+	for (size_t i = 0; i < sizeof(between) / sizeof(between[0]); i++) {
+		struct pic v = crop(&spam, between[i].l, between[i].t, between[i].r, between[i].b);
+		sketches(&v, WITH_WINDOWS, &copy);
+		sketches(&v, REGIONS_ONLY, &bare);
+		ck_assert_msg(copy.n > bare.n, "cut %zu: no window", i);
+		ck_assert_msg(matches(&copy, &stored), "cut %zu: no window matches", i);
+		ck_assert_msg(!matches(&bare, &stored), "cut %zu: matches without windows", i);
 		pic_free(&v);
 	}
 	pic_free(&spam);
@@ -146,14 +196,14 @@ START_TEST(legit_mail_of_the_same_template_does_not_match)
 	static struct record stored, copy;
 	for (uint64_t spam_seed = 11; spam_seed <= 13; spam_seed++) {
 		struct pic spam = newsletter(spam_seed);
-		sketches(&spam, 1, &stored);
+		sketches(&spam, WITH_CROPS, &stored);
 		for (uint64_t seed = 100; seed < 106; seed++) {
 			struct pic ham = newsletter(seed);
-			sketches(&ham, 0, &copy);
+			sketches(&ham, WITH_WINDOWS, &copy);
 			ck_assert_msg(!matches(&copy, &stored), "legit %d matches spam %d",
 			              (int)seed, (int)spam_seed);
 			struct pic v = crop(&ham, 0, 0, 40, 0);
-			sketches(&v, 0, &copy);
+			sketches(&v, WITH_WINDOWS, &copy);
 			ck_assert_msg(!matches(&copy, &stored), "cropped legit %d matches spam %d",
 			              (int)seed, (int)spam_seed);
 			pic_free(&v);
@@ -169,14 +219,10 @@ END_TEST
 START_TEST(crop_boxes_are_bounded_and_distinct)
 {
 	struct pic p = newsletter(5);
-	size_t len;
-	uint8_t *png = pic_png(&p, 0, &len);
 	struct img_thumb *t = calloc(1, sizeof(*t));
-	struct img_info info;
 	struct img_content c;
 	struct img_box a[IMG_MAX_CROPS], b[IMG_MAX_CROPS];
-	ck_assert_int_eq(img_decode_thumb(png, len, &info, t), 0);
-	ck_assert_int_eq(img_content_find(t, &c), 0);
+	content_of(&p, t, &c);
 	size_t n = img_content_crops(t, &c, a, IMG_MAX_CROPS);
 	ck_assert_uint_gt(n, IMG_MAX_CROPS / 2);
 	ck_assert_uint_le(n, IMG_MAX_CROPS);
@@ -192,7 +238,54 @@ START_TEST(crop_boxes_are_bounded_and_distinct)
 	ck_assert_uint_eq(img_content_crops(t, &c, a, 3), 3);
 	ck_assert_uint_eq(img_content_crops(t, &c, a, 0), 0);
 	free(t);
-	free(png);
+	pic_free(&p);
+}
+END_TEST
+
+/* Windows: only at the sides where the content reaches the canvas's
+ * edge, inside the content box, distinct, in a fixed order; a picture with
+ * a margin on every side gets none. */
+START_TEST(window_boxes_are_bounded_and_only_at_cut_sides)
+{
+	struct pic p = newsletter(5);
+	/* cut into the text at the left and the bottom: the content reaches
+	 * the left, right (the title bar) and bottom edges; its top is peeled
+	 * (the plain rows of the title bar) */
+	struct pic cut = crop(&p, 40, 0, 0, 60);
+	const struct pic *pics[2] = { &p, &cut };
+	size_t want_min[2] = { 0, 3 };
+	struct img_thumb *t = calloc(1, sizeof(*t));
+	struct img_content c;
+	for (int k = 0; k < 2; k++) {
+		struct img_box a[IMG_MAX_WINDOWS], b[IMG_MAX_WINDOWS];
+		content_of(pics[k], t, &c);
+		size_t n = img_content_windows(t, &c, a, IMG_MAX_WINDOWS);
+		ck_assert_uint_ge(n, want_min[k]);
+		ck_assert_uint_le(n, IMG_MAX_WINDOWS);
+		ck_assert_uint_eq(img_content_windows(t, &c, b, IMG_MAX_WINDOWS), n);
+		ck_assert_int_eq(memcmp(a, b, n * sizeof(a[0])), 0);
+		for (size_t i = 0; i < n; i++) {
+			ck_assert(a[i].x0 >= c.box.x0 && a[i].x1 <= c.box.x1);
+			ck_assert(a[i].y0 >= c.box.y0 && a[i].y1 <= c.box.y1);
+			ck_assert(memcmp(&a[i], &c.box, sizeof(c.box)) != 0);
+			if (k == 1) /* the side that does not reach the edge stays */
+				ck_assert(a[i].y0 == c.box.y0);
+			for (size_t j = 0; j < i; j++)
+				ck_assert(memcmp(&a[i], &a[j], sizeof(a[i])) != 0);
+		}
+	}
+	pic_free(&cut);
+	/* margins on every side: no window */
+	struct pic framed = { .w = 640, .h = 420, .rgb = pic_xmalloc((size_t)640 * 420 * 3) };
+	memset(framed.rgb, 255, (size_t)640 * 420 * 3);
+	for (uint32_t y = 0; y < p.h; y++)
+		memcpy(framed.rgb + ((size_t)(y + 20) * 640 + 20) * 3, p.rgb + (size_t)y * p.w * 3,
+		       (size_t)p.w * 3);
+	struct img_box a[IMG_MAX_WINDOWS];
+	content_of(&framed, t, &c);
+	ck_assert_uint_eq(img_content_windows(t, &c, a, IMG_MAX_WINDOWS), 0);
+	free(t);
+	pic_free(&framed);
 	pic_free(&p);
 }
 END_TEST
@@ -205,6 +298,8 @@ int main(void)
 	tcase_add_test(tc, cropped_campaign_matches_its_record);
 	tcase_add_test(tc, legit_mail_of_the_same_template_does_not_match);
 	tcase_add_test(tc, crop_boxes_are_bounded_and_distinct);
+	tcase_add_test(tc, corner_between_crops_matches_by_its_windows);
+	tcase_add_test(tc, window_boxes_are_bounded_and_only_at_cut_sides);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
