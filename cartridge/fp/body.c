@@ -53,10 +53,11 @@
  * sketch, and containment finds it inside filler. */
 #define FP_BODY_PART_MAX_BYTES 512
 /* Longer texts get no whole-text letters digest (their part keys still do):
- * the fuzzy engine's gram view reads a long text's letters as one stream
- * already, so joined words do not hide it; the letters digest is for texts
- * too short for a sketch, and copying every byte of a long one costs. */
-#define FP_BODY_LETTERS_MAX_BYTES 4096
+ * copying every byte of a long text costs on every scan, and the fuzzy
+ * engine's gram view reads its letters as one stream already. Not less:
+ * at 4 KiB, a 7 KB campaign (spam-1/00237) rebuilt as a table with some
+ * sentences' words joined by U+200D matched neither sketch nor digest. */
+#define FP_BODY_LETTERS_MAX_BYTES 16384
 #define FP_BODY_LETTER_BLOCK 256 /* letters hashed at a time */
 /* Part boundaries (from and to of each part) mapped to letter offsets. */
 #define FP_BODY_MAX_BOUNDS (2 * FP_BODY_MAX_PARTS)
