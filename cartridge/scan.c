@@ -27,9 +27,12 @@
 
 #define SCAN_MAX_CANDIDATES 64 /* candidates taken per anchor */
 #define SCAN_CAND_SLOTS 1024   /* distinct candidates counted per query (power of 2) */
-#define SCAN_MAX_VERIFIED \
-	256 /* candidates verified per query, most-shared first: a
-                                * published image adds up to IMG_MAX_CROPS near sketches */
+/* Candidates verified per query, most-shared first. Text sketches: 64 (at
+ * 256 a legitimate mail of hard-ham-1 met a weak fuzzy match past the
+ * first 64 and flagged: docs/BENCHMARKS.md). Image sketches: 256, as a
+ * published picture adds up to IMG_MAX_CROPS near sketches. */
+#define SCAN_MAX_VERIFIED 64
+#define SCAN_MAX_VERIFIED_IMAGE 256
 #define SCAN_ANALYSIS_LEN 256
 #define SCAN_WL_ANALYSIS_LEN 40 /* "; wl=local:envelope:<line>" kept free */
 
@@ -171,7 +174,8 @@ static void verify_one(const struct sigdb *db, const struct fp_engine *e,
 }
 
 /* Finds stored sketches sharing anchors with sk and verifies them, those
- * sharing the most anchors first, at most SCAN_MAX_VERIFIED of them. */
+ * sharing the most anchors first, at most SCAN_MAX_VERIFIED of them
+ * (SCAN_MAX_VERIFIED_IMAGE for an image sketch). */
 static void lookup_sketch(const struct sigdb *db, const struct fp_sketch *sk,
                           struct score_state *st, struct stats_period *seen)
 {
@@ -195,19 +199,19 @@ static void lookup_sketch(const struct sigdb *db, const struct fp_sketch *sk,
 		return;
 	double threshold = fp_sketch_threshold(sk->engine);
 	double weak = fp_sketch_weak_threshold(sk->engine);
-	/* The share count from which SCAN_MAX_VERIFIED candidates are taken:
+	size_t cap = sk->engine == WHORL_FP_IMAGE ? SCAN_MAX_VERIFIED_IMAGE : SCAN_MAX_VERIFIED;
+	/* The share count from which cap candidates are taken:
 	 * a histogram instead of a sort, as counts are small. */
 	size_t hist[FP_MAX_QUERY_ANCHORS + 1] = { 0 };
 	for (size_t h = cand_next(&cs, 0); h < SCAN_CAND_SLOTS; h = cand_next(&cs, h + 1))
 		hist[cs.hits[h] > FP_MAX_QUERY_ANCHORS ? FP_MAX_QUERY_ANCHORS : cs.hits[h]]++;
 	unsigned cutoff = FP_MAX_QUERY_ANCHORS;
 	size_t taken = hist[cutoff];
-	while (cutoff > 1 && taken < SCAN_MAX_VERIFIED)
+	while (cutoff > 1 && taken < cap)
 		taken += hist[--cutoff];
 	size_t verified = 0;
 	for (int pass = 0; pass < 2; pass++)
-		for (size_t h = cand_next(&cs, 0);
-		     h < SCAN_CAND_SLOTS && verified < SCAN_MAX_VERIFIED;
+		for (size_t h = cand_next(&cs, 0); h < SCAN_CAND_SLOTS && verified < cap;
 		     h = cand_next(&cs, h + 1)) {
 			unsigned hits = cs.hits[h];
 			if (pass == 0 ? hits > cutoff : hits == cutoff) {

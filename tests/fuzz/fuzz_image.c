@@ -7,9 +7,9 @@
  * comes with sane info and that the header-only probe agrees with the full
  * decode about the format; then runs what the image engine runs on a
  * decoded picture: the bounded luminance copy, the normalisation into
- * regions (boxes inside the thumb), a publisher's crops of the content
- * (boxes inside the content's, at most IMG_MAX_CROPS), region and tile
- * hashes, and the QR
+ * regions (boxes inside the thumb), a publisher's crops and a scan's
+ * windows of the content (boxes inside the content's, at most
+ * IMG_MAX_CROPS and IMG_MAX_WINDOWS), region and tile hashes, and the QR
  * decoder (libzbar) on the copy, whose payloads must respect their bounds.
  */
 #include <stdint.h>
@@ -23,6 +23,19 @@
 #define FUZZ_MAX_INPUT (1u << 20)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+/* Crops and windows: non-empty boxes inside the content box, each hashed. */
+static void inner_boxes(const struct img_thumb *thumb, const struct img_content *c,
+                        const struct img_box *b, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct img_hash h;
+		if (b[i].x0 < c->box.x0 || b[i].y0 < c->box.y0 || b[i].x1 > c->box.x1 ||
+		    b[i].y1 > c->box.y1 || b[i].x0 >= b[i].x1 || b[i].y0 >= b[i].y1)
+			abort();
+		(void)img_region_hash(thumb, c, &b[i], &h);
+	}
+}
 
 static void regions_and_codes(const uint8_t *buf, size_t len)
 {
@@ -53,14 +66,11 @@ static void regions_and_codes(const uint8_t *buf, size_t len)
 		n = img_content_crops(&thumb, &c, crops, IMG_MAX_CROPS);
 		if (n > IMG_MAX_CROPS)
 			abort();
-		for (size_t i = 0; i < n; i++) {
-			struct img_hash h;
-			if (crops[i].x0 < c.box.x0 || crops[i].y0 < c.box.y0 ||
-			    crops[i].x1 > c.box.x1 || crops[i].y1 > c.box.y1 ||
-			    crops[i].x0 >= crops[i].x1 || crops[i].y0 >= crops[i].y1)
-				abort();
-			(void)img_region_hash(&thumb, &c, &crops[i], &h);
-		}
+		inner_boxes(&thumb, &c, crops, n);
+		n = img_content_windows(&thumb, &c, crops, IMG_MAX_WINDOWS);
+		if (n > IMG_MAX_WINDOWS)
+			abort();
+		inner_boxes(&thumb, &c, crops, n);
 	}
 	if (img_qr_scan(&luma, &qr) == 0)
 		for (size_t i = 0; i < qr.n; i++)
