@@ -33,7 +33,9 @@
 # folder), WHORLD_BEFORE=DIR (another build folder, e.g. a copy of build/
 # made before a change: its whorld and this one, both with this build's
 # cartridge, run the two full-rate loads alternately, ROUNDS times (default
-# 3), first, in the same run; "before:" and "after:" rows are the medians).
+# 3), first, in the same run, each round followed by an rspamd run;
+# "before:", "after:" and "rspamd:" rows are the medians, and the rspamd
+# ratios are given from the medians and round by round).
 # Every server is started on 127.0.0.1 at a free port and stopped
 # by PID. Not for: pass/fail tests (tests/integration/whorld_*.sh).
 set -euo pipefail
@@ -178,11 +180,33 @@ hload() { # LABEL OUT OPTIONS...
 		--expect '"cmae-score"' --spam-marker '"is_spam":true' "${@:3}"
 }
 sload() { run_load "$1" "$2" --proto spamd --target "127.0.0.1:$sport" "${@:3}"; }
+# rspamd 3.4, fuzzy_check only, redis-backed fuzzy storage: started and fed
+# once (before the WHORLD_BEFORE rounds when there are any, which run it
+# between whorld's runs; else after whorld's passes, step 5).
+rspamd_up=0
+rspamd_run() { # OUT
+	local sp=$server_pids
+	server_pids="$(rspamd_fuzzy_pids) $rspamd_redis_pid"
+	run_load rspamd_http "$1" --proto http --target "127.0.0.1:$rspamd_normal_port" \
+		--path /checkv2 --expect '"action"' --spam-marker LOCAL_FUZZY_DENIED \
+		--clients "$clients" --seconds "$secs"
+	server_pids=$sp
+}
+rspamd_up() {
+	[[ $rspamd_up == 1 ]] && return 0
+	. "$root/tests/bench/rspamd_fuzzy.sh"
+	rspamd_fuzzy_start "$work/rspamd"
+	rspamd_fuzzy_learn "$corpus/spam-1" "$corpus/spam-2"
+	redis-cli -p "$rspamd_redis_port" config resetstat >/dev/null
+	rspamd_up=1
+}
 # WHORLD_BEFORE=DIR: an older build's whorld and this one, full rate, in
-# ROUNDS alternations (the machine's load moves between runs; the medians of
-# the alternated runs are what compares them).
+# ROUNDS alternations, each round ending with an rspamd run (the machine's
+# load moves between runs; the medians of the alternated runs, and the
+# round-by-round ratios, are what compares them).
 if [[ -n ${WHORLD_BEFORE:-} && $soak == 0 ]]; then
 	[[ -x $WHORLD_BEFORE/sbin/whorld ]] || die "WHORLD_BEFORE: $WHORLD_BEFORE/sbin/whorld missing"
+	[[ ${NO_RSPAMD:-0} != 1 ]] && rspamd_up
 	for ((round = 1; round <= ${ROUNDS:-3}; round++)); do
 		for side in before after; do
 			[[ $side == before ]] && dir=$WHORLD_BEFORE || dir=$build
@@ -191,6 +215,7 @@ if [[ -n ${WHORLD_BEFORE:-} && $soak == 0 ]]; then
 			sload "${side}_spamd" "$work/${side}_spamd.$round.out" --clients "$clients" --seconds "$secs"
 			whorld_stop
 		done
+		[[ $rspamd_up == 1 ]] && rspamd_run "$work/rspamd_round.$round.out"
 	done
 fi
 whorld_start "$build" "$work/whorld.log"
@@ -271,13 +296,20 @@ echo "in_memory_threads2_reference = $mem2 msgs/s (the higher of the two runs)"
 # 5. rspamd 3.4, fuzzy_check only, redis-backed fuzzy storage.
 rspamd_rss=0 redis_rss=0
 if [[ ${NO_RSPAMD:-0} != 1 ]]; then
-	. "$root/tests/bench/rspamd_fuzzy.sh"
-	rspamd_fuzzy_start "$work/rspamd"
-	rspamd_fuzzy_learn "$corpus/spam-1" "$corpus/spam-2"
-	server_pids="$(rspamd_fuzzy_pids) $rspamd_redis_pid"
-	run_load rspamd_http "$work/rspamd.out" --proto http --target "127.0.0.1:$rspamd_normal_port" \
-		--path /checkv2 --expect '"action"' --spam-marker LOCAL_FUZZY_DENIED \
-		--clients "$clients" --seconds "$secs"
+	rspamd_up
+	rspamd_run "$work/rspamd.out"
+	# What rspamd asked of redis per message (fuzzy lookups only: it shows
+	# the run did the work it is meant to and nothing else).
+	redis-cli -p "$rspamd_redis_port" info commandstats >"$work/redis_stats.txt"
+	python3 - "$work/redis_stats.txt" "$work"/rspamd*.out <<'PY2'
+import re, sys
+calls = {m.group(1): int(m.group(2))
+         for m in re.finditer(r"cmdstat_(\w+):calls=(\d+)", open(sys.argv[1]).read())}
+n = sum(int(m.group(1)) for f in sys.argv[2:]
+        for m in re.finditer(r"^rspamd_http_requests = (\d+)", open(f).read(), re.M))
+print("rspamd_redis_commands = %s" % (", ".join("%s %d" % kv for kv in sorted(calls.items())) or "none"))
+print("rspamd_redis_commands_per_request = %.2f (%d requests)" % (sum(calls.values()) / n if n else 0, n))
+PY2
 	rspamd_rss=$(rss_mib $(rspamd_fuzzy_pids))
 	redis_rss=$(rss_mib "$rspamd_redis_pid")
 	echo "rspamd_rss = $rspamd_rss MiB (main + workers)"
@@ -316,7 +348,16 @@ def median_figs(prefix):
     d["n"] = len(runs)
     d["cpu_runs"] = " ".join("%.0f" % x["msgs_per_server_cpu_s"] for x in runs)
     return d
-bh, bs, ah, as_ = (median_figs(n) for n in ("before_http", "before_spamd", "after_http", "after_spamd"))
+bh, bs, ah, as_, rr = (median_figs(n) for n in ("before_http", "before_spamd", "after_http", "after_spamd", "rspamd_round"))
+def round_ratios(prefix):
+    # whorld's msgs/CPU-s over rspamd's, round by round (the same minutes' load)
+    out = []
+    for i in range(1, 100):
+        w, r = figs("%s.%d.out" % (prefix, i)), figs("rspamd_round.%d.out" % i)
+        if w is None or r is None:
+            break
+        out.append(w["msgs_per_server_cpu_s"] / r["msgs_per_server_cpu_s"])
+    return out
 print()
 print("%-36s %8s %10s %8s %8s %11s %6s" % ("", "msgs/s", "msgs/CPU-s", "p50 ms", "p99 ms", "RSS MiB", "errors"))
 print("%-36s %8.0f %10.0f" % ("in-memory bench (speed), 2 threads", mem2, mem_cpu))
@@ -330,6 +371,9 @@ if bh:
     row("after: spamd, median of %d" % as_["n"], as_, "")
     print("(msgs/CPU-s of each alternated run -- before HTTP: %s; after HTTP: %s;" % (bh["cpu_runs"], ah["cpu_runs"]))
     print(" before spamd: %s; after spamd: %s)" % (bs["cpu_runs"], as_["cpu_runs"]))
+    if rr:
+        row("rspamd: /checkv2, median of %d" % rr["n"], rr, "")
+        print("(rspamd msgs/CPU-s of each round: %s)" % rr["cpu_runs"])
 row("whorld HTTP keep-alive /v1/score", h, wrss)
 row("whorld spamd CHECK, conn per request", s, wrss)
 row("whorld HTTP, paced at half its max", hh, "")
@@ -346,8 +390,12 @@ if bh:
     for side, hd, sd in (("before", bh, bs), ("after", ah, as_)):
         ratio("%s_ratio_http_to_in_memory_cpu" % side, hd["msgs_per_server_cpu_s"] / mem_cpu, "(per CPU second, median)")
         ratio("%s_ratio_spamd_to_in_memory_cpu" % side, sd["msgs_per_server_cpu_s"] / mem_cpu, "(per CPU second, median)")
-        if r:
-            ratio("%s_ratio_http_to_rspamd_cpu" % side, hd["msgs_per_server_cpu_s"] / r["msgs_per_server_cpu_s"], "(per CPU second, median)", "%.1f")
+        if rr:
+            ratio("%s_ratio_http_to_rspamd_cpu" % side, hd["msgs_per_server_cpu_s"] / rr["msgs_per_server_cpu_s"], "(per CPU second, medians of the rounds)", "%.1f")
+            rs = round_ratios(side + "_http")
+            ratio("%s_ratio_http_to_rspamd_cpu_by_round" % side, sorted(rs)[len(rs) // 2],
+                  "(per CPU second, median of %s)" % " ".join("%.1f" % x for x in rs), "%.1f")
+            ratio("%s_ratio_spamd_to_rspamd_cpu" % side, sd["msgs_per_server_cpu_s"] / rr["msgs_per_server_cpu_s"], "(per CPU second, medians of the rounds)", "%.1f")
 ratio("ratio_http_to_in_memory_2t", h["msgs_per_s"] / mem2, ">= 0.75")
 ratio("ratio_http_to_in_memory_cpu", h["msgs_per_server_cpu_s"] / mem_cpu, "(per CPU second)")
 ratio("ratio_spamd_to_in_memory_2t", s["msgs_per_s"] / mem2, ">= 0.50")
