@@ -35,7 +35,9 @@
 # cartridge, run the two full-rate loads alternately, ROUNDS times (default
 # 3), first, in the same run, each round followed by an rspamd run;
 # "before:", "after:" and "rspamd:" rows are the medians, and the rspamd
-# ratios are given from the medians and round by round).
+# ratios are given from the medians and round by round; each side also
+# runs both loads paced at half its rate of that round, for p99 at half
+# rate, unless HALF_ROUNDS=0).
 # Every server is started on 127.0.0.1 at a free port and stopped
 # by PID. Not for: pass/fail tests (tests/integration/whorld_*.sh).
 set -euo pipefail
@@ -213,6 +215,12 @@ if [[ -n ${WHORLD_BEFORE:-} && $soak == 0 ]]; then
 			whorld_start "$dir" "$work/whorld_$side.log"
 			hload "${side}_http" "$work/${side}_http.$round.out" --clients "$clients" --seconds "$secs"
 			sload "${side}_spamd" "$work/${side}_spamd.$round.out" --clients "$clients" --seconds "$secs"
+			if [[ ${HALF_ROUNDS:-1} == 1 ]]; then # p99 at half of this round's rate
+				hload "${side}_http_half" "$work/${side}_http_half.$round.out" --clients "$clients" \
+					--seconds "$secs" --rate "$(($(figure "${side}_http_msgs_per_s" "$work/${side}_http.$round.out") / 2))"
+				sload "${side}_spamd_half" "$work/${side}_spamd_half.$round.out" --clients "$clients" \
+					--seconds "$secs" --rate "$(($(figure "${side}_spamd_msgs_per_s" "$work/${side}_spamd.$round.out") / 2))"
+			fi
 			whorld_stop
 		done
 		[[ $rspamd_up == 1 ]] && rspamd_run "$work/rspamd_round.$round.out"
@@ -347,6 +355,7 @@ def median_figs(prefix):
         d[k] = xs[len(xs) // 2]
     d["n"] = len(runs)
     d["cpu_runs"] = " ".join("%.0f" % x["msgs_per_server_cpu_s"] for x in runs)
+    d["p99_runs"] = " ".join("%.2f" % x["latency_p99"] for x in runs)
     return d
 bh, bs, ah, as_, rr = (median_figs(n) for n in ("before_http", "before_spamd", "after_http", "after_spamd", "rspamd_round"))
 def round_ratios(prefix):
@@ -374,6 +383,13 @@ if bh:
     if rr:
         row("rspamd: /checkv2, median of %d" % rr["n"], rr, "")
         print("(rspamd msgs/CPU-s of each round: %s)" % rr["cpu_runs"])
+    halves = [(n, median_figs(n)) for n in ("before_http_half", "after_http_half", "before_spamd_half", "after_spamd_half")]
+    for n, hd in halves:
+        if hd:
+            row("%s: %s at half rate, median of %d" % tuple(n.split("_")[:2] + [hd["n"]]), hd, "")
+    for n, hd in halves:
+        if hd:
+            print("(%s p99 of each round: %s ms)" % (n, hd["p99_runs"]))
 row("whorld HTTP keep-alive /v1/score", h, wrss)
 row("whorld spamd CHECK, conn per request", s, wrss)
 row("whorld HTTP, paced at half its max", hh, "")
