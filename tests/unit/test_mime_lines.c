@@ -50,8 +50,8 @@ START_TEST(test_line_find_equals_reference)
 		for (size_t from = 0; from <= len + 1; from++) {
 			size_t want = reference(buf, len, from, prefix, plen);
 			size_t got = mime_line_find(buf, len, from, prefix, plen);
-			ck_assert_msg(got == want, "round %u from %zu: %zu, reference %zu", round, from,
-			              got, want);
+			ck_assert_msg(got == want, "round %u from %zu: %zu, reference %zu", round,
+			              from, got, want);
 			found += want < len;
 		}
 	}
