@@ -159,10 +159,7 @@ static void verify_one(const struct sigdb *db, const struct fp_engine *e,
 		return;
 	double sim = e->similarity(sk->bytes, sk->len, stored, slen);
 	if ((m.flags & SIGDB_F_LEGIT) == 0) {
-		double contained = e->containment != NULL && sk->query_extra != NULL
-		                       ? e->containment(sk->query_extra, sk->query_extra_len,
-		                                        sk->bytes, sk->len, stored, slen)
-		                       : 0;
+		double contained = fp_engine_containment(e, sk, stored, slen);
 		sim = contained > sim ? contained : sim;
 	}
 	if (sim < weak)
@@ -181,8 +178,8 @@ static void lookup_sketch(const struct sigdb *db, const struct fp_sketch *sk,
 {
 	/* A sketch no engine here compares (fp_sketch_similarity's "not
 	 * comparable") never reaches the weak threshold: nothing to look up. */
-	const struct fp_engine *e = fp_engine_get(sk->engine);
-	if (e == NULL || e->similarity == NULL || e->algo_version != sk->algo_version)
+	const struct fp_engine *e = fp_sketch_engine(sk->engine, sk->algo_version);
+	if (e == NULL)
 		return;
 	struct cand_set cs;
 	uint32_t cand[SCAN_MAX_CANDIDATES];

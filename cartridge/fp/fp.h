@@ -159,6 +159,14 @@ double fp_sketch_similarity(uint8_t engine, uint8_t algo, const uint8_t *query, 
  * for abuse records only (spammers paste legitimate prose). */
 double fp_sketch_containment(const struct fp_sketch *q, uint8_t algo, const uint8_t *stored,
                              size_t slen);
+/* The engine that compares sketches of this engine and algo_version, or
+ * NULL (the operations above then say "not comparable"). The scan resolves
+ * it once per query and calls e->similarity and fp_engine_containment for
+ * each candidate, as the two calls above would. */
+const struct fp_engine *fp_sketch_engine(uint8_t engine, uint8_t algo);
+/* fp_sketch_containment() for a query q of engine e (from fp_sketch_engine). */
+double fp_engine_containment(const struct fp_engine *e, const struct fp_sketch *q,
+                             const uint8_t *stored, size_t slen);
 /* Smallest similarity that counts as a match for this engine on its own. */
 double fp_sketch_threshold(uint8_t engine);
 /* Smallest similarity that still supports other evidence (<= the above). */
