@@ -8,6 +8,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "../../abi/whorl_cartridge.h"
 #include "img_acc.h"
@@ -56,78 +59,179 @@ int img_decode_thumb(const uint8_t *data, size_t len, struct img_info *info,
 	return decode(data, len, info, thumb);
 }
 
-/* round(16384 * cos(k * pi / 64)) for k = 0..32, fixed so that every
- * platform computes the same hash. */
-static const int32_t cos_q14[33] = { 16384, 16364, 16305, 16207, 16069, 15893, 15679, 15426, 15137,
-	                             14811, 14449, 14053, 13623, 13160, 12665, 12140, 11585, 11003,
-	                             10394, 9760,  9102,  8423,  7723,  7005,  6270,  5520,  4756,
-	                             3981,  3196,  2404,  1606,  804,   0 };
+/* The DCT-II basis for 32 samples in Q14, round(16384 * cos(pi * (2x+1) *
+ * u / 64)), for the frequencies used (u <= DCT_MAX_FREQ) and the first half
+ * of the samples (x < DCT_HALF): the basis is even about the middle for even
+ * frequencies and odd for odd ones, exactly in these integers too
+ * (basis(u, 31 - x) = (-1)^u basis(u, x)). Fixed so that every platform
+ * computes the same hash; test_image recomputes it from the cosines. */
+static const int16_t dct_basis[DCT_MAX_FREQ + 1][DCT_HALF] = {
+	{ 16384, 16384, 16384, 16384, 16384, 16384, 16384, 16384, 16384, 16384, 16384, 16384, 16384,
+	  16384, 16384, 16384 },
+	{ 16364, 16207, 15893, 15426, 14811, 14053, 13160, 12140, 11003, 9760, 8423, 7005, 5520,
+	  3981, 2404, 804 },
+	{ 16305, 15679, 14449, 12665, 10394, 7723, 4756, 1606, -1606, -4756, -7723, -10394, -12665,
+	  -14449, -15679, -16305 },
+	{ 16207, 14811, 12140, 8423, 3981, -804, -5520, -9760, -13160, -15426, -16364, -15893,
+	  -14053, -11003, -7005, -2404 },
+	{ 16069, 13623, 9102, 3196, -3196, -9102, -13623, -16069, -16069, -13623, -9102, -3196,
+	  3196, 9102, 13623, 16069 },
+	{ 15893, 12140, 5520, -2404, -9760, -14811, -16364, -14053, -8423, -804, 7005, 13160, 16207,
+	  15426, 11003, 3981 },
+	{ 15679, 10394, 1606, -7723, -14449, -16305, -12665, -4756, 4756, 12665, 16305, 14449, 7723,
+	  -1606, -10394, -15679 },
+	{ 15426, 8423, -2404, -12140, -16364, -13160, -3981, 7005, 14811, 15893, 9760, -804, -11003,
+	  -16207, -14053, -5520 },
+	{ 15137, 6270, -6270, -15137, -15137, -6270, 6270, 15137, 15137, 6270, -6270, -15137,
+	  -15137, -6270, 6270, 15137 },
+	{ 14811, 3981, -9760, -16364, -11003, 2404, 14053, 15426, 5520, -8423, -16207, -12140, 804,
+	  13160, 15893, 7005 },
+	{ 14449, 1606, -12665, -15679, -4756, 10394, 16305, 7723, -7723, -16305, -10394, 4756,
+	  15679, 12665, -1606, -14449 },
+};
 
-/* cos(pi * (2x+1) * u / 64) in Q14 (the DCT-II basis for 32 samples). */
-static int64_t dct_basis(unsigned u, unsigned x)
+/* Row y's sums over x for each frequency v, each folding the two halves of
+ * its samples first: half the products, the same integers. */
+static void dct_row(const uint16_t cell[IMG_GRID], int64_t out[DCT_MAX_FREQ + 1])
 {
-	unsigned k = ((2 * x + 1) * u) % 128;
-	if (k > 64)
-		k = 128 - k;
-	return k > 32 ? -cos_q14[64 - k] : cos_q14[k];
+	/* [0]: sums, for even frequencies; [1]: differences, for odd ones. */
+	int64_t fold[2][DCT_HALF];
+	for (unsigned x = 0; x < DCT_HALF; x++) {
+		int64_t a = cell[x], b = cell[IMG_GRID - 1 - x];
+		fold[0][x] = a + b;
+		fold[1][x] = a - b;
+	}
+	for (unsigned v = 0; v <= DCT_MAX_FREQ; v++) {
+		int64_t s = 0;
+		for (unsigned x = 0; x < DCT_HALF; x++)
+			s += fold[v & 1][x] * dct_basis[v][x];
+		out[v] = s;
+	}
 }
 
+#if defined(__SSE2__)
+/* The same sums as dct_row, 8 products at a time (SSE2's 16-bit multiply-
+ * add), for a row whose cells are all below DCT_SIMD_MAX_CELL: a folded
+ * sample (|a + b| < 2^15) and a basis value (|.| <= 2^14) fit 16 bits, and
+ * a 32-bit lane adds up four products, under 4 * 32766 * 16384 < 2^31;
+ * the lanes are added in 64 bits. Exactly dct_row's integers. */
+#define DCT_SIMD_MAX_CELL 16384u
+static __m128i reverse16(__m128i v)
+{
+	v = _mm_shufflelo_epi16(v, _MM_SHUFFLE(0, 1, 2, 3));
+	v = _mm_shufflehi_epi16(v, _MM_SHUFFLE(0, 1, 2, 3));
+	return _mm_shuffle_epi32(v, _MM_SHUFFLE(1, 0, 3, 2));
+}
+
+static void dct_row_sse2(const uint16_t cell[IMG_GRID], int64_t out[DCT_MAX_FREQ + 1])
+{
+	const __m128i *c = (const __m128i *)(const void *)cell;
+	__m128i c0 = _mm_loadu_si128(c), c1 = _mm_loadu_si128(c + 1);
+	__m128i r3 = reverse16(_mm_loadu_si128(c + 3)), r2 = reverse16(_mm_loadu_si128(c + 2));
+	__m128i fold[2][2] = { { _mm_add_epi16(c0, r3), _mm_add_epi16(c1, r2) },
+		               { _mm_sub_epi16(c0, r3), _mm_sub_epi16(c1, r2) } };
+	for (unsigned v = 0; v <= DCT_MAX_FREQ; v++) {
+		const __m128i *b = (const __m128i *)(const void *)dct_basis[v];
+		__m128i s = _mm_add_epi32(_mm_madd_epi16(fold[v & 1][0], _mm_loadu_si128(b)),
+		                          _mm_madd_epi16(fold[v & 1][1], _mm_loadu_si128(b + 1)));
+		/* The four lanes sign-extended to 64 bits, then added. */
+		__m128i sign = _mm_srai_epi32(s, 31);
+		__m128i wide =
+		    _mm_add_epi64(_mm_unpacklo_epi32(s, sign), _mm_unpackhi_epi32(s, sign));
+		_mm_storel_epi64((__m128i *)(void *)&out[v],
+		                 _mm_add_epi64(wide, _mm_unpackhi_epi64(wide, wide)));
+	}
+}
+
+/* Whether every cell of t is below DCT_SIMD_MAX_CELL (a power of two). */
+static int cells_fit_sse2(const struct img_grid *t)
+{
+	const __m128i *c = (const __m128i *)(const void *)&t->cell[0][0];
+	__m128i any = _mm_setzero_si128();
+	for (unsigned i = 0; i < IMG_GRID * IMG_GRID / 8; i++)
+		any = _mm_or_si128(any, _mm_loadu_si128(c + i));
+	__m128i high = _mm_and_si128(any, _mm_set1_epi16((short)(uint16_t)-DCT_SIMD_MAX_CELL));
+	return _mm_movemask_epi8(_mm_cmpeq_epi8(high, _mm_setzero_si128())) == 0xffff;
+}
+#endif
+
 /* The 64 lowest-frequency coefficients after DC, in zigzag order (by
- * diagonal u+v, then by u). The basis is even about the middle for even
- * frequencies and odd for odd ones, exactly in the Q14 table too
- * (basis(u, 31 - x) = (-1)^u basis(u, x)), so each sum first folds the two
- * halves of its samples: half the products, the same integers. */
+ * diagonal u+v, then by u), each column sum folded as the rows were. */
 static void dct_low(const struct img_grid *t, int64_t coef[IMG_HASH_BITS])
 {
-	int32_t basis[DCT_MAX_FREQ + 1][DCT_HALF]; /* one table per call: no global state */
-	for (unsigned u = 0; u <= DCT_MAX_FREQ; u++)
-		for (unsigned x = 0; x < DCT_HALF; x++)
-			basis[u][x] = (int32_t)dct_basis(u, x);
 	int64_t rows[IMG_GRID][DCT_MAX_FREQ + 1];
-	for (unsigned y = 0; y < IMG_GRID; y++) {
-		/* [0]: sums, for even frequencies; [1]: differences, for odd ones. */
-		int64_t fold[2][DCT_HALF];
-		for (unsigned x = 0; x < DCT_HALF; x++) {
-			int64_t a = t->cell[y][x], b = t->cell[y][IMG_GRID - 1 - x];
-			fold[0][x] = a + b;
-			fold[1][x] = a - b;
+#if defined(__SSE2__)
+	if (cells_fit_sse2(t))
+		for (unsigned y = 0; y < IMG_GRID; y++)
+			dct_row_sse2(t->cell[y], rows[y]);
+	else
+#endif
+		for (unsigned y = 0; y < IMG_GRID; y++)
+			dct_row(t->cell[y], rows[y]);
+	/* Each frequency's column folded once: [v][0] sums, [v][1] differences. */
+	int64_t col[DCT_MAX_FREQ + 1][2][DCT_HALF];
+	for (unsigned v = 0; v <= DCT_MAX_FREQ; v++)
+		for (unsigned y = 0; y < DCT_HALF; y++) {
+			int64_t a = rows[y][v], b = rows[IMG_GRID - 1 - y][v];
+			col[v][0][y] = a + b;
+			col[v][1][y] = a - b;
 		}
-		for (unsigned v = 0; v <= DCT_MAX_FREQ; v++) {
-			int64_t s = 0;
-			for (unsigned x = 0; x < DCT_HALF; x++)
-				s += fold[v & 1][x] * basis[v][x];
-			rows[y][v] = s;
-		}
-	}
 	unsigned n = 0;
 	for (unsigned diag = 1; diag <= DCT_MAX_FREQ && n < IMG_HASH_BITS; diag++) {
 		for (unsigned u = 0; u <= diag && n < IMG_HASH_BITS; u++) {
-			unsigned v = diag - u;
+			const int64_t *f = col[diag - u][u & 1];
 			int64_t s = 0;
-			for (unsigned y = 0; y < DCT_HALF; y++) {
-				int64_t a = rows[y][v], b = rows[IMG_GRID - 1 - y][v];
-				s += basis[u][y] * (u & 1 ? a - b : a + b);
-			}
+			for (unsigned y = 0; y < DCT_HALF; y++)
+				s += dct_basis[u][y] * f[y];
 			coef[n++] = s;
 		}
 	}
 }
 
-static int cmp_i64(const void *a, const void *b)
+/* The k-th smallest of a[0..n) (0-based), a partly reordered: afterwards
+ * a[0..k) <= a[k] <= a[k+1..n) (Hoare's selection, as in Wirth's
+ * "Algorithms + Data Structures"): the order statistic a sort would give,
+ * in about 3n comparisons. */
+static int64_t select_kth(int64_t *a, long n, long k)
 {
-	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-	return (x > y) - (x < y);
+	long l = 0, m = n - 1;
+	while (l < m) {
+		int64_t x = a[k];
+		long i = l, j = m;
+		do {
+			while (a[i] < x)
+				i++;
+			while (x < a[j])
+				j--;
+			if (i <= j) {
+				int64_t t = a[i];
+				a[i] = a[j];
+				a[j] = t;
+				i++;
+				j--;
+			}
+		} while (i <= j);
+		if (j < k)
+			l = i;
+		if (k < i)
+			m = j;
+	}
+	return a[k];
 }
 
 uint64_t img_grid_phash(const struct img_grid *t)
 {
-	int64_t coef[IMG_HASH_BITS], sorted[IMG_HASH_BITS];
+	int64_t coef[IMG_HASH_BITS], work[IMG_HASH_BITS];
 	dct_low(t, coef);
-	memcpy(sorted, coef, sizeof(sorted));
-	qsort(sorted, IMG_HASH_BITS, sizeof(sorted[0]), cmp_i64);
+	memcpy(work, coef, sizeof(work));
 	/* Median of an even count: the mean of the middle two, kept doubled
-	 * to stay in integers. */
-	int64_t median2 = sorted[IMG_HASH_BITS / 2 - 1] + sorted[IMG_HASH_BITS / 2];
+	 * to stay in integers. The upper one is the smallest value above the
+	 * lower one's place. */
+	int64_t lower = select_kth(work, IMG_HASH_BITS, IMG_HASH_BITS / 2 - 1);
+	int64_t upper = work[IMG_HASH_BITS / 2];
+	for (unsigned i = IMG_HASH_BITS / 2 + 1; i < IMG_HASH_BITS; i++)
+		upper = work[i] < upper ? work[i] : upper;
+	int64_t median2 = lower + upper;
 	uint64_t hash = 0;
 	for (unsigned i = 0; i < IMG_HASH_BITS; i++)
 		if (2 * coef[i] > median2)
