@@ -6,11 +6,23 @@
  * on the 128x128 thumb, is refined to the pixel on the copy (each side moved
  * in by at most one thumb cell, to the first line holding ink), and each
  * tile is area-averaged from the copy's pixels onto a 32x32 grid. Without a
- * copy (img_region.c) the tiles come from the thumb instead.
+ * copy (img_region.c) the tiles come from the thumb instead. A row of cells
+ * is summed column by column first (16 columns at a time with SSE2), then
+ * each cell adds up its columns: every pixel is read once per tile, with no
+ * per-cell loop over rows; the integers are those of adding each cell's
+ * pixels (tile_grid, which stays for the cases the column sums cannot hold).
  *
  * Not for: the region's own hash (img_region.c) or comparing tiles (img.c).
  */
 #include "img.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+/* A band of a tile's cells is summed column by column (band_columns) in
+ * 16-bit sums and 8-bit counts: at most this many rows. */
+#define BAND_MAX_ROWS 255u
 
 /* Whether each of the 256 copy levels is ink (further from the background
  * than c->ink_delta): one lookup a pixel instead of the arithmetic. */
@@ -94,13 +106,128 @@ static uint64_t tile_grid(const struct img_luma *l, const struct ink_table *it, 
 	return ink;
 }
 
+/* The levels that are not ink, [*lo, *hi]: one run, as a level's distance
+ * from the background grows away from it (ink_table_fill); 0 when no level
+ * is plain or the table is not of that shape (then tile_grid counts). */
+static int plain_levels(const struct ink_table *t, uint8_t *lo, uint8_t *hi)
+{
+	unsigned a = 0, b;
+	while (a < 256 && t->ink[a])
+		a++;
+	if (a == 256)
+		return 0;
+	for (b = a; b + 1 < 256 && !t->ink[b + 1]; b++)
+		;
+	for (unsigned v = b + 1; v < 256; v++)
+		if (!t->ink[v])
+			return 0;
+	*lo = (uint8_t)a;
+	*hi = (uint8_t)b;
+	return 1;
+}
+
+/* Per column of x0..x1 (at most IMG_LUMA_MAX_SIDE), over rows ya..ye (at
+ * most BAND_MAX_ROWS): the sum of the levels and how many are plain (not
+ * ink). With SSE2 16 columns at a time. */
+struct band {
+	uint16_t sum[IMG_LUMA_MAX_SIDE];
+	uint8_t plain[IMG_LUMA_MAX_SIDE];
+};
+
+#if defined(__SSE2__)
+/* band_columns for the 16 columns from x. */
+static void band_block(const uint8_t *base, uint32_t stride, uint32_t x, uint32_t ya, uint32_t ye,
+                       __m128i vlo, __m128i vhi, struct band *b)
+{
+	const __m128i zero = _mm_setzero_si128();
+	__m128i s0 = zero, s1 = zero, plain = zero;
+	for (uint32_t y = ya; y < ye; y++) {
+		__m128i p =
+		    _mm_loadu_si128((const __m128i *)(const void *)(base + (size_t)y * stride + x));
+		s0 = _mm_add_epi16(s0, _mm_unpacklo_epi8(p, zero));
+		s1 = _mm_add_epi16(s1, _mm_unpackhi_epi8(p, zero));
+		/* lo <= p <= hi: clamping p to the range leaves it as it is. */
+		__m128i in = _mm_cmpeq_epi8(_mm_max_epu8(_mm_min_epu8(p, vhi), vlo), p);
+		plain = _mm_sub_epi8(plain, in);
+	}
+	_mm_storeu_si128((__m128i *)(void *)(b->sum + x), s0);
+	_mm_storeu_si128((__m128i *)(void *)(b->sum + x + 8), s1);
+	_mm_storeu_si128((__m128i *)(void *)(b->plain + x), plain);
+}
+#endif
+
+static void band_columns(const struct img_luma *l, uint32_t x0, uint32_t x1, uint32_t ya,
+                         uint32_t ye, uint8_t lo, uint8_t hi, struct band *b)
+{
+	uint32_t n = x1 - x0, x = 0;
+	const uint8_t *base = l->px + x0;
+#if defined(__SSE2__)
+	if (n >= 16) {
+		const __m128i vlo = _mm_set1_epi8((char)lo), vhi = _mm_set1_epi8((char)hi);
+		for (; x + 16 <= n; x += 16)
+			band_block(base, l->w, x, ya, ye, vlo, vhi, b);
+		if (x < n) /* the last 16 columns again: the same values */
+			band_block(base, l->w, n - 16, ya, ye, vlo, vhi, b);
+		return;
+	}
+#endif
+	for (; x < n; x++) {
+		unsigned s = 0, plain = 0;
+		for (uint32_t y = ya; y < ye; y++) {
+			uint8_t v = base[(size_t)y * l->w + x];
+			s += v;
+			plain += v >= lo && v <= hi;
+		}
+		b->sum[x] = (uint16_t)s;
+		b->plain[x] = (uint8_t)plain;
+	}
+}
+
+/* tile_grid's cells and ink from column sums, one band of rows at a time:
+ * the same cells (a cell at least one pixel, a pixel shared by two cells
+ * counted once in the ink), the same integers. */
+static uint64_t tile_grid_bands(const struct img_luma *l, uint8_t lo, uint8_t hi, uint32_t x0,
+                                uint32_t y0, uint32_t x1, uint32_t y1, struct img_grid *g,
+                                struct band *b)
+{
+	uint32_t w = x1 - x0, h = y1 - y0;
+	uint32_t xa[IMG_GRID], xe[IMG_GRID];
+	uint8_t whole[IMG_GRID]; /* the cell has pixels of its own (not shared) */
+	for (unsigned col = 0; col < IMG_GRID; col++) {
+		uint32_t a = col * w / IMG_GRID, e = (col + 1) * w / IMG_GRID;
+		whole[col] = e > a;
+		xa[col] = a;
+		xe[col] = e > a ? e : a + 1;
+	}
+	uint64_t ink = 0;
+	for (unsigned r = 0; r < IMG_GRID; r++) {
+		uint32_t ya = y0 + r * h / IMG_GRID, yb = y0 + (r + 1) * h / IMG_GRID;
+		uint32_t rows = yb > ya ? yb - ya : 1;
+		band_columns(l, x0, x1, ya, ya + rows, lo, hi, b);
+		for (unsigned col = 0; col < IMG_GRID; col++) {
+			uint32_t s = 0, plain = 0;
+			for (uint32_t x = xa[col]; x < xe[col]; x++) {
+				s += b->sum[x];
+				plain += b->plain[x];
+			}
+			uint32_t area = rows * (xe[col] - xa[col]);
+			g->cell[r][col] = (uint16_t)(s * 16u / area);
+			ink += yb > ya && whole[col] ? area - plain : 0;
+		}
+	}
+	return ink;
+}
+
 void img_tiles_luma(const struct img_luma *l, const struct img_content *c, const struct img_box *b,
                     struct img_hash *out)
 {
 	uint32_t p[4];
 	struct ink_table it;
+	struct band band;
+	uint8_t lo = 0, hi = 0;
 	ink_table_fill(c, &it);
 	pixel_box(l, &it, b, p);
+	int bands = plain_levels(&it, &lo, &hi);
 	uint32_t w = p[2] - p[0], h = p[3] - p[1];
 	for (unsigned ty = 0; ty < IMG_TILES; ty++)
 		for (unsigned tx = 0; tx < IMG_TILES; tx++) {
@@ -112,7 +239,10 @@ void img_tiles_luma(const struct img_luma *l, const struct img_content *c, const
 			x1 = x1 > x0 ? x1 : x0 + 1;
 			y1 = y1 > y0 ? y1 : y0 + 1;
 			struct img_grid g;
-			uint64_t ink = tile_grid(l, &it, x0, y0, x1, y1, &g);
+			uint64_t ink = bands && x1 - x0 <= IMG_LUMA_MAX_SIDE &&
+			                       (y1 - y0) / IMG_GRID + 1 <= BAND_MAX_ROWS
+			                   ? tile_grid_bands(l, lo, hi, x0, y0, x1, y1, &g, &band)
+			                   : tile_grid(l, &it, x0, y0, x1, y1, &g);
 			uint64_t area = (uint64_t)(x1 - x0) * (y1 - y0);
 			int flat = img_grid_is_flat(&g);
 			out->tile[i] = flat ? 0 : img_grid_phash(&g);

@@ -282,6 +282,134 @@ START_TEST(grid_phash_equals_the_direct_dct)
 }
 END_TEST
 
+/* A region's tiles as img_tiles.c computed them before it summed a band of
+ * cells column by column (each cell's pixels added up on their own): the
+ * same box refinement, cells, ink and hashes, so the same tiles. */
+struct ref_ink {
+	uint8_t ink[256];
+};
+
+static int ref_line_inked(const struct img_luma *l, const struct ref_ink *it, uint32_t x0,
+                          uint32_t x1, uint32_t y0, uint32_t y1)
+{
+	int ink = 0;
+	uint8_t lo = 255, hi = 0;
+	for (uint32_t y = y0; y < y1; y++)
+		for (uint32_t x = x0; x < x1; x++) {
+			uint8_t v = l->px[(size_t)y * l->w + x];
+			ink |= it->ink[v];
+			lo = v < lo ? v : lo;
+			hi = v > hi ? v : hi;
+		}
+	return ink && (unsigned)(hi - lo) * 16u >= IMG_UNIFORM_SPREAD;
+}
+
+static void ref_tiles(const struct img_luma *l, const struct img_content *c,
+                      const struct img_box *b, struct img_hash *out)
+{
+	struct ref_ink it;
+	for (unsigned v = 0; v < 256; v++) {
+		unsigned v16 = v * 16u;
+		unsigned d = v16 > c->background ? v16 - c->background : c->background - v16;
+		it.ink[v] = d > c->ink_delta;
+	}
+	uint32_t x0 = (uint32_t)((uint64_t)b->x0 * l->w / IMG_FINE);
+	uint32_t y0 = (uint32_t)((uint64_t)b->y0 * l->h / IMG_FINE);
+	uint32_t x1 = (uint32_t)(((uint64_t)b->x1 * l->w + IMG_FINE - 1) / IMG_FINE);
+	uint32_t y1 = (uint32_t)(((uint64_t)b->y1 * l->h + IMG_FINE - 1) / IMG_FINE);
+	uint32_t cw = l->w / IMG_FINE + 1, ch = l->h / IMG_FINE + 1;
+	for (uint32_t i = 0; i < cw && x1 - x0 > 1 && !ref_line_inked(l, &it, x0, x0 + 1, y0, y1);
+	     i++)
+		x0++;
+	for (uint32_t i = 0; i < cw && x1 - x0 > 1 && !ref_line_inked(l, &it, x1 - 1, x1, y0, y1);
+	     i++)
+		x1--;
+	for (uint32_t i = 0; i < ch && y1 - y0 > 1 && !ref_line_inked(l, &it, x0, x1, y0, y0 + 1);
+	     i++)
+		y0++;
+	for (uint32_t i = 0; i < ch && y1 - y0 > 1 && !ref_line_inked(l, &it, x0, x1, y1 - 1, y1);
+	     i++)
+		y1--;
+	uint32_t w = x1 - x0, h = y1 - y0;
+	for (unsigned t = 0; t < IMG_N_TILES; t++) {
+		uint32_t tx0 = x0 + (t % IMG_TILES) * w / IMG_TILES;
+		uint32_t tx1 = x0 + (t % IMG_TILES + 1) * w / IMG_TILES;
+		uint32_t ty0 = y0 + (t / IMG_TILES) * h / IMG_TILES;
+		uint32_t ty1 = y0 + (t / IMG_TILES + 1) * h / IMG_TILES;
+		tx1 = tx1 > tx0 ? tx1 : tx0 + 1;
+		ty1 = ty1 > ty0 ? ty1 : ty0 + 1;
+		uint32_t tw = tx1 - tx0, th = ty1 - ty0;
+		static struct img_grid g;
+		uint64_t ink = 0;
+		for (unsigned r = 0; r < IMG_GRID; r++) {
+			uint32_t ya = ty0 + r * th / IMG_GRID, yb = ty0 + (r + 1) * th / IMG_GRID;
+			uint32_t ye = yb > ya ? yb : ya + 1;
+			for (unsigned col = 0; col < IMG_GRID; col++) {
+				uint32_t xa = tx0 + col * tw / IMG_GRID,
+				         xb = tx0 + (col + 1) * tw / IMG_GRID;
+				uint32_t xe = xb > xa ? xb : xa + 1;
+				uint32_t sum = 0, k = 0;
+				for (uint32_t y = ya; y < ye; y++)
+					for (uint32_t x = xa; x < xe; x++) {
+						sum += l->px[(size_t)y * l->w + x];
+						k += it.ink[l->px[(size_t)y * l->w + x]];
+					}
+				g.cell[r][col] = (uint16_t)(sum * 16u / ((ye - ya) * (xe - xa)));
+				ink += (yb > ya && xb > xa) ? k : 0;
+			}
+		}
+		uint64_t area = (uint64_t)tw * th;
+		int flat = img_grid_is_flat(&g);
+		out->tile[t] = flat ? 0 : img_grid_phash(&g);
+		out->tile_ink[t] =
+		    flat ? 0 : (uint8_t)(ink * 255u / area > 255 ? 255 : ink * 255u / area);
+	}
+}
+
+START_TEST(tiles_luma_equal_the_per_cell_sums)
+{
+	static uint8_t px[IMG_LUMA_MAX_SIDE * IMG_LUMA_MAX_SIDE];
+	uint64_t s = 7;
+	for (int round = 0; round < 300; round++) {
+		/* Sides from under 32 pixels (cells sharing pixels) to the largest
+		 * copy, most of them not a multiple of 16; noise, blocks of text-like
+		 * strokes on a plain background, and extremes. */
+		uint32_t w = 8 + pic_rand(&s, round % 3 == 0 ? 60 : IMG_LUMA_MAX_SIDE - 7);
+		uint32_t h = 8 + pic_rand(&s, round % 5 == 0 ? 60 : IMG_LUMA_MAX_SIDE - 7);
+		struct img_luma l = { .px = px, .cap = sizeof(px), .w = w, .h = h, .step = 0 };
+		uint8_t bg = (uint8_t)pic_rand(&s, 256);
+		for (uint32_t y = 0; y < h; y++)
+			for (uint32_t x = 0; x < w; x++)
+				px[(size_t)y * w + x] =
+				    round % 3 == 0   ? (uint8_t)pic_rand(&s, 256)
+				    : round % 3 == 1 ? (((x / 3 + y / 5) % 7 < 2 && pic_rand(&s, 8))
+				                            ? (uint8_t)(255 - bg)
+				                            : bg)
+				                     : (pic_rand(&s, 2) ? 255 : 0);
+		struct img_content c = { .background = (uint16_t)(bg * 16u + pic_rand(&s, 16)),
+			                 .ink_delta =
+			                     (uint16_t)(IMG_INK_DELTA_MIN + pic_rand(&s, 1500)) };
+		struct img_box b;
+		b.x0 = (uint16_t)pic_rand(&s, IMG_FINE - 1);
+		b.y0 = (uint16_t)pic_rand(&s, IMG_FINE - 1);
+		b.x1 = (uint16_t)(b.x0 + 1 + pic_rand(&s, IMG_FINE - b.x0));
+		b.y1 = (uint16_t)(b.y0 + 1 + pic_rand(&s, IMG_FINE - b.y0));
+		c.box = b;
+		struct img_hash got, want;
+		memset(&got, 0, sizeof(got));
+		memset(&want, 0, sizeof(want));
+		img_tiles_luma(&l, &c, &b, &got);
+		ref_tiles(&l, &c, &b, &want);
+		for (unsigned t = 0; t < IMG_N_TILES; t++) {
+			ck_assert_msg(got.tile[t] == want.tile[t], "round %d tile %u hash", round,
+			              t);
+			ck_assert_msg(got.tile_ink[t] == want.tile_ink[t], "round %d tile %u ink",
+			              round, t);
+		}
+	}
+}
+END_TEST
+
 /* p drawn at (x, y) on a w x h canvas of colour bg. */
 static struct pic pic_place(const struct pic *p, uint32_t w, uint32_t h, uint32_t x, uint32_t y,
                             const uint8_t bg[3])
@@ -620,6 +748,7 @@ int main(void)
 	tcase_add_test(tc, different_pictures_differ);
 	tcase_add_test(tc, golden_hashes);
 	tcase_add_test(tc, grid_phash_equals_the_direct_dct);
+	tcase_add_test(tc, tiles_luma_equal_the_per_cell_sums);
 	tcase_add_test(tc, normalisation_survives_margins_frames_and_inversion);
 	tcase_add_test(tc, banner_strip_leaves_the_picture);
 	tcase_add_test(tc, info_and_sniff);
