@@ -15,6 +15,9 @@
 
 #include <ctype.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 struct text_buf {
 	char *p;
@@ -91,17 +94,39 @@ static size_t link_span(const char *s, size_t len, size_t i)
 
 /* The bytes a link or an address can hinge on: the first letter of
  * "http", "https" and "www." in either case, and '@'. Every other byte is
- * passed over with one load (this runs over every byte of the text). */
+ * passed over (next_lead: this runs over every byte of the text). */
 static const unsigned char link_lead[256] = {
 	['h'] = 1, ['H'] = 1, ['w'] = 1, ['W'] = 1, ['@'] = 1,
 };
 
+/* The first byte at or after i that link_lead marks, or len. With SSE2
+ * (the x86-64 baseline) 16 bytes are tested at a time: 'h' and 'w' in
+ * either case (a byte with bit 5 set is one of them only if it was one of
+ * them before), and '@'. */
+static size_t next_lead(const char *s, size_t len, size_t i)
+{
+#if defined(__SSE2__)
+	const __m128i h = _mm_set1_epi8('h'), w = _mm_set1_epi8('w'), at = _mm_set1_epi8('@');
+	const __m128i fold = _mm_set1_epi8(0x20);
+	for (; i + 16 <= len; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + i));
+		__m128i f = _mm_or_si128(v, fold);
+		__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(f, h), _mm_cmpeq_epi8(f, w)),
+		                         _mm_cmpeq_epi8(v, at));
+		unsigned bits = (unsigned)_mm_movemask_epi8(m);
+		if (bits != 0)
+			return i + (size_t)__builtin_ctz(bits);
+	}
+#endif
+	while (i < len && !link_lead[(unsigned char)s[i]])
+		i++;
+	return i;
+}
+
 /* Blanks links and e-mail addresses in place. */
 static void blank_links(char *s, size_t len)
 {
-	for (size_t i = 0; i < len; i++) {
-		if (!link_lead[(unsigned char)s[i]])
-			continue;
+	for (size_t i = next_lead(s, len, 0); i < len; i = next_lead(s, len, i + 1)) {
 		size_t n = link_span(s, len, i);
 		if (n > 0) {
 			memset(s + i, ' ', n);
