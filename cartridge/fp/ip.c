@@ -58,6 +58,28 @@ static int ip_is_public(const char *text)
 	return 0;
 }
 
+/* a as inet_ntop(AF_INET) writes it ("%u.%u.%u.%u"), without its
+ * formatted printing (this runs for every bracketed address of every
+ * Received header); -1 when cap cannot hold it. */
+static int ipv4_text(const unsigned char a[4], char *out, size_t cap)
+{
+	char t[16];
+	size_t n = 0;
+	for (int i = 0; i < 4; i++) {
+		unsigned v = a[i];
+		if (v >= 100)
+			t[n++] = (char)('0' + v / 100);
+		if (v >= 10)
+			t[n++] = (char)('0' + v / 10 % 10);
+		t[n++] = (char)('0' + v % 10);
+		t[n++] = i < 3 ? '.' : '\0';
+	}
+	if (n > cap)
+		return -1;
+	memcpy(out, t, n);
+	return 0;
+}
+
 /* Canonical text of an address (so "::FFFF:1.2.3.4" style variants agree);
  * 0 when s is an address. */
 static int ip_canonical(const char *s, size_t n, char *out, size_t cap)
@@ -71,7 +93,7 @@ static int ip_canonical(const char *s, size_t n, char *out, size_t cap)
 	if (strncasecmp(buf, "IPv6:", 5) == 0)
 		memmove(buf, buf + 5, n - 4);
 	if (inet_pton(AF_INET, buf, a) == 1)
-		return inet_ntop(AF_INET, a, out, (socklen_t)cap) ? 0 : -1;
+		return ipv4_text(a, out, cap);
 	if (inet_pton(AF_INET6, buf, a) == 1)
 		return inet_ntop(AF_INET6, a, out, (socklen_t)cap) ? 0 : -1;
 	return -1;
@@ -81,9 +103,12 @@ static int ip_canonical(const char *s, size_t n, char *out, size_t cap)
  * or len when absent. */
 static size_t find_by(const char *v, size_t len)
 {
+	/* The letters first (a byte or'ed with 0x20 is 'b' only for 'b' and
+	 * 'B'), then the spaces around them. */
 	for (size_t i = 0; i + 3 <= len; i++)
-		if ((i == 0 || isspace((unsigned char)v[i - 1])) &&
-		    strncasecmp(v + i, "by", 2) == 0 && isspace((unsigned char)v[i + 2]))
+		if ((v[i] | 0x20) == 'b' && (v[i + 1] | 0x20) == 'y' &&
+		    (i == 0 || isspace((unsigned char)v[i - 1])) &&
+		    isspace((unsigned char)v[i + 2]))
 			return i;
 	return len;
 }
@@ -180,20 +205,33 @@ static int sender_from_gateways(const struct fp_input *in, char *buf, size_t len
 	return -1;
 }
 
+/* The first public "from" address walking down the Received chain (its
+ * first FP_IP_MAX_HOPS headers) that is not one of our relays. A hop is
+ * parsed when the walk reaches it, and only the hop below one with a public
+ * address: the answer depends on nothing further down. */
 static int sender_by_heuristics(const struct fp_input *in, char *buf, size_t len)
 {
 	const struct mime_msg *m = in->mime;
-	struct ip_hop hops[FP_IP_MAX_HOPS];
+	const struct mime_header *rcvd[FP_IP_MAX_HOPS];
 	size_t n = 0;
 	for (size_t i = 0; i < m->n_headers && n < FP_IP_MAX_HOPS; i++)
 		if (strcasecmp(m->headers[i].name, "Received") == 0)
-			hop_parse(m->headers[i].raw, m->headers[i].raw_len, &hops[n++]);
+			rcvd[n++] = &m->headers[i];
+	struct ip_hop hop[2]; /* hop i in hop[i % 2]; hop i + 1 once parsed */
+	size_t parsed = 0;    /* hops 0..parsed-1 were parsed (the last two kept) */
 	for (size_t i = 0; i < n; i++) {
-		if (hops[i].ip[0] == '\0' || !ip_is_public(hops[i].ip))
+		struct ip_hop *h = &hop[i % 2];
+		if (parsed <= i)
+			hop_parse(rcvd[i]->raw, rcvd[i]->raw_len, h), parsed = i + 1;
+		if (h->ip[0] == '\0' || !ip_is_public(h->ip))
 			continue;
-		if (i + 1 < n && hop_is_relay(&hops[i], &hops[i + 1]))
-			continue;
-		snprintf(buf, len, "%s", hops[i].ip);
+		if (i + 1 < n) {
+			hop_parse(rcvd[i + 1]->raw, rcvd[i + 1]->raw_len, &hop[(i + 1) % 2]);
+			parsed = i + 2;
+			if (hop_is_relay(h, &hop[(i + 1) % 2]))
+				continue;
+		}
+		snprintf(buf, len, "%s", h->ip);
 		return 0;
 	}
 	return -1;

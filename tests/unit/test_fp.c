@@ -4,6 +4,7 @@
  * A failing golden vector means an algorithm changed: bump that engine's
  * version and re-publish, do not just update the number.
  */
+#include <arpa/inet.h>
 #include <check.h>
 
 #include "check_main.h"
@@ -350,6 +351,32 @@ START_TEST(test_ip_envelope_and_off)
 }
 END_TEST
 
+/* IPv4 addresses are written as inet_ntop writes them (ip.c formats them
+ * itself): every octet of one, two and three digits, and a buffer one byte
+ * too small is refused. */
+START_TEST(test_ip_v4_text_as_inet_ntop)
+{
+	static const unsigned octets[] = { 0, 1, 9, 10, 42, 99, 100, 199, 200, 255 };
+	struct whorl_envelope env = { .size = sizeof(env) };
+	char in[32], got[64], want[INET_ADDRSTRLEN];
+	test_in.env = &env;
+	test_cfg.use_envelope_ip = 1;
+	for (unsigned i = 0; i < 10000; i++) {
+		unsigned char a[4] = { (unsigned char)octets[i % 10],
+			               (unsigned char)octets[i / 10 % 10],
+			               (unsigned char)octets[i / 100 % 10],
+			               (unsigned char)octets[i / 1000] };
+		snprintf(in, sizeof(in), "%u.%u.%u.%u", a[0], a[1], a[2], a[3]);
+		env.client_ip = in;
+		ck_assert_ptr_nonnull(inet_ntop(AF_INET, a, want, sizeof(want)));
+		ck_assert_int_eq(fp_ip_sender(&test_in, got, sizeof(got)), 0);
+		ck_assert_str_eq(got, want);
+		ck_assert_int_eq(fp_ip_sender(&test_in, got, strlen(want) + 1), 0);
+		ck_assert_int_ne(fp_ip_sender(&test_in, got, strlen(want)), 0);
+	}
+}
+END_TEST
+
 START_TEST(test_attach_golden)
 {
 	static unsigned char payload[64];
@@ -449,6 +476,7 @@ int main(void)
 	tcase_add_test(tc, test_ip_skips_our_own_relays);
 	tcase_add_test(tc, test_ip_gateway_hosts);
 	tcase_add_test(tc, test_ip_envelope_and_off);
+	tcase_add_test(tc, test_ip_v4_text_as_inet_ntop);
 	tcase_add_test(tc, test_attach_golden);
 	tcase_add_test(tc, test_struct_needs_a_template);
 	tcase_add_test(tc, test_list_dedupes_and_bounds);
