@@ -295,15 +295,24 @@ static int is_ascii(const char *w, size_t n)
 	return 1;
 }
 
-/* Feeds the 5-byte grams of a word continuing the letter stream. */
+/* Feeds the 5-byte grams of a word continuing the letter stream (at most
+ * FUZZY_MAX_STREAM bytes in all): each byte from the stream's fifth on
+ * ends a gram. */
 static inline void stream_add(struct fuzzy_view *c, uint64_t *reg, size_t *stream, const char *w,
                               size_t n)
 {
-	for (size_t i = 0; i < n && *stream < FUZZY_MAX_STREAM; i++) {
-		*reg = ((*reg << 8) | (unsigned char)w[i]) & 0xffffffffffull;
-		if (++*stream >= FUZZY_GRAM)
-			view_add(c, whorl_mix64(*reg ^ FUZZY_SEED_C));
+	size_t s = *stream, i = 0;
+	uint64_t r = *reg;            /* in a register: view_add's stores could alias *reg */
+	if (n > FUZZY_MAX_STREAM - s) /* s never passes FUZZY_MAX_STREAM */
+		n = FUZZY_MAX_STREAM - s;
+	for (; i < n && s + i < FUZZY_GRAM - 1; i++)
+		r = ((r << 8) | (unsigned char)w[i]) & 0xffffffffffull;
+	for (; i < n; i++) {
+		r = ((r << 8) | (unsigned char)w[i]) & 0xffffffffffull;
+		view_add(c, whorl_mix64(r ^ FUZZY_SEED_C));
 	}
+	*reg = r;
+	*stream = s + n;
 }
 
 /* Digits that stand for letters in "v1agra", "fr33", "m0ney". */
