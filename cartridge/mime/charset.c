@@ -233,15 +233,21 @@ static size_t cv_utf8(const unsigned char *in, size_t n, unsigned char *out, int
 	return o;
 }
 
+/* Windows-1252 (and Latin-1, its subset where text uses it) input: ASCII
+ * runs copied as they are (found eight bytes at a time), each other byte
+ * written as its character in UTF-8. */
 static size_t cv_cp1252(const unsigned char *in, size_t n, unsigned char *out)
 {
-	size_t o = 0;
-	for (size_t i = 0; i < n; i++) {
-		unsigned char c = in[i];
-		if (c < 0x80)
-			out[o++] = c;
-		else
+	size_t o = 0, i = 0;
+	while (i < n) {
+		size_t k = ascii_prefix(in + i, n - i);
+		memcpy(out + o, in + i, k);
+		o += k;
+		i += k;
+		if (i < n) {
+			unsigned char c = in[i++];
 			o += mime_utf8_put(out + o, c < 0xA0 ? cp1252_high[c - 0x80] : c);
+		}
 	}
 	return o;
 }

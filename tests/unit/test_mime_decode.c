@@ -160,6 +160,38 @@ static const char *conv(const char *cs, struct charset_cache *cache, const char 
 	return charset_to_utf8(&arena, cache, cs, (const unsigned char *)in, strlen(in), NULL, bad);
 }
 
+/* Windows-1252 text converted in one call equals its bytes converted one
+ * at a time (charset.c copies ASCII runs whole): runs of every length
+ * around the 8-byte steps, high bytes between and at both ends. */
+START_TEST(charset_cp1252_runs_as_bytes)
+{
+	uint64_t x = 0x9e3779b97f4a7c15ull;
+	char in[96], one[2] = { 0, 0 }, want[400];
+	for (int round = 0; round < 2000; round++) {
+		size_t n = 0, w = 0;
+		while (n + 1 < sizeof(in)) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			unsigned v = (unsigned)(x >> 40);
+			/* mostly ASCII, a high byte now and then */
+			in[n++] = (char)(v % 5 == 0 ? 0x80 + (v >> 8) % 128 : 1 + (v >> 8) % 127);
+			if (v % 97 == 0)
+				break;
+		}
+		in[n] = '\0';
+		for (size_t i = 0; i < n; i++) {
+			int bad;
+			one[0] = in[i];
+			const char *c = conv("windows-1252", NULL, one, &bad);
+			memcpy(want + w, c, strlen(c));
+			w += strlen(c);
+		}
+		want[w] = '\0';
+		int bad;
+		ck_assert_str_eq(conv("windows-1252", NULL, in, &bad), want);
+	}
+}
+END_TEST
+
 START_TEST(charset_builtin)
 {
 	int bad;
@@ -444,6 +476,7 @@ int main(void)
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_set_timeout(tc, 20);
 	tcase_add_test(tc, base64_golden);
+	tcase_add_test(tc, charset_cp1252_runs_as_bytes);
 	tcase_add_test(tc, base64_broken);
 	tcase_add_test(tc, qp_golden);
 	tcase_add_test(tc, qp_broken);
