@@ -11,6 +11,12 @@
  * Not for: RFC 2047 word framing (rfc2047.c).
  */
 #include "mime.h"
+
+#include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "../util/hex.h"
 
 /* Index just past a soft break that starts at the '=' at i, or 0 if none. */
@@ -39,6 +45,27 @@ static size_t qp_ws_run(const unsigned char *p, size_t i, size_t len, int *at_eo
 	return j;
 }
 
+/* Length of the run of p[0..n) holding none of '=', ' ' and '\t' (the
+ * bytes the body decoder treats specially); with SSE2 16 bytes at a time. */
+static size_t qp_plain_run(const unsigned char *p, size_t n)
+{
+	size_t i = 0;
+#if defined(__SSE2__)
+	const __m128i eq = _mm_set1_epi8('='), sp = _mm_set1_epi8(' '), tab = _mm_set1_epi8('\t');
+	for (; i + 16 <= n; i += 16) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+		__m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, eq), _mm_cmpeq_epi8(v, sp)),
+		                         _mm_cmpeq_epi8(v, tab));
+		unsigned bits = (unsigned)_mm_movemask_epi8(m);
+		if (bits != 0)
+			return i + (size_t)__builtin_ctz(bits);
+	}
+#endif
+	while (i < n && p[i] != '=' && p[i] != ' ' && p[i] != '\t')
+		i++;
+	return i;
+}
+
 size_t mime_qp_decode(const char *in, size_t len, unsigned char *out, size_t cap, int header_mode,
                       unsigned *errors)
 {
@@ -64,6 +91,10 @@ size_t mime_qp_decode(const char *in, size_t len, unsigned char *out, size_t cap
 			errs++;
 			out[o++] = '=';
 			i++;
+		} else if (c == ' ' && !header_mode && i + 1 < len && p[i + 1] != ' ' &&
+		           p[i + 1] != '\t' && p[i + 1] != '\r' && p[i + 1] != '\n') {
+			out[o++] = ' '; /* one space inside a line: the run below, shorter */
+			i++;
 		} else if ((c == ' ' || c == '\t') && !header_mode) {
 			int at_eol;
 			size_t end = qp_ws_run(p, i, len, &at_eol);
@@ -71,9 +102,14 @@ size_t mime_qp_decode(const char *in, size_t len, unsigned char *out, size_t cap
 			while (!at_eol && i < end && o < cap)
 				out[o++] = p[i++];
 			i = end;
-		} else {
-			out[o++] = header_mode && c == '_' ? ' ' : c;
+		} else if (header_mode) {
+			out[o++] = c == '_' ? ' ' : c;
 			i++;
+		} else { /* a run of bytes kept as they are, as far as cap allows */
+			size_t run = qp_plain_run(p + i, len - i < cap - o ? len - i : cap - o);
+			memcpy(out + o, p + i, run);
+			o += run;
+			i += run;
 		}
 	}
 	if (errors != NULL)

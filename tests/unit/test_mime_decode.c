@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "cartridge/mime/mime.h"
+#include "cartridge/util/hex.h"
 
 static struct arena arena;
 
@@ -163,6 +164,91 @@ static const char *conv(const char *cs, struct charset_cache *cache, const char 
 /* Windows-1252 text converted in one call equals its bytes converted one
  * at a time (charset.c copies ASCII runs whole): runs of every length
  * around the 8-byte steps, high bytes between and at both ends. */
+/* mime_qp_decode as qp.c had it before it copied runs of plain bytes and
+ * single spaces at once: one byte at a time. */
+static size_t ref_qp_ws(const unsigned char *p, size_t i, size_t len, int *at_eol)
+{
+	size_t j = i;
+	while (j < len && (p[j] == ' ' || p[j] == '\t'))
+		j++;
+	*at_eol = j == len || p[j] == '\n' || (p[j] == '\r' && j + 1 < len && p[j + 1] == '\n');
+	return j;
+}
+
+static size_t ref_qp(const char *in, size_t len, unsigned char *out, size_t cap, int header_mode,
+                     unsigned *errors)
+{
+	const unsigned char *p = (const unsigned char *)in;
+	size_t o = 0, i = 0;
+	while (i < len && o < cap) {
+		unsigned char c = p[i];
+		if (c == '=') {
+			int hi = i + 2 < len ? hex_digit_value(p[i + 1]) : -1;
+			int lo = hi >= 0 ? hex_digit_value(p[i + 2]) : -1;
+			if (lo >= 0) {
+				out[o++] = (unsigned char)(hi << 4 | lo);
+				i += 3;
+				continue;
+			}
+			size_t j = i + 1, next = 0;
+			while (!header_mode && j < len && (p[j] == ' ' || p[j] == '\t'))
+				j++;
+			if (!header_mode) {
+				if (j == len)
+					next = len;
+				else if (p[j] == '\n')
+					next = j + 1;
+				else if (p[j] == '\r' && (j + 1 == len || p[j + 1] == '\n'))
+					next = j + 1 < len ? j + 2 : len;
+			}
+			if (next != 0) {
+				i = next;
+				continue;
+			}
+			(*errors)++;
+			out[o++] = '=';
+			i++;
+		} else if ((c == ' ' || c == '\t') && !header_mode) {
+			int at_eol;
+			size_t end = ref_qp_ws(p, i, len, &at_eol);
+			while (!at_eol && i < end && o < cap)
+				out[o++] = p[i++];
+			i = end;
+		} else {
+			out[o++] = header_mode && c == '_' ? ' ' : c;
+			i++;
+		}
+	}
+	return o;
+}
+
+START_TEST(qp_equals_the_byte_decoder)
+{
+	static const char alphabet[] = "ab= \t\r\n_3F=\r\nxyz  =20\t=\n";
+	uint64_t x = 0x2545f4914f6cdd1dull;
+	char in[80];
+	unsigned char got[96], want[96];
+	for (int round = 0; round < 20000; round++) {
+		x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+		size_t n = (size_t)(x % sizeof(in));
+		for (size_t i = 0; i < n; i++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			unsigned v = (unsigned)(x >> 32);
+			in[i] = v % 3 == 0 ? alphabet[(v >> 8) % (sizeof(alphabet) - 1)]
+			                   : (char)('A' + (v >> 8) % 26);
+		}
+		size_t cap = round % 4 == 0 ? (size_t)(x >> 50) % (n + 1) : sizeof(got);
+		int header = round % 5 == 0;
+		unsigned eg = 0, ew = 0;
+		size_t lg = mime_qp_decode(in, n, got, cap, header, &eg);
+		size_t lw = ref_qp(in, n, want, cap, header, &ew);
+		ck_assert_uint_eq(lg, lw);
+		ck_assert_uint_eq(eg, ew);
+		ck_assert_mem_eq(got, want, lw);
+	}
+}
+END_TEST
+
 START_TEST(charset_cp1252_runs_as_bytes)
 {
 	uint64_t x = 0x9e3779b97f4a7c15ull;
@@ -479,6 +565,7 @@ int main(void)
 	tcase_add_test(tc, charset_cp1252_runs_as_bytes);
 	tcase_add_test(tc, base64_broken);
 	tcase_add_test(tc, qp_golden);
+	tcase_add_test(tc, qp_equals_the_byte_decoder);
 	tcase_add_test(tc, qp_broken);
 	tcase_add_test(tc, uu_golden);
 	tcase_add_test(tc, uu_broken);
