@@ -277,22 +277,60 @@ static inline int is_stopword(const char *w, size_t n)
 	return fuzzy_stop_slots[(k * FUZZY_STOP_MUL) >> 56] == k;
 }
 
-static int has_digit(const char *w, size_t n)
+/* What a word's bytes hold, or'ed over them: WORD_DIGIT for '0'-'9',
+ * WORD_HIGH for a byte of a multibyte letter (scripts written without
+ * spaces make long "words" of those: text, unlike long ASCII runs, which
+ * are base64 debris). */
+#define WORD_DIGIT 1u
+#define WORD_HIGH 2u
+#define R16(v) v, v, v, v, v, v, v, v, v, v, v, v, v, v, v, v
+static const uint8_t word_class[256] = {
+	R16(0), R16(0), R16(0), /* 0x00-0x2f */
+	1,      1,      1,      1,      1,      1,      1,      1,
+	1,      1,      0,      0,      0,      0,      0,      0, /* 0x30-0x3f */
+	R16(0), R16(0), R16(0), R16(0),                            /* 0x40-0x7f */
+	R16(2), R16(2), R16(2), R16(2), R16(2), R16(2), R16(2), R16(2),
+};
+#undef R16
+
+static unsigned class_of(const char *w, size_t n)
 {
+	unsigned k = 0;
 	for (size_t i = 0; i < n; i++)
-		if (w[i] >= '0' && w[i] <= '9')
-			return 1;
-	return 0;
+		k |= word_class[(unsigned char)w[i]];
+	return k;
 }
 
-/* Scripts written without spaces (CJK) make long "words" of multibyte
- * letters: those are text, unlike long ASCII runs (base64 debris). */
-static int is_ascii(const char *w, size_t n)
+/* The next word of the normalised text from *pos, exactly as
+ * text_next_word() gives it, and *cls, class_of() its bytes. A word of
+ * more than one letter (one UTF-8 sequence) is found here, its bytes
+ * classed in the same pass; a one-letter word may start a spaced-out run
+ * ("f r e e"), which text_next_word() joins. */
+static inline const char *next_word(const char *norm, size_t len, size_t *pos, size_t *wlen,
+                                    char *join, size_t joincap, unsigned *cls)
 {
-	for (size_t i = 0; i < n; i++)
-		if ((unsigned char)w[i] >= 0x80)
-			return 0;
-	return 1;
+	size_t p = *pos;
+	while (p < len && norm[p] == ' ')
+		p++;
+	if (p >= len) {
+		*pos = len;
+		return NULL;
+	}
+	size_t e = p;
+	unsigned k = 0;
+	while (e < len && norm[e] != ' ')
+		k |= word_class[(unsigned char)norm[e++]];
+	unsigned char lead = (unsigned char)norm[p];
+	size_t one = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+	if (e - p != one) {
+		*pos = e;
+		*wlen = e - p;
+		*cls = k;
+		return norm + p;
+	}
+	const char *w = text_next_word(norm, len, pos, wlen, join, joincap);
+	*cls = class_of(w, *wlen);
+	return w;
 }
 
 /* Feeds the 5-byte grams of a word continuing the letter stream (at most
@@ -357,17 +395,20 @@ static int views_build(const struct fp_input *in, struct fuzzy_view *w, struct f
 	size_t pos = 0, wlen, n_words = 0, stream = 0;
 	uint64_t reg = 0;
 	const char *word;
+	unsigned cls;
 	view_init(w);
 	view_init(c);
 	int cut = 0;
-	while ((word = text_next_word(in->norm, in->norm_len, &pos, &wlen, join, sizeof(join))) !=
+	while ((word = next_word(in->norm, in->norm_len, &pos, &wlen, join, sizeof(join), &cls)) !=
 	       NULL) {
 		if (n_words++ == FUZZY_MAX_WORDS)
 			return 1;
 		cut |= stream >= FUZZY_MAX_STREAM;
-		if (has_digit(word, wlen) && (word = leet_unspell(word, wlen, unleet)) == NULL)
+		if ((cls & WORD_DIGIT) && (word = leet_unspell(word, wlen, unleet)) == NULL)
 			continue;
-		if (wlen > FUZZY_MAX_WORD && is_ascii(word, wlen))
+		/* Spelled out, a word is at most FUZZY_MAX_WORD bytes: this is the
+		 * word as it came, whose high bytes the spelling kept. */
+		if (wlen > FUZZY_MAX_WORD && !(cls & WORD_HIGH))
 			continue;
 		stream_add(c, &reg, &stream, word, wlen);
 		if (wlen >= 3 && wlen <= FUZZY_MAX_WORD && !is_stopword(word, wlen))

@@ -65,6 +65,91 @@ static double sim(const char *a, const char *b)
 	                            sb->len);
 }
 
+/* Normalised texts of every kind of word the engine tells apart: plain and
+ * stop words, one-letter words alone and in spaced-out runs, numbers, leet
+ * spellings, ASCII runs past FUZZY_MAX_WORD, multibyte letters of 2, 3 and
+ * 4 bytes alone and in long runs; and one digest of every sketch made of
+ * them (bytes, query anchors and query extra, overflow flags), as the
+ * engine computed them before it split words itself (golden). */
+static size_t words_text(uint64_t *x, char *out, size_t cap)
+{
+	static const char *const pieces[] = {
+		"offer",
+		"the",
+		"watches",
+		"a",
+		"b",
+		"c",
+		"d",
+		"x",
+		"v1agra",
+		"fr33",
+		"m0ney",
+		"2024",
+		"12ab",
+		"e\xcc\x81",
+		"\xc3\xa9",
+		"\xe6\x97\xa5",
+		"\xf0\x9f\x98\x80",
+		"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e"
+		"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e"
+		"\xe6\x97\xa5\xe6\x9c\xac",
+		"qwertyuiopasdfghjklzxcvbnmqwertyuiopasdfghjkl",
+		"because",
+		"breitling",
+		"certificate",
+		"l0ng3r",
+		"o",
+		"i",
+		"ab",
+	};
+	size_t n = 0, words = 1 + (size_t)(*x % 300);
+	for (size_t k = 0; k < words; k++) {
+		*x ^= *x << 13, *x ^= *x >> 7, *x ^= *x << 17;
+		const char *w = pieces[(*x >> 20) % (sizeof(pieces) / sizeof(pieces[0]))];
+		char gen[12];
+		if ((*x >> 40) % 3 == 0) { /* a made-up word of 1 to 8 letters */
+			size_t len = 1 + (size_t)((*x >> 44) % 8);
+			for (size_t i = 0; i < len; i++)
+				gen[i] = (char)('a' + (*x >> (4 * i)) % 26);
+			gen[len] = '\0';
+			w = gen;
+		}
+		size_t len = strlen(w);
+		if (n + len + 2 > cap)
+			break;
+		if (n > 0)
+			out[n++] = ' ';
+		memcpy(out + n, w, len);
+		n += len;
+	}
+	out[n] = '\0';
+	return n;
+}
+
+START_TEST(test_fuzzy_words_golden)
+{
+	static char text[300 * 64];
+	uint64_t x = 0x853c49e6748fea9bull, digest = 0;
+	for (int round = 0; round < 400; round++) {
+		words_text(&x, text, sizeof(text));
+		struct fp_list out;
+		const struct fp_sketch *s = sketch_of(text, &out);
+		digest = whorl_hash_combine(digest, (uint64_t)out.overflow);
+		if (s == NULL)
+			continue;
+		digest = whorl_hash_combine(digest, whorl_hash64(s->bytes, s->len, 1));
+		digest = whorl_hash_combine(
+		    digest,
+		    whorl_hash64(s->query_anchors, s->n_query_anchors * sizeof(uint32_t), 2));
+		digest =
+		    whorl_hash_combine(digest, whorl_hash64(s->query_extra, s->query_extra_len, 3));
+	}
+	ck_assert_msg(digest == 0x486e9dbd1f62d02eull, "digest 0x%016llxull",
+	              (unsigned long long)digest);
+}
+END_TEST
+
 START_TEST(test_fuzzy_golden)
 {
 	struct fp_list out;
@@ -291,6 +376,7 @@ int main(void)
 	TCase *tc = tcase_create("fuzzy");
 	tcase_add_checked_fixture(tc, setup, teardown);
 	tcase_add_test(tc, test_fuzzy_golden);
+	tcase_add_test(tc, test_fuzzy_words_golden);
 	tcase_add_test(tc, test_fuzzy_identity_and_order);
 	tcase_add_test(tc, test_fuzzy_hashbusters_and_spacing);
 	tcase_add_test(tc, test_fuzzy_unrelated_texts_differ);
