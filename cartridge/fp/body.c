@@ -41,6 +41,10 @@
  */
 #include "fp.h"
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include "../util/hash.h"
 
 #define FP_BODY_SEED 0x626f6479ull           /* "body" */
@@ -140,17 +144,42 @@ struct body_bound {
 	uint32_t pos, slot;
 };
 
+/* Appends the bytes of s[*i..stop) that are not spaces to letters[*n..)
+ * (letters has room for stop bytes, and *n <= *i). With SSE2 a step takes
+ * the 16 bytes at *i, stores them all at *n and keeps those before the
+ * first space (skipping it): the bytes stored past what is kept lie where
+ * the next step stores, and never past stop. */
+static void copy_letters(const char *s, size_t *i, size_t stop, char *letters, size_t *n)
+{
+	size_t k = *i, o = *n;
+#if defined(__SSE2__)
+	const __m128i sp = _mm_set1_epi8(' ');
+	while (k + 16 <= stop) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(s + k));
+		unsigned spaces = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, sp));
+		_mm_storeu_si128((__m128i *)(void *)(letters + o), v);
+		size_t run = spaces != 0 ? (size_t)__builtin_ctz(spaces) : 16;
+		o += run;
+		k += run + (spaces != 0);
+	}
+#endif
+	for (; k < stop; k++) { /* branch-free: every byte is stored */
+		char c = s[k];
+		letters[o] = c;
+		o += c != ' ';
+	}
+	*i = k;
+	*n = o;
+}
+
 static size_t letters_and_bounds(const struct fp_input *in, size_t upto, const struct body_bound *b,
                                  size_t nb, char *letters, uint32_t *at)
 {
 	size_t n = 0, i = 0;
 	for (size_t next = 0; next <= nb; next++) {
 		size_t stop = next < nb ? b[next].pos : upto;
-		for (; i < stop; i++) { /* branch-free: every byte is stored */
-			char c = in->norm[i];
-			letters[n] = c;
-			n += c != ' ';
-		}
+		if (i < stop)
+			copy_letters(in->norm, &i, stop, letters, &n);
 		if (next < nb)
 			at[b[next].slot] = (uint32_t)n;
 	}

@@ -377,6 +377,83 @@ START_TEST(test_ip_v4_text_as_inet_ntop)
 }
 END_TEST
 
+/* The letters keys of a scan (body.c copies the letters 16 bytes at a
+ * time) equal those fp_body_add_text computes from the text and from each
+ * keyed part's text alone (letter by letter): random words between one or
+ * two spaces, parts of lines and paragraphs of every size. */
+static size_t letters_key(const char *t, size_t len, uint64_t *key)
+{
+	static struct fp_list l;
+	memset(&l, 0, sizeof(l));
+	fp_body_add_text(&l, t, len);
+	size_t hashed = len >= 24; /* FP_BODY_MIN_BYTES: the key of the bytes comes first */
+	if (l.n_fps <= hashed)
+		return 0;
+	*key = l.fps[hashed].key;
+	return 1;
+}
+
+START_TEST(test_body_letters_as_text)
+{
+	static char text[4096];
+	static struct text_part parts[8];
+	uint64_t x = 0x6a09e667f3bcc908ull;
+	for (int round = 0; round < 3000; round++) {
+		size_t n = 0, target = 1 + (size_t)(x % (round % 2 ? 200 : 4000));
+		while (n + 44 < target) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			if ((x >> 8) % 7 == 0 || n == 0)
+				text[n++] = ' ';
+			for (size_t k = 0, len = 1 + (x >> 16) % (round % 3 ? 11 : 40); k < len;
+			     k++)
+				text[n++] = (char)('a' + (x >> (3 * k)) % 26);
+			text[n++] = ' ';
+		}
+		text[n] = '\0';
+		size_t np = (size_t)(x % 9);
+		for (size_t k = 0; k < np; k++) {
+			x ^= x << 13, x ^= x >> 7, x ^= x << 17;
+			uint32_t from = (uint32_t)(x % (n + 1)), len = (uint32_t)((x >> 20) % 600);
+			parts[k] =
+			    (struct text_part){ from, from + len > n ? (uint32_t)n : from + len };
+		}
+		memset(&test_out, 0, sizeof(test_out));
+		test_in.norm = text;
+		test_in.norm_len = n;
+		test_in.parts = parts;
+		test_in.n_parts = np;
+		fp_body_compute(&test_in, &test_out);
+		/* Expected: the letters keys of the text and of each keyed part (a
+		 * list keeps a key once); the list holds those after the key of the
+		 * bytes, in any order of equal keys. */
+		uint64_t want[9], key;
+		size_t nw = 0;
+		if (letters_key(text, n, &key))
+			want[nw++] = key;
+		for (size_t k = 0; k < np; k++) {
+			size_t len = parts[k].to - parts[k].from;
+			if (len <= 512 && len != n && letters_key(text + parts[k].from, len, &key))
+				want[nw++] = key;
+		}
+		size_t first = n >= 24; /* FP_BODY_MIN_BYTES */
+		for (size_t i = 0; i < nw; i++) {
+			size_t j = first;
+			while (j < test_out.n_fps && want[i] != test_out.fps[j].key)
+				j++;
+			ck_assert_msg(j < test_out.n_fps, "round %d: letters key %zu missing",
+			              round, i);
+		}
+		for (size_t j = first; j < test_out.n_fps; j++) {
+			size_t i = 0;
+			while (i < nw && want[i] != test_out.fps[j].key)
+				i++;
+			ck_assert_msg(i < nw, "round %d: key %zu not expected", round, j);
+		}
+		arena_reset(&test_arena);
+	}
+}
+END_TEST
+
 START_TEST(test_attach_golden)
 {
 	static unsigned char payload[64];
@@ -477,6 +554,7 @@ int main(void)
 	tcase_add_test(tc, test_ip_gateway_hosts);
 	tcase_add_test(tc, test_ip_envelope_and_off);
 	tcase_add_test(tc, test_ip_v4_text_as_inet_ntop);
+	tcase_add_test(tc, test_body_letters_as_text);
 	tcase_add_test(tc, test_attach_golden);
 	tcase_add_test(tc, test_struct_needs_a_template);
 	tcase_add_test(tc, test_list_dedupes_and_bounds);
