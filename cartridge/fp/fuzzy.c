@@ -318,8 +318,30 @@ static inline const char *next_word(const char *norm, size_t len, size_t *pos, s
 	}
 	size_t e = p;
 	unsigned k = 0;
-	while (e < len && norm[e] != ' ')
-		k |= word_class[(unsigned char)norm[e++]];
+#if defined(__SSE2__)
+	/* A word that ends within the 16 bytes at p (most do): its end from
+	 * the first space, its classes from the bytes before it. */
+	unsigned spaces = 0;
+	if (p + 16 <= len) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)(norm + p));
+		spaces = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(' ')));
+		if (spaces != 0) {
+			unsigned n = (unsigned)__builtin_ctz(spaces), before = (1u << n) - 1;
+			/* v - '0' below 10, unsigned: as signed bytes after adding -128 */
+			__m128i d = _mm_xor_si128(_mm_sub_epi8(v, _mm_set1_epi8('0')),
+			                          _mm_set1_epi8((char)0x80));
+			unsigned digits = (unsigned)_mm_movemask_epi8(
+			    _mm_cmplt_epi8(d, _mm_set1_epi8((char)(-128 + 10))));
+			unsigned high = (unsigned)_mm_movemask_epi8(v);
+			k = ((digits & before) != 0 ? WORD_DIGIT : 0) |
+			    ((high & before) != 0 ? WORD_HIGH : 0);
+			e = p + n;
+		}
+	}
+	if (spaces == 0)
+#endif
+		while (e < len && norm[e] != ' ')
+			k |= word_class[(unsigned char)norm[e++]];
 	unsigned char lead = (unsigned char)norm[p];
 	size_t one = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
 	if (e - p != one) {
