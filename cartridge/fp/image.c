@@ -13,7 +13,7 @@
  *                 publisher's record (fingerprint(), not score()) adds
  *                 the sketches of the content's crops (img/img_crop.c),
  *                 a scan those of its windows (img/img_window.c: the
- *                 box with the sides a copy was cut at moved in);
+ *                 box with a side or a corner moved in by a cell or two);
  *   depth high:   also the QR codes read with libzbar: a URL payload gives
  *                 the url engine's keys, any other payload the body
  *                 engine's text digest, and either an image key of the
@@ -22,7 +22,7 @@
  *                 resolution of a perceptual hash, their payload is what
  *                 identifies them.
  * Misses: crops past 12 % of a side, some corner crops (docs/BENCHMARKS.md),
- * crops followed by new margins, rotations, pictures split across several images,
+ * a sparse picture's crops given new margins, rotations, pictures split across several images,
  * formats other than GIF/PNG/JPEG, frames after the first of an animated
  * GIF, QR codes whose modules are under 2 px after the copy's scaling.
  *
@@ -33,7 +33,7 @@
  * Memory: one thumb per message and one luminance copy (1 MiB: the tiles'
  * pixels and the QR decoder's input), from the arena; a publisher's crops
  * add IMG_MAX_CROPS sketches (about 80 KiB) at most, a scan's windows
- * FP_IMAGE_MAX_WINDOW_SKETCHES (about 26 KiB).
+ * FP_IMAGE_MAX_WINDOW_SKETCHES (about 39 KiB).
  *
  * Not for: decoding (img/), looking the fingerprints up (sigdb/).
  */
@@ -54,8 +54,8 @@
  * image): the first image's crops all fit. */
 #define FP_IMAGE_MAX_CROP_SKETCHES IMG_MAX_CROPS
 /* Window sketches a scan adds per message (img.h, IMG_MAX_WINDOWS per
- * image): the windows of the first images whose content reaches the
- * canvas's edge; past it the rest are cut (rescan). */
+ * image): the windows of the first 8 pictures; past it the rest are cut
+ * (rescan). */
 #define FP_IMAGE_MAX_WINDOW_SKETCHES (8 * IMG_MAX_WINDOWS)
 #define FP_IMAGE_MAX_QR_SCANS 8 /* images searched for QR codes per message */
 #define FP_IMAGE_QR_MAJOR 4     /* a code over 1/4 of the content: no picture sketch */
@@ -116,7 +116,7 @@ static void add_boxes(const struct fp_input *in, struct fp_list *out, const stru
 /* A publisher's record of the picture also holds the sketches of its
  * crops (img/img_crop.c), within FP_IMAGE_MAX_CROP_SKETCHES a message; a
  * scan's holds those of its windows instead (img/img_window.c: the content
- * box with the sides that reach the canvas's edge moved in), within
+ * box with a side or a corner moved in), within
  * FP_IMAGE_MAX_WINDOW_SKETCHES: the two meet halfway. */
 static void add_crops_or_windows(const struct fp_input *in, struct fp_list *out,
                                  struct image_work *w, const struct img_content *c)

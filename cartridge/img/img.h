@@ -246,19 +246,26 @@ int img_box_keep(const struct img_thumb *t, const struct img_content *c, struct 
 size_t img_content_crops(const struct img_thumb *t, const struct img_content *c,
                          struct img_box *boxes, size_t cap);
 
-/* Windows (img_window.c): a scan also hashes its content box with the
- * sides that reach the canvas's edge (where a copy was cut) moved in by 1
- * to IMG_WINDOW_MAX_SHRINK thumb cells (a cell is 1/128 of the picture,
- * under half the crops' step), one side alone or the two sides of a
- * corner, so that a cut between two of the publisher's crops meets one of
- * them (docs/SCORING.md "windows"). A publisher computes none. */
-#define IMG_WINDOW_MAX_SHRINK 1
-#define IMG_MAX_WINDOWS 8 /* one side 4 x 1, corners 4 x 1 x 1 */
+/* Windows (img_window.c): a scan also hashes its content box with one
+ * side moved in by 1 to IMG_WINDOW_MAX_SHRINK thumb cells, or the two
+ * sides of a corner by 1 to IMG_WINDOW_CORNER_SHRINK (a cell is 1/128 of
+ * the picture, under half the crops' step): a cut between two of the
+ * publisher's crops then meets one of them even when the copy was
+ * rescaled, re-encoded or given new margins, which move the box's sides by
+ * a cell or two (docs/SCORING.md "windows"). The sides that reach the
+ * canvas's edge always move; the others only when ink covers at least
+ * IMG_WINDOW_DENSE_1024 / 1024 of the content box: a sparse picture (an
+ * invoice, a receipt) has few inked tiles, the template's, and more tries
+ * on them met a legitimate picture of a campaign's template. A publisher
+ * computes none. */
+#define IMG_WINDOW_MAX_SHRINK 2
+#define IMG_WINDOW_CORNER_SHRINK 1
+#define IMG_WINDOW_DENSE_1024 102 /* a tenth */
+#define IMG_MAX_WINDOWS 12        /* one side 4 x 2, corners 4 x 1 x 1 */
 
 /* The windows of c's box (refined as img_box_refine() does, each box once,
- * none equal to c->box), at most cap of them, in a fixed order; none when
- * the content reaches no edge of the canvas. Returns how many were
- * written. */
+ * none equal to c->box), at most cap of them, in a fixed order. Returns
+ * how many were written. */
 size_t img_content_windows(const struct img_thumb *t, const struct img_content *c,
                            struct img_box *boxes, size_t cap);
 

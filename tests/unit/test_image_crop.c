@@ -61,6 +61,18 @@ static struct pic crop(const struct pic *p, uint32_t l, uint32_t t, uint32_t r, 
 	return q;
 }
 
+/* p on a white canvas with l, t, r, b pixels of new margin. */
+static struct pic pad(const struct pic *p, uint32_t l, uint32_t t, uint32_t r, uint32_t b)
+{
+	struct pic q = { .w = p->w + l + r, .h = p->h + t + b };
+	q.rgb = pic_xmalloc((size_t)q.w * q.h * 3);
+	memset(q.rgb, 255, (size_t)q.w * q.h * 3);
+	for (uint32_t y = 0; y < p->h; y++)
+		memcpy(q.rgb + ((size_t)(y + t) * q.w + l) * 3, p->rgb + (size_t)y * p->w * 3,
+		       (size_t)p->w * 3);
+	return q;
+}
+
 /* Decodes p (PNG, no luminance copy) into *t and finds its content. */
 static void content_of(const struct pic *p, struct img_thumb *t, struct img_content *c)
 {
@@ -242,51 +254,121 @@ START_TEST(crop_boxes_are_bounded_and_distinct)
 }
 END_TEST
 
-/* Windows: only at the sides where the content reaches the canvas's
- * edge, inside the content box, distinct, in a fixed order; a picture with
- * a margin on every side gets none. */
-START_TEST(window_boxes_are_bounded_and_only_at_cut_sides)
+/* Windows of a dense picture: on every side, whether or not the content
+ * reaches the canvas's edge there, inside the content box, distinct, in a
+ * fixed order, at most IMG_MAX_WINDOWS. */
+START_TEST(window_boxes_are_bounded_and_on_every_side)
 {
 	struct pic p = newsletter(5);
-	/* cut into the text at the left and the bottom: the content reaches
-	 * the left, right (the title bar) and bottom edges; its top is peeled
-	 * (the plain rows of the title bar) */
+	/* cut into the text at the left and the bottom; then the same picture
+	 * with margins on every side */
 	struct pic cut = crop(&p, 40, 0, 0, 60);
-	const struct pic *pics[2] = { &p, &cut };
-	size_t want_min[2] = { 0, 3 };
+	struct pic framed = pad(&p, 20, 20, 20, 20);
+	const struct pic *pics[3] = { &p, &cut, &framed };
 	struct img_thumb *t = calloc(1, sizeof(*t));
 	struct img_content c;
-	for (int k = 0; k < 2; k++) {
+	for (int k = 0; k < 3; k++) {
 		struct img_box a[IMG_MAX_WINDOWS], b[IMG_MAX_WINDOWS];
 		content_of(pics[k], t, &c);
 		size_t n = img_content_windows(t, &c, a, IMG_MAX_WINDOWS);
-		ck_assert_uint_ge(n, want_min[k]);
+		ck_assert_uint_ge(n, 4);
 		ck_assert_uint_le(n, IMG_MAX_WINDOWS);
 		ck_assert_uint_eq(img_content_windows(t, &c, b, IMG_MAX_WINDOWS), n);
 		ck_assert_int_eq(memcmp(a, b, n * sizeof(a[0])), 0);
+		int moved[4] = { 0, 0, 0, 0 };
 		for (size_t i = 0; i < n; i++) {
 			ck_assert(a[i].x0 >= c.box.x0 && a[i].x1 <= c.box.x1);
 			ck_assert(a[i].y0 >= c.box.y0 && a[i].y1 <= c.box.y1);
 			ck_assert(memcmp(&a[i], &c.box, sizeof(c.box)) != 0);
-			if (k == 1) /* the side that does not reach the edge stays */
-				ck_assert(a[i].y0 == c.box.y0);
+			moved[0] |= a[i].x0 > c.box.x0;
+			moved[1] |= a[i].y0 > c.box.y0;
+			moved[2] |= a[i].x1 < c.box.x1;
+			moved[3] |= a[i].y1 < c.box.y1;
 			for (size_t j = 0; j < i; j++)
 				ck_assert(memcmp(&a[i], &a[j], sizeof(a[i])) != 0);
 		}
+		for (int side = 0; side < 4; side++)
+			ck_assert_msg(moved[side], "picture %d: side %d never moves", k, side);
+		ck_assert_uint_eq(img_content_windows(t, &c, a, 2), 2);
 	}
-	pic_free(&cut);
-	/* margins on every side: no window */
-	struct pic framed = { .w = 640, .h = 420, .rgb = pic_xmalloc((size_t)640 * 420 * 3) };
-	memset(framed.rgb, 255, (size_t)640 * 420 * 3);
-	for (uint32_t y = 0; y < p.h; y++)
-		memcpy(framed.rgb + ((size_t)(y + 20) * 640 + 20) * 3, p.rgb + (size_t)y * p.w * 3,
-		       (size_t)p.w * 3);
-	struct img_box a[IMG_MAX_WINDOWS];
-	content_of(&framed, t, &c);
-	ck_assert_uint_eq(img_content_windows(t, &c, a, IMG_MAX_WINDOWS), 0);
 	free(t);
 	pic_free(&framed);
+	pic_free(&cut);
 	pic_free(&p);
+}
+END_TEST
+
+/* A sparse picture (an invoice: a title and two columns of short words on
+ * white, ink on under a tenth of its box) moves only the sides that reach
+ * the canvas's edge: none with margins all round, the cut side once cut. */
+START_TEST(sparse_picture_moves_only_its_edge_sides)
+{
+	const uint8_t ink[3] = { 30, 30, 30 };
+	struct pic p = { .w = 600, .h = 360, .rgb = pic_xmalloc((size_t)600 * 360 * 3) };
+	memset(p.rgb, 255, (size_t)600 * 360 * 3);
+	pic_fill_rect(&p, 30, 30, 150, 50, ink);
+	for (int row = 0; row < 5; row++) {
+		pic_fill_rect(&p, 30, 100 + 40 * row, 110 + 12 * row, 108 + 40 * row, ink);
+		pic_fill_rect(&p, 500, 100 + 40 * row, 550, 108 + 40 * row, ink);
+	}
+	pic_fill_rect(&p, 420, 320, 550, 330, ink);
+	struct img_thumb *t = calloc(1, sizeof(*t));
+	struct img_content c;
+	struct img_box a[IMG_MAX_WINDOWS];
+	content_of(&p, t, &c);
+	ck_assert_uint_eq(img_content_windows(t, &c, a, IMG_MAX_WINDOWS), 0);
+	struct pic cut = crop(&p, 40, 0, 0, 0);
+	content_of(&cut, t, &c);
+	ck_assert_uint_eq(c.box.x0, 0);
+	size_t n = img_content_windows(t, &c, a, IMG_MAX_WINDOWS);
+	ck_assert_uint_ge(n, 1);
+	for (size_t i = 0; i < n; i++) /* only the left side moved */
+		ck_assert(a[i].x0 > c.box.x0 && a[i].x1 == c.box.x1 && a[i].y0 == c.box.y0 &&
+		          a[i].y1 == c.box.y1);
+	free(t);
+	pic_free(&cut);
+	pic_free(&p);
+}
+END_TEST
+
+/* A corner cut between the publisher's crops, then given new margins and
+ * rescaled: its content reaches no edge of the canvas, and its box's sides
+ * move by the rescaling; the windows on every side still meet a stored
+ * crop. The legitimate pictures of the same template, treated the same
+ * way, match nothing. */
+START_TEST(cut_copy_with_new_margins_matches_by_its_windows)
+{
+	struct pic spam = newsletter(11);
+	static struct record stored, copy, bare;
+	sketches(&spam, WITH_CROPS, &stored);
+	int by_windows = 0;
+	for (size_t i = 0; i < sizeof(between) / sizeof(between[0]); i++) {
+		struct pic v = crop(&spam, between[i].l, between[i].t, between[i].r, between[i].b);
+		struct pic m = pad(&v, 24, 16, 24, 16);
+		struct pic r = pic_resize(&m, m.w * 9 / 10, m.h * 9 / 10);
+		sketches(&r, WITH_WINDOWS, &copy);
+		sketches(&r, REGIONS_ONLY, &bare);
+		ck_assert_msg(matches(&copy, &stored), "cut %zu with margins: no match", i);
+		by_windows += !matches(&bare, &stored);
+		pic_free(&r);
+		pic_free(&m);
+		pic_free(&v);
+	}
+	ck_assert_int_gt(by_windows, 0); /* some only by a window */
+	for (uint64_t seed = 100; seed < 106; seed++) {
+		struct pic ham = newsletter(seed);
+		struct pic v = crop(&ham, between[seed % 4].l, between[seed % 4].t,
+		                    between[seed % 4].r, between[seed % 4].b);
+		struct pic m = pad(&v, 24, 16, 24, 16);
+		struct pic r = pic_resize(&m, m.w * 9 / 10, m.h * 9 / 10);
+		sketches(&r, WITH_WINDOWS, &copy);
+		ck_assert_msg(!matches(&copy, &stored), "legit %d with margins matches", (int)seed);
+		pic_free(&r);
+		pic_free(&m);
+		pic_free(&v);
+		pic_free(&ham);
+	}
+	pic_free(&spam);
 }
 END_TEST
 
@@ -299,7 +381,9 @@ int main(void)
 	tcase_add_test(tc, legit_mail_of_the_same_template_does_not_match);
 	tcase_add_test(tc, crop_boxes_are_bounded_and_distinct);
 	tcase_add_test(tc, corner_between_crops_matches_by_its_windows);
-	tcase_add_test(tc, window_boxes_are_bounded_and_only_at_cut_sides);
+	tcase_add_test(tc, window_boxes_are_bounded_and_on_every_side);
+	tcase_add_test(tc, cut_copy_with_new_margins_matches_by_its_windows);
+	tcase_add_test(tc, sparse_picture_moves_only_its_edge_sides);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }

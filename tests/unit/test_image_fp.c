@@ -296,7 +296,7 @@ START_TEST(decode_budget_sets_overflow)
 	ck_assert_uint_eq(count_flags(out, FP_IMAGE_F_BYTES), N);
 	ck_assert_uint_gt(out->n_sketches, 0);
 	/* 16 images decoded (FP_IMAGE_MAX_DECODES): within their 24 region
-	 * sketches and 64 window sketches (fp/image.c), not all 40 images' */
+	 * sketches and 8 images' windows (fp/image.c), not all 40 images' */
 	ck_assert_uint_le(out->n_sketches, 24 + 8 * IMG_MAX_WINDOWS);
 	ck_assert_int_eq(out->overflow, 1);
 	free(out);
