@@ -406,7 +406,7 @@ START_TEST(test_body_letters_as_text)
 				text[n++] = ' ';
 			for (size_t k = 0, len = 1 + (x >> 16) % (round % 3 ? 11 : 40); k < len;
 			     k++)
-				text[n++] = (char)('a' + (x >> (3 * k)) % 26);
+				text[n++] = (char)('a' + (x >> (3 * (k % 21))) % 26);
 			text[n++] = ' ';
 		}
 		text[n] = '\0';
