@@ -33,6 +33,9 @@
  * published picture adds up to IMG_MAX_CROPS near sketches. */
 #define SCAN_MAX_VERIFIED 64
 #define SCAN_MAX_VERIFIED_IMAGE 256
+_Static_assert(SCAN_MAX_VERIFIED <= SCAN_MAX_VERIFIED_IMAGE,
+               "lookup_sketch's order[] holds either cap");
+#define SCAN_PREFETCH 4 /* candidates whose bytes are fetched ahead of their turn */
 #define SCAN_ANALYSIS_LEN 256
 #define SCAN_WL_ANALYSIS_LEN 40 /* "; wl=local:envelope:<line>" kept free */
 
@@ -206,16 +209,28 @@ static void lookup_sketch(const struct sigdb *db, const struct fp_sketch *sk,
 	size_t taken = hist[cutoff];
 	while (cutoff > 1 && taken < cap)
 		taken += hist[--cutoff];
-	size_t verified = 0;
+	/* The candidates to verify, in the order they are verified: first
+	 * those above the cut-off count, then those at it, each in slot order. */
+	uint32_t order[SCAN_MAX_VERIFIED_IMAGE];
+	size_t n_order = 0;
 	for (int pass = 0; pass < 2; pass++)
-		for (size_t h = cand_next(&cs, 0); h < SCAN_CAND_SLOTS && verified < cap;
+		for (size_t h = cand_next(&cs, 0); h < SCAN_CAND_SLOTS && n_order < cap;
 		     h = cand_next(&cs, h + 1)) {
 			unsigned hits = cs.hits[h];
-			if (pass == 0 ? hits > cutoff : hits == cutoff) {
-				verify_one(db, e, sk, cs.idx[h], threshold, weak, st, seen);
-				verified++;
-			}
+			if (pass == 0 ? hits > cutoff : hits == cutoff)
+				order[n_order++] = cs.idx[h];
 		}
+	/* Stored sketches are scattered over the snapshot: all their records
+	 * are asked for at once, and their bytes SCAN_PREFETCH candidates ahead,
+	 * so that their cache misses overlap (hints: the results are the same). */
+	sigdb_sketch_prefetch_recs(db, order, n_order);
+	for (size_t k = 0; k < n_order && k < SCAN_PREFETCH; k++)
+		sigdb_sketch_prefetch(db, order[k]);
+	for (size_t k = 0; k < n_order; k++) {
+		if (k + SCAN_PREFETCH < n_order)
+			sigdb_sketch_prefetch(db, order[k + SCAN_PREFETCH]);
+		verify_one(db, e, sk, order[k], threshold, weak, st, seen);
+	}
 }
 
 static void lookup_sketches(const struct sigdb *db, const struct fp_list *l, size_t from,

@@ -105,6 +105,14 @@ size_t sigdb_sketch_candidates(const struct sigdb *db, uint8_t engine, uint32_t 
 const uint8_t *sigdb_sketch_get(const struct sigdb *db, uint32_t i, size_t *len, uint8_t *algo,
                                 struct sigdb_meta *m);
 
+/* Hints only, no effect on any result: sigdb_sketch_prefetch_recs asks the
+ * CPU to fetch the records of handles h[0..n), sigdb_sketch_prefetch (which
+ * reads the record) handle i's bytes, so that a caller about to
+ * sigdb_sketch_get a list of candidates waits on their cache misses
+ * together, not one after the other. Out-of-range handles are ignored. */
+void sigdb_sketch_prefetch_recs(const struct sigdb *db, const uint32_t *h, size_t n);
+void sigdb_sketch_prefetch(const struct sigdb *db, uint32_t i);
+
 /* The published id of the sketch with handle i (what "sigs seen" reports);
  * 0 when i is out of range. */
 uint64_t sigdb_sketch_id(const struct sigdb *db, uint32_t i);

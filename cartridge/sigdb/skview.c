@@ -282,6 +282,30 @@ const uint8_t *sigdb_sketch_get(const struct sigdb *db, uint32_t h, size_t *len,
 	return seg->store + r->offset;
 }
 
+void sigdb_sketch_prefetch_recs(const struct sigdb *db, const uint32_t *h, size_t n)
+{
+	if (db == NULL)
+		return;
+	for (size_t k = 0; k < n; k++) {
+		uint32_t s = h[k] >> SIGDB_IDX_BITS, i = h[k] & SIGDB_IDX_MASK;
+		if (s < db->skv.n_seg && i < db->skv.seg[s]->count)
+			__builtin_prefetch(&db->skv.seg[s]->recs[i]);
+	}
+}
+
+void sigdb_sketch_prefetch(const struct sigdb *db, uint32_t h)
+{
+	uint32_t s = h >> SIGDB_IDX_BITS, i = h & SIGDB_IDX_MASK;
+	if (db == NULL || s >= db->skv.n_seg || i >= db->skv.seg[s]->count)
+		return;
+	const struct sigdb_sketches *seg = db->skv.seg[s];
+	const struct sigdb_sketch_rec *r = &seg->recs[i];
+	/* Every cache line the bytes touch: a sketch is a few lines long. */
+	const uint8_t *p = seg->store + r->offset, *end = p + r->len;
+	for (uintptr_t a = (uintptr_t)p & ~(uintptr_t)63; a < (uintptr_t)end; a += 64)
+		__builtin_prefetch((const void *)a);
+}
+
 uint64_t sigdb_sketch_id(const struct sigdb *db, uint32_t h)
 {
 	uint32_t s = h >> SIGDB_IDX_BITS, i = h & SIGDB_IDX_MASK;

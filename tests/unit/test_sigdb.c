@@ -150,6 +150,14 @@ START_TEST(test_empty)
 	uint32_t idx[4];
 	ck_assert_uint_eq(sigdb_sketch_candidates(db, 1, 42, idx, 4), 0);
 	ck_assert_ptr_null(sigdb_sketch_get(db, 0, NULL, NULL, NULL));
+	/* Prefetch hints ignore handles out of range (ASan checks the reads). */
+	const uint32_t bad[3] = { 0, 1u << SIGDB_IDX_BITS, UINT32_MAX };
+	sigdb_sketch_prefetch_recs(db, bad, 3);
+	sigdb_sketch_prefetch_recs(NULL, bad, 3);
+	for (int k = 0; k < 3; k++) {
+		sigdb_sketch_prefetch(db, bad[k]);
+		sigdb_sketch_prefetch(NULL, bad[k]);
+	}
 	sigdb_unref(db);
 	db = sigdb_builder_finish(sigdb_builder_new(NULL));
 	ck_assert_int_eq(sigdb_lookup(db, 42, NULL), 0);
@@ -459,6 +467,8 @@ START_TEST(test_sketches_many)
 			ck_assert(has_idx(idx, n, at));
 		}
 		size_t len;
+		sigdb_sketch_prefetch_recs(db, &at, 1); /* hints: get reads the same */
+		sigdb_sketch_prefetch(db, at);
 		const uint8_t *p = sigdb_sketch_get(db, at, &len, NULL, NULL);
 		ck_assert(len == LEN && p[0] == (uint8_t)id && p[9] == (uint8_t)(id >> 8));
 	}
