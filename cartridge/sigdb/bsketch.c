@@ -252,7 +252,9 @@ int sigdb_bsketches_freeze(const struct sigdb_bsketches *s, struct sigdb_sketche
 		goto out; /* the caller releases out */
 	for (size_t i = 0; i < s->n_live; i++)
 		bsk_freeze_entry(s, &s->v[order[i]], out, post, &n_post);
-	rc = sigdb_anchors_freeze(&out->anchors, post, n_post);
+	rc = sigdb_sketches_index_engines(out);
+	if (rc == 0)
+		rc = sigdb_anchors_freeze(&out->anchors, post, n_post);
 out:
 	free(post);
 	free(order);

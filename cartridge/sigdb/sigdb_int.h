@@ -95,6 +95,10 @@ struct sigdb_sketches {
 	_Atomic unsigned long refs;
 	struct sigdb_sketch_rec *recs;
 	uint32_t count;
+	/* The records of engine e are [engine_first[e], engine_first[e + 1]):
+	 * recs are sorted by engine, so a candidate's engine is known from its
+	 * index without reading its record (sigdb_sketches_index_engines). */
+	uint32_t engine_first[256 + 1];
 	uint8_t *store; /* all sketch bytes, back to back */
 	size_t store_len;
 	struct sigdb_anchors anchors;
@@ -218,6 +222,10 @@ void sigdb_twriter_free(struct sigdb_twriter *w);
 /* sketches.c: builds the anchor index from packed postings (sorted here,
  * duplicates and over-shared anchors removed; the array is scratch). */
 int sigdb_anchors_freeze(struct sigdb_anchors *a, uint64_t *post, size_t n);
+/* Fills s->engine_first from s->recs[0..count), which must be sorted by
+ * engine (both builders write them in (engine, id) order); WHORL_EINVAL
+ * when they are not. */
+int sigdb_sketches_index_engines(struct sigdb_sketches *s);
 /* A sketch part with one reference and nothing in it; NULL on ENOMEM. */
 struct sigdb_sketches *sigdb_sketches_new(void);
 void sigdb_sketches_ref(struct sigdb_sketches *s);

@@ -126,7 +126,8 @@ static int merge_fill(const struct sigdb_skview *v, unsigned from, struct merge 
 	sigdb_skview_each(v, from, v->n_seg, merge_write, mg);
 	for (unsigned s = from; s < v->n_seg; s++)
 		sigdb_anchors_each(v->seg[s], s, merge_anchor, mg);
-	return sigdb_anchors_freeze(&mg->out->anchors, mg->post, mg->n_post);
+	int rc = sigdb_sketches_index_engines(mg->out);
+	return rc != 0 ? rc : sigdb_anchors_freeze(&mg->out->anchors, mg->post, mg->n_post);
 }
 
 /* Replaces segments [from, n_seg) by one holding their live sketches. */

@@ -150,6 +150,17 @@ out:
 	return rc;
 }
 
+int sigdb_sketches_index_engines(struct sigdb_sketches *s)
+{
+	uint32_t i = 0;
+	for (unsigned e = 0; e <= 256; e++) {
+		s->engine_first[e] = i;
+		while (i < s->count && s->recs[i].engine == e)
+			i++;
+	}
+	return i == s->count ? 0 : WHORL_EINVAL; /* short of the end: not sorted */
+}
+
 struct sigdb_sketches *sigdb_sketches_new(void)
 {
 	struct sigdb_sketches *s = calloc(1, sizeof(*s));

@@ -240,6 +240,8 @@ static void seg_candidates(const struct sigdb_skview *v, unsigned s, uint8_t eng
 		return;
 	uint32_t low = key & KEY_LOW_MASK;
 	uint32_t b = key >> (32 - a->dir_bits);
+	/* The engine's records: one range, so no record is read here. */
+	uint32_t first = seg->engine_first[engine], span = seg->engine_first[engine + 1] - first;
 	for (uint32_t p = a->dir[b]; p < a->dir[b + 1] && *n < cap; p++) {
 		uint32_t hi = a->post_hi[p];
 		uint32_t stored = (hi >> SIGDB_IDX_BITS) << 16 | a->post_lo[p];
@@ -248,7 +250,7 @@ static void seg_candidates(const struct sigdb_skview *v, unsigned s, uint8_t eng
 		if (stored > low)
 			break; /* postings ascend by key within a bucket */
 		uint32_t i = hi & SIGDB_IDX_MASK;
-		if (seg->recs[i].engine == engine && !dead_bit(v, s, i))
+		if (i - first < span && !dead_bit(v, s, i))
 			idx[(*n)++] = sigdb_handle(s, i);
 	}
 }

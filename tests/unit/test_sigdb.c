@@ -392,6 +392,64 @@ START_TEST(test_sketches)
 }
 END_TEST
 
+/* Whether every segment's engine_first ranges hold exactly the records of
+ * their engine: the test seg_candidates made on each record before. */
+static void check_engine_ranges(const struct sigdb *db)
+{
+	for (unsigned s = 0; s < db->skv.n_seg; s++) {
+		const struct sigdb_sketches *seg = db->skv.seg[s];
+		ck_assert_uint_eq(seg->engine_first[256], seg->count);
+		for (unsigned e = 0; e < 256; e++) {
+			uint32_t first = seg->engine_first[e];
+			uint32_t span = seg->engine_first[e + 1] - first;
+			for (uint32_t i = 0; i < seg->count; i++)
+				ck_assert_int_eq(seg->recs[i].engine == e, i - first < span);
+		}
+	}
+}
+
+/* Generations of random puts and deletes over a few engines (deltas make
+ * segments, compactions merge them): the ranges always agree with the
+ * records, and the candidates are those of their engine only. */
+START_TEST(test_engine_ranges)
+{
+	static const uint8_t engines[] = { 0, 1, 2, 7, 255 };
+	uint64_t seed = 5;
+	struct sigdb *db = NULL;
+	for (int gen = 0; gen < 12; gen++) {
+		struct sigdb_builder *b = sigdb_builder_new(db);
+		for (int k = 0; k < 300; k++) {
+			uint64_t r = rng_next(&seed);
+			uint8_t engine = engines[r % sizeof(engines)];
+			uint64_t id = (r >> 8) % 500;
+			if ((r >> 20) % 5 == 0) {
+				sigdb_builder_del_sketch(b, engine, id);
+				continue;
+			}
+			uint32_t anchors[2] = { (uint32_t)(id % 37) + 1, (uint32_t)(r >> 40) | 1 };
+			put_sketch(b, engine, id, (uint8_t)gen, anchors, 2);
+		}
+		struct sigdb *next = sigdb_builder_finish(b);
+		ck_assert_ptr_nonnull(next);
+		sigdb_unref(db);
+		db = next;
+		check_engine_ranges(db);
+		uint32_t idx[64];
+		for (uint32_t a = 1; a <= 37; a++)
+			for (size_t k = 0; k < sizeof(engines); k++) {
+				size_t n = sigdb_sketch_candidates(db, engines[k], a, idx, 64);
+				for (size_t c = 0; c < n; c++) {
+					const struct sigdb_sketches *seg =
+					    db->skv.seg[idx[c] >> SIGDB_IDX_BITS];
+					ck_assert_uint_eq(seg->recs[idx[c] & SIGDB_IDX_MASK].engine,
+					                  engines[k]);
+				}
+			}
+	}
+	sigdb_unref(db);
+}
+END_TEST
+
 START_TEST(test_fanout_cap)
 {
 	struct sigdb_builder *b = sigdb_builder_new(NULL);
@@ -603,6 +661,7 @@ int main(void)
 	tcase_add_test(tc, test_sketches);
 	tcase_add_test(tc, test_digest);
 	tcase_add_test(tc, test_fanout_cap);
+	tcase_add_test(tc, test_engine_ranges);
 	tcase_add_test(tc, test_sketches_many);
 	tcase_add_test(tc, test_foreach);
 	tcase_add_test(tc, test_refcount);
