@@ -189,6 +189,7 @@ static void lookup_sketch(const struct sigdb *db, const struct fp_sketch *sk,
 	memset(cs.hits, 0, sizeof(cs.hits));
 	memset(cs.used, 0, sizeof(cs.used));
 	cs.n = 0;
+	sigdb_sketch_prefetch_anchors(db, sk->engine, sk->query_anchors, sk->n_query_anchors);
 	for (size_t a = 0; a < sk->n_query_anchors; a++) {
 		size_t n = sigdb_sketch_candidates(db, sk->engine, sk->query_anchors[a], cand,
 		                                   SCAN_MAX_CANDIDATES);

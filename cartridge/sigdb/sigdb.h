@@ -112,6 +112,10 @@ const uint8_t *sigdb_sketch_get(const struct sigdb *db, uint32_t i, size_t *len,
  * together, not one after the other. Out-of-range handles are ignored. */
 void sigdb_sketch_prefetch_recs(const struct sigdb *db, const uint32_t *h, size_t n);
 void sigdb_sketch_prefetch(const struct sigdb *db, uint32_t i);
+/* A hint as well: asks for the index postings of anchors[0..n) of engine,
+ * so that the sigdb_sketch_candidates calls that follow find them in cache. */
+void sigdb_sketch_prefetch_anchors(const struct sigdb *db, uint8_t engine, const uint32_t *anchors,
+                                   size_t n);
 
 /* The published id of the sketch with handle i (what "sigs seen" reports);
  * 0 when i is out of range. */

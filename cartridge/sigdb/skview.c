@@ -255,6 +255,26 @@ static void seg_candidates(const struct sigdb_skview *v, unsigned s, uint8_t eng
 	}
 }
 
+void sigdb_sketch_prefetch_anchors(const struct sigdb *db, uint8_t engine, const uint32_t *anchors,
+                                   size_t n)
+{
+	if (db == NULL)
+		return;
+	for (unsigned s = 0; s < db->skv.n_seg; s++) {
+		const struct sigdb_anchors *a = &db->skv.seg[s]->anchors;
+		if (a->n_post == 0)
+			continue;
+		/* Each anchor's directory load is independent of the others', so
+		 * their misses overlap; the postings are then asked for. */
+		for (size_t k = 0; k < n; k++) {
+			uint32_t p =
+			    a->dir[sigdb_anchor_key(engine, anchors[k]) >> (32 - a->dir_bits)];
+			__builtin_prefetch(&a->post_hi[p]);
+			__builtin_prefetch(&a->post_lo[p]);
+		}
+	}
+}
+
 size_t sigdb_sketch_candidates(const struct sigdb *db, uint8_t engine, uint32_t anchor,
                                uint32_t *idx, size_t cap)
 {

@@ -158,6 +158,8 @@ START_TEST(test_empty)
 		sigdb_sketch_prefetch(db, bad[k]);
 		sigdb_sketch_prefetch(NULL, bad[k]);
 	}
+	sigdb_sketch_prefetch_anchors(db, 1, bad, 3);
+	sigdb_sketch_prefetch_anchors(NULL, 1, bad, 3);
 	sigdb_unref(db);
 	db = sigdb_builder_finish(sigdb_builder_new(NULL));
 	ck_assert_int_eq(sigdb_lookup(db, 42, NULL), 0);
@@ -519,6 +521,10 @@ START_TEST(test_sketches_many)
 	const uint32_t first[3] = { 0, (N + 2) / 3, (N + 2) / 3 + (N + 1) / 3 };
 	for (uint64_t id = 0; id < N; id++) {
 		uint32_t at = first[id % 3] + (uint32_t)(id / 3);
+		uint64_t again = seed;
+		for (int j = 0; j < A; j++)
+			anchors[j] = (uint32_t)rng_next(&again);
+		sigdb_sketch_prefetch_anchors(db, (uint8_t)(id % 3), anchors, A); /* a hint */
 		for (int j = 0; j < A; j++) {
 			size_t n = sigdb_sketch_candidates(db, (uint8_t)(id % 3),
 			                                   (uint32_t)rng_next(&seed), idx, 8);
