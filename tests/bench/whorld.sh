@@ -336,7 +336,7 @@ def figs(name):
     if not os.path.exists(path):
         return None
     for line in open(path):
-        m = re.match(r"\w+?_(msgs_per_s|msgs_per_server_cpu_s|latency_p50|latency_p99|errors) = ([0-9.]+)", line)
+        m = re.match(r"\w+?_(msgs_per_s|msgs_per_server_cpu_s|latency_p50|latency_p99|errors|client_cores) = ([0-9.]+)", line)
         if m:
             d[m.group(1)] = float(m.group(2))
     return d
@@ -399,6 +399,11 @@ if r:
 print("(msgs/CPU-s: messages per CPU second of the server's processes -- whorld; rspamd's")
 print(" main, workers and redis; speed's own. Snapshot %s MiB. whorld's RSS after all its" % snap)
 print(" runs; rspamd's processes + redis'.)")
+if "client_cores" in h and "client_cores" in s:
+    # The wall ratios below share the two cores with the load generator.
+    print("(the load generator's own CPU, on the same cores: %.2f cores during the HTTP run, %.2f during"
+          % (h["client_cores"], s["client_cores"]))
+    print(" the spamd run; the in-memory bench had both cores to itself)")
 print()
 def ratio(name, value, target, fmt="%.2f"):
     print("%s = %s (target %s)" % (name, fmt % value, target))

@@ -42,6 +42,7 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/resource.h>
 #include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
@@ -544,9 +545,20 @@ static int parse_args(int argc, char **argv, struct opts *o)
 	return i;
 }
 
-/* Sums the clients' counters and prints the figures. Returns the number of
- * successful requests. */
-static uint64_t report(const struct opts *o, struct client *cls, double wall)
+/* User + system CPU seconds this process has used so far. */
+static double self_cpu_s(void)
+{
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru) != 0)
+		return 0;
+	return (double)(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) +
+	       (double)(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec) / 1e6;
+}
+
+/* Sums the clients' counters and prints the figures (self_cpu: this
+ * process's user + system CPU seconds over the measured run). Returns the
+ * number of successful requests. */
+static uint64_t report(const struct opts *o, struct client *cls, double wall, double self_cpu)
 {
 	static struct hist lat, sched;
 	uint64_t ok = 0, errors = 0, spam = 0, connects = 0, reconnects = 0;
@@ -584,6 +596,8 @@ static uint64_t report(const struct opts *o, struct client *cls, double wall)
 	printf("%s_latency_max = %.3f ms (%.0f s after the start)\n", l, max_s * 1e3, max_at);
 	if (o->rate > 0)
 		printf("%s_latency_sched_p99 = %.3f ms\n", l, hist_quantile_ms(&sched, 0.99));
+	printf("%s_client_cpu_s = %.2f s (the load generator's own user + system CPU)\n", l, self_cpu);
+	printf("%s_client_cores = %.2f cores (the same over the run's wall time)\n", l, self_cpu / wall);
 	if (first_error)
 		fprintf(stderr, "whorld_load: %s: %llu errors, the first: %s\n", l,
 		        (unsigned long long)errors, first_error);
@@ -617,14 +631,14 @@ int main(int argc, char **argv)
 		}
 	}
 	sleep_until(now_s() + o.warmup);
-	double t0 = now_s();
+	double cpu0 = self_cpu_s(), t0 = now_s();
 	atomic_store(&measuring, 1);
 	sleep_until(t0 + o.seconds);
 	atomic_store(&stopping, 1);
-	double wall = now_s() - t0;
+	double wall = now_s() - t0, cpu = self_cpu_s() - cpu0;
 	for (int c = 0; c < o.clients; c++)
 		pthread_join(cls[c].tid, NULL);
-	if (report(&o, cls, wall) == 0) {
+	if (report(&o, cls, wall, cpu) == 0) {
 		fprintf(stderr, "whorld_load: %s: no request succeeded\n", o.label);
 		return 1;
 	}
