@@ -596,8 +596,10 @@ static uint64_t report(const struct opts *o, struct client *cls, double wall, do
 	printf("%s_latency_max = %.3f ms (%.0f s after the start)\n", l, max_s * 1e3, max_at);
 	if (o->rate > 0)
 		printf("%s_latency_sched_p99 = %.3f ms\n", l, hist_quantile_ms(&sched, 0.99));
-	printf("%s_client_cpu_s = %.2f s (the load generator's own user + system CPU)\n", l, self_cpu);
-	printf("%s_client_cores = %.2f cores (the same over the run's wall time)\n", l, self_cpu / wall);
+	printf("%s_client_cpu_s = %.2f s (the load generator's own user + system CPU)\n", l,
+	       self_cpu);
+	printf("%s_client_cores = %.2f cores (the same over the run's wall time)\n", l,
+	       self_cpu / wall);
 	if (first_error)
 		fprintf(stderr, "whorld_load: %s: %llu errors, the first: %s\n", l,
 		        (unsigned long long)errors, first_error);
