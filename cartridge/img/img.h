@@ -152,11 +152,17 @@ struct img_box {
 /* The normalised picture: its background level (the most common luminance,
  * 1/16 gray levels), the content's box and the share of the thumb's cells
  * that are ink (differ from the background), in 1/1024. */
+#define IMG_INK_WORDS (IMG_FINE / 64) /* 64-bit words of a row of ink bits */
+_Static_assert(IMG_FINE % 64 == 0, "a row of ink bits is whole words");
 struct img_content {
 	uint16_t background;
 	uint16_t ink_delta; /* a cell this far from the background is ink */
 	struct img_box box; /* uniform edges peeled, then cut to the ink cells */
 	uint16_t ink_1024;
+	/* Which thumb cells are ink (bit x % 64 of word x / 64 of row y), set
+	 * by img_content_find with the two levels above: boxes are cut to
+	 * their ink and their ink counted a row of words at a time. */
+	uint64_t ink[IMG_FINE][IMG_INK_WORDS];
 };
 
 /* A region's hash and how much ink it holds (thumb cells in the region that

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "../../abi/whorl_cartridge.h"
+#include "../util/bits.h"
 
 #define LEVEL_BINS 16 /* background histogram: 16 gray levels a bin */
 
@@ -108,25 +109,57 @@ static uint16_t ink_delta(const struct img_thumb *t, uint16_t background)
 	return (uint16_t)(far / 4 > IMG_INK_DELTA_MIN ? far / 4 : IMG_INK_DELTA_MIN);
 }
 
+/* The ink bits of row y's cells [x0, x1), word k (0 outside it). */
+static inline uint64_t ink_word(const struct img_content *c, unsigned y, unsigned k, unsigned x0,
+                                unsigned x1)
+{
+	unsigned lo = k * 64, hi = lo + 64;
+	if (x1 <= lo || x0 >= hi)
+		return 0;
+	uint64_t w = c->ink[y][k];
+	if (x0 > lo)
+		w &= ~0ull << (x0 - lo);
+	if (x1 < hi)
+		w &= ~0ull >> (hi - x1);
+	return w;
+}
+
 /* Shrinks b to the bounding box of its ink cells; returns how many there
- * are (0: b unchanged). */
+ * are (0: b unchanged). Reads c->ink a word at a time: the cells
+ * is_ink() finds one by one. */
 static unsigned ink_box(const struct img_thumb *t, const struct img_content *c, struct img_box *b)
 {
+	(void)t; /* c->ink was made from t */
 	struct img_box k = { b->x1, b->y1, b->x0, b->y0 };
 	unsigned n = 0;
 	for (unsigned y = b->y0; y < b->y1; y++)
-		for (unsigned x = b->x0; x < b->x1; x++) {
-			if (!is_ink(t->cell[y][x], c))
+		for (unsigned w = 0; w < IMG_INK_WORDS; w++) {
+			uint64_t bits = ink_word(c, y, w, b->x0, b->x1);
+			if (bits == 0)
 				continue;
-			n++;
-			k.x0 = x < k.x0 ? (uint16_t)x : k.x0;
+			n += (unsigned)whorl_popcount64(bits);
+			unsigned first = w * 64 + (unsigned)__builtin_ctzll(bits);
+			unsigned last = w * 64 + 63 - (unsigned)__builtin_clzll(bits);
+			k.x0 = first < k.x0 ? (uint16_t)first : k.x0;
+			k.x1 = last + 1 > k.x1 ? (uint16_t)(last + 1) : k.x1;
 			k.y0 = y < k.y0 ? (uint16_t)y : k.y0;
-			k.x1 = x + 1 > k.x1 ? (uint16_t)(x + 1) : k.x1;
-			k.y1 = y + 1 > k.y1 ? (uint16_t)(y + 1) : k.y1;
+			k.y1 = (uint16_t)(y + 1);
 		}
 	if (n > 0)
 		*b = k;
 	return n;
+}
+
+/* c->ink from c->background and c->ink_delta: is_ink() of every cell. */
+static void ink_bits_fill(const struct img_thumb *t, struct img_content *c)
+{
+	for (unsigned y = 0; y < IMG_FINE; y++)
+		for (unsigned w = 0; w < IMG_INK_WORDS; w++) {
+			uint64_t bits = 0;
+			for (unsigned x = 0; x < 64; x++)
+				bits |= (uint64_t)is_ink(t->cell[y][w * 64 + x], c) << x;
+			c->ink[y][w] = bits;
+		}
 }
 
 /* Peel, then ink box: the one normalisation every region goes through. */
@@ -158,6 +191,7 @@ int img_content_find(const struct img_thumb *t, struct img_content *c)
 	memset(c, 0, sizeof(*c));
 	c->background = background_level(t);
 	c->ink_delta = ink_delta(t, c->background);
+	ink_bits_fill(t, c);
 	c->box = (struct img_box){ 0, 0, IMG_FINE, IMG_FINE };
 	unsigned n = refine(t, c, &c->box);
 	if (n == 0)
@@ -235,13 +269,15 @@ static void resample(const struct img_thumb *t, const struct img_box *b, struct 
 	}
 }
 
+/* The ink cells of b (is_ink() of each, read from c->ink). */
 static unsigned count_ink(const struct img_thumb *t, const struct img_content *c,
                           const struct img_box *b)
 {
+	(void)t; /* c->ink was made from t */
 	unsigned ink = 0;
 	for (unsigned y = b->y0; y < b->y1; y++)
-		for (unsigned x = b->x0; x < b->x1; x++)
-			ink += is_ink(t->cell[y][x], c);
+		for (unsigned w = 0; w < IMG_INK_WORDS; w++)
+			ink += (unsigned)whorl_popcount64(ink_word(c, y, w, b->x0, b->x1));
 	return ink;
 }
 
