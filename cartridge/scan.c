@@ -21,12 +21,12 @@
 
 #include "engine.h"
 #include "scan_attach.h"
+#include "scan_cand.h"
 #include "scan_text.h"
 #include "score.h"
 #include "util/hash.h"
 
 #define SCAN_MAX_CANDIDATES 64 /* candidates taken per anchor */
-#define SCAN_CAND_SLOTS 1024   /* distinct candidates counted per query (power of 2) */
 /* Candidates verified per query, most-shared first. Text sketches: 64 (at
  * 256 a legitimate mail of hard-ham-1 met a weak fuzzy match past the
  * first 64 and flagged: docs/BENCHMARKS.md). Image sketches: 256, as a
@@ -102,50 +102,6 @@ static void lookup_exact(const struct sigdb *db, const struct fp_list *l, size_t
 	}
 }
 
-/* Candidates of one query sketch, counted by how many anchors they share:
- * a small open-addressing set on the stack. `used` marks the occupied
- * slots, so that walking them in slot order costs per candidate, not per
- * slot. */
-struct cand_set {
-	uint32_t idx[SCAN_CAND_SLOTS];
-	uint16_t hits[SCAN_CAND_SLOTS];
-	uint64_t used[SCAN_CAND_SLOTS / 64];
-	size_t n;
-};
-
-/* The first occupied slot at or after h, or SCAN_CAND_SLOTS. */
-static inline size_t cand_next(const struct cand_set *cs, size_t h)
-{
-	size_t w = h / 64;
-	if (w >= SCAN_CAND_SLOTS / 64)
-		return SCAN_CAND_SLOTS;
-	uint64_t bits = cs->used[w] & (~0ull << (h % 64));
-	while (bits == 0) {
-		if (++w == SCAN_CAND_SLOTS / 64)
-			return SCAN_CAND_SLOTS;
-		bits = cs->used[w];
-	}
-	return w * 64 + (size_t)__builtin_ctzll(bits);
-}
-
-static void cand_add(struct cand_set *cs, uint32_t idx)
-{
-	size_t h = (size_t)(whorl_mix64(idx) & (SCAN_CAND_SLOTS - 1));
-	while (cs->hits[h] != 0) {
-		if (cs->idx[h] == idx) {
-			cs->hits[h]++;
-			return;
-		}
-		h = (h + 1) & (SCAN_CAND_SLOTS - 1);
-	}
-	if (cs->n >= SCAN_CAND_SLOTS / 2)
-		return; /* full enough: later single-anchor candidates are dropped */
-	cs->idx[h] = idx;
-	cs->hits[h] = 1;
-	cs->used[h / 64] |= 1ull << (h % 64);
-	cs->n++;
-}
-
 /* Compares candidate idx with sk, whose engine e compares sketches of sk's
  * algo_version (lookup_sketch checked it once for all the candidates: the
  * calls below are what fp_sketch_similarity and fp_sketch_containment
@@ -186,9 +142,7 @@ static void lookup_sketch(const struct sigdb *db, const struct fp_sketch *sk,
 		return;
 	struct cand_set cs;
 	uint32_t cand[SCAN_MAX_CANDIDATES];
-	memset(cs.hits, 0, sizeof(cs.hits));
-	memset(cs.used, 0, sizeof(cs.used));
-	cs.n = 0;
+	cand_set_init(&cs);
 	sigdb_sketch_prefetch_anchors(db, sk->engine, sk->query_anchors, sk->n_query_anchors);
 	for (size_t a = 0; a < sk->n_query_anchors; a++) {
 		size_t n = sigdb_sketch_candidates(db, sk->engine, sk->query_anchors[a], cand,
@@ -201,26 +155,8 @@ static void lookup_sketch(const struct sigdb *db, const struct fp_sketch *sk,
 	double threshold = fp_sketch_threshold(sk->engine);
 	double weak = fp_sketch_weak_threshold(sk->engine);
 	size_t cap = sk->engine == WHORL_FP_IMAGE ? SCAN_MAX_VERIFIED_IMAGE : SCAN_MAX_VERIFIED;
-	/* The share count from which cap candidates are taken:
-	 * a histogram instead of a sort, as counts are small. */
-	size_t hist[FP_MAX_QUERY_ANCHORS + 1] = { 0 };
-	for (size_t h = cand_next(&cs, 0); h < SCAN_CAND_SLOTS; h = cand_next(&cs, h + 1))
-		hist[cs.hits[h] > FP_MAX_QUERY_ANCHORS ? FP_MAX_QUERY_ANCHORS : cs.hits[h]]++;
-	unsigned cutoff = FP_MAX_QUERY_ANCHORS;
-	size_t taken = hist[cutoff];
-	while (cutoff > 1 && taken < cap)
-		taken += hist[--cutoff];
-	/* The candidates to verify, in the order they are verified: first
-	 * those above the cut-off count, then those at it, each in slot order. */
 	uint32_t order[SCAN_MAX_VERIFIED_IMAGE];
-	size_t n_order = 0;
-	for (int pass = 0; pass < 2; pass++)
-		for (size_t h = cand_next(&cs, 0); h < SCAN_CAND_SLOTS && n_order < cap;
-		     h = cand_next(&cs, h + 1)) {
-			unsigned hits = cs.hits[h];
-			if (pass == 0 ? hits > cutoff : hits == cutoff)
-				order[n_order++] = cs.idx[h];
-		}
+	size_t n_order = cand_order(&cs, cap, order);
 	/* Stored sketches are scattered over the snapshot: all their records
 	 * are asked for at once, and their bytes SCAN_PREFETCH candidates ahead,
 	 * so that their cache misses overlap (hints: the results are the same). */
