@@ -90,6 +90,8 @@ static int scan_prepare(struct scan_job *j, const struct whorl_envelope *env, co
 static void lookup_exact(const struct sigdb *db, const struct fp_list *l, size_t from,
                          struct score_state *st, struct stats_period *seen)
 {
+	for (size_t i = from; i < l->n_fps; i++)
+		sigdb_prefetch_key(db, l->fps[i].key); /* a hint: their misses overlap */
 	for (size_t i = from; i < l->n_fps; i++) {
 		struct sigdb_meta m;
 		if (!sigdb_lookup(db, l->fps[i].key, &m))

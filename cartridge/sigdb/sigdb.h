@@ -94,6 +94,10 @@ void sigdb_unref(struct sigdb *db);
 
 /* Exact lookup; 1 and *m filled when found, else 0. Lock-free. */
 int sigdb_lookup(const struct sigdb *db, uint64_t key, struct sigdb_meta *m);
+/* A hint, no effect on any result: asks for the slot where sigdb_lookup of
+ * key starts, so that a caller about to look up several keys, having
+ * called this for each, waits on their cache misses together. */
+void sigdb_prefetch_key(const struct sigdb *db, uint64_t key);
 
 /* Sketch candidates sharing `anchor` for `engine`: writes up to cap sketch
  * handles into idx and returns how many. Handles are opaque and valid for

@@ -120,6 +120,18 @@ size_t sigdb_shared_shards(const struct sigdb *a, const struct sigdb *b)
 	return same;
 }
 
+void sigdb_prefetch_key(const struct sigdb *db, uint64_t key)
+{
+	if (db == NULL)
+		return;
+	const struct sigdb_table *t = &db->table;
+	const struct sigdb_dirent *e = &t->dir[sigdb_shard_of(key, t->shift)];
+	/* sigdb_lookup's first guess: where its search starts. */
+	uint32_t i = (uint32_t)(((unsigned __int128)(key << t->bits) * e->n) >> 64);
+	if (e->n != 0)
+		__builtin_prefetch(&e->s->slots[i]);
+}
+
 int sigdb_lookup(const struct sigdb *db, uint64_t key, struct sigdb_meta *m)
 {
 	if (db == NULL)

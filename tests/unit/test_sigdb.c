@@ -57,6 +57,7 @@ START_TEST(test_put_lookup_del)
 	ck_assert_uint_eq(sigdb_count(db), 500);
 	for (uint64_t k = 1; k <= 1000; k++) {
 		struct sigdb_meta got, want = k == 2 ? repl : meta_for(k * 7919);
+		sigdb_prefetch_key(db, k * 7919); /* a hint: the lookup finds the same */
 		int found = sigdb_lookup(db, k * 7919, &got);
 		ck_assert_int_eq(found, k % 2 == 0);
 		if (found)
@@ -160,6 +161,8 @@ START_TEST(test_empty)
 	}
 	sigdb_sketch_prefetch_anchors(db, 1, bad, 3);
 	sigdb_sketch_prefetch_anchors(NULL, 1, bad, 3);
+	sigdb_prefetch_key(db, 42);
+	sigdb_prefetch_key(NULL, 42);
 	sigdb_unref(db);
 	db = sigdb_builder_finish(sigdb_builder_new(NULL));
 	ck_assert_int_eq(sigdb_lookup(db, 42, NULL), 0);
