@@ -332,11 +332,17 @@ size_t img_sketch_query_anchors(uint64_t hash, uint32_t *anchors, size_t cap)
 	return n;
 }
 
-/* Whether enough tiles of two stored sketches count, two thirds of them agree,
- * and at most IMG_TILE_MAX_FAR of them differ as unrelated pictures do. */
+_Static_assert(IMG_TILE_FEW_COUNTED < IMG_TILE_MIN_COUNTED,
+               "a sparse match (few tiles) is the case below the usual count");
+
+/* Whether the tiles of two stored sketches say the same picture: enough
+ * of them count, two thirds of those agree, at most IMG_TILE_MAX_FAR
+ * differ as unrelated pictures do and one is close; or, when only
+ * IMG_TILE_FEW_COUNTED count (a sparse picture), every one is within
+ * IMG_TILE_FEW_HAMMING (img.h). */
 static int tiles_agree(const uint8_t *q, const uint8_t *s)
 {
-	unsigned counted = 0, agree = 0, far = 0;
+	unsigned counted = 0, agree = 0, far = 0, close = 0, near = 0;
 	for (unsigned t = 0; t < IMG_N_TILES; t++) {
 		const uint8_t *a = q + 9 + 9 * t, *b = s + 9 + 9 * t;
 		if (a[8] < IMG_TILE_MIN_INK || b[8] < IMG_TILE_MIN_INK)
@@ -345,9 +351,13 @@ static int tiles_agree(const uint8_t *q, const uint8_t *s)
 		int d = img_polar_distance(sketch_decode(a), sketch_decode(b));
 		agree += d <= IMG_TILE_MAX_HAMMING;
 		far += d >= IMG_TILE_FAR_HAMMING;
+		close += d <= IMG_TILE_CLOSE_HAMMING;
+		near += d <= IMG_TILE_FEW_HAMMING;
 	}
+	if (counted == IMG_TILE_FEW_COUNTED)
+		return near == counted;
 	return counted >= IMG_TILE_MIN_COUNTED && 3 * agree >= 2 * counted &&
-	       far <= IMG_TILE_MAX_FAR;
+	       far <= IMG_TILE_MAX_FAR && close > 0;
 }
 
 double img_sketch_similarity(const uint8_t *q, size_t qlen, const uint8_t *s, size_t slen)

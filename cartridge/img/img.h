@@ -68,13 +68,23 @@
  * it agrees within IMG_TILE_MAX_HAMMING, and differs as unrelated pictures
  * do (their distance is ~29 of at most 32) from IMG_TILE_FAR_HAMMING. A
  * match needs IMG_TILE_MIN_COUNTED counted tiles, agreement on at least two
- * thirds of them and at most IMG_TILE_MAX_FAR far ones: the template of a
- * newsletter, invoice or ticket agrees, the words in it do not. */
+ * thirds of them, at most IMG_TILE_MAX_FAR far ones and at least one tile
+ * within IMG_TILE_CLOSE_HAMMING: the template of a newsletter, invoice or
+ * ticket agrees, the words in it do not. Tiles of one template written
+ * with other words agree loosely (their best tile 8-14 bits off), a
+ * re-rendered copy has at least one tile nearly as it was. A sparse
+ * picture (an invoice, a receipt) may have only IMG_TILE_FEW_COUNTED
+ * inked tiles, even against itself: then all of them must be within
+ * IMG_TILE_FEW_HAMMING (legitimate pictures of a campaign's template came
+ * no nearer than 8; docs/BENCHMARKS.md "Tile evidence"). */
 #define IMG_TILE_MIN_INK 13
 #define IMG_TILE_MAX_HAMMING 10
 #define IMG_TILE_FAR_HAMMING 16
 #define IMG_TILE_MAX_FAR 0
 #define IMG_TILE_MIN_COUNTED 4
+#define IMG_TILE_CLOSE_HAMMING 6
+#define IMG_TILE_FEW_COUNTED 3
+#define IMG_TILE_FEW_HAMMING 4
 /* A first or last band of the content under this share of its height is a
  * strip (banner, title bar) worth hashing the picture without. */
 #define IMG_STRIP_MAX_SHARE 0.25

@@ -709,6 +709,51 @@ START_TEST(sketch_api)
 }
 END_TEST
 
+/* h's sketch with tile t's hash moved by `bits` bits (the lowest ones). */
+static void sketch_with_tile_off(struct img_hash h, unsigned t, unsigned bits,
+                                 uint8_t out[IMG_SKETCH_BYTES])
+{
+	h.tile[t] ^= bits >= 64 ? ~0ull : (1ull << bits) - 1;
+	img_sketch_encode(&h, out);
+}
+
+/* The evidence the tiles must give (img.h, IMG_TILE_*): the cases of a
+ * sparse picture's few inked tiles and of a template's loose agreement. */
+START_TEST(sketch_tile_evidence)
+{
+	uint8_t a[IMG_SKETCH_BYTES], b[IMG_SKETCH_BYTES];
+	/* A sparse picture: only three tiles inked (an invoice's title and
+	 * item column); its own copy must match it. */
+	struct img_hash sparse = sketch_hash(0x0f0f33335555aaaaull, 40, 3);
+	for (unsigned t = 0; t < IMG_N_TILES; t++)
+		sparse.tile_ink[t] = t == 0 || t == 4 || t == 8 ? 50 : IMG_TILE_MIN_INK - 1;
+	img_sketch_encode(&sparse, a);
+	ck_assert(img_sketch_similarity(a, IMG_SKETCH_BYTES, a, IMG_SKETCH_BYTES) == 1.0);
+	sketch_with_tile_off(sparse, 4, IMG_TILE_FEW_HAMMING, b);
+	ck_assert(img_sketch_similarity(a, IMG_SKETCH_BYTES, b, IMG_SKETCH_BYTES) == 1.0);
+	/* ... but three loosely agreeing tiles are a template, not a copy */
+	sketch_with_tile_off(sparse, 4, IMG_TILE_FEW_HAMMING + 2, b);
+	ck_assert(img_sketch_similarity(a, IMG_SKETCH_BYTES, b, IMG_SKETCH_BYTES) == 0.0);
+	/* Four counted tiles, three at the agreement limit and one between it
+	 * and far (seed 3's legitimate invoice against its campaign's
+	 * template): two thirds agree, none is close: not a match. */
+	struct img_hash four = sparse;
+	four.tile_ink[12] = 50;
+	struct img_hash loose = four;
+	loose.tile[0] ^= (1ull << IMG_TILE_MAX_HAMMING) - 1;
+	loose.tile[4] ^= (1ull << IMG_TILE_MAX_HAMMING) - 1;
+	loose.tile[8] ^= (1ull << IMG_TILE_MAX_HAMMING) - 1;
+	loose.tile[12] ^= (1ull << (IMG_TILE_FAR_HAMMING - 2)) - 1;
+	img_sketch_encode(&four, a);
+	img_sketch_encode(&loose, b);
+	ck_assert(img_sketch_similarity(a, IMG_SKETCH_BYTES, b, IMG_SKETCH_BYTES) == 0.0);
+	/* one of them close: a re-rendered copy */
+	loose.tile[0] = four.tile[0] ^ ((1ull << IMG_TILE_CLOSE_HAMMING) - 1);
+	img_sketch_encode(&loose, b);
+	ck_assert(img_sketch_similarity(a, IMG_SKETCH_BYTES, b, IMG_SKETCH_BYTES) == 1.0);
+}
+END_TEST
+
 static double time_us(const uint8_t *b, size_t len, int n)
 {
 	struct timespec t0, t1;
@@ -749,6 +794,7 @@ int main(void)
 	tcase_add_test(tc, golden_hashes);
 	tcase_add_test(tc, grid_phash_equals_the_direct_dct);
 	tcase_add_test(tc, tiles_luma_equal_the_per_cell_sums);
+	tcase_add_test(tc, sketch_tile_evidence);
 	tcase_add_test(tc, normalisation_survives_margins_frames_and_inversion);
 	tcase_add_test(tc, banner_strip_leaves_the_picture);
 	tcase_add_test(tc, info_and_sniff);
