@@ -27,12 +27,7 @@
 #include "util/hash.h"
 
 #define SCAN_MAX_CANDIDATES 64 /* candidates taken per anchor */
-/* Candidates verified per query, most-shared first. Text sketches: 64 (at
- * 256 a legitimate mail of hard-ham-1 met a weak fuzzy match past the
- * first 64 and flagged: docs/BENCHMARKS.md). Image sketches: 256, as a
- * published picture adds up to IMG_MAX_CROPS near sketches. */
-#define SCAN_MAX_VERIFIED 64
-#define SCAN_MAX_VERIFIED_IMAGE 256
+/* SCAN_MAX_VERIFIED and SCAN_MAX_VERIFIED_IMAGE: scan_cand.h. */
 _Static_assert(SCAN_MAX_VERIFIED <= SCAN_MAX_VERIFIED_IMAGE,
                "lookup_sketch's order[] holds either cap");
 #define SCAN_PREFETCH 4 /* candidates whose bytes are fetched ahead of their turn */

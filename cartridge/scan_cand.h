@@ -24,6 +24,17 @@
 
 #define SCAN_CAND_SLOTS 1024                /* distinct candidates counted per query (power of 2) */
 #define SCAN_CAND_MAX (SCAN_CAND_SLOTS / 2) /* past this, new candidates are dropped */
+/* Candidates verified per query (scan.c), most-shared first. Text
+ * sketches: 64 (at 256 a legitimate mail of hard-ham-1 met a weak fuzzy
+ * match past the first 64 and flagged: docs/BENCHMARKS.md). Image
+ * sketches: every candidate counted. A published picture adds up to
+ * IMG_MAX_CROPS near sketches, and the pictures of one template (every
+ * invoice of a campaign's layout) have region hashes a few bits apart, so
+ * a copy's true match can share fewer anchors than hundreds of its
+ * siblings' crops; at 256 a banner copy of an invoice was cut off that way
+ * (docs/BENCHMARKS.md "Tile evidence"). Its tiles tell the siblings apart. */
+#define SCAN_MAX_VERIFIED 64
+#define SCAN_MAX_VERIFIED_IMAGE SCAN_CAND_MAX
 
 struct cand_set {
 	uint32_t idx[SCAN_CAND_SLOTS];

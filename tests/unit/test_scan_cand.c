@@ -92,12 +92,38 @@ START_TEST(order_equals_the_former_walk)
 }
 END_TEST
 
+/* An image query among a crowded template: 300 sibling crops share all
+ * four of a sketch's anchors, the true picture three (its region hash a bit
+ * further off). The image cap verifies it; the text cap need not. */
+START_TEST(image_cap_reaches_a_crowded_template)
+{
+	struct cand_set *cs = malloc(sizeof(*cs));
+	ck_assert_ptr_nonnull(cs);
+	cand_set_init(cs);
+	const uint32_t truth = 7u << 20;
+	for (uint32_t k = 0; k < 300; k++)
+		for (int a = 0; a < 4; a++)
+			cand_add(cs, k + 1);
+	for (int a = 0; a < 3; a++)
+		cand_add(cs, truth);
+	static uint32_t order[SCAN_CAND_MAX];
+	size_t n = cand_order(cs, SCAN_MAX_VERIFIED_IMAGE, order);
+	int found = 0;
+	for (size_t i = 0; i < n; i++)
+		found |= order[i] == truth;
+	ck_assert_msg(found, "the true picture is among the %zu verified", n);
+	ck_assert_uint_le(SCAN_MAX_VERIFIED, SCAN_MAX_VERIFIED_IMAGE);
+	free(cs);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("scan_cand");
 	TCase *tc = tcase_create("core");
 	tcase_set_timeout(tc, 60);
 	tcase_add_test(tc, order_equals_the_former_walk);
+	tcase_add_test(tc, image_cap_reaches_a_crowded_template);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
