@@ -25,6 +25,11 @@
 # ratios (single-thread messages per CPU second: the load of a shared
 # machine moves between runs, so one run per build says little).
 #
+# SPEED_CONFIG="key = value" (with SPEED_BEFORE) adds that line to both
+# sides' cartridge.cfg, e.g. "image processing depth = none" to compare the
+# two cartridges on the work they both do (an older cartridge lacks the newer
+# image engines).
+#
 # Not for: accuracy (accuracy.sh).
 set -euo pipefail
 
@@ -85,12 +90,16 @@ if [[ -n ${SPEED_BEFORE:-} ]]; then
 		--legit "$corpus/easy-ham-2" >"$work/publish.log" 2>&1 \
 		|| { cat "$work/publish.log" >&2; die "the older whorl-publish failed"; }
 	echo "update_set = corpus only, published by $before/bin/whorl-publish"
+	[[ -z ${SPEED_CONFIG:-} ]] || echo "config_added = $SPEED_CONFIG (both sides)"
 	cp "$before/lib/cartridge.so" "$work/before.so"
 	cp "$build/lib/cartridge.so" "$work/after.so"
 	for side in before after; do
 		write_config "$work/mirror" "$work/etc-$side"
 		sed -i "s#^publisher key = .*#publisher key = $work/keys-before/publisher.pub#" \
 			"$work/etc-$side/cartridge.cfg"
+		if [[ -n ${SPEED_CONFIG:-} ]]; then
+			echo "$SPEED_CONFIG" >>"$work/etc-$side/cartridge.cfg"
+		fi
 	done
 	for ((round = 1; round <= ${ROUNDS:-7}; round++)); do
 		for side in before after; do
