@@ -127,9 +127,8 @@ static inline uint64_t ink_word(const struct img_content *c, unsigned y, unsigne
 /* Shrinks b to the bounding box of its ink cells; returns how many there
  * are (0: b unchanged). Reads c->ink a word at a time: the cells
  * is_ink() finds one by one. */
-static unsigned ink_box(const struct img_thumb *t, const struct img_content *c, struct img_box *b)
+static unsigned ink_box(const struct img_content *c, struct img_box *b)
 {
-	(void)t; /* c->ink was made from t */
 	struct img_box k = { b->x1, b->y1, b->x0, b->y0 };
 	unsigned n = 0;
 	for (unsigned y = b->y0; y < b->y1; y++)
@@ -166,7 +165,7 @@ static void ink_bits_fill(const struct img_thumb *t, struct img_content *c)
 static unsigned refine(const struct img_thumb *t, const struct img_content *c, struct img_box *b)
 {
 	peel(t, b);
-	return ink_box(t, c, b);
+	return ink_box(c, b);
 }
 
 unsigned img_box_refine(const struct img_thumb *t, const struct img_content *c, struct img_box *b)
@@ -270,10 +269,8 @@ static void resample(const struct img_thumb *t, const struct img_box *b, struct 
 }
 
 /* The ink cells of b (is_ink() of each, read from c->ink). */
-static unsigned count_ink(const struct img_thumb *t, const struct img_content *c,
-                          const struct img_box *b)
+static unsigned count_ink(const struct img_content *c, const struct img_box *b)
 {
-	(void)t; /* c->ink was made from t */
 	unsigned ink = 0;
 	for (unsigned y = b->y0; y < b->y1; y++)
 		for (unsigned w = 0; w < IMG_INK_WORDS; w++)
@@ -308,7 +305,7 @@ static void tiles_hash(const struct img_thumb *t, const struct img_content *c,
 			unsigned cells = (unsigned)(k.x1 - k.x0) * (k.y1 - k.y0);
 			int flat = img_grid_is_flat(&g);
 			out->tile[i] = flat ? 0 : img_grid_phash(&g);
-			out->tile_ink[i] = flat ? 0 : (uint8_t)(count_ink(t, c, &k) * 255u / cells);
+			out->tile_ink[i] = flat ? 0 : (uint8_t)(count_ink(c, &k) * 255u / cells);
 		}
 }
 
@@ -319,7 +316,7 @@ int img_region_hash(const struct img_thumb *t, const struct img_content *c,
 	resample(t, box, &g);
 	if (img_grid_is_flat(&g))
 		return WHORL_ENODATA;
-	unsigned ink = count_ink(t, c, box);
+	unsigned ink = count_ink(c, box);
 	out->hash = img_grid_phash(&g);
 	out->ink = (uint8_t)(ink / 16 > 255 ? 255 : ink / 16);
 	if (t->luma != NULL && t->luma->w > 0)
