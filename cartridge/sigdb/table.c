@@ -120,16 +120,22 @@ size_t sigdb_shared_shards(const struct sigdb *a, const struct sigdb *b)
 	return same;
 }
 
+/* Where sigdb_lookup's search for key starts in a shard of n slots: keys
+ * are spread evenly, so the key's position within the shard's range. It is
+ * < n for n > 0 (key << bits < 2^64). */
+static inline uint32_t first_guess(const struct sigdb_table *t, uint64_t key, uint32_t n)
+{
+	return (uint32_t)(((unsigned __int128)(key << t->bits) * n) >> 64);
+}
+
 void sigdb_prefetch_key(const struct sigdb *db, uint64_t key)
 {
 	if (db == NULL)
 		return;
 	const struct sigdb_table *t = &db->table;
 	const struct sigdb_dirent *e = &t->dir[sigdb_shard_of(key, t->shift)];
-	/* sigdb_lookup's first guess: where its search starts. */
-	uint32_t i = (uint32_t)(((unsigned __int128)(key << t->bits) * e->n) >> 64);
 	if (e->n != 0)
-		__builtin_prefetch(&e->s->slots[i]);
+		__builtin_prefetch(&e->s->slots[first_guess(t, key, e->n)]);
 }
 
 int sigdb_lookup(const struct sigdb *db, uint64_t key, struct sigdb_meta *m)
@@ -139,8 +145,7 @@ int sigdb_lookup(const struct sigdb *db, uint64_t key, struct sigdb_meta *m)
 	const struct sigdb_table *t = &db->table;
 	const struct sigdb_dirent *e = &t->dir[sigdb_shard_of(key, t->shift)];
 	uint32_t n = e->n;
-	/* The guess is < n for n > 0 (key << bits < 2^64). */
-	uint32_t i = (uint32_t)(((unsigned __int128)(key << t->bits) * n) >> 64);
+	uint32_t i = first_guess(t, key, n);
 	const struct sigdb_slot *v = e->s->slots;
 	if (n == 0)
 		return 0;
