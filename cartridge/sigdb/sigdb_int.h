@@ -91,6 +91,9 @@ struct sigdb_anchors {
 /* One sketch segment: one allocation with its own count of references, so
  * snapshots share the segments an update did not change. Records are sorted
  * by (engine, id); the anchor index is the segment's own. */
+/* The values a sketch record's engine byte can take (engine_first). */
+#define SIGDB_ENGINE_VALUES 256
+
 struct sigdb_sketches {
 	_Atomic unsigned long refs;
 	struct sigdb_sketch_rec *recs;
@@ -98,7 +101,7 @@ struct sigdb_sketches {
 	/* The records of engine e are [engine_first[e], engine_first[e + 1]):
 	 * recs are sorted by engine, so a candidate's engine is known from its
 	 * index without reading its record (sigdb_sketches_index_engines). */
-	uint32_t engine_first[256 + 1];
+	uint32_t engine_first[SIGDB_ENGINE_VALUES + 1];
 	uint8_t *store; /* all sketch bytes, back to back */
 	size_t store_len;
 	struct sigdb_anchors anchors;

@@ -153,7 +153,7 @@ out:
 int sigdb_sketches_index_engines(struct sigdb_sketches *s)
 {
 	uint32_t i = 0;
-	for (unsigned e = 0; e <= 256; e++) {
+	for (unsigned e = 0; e <= SIGDB_ENGINE_VALUES; e++) {
 		s->engine_first[e] = i;
 		while (i < s->count && s->recs[i].engine == e)
 			i++;
