@@ -25,7 +25,10 @@
 # 2)) in rspamd's worker configuration; two let it use both cores). CPU
 # figures are the servers' processes only (whorld; rspamd's main, workers
 # and redis), never the load generator's. Half-rate pass: the HTTP and spamd loads again, paced at half of
-# the rate just measured, for p99 at half the maximum rate.
+# the rate just measured, for p99 at half the maximum rate. Transport
+# floor: the same loads against whorld hosting the echo test cartridge,
+# for what serving a request costs beside its scan, and from it the
+# highest ratio to the in-memory bench these cores allow (step 4b).
 #
 # Environment: WHORL_CORPUS, BUILD (default build), N_EXACT, N_SKETCH,
 # CLIENTS (default 4), SECONDS_PER_RUN (default 10), SOAK_SECONDS,
@@ -60,7 +63,8 @@ die() { echo "whorld.sh: $*" >&2; exit 2; }
 . "$root/tests/integration/lib/corpus.sh"
 corpus_need easy-ham-1 easy-ham-2 hard-ham-1 spam-1 spam-2
 groups=("$corpus/easy-ham-1" "$corpus/easy-ham-2" "$corpus/hard-ham-1" "$corpus/spam-1" "$corpus/spam-2")
-build_need bench bin/whorl-keygen bin/whorl-publish sbin/whorld bench/speed bench/gen_sigs bench/whorld_load
+build_need bench bin/whorl-keygen bin/whorl-publish sbin/whorld bench/speed bench/gen_sigs bench/whorld_load \
+	tests/cartridges/good_echo.so
 if [[ $soak == 0 && ${NO_RSPAMD:-0} != 1 ]]; then
 	for p in rspamd rspamc redis-server redis-cli; do
 		command -v $p >/dev/null || die "$p missing (scripts/deps.sh installs it)"
@@ -153,14 +157,15 @@ snap_mib=$(python3 -c "print('%.1f' % ($(figure snapshot_bytes "$work/speed.out"
 # 3. whorld, two scanning threads. whorld_start BUILD_DIR LOG: starts
 #    BUILD_DIR's whorld (wpid, sport, hport), always with this build's
 #    cartridge (a drop-in: an older whorld runs it), so a WHORLD_BEFORE
-#    comparison measures whorld alone.
+#    comparison measures whorld alone; CARTRIDGE, a third argument, replaces
+#    it (the transport floor's echo cartridge, step 4b).
 whorld_start() {
 	sport=$(free_port)
 	hport=$(free_port)
 	cat >"$work/whorld.cfg" <<CFG
 spamd listen = 127.0.0.1:$sport
 http listen = 127.0.0.1:$hport
-cartridge = $build/lib/cartridge.so
+cartridge = ${3:-$build/lib/cartridge.so}
 cartridge config dir = $work/etc
 threads = 2
 queue size = 256
@@ -297,6 +302,21 @@ sload whorld_spamd_half "$work/spamd_half.out" --clients "$clients" --seconds "$
 	--rate "$((spamd_rate / 2))"
 whorld_rss=$(rss_mib "$wpid")
 whorld_stop
+
+# 4b. The transport floor: the same whorld and loads with the echo test
+#     cartridge (tests/cartridges/good_echo.c: a hash of the message, no
+#     engine), and the echo cartridge in the in-memory bench. whorld's CPU
+#     a request less echo's CPU a message is what serving a request costs
+#     beside the scan (kernel, libmicrohttpd, whorld's own code). From it,
+#     step 6 gives the highest ratio to the in-memory bench these cores
+#     allow whatever whorld's code does.
+whorld_start "$build" "$work/whorld_floor.log" "$build/tests/cartridges/good_echo.so"
+hload floor_http "$work/floor_http.out" --clients "$clients" --seconds "$secs" >/dev/null
+sload floor_spamd "$work/floor_spamd.out" --clients "$clients" --seconds "$secs" >/dev/null
+whorld_stop
+"$build/bench/speed" --config-dir "$work/etc" --cartridge "$build/tests/cartridges/good_echo.so" \
+	--seconds 2 "${groups[@]}" >"$work/speed_echo.out" 2>"$work/speed.err" \
+	|| { cat "$work/speed.err" >&2; die "bench/speed with the echo cartridge failed"; }
 in_memory "$work/speed2.out"
 mem2=$(python3 -c "print(max($(figure threads2_msgs_per_s "$work/speed.out"), $(figure threads2_msgs_per_s "$work/speed2.out")))")
 echo "in_memory_threads2_reference = $mem2 msgs/s (the higher of the two runs)"
@@ -425,6 +445,23 @@ if r:
     ratio("ratio_http_to_rspamd", h["msgs_per_s"] / r["msgs_per_s"], ">= 10", "%.1f")
     ratio("ratio_http_to_rspamd_cpu", h["msgs_per_server_cpu_s"] / r["msgs_per_server_cpu_s"], "(per CPU second)", "%.1f")
     ratio("ratio_spamd_to_rspamd", s["msgs_per_s"] / r["msgs_per_s"], ">= 10", "%.1f")
+# The transport floor (step 4b): serving a request beside its scan, and
+# the highest wall ratio the cores allow with it. whorld has the cores the
+# load generator leaves; each request costs the in-memory bench's CPU a
+# message plus the floor; the in-memory bench had every core to itself.
+fh, fs = figs("floor_http.out"), figs("floor_spamd.out")
+echo_cpu = float(re.search(r"^threads2_msgs_per_cpu_s = ([0-9.]+)",
+                           open(os.path.join(work, "speed_echo.out")).read(), re.M).group(1))
+cores = os.cpu_count()
+for proto, f, d in (("http", fh, h), ("spamd", fs, s)):
+    floor = 1 / f["msgs_per_server_cpu_s"] - 1 / echo_cpu
+    print("floor_%s_us_per_request = %.1f us (whorld's CPU a request with the echo cartridge, %.1f us,"
+          " less echo's scan, %.1f us)" % (proto, floor * 1e6, 1e6 / f["msgs_per_server_cpu_s"], 1e6 / echo_cpu))
+    print("bound_%s_to_in_memory_cpu = %.2f (the highest per-CPU ratio with that floor)"
+          % (proto, (1 / mem_cpu) / (1 / mem_cpu + floor)))
+    print("bound_%s_to_in_memory_2t = %.2f (the highest wall ratio on these %d cores less the load"
+          " generator's %.2f)" % (proto, (cores - d.get("client_cores", 0)) / (1 / mem_cpu + floor) / mem2,
+                                  cores, d.get("client_cores", 0)))
 ratio("p99_http_at_half_rate_ms", hh["latency_p99"], "<= 5", "%.3f")
 ratio("p99_spamd_at_half_rate_ms", sh["latency_p99"], "<= 5", "%.3f")
 ratio("rss_over_snapshot_mib", float(wrss) - float(snap), "<= 64", "%.1f")

@@ -9,7 +9,7 @@
  * connections opened, spam verdicts. Never passes or fails on timing; exits
  * 1 when no request succeeded and 2 on bad usage.
  *
- *   whorld_load --proto http|spamd --target 127.0.0.1:PORT [--path /v1/score]
+ *   whorld_load --proto http|spamd --target 127.0.0.1:PORT|unix:/PATH [--path /v1/score]
  *               [--clients N] [--seconds S] [--warmup S] [--rate R]
  *               [--expect TEXT] [--spam-marker TEXT] [--label NAME] DIR|FILE...
  *
@@ -44,6 +44,7 @@
 #include <sys/stat.h>
 #include <sys/resource.h>
 #include <sys/uio.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -72,7 +73,9 @@ enum proto {
 
 struct opts {
 	enum proto proto;
-	struct sockaddr_in addr;
+	struct sockaddr_storage addr; /* sockaddr_in, or sockaddr_un for unix:PATH */
+	socklen_t addr_len;
+	char host[64]; /* the Host header: the address, or localhost for a unix socket */
 	const char *path, *expect, *spam_marker, *label;
 	int clients;
 	double seconds, warmup, rate;
@@ -217,14 +220,16 @@ static int corpus_add(struct corpus *c, const char *path)
 static int conn_open(struct client *cl)
 {
 	struct timeval tv = { LOAD_IO_TIMEOUT_S, 0 };
-	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	int one = 1, family = cl->o->addr.ss_family;
+	int fd = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
 
 	if (fd < 0)
 		return -1;
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	if (connect(fd, (const struct sockaddr *)&cl->o->addr, sizeof(cl->o->addr)) != 0) {
+	if (family == AF_INET)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	if (connect(fd, (const struct sockaddr *)&cl->o->addr, cl->o->addr_len) != 0) {
 		close(fd);
 		return -1;
 	}
@@ -360,7 +365,7 @@ static int http_request(struct client *cl, const struct msg *m)
 	int hl = snprintf(head, sizeof(head),
 	                  "POST %s HTTP/1.1\r\nHost: %s\r\nContent-Type: message/rfc822\r\n"
 	                  "Content-Length: %zu\r\n\r\n",
-	                  cl->o->path, inet_ntoa(cl->o->addr.sin_addr), m->len);
+	                  cl->o->path, cl->o->host, m->len);
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (cl->fd < 0 && conn_open(cl) != 0)
 			return fail_note(cl, "http: connect failed"), -1;
@@ -483,24 +488,39 @@ static void usage(void)
 {
 	fprintf(
 	    stderr,
-	    "usage: whorld_load --proto http|spamd --target HOST:PORT [--path P] [--clients N]\n"
-	    "                   [--seconds S] [--warmup S] [--rate R] [--expect TEXT]\n"
+	    "usage: whorld_load --proto http|spamd --target HOST:PORT|unix:/PATH [--path P]\n"
+	    "                   [--clients N] [--seconds S] [--warmup S] [--rate R] [--expect TEXT]\n"
 	    "                   [--spam-marker TEXT] [--label NAME] DIR|FILE...\n");
 	exit(2);
 }
 
-static int parse_target(const char *s, struct sockaddr_in *a)
+/* HOST:PORT (IPv4) or unix:/ABSOLUTE/PATH into o->addr and o->addr_len. */
+static int parse_target(const char *s, struct opts *o)
 {
 	char host[64];
 	const char *colon = strrchr(s, ':');
+
+	memset(&o->addr, 0, sizeof(o->addr));
+	if (strncmp(s, "unix:/", 6) == 0) {
+		struct sockaddr_un *u = (struct sockaddr_un *)&o->addr;
+		if (strlen(s + 5) >= sizeof(u->sun_path))
+			return -1;
+		u->sun_family = AF_UNIX;
+		strcpy(u->sun_path, s + 5);
+		o->addr_len = sizeof(*u);
+		strcpy(o->host, "localhost");
+		return 0;
+	}
 	if (!colon || (size_t)(colon - s) >= sizeof(host))
 		return -1;
 	memcpy(host, s, (size_t)(colon - s));
 	host[colon - s] = '\0';
 	long port = strtol(colon + 1, NULL, 10);
-	memset(a, 0, sizeof(*a));
+	struct sockaddr_in *a = (struct sockaddr_in *)&o->addr;
 	a->sin_family = AF_INET;
 	a->sin_port = htons((uint16_t)port);
+	o->addr_len = sizeof(*a);
+	strcpy(o->host, host);
 	return port > 0 && port < 65536 && inet_pton(AF_INET, host, &a->sin_addr) == 1 ? 0 : -1;
 }
 
@@ -517,7 +537,7 @@ static int parse_args(int argc, char **argv, struct opts *o)
 			have_proto = !strcmp(v, "http") || !strcmp(v, "spamd");
 			o->proto = !strcmp(v, "spamd") ? PROTO_SPAMD : PROTO_HTTP;
 		} else if (!strcmp(k, "--target"))
-			have_target = parse_target(v, &o->addr) == 0;
+			have_target = parse_target(v, o) == 0;
 		else if (!strcmp(k, "--path"))
 			o->path = v;
 		else if (!strcmp(k, "--clients"))
