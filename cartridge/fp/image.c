@@ -30,8 +30,9 @@
  * images whose header cannot be read give nothing. An image whose pixels
  * cannot be decoded keeps its "low" key. Work per message is bounded by the
  * named limits below; a message past one sets out->overflow (rescan).
- * Memory: one thumb per message and one luminance copy (1 MiB: the tiles'
- * pixels and the QR decoder's input), from the arena; a publisher's crops
+ * Memory: one thumb per message, one luminance copy (1 MiB: the tiles'
+ * pixels and the QR decoder's input) and the tiles' summed-area table
+ * (2 MiB, IMG_TILES_SAT_ENTRIES), from the arena; a publisher's crops
  * add IMG_MAX_CROPS sketches (about 80 KiB) at most, a scan's windows
  * FP_IMAGE_MAX_WINDOW_SKETCHES (about 39 KiB).
  *
@@ -213,7 +214,9 @@ static int work_buffers(const struct fp_input *in, struct fp_list *out, struct i
 	w->thumb = arena_alloc(in->arena, sizeof(*w->thumb));
 	w->luma.cap = (size_t)IMG_LUMA_MAX_SIDE * IMG_LUMA_MAX_SIDE;
 	w->luma.px = arena_alloc(in->arena, w->luma.cap);
-	if (w->thumb == NULL || w->luma.px == NULL) {
+	w->luma.sat_cap = IMG_TILES_SAT_ENTRIES;
+	w->luma.sat = arena_alloc(in->arena, w->luma.sat_cap * sizeof(*w->luma.sat));
+	if (w->thumb == NULL || w->luma.px == NULL || w->luma.sat == NULL) {
 		w->thumb = NULL;
 		out->overflow = 1;
 		return 0;

@@ -134,11 +134,17 @@ struct img_info {
 /* An optional copy of the decoded luminance for a QR decoder: every
  * step-th pixel of every step-th row, step the smallest that brings both
  * sides to IMG_LUMA_MAX_SIDE or less. The caller owns px (cap bytes, at
- * least IMG_LUMA_MAX_SIDE squared); the decoder fills w, h, step and px. */
+ * least IMG_LUMA_MAX_SIDE squared); the decoder fills w, h, step and px.
+ * sat (sat_cap entries, caller-owned, or NULL) is img_tiles_luma()'s
+ * scratch: a region's summed-area table when it fits (IMG_TILES_SAT_ENTRIES
+ * holds a region of 511 x 511 pixels). */
+#define IMG_TILES_SAT_ENTRIES ((size_t)512 * 512)
 struct img_luma {
 	uint8_t *px;
 	size_t cap;
 	uint32_t w, h, step;
+	uint64_t *sat;
+	size_t sat_cap;
 };
 
 /* Mean luminance (BT.601, transparent pixels shown on white) of each cell of

@@ -31,6 +31,7 @@
  * than c->ink_delta): one lookup a pixel instead of the arithmetic. */
 struct ink_table {
 	uint8_t ink[256];
+	uint64_t packed[256]; /* the level << 32 | whether it is ink: sat_fill's */
 };
 
 static void ink_table_fill(const struct img_content *c, struct ink_table *t)
@@ -39,6 +40,7 @@ static void ink_table_fill(const struct img_content *c, struct ink_table *t)
 		unsigned v16 = v * 16u;
 		unsigned d = v16 > c->background ? v16 - c->background : c->background - v16;
 		t->ink[v] = d > c->ink_delta;
+		t->packed[v] = (uint64_t)v << 32 | t->ink[v];
 	}
 }
 
@@ -236,6 +238,63 @@ static uint64_t tile_grid_bands(const struct img_luma *l, uint8_t lo, uint8_t hi
 	return ink;
 }
 
+/* The summed-area table of the pixel box p, (w + 1) x (h + 1) entries
+ * for its w x h pixels: entry [y][x] holds, over the pixels above row y
+ * and left of column x, the sum of their levels in its high 32 bits and
+ * how many are ink in its low 32. A 1024 x 1024 copy sums to under 2^28
+ * and counts at most 2^20, so the halves never carry into each other and
+ * a rectangle's four-entry difference is both of its sums at once. */
+static void sat_fill(const struct img_luma *l, const struct ink_table *it, const uint32_t p[4],
+                     uint64_t *sat)
+{
+	uint32_t w = p[2] - p[0], h = p[3] - p[1];
+	size_t stride = (size_t)w + 1;
+	for (size_t x = 0; x < stride; x++)
+		sat[x] = 0;
+	for (uint32_t y = 0; y < h; y++) {
+		const uint8_t *row = l->px + (size_t)(p[1] + y) * l->w + p[0];
+		const uint64_t *above = sat + (size_t)y * stride;
+		uint64_t *cur = sat + (size_t)(y + 1) * stride, run = 0;
+		cur[0] = 0;
+		for (uint32_t x = 0; x < w; x++) {
+			run += it->packed[row[x]];
+			cur[x + 1] = above[x + 1] + run;
+		}
+	}
+}
+
+/* tile_grid's cells and ink from the summed-area table of the region
+ * (sat_fill, stride entries a row; the tile's corners x0..y1 relative to
+ * the region's): four entries a cell whatever its size, the same
+ * integers. */
+static uint64_t tile_grid_sat(const uint64_t *sat, size_t stride, uint32_t x0, uint32_t y0,
+                              uint32_t x1, uint32_t y1, struct img_grid *g)
+{
+	uint32_t w = x1 - x0, h = y1 - y0;
+	uint32_t xa[IMG_GRID], xe[IMG_GRID];
+	uint8_t whole[IMG_GRID]; /* the cell has pixels of its own (not shared) */
+	for (unsigned col = 0; col < IMG_GRID; col++) {
+		uint32_t a = x0 + col * w / IMG_GRID, e = x0 + (col + 1) * w / IMG_GRID;
+		whole[col] = e > a;
+		xa[col] = a;
+		xe[col] = e > a ? e : a + 1;
+	}
+	uint64_t ink = 0;
+	for (unsigned r = 0; r < IMG_GRID; r++) {
+		uint32_t ya = y0 + r * h / IMG_GRID, yb = y0 + (r + 1) * h / IMG_GRID;
+		uint32_t rows = yb > ya ? yb - ya : 1;
+		const uint64_t *top = sat + (size_t)ya * stride, *bottom = top + rows * stride;
+		for (unsigned col = 0; col < IMG_GRID; col++) {
+			uint64_t s =
+			    bottom[xe[col]] - bottom[xa[col]] - top[xe[col]] + top[xa[col]];
+			uint32_t area = rows * (xe[col] - xa[col]);
+			g->cell[r][col] = (uint16_t)((uint32_t)(s >> 32) * 16u / area);
+			ink += yb > ya && whole[col] ? (uint32_t)s : 0;
+		}
+	}
+	return ink;
+}
+
 void img_tiles_luma(const struct img_luma *l, const struct img_content *c, const struct img_box *b,
                     struct img_hash *out)
 {
@@ -247,6 +306,9 @@ void img_tiles_luma(const struct img_luma *l, const struct img_content *c, const
 	pixel_box(l, &it, b, p);
 	int bands = plain_levels(&it, &lo, &hi);
 	uint32_t w = p[2] - p[0], h = p[3] - p[1];
+	int sat = l->sat != NULL && ((size_t)w + 1) * ((size_t)h + 1) <= l->sat_cap;
+	if (sat)
+		sat_fill(l, &it, p, l->sat);
 	for (unsigned ty = 0; ty < IMG_TILES; ty++)
 		for (unsigned tx = 0; tx < IMG_TILES; tx++) {
 			unsigned i = ty * IMG_TILES + tx;
@@ -257,10 +319,15 @@ void img_tiles_luma(const struct img_luma *l, const struct img_content *c, const
 			x1 = x1 > x0 ? x1 : x0 + 1;
 			y1 = y1 > y0 ? y1 : y0 + 1;
 			struct img_grid g;
-			uint64_t ink = bands && x1 - x0 <= IMG_LUMA_MAX_SIDE &&
-			                       (y1 - y0) / IMG_GRID + 1 <= BAND_MAX_ROWS
-			                   ? tile_grid_bands(l, lo, hi, x0, y0, x1, y1, &g, &band)
-			                   : tile_grid(l, &it, x0, y0, x1, y1, &g);
+			uint64_t ink;
+			if (sat)
+				ink = tile_grid_sat(l->sat, (size_t)w + 1, x0 - p[0], y0 - p[1],
+				                    x1 - p[0], y1 - p[1], &g);
+			else if (bands && x1 - x0 <= IMG_LUMA_MAX_SIDE &&
+			         (y1 - y0) / IMG_GRID + 1 <= BAND_MAX_ROWS)
+				ink = tile_grid_bands(l, lo, hi, x0, y0, x1, y1, &g, &band);
+			else
+				ink = tile_grid(l, &it, x0, y0, x1, y1, &g);
 			uint64_t area = (uint64_t)(x1 - x0) * (y1 - y0);
 			int flat = img_grid_is_flat(&g);
 			out->tile[i] = flat ? 0 : img_grid_phash(&g);

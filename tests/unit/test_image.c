@@ -283,8 +283,9 @@ START_TEST(grid_phash_equals_the_direct_dct)
 END_TEST
 
 /* A region's tiles as img_tiles.c computed them before it summed a band of
- * cells column by column (each cell's pixels added up on their own): the
- * same box refinement, cells, ink and hashes, so the same tiles. */
+ * cells column by column or read them from a summed-area table (each
+ * cell's pixels added up on their own): the same box refinement, cells,
+ * ink and hashes, so the same tiles. */
 struct ref_ink {
 	uint8_t ink[256];
 };
@@ -369,6 +370,7 @@ static void ref_tiles(const struct img_luma *l, const struct img_content *c,
 START_TEST(tiles_luma_equal_the_per_cell_sums)
 {
 	static uint8_t px[IMG_LUMA_MAX_SIDE * IMG_LUMA_MAX_SIDE];
+	static uint64_t sat[IMG_TILES_SAT_ENTRIES];
 	uint64_t s = 7;
 	for (int round = 0; round < 300; round++) {
 		/* Sides from under 32 pixels (cells sharing pixels) to the largest
@@ -395,16 +397,24 @@ START_TEST(tiles_luma_equal_the_per_cell_sums)
 		b.x1 = (uint16_t)(b.x0 + 1 + pic_rand(&s, IMG_FINE - b.x0));
 		b.y1 = (uint16_t)(b.y0 + 1 + pic_rand(&s, IMG_FINE - b.y0));
 		c.box = b;
-		struct img_hash got, want;
+		struct img_hash got, got_sat, want;
 		memset(&got, 0, sizeof(got));
+		memset(&got_sat, 0, sizeof(got_sat));
 		memset(&want, 0, sizeof(want));
-		img_tiles_luma(&l, &c, &b, &got);
+		img_tiles_luma(&l, &c, &b, &got); /* column sums (no table) */
+		l.sat = sat;
+		l.sat_cap = IMG_TILES_SAT_ENTRIES;
+		img_tiles_luma(&l, &c, &b, &got_sat); /* the summed-area table when it fits */
 		ref_tiles(&l, &c, &b, &want);
 		for (unsigned t = 0; t < IMG_N_TILES; t++) {
 			ck_assert_msg(got.tile[t] == want.tile[t], "round %d tile %u hash", round,
 			              t);
 			ck_assert_msg(got.tile_ink[t] == want.tile_ink[t], "round %d tile %u ink",
 			              round, t);
+			ck_assert_msg(got_sat.tile[t] == want.tile[t],
+			              "round %d tile %u hash (sat)", round, t);
+			ck_assert_msg(got_sat.tile_ink[t] == want.tile_ink[t],
+			              "round %d tile %u ink (sat)", round, t);
 		}
 	}
 }
