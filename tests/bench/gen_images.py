@@ -34,7 +34,15 @@ The kinds were fixed before any result was looked at:
   qr-tracking  utm_source/utm_campaign parameters added to the URL
   qr-document  the code placed on a larger "document" page with text
 Legitimate kinds: card (600 px newsletter card), invoice, ticket, receipt,
-qr-ticket, qr-wifi, qr-payment.
+qr-ticket, qr-wifi, qr-payment, and
+  template  one per campaign picture: the campaign's own template (its
+            layout drawn from the same random state: rows, colours, figures,
+            numbers, sizes) filled with the words of a legitimate easy-ham-1
+            text, so that only the words differ (legitimate mail rendered in
+            the layout a campaign copied); named after the campaign it
+            shares the template with (invoice-077 twins img-077); added
+            later, with its own random stream so that the set above stays
+            as it was
 
 Usage: gen_images.py --corpus DIR --out DIR [--seed N] [--spam N] [--qr N] [--legit N]
 Needs python3-pil, python3-qrcode and fonts-dejavu-core (scripts/deps.sh).
@@ -411,8 +419,9 @@ def main():
     vocab = sorted({w for _, ws in spam + ham for w in ws if w.isalpha() and len(w) > 2})
     mailer = Mailer(vocab, rng)
     pub, var, leg = (os.path.join(a.out, d) for d in ('published', 'variants', 'legit'))
-    late = []
+    late, shapes = [], []
     for i, (name, words) in enumerate(spam):
+        shapes.append(rng.getstate())  # the template's random state, for its legitimate twin
         img = RENDER[LAYOUTS[i % len(LAYOUTS)]](words, rng)
         mailer.mail(os.path.join(pub, 'img-%03d.eml' % i), encode(img, 'PNG', rng), 'PNG', 'Offers')
         for kind in SPAM_KINDS:
@@ -453,6 +462,17 @@ def main():
             img = qr_notice_image(qr_image(payload, rng), notice)
             mailer.mail(os.path.join(leg, kind, 'ham-%03d.eml' % i), encode(img, 'PNG', rng), 'PNG',
                         'Service')
+    for i, state in enumerate(shapes):  # added later: its own stream, the set above unchanged
+        trng = random.Random(a.seed * 1000003 + 700000 + i)
+        layout = LAYOUTS[i % len(LAYOUTS)]
+        shape = random.Random()
+        shape.setstate(state)
+        img = RENDER[layout](trng.choice(ham)[1], shape)
+        fmt = trng.choice(['PNG', 'PNG', 'JPEG', 'GIF'])
+        data = encode(img if fmt != 'GIF' else img.quantize(colors=128), fmt, trng)
+        tmail = Mailer(vocab, trng)
+        tmail.n = 200000 + i
+        tmail.mail(os.path.join(leg, 'template', '%s-%03d.eml' % (layout, i)), data, fmt, 'News')
     print('gen_images: %d published, %d variants, %d legitimate'
           % (len(os.listdir(pub)), sum(len(os.listdir(os.path.join(var, k))) for k in os.listdir(var)),
              sum(len(os.listdir(os.path.join(leg, k))) for k in os.listdir(leg))))
