@@ -378,19 +378,35 @@ size_t img_sketch_query_anchors(uint64_t hash, uint32_t *anchors, size_t cap)
 
 _Static_assert(IMG_TILE_FEW_COUNTED < IMG_TILE_MIN_COUNTED,
                "a sparse match (few tiles) is the case below the usual count");
+_Static_assert(IMG_TILE_WEAK_INK < IMG_TILE_MIN_INK &&
+                   IMG_TILE_SPARSE_COUNTED >= IMG_TILE_FEW_COUNTED,
+               "tiles against a match are those not counted, in sparse pairs");
+
+/* Whether a tile that is not counted speaks against the match: ink on at
+ * least one side (IMG_TILE_WEAK_INK) and hashes as far apart as unrelated
+ * pictures' (img.h, IMG_TILE_SPARSE_COUNTED). */
+static int tile_against(const uint8_t *a, const uint8_t *b)
+{
+	uint8_t ink = a[8] > b[8] ? a[8] : b[8];
+	return ink >= IMG_TILE_WEAK_INK &&
+	       img_polar_distance(sketch_decode(a), sketch_decode(b)) >= IMG_TILE_FAR_HAMMING;
+}
 
 /* Whether the tiles of two stored sketches say the same picture: enough
  * of them count, two thirds of those agree, at most IMG_TILE_MAX_FAR
  * differ as unrelated pictures do and one is close; or, when only
  * IMG_TILE_FEW_COUNTED count (a sparse picture), every one is within
- * IMG_TILE_FEW_HAMMING (img.h). */
+ * IMG_TILE_FEW_HAMMING. When at most IMG_TILE_SPARSE_COUNTED count, no
+ * other tile may speak against it (tile_against; img.h). */
 static int tiles_agree(const uint8_t *q, const uint8_t *s)
 {
-	unsigned counted = 0, agree = 0, far = 0, close = 0, near = 0;
+	unsigned counted = 0, agree = 0, far = 0, close = 0, near = 0, against = 0;
 	for (unsigned t = 0; t < IMG_N_TILES; t++) {
 		const uint8_t *a = q + 9 + 9 * t, *b = s + 9 + 9 * t;
-		if (a[8] < IMG_TILE_MIN_INK || b[8] < IMG_TILE_MIN_INK)
+		if (a[8] < IMG_TILE_MIN_INK || b[8] < IMG_TILE_MIN_INK) {
+			against += tile_against(a, b);
 			continue;
+		}
 		counted++;
 		int d = img_polar_distance(sketch_decode(a), sketch_decode(b));
 		agree += d <= IMG_TILE_MAX_HAMMING;
@@ -398,6 +414,8 @@ static int tiles_agree(const uint8_t *q, const uint8_t *s)
 		close += d <= IMG_TILE_CLOSE_HAMMING;
 		near += d <= IMG_TILE_FEW_HAMMING;
 	}
+	if (counted <= IMG_TILE_SPARSE_COUNTED && against > 0)
+		return 0;
 	if (counted == IMG_TILE_FEW_COUNTED)
 		return near == counted;
 	return counted >= IMG_TILE_MIN_COUNTED && 3 * agree >= 2 * counted &&

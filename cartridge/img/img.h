@@ -85,6 +85,18 @@
 #define IMG_TILE_CLOSE_HAMMING 6
 #define IMG_TILE_FEW_COUNTED 3
 #define IMG_TILE_FEW_HAMMING 4
+/* Ink that speaks against a match: in a sparse pair (at most
+ * IMG_TILE_SPARSE_COUNTED counted tiles, which are then mostly the
+ * template: a title, a rule, a column of figures) a tile that is not
+ * counted but holds IMG_TILE_WEAK_INK (4 % of its cells) on at least one
+ * side, and whose hashes differ as unrelated pictures do
+ * (IMG_TILE_FAR_HAMMING), is a disagreement: the words that differ
+ * between a legitimate picture and a campaign of its template live in
+ * such tiles (a short line, a header, an item or two). A copy's tiles hold
+ * the same words, so they are not far (docs/BENCHMARKS.md "Ink against a
+ * match"). */
+#define IMG_TILE_SPARSE_COUNTED 4
+#define IMG_TILE_WEAK_INK 10
 /* A first or last band of the content under this share of its height is a
  * strip (banner, title bar) worth hashing the picture without. */
 #define IMG_STRIP_MAX_SHARE 0.25
