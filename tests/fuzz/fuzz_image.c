@@ -42,7 +42,7 @@ static void regions_and_codes(const uint8_t *buf, size_t len)
 	static struct img_thumb thumb;
 	static uint8_t px[IMG_LUMA_MAX_SIDE * IMG_LUMA_MAX_SIDE];
 	static struct img_qr_result qr;
-	struct img_luma luma = { px, sizeof(px), 0, 0, 0 };
+	struct img_luma luma = { .px = px, .cap = sizeof(px) };
 	struct img_info info;
 	struct img_content c;
 	struct img_box boxes[IMG_MAX_REGIONS];

@@ -163,8 +163,8 @@ static size_t expected_sketches(const struct mime_part *p, int windows,
                                 uint8_t want[][IMG_SKETCH_BYTES], size_t cap)
 {
 	struct img_thumb *t = calloc(1, sizeof(*t));
-	struct img_luma luma = { malloc(IMG_LUMA_MAX_SIDE * IMG_LUMA_MAX_SIDE),
-		                 IMG_LUMA_MAX_SIDE * IMG_LUMA_MAX_SIDE, 0, 0, 0 };
+	struct img_luma luma = { .px = malloc(IMG_LUMA_MAX_SIDE * IMG_LUMA_MAX_SIDE),
+		                 .cap = IMG_LUMA_MAX_SIDE * IMG_LUMA_MAX_SIDE };
 	struct img_info info;
 	struct img_content c;
 	struct img_box boxes[IMG_MAX_REGIONS + IMG_MAX_WINDOWS];

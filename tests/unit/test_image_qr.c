@@ -199,7 +199,7 @@ START_TEST(decoder_on_blank_and_tiny_copies)
 {
 	uint8_t px[64 * 64];
 	memset(px, 255, sizeof(px));
-	struct img_luma l = { px, sizeof(px), 64, 64, 1 };
+	struct img_luma l = { .px = px, .cap = sizeof(px), .w = 64, .h = 64, .step = 1 };
 	struct img_qr_result r;
 	ck_assert_int_eq(img_qr_scan(&l, &r), 0);
 	ck_assert_uint_eq(r.n, 0);
