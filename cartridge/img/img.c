@@ -143,15 +143,119 @@ static void dct_row_sse2(const uint16_t cell[IMG_GRID], int64_t out[DCT_MAX_FREQ
 	}
 }
 
-/* Whether every cell of t is below DCT_SIMD_MAX_CELL (a power of two). */
-static int cells_fit_sse2(const struct img_grid *t)
+/* Whether every cell of t is below limit (a power of two). */
+static int cells_below_sse2(const struct img_grid *t, uint16_t limit)
 {
 	const __m128i *c = (const __m128i *)(const void *)&t->cell[0][0];
 	__m128i any = _mm_setzero_si128();
 	for (unsigned i = 0; i < IMG_GRID * IMG_GRID / 8; i++)
 		any = _mm_or_si128(any, _mm_loadu_si128(c + i));
-	__m128i high = _mm_and_si128(any, _mm_set1_epi16((short)(uint16_t)-DCT_SIMD_MAX_CELL));
+	__m128i high = _mm_and_si128(any, _mm_set1_epi16((short)(uint16_t)-limit));
 	return _mm_movemask_epi8(_mm_cmpeq_epi8(high, _mm_setzero_si128())) == 0xffff;
+}
+
+/* dct_low for a grid whose cells are all below DCT_SMALL_MAX_CELL, as
+ * every mean luminance is (at most 255 * 16): a row's sum of 16 products
+ * of a folded sample (under 2^13) and a basis value (|.| <= 2^14), and any
+ * part of it, is under 2^31, so the rows are added up in 32-bit lanes,
+ * four rows at once (dct_rows4). The columns are then summed in doubles:
+ * a folded column (under 2^32) times a basis value, and any sum of 16 such
+ * products, is an integer under 2^53, which a double holds exactly, so
+ * every sum is the integer dct_low's 64-bit arithmetic gives. */
+#define DCT_SMALL_MAX_CELL 4096u
+_Static_assert(IMG_GRID == 32 && DCT_HALF == 16, "dct_rows4 folds two 16-cell halves");
+
+/* The lane sums of a, b, c and d, in that order. */
+static __m128i lane_sums4(__m128i a, __m128i b, __m128i c, __m128i d)
+{
+	__m128i ab = _mm_add_epi32(_mm_unpacklo_epi32(a, b), _mm_unpackhi_epi32(a, b));
+	__m128i cd = _mm_add_epi32(_mm_unpacklo_epi32(c, d), _mm_unpackhi_epi32(c, d));
+	return _mm_add_epi32(_mm_unpacklo_epi64(ab, cd), _mm_unpackhi_epi64(ab, cd));
+}
+
+/* Rows y..y+3's sums for each frequency v into rows[v][y..y+3]. */
+static void dct_rows4(const struct img_grid *t, unsigned y,
+                      int32_t rows[DCT_MAX_FREQ + 1][IMG_GRID])
+{
+	__m128i sum[4][2], diff[4][2]; /* each row folded: [row][half] */
+	for (unsigned k = 0; k < 4; k++) {
+		const __m128i *c = (const __m128i *)(const void *)t->cell[y + k];
+		__m128i c0 = _mm_loadu_si128(c), c1 = _mm_loadu_si128(c + 1);
+		__m128i r3 = reverse16(_mm_loadu_si128(c + 3));
+		__m128i r2 = reverse16(_mm_loadu_si128(c + 2));
+		sum[k][0] = _mm_add_epi16(c0, r3);
+		sum[k][1] = _mm_add_epi16(c1, r2);
+		diff[k][0] = _mm_sub_epi16(c0, r3);
+		diff[k][1] = _mm_sub_epi16(c1, r2);
+	}
+	for (unsigned v = 0; v <= DCT_MAX_FREQ; v++) {
+		const __m128i *b = (const __m128i *)(const void *)dct_basis[v];
+		__m128i b0 = _mm_loadu_si128(b), b1 = _mm_loadu_si128(b + 1);
+		__m128i(*f)[2] = v & 1 ? diff : sum;
+#define ROW_DOT(k) _mm_add_epi32(_mm_madd_epi16(f[k][0], b0), _mm_madd_epi16(f[k][1], b1))
+		_mm_storeu_si128((__m128i *)(void *)&rows[v][y],
+		                 lane_sums4(ROW_DOT(0), ROW_DOT(1), ROW_DOT(2), ROW_DOT(3)));
+#undef ROW_DOT
+	}
+}
+
+/* Lanes 0-1 and 2-3 of four 32-bit integers as doubles. */
+static void to_doubles(__m128i v, __m128d *lo, __m128d *hi)
+{
+	*lo = _mm_cvtepi32_pd(v);
+	*hi = _mm_cvtepi32_pd(_mm_shuffle_epi32(v, _MM_SHUFFLE(1, 0, 3, 2)));
+}
+
+static void dct_low_small(const struct img_grid *t, int64_t coef[IMG_HASH_BITS])
+{
+	int32_t rows[DCT_MAX_FREQ + 1][IMG_GRID];
+	for (unsigned y = 0; y < IMG_GRID; y += 4)
+		dct_rows4(t, y, rows);
+	/* Each frequency's column folded ([v][0] sums, [v][1] differences)
+	 * and the basis, as doubles. */
+	double col[DCT_MAX_FREQ + 1][2][DCT_HALF], basis[DCT_MAX_FREQ + 1][DCT_HALF];
+	for (unsigned v = 0; v <= DCT_MAX_FREQ; v++)
+		for (unsigned y = 0; y < DCT_HALF; y += 4) {
+			__m128i a = _mm_loadu_si128((const __m128i *)(const void *)&rows[v][y]);
+			__m128i b = _mm_shuffle_epi32(
+			    _mm_loadu_si128(
+			        (const __m128i *)(const void *)&rows[v][IMG_GRID - 4 - y]),
+			    _MM_SHUFFLE(0, 1, 2, 3));
+			__m128d a0, a1, b0, b1;
+			to_doubles(a, &a0, &a1);
+			to_doubles(b, &b0, &b1);
+			_mm_storeu_pd(&col[v][0][y], _mm_add_pd(a0, b0));
+			_mm_storeu_pd(&col[v][0][y + 2], _mm_add_pd(a1, b1));
+			_mm_storeu_pd(&col[v][1][y], _mm_sub_pd(a0, b0));
+			_mm_storeu_pd(&col[v][1][y + 2], _mm_sub_pd(a1, b1));
+		}
+	for (unsigned v = 0; v <= DCT_MAX_FREQ; v++)
+		for (unsigned x = 0; x < DCT_HALF; x += 8) {
+			/* 8 basis values sign-extended to 32 bits, then doubles */
+			__m128i q =
+			    _mm_loadu_si128((const __m128i *)(const void *)&dct_basis[v][x]);
+			__m128d d0, d1, d2, d3;
+			to_doubles(_mm_srai_epi32(_mm_unpacklo_epi16(q, q), 16), &d0, &d1);
+			to_doubles(_mm_srai_epi32(_mm_unpackhi_epi16(q, q), 16), &d2, &d3);
+			_mm_storeu_pd(&basis[v][x], d0);
+			_mm_storeu_pd(&basis[v][x + 2], d1);
+			_mm_storeu_pd(&basis[v][x + 4], d2);
+			_mm_storeu_pd(&basis[v][x + 6], d3);
+		}
+	unsigned n = 0;
+	for (unsigned diag = 1; diag <= DCT_MAX_FREQ && n < IMG_HASH_BITS; diag++)
+		for (unsigned u = 0; u <= diag && n < IMG_HASH_BITS; u++) {
+			const double *f = col[diag - u][u & 1], *b = basis[u];
+			__m128d s0 = _mm_setzero_pd(), s1 = _mm_setzero_pd();
+			for (unsigned y = 0; y < DCT_HALF; y += 4) {
+				s0 = _mm_add_pd(
+				    s0, _mm_mul_pd(_mm_loadu_pd(b + y), _mm_loadu_pd(f + y)));
+				s1 = _mm_add_pd(s1, _mm_mul_pd(_mm_loadu_pd(b + y + 2),
+				                               _mm_loadu_pd(f + y + 2)));
+			}
+			s0 = _mm_add_pd(s0, s1);
+			coef[n++] = (int64_t)_mm_cvtsd_f64(_mm_add_sd(s0, _mm_unpackhi_pd(s0, s0)));
+		}
 }
 #endif
 
@@ -161,7 +265,11 @@ static void dct_low(const struct img_grid *t, int64_t coef[IMG_HASH_BITS])
 {
 	int64_t rows[IMG_GRID][DCT_MAX_FREQ + 1];
 #if defined(__SSE2__)
-	if (cells_fit_sse2(t))
+	if (cells_below_sse2(t, DCT_SMALL_MAX_CELL)) {
+		dct_low_small(t, coef);
+		return;
+	}
+	if (cells_below_sse2(t, DCT_SIMD_MAX_CELL))
 		for (unsigned y = 0; y < IMG_GRID; y++)
 			dct_row_sse2(t->cell[y], rows[y]);
 	else

@@ -258,13 +258,20 @@ START_TEST(grid_phash_equals_the_direct_dct)
 	uint64_t s = 42;
 	/* Noise, extremes, gradients; the levels tiles and thumbs give (0 to
 	 * 255 * 16), few levels (equal coefficients: the median's ties), and
-	 * the edge of img.c's 16-bit fast path (cells below 16384 take it). */
-	for (int round = 0; round < 400; round++) {
+	 * the edges of img.c's 16-bit fast path (cells below 16384 take it)
+	 * and of its 32-bit rows (cells below 4096): the largest such cells
+	 * against 0, the sums furthest from 0. */
+	for (int round = 0; round < 900; round++) {
 		uint16_t edge = (uint16_t)(16383 + (round & 1));
+		uint16_t small = (uint16_t)(4095 + (round / 9 & 1));
 		for (unsigned y = 0; y < IMG_GRID; y++)
 			for (unsigned x = 0; x < IMG_GRID; x++) {
 				uint16_t v;
-				switch (round % 7) {
+				switch (round % 9) {
+				case 7: v = pic_rand(&s, 2) ? small : 0; break;
+				case 8:
+					v = pic_rand(&s, 2) ? small : (uint16_t)pic_rand(&s, 4096);
+					break;
 				case 0: v = (uint16_t)pic_rand(&s, 65536); break;
 				case 1: v = pic_rand(&s, 2) ? 65535 : 0; break;
 				case 2: v = (uint16_t)(x * 2048 + y * (round & 63)); break;
