@@ -492,12 +492,20 @@ _Static_assert(IMG_TILE_WEAK_INK < IMG_TILE_MIN_INK &&
 
 /* Whether a tile that is not counted speaks against the match: ink on at
  * least one side (IMG_TILE_WEAK_INK) and hashes as far apart as unrelated
- * pictures' (img.h, IMG_TILE_SPARSE_COUNTED). */
-static int tile_against(const uint8_t *a, const uint8_t *b)
+ * pictures' (img.h, IMG_TILE_SPARSE_COUNTED). Asked only of a sparse pair
+ * that the counted tiles would match. */
+static int tiles_against(const uint8_t *q, const uint8_t *s)
 {
-	uint8_t ink = a[8] > b[8] ? a[8] : b[8];
-	return ink >= IMG_TILE_WEAK_INK &&
-	       img_polar_distance(sketch_decode(a), sketch_decode(b)) >= IMG_TILE_FAR_HAMMING;
+	for (unsigned t = 0; t < IMG_N_TILES; t++) {
+		const uint8_t *a = q + 9 + 9 * t, *b = s + 9 + 9 * t;
+		if (a[8] >= IMG_TILE_MIN_INK && b[8] >= IMG_TILE_MIN_INK)
+			continue; /* counted */
+		uint8_t ink = a[8] > b[8] ? a[8] : b[8];
+		if (ink >= IMG_TILE_WEAK_INK &&
+		    img_polar_distance(sketch_decode(a), sketch_decode(b)) >= IMG_TILE_FAR_HAMMING)
+			return 1;
+	}
+	return 0;
 }
 
 /* Whether the tiles of two stored sketches say the same picture: enough
@@ -505,16 +513,14 @@ static int tile_against(const uint8_t *a, const uint8_t *b)
  * differ as unrelated pictures do and one is close; or, when only
  * IMG_TILE_FEW_COUNTED count (a sparse picture), every one is within
  * IMG_TILE_FEW_HAMMING. When at most IMG_TILE_SPARSE_COUNTED count, no
- * other tile may speak against it (tile_against; img.h). */
+ * other tile may speak against it (tiles_against; img.h). */
 static int tiles_agree(const uint8_t *q, const uint8_t *s)
 {
-	unsigned counted = 0, agree = 0, far = 0, close = 0, near = 0, against = 0;
+	unsigned counted = 0, agree = 0, far = 0, close = 0, near = 0;
 	for (unsigned t = 0; t < IMG_N_TILES; t++) {
 		const uint8_t *a = q + 9 + 9 * t, *b = s + 9 + 9 * t;
-		if (a[8] < IMG_TILE_MIN_INK || b[8] < IMG_TILE_MIN_INK) {
-			against += tile_against(a, b);
+		if (a[8] < IMG_TILE_MIN_INK || b[8] < IMG_TILE_MIN_INK)
 			continue;
-		}
 		counted++;
 		int d = img_polar_distance(sketch_decode(a), sketch_decode(b));
 		agree += d <= IMG_TILE_MAX_HAMMING;
@@ -522,12 +528,11 @@ static int tiles_agree(const uint8_t *q, const uint8_t *s)
 		close += d <= IMG_TILE_CLOSE_HAMMING;
 		near += d <= IMG_TILE_FEW_HAMMING;
 	}
-	if (counted <= IMG_TILE_SPARSE_COUNTED && against > 0)
-		return 0;
-	if (counted == IMG_TILE_FEW_COUNTED)
-		return near == counted;
-	return counted >= IMG_TILE_MIN_COUNTED && 3 * agree >= 2 * counted &&
-	       far <= IMG_TILE_MAX_FAR && close > 0;
+	int match = counted == IMG_TILE_FEW_COUNTED
+	                ? near == counted
+	                : counted >= IMG_TILE_MIN_COUNTED && 3 * agree >= 2 * counted &&
+	                      far <= IMG_TILE_MAX_FAR && close > 0;
+	return match && (counted > IMG_TILE_SPARSE_COUNTED || !tiles_against(q, s));
 }
 
 double img_sketch_similarity(const uint8_t *q, size_t qlen, const uint8_t *s, size_t slen)
