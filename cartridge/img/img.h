@@ -148,8 +148,10 @@ struct img_info {
  * sides to IMG_LUMA_MAX_SIDE or less. The caller owns px (cap bytes, at
  * least IMG_LUMA_MAX_SIDE squared); the decoder fills w, h, step and px.
  * sat (sat_cap entries, caller-owned, or NULL) is img_tiles_luma()'s
- * scratch: a region's summed-area table when it fits (IMG_TILES_SAT_ENTRIES
- * holds a region of 511 x 511 pixels). */
+ * scratch: the copy's summed-area table when it fits (IMG_TILES_SAT_ENTRIES
+ * holds a copy of 511 x 511 pixels), kept for every region of the picture
+ * (sat_key: which ink levels it was made with, 0 when none; the decoder
+ * clears it), else a region's. */
 #define IMG_TILES_SAT_ENTRIES ((size_t)512 * 512)
 struct img_luma {
 	uint8_t *px;
@@ -157,6 +159,7 @@ struct img_luma {
 	uint32_t w, h, step;
 	uint64_t *sat;
 	size_t sat_cap;
+	uint32_t sat_key;
 };
 
 /* Mean luminance (BT.601, transparent pixels shown on white) of each cell of
@@ -223,8 +226,9 @@ int img_decode_thumb(const uint8_t *data, size_t len, struct img_info *info,
 /* 64-bit perceptual hash of a grid: bit i is set when the i-th DCT
  * coefficient (zigzag order, DC excluded) is above the median of the 64.
  * The negative of a picture negates every coefficient, so its hash is the
- * complement: hashes compare by img_polar_distance(). Integer arithmetic
- * only, so identical on every platform. */
+ * complement: hashes compare by img_polar_distance(). Exact integer sums
+ * only (img.c's SSE2 path adds integers under 2^53 in doubles, which hold
+ * them exactly), so identical on every platform. */
 uint64_t img_grid_phash(const struct img_grid *g);
 
 /* Whether the grid is too flat (blank, one colour) for its pHash to mean
@@ -311,9 +315,10 @@ int img_region_hash(const struct img_thumb *t, const struct img_content *c,
 
 /* The tiles of img_region_hash() from the thumb's luminance copy (sharper,
  * aligned to the pixel: img_tiles.c); img_region_hash() calls it when the
- * thumb was decoded with a copy. */
-void img_tiles_luma(const struct img_luma *l, const struct img_content *c,
-                    const struct img_box *box, struct img_hash *out);
+ * thumb was decoded with a copy. Fills l->sat (and sets l->sat_key) when l
+ * has that scratch. */
+void img_tiles_luma(struct img_luma *l, const struct img_content *c, const struct img_box *box,
+                    struct img_hash *out);
 
 /* img_decode_thumb(), img_content_find(), then img_region_hash() of the
  * whole content. Returns 0, the errors of img_decode_thumb(), or

@@ -18,6 +18,7 @@ static void luma_init(struct img_luma *l, uint32_t w, uint32_t h)
 {
 	uint32_t side = w > h ? w : h;
 	uint32_t step = (side + IMG_LUMA_MAX_SIDE - 1) / IMG_LUMA_MAX_SIDE;
+	l->sat_key = 0; /* new pixels: no summed-area table of them yet */
 	l->step = step;
 	l->w = (w + step - 1) / step;
 	l->h = (h + step - 1) / step;

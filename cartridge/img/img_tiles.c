@@ -295,7 +295,37 @@ static uint64_t tile_grid_sat(const uint64_t *sat, size_t stride, uint32_t x0, u
 	return ink;
 }
 
-void img_tiles_luma(const struct img_luma *l, const struct img_content *c, const struct img_box *b,
+/* The summed-area table the tiles of region p read, filled when needed:
+ * the whole copy's, kept in l for the picture's other regions when it
+ * fits, else the region's own; NULL when not even that fits (or l has no
+ * scratch). Sets *ox, *oy (the table's origin in the copy) and *stride. */
+static const uint64_t *sat_for(struct img_luma *l, const struct img_content *c,
+                               const struct ink_table *it, const uint32_t p[4], uint32_t *ox,
+                               uint32_t *oy, size_t *stride)
+{
+	if (l->sat == NULL)
+		return NULL;
+	if (((size_t)l->w + 1) * ((size_t)l->h + 1) <= l->sat_cap) {
+		uint32_t key = ((uint32_t)c->background << 16 | c->ink_delta) + 1;
+		const uint32_t whole[4] = { 0, 0, l->w, l->h };
+		if (l->sat_key != key)
+			sat_fill(l, it, whole, l->sat);
+		l->sat_key = key;
+		*ox = *oy = 0;
+		*stride = (size_t)l->w + 1;
+		return l->sat;
+	}
+	if (((size_t)p[2] - p[0] + 1) * ((size_t)p[3] - p[1] + 1) > l->sat_cap)
+		return NULL;
+	sat_fill(l, it, p, l->sat);
+	l->sat_key = 0;
+	*ox = p[0];
+	*oy = p[1];
+	*stride = (size_t)(p[2] - p[0]) + 1;
+	return l->sat;
+}
+
+void img_tiles_luma(struct img_luma *l, const struct img_content *c, const struct img_box *b,
                     struct img_hash *out)
 {
 	uint32_t p[4];
@@ -306,9 +336,9 @@ void img_tiles_luma(const struct img_luma *l, const struct img_content *c, const
 	pixel_box(l, &it, b, p);
 	int bands = plain_levels(&it, &lo, &hi);
 	uint32_t w = p[2] - p[0], h = p[3] - p[1];
-	int sat = l->sat != NULL && ((size_t)w + 1) * ((size_t)h + 1) <= l->sat_cap;
-	if (sat)
-		sat_fill(l, &it, p, l->sat);
+	uint32_t ox = 0, oy = 0;
+	size_t stride = 0;
+	const uint64_t *sat = sat_for(l, c, &it, p, &ox, &oy, &stride);
 	for (unsigned ty = 0; ty < IMG_TILES; ty++)
 		for (unsigned tx = 0; tx < IMG_TILES; tx++) {
 			unsigned i = ty * IMG_TILES + tx;
@@ -321,8 +351,8 @@ void img_tiles_luma(const struct img_luma *l, const struct img_content *c, const
 			struct img_grid g;
 			uint64_t ink;
 			if (sat)
-				ink = tile_grid_sat(l->sat, (size_t)w + 1, x0 - p[0], y0 - p[1],
-				                    x1 - p[0], y1 - p[1], &g);
+				ink = tile_grid_sat(sat, stride, x0 - ox, y0 - oy, x1 - ox, y1 - oy,
+				                    &g);
 			else if (bands && x1 - x0 <= IMG_LUMA_MAX_SIDE &&
 			         (y1 - y0) / IMG_GRID + 1 <= BAND_MAX_ROWS)
 				ink = tile_grid_bands(l, lo, hi, x0, y0, x1, y1, &g, &band);
