@@ -205,6 +205,21 @@ static void band_prefix(struct band *b, uint32_t n)
 	}
 }
 
+/* The columns of a tile w pixels wide from x0, on IMG_GRID cells: cell
+ * col spans [xa, xe), at least one pixel (a cell with no pixel of its own
+ * reads the one at its left edge, which the next cell holds); whole[col]
+ * when it has pixels of its own. */
+static void grid_columns(uint32_t x0, uint32_t w, uint32_t xa[IMG_GRID], uint32_t xe[IMG_GRID],
+                         uint8_t whole[IMG_GRID])
+{
+	for (unsigned col = 0; col < IMG_GRID; col++) {
+		uint32_t a = x0 + col * w / IMG_GRID, e = x0 + (col + 1) * w / IMG_GRID;
+		whole[col] = e > a;
+		xa[col] = a;
+		xe[col] = e > a ? e : a + 1;
+	}
+}
+
 /* tile_grid's cells and ink from column sums, one band of rows at a time:
  * the same cells (a cell at least one pixel, a pixel shared by two cells
  * counted once in the ink), the same integers. */
@@ -214,13 +229,8 @@ static uint64_t tile_grid_bands(const struct img_luma *l, uint8_t lo, uint8_t hi
 {
 	uint32_t w = x1 - x0, h = y1 - y0;
 	uint32_t xa[IMG_GRID], xe[IMG_GRID];
-	uint8_t whole[IMG_GRID]; /* the cell has pixels of its own (not shared) */
-	for (unsigned col = 0; col < IMG_GRID; col++) {
-		uint32_t a = col * w / IMG_GRID, e = (col + 1) * w / IMG_GRID;
-		whole[col] = e > a;
-		xa[col] = a;
-		xe[col] = e > a ? e : a + 1;
-	}
+	uint8_t whole[IMG_GRID];
+	grid_columns(0, w, xa, xe, whole);
 	uint64_t ink = 0;
 	for (unsigned r = 0; r < IMG_GRID; r++) {
 		uint32_t ya = y0 + r * h / IMG_GRID, yb = y0 + (r + 1) * h / IMG_GRID;
@@ -272,13 +282,8 @@ static uint64_t tile_grid_sat(const uint64_t *sat, size_t stride, uint32_t x0, u
 {
 	uint32_t w = x1 - x0, h = y1 - y0;
 	uint32_t xa[IMG_GRID], xe[IMG_GRID];
-	uint8_t whole[IMG_GRID]; /* the cell has pixels of its own (not shared) */
-	for (unsigned col = 0; col < IMG_GRID; col++) {
-		uint32_t a = x0 + col * w / IMG_GRID, e = x0 + (col + 1) * w / IMG_GRID;
-		whole[col] = e > a;
-		xa[col] = a;
-		xe[col] = e > a ? e : a + 1;
-	}
+	uint8_t whole[IMG_GRID];
+	grid_columns(x0, w, xa, xe, whole);
 	uint64_t ink = 0;
 	for (unsigned r = 0; r < IMG_GRID; r++) {
 		uint32_t ya = y0 + r * h / IMG_GRID, yb = y0 + (r + 1) * h / IMG_GRID;
