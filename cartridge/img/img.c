@@ -429,13 +429,17 @@ static void put_hash(uint8_t *out, uint64_t hash)
 		out[i] = (uint8_t)(hash >> (8 * i));
 }
 
+/* Where tile t is in a sketch: its 8 hash bytes, then its ink byte, after
+ * the whole picture's 8 hash bytes and ink byte (IMG_SKETCH_BYTES). */
+#define SKETCH_TILE(sketch, t) ((sketch) + 9 + 9 * (size_t)(t))
+
 void img_sketch_encode(const struct img_hash *h, uint8_t out[IMG_SKETCH_BYTES])
 {
 	put_hash(out, h->hash);
 	out[8] = h->ink;
 	for (unsigned t = 0; t < IMG_N_TILES; t++) {
-		put_hash(out + 9 + 9 * t, h->tile[t]);
-		out[9 + 9 * t + 8] = h->tile_ink[t];
+		put_hash(SKETCH_TILE(out, t), h->tile[t]);
+		SKETCH_TILE(out, t)[8] = h->tile_ink[t];
 	}
 }
 
@@ -497,7 +501,7 @@ _Static_assert(IMG_TILE_WEAK_INK < IMG_TILE_MIN_INK &&
 static int tiles_against(const uint8_t *q, const uint8_t *s)
 {
 	for (unsigned t = 0; t < IMG_N_TILES; t++) {
-		const uint8_t *a = q + 9 + 9 * t, *b = s + 9 + 9 * t;
+		const uint8_t *a = SKETCH_TILE(q, t), *b = SKETCH_TILE(s, t);
 		if (a[8] >= IMG_TILE_MIN_INK && b[8] >= IMG_TILE_MIN_INK)
 			continue; /* counted */
 		uint8_t ink = a[8] > b[8] ? a[8] : b[8];
@@ -518,7 +522,7 @@ static int tiles_agree(const uint8_t *q, const uint8_t *s)
 {
 	unsigned counted = 0, agree = 0, far = 0, close = 0, near = 0;
 	for (unsigned t = 0; t < IMG_N_TILES; t++) {
-		const uint8_t *a = q + 9 + 9 * t, *b = s + 9 + 9 * t;
+		const uint8_t *a = SKETCH_TILE(q, t), *b = SKETCH_TILE(s, t);
 		if (a[8] < IMG_TILE_MIN_INK || b[8] < IMG_TILE_MIN_INK)
 			continue;
 		counted++;
