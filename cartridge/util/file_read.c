@@ -61,7 +61,7 @@ static int file_reserve(char **buf, size_t *cap, size_t need, size_t max)
 
 int file_read_fd(int fd, size_t max, size_t hint, char **buf, size_t *cap, size_t *len, int *why)
 {
-	size_t have = 0;
+	size_t have = 0, want;
 	ssize_t n;
 
 	*len = 0;
@@ -74,7 +74,8 @@ int file_read_fd(int fd, size_t max, size_t hint, char **buf, size_t *cap, size_
 		/* Always room for one more byte and the NUL. */
 		if (have + 2 > *cap && file_reserve(buf, cap, have + 2, max) != 0)
 			goto no_memory;
-		n = read(fd, *buf + have, *cap - 1 - have);
+		want = *cap - 1 - have;
+		n = read(fd, *buf + have, want);
 		if (n == 0)
 			break;
 		if (n < 0 && errno == EINTR)
@@ -88,6 +89,10 @@ int file_read_fd(int fd, size_t max, size_t hint, char **buf, size_t *cap, size_
 			*why = EFBIG;
 			return WHORL_ELIMIT;
 		}
+		/* A read that stops short exactly at the size fstat gave is at the
+		 * end of the file: no second read just to see 0 (a pipe's hint is 0). */
+		if (hint > 0 && have == hint && (size_t)n < want)
+			break;
 	}
 	(*buf)[have] = '\0';
 	*len = have;

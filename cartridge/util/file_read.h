@@ -40,8 +40,9 @@ int file_open_regular(const char *path, unsigned flags, struct stat *st, int *wh
 
 /* Reads fd from its offset to its end into *buf, which holds *cap bytes and
  * is grown with realloc as needed (both may start as NULL / 0; the caller
- * frees *buf). hint is the expected size (fstat's), only used to size the
- * buffer. At most max bytes are accepted; *buf is NUL-terminated after *len
+ * frees *buf). hint is the expected size (fstat's): it sizes the buffer,
+ * and a short read ending exactly there is the end (one read() for a file
+ * that does not change; 0 for pipes and the like). At most max bytes are accepted; *buf is NUL-terminated after *len
  * bytes. Returns 0; WHORL_ELIMIT with *why = EFBIG when the file holds more
  * than max bytes; WHORL_ENOMEM (*why = ENOMEM); WHORL_EIO with *why = errno.
  * Thread-safe for distinct fds and buffers. */

@@ -14,12 +14,20 @@
  * Entries that are not regular files (FIFOs, sockets, devices) and
  * unreadable entries are named through the report callback and counted.
  *
- * Nothing is mapped: the walk reads an mbox once, in fixed pieces, to find
- * its messages, and mail_read() reads one message at a time with pread, so
- * a file that shrinks or is replaced while it is read gives that message an
- * error (FILE_WHY_CHANGED), never SIGBUS. Every open goes through
- * cartridge/util/file_read.h (O_NONBLOCK, fstat on the descriptor, regular
- * files only) and no message is larger than MAIL_MAX_MESSAGE_BYTES.
+ * A list entry is one message, or a small file (at most
+ * MAIL_SMALL_FILE_BYTES when walked) that the walk only stats: it is read
+ * once, whole, when it is read, and gives one message or, when it is an
+ * mbox, each of its messages. Mail is mostly files of one message, so each
+ * is opened and read once (the walk opening it to look for "From " lines
+ * and the read opening it again cost twice the system calls). A larger file
+ * is read by the walk once, in fixed pieces, to find its messages, and each
+ * message is read with pread when it is read, so the messages of a big mbox
+ * are entries of their own (whorl-scan's threads share them).
+ *
+ * Nothing is mapped: a file that shrinks or is replaced after the walk gives
+ * the entry an error (FILE_WHY_CHANGED), never SIGBUS. Every open goes
+ * through cartridge/util/file_read.h (O_NONBLOCK, fstat on the descriptor,
+ * regular files only) and no message is larger than MAIL_MAX_MESSAGE_BYTES.
  *
  * Programs link it from libwhorl.a; it is not part of libwhorl.so's API.
  * Not for: scoring, output, threads (the programs do that).
@@ -40,6 +48,12 @@
 #define MAIL_WALK_CHUNK ((size_t)1 << 20)
 /* mail_msg.len of a message that is a whole file, read to its end. */
 #define MAIL_LEN_WHOLE_FILE UINT64_MAX
+/* mail_msg.len of a small file, split when it is read (see above). */
+#define MAIL_LEN_SMALL_FILE (UINT64_MAX - 1)
+/* The largest file the walk lists without opening it. Every message of a
+ * small mbox is scanned by one thread of whorl-scan, so this also bounds
+ * the work one entry can hold. */
+#define MAIL_SMALL_FILE_BYTES ((size_t)256 << 10)
 
 /* Called for each input that is skipped: path and a short reason. */
 typedef void (*mail_report_fn)(void *ctx, const char *path, const char *why);
@@ -53,7 +67,8 @@ struct mail_file {
 	ino_t ino; /* afterwards is refused, not misread */
 };
 
-/* One message: bytes [off, off + len) of a file. */
+/* One entry: bytes [off, off + len) of a file (one message), or a whole
+ * small file (len MAIL_LEN_SMALL_FILE: its messages are found when read). */
 struct mail_msg {
 	size_t file;       /* index into mail_list.files */
 	size_t index;      /* 1-based number in an mbox of several, else 0 */
@@ -85,23 +100,38 @@ void mail_list_free(struct mail_list *l);
 /* The path a message is named by (its file's; "-" for standard input). */
 const char *mail_msg_path(const struct mail_list *l, const struct mail_msg *m);
 
-/* How a message is named: its path (as given), or "PATH:N" for message N
- * of an mbox, written into buf when needed. Returns path or buf. */
-const char *mail_msg_name(const struct mail_msg *m, const char *path, char *buf, size_t len);
+/* How message `index` of path is named: the path (as given) for index 0,
+ * else "PATH:N" written into buf. Returns path or buf. */
+const char *mail_msg_name(size_t index, const char *path, char *buf, size_t len);
+
+/* One message of the entry last read into a mail_buf. */
+struct mail_span {
+	size_t index;    /* as mail_msg.index: 0, or N of an mbox of several */
+	size_t off, len; /* its bytes, from mail_buf.data */
+};
 
 /* A reusable buffer, one per reading thread. Start it zeroed. */
 struct mail_buf {
 	char *buf;
 	size_t cap;
+	const char *data; /* the entry's bytes: buf, or standard input's */
+	struct mail_span *spans;
+	size_t n_spans, cap_spans;
 };
 
-/* Reads message i into b (or points into standard input's bytes) and sets
- * *msg and *len; *msg stays valid until the next call with b. Returns 0,
- * or WHORL_EIO / WHORL_ELIMIT / WHORL_ENOMEM with *why set (an errno value
- * or a FILE_WHY_* code; text from file_why_text()). Thread-safe for
- * distinct buffers once the list is built. */
-int mail_read(const struct mail_list *l, size_t i, struct mail_buf *b, const char **msg,
-              size_t *len, int *why);
+/* Reads entry i into b (or points into standard input's bytes) and sets
+ * *n_msgs to the messages it holds: 1, or any number for a small file that
+ * is an mbox; take each with mail_read_msg. Returns 0, or WHORL_EIO /
+ * WHORL_ELIMIT / WHORL_ENOMEM with *why set (an errno value or a FILE_WHY_*
+ * code; text from file_why_text()) for the entry as a whole (it is named
+ * by mail_msg_name(entry's index, ...)). Thread-safe for distinct buffers
+ * once the list is built. */
+int mail_read(const struct mail_list *l, size_t i, struct mail_buf *b, size_t *n_msgs, int *why);
+
+/* Message j (< *n_msgs) of the entry last read into b: its index (for
+ * mail_msg_name) and bytes, valid until the next mail_read with b. */
+void mail_read_msg(const struct mail_buf *b, size_t j, size_t *index, const char **msg,
+                   size_t *len);
 
 void mail_buf_free(struct mail_buf *b);
 

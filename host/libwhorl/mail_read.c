@@ -1,11 +1,12 @@
 /*
- * mail_read.c - read one listed message into a thread's buffer (see mail.h).
+ * mail_read.c - read one list entry into a thread's buffer (see mail.h).
  *
- * A whole-file message is read to its end (at most MAIL_MAX_MESSAGE_BYTES);
- * an mbox message is read with pread at the offsets the walk found, after
- * checking on the opened descriptor that it is still the file the walk saw.
- * A short read means the file shrank: that message gets FILE_WHY_CHANGED,
- * the others are unaffected. Not for: deciding what is a message.
+ * A whole-file message and a small file are read to their end (at most
+ * MAIL_MAX_MESSAGE_BYTES); a small file is then split here when it is an
+ * mbox. An mbox message the walk found is read with pread at its offsets.
+ * Either way the opened descriptor is checked first to be the file the walk
+ * saw. A short pread means the file shrank: that message gets
+ * FILE_WHY_CHANGED, the others are unaffected. Not for: walking.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -57,7 +58,50 @@ static int mail_pread(int fd, char *dst, size_t len, uint64_t off, int *why)
 	return 0;
 }
 
-/* Message m of a file the walk split (or took whole). */
+/* The splitter's callback for a small file: one more message. */
+static int mail_span_add(void *ctx, uint64_t off, uint64_t len)
+{
+	struct mail_buf *b = ctx;
+	size_t cap = b->cap_spans ? b->cap_spans * 2 : 16;
+	struct mail_span *q;
+
+	if (b->n_spans == b->cap_spans) {
+		q = realloc(b->spans, cap * sizeof(*q));
+		if (q == NULL)
+			return WHORL_ENOMEM;
+		b->spans = q;
+		b->cap_spans = cap;
+	}
+	b->spans[b->n_spans++] = (struct mail_span){ 0, (size_t)off, (size_t)len };
+	return 0;
+}
+
+/* A small file read whole into b->buf: one message, or each message of an
+ * mbox (numbered and unquoted when there are several, as the walk does). */
+static int mail_split_small(struct mail_buf *b, size_t len)
+{
+	struct mail_mbox_split s;
+	struct mail_span *sp;
+	size_t j;
+	int rc;
+
+	if (!mail_mbox_looks_like(b->buf, len))
+		return mail_span_add(b, 0, len);
+	mail_mbox_split_init(&s, mail_span_add, b);
+	rc = mail_mbox_split_feed(&s, b->buf, len);
+	if (rc == 0)
+		rc = mail_mbox_split_end(&s);
+	if (rc != 0 || b->n_spans == 1)
+		return rc; /* one message behind a "From " line: named by the path */
+	for (j = 0; j < b->n_spans; j++) {
+		sp = &b->spans[j];
+		sp->index = j + 1;
+		sp->len = mail_mbox_unescape(b->buf + sp->off, sp->len);
+	}
+	return 0;
+}
+
+/* Entry m of a file the walk split, took whole or only listed (small). */
 static int mail_read_file(const struct mail_file *f, const struct mail_msg *m, struct mail_buf *b,
                           size_t *len, int *why)
 {
@@ -67,7 +111,10 @@ static int mail_read_file(const struct mail_file *f, const struct mail_msg *m, s
 	fd = file_open_regular(f->path, 0, &st, why);
 	if (fd < 0)
 		return WHORL_EIO;
-	if (m->len == MAIL_LEN_WHOLE_FILE) {
+	if (m->len == MAIL_LEN_SMALL_FILE && (st.st_dev != f->dev || st.st_ino != f->ino)) {
+		*why = FILE_WHY_CHANGED;
+		rc = WHORL_EIO;
+	} else if (m->len == MAIL_LEN_WHOLE_FILE || m->len == MAIL_LEN_SMALL_FILE) {
 		rc = file_read_fd(fd, MAIL_MAX_MESSAGE_BYTES, (size_t)st.st_size, &b->buf, &b->cap,
 		                  len, why);
 	} else if (m->len > MAIL_MAX_MESSAGE_BYTES) {
@@ -87,40 +134,55 @@ static int mail_read_file(const struct mail_file *f, const struct mail_msg *m, s
 	return rc;
 }
 
-int mail_read(const struct mail_list *l, size_t i, struct mail_buf *b, const char **msg,
-              size_t *len, int *why)
+int mail_read(const struct mail_list *l, size_t i, struct mail_buf *b, size_t *n_msgs, int *why)
 {
 	const struct mail_msg *m = &l->msgs[i];
 	const struct mail_file *f = &l->files[m->file];
+	size_t len = 0;
 	int rc;
 
 	*why = 0;
-	*msg = NULL;
-	*len = 0;
+	*n_msgs = 0;
+	b->n_spans = 0;
 	if (f->data != NULL && m->index == 0) {
-		*msg = f->data + m->off; /* standard input, one message */
-		*len = (size_t)m->len;
-		return 0;
-	}
-	if (f->data != NULL) {
+		len = (size_t)m->len; /* standard input, one message: not copied */
+	} else if (f->data != NULL) {
 		if (mail_reserve(b, (size_t)m->len + 1) != 0) {
 			*why = ENOMEM;
 			return WHORL_ENOMEM;
 		}
 		memcpy(b->buf, f->data + m->off, (size_t)m->len);
-		*len = (size_t)m->len;
-	} else if ((rc = mail_read_file(f, m, b, len, why)) != 0) {
+		len = (size_t)m->len;
+	} else if ((rc = mail_read_file(f, m, b, &len, why)) != 0) {
 		return rc;
 	}
-	if (m->index > 0)
-		*len = mail_mbox_unescape(b->buf, *len);
-	*msg = b->buf;
+	b->data = f->data != NULL && m->index == 0 ? f->data + m->off : b->buf;
+	if (m->len == MAIL_LEN_SMALL_FILE)
+		rc = mail_split_small(b, len);
+	else if (m->index > 0)
+		rc = mail_span_add(b, 0, mail_mbox_unescape(b->buf, len));
+	else
+		rc = mail_span_add(b, 0, len);
+	if (rc != 0) {
+		*why = ENOMEM;
+		return rc;
+	}
+	if (m->len != MAIL_LEN_SMALL_FILE)
+		b->spans[0].index = m->index;
+	*n_msgs = b->n_spans;
 	return 0;
+}
+
+void mail_read_msg(const struct mail_buf *b, size_t j, size_t *index, const char **msg, size_t *len)
+{
+	*index = b->spans[j].index;
+	*msg = b->data + b->spans[j].off;
+	*len = b->spans[j].len;
 }
 
 void mail_buf_free(struct mail_buf *b)
 {
 	free(b->buf);
-	b->buf = NULL;
-	b->cap = 0;
+	free(b->spans);
+	memset(b, 0, sizeof(*b));
 }

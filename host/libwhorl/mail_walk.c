@@ -1,10 +1,11 @@
 /*
  * mail_walk.c - turn paths into the ordered list of messages (see mail.h).
  *
- * Files that may be an mbox are opened once here and, when they start with
- * "From ", read once in MAIL_WALK_CHUNK pieces through the splitter; only
- * offsets are kept. Files inside a maildir's cur/ and new/ are one message
- * each and are not opened here. Not for: reading a message (mail_read.c).
+ * Files are only stat'ed here, except those over MAIL_SMALL_FILE_BYTES
+ * outside a maildir's cur/ and new/: those are opened and, when they start
+ * with "From ", read once in MAIL_WALK_CHUNK pieces through the splitter;
+ * only offsets are kept. A small file is one entry, split when it is read;
+ * a file inside cur/ or new/ is one message. Not for: reading (mail_read.c).
  */
 #include <dirent.h>
 #include <errno.h>
@@ -143,8 +144,10 @@ static ssize_t walk_read_head(struct mail_list *l, int fd, int *why)
 	return n;
 }
 
-/* A file: one message, or an mbox when may_be_mbox and it starts "From ". */
-static int walk_file(struct mail_list *l, const char *path, int may_be_mbox)
+/* A regular file as stat'ed (seen): one message, a small file listed
+ * whole, or when may_be_mbox and it starts "From " an mbox split here. */
+static int walk_file(struct mail_list *l, const char *path, int may_be_mbox,
+                     const struct stat *seen)
 {
 	struct stat st;
 	ssize_t n;
@@ -153,6 +156,10 @@ static int walk_file(struct mail_list *l, const char *path, int may_be_mbox)
 	if (!may_be_mbox) {
 		rc = walk_file_add(l, path, NULL, NULL, 0);
 		return rc != 0 ? rc : walk_msg_add(l, l->n_files - 1, 0, 0, MAIL_LEN_WHOLE_FILE);
+	}
+	if ((uint64_t)seen->st_size <= MAIL_SMALL_FILE_BYTES) {
+		rc = walk_file_add(l, path, seen, NULL, 0);
+		return rc != 0 ? rc : walk_msg_add(l, l->n_files - 1, 0, 0, MAIL_LEN_SMALL_FILE);
 	}
 	if (l->chunk == NULL && (l->chunk = malloc(MAIL_WALK_CHUNK)) == NULL)
 		return WHORL_ENOMEM;
@@ -303,7 +310,7 @@ static int walk_entry(struct mail_list *l, const char *path, int may_be_mbox, in
 		walk_unreadable(l, path, file_why_text(FILE_WHY_NOT_REGULAR));
 		return 0;
 	}
-	return walk_file(l, path, may_be_mbox);
+	return walk_file(l, path, may_be_mbox, &st);
 }
 
 /* Every entry of dir, in order. maildir_sub: cur/ or new/ (files only, each
@@ -368,7 +375,7 @@ int mail_list_add_path(struct mail_list *l, const char *path)
 		walk_unreadable(l, path, file_why_text(FILE_WHY_NOT_REGULAR));
 		return 0;
 	}
-	return walk_file(l, path, 1);
+	return walk_file(l, path, 1, &st);
 }
 
 const char *mail_msg_path(const struct mail_list *l, const struct mail_msg *m)
@@ -376,11 +383,11 @@ const char *mail_msg_path(const struct mail_list *l, const struct mail_msg *m)
 	return l->files[m->file].path;
 }
 
-const char *mail_msg_name(const struct mail_msg *m, const char *path, char *buf, size_t len)
+const char *mail_msg_name(size_t index, const char *path, char *buf, size_t len)
 {
-	if (m->index == 0)
+	if (index == 0)
 		return path;
-	snprintf(buf, len, "%s:%zu", path, m->index);
+	snprintf(buf, len, "%s:%zu", path, index);
 	return buf;
 }
 

@@ -55,21 +55,21 @@ static void scan_unreadable(void *ctx, const char *path, const char *why)
 static void scan_emit(void *ctx, size_t i, struct scan_result *r)
 {
 	struct scan_run *run = ctx;
-	const struct mail_msg *m = &run->list->msgs[i];
-	const char *path = mail_msg_path(run->list, m);
-	char name[4096];
+	const char *path = mail_msg_path(run->list, &run->list->msgs[i]);
+	char buf[4096];
+	const char *name = mail_msg_name(r->index, path, buf, sizeof(buf));
 
 	if (r->rc != 0) {
 		flockfile(stderr);
 		progress_clear(&run->progress);
-		fprintf(stderr, "whorl-scan: %s: %s\n", mail_msg_name(m, path, name, sizeof(name)),
+		fprintf(stderr, "whorl-scan: %s: %s\n", name,
 		        r->err_no != 0 ? file_why_text(r->err_no) : whorl_strerror(r->rc));
 		funlockfile(stderr);
 		run->n_failed++;
 	} else if (r->fps != NULL) {
-		output_fpset(&run->out, m, path, r->fps);
+		output_fpset(&run->out, name, r->fps);
 	} else {
-		output_verdict(&run->out, m, path, r->verdict);
+		output_verdict(&run->out, name, r->verdict);
 	}
 	whorl_host_fpset_free(run->out.h, r->fps);
 	whorl_host_verdict_free(run->out.h, r->verdict);

@@ -55,11 +55,9 @@ static void output_json_key(FILE *f, const char *key, int first)
 	putc(':', f);
 }
 
-void output_verdict(const struct output *o, const struct mail_msg *m, const char *path,
-                    const struct whorl_verdict *v)
+void output_verdict(const struct output *o, const char *shown, const struct whorl_verdict *v)
 {
-	char cat[OUTPUT_NAME_MAX], sub[OUTPUT_NAME_MAX], name[4096];
-	const char *shown = mail_msg_name(m, path, name, sizeof(name));
+	char cat[OUTPUT_NAME_MAX], sub[OUTPUT_NAME_MAX];
 	int is_spam = o->minimum_score >= 0 ? v->score >= (unsigned)o->minimum_score : v->is_spam;
 
 	whorl_host_describe_category(o->h, v->category, v->subcategory, cat, sizeof(cat), sub,
@@ -144,12 +142,8 @@ static void output_fpset_json(const struct output *o, const char *shown,
 	fputs("]}\n", o->f);
 }
 
-void output_fpset(const struct output *o, const struct mail_msg *m, const char *path,
-                  const struct whorl_fpset *fps)
+void output_fpset(const struct output *o, const char *shown, const struct whorl_fpset *fps)
 {
-	char name[4096];
-	const char *shown = mail_msg_name(m, path, name, sizeof(name));
-
 	if (o->json)
 		output_fpset_json(o, shown, fps);
 	else

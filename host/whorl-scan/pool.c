@@ -9,7 +9,10 @@
  * A thread signals the other side only when it is waiting, so a busy run
  * makes no futex calls; with one job thread the caller scans and prints
  * inline (no hand-off at all: it cost a context switch per message).
- * Not for: formatting (the emit callback does it).
+ * A job is one entry of the mail list: almost always one message; a small
+ * file that turns out to be an mbox of several is handed back unscanned
+ * and the caller reads and scans it itself, so a slot holds one result and
+ * the ring stays bounded. Not for: formatting (the emit callback does it).
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -38,26 +41,62 @@ struct pool {
 	int workers_waiting;     /* guarded by mu: workers asleep on space_cv */
 };
 
+/* Scans message j of the entry in b into r. */
+static void pool_scan_msg(struct pool *p, const struct mail_buf *b, size_t j, struct scan_result *r)
+{
+	const char *msg;
+	size_t len;
+
+	mail_read_msg(b, j, &r->index, &msg, &len);
+	if (p->fingerprints)
+		r->rc = whorl_host_fingerprint(p->h, msg, len, &r->fps);
+	else
+		r->rc = whorl_host_score(p->h, NULL, msg, len, &r->verdict);
+}
+
+/* A worker's job i: scanned when it is one message, else marked several. */
 static void pool_scan_one(struct pool *p, size_t i, struct mail_buf *b, struct scan_result *r)
 {
-	const char *msg = NULL;
-	size_t len = 0;
+	size_t n = 0;
 
 	memset(r, 0, sizeof(*r));
-	r->rc = mail_read(p->l, i, b, &msg, &len, &r->err_no);
-	if (r->rc == 0 && p->fingerprints)
-		r->rc = whorl_host_fingerprint(p->h, msg, len, &r->fps);
+	r->index = p->l->msgs[i].index;
+	r->rc = mail_read(p->l, i, b, &n, &r->err_no);
+	if (r->rc == 0 && n == 1)
+		pool_scan_msg(p, b, 0, r);
 	else if (r->rc == 0)
-		r->rc = whorl_host_score(p->h, NULL, msg, len, &r->verdict);
+		r->several = 1;
+}
+
+/* Reads job i and scans and emits each of its messages in turn. */
+static void pool_job_inline(struct pool *p, size_t i, struct mail_buf *b, pool_emit_fn emit,
+                            void *ctx)
+{
+	struct scan_result r;
+	size_t j, n = 0;
+
+	memset(&r, 0, sizeof(r));
+	r.index = p->l->msgs[i].index;
+	r.rc = mail_read(p->l, i, b, &n, &r.err_no);
+	if (r.rc != 0) {
+		emit(ctx, i, &r);
+		return;
+	}
+	for (j = 0; j < n; j++) {
+		memset(&r, 0, sizeof(r));
+		pool_scan_msg(p, b, j, &r);
+		emit(ctx, i, &r);
+	}
 }
 
 static void *pool_worker(void *arg)
 {
 	struct pool *p = arg;
-	struct mail_buf b = { NULL, 0 };
+	struct mail_buf b;
 	struct scan_result r;
 	size_t i;
 
+	memset(&b, 0, sizeof(b));
 	for (;;) {
 		i = atomic_fetch_add(&p->next, 1);
 		if (i >= p->l->n_msgs)
@@ -82,8 +121,9 @@ static void *pool_worker(void *arg)
 	return NULL;
 }
 
-/* Emits results in order until every job is done. */
-static void pool_drain(struct pool *p, pool_emit_fn emit, void *ctx)
+/* Emits results in order until every job is done; b is for jobs of
+ * several messages, which this thread scans itself. */
+static void pool_drain(struct pool *p, struct mail_buf *b, pool_emit_fn emit, void *ctx)
 {
 	struct pool_slot *s;
 	struct scan_result r;
@@ -103,20 +143,21 @@ static void pool_drain(struct pool *p, pool_emit_fn emit, void *ctx)
 		if (p->workers_waiting > 0)
 			pthread_cond_broadcast(&p->space_cv);
 		pthread_mutex_unlock(&p->mu);
-		emit(ctx, i, &r);
+		if (r.several)
+			pool_job_inline(p, i, b, emit, ctx);
+		else
+			emit(ctx, i, &r);
 	}
 }
 
 /* One job thread: the caller scans and prints each message in turn. */
 static void pool_inline(struct pool *p, pool_emit_fn emit, void *ctx)
 {
-	struct mail_buf b = { NULL, 0 };
-	struct scan_result r;
+	struct mail_buf b;
 
-	for (size_t i = 0; i < p->l->n_msgs; i++) {
-		pool_scan_one(p, i, &b, &r);
-		emit(ctx, i, &r);
-	}
+	memset(&b, 0, sizeof(b));
+	for (size_t i = 0; i < p->l->n_msgs; i++)
+		pool_job_inline(p, i, &b, emit, ctx);
 	mail_buf_free(&b);
 }
 
@@ -124,6 +165,7 @@ int pool_run(whorl_host *h, const struct mail_list *l, int n_workers, int finger
              pool_emit_fn emit, void *ctx)
 {
 	struct pool p;
+	struct mail_buf b;
 	pthread_t *threads;
 	int i, started = 0, rc = 0;
 
@@ -132,6 +174,7 @@ int pool_run(whorl_host *h, const struct mail_list *l, int n_workers, int finger
 	if ((size_t)n_workers > l->n_msgs)
 		n_workers = (int)l->n_msgs;
 	memset(&p, 0, sizeof(p));
+	memset(&b, 0, sizeof(b));
 	p.h = h;
 	p.l = l;
 	p.fingerprints = fingerprints;
@@ -156,13 +199,14 @@ int pool_run(whorl_host *h, const struct mail_list *l, int n_workers, int finger
 	if (started == 0)
 		rc = WHORL_ENOMEM;
 	else
-		pool_drain(&p, emit, ctx);
+		pool_drain(&p, &b, emit, ctx);
 	for (i = 0; i < started; i++)
 		pthread_join(threads[i], NULL);
 	pthread_cond_destroy(&p.space_cv);
 	pthread_cond_destroy(&p.ready_cv);
 	pthread_mutex_destroy(&p.mu);
 done:
+	mail_buf_free(&b);
 	free(threads);
 	free(p.slots);
 	return rc;

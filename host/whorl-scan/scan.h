@@ -49,14 +49,17 @@ int args_parse(int argc, char **argv, struct scan_options *o);
 
 /* pool.c */
 struct scan_result {
-	int rc;     /* 0, or negative WHORL_E* */
-	int err_no; /* why reading failed (file_why_text) when rc != 0 */
+	int rc;       /* 0, or negative WHORL_E* */
+	int err_no;   /* why reading failed (file_why_text) when rc != 0 */
+	int several;  /* pool.c only: a job of several messages, not scanned */
+	size_t index; /* the message's name: mail_msg_name(index, path, ...) */
 	struct whorl_verdict *verdict;
 	struct whorl_fpset *fps;
 };
 typedef void (*pool_emit_fn)(void *ctx, size_t i, struct scan_result *r);
-/* Scans every job on n_workers threads and calls emit(ctx, i, result) on the
- * calling thread for i = 0, 1, ... in order. emit owns the result. */
+/* Scans every job (list entry) on n_workers threads and calls emit(ctx, i,
+ * result) on the calling thread for each message of job i = 0, 1, ... in
+ * order (once for a job that could not be read). emit owns the result. */
 int pool_run(whorl_host *h, const struct mail_list *l, int n_workers, int fingerprints,
              pool_emit_fn emit, void *ctx);
 
@@ -67,10 +70,9 @@ struct output {
 	int json;
 	int minimum_score;
 };
-void output_verdict(const struct output *o, const struct mail_msg *m, const char *path,
-                    const struct whorl_verdict *v);
-void output_fpset(const struct output *o, const struct mail_msg *m, const char *path,
-                  const struct whorl_fpset *fps);
+/* name: the message's, from mail_msg_name(). */
+void output_verdict(const struct output *o, const char *name, const struct whorl_verdict *v);
+void output_fpset(const struct output *o, const char *name, const struct whorl_fpset *fps);
 
 /* progress.c: a bar on stderr, only on a terminal and for more than one
  * message; at most PROGRESS_HZ redraws a second. */

@@ -120,29 +120,33 @@ static void report_unreadable(void *ctx, const char *path, const char *why)
 static int add_source(const struct label *lb)
 {
 	struct mail_list l;
-	struct mail_buf b = { NULL, 0 };
-	size_t i, len, read_ok = 0;
+	struct mail_buf b;
+	size_t i, j, n, len, index, read_ok = 0;
 	const char *msg;
 	char name[4096];
 	int why, rc;
 
+	memset(&b, 0, sizeof(b));
 	mail_list_init(&l, report_unreadable, NULL);
 	rc = mail_list_add_path(&l, lb->dir);
 	for (i = 0; rc == 0 && i < l.n_msgs; i++) {
-		rc = mail_read(&l, i, &b, &msg, &len, &why);
+		rc = mail_read(&l, i, &b, &n, &why);
 		if (rc == WHORL_ENOMEM)
 			break;
 		if (rc != 0) {
 			fprintf(stderr, "whorl-publish: %s: %s\n",
-			        mail_msg_name(&l.msgs[i], mail_msg_path(&l, &l.msgs[i]), name,
+			        mail_msg_name(l.msgs[i].index, mail_msg_path(&l, &l.msgs[i]), name,
 			                      sizeof name),
 			        file_why_text(why));
 			walk.n_unreadable++;
 			rc = 0;
 			continue;
 		}
-		add_message(msg, len);
-		read_ok++;
+		for (j = 0; j < n; j++) {
+			mail_read_msg(&b, j, &index, &msg, &len);
+			add_message(msg, len);
+		}
+		read_ok += n;
 	}
 	walk.n_unreadable += l.n_unreadable;
 	mail_list_free(&l);

@@ -148,13 +148,22 @@ while [ $i -lt 300 ]; do
 	if [ $((i % 7)) -eq 0 ]; then printf "$spam" > "$tmp/many/m$i"; else printf "Subject: $i\n\nb $i\n" > "$tmp/many/m$i"; fi
 	i=$((i + 1))
 done
+# Among the files, a small mbox (split when it is read) and one over 256 KiB
+# (split by the walk, one job per message).
+cp "$tmp/box.mbox" "$tmp/many/m150.mbox"
+awk 'BEGIN { for (i = 1; i <= 3000; i++)
+	printf "From x Mon Jan  1 00:00:00 2024\nSubject: big %d\n\n%0100d\n\n", i, 0 }' > "$tmp/many/m151.mbox"
 $run -j 1 "$tmp/many" "$tmp/box.mbox" "$tmp/md" > "$tmp/j1"
 $run -j 2 "$tmp/many" "$tmp/box.mbox" "$tmp/md" > "$tmp/j2"
 $run -j 8 --fingerprints "$tmp/many" > "$tmp/j8f"
 $run -j 1 --fingerprints "$tmp/many" > "$tmp/j1f"
 check "-j 2 output equals -j 1 output" cmp -s "$tmp/j1" "$tmp/j2"
 check "-j 8 fingerprints equal -j 1" cmp -s "$tmp/j1f" "$tmp/j8f"
-check "-j: every message printed" [ "$(wc -l < "$tmp/j2")" -eq 305 ]
+check "-j: every message printed" [ "$(wc -l < "$tmp/j2")" -eq 3308 ]
+check "-j: a small mbox in a directory gives file:N in order" \
+	[ "$(grep -o "many/m150.mbox:[0-9]*" "$tmp/j2" | tr '\n' ' ')" = "many/m150.mbox:1 many/m150.mbox:2 many/m150.mbox:3 " ]
+check "-j: a large mbox in a directory gives file:N for each" \
+	[ "$(grep -c "many/m151.mbox:[0-9]*$t" "$tmp/j2")" -eq 3000 ]
 
 # 12. -v logs in the guide's LEVEL:MODULE: style; no progress bar off a tty
 $run -v "$tmp/spam.eml" "$tmp/ham.eml" >/dev/null 2>"$tmp/err"

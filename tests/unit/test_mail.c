@@ -2,7 +2,8 @@
  * test_mail.c - libwhorl's shared mail reader (host/libwhorl/mail*.c):
  * mbox splitting (whole and fed in pieces of every size), "From " unquoting,
  * the walk over files, mbox files, maildirs and symbolic links, refusals
- * named through the report callback, and a message whose file shrank.
+ * named through the report callback, a message whose file shrank, and a
+ * small file split when it is read.
  * Not for: the command lines (tests/integration/scan_cli.sh,
  * scan_hostile_files.sh, publish_sources.sh).
  */
@@ -132,15 +133,19 @@ static void report(void *ctx, const char *path, const char *why)
 	         path + strlen(dir) + 1, why);
 }
 
-/* Message i as a string (static buffer). */
-static const char *text_of(const struct mail_list *l, size_t i, struct mail_buf *b)
+/* Message j of entry i as a string (static buffer); the entry must hold
+ * n messages, and j's index is returned in *index. */
+static const char *text_of(const struct mail_list *l, size_t i, size_t j, size_t n,
+                           struct mail_buf *b, size_t *index)
 {
 	static char out[512];
 	const char *msg;
-	size_t len;
+	size_t len, got;
 	int why;
 
-	ck_assert_int_eq(mail_read(l, i, b, &msg, &len, &why), 0);
+	ck_assert_int_eq(mail_read(l, i, b, &got, &why), 0);
+	ck_assert_uint_eq(got, n);
+	mail_read_msg(b, j, index, &msg, &len);
 	snprintf(out, sizeof out, "%.*s", (int)len, msg);
 	return out;
 }
@@ -148,8 +153,10 @@ static const char *text_of(const struct mail_list *l, size_t i, struct mail_buf 
 START_TEST(walk_files_mboxes_maildirs_links)
 {
 	struct mail_list l;
-	struct mail_buf b = { NULL, 0 };
+	struct mail_buf b;
+	size_t index;
 
+	memset(&b, 0, sizeof(b));
 	ck_assert_int_eq(mkdir(at("d"), 0700), 0);
 	ck_assert_int_eq(mkdir(at("d/md"), 0700), 0);
 	ck_assert_int_eq(mkdir(at("d/md/cur"), 0700), 0);
@@ -165,17 +172,21 @@ START_TEST(walk_files_mboxes_maildirs_links)
 	ck_assert_int_eq(symlink(dir, at("d/loop")), 0);
 	mail_list_init(&l, report, NULL);
 	ck_assert_int_eq(mail_list_add_path(&l, at("d")), 0);
-	ck_assert_uint_eq(l.n_msgs, 6);
-	ck_assert_str_eq(text_of(&l, 0, &b), "Subject: a\n\nA\n");
-	ck_assert_str_eq(text_of(&l, 1, &b), "Subject: 1\n\nFrom q\n");
-	ck_assert_uint_eq(l.msgs[1].index, 1);
-	ck_assert_str_eq(text_of(&l, 2, &b), "Subject: 2\n\n");
-	ck_assert_uint_eq(l.msgs[2].index, 2);
+	ck_assert_uint_eq(l.n_msgs, 5); /* entries: the small mbox is one */
+	ck_assert_str_eq(text_of(&l, 0, 0, 1, &b, &index), "Subject: a\n\nA\n");
+	ck_assert_uint_eq(index, 0);
+	/* a small mbox of two: split when read, numbered, unquoted */
+	ck_assert_uint_eq(l.msgs[1].len, MAIL_LEN_SMALL_FILE);
+	ck_assert_str_eq(text_of(&l, 1, 0, 2, &b, &index), "Subject: 1\n\nFrom q\n");
+	ck_assert_uint_eq(index, 1);
+	ck_assert_str_eq(text_of(&l, 1, 1, 2, &b, &index), "Subject: 2\n\n");
+	ck_assert_uint_eq(index, 2);
 	/* one message behind a From line: named by path, not unquoted */
-	ck_assert_str_eq(text_of(&l, 3, &b), "Subject: linked\n\n>From kept\n");
-	ck_assert_uint_eq(l.msgs[3].index, 0);
-	ck_assert_str_eq(text_of(&l, 4, &b), "Subject: c\n\nC\n");
-	ck_assert_str_eq(text_of(&l, 5, &b), "From z\nSubject: n\n"); /* maildir: whole file */
+	ck_assert_str_eq(text_of(&l, 2, 0, 1, &b, &index), "Subject: linked\n\n>From kept\n");
+	ck_assert_uint_eq(index, 0);
+	ck_assert_str_eq(text_of(&l, 3, 0, 1, &b, &index), "Subject: c\n\nC\n");
+	/* maildir: the whole file, even behind a From line */
+	ck_assert_str_eq(text_of(&l, 4, 0, 1, &b, &index), "From z\nSubject: n\n");
 	ck_assert_uint_eq(l.n_unreadable, 0);
 	mail_list_free(&l);
 	mail_buf_free(&b);
@@ -203,31 +214,84 @@ START_TEST(refusals_are_named)
 }
 END_TEST
 
-/* The walk listed three messages; the file then shrinks: the last two get
- * FILE_WHY_CHANGED, the first still reads. */
+/* Writes an mbox larger than MAIL_SMALL_FILE_BYTES (so the walk splits it):
+ * message 1 is padded past the limit, 2 and 3 are short. Returns the offset
+ * where message 2's "From " line starts. */
+static long put_big_mbox(const char *name)
+{
+	FILE *f = fopen(at(name), "w");
+	long cut;
+	size_t k;
+
+	ck_assert_ptr_nonnull(f);
+	fputs("From a\nSubject: 1\n\n", f);
+	for (k = 0; k <= MAIL_SMALL_FILE_BYTES / 64; k++)
+		fputs("012345678901234567890123456789012345678901234567890123456789012\n", f);
+	cut = ftell(f);
+	fputs("From b\nSubject: 2\n\nFrom c\nSubject: 3\n\n", f);
+	ck_assert_int_eq(fclose(f), 0);
+	return cut;
+}
+
+/* The walk listed three messages of a large mbox; the file then shrinks:
+ * the last two get FILE_WHY_CHANGED, the first still reads. */
 START_TEST(shrunk_mbox_gives_per_message_errors)
 {
 	struct mail_list l;
-	struct mail_buf b = { NULL, 0 };
-	const char *msg;
-	size_t len;
+	struct mail_buf b;
+	size_t n, index;
+	long cut = put_big_mbox("box");
 	int why = 0;
 
-	put("box", "From a\nSubject: 1\n\nFrom b\nSubject: 2\n\nFrom c\nSubject: 3\n\n");
+	memset(&b, 0, sizeof(b));
 	mail_list_init(&l, report, NULL);
 	ck_assert_int_eq(mail_list_add_path(&l, at("box")), 0);
 	ck_assert_uint_eq(l.n_msgs, 3);
-	ck_assert_int_eq(truncate(at("box"), 25), 0);
-	ck_assert_str_eq(text_of(&l, 0, &b), "Subject: 1\n\n");
-	ck_assert_int_eq(mail_read(&l, 1, &b, &msg, &len, &why), WHORL_EIO);
+	ck_assert_str_eq(text_of(&l, 2, 0, 1, &b, &index), "Subject: 3\n\n");
+	ck_assert_uint_eq(index, 3);
+	ck_assert_int_eq(truncate(at("box"), cut + 6), 0);
+	ck_assert_int_eq(strncmp(text_of(&l, 0, 0, 1, &b, &index), "Subject: 1\n\n0123", 16), 0);
+	ck_assert_uint_eq(index, 1);
+	ck_assert_int_eq(mail_read(&l, 1, &b, &n, &why), WHORL_EIO);
 	ck_assert_int_eq(why, FILE_WHY_CHANGED);
-	ck_assert_int_eq(mail_read(&l, 2, &b, &msg, &len, &why), WHORL_EIO);
+	ck_assert_int_eq(mail_read(&l, 2, &b, &n, &why), WHORL_EIO);
 	ck_assert_int_eq(why, FILE_WHY_CHANGED);
 	/* replaced by another file of the same size: refused, not misread */
-	put("box2", "From a\nSubject: 1\n\nFrom b\nSubject: 2\n\nFrom c\nSubject: 3\n\n");
+	put_big_mbox("box2");
 	ck_assert_int_eq(rename(at("box2"), at("box")), 0);
-	ck_assert_int_eq(mail_read(&l, 0, &b, &msg, &len, &why), WHORL_EIO);
+	ck_assert_int_eq(mail_read(&l, 0, &b, &n, &why), WHORL_EIO);
 	ck_assert_int_eq(why, FILE_WHY_CHANGED);
+	mail_list_free(&l);
+	mail_buf_free(&b);
+}
+END_TEST
+
+/* A small file is read once, when it is read: what it holds then counts,
+ * and a file replaced after the walk is refused, not misread. */
+START_TEST(small_file_read_when_read)
+{
+	struct mail_list l;
+	struct mail_buf b;
+	size_t n, index;
+	int why = 0;
+
+	memset(&b, 0, sizeof(b));
+	put("box", "From a\nSubject: 1\n\n");
+	mail_list_init(&l, report, NULL);
+	ck_assert_int_eq(mail_list_add_path(&l, at("box")), 0);
+	ck_assert_uint_eq(l.n_msgs, 1);
+	put("box", "From a\nSubject: 1\n\nFrom b\nSubject: 2\n\n"); /* same file, grown */
+	ck_assert_str_eq(text_of(&l, 0, 1, 2, &b, &index), "Subject: 2\n\n");
+	ck_assert_uint_eq(index, 2);
+	put("box2", "From a\nSubject: 1\n\n");
+	ck_assert_int_eq(rename(at("box2"), at("box")), 0);
+	ck_assert_int_eq(mail_read(&l, 0, &b, &n, &why), WHORL_EIO);
+	ck_assert_int_eq(why, FILE_WHY_CHANGED);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(unlink(at("box")), 0);
+	ck_assert_int_eq(mkfifo(at("box"), 0600), 0);
+	ck_assert_int_eq(mail_read(&l, 0, &b, &n, &why), WHORL_EIO);
+	ck_assert_int_eq(why, FILE_WHY_NOT_REGULAR);
 	mail_list_free(&l);
 	mail_buf_free(&b);
 }
@@ -245,6 +309,7 @@ int main(void)
 	tcase_add_test(tw, walk_files_mboxes_maildirs_links);
 	tcase_add_test(tw, refusals_are_named);
 	tcase_add_test(tw, shrunk_mbox_gives_per_message_errors);
+	tcase_add_test(tw, small_file_read_when_read);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, tw);
 	return check_run(s);
