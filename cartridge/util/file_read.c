@@ -16,6 +16,11 @@
 
 int file_open_regular(const char *path, unsigned flags, struct stat *st, int *why)
 {
+	return file_open_regular_at(AT_FDCWD, path, flags, st, why);
+}
+
+int file_open_regular_at(int dir_fd, const char *path, unsigned flags, struct stat *st, int *why)
+{
 	struct stat own;
 	int oflags = O_RDONLY | O_NONBLOCK | O_CLOEXEC, fd;
 
@@ -23,7 +28,7 @@ int file_open_regular(const char *path, unsigned flags, struct stat *st, int *wh
 		st = &own;
 	if (flags & FILE_READ_NOFOLLOW)
 		oflags |= O_NOFOLLOW;
-	fd = open(path, oflags);
+	fd = openat(dir_fd, path, oflags);
 	if (fd < 0) {
 		*why = errno;
 		return -1;

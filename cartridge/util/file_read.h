@@ -38,6 +38,11 @@
  * Thread-safe. */
 int file_open_regular(const char *path, unsigned flags, struct stat *st, int *why);
 
+/* The same, with a relative path looked up from the directory dir_fd (as
+ * openat(2); AT_FDCWD for the working directory): a walk that holds its
+ * directory open saves the lookup of every component above it. */
+int file_open_regular_at(int dir_fd, const char *path, unsigned flags, struct stat *st, int *why);
+
 /* Reads fd from its offset to its end into *buf, which holds *cap bytes and
  * is grown with realloc as needed (both may start as NULL / 0; the caller
  * frees *buf). hint is the expected size (fstat's): it sizes the buffer,

@@ -63,8 +63,10 @@ struct mail_file {
 	char *path;
 	char *data; /* standard input's bytes (malloc'd), else NULL */
 	size_t data_len;
-	dev_t dev; /* identity seen by the walk: a file replaced */
-	ino_t ino; /* afterwards is refused, not misread */
+	dev_t dev;       /* identity seen by the walk: a file replaced */
+	ino_t ino;       /* afterwards is refused, not misread */
+	size_t dir;      /* the walked directory it was found in (1, 2, ...), or 0 */
+	size_t name_off; /* with dir: its name in that directory, path + name_off */
 };
 
 /* One entry: bytes [off, off + len) of a file (one message), or a whole
@@ -81,6 +83,7 @@ struct mail_list {
 	struct mail_msg *msgs;
 	size_t n_msgs, cap_msgs;
 	size_t n_unreadable;   /* inputs reported and skipped */
+	size_t n_dirs;         /* directories walked (mail_file.dir) */
 	mail_report_fn report; /* may be NULL: skip silently, only count */
 	void *report_ctx;
 	char *chunk; /* the walk's read buffer (MAIL_WALK_CHUNK) */
@@ -117,6 +120,8 @@ struct mail_buf {
 	const char *data; /* the entry's bytes: buf, or standard input's */
 	struct mail_span *spans;
 	size_t n_spans, cap_spans;
+	size_t dir; /* mail_file.dir that dir_fd holds open, or 0 */
+	int dir_fd; /* files are opened from it, as the walk stat'ed them */
 };
 
 /* Reads entry i into b (or points into standard input's bytes) and sets

@@ -9,6 +9,7 @@
  * FILE_WHY_CHANGED, the others are unaffected. Not for: walking.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -101,6 +102,29 @@ static int mail_split_small(struct mail_buf *b, size_t len)
 	return 0;
 }
 
+/* Opens f as the walk found it: from its directory, which b keeps open for
+ * the files after it (each open then looks up one name, not the whole
+ * path), else by its path. */
+static int mail_open(const struct mail_file *f, struct mail_buf *b, struct stat *st, int *why)
+{
+	char *dir;
+
+	if (f->dir != 0 && f->dir != b->dir) {
+		if (b->dir != 0)
+			close(b->dir_fd);
+		b->dir = 0;
+		dir = strndup(f->path, f->name_off);
+		if (dir != NULL)
+			b->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		if (dir != NULL && b->dir_fd >= 0)
+			b->dir = f->dir;
+		free(dir);
+	}
+	if (f->dir != 0 && f->dir == b->dir)
+		return file_open_regular_at(b->dir_fd, f->path + f->name_off, 0, st, why);
+	return file_open_regular(f->path, 0, st, why);
+}
+
 /* Entry m of a file the walk split, took whole or only listed (small). */
 static int mail_read_file(const struct mail_file *f, const struct mail_msg *m, struct mail_buf *b,
                           size_t *len, int *why)
@@ -108,7 +132,7 @@ static int mail_read_file(const struct mail_file *f, const struct mail_msg *m, s
 	struct stat st;
 	int fd, rc;
 
-	fd = file_open_regular(f->path, 0, &st, why);
+	fd = mail_open(f, b, &st, why);
 	if (fd < 0)
 		return WHORL_EIO;
 	if (m->len == MAIL_LEN_SMALL_FILE && (st.st_dev != f->dev || st.st_ino != f->ino)) {
@@ -182,6 +206,8 @@ void mail_read_msg(const struct mail_buf *b, size_t j, size_t *index, const char
 
 void mail_buf_free(struct mail_buf *b)
 {
+	if (b->dir != 0)
+		close(b->dir_fd);
 	free(b->buf);
 	free(b->spans);
 	memset(b, 0, sizeof(*b));

@@ -9,6 +9,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -227,33 +228,31 @@ static void walk_names_free(char **names, size_t n)
 	free(names);
 }
 
-/* The sorted entry names of dir (without . and ..). */
-static int walk_names(struct mail_list *l, const char *dir, char ***out, size_t *n_out)
+/* The sorted entry names of dir (without . and ..) and dir itself, open
+ * (*dp NULL when it could not be opened: reported). */
+static int walk_names(struct mail_list *l, const char *dir, DIR **dp, char ***out, size_t *n_out)
 {
 	size_t n = 0, cap = 0;
 	char **names = NULL;
 	struct dirent *d;
-	DIR *dp;
 
 	*out = NULL;
 	*n_out = 0;
-	dp = opendir(dir);
-	if (dp == NULL) {
+	*dp = opendir(dir);
+	if (*dp == NULL) {
 		walk_unreadable(l, dir, file_why_text(errno));
 		return 0;
 	}
-	while ((d = readdir(dp)) != NULL) {
+	while ((d = readdir(*dp)) != NULL) {
 		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
 			continue;
 		if (walk_grow((void **)&names, &cap, n, sizeof(*names)) != 0 ||
 		    (names[n] = strdup(d->d_name)) == NULL) {
-			closedir(dp);
 			walk_names_free(names, n);
 			return WHORL_ENOMEM;
 		}
 		n++;
 	}
-	closedir(dp);
 	if (n > 0)
 		qsort(names, n, sizeof(*names), walk_name_cmp);
 	*out = names;
@@ -288,19 +287,23 @@ static int walk_is_dir(const char *dir, const char *name)
 
 static int walk_dir(struct mail_list *l, const char *dir);
 
-/* One directory entry: recurse into real directories, take regular files
- * (directly or through a symbolic link), name everything else. */
-static int walk_entry(struct mail_list *l, const char *path, int may_be_mbox, int files_only)
+/* Entry `name` of the directory open as dir_fd (path: both joined):
+ * recurse into real directories, take regular files (directly or through
+ * a symbolic link), name everything else. */
+static int walk_entry(struct mail_list *l, size_t dir, int dir_fd, const char *name,
+                      const char *path, int may_be_mbox, int files_only)
 {
 	struct stat st;
+	size_t first = l->n_files;
+	int rc;
 
-	if (lstat(path, &st) != 0) {
+	if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
 		walk_unreadable(l, path, file_why_text(errno));
 		return 0;
 	}
 	if (S_ISDIR(st.st_mode))
 		return files_only ? 0 : walk_dir(l, path);
-	if (S_ISLNK(st.st_mode) && stat(path, &st) != 0) {
+	if (S_ISLNK(st.st_mode) && fstatat(dir_fd, name, &st, 0) != 0) {
 		walk_unreadable(l, path, "dangling symbolic link");
 		return 0;
 	}
@@ -310,7 +313,12 @@ static int walk_entry(struct mail_list *l, const char *path, int may_be_mbox, in
 		walk_unreadable(l, path, file_why_text(FILE_WHY_NOT_REGULAR));
 		return 0;
 	}
-	return walk_file(l, path, may_be_mbox, &st);
+	rc = walk_file(l, path, may_be_mbox, &st);
+	if (rc == 0 && l->n_files > first) {
+		l->files[first].dir = dir;
+		l->files[first].name_off = strlen(path) - strlen(name);
+	}
+	return rc;
 }
 
 /* Every entry of dir, in order. maildir_sub: cur/ or new/ (files only, each
@@ -318,10 +326,11 @@ static int walk_entry(struct mail_list *l, const char *path, int may_be_mbox, in
 static int walk_entries(struct mail_list *l, const char *dir, int maildir_sub, int maildir_top)
 {
 	char **names, *path;
-	size_t n, i;
+	size_t n, i, number = ++l->n_dirs; /* its files' mail_file.dir */
+	DIR *dp;
 	int rc;
 
-	rc = walk_names(l, dir, &names, &n);
+	rc = walk_names(l, dir, &dp, &names, &n);
 	for (i = 0; rc == 0 && i < n; i++) {
 		if (maildir_top && (strcmp(names[i], "cur") == 0 || strcmp(names[i], "new") == 0 ||
 		                    strcmp(names[i], "tmp") == 0))
@@ -333,10 +342,12 @@ static int walk_entries(struct mail_list *l, const char *dir, int maildir_sub, i
 			rc = WHORL_ENOMEM;
 			break;
 		}
-		rc = walk_entry(l, path, !maildir_sub, maildir_sub);
+		rc = walk_entry(l, number, dirfd(dp), names[i], path, !maildir_sub, maildir_sub);
 		free(path);
 	}
 	walk_names_free(names, n);
+	if (dp != NULL)
+		closedir(dp);
 	return rc;
 }
 
