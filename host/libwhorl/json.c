@@ -68,6 +68,10 @@ void whorl_json_string(const char *s, whorl_json_put_fn put, void *ctx)
 
 	put(ctx, "\"", 1);
 	while (*p != '\0') {
+		if (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\') {
+			p++; /* printable ASCII, the usual byte: as it is */
+			continue;
+		}
 		n = json_utf8_len(p);
 		e = json_escape(p, n, esc);
 		if (e == NULL) {
