@@ -5,9 +5,14 @@
  * already loaded, and overwriting a mapped file in place crashes its users.
  * So every cartridge a host runs is first copied to
  * INSTALL_DIR/cartridge-<BLAKE2b-256 hex>.so: written to a temp file in the
- * same directory, fsync'd, made read-only and renamed into place. A file
- * already there under its hash is reused. INSTALL_DIR is STATE_DIR/cartridges
- * with a state directory, else a private mkdtemp directory removed at close.
+ * same directory, made read-only and renamed into place. A file already
+ * there under its hash is reused. INSTALL_DIR is STATE_DIR/cartridges with
+ * a state directory, else a private mkdtemp directory removed at close.
+ * Only a copy in a state directory is fsync'd before the rename: the
+ * rollback record names it across crashes and power loss. A private copy
+ * is read by this process alone and never again after it ends (a crash
+ * leaves the directory behind, and no later process looks in it), so
+ * flushing it to disk would buy nothing and cost a disk write at every start.
  * The source is refused when anyone could have written it (the copy would
  * hide that from the loader's own check). In a state directory, copies the
  * rollback record no longer names are removed each time it is rewritten
@@ -83,8 +88,9 @@ static int install_hash_fd(int fd, char *hex)
 	return 0;
 }
 
-/* Copies fd (from its start) to a new temp file beside dst, then renames. */
-static int install_copy(int in, const char *dst, char *errbuf, size_t errlen)
+/* Copies fd (from its start) to a new temp file beside dst, then renames;
+ * durable: fsync'd before the rename (a state directory's copy). */
+static int install_copy(int in, const char *dst, int durable, char *errbuf, size_t errlen)
 {
 	unsigned char buf[INSTALL_CHUNK];
 	char tmp[PATH_MAX + 16];
@@ -99,7 +105,7 @@ static int install_copy(int in, const char *dst, char *errbuf, size_t errlen)
 		ok = 0;
 	while (ok && (n = read(in, buf, sizeof(buf))) != 0)
 		ok = n > 0 && file_write_all(out, buf, (size_t)n) == 0;
-	ok = ok && fchmod(out, 0555) == 0 && fsync(out) == 0;
+	ok = ok && fchmod(out, 0555) == 0 && (!durable || fsync(out) == 0);
 	ok = close(out) == 0 && ok;
 	if (ok && rename(tmp, dst) == 0)
 		return 0;
@@ -135,7 +141,7 @@ int install_cartridge(struct whorl_host *h, const char *src, char *path_out, siz
 		goto done;
 	}
 	if (stat(path_out, &st) != 0 || !S_ISREG(st.st_mode))
-		rc = install_copy(fd, path_out, errbuf, errlen);
+		rc = install_copy(fd, path_out, !h->install_dir_is_temp, errbuf, errlen);
 done:
 	close(fd);
 	return rc;

@@ -11,10 +11,14 @@
 # 6,000-message run). Rates are given per wall second and per CPU second
 # (user + system): on a busy machine only the second is comparable.
 # Target (issue 10.6): whole_process_ratio_cpu >= 0.8.
+# Start-up: the same command on one message (the first of spam-1), STARTUP_RUNS
+# times: best and median wall and CPU milliseconds (wait4's rusage, not
+# time(1)'s 10 ms steps) and the best CPU as a share of the whole run's.
 #
 # Environment: WHORL_CORPUS, BUILD (default build), RUNS (default 3: best of),
-# REF_SCAN (a second whorl-scan binary, e.g. an older build, run alternating
-# with this one: ref_* figures beside the others, the same run).
+# STARTUP_RUNS (default 20), REF_SCAN (a second whorl-scan binary, e.g. an
+# older build, run alternating with this one: ref_* figures beside the
+# others, the same run).
 # Not for: engine-only speed (speed.sh), accuracy.
 set -euo pipefail
 
@@ -22,6 +26,7 @@ root=$(cd "$(dirname "$0")/../.." && pwd)
 build=${BUILD:-$root/build}
 case $build in /*) ;; *) build=$root/$build ;; esac
 runs=${RUNS:-3}
+startup_runs=${STARTUP_RUNS:-20}
 die() { echo "whole_process.sh: $*" >&2; exit 2; }
 
 # shellcheck source=tests/integration/lib/corpus.sh
@@ -76,3 +81,34 @@ if [[ -n ${REF_SCAN:-} ]]; then
 	echo "ref_whole_process_msgs_per_cpu_s = $ref_cpu msgs/s"
 	python3 -c "print('ref_whole_process_ratio_cpu = %.2f x' % ($ref_cpu / $mem_cpu))"
 fi
+
+# Start-up: one message, STARTUP_RUNS runs of each binary, alternating.
+one=$(find "$corpus/spam-1" -type f | LC_ALL=C sort | head -n 1)
+python3 - "$startup_runs" "$one" "$work/etc" "$build/lib/cartridge.so" "$n" "$best_cpu" \
+	"${ref_cpu:-0}" "$build/bin/whorl-scan" ${REF_SCAN:+"$REF_SCAN"} <<'PY' || die "start-up runs failed"
+import os, statistics, subprocess, sys, time
+
+runs, one, etc, cart, n, best_cpu, ref_cpu = sys.argv[1:8]
+bins = sys.argv[8:]
+names = ["startup", "ref_startup"]
+walls = [[] for _ in bins]
+cpus = [[] for _ in bins]
+for _ in range(int(runs)):
+    for i, b in enumerate(bins):
+        t0 = time.monotonic()
+        p = subprocess.Popen([b, "--config-dir", etc, "--cartridge", cart, "--json", "-j", "1", one],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        _, status, ru = os.wait4(p.pid, 0)
+        walls[i].append((time.monotonic() - t0) * 1e3)
+        cpus[i].append((ru.ru_utime + ru.ru_stime) * 1e3)
+        if status != 0:
+            sys.exit("%s exited with %d" % (b, status))
+for i, rate in enumerate([best_cpu, ref_cpu][: len(bins)]):
+    nm = names[i]
+    print("%s_wall_ms_best = %.1f ms" % (nm, min(walls[i])))
+    print("%s_wall_ms_median = %.1f ms" % (nm, statistics.median(walls[i])))
+    print("%s_cpu_ms_best = %.1f ms" % (nm, min(cpus[i])))
+    print("%s_cpu_ms_median = %.1f ms" % (nm, statistics.median(cpus[i])))
+    whole_ms = int(n) / max(float(rate), 1e-9) * 1e3
+    print("%s_share_of_whole_run_cpu = %.1f %%" % (nm, 100 * min(cpus[i]) / whole_ms))
+PY
