@@ -406,8 +406,7 @@ struct sigdb *sigdb_builder_finish(struct sigdb_builder *b)
 	if (db == NULL)
 		goto fail;
 	memcpy(db->serial, b->serial, sizeof(db->serial));
-	if (finish_exact(b, &db->table) != 0 || finish_sketches(b, db) != 0 ||
-	    sigdb_digest_compute(db) != 0)
+	if (finish_exact(b, &db->table) != 0 || finish_sketches(b, db) != 0)
 		goto fail;
 	sigdb_builder_free(b);
 	return db;

@@ -1,11 +1,14 @@
 /*
  * digest.c - a snapshot's content digest: BLAKE2b-128 over its serials, its
  * exact fingerprints in key order with their metadata, and its sketches in
- * (engine, id) order with algo, bytes and metadata. Computed once when a
- * snapshot is built, so two snapshots holding the same data have the same
- * digest however they were built (complete file or deltas). Shown in the
- * statistics as `snapshot digest = <hex>`; tests compare it to prove that a
- * refused update left the live data unchanged.
+ * (engine, id) order with algo, bytes and metadata, so two snapshots holding
+ * the same data have the same digest however they were built (complete file
+ * or deltas). Shown in the statistics as `snapshot digest = <hex>`; tests
+ * compare it to prove that a refused update left the live data unchanged.
+ * Computed the first time it is asked for, then kept in the snapshot: most
+ * snapshots are never asked (a whorl-scan run, a daemon between statistics
+ * requests), and hashing every fingerprint was 7 % of whorl-scan's start-up.
+ * A snapshot is immutable, so the digest is the same whenever it is made.
  *
  * The bytes go to BLAKE2b through a buffer (struct digest_feed): one
  * update per DIGEST_FEED_BYTES instead of a few per fingerprint (tens of
@@ -103,7 +106,7 @@ static void digest_sketches(struct digest_feed *st, const struct sigdb_skview *v
 	sigdb_skview_each(v, 0, v->n_seg, digest_sketch, st);
 }
 
-int sigdb_digest_compute(struct sigdb *db)
+static void digest_compute(const struct sigdb *db, uint8_t out[SIGDB_DIGEST_BYTES])
 {
 	struct digest_feed f;
 
@@ -116,18 +119,37 @@ int sigdb_digest_compute(struct sigdb *db)
 	digest_exact(&f, &db->table);
 	digest_sketches(&f, &db->skv);
 	digest_flush(&f);
-	crypto_generichash_final(&f.st, db->digest, sizeof db->digest);
-	return 0;
+	crypto_generichash_final(&f.st, out, SIGDB_DIGEST_BYTES);
+}
+
+/* The kept digest, or a new one kept by the first caller to claim the slot;
+ * a caller that loses the claim to a concurrent one uses its own copy. */
+static void digest_get(const struct sigdb *db, uint8_t out[SIGDB_DIGEST_BYTES])
+{
+	struct sigdb *keep = (struct sigdb *)db; /* the cache is not the content */
+	int expect = SIGDB_DIGEST_NONE;
+
+	if (atomic_load_explicit(&db->digest_state, memory_order_acquire) == SIGDB_DIGEST_SET) {
+		memcpy(out, db->digest, SIGDB_DIGEST_BYTES);
+		return;
+	}
+	digest_compute(db, out);
+	if (atomic_compare_exchange_strong(&keep->digest_state, &expect, SIGDB_DIGEST_BUSY)) {
+		memcpy(keep->digest, out, SIGDB_DIGEST_BYTES);
+		atomic_store_explicit(&keep->digest_state, SIGDB_DIGEST_SET, memory_order_release);
+	}
 }
 
 void sigdb_digest_hex(const struct sigdb *db, char *out, size_t cap)
 {
 	static const char hex[] = "0123456789abcdef";
+	uint8_t d[SIGDB_DIGEST_BYTES];
 	size_t n = 0;
 
-	for (size_t i = 0; i < sizeof db->digest && n + 2 < cap; i++) {
-		out[n++] = hex[db->digest[i] >> 4];
-		out[n++] = hex[db->digest[i] & 15];
+	digest_get(db, d);
+	for (size_t i = 0; i < sizeof d && n + 2 < cap; i++) {
+		out[n++] = hex[d[i] >> 4];
+		out[n++] = hex[d[i] & 15];
 	}
 	if (cap)
 		out[n] = 0;

@@ -139,7 +139,16 @@ struct sigdb {
 	struct sigdb_table table;
 	struct sigdb_skview skv;             /* sketches */
 	uint64_t serial[SIGDB_N_SOURCES][2]; /* complete, incremental */
-	uint8_t digest[SIGDB_DIGEST_BYTES];  /* digest.c, set when built */
+	/* digest.c: made the first time it is asked for, then kept. */
+	_Atomic int digest_state;           /* SIGDB_DIGEST_* */
+	uint8_t digest[SIGDB_DIGEST_BYTES]; /* valid once digest_state is _SET */
+};
+
+/* digest_state: none yet, one caller storing it, stored. */
+enum {
+	SIGDB_DIGEST_NONE = 0,
+	SIGDB_DIGEST_BUSY,
+	SIGDB_DIGEST_SET
 };
 
 /* 32-bit anchor key: a bijection of the anchor for each engine, so that keys
@@ -168,9 +177,6 @@ static inline uint64_t sigdb_posting(uint32_t key, uint8_t engine, uint32_t idx)
 {
 	return (uint64_t)key << 32 | (uint64_t)engine << SIGDB_IDX_BITS | idx;
 }
-
-/* digest.c: fills db->digest from its content; 0 or WHORL_ENOMEM. */
-int sigdb_digest_compute(struct sigdb *db);
 
 /* sort.c: sorts v[0..n) ascending; WHORL_ENOMEM when scratch space is missing. */
 int sigdb_sort_u64(uint64_t *v, size_t n);

@@ -15,8 +15,10 @@
 struct sigdb *sigdb_alloc(void)
 {
 	struct sigdb *db = calloc(1, sizeof(*db));
-	if (db != NULL)
+	if (db != NULL) {
 		atomic_init(&db->refs, 1);
+		atomic_init(&db->digest_state, SIGDB_DIGEST_NONE);
+	}
 	return db;
 }
 
@@ -25,8 +27,7 @@ struct sigdb *sigdb_empty(void)
 	struct sigdb *db = sigdb_alloc();
 	if (db == NULL)
 		return NULL;
-	if (sigdb_table_init(&db->table, SIGDB_SHARD_BITS_MIN) != 0 ||
-	    sigdb_digest_compute(db) != 0) {
+	if (sigdb_table_init(&db->table, SIGDB_SHARD_BITS_MIN) != 0) {
 		sigdb_unref(db);
 		return NULL;
 	}
