@@ -37,6 +37,10 @@ SANFLAGS ?=
 CFLAGS_ALL := -std=c11 -D_GNU_SOURCE -DWHORL_VERSION='"$(VERSION)"' $(OPT) $(WARN) -fPIC \
 	-fvisibility=hidden -pthread -I. -Iabi -Ihost $(PKG_CFLAGS) $(SANFLAGS) $(CFLAGS)
 LIBS := $(PKG_LIBS) -lgif -ljpeg -lzbar -lpthread -lm -ldl
+# cartridge.so does not link libzbar: the engine opens it at the first QR
+# search (cartridge/img/img_qr.h), so a process that meets no picture never
+# maps it and the twenty libraries it pulls in.
+CART_LIBS := $(filter-out -lzbar,$(LIBS))
 LDFLAGS_ALL := -pthread $(SANFLAGS) $(LDFLAGS)
 
 CART_SRC := $(wildcard cartridge/*.c cartridge/*/*.c)
@@ -99,7 +103,7 @@ $(BUILD)/obj/%.o: %.c
 $(CARTRIDGE): $(CART_OBJ) cartridge/cartridge.map
 	@mkdir -p $(@D)
 	$(CC) -shared -o $@ $(CART_OBJ) -Wl,--version-script=cartridge/cartridge.map \
-		-Wl,-z,defs -Wl,-z,now $(LDFLAGS_ALL) $(LIBS)
+		-Wl,-z,defs -Wl,-z,now $(LDFLAGS_ALL) $(CART_LIBS)
 
 $(CART_A): $(CART_OBJ)
 	@mkdir -p $(@D)

@@ -100,6 +100,7 @@ static struct whorl_engine *engine_new(const struct whorl_host_services *host,
 		}
 		if (engine_stats_open(e, host) == 0) { /* reads the clock: after it */
 			snprintf(e->config_dir, sizeof(e->config_dir), "%s", config_dir);
+			img_qr_lib_init(&e->qr, &e->log);
 			return e;
 		}
 	}
@@ -129,6 +130,7 @@ int engine_open(const struct whorl_host_services *host, const char *config_dir, 
 			sigdb_unref(empty);
 		engine_scratch_destroy(e);
 		engine_stats_close(e);
+		img_qr_lib_close(&e->qr);
 		free(e);
 		snprintf(errbuf, errlen, "out of memory");
 		return WHORL_ENOMEM;
@@ -181,6 +183,7 @@ void engine_close(whorl_engine *e)
 	update_state_stop(atomic_load(&e->cfg), &e->log); /* clean shutdown */
 	sigdb_live_destroy(&e->live);
 	engine_scratch_destroy(e);
+	img_qr_lib_close(&e->qr); /* no scan is in flight */
 	free(atomic_load(&e->cats));
 	free(atomic_load(&e->cfg));
 	for (int k = 0; k < WL_N_KINDS; k++)

@@ -19,6 +19,7 @@
 #include "../abi/whorl_cartridge.h"
 #include "cfg/cfg.h"
 #include "fp/fp.h"
+#include "img/img_qr.h"
 #include "log/log.h"
 #include "mime/mime.h"
 #include "sigdb/sigdb.h"
@@ -98,6 +99,7 @@ struct whorl_engine {
 	char stats_app_name[128];
 	char stats_app_version[64];
 	char stats_cmae_version[64];
+	struct img_qr_lib qr; /* libzbar, opened at the first QR search */
 	int quiesced;
 };
 

@@ -72,6 +72,7 @@ static int scan_prepare(struct scan_job *j, const struct whorl_envelope *env, co
 	j->in.env = env;
 	j->in.cfg = j->cfg;
 	j->in.arena = &j->s->arena;
+	j->in.qr = &e->qr;
 	j->in.text_flags = scan_text_gather(&j->in);
 	if (j->in.text_flags & (TEXT_F_LIMIT | TEXT_F_NOMEM))
 		j->rescan = 1;

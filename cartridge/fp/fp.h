@@ -26,6 +26,8 @@
 #include "../text/text.h"
 #include "../util/arena.h"
 
+struct img_qr_lib;
+
 #define FP_MAX_FPS 1024          /* exact keys per message; more are dropped (rescan) */
 #define FP_MAX_SKETCHES 256      /* sketches per message (a publisher's image crops: 198) */
 #define FP_MAX_QUERY_ANCHORS 64  /* anchors one sketch is looked up by */
@@ -55,6 +57,10 @@ struct fp_input {
 	 * score(): an engine may then add sketches only a stored record needs
 	 * (the image engine's crops, img.h), so the scan keeps its own work. */
 	int publishing;
+	/* libzbar for the image engine's QR codes (img/img_qr.h), the engine's;
+	 * NULL: no code is read and a picture that would be searched makes the
+	 * message rescan. */
+	struct img_qr_lib *qr;
 };
 
 /* A sketch as produced by an engine for one message. */

@@ -191,7 +191,7 @@ static int qr_codes(const struct fp_input *in, struct fp_list *out, struct image
 	struct img_qr_result r;
 	if (w->luma.w == 0)
 		return 0;
-	if (img_qr_scan(&w->luma, &r) != 0 || r.cut)
+	if (img_qr_scan(in->qr, &w->luma, &r) != 0 || r.cut)
 		out->overflow = 1;
 	int major = 0;
 	uint64_t bw = (uint64_t)(c->box.x1 - c->box.x0) * w->luma.w / IMG_FINE + 1;

@@ -10,7 +10,8 @@
  * regions (boxes inside the thumb), a publisher's crops and a scan's
  * windows of the content (boxes inside the content's, at most
  * IMG_MAX_CROPS and IMG_MAX_WINDOWS), region and tile hashes, and the QR
- * decoder (libzbar) on the copy, whose payloads must respect their bounds.
+ * decoder (libzbar, opened once for the whole run as an engine opens it)
+ * on the copy, whose payloads must respect their bounds.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -42,6 +43,8 @@ static void regions_and_codes(const uint8_t *buf, size_t len)
 	static struct img_thumb thumb;
 	static uint8_t px[IMG_LUMA_MAX_SIDE * IMG_LUMA_MAX_SIDE];
 	static struct img_qr_result qr;
+	static struct img_qr_lib qr_lib;
+	static int qr_lib_ready;
 	struct img_luma luma = { .px = px, .cap = sizeof(px) };
 	struct img_info info;
 	struct img_content c;
@@ -72,7 +75,11 @@ static void regions_and_codes(const uint8_t *buf, size_t len)
 			abort();
 		inner_boxes(&thumb, &c, crops, n);
 	}
-	if (img_qr_scan(&luma, &qr) == 0)
+	if (!qr_lib_ready) {
+		img_qr_lib_init(&qr_lib, NULL);
+		qr_lib_ready = 1;
+	}
+	if (img_qr_scan(&qr_lib, &luma, &qr) == 0)
 		for (size_t i = 0; i < qr.n; i++)
 			if (qr.codes[i].len > IMG_QR_MAX_BYTES || qr.n > IMG_QR_MAX_CODES)
 				abort();

@@ -12,6 +12,7 @@
 #include "../../abi/whorl_cartridge.h"
 #include "../../cartridge/fp/fp.h"
 #include "../../cartridge/img/img.h"
+#include "../../cartridge/img/img_qr.h"
 #include "../../cartridge/util/hash.h"
 
 enum {
@@ -31,6 +32,7 @@ struct fixture {
 	struct cfg cfg;
 	struct arena arena;
 	struct fp_input in;
+	struct img_qr_lib qr;
 	uint8_t *bufs[N_PARTS];
 };
 
@@ -86,6 +88,8 @@ static void fixture_init(struct fixture *f, enum cfg_image_depth depth)
 	f->in.cfg = &f->cfg;
 	f->in.arena = &f->arena;
 	f->in.visible = f->in.norm = f->in.skeleton = "";
+	img_qr_lib_init(&f->qr, NULL);
+	f->in.qr = &f->qr;
 }
 
 static void fixture_free(struct fixture *f)
@@ -93,6 +97,7 @@ static void fixture_free(struct fixture *f)
 	for (int i = 0; i < N_PARTS; i++)
 		free(f->bufs[i]);
 	arena_destroy(&f->arena);
+	img_qr_lib_close(&f->qr);
 }
 
 static struct fp_list *compute(struct fixture *f, enum cfg_image_depth depth)
@@ -290,7 +295,9 @@ START_TEST(decode_budget_sets_overflow)
 	cfg.image_depth = CFG_IMAGE_HIGH;
 	struct arena a;
 	arena_init(&a);
-	struct fp_input in = { .mime = &msg, .cfg = &cfg, .arena = &a };
+	struct img_qr_lib qr;
+	img_qr_lib_init(&qr, NULL);
+	struct fp_input in = { .mime = &msg, .cfg = &cfg, .arena = &a, .qr = &qr };
 	struct fp_list *out = calloc(1, sizeof(*out));
 	fp_image_compute(&in, out);
 	ck_assert_uint_eq(count_flags(out, FP_IMAGE_F_BYTES), N);
@@ -301,6 +308,7 @@ START_TEST(decode_budget_sets_overflow)
 	ck_assert_int_eq(out->overflow, 1);
 	free(out);
 	arena_destroy(&a);
+	img_qr_lib_close(&qr);
 	for (int i = 0; i < N; i++)
 		free(bufs[i]);
 }

@@ -4,6 +4,8 @@
  * tests/data/img/ (made with python3-qrcode): a link and the same link
  * redrawn (other version, error correction, module size) with tracking
  * parameters added; a Wi-Fi code (text); 2,500 bytes of binary payload.
+ * libzbar is opened at the first search for codes, not before, and a scan
+ * without it reads no code and says so (overflow: the message is rescan).
  */
 #include <check.h>
 
@@ -22,6 +24,7 @@ struct one_image {
 	struct cfg cfg;
 	struct arena arena;
 	struct fp_input in;
+	struct img_qr_lib qr;
 	uint8_t *data;
 };
 
@@ -65,12 +68,14 @@ static struct fp_list *scan_image(struct one_image *m, const char *name, enum cf
 	m->msg.subject = "";
 	m->cfg.image_depth = depth;
 	arena_init(&m->arena);
+	img_qr_lib_init(&m->qr, NULL);
 	m->in = (struct fp_input){ .mime = &m->msg,
 		                   .cfg = &m->cfg,
 		                   .arena = &m->arena,
 		                   .visible = "",
 		                   .norm = "",
-		                   .skeleton = "" };
+		                   .skeleton = "",
+		                   .qr = &m->qr };
 	struct fp_list *out = calloc(1, sizeof(*out));
 	fp_image_compute(&m->in, out);
 	return out;
@@ -81,6 +86,7 @@ static void done(struct one_image *m, struct fp_list *out)
 	free(out);
 	free(m->data);
 	arena_destroy(&m->arena);
+	img_qr_lib_close(&m->qr);
 }
 
 static size_t count_engine(const struct fp_list *l, unsigned engine, int flags)
@@ -201,13 +207,59 @@ START_TEST(decoder_on_blank_and_tiny_copies)
 	memset(px, 255, sizeof(px));
 	struct img_luma l = { .px = px, .cap = sizeof(px), .w = 64, .h = 64, .step = 1 };
 	struct img_qr_result r;
-	ck_assert_int_eq(img_qr_scan(&l, &r), 0);
+	struct img_qr_lib q;
+	img_qr_lib_init(&q, NULL);
+	ck_assert_int_eq(img_qr_scan(&q, &l, &r), 0);
 	ck_assert_uint_eq(r.n, 0);
 	l.w = l.h = 1;
-	ck_assert_int_eq(img_qr_scan(&l, &r), 0);
+	ck_assert_int_eq(img_qr_scan(&q, &l, &r), 0);
 	l.w = 0;
-	ck_assert_int_eq(img_qr_scan(&l, &r), 0);
+	ck_assert_int_eq(img_qr_scan(&q, &l, &r), 0);
 	ck_assert_uint_eq(r.n, 0);
+	img_qr_lib_close(&q);
+}
+END_TEST
+
+/* libzbar is mapped only once a picture is searched for codes. */
+static int zbar_mapped(void)
+{
+	char line[1024];
+	int found = 0;
+	FILE *f = fopen("/proc/self/maps", "r");
+	ck_assert_ptr_nonnull(f);
+	while (!found && fgets(line, sizeof(line), f) != NULL)
+		found = strstr(line, "/libzbar.so") != NULL;
+	fclose(f);
+	return found;
+}
+
+START_TEST(library_opened_at_the_first_search)
+{
+	struct one_image a;
+	ck_assert_int_eq(zbar_mapped(), 0); /* the test program does not link it either */
+	struct fp_list *l = scan_image(&a, "qr-url.png", CFG_IMAGE_MEDIUM);
+	ck_assert_int_eq(atomic_load(&a.qr.state), IMG_QR_LIB_UNTRIED);
+	ck_assert_int_eq(zbar_mapped(), 0);
+	done(&a, l);
+	l = scan_image(&a, "qr-url.png", CFG_IMAGE_HIGH);
+	ck_assert_int_eq(atomic_load(&a.qr.state), IMG_QR_LIB_OPEN);
+	ck_assert_int_eq(zbar_mapped(), 1);
+	ck_assert_uint_eq(count_engine(l, WHORL_FP_IMAGE, FP_IMAGE_F_QR), 1);
+	done(&a, l);
+	ck_assert_int_eq(zbar_mapped(), 0); /* closed with its img_qr_lib */
+}
+END_TEST
+
+START_TEST(without_the_library_no_code_is_read_and_the_scan_says_so)
+{
+	struct one_image a;
+	struct fp_list *l = calloc(1, sizeof(*l));
+	free(scan_image(&a, "qr-url.png", CFG_IMAGE_HIGH));
+	a.in.qr = NULL;
+	fp_image_compute(&a.in, l);
+	ck_assert_int_eq(l->overflow, 1);
+	ck_assert_uint_eq(count_engine(l, WHORL_FP_IMAGE, FP_IMAGE_F_QR), 0);
+	done(&a, l);
 }
 END_TEST
 
@@ -222,6 +274,8 @@ int main(void)
 	tcase_add_test(tc, medium_other_codes_do_not_match_by_picture);
 	tcase_add_test(tc, huge_binary_payload_is_cut);
 	tcase_add_test(tc, decoder_on_blank_and_tiny_copies);
+	tcase_add_test(tc, library_opened_at_the_first_search);
+	tcase_add_test(tc, without_the_library_no_code_is_read_and_the_scan_says_so);
 	suite_add_tcase(s, tc);
 	return check_run(s);
 }
