@@ -8,10 +8,10 @@
  * carry product numbers, not links).
  *
  * libzbar is not linked: the engine opens it the first time a picture is
- * searched for codes (struct img_qr_lib, img_qr_lib.c) and closes it with
- * the engine. It and the twenty libraries it pulls in (X11, D-Bus, V4L...)
- * were a tenth of a whorl-scan start, paid by every process whether it met
- * a picture or not.
+ * searched for codes (struct img_qr_lib, img_qr_lib.c, util/dynlib.h) and
+ * closes it with the engine. It and the twenty libraries it pulls in (X11,
+ * D-Bus, V4L...) were a tenth of a whorl-scan start, paid by every process
+ * whether it met a picture or not.
  *
  * Memory: libzbar allocates with malloc inside img_qr_scan() and frees
  * everything before it returns. Work is bounded by the copy's size
@@ -25,13 +25,12 @@
 #ifndef WHORL_IMG_QR_H
 #define WHORL_IMG_QR_H
 
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <zbar.h>
 
 #include "../log/log.h"
+#include "../util/dynlib.h"
 #include "img.h"
 
 #define IMG_QR_LIB_SONAME "libzbar.so.0" /* Debian's libzbar0 */
@@ -59,19 +58,10 @@ struct img_qr_fns {
 
 /* libzbar for one engine: opened by the first img_qr_lib_get(), closed by
  * img_qr_lib_close() (no scan may be in flight). A failed open is logged
- * once and not tried again. */
+ * once (lg may be NULL) and not tried again. */
 struct img_qr_lib {
-	pthread_mutex_t mu; /* held while opening */
-	atomic_int state;   /* IMG_QR_LIB_* */
-	void *dl;
+	struct dynlib lib;
 	struct img_qr_fns fns;
-	const struct logger *lg; /* the failure's line; may be NULL */
-};
-
-enum {
-	IMG_QR_LIB_UNTRIED = 0,
-	IMG_QR_LIB_OPEN,
-	IMG_QR_LIB_FAILED
 };
 
 void img_qr_lib_init(struct img_qr_lib *q, const struct logger *lg);

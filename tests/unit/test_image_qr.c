@@ -238,11 +238,11 @@ START_TEST(library_opened_at_the_first_search)
 	struct one_image a;
 	ck_assert_int_eq(zbar_mapped(), 0); /* the test program does not link it either */
 	struct fp_list *l = scan_image(&a, "qr-url.png", CFG_IMAGE_MEDIUM);
-	ck_assert_int_eq(atomic_load(&a.qr.state), IMG_QR_LIB_UNTRIED);
+	ck_assert_int_eq(atomic_load(&a.qr.lib.state), DYNLIB_UNTRIED);
 	ck_assert_int_eq(zbar_mapped(), 0);
 	done(&a, l);
 	l = scan_image(&a, "qr-url.png", CFG_IMAGE_HIGH);
-	ck_assert_int_eq(atomic_load(&a.qr.state), IMG_QR_LIB_OPEN);
+	ck_assert_int_eq(atomic_load(&a.qr.lib.state), DYNLIB_OPEN);
 	ck_assert_int_eq(zbar_mapped(), 1);
 	ck_assert_uint_eq(count_engine(l, WHORL_FP_IMAGE, FP_IMAGE_F_QR), 1);
 	done(&a, l);
