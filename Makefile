@@ -37,10 +37,11 @@ SANFLAGS ?=
 CFLAGS_ALL := -std=c11 -D_GNU_SOURCE -DWHORL_VERSION='"$(VERSION)"' $(OPT) $(WARN) -fPIC \
 	-fvisibility=hidden -pthread -I. -Iabi -Ihost $(PKG_CFLAGS) $(SANFLAGS) $(CFLAGS)
 LIBS := $(PKG_LIBS) -lgif -ljpeg -lzbar -lpthread -lm -ldl
-# cartridge.so does not link libzbar: the engine opens it at the first QR
-# search (cartridge/img/img_qr.h), so a process that meets no picture never
-# maps it and the twenty libraries it pulls in.
-CART_LIBS := $(filter-out -lzbar,$(LIBS))
+# cartridge.so does not link libzbar or libcurl: an engine opens each the
+# first time it needs it (cartridge/util/dynlib.h: the first QR search, the
+# first transfer), so a process that meets no picture and talks to no
+# server never maps them and the forty libraries they pull in.
+CART_LIBS := $(filter-out -lzbar -lcurl,$(LIBS))
 LDFLAGS_ALL := -pthread $(SANFLAGS) $(LDFLAGS)
 
 CART_SRC := $(wildcard cartridge/*.c cartridge/*/*.c)

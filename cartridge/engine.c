@@ -101,6 +101,7 @@ static struct whorl_engine *engine_new(const struct whorl_host_services *host,
 		if (engine_stats_open(e, host) == 0) { /* reads the clock: after it */
 			snprintf(e->config_dir, sizeof(e->config_dir), "%s", config_dir);
 			img_qr_lib_init(&e->qr, &e->log);
+			net_lib_init(&e->net, &e->log);
 			return e;
 		}
 	}
@@ -131,6 +132,7 @@ int engine_open(const struct whorl_host_services *host, const char *config_dir, 
 		engine_scratch_destroy(e);
 		engine_stats_close(e);
 		img_qr_lib_close(&e->qr);
+		net_lib_close(&e->net);
 		free(e);
 		snprintf(errbuf, errlen, "out of memory");
 		return WHORL_ENOMEM;
@@ -147,7 +149,6 @@ int engine_open(const struct whorl_host_services *host, const char *config_dir, 
 	wl_load_file(e->config_dir, &e->log, &local); /* NULL: no local list */
 	atomic_init(&e->wl[WL_LOCAL], local);
 	atomic_init(&e->wl[WL_AWL], NULL);
-	net_global_init();
 	/* State files: leftover .part files, run marker, package -> safe. */
 	e->update_status.unclean_starts = update_state_start(cfg, &e->log);
 	/* A host that rolled back after crashes asks for the safe data set too:
@@ -189,8 +190,8 @@ void engine_close(whorl_engine *e)
 	for (int k = 0; k < WL_N_KINDS; k++)
 		wl_free(atomic_load(&e->wl[k]));
 	pthread_mutex_destroy(&e->update_lock);
-	net_global_cleanup();
 	engine_stats_close(e);
+	net_lib_close(&e->net); /* after the last report and transfer */
 	free(e);
 }
 

@@ -24,6 +24,7 @@
 #include "mime/mime.h"
 #include "sigdb/sigdb.h"
 #include "stats/stats.h"
+#include "update/net.h"
 #include "update/thread.h"
 #include "update/update.h"
 #include "util/arena.h"
@@ -100,6 +101,7 @@ struct whorl_engine {
 	char stats_app_version[64];
 	char stats_cmae_version[64];
 	struct img_qr_lib qr; /* libzbar, opened at the first QR search */
+	struct net_lib net;   /* libcurl, opened at the first transfer */
 	int quiesced;
 };
 

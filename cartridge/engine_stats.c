@@ -216,8 +216,9 @@ static void send_report(struct whorl_engine *e, const char *text, size_t len, in
 		return;
 	}
 	stats_url(cfg, url, sizeof(url));
-	if (stats_post(cfg, &e->log, url, body, body_len, final ? 1 : STATS_POST_TRIES,
-	               final ? STATS_FINAL_POST_SECONDS : 0, final ? NULL : &e->stats_cancel) == 0)
+	if (stats_post(net_lib_get(&e->net), cfg, &e->log, url, body, body_len,
+	               final ? 1 : STATS_POST_TRIES, final ? STATS_FINAL_POST_SECONDS : 0,
+	               final ? NULL : &e->stats_cancel) == 0)
 		atomic_fetch_add(&e->stats_sent, 1);
 	free(body);
 }

@@ -62,6 +62,7 @@ static void update_hooks_fill(struct whorl_engine *e, struct update_hooks *hooks
 	hooks->ctx = e;
 	hooks->counters = &e->counters;
 	hooks->cancel = &e->update_cancel;
+	hooks->net_lib = &e->net;
 }
 
 /* Makes a loaded snapshot live; update_lock held. */

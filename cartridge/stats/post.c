@@ -50,10 +50,10 @@ static void printable(char *s)
 			*s = '.';
 }
 
-static void log_failure(const struct logger *lg, const char *url, CURLcode rc, long code,
-                        long timeout, struct reply_sink *r)
+static void log_failure(const struct net_curl *curl, const struct logger *lg, const char *url,
+                        CURLcode rc, long code, long timeout, struct reply_sink *r)
 {
-	const char *why = curl_easy_strerror(rc);
+	const char *why = curl->easy_strerror(rc);
 	char timed_out[96];
 	switch (rc) {
 	case CURLE_OPERATION_TIMEDOUT:
@@ -96,38 +96,39 @@ static void log_failure(const struct logger *lg, const char *url, CURLcode rc, l
 }
 
 /* One try: the curl code, with the HTTP status in *code. */
-static CURLcode post_once(const struct cfg *cfg, const char *url, const char *body, size_t len,
-                          long timeout, struct reply_sink *r, long *code)
+static CURLcode post_once(const struct net_curl *curl, const struct cfg *cfg, const char *url,
+                          const char *body, size_t len, long timeout, struct reply_sink *r,
+                          long *code)
 {
-	CURL *h = curl_easy_init();
+	CURL *h = curl->easy_init();
 	if (h == NULL)
 		return CURLE_OUT_OF_MEMORY;
 	char cred[CFG_MAX_STR + 8];
-	struct curl_slist *hdrs = curl_slist_append(NULL, "Content-Type: text/plain");
-	curl_easy_setopt(h, CURLOPT_URL, url);
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, timeout);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT, timeout * 2);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "whorl-cartridge/" WHORL_VERSION);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, reply_write);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, reply_progress);
-	curl_easy_setopt(h, CURLOPT_XFERINFODATA, r);
-	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	struct curl_slist *hdrs = curl->slist_append(NULL, "Content-Type: text/plain");
+	curl->easy_setopt(h, CURLOPT_URL, url);
+	curl->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl->easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	curl->easy_setopt(h, CURLOPT_CONNECTTIMEOUT, timeout);
+	curl->easy_setopt(h, CURLOPT_TIMEOUT, timeout * 2);
+	curl->easy_setopt(h, CURLOPT_USERAGENT, "whorl-cartridge/" WHORL_VERSION);
+	curl->easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+	curl->easy_setopt(h, CURLOPT_POSTFIELDS, body);
+	curl->easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	curl->easy_setopt(h, CURLOPT_WRITEFUNCTION, reply_write);
+	curl->easy_setopt(h, CURLOPT_WRITEDATA, r);
+	curl->easy_setopt(h, CURLOPT_XFERINFOFUNCTION, reply_progress);
+	curl->easy_setopt(h, CURLOPT_XFERINFODATA, r);
+	curl->easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
 	if (cfg->local_address[0])
-		curl_easy_setopt(h, CURLOPT_INTERFACE, cfg->local_address);
-	net_set_proxy(h, cfg, cred, sizeof(cred));
-	CURLcode rc = curl_easy_perform(h);
+		curl->easy_setopt(h, CURLOPT_INTERFACE, cfg->local_address);
+	net_set_proxy(curl, h, cfg, cred, sizeof(cred));
+	CURLcode rc = curl->easy_perform(h);
 	*code = 0;
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, code);
-	net_timing_fill(h, &r->timing);
-	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(h);
+	curl->easy_getinfo(h, CURLINFO_RESPONSE_CODE, code);
+	net_timing_fill(curl, h, &r->timing);
+	curl->slist_free_all(hdrs);
+	curl->easy_cleanup(h);
 	return rc;
 }
 
@@ -141,10 +142,17 @@ static void pause_unless_cancelled(unsigned seconds, const atomic_int *cancel)
 	}
 }
 
-int stats_post(const struct cfg *cfg, const struct logger *lg, const char *url, const char *body,
-               size_t len, unsigned tries, long max_seconds, const atomic_int *cancel)
+int stats_post(const struct net_curl *curl, const struct cfg *cfg, const struct logger *lg,
+               const char *url, const char *body, size_t len, unsigned tries, long max_seconds,
+               const atomic_int *cancel)
 {
 	long timeout = cfg->mu_timeout > 0 ? cfg->mu_timeout : 60;
+	if (curl == NULL) { /* libcurl could not be loaded (logged once, net_lib.c) */
+		log_error(lg, "STATS",
+		          "Could not construct HTTP POST for statistics report, will not "
+		          "send report");
+		return WHORL_ENETWORK;
+	}
 	if (max_seconds > 0 && timeout > max_seconds)
 		timeout = max_seconds;
 	for (unsigned t = 0; t < tries; t++) {
@@ -155,7 +163,7 @@ int stats_post(const struct cfg *cfg, const struct logger *lg, const char *url, 
 		struct reply_sink r = { .len = 0, .cancel = cancel };
 		r.text[0] = '\0';
 		long code = 0;
-		CURLcode rc = post_once(cfg, url, body, len, timeout, &r, &code);
+		CURLcode rc = post_once(curl, cfg, url, body, len, timeout, &r, &code);
 		if (rc == CURLE_OK && code == 200)
 			return 0;
 		if (rc == CURLE_OUT_OF_MEMORY) {
@@ -164,7 +172,7 @@ int stats_post(const struct cfg *cfg, const struct logger *lg, const char *url, 
 			          "send report");
 			return WHORL_ENETWORK;
 		}
-		log_failure(lg, url, rc, code, timeout, &r);
+		log_failure(curl, lg, url, rc, code, timeout, &r);
 		if (rc == CURLE_OK && code >= 400 && code < 500)
 			break; /* the collector refused this report: another try is the same */
 	}

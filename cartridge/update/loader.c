@@ -490,7 +490,7 @@ static int load_mirror(const struct cfg *cfg, const struct logger *lg,
 	}
 	if ((rc = run_open(&run, cfg, lg, hooks)) != 0)
 		return rc;
-	if (!dir && (rc = update_net_open(cfg, lg, status, &net)) != 0)
+	if (!dir && (rc = update_net_open(cfg, lg, run.hooks->net_lib, status, &net)) != 0)
 		return rc;
 	run_reset(&run, dir ? dir : "", 0);
 	run.net = net;

@@ -39,16 +39,6 @@ struct net_sink {
 	struct net_reply *reply;
 };
 
-int net_global_init(void)
-{
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : WHORL_ENETWORK;
-}
-
-void net_global_cleanup(void)
-{
-	curl_global_cleanup();
-}
-
 static int sink_grow(struct net_sink *s, size_t need)
 {
 	size_t cap = s->cap ? s->cap : NET_FIRST_ALLOC;
@@ -190,84 +180,87 @@ static int ntlm_userpwd(const char *spec, char *out, size_t cap)
 	                                                                                       : -1;
 }
 
-void net_set_proxy(void *handle, const struct cfg *cfg, char *cred, size_t cap)
+void net_set_proxy(const struct net_curl *curl, void *handle, const struct cfg *cfg, char *cred,
+                   size_t cap)
 {
 	CURL *h = handle;
 
 	if (!cfg->http_proxy[0])
 		return;
-	curl_easy_setopt(h, CURLOPT_PROXY, cfg->http_proxy);
-	curl_easy_setopt(h, CURLOPT_PROXYTYPE, (long)CURLPROXY_HTTP);
+	curl->easy_setopt(h, CURLOPT_PROXY, cfg->http_proxy);
+	curl->easy_setopt(h, CURLOPT_PROXYTYPE, (long)CURLPROXY_HTTP);
 	if (cfg->http_proxy_ntlm_auth[0] &&
 	    ntlm_userpwd(cfg->http_proxy_ntlm_auth, cred, cap) == 0) {
-		curl_easy_setopt(h, CURLOPT_PROXYUSERPWD, cred);
-		curl_easy_setopt(h, CURLOPT_PROXYAUTH, (long)CURLAUTH_NTLM);
+		curl->easy_setopt(h, CURLOPT_PROXYUSERPWD, cred);
+		curl->easy_setopt(h, CURLOPT_PROXYAUTH, (long)CURLAUTH_NTLM);
 	} else if (cfg->http_proxy_basic_auth[0]) {
-		curl_easy_setopt(h, CURLOPT_PROXYUSERPWD, cfg->http_proxy_basic_auth);
-		curl_easy_setopt(h, CURLOPT_PROXYAUTH, (long)CURLAUTH_BASIC);
+		curl->easy_setopt(h, CURLOPT_PROXYUSERPWD, cfg->http_proxy_basic_auth);
+		curl->easy_setopt(h, CURLOPT_PROXYAUTH, (long)CURLAUTH_BASIC);
 	}
 }
 
-static void set_limits(CURL *h, const struct cfg *cfg, const struct net_request *req)
+static void set_limits(const struct net_curl *curl, CURL *h, const struct cfg *cfg,
+                       const struct net_request *req)
 {
 	long timeout = cfg->mu_timeout > 0 ? cfg->mu_timeout : 60;
 
-	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT, timeout);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, NET_LOW_SPEED_BYTES);
-	curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, timeout);
+	curl->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+	curl->easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl->easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
+	curl->easy_setopt(h, CURLOPT_CONNECTTIMEOUT, timeout);
+	curl->easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, NET_LOW_SPEED_BYTES);
+	curl->easy_setopt(h, CURLOPT_LOW_SPEED_TIME, timeout);
 	if (req->total_ms > 0)
-		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, req->total_ms);
-	curl_easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)req->max);
-	curl_easy_setopt(h, CURLOPT_FILETIME, 1L);
-	curl_easy_setopt(h, CURLOPT_USERAGENT, "whorl-cartridge/" WHORL_VERSION);
+		curl->easy_setopt(h, CURLOPT_TIMEOUT_MS, req->total_ms);
+	curl->easy_setopt(h, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)req->max);
+	curl->easy_setopt(h, CURLOPT_FILETIME, 1L);
+	curl->easy_setopt(h, CURLOPT_USERAGENT, "whorl-cartridge/" WHORL_VERSION);
 	if (cfg->local_address[0])
-		curl_easy_setopt(h, CURLOPT_INTERFACE, cfg->local_address);
+		curl->easy_setopt(h, CURLOPT_INTERFACE, cfg->local_address);
 }
 
-static void set_auth(CURL *h, const struct net_request *req)
+static void set_auth(const struct net_curl *curl, CURL *h, const struct net_request *req)
 {
 	if (!req->user)
 		return;
-	curl_easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
-	curl_easy_setopt(h, CURLOPT_USERNAME, req->user);
-	curl_easy_setopt(h, CURLOPT_PASSWORD, req->password ? req->password : "");
+	curl->easy_setopt(h, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+	curl->easy_setopt(h, CURLOPT_USERNAME, req->user);
+	curl->easy_setopt(h, CURLOPT_PASSWORD, req->password ? req->password : "");
 }
 
-static struct curl_slist *set_conditions(CURL *h, const struct net_request *req)
+static struct curl_slist *set_conditions(const struct net_curl *curl, CURL *h,
+                                         const struct net_request *req)
 {
 	char line[NET_MAX_ETAG + 32];
 	struct curl_slist *hdrs = NULL;
 
 	if (req->if_none_match && req->if_none_match[0]) {
 		snprintf(line, sizeof line, "If-None-Match: %s", req->if_none_match);
-		hdrs = curl_slist_append(NULL, line);
-		curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+		hdrs = curl->slist_append(NULL, line);
+		curl->easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
 	}
 	if (req->if_modified_since > 0) {
-		curl_easy_setopt(h, CURLOPT_TIMECONDITION, (long)CURL_TIMECOND_IFMODSINCE);
-		curl_easy_setopt(h, CURLOPT_TIMEVALUE_LARGE, (curl_off_t)req->if_modified_since);
+		curl->easy_setopt(h, CURLOPT_TIMECONDITION, (long)CURL_TIMECOND_IFMODSINCE);
+		curl->easy_setopt(h, CURLOPT_TIMEVALUE_LARGE, (curl_off_t)req->if_modified_since);
 	}
 	return hdrs;
 }
 
-static void reply_fill(CURL *h, CURLcode rc, struct net_reply *reply)
+static void reply_fill(const struct net_curl *curl, CURL *h, CURLcode rc, struct net_reply *reply)
 {
 	char *ip = NULL;
 	curl_off_t ft = -1;
 	long os_errno = 0;
 
 	reply->curl_rc = (int)rc;
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &reply->http_code);
-	if (curl_easy_getinfo(h, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip)
+	curl->easy_getinfo(h, CURLINFO_RESPONSE_CODE, &reply->http_code);
+	if (curl->easy_getinfo(h, CURLINFO_PRIMARY_IP, &ip) == CURLE_OK && ip)
 		snprintf(reply->addr, sizeof reply->addr, "%s", ip);
-	if (curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno) == CURLE_OK)
+	if (curl->easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno) == CURLE_OK)
 		reply->os_errno = (int)os_errno;
-	if (curl_easy_getinfo(h, CURLINFO_FILETIME_T, &ft) == CURLE_OK)
+	if (curl->easy_getinfo(h, CURLINFO_FILETIME_T, &ft) == CURLE_OK)
 		reply->last_modified = ft;
-	net_timing_fill(h, reply);
+	net_timing_fill(curl, h, reply);
 }
 
 static int result_code(CURLcode rc, const struct net_sink *s, const struct net_reply *r)
@@ -289,6 +282,7 @@ static int result_code(CURLcode rc, const struct net_sink *s, const struct net_r
 static int net_perform(const struct cfg *cfg, const struct net_request *req, struct net_sink *s,
                        struct net_reply *reply)
 {
+	const struct net_curl *curl = req->curl;
 	char cred[NET_MAX_CREDENTIAL];
 	struct curl_slist *hdrs;
 	CURL *h;
@@ -297,26 +291,28 @@ static int net_perform(const struct cfg *cfg, const struct net_request *req, str
 
 	memset(reply, 0, sizeof *reply);
 	reply->content_length = reply->last_modified = -1;
-	if (!(h = curl_easy_init()))
+	if (curl == NULL)
+		return WHORL_ENETWORK;
+	if (!(h = curl->easy_init()))
 		return WHORL_ENOMEM;
-	curl_easy_setopt(h, CURLOPT_URL, req->url);
-	set_limits(h, cfg, req);
-	net_set_proxy(h, cfg, cred, sizeof cred);
-	set_auth(h, req);
-	hdrs = set_conditions(h, req);
-	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, s);
-	curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, sink_header);
-	curl_easy_setopt(h, CURLOPT_HEADERDATA, s);
-	curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, sink_progress);
-	curl_easy_setopt(h, CURLOPT_XFERINFODATA, s);
-	curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
-	crc = curl_easy_perform(h);
-	reply_fill(h, crc, reply);
+	curl->easy_setopt(h, CURLOPT_URL, req->url);
+	set_limits(curl, h, cfg, req);
+	net_set_proxy(curl, h, cfg, cred, sizeof cred);
+	set_auth(curl, h, req);
+	hdrs = set_conditions(curl, h, req);
+	curl->easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);
+	curl->easy_setopt(h, CURLOPT_WRITEDATA, s);
+	curl->easy_setopt(h, CURLOPT_HEADERFUNCTION, sink_header);
+	curl->easy_setopt(h, CURLOPT_HEADERDATA, s);
+	curl->easy_setopt(h, CURLOPT_XFERINFOFUNCTION, sink_progress);
+	curl->easy_setopt(h, CURLOPT_XFERINFODATA, s);
+	curl->easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+	crc = curl->easy_perform(h);
+	reply_fill(curl, h, crc, reply);
 	rc = result_code(crc, s, reply);
 	sodium_memzero(cred, sizeof cred); /* may hold the proxy password */
-	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(h);
+	curl->slist_free_all(hdrs);
+	curl->easy_cleanup(h);
 	return rc;
 }
 

@@ -17,10 +17,10 @@
 #define NET_MOD "MICROUPDATE"
 
 /* Host and port the connection went to: the proxy when one is set. */
-static void target_host(const struct cfg *cfg, const char *url, char *host, size_t hcap, char *port,
-                        size_t pcap)
+static void target_host(const struct net_curl *curl, const struct cfg *cfg, const char *url,
+                        char *host, size_t hcap, char *port, size_t pcap)
 {
-	CURLU *u = curl_url();
+	CURLU *u = curl->url();
 	char *h = NULL, *p = NULL;
 	int proxied = cfg->http_proxy[0] != '\0';
 	char with_scheme[CFG_MAX_STR + 16];
@@ -32,15 +32,15 @@ static void target_host(const struct cfg *cfg, const char *url, char *host, size
 	snprintf(with_scheme, sizeof with_scheme, "%s%s",
 	         proxied && !strstr(cfg->http_proxy, "://") ? "http://" : "",
 	         proxied ? cfg->http_proxy : url);
-	if (curl_url_set(u, CURLUPART_URL, with_scheme, 0) == CURLUE_OK) {
-		if (curl_url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK)
+	if (curl->url_set(u, CURLUPART_URL, with_scheme, 0) == CURLUE_OK) {
+		if (curl->url_get(u, CURLUPART_HOST, &h, 0) == CURLUE_OK)
 			snprintf(host, hcap, "%s", h);
-		if (curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) == CURLUE_OK)
+		if (curl->url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) == CURLUE_OK)
 			snprintf(port, pcap, "%s", p);
 	}
-	curl_free(h);
-	curl_free(p);
-	curl_url_cleanup(u);
+	curl->free(h);
+	curl->free(p);
+	curl->url_cleanup(u);
 }
 
 void net_timeout_text(int connected, long waited_s, long connect_timeout_s, char *buf, size_t cap)
@@ -51,13 +51,13 @@ void net_timeout_text(int connected, long waited_s, long connect_timeout_s, char
 		snprintf(buf, cap, "connection timed out after %ld s", connect_timeout_s);
 }
 
-void net_timing_fill(void *handle, struct net_reply *reply)
+void net_timing_fill(const struct net_curl *curl, void *handle, struct net_reply *reply)
 {
 	curl_off_t connect_us = 0, total_us = 0;
 
-	if (curl_easy_getinfo(handle, CURLINFO_CONNECT_TIME_T, &connect_us) != CURLE_OK)
+	if (curl->easy_getinfo(handle, CURLINFO_CONNECT_TIME_T, &connect_us) != CURLE_OK)
 		connect_us = 0;
-	if (curl_easy_getinfo(handle, CURLINFO_TOTAL_TIME_T, &total_us) != CURLE_OK)
+	if (curl->easy_getinfo(handle, CURLINFO_TOTAL_TIME_T, &total_us) != CURLE_OK)
 		total_us = 0;
 	reply->connected = connect_us > 0;
 	/* Rounded: curl's timers end a few milliseconds either side. */
@@ -72,29 +72,30 @@ static int is_connect_error(int crc)
 
 /* The <net_error> of "Could not connect": a timeout says so with its
  * length, a refusal (or any other failed connect) the system's reason. */
-static void connect_error(const struct cfg *cfg, const struct net_reply *r, char *buf, size_t cap)
+static void connect_error(const struct net_curl *curl, const struct cfg *cfg,
+                          const struct net_reply *r, char *buf, size_t cap)
 {
 	if (r->curl_rc == CURLE_OPERATION_TIMEDOUT)
 		net_timeout_text(0, 0, cfg->mu_timeout, buf, cap);
 	else if (r->os_errno)
 		snprintf(buf, cap, "%s", strerror(r->os_errno));
 	else
-		snprintf(buf, cap, "%s", curl_easy_strerror((CURLcode)r->curl_rc));
+		snprintf(buf, cap, "%s", curl->easy_strerror((CURLcode)r->curl_rc));
 }
 
 /* Appendix A's WARN line for a name that does not resolve. */
-static void log_resolve(const struct cfg *cfg, const struct logger *lg, const char *url,
-                        const struct net_reply *r)
+static void log_resolve(const struct net_curl *curl, const struct cfg *cfg, const struct logger *lg,
+                        const char *url, const struct net_reply *r)
 {
 	char host[256], port[16];
 	int proxy = r->curl_rc == CURLE_COULDNT_RESOLVE_PROXY;
 
-	target_host(cfg, url, host, sizeof host, port, sizeof port);
+	target_host(curl, cfg, url, host, sizeof host, port, sizeof port);
 	log_warn(lg, NET_MOD,
 	         "Can not resolve %s hostname %s (%s), expect micro-update downloads "
 	         "to fail.",
 	         proxy ? "http proxy" : "micro-update", host,
-	         curl_easy_strerror((CURLcode)r->curl_rc));
+	         curl->easy_strerror((CURLcode)r->curl_rc));
 }
 
 static void log_http(const struct logger *lg, const char *file, long code)
@@ -119,8 +120,8 @@ static void log_http(const struct logger *lg, const char *file, long code)
 	(void)file;
 }
 
-void net_log_failure(const struct cfg *cfg, const struct logger *lg, const char *url,
-                     const char *file, int rc, const struct net_reply *r)
+void net_log_failure(const struct net_curl *curl, const struct cfg *cfg, const struct logger *lg,
+                     const char *url, const char *file, int rc, const struct net_reply *r)
 {
 	char host[256], port[16], why[128];
 
@@ -138,24 +139,24 @@ void net_log_failure(const struct cfg *cfg, const struct logger *lg, const char 
 		          file, NET_LOW_SPEED_BYTES, cfg->mu_timeout);
 	} else if (r->curl_rc == CURLE_COULDNT_RESOLVE_HOST ||
 	           r->curl_rc == CURLE_COULDNT_RESOLVE_PROXY) {
-		log_resolve(cfg, lg, url, r);
+		log_resolve(curl, cfg, lg, url, r);
 	} else if (r->curl_rc == CURLE_OPERATION_TIMEDOUT && r->connected) {
 		/* Not a connect failure: the server took the connection and
 		 * never sent a status line. */
-		target_host(cfg, url, host, sizeof host, port, sizeof port);
+		target_host(curl, cfg, url, host, sizeof host, port, sizeof port);
 		net_timeout_text(1, r->waited_s, cfg->mu_timeout, why, sizeof why);
 		log_error(lg, NET_MOD,
 		          "Could not update signatures from network (microupdate file %s from "
 		          "host %s:%s (addr %s): %s).",
 		          file, host, port, r->addr[0] ? r->addr : host, why);
 	} else if (is_connect_error(r->curl_rc)) {
-		target_host(cfg, url, host, sizeof host, port, sizeof port);
-		connect_error(cfg, r, why, sizeof why);
+		target_host(curl, cfg, url, host, sizeof host, port, sizeof port);
+		connect_error(curl, cfg, r, why, sizeof why);
 		log_error(lg, NET_MOD, "Could not connect to host %s:%s (addr %s)--%s.", host, port,
 		          r->addr[0] ? r->addr : host, why);
 	} else if (r->curl_rc != CURLE_OK) {
 		log_error(lg, NET_MOD, "Could not update signatures from network (%s: %s).", file,
-		          curl_easy_strerror((CURLcode)r->curl_rc));
+		          curl->easy_strerror((CURLcode)r->curl_rc));
 	} else {
 		log_http(lg, file, r->http_code);
 	}

@@ -118,7 +118,7 @@ static void net_read_failure(const struct update_run *run, const char *url, cons
 		update_run_limit_log(run, name, child_read_now_ms());
 		return;
 	}
-	net_log_failure(run->cfg, run->lg, url, name, rc, reply);
+	net_log_failure(run->net->curl, run->cfg, run->lg, url, name, rc, reply);
 	if (run->net->open_mirror && reply->http_code == 401)
 		log_error(
 		    run->lg, UPDATE_MOD, "%s",
@@ -173,6 +173,7 @@ static void net_request_fill(const struct update_run *run, const char *name, siz
 	req->url = url;
 	req->max = max;
 	req->cancel = run->hooks ? run->hooks->cancel : NULL;
+	req->curl = net->curl;
 	if (name_is_cksum(name) && !net->open_mirror) {
 		req->user = net->user;
 		req->password = net->password;
@@ -228,9 +229,10 @@ static void note_open_mirror(const struct cfg *cfg, const struct logger *lg,
 		status->open_mirror_noted = 1;
 }
 
-int update_net_open(const struct cfg *cfg, const struct logger *lg, struct update_status *status,
-                    struct update_net **out)
+int update_net_open(const struct cfg *cfg, const struct logger *lg, struct net_lib *net_lib,
+                    struct update_status *status, struct update_net **out)
 {
+	const struct net_curl *curl;
 	struct update_net *net;
 	struct license lic;
 	size_t n;
@@ -239,6 +241,12 @@ int update_net_open(const struct cfg *cfg, const struct logger *lg, struct updat
 	*out = NULL;
 	if (!cfg->enable_micro_updates)
 		return WHORL_ENODATA;
+	if ((curl = net_lib_get(net_lib)) == NULL) {
+		log_error(lg, UPDATE_MOD,
+		          "Could not update signatures from network (%s cannot be loaded).",
+		          NET_LIB_SONAME);
+		return WHORL_ENETWORK;
+	}
 	rc = license_load(&lic, cfg->config_dir, lg);
 	if ((open_mirror = rc == WHORL_ENODATA)) {
 		note_open_mirror(cfg, lg, status);
@@ -262,6 +270,7 @@ int update_net_open(const struct cfg *cfg, const struct logger *lg, struct updat
 	if (n && net->base[n - 1] != '/')
 		net->base[n] = '/';
 	net->open_mirror = open_mirror;
+	net->curl = curl;
 	if (!open_mirror)
 		snprintf(net->user, sizeof net->user, "%lu", lic.id);
 	snprintf(net->password, sizeof net->password, "%s", lic.password);

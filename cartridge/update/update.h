@@ -49,6 +49,8 @@ enum update_source {
  * "complete"/"incremental" count network downloads; "disk" counts complete
  * files read from the cache or a file:// mirror; serial_fail counts
  * manifests that could not be fetched from the network. */
+struct net_lib;
+
 struct update_counters {
 	atomic_ullong complete_ok, incremental_ok, complete_fail, incremental_fail;
 	atomic_ullong disk_ok, disk_fail, serial_fail;
@@ -71,6 +73,7 @@ struct update_hooks {
 	void *ctx;
 	struct update_counters *counters; /* NULL: not counted */
 	const atomic_int *cancel;         /* non-zero stops a network transfer at once */
+	struct net_lib *net_lib; /* libcurl for http(s) mirrors (update/net.h); NULL: none */
 };
 
 /* What the caller remembers between cycles (a later task persists it).

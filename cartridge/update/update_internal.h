@@ -35,6 +35,7 @@ struct update_net {
 	int64_t modified_in;
 	char etag_out[UPDATE_MAX_ETAG];
 	int64_t modified_out;
+	const struct net_curl *curl; /* the engine's libcurl (net_lib_get) */
 };
 
 /* A complete sigs file fetched into <cache>/<name>.part (or, with no
@@ -156,9 +157,11 @@ int update_dir_read_fd(struct update_run *run, const char *name, size_t max, int
  * (disk only), WHORL_ECONFIG when license.cfg is malformed or unreadable
  * (logged with the guide's line), WHORL_ENOMEM. Without a license.cfg the
  * run fetches without authentication (an open mirror), logged at INFO once
- * per status (status->open_mirror_noted; status may be NULL). */
-int update_net_open(const struct cfg *cfg, const struct logger *lg, struct update_status *status,
-                    struct update_net **out);
+ * per status (status->open_mirror_noted; status may be NULL). libcurl is
+ * net_lib's, opened here the first time; WHORL_ENETWORK (logged) when it
+ * cannot be (or net_lib is NULL). */
+int update_net_open(const struct cfg *cfg, const struct logger *lg, struct net_lib *net_lib,
+                    struct update_status *status, struct update_net **out);
 /* A mirror cycle's time is bounded, for http(s) and file:// mirrors alike
  * (a dripping server or a hung mount must not hold it for minutes):
  * UPDATE_CYCLE_TIMEOUTS x `micro-update timeout` from its start, plus the
