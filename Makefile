@@ -37,11 +37,12 @@ SANFLAGS ?=
 CFLAGS_ALL := -std=c11 -D_GNU_SOURCE -DWHORL_VERSION='"$(VERSION)"' $(OPT) $(WARN) -fPIC \
 	-fvisibility=hidden -pthread -I. -Iabi -Ihost $(PKG_CFLAGS) $(SANFLAGS) $(CFLAGS)
 LIBS := $(PKG_LIBS) -lgif -ljpeg -lzbar -lpthread -lm -ldl
-# cartridge.so does not link libzbar or libcurl: an engine opens each the
-# first time it needs it (cartridge/util/dynlib.h: the first QR search, the
-# first transfer), so a process that meets no picture and talks to no
-# server never maps them and the forty libraries they pull in.
-CART_LIBS := $(filter-out -lzbar -lcurl,$(LIBS))
+# cartridge.so does not link libzbar, libcurl or libcrypto: an engine opens
+# each the first time it needs it (cartridge/util/dynlib.h: the first QR
+# search, the first transfer, an anonymised host id), so a process that
+# meets no picture, talks to no server and anonymises nothing never maps
+# them and the forty libraries they pull in.
+CART_LIBS := $(filter-out -lzbar -lcurl -lcrypto,$(LIBS))
 LDFLAGS_ALL := -pthread $(SANFLAGS) $(LDFLAGS)
 
 CART_SRC := $(wildcard cartridge/*.c cartridge/*/*.c)

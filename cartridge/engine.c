@@ -102,6 +102,7 @@ static struct whorl_engine *engine_new(const struct whorl_host_services *host,
 			snprintf(e->config_dir, sizeof(e->config_dir), "%s", config_dir);
 			img_qr_lib_init(&e->qr, &e->log);
 			net_lib_init(&e->net, &e->log);
+			stats_sha1_init(&e->stats_sha1, &e->log);
 			return e;
 		}
 	}
@@ -133,6 +134,7 @@ int engine_open(const struct whorl_host_services *host, const char *config_dir, 
 		engine_stats_close(e);
 		img_qr_lib_close(&e->qr);
 		net_lib_close(&e->net);
+		stats_sha1_close(&e->stats_sha1);
 		free(e);
 		snprintf(errbuf, errlen, "out of memory");
 		return WHORL_ENOMEM;
@@ -192,6 +194,7 @@ void engine_close(whorl_engine *e)
 	pthread_mutex_destroy(&e->update_lock);
 	engine_stats_close(e);
 	net_lib_close(&e->net); /* after the last report and transfer */
+	stats_sha1_close(&e->stats_sha1);
 	free(e);
 }
 

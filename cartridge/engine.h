@@ -23,6 +23,7 @@
 #include "log/log.h"
 #include "mime/mime.h"
 #include "sigdb/sigdb.h"
+#include "stats/identity.h"
 #include "stats/stats.h"
 #include "update/net.h"
 #include "update/thread.h"
@@ -100,8 +101,9 @@ struct whorl_engine {
 	char stats_app_name[128];
 	char stats_app_version[64];
 	char stats_cmae_version[64];
-	struct img_qr_lib qr; /* libzbar, opened at the first QR search */
-	struct net_lib net;   /* libcurl, opened at the first transfer */
+	struct img_qr_lib qr;         /* libzbar, opened at the first QR search */
+	struct net_lib net;           /* libcurl, opened at the first transfer */
+	struct stats_sha1 stats_sha1; /* libcrypto, opened for an anonymised host id */
 	int quiesced;
 };
 

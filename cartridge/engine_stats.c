@@ -299,7 +299,7 @@ void engine_stats_start(struct whorl_engine *e)
 	const struct cfg *cfg = atomic_load(&e->cfg);
 	char url[CFG_MAX_STR + 64];
 	stats_url(cfg, url, sizeof(url));
-	stats_host_id(cfg->anonymize_statistics, &e->log, e->stats_host_id,
+	stats_host_id(&e->stats_sha1, cfg->anonymize_statistics, &e->log, e->stats_host_id,
 	              sizeof(e->stats_host_id));
 	int key_rc = update_pubkey_load(cfg->statistics_key, e->stats_collector_pk, NULL);
 	e->stats_have_key = key_rc == 0;

@@ -1,7 +1,8 @@
 /*
  * identity.c - the host id and installation id of statistics reports (see
- * identity.h). SHA-1 is OpenSSL's (libcrypto): the guide names SHA-1 for
- * anonymised host ids, and a collector compares ids across versions.
+ * identity.h). SHA-1 is OpenSSL's (libcrypto, opened at first use through
+ * util/dynlib.c): the guide names SHA-1 for anonymised host ids, and a
+ * collector compares ids across versions.
  *
  * Not for: anything on the scan path (getaddrinfo may wait on DNS).
  */
@@ -20,17 +21,43 @@
 #include "identity.h"
 #include "../update/state.h"
 
-void stats_sha1_hex(const char *s, char out[41])
+/* Each member of struct stats_sha1_fns and the symbol it is read from. */
+static const struct dynlib_sym sha1_syms[] = {
+	{ "EVP_Digest", offsetof(struct stats_sha1_fns, digest) },
+	{ "EVP_sha1", offsetof(struct stats_sha1_fns, sha1) },
+};
+
+static const struct dynlib_spec sha1_spec = {
+	.soname = STATS_SHA1_SONAME,
+	.syms = sha1_syms,
+	.n_syms = sizeof(sha1_syms) / sizeof(sha1_syms[0]),
+	.module = "STATS",
+	.without = "an anonymised host id is sent empty",
+};
+
+void stats_sha1_init(struct stats_sha1 *s, const struct logger *lg)
 {
+	dynlib_init(&s->lib, &sha1_spec, &s->fns, lg);
+}
+
+void stats_sha1_close(struct stats_sha1 *s)
+{
+	dynlib_close(&s->lib);
+}
+
+void stats_sha1_hex(struct stats_sha1 *sha1, const char *s, char out[41])
+{
+	const struct stats_sha1_fns *f = dynlib_get(&sha1->lib);
 	unsigned char md[EVP_MAX_MD_SIZE];
 	unsigned int n = 0;
 	out[0] = '\0';
-	if (EVP_Digest(s, strlen(s), md, &n, EVP_sha1(), NULL) != 1 || n != 20)
+	if (f == NULL || f->digest(s, strlen(s), md, &n, f->sha1(), NULL) != 1 || n != 20)
 		return;
 	sodium_bin2hex(out, 41, md, n);
 }
 
-void stats_host_id(int anonymize, const struct logger *lg, char *out, size_t cap)
+void stats_host_id(struct stats_sha1 *sha1, int anonymize, const struct logger *lg, char *out,
+                   size_t cap)
 {
 	char name[STATS_HOST_ID_MAX];
 	if (gethostname(name, sizeof(name)) != 0 || name[0] == '\0') {
@@ -51,7 +78,7 @@ void stats_host_id(int anonymize, const struct logger *lg, char *out, size_t cap
 		freeaddrinfo(ai);
 	if (anonymize) {
 		char hex[41];
-		stats_sha1_hex(name, hex);
+		stats_sha1_hex(sha1, name, hex);
 		snprintf(out, cap, "%s", hex);
 	} else {
 		snprintf(out, cap, "%s", name);

@@ -293,17 +293,20 @@ END_TEST
 START_TEST(test_sha1_host_id)
 {
 	char hex[41];
-	stats_sha1_hex("abc", hex);
+	struct stats_sha1 sha1;
+	stats_sha1_init(&sha1, NULL);
+	stats_sha1_hex(&sha1, "abc", hex);
 	ck_assert_str_eq(hex, "a9993e364706816aba3e25717850c26c9cd0d89d");
 	char id[STATS_HOST_ID_MAX];
 	struct logger lg = { 0 };
-	stats_host_id(1, &lg, id, sizeof(id));
+	stats_host_id(&sha1, 1, &lg, id, sizeof(id));
 	ck_assert_uint_eq(strlen(id), 40);
 	ck_assert_uint_eq(strspn(id, "0123456789abcdef"), 40);
 	char plain[STATS_HOST_ID_MAX];
-	stats_host_id(0, &lg, plain, sizeof(plain));
-	stats_sha1_hex(plain, hex);
+	stats_host_id(&sha1, 0, &lg, plain, sizeof(plain));
+	stats_sha1_hex(&sha1, plain, hex);
 	ck_assert_str_eq(hex, id);
+	stats_sha1_close(&sha1);
 }
 END_TEST
 
