@@ -18,7 +18,8 @@
 # Environment: WHORL_CORPUS, BUILD (default build), RUNS (default 3: best of),
 # STARTUP_RUNS (default 20), REF_SCAN (a second whorl-scan binary, e.g. an
 # older build, run alternating with this one: ref_* figures beside the
-# others, the same run).
+# others, the same run), REF_CARTRIDGE (the cartridge REF_SCAN loads;
+# default this build's: set both to compare two builds).
 # Not for: engine-only speed (speed.sh), accuracy.
 set -euo pipefail
 
@@ -46,10 +47,13 @@ find "${groups[@]}" -type f -exec cat {} + >/dev/null   # page cache warm, as th
 mem_wall=$(sed -n 's/^threads1_msgs_per_s = \([0-9.]*\).*/\1/p' "$work/speed.out")
 mem_cpu=$(sed -n 's/^threads1_msgs_per_cpu_s = \([0-9.]*\).*/\1/p' "$work/speed.out")
 
-# One whole-process run of the whorl-scan at $1: sets run_wall, run_cpu (msgs/s).
+ref_cart=${REF_CARTRIDGE:-$build/lib/cartridge.so}
+
+# One whole-process run of the whorl-scan at $1 with the cartridge at $2:
+# sets run_wall, run_cpu (msgs/s).
 scan_once() {
 	/usr/bin/time -f "%e %U %S" -o "$work/time" "$1" --config-dir "$work/etc" \
-		--cartridge "$build/lib/cartridge.so" --json -j 1 "${groups[@]}" >"$work/scan.jsonl" 2>/dev/null \
+		--cartridge "$2" --json -j 1 "${groups[@]}" >"$work/scan.jsonl" 2>/dev/null \
 		|| die "whorl-scan ($1) failed"
 	n=$(wc -l <"$work/scan.jsonl")
 	read -r wall user sys <"$work/time"
@@ -60,11 +64,11 @@ scan_once() {
 # an older build) that one too, runs alternating, for a before/after.
 best_wall=0 best_cpu=0 ref_wall=0 ref_cpu=0 n=0
 for ((r = 0; r < runs; r++)); do
-	scan_once "$build/bin/whorl-scan"
+	scan_once "$build/bin/whorl-scan" "$build/lib/cartridge.so"
 	((run_wall > best_wall)) && best_wall=$run_wall
 	((run_cpu > best_cpu)) && best_cpu=$run_cpu
 	if [[ -n ${REF_SCAN:-} ]]; then
-		scan_once "$REF_SCAN"
+		scan_once "$REF_SCAN" "$ref_cart"
 		((run_wall > ref_wall)) && ref_wall=$run_wall
 		((run_cpu > ref_cpu)) && ref_cpu=$run_cpu
 	fi
@@ -84,19 +88,21 @@ fi
 
 # Start-up: one message, STARTUP_RUNS runs of each binary, alternating.
 one=$(find "$corpus/spam-1" -type f | LC_ALL=C sort | head -n 1)
-python3 - "$startup_runs" "$one" "$work/etc" "$build/lib/cartridge.so" "$n" "$best_cpu" \
-	"${ref_cpu:-0}" "$build/bin/whorl-scan" ${REF_SCAN:+"$REF_SCAN"} <<'PY' || die "start-up runs failed"
+python3 - "$startup_runs" "$one" "$work/etc" "$n" "$best_cpu" "${ref_cpu:-0}" \
+	"$build/bin/whorl-scan" "$build/lib/cartridge.so" ${REF_SCAN:+"$REF_SCAN" "$ref_cart"} \
+	<<'PY' || die "start-up runs failed"
 import os, statistics, subprocess, sys, time
 
-runs, one, etc, cart, n, best_cpu, ref_cpu = sys.argv[1:8]
-bins = sys.argv[8:]
+runs, one, etc, n, best_cpu, ref_cpu = sys.argv[1:7]
+bins = sys.argv[7::2]
+carts = sys.argv[8::2]
 names = ["startup", "ref_startup"]
 walls = [[] for _ in bins]
 cpus = [[] for _ in bins]
 for _ in range(int(runs)):
     for i, b in enumerate(bins):
         t0 = time.monotonic()
-        p = subprocess.Popen([b, "--config-dir", etc, "--cartridge", cart, "--json", "-j", "1", one],
+        p = subprocess.Popen([b, "--config-dir", etc, "--cartridge", carts[i], "--json", "-j", "1", one],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         _, status, ru = os.wait4(p.pid, 0)
         walls[i].append((time.monotonic() - t0) * 1e3)
