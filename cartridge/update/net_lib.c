@@ -52,7 +52,7 @@ static const struct dynlib_spec net_lib_spec = {
 	.on_open = net_lib_setup,
 	.on_close = net_lib_teardown,
 	.module = "MICROUPDATE",
-	.without = "micro-updates over http(s) and statistics reports cannot be sent",
+	.without = "micro-updates over http(s) are not fetched, statistics reports not sent",
 };
 
 void net_lib_init(struct net_lib *n, const struct logger *lg)
