@@ -5,7 +5,10 @@
  * outside a maildir's cur/ and new/: those are opened and, when they start
  * with "From ", read once in MAIL_WALK_CHUNK pieces through the splitter;
  * only offsets are kept. A small file is one entry, split when it is read;
- * a file inside cur/ or new/ is one message. Not for: reading (mail_read.c).
+ * a file inside cur/ or new/ is one message. A directory stays open while
+ * its entries are stat'ed (fstatat from it: one name looked up, not the
+ * path), so a walk holds one descriptor per level of depth.
+ * Not for: reading (mail_read.c).
  */
 #include <dirent.h>
 #include <errno.h>
