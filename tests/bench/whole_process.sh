@@ -65,26 +65,32 @@ memory_once() {
 	mem_first=$(sed -n 's/^first_pass_msgs_per_cpu_s = \([0-9.]*\).*/\1/p' "$work/speed.out")
 }
 
-# One whole-process run of the whorl-scan at $1 with the cartridge at $2:
-# sets n, run_wall, run_cpu (msgs/s; CPU from wait4's rusage, not time(1)'s
-# 10 ms steps).
-scan_once() {
-	read -r n run_wall run_cpu < <(python3 - "$work" "$1" "$2" "${groups[@]}" <<'PY'
+# timed_run OUT SCAN CART PATH...: runs whorl-scan SCAN with cartridge CART
+# on PATHs, stdout to OUT, as the bench runs it (--json -j 1), and prints
+# "WALL_S CPU_S" (CPU from wait4's rusage, not time(1)'s 10 ms steps).
+timed_run() {
+	python3 - "$work/etc" "$@" <<'PY'
 import os, subprocess, sys, time
-work, scan, cart, groups = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4:]
-with open(work + "/scan.jsonl", "wb") as out:
+etc, out, scan, cart, paths = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4], sys.argv[5:]
+with open(out, "wb") as f:
     t0 = time.monotonic()
-    p = subprocess.Popen([scan, "--config-dir", work + "/etc", "--cartridge", cart, "--json",
-                          "-j", "1"] + groups, stdout=out, stderr=subprocess.DEVNULL)
+    p = subprocess.Popen([scan, "--config-dir", etc, "--cartridge", cart, "--json", "-j", "1"]
+                         + paths, stdout=f, stderr=subprocess.DEVNULL)
     _, status, ru = os.wait4(p.pid, 0)
-    wall = time.monotonic() - t0
 if status != 0:
     sys.exit("%s exited with %d" % (scan, status))
-n = sum(1 for _ in open(work + "/scan.jsonl", "rb"))
-print(n, round(n / max(wall, 1e-9)), round(n / max(ru.ru_utime + ru.ru_stime, 1e-9)))
+print("%.6f %.6f" % (time.monotonic() - t0, ru.ru_utime + ru.ru_stime))
 PY
-	) || die "whorl-scan ($1) failed"
-	[[ -n ${run_cpu:-} ]] || die "whorl-scan ($1) failed"
+}
+
+# One whole-process run of the whorl-scan at $1 with the cartridge at $2:
+# sets n, run_wall, run_cpu (msgs/s).
+scan_once() {
+	local wall cpu
+	read -r wall cpu < <(timed_run "$work/scan.jsonl" "$1" "$2" "${groups[@]}") || true
+	[[ -n ${cpu:-} ]] || die "whorl-scan ($1) failed"
+	n=$(wc -l <"$work/scan.jsonl")
+	read -r run_wall run_cpu < <(python3 -c "print(round($n / max($wall, 1e-9)), round($n / max($cpu, 1e-9)))")
 }
 
 # ROUNDS rounds, each the in-memory bench then the whole process (then
@@ -149,33 +155,27 @@ fi
 
 # Start-up: one message, STARTUP_RUNS runs of each binary, alternating.
 one=$(find "$corpus/spam-1" -type f | LC_ALL=C sort | head -n 1)
-python3 - "$startup_runs" "$one" "$work/etc" "$n" "$whole_cpu" "${ref_cpu:-0}" \
-	"$build/bin/whorl-scan" "$build/lib/cartridge.so" ${REF_SCAN:+"$REF_SCAN" "$ref_cart"} \
-	<<'PY' || die "start-up runs failed"
-import os, statistics, subprocess, sys, time
-
-runs, one, etc, n, best_cpu, ref_cpu = sys.argv[1:7]
-bins = sys.argv[7::2]
-carts = sys.argv[8::2]
-names = ["startup", "ref_startup"]
-walls = [[] for _ in bins]
-cpus = [[] for _ in bins]
-for _ in range(int(runs)):
-    for i, b in enumerate(bins):
-        t0 = time.monotonic()
-        p = subprocess.Popen([b, "--config-dir", etc, "--cartridge", carts[i], "--json", "-j", "1", one],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        _, status, ru = os.wait4(p.pid, 0)
-        walls[i].append((time.monotonic() - t0) * 1e3)
-        cpus[i].append((ru.ru_utime + ru.ru_stime) * 1e3)
-        if status != 0:
-            sys.exit("%s exited with %d" % (b, status))
-for i, rate in enumerate([best_cpu, ref_cpu][: len(bins)]):
-    nm = names[i]
-    print("%s_wall_ms_best = %.1f ms" % (nm, min(walls[i])))
-    print("%s_wall_ms_median = %.1f ms" % (nm, statistics.median(walls[i])))
-    print("%s_cpu_ms_best = %.1f ms" % (nm, min(cpus[i])))
-    print("%s_cpu_ms_median = %.1f ms" % (nm, statistics.median(cpus[i])))
-    whole_ms = int(n) / max(float(rate), 1e-9) * 1e3
-    print("%s_share_of_whole_run_cpu = %.1f %%" % (nm, 100 * min(cpus[i]) / whole_ms))
+bins=("$build/bin/whorl-scan") carts=("$build/lib/cartridge.so") names=(startup) rates=("$whole_cpu")
+if [[ -n ${REF_SCAN:-} ]]; then
+	bins+=("$REF_SCAN") carts+=("$ref_cart") names+=(ref_startup) rates+=("$ref_cpu")
+fi
+for ((r = 0; r < startup_runs; r++)); do
+	for i in "${!bins[@]}"; do
+		timed_run /dev/null "${bins[i]}" "${carts[i]}" "$one" >>"$work/startup.${names[i]}" \
+			|| die "start-up runs failed"
+	done
+done
+for i in "${!bins[@]}"; do
+	python3 - "${names[i]}" "$n" "${rates[i]}" "$work/startup.${names[i]}" <<'PY'
+import statistics, sys
+nm, n, rate = sys.argv[1], int(sys.argv[2]), float(sys.argv[3])
+runs = [tuple(float(x) * 1e3 for x in line.split()) for line in open(sys.argv[4]) if line.strip()]
+walls, cpus = [w for w, _ in runs], [c for _, c in runs]
+print("%s_wall_ms_best = %.1f ms" % (nm, min(walls)))
+print("%s_wall_ms_median = %.1f ms" % (nm, statistics.median(walls)))
+print("%s_cpu_ms_best = %.1f ms" % (nm, min(cpus)))
+print("%s_cpu_ms_median = %.1f ms" % (nm, statistics.median(cpus)))
+whole_ms = n / max(rate, 1e-9) * 1e3
+print("%s_share_of_whole_run_cpu = %.1f %%" % (nm, 100 * min(cpus) / whole_ms))
 PY
+done
