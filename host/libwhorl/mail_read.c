@@ -135,7 +135,9 @@ static int mail_read_file(const struct mail_file *f, const struct mail_msg *m, s
 	fd = mail_open(f, b, &st, why);
 	if (fd < 0)
 		return WHORL_EIO;
-	if (m->len == MAIL_LEN_SMALL_FILE && (st.st_dev != f->dev || st.st_ino != f->ino)) {
+	/* A small file or an mbox's message must still be in the file the walk
+	 * saw; a whole-file message is read as the file is now. */
+	if (m->len != MAIL_LEN_WHOLE_FILE && (st.st_dev != f->dev || st.st_ino != f->ino)) {
 		*why = FILE_WHY_CHANGED;
 		rc = WHORL_EIO;
 	} else if (m->len == MAIL_LEN_WHOLE_FILE || m->len == MAIL_LEN_SMALL_FILE) {
@@ -144,8 +146,7 @@ static int mail_read_file(const struct mail_file *f, const struct mail_msg *m, s
 	} else if (m->len > MAIL_MAX_MESSAGE_BYTES) {
 		*why = EFBIG;
 		rc = WHORL_ELIMIT;
-	} else if (st.st_dev != f->dev || st.st_ino != f->ino ||
-	           (uint64_t)st.st_size < m->off + m->len) {
+	} else if ((uint64_t)st.st_size < m->off + m->len) {
 		*why = FILE_WHY_CHANGED;
 		rc = WHORL_EIO;
 	} else if ((rc = mail_reserve(b, (size_t)m->len + 1)) != 0) {
