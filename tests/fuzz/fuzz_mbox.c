@@ -3,7 +3,9 @@
  * and "From " unquoting (host/libwhorl/mail_mbox.c) on arbitrary bytes.
  * The first byte picks the piece size the input is fed in; the messages
  * found must be the same as when it is fed whole, lie inside the input, in
- * order and without overlap, and unquoting never lengthens a message.
+ * order and without overlap, equal those of a plain line-by-line reading
+ * of the definition (the splitter jumps between candidate lines), and
+ * unquoting never lengthens a message.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -49,11 +51,36 @@ static void split(const uint8_t *p, size_t n, size_t piece, struct spans *out)
 		abort();
 }
 
+/* The definition, line by line: a line starting "From " ends the message
+ * before it (if any) and the next one starts after that line's newline (or
+ * at the end, when it has none). */
+static void split_reference(const uint8_t *p, size_t n, struct spans *out)
+{
+	uint64_t start = UINT64_MAX;
+	size_t line = 0, end;
+	const uint8_t *nl;
+
+	memset(out, 0, sizeof(*out));
+	out->total = n;
+	while (line < n) {
+		nl = memchr(p + line, '\n', n - line);
+		end = nl != NULL ? (size_t)(nl - p) + 1 : n;
+		if (n - line >= 5 && memcmp(p + line, "From ", 5) == 0) {
+			if (start != UINT64_MAX)
+				spans_add(out, start, line - start);
+			start = end;
+		}
+		line = end;
+	}
+	if (start != UINT64_MAX)
+		spans_add(out, start, n - start);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	static struct spans whole, pieces;
+	static struct spans whole, pieces, reference;
 	size_t piece, i, n;
 	char *copy;
 
@@ -65,6 +92,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	split(data, size, size > 0 ? size : 1, &whole);
 	split(data, size, piece, &pieces);
 	if (memcmp(&whole, &pieces, sizeof(whole)) != 0)
+		abort();
+	split_reference(data, size, &reference);
+	if (memcmp(&whole, &reference, sizeof(whole)) != 0)
 		abort();
 	for (i = 0; i < whole.n && i < FUZZ_MAX_SPANS; i++) {
 		copy = malloc(whole.len[i] + 1);
