@@ -241,6 +241,16 @@ int engine_update_now(whorl_engine *e)
 	return engine_update_data_now(e);
 }
 
+/* name into out[len], cut to fit and terminated (whorl-scan asks for two
+ * names a message: snprintf's format parsing was a visible share). */
+static void engine_copy_name(char *out, size_t len, const char *name)
+{
+	size_t n = strnlen(name, len - 1);
+
+	memcpy(out, name, n);
+	out[n] = '\0';
+}
+
 int engine_describe_category(whorl_engine *e, unsigned category, unsigned subcategory,
                              char *cat_out, size_t cat_len, char *sub_out, size_t sub_len)
 {
@@ -252,9 +262,9 @@ int engine_describe_category(whorl_engine *e, unsigned category, unsigned subcat
 	const char *sub = NULL;
 	const char *name = categories_name(cats, category, subcategory, &sub);
 	if (cat_out != NULL && cat_len > 0)
-		snprintf(cat_out, cat_len, "%s", name);
+		engine_copy_name(cat_out, cat_len, name);
 	if (sub_out != NULL && sub_len > 0)
-		snprintf(sub_out, sub_len, "%s", sub != NULL ? sub : "unknown");
+		engine_copy_name(sub_out, sub_len, sub != NULL ? sub : "unknown");
 	int rc = strcmp(name, "unknown") == 0 ? WHORL_EINVAL : 0;
 	engine_scratch_release(e, slot);
 	return rc;

@@ -10,6 +10,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../cartridge/util/file_read.h"
 #include "scan.h"
@@ -113,6 +114,10 @@ static int scan_run_all(const struct scan_options *o, struct scan_run *run, whor
 		return SCAN_EXIT_UNREADABLE;
 	}
 	run->list = l;
+	/* A file or pipe gets big writes (stdio's default is st_blksize, 4 KiB:
+	 * a write every dozen messages); a terminal keeps its line buffering. */
+	if (!isatty(STDOUT_FILENO))
+		setvbuf(stdout, NULL, _IOFBF, SCAN_OUTPUT_BUFFER);
 	run->out.f = stdout;
 	run->out.h = h;
 	run->out.json = o->json;

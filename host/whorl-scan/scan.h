@@ -20,6 +20,7 @@
 #define SCAN_MAX_JOBS 256           /* most worker threads -j accepts */
 #define SCAN_MAX_TRIAL_MS 86400000L /* longest --trial-ms: one day */
 #define SCAN_RING_PER_WORKER 16     /* results buffered per worker for reordering */
+#define SCAN_OUTPUT_BUFFER 65536    /* stdout's buffer when it is not a terminal */
 
 /* Exit statuses (documented in whorl-scan(1)). */
 #define SCAN_EXIT_OK 0
