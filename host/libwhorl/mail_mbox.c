@@ -3,9 +3,9 @@
  * "From " quoting (see mail.h).
  *
  * The splitter is a small state machine over bytes that only ever looks at
- * the piece it is given (memmem from one "\nFrom " to the next, at most
- * five bytes of "From " carried from one piece to the next), so a file of
- * any size is split in one pass with bounded memory. Writers quote body lines starting
+ * the piece it is given (memchr for line ends, at most five bytes of
+ * "From " carried from one piece to the next), so a file of any size is
+ * split in one pass with bounded memory. Writers quote body lines starting
  * with "From " as ">From " (mboxo) and ">From " as ">>From " (mboxrd);
  * removing one '>' from every line matching ^>+From  restores both.
  * Not for: reading files (mail_walk.c, mail_read.c).
@@ -64,22 +64,6 @@ static size_t mbox_match_from(struct mail_mbox_split *s, const char *p, size_t n
 	return i;
 }
 
-/* The offset of the next line of p[i..n) that may start "From ": after the
- * next "\nFrom ", else after a newline in the last MBOX_FROM_LEN bytes
- * (its line's "From " may end in the next piece), else n. Only such lines
- * matter, so the splitter jumps between them instead of visiting each
- * line (a memchr per line cost more than the search). */
-static size_t mbox_next_candidate(const char *p, size_t i, size_t n)
-{
-	const char *hit = memmem(p + i, n - i, "\n" MBOX_FROM, MBOX_FROM_LEN + 1);
-	size_t tail = n - i > MBOX_FROM_LEN ? n - MBOX_FROM_LEN : i;
-
-	if (hit != NULL)
-		return (size_t)(hit - p) + 1;
-	hit = memrchr(p + tail, '\n', n - tail);
-	return hit != NULL ? (size_t)(hit - p) + 1 : n;
-}
-
 int mail_mbox_split_feed(struct mail_mbox_split *s, const char *p, size_t n)
 {
 	const char *nl;
@@ -94,20 +78,16 @@ int mail_mbox_split_feed(struct mail_mbox_split *s, const char *p, size_t n)
 			if (s->at_line_start)
 				continue; /* the piece ended inside "From " */
 		}
-		if (s->in_envelope) { /* the message starts after the "From " line */
-			nl = memchr(p + i, '\n', n - i);
-			if (nl == NULL)
-				break;
-			i = (size_t)(nl - p) + 1;
-			s->in_envelope = 0;
-			s->msg_start = s->pos + i;
-		} else {
-			i = mbox_next_candidate(p, i, n);
-			if (i == n && (n == 0 || p[n - 1] != '\n'))
-				break;
-		}
+		nl = memchr(p + i, '\n', n - i);
+		if (nl == NULL)
+			break;
+		i = (size_t)(nl - p) + 1;
 		s->at_line_start = 1;
 		s->line_begin = s->pos + i;
+		if (s->in_envelope) {
+			s->in_envelope = 0;
+			s->msg_start = s->pos + i;
+		}
 	}
 	s->pos += n;
 	return 0;
