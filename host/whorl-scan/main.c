@@ -15,6 +15,9 @@
 #include "../../cartridge/util/file_read.h"
 #include "scan.h"
 
+/* stdout's buffer when it is not a terminal (see scan_run_all). */
+static char scan_out_buf[SCAN_OUTPUT_BUFFER];
+
 struct scan_run {
 	const struct scan_options *opts;
 	const struct mail_list *list;
@@ -115,9 +118,10 @@ static int scan_run_all(const struct scan_options *o, struct scan_run *run, whor
 	}
 	run->list = l;
 	/* A file or pipe gets big writes (stdio's default is st_blksize, 4 KiB:
-	 * a write every dozen messages); a terminal keeps its line buffering. */
+	 * a write every dozen messages); a terminal keeps its line buffering.
+	 * glibc ignores the size unless it is given the buffer. */
 	if (!isatty(STDOUT_FILENO))
-		setvbuf(stdout, NULL, _IOFBF, SCAN_OUTPUT_BUFFER);
+		setvbuf(stdout, scan_out_buf, _IOFBF, sizeof(scan_out_buf));
 	run->out.f = stdout;
 	run->out.h = h;
 	run->out.json = o->json;
