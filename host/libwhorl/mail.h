@@ -14,20 +14,23 @@
  * Entries that are not regular files (FIFOs, sockets, devices) and
  * unreadable entries are named through the report callback and counted.
  *
- * A list entry is one message, or a small file (at most
- * MAIL_SMALL_FILE_BYTES when walked) that the walk only stats: it is read
- * once, whole, when it is read, and gives one message or, when it is an
+ * A list entry is one message, or a listed file: one the walk did not
+ * open, read whole when it is read, giving one message or, when it is an
  * mbox, each of its messages. Mail is mostly files of one message, so each
- * is opened and read once (the walk opening it to look for "From " lines
- * and the read opening it again cost twice the system calls). A larger file
- * is read by the walk once, in fixed pieces, to find its messages, and each
- * message is read with pread when it is read, so the messages of a big mbox
- * are entries of their own (whorl-scan's threads share them).
+ * is opened and read once, and a file in a directory is not even stat'ed
+ * by the walk when readdir says it is a regular file (a stat per file was
+ * 3 % of whorl-scan's run over a corpus). A listed file that turns out to
+ * be an mbox larger than MAIL_SMALL_FILE_BYTES is not read whole: mail_read
+ * answers MAIL_READ_SPLIT and mail_list_split_entry lists its messages
+ * then, as the walk lists a large mbox given by name: read once in fixed
+ * pieces to find its messages, each read with pread when it is read, so
+ * its messages are entries of their own (whorl-scan's threads share them).
  *
- * Nothing is mapped: a file that shrinks or is replaced after the walk gives
- * the entry an error (FILE_WHY_CHANGED), never SIGBUS. Every open goes
- * through cartridge/util/file_read.h (O_NONBLOCK, fstat on the descriptor,
- * regular files only) and no message is larger than MAIL_MAX_MESSAGE_BYTES.
+ * Nothing is mapped: an mbox that shrinks or is replaced after its messages
+ * were found gives them an error (FILE_WHY_CHANGED), never SIGBUS; a file
+ * read whole is read as it is then. Every open goes through
+ * cartridge/util/file_read.h (O_NONBLOCK, fstat on the descriptor, regular
+ * files only) and no message is larger than MAIL_MAX_MESSAGE_BYTES.
  *
  * Programs link it from libwhorl.a; it is not part of libwhorl.so's API.
  * Not for: scoring, output, threads (the programs do that).
@@ -48,12 +51,15 @@
 #define MAIL_WALK_CHUNK ((size_t)1 << 20)
 /* mail_msg.len of a message that is a whole file, read to its end. */
 #define MAIL_LEN_WHOLE_FILE UINT64_MAX
-/* mail_msg.len of a small file, split when it is read (see above). */
-#define MAIL_LEN_SMALL_FILE (UINT64_MAX - 1)
-/* The largest file the walk lists without opening it. Every message of a
- * small mbox is scanned by one thread of whorl-scan, so this also bounds
- * the work one entry can hold. */
+/* mail_msg.len of a listed file, split when it is read (see above). */
+#define MAIL_LEN_LISTED_FILE (UINT64_MAX - 1)
+/* The largest mbox read whole: a larger one is split into entries of its
+ * own (mail_read answers MAIL_READ_SPLIT). Every message of an mbox read
+ * whole is scanned by one thread of whorl-scan, so this also bounds the
+ * work one entry can hold. */
 #define MAIL_SMALL_FILE_BYTES ((size_t)256 << 10)
+/* mail_read's answer for a listed file that is a larger mbox. */
+#define MAIL_READ_SPLIT 1
 
 /* Called for each input that is skipped: path and a short reason. */
 typedef void (*mail_report_fn)(void *ctx, const char *path, const char *why);
@@ -63,14 +69,14 @@ struct mail_file {
 	char *path;
 	char *data; /* standard input's bytes (malloc'd), else NULL */
 	size_t data_len;
-	dev_t dev;       /* identity seen by the walk: a file replaced */
-	ino_t ino;       /* afterwards is refused, not misread */
+	dev_t dev;       /* identity of an mbox split by the walk: a file */
+	ino_t ino;       /* replaced afterwards is refused, not misread */
 	size_t dir;      /* the walked directory it was found in (1, 2, ...), or 0 */
 	size_t name_off; /* with dir: its name in that directory, path + name_off */
 };
 
 /* One entry: bytes [off, off + len) of a file (one message), or a whole
- * small file (len MAIL_LEN_SMALL_FILE: its messages are found when read). */
+ * listed file (len MAIL_LEN_LISTED_FILE: its messages are found when read). */
 struct mail_msg {
 	size_t file;       /* index into mail_list.files */
 	size_t index;      /* 1-based number in an mbox of several, else 0 */
@@ -125,13 +131,34 @@ struct mail_buf {
 };
 
 /* Reads entry i into b (or points into standard input's bytes) and sets
- * *n_msgs to the messages it holds: 1, or any number for a small file that
- * is an mbox; take each with mail_read_msg. Returns 0, or WHORL_EIO /
+ * *n_msgs to the messages it holds: 1, or any number for a listed file that
+ * is an mbox; take each with mail_read_msg. Returns 0; MAIL_READ_SPLIT for
+ * a listed file that is an mbox over MAIL_SMALL_FILE_BYTES (nothing read:
+ * list its messages with mail_list_split_entry); or WHORL_EIO /
  * WHORL_ELIMIT / WHORL_ENOMEM with *why set (an errno value or a FILE_WHY_*
  * code; text from file_why_text()) for the entry as a whole (it is named
  * by mail_msg_name(entry's index, ...)). Thread-safe for distinct buffers
  * once the list is built. */
 int mail_read(const struct mail_list *l, size_t i, struct mail_buf *b, size_t *n_msgs, int *why);
+
+/* Entry i of l, for which mail_read answered MAIL_READ_SPLIT: lists the
+ * file's messages in sub (started here, reporting as l does; free it with
+ * mail_list_free) as the walk lists an mbox given by name. Never answers
+ * MAIL_READ_SPLIT for sub's entries. Returns 0; WHORL_EIO with *why when
+ * the file could not be opened, or could not be read to its end (the
+ * messages found before are listed); or WHORL_ENOMEM. */
+int mail_list_split_entry(const struct mail_list *l, size_t i, struct mail_list *sub, int *why);
+
+/* Called by mail_read_each for each message of an entry, or once with
+ * rc != 0 (msg NULL) for what could not be read: index is as
+ * mail_read_msg's (for mail_msg_name with the entry's path). */
+typedef void (*mail_each_fn)(void *ctx, size_t index, int rc, int why, const char *msg, size_t len);
+
+/* Every message of entry i in order, for a reader of one thread: reads it
+ * with b, splits it when mail_read answers MAIL_READ_SPLIT. Returns 0 or
+ * WHORL_ENOMEM (what could not be read was passed to fn). */
+int mail_read_each(const struct mail_list *l, size_t i, struct mail_buf *b, mail_each_fn fn,
+                   void *ctx);
 
 /* Message j (< *n_msgs) of the entry last read into b: its index (for
  * mail_msg_name) and bytes, valid until the next mail_read with b. */

@@ -1,12 +1,14 @@
 /*
  * mail_read.c - read one list entry into a thread's buffer (see mail.h).
  *
- * A whole-file message and a small file are read to their end (at most
- * MAIL_MAX_MESSAGE_BYTES); a small file is then split here when it is an
- * mbox. An mbox message the walk found is read with pread at its offsets.
- * Either way the opened descriptor is checked first to be the file the walk
- * saw. A short pread means the file shrank: that message gets
- * FILE_WHY_CHANGED, the others are unaffected. Not for: walking.
+ * A whole-file message and a listed file are read to their end (at most
+ * MAIL_MAX_MESSAGE_BYTES), as they are when they are read; a listed file is
+ * then split here when it is an mbox, unless it is an mbox over
+ * MAIL_SMALL_FILE_BYTES (MAIL_READ_SPLIT: the walk's code lists its
+ * messages). An mbox message the walk found is read with pread at its
+ * offsets, from a descriptor checked first to be the file the walk split. A
+ * short pread means the file shrank: that message gets FILE_WHY_CHANGED,
+ * the others are unaffected. Not for: walking.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -77,9 +79,9 @@ static int mail_span_add(void *ctx, uint64_t off, uint64_t len)
 	return 0;
 }
 
-/* A small file read whole into b->buf: one message, or each message of an
+/* A listed file read whole into b->buf: one message, or each message of an
  * mbox (numbered and unquoted when there are several, as the walk does). */
-static int mail_split_small(struct mail_buf *b, size_t len)
+static int mail_split_listed(struct mail_buf *b, size_t len)
 {
 	struct mail_mbox_split s;
 	struct mail_span *sp;
@@ -125,7 +127,22 @@ static int mail_open(const struct mail_file *f, struct mail_buf *b, struct stat 
 	return file_open_regular(f->path, 0, st, why);
 }
 
-/* Entry m of a file the walk split, took whole or only listed (small). */
+/* A listed file over MAIL_SMALL_FILE_BYTES that starts with "From ": it is
+ * split by mail_list_split_entry, not read whole. */
+static int mail_is_large_mbox(int fd, const struct stat *st)
+{
+	char head[sizeof("From ") - 1];
+	ssize_t n;
+
+	if ((uint64_t)st->st_size <= MAIL_SMALL_FILE_BYTES)
+		return 0;
+	do
+		n = pread(fd, head, sizeof(head), 0);
+	while (n < 0 && errno == EINTR);
+	return n > 0 && mail_mbox_looks_like(head, (size_t)n);
+}
+
+/* Entry m of a file the walk split, took whole or only listed. */
 static int mail_read_file(const struct mail_file *f, const struct mail_msg *m, struct mail_buf *b,
                           size_t *len, int *why)
 {
@@ -135,14 +152,16 @@ static int mail_read_file(const struct mail_file *f, const struct mail_msg *m, s
 	fd = mail_open(f, b, &st, why);
 	if (fd < 0)
 		return WHORL_EIO;
-	/* A small file or an mbox's message must still be in the file the walk
-	 * saw; a whole-file message is read as the file is now. */
-	if (m->len != MAIL_LEN_WHOLE_FILE && (st.st_dev != f->dev || st.st_ino != f->ino)) {
-		*why = FILE_WHY_CHANGED;
-		rc = WHORL_EIO;
-	} else if (m->len == MAIL_LEN_WHOLE_FILE || m->len == MAIL_LEN_SMALL_FILE) {
+	/* An mbox's message must still be in the file the walk split; a file
+	 * read whole is read as it is now. */
+	if (m->len == MAIL_LEN_LISTED_FILE && mail_is_large_mbox(fd, &st)) {
+		rc = MAIL_READ_SPLIT;
+	} else if (m->len == MAIL_LEN_WHOLE_FILE || m->len == MAIL_LEN_LISTED_FILE) {
 		rc = file_read_fd(fd, MAIL_MAX_MESSAGE_BYTES, (size_t)st.st_size, &b->buf, &b->cap,
 		                  len, why);
+	} else if (st.st_dev != f->dev || st.st_ino != f->ino) {
+		*why = FILE_WHY_CHANGED;
+		rc = WHORL_EIO;
 	} else if (m->len > MAIL_MAX_MESSAGE_BYTES) {
 		*why = EFBIG;
 		rc = WHORL_ELIMIT;
@@ -182,8 +201,8 @@ int mail_read(const struct mail_list *l, size_t i, struct mail_buf *b, size_t *n
 		return rc;
 	}
 	b->data = f->data != NULL && m->index == 0 ? f->data + m->off : b->buf;
-	if (m->len == MAIL_LEN_SMALL_FILE)
-		rc = mail_split_small(b, len);
+	if (m->len == MAIL_LEN_LISTED_FILE)
+		rc = mail_split_listed(b, len);
 	else if (m->index > 0)
 		rc = mail_span_add(b, 0, mail_mbox_unescape(b->buf, len));
 	else
@@ -192,7 +211,7 @@ int mail_read(const struct mail_list *l, size_t i, struct mail_buf *b, size_t *n
 		*why = ENOMEM;
 		return rc;
 	}
-	if (m->len != MAIL_LEN_SMALL_FILE)
+	if (m->len != MAIL_LEN_LISTED_FILE)
 		b->spans[0].index = m->index;
 	*n_msgs = b->n_spans;
 	return 0;
@@ -203,6 +222,42 @@ void mail_read_msg(const struct mail_buf *b, size_t j, size_t *index, const char
 	*index = b->spans[j].index;
 	*msg = b->data + b->spans[j].off;
 	*len = b->spans[j].len;
+}
+
+/* Passes each message of the entry last read into b (n of them) to fn. */
+static void mail_each_msg(const struct mail_buf *b, size_t n, mail_each_fn fn, void *ctx)
+{
+	const char *msg;
+	size_t j, index, len;
+
+	for (j = 0; j < n; j++) {
+		mail_read_msg(b, j, &index, &msg, &len);
+		fn(ctx, index, 0, 0, msg, len);
+	}
+}
+
+int mail_read_each(const struct mail_list *l, size_t i, struct mail_buf *b, mail_each_fn fn,
+                   void *ctx)
+{
+	struct mail_list sub;
+	size_t j, n = 0;
+	int why = 0, rc = mail_read(l, i, b, &n, &why);
+
+	if (rc == 0)
+		mail_each_msg(b, n, fn, ctx);
+	if (rc != MAIL_READ_SPLIT) {
+		if (rc != 0)
+			fn(ctx, l->msgs[i].index, rc, why, NULL, 0);
+		return rc == WHORL_ENOMEM ? rc : 0;
+	}
+	rc = mail_list_split_entry(l, i, &sub, &why);
+	for (j = 0; rc != WHORL_ENOMEM && j < sub.n_msgs; j++)
+		if (mail_read_each(&sub, j, b, fn, ctx) == WHORL_ENOMEM)
+			rc = WHORL_ENOMEM;
+	if (rc != 0)
+		fn(ctx, l->msgs[i].index, rc, why, NULL, 0);
+	mail_list_free(&sub);
+	return rc == WHORL_ENOMEM ? rc : 0;
 }
 
 void mail_buf_free(struct mail_buf *b)

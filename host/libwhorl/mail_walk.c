@@ -1,13 +1,16 @@
 /*
  * mail_walk.c - turn paths into the ordered list of messages (see mail.h).
  *
- * Files are only stat'ed here, except those over MAIL_SMALL_FILE_BYTES
- * outside a maildir's cur/ and new/: those are opened and, when they start
- * with "From ", read once in MAIL_WALK_CHUNK pieces through the splitter;
- * only offsets are kept. A small file is one entry, split when it is read;
- * a file inside cur/ or new/ is one message. A directory stays open while
- * its entries are stat'ed (fstatat from it: one name looked up, not the
- * path), so a walk holds one descriptor per level of depth.
+ * A file in a directory that readdir says is regular is listed without a
+ * stat; other entries (links, and every entry of a file system that does
+ * not say) are stat'ed from their directory (fstatat: one name looked up,
+ * not the path), so a walk holds one descriptor per level of depth. A file
+ * inside a maildir's cur/ or new/ is one message; any other is one listed
+ * entry, split when it is read, except a file given by name that is over
+ * MAIL_SMALL_FILE_BYTES: it is opened here and, when it starts with
+ * "From ", read once in MAIL_WALK_CHUNK pieces through the splitter (only
+ * offsets are kept). mail_list_split_entry does the same, later, for a
+ * listed file that mail_read found to be such an mbox.
  * Not for: reading (mail_read.c).
  */
 #include <dirent.h>
@@ -105,9 +108,9 @@ static void walk_split_done(struct mail_list *l, const struct mail_mbox_split *s
 }
 
 /* Reads the rest of an mbox whose first `have` bytes are in l->chunk. The
- * walk takes the file as it was when opened: it stops at its fstat size. */
-static int walk_mbox(struct mail_list *l, int fd, const struct stat *st, size_t have,
-                     const char *path)
+ * walk takes the file as it was when opened: it stops at its fstat size.
+ * A read error sets *why; the messages found before it are kept. */
+static int walk_mbox(struct mail_list *l, int fd, const struct stat *st, size_t have, int *why)
 {
 	struct mail_mbox_split s;
 	uint64_t total = have;
@@ -121,7 +124,7 @@ static int walk_mbox(struct mail_list *l, int fd, const struct stat *st, size_t 
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0) {
-			walk_unreadable(l, path, file_why_text(errno));
+			*why = errno;
 			break; /* the messages found so far are kept */
 		}
 		if (n == 0)
@@ -148,43 +151,73 @@ static ssize_t walk_read_head(struct mail_list *l, int fd, int *why)
 	return n;
 }
 
-/* A regular file as stat'ed (seen): one message, a small file listed
- * whole, or when may_be_mbox and it starts "From " an mbox split here. */
+/* A file taken whole: one message (kind MAIL_LEN_WHOLE_FILE) or a listed
+ * file (MAIL_LEN_LISTED_FILE). */
+static int walk_whole(struct mail_list *l, const char *path, uint64_t kind)
+{
+	int rc = walk_file_add(l, path, NULL, NULL, 0);
+
+	return rc != 0 ? rc : walk_msg_add(l, l->n_files - 1, 0, 0, kind);
+}
+
+/* The open file fd (st): an mbox split here, or one message. Returns 0 or
+ * WHORL_ENOMEM; *why is set when it could not be read (to its end). */
+static int walk_open_file(struct mail_list *l, const char *path, int fd, const struct stat *st,
+                          int *why)
+{
+	ssize_t n;
+	int rc;
+
+	if (l->chunk == NULL && (l->chunk = malloc(MAIL_WALK_CHUNK)) == NULL)
+		return WHORL_ENOMEM;
+	n = walk_read_head(l, fd, why);
+	if (n < 0)
+		return 0;
+	if ((rc = walk_file_add(l, path, st, NULL, 0)) != 0)
+		return rc;
+	if (mail_mbox_looks_like(l->chunk, (size_t)n))
+		return walk_mbox(l, fd, st, (size_t)n, why);
+	return walk_msg_add(l, l->n_files - 1, 0, 0, MAIL_LEN_WHOLE_FILE);
+}
+
+/* A regular file as stat'ed (seen): one message, a listed file, or when
+ * may_be_mbox and it is large and starts "From " an mbox split here. */
 static int walk_file(struct mail_list *l, const char *path, int may_be_mbox,
                      const struct stat *seen)
 {
 	struct stat st;
-	ssize_t n;
 	int fd, why = 0, rc;
 
-	if (!may_be_mbox) {
-		rc = walk_file_add(l, path, NULL, NULL, 0);
-		return rc != 0 ? rc : walk_msg_add(l, l->n_files - 1, 0, 0, MAIL_LEN_WHOLE_FILE);
-	}
-	if ((uint64_t)seen->st_size <= MAIL_SMALL_FILE_BYTES) {
-		rc = walk_file_add(l, path, seen, NULL, 0);
-		return rc != 0 ? rc : walk_msg_add(l, l->n_files - 1, 0, 0, MAIL_LEN_SMALL_FILE);
-	}
-	if (l->chunk == NULL && (l->chunk = malloc(MAIL_WALK_CHUNK)) == NULL)
-		return WHORL_ENOMEM;
+	if (!may_be_mbox)
+		return walk_whole(l, path, MAIL_LEN_WHOLE_FILE);
+	if ((uint64_t)seen->st_size <= MAIL_SMALL_FILE_BYTES)
+		return walk_whole(l, path, MAIL_LEN_LISTED_FILE);
 	fd = file_open_regular(path, 0, &st, &why);
 	if (fd < 0) {
 		walk_unreadable(l, path, file_why_text(why));
 		return 0;
 	}
-	n = walk_read_head(l, fd, &why);
-	if (n < 0) {
-		walk_unreadable(l, path, file_why_text(why));
-		rc = 0;
-	} else if ((rc = walk_file_add(l, path, &st, NULL, 0)) != 0) {
-		;
-	} else if (mail_mbox_looks_like(l->chunk, (size_t)n)) {
-		rc = walk_mbox(l, fd, &st, (size_t)n, path);
-	} else {
-		rc = walk_msg_add(l, l->n_files - 1, 0, 0, MAIL_LEN_WHOLE_FILE);
-	}
+	rc = walk_open_file(l, path, fd, &st, &why);
 	close(fd);
+	if (rc == 0 && why != 0)
+		walk_unreadable(l, path, file_why_text(why));
 	return rc;
+}
+
+int mail_list_split_entry(const struct mail_list *l, size_t i, struct mail_list *sub, int *why)
+{
+	const char *path = l->files[l->msgs[i].file].path;
+	struct stat st;
+	int fd, rc;
+
+	*why = 0;
+	mail_list_init(sub, l->report, l->report_ctx);
+	fd = file_open_regular(path, 0, &st, why);
+	if (fd < 0)
+		return WHORL_EIO;
+	rc = walk_open_file(sub, path, fd, &st, why);
+	close(fd);
+	return rc != 0 ? rc : *why != 0 ? WHORL_EIO : 0;
 }
 
 /* Standard input, held in memory (at most MAIL_MAX_STDIN_BYTES). */
@@ -219,24 +252,32 @@ static int walk_stdin(struct mail_list *l)
 	return rc;
 }
 
+/* A directory entry: its name and readdir's d_type (DT_UNKNOWN when the
+ * file system does not say). */
+struct walk_name {
+	char *name;
+	unsigned char type;
+};
+
 static int walk_name_cmp(const void *a, const void *b)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	return strcmp(((const struct walk_name *)a)->name, ((const struct walk_name *)b)->name);
 }
 
-static void walk_names_free(char **names, size_t n)
+static void walk_names_free(struct walk_name *names, size_t n)
 {
 	while (n > 0)
-		free(names[--n]);
+		free(names[--n].name);
 	free(names);
 }
 
-/* The sorted entry names of dir (without . and ..) and dir itself, open
- * (*dp NULL when it could not be opened: reported). */
-static int walk_names(struct mail_list *l, const char *dir, DIR **dp, char ***out, size_t *n_out)
+/* The sorted entries of dir (without . and ..) and dir itself, open (*dp
+ * NULL when it could not be opened: reported). */
+static int walk_names(struct mail_list *l, const char *dir, DIR **dp, struct walk_name **out,
+                      size_t *n_out)
 {
 	size_t n = 0, cap = 0;
-	char **names = NULL;
+	struct walk_name *names = NULL;
 	struct dirent *d;
 
 	*out = NULL;
@@ -250,11 +291,11 @@ static int walk_names(struct mail_list *l, const char *dir, DIR **dp, char ***ou
 		if (strcmp(d->d_name, ".") == 0 || strcmp(d->d_name, "..") == 0)
 			continue;
 		if (walk_grow((void **)&names, &cap, n, sizeof(*names)) != 0 ||
-		    (names[n] = strdup(d->d_name)) == NULL) {
+		    (names[n].name = strdup(d->d_name)) == NULL) {
 			walk_names_free(names, n);
 			return WHORL_ENOMEM;
 		}
-		n++;
+		names[n++].type = d->d_type;
 	}
 	if (n > 0)
 		qsort(names, n, sizeof(*names), walk_name_cmp);
@@ -290,15 +331,13 @@ static int walk_is_dir(const char *dir, const char *name)
 
 static int walk_dir(struct mail_list *l, const char *dir);
 
-/* Entry `name` of the directory open as dir_fd (path: both joined):
- * recurse into real directories, take regular files (directly or through
- * a symbolic link), name everything else. */
-static int walk_entry(struct mail_list *l, size_t dir, int dir_fd, const char *name,
-                      const char *path, int may_be_mbox, int files_only)
+/* An entry that is not a regular file by readdir: stat'ed from dir_fd.
+ * Recurses into real directories, takes regular files (directly or
+ * through a symbolic link), names everything else. */
+static int walk_stat_entry(struct mail_list *l, int dir_fd, const char *name, const char *path,
+                           int may_be_mbox, int files_only)
 {
 	struct stat st;
-	size_t first = l->n_files;
-	int rc;
 
 	if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
 		walk_unreadable(l, path, file_why_text(errno));
@@ -316,10 +355,29 @@ static int walk_entry(struct mail_list *l, size_t dir, int dir_fd, const char *n
 		walk_unreadable(l, path, file_why_text(FILE_WHY_NOT_REGULAR));
 		return 0;
 	}
-	rc = walk_file(l, path, may_be_mbox, &st);
-	if (rc == 0 && l->n_files > first) {
+	return walk_file(l, path, may_be_mbox, &st);
+}
+
+/* Entry e of the directory numbered dir, open as dir_fd (path: both
+ * joined). A regular file readdir named is listed without a stat: it is
+ * opened and checked when it is read. A file found here is opened from its
+ * directory when it is read (mail_file.dir). */
+static int walk_entry(struct mail_list *l, size_t dir, int dir_fd, const struct walk_name *e,
+                      const char *path, int may_be_mbox, int files_only)
+{
+	size_t first = l->n_files;
+	int rc;
+
+	if (e->type == DT_DIR)
+		return files_only ? 0 : walk_dir(l, path);
+	if (e->type == DT_REG)
+		rc = walk_whole(l, path, may_be_mbox ? MAIL_LEN_LISTED_FILE : MAIL_LEN_WHOLE_FILE);
+	else
+		rc = walk_stat_entry(l, dir_fd, e->name, path, may_be_mbox, files_only);
+	if (rc == 0 && l->n_files == first + 1 && l->files[first].path != NULL &&
+	    strcmp(l->files[first].path, path) == 0) {
 		l->files[first].dir = dir;
-		l->files[first].name_off = strlen(path) - strlen(name);
+		l->files[first].name_off = strlen(path) - strlen(e->name);
 	}
 	return rc;
 }
@@ -328,24 +386,26 @@ static int walk_entry(struct mail_list *l, size_t dir, int dir_fd, const char *n
  * one message); maildir_top: the top of a maildir (only its folders). */
 static int walk_entries(struct mail_list *l, const char *dir, int maildir_sub, int maildir_top)
 {
-	char **names, *path;
+	struct walk_name *names;
+	char *path;
 	size_t n, i, number = ++l->n_dirs; /* its files' mail_file.dir */
 	DIR *dp;
 	int rc;
 
 	rc = walk_names(l, dir, &dp, &names, &n);
 	for (i = 0; rc == 0 && i < n; i++) {
-		if (maildir_top && (strcmp(names[i], "cur") == 0 || strcmp(names[i], "new") == 0 ||
-		                    strcmp(names[i], "tmp") == 0))
+		if (maildir_top &&
+		    (strcmp(names[i].name, "cur") == 0 || strcmp(names[i].name, "new") == 0 ||
+		     strcmp(names[i].name, "tmp") == 0))
 			continue;
-		if (maildir_top && !walk_is_dir(dir, names[i]))
+		if (maildir_top && !walk_is_dir(dir, names[i].name))
 			continue; /* maildir top level: only folders count */
-		path = walk_join(dir, names[i]);
+		path = walk_join(dir, names[i].name);
 		if (path == NULL) {
 			rc = WHORL_ENOMEM;
 			break;
 		}
-		rc = walk_entry(l, number, dirfd(dp), names[i], path, !maildir_sub, maildir_sub);
+		rc = walk_entry(l, number, dirfd(dp), &names[i], path, !maildir_sub, maildir_sub);
 		free(path);
 	}
 	walk_names_free(names, n);

@@ -9,10 +9,14 @@
  * A thread signals the other side only when it is waiting, so a busy run
  * makes no futex calls; with one job thread the caller scans and prints
  * inline (no hand-off at all: it cost a context switch per message).
- * A job is one entry of the mail list: almost always one message; a small
+ * A job is one entry of the mail list: almost always one message; a listed
  * file that turns out to be an mbox of several is handed back unscanned
  * and the caller reads and scans it itself, so a slot holds one result and
- * the ring stays bounded. Not for: formatting (the emit callback does it).
+ * the ring stays bounded. When it is an mbox too large to read whole
+ * (MAIL_READ_SPLIT), the caller lists its messages and runs them through a
+ * pool of their own, as wide as this one, before going on (the workers of
+ * this pool wait on the ring meanwhile), so -j still shares the messages of
+ * a big mbox found in a directory. Not for: formatting (emit does it).
  */
 #include <pthread.h>
 #include <stdatomic.h>
@@ -29,6 +33,7 @@ struct pool_slot {
 struct pool {
 	whorl_host *h;
 	const struct mail_list *l;
+	int n_workers;
 	int fingerprints;
 	atomic_size_t next; /* next job index to take */
 	size_t consumed;    /* jobs handed to emit; guarded by mu */
@@ -64,8 +69,45 @@ static void pool_scan_one(struct pool *p, size_t i, struct mail_buf *b, struct s
 	r->rc = mail_read(p->l, i, b, &n, &r->err_no);
 	if (r->rc == 0 && n == 1)
 		pool_scan_msg(p, b, 0, r);
-	else if (r->rc == 0)
+	else if (r->rc == 0 || r->rc == MAIL_READ_SPLIT)
 		r->several = 1;
+	if (r->several)
+		r->rc = 0;
+}
+
+/* A job's messages scanned by a pool of their own: their results are the
+ * job's (emitted as job i of the outer list). */
+struct pool_split {
+	pool_emit_fn emit;
+	void *ctx;
+	size_t i;
+};
+
+static void pool_split_emit(void *ctx, size_t j, struct scan_result *r)
+{
+	const struct pool_split *sp = ctx;
+
+	(void)j;
+	sp->emit(sp->ctx, sp->i, r);
+}
+
+/* Job i is an mbox too large to read whole: lists its messages and scans
+ * them on p->n_workers threads, emitting them in order as job i. */
+static void pool_job_split(struct pool *p, size_t i, pool_emit_fn emit, void *ctx)
+{
+	struct pool_split sp = { emit, ctx, i };
+	struct mail_list sub;
+	struct scan_result r;
+
+	memset(&r, 0, sizeof(r));
+	r.index = p->l->msgs[i].index;
+	r.rc = mail_list_split_entry(p->l, i, &sub, &r.err_no);
+	if (r.rc != WHORL_ENOMEM &&
+	    pool_run(p->h, &sub, p->n_workers, p->fingerprints, pool_split_emit, &sp) != 0)
+		r.rc = WHORL_ENOMEM;
+	if (r.rc != 0) /* after the messages found before the error */
+		emit(ctx, i, &r);
+	mail_list_free(&sub);
 }
 
 /* Reads job i and scans and emits each of its messages in turn. */
@@ -78,6 +120,10 @@ static void pool_job_inline(struct pool *p, size_t i, struct mail_buf *b, pool_e
 	memset(&r, 0, sizeof(r));
 	r.index = p->l->msgs[i].index;
 	r.rc = mail_read(p->l, i, b, &n, &r.err_no);
+	if (r.rc == MAIL_READ_SPLIT) {
+		pool_job_split(p, i, emit, ctx);
+		return;
+	}
 	if (r.rc != 0) {
 		emit(ctx, i, &r);
 		return;
@@ -171,13 +217,14 @@ int pool_run(whorl_host *h, const struct mail_list *l, int n_workers, int finger
 
 	if (l->n_msgs == 0)
 		return 0;
-	if ((size_t)n_workers > l->n_msgs)
-		n_workers = (int)l->n_msgs;
 	memset(&p, 0, sizeof(p));
 	memset(&b, 0, sizeof(b));
 	p.h = h;
 	p.l = l;
+	p.n_workers = n_workers; /* the width asked for: a big mbox's messages get it */
 	p.fingerprints = fingerprints;
+	if ((size_t)n_workers > l->n_msgs)
+		n_workers = (int)l->n_msgs;
 	if (n_workers == 1) {
 		pool_inline(&p, emit, ctx);
 		return 0;

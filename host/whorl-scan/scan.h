@@ -52,7 +52,8 @@ int args_parse(int argc, char **argv, struct scan_options *o);
 struct scan_result {
 	int rc;       /* 0, or negative WHORL_E* */
 	int err_no;   /* why reading failed (file_why_text) when rc != 0 */
-	int several;  /* pool.c only: a job of several messages, not scanned */
+	int several;  /* pool.c only: a job of several messages (or a large
+	                 mbox to split), not scanned */
 	size_t index; /* the message's name: mail_msg_name(index, path, ...) */
 	struct whorl_verdict *verdict;
 	struct whorl_fpset *fps;

@@ -112,6 +112,31 @@ static void report_unreadable(void *ctx, const char *path, const char *why)
 	fprintf(stderr, "whorl-publish: %s: %s\n", path, why);
 }
 
+/* One source being read: its list (for names) and the messages it gave. */
+struct source_read {
+	const struct mail_list *l;
+	size_t i; /* the entry being read */
+	size_t read_ok;
+};
+
+/* mail_read_each's callback: a message published, or one that could not
+ * be read named and counted. */
+static void source_message(void *ctx, size_t index, int rc, int why, const char *msg, size_t len)
+{
+	struct source_read *sr = ctx;
+	char name[4096];
+
+	if (rc == 0) {
+		add_message(msg, len);
+		sr->read_ok++;
+		return;
+	}
+	fprintf(stderr, "whorl-publish: %s: %s\n",
+	        mail_msg_name(index, mail_msg_path(sr->l, &sr->l->msgs[sr->i]), name, sizeof name),
+	        why != 0 ? file_why_text(why) : whorl_strerror(rc));
+	walk.n_unreadable++;
+}
+
 /* Reads every message of one label's source with libwhorl's mail reader
  * (files, mbox files, maildirs, symbolic links to files: as whorl-scan).
  * Messages that cannot be read are named and counted. Returns 0; -1 when
@@ -121,33 +146,14 @@ static int add_source(const struct label *lb)
 {
 	struct mail_list l;
 	struct mail_buf b;
-	size_t i, j, n, len, index, read_ok = 0;
-	const char *msg;
-	char name[4096];
-	int why, rc;
+	struct source_read sr = { &l, 0, 0 };
+	int rc;
 
 	memset(&b, 0, sizeof(b));
 	mail_list_init(&l, report_unreadable, NULL);
 	rc = mail_list_add_path(&l, lb->dir);
-	for (i = 0; rc == 0 && i < l.n_msgs; i++) {
-		rc = mail_read(&l, i, &b, &n, &why);
-		if (rc == WHORL_ENOMEM)
-			break;
-		if (rc != 0) {
-			fprintf(stderr, "whorl-publish: %s: %s\n",
-			        mail_msg_name(l.msgs[i].index, mail_msg_path(&l, &l.msgs[i]), name,
-			                      sizeof name),
-			        file_why_text(why));
-			walk.n_unreadable++;
-			rc = 0;
-			continue;
-		}
-		for (j = 0; j < n; j++) {
-			mail_read_msg(&b, j, &index, &msg, &len);
-			add_message(msg, len);
-		}
-		read_ok += n;
-	}
+	for (sr.i = 0; rc == 0 && sr.i < l.n_msgs; sr.i++)
+		rc = mail_read_each(&l, sr.i, &b, source_message, &sr);
 	walk.n_unreadable += l.n_unreadable;
 	mail_list_free(&l);
 	mail_buf_free(&b);
@@ -155,7 +161,7 @@ static int add_source(const struct label *lb)
 		fprintf(stderr, "whorl-publish: %s: %s\n", lb->spec, whorl_strerror(rc));
 		return -1;
 	}
-	if (read_ok == 0) {
+	if (sr.read_ok == 0) {
 		fprintf(stderr,
 		        "whorl-publish: %s %s: no message could be read from %s; nothing "
 		        "published\n",

@@ -156,25 +156,28 @@ static int corpus_add_bytes(struct corpus *c, const char *bytes, size_t len)
 	return 0;
 }
 
+/* mail_read_each's callback: a message read is added. */
+static void corpus_add_read(void *ctx, size_t index, int rc, int why, const char *msg, size_t len)
+{
+	(void)index;
+	(void)why;
+	if (rc == 0)
+		corpus_add_bytes(ctx, msg, len);
+}
+
 /* --as-whorl-scan: every message whorl-scan would scan under path, read by
  * the same reader. */
 static void corpus_add_as_scan(struct corpus *c, const char *path)
 {
 	struct mail_list l;
 	struct mail_buf b;
-	size_t i, j, n, index, len;
-	const char *msg;
-	int why;
+	size_t i;
 
 	memset(&b, 0, sizeof(b));
 	mail_list_init(&l, NULL, NULL);
 	if (mail_list_add_path(&l, path) == 0)
 		for (i = 0; i < l.n_msgs; i++)
-			if (mail_read(&l, i, &b, &n, &why) == 0)
-				for (j = 0; j < n; j++) {
-					mail_read_msg(&b, j, &index, &msg, &len);
-					corpus_add_bytes(c, msg, len);
-				}
+			mail_read_each(&l, i, &b, corpus_add_read, c);
 	mail_list_free(&l);
 	mail_buf_free(&b);
 }

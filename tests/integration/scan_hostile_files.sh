@@ -44,24 +44,29 @@ finish_held() {
 	scan_pid=
 }
 
-# 1. An mbox of 40,000 messages truncated to half while it is scanned.
+# 1. An mbox of 40,000 messages truncated to half while it is scanned:
+# given by name (split by the walk), then found in a directory (split when
+# it is read, its messages scanned by a pool of their own).
 n=40000
-awk -v n=$n 'BEGIN { for (i = 1; i <= n; i++)
-	printf "From a%d@example.org Mon Jan  1 00:00:00 2024\nSubject: m%d\n\nbody %d\n\n", i, i, i }' \
-	> "$tmp/big.mbox"
-size=$(wc -c < "$tmp/big.mbox")
-start_held "$tmp/big.mbox"
-truncate -s $((size / 2)) "$tmp/big.mbox"
-finish_held
-scored=$(wc -l < "$tmp/out")
-changed=$(grep -c "big.mbox:[0-9]*: changed while it was read" "$tmp/err")
-check "truncated mbox: exit 2, not a signal (rc $rc)" [ "$rc" -eq 2 ]
-check "truncated mbox: the messages before the cut are scored ($scored)" \
-	[ "$scored" -ge $((n / 2 - 10)) ]
-check "truncated mbox: each lost message named once ($changed)" \
-	[ $((scored + changed)) -eq "$n" ]
-check "truncated mbox: the temp install directory is removed" \
-	[ -z "$(ls -A "$tmp/t")" ]
+mkdir -p "$tmp/boxdir"
+for where in name directory; do
+	awk -v n=$n 'BEGIN { for (i = 1; i <= n; i++)
+		printf "From a%d@example.org Mon Jan  1 00:00:00 2024\nSubject: m%d\n\nbody %d\n\n", i, i, i }' \
+		> "$tmp/boxdir/big.mbox"
+	size=$(wc -c < "$tmp/boxdir/big.mbox")
+	if [ $where = name ]; then start_held "$tmp/boxdir/big.mbox"; else start_held -j 3 "$tmp/boxdir"; fi
+	truncate -s $((size / 2)) "$tmp/boxdir/big.mbox"
+	finish_held
+	scored=$(wc -l < "$tmp/out")
+	changed=$(grep -c "big.mbox:[0-9]*: changed while it was read" "$tmp/err")
+	check "truncated mbox by $where: exit 2, not a signal (rc $rc)" [ "$rc" -eq 2 ]
+	check "truncated mbox by $where: the messages before the cut are scored ($scored)" \
+		[ "$scored" -ge $((n / 2 - 10)) ]
+	check "truncated mbox by $where: each lost message named once ($changed)" \
+		[ $((scored + changed)) -eq "$n" ]
+	check "truncated mbox by $where: the temp install directory is removed" \
+		[ -z "$(ls -A "$tmp/t")" ]
+done
 
 # 2./3. A listed file swapped, after the walk, for a FIFO / a link to /dev/zero.
 mkdir -p "$tmp/many"

@@ -2,8 +2,10 @@
  * test_mail.c - libwhorl's shared mail reader (host/libwhorl/mail*.c):
  * mbox splitting (whole and fed in pieces of every size), "From " unquoting,
  * the walk over files, mbox files, maildirs and symbolic links, refusals
- * named through the report callback, a message whose file shrank, and a
- * small file split when it is read.
+ * named through the report callback, a message whose file shrank, a
+ * listed file split when it is read, and a big mbox found in a directory
+ * split when it is read (MAIL_READ_SPLIT, mail_list_split_entry,
+ * mail_read_each).
  * Not for: the command lines (tests/integration/scan_cli.sh,
  * scan_hostile_files.sh, publish_sources.sh).
  */
@@ -176,7 +178,7 @@ START_TEST(walk_files_mboxes_maildirs_links)
 	ck_assert_str_eq(text_of(&l, 0, 0, 1, &b, &index), "Subject: a\n\nA\n");
 	ck_assert_uint_eq(index, 0);
 	/* a small mbox of two: split when read, numbered, unquoted */
-	ck_assert_uint_eq(l.msgs[1].len, MAIL_LEN_SMALL_FILE);
+	ck_assert_uint_eq(l.msgs[1].len, MAIL_LEN_LISTED_FILE);
 	ck_assert_str_eq(text_of(&l, 1, 0, 2, &b, &index), "Subject: 1\n\nFrom q\n");
 	ck_assert_uint_eq(index, 1);
 	ck_assert_str_eq(text_of(&l, 1, 1, 2, &b, &index), "Subject: 2\n\n");
@@ -266,9 +268,10 @@ START_TEST(shrunk_mbox_gives_per_message_errors)
 }
 END_TEST
 
-/* A small file is read once, when it is read: what it holds then counts,
- * and a file replaced after the walk is refused, not misread. */
-START_TEST(small_file_read_when_read)
+/* A listed file is read once, when it is read: what it holds then counts
+ * (grown, or replaced by another file), and what is no longer a regular
+ * file is refused. */
+START_TEST(listed_file_read_when_read)
 {
 	struct mail_list l;
 	struct mail_buf b;
@@ -283,15 +286,74 @@ START_TEST(small_file_read_when_read)
 	put("box", "From a\nSubject: 1\n\nFrom b\nSubject: 2\n\n"); /* same file, grown */
 	ck_assert_str_eq(text_of(&l, 0, 1, 2, &b, &index), "Subject: 2\n\n");
 	ck_assert_uint_eq(index, 2);
-	put("box2", "From a\nSubject: 1\n\n");
+	put("box2", "From a\nSubject: new\n\n");
 	ck_assert_int_eq(rename(at("box2"), at("box")), 0);
-	ck_assert_int_eq(mail_read(&l, 0, &b, &n, &why), WHORL_EIO);
-	ck_assert_int_eq(why, FILE_WHY_CHANGED);
-	ck_assert_uint_eq(n, 0);
+	ck_assert_str_eq(text_of(&l, 0, 0, 1, &b, &index), "Subject: new\n\n");
 	ck_assert_int_eq(unlink(at("box")), 0);
 	ck_assert_int_eq(mkfifo(at("box"), 0600), 0);
 	ck_assert_int_eq(mail_read(&l, 0, &b, &n, &why), WHORL_EIO);
 	ck_assert_int_eq(why, FILE_WHY_NOT_REGULAR);
+	mail_list_free(&l);
+	mail_buf_free(&b);
+}
+END_TEST
+
+/* mail_read_each's callback: appends "index:first line|" or "index:!why|". */
+static void each_line(void *ctx, size_t index, int rc, int why, const char *msg, size_t len)
+{
+	char *out = ctx;
+	size_t used = strlen(out);
+	const char *nl = msg != NULL ? memchr(msg, '\n', len) : NULL;
+
+	if (rc != 0)
+		snprintf(out + used, 512 - used, "%zu:!%s|", index, file_why_text(why));
+	else
+		snprintf(out + used, 512 - used, "%zu:%.*s|", index,
+		         (int)(nl != NULL ? (size_t)(nl - msg) : len), msg);
+}
+
+/* In a directory, a file is listed without being opened; when it is read
+ * and turns out to be an mbox over MAIL_SMALL_FILE_BYTES it is split then,
+ * into entries of their own, as a big mbox given by name is split by the
+ * walk; a big file of one message is read whole. */
+START_TEST(big_mbox_in_directory_split_when_read)
+{
+	struct mail_list l, sub;
+	struct mail_buf b;
+	char seen[512] = "";
+	size_t n, index, k;
+	int why = 0;
+	FILE *f;
+
+	memset(&b, 0, sizeof(b));
+	ck_assert_int_eq(mkdir(at("d"), 0700), 0);
+	put_big_mbox("d/box");
+	f = fopen(at("d/big.eml"), "w");
+	ck_assert_ptr_nonnull(f);
+	fputs("Subject: big\n\n", f);
+	for (k = 0; k <= MAIL_SMALL_FILE_BYTES / 64; k++)
+		fputs("012345678901234567890123456789012345678901234567890123456789012\n", f);
+	ck_assert_int_eq(fclose(f), 0);
+	mail_list_init(&l, report, NULL);
+	ck_assert_int_eq(mail_list_add_path(&l, at("d")), 0);
+	ck_assert_uint_eq(l.n_msgs, 2); /* listed, not opened */
+	ck_assert_uint_eq(l.msgs[0].len, MAIL_LEN_LISTED_FILE);
+	ck_assert_uint_eq(l.msgs[1].len, MAIL_LEN_LISTED_FILE);
+	ck_assert_int_eq(strncmp(text_of(&l, 0, 0, 1, &b, &index), "Subject: big\n", 13), 0);
+	ck_assert_int_eq(mail_read(&l, 1, &b, &n, &why), MAIL_READ_SPLIT);
+	ck_assert_uint_eq(n, 0);
+	ck_assert_int_eq(mail_list_split_entry(&l, 1, &sub, &why), 0);
+	ck_assert_uint_eq(sub.n_msgs, 3);
+	ck_assert_str_eq(text_of(&sub, 2, 0, 1, &b, &index), "Subject: 3\n\n");
+	ck_assert_uint_eq(index, 3);
+	mail_list_free(&sub);
+	ck_assert_int_eq(mail_read_each(&l, 1, &b, each_line, seen), 0);
+	ck_assert_str_eq(seen, "1:Subject: 1|2:Subject: 2|3:Subject: 3|");
+	ck_assert_int_eq(unlink(at("d/box")), 0); /* gone before it is split */
+	seen[0] = '\0';
+	ck_assert_int_eq(mail_read_each(&l, 1, &b, each_line, seen), 0);
+	ck_assert_str_eq(seen, "0:!No such file or directory|");
+	ck_assert_str_eq(reported, "");
 	mail_list_free(&l);
 	mail_buf_free(&b);
 }
@@ -309,7 +371,8 @@ int main(void)
 	tcase_add_test(tw, walk_files_mboxes_maildirs_links);
 	tcase_add_test(tw, refusals_are_named);
 	tcase_add_test(tw, shrunk_mbox_gives_per_message_errors);
-	tcase_add_test(tw, small_file_read_when_read);
+	tcase_add_test(tw, listed_file_read_when_read);
+	tcase_add_test(tw, big_mbox_in_directory_split_when_read);
 	suite_add_tcase(s, tc);
 	suite_add_tcase(s, tw);
 	return check_run(s);
