@@ -2,7 +2,7 @@
 # publish_sources.sh - whorl-publish never publishes nothing silently
 # (issue 10.2): a --category DIR of symbolic links to mail files is read
 # like the files themselves (as whorl-scan reads it), an mbox behind a link
-# is split, a source that gives no message is an error naming it with
+# or over 256 KiB in the directory is split, a source that gives no message is an error naming it with
 # nothing published, and unreadable entries are named and counted.
 # Prints PASS/FAIL per check; exits non-zero when any check failed.
 set -u
@@ -42,6 +42,16 @@ ln -s "$tmp/box.mbox" "$tmp/boxdir/inbox"
 pub box --category spam="$tmp/boxdir"
 check "mbox behind a link: split into its $n_spam messages" \
 	grep -q "^$n_spam messages" "$tmp/box.log"
+# ... and copies of it, over 256 KiB, as a file in a directory (listed by the
+# walk without a stat, split when it is read)
+mkdir -p "$tmp/bigdir"
+k=0
+while [ "$(cat "$tmp/bigdir/inbox" 2>/dev/null | wc -c)" -le 262144 ]; do
+	cat "$tmp/box.mbox" >> "$tmp/bigdir/inbox"; k=$((k + 1))
+done
+pub big --category spam="$tmp/bigdir"
+check "mbox over 256 KiB in a directory: split into its $((k * n_spam)) messages" \
+	grep -q "^$((k * n_spam)) messages (0 not fingerprinted, 0 unreadable)" "$tmp/big.log"
 
 # 3. an empty source: an error naming it, nothing published
 mkdir -p "$tmp/empty"
