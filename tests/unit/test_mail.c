@@ -53,17 +53,19 @@ static void split(const char *text, size_t piece, struct spans *out)
 
 START_TEST(split_messages)
 {
-	const char *box = "From a x\nS: 1\n\nFromage\n\nFrom b y\nS: 2\n\nb\nFrom c\n";
+	/* lines starting 'F' that are not "From " lines, and "From " mid-line */
+	const char *box = "From a x\nS: 1\n\nFromage\nFFrom z\nx From q\nF\nFrom\n\n"
+	                  "From b y\nS: 2\n\nb\nFrom c\n";
 	struct spans whole, pieces;
 	size_t piece;
 
 	split(box, 1 << 20, &whole);
 	ck_assert_uint_eq(whole.n, 3);
 	ck_assert_uint_eq(whole.off[0], 9);
-	ck_assert_uint_eq(whole.len[0], strlen("S: 1\n\nFromage\n\n"));
+	ck_assert_uint_eq(whole.len[0], strlen("S: 1\n\nFromage\nFFrom z\nx From q\nF\nFrom\n\n"));
 	ck_assert_uint_eq(whole.len[1], strlen("S: 2\n\nb\n"));
 	ck_assert_uint_eq(whole.len[2], 0);
-	for (piece = 1; piece < 12; piece++) {
+	for (piece = 1; piece < 20; piece++) {
 		split(box, piece, &pieces);
 		ck_assert_mem_eq(&pieces, &whole, sizeof(whole));
 	}
