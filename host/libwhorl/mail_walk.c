@@ -331,12 +331,26 @@ static int walk_is_dir(const char *dir, const char *name)
 
 static int walk_dir(struct mail_list *l, const char *dir);
 
+/* rc from listing the file `name` of directory number dir: when a file was
+ * added (the list had `first` files before), records where it was found,
+ * so that it is opened from that directory when it is read. */
+static int walk_found_in(struct mail_list *l, size_t first, size_t dir, const char *path,
+                         const char *name, int rc)
+{
+	if (rc == 0 && l->n_files > first) {
+		l->files[first].dir = dir;
+		l->files[first].name_off = strlen(path) - strlen(name);
+	}
+	return rc;
+}
+
 /* An entry that is not a regular file by readdir: stat'ed from dir_fd.
  * Recurses into real directories, takes regular files (directly or
  * through a symbolic link), names everything else. */
-static int walk_stat_entry(struct mail_list *l, int dir_fd, const char *name, const char *path,
-                           int may_be_mbox, int files_only)
+static int walk_stat_entry(struct mail_list *l, size_t dir, int dir_fd, const char *name,
+                           const char *path, int may_be_mbox, int files_only)
 {
+	size_t first = l->n_files; /* before walk_file adds one */
 	struct stat st;
 
 	if (fstatat(dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
@@ -355,31 +369,23 @@ static int walk_stat_entry(struct mail_list *l, int dir_fd, const char *name, co
 		walk_unreadable(l, path, file_why_text(FILE_WHY_NOT_REGULAR));
 		return 0;
 	}
-	return walk_file(l, path, may_be_mbox, &st);
+	return walk_found_in(l, first, dir, path, name, walk_file(l, path, may_be_mbox, &st));
 }
 
 /* Entry e of the directory numbered dir, open as dir_fd (path: both
  * joined). A regular file readdir named is listed without a stat: it is
- * opened and checked when it is read. A file found here is opened from its
- * directory when it is read (mail_file.dir). */
+ * opened and checked when it is read. */
 static int walk_entry(struct mail_list *l, size_t dir, int dir_fd, const struct walk_name *e,
                       const char *path, int may_be_mbox, int files_only)
 {
-	size_t first = l->n_files;
-	int rc;
+	uint64_t kind = may_be_mbox ? MAIL_LEN_LISTED_FILE : MAIL_LEN_WHOLE_FILE;
+	size_t first = l->n_files; /* before walk_whole adds one */
 
 	if (e->type == DT_DIR)
 		return files_only ? 0 : walk_dir(l, path);
 	if (e->type == DT_REG)
-		rc = walk_whole(l, path, may_be_mbox ? MAIL_LEN_LISTED_FILE : MAIL_LEN_WHOLE_FILE);
-	else
-		rc = walk_stat_entry(l, dir_fd, e->name, path, may_be_mbox, files_only);
-	if (rc == 0 && l->n_files == first + 1 && l->files[first].path != NULL &&
-	    strcmp(l->files[first].path, path) == 0) {
-		l->files[first].dir = dir;
-		l->files[first].name_off = strlen(path) - strlen(e->name);
-	}
-	return rc;
+		return walk_found_in(l, first, dir, path, e->name, walk_whole(l, path, kind));
+	return walk_stat_entry(l, dir, dir_fd, e->name, path, may_be_mbox, files_only);
 }
 
 /* Every entry of dir, in order. maildir_sub: cur/ or new/ (files only, each
