@@ -67,12 +67,12 @@ static void pool_scan_one(struct pool *p, size_t i, struct mail_buf *b, struct s
 	memset(r, 0, sizeof(*r));
 	r->index = p->l->msgs[i].index;
 	r->rc = mail_read(p->l, i, b, &n, &r->err_no);
-	if (r->rc == 0 && n == 1)
+	if (r->rc == 0 && n == 1) {
 		pool_scan_msg(p, b, 0, r);
-	else if (r->rc == 0 || r->rc == MAIL_READ_SPLIT)
-		r->several = 1;
-	if (r->several)
+	} else if (r->rc == 0 || r->rc == MAIL_READ_SPLIT) {
+		r->several = 1; /* the printer reads it again and scans it */
 		r->rc = 0;
+	}
 }
 
 /* A job's messages scanned by a pool of their own: their results are the
